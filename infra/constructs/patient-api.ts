@@ -1,0 +1,123 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  CfnRestApi,
+  EndpointAccessMode,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+  SecurityPolicy,
+  type Method,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { createEncryptedLogGroup, type LogSettings } from './encrypted-log-group.js';
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface PatientApiProps {
+  /** Also the API Gateway stage name, so URLs read `/<stage>/api/v1/...` on the default endpoint. */
+  readonly stageName: string;
+  readonly logs: LogSettings;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+/**
+ * Minimum TLS 1.2 (TLS 1.3 preferred) on the default execute-api endpoint. STRICT access
+ * mode also rejects requests whose SNI does not match the Host header. The endpoint has
+ * no plain-HTTP listener at all, so no `aws:SecureTransport` deny policy is needed.
+ */
+export const API_SECURITY_POLICY = SecurityPolicy.TLS13_1_2_PQ_2025_09;
+
+/**
+ * REST API (not HTTP API) because the public signup endpoint needs per-IP rate limiting
+ * with a WAF rate-based rule, and WAF web ACLs attach to REST API stages only. Lambda
+ * proxy integration: the handlers read only `body`, `headers` and `isBase64Encoded`.
+ */
+export class PatientApi extends Construct {
+  readonly restApi: RestApi;
+  readonly stageName: string;
+
+  constructor(scope: Construct, id: string, props: PatientApiProps) {
+    super(scope, id);
+    this.stageName = props.stageName;
+    const accessLogs = createEncryptedLogGroup(this, 'AccessLogs', props.logs);
+
+    this.restApi = new RestApi(this, 'RestApi', {
+      restApiName: `patient-registration-${props.stageName}`,
+      description: 'Patient registration API',
+      endpointTypes: [EndpointType.REGIONAL],
+      // The account-wide role that lets API Gateway write access/execution logs. Kept on
+      // stack deletion: other stages in the same account/region rely on the same setting.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: props.stageName,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+        // Execution logs on errors only, and never request/response data (PHI, passwords).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+      },
+    });
+    const cfnApi = this.restApi.node.defaultChild as CfnRestApi;
+    cfnApi.securityPolicy = API_SECURITY_POLICY;
+    cfnApi.endpointAccessMode = EndpointAccessMode.STRICT;
+
+    // API Gateway would create this group itself, unencrypted and kept forever; owning it
+    // gives it the stage's retention and the KMS key.
+    const executionLogs = createEncryptedLogGroup(this, 'ExecutionLogs', props.logs, {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${props.stageName}`,
+    });
+    this.restApi.deploymentStage.node.addDependency(executionLogs);
+  }
+
+  /** One route, Lambda proxy integration, no authorizer (public patient self-service). */
+  addLambdaRoute(method: HttpMethod, path: string, fn: IFunction): Method {
+    // allowTestInvoke: false keeps the invoke permission to the deployed stage only.
+    const integration = new LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
+    return this.restApi.root.resourceForPath(path).addMethod(method, integration);
+  }
+
+  /**
+   * Public URL of a path, built from the API id and the literal stage name. Functions'
+   * environment can use it: referencing the Stage resource instead would create a cycle
+   * (function → stage → deployment → method → function).
+   */
+  urlForPath(path: string): string {
+    const stack = Stack.of(this);
+    return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.stageName}${path}`;
+  }
+}
+
+/** JSON access log: who, what, outcome, latency. No bodies, no query strings (verification tokens). */
+function accessLogFormat(): AccessLogFormat {
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      sourceIp: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      protocol: AccessLogField.contextProtocol(),
+      status: AccessLogField.contextStatus(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      wafStatus: AccessLogField.contextWafStatus(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+    }),
+  );
+}

@@ -1,0 +1,117 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { StageConfig } from '../config/stages.js';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/**
+ * Everything that holds data or protects it: the patient table and the KMS keys.
+ * Kept apart from the stateless stack so API/function changes never put data at risk.
+ */
+export class StatefulStack extends Stack {
+  readonly table: Table;
+  /** Encrypts the table at rest (server-side, used by DynamoDB on the caller's behalf). */
+  readonly tableKey: Key;
+  /** Envelope key for PHI fields; the application encrypts with data keys from it. */
+  readonly patientDataKey: Key;
+  /** Encrypts CloudWatch Logs groups and the alarm topic. */
+  readonly observabilityKey: Key;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    // Losing a key makes every item or backup encrypted under it unreadable, so keys
+    // live at least as long as the table.
+    const keyRemovalPolicy = config.tableRemovalPolicy;
+    const aliasPrefix = `alias/patient-registration/${config.stage}`;
+
+    this.tableKey = new Key(this, 'TableKey', {
+      alias: `${aliasPrefix}/table`,
+      description: `Patient table encryption at rest (${config.stage})`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: keyRemovalPolicy,
+    });
+
+    this.patientDataKey = new Key(this, 'PatientDataKey', {
+      alias: `${aliasPrefix}/patient-data`,
+      description: `Envelope encryption of patient PHI fields (${config.stage})`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: keyRemovalPolicy,
+    });
+
+    this.observabilityKey = new Key(this, 'ObservabilityKey', {
+      alias: `${aliasPrefix}/observability`,
+      description: `CloudWatch Logs and alarm topic encryption (${config.stage})`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(7),
+      removalPolicy: config.logRemovalPolicy,
+    });
+    this.allowLogsAndAlarmsToUseObservabilityKey();
+
+    this.table = new Table(this, 'PatientTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'ttl',
+      // A later issue attaches the verification mailer to this stream.
+      stream: StreamViewType.NEW_IMAGE,
+      deletionProtection: config.tableDeletionProtection,
+      removalPolicy: config.tableRemovalPolicy,
+    });
+
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Patient table' });
+  }
+
+  /**
+   * Key policy statements for the two AWS services that encrypt with this key on our
+   * behalf. Explicit action names instead of the `kms:Encrypt*`-style wildcards from
+   * the AWS docs examples.
+   */
+  private allowLogsAndAlarmsToUseObservabilityKey(): void {
+    const logsService = new ServicePrincipal(`logs.${this.region}.amazonaws.com`);
+    this.observabilityKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchLogsInThisAccount',
+        effect: Effect.ALLOW,
+        principals: [logsService],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*`,
+          },
+        },
+      }),
+    );
+    // CloudWatch alarms publish to the KMS-encrypted alarm topic; SNS asks KMS on
+    // CloudWatch's behalf, so CloudWatch needs these two on the topic key.
+    this.observabilityKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopic',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SESClient } from '@aws-sdk/client-ses';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
+
+/** Dummy credentials for local stand-ins (DynamoDB Local, the SES emulator), only when none are configured. */
+function localCredentials(endpoint: string | undefined) {
+  const hasCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
+  return endpoint && !hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
+}
+
+/** Built once per process and reused by every invocation (the SDK keeps connections alive). */
+export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    maxAttempts: 3,
+    ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
+    ...localCredentials(config.dynamodbEndpoint),
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function createKmsClient(config: Config): KMSClient {
+  return new KMSClient({ region: config.region, maxAttempts: 3 });
+}
+
+export function createSesClient(config: Config): SESClient {
+  return new SESClient({
+    region: config.region,
+    maxAttempts: 3,
+    ...(config.sesEndpoint && { endpoint: config.sesEndpoint }),
+    ...localCredentials(config.sesEndpoint),
+  });
+}

@@ -1,0 +1,141 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
+import type { PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
+import { callAws } from '../aws-errors.js';
+import { keys, TTL_ATTRIBUTE } from './keys.js';
+import { toPatientItem } from './patient-item.js';
+
+const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+/** Used and expired tokens stay a week so a late click still gets "expired"/"used", then TTL removes them. */
+const TOKEN_RETENTION_SECONDS = 7 * 24 * 3600;
+
+export interface DynamoRepositoryOptions {
+  /** Attempts for a transaction cancelled by a conflicting one (not for throttling: the SDK retries that). */
+  maxTransactionAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const reasonCodes = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code);
+
+export function createDynamoPatientRepository(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  { maxTransactionAttempts = 4, sleep = wait }: DynamoRepositoryOptions = {},
+): PatientRepository {
+  /** Runs a transaction, retrying conflicts with jittered backoff; the same ClientRequestToken makes retries idempotent. */
+  async function transact(command: TransactWriteCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await callAws('dynamodb', () => db.send(command));
+        return;
+      } catch (error) {
+        const conflict = error instanceof TransactionCanceledException && reasonCodes(error).includes('TransactionConflict');
+        if (!conflict) throw error;
+        if (attempt >= maxTransactionAttempts) throw new ServiceUnavailableError('dynamodb');
+        await sleep(Math.random() * 25 * 2 ** attempt);
+      }
+    }
+  }
+
+  async function readToken(tokenHash: string) {
+    const { Item } = await callAws('dynamodb', () =>
+      db.send(new GetCommand({ TableName: tableName, Key: keys.verificationToken(tokenHash), ConsistentRead: true })),
+    );
+    return Item as { patient_id: string; expires_at: number; used_at?: string } | undefined;
+  }
+
+  return {
+    async findTakenIdentifiers(email, phone) {
+      const wanted = [keys.email(email), keys.phone(phone)];
+      const found = new Set<string>();
+      let pending: Record<string, unknown>[] | undefined = wanted;
+      for (let round = 0; pending && pending.length > 0 && round < 3; round++) {
+        const out = await callAws('dynamodb', () =>
+          db.send(new BatchGetCommand({
+            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk' } },
+          })),
+        );
+        for (const item of out.Responses?.[tableName] ?? []) found.add(item.pk as string);
+        pending = out.UnprocessedKeys?.[tableName]?.Keys;
+      }
+      if (pending && pending.length > 0) throw new ServiceUnavailableError('dynamodb');
+      return { email: found.has(wanted[0]!.pk), phone: found.has(wanted[1]!.pk) };
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord) {
+      const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
+      const reservation = { entity: 'reservation', patient_id: patient.id, created_at: patient.created_at };
+      const expiresAt = epochSeconds(token.expiresAt);
+      const command = new TransactWriteCommand({
+        ClientRequestToken: patient.id,
+        TransactItems: [
+          { Put: { TableName: tableName, Item: toPatientItem(patient), ...absent } },
+          { Put: { TableName: tableName, Item: { ...keys.email(patient.email), ...reservation }, ...absent } },
+          { Put: { TableName: tableName, Item: { ...keys.phone(patient.phone_number), ...reservation }, ...absent } },
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...keys.verificationToken(token.tokenHash),
+                entity: 'verification_token',
+                patient_id: token.patientId,
+                expires_at: expiresAt,
+                [TTL_ATTRIBUTE]: expiresAt + TOKEN_RETENTION_SECONDS,
+              },
+              ...absent,
+            },
+          },
+        ],
+      });
+      try {
+        await transact(command);
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [, email, phone] = reasonCodes(error);
+        const clashes = { email: email === 'ConditionalCheckFailed', phone: phone === 'ConditionalCheckFailed' };
+        if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
+        throw error;
+      }
+    },
+
+    async consumeVerificationToken(tokenHash, now): Promise<TokenConsumption> {
+      const token = await readToken(tokenHash);
+      if (!token) return { outcome: 'unknown' };
+      if (token.used_at) return { outcome: 'used' };
+      if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
+      const at = now.toISOString();
+      try {
+        await transact(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.verificationToken(tokenHash),
+                UpdateExpression: 'SET used_at = :at',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now',
+                ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(now) },
+              },
+            },
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(token.patient_id),
+                UpdateExpression: 'SET email_verified = :yes, email_verified_at = :at, updated_at = :at',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':yes': true, ':at': at },
+              },
+            },
+          ],
+        }));
+        return { outcome: 'verified', patientId: token.patient_id };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Another click consumed it between our read and write, or the patient is gone.
+        const [tokenReason] = reasonCodes(error);
+        return tokenReason === 'ConditionalCheckFailed' ? { outcome: 'used' } : { outcome: 'unknown' };
+      }
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Environment read once at cold start into a typed, frozen object.
+ * A bad value fails the start loudly instead of the first request quietly.
+ */
+export interface Config {
+  readonly tableName: string;
+  /** KMS key for the patient-data envelope; unset locally, where a local master key wraps data keys. */
+  readonly kmsKeyId: string | undefined;
+  readonly localMasterKey: string | undefined;
+  readonly mailFrom: string;
+  readonly verifyUrlBase: string;
+  readonly bcryptRounds: number;
+  readonly region: string;
+  readonly dynamodbEndpoint: string | undefined;
+  readonly sesEndpoint: string | undefined;
+}
+
+export const MIN_BCRYPT_ROUNDS = 12;
+const MAX_BCRYPT_ROUNDS = 15;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value.trim();
+
+export function loadConfig(env: Env = process.env): Config {
+  // In Lambda nothing may fall back to a local default: a missing value is a deployment bug.
+  const inLambda = nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME) !== undefined;
+  const read = (name: string, localDefault: string): string => {
+    const value = nonEmpty(env[name]);
+    if (value !== undefined) return value;
+    if (inLambda) throw new ConfigError(`${name} must be set`);
+    return localDefault;
+  };
+
+  const port = nonEmpty(env.PORT) ?? '3000';
+  const config: Config = {
+    tableName: read('TABLE_NAME', 'patients'),
+    kmsKeyId: inLambda ? read('KMS_KEY_ID', '') : nonEmpty(env.KMS_KEY_ID),
+    localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
+    mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local'),
+    verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`),
+    bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
+    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
+    sesEndpoint: nonEmpty(env.SES_ENDPOINT),
+  };
+  assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
+  if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
+  return Object.freeze(config);
+}
+
+function parseBcryptRounds(raw: string | undefined): number {
+  if (raw === undefined) return MIN_BCRYPT_ROUNDS;
+  const rounds = Number(raw);
+  if (!Number.isInteger(rounds) || rounds < MIN_BCRYPT_ROUNDS || rounds > MAX_BCRYPT_ROUNDS) {
+    throw new ConfigError(
+      `BCRYPT_ROUNDS must be an integer from ${MIN_BCRYPT_ROUNDS} to ${MAX_BCRYPT_ROUNDS}, got "${raw}"`,
+    );
+  }
+  return rounds;
+}
+
+function assertUrl(name: string, value: string): void {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL`);
+  }
+}

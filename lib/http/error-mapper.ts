@@ -1,0 +1,43 @@
+import type { MiddlewareObj } from '@middy/core';
+import { AppError, MethodNotAllowedError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { describeError, logger } from '../logging/logger.js';
+import { errorResponse, type HttpResponse } from './response.js';
+
+const JSON_PARSER = '@middy/http-json-body-parser';
+
+/** middy's own HTTP errors (body parser, header checks): known status, message safe to show. */
+function middyHttpError(error: unknown): { statusCode: number; message: string } | undefined {
+  const e = error as { statusCode?: number; expose?: boolean; cause?: { package?: string } };
+  if (typeof e?.statusCode !== 'number' || e.statusCode >= 500) return undefined;
+  if (e.cause?.package === JSON_PARSER && e.statusCode === 415 && /malformed/i.test((error as Error).message)) {
+    // middy 6 answers broken JSON with 415; it is a bad request, not a wrong media type.
+    return { statusCode: 400, message: 'Request body is not valid JSON' };
+  }
+  if (e.cause?.package === JSON_PARSER) return { statusCode: 415, message: 'Content-Type must be application/json' };
+  return { statusCode: e.statusCode, message: 'Bad request' };
+}
+
+/** The one place a failure becomes a response. Unknown errors become a generic 500 with no detail. */
+export function toErrorResponse(error: unknown): HttpResponse {
+  if (error instanceof ValidationError) return errorResponse(422, error.message, { errors: error.errors });
+  if (error instanceof ServiceUnavailableError) {
+    return errorResponse(503, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
+  }
+  if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });
+  if (error instanceof AppError && error.expose) return errorResponse(error.statusCode, error.message);
+  const known = middyHttpError(error);
+  if (known) return errorResponse(known.statusCode, known.message);
+  return errorResponse(500, 'Internal server error');
+}
+
+export function errorMapper(): MiddlewareObj {
+  return {
+    onError: async (request) => {
+      const response = toErrorResponse(request.error);
+      // Field names and status only: the request body and error messages from libraries stay out of logs.
+      if (response.statusCode >= 500) logger.error('request failed', { statusCode: response.statusCode, ...describeError(request.error) });
+      else logger.info('request refused', { statusCode: response.statusCode, errorName: (request.error as Error | undefined)?.name, fields: request.error instanceof ValidationError ? Object.keys(request.error.errors) : undefined });
+      request.response = response;
+    },
+  };
+}

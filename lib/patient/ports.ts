@@ -1,0 +1,93 @@
+import type { Gender } from './registration-schema.js';
+
+/** What the use cases need from the outside world; adapters in lib/adapters implement these. */
+
+export interface Address {
+  street: string;
+  city: string;
+  state: string;
+  zip: string;
+  country: string;
+}
+
+export interface EmergencyContact {
+  name: string;
+  phone: string;
+  relationship?: string;
+}
+
+/** Patient-data fields after envelope encryption: ciphertexts plus the wrapped data key. */
+export interface EncryptedFields {
+  keyId: string;
+  wrappedKey: string;
+  ciphertexts: Record<string, string>;
+}
+
+/** A patient as stored: normalized identifiers, a password hash, and patient data only as ciphertext. */
+export interface PatientRecord {
+  id: string;
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone_number: string;
+  password_hash: string;
+  date_of_birth: string;
+  gender: Gender;
+  address: Address;
+  emergency_contact?: EmergencyContact;
+  encrypted?: EncryptedFields;
+  email_verified: boolean;
+  phone_verified: boolean;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VerificationTokenRecord {
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  tokenHash: string;
+  patientId: string;
+  expiresAt: Date;
+}
+
+export type TokenConsumption =
+  | { outcome: 'verified'; patientId: string }
+  | { outcome: 'unknown' }
+  | { outcome: 'expired' }
+  | { outcome: 'used' };
+
+export interface PatientRepository {
+  /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
+  findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
+  /**
+   * Stores the patient, its email and phone reservations and its verification token atomically.
+   * Throws DuplicateRegistrationError naming the identifiers that clash; then nothing is stored.
+   */
+  createPatient(patient: PatientRecord, token: VerificationTokenRecord): Promise<void>;
+  /** Marks the token used and the patient's email verified in one step. */
+  consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
+}
+
+export interface FieldCipher {
+  /** Encrypts the given fields for one patient; the patient id is bound into the ciphertexts. */
+  encryptFields(patientId: string, fields: Record<string, unknown>): Promise<EncryptedFields>;
+  decryptFields(patientId: string, encrypted: EncryptedFields): Promise<Record<string, unknown>>;
+}
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+}
+
+export interface VerificationMail {
+  to: string;
+  firstName: string;
+  verifyUrl: string;
+}
+
+export interface Mailer {
+  sendVerificationEmail(mail: VerificationMail): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { DuplicateRegistrationError } from '../errors.js';
+import { describeError, logger } from '../logging/logger.js';
+import { normalizeEmail, normalizePhone } from './normalize.js';
+import type { Clock, FieldCipher, Mailer, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
+import type { RegistrationRequest } from './registration-schema.js';
+import { hashVerificationToken, newVerificationToken, TOKEN_LIFETIME_MS, verificationUrl } from './verification-token.js';
+
+export interface RegisterPatientDeps {
+  repository: PatientRepository;
+  cipher: FieldCipher;
+  hasher: PasswordHasher;
+  mailer: Mailer;
+  clock: Clock;
+  verifyUrlBase: string;
+}
+
+export interface RegisteredPatient {
+  patient_id: string;
+  email: string;
+  phone_number: string;
+  email_verified: false;
+  phone_verified: false;
+}
+
+export interface RegistrationOutcome {
+  patient: RegisteredPatient;
+  verificationEmailSent: boolean;
+}
+
+/**
+ * Registers a validated request. Ordering matters for cost and safety: duplicates are refused before
+ * the deliberate bcrypt cost is paid; patient data is encrypted before anything is written; the mail
+ * goes out only after the transaction committed, and its failure does not undo the registration.
+ */
+export async function registerPatient(request: RegistrationRequest, deps: RegisterPatientDeps): Promise<RegistrationOutcome> {
+  const email = normalizeEmail(request.email);
+  const phone = normalizePhone(request.phone_number) ?? request.phone_number;
+
+  const taken = await deps.repository.findTakenIdentifiers(email, phone);
+  if (taken.email || taken.phone) throw new DuplicateRegistrationError(taken);
+
+  const id = randomUUID();
+  const now = deps.clock.now();
+  const [passwordHash, encrypted] = await Promise.all([
+    deps.hasher.hash(request.password),
+    encryptPatientData(id, request, deps.cipher),
+  ]);
+
+  const patient: PatientRecord = {
+    id,
+    first_name: request.first_name,
+    last_name: request.last_name,
+    email,
+    phone_number: phone,
+    password_hash: passwordHash,
+    date_of_birth: request.date_of_birth,
+    gender: request.gender,
+    address: { ...request.address, country: request.address.country ?? 'US' },
+    ...(request.emergency_contact && { emergency_contact: normalizeContact(request.emergency_contact) }),
+    ...(encrypted && { encrypted }),
+    email_verified: false,
+    phone_verified: false,
+    is_active: true,
+    created_at: now.toISOString(),
+    updated_at: now.toISOString(),
+  };
+
+  const token = newVerificationToken();
+  await deps.repository.createPatient(patient, {
+    tokenHash: hashVerificationToken(token),
+    patientId: id,
+    expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS),
+  });
+  logger.info('patient registered', { patientId: id });
+
+  const verificationEmailSent = await sendVerification(deps, patient, token);
+  return {
+    patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
+    verificationEmailSent,
+  };
+}
+
+/** Medical history and insurance are the patient data that only ever leave this process encrypted. */
+async function encryptPatientData(id: string, request: RegistrationRequest, cipher: FieldCipher) {
+  const fields: Record<string, unknown> = {};
+  if (request.medical_history) fields.medical_history = request.medical_history;
+  if (request.insurance_info) fields.insurance_info = request.insurance_info;
+  return Object.keys(fields).length > 0 ? cipher.encryptFields(id, fields) : undefined;
+}
+
+function normalizeContact(contact: NonNullable<RegistrationRequest['emergency_contact']>) {
+  return {
+    name: contact.name,
+    phone: normalizePhone(contact.phone) ?? contact.phone,
+    ...(contact.relationship != null && { relationship: contact.relationship }),
+  };
+}
+
+async function sendVerification(deps: RegisterPatientDeps, patient: PatientRecord, token: string): Promise<boolean> {
+  try {
+    await deps.mailer.sendVerificationEmail({
+      to: patient.email,
+      firstName: patient.first_name,
+      verifyUrl: verificationUrl(deps.verifyUrlBase, token),
+    });
+    logger.info('verification email sent', { patientId: patient.id });
+    return true;
+  } catch (error) {
+    logger.error('verification email failed', { patientId: patient.id, ...describeError(error) });
+    return false;
+  }
+}

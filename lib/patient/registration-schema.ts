@@ -1,0 +1,124 @@
+import type { JSONSchemaType } from 'ajv';
+
+export const GENDERS = ['male', 'female', 'other', 'prefer_not_to_say'] as const;
+export type Gender = (typeof GENDERS)[number];
+
+export interface RegistrationRequest {
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone_number: string;
+  password: string;
+  confirm_password: string;
+  date_of_birth: string;
+  gender: Gender;
+  address: { street: string; city: string; state: string; zip: string; country?: string };
+  emergency_contact?: { name: string; phone: string; relationship?: string };
+  medical_history?: string[];
+  insurance_info?: { provider: string; policy_number: string };
+}
+
+/** Fields the server owns: named in the error so a client learns why they were refused. */
+export const SERVER_OWNED_FIELDS = [
+  'id',
+  'patient_id',
+  'password_hash',
+  'email_verified',
+  'phone_verified',
+  'is_active',
+  'created_at',
+  'updated_at',
+] as const;
+
+export const MIN_AGE_YEARS = 13;
+export const MAX_AGE_YEARS = 150;
+export const PASSWORD_MAX_BYTES = 72;
+
+const text = (minLength: number, maxLength: number) => ({ type: 'string', minLength, maxLength }) as const;
+
+/**
+ * The single source of truth for the request. `JSONSchemaType` makes the compiler check it against
+ * RegistrationRequest; the custom keywords (lib/patient/validation-keywords.ts) state what JSON
+ * Schema cannot: age on today's date, E.164 after separators, postal format per country, password rules.
+ * Strings are trimmed before validation (except passwords), so `minLength: 1` means "not blank".
+ */
+export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
+  $id: 'registration-request',
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'first_name',
+    'last_name',
+    'email',
+    'phone_number',
+    'password',
+    'confirm_password',
+    'date_of_birth',
+    'gender',
+    'address',
+  ],
+  properties: {
+    first_name: text(2, 50),
+    last_name: text(2, 50),
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
+    phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
+    password: { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true },
+    confirm_password: { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' },
+    date_of_birth: { type: 'string', minLength: 1, format: 'date', age: { min: MIN_AGE_YEARS, max: MAX_AGE_YEARS } },
+    gender: { type: 'string', enum: [...GENDERS] },
+    address: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['street', 'city', 'state', 'zip'],
+      properties: {
+        street: text(1, 200),
+        city: text(1, 100),
+        state: text(1, 50),
+        zip: { type: 'string', minLength: 1, maxLength: 16, postalCode: true },
+        country: { type: 'string', nullable: true, minLength: 1, maxLength: 2, countryCode: true },
+      },
+    },
+    emergency_contact: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['name', 'phone'],
+      properties: {
+        name: text(1, 100),
+        phone: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
+        relationship: { ...text(1, 50), nullable: true },
+      },
+    },
+    medical_history: {
+      type: 'array',
+      nullable: true,
+      maxItems: 50,
+      items: text(1, 500),
+    },
+    insurance_info: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['provider', 'policy_number'],
+      properties: {
+        provider: text(1, 100),
+        policy_number: text(1, 50),
+      },
+    },
+  },
+};
+
+export interface VerifyEmailRequest {
+  token: string;
+}
+
+/** base64url of 32 random bytes is 43 characters; anything else cannot be one of our tokens. */
+export const verifyEmailSchema: JSONSchemaType<VerifyEmailRequest> = {
+  $id: 'verify-email-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: {
+    token: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' },
+  },
+};

@@ -1,0 +1,83 @@
+import type { Ajv, ErrorObject, SchemaValidateFunction } from 'ajv';
+import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-validator';
+import commonPasswords from './common-passwords.json' with { type: 'json' };
+import { normalizePhone } from './normalize.js';
+import { passwordCandidates } from './password-words.js';
+import { PASSWORD_MAX_BYTES } from './registration-schema.js';
+
+/** Custom keywords for the rules JSON Schema cannot state. Each error carries its own message. */
+type KeywordCheck = (schema: any, data: any, parentData: any) => string[];
+
+function keyword(name: string, check: KeywordCheck): { keyword: string; validate: SchemaValidateFunction; errors: true } {
+  const validate: SchemaValidateFunction = (schema, data, _parentSchema, dataCxt) => {
+    const messages = check(schema, data, dataCxt?.parentData);
+    validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
+    return messages.length === 0;
+  };
+  return { keyword: name, validate, errors: true };
+}
+
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set(commonPasswords);
+const utf8 = new TextEncoder();
+
+export function passwordProblems(password: string): string[] {
+  const problems: string[] = [];
+  if ([...password].length < 8) problems.push('Password must contain at least 8 characters');
+  if (!/\p{Lu}/u.test(password)) problems.push('Password must contain an uppercase letter');
+  if (!/\p{Ll}/u.test(password)) problems.push('Password must contain a lowercase letter');
+  if (!/\p{Nd}/u.test(password)) problems.push('Password must contain a number');
+  if (!/[^\p{L}\p{N}\s]/u.test(password)) problems.push('Password must contain a special character');
+  // bcrypt reads only the first 72 bytes; refusing longer passwords beats silently ignoring the rest.
+  if (utf8.encode(password).length > PASSWORD_MAX_BYTES) {
+    problems.push(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long`);
+  }
+  if (passwordCandidates(password).some((candidate) => COMMON_PASSWORDS.has(candidate))) {
+    problems.push('Password is too common; choose a less predictable one');
+  }
+  return problems;
+}
+
+/** Today's date in UTC as YYYY-MM-DD parts; a keyword needs "now" at validation time, not at load. */
+function addYears(isoDate: string, years: number): string {
+  const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
+  // A 29 February birthday falls on 1 March in years without one, as Date.UTC rolls it over.
+  return new Date(Date.UTC(y + years, m - 1, d)).toISOString().slice(0, 10);
+}
+
+export function ageProblems(dateOfBirth: string, limits: { min: number; max: number }, today: string): string[] {
+  // Not a real calendar date: the format keyword reports it.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(dateOfBirth) || addYears(dateOfBirth, 0) !== dateOfBirth) return [];
+  if (dateOfBirth >= today) return ['Date of birth must be in the past'];
+  if (addYears(dateOfBirth, limits.min) > today) return [`Must be at least ${limits.min} years old`];
+  if (addYears(dateOfBirth, limits.max) < today) return [`Date of birth must be within the last ${limits.max} years`];
+  return [];
+}
+
+const COUNTRY_CODE = /^[A-Z]{2}$/;
+const FALLBACK_POSTAL = /^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/;
+
+export function postalCodeProblems(zip: string, country: unknown): string[] {
+  const code = typeof country === 'string' ? country : 'US';
+  if (!COUNTRY_CODE.test(code)) return []; // the country keyword reports it
+  const valid = postcodeValidatorExistsForCountry(code) ? postcodeValidator(zip, code) : FALLBACK_POSTAL.test(zip);
+  if (valid) return [];
+  return [code === 'US' ? 'Must be a valid US ZIP code (12345 or 12345-6789)' : `Must be a valid postal code for ${code}`];
+}
+
+export function addValidationKeywords(ajv: Ajv): Ajv {
+  ajv.addKeyword(keyword('e164Phone', (_s, phone: string) =>
+    normalizePhone(phone) ? [] : ['Must be an international phone number such as +14155552671'],
+  ));
+  ajv.addKeyword(keyword('passwordPolicy', (_s, password: string) => passwordProblems(password)));
+  ajv.addKeyword(keyword('sameAs', (other: string, value: string, parent) =>
+    parent?.[other] === value ? [] : ['Passwords do not match'],
+  ));
+  ajv.addKeyword(keyword('age', (limits, dob: string) =>
+    ageProblems(dob, limits, new Date().toISOString().slice(0, 10)),
+  ));
+  ajv.addKeyword(keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)));
+  ajv.addKeyword(keyword('countryCode', (_s, country: string) =>
+    COUNTRY_CODE.test(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],
+  ));
+  return ajv;
+}

@@ -1,0 +1,71 @@
+import type { ErrorObject } from 'ajv';
+import type { FieldErrors } from '../errors.js';
+
+const SERVER_OWNED = new Set([
+  'id', 'patient_id', 'password_hash', 'email_verified', 'phone_verified', 'is_active', 'created_at', 'updated_at',
+]);
+
+/** "/address/zip" → "address.zip"; array items keep their index ("medical_history.3"). */
+function dotted(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  return parts.join('.');
+}
+
+function label(key: string): string {
+  const last = key.split('.').at(-1) ?? key;
+  if (/^\d+$/.test(last)) return 'Entry';
+  const words = last.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const FORMAT_MESSAGES: Record<string, string> = {
+  email: 'Must be a valid email address',
+  date: 'Must be a valid date in YYYY-MM-DD format',
+};
+
+function describe(error: ErrorObject, key: string, data: unknown): string {
+  const p = error.params as Record<string, any>;
+  switch (error.keyword) {
+    case 'required':
+      return `${label(key)} is required`;
+    case 'type':
+      return `Must be ${p.type === 'array' || p.type === 'object' ? 'an' : 'a'} ${p.type}`;
+    case 'minLength':
+      return data === '' ? `${label(key)} is required` : `Must be at least ${p.limit} characters`;
+    case 'maxLength':
+      return `Must be at most ${p.limit} characters`;
+    case 'maxItems':
+      return `Must have at most ${p.limit} entries`;
+    case 'format':
+      return FORMAT_MESSAGES[p.format] ?? 'Has an invalid format';
+    case 'enum':
+      return `Must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
+    case 'additionalProperties':
+      return SERVER_OWNED.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
+    default:
+      return error.message ?? 'Is invalid';
+  }
+}
+
+function valueAt(root: unknown, instancePath: string): unknown {
+  let node: any = root;
+  for (const part of instancePath.split('/').slice(1)) node = node?.[part];
+  return node;
+}
+
+/** Every failing field at once, in the spec's envelope shape: `{ "address.zip": ["…"] }`. */
+export function toFieldErrors(errors: ErrorObject[], data: unknown): FieldErrors {
+  // A Map, then fromEntries: a "__proto__" key from the client must stay an ordinary key.
+  const fields = new Map<string, string[]>();
+  for (const error of errors) {
+    const p = error.params as Record<string, any>;
+    const child = error.keyword === 'required' ? p.missingProperty : error.keyword === 'additionalProperties' ? p.additionalProperty : undefined;
+    const key = dotted(error.instancePath, child) || 'body';
+    const message = key === 'body' && error.keyword === 'type' ? 'Request body must be a JSON object' : describe(error, key, valueAt(data, error.instancePath));
+    const list = fields.get(key) ?? [];
+    if (!list.includes(message)) list.push(message);
+    fields.set(key, list);
+  }
+  return Object.fromEntries(fields);
+}
