@@ -75,7 +75,7 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
         city: text(1, 100),
         state: text(1, 50),
         zip: { type: 'string', minLength: 1, maxLength: 16, postalCode: true },
-        country: { type: 'string', nullable: true, minLength: 1, maxLength: 2, countryCode: true },
+        country: { type: 'string', nullable: true, countryCode: true },
       },
     },
     emergency_contact: {

@@ -1,20 +1,20 @@
-import type { Ajv, ErrorObject, SchemaValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
 import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-validator';
 import commonPasswords from './common-passwords.json' with { type: 'json' };
 import { normalizePhone } from './normalize.js';
 import { passwordCandidates } from './password-words.js';
 import { PASSWORD_MAX_BYTES } from './registration-schema.js';
 
-/** Custom keywords for the rules JSON Schema cannot state. Each error carries its own message. */
+/** Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries its own message. */
 type KeywordCheck = (schema: any, data: any, parentData: any) => string[];
 
-function keyword(name: string, check: KeywordCheck): { keyword: string; validate: SchemaValidateFunction; errors: true } {
+function keyword(name: string, check: KeywordCheck): FuncKeywordDefinition {
   const validate: SchemaValidateFunction = (schema, data, _parentSchema, dataCxt) => {
     const messages = check(schema, data, dataCxt?.parentData);
     validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
     return messages.length === 0;
   };
-  return { keyword: name, validate, errors: true };
+  return { keyword: name, type: 'string', validate, errors: true };
 }
 
 const COMMON_PASSWORDS: ReadonlySet<string> = new Set(commonPasswords);

@@ -1,0 +1,59 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiServer } from '../../lib/local/api-server.js';
+import { loadRoutes } from '../../lib/local/routes.js';
+import { getItem, mailsTo, tokenFrom } from '../support/local-aws.js';
+import { uniqueRegistration } from '../support/requests.js';
+
+/** The local server over real HTTP, routing to the same handlers that run in Lambda. */
+let base: string;
+const server = createApiServer(await loadRoutes());
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const post = (path: string, body: string, contentType = 'application/json') =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+
+describe('npm start server', () => {
+  it('registers, mails a link, serves the link page, and the posted token verifies the email', async () => {
+    const body = uniqueRegistration();
+    const response = await post('/api/v1/patient/register', JSON.stringify(body));
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const { data } = (await response.json()) as { data: { patient_id: string } };
+
+    const [mail] = await mailsTo(body.email);
+    const token = tokenFrom(mail!);
+    const page = await fetch(`${base}/api/v1/patient/verify-email?token=${token}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<button id="confirm"');
+
+    const verified = await post('/api/v1/patient/verify-email', JSON.stringify({ token }));
+    expect(verified.status).toBe(200);
+    expect((await getItem(`PATIENT#${data.patient_id}`, 'PROFILE'))!.email_verified).toBe(true);
+  });
+
+  it.each([
+    ['an unknown route', () => fetch(`${base}/api/v1/patients`), 404, 'Not found'],
+    ['a wrong method', () => fetch(`${base}/api/v1/patient/register`, { method: 'DELETE' }), 405, 'Method not allowed'],
+    ['malformed JSON', () => post('/api/v1/patient/register', '{"a":'), 400, 'Request body is not valid JSON'],
+    ['a text body', () => post('/api/v1/patient/register', 'hello', 'text/plain'), 415, 'Content-Type must be application/json'],
+    ['a 1 MiB body', () => post('/api/v1/patient/register', `"${'x'.repeat(1 << 20)}"`), 413, 'Request body must not exceed 64 KiB'],
+  ])('%s gets the JSON envelope', async (_name, send, status, message) => {
+    const response = await send();
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('strict-transport-security')).toMatch(/max-age=/);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ success: false, message });
+  });
+
+  it('names the allowed methods on a 405', async () => {
+    const response = await fetch(`${base}/api/v1/patient/verify-email`, { method: 'PUT' });
+    expect(response.headers.get('allow')).toBe('POST, GET');
+  });
+});

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { handler as register } from '../../functions/register/handler.js';
+import { handler as verify } from '../../functions/verify-email/handler.js';
+import { createSesMailer } from '../../lib/adapters/ses/ses-mailer.js';
+import { createSesClient } from '../../lib/adapters/aws-clients.js';
+import { loadConfig } from '../../lib/config.js';
+import { logger } from '../../lib/logging/logger.js';
+import { registerPatient } from '../../lib/patient/register-patient.js';
+import { createRegisterDeps } from '../../lib/wiring.js';
+import { validateRegistration } from '../../lib/patient/validators.js';
+import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
+import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+
+/** Canary values: if any of them shows up in captured output or storage, patient data leaked. */
+const CANARY = {
+  password: 'Canary#Pass-91xQ',
+  medical: 'Canary-Condition-Zebra-4417',
+  provider: 'Canary Mutual Insurance',
+  policy: 'CANARY-POLICY-7788',
+  lastName: 'Canarysson',
+};
+
+let output = '';
+const capture = (stream: NodeJS.WriteStream) =>
+  vi.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as never);
+
+beforeAll(() => {
+  logger.setLogLevel('DEBUG');
+  capture(process.stdout);
+  capture(process.stderr);
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+  logger.setLogLevel('WARN');
+});
+
+function canaryRegistration() {
+  return uniqueRegistration({
+    last_name: CANARY.lastName,
+    password: CANARY.password,
+    confirm_password: CANARY.password,
+    medical_history: [CANARY.medical],
+    insurance_info: { provider: CANARY.provider, policy_number: CANARY.policy },
+  });
+}
+
+describe('patient data privacy', () => {
+  it('stores no plaintext medical or insurance data, and it decrypts back for the right patient only', async () => {
+    const body = canaryRegistration();
+    const { statusCode, body: res } = await invoke(register, apiEvent(body));
+    expect(statusCode).toBe(201);
+    const raw = JSON.stringify(await scanTable());
+    for (const secret of [CANARY.medical, CANARY.provider, CANARY.policy, CANARY.password]) expect(raw).not.toContain(secret);
+
+    const item = (await getItem(`PATIENT#${res.data.patient_id}`, 'PROFILE'))!;
+    expect(typeof item.medical_history).toBe('string');
+    expect(typeof item.insurance_info).toBe('string');
+    const { cipher } = createRegisterDeps(loadConfig());
+    const encrypted = { keyId: item.phi_key.key_id, wrappedKey: item.phi_key.wrapped_key, ciphertexts: { medical_history: item.medical_history, insurance_info: item.insurance_info } };
+    expect(await cipher.decryptFields(res.data.patient_id, encrypted)).toEqual({
+      medical_history: [CANARY.medical],
+      insurance_info: { provider: CANARY.provider, policy_number: CANARY.policy },
+    });
+    await expect(cipher.decryptFields('00000000-0000-4000-8000-000000000000', encrypted)).rejects.toThrow();
+  });
+
+  it('the verification mail carries the first name and the link, no other patient data', async () => {
+    const body = canaryRegistration();
+    await invoke(register, apiEvent(body));
+    const [mail] = await mailsTo(body.email);
+    const text = JSON.stringify(mail);
+    expect(text).toContain('Hello Jane');
+    for (const secret of [CANARY.lastName, CANARY.medical, CANARY.policy, body.phone_number, body.date_of_birth, '456 Main Street']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('when SES cannot be reached the registration stands (201) and says the email was not sent', async () => {
+    const deps = createRegisterDeps(loadConfig());
+    const unreachable = createSesMailer(createSesClient({ ...loadConfig(), sesEndpoint: 'http://127.0.0.1:9' }), 'no-reply@clinic.test');
+    const body = validateRegistration(canaryRegistration());
+    const outcome = await registerPatient(body, { ...deps, mailer: unreachable });
+    expect(outcome.verificationEmailSent).toBe(false);
+    expect(await getItem(`PATIENT#${outcome.patient.patient_id}`, 'PROFILE')).toBeDefined();
+  });
+
+  it('no canary value reaches the logs on any path', async () => {
+    output = '';
+    const body = canaryRegistration();
+    await invoke(register, apiEvent(body)); // success
+    await invoke(register, apiEvent(body)); // duplicate
+    await invoke(register, apiEvent({ ...body, email: 'bad', date_of_birth: '2999-01-01' })); // validation
+    await invoke(register, apiEvent(`{"password": "${CANARY.password}",`)); // malformed JSON
+    const token = tokenFrom((await mailsTo(body.email))[0]!);
+    await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // verified
+    await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // used
+
+    expect(output).toContain('patient registered'); // the capture works
+    expect(output).toContain('request refused');
+    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, token, '$2b$']) {
+      expect(output).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { ensureTable } from '../../lib/local/services.js';
+
+/**
+ * Runs before each integration test file is imported, like a Lambda environment before a cold
+ * start: the handlers read this configuration at module load. A fresh table per file keeps files
+ * independent while they share one DynamoDB Local.
+ */
+const env = process.env;
+env.DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
+env.SES_ENDPOINT = inject('sesEndpoint');
+env.TABLE_NAME = `patients-${randomBytes(6).toString('hex')}`;
+env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64');
+env.MAIL_FROM = 'no-reply@clinic.test';
+env.VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+env.BCRYPT_ROUNDS = '12';
+delete env.KMS_KEY_ID;
+delete env.AWS_LAMBDA_FUNCTION_NAME;
+
+await ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME);

@@ -1,0 +1,45 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+
+const env = process.env;
+
+export const documentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+);
+
+/** Every item of this test file's table, as stored. */
+export async function scanTable(): Promise<Record<string, any>[]> {
+  const items: Record<string, any>[] = [];
+  let start: Record<string, any> | undefined;
+  do {
+    const page = await documentClient.send(new ScanCommand({ TableName: env.TABLE_NAME, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+export async function getItem(pk: string, sk: string) {
+  const { Item } = await documentClient.send(new GetCommand({ TableName: env.TABLE_NAME, Key: { pk, sk }, ConsistentRead: true }));
+  return Item;
+}
+
+export interface StoredMail {
+  destination: { to: string[] };
+  from: string;
+  subject: string;
+  body: { text: string; html: string };
+}
+
+/** Mails the SES emulator received for one address. */
+export async function mailsTo(address: string): Promise<StoredMail[]> {
+  const response = await fetch(`${env.SES_ENDPOINT}/store`);
+  const { emails } = (await response.json()) as { emails: StoredMail[] };
+  return emails.filter((m) => m.destination.to.includes(address));
+}
+
+export function tokenFrom(mail: StoredMail): string {
+  const match = /[?&]token=([A-Za-z0-9_-]+)/.exec(mail.body.text);
+  if (!match?.[1]) throw new Error('no token link in the mail');
+  return match[1];
+}

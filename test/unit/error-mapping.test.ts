@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { toErrorResponse } from '../../lib/http/error-mapper.js';
+import { DuplicateRegistrationError, GoneTokenError, InvalidTokenError, ServiceUnavailableError } from '../../lib/errors.js';
+
+const body = (error: unknown) => JSON.parse(toErrorResponse(error).body);
+
+describe('toErrorResponse', () => {
+  it('turns an unknown error into a generic 500 without its message or stack', () => {
+    const response = toErrorResponse(new Error('ECONNRESET at 10.0.0.7 with jane@example.com'));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe('{"success":false,"message":"Internal server error"}');
+  });
+
+  it('answers 503 with Retry-After when a dependency is down', () => {
+    const response = toErrorResponse(new ServiceUnavailableError('dynamodb'));
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['Retry-After']).toBe('5');
+    expect(body(new ServiceUnavailableError('kms')).message).not.toContain('kms');
+  });
+
+  it('names both clashes of a duplicate in the validation envelope', () => {
+    expect(body(new DuplicateRegistrationError({ email: true, phone: true }))).toEqual({
+      success: false,
+      message: 'Validation failed',
+      errors: { email: ['Email is already registered'], phone_number: ['Phone number is already registered'] },
+    });
+  });
+
+  it.each([
+    [new InvalidTokenError(), 400],
+    [new GoneTokenError('expired'), 410],
+    [new GoneTokenError('used'), 410],
+  ])('%s → %i', (error, status) => {
+    expect(toErrorResponse(error).statusCode).toBe(status);
+  });
+
+  it('never answers a middy 5xx-looking client error with detail', () => {
+    const response = toErrorResponse(Object.assign(new Error('secret detail'), { statusCode: 502 }));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret');
+  });
+});

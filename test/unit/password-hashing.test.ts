@@ -1,0 +1,35 @@
+import bcrypt from 'bcryptjs';
+import { describe, expect, it } from 'vitest';
+import { createBcryptPasswordHasher } from '../../lib/adapters/bcrypt/bcrypt-password-hasher.js';
+import { buildCommonPasswordList } from '../../lib/tools/generate-common-passwords.js';
+import commonPasswords from '../../lib/patient/common-passwords.json' with { type: 'json' };
+
+describe('bcrypt password hasher', () => {
+  const hasher = createBcryptPasswordHasher(12);
+
+  it('hashes at cost 12 with a fresh salt each time', async () => {
+    const [a, b] = await Promise.all([hasher.hash('SecurePassword123!'), hasher.hash('SecurePassword123!')]);
+    expect(a).toMatch(/^\$2[aby]\$12\$/);
+    expect(bcrypt.getRounds(a)).toBe(12);
+    expect(a).not.toBe(b);
+    expect(a.slice(0, 29)).not.toBe(b.slice(0, 29)); // the salts differ
+    expect(await bcrypt.compare('SecurePassword123!', a)).toBe(true);
+    expect(await bcrypt.compare('SecurePassword123?', a)).toBe(false);
+  });
+
+  it('refuses a cost below 12', () => {
+    expect(() => createBcryptPasswordHasher(11)).toThrow();
+  });
+
+  it('is why passwords over 72 bytes are refused: bcrypt ignores the rest', async () => {
+    const base = 'A1!'.padEnd(72, 'x');
+    const hash = await bcrypt.hash(`${base}first-ending`, 4); // cost 4: this only demonstrates bcrypt's limit
+    expect(await bcrypt.compare(`${base}other-ending`, hash)).toBe(true);
+  });
+});
+
+describe('common-password list', () => {
+  it('matches what the generator builds from @zxcvbn-ts/language-common', () => {
+    expect(commonPasswords).toEqual(buildCommonPasswordList());
+  });
+});

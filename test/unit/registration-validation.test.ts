@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../lib/errors.js';
+import { validateRegistration } from '../../lib/patient/validators.js';
+import { SPEC_EXAMPLE } from '../support/requests.js';
+
+/** The field errors a request gets, or {} when it is valid. */
+function errorsFor(change: (body: Record<string, any>) => void): Record<string, string[]> {
+  const body: Record<string, any> = structuredClone(SPEC_EXAMPLE);
+  change(body);
+  try {
+    validateRegistration(body);
+    return {};
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return error.errors;
+  }
+}
+const set = (path: string, value: unknown) => (body: Record<string, any>) => {
+  const keys = path.split('.');
+  const last = keys.pop()!;
+  const parent = keys.reduce((node, key) => (node[key] ??= {}), body);
+  if (value === undefined) delete parent[last];
+  else parent[last] = value;
+};
+const text = (n: number, ch = 'a') => ch.repeat(n);
+
+/** Today in UTC, shifted by years and days, as YYYY-MM-DD. */
+function dateFromToday(years: number, days = 0): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear() + years, now.getUTCMonth(), now.getUTCDate() + days)).toISOString().slice(0, 10);
+}
+
+describe('the spec example', () => {
+  it('is valid as written', () => {
+    expect(errorsFor(() => {})).toEqual({});
+  });
+});
+
+type Case = [name: string, path: string, value: unknown, expected: string[] | 'valid'];
+
+const cases: Case[] = [
+  // names: 2–50 characters after trimming; blank counts as missing
+  ['first_name of 2 characters', 'first_name', 'Jo', 'valid'],
+  ['first_name of 1 character', 'first_name', 'J', ['Must be at least 2 characters']],
+  ['first_name of 50 characters', 'first_name', text(50), 'valid'],
+  ['first_name of 51 characters', 'first_name', text(51), ['Must be at most 50 characters']],
+  ['first_name missing', 'first_name', undefined, ['First name is required']],
+  ['first_name blank', 'first_name', '   ', ['First name is required']],
+  ['first_name padded to 2 characters', 'first_name', '  Jo  ', 'valid'],
+  ['first_name not a string', 'first_name', 42, ['Must be a string']],
+  ['first_name of 50 emoji counts characters, not bytes', 'first_name', text(50, '😀'), 'valid'],
+  ['last_name of 1 character', 'last_name', 'S', ['Must be at least 2 characters']],
+  ['last_name of 51 characters', 'last_name', text(51), ['Must be at most 50 characters']],
+  ['last_name blank', 'last_name', '', ['Last name is required']],
+  // email
+  ['email valid', 'email', 'a.b+c@example.co.uk', 'valid'],
+  ['email upper case', 'email', 'Jane.Smith@Email.COM', 'valid'],
+  ['email without @', 'email', 'jane.smith.email.com', ['Must be a valid email address']],
+  ['email without domain', 'email', 'jane@', ['Must be a valid email address']],
+  ['email of 254 characters', 'email', `${text(64)}@${text(63)}.${text(63)}.${text(61)}`, 'valid'],
+  ['email of 255 characters', 'email', `${text(64)}@${text(63)}.${text(63)}.${text(62)}`, ['Must be at most 254 characters']],
+  ['email missing', 'email', undefined, ['Email is required']],
+  // phone: "+" then 8–15 digits, first 1–9, separators ignored
+  ['phone as in the spec', 'phone_number', '+1234567890', 'valid'],
+  ['phone with separators', 'phone_number', '+1 (234) 567-89.0', 'valid'],
+  ['phone of 8 digits', 'phone_number', '+12345678', 'valid'],
+  ['phone of 7 digits', 'phone_number', '+1234567', ['Must be an international phone number such as +14155552671']],
+  ['phone of 15 digits', 'phone_number', '+123456789012345', 'valid'],
+  ['phone of 16 digits', 'phone_number', '+1234567890123456', ['Must be an international phone number such as +14155552671']],
+  ['phone starting with 0', 'phone_number', '+0234567890', ['Must be an international phone number such as +14155552671']],
+  ['phone without +', 'phone_number', '1234567890', ['Must be an international phone number such as +14155552671']],
+  ['phone with letters', 'phone_number', '+1234CALLME', ['Must be an international phone number such as +14155552671']],
+  ['phone missing', 'phone_number', undefined, ['Phone number is required']],
+  // gender
+  ...(['male', 'female', 'other', 'prefer_not_to_say'].map((g): Case => [`gender ${g}`, 'gender', g, 'valid'])),
+  ['gender in another case', 'gender', 'Female', ['Must be one of: male, female, other, prefer_not_to_say']],
+  ['gender unknown', 'gender', 'unknown', ['Must be one of: male, female, other, prefer_not_to_say']],
+  ['gender missing', 'gender', undefined, ['Gender is required']],
+  // date of birth
+  ['date_of_birth 13th birthday today', 'date_of_birth', dateFromToday(-13), 'valid'],
+  ['date_of_birth 13th birthday tomorrow', 'date_of_birth', dateFromToday(-13, 1), ['Must be at least 13 years old']],
+  ['date_of_birth today', 'date_of_birth', dateFromToday(0), ['Date of birth must be in the past']],
+  ['date_of_birth in the future', 'date_of_birth', dateFromToday(1), ['Date of birth must be in the past']],
+  ['date_of_birth exactly 150 years ago', 'date_of_birth', dateFromToday(-150), 'valid'],
+  ['date_of_birth 150 years and a day ago', 'date_of_birth', dateFromToday(-150, -1), ['Date of birth must be within the last 150 years']],
+  ['date_of_birth 30 February', 'date_of_birth', '2001-02-30', ['Must be a valid date in YYYY-MM-DD format']],
+  ['date_of_birth 29 February of a leap year', 'date_of_birth', '2000-02-29', 'valid'],
+  ['date_of_birth 29 February of a common year', 'date_of_birth', '2001-02-29', ['Must be a valid date in YYYY-MM-DD format']],
+  ['date_of_birth in another format', 'date_of_birth', '05/15/1990', ['Must be a valid date in YYYY-MM-DD format']],
+  ['date_of_birth with a time', 'date_of_birth', '1990-05-15T00:00:00Z', ['Must be a valid date in YYYY-MM-DD format']],
+  ['date_of_birth missing', 'date_of_birth', undefined, ['Date of birth is required']],
+  // address
+  ['street of 200 characters', 'address.street', text(200), 'valid'],
+  ['street of 201 characters', 'address.street', text(201), ['Must be at most 200 characters']],
+  ['street blank', 'address.street', ' ', ['Street is required']],
+  ['city of 100 characters', 'address.city', text(100), 'valid'],
+  ['city of 101 characters', 'address.city', text(101), ['Must be at most 100 characters']],
+  ['state of 50 characters', 'address.state', text(50), 'valid'],
+  ['state of 51 characters', 'address.state', text(51), ['Must be at most 50 characters']],
+  ['state missing', 'address.state', undefined, ['State is required']],
+  ['zip ZIP+4', 'address.zip', '02101-1234', 'valid'],
+  ['zip of 4 digits', 'address.zip', '0210', ['Must be a valid US ZIP code (12345 or 12345-6789)']],
+  ['zip with letters', 'address.zip', 'ABCDE', ['Must be a valid US ZIP code (12345 or 12345-6789)']],
+  ['zip missing', 'address.zip', undefined, ['Zip is required']],
+  ['address missing', 'address', undefined, ['Address is required']],
+  ['address not an object', 'address', '456 Main Street', ['Must be an object']],
+  ['country US given', 'address.country', 'US', 'valid'],
+  ['country lower case', 'address.country', 'us', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
+  ['country of 3 letters', 'address.country', 'USA', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
+  ['unknown field in address', 'address.county', 'Suffolk', ['Unknown field']],
+  // emergency contact: optional; name and phone required when given
+  ['emergency_contact absent', 'emergency_contact', undefined, 'valid'],
+  ['emergency_contact null', 'emergency_contact', null, 'valid'],
+  ['emergency_contact name of 100 characters', 'emergency_contact.name', text(100), 'valid'],
+  ['emergency_contact name of 101 characters', 'emergency_contact.name', text(101), ['Must be at most 100 characters']],
+  ['emergency_contact phone invalid', 'emergency_contact.phone', '555-1234', ['Must be an international phone number such as +14155552671']],
+  ['emergency_contact phone missing', 'emergency_contact.phone', undefined, ['Phone is required']],
+  ['emergency_contact relationship of 50 characters', 'emergency_contact.relationship', text(50), 'valid'],
+  ['emergency_contact relationship of 51 characters', 'emergency_contact.relationship', text(51), ['Must be at most 50 characters']],
+  ['emergency_contact relationship absent', 'emergency_contact.relationship', undefined, 'valid'],
+  // medical history: at most 50 strings of at most 500 characters
+  ['medical_history of 50 entries', 'medical_history', Array(50).fill('asthma'), 'valid'],
+  ['medical_history of 51 entries', 'medical_history', Array(51).fill('asthma'), ['Must have at most 50 entries']],
+  ['medical_history entry of 500 characters', 'medical_history', [text(500)], 'valid'],
+  ['medical_history empty', 'medical_history', [], 'valid'],
+  ['medical_history not an array', 'medical_history', 'asthma', ['Must be an array']],
+  // insurance
+  ['insurance provider of 100 characters', 'insurance_info.provider', text(100), 'valid'],
+  ['insurance provider of 101 characters', 'insurance_info.provider', text(101), ['Must be at most 100 characters']],
+  ['insurance policy_number of 50 characters', 'insurance_info.policy_number', text(50), 'valid'],
+  ['insurance policy_number of 51 characters', 'insurance_info.policy_number', text(51), ['Must be at most 50 characters']],
+  ['insurance policy_number missing', 'insurance_info.policy_number', undefined, ['Policy number is required']],
+  ['insurance_info null', 'insurance_info', null, 'valid'],
+  // unknown fields
+  ['an unknown top-level field', 'nickname', 'JJ', ['Unknown field']],
+];
+
+describe.each(cases)('%s', (_name, path, value, expected) => {
+  it(expected === 'valid' ? 'is accepted' : `is refused: ${expected.join('; ')}`, () => {
+    const errors = errorsFor(set(path, value));
+    if (expected === 'valid') expect(errors).toEqual({});
+    else expect(errors).toEqual({ [path.replace(/\.\d+$/, '')]: expected });
+  });
+});
+
+describe('array entries are reported under their index', () => {
+  it.each([
+    ['entry of 501 characters', text(501), 'Must be at most 500 characters'],
+    ['blank entry', '  ', 'Entry is required'],
+    ['entry not a string', 7, 'Must be a string'],
+  ])('%s', (_name, entry, message) => {
+    expect(errorsFor(set('medical_history', ['ok', entry]))).toEqual({ 'medical_history.1': [message] });
+  });
+});
+
+describe('postal code format follows address.country', () => {
+  it.each([
+    ['GB', 'SW1A 1AA', 'valid'],
+    ['GB', '02101', 'Must be a valid postal code for GB'],
+    ['DE', '10115', 'valid'],
+    ['CA', 'K1A 0B1', 'valid'],
+    ['CA', '02101', 'Must be a valid postal code for CA'],
+  ])('%s %s', (country, zip, expected) => {
+    const errors = errorsFor((b) => Object.assign(b.address, { country, zip }));
+    expect(errors).toEqual(expected === 'valid' ? {} : { 'address.zip': [expected] });
+  });
+});
+
+describe('password rules: each missing class has its own message', () => {
+  const pw = (password: string) => errorsFor((b) => Object.assign(b, { password, confirm_password: password })).password;
+  it.each([
+    ['exactly 8 characters with every class', 'Abcdef1!', undefined],
+    ['7 characters', 'Abcde1!', ['Password must contain at least 8 characters']],
+    ['no uppercase', 'securepassword123!', ['Password must contain an uppercase letter']],
+    ['no lowercase', 'SECUREPASSWORD123!', ['Password must contain a lowercase letter']],
+    ['no digit', 'SecurePassword!!', ['Password must contain a number']],
+    ['no special character', 'SecurePassword123', ['Password must contain a special character']],
+    ['only lowercase letters', 'abc', [
+      'Password must contain at least 8 characters',
+      'Password must contain an uppercase letter',
+      'Password must contain a number',
+      'Password must contain a special character',
+    ]],
+    ['72 bytes', `Aa1!${'é'.repeat(34)}`, undefined],
+    ['73 bytes (bcrypt reads only 72)', `Aa1!x${'é'.repeat(34)}`, ['Password must be at most 72 bytes long']],
+    ['a common password with its substitutions', 'P@ssw0rd', ['Password is too common; choose a less predictable one']],
+    ['a common word with digits and symbols around it', 'Password123!', ['Password is too common; choose a less predictable one']],
+    ['a common word in another case', 'Sunshine#2024', ['Password is too common; choose a less predictable one']],
+    ['surrounding spaces are kept, not trimmed', ' Abcdef1! ', undefined],
+  ])('%s', (_name, password, expected) => {
+    expect(pw(password)).toEqual(expected);
+  });
+
+  it('confirm_password must match', () => {
+    expect(errorsFor(set('confirm_password', 'SecurePassword123?'))).toEqual({ confirm_password: ['Passwords do not match'] });
+  });
+
+  it('confirm_password is required', () => {
+    expect(errorsFor(set('confirm_password', undefined))).toEqual({ confirm_password: ['Confirm password is required'] });
+  });
+});
+
+describe('fields the server owns cannot be set by the client', () => {
+  it.each(['id', 'patient_id', 'password_hash', 'email_verified', 'phone_verified', 'is_active', 'created_at', 'updated_at'])('%s', (field) => {
+    expect(errorsFor(set(field, true))).toEqual({ [field]: ['Cannot be set by the client'] });
+  });
+});
+
+describe('the error envelope', () => {
+  it('lists every failing field at once, nested ones under dotted keys', () => {
+    const errors = errorsFor((b) => {
+      b.email = 'nope';
+      b.password = 'short';
+      b.address.zip = '1';
+      b.emergency_contact.phone = '12';
+      b.__proto__extra = 1;
+    });
+    expect(Object.keys(errors).sort()).toEqual(['__proto__extra', 'address.zip', 'confirm_password', 'email', 'emergency_contact.phone', 'password']);
+  });
+
+  it('keeps a "__proto__" key an ordinary unknown field', () => {
+    const body = JSON.parse(`{"__proto__": {"isAdmin": true}, ${JSON.stringify(SPEC_EXAMPLE).slice(1)}`);
+    expect(() => validateRegistration(body)).toThrow(ValidationError);
+    try {
+      validateRegistration(body);
+    } catch (error) {
+      expect((error as ValidationError).errors).toEqual(JSON.parse('{"__proto__": ["Unknown field"]}'));
+    }
+  });
+
+  it.each([[null], [[]], ['text'], [42]])('refuses a body that is not an object (%j)', (body) => {
+    expect(() => validateRegistration(body)).toThrow(ValidationError);
+    try {
+      validateRegistration(body);
+    } catch (error) {
+      expect((error as ValidationError).errors).toEqual({ body: ['Request body must be a JSON object'] });
+    }
+  });
+
+  it('does not coerce types', () => {
+    expect(errorsFor(set('address.zip', 2101))).toEqual({ 'address.zip': ['Must be a string'] });
+  });
+});
