@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
@@ -91,7 +91,7 @@ export class ServiceFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(5),
       reservedConcurrentExecutions: props.reservedConcurrency,
-      role: Role.withoutPolicyUpdates(this.role),
+      role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
       tracing: Tracing.ACTIVE,
@@ -118,6 +118,8 @@ export class ServiceFunction extends Construct {
         sourcesContent: false,
         // Pin the SDK version we test against instead of the runtime's copy.
         bundleAwsSDK: true,
+        // Keep `cdk synth --quiet` quiet; esbuild still prints warnings and errors.
+        logLevel: LogLevel.WARNING,
       },
     });
     // The policy must exist before the function is created and first invoked.

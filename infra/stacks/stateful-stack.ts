@@ -3,6 +3,7 @@ import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } fr
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { acknowledgeRule } from '../compliance.js';
 import type { StageConfig } from '../config/stages.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -68,6 +69,9 @@ export class StatefulStack extends Stack {
       deletionProtection: config.tableDeletionProtection,
       removalPolicy: config.tableRemovalPolicy,
     });
+
+    acknowledgeRule(this.table, 'HIPAA.Security-DynamoDBInBackupPlan',
+      'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the table key), which covers the recovery plan for this table. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Patient table' });
   }

@@ -97,6 +97,7 @@ export class StatelessStack extends Stack {
       memorySize: REGISTER_MEMORY_MB,
       timeout: Duration.seconds(10),
       environment: appEnvironment,
+      whyPublic: 'Patient self-registration: the caller has no account or credential yet.',
     });
     register.allow(patientTableItems(table, ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#']));
     register.allow(tableKeyViaDynamoDb(tableKey));
@@ -107,6 +108,7 @@ export class StatelessStack extends Stack {
       name: 'verify-email',
       description: 'POST /api/v1/patient/verify-email',
       environment: appEnvironment,
+      whyPublic: 'The single-use, expiring token from the email (only its hash is stored) is the credential.',
     });
     verifyEmail.allow(patientTableItems(table, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['VERIFY#', 'PATIENT#']));
     verifyEmail.allow(tableKeyViaDynamoDb(tableKey));
@@ -115,6 +117,7 @@ export class StatelessStack extends Stack {
     this.addEndpoint('VerifyEmailPage', 'GET', ROUTES.verifyEmail, {
       name: 'verify-email-page',
       description: 'GET /api/v1/patient/verify-email',
+      whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing and consumes nothing.',
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API stage' });
@@ -126,16 +129,17 @@ export class StatelessStack extends Stack {
    * A function, its route and its alarms in one call; permissions are added by the
    * caller with `.allow(...)`. Adding an endpoint is one `addEndpoint` line plus its grants.
    */
-  addEndpoint(id: string, method: HttpMethod, path: string, props: EndpointProps): ServiceFunction {
+  addEndpoint(id: string, method: HttpMethod, path: string, props: EndpointProps & { whyPublic: string }): ServiceFunction {
     const { reservedConcurrency } = this.config;
+    const { whyPublic, ...functionProps } = props;
     const fn = new ServiceFunction(this, id, {
-      ...props,
+      ...functionProps,
       functionsDir: this.functionsDir,
       reservedConcurrency: reservedConcurrency[props.name] ?? reservedConcurrency.default,
       logs: this.logs,
       logLevel: this.config.logLevel,
     });
-    this.api.addLambdaRoute(method, path, fn.function);
+    this.api.addPublicLambdaRoute(method, path, fn.function, whyPublic);
     this.alarms.watchFunction(id, fn.function);
     this.functions[props.name] = fn;
     return fn;

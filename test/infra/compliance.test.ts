@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qualifiedRuleId } from '../../infra/compliance.js';
+import { resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
+
+const unacknowledged = (stage: SynthesizedStage) =>
+  stage.report.pluginReports.flatMap((plugin) =>
+    plugin.violations.flatMap((v) => v.violatingConstructs.map((c) => `${plugin.pluginName} ${v.ruleName} ${c.constructPath}`)),
+  );
+
+describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling', { timeout: 120_000 }, () => {
+  let dev: SynthesizedStage;
+  let prod: SynthesizedStage;
+  beforeAll(() => {
+    dev = synthStage('dev', { bundle: true });
+    prod = synthStage('prod');
+  }, 120_000);
+  afterAll(removeSynthOutputs);
+
+  it('runs both rule packs on every synth', () => {
+    expect(dev.report.pluginReports.map((p) => p.pluginName).sort()).toEqual(['AwsSolutions', 'HIPAA.Security']);
+  });
+
+  it('leaves zero unacknowledged findings in dev and prod', () => {
+    expect(unacknowledged(dev)).toEqual([]);
+    expect(unacknowledged(prod)).toEqual([]);
+    for (const plugin of [...dev.report.pluginReports, ...prod.report.pluginReports]) expect(plugin.conclusion).toBe('success');
+  });
+
+  it('every acknowledgement is namespaced to its pack and carries a real reason', () => {
+    const acknowledged = dev.app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules'))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) {
+      expect(id).toMatch(/^(AwsSolutions|HIPAA\.Security)::/);
+      expect(reason.length).toBeGreaterThan(60);
+    }
+  });
+
+  it('namespaces rule ids the way the validation framework matches them', () => {
+    expect(qualifiedRuleId('AwsSolutions-APIG4')).toBe('AwsSolutions::AwsSolutions-APIG4');
+    expect(qualifiedRuleId('HIPAA.Security-LambdaDLQ')).toBe('HIPAA.Security::HIPAA.Security-LambdaDLQ');
+    expect(qualifiedRuleId('AwsSolutions-IAM5[Resource::*]')).toBe('AwsSolutions::AwsSolutions-IAM5[Resource::*]');
+  });
+
+  it('bundles each function as minified ESM (.mjs) with a require shim and a source map, SDK included', () => {
+    const functions = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Function'));
+    expect(functions).toHaveLength(3);
+    for (const fn of functions) {
+      const assetDir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path']);
+      expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import { createRequire as __createRequire } from 'node:module';")).toBe(true);
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//); // bundled, not resolved from the runtime
+    }
+  });
+});

@@ -1,0 +1,100 @@
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PLACEHOLDER_ACCOUNT,
+  PLACEHOLDER_REGION,
+  resolveStageConfig,
+  STAGE_NAMES,
+  type StageName,
+} from '../../infra/config/stages.js';
+import { createServiceApp } from '../../infra/service-app.js';
+import { onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
+
+const context = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('stage selection', () => {
+  it('fails synth with a clear message on an unknown stage', () => {
+    expect(() => resolveStageConfig(context({ stage: 'qa' }), {})).toThrow(
+      'Unknown stage "qa": pass -c stage=<dev|staging|prod>',
+    );
+    expect(() => createServiceApp({ env: {}, appProps: { context: { stage: 'production' } } })).toThrow(/Unknown stage "production"/);
+  });
+
+  it('defaults to dev so a bare `cdk synth` works', () => {
+    expect(resolveStageConfig(context({}), {}).stage).toBe('dev');
+  });
+
+  it('takes account/region from context, then CDK_DEFAULT_*, then an offline placeholder', () => {
+    const env = { CDK_DEFAULT_ACCOUNT: '111111111111', CDK_DEFAULT_REGION: 'eu-west-1' };
+    expect(resolveStageConfig(context({}), {})).toMatchObject({ account: PLACEHOLDER_ACCOUNT, region: PLACEHOLDER_REGION });
+    expect(resolveStageConfig(context({}), env)).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+    expect(resolveStageConfig(context({ account: '222222222222', region: 'eu-central-1' }), env)).toMatchObject({
+      account: '222222222222',
+      region: 'eu-central-1',
+    });
+  });
+
+  it('lets a deploy override the sender and the verification link base, but only with https', () => {
+    const config = resolveStageConfig(
+      context({ stage: 'prod', mailFrom: 'no-reply@clinic.example', verifyUrlBase: 'https://clinic.example/verify' }),
+      {},
+    );
+    expect(config).toMatchObject({ mailFrom: 'no-reply@clinic.example', verifyUrlBase: 'https://clinic.example/verify' });
+    expect(() => resolveStageConfig(context({ verifyUrlBase: 'http://clinic.example/verify' }), {})).toThrow(/https/);
+  });
+
+  it('is a plain App away from cdk.json: stage comes only from context', () => {
+    expect(new App().node.tryGetContext('stage')).toBeUndefined();
+  });
+});
+
+describe('per-stage differences in the synthesized templates', { timeout: 120_000 }, () => {
+  const stages = {} as Record<StageName, SynthesizedStage>;
+  beforeAll(() => {
+    for (const stage of STAGE_NAMES) stages[stage] = synthStage(stage);
+  }, 120_000);
+  afterAll(removeSynthOutputs);
+
+  const table = (s: StageName) => onlyResource(stages[s].statefulTemplate, 'AWS::DynamoDB::Table')[1];
+  const apiStage = (s: StageName) => onlyResource(stages[s].statelessTemplate, 'AWS::ApiGateway::Stage')[1].Properties!;
+  const retentions = (s: StageName) =>
+    new Set(Object.values(resourcesOfType(stages[s].statelessTemplate, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays));
+
+  it('protects data only where it matters: table deletion protection and retention', () => {
+    expect(STAGE_NAMES.map((s) => table(s).Properties?.DeletionProtectionEnabled)).toEqual([false, false, true]);
+    expect(STAGE_NAMES.map((s) => table(s).DeletionPolicy)).toEqual(['Delete', 'Retain', 'Retain']);
+  });
+
+  it('keeps logs longer the closer to production', () => {
+    expect(STAGE_NAMES.map((s) => [...retentions(s)])).toEqual([[7], [30], [365]]);
+  });
+
+  it('raises API throttling limits per stage', () => {
+    expect(STAGE_NAMES.map((s) => apiStage(s).MethodSettings[0].ThrottlingRateLimit)).toEqual([10, 25, 100]);
+    expect(STAGE_NAMES.map((s) => apiStage(s).StageName)).toEqual(['dev', 'staging', 'prod']);
+  });
+
+  it('uses the per-stage sender and reserved concurrency', () => {
+    for (const s of STAGE_NAMES) {
+      const { config, statelessTemplate } = stages[s];
+      statelessTemplate.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: config.mailFrom });
+      statelessTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        MemorySize: 1024,
+        ReservedConcurrentExecutions: config.reservedConcurrency.register,
+      });
+    }
+    expect(new Set(STAGE_NAMES.map((s) => stages[s].config.mailFrom)).size).toBe(3);
+  });
+
+  it('names stacks and resources per stage so all three can share one account', () => {
+    expect(STAGE_NAMES.map((s) => stages[s].stateless.stackName)).toEqual([
+      'PatientRegistration-dev-Stateless',
+      'PatientRegistration-staging-Stateless',
+      'PatientRegistration-prod-Stateless',
+    ]);
+    const aliases = STAGE_NAMES.flatMap((s) =>
+      Object.values(resourcesOfType(stages[s].statefulTemplate, 'AWS::KMS::Alias')).map((a) => a.Properties?.AliasName),
+    );
+    expect(new Set(aliases).size).toBe(aliases.length);
+  });
+});

@@ -1,0 +1,234 @@
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
+import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
+import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
+
+const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage'] as const;
+
+/** `METHOD /full/path` for every API Gateway method, following each resource's ParentId chain. */
+function routeTable(stage: SynthesizedStage): Record<string, string> {
+  const t = stage.statelessTemplate;
+  const resources = resourcesOfType(t, 'AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    const resource = id ? resources[id] : undefined;
+    if (!resource) return '';
+    return `${pathOf(resource.Properties?.ParentId)}/${resource.Properties?.PathPart}`;
+  };
+  const routes: Record<string, string> = {};
+  for (const method of Object.values(resourcesOfType(t, 'AWS::ApiGateway::Method'))) {
+    const p = method.Properties!;
+    const target = JSON.stringify(p.Integration?.Uri).match(/"(\w+Function\w+)"/)?.[1] ?? '';
+    routes[`${p.HttpMethod} ${pathOf(p.ResourceId)}`] = target;
+  }
+  return routes;
+}
+
+/** Every Ref / GetAtt / DependsOn edge between resources; CloudFormation rejects cycles at deploy time only. */
+function findCycle(template: Record<string, any>): string[] | undefined {
+  const resources: Record<string, any> = template.Resources;
+  const edges = new Map<string, Set<string>>();
+  const collect = (node: unknown, into: Set<string>): void => {
+    if (Array.isArray(node)) node.forEach((n) => collect(n, into));
+    else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) {
+        if (k === 'Ref' && typeof v === 'string' && v in resources) into.add(v);
+        else if (k === 'Fn::GetAtt' && Array.isArray(v) && v[0] in resources) into.add(v[0]);
+        else collect(v, into);
+      }
+    }
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    const deps = new Set<string>(asArray<string>(r.DependsOn));
+    collect(r.Properties, deps);
+    edges.set(id, deps);
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, trail: string[]): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...trail, id];
+    state.set(id, 'visiting');
+    for (const next of edges.get(id) ?? []) {
+      const cycle = visit(next, [...trail, id]);
+      if (cycle) return cycle;
+    }
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of edges.keys()) {
+    const cycle = visit(id, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, () => {
+  let dev: SynthesizedStage;
+  let functionProps: Record<(typeof FUNCTIONS)[number], Record<string, any>>;
+  beforeAll(() => {
+    dev = synthStage('dev');
+    const t = dev.statelessTemplate;
+    const all = resourcesOfType(t, 'AWS::Lambda::Function');
+    functionProps = Object.fromEntries(
+      FUNCTIONS.map((name) => [name, all[logicalIdAt(t, 'AWS::Lambda::Function', `${name}/Function`)]!.Properties!]),
+    ) as typeof functionProps;
+  }, 120_000);
+  afterAll(removeSynthOutputs);
+
+  it('routes the three spec paths to their functions, without an authorizer', () => {
+    expect(routeTable(dev)).toEqual({
+      'POST /api/v1/patient/register': expect.stringMatching(/^RegisterFunction/),
+      'POST /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailFunction/),
+      'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
+    });
+    for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method'))) {
+      expect(method.Properties?.AuthorizationType).toBe('NONE');
+      expect(method.Properties?.Integration?.Type).toBe('AWS_PROXY');
+    }
+  });
+
+  it('uses the newest Node.js runtime aws-cdk-lib offers, on arm64, for every function', () => {
+    const nodeMajor = (r: Runtime) => Number(/^nodejs(\d+)\.x$/.exec(r.name)?.[1] ?? 0);
+    const newest = Math.max(...Runtime.ALL.map(nodeMajor));
+    expect(nodeMajor(FUNCTION_RUNTIME)).toBe(newest);
+    for (const name of FUNCTIONS) {
+      expect(functionProps[name].Runtime).toBe(FUNCTION_RUNTIME.name);
+      expect(functionProps[name].Architectures).toEqual(['arm64']);
+      expect(functionProps[name].TracingConfig).toEqual({ Mode: 'Active' });
+      expect(functionProps[name].Handler).toBe('index.handler');
+    }
+  });
+
+  it('sizes register for bcrypt and gives every function its stage reserved concurrency', () => {
+    expect(functionProps.Register.MemorySize).toBe(1024);
+    expect(functionProps.Register.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.register);
+    expect(functionProps.VerifyEmail.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
+    expect(functionProps.VerifyEmailPage.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
+  });
+
+  it('passes the environment lib/config.ts reads', () => {
+    const env = functionProps.Register.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+        'BCRYPT_ROUNDS',
+        'KMS_KEY_ID',
+        'MAIL_FROM',
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_SERVICE_NAME',
+        'TABLE_NAME',
+        'VERIFY_URL_BASE',
+      ].sort(),
+    );
+    expect(env).toMatchObject({
+      BCRYPT_ROUNDS: '12',
+      MAIL_FROM: dev.config.mailFrom,
+      NODE_OPTIONS: '--enable-source-maps',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_SERVICE_NAME: 'patient-registration',
+      POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    });
+    // No front-end URL in dev: the link points at the API's own GET page.
+    expect(JSON.stringify(env.VERIFY_URL_BASE)).toMatch(/\/dev\/api\/v1\/patient\/verify-email"/);
+    expect(functionProps.VerifyEmailPage.Environment.Variables.TABLE_NAME).toBeUndefined();
+  });
+
+  it('logs every function to its own KMS-encrypted log group with the stage retention', () => {
+    const t = dev.statelessTemplate;
+    const groups = resourcesOfType(t, 'AWS::Logs::LogGroup');
+    for (const name of FUNCTIONS) {
+      const groupId = functionProps[name].LoggingConfig.LogGroup.Ref;
+      expect(groups[groupId]?.Properties).toMatchObject({ RetentionInDays: 7, KmsKeyId: expect.anything() });
+    }
+    // Lambda, API access, API execution and WAF logs: all encrypted, all with retention.
+    expect(Object.keys(groups)).toHaveLength(FUNCTIONS.length + 3);
+    for (const group of Object.values(groups)) {
+      expect(group.Properties).toMatchObject({ RetentionInDays: 7, KmsKeyId: expect.anything() });
+    }
+  });
+
+  it('throttles the stage, logs access as JSON without bodies or query strings, and never traces data', () => {
+    const [, stage] = onlyResource(dev.statelessTemplate, 'AWS::ApiGateway::Stage');
+    const props = stage.Properties!;
+    expect(props.MethodSettings).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        ThrottlingRateLimit: dev.config.apiThrottle.rateLimit,
+        ThrottlingBurstLimit: dev.config.apiThrottle.burstLimit,
+      }),
+    ]);
+    expect(props.TracingEnabled).toBe(true);
+    const format = JSON.parse(props.AccessLogSetting.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(props.AccessLogSetting.Format).not.toMatch(/body|querystring|\$input/i);
+  });
+
+  it('requires TLS 1.2 or newer on the execute-api endpoint', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      SecurityPolicy: 'SecurityPolicy_TLS13_1_2_PQ_2025_09',
+      EndpointAccessMode: 'STRICT',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  it('puts a WAF with a per-IP rate-based rule in front of the API stage', () => {
+    const t = dev.statelessTemplate;
+    t.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'RateLimitPerIp',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: {
+              AggregateKeyType: 'IP',
+              Limit: dev.config.wafRateLimitPerIp.limit,
+              EvaluationWindowSec: dev.config.wafRateLimitPerIp.window.toSeconds(),
+            },
+          },
+        }),
+      ]),
+    });
+    const [stageId] = onlyResource(t, 'AWS::ApiGateway::Stage');
+    const [, association] = onlyResource(t, 'AWS::WAFv2::WebACLAssociation');
+    expect(JSON.stringify(association.Properties?.ResourceArn)).toContain(stageId);
+    t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ QueryString: {} }] });
+  });
+
+  it('alarms on API 5xx rate, each function errors and throttles, and table system errors, to an encrypted SSL-only topic', () => {
+    const t = dev.statelessTemplate;
+    const [topicId, topic] = onlyResource(t, 'AWS::SNS::Topic');
+    expect(topic.Properties?.KmsMasterKeyId).toBeDefined();
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1);
+    for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+    const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
+    expect(metricNames).toEqual(['5XXError', 'Errors', 'Errors', 'Errors', 'Throttles', 'Throttles', 'Throttles', 'math-expression']);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Statistic: 'Average', Threshold: API_5XX_RATE_THRESHOLD });
+    const tableAlarm = alarms.find((a) => a.Properties?.Metrics)!;
+    expect(JSON.stringify(tableAlarm.Properties?.Metrics)).toContain('SystemErrors');
+  });
+
+  it('creates the SES identity for the stage sender and outputs the API URL', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: dev.config.mailFrom });
+    dev.statelessTemplate.hasOutput('ApiUrl', {});
+  });
+
+  it('has no dependency cycle (CloudFormation would reject it only at deploy time)', () => {
+    expect(findCycle(dev.statelessTemplate.toJSON())).toBeUndefined();
+    expect(findCycle(dev.statefulTemplate.toJSON())).toBeUndefined();
+  });
+});
