@@ -24,26 +24,29 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** What a function uses beyond the table: in Lambda, only these settings become mandatory. */
+export type ConfigNeed = 'encryption' | 'mail';
+
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
 
-export function loadConfig(env: Env = process.env): Config {
-  // In Lambda nothing may fall back to a local default: a missing value is a deployment bug.
+export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] = []): Config {
+  // In Lambda nothing a function uses may fall back to a local default: a missing value is a deployment bug.
   const inLambda = nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME) !== undefined;
-  const read = (name: string, localDefault: string): string => {
+  const read = (name: string, localDefault: string, need?: ConfigNeed): string => {
     const value = nonEmpty(env[name]);
     if (value !== undefined) return value;
-    if (inLambda) throw new ConfigError(`${name} must be set`);
+    if (inLambda && (need === undefined || needs.includes(need))) throw new ConfigError(`${name} must be set`);
     return localDefault;
   };
 
   const port = nonEmpty(env.PORT) ?? '3000';
   const config: Config = {
     tableName: read('TABLE_NAME', 'patients'),
-    kmsKeyId: inLambda ? read('KMS_KEY_ID', '') : nonEmpty(env.KMS_KEY_ID),
+    kmsKeyId: inLambda && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
-    mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local'),
-    verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`),
+    mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
+    verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),

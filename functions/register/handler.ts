@@ -5,7 +5,7 @@ import { registerPatient } from '../../lib/patient/register-patient.js';
 import { validateRegistration } from '../../lib/patient/validators.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 
-const deps = createRegisterDeps(loadConfig());
+const deps = createRegisterDeps(loadConfig(process.env, ['encryption', 'mail']));
 
 export const REGISTERED = 'Patient registered successfully. Verification email sent.';
 export const REGISTERED_MAIL_FAILED =

@@ -25,11 +25,17 @@ describe('loadConfig', () => {
   });
 
   it('takes everything from the environment in Lambda', () => {
-    expect(loadConfig(lambdaEnv)).toMatchObject({ tableName: 't', kmsKeyId: lambdaEnv.KMS_KEY_ID, mailFrom: lambdaEnv.MAIL_FROM });
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({ tableName: 't', kmsKeyId: lambdaEnv.KMS_KEY_ID, mailFrom: lambdaEnv.MAIL_FROM });
   });
 
-  it.each(['TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE'])('fails the Lambda cold start without %s', (name) => {
-    expect(() => loadConfig({ ...lambdaEnv, [name]: '' })).toThrow(`${name} must be set`);
+  it.each(['TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE'])('fails a registering Lambda cold start without %s', (name) => {
+    expect(() => loadConfig({ ...lambdaEnv, [name]: '' }, ['encryption', 'mail'])).toThrow(`${name} must be set`);
+  });
+
+  it('requires of a Lambda only what it uses: verify-email needs the table alone', () => {
+    expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'verify', TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'verify' })).toThrow('TABLE_NAME must be set');
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'mailer', TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
   });
 
   it('refuses a VERIFY_URL_BASE that is not an http(s) URL', () => {
