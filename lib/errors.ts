@@ -76,16 +76,18 @@ export class InvalidTokenError extends AppError {
   }
 }
 
+const GONE_MESSAGES = {
+  expired: 'This verification link has expired. Request a new verification email.',
+  used: 'This verification link has already been used.',
+  superseded: 'This verification link was replaced by a newer one. Use the link in the most recent email.',
+} as const;
+
 /** The verification token existed but can no longer be used. */
 export class GoneTokenError extends AppError {
   override readonly name = 'GoneTokenError';
   readonly statusCode = 410;
-  constructor(reason: 'expired' | 'used') {
-    super(
-      reason === 'expired'
-        ? 'This verification link has expired. Request a new verification email.'
-        : 'This verification link has already been used.',
-    );
+  constructor(reason: 'expired' | 'used' | 'superseded') {
+    super(GONE_MESSAGES[reason]);
   }
 }
 
@@ -96,5 +98,42 @@ export class ServiceUnavailableError extends AppError {
   readonly retryAfterSeconds = 5;
   constructor(readonly dependency: string) {
     super('The service is temporarily unavailable. Please retry shortly.');
+  }
+}
+
+/** Too many requests for one key (e.g. verification mails for one address). */
+export class TooManyRequestsError extends AppError {
+  override readonly name = 'TooManyRequestsError';
+  readonly statusCode = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests. Please try again later.');
+  }
+}
+
+/** The Idempotency-Key header is malformed. */
+export class InvalidIdempotencyKeyError extends AppError {
+  override readonly name = 'InvalidIdempotencyKeyError';
+  readonly statusCode = 400;
+  constructor() {
+    super('Idempotency-Key must be 1 to 128 characters: letters, digits, "-", "_", ".", ":"');
+  }
+}
+
+/** The Idempotency-Key was already used with a different request body. */
+export class IdempotencyKeyReusedError extends AppError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly statusCode = 422;
+  constructor() {
+    super('This Idempotency-Key was already used with a different request');
+  }
+}
+
+/** A request with the same Idempotency-Key is still being processed. */
+export class IdempotencyInProgressError extends AppError {
+  override readonly name = 'IdempotencyInProgressError';
+  readonly statusCode = 409;
+  readonly retryAfterSeconds = 2;
+  constructor() {
+    super('A request with this Idempotency-Key is still in progress');
   }
 }

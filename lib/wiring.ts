@@ -3,16 +3,60 @@ import { createBcryptPasswordHasher } from './adapters/bcrypt/bcrypt-password-ha
 import { createDynamoDocumentClient, createKmsClient, createSesClient } from './adapters/aws-clients.js';
 import type { DataKeySource } from './adapters/crypto/data-key-source.js';
 import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
+import { createDynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.js';
+import { createDynamoOutboxStore } from './adapters/dynamodb/outbox-store.js';
 import { createDynamoPatientRepository } from './adapters/dynamodb/patient-repository.js';
+import { createDynamoRateLimiter } from './adapters/dynamodb/rate-limiter.js';
 import { createKmsDataKeySource } from './adapters/kms/kms-data-key-source.js';
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
 import type { Config } from './config.js';
+import type { IdempotencyStore } from './idempotency/ports.js';
 import { logger } from './logging/logger.js';
+import type { DeliverMailDeps } from './outbox/deliver-mail.js';
+import type { OutboxStore } from './outbox/ports.js';
+import type { Clock, PatientRepository } from './patient/ports.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
+import type { ResendVerificationDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
+import type { RateLimiter } from './rate-limit/ports.js';
 
-export const systemClock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Everything that persists: one implementation per database, all behind ports. */
+export interface Storage {
+  repository: PatientRepository;
+  outbox: OutboxStore;
+  registrations: IdempotencyStore;
+  rateLimiter: RateLimiter;
+}
+
+let storageOverride: Partial<Storage> | undefined;
+
+/**
+ * Puts another store behind the handlers (the local runner's STORAGE=postgres). Call it before the
+ * handlers are imported: they build their dependencies at module load. Lambda never calls it, and
+ * the caller imports the other adapter dynamically, so its driver never reaches a Lambda bundle.
+ */
+export function useStorage(storage: Partial<Storage>): void {
+  storageOverride = storage;
+}
+
+/** @deprecated use useStorage */
+export function usePatientRepository(repository: PatientRepository): void {
+  useStorage({ ...storageOverride, repository });
+}
+
+function storage(config: Config): Storage {
+  const db = createDynamoDocumentClient(config);
+  return {
+    repository: createDynamoPatientRepository(db, config.tableName),
+    outbox: createDynamoOutboxStore(db, config.tableName),
+    registrations: createDynamoIdempotencyStore(db, config.tableName, 'register'),
+    rateLimiter: createDynamoRateLimiter(db, config.tableName),
+    ...storageOverride,
+  };
+}
 
 /** KMS when a key is configured; otherwise the local master key, and the operator is told so. */
 function dataKeySource(config: Config): DataKeySource {
@@ -22,20 +66,33 @@ function dataKeySource(config: Config): DataKeySource {
   return createLocalDataKeySource(loadLocalMasterKey(config.localMasterKey, file));
 }
 
-export function createRegisterDeps(config: Config): RegisterPatientDeps {
+const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom);
+
+export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore };
+
+export function createRegisterDeps(config: Config): RegisterDeps {
+  const { repository, outbox, registrations } = storage(config);
   return {
-    repository: createDynamoPatientRepository(createDynamoDocumentClient(config), config.tableName),
+    repository,
+    outbox,
+    registrations,
     cipher: createEnvelopeFieldCipher(dataKeySource(config)),
     hasher: createBcryptPasswordHasher(config.bcryptRounds),
-    mailer: createSesMailer(createSesClient(config), config.mailFrom),
+    mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
   };
 }
 
 export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
-  return {
-    repository: createDynamoPatientRepository(createDynamoDocumentClient(config), config.tableName),
-    clock: systemClock,
-  };
+  return { repository: storage(config).repository, clock: systemClock };
+}
+
+export function createResendVerificationDeps(config: Config): ResendVerificationDeps {
+  const { repository, outbox, rateLimiter } = storage(config);
+  return { repository, outbox, rateLimiter, mailer: mailer(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
+}
+
+export function createMailerDeps(config: Config): DeliverMailDeps {
+  return { outbox: storage(config).outbox, mailer: mailer(config), clock: systemClock };
 }

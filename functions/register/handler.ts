@@ -1,21 +1,24 @@
 import { loadConfig } from '../../lib/config.js';
+import { idempotencyKeyFrom, idempotent, requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import { validateRegistration } from '../../lib/patient/validators.js';
-import { createRegisterDeps } from '../../lib/wiring.js';
-
-const deps = createRegisterDeps(loadConfig(process.env, ['encryption', 'mail']));
+import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 
 export const REGISTERED = 'Patient registered successfully. Verification email sent.';
-export const REGISTERED_MAIL_FAILED =
-  'Patient registered successfully. The verification email could not be sent; please request a new one.';
+export const REGISTERED_MAIL_PENDING =
+  'Patient registered successfully. The verification email could not be sent yet; it will be retried automatically.';
 
-export const handler = jsonApi(validateRegistration, async ({ body }) => {
-  const { patient, verificationEmailSent } = await registerPatient(body, deps);
-  return jsonResponse(201, {
-    success: true,
-    message: verificationEmailSent ? REGISTERED : REGISTERED_MAIL_FAILED,
-    data: patient,
+export function createRegisterHandler(deps: RegisterDeps) {
+  return jsonApi(validateRegistration, async ({ body, headers }) => {
+    const register = async () => {
+      const { patient, verificationEmailSent } = await registerPatient(body, deps);
+      return jsonResponse(201, { success: true, message: verificationEmailSent ? REGISTERED : REGISTERED_MAIL_PENDING, data: patient });
+    };
+    const key = idempotencyKeyFrom(headers);
+    return key ? idempotent(deps.registrations, deps.clock, key, requestFingerprint({ ...body }), register) : register();
   });
-});
+}
+
+export const handler = createRegisterHandler(createRegisterDeps(loadConfig(process.env, ['encryption', 'mail'])));

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, MethodNotAllowedError, ServiceUnavailableError, ValidationError } from '../errors.js';
+import { AppError, IdempotencyInProgressError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
 import { errorResponse, type HttpResponse } from './response.js';
 
@@ -20,7 +20,7 @@ function middyHttpError(error: unknown): { statusCode: number; message: string }
 /** The one place a failure becomes a response. Unknown errors become a generic 500 with no detail. */
 export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof ValidationError) return errorResponse(422, error.message, { errors: error.errors });
-  if (error instanceof ServiceUnavailableError) {
+  if (error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError || error instanceof IdempotencyInProgressError) {
     return errorResponse(503, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
   }
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });

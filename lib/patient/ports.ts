@@ -54,18 +54,47 @@ export type TokenConsumption =
   | { outcome: 'verified'; patientId: string }
   | { outcome: 'unknown' }
   | { outcome: 'expired' }
-  | { outcome: 'used' };
+  | { outcome: 'used' }
+  /** A newer link was requested (resend): only the newest one works. */
+  | { outcome: 'superseded' };
+
+/** What the resend flow needs to know about a patient found by email. */
+export interface PatientContact {
+  id: string;
+  first_name: string;
+  email: string;
+  email_verified: boolean;
+  /** Digest of the newest verification token; older tokens are superseded. */
+  verification_token_hash: string | undefined;
+}
+
+/** A verification mail waiting in the transactional outbox until the mailer has sent it. */
+export interface OutboxMail {
+  id: string;
+  patientId: string;
+  to: string;
+  firstName: string;
+  verifyUrl: string;
+  createdAt: string;
+}
 
 export interface PatientRepository {
   /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
   /**
-   * Stores the patient, its email and phone reservations and its verification token atomically.
-   * Throws DuplicateRegistrationError naming the identifiers that clash; then nothing is stored.
+   * Stores the patient, its email and phone reservations, its verification token and the mail to
+   * send (outbox) atomically. Throws DuplicateRegistrationError naming the identifiers that clash;
+   * then nothing is stored.
    */
-  createPatient(patient: PatientRecord, token: VerificationTokenRecord): Promise<void>;
+  createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail): Promise<void>;
   /** Marks the token used and the patient's email verified in one step. */
   consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
+  findPatientByEmail(email: string): Promise<PatientContact | undefined>;
+  /**
+   * Issues a new token (the previous one stops working) and queues its mail, atomically. Returns
+   * false when the patient changed meanwhile (verified, or another resend won): nothing is written.
+   */
+  replaceVerificationToken(patient: PatientContact, token: VerificationTokenRecord, mail: OutboxMail): Promise<boolean>;
 }
 
 export interface FieldCipher {

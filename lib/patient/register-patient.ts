@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { DuplicateRegistrationError } from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
+import { deliverMail } from '../outbox/deliver-mail.js';
+import type { OutboxStore } from '../outbox/ports.js';
 import { normalizeEmail, normalizePhone } from './normalize.js';
 import type { Clock, FieldCipher, Mailer, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
 import type { RegistrationRequest } from './registration-schema.js';
-import { hashVerificationToken, newVerificationToken, TOKEN_LIFETIME_MS, verificationUrl } from './verification-token.js';
+import { newVerification } from './verification-token.js';
 
 export interface RegisterPatientDeps {
   repository: PatientRepository;
   cipher: FieldCipher;
   hasher: PasswordHasher;
   mailer: Mailer;
+  outbox: OutboxStore;
   clock: Clock;
   verifyUrlBase: string;
 }
@@ -31,7 +34,8 @@ export interface RegistrationOutcome {
 /**
  * Registers a validated request. Ordering matters for cost and safety: duplicates are refused before
  * the deliberate bcrypt cost is paid; patient data is encrypted before anything is written; the mail
- * goes out only after the transaction committed, and its failure does not undo the registration.
+ * is written to the outbox in the same transaction and sent right after the commit. If sending fails
+ * the registration stands and the outbox retries the mail later.
  */
 export async function registerPatient(request: RegistrationRequest, deps: RegisterPatientDeps): Promise<RegistrationOutcome> {
   const email = normalizeEmail(request.email);
@@ -66,15 +70,16 @@ export async function registerPatient(request: RegistrationRequest, deps: Regist
     updated_at: now.toISOString(),
   };
 
-  const token = newVerificationToken();
-  await deps.repository.createPatient(patient, {
-    tokenHash: hashVerificationToken(token),
-    patientId: id,
-    expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS),
-  });
+  const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
+  await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
 
-  const verificationEmailSent = await sendVerification(deps, patient, token);
+  // The registration is committed: from here no failure may turn into an error for the client.
+  const delivery = await deliverMail(mail.id, deps).catch((error: unknown) => {
+    logger.error('mail delivery could not start; the outbox will retry', { patientId: id, ...describeError(error) });
+    return 'failed' as const;
+  });
+  const verificationEmailSent = delivery === 'sent';
   return {
     patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
     verificationEmailSent,
@@ -95,19 +100,4 @@ function normalizeContact(contact: NonNullable<RegistrationRequest['emergency_co
     phone: normalizePhone(contact.phone) ?? contact.phone,
     ...(contact.relationship != null && { relationship: contact.relationship }),
   };
-}
-
-async function sendVerification(deps: RegisterPatientDeps, patient: PatientRecord, token: string): Promise<boolean> {
-  try {
-    await deps.mailer.sendVerificationEmail({
-      to: patient.email,
-      firstName: patient.first_name,
-      verifyUrl: verificationUrl(deps.verifyUrlBase, token),
-    });
-    logger.info('verification email sent', { patientId: patient.id });
-    return true;
-  } catch (error) {
-    logger.error('verification email failed', { patientId: patient.id, ...describeError(error) });
-    return false;
-  }
 }

@@ -122,3 +122,17 @@ export const verifyEmailSchema: JSONSchemaType<VerifyEmailRequest> = {
     token: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' },
   },
 };
+
+export interface ResendVerificationRequest {
+  email: string;
+}
+
+export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest> = {
+  $id: 'resend-verification-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['email'],
+  properties: {
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
+  },
+};

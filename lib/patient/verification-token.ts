@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { OutboxMail, VerificationTokenRecord } from './ports.js';
 
 export const TOKEN_BYTES = 32;
 export const TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -17,4 +18,24 @@ export function verificationUrl(base: string, token: string): string {
   const url = new URL(base);
   url.searchParams.set('token', token);
   return url.toString();
+}
+
+/** A fresh token for a patient and the outbox mail that carries its link; only the digest is stored. */
+export function newVerification(
+  patient: { id: string; email: string; first_name: string },
+  now: Date,
+  verifyUrlBase: string,
+): { token: VerificationTokenRecord; mail: OutboxMail } {
+  const token = newVerificationToken();
+  return {
+    token: { tokenHash: hashVerificationToken(token), patientId: patient.id, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS) },
+    mail: {
+      id: randomUUID(),
+      patientId: patient.id,
+      to: patient.email,
+      firstName: patient.first_name,
+      verifyUrl: verificationUrl(verifyUrlBase, token),
+      createdAt: now.toISOString(),
+    },
+  };
 }

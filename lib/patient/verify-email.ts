@@ -19,6 +19,7 @@ export async function verifyEmail(token: string, deps: VerifyEmailDeps): Promise
       throw new InvalidTokenError();
     case 'expired':
     case 'used':
+    case 'superseded':
       throw new GoneTokenError(result.outcome);
   }
 }

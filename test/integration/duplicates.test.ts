@@ -63,8 +63,8 @@ describe('duplicate registrations', () => {
     const winner = responses.find((r) => r.statusCode === 201)!.body.data.patient_id;
     const items = await scanTable();
     const mine = items.filter((i) => i.id === winner || i.patient_id === winner);
-    // patient, email reservation, phone reservation, one verification token: no orphans from the 19 losers
-    expect(mine.map((i) => i.entity).sort()).toEqual(['patient', 'reservation', 'reservation', 'verification_token']);
+    // patient, email and phone reservations, one token, one outbox mail: no orphans from the 19 losers
+    expect(mine.map((i) => i.entity).sort()).toEqual(['outbox', 'patient', 'reservation', 'reservation', 'verification_token']);
     expect(await itemsOf(base.email, base.phone_number)).toHaveLength(3);
     expect(items.filter((i) => i.entity === 'patient' && i.email === base.email)).toHaveLength(1);
     expect(await mailsTo(base.email)).toHaveLength(1);

@@ -14,6 +14,7 @@ const repository = createDynamoPatientRepository(DynamoDBDocumentClient.from(new
 
 const patient = { id: '5f8e2b1c-0000-4000-8000-000000000001', email: 'a@b.co', phone_number: '+12345678901', created_at: 'now' } as PatientRecord;
 const token = { tokenHash: 'ab'.repeat(32), patientId: patient.id, expiresAt: new Date() };
+const mail = { id: 'm1', patientId: patient.id, to: patient.email, firstName: 'A', verifyUrl: 'https://x.test/?token=t', createdAt: 'now' };
 
 const cancelled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });
@@ -26,7 +27,7 @@ describe('the registration transaction under faults', () => {
       .rejectsOnce(cancelled('None', 'TransactionConflict', 'None', 'None'))
       .rejectsOnce(cancelled('None', 'None', 'TransactionConflict', 'None'))
       .resolves({});
-    await repository.createPatient(patient, token);
+    await repository.createPatient(patient, token, mail);
     const calls = db.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(3);
     expect(new Set(calls.map((c) => c.args[0].input.ClientRequestToken))).toEqual(new Set([patient.id]));
@@ -34,13 +35,13 @@ describe('the registration transaction under faults', () => {
 
   it('gives up after a bounded number of conflicts with a 503, not a 500', async () => {
     db.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None', 'None'));
-    await expect(repository.createPatient(patient, token)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(repository.createPatient(patient, token, mail)).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(db.commandCalls(TransactWriteCommand)).toHaveLength(4);
   });
 
   it('maps the cancellation reasons of the email and phone items to the duplicate fields', async () => {
     db.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None'));
-    await expect(repository.createPatient(patient, token)).rejects.toMatchObject({
+    await expect(repository.createPatient(patient, token, mail)).rejects.toMatchObject({
       constructor: DuplicateRegistrationError,
       clashes: { email: false, phone: true },
     });

@@ -4,9 +4,20 @@ export const keys = {
   email: (normalizedEmail: string) => ({ pk: `EMAIL#${normalizedEmail}`, sk: 'UNIQUE' }),
   phone: (e164: string) => ({ pk: `PHONE#${e164}`, sk: 'UNIQUE' }),
   verificationToken: (tokenHash: string) => ({ pk: `VERIFY#${tokenHash}`, sk: 'TOKEN' }),
+  outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
+  idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
+  rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';
+
+/**
+ * The sparse index of mails still to send: only outbox items carry `due_pk`; `due_at` is when each
+ * becomes due (now for a new mail, after a backoff for a failed one, after its lease for a claimed
+ * one). Sent mails drop both attributes and leave the index.
+ */
+export const DUE_INDEX = 'due';
+export const DUE_PARTITION = 'OUTBOX';
 
 /** Table definition shared by the local runner, the tests and (by convention) the CDK stack. */
 export const tableDefinition = (tableName: string) => ({
@@ -15,9 +26,21 @@ export const tableDefinition = (tableName: string) => ({
   AttributeDefinitions: [
     { AttributeName: 'pk', AttributeType: 'S' as const },
     { AttributeName: 'sk', AttributeType: 'S' as const },
+    { AttributeName: 'due_pk', AttributeType: 'S' as const },
+    { AttributeName: 'due_at', AttributeType: 'S' as const },
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
     { AttributeName: 'sk', KeyType: 'RANGE' as const },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: DUE_INDEX,
+      KeySchema: [
+        { AttributeName: 'due_pk', KeyType: 'HASH' as const },
+        { AttributeName: 'due_at', KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' as const },
+    },
   ],
 });

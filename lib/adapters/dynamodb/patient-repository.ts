@@ -1,9 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
-import type { PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
+import type { PatientContact, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
+import { outboxItem } from './outbox-store.js';
 import { toPatientItem } from './patient-item.js';
 
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
@@ -39,11 +40,30 @@ export function createDynamoPatientRepository(
     }
   }
 
+  function tokenPut(token: VerificationTokenRecord) {
+    const expiresAt = epochSeconds(token.expiresAt);
+    return {
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.verificationToken(token.tokenHash),
+          entity: 'verification_token',
+          patient_id: token.patientId,
+          expires_at: expiresAt,
+          [TTL_ATTRIBUTE]: expiresAt + TOKEN_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  const get = async (key: Record<string, string>, projection?: string) =>
+    (await callAws('dynamodb', () =>
+      db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true, ...(projection && { ProjectionExpression: projection }) })),
+    )).Item;
+
   async function readToken(tokenHash: string) {
-    const { Item } = await callAws('dynamodb', () =>
-      db.send(new GetCommand({ TableName: tableName, Key: keys.verificationToken(tokenHash), ConsistentRead: true })),
-    );
-    return Item as { patient_id: string; expires_at: number; used_at?: string } | undefined;
+    return (await get(keys.verificationToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
   }
 
   return {
@@ -64,29 +84,17 @@ export function createDynamoPatientRepository(
       return { email: found.has(wanted[0]!.pk), phone: found.has(wanted[1]!.pk) };
     },
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord) {
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail) {
       const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
       const reservation = { entity: 'reservation', patient_id: patient.id, created_at: patient.created_at };
-      const expiresAt = epochSeconds(token.expiresAt);
       const command = new TransactWriteCommand({
         ClientRequestToken: patient.id,
         TransactItems: [
-          { Put: { TableName: tableName, Item: toPatientItem(patient), ...absent } },
+          { Put: { TableName: tableName, Item: { ...toPatientItem(patient), verification_token_hash: token.tokenHash }, ...absent } },
           { Put: { TableName: tableName, Item: { ...keys.email(patient.email), ...reservation }, ...absent } },
           { Put: { TableName: tableName, Item: { ...keys.phone(patient.phone_number), ...reservation }, ...absent } },
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                ...keys.verificationToken(token.tokenHash),
-                entity: 'verification_token',
-                patient_id: token.patientId,
-                expires_at: expiresAt,
-                [TTL_ATTRIBUTE]: expiresAt + TOKEN_RETENTION_SECONDS,
-              },
-              ...absent,
-            },
-          },
+          tokenPut(token),
+          { Put: { TableName: tableName, Item: outboxItem(mail), ...absent } },
         ],
       });
       try {
@@ -123,8 +131,9 @@ export function createDynamoPatientRepository(
                 TableName: tableName,
                 Key: keys.patient(token.patient_id),
                 UpdateExpression: 'SET email_verified = :yes, email_verified_at = :at, updated_at = :at',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':yes': true, ':at': at },
+                // Only the newest link verifies: a resend replaces the patient's token digest.
+                ConditionExpression: 'verification_token_hash = :hash',
+                ExpressionAttributeValues: { ':yes': true, ':at': at, ':hash': tokenHash },
               },
             },
           ],
@@ -132,9 +141,53 @@ export function createDynamoPatientRepository(
         return { outcome: 'verified', patientId: token.patient_id };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another click consumed it between our read and write, or the patient is gone.
-        const [tokenReason] = reasonCodes(error);
-        return tokenReason === 'ConditionalCheckFailed' ? { outcome: 'used' } : { outcome: 'unknown' };
+        // Another click consumed it between our read and write, or a newer link replaced it.
+        const [tokenReason, patientReason] = reasonCodes(error);
+        if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
+        if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
+        throw error;
+      }
+    },
+
+    async findPatientByEmail(email): Promise<PatientContact | undefined> {
+      const reservation = await get(keys.email(email), 'patient_id');
+      if (!reservation) return undefined;
+      const patient = await get(keys.patient(String(reservation.patient_id)), 'id, first_name, email, email_verified, verification_token_hash');
+      if (!patient) return undefined;
+      return {
+        id: patient.id,
+        first_name: patient.first_name,
+        email: patient.email,
+        email_verified: patient.email_verified === true,
+        verification_token_hash: patient.verification_token_hash,
+      };
+    },
+
+    async replaceVerificationToken(patient, token, mail) {
+      const previous = patient.verification_token_hash;
+      try {
+        await transact(new TransactWriteCommand({
+          ClientRequestToken: mail.id,
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(patient.id),
+                UpdateExpression: 'SET verification_token_hash = :new, updated_at = :now',
+                ConditionExpression: `email_verified = :no AND ${previous ? 'verification_token_hash = :old' : 'attribute_not_exists(verification_token_hash)'}`,
+                ExpressionAttributeValues: {
+                  ':new': token.tokenHash, ':now': mail.createdAt, ':no': false, ...(previous && { ':old': previous }),
+                },
+              },
+            },
+            tokenPut(token),
+            { Put: { TableName: tableName, Item: outboxItem(mail), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
       }
     },
   };

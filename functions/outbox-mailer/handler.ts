@@ -1,0 +1,35 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { loadConfig } from '../../lib/config.js';
+import { describeError, logger } from '../../lib/logging/logger.js';
+import { deliverDueMails, deliverMail } from '../../lib/outbox/deliver-mail.js';
+import { createMailerDeps } from '../../lib/wiring.js';
+
+const deps = createMailerDeps(loadConfig(process.env, ['mail']));
+
+const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.isArray((event as DynamoDBStreamEvent).Records);
+
+/**
+ * Delivers outbox mails. Triggered (1) by the table's stream when a mail is written — it is usually
+ * already sent by the request that wrote it, and then this does nothing — and (2) by a schedule that
+ * sweeps mails whose send failed or whose sender crashed. Claims make both safe to run at once.
+ * A record whose delivery throws (DynamoDB unreachable) is reported back for a retry, then the DLQ.
+ */
+export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | void> {
+  if (!isStreamEvent(event)) {
+    const counts = await deliverDueMails(deps);
+    logger.info('outbox sweep', counts);
+    return;
+  }
+  const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const pk = record.dynamodb?.NewImage?.pk?.S;
+    if (!pk?.startsWith('OUTBOX#')) continue;
+    try {
+      await deliverMail(pk.slice('OUTBOX#'.length), deps);
+    } catch (error) {
+      logger.error('outbox delivery failed', describeError(error));
+      batchItemFailures.push({ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' });
+    }
+  }
+  return { batchItemFailures };
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../errors.js';
+import type { HttpResponse } from '../http/response.js';
+import { jsonResponse } from '../http/response.js';
+import { logger } from '../logging/logger.js';
+import type { Clock } from '../patient/ports.js';
+import type { IdempotencyStore } from './ports.js';
+
+const KEY_FORMAT = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The Idempotency-Key header, if sent; a malformed one is refused rather than ignored. */
+export function idempotencyKeyFrom(headers: Record<string, string | undefined> | undefined): string | undefined {
+  const key = headers?.['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (!KEY_FORMAT.test(key)) throw new InvalidIdempotencyKeyError();
+  return key;
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/**
+ * What makes two requests "the same" for a key. Passwords are left out on purpose: a fast unsalted
+ * digest over a password would be stored next to the key, and a brute-force target.
+ */
+export function requestFingerprint(body: Record<string, unknown>): string {
+  const { password: _p, confirm_password: _c, ...rest } = body;
+  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex');
+}
+
+/**
+ * Runs `handle` at most once per key: a retry with the same key and body gets the stored answer
+ * (marked Idempotent-Replayed), the same key with another body is refused, and a concurrent
+ * duplicate is told to retry. Only successful answers are stored; after a failure the key is freed.
+ */
+export async function idempotent(
+  store: IdempotencyStore,
+  clock: Clock,
+  key: string,
+  fingerprint: string,
+  handle: () => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  const start = await store.begin(key, fingerprint, clock.now());
+  switch (start.state) {
+    case 'completed':
+      logger.info('idempotent replay');
+      return { ...jsonResponse(start.response.statusCode, null, { 'Idempotent-Replayed': 'true' }), body: start.response.body };
+    case 'mismatch':
+      throw new IdempotencyKeyReusedError();
+    case 'in-progress':
+      throw new IdempotencyInProgressError();
+    case 'started':
+      break;
+  }
+  let response: HttpResponse;
+  try {
+    response = await handle();
+  } catch (error) {
+    await store.abandon(key).catch(() => undefined);
+    throw error;
+  }
+  // The work is done: failing to remember it must not turn a success into an error for the client.
+  await store.complete(key, { statusCode: response.statusCode, body: response.body }, clock.now()).catch(() => {
+    logger.error('idempotency record could not be completed; a retry within 60 s gets 409');
+  });
+  return response;
+}
