@@ -12,12 +12,19 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // The storage contract runs per adapter: DynamoDB Local (this setup), and a PostgreSQL
+          // server and embedded PGlite, each started by its own test file.
+          include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/integration-env.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
+      },
+      {
+        // Runs `npm run bench -- --smoke` (DynamoDB Local, one process): every row prints; timings are not checked.
+        extends: true,
+        test: { name: 'bench', include: ['test/bench/**/*.test.ts'], testTimeout: 180_000 },
       },
       {
         extends: true,

@@ -42,11 +42,6 @@ export function useStorage(storage: Partial<Storage>): void {
   storageOverride = storage;
 }
 
-/** @deprecated use useStorage */
-export function usePatientRepository(repository: PatientRepository): void {
-  useStorage({ ...storageOverride, repository });
-}
-
 function storage(config: Config): Storage {
   const db = createDynamoDocumentClient(config);
   return {

@@ -21,7 +21,7 @@ function middyHttpError(error: unknown): { statusCode: number; message: string }
 export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof ValidationError) return errorResponse(422, error.message, { errors: error.errors });
   if (error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError || error instanceof IdempotencyInProgressError) {
-    return errorResponse(503, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
+    return errorResponse(error.statusCode, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
   }
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });
   if (error instanceof AppError && error.expose) return errorResponse(error.statusCode, error.message);

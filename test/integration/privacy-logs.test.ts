@@ -1,50 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as verify } from '../../functions/verify-email/handler.js';
 import { createSesMailer } from '../../lib/adapters/ses/ses-mailer.js';
 import { createSesClient } from '../../lib/adapters/aws-clients.js';
 import { loadConfig } from '../../lib/config.js';
-import { logger } from '../../lib/logging/logger.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 import { validateRegistration } from '../../lib/patient/validators.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';
 
-/** Canary values: if any of them shows up in captured output or storage, patient data leaked. */
-const CANARY = {
-  password: 'Canary#Pass-91xQ',
-  medical: 'Canary-Condition-Zebra-4417',
-  provider: 'Canary Mutual Insurance',
-  policy: 'CANARY-POLICY-7788',
-  lastName: 'Canarysson',
-};
-
-let output = '';
-const capture = (stream: NodeJS.WriteStream) =>
-  vi.spyOn(stream, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as never);
-
-beforeAll(() => {
-  logger.setLogLevel('DEBUG');
-  capture(process.stdout);
-  capture(process.stderr);
-});
-afterAll(() => {
-  vi.restoreAllMocks();
-  logger.setLogLevel('WARN');
-});
+const output = captureOutput();
 
 function canaryRegistration() {
-  return uniqueRegistration({
-    last_name: CANARY.lastName,
-    password: CANARY.password,
-    confirm_password: CANARY.password,
-    medical_history: [CANARY.medical],
-    insurance_info: { provider: CANARY.provider, policy_number: CANARY.policy },
-  });
+  return uniqueRegistration(canaryOverrides());
 }
 
 describe('patient data privacy', () => {
@@ -88,7 +58,7 @@ describe('patient data privacy', () => {
   });
 
   it('no canary value reaches the logs on any path', async () => {
-    output = '';
+    output.reset();
     const body = canaryRegistration();
     await invoke(register, apiEvent(body)); // success
     await invoke(register, apiEvent(body)); // duplicate
@@ -98,10 +68,10 @@ describe('patient data privacy', () => {
     await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // verified
     await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // used
 
-    expect(output).toContain('patient registered'); // the capture works
-    expect(output).toContain('request refused');
+    expect(output.text()).toContain('patient registered'); // the capture works
+    expect(output.text()).toContain('request refused');
     for (const secret of [...Object.values(CANARY), body.email, body.phone_number, token, '$2b$']) {
-      expect(output).not.toContain(secret);
+      expect(output.text()).not.toContain(secret);
     }
   });
 });

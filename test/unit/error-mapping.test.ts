@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../../lib/http/error-mapper.js';
-import { DuplicateRegistrationError, GoneTokenError, InvalidTokenError, ServiceUnavailableError } from '../../lib/errors.js';
+import { DuplicateRegistrationError, GoneTokenError, IdempotencyInProgressError, InvalidTokenError, ServiceUnavailableError, TooManyRequestsError } from '../../lib/errors.js';
 
 const body = (error: unknown) => JSON.parse(toErrorResponse(error).body);
 
@@ -38,5 +38,17 @@ describe('toErrorResponse', () => {
     const response = toErrorResponse(Object.assign(new Error('secret detail'), { statusCode: 502 }));
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret');
+  });
+});
+
+describe('answers that tell the client when to come back', () => {
+  it.each([
+    [new TooManyRequestsError(1800), 429, '1800'],
+    [new IdempotencyInProgressError(), 409, '2'],
+    [new ServiceUnavailableError('kms'), 503, '5'],
+  ])('%s → %i with Retry-After', (error, status, retryAfter) => {
+    const response = toErrorResponse(error);
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['Retry-After']).toBe(retryAfter);
   });
 });

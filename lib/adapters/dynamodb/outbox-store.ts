@@ -1,15 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { OutboxStore } from '../../outbox/ports.js';
+import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../outbox/retry-policy.js';
 import type { OutboxMail } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { DUE_INDEX, DUE_PARTITION, keys, TTL_ATTRIBUTE } from './keys.js';
 
-/** After this many failed sends a mail stops being retried and is left as 'failed' for an operator. */
-export const MAX_SEND_ATTEMPTS = 8;
 const SENT_RETENTION_SECONDS = 7 * 24 * 3600;
-/** 30 s after the first failure, then 1, 2, 4 … minutes, at most 1 h between attempts. */
-const backoffMs = (attempts: number) => Math.min(30_000 * 2 ** Math.max(attempts - 1, 0), 3_600_000);
 
 /** The outbox item written inside the registration (or resend) transaction. */
 export function outboxItem(mail: OutboxMail): Record<string, unknown> {
@@ -76,7 +73,7 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: givingUp
           ? { ':failed': 'failed' }
-          : { ':pending': 'pending', ':next': new Date(now.getTime() + backoffMs(mail.attempts)).toISOString() },
+          : { ':pending': 'pending', ':next': nextAttemptAt(now, mail.attempts).toISOString() },
       });
     },
 

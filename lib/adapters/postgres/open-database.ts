@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Storage } from '../../wiring.js';
+import { createPostgresIdempotencyStore } from './idempotency-store.js';
+import { migrate } from './migrate.js';
+import { createPgExecutor } from './pg-executor.js';
+import { createPgliteExecutor } from './pglite-executor.js';
+import { createPostgresOutboxStore } from './outbox-store.js';
+import { createPostgresPatientRepository } from './patient-repository.js';
+import { createPostgresRateLimiter } from './rate-limiter.js';
+import type { SqlExecutor } from './sql-executor.js';
+
+export interface OpenedPostgres {
+  /** Every port that persists, for useStorage() in lib/wiring.ts. */
+  storage: Storage;
+  /** Where the data lives, for the start banner (never the password). */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** The URL without its password, fit for a log line. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/**
+ * The local runner's PostgreSQL: the server at databaseUrl through `pg`, or, without one, embedded
+ * PGlite (persisted under dataDir, else in memory). Migrations are applied before it is returned.
+ * Imported dynamically by lib/local/start.ts only, so neither driver reaches a Lambda bundle.
+ */
+export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: string; dataDir?: string }): Promise<OpenedPostgres> {
+  let db: SqlExecutor;
+  let description: string;
+  if (databaseUrl) {
+    db = createPgExecutor(databaseUrl);
+    description = redact(databaseUrl);
+  } else {
+    // PGlite is a devDependency, like the rest of the local runner.
+    const { PGlite } = await import('@electric-sql/pglite');
+    const folder = dataDir && join(dataDir, 'pglite');
+    if (folder) mkdirSync(folder, { recursive: true });
+    db = createPgliteExecutor(folder ? await PGlite.create(folder) : await PGlite.create());
+    description = `embedded PGlite (${folder ? `data in ${folder}` : 'in memory'})`;
+  }
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) description += `, migrated: ${applied.join(', ')}`;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const storage: Storage = {
+    repository: createPostgresPatientRepository(db),
+    outbox: createPostgresOutboxStore(db),
+    registrations: createPostgresIdempotencyStore(db, 'register'),
+    rateLimiter: createPostgresRateLimiter(db),
+  };
+  return { storage, description, close: () => db.close() };
+}

@@ -1,0 +1,118 @@
+import { DuplicateRegistrationError } from '../../errors.js';
+import type { OutboxMail, PatientContact, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
+import { insertOutboxMail } from './outbox-row.js';
+import { toPatientRow } from './patient-row.js';
+import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
+import type { SqlExecutor, SqlSession } from './sql-executor.js';
+
+/** The constraint names of migrations/001_initial.sql that mean "already registered". */
+const EMAIL_UNIQUE = 'patients_email_unique';
+const PHONE_UNIQUE = 'patients_phone_number_unique';
+
+/**
+ * Expiry has whole-second resolution, as in the DynamoDB adapter (epoch seconds there): a token is
+ * expired from the start of the second its expiresAt falls in, so both stores answer alike.
+ */
+const toSecond = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
+
+async function insertToken(tx: SqlSession, token: VerificationTokenRecord): Promise<void> {
+  await tx.query('INSERT INTO verification_tokens (token_hash, patient_id, expires_at) VALUES ($1, $2, $3)', [
+    token.tokenHash,
+    token.patientId,
+    toSecond(token.expiresAt),
+  ]);
+}
+
+async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
+  const { rows } = await db.query<{ email: boolean; phone: boolean }>(
+    `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2), false) AS phone
+       FROM patients WHERE email = $1 OR phone_number = $2`,
+    [email, phone],
+  );
+  return { email: rows[0]?.email === true, phone: rows[0]?.phone === true };
+}
+
+/**
+ * PatientRepository on PostgreSQL. Uniqueness is the UNIQUE constraints on the normalized email and
+ * phone: the patient row is its own reservation, so a refused or rolled-back insert reserves nothing.
+ */
+export function createPostgresPatientRepository(db: SqlExecutor): PatientRepository {
+  return {
+    findTakenIdentifiers: (email, phone) => callPostgres(() => takenIdentifiers(db, email, phone)),
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
+      const row = { ...toPatientRow(patient), verification_token_hash: token.tokenHash };
+      const columns = Object.keys(row);
+      const placeholders = columns.map((_, i) => `$${i + 1}`);
+      try {
+        await callPostgres(() =>
+          db.transaction(async (tx) => {
+            await tx.query(`INSERT INTO patients (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, Object.values(row));
+            await insertToken(tx, token);
+            await insertOutboxMail(tx, mail);
+          }),
+        );
+      } catch (error) {
+        const constraint = violatedUniqueConstraint(error);
+        if (constraint !== EMAIL_UNIQUE && constraint !== PHONE_UNIQUE) throw error;
+        // PostgreSQL names only the first violated constraint; DynamoDB names every clash, so ask for both.
+        const taken = await callPostgres(() => takenIdentifiers(db, patient.email, patient.phone_number));
+        throw new DuplicateRegistrationError({
+          email: taken.email || constraint === EMAIL_UNIQUE,
+          phone: taken.phone || constraint === PHONE_UNIQUE,
+        });
+      }
+    },
+
+    consumeVerificationToken: (tokenHash, now): Promise<TokenConsumption> =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // Row locks, token then patient: a concurrent second click waits here, then reads used_at set.
+          const { rows: [token] } = await tx.query<{ patient_id: string; used: boolean; expired: boolean }>(
+            `SELECT patient_id, used_at IS NOT NULL AS used, expires_at <= $2 AS expired
+               FROM verification_tokens WHERE token_hash = $1 FOR UPDATE`,
+            [tokenHash, toSecond(now)],
+          );
+          if (!token) return { outcome: 'unknown' };
+          if (token.used) return { outcome: 'used' };
+          if (token.expired) return { outcome: 'expired' };
+          const { rows: [patient] } = await tx.query<{ verification_token_hash: string | null }>(
+            'SELECT verification_token_hash FROM patients WHERE id = $1 FOR UPDATE',
+            [token.patient_id],
+          );
+          // Only the newest link verifies: a resend replaced the patient's token digest.
+          if (patient?.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
+          const at = now.toISOString();
+          await tx.query('UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
+          await tx.query('UPDATE patients SET email_verified = true, email_verified_at = $2, updated_at = $2 WHERE id = $1', [token.patient_id, at]);
+          return { outcome: 'verified', patientId: token.patient_id };
+        }),
+      ),
+
+    async findPatientByEmail(email): Promise<PatientContact | undefined> {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<{ id: string; first_name: string; email: string; email_verified: boolean; verification_token_hash: string | null }>(
+          'SELECT id, first_name, email, email_verified, verification_token_hash FROM patients WHERE email = $1',
+          [email],
+        ),
+      );
+      return row && { ...row, verification_token_hash: row.verification_token_hash ?? undefined };
+    },
+
+    replaceVerificationToken: (patient, token, mail) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set on the newest digest: a verification or another resend since the read wins.
+          const { rows } = await tx.query(
+            `UPDATE patients SET verification_token_hash = $2, updated_at = $3
+              WHERE id = $1 AND NOT email_verified AND verification_token_hash IS NOT DISTINCT FROM $4 RETURNING id`,
+            [patient.id, token.tokenHash, mail.createdAt, patient.verification_token_hash ?? null],
+          );
+          if (rows.length === 0) return false;
+          await insertToken(tx, token);
+          await insertOutboxMail(tx, mail);
+          return true;
+        }),
+      ),
+  };
+}

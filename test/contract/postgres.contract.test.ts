@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { migrate, readMigrations } from '../../lib/adapters/postgres/migrate.js';
+import { createPgExecutor } from '../../lib/adapters/postgres/pg-executor.js';
+import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
+import { ServiceUnavailableError } from '../../lib/errors.js';
+import { freePort } from '../../lib/local/services.js';
+import { postgresContractStore } from '../support/postgres-contract-store.js';
+import { startPostgresServer } from '../support/postgres-server.js';
+import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+
+// A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
+// transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
+describeStorageContract('PostgreSQL 15 server (pg)', async () => {
+  const server = await startPostgresServer();
+  return postgresContractStore(createPgExecutor(server.url, { max: 25 }), () => server.stop());
+});
+
+describe('PostgreSQL adapter specifics', () => {
+  it('applies the migrations once: a second run changes nothing', async () => {
+    const server = await startPostgresServer();
+    const db = createPgExecutor(server.url);
+    try {
+      const versions = readMigrations().map((m) => m.version);
+      expect(versions.slice(0, 2)).toEqual(['001_initial', '002_reliability']);
+      expect(await migrate(db)).toEqual(versions);
+      expect(await migrate(db)).toEqual([]);
+      const { rows } = await db.query('SELECT version FROM schema_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(versions);
+      // An applied migration edited afterwards would leave the database unlike the repo: refuse.
+      const edited = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
+      await expect(migrate(db, edited)).rejects.toThrow('migration 001_initial was changed after it was applied');
+    } finally {
+      await db.close();
+      await server.stop();
+    }
+  });
+
+  it('turns an unreachable server into ServiceUnavailableError (503), not a 500', async () => {
+    const db = createPgExecutor(`postgresql://postgres@127.0.0.1:${await freePort()}/postgres`);
+    const repository = createPostgresPatientRepository(db);
+    const patient = patientFixture();
+    try {
+      await expect(repository.findTakenIdentifiers(patient.email, patient.phone_number)).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(repository.createPatient(patient, tokenFor(patient), mailFor(patient))).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expect(repository.consumeVerificationToken('0'.repeat(64), new Date())).rejects.toBeInstanceOf(ServiceUnavailableError);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { handler as register } from '../../functions/register/handler.js';
+import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
+import { mailsTo, scanTable } from '../support/local-aws.js';
+
+const withKey = (body: unknown, key: string) =>
+  invoke(register, apiEvent(body, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } }));
+const patientsWith = async (email: string) => (await scanTable()).filter((i) => i.entity === 'patient' && i.email === email);
+
+describe('Idempotency-Key on register', () => {
+  it('a retry with the same key and body returns the original 201 without a second patient or mail', async () => {
+    const key = randomUUID();
+    const body = uniqueRegistration();
+    const first = await withKey(body, key);
+    const retry = await withKey(body, key);
+
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers['Idempotent-Replayed']).toBe('true');
+    expect(await patientsWith(body.email)).toHaveLength(1);
+    expect(await mailsTo(body.email)).toHaveLength(1);
+  });
+
+  it('the stored answer holds nothing beyond the 201 body', async () => {
+    const key = randomUUID();
+    const body = uniqueRegistration();
+    const { body: res } = await withKey(body, key);
+    const [record] = (await scanTable()).filter((i) => i.pk === `IDEMPOTENCY#${key}`);
+    expect(JSON.parse(record!.response_body)).toEqual(res);
+    expect(JSON.stringify(record)).not.toContain(body.password);
+    expect(JSON.stringify(record)).not.toContain('Blue Cross');
+  });
+
+  it('the same key with a different body is refused', async () => {
+    const key = randomUUID();
+    await withKey(uniqueRegistration(), key);
+    const other = uniqueRegistration();
+    const response = await withKey(other, key);
+    expect(response.statusCode).toBe(422);
+    expect(response.body).toEqual({ success: false, message: 'This Idempotency-Key was already used with a different request' });
+    expect(await patientsWith(other.email)).toHaveLength(0);
+  });
+
+  it('concurrent duplicates of one key do not both run', async () => {
+    const key = randomUUID();
+    const body = uniqueRegistration();
+    const responses = await Promise.all(Array.from({ length: 6 }, () => withKey(body, key)));
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    for (const r of responses.filter((r) => r.statusCode === 409)) expect(Number(r.headers['Retry-After'])).toBeGreaterThan(0);
+    expect(new Set(responses.filter((r) => r.statusCode === 201).map((r) => r.body.data.patient_id)).size).toBe(1);
+    expect(await patientsWith(body.email)).toHaveLength(1);
+    expect(await mailsTo(body.email)).toHaveLength(1);
+  });
+
+  it('a refused request frees its key: the retry runs again and gets the same refusal', async () => {
+    const key = randomUUID();
+    const taken = uniqueRegistration();
+    await invoke(register, apiEvent(taken));
+    const clash = uniqueRegistration({ email: taken.email });
+    expect((await withKey(clash, key)).statusCode).toBe(422);
+    const retry = await withKey(clash, key);
+    expect(retry.statusCode).toBe(422);
+    expect(retry.body.errors).toEqual({ email: ['Email is already registered'] });
+  });
+
+  it.each([['has spaces'], ['x'.repeat(129)], ['']])('a malformed key %j is refused with 400', async (key) => {
+    const response = await withKey(uniqueRegistration(), key);
+    expect(response.statusCode).toBe(400);
+    expect(response.body.message).toMatch(/^Idempotency-Key must be/);
+  });
+});

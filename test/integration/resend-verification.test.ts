@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { handler as register } from '../../functions/register/handler.js';
+import { handler as resend, RESEND_ANSWER } from '../../functions/resend-verification/handler.js';
+import { handler as verify } from '../../functions/verify-email/handler.js';
+import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
+import { mailsTo, tokenFrom } from '../support/local-aws.js';
+
+const RESEND = '/api/v1/patient/resend-verification';
+const askResend = (email: unknown) => invoke(resend, apiEvent({ email }, { path: RESEND }));
+const postToken = (token: string) => invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' }));
+
+async function registered() {
+  const body = uniqueRegistration();
+  await invoke(register, apiEvent(body));
+  return body.email as string;
+}
+
+describe('POST /api/v1/patient/resend-verification', () => {
+  it('sends a fresh link; the old one stops working and the new one verifies', async () => {
+    const email = await registered();
+    const oldToken = tokenFrom((await mailsTo(email))[0]!);
+
+    const response = await askResend(email.toUpperCase());
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toEqual({ success: true, message: RESEND_ANSWER });
+    const mails = await mailsTo(email);
+    expect(mails).toHaveLength(2);
+    const newToken = tokenFrom(mails[1]!);
+    expect(newToken).not.toBe(oldToken);
+
+    const old = await postToken(oldToken);
+    expect(old.statusCode).toBe(410);
+    expect(old.body.message).toMatch(/replaced by a newer one/);
+    expect((await postToken(newToken)).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['an unknown address', async () => `nobody.${Date.now()}@email.com`],
+    ['an already verified address', async () => {
+      const email = await registered();
+      await postToken(tokenFrom((await mailsTo(email))[0]!));
+      return email;
+    }],
+  ])('answers %s exactly the same, and sends nothing', async (_name, prepare) => {
+    const email = await prepare();
+    const before = (await mailsTo(email)).length;
+    const response = await askResend(email);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toEqual({ success: true, message: RESEND_ANSWER });
+    expect(await mailsTo(email)).toHaveLength(before);
+  });
+
+  it.each([
+    ['a registered address', registered],
+    ['an unknown address', async () => `nobody.${Date.now()}.${Math.random()}@email.com`],
+  ])('allows 3 requests per hour for %s, then 429 with Retry-After', async (_name, prepare) => {
+    const email = await prepare();
+    for (let i = 0; i < 3; i++) expect((await askResend(email)).statusCode).toBe(200);
+    const limited = await askResend(email.toUpperCase());
+    expect(limited.statusCode).toBe(429);
+    expect(limited.body).toEqual({ success: false, message: 'Too many requests. Please try again later.' });
+    const retryAfter = Number(limited.headers['Retry-After']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+  });
+
+  it.each([[{}], [{ email: 'not-an-email' }], [{ email: 'a@b.co', extra: 1 }]])('refuses %j with 422', async (body) => {
+    const response = await invoke(resend, apiEvent(body, { path: RESEND }));
+    expect(response.statusCode).toBe(422);
+  });
+});

@@ -1,0 +1,27 @@
+import { migrate } from '../../lib/adapters/postgres/migrate.js';
+import { fromPatientRow, SELECT_PATIENT } from '../../lib/adapters/postgres/patient-row.js';
+import { createPostgresIdempotencyStore } from '../../lib/adapters/postgres/idempotency-store.js';
+import { createPostgresOutboxStore } from '../../lib/adapters/postgres/outbox-store.js';
+import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
+import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limiter.js';
+import type { SqlExecutor } from '../../lib/adapters/postgres/sql-executor.js';
+import type { ContractStore } from '../contract/patient-repository.contract.js';
+
+/** The contract's store on any PostgreSQL engine: migrated schema, patients read back with SELECT. */
+export async function postgresContractStore(db: SqlExecutor, stopEngine: () => Promise<void> = async () => {}): Promise<ContractStore> {
+  await migrate(db);
+  return {
+    repository: createPostgresPatientRepository(db),
+    outbox: createPostgresOutboxStore(db),
+    registrations: createPostgresIdempotencyStore(db, 'register'),
+    rateLimiter: createPostgresRateLimiter(db),
+    async readPatient(id) {
+      const { rows } = await db.query(SELECT_PATIENT, [id]);
+      return rows[0] && fromPatientRow(rows[0]);
+    },
+    async cleanup() {
+      await db.close();
+      await stopEngine();
+    },
+  };
+}
