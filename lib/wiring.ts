@@ -3,10 +3,7 @@ import { createBcryptPasswordHasher } from './adapters/bcrypt/bcrypt-password-ha
 import { createDynamoDocumentClient, createKmsClient, createSesClient } from './adapters/aws-clients.js';
 import type { DataKeySource } from './adapters/crypto/data-key-source.js';
 import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
-import { createDynamoIdempotencyStore } from './adapters/dynamodb/idempotency-store.js';
-import { createDynamoOutboxStore } from './adapters/dynamodb/outbox-store.js';
-import { createDynamoPatientRepository } from './adapters/dynamodb/patient-repository.js';
-import { createDynamoRateLimiter } from './adapters/dynamodb/rate-limiter.js';
+import { createDynamoStorage } from './adapters/dynamodb/storage.js';
 import { createKmsDataKeySource } from './adapters/kms/kms-data-key-source.js';
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
@@ -14,22 +11,13 @@ import type { Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
-import type { OutboxStore } from './outbox/ports.js';
-import type { Clock, PatientRepository } from './patient/ports.js';
+import type { Clock } from './patient/ports.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { ResendVerificationDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
-import type { RateLimiter } from './rate-limit/ports.js';
+import type { Storage } from './storage.js';
 
 export const systemClock: Clock = { now: () => new Date() };
-
-/** Everything that persists: one implementation per database, all behind ports. */
-export interface Storage {
-  repository: PatientRepository;
-  outbox: OutboxStore;
-  registrations: IdempotencyStore;
-  rateLimiter: RateLimiter;
-}
 
 let storageOverride: Partial<Storage> | undefined;
 
@@ -43,14 +31,7 @@ export function useStorage(storage: Partial<Storage>): void {
 }
 
 function storage(config: Config): Storage {
-  const db = createDynamoDocumentClient(config);
-  return {
-    repository: createDynamoPatientRepository(db, config.tableName),
-    outbox: createDynamoOutboxStore(db, config.tableName),
-    registrations: createDynamoIdempotencyStore(db, config.tableName, 'register'),
-    rateLimiter: createDynamoRateLimiter(db, config.tableName),
-    ...storageOverride,
-  };
+  return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName), ...storageOverride };
 }
 
 /** KMS when a key is configured; otherwise the local master key, and the operator is told so. */

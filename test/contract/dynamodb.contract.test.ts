@@ -1,10 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
-import { createDynamoIdempotencyStore } from '../../lib/adapters/dynamodb/idempotency-store.js';
-import { createDynamoOutboxStore } from '../../lib/adapters/dynamodb/outbox-store.js';
-import { createDynamoPatientRepository } from '../../lib/adapters/dynamodb/patient-repository.js';
-import { createDynamoRateLimiter } from '../../lib/adapters/dynamodb/rate-limiter.js';
+import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import type { PatientRecord } from '../../lib/patient/ports.js';
 import { describeStorageContract } from './patient-repository.contract.js';
@@ -24,10 +21,7 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
   const config = loadConfig();
   const db = createDynamoDocumentClient(config);
   return {
-    repository: createDynamoPatientRepository(db, config.tableName),
-    outbox: createDynamoOutboxStore(db, config.tableName),
-    registrations: createDynamoIdempotencyStore(db, config.tableName, 'register'),
-    rateLimiter: createDynamoRateLimiter(db, config.tableName),
+    ...createDynamoStorage(db, config.tableName),
     async readPatient(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patient(id), ConsistentRead: true }));
       return Item && fromPatientItem(Item);

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Storage } from '../../wiring.js';
+import type { Storage } from '../../storage.js';
 import { createPostgresIdempotencyStore } from './idempotency-store.js';
 import { migrate } from './migrate.js';
 import { createPgExecutor } from './pg-executor.js';

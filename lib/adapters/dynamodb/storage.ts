@@ -1,0 +1,16 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Storage } from '../../storage.js';
+import { createDynamoIdempotencyStore } from './idempotency-store.js';
+import { createDynamoOutboxStore } from './outbox-store.js';
+import { createDynamoPatientRepository } from './patient-repository.js';
+import { createDynamoRateLimiter } from './rate-limiter.js';
+
+/** All stores on the one table. */
+export function createDynamoStorage(db: DynamoDBDocumentClient, tableName: string): Storage {
+  return {
+    repository: createDynamoPatientRepository(db, tableName),
+    outbox: createDynamoOutboxStore(db, tableName),
+    registrations: createDynamoIdempotencyStore(db, tableName, 'register'),
+    rateLimiter: createDynamoRateLimiter(db, tableName),
+  };
+}
