@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+/** The benchmark script itself, with tiny counts: it runs end to end and prints every row. Timings are not judged. */
+describe('npm run bench -- --smoke', () => {
+  let outDir: string | undefined;
+  afterAll(async () => {
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('prints and writes every row of the table', async () => {
+    outDir = await mkdtemp(path.join(tmpdir(), 'bench-smoke-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, BENCH_OUT_DIR: outDir };
+    delete env.BENCH_NATIVE_BCRYPT;
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/bench/bench.ts', '--smoke'], { cwd: REPO_ROOT, env, timeout: 170_000 });
+
+    const rows = [
+      'bcrypt floor: bcryptjs hash, cost 12',
+      'bcrypt native: @node-rs/bcrypt',
+      'registration over HTTP',
+      'invalid request, 422',
+      'invalid request, 2 registrations in flight',
+      'duplicate email, 422',
+      'verify-email',
+      'registrations/s at concurrency 1',
+      'registrations/s at concurrency 2',
+      'registrations/s at concurrency 4',
+      'cold start: register',
+      'cold start: verify-email',
+      'cold start: verify-email-page',
+    ];
+    for (const row of rows) expect(stdout).toContain(`| ${row}`);
+    const written = JSON.parse(await readFile(path.join(outDir, 'latest.json'), 'utf8')) as { smoke: boolean; rows: { row: string }[] };
+    expect(written.smoke).toBe(true);
+    expect(written.rows.length).toBeGreaterThanOrEqual(rows.length);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: what a registration costs next to the one bcrypt hash it must pay, what everything
+ * else costs, and how fast each function bundle starts. Starts the local stack in this process (as
+ * `npm start` does, on free ports), measures over real HTTP with keep-alive, prints one table and writes
+ * it as JSON to .bench/. `--smoke` runs every row with tiny counts (the unit of `npm test`, not a measurement).
+ * Medians are what to quote: the machine is shared and noisy.
+ */
+import './env.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { uniqueRegistration } from '../support/requests.js';
+import { bcryptjsHash, hashOnce, hashRate, loadNativeHash, measurePaired } from './bcrypt-floor.js';
+import { buildBundles, importTimes, REPO_ROOT, withTempDir } from './bundle.js';
+import { createClient, type HttpClient, type HttpResult } from './http-client.js';
+import { runLoad } from './load.js';
+import { startStack, verificationTokens } from './stack.js';
+import { pool, summarize, timed, type Summary } from './stats.js';
+
+const smoke = process.argv.includes('--smoke');
+const COUNTS = smoke
+  ? { native: 1, registrations: 2, invalid: 20, invalidThroughput: 40, whileHashing: 5, duplicates: 3, rate: { 1: 1, 2: 2, 4: 4 }, importRuns: 1 }
+  : { native: 10, registrations: 20, invalid: 1000, invalidThroughput: 2000, whileHashing: 200, duplicates: 50, rate: { 1: 6, 2: 8, 4: 12 }, importRuns: 7 };
+/** Open-loop arrivals while registrations hash: one invalid request every 10 ms. */
+const ARRIVAL_INTERVAL_MS = 10;
+const THROUGHPUT_CONCURRENCY = 8;
+const REGISTER = '/api/v1/patient/register';
+const VERIFY = '/api/v1/patient/verify-email';
+const cost = Number(process.env.BCRYPT_ROUNDS ?? 12);
+
+/** The spec's example with one field that fails the schema: validated in full, refused with 422. */
+const INVALID_REQUEST = uniqueRegistration({ email: 'not-an-email' });
+
+export interface Row {
+  row: string;
+  median?: number;
+  p95?: number;
+  /** Free text: ratio, rate, size. */
+  detail: string;
+  target?: string;
+  met?: boolean;
+}
+
+const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(v >= 10 ? 1 : 2)} ms`);
+const perSecond = (v: number) => `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)}/s`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function expectStatus(result: HttpResult, status: number, what: string): HttpResult {
+  if (result.status !== status) throw new Error(`${what}: expected ${status}, got ${result.status} ${result.body.slice(0, 300)}`);
+  return result;
+}
+
+async function register(client: HttpClient, body = uniqueRegistration()): Promise<HttpResult> {
+  return expectStatus(await client.post(REGISTER, body), 201, 'registration');
+}
+
+async function sequential(count: number, request: () => Promise<HttpResult>): Promise<Summary> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) samples.push((await request()).ms);
+  return summarize(samples);
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const rows: Row[] = [];
+  const log = (text: string) => process.stderr.write(`${text}\n`);
+
+  const native = await loadNativeHash();
+  if (native) {
+    log('bench: bcryptjs and @node-rs/bcrypt, taking turns…');
+    const [js, n] = await measurePaired([bcryptjsHash, native.hash], cost, COUNTS.native) as [Summary, Summary];
+    const parallel = await hashRate(native.hash, cost, Math.max(2, COUNTS.native), 2);
+    rows.push({
+      row: `bcrypt native: @node-rs/bcrypt ${native.version}, cost ${cost} (n=${n.n})`, median: n.median, p95: n.p95,
+      detail: `bcryptjs ${ms(js.median)} in the same turns: ${(js.median / n.median).toFixed(2)}× faster; ${perSecond(parallel)} with 2 in flight (libuv pool, off the event loop)`,
+    });
+  } else {
+    rows.push({ row: 'bcrypt native: @node-rs/bcrypt', detail: 'not installed (not a dependency; BENCH_NATIVE_BCRYPT=<dir of an installed copy> measures it)' });
+  }
+
+  log('bench: starting DynamoDB Local, the SES emulator and the API…');
+  const stack = await startStack();
+  const client = createClient(stack.apiUrl);
+  try {
+    // Warm-up: the first request of each kind pays lazy SDK and JIT work a warm Lambda has already paid.
+    await register(client);
+    for (let i = 0; i < 20; i++) expectStatus(await client.post(REGISTER, INVALID_REQUEST), 422, 'invalid request');
+
+    log(`bench: ${COUNTS.registrations} registrations, each after one bare hash (the floor)…`);
+    // Taking turns with the floor: a noisy neighbour then slows both alike and the ratio stays fair.
+    const registered: string[] = [];
+    const floorSamples: number[] = [];
+    const registrationSamples: number[] = [];
+    for (let i = 0; i < COUNTS.registrations; i++) {
+      floorSamples.push(await hashOnce(bcryptjsHash, cost));
+      const body = uniqueRegistration();
+      registered.push(body.email);
+      registrationSamples.push((await register(client, body)).ms);
+    }
+    const floor = summarize(floorSamples);
+    const floorRate = 1000 / floor.median;
+    rows.unshift({ row: `bcrypt floor: bcryptjs hash, cost ${cost} (n=${floor.n})`, median: floor.median, p95: floor.p95, detail: `${perSecond(floorRate)} per core` });
+    const registration = summarize(registrationSamples);
+    const ratio = registration.median / floor.median;
+    rows.push({
+      row: `registration over HTTP (n=${registration.n})`, median: registration.median, p95: registration.p95,
+      detail: `${ratio.toFixed(2)}× floor (+${(registration.median - floor.median).toFixed(1)} ms)`,
+      target: '≤ 1.10× floor', met: ratio <= 1.1,
+    });
+
+    log(`bench: ${COUNTS.invalid} invalid requests (client in a worker thread)…`);
+    const invalidLoad = { url: stack.apiUrl, path: REGISTER, body: INVALID_REQUEST, expectStatus: 422 };
+    const sequentialRun = await runLoad({ ...invalidLoad, mode: 'closed', count: COUNTS.invalid, concurrency: 1 });
+    const invalid = summarize(sequentialRun.latencies);
+    const throughputRun = await runLoad({ ...invalidLoad, mode: 'closed', count: COUNTS.invalidThroughput, concurrency: THROUGHPUT_CONCURRENCY });
+    const rejections = COUNTS.invalidThroughput / (throughputRun.elapsedMs / 1000);
+    rows.push({
+      row: `invalid request, 422 (n=${invalid.n})`, median: invalid.median, p95: invalid.p95,
+      detail: `${perSecond(COUNTS.invalid / (sequentialRun.elapsedMs / 1000))} one at a time; ${perSecond(rejections)} with ${THROUGHPUT_CONCURRENCY} in flight (API on one core, client on the other)`,
+      target: '≤ 2 ms, ≥ 1,000/s', met: invalid.median <= 2 && rejections >= 1000,
+    });
+
+    log(`bench: invalid requests while two registrations hash…`);
+    let hashing = true;
+    let completedMeanwhile = 0;
+    const inFlight = Array.from({ length: 2 }, async () => {
+      while (hashing) {
+        await register(client);
+        completedMeanwhile++;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 20)); // both registrations have reached the server
+    const hashingRun = await runLoad({ ...invalidLoad, mode: 'open', count: COUNTS.whileHashing, intervalMs: ARRIVAL_INTERVAL_MS });
+    hashing = false;
+    await Promise.all(inFlight);
+    const whileHashing = summarize(hashingRun.latencies);
+    rows.push({
+      row: `invalid request, 2 registrations in flight (n=${whileHashing.n}, one every ${ARRIVAL_INTERVAL_MS} ms)`, median: whileHashing.median, p95: whileHashing.p95,
+      detail: `median ${(whileHashing.median / floor.median * 100).toFixed(1)}% of a hash; ${completedMeanwhile} registrations completed meanwhile`,
+      target: 'not stalled (< 10% of a hash)', met: whileHashing.median < floor.median * 0.1,
+    });
+
+    log(`bench: ${COUNTS.duplicates} duplicate emails…`);
+    const taken = uniqueRegistration();
+    await register(client, taken);
+    const cpuBefore = process.cpuUsage();
+    const duplicate = await sequential(COUNTS.duplicates, async () => {
+      const result = expectStatus(await client.post(REGISTER, uniqueRegistration({ email: taken.email })), 422, 'duplicate');
+      if (!result.body.includes('Email is already registered')) throw new Error(`duplicate: unexpected answer ${result.body}`);
+      return result;
+    });
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerRequest = (cpu.user + cpu.system) / 1000 / COUNTS.duplicates;
+    rows.push({
+      row: `duplicate email, 422 (n=${duplicate.n})`, median: duplicate.median, p95: duplicate.p95,
+      detail: `${cpuPerRequest.toFixed(1)} ms CPU per request (a hash is ${floor.median.toFixed(0)} ms): ${cpuPerRequest < floor.median / 4 ? 'no hash' : 'HASHED'}`,
+      target: '≤ 15 ms, no hash', met: duplicate.median <= 15 && cpuPerRequest < floor.median / 4,
+    });
+
+    log('bench: verify-email…');
+    const tokens = await verificationTokens(stack.sesEndpoint);
+    const verifications = registered.map((email) => tokens.get(email.toLowerCase()));
+    if (verifications.some((t) => t === undefined)) throw new Error('verify-email: a registration has no verification mail in the SES emulator');
+    let next = 0;
+    const verify = await sequential(verifications.length, async () =>
+      expectStatus(await client.post(VERIFY, { token: verifications[next++] }), 200, 'verify-email'));
+    rows.push({ row: `verify-email (n=${verify.n})`, median: verify.median, p95: verify.p95, detail: 'token lookup + one transaction' });
+
+    for (const [concurrency, count] of Object.entries(COUNTS.rate)) {
+      log(`bench: ${count} registrations at concurrency ${concurrency}…`);
+      const latencies: number[] = [];
+      const { ms: elapsed } = await timed(() => pool(count, Number(concurrency), async () => latencies.push((await register(client)).ms)));
+      const rate = count / (elapsed / 1000);
+      const lat = summarize(latencies);
+      rows.push({
+        row: `registrations/s at concurrency ${concurrency} (n=${count})`, median: lat.median, p95: lat.p95,
+        detail: `${perSecond(rate)} (floor ${perSecond(floorRate)} per core; the API runs on one)`,
+        target: 'information',
+      });
+    }
+  } finally {
+    client.close();
+    await stack.stop();
+  }
+
+  log(`bench: building the function bundles as CDK does, ${COUNTS.importRuns} import(s) each…`);
+  await withTempDir(async (dir) => {
+    for (const bundle of await buildBundles(dir)) {
+      const imports = summarize(await importTimes(bundle, COUNTS.importRuns));
+      const isRegister = bundle.name === 'register';
+      rows.push({
+        row: `cold start: ${bundle.name} (${COUNTS.importRuns} fresh processes)`, median: imports.median, p95: imports.p95,
+        detail: `${kib(bundle.bytes)} index.mjs (+ ${kib(bundle.mapBytes)} map); largest: ${bundle.largestInputs.slice(0, 2).map((i) => `${i.input.replace(/^node_modules\//, '')} ${kib(i.bytes)}`).join(', ')}`,
+        ...(isRegister && { target: '≤ 300 KiB, import ≤ 80 ms', met: bundle.bytes <= 300 * 1024 && imports.median <= 80 }),
+      });
+    }
+  });
+
+  const table = renderTable(rows);
+  process.stdout.write(`\n${table}\n`);
+  const result = {
+    startedAt: started.toISOString(),
+    durationSeconds: (Date.now() - started.getTime()) / 1000,
+    smoke,
+    machine: { node: process.version, cpus: availableParallelism(), platform: `${process.platform}-${process.arch}` },
+    bcryptCost: cost,
+    rows,
+  };
+  const outDir = process.env.BENCH_OUT_DIR ?? (smoke ? path.join(tmpdir(), 'patient-registration-bench') : path.join(REPO_ROOT, '.bench'));
+  await mkdir(outDir, { recursive: true });
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  await writeFile(path.join(outDir, `bench-${stamp}.json`), json);
+  await writeFile(path.join(outDir, 'latest.json'), json);
+  await writeFile(path.join(outDir, 'latest.md'), `${table}\n`);
+  process.stdout.write(`\nwritten to ${path.join(outDir, 'latest.json')} (and latest.md) in ${result.durationSeconds.toFixed(0)} s\n`);
+}
+
+export function renderTable(rows: Row[]): string {
+  const lines = [
+    `| measurement | median | p95 | detail | target | met |`,
+    `|---|--:|--:|---|---|:-:|`,
+    ...rows.map((r) => `| ${r.row} | ${ms(r.median)} | ${ms(r.p95)} | ${r.detail} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'NO'} |`),
+  ];
+  return lines.join('\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);
