@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
-import type { Clock } from './patient/ports.js';
+import type { Clock, PasswordHasher } from './patient/ports.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { ResendVerificationDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
@@ -20,6 +20,7 @@ import type { Storage } from './storage.js';
 export const systemClock: Clock = { now: () => new Date() };
 
 let storageOverride: Partial<Storage> | undefined;
+let hasherOverride: PasswordHasher | undefined;
 
 /**
  * Puts another store behind the handlers (the local runner's STORAGE=postgres). Call it before the
@@ -28,6 +29,11 @@ let storageOverride: Partial<Storage> | undefined;
  */
 export function useStorage(storage: Partial<Storage>): void {
   storageOverride = storage;
+}
+
+/** A hasher for a process that serves many requests at once (the local server's worker threads). */
+export function usePasswordHasher(hasher: PasswordHasher): void {
+  hasherOverride = hasher;
 }
 
 function storage(config: Config): Storage {
@@ -53,7 +59,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     outbox,
     registrations,
     cipher: createEnvelopeFieldCipher(dataKeySource(config)),
-    hasher: createBcryptPasswordHasher(config.bcryptRounds),
+    hasher: hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds),
     mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,

@@ -6,7 +6,9 @@ import type { RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest
 /**
  * Compiled at build time from registration-schema.ts (ajv standalone, `npm run generate`), so a cold
  * start compiles nothing and the bundles carry no ajv compiler; shared by every invocation.
+ * Marked pure so each function's bundle keeps only the validator it uses (verify-email does not carry
+ * the registration rules and the common-password list).
  */
-export const validateRegistration = createValidator<RegistrationRequest>(precompiled.registrationRequest, (body) => trimStrings(body));
-export const validateVerifyEmail = createValidator<VerifyEmailRequest>(precompiled.verifyEmailRequest, (body) => trimStrings(body));
-export const validateResendVerification = createValidator<ResendVerificationRequest>(precompiled.resendVerificationRequest, (body) => trimStrings(body));
+export const validateRegistration = /* @__PURE__ */ createValidator<RegistrationRequest>(precompiled.registrationRequest, (body) => trimStrings(body));
+export const validateVerifyEmail = /* @__PURE__ */ createValidator<VerifyEmailRequest>(precompiled.verifyEmailRequest, (body) => trimStrings(body));
+export const validateResendVerification = /* @__PURE__ */ createValidator<ResendVerificationRequest>(precompiled.resendVerificationRequest, (body) => trimStrings(body));

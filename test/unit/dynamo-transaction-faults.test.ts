@@ -36,7 +36,7 @@ describe('the registration transaction under faults', () => {
   it('gives up after a bounded number of conflicts with a 503, not a 500', async () => {
     db.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None', 'None'));
     await expect(repository.createPatient(patient, token, mail)).rejects.toBeInstanceOf(ServiceUnavailableError);
-    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(4);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(6);
   });
 
   it('maps the cancellation reasons of the email and phone items to the duplicate fields', async () => {

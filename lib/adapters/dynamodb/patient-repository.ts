@@ -23,7 +23,7 @@ const reasonCodes = (error: TransactionCanceledException) => (error.Cancellation
 export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
   tableName: string,
-  { maxTransactionAttempts = 4, sleep = wait }: DynamoRepositoryOptions = {},
+  { maxTransactionAttempts = 6, sleep = wait }: DynamoRepositoryOptions = {},
 ): PatientRepository {
   /** Runs a transaction, retrying conflicts with jittered backoff; the same ClientRequestToken makes retries idempotent. */
   async function transact(command: TransactWriteCommand): Promise<void> {

@@ -1,0 +1,61 @@
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { MIN_BCRYPT_ROUNDS } from '../../config.js';
+import type { PasswordHasher } from '../../patient/ports.js';
+
+/**
+ * bcrypt on worker threads, for a process that serves many requests at once (the local server).
+ * bcryptjs's async API yields to the event loop only every 100 ms, so hashing on the main thread
+ * stalls every other request by up to that much; off the main thread nothing waits.
+ * Lambda does not need this: an instance serves one request at a time.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const bcrypt = require(workerData.bcryptPath);
+parentPort.on('message', ({ id, password, rounds }) => {
+  try { parentPort.postMessage({ id, hash: bcrypt.hashSync(password, rounds) }); }
+  catch { parentPort.postMessage({ id, error: true }); }
+});`;
+
+interface Pending {
+  resolve(hash: string): void;
+  reject(error: Error): void;
+}
+
+export function createWorkerPasswordHasher(rounds: number, size = availableParallelism()): PasswordHasher & { close(): Promise<void> } {
+  if (rounds < MIN_BCRYPT_ROUNDS) throw new Error(`bcrypt cost must be at least ${MIN_BCRYPT_ROUNDS}`);
+  const bcryptPath = createRequire(import.meta.url).resolve('bcryptjs');
+  const pending = new Map<number, Pending>();
+  const load = new Map<Worker, number>();
+  let nextId = 0;
+
+  for (let i = 0; i < size; i++) {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath } });
+    worker.unref(); // an idle pool never keeps the process alive
+    worker.on('message', ({ id, hash, error }: { id: number; hash?: string; error?: boolean }) => {
+      load.set(worker, (load.get(worker) ?? 1) - 1);
+      const job = pending.get(id);
+      pending.delete(id);
+      if (error || hash === undefined) job?.reject(new Error('bcrypt hashing failed'));
+      else job?.resolve(hash);
+    });
+    load.set(worker, 0);
+  }
+  const leastBusy = () => [...load.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+
+  return {
+    hash(password) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        const worker = leastBusy();
+        load.set(worker, load.get(worker)! + 1);
+        worker.postMessage({ id, password, rounds });
+      });
+    },
+    async close() {
+      await Promise.all([...load.keys()].map((w) => w.terminate()));
+    },
+  };
+}

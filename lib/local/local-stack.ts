@@ -1,0 +1,96 @@
+/**
+ * The local stack behind `npm start` and `npm run bench`: the Lambda handlers on a local HTTP port,
+ * against DynamoDB Local (or PostgreSQL) and the SES emulator, each started here unless an endpoint
+ * is given. The environment is set before the handlers are imported: they read it at module load,
+ * like a Lambda cold start.
+ */
+import type { AddressInfo } from 'node:net';
+import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-hasher.js';
+import { loadConfig } from '../config.js';
+import { usePasswordHasher, useStorage } from '../wiring.js';
+import { createApiServer } from './api-server.js';
+import { startOutboxRelay } from './outbox-relay.js';
+import { loadRoutes } from './routes.js';
+import { ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  port: number;
+  storage: 'dynamodb' | 'postgres';
+  dynamodbPort?: number;
+  sesPort?: number;
+  dataDir?: string;
+  databaseUrl?: string;
+  /** The timer that delivers outbox mails whose first send failed. */
+  outboxRelay: boolean;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  sesEndpoint: string;
+  /** Where the data lives, for the start-up banner. */
+  store: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const env = process.env;
+  const started: RunningService[] = [];
+  const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
+  try {
+    let store: string;
+    if (options.storage === 'postgres') {
+      // Imported only here, so the PostgreSQL adapter and drivers stay out of the Lambda bundles.
+      const { openPostgres } = await import('../adapters/postgres/open-database.js');
+      const db = await openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+      started.push({ endpoint: db.description, stop: () => db.close() });
+      useStorage(db.storage);
+      store = `PostgreSQL ${db.description}`;
+    } else {
+      if (!env.DYNAMODB_ENDPOINT) {
+        const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
+        started.push(dynamo);
+        env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+      }
+      env.TABLE_NAME ??= 'patients';
+      await ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME);
+      store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
+    }
+    if (!env.SES_ENDPOINT) {
+      const ses = await startSesEmulator({ port: options.sesPort });
+      started.push(ses);
+      env.SES_ENDPOINT = ses.endpoint;
+    }
+
+    // One process serves many requests here, unlike a Lambda instance: hash off the event loop.
+    const hasher = createWorkerPasswordHasher(loadConfig(env).bcryptRounds);
+    started.push({ endpoint: 'bcrypt workers', stop: () => hasher.close() });
+    usePasswordHasher(hasher);
+
+    const server = createApiServer(await loadRoutes());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set PORT to another port`) : error),
+      );
+      server.listen(options.port, resolve);
+    });
+    // Keep-alive clients (the benchmark, browsers) must not see connections closed under them between requests.
+    server.keepAliveTimeout = 60_000;
+    started.push({
+      endpoint: 'api',
+      stop: () => new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    });
+    if (options.outboxRelay) {
+      const relay = await startOutboxRelay();
+      started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
+    }
+    const { port } = server.address() as AddressInfo;
+    return { apiUrl: `http://localhost:${port}`, sesEndpoint: env.SES_ENDPOINT, store, stop: async () => void (await stopAll()) };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
