@@ -38,6 +38,12 @@ export interface StageConfig {
 type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region'>;
 
 /**
+ * The outbox mailer in every stage: one stream shard batch plus one sweep at a time. Kept at 2
+ * so that a slow or failing SES cannot fan the mailer out (each run holds a 60 s send lease).
+ */
+export const OUTBOX_MAILER_CONCURRENCY = 2;
+
+/**
  * What differs per stage. Sender addresses are placeholders on example.com: set the
  * real ones here or override per deploy with `-c mailFrom=... -c verifyUrlBase=...`.
  */
@@ -49,7 +55,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     logRemovalPolicy: RemovalPolicy.DESTROY,
     apiThrottle: { rateLimit: 10, burstLimit: 20 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
-    reservedConcurrency: { default: 2, register: 5 },
+    reservedConcurrency: { default: 2, register: 5, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     mailFrom: 'no-reply@dev.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'DEBUG',
@@ -62,7 +68,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     logRemovalPolicy: RemovalPolicy.DESTROY,
     apiThrottle: { rateLimit: 25, burstLimit: 50 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
-    reservedConcurrency: { default: 5, register: 10 },
+    reservedConcurrency: { default: 5, register: 10, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     mailFrom: 'no-reply@staging.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',
@@ -77,7 +83,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     wafRateLimitPerIp: { limit: 50, window: Duration.minutes(5) },
     // 50 concurrent bcrypt hashes at ~0.5 s each is ~100 registrations/s: far above
     // any plausible signup rate, low enough to cap the bill during an attack.
-    reservedConcurrency: { default: 20, register: 50 },
+    reservedConcurrency: { default: 20, register: 50, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     mailFrom: 'no-reply@patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',

@@ -2,6 +2,8 @@ import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { DUE_INDEX } from '../../lib/adapters/dynamodb/keys.js';
 
 /**
  * Builders for the only IAM statements the functions get. Each one names the exact
@@ -9,34 +11,75 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
  * adds a condition wherever AWS offers one. No wildcard actions anywhere.
  */
 
-/** Item-level actions used by the repository (TransactWriteItems is authorised per item as PutItem/UpdateItem). */
+/**
+ * Item-level actions the DynamoDB adapters call. TransactWriteItems has no IAM action of its
+ * own: each item in it is authorised as the matching single-item action (Put → PutItem,
+ * Update → UpdateItem), so those are what the transactions need.
+ */
 export type PatientTableAction =
   | 'dynamodb:GetItem'
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:DeleteItem';
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
-export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#';
+export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#';
+
+/** Which item types (by partition-key prefix) a function may touch with each action. */
+export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;
 
 /**
- * Table item access restricted by `dynamodb:LeadingKeys` to the given key prefixes, so a
- * function can only touch the item types its use case owns.
+ * Table item access, one statement per action, each restricted by `dynamodb:LeadingKeys` to
+ * the key prefixes that action is used on: a function can only touch the item types its use
+ * case owns, and only in the way it uses them (e.g. register may delete IDEMPOTENCY# items,
+ * nothing else). Sids read `Table<Action>`.
  */
-export function patientTableItems(
-  table: ITable,
-  actions: readonly PatientTableAction[],
-  keyPrefixes: readonly PatientKeyPrefix[],
-): PolicyStatement {
+export function patientTableItems(table: ITable, grants: TableItemGrants): PolicyStatement[] {
+  return Object.entries(grants).map(([action, prefixes]) =>
+    new PolicyStatement({
+      sid: `Table${action.slice('dynamodb:'.length)}`,
+      effect: Effect.ALLOW,
+      actions: [action],
+      resources: [table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes!.map((prefix) => `${prefix}*`) },
+      },
+    }),
+  );
+}
+
+/**
+ * Query on the sparse `due` index only (not the table). Scoped by resource, not by
+ * `dynamodb:LeadingKeys`: AWS documents that key as the table's partition key and does not say
+ * which value an index Query is compared with, and a `ForAllValues` condition on a key the
+ * request does not carry is vacuously true, so such a condition would look like a guard without
+ * being one. The resource is the real boundary and a tight one: only outbox items carry
+ * `due_pk`, so the index holds nothing else, and it projects KEYS_ONLY (pk, sk, due_pk, due_at):
+ * a Query on it can return outbox keys and due times, never a recipient, link or patient field.
+ */
+export function dueIndexQuery(table: ITable): PolicyStatement {
   return new PolicyStatement({
-    sid: 'PatientTableItems',
+    sid: 'DueIndexQuery',
     effect: Effect.ALLOW,
-    actions: [...actions],
-    resources: [table.tableArn],
-    conditions: {
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keyPrefixes.map((prefix) => `${prefix}*`) },
-    },
+    actions: ['dynamodb:Query'],
+    resources: [`${table.tableArn}/index/${DUE_INDEX}`],
+  });
+}
+
+/**
+ * What the Lambda event source mapping needs to read the table's stream, on the stream ARN
+ * only (the AWS-documented set for a stream-triggered function). The function role is
+ * immutable to CDK (see ServiceFunction), so the mapping's own grant would be dropped: it is
+ * stated here instead.
+ */
+export function tableStreamRead(table: ITable): PolicyStatement {
+  if (!table.tableStreamArn) throw new Error('the table has no stream to read');
+  return new PolicyStatement({
+    sid: 'TableStreamRead',
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+    resources: [table.tableStreamArn],
   });
 }
 
@@ -86,5 +129,38 @@ export function sendEmailFrom(identityArn: string, fromAddress: string): PolicyS
     actions: ['ses:SendEmail'],
     resources: [identityArn],
     conditions: { StringEquals: { 'ses:FromAddress': fromAddress } },
+  });
+}
+
+/**
+ * Lambda sends failed stream batches (on-failure destination) and failed asynchronous
+ * invocations (dead-letter queue) with the function's own role: SendMessage on that one queue.
+ */
+export function sendToDeadLetterQueue(queue: IQueue): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'SendToDeadLetterQueue',
+    effect: Effect.ALLOW,
+    actions: ['sqs:SendMessage'],
+    resources: [queue.queueArn],
+  });
+}
+
+/**
+ * A producer on a KMS-encrypted queue needs GenerateDataKey and Decrypt (SQS reuses data
+ * keys), only through SQS and only for this queue: SQS puts the queue ARN into the encryption
+ * context, so the role cannot use the key for anything else encrypted with it.
+ */
+export function queueKeyViaSqs(queueKey: IKey, queue: IQueue): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'DeadLetterQueueKeyViaSqs',
+    effect: Effect.ALLOW,
+    actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    resources: [queueKey.keyArn],
+    conditions: {
+      StringEquals: {
+        'kms:ViaService': `sqs.${Stack.of(queue).region}.amazonaws.com`,
+        'kms:EncryptionContext:aws:sqs:arn': queue.queueArn,
+      },
+    },
   });
 }

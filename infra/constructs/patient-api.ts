@@ -8,6 +8,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseType,
   RestApi,
   SecurityPolicy,
   type Method,
@@ -78,6 +79,7 @@ export class PatientApi extends Construct {
       logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${props.stageName}`,
     });
     this.restApi.deploymentStage.node.addDependency(executionLogs);
+    this.addGatewayResponses();
     this.acknowledgeApiFindings();
   }
 
@@ -93,6 +95,22 @@ export class PatientApi extends Construct {
     acknowledgeRule(routeMethod, 'AwsSolutions-APIG4', reason);
     acknowledgeRule(routeMethod, 'AwsSolutions-COG4', reason);
     return routeMethod;
+  }
+
+  /**
+   * Answers API Gateway gives without invoking a function (unknown route, throttling, WAF block,
+   * oversized body, timeouts) in the service's own envelope and headers, so a client never
+   * sees `{"message":"Missing Authentication Token"}` or an HTML-less bare 5xx.
+   */
+  private addGatewayResponses(): void {
+    for (const [type, response] of GATEWAY_RESPONSES) {
+      this.restApi.addGatewayResponse(`GatewayResponse${type.responseType}`, {
+        type,
+        ...(response.statusCode && { statusCode: response.statusCode }),
+        responseHeaders: { ...GATEWAY_RESPONSE_HEADERS, ...(response.retryAfterSeconds && { 'Retry-After': `'${response.retryAfterSeconds}'` }) },
+        templates: { 'application/json': JSON.stringify({ success: false, message: response.message }) },
+      });
+    }
   }
 
   private acknowledgeApiFindings(): void {
@@ -119,6 +137,35 @@ export class PatientApi extends Construct {
     return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${this.stageName}${path}`;
   }
 }
+
+/** The headers every answer of the service carries (lib/http), as gateway-response literals. */
+export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': "'application/json; charset=utf-8'",
+  'X-Content-Type-Options': "'nosniff'",
+  'Strict-Transport-Security': "'max-age=15552000; includeSubDomains'",
+  'Cache-Control': "'no-store'",
+};
+
+interface GatewayAnswer {
+  /** Omitted: API Gateway keeps the status of the error it is answering (DEFAULT_4XX). */
+  readonly statusCode?: string;
+  readonly message: string;
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * REST APIs answer an unknown route or method with MISSING_AUTHENTICATION_TOKEN (403): it is a
+ * 404 here, as it is locally. DEFAULT_5XX never carries detail (as the handlers' own 500).
+ */
+export const GATEWAY_RESPONSES: readonly (readonly [ResponseType, GatewayAnswer])[] = [
+  [ResponseType.MISSING_AUTHENTICATION_TOKEN, { statusCode: '404', message: 'Not found' }],
+  [ResponseType.THROTTLED, { statusCode: '429', message: 'Too many requests. Please try again later.', retryAfterSeconds: 5 }],
+  [ResponseType.WAF_FILTERED, { statusCode: '403', message: 'Forbidden' }],
+  [ResponseType.REQUEST_TOO_LARGE, { statusCode: '413', message: 'Request body too large' }],
+  [ResponseType.INTEGRATION_TIMEOUT, { statusCode: '504', message: 'The service did not answer in time. Please retry shortly.', retryAfterSeconds: 5 }],
+  [ResponseType.DEFAULT_4XX, { message: 'Bad request' }],
+  [ResponseType.DEFAULT_5XX, { message: 'Internal server error' }],
+];
 
 const PUBLIC_ROUTE_CONTROLS =
   'Compensating controls: WAF per-IP rate-based rule and AWS managed rule groups, stage throttling, reserved concurrency, JSON Schema validation in the handler, and the response returns no stored patient data.';

@@ -6,6 +6,7 @@ import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -25,6 +26,8 @@ const TABLE_OPERATIONS = [
   Operation.BATCH_GET_ITEM,
   Operation.UPDATE_ITEM,
   Operation.PUT_ITEM,
+  Operation.DELETE_ITEM,
+  Operation.QUERY,
   Operation.TRANSACT_WRITE_ITEMS,
 ];
 
@@ -55,6 +58,12 @@ export class ServiceAlarms extends Construct {
   watchTable(table: ITable): void {
     const systemErrors = table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
     this.alarm('TableSystemErrors', systemErrors, 1, 'DynamoDB returned 5xx system errors');
+  }
+
+  /** Any message in a dead-letter queue means something gave up: an operator should look. */
+  watchDeadLetterQueue(name: string, queue: IQueue): void {
+    this.alarm(`${name}NotEmpty`, queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1,
+      `${name} holds messages: outbox delivery gave up on a stream batch or a sweep (mails stay in the outbox; see the runbook in README)`);
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {

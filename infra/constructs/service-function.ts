@@ -4,6 +4,7 @@ import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
 import { handlerEntry, REPO_ROOT } from '../paths.js';
@@ -35,6 +36,16 @@ export interface ServiceFunctionProps {
   /** @default 5 s */
   readonly timeout?: Duration;
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * For functions invoked asynchronously (e.g. by a schedule): where Lambda puts an event it
+   * gave up on, and how hard it tries first. Omit for functions API Gateway invokes
+   * synchronously, where a dead-letter queue would never receive anything.
+   */
+  readonly asyncInvocation?: {
+    readonly deadLetterQueue: IQueue;
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+  };
 }
 
 /**
@@ -91,6 +102,11 @@ export class ServiceFunction extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(5),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.asyncInvocation && {
+        deadLetterQueue: props.asyncInvocation.deadLetterQueue,
+        retryAttempts: props.asyncInvocation.retryAttempts,
+        maxEventAge: props.asyncInvocation.maxEventAge,
+      }),
       role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -124,14 +140,16 @@ export class ServiceFunction extends Construct {
     });
     // The policy must exist before the function is created and first invoked.
     this.function.node.addDependency(this.policy);
-    acknowledgeRule(this.function, 'HIPAA.Security-LambdaDLQ',
-      'Invoked synchronously by API Gateway only: a dead-letter queue applies to asynchronous invocations and would never receive anything. Failures reach the caller as 5xx and raise the Errors and API 5xx-rate alarms.');
+    if (!props.asyncInvocation) {
+      acknowledgeRule(this.function, 'HIPAA.Security-LambdaDLQ',
+        'Invoked synchronously by API Gateway only: a dead-letter queue applies to asynchronous invocations and would never receive anything. Failures reach the caller as 5xx and raise the Errors and API 5xx-rate alarms.');
+    }
     acknowledgeRule(this.function, 'HIPAA.Security-LambdaInsideVPC',
       'The functions reach only AWS public service endpoints (DynamoDB, KMS, SES) over TLS with SigV4-signed, IAM-scoped requests and access no private network resources. A VPC would add NAT or interface endpoints (cost, cold-start ENIs) without narrowing what the functions can reach; revisit if a private resource is added.');
   }
 
-  /** Adds one IAM statement to this function's managed policy (the only way permissions are added). */
-  allow(statement: PolicyStatement): void {
-    this.policy.addStatements(statement);
+  /** Adds IAM statements to this function's managed policy (the only way permissions are added). */
+  allow(...statements: PolicyStatement[]): void {
+    this.policy.addStatements(...statements);
   }
 }

@@ -1,8 +1,17 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+  type Attribute,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { acknowledgeRule } from '../compliance.js';
 import type { StageConfig } from '../config/stages.js';
 
@@ -20,7 +29,7 @@ export class StatefulStack extends Stack {
   readonly tableKey: Key;
   /** Envelope key for PHI fields; the application encrypts with data keys from it. */
   readonly patientDataKey: Key;
-  /** Encrypts CloudWatch Logs groups and the alarm topic. */
+  /** Encrypts CloudWatch Logs groups, the alarm topic and the outbox dead-letter queue (operational data, no PHI). */
   readonly observabilityKey: Key;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -49,26 +58,31 @@ export class StatefulStack extends Stack {
 
     this.observabilityKey = new Key(this, 'ObservabilityKey', {
       alias: `${aliasPrefix}/observability`,
-      description: `CloudWatch Logs and alarm topic encryption (${config.stage})`,
+      description: `CloudWatch Logs, alarm topic and outbox dead-letter queue encryption (${config.stage})`,
       enableKeyRotation: true,
       pendingWindow: Duration.days(7),
       removalPolicy: config.logRemovalPolicy,
     });
     this.allowLogsAndAlarmsToUseObservabilityKey();
 
+    // Keys and indexes come from the same definition the local runner and the tests create
+    // their tables from, so the deployed table cannot drift from what the code queries.
+    const schema = keySchemaOf(tableDefinition('unused'));
     this.table = new Table(this, 'PatientTable', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: schema.table.partitionKey,
+      sortKey: schema.table.sortKey,
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.tableKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
-      // A later issue attaches the verification mailer to this stream.
+      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream.
       stream: StreamViewType.NEW_IMAGE,
       deletionProtection: config.tableDeletionProtection,
       removalPolicy: config.tableRemovalPolicy,
     });
+    // The sparse `due` index of outbox mails still to send (only outbox items carry due_pk).
+    for (const index of schema.globalSecondaryIndexes) this.table.addGlobalSecondaryIndex(index);
 
     acknowledgeRule(this.table, 'HIPAA.Security-DynamoDBInBackupPlan',
       'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the table key), which covers the recovery plan for this table. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
@@ -118,4 +132,29 @@ export class StatefulStack extends Stack {
       }),
     );
   }
+}
+
+type TableDefinition = ReturnType<typeof tableDefinition>;
+type KeySchema = TableDefinition['KeySchema'];
+
+/** CDK key props from the SDK-shaped table definition in lib/adapters/dynamodb/keys.ts. */
+function keySchemaOf(definition: TableDefinition) {
+  const attribute = (name: string): Attribute => {
+    const type = definition.AttributeDefinitions.find((a) => a.AttributeName === name)?.AttributeType;
+    if (type !== 'S') throw new Error(`key attribute ${name} must be a string attribute, got ${type}`);
+    return { name, type: AttributeType.STRING };
+  };
+  const keys = (schema: KeySchema) => {
+    const hash = schema.find((k) => k.KeyType === 'HASH');
+    const range = schema.find((k) => k.KeyType === 'RANGE');
+    if (!hash) throw new Error('key schema without a partition key');
+    return { partitionKey: attribute(hash.AttributeName), ...(range && { sortKey: attribute(range.AttributeName) }) };
+  };
+  return {
+    table: keys(definition.KeySchema),
+    globalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) => {
+      if (index.Projection.ProjectionType !== 'KEYS_ONLY') throw new Error(`index ${index.IndexName}: only KEYS_ONLY is mapped`);
+      return { indexName: index.IndexName, ...keys(index.KeySchema), projectionType: ProjectionType.KEYS_ONLY };
+    }),
+  };
 }

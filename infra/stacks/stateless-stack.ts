@@ -1,16 +1,26 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
 import {
+  dueIndexQuery,
   patientDataKeyGenerateOnly,
   patientTableItems,
+  queueKeyViaSqs,
   sendEmailFrom,
+  sendToDeadLetterQueue,
   tableKeyViaDynamoDb,
+  tableStreamRead,
 } from '../constructs/least-privilege.js';
 import { PatientApi, type HttpMethod } from '../constructs/patient-api.js';
 import { ServiceAlarms } from '../constructs/service-alarms.js';
@@ -33,6 +43,7 @@ type EndpointProps = Pick<ServiceFunctionProps, 'name' | 'description' | 'memory
 export const ROUTES = {
   register: '/api/v1/patient/register',
   verifyEmail: '/api/v1/patient/verify-email',
+  resendVerification: '/api/v1/patient/resend-verification',
 } as const;
 
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
@@ -53,6 +64,7 @@ export class StatelessStack extends Stack {
   readonly api: PatientApi;
   readonly alarms: ServiceAlarms;
   readonly functions: Record<string, ServiceFunction> = {};
+  readonly outboxMailer: { fn: ServiceFunction; deadLetterQueue: Queue; schedule: Rule };
   private readonly config: StageConfig;
   private readonly logs: LogSettings;
   private readonly functionsDir: string;
@@ -81,37 +93,51 @@ export class StatelessStack extends Stack {
 
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(ROUTES.verifyEmail);
-    // lib/config.ts reads all of these at every cold start, so each function calling it
-    // gets them all. Values only: a key ARN in the environment grants nothing.
-    const appEnvironment = {
-      TABLE_NAME: table.tableName,
-      KMS_KEY_ID: patientDataKey.keyArn,
-      MAIL_FROM: config.mailFrom,
-      VERIFY_URL_BASE: verifyUrlBase,
-      BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
-    };
+    // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
+    // the table always; 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'encryption' adds
+    // KMS_KEY_ID. Values only: a key ARN in the environment grants nothing.
+    const tableEnv = { TABLE_NAME: table.tableName };
+    const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
+    const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
 
     const register = this.addEndpoint('Register', 'POST', ROUTES.register, {
       name: 'register',
       description: 'POST /api/v1/patient/register',
       memorySize: REGISTER_MEMORY_MB,
       timeout: Duration.seconds(10),
-      environment: appEnvironment,
+      environment: { ...mailEnv, KMS_KEY_ID: patientDataKey.keyArn, BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) },
       whyPublic: 'Patient self-registration: the caller has no account or credential yet.',
     });
-    register.allow(patientTableItems(table, ['dynamodb:BatchGetItem', 'dynamodb:PutItem'], ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#']));
-    register.allow(tableKeyViaDynamoDb(tableKey));
-    register.allow(patientDataKeyGenerateOnly(patientDataKey));
-    register.allow(sendEmailFrom(sender.emailIdentityArn, config.mailFrom));
+    register.allow(
+      ...patientTableItems(table, {
+        // Pre-check of the two reservations (lib/adapters/dynamodb/patient-repository.ts).
+        'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+        // The registration transaction (patient, reservations, token, outbox mail) and the idempotency record.
+        'dynamodb:PutItem': ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#', 'OUTBOX#', 'IDEMPOTENCY#'],
+        // Sending right after the commit: claim / markSent / release; completing the idempotency record.
+        'dynamodb:UpdateItem': ['OUTBOX#', 'IDEMPOTENCY#'],
+        // Freeing the idempotency key after a failed request.
+        'dynamodb:DeleteItem': ['IDEMPOTENCY#'],
+      }),
+      tableKeyViaDynamoDb(tableKey),
+      patientDataKeyGenerateOnly(patientDataKey),
+      sendMail,
+    );
 
     const verifyEmail = this.addEndpoint('VerifyEmail', 'POST', ROUTES.verifyEmail, {
       name: 'verify-email',
       description: 'POST /api/v1/patient/verify-email',
-      environment: appEnvironment,
+      environment: tableEnv,
       whyPublic: 'The single-use, expiring token from the email (only its hash is stored) is the credential.',
     });
-    verifyEmail.allow(patientTableItems(table, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['VERIFY#', 'PATIENT#']));
-    verifyEmail.allow(tableKeyViaDynamoDb(tableKey));
+    verifyEmail.allow(
+      ...patientTableItems(table, {
+        'dynamodb:GetItem': ['VERIFY#'],
+        // Token consumption: one transaction marks the token used and the patient verified.
+        'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#'],
+      }),
+      tableKeyViaDynamoDb(tableKey),
+    );
 
     // Renders the page whose button POSTs the token: no AWS calls, so no permissions.
     this.addEndpoint('VerifyEmailPage', 'GET', ROUTES.verifyEmail, {
@@ -120,9 +146,119 @@ export class StatelessStack extends Stack {
       whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing and consumes nothing.',
     });
 
+    const resend = this.addEndpoint('ResendVerification', 'POST', ROUTES.resendVerification, {
+      name: 'resend-verification',
+      description: 'POST /api/v1/patient/resend-verification',
+      environment: mailEnv,
+      whyPublic:
+        'Asked for by a patient who has no working link and no account credential yet. It answers the same whether or not the address is registered, and allows 3 mails per address per hour (DynamoDB counter keyed by a digest of the address).',
+    });
+    resend.allow(
+      ...patientTableItems(table, {
+        // Rate-limit counter; the token replacement transaction (patient); claim / markSent / release (outbox).
+        'dynamodb:UpdateItem': ['RATE#', 'PATIENT#', 'OUTBOX#'],
+        // Email reservation → patient contact.
+        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
+        // New token and outbox mail inside the replacement transaction.
+        'dynamodb:PutItem': ['VERIFY#', 'OUTBOX#'],
+      }),
+      tableKeyViaDynamoDb(tableKey),
+      sendMail,
+    );
+
+    this.outboxMailer = this.addOutboxMailer({ table, tableKey, queueKey: props.observabilityKey, environment: mailEnv, sendMail });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API stage' });
     new CfnOutput(this, 'VerifyUrlBase', { value: verifyUrlBase, description: 'Link base in verification emails' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'OutboxMailerDeadLetterQueueUrl', {
+      value: this.outboxMailer.deadLetterQueue.queueUrl,
+      description: 'Failed outbox-mailer stream batches and sweeps (metadata only)',
+    });
+  }
+
+  /**
+   * The outbox mailer: the table's stream (new OUTBOX# items only) and a one-minute sweep,
+   * both into one function with a small reserved concurrency. Stream batches that still fail
+   * after bounded retries, and sweeps Lambda gave up on, land in one KMS-encrypted queue that
+   * raises an alarm. Mails themselves are never lost there: they stay in the outbox table and
+   * the next sweep picks them up; the queue only tells an operator that delivery is stuck.
+   */
+  private addOutboxMailer(props: {
+    table: ITable;
+    tableKey: IKey;
+    queueKey: IKey;
+    environment: Record<string, string>;
+    sendMail: PolicyStatement;
+  }): { fn: ServiceFunction; deadLetterQueue: Queue; schedule: Rule } {
+    const { table, tableKey, queueKey } = props;
+    const deadLetterQueue = new Queue(this, 'OutboxMailerDeadLetterQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: queueKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // Not acknowledged for AwsSolutions-SQS3: cdk-nag sees it is the function's dead-letter queue.
+
+    const fn = new ServiceFunction(this, 'OutboxMailer', {
+      name: 'outbox-mailer',
+      description: 'Outbox mailer: table stream (new OUTBOX# items) and a one-minute sweep',
+      functionsDir: this.functionsDir,
+      reservedConcurrency: this.config.reservedConcurrency['outbox-mailer'] ?? this.config.reservedConcurrency.default,
+      // Below the 60 s send lease (lib/outbox/deliver-mail.ts): a run never outlives its claims.
+      timeout: Duration.seconds(30),
+      environment: props.environment,
+      logs: this.logs,
+      logLevel: this.config.logLevel,
+      asyncInvocation: {
+        deadLetterQueue,
+        // A failed sweep is redone by the next one a minute later; retrying it would only overlap that.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(2),
+      },
+    });
+    fn.allow(
+      dueIndexQuery(table),
+      ...patientTableItems(table, { 'dynamodb:UpdateItem': ['OUTBOX#'] }),
+      tableStreamRead(table),
+      tableKeyViaDynamoDb(tableKey),
+      sendToDeadLetterQueue(deadLetterQueue),
+      queueKeyViaSqs(queueKey, deadLetterQueue),
+      props.sendMail,
+    );
+
+    fn.function.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: StartingPosition.LATEST,
+        batchSize: 10,
+        // The handler reports the records it could not deliver; only those are retried.
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 3,
+        // Past this the sweep owns the mail anyway.
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(deadLetterQueue),
+        // Only a newly written outbox mail invokes the function; patient, token, reservation,
+        // idempotency and rate-limit writes (and every MODIFY/REMOVE) are dropped by Lambda for free.
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
+          }),
+        ],
+      }),
+    );
+
+    const schedule = new Rule(this, 'OutboxSweepSchedule', {
+      description: 'Every minute: deliver outbox mails whose send failed or whose sender crashed',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn.function, { retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
+    });
+
+    this.alarms.watchFunction('OutboxMailer', fn.function);
+    this.alarms.watchDeadLetterQueue('OutboxMailerDeadLetterQueue', deadLetterQueue);
+    this.functions['outbox-mailer'] = fn;
+    return { fn, deadLetterQueue, schedule };
   }
 
   /**

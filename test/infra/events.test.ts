@@ -9,6 +9,7 @@ describe('sample API Gateway (REST, v1 proxy) events for sam local invoke', () =
     ['register', 'POST', ROUTES.register],
     ['verify-email', 'POST', ROUTES.verifyEmail],
     ['verify-email-page', 'GET', ROUTES.verifyEmail],
+    ['resend-verification', 'POST', ROUTES.resendVerification],
   ])('%s matches its route', (name, method, route) => {
     const event = load(name);
     expect(event).toMatchObject({ httpMethod: method, resource: route, path: route, isBase64Encoded: false });
@@ -28,5 +29,28 @@ describe('sample API Gateway (REST, v1 proxy) events for sam local invoke', () =
     const page = load('verify-email-page');
     expect(page.body).toBeNull();
     expect(page.queryStringParameters.token).toBe(token);
+  });
+
+  it('resend-verification carries the spec example address as a JSON string body', () => {
+    expect(JSON.parse(load('resend-verification').body)).toEqual({ email: 'jane.smith@email.com' });
+  });
+});
+
+describe('sample outbox-mailer events', () => {
+  it('outbox-mailer-stream is an INSERT of an outbox item, so it passes the event source filter', () => {
+    const { Records } = load('outbox-mailer-stream');
+    expect(Records).toHaveLength(1);
+    const [record] = Records;
+    expect(record).toMatchObject({ eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { StreamViewType: 'NEW_IMAGE' } });
+    expect(record.dynamodb.NewImage.pk.S).toMatch(/^OUTBOX#[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(record.dynamodb.NewImage.sk).toEqual({ S: 'MAIL' });
+    expect(record.dynamodb.Keys).toEqual({ pk: record.dynamodb.NewImage.pk, sk: record.dynamodb.NewImage.sk });
+    expect(typeof record.dynamodb.SequenceNumber).toBe('string');
+  });
+
+  it('outbox-mailer-schedule is an EventBridge scheduled event (no Records: the handler sweeps)', () => {
+    const event = load('outbox-mailer-schedule');
+    expect(event).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    expect(event.Records).toBeUndefined();
   });
 });

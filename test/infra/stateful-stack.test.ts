@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
@@ -44,9 +45,23 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
     });
   });
 
-  it('has no function consuming the stream yet (the mailer is a later issue)', () => {
+  it('has exactly the keys and indexes of tableDefinition (lib/adapters/dynamodb/keys.ts), so local and deployed tables cannot drift', () => {
+    const local = tableDefinition('x');
+    const [, table] = onlyResource(dev.statefulTemplate, 'AWS::DynamoDB::Table');
+    const p = table.Properties!;
+    const byName = (a: { AttributeName: string }, b: { AttributeName: string }) => a.AttributeName.localeCompare(b.AttributeName);
+    expect(p.KeySchema).toEqual(local.KeySchema);
+    expect([...p.AttributeDefinitions].sort(byName)).toEqual([...local.AttributeDefinitions].sort(byName));
+    expect(p.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+    expect(p.LocalSecondaryIndexes).toBeUndefined();
+    expect(p.BillingMode).toBe(local.BillingMode);
+  });
+
+  it('the stream has one consumer, in the stateless stack (the outbox mailer)', () => {
     expect(resourcesOfType(dev.statefulTemplate, 'AWS::Lambda::EventSourceMapping')).toEqual({});
-    expect(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).toEqual({});
+    expect(Object.keys(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping'))).toEqual([
+      expect.stringMatching(/^OutboxMailerFunction/),
+    ]);
   });
 
   it('prod: deletion protection on, table and keys retained, stack termination-protected', () => {

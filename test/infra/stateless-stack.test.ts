@@ -3,9 +3,11 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
 import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
+import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
-const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage'] as const;
+const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'OutboxMailer'] as const;
+const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const;
 
 /** `METHOD /full/path` for every API Gateway method, following each resource's ParentId chain. */
 function routeTable(stage: SynthesizedStage): Record<string, string> {
@@ -77,11 +79,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it('routes the three spec paths to their functions, without an authorizer', () => {
+  it('routes the four API paths to their functions, without an authorizer', () => {
     expect(routeTable(dev)).toEqual({
       'POST /api/v1/patient/register': expect.stringMatching(/^RegisterFunction/),
       'POST /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailFunction/),
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
+      'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
     });
     for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties?.AuthorizationType).toBe('NONE');
@@ -101,28 +104,30 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('sizes register for bcrypt and gives every function its stage reserved concurrency', () => {
+  it('sizes register for bcrypt and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
     expect(functionProps.Register.MemorySize).toBe(1024);
     expect(functionProps.Register.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.register);
-    expect(functionProps.VerifyEmail.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
-    expect(functionProps.VerifyEmailPage.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
+    for (const name of ['VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const) {
+      expect(functionProps[name].ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
+    }
+    expect(functionProps.OutboxMailer.ReservedConcurrentExecutions).toBe(OUTBOX_MAILER_CONCURRENCY);
+    expect(OUTBOX_MAILER_CONCURRENCY).toBe(2);
   });
 
-  it('passes the environment lib/config.ts reads', () => {
+  it('passes each function exactly the environment lib/config.ts requires of it', () => {
+    const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+    const mail = ['TABLE_NAME', 'MAIL_FROM', 'VERIFY_URL_BASE'];
+    const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
+      Register: [...mail, 'KMS_KEY_ID', 'BCRYPT_ROUNDS'],
+      VerifyEmail: ['TABLE_NAME'],
+      VerifyEmailPage: [],
+      ResendVerification: mail,
+      OutboxMailer: mail,
+    };
+    for (const name of FUNCTIONS) {
+      expect(Object.keys(functionProps[name].Environment.Variables).sort(), name).toEqual([...DEFAULTS, ...expected[name]].sort());
+    }
     const env = functionProps.Register.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual(
-      [
-        'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
-        'BCRYPT_ROUNDS',
-        'KMS_KEY_ID',
-        'MAIL_FROM',
-        'NODE_OPTIONS',
-        'POWERTOOLS_LOG_LEVEL',
-        'POWERTOOLS_SERVICE_NAME',
-        'TABLE_NAME',
-        'VERIFY_URL_BASE',
-      ].sort(),
-    );
     expect(env).toMatchObject({
       BCRYPT_ROUNDS: '12',
       MAIL_FROM: dev.config.mailFrom,
@@ -133,7 +138,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     });
     // No front-end URL in dev: the link points at the API's own GET page.
     expect(JSON.stringify(env.VERIFY_URL_BASE)).toMatch(/\/dev\/api\/v1\/patient\/verify-email"/);
-    expect(functionProps.VerifyEmailPage.Environment.Variables.TABLE_NAME).toBeUndefined();
+    expect(functionProps.OutboxMailer.Environment.Variables.VERIFY_URL_BASE).toEqual(env.VERIFY_URL_BASE);
   });
 
   it('logs every function to its own KMS-encrypted log group with the stage retention', () => {
@@ -201,7 +206,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ QueryString: {} }] });
   });
 
-  it('alarms on API 5xx rate, each function errors and throttles, and table system errors, to an encrypted SSL-only topic', () => {
+  it('alarms on API 5xx rate, each function errors and throttles, table system errors and a non-empty DLQ, to an encrypted SSL-only topic', () => {
     const t = dev.statelessTemplate;
     const [topicId, topic] = onlyResource(t, 'AWS::SNS::Topic');
     expect(topic.Properties?.KmsMasterKeyId).toBeDefined();
@@ -213,10 +218,24 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1);
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
-    expect(metricNames).toEqual(['5XXError', 'Errors', 'Errors', 'Errors', 'Throttles', 'Throttles', 'Throttles', 'math-expression']);
+    expect(metricNames).toEqual(
+      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression'].sort(),
+    );
+    const errorAlarmFunctions = alarms
+      .filter((a) => a.Properties?.MetricName === 'Errors')
+      .map((a) => a.Properties?.Dimensions[0].Value.Ref as string);
+    expect(errorAlarmFunctions.some((ref) => ref.startsWith('OutboxMailerFunction'))).toBe(true);
+    const dlqAlarm = alarms.find((a) => a.Properties?.MetricName === 'ApproximateNumberOfMessagesVisible')!;
+    expect(dlqAlarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'QueueName'] } }],
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Statistic: 'Average', Threshold: API_5XX_RATE_THRESHOLD });
     const tableAlarm = alarms.find((a) => a.Properties?.Metrics)!;
     expect(JSON.stringify(tableAlarm.Properties?.Metrics)).toContain('SystemErrors');
@@ -225,6 +244,86 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   it('creates the SES identity for the stage sender and outputs the API URL', () => {
     dev.statelessTemplate.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: dev.config.mailFrom });
     dev.statelessTemplate.hasOutput('ApiUrl', {});
+  });
+
+  it('answers what API Gateway answers itself in the service envelope, with the service headers', () => {
+    const responses = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties!);
+    const byType = Object.fromEntries(
+      responses.map((p) => [p.ResponseType, { status: p.StatusCode, body: JSON.parse(p.ResponseTemplates['application/json']) }]),
+    );
+    const answer = (status: string | undefined, message: string) => ({ status, body: { success: false, message } });
+    expect(byType).toEqual({
+      MISSING_AUTHENTICATION_TOKEN: answer('404', 'Not found'),
+      THROTTLED: answer('429', 'Too many requests. Please try again later.'),
+      WAF_FILTERED: answer('403', 'Forbidden'),
+      REQUEST_TOO_LARGE: answer('413', 'Request body too large'),
+      INTEGRATION_TIMEOUT: answer('504', 'The service did not answer in time. Please retry shortly.'),
+      DEFAULT_4XX: answer(undefined, 'Bad request'),
+      DEFAULT_5XX: answer(undefined, 'Internal server error'),
+    });
+    for (const p of responses) {
+      expect(p.ResponseParameters).toMatchObject({
+        'gatewayresponse.header.Content-Type': "'application/json; charset=utf-8'",
+        'gatewayresponse.header.X-Content-Type-Options': "'nosniff'",
+        'gatewayresponse.header.Strict-Transport-Security': "'max-age=15552000; includeSubDomains'",
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+      });
+      const retryAfter = p.ResponseParameters['gatewayresponse.header.Retry-After'];
+      expect(retryAfter, p.ResponseType).toBe(['THROTTLED', 'INTEGRATION_TIMEOUT'].includes(p.ResponseType) ? "'5'" : undefined);
+    }
+    // A gateway response only takes effect after a deployment: the deployment must change with them.
+    const [, deployment] = onlyResource(dev.statelessTemplate, 'AWS::ApiGateway::Deployment');
+    expect(asArray<string>(deployment.DependsOn).filter((d) => d.includes('GatewayResponse'))).toHaveLength(responses.length);
+  });
+
+  it('triggers the outbox mailer from the table stream on new OUTBOX# items only, with bounded retries into the DLQ', () => {
+    const [, mapping] = onlyResource(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping');
+    const p = mapping.Properties!;
+    expect(p.FunctionName).toEqual({ Ref: expect.stringMatching(/^OutboxMailerFunction/) });
+    expect(JSON.stringify(p.EventSourceArn)).toMatch(/PatientTable\w*StreamArn/);
+    expect(p).toMatchObject({
+      StartingPosition: 'LATEST',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'Arn'] } } },
+    });
+    expect(p.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } },
+    ]);
+  });
+
+  it('sweeps the outbox every minute; failed sweeps are not retried (the next one redoes them) and end in the DLQ', () => {
+    const [, rule] = onlyResource(dev.statelessTemplate, 'AWS::Events::Rule');
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+    expect(rule.Properties?.Targets).toEqual([
+      expect.objectContaining({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerFunction/), 'Arn'] } }),
+    ]);
+    expect(functionProps.OutboxMailer.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'Arn'] },
+    });
+    const [, invokeConfig] = onlyResource(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig');
+    expect(invokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120 });
+    // Only API Gateway (4 routes) and this rule may invoke functions.
+    const principals = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Permission')).map((x) => x.Properties?.Principal);
+    expect(principals.sort()).toEqual([...API_FUNCTIONS.map(() => 'apigateway.amazonaws.com'), 'events.amazonaws.com'].sort());
+    // Lambda API timeout stays under the 60 s send lease, so a run never outlives its claims.
+    expect(functionProps.OutboxMailer.Timeout).toBeLessThan(60);
+  });
+
+  it('keeps the DLQ KMS-encrypted, SSL-only, for 14 days', () => {
+    const [queueId, queue] = onlyResource(dev.statelessTemplate, 'AWS::SQS::Queue');
+    expect(JSON.stringify(queue.Properties?.KmsMasterKeyId)).toMatch(/ObservabilityKey/);
+    expect(queue.Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    dev.statelessTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
   });
 
   it('has no dependency cycle (CloudFormation would reject it only at deploy time)', () => {

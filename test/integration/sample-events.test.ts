@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
+import { handler as resend, RESEND_ANSWER } from '../../functions/resend-verification/handler.js';
 import { handler as verify } from '../../functions/verify-email/handler.js';
 import { handler as verifyPage } from '../../functions/verify-email-page/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -25,5 +27,21 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     const response = await verifyPage(load('verify-email-page'), lambdaContext);
     expect(response.statusCode).toBe(200);
     expect(response.body).toContain('Confirm my email');
+  });
+
+  it('events/resend-verification.json gets the standard answer (200, whether or not the address is registered)', async () => {
+    const response = await resend(load('resend-verification'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ success: true, message: RESEND_ANSWER });
+  });
+});
+
+describe('sample outbox-mailer events pass through the handler', () => {
+  it('events/outbox-mailer-stream.json: a mail id that is not in the outbox is not due, and no record fails', async () => {
+    await expect(outboxMailer(load('outbox-mailer-stream'))).resolves.toEqual({ batchItemFailures: [] });
+  });
+
+  it('events/outbox-mailer-schedule.json runs a sweep', async () => {
+    await expect(outboxMailer(load('outbox-mailer-schedule'))).resolves.toBeUndefined();
   });
 });
