@@ -78,7 +78,8 @@ export class InvalidTokenError extends AppError {
 
 const GONE_MESSAGES = {
   expired: 'This verification link has expired. Request a new verification email.',
-  used: 'This verification link has already been used.',
+  // A used token always verified its email (both happen in one transaction): say so, it is what the person wants to know.
+  used: 'This verification link has already been used. Your email address is verified.',
   superseded: 'This verification link was replaced by a newer one. Use the link in the most recent email.',
 } as const;
 

@@ -42,7 +42,7 @@ describe('the verification link', () => {
 
     const again = await postToken(token);
     expect(again.statusCode).toBe(410);
-    expect(again.body).toEqual({ success: false, message: 'This verification link has already been used.' });
+    expect(again.body).toEqual({ success: false, message: 'This verification link has already been used. Your email address is verified.' });
   });
 
   it('two simultaneous clicks verify once and tell the other the link is used', async () => {
