@@ -10,11 +10,19 @@ function localCredentials(endpoint: string | undefined) {
   return endpoint && !hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
 }
 
-/** Built once per process and reused by every invocation (the SDK keeps connections alive). */
+/**
+ * A hung call must end as a 503 the client can retry, well before the Lambda timeout (10 s) cuts the
+ * request off with a bare gateway error: 3 attempts of at most 2 s. The SDK's agents keep connections
+ * alive by default.
+ */
+const requestHandler = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true };
+
+/** Built once per process and reused by every invocation. */
 export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
     maxAttempts: 3,
+    requestHandler,
     ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
     ...localCredentials(config.dynamodbEndpoint),
   });
@@ -22,13 +30,14 @@ export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClie
 }
 
 export function createKmsClient(config: Config): KMSClient {
-  return new KMSClient({ region: config.region, maxAttempts: 3 });
+  return new KMSClient({ region: config.region, maxAttempts: 3, requestHandler });
 }
 
 export function createSesClient(config: Config): SESClient {
   return new SESClient({
     region: config.region,
     maxAttempts: 3,
+    requestHandler,
     ...(config.sesEndpoint && { endpoint: config.sesEndpoint }),
     ...localCredentials(config.sesEndpoint),
   });

@@ -26,23 +26,36 @@ export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
 /** Deeper than any request we accept (the registration body is 3 levels deep). */
 export const MAX_DEPTH = 6;
 
-function depthExceeds(value: unknown, limit: number): boolean {
-  // Iterative, so a hostile body cannot exhaust the stack.
-  const stack: Array<[unknown, number]> = [[value, 0]];
+export const BAD_TEXT = 'Must not contain control characters or invalid Unicode';
+// Control characters other than tab and line breaks: no field has a use for them, and some stores refuse them (NUL).
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+
+/**
+ * The first problem of shape in a parsed body, walked iteratively so a hostile body cannot exhaust
+ * the stack: nesting beyond the limit, or a string that is not well-formed Unicode (a lone surrogate
+ * cannot even be sent by mail) or carries control characters.
+ */
+function shapeProblem(body: unknown, limit: number): Record<string, string[]> | undefined {
+  const stack: Array<[unknown, number, string]> = [[body, 0, '']];
   while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+    const [node, depth, path] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (!node.isWellFormed() || CONTROL.test(node)) return Object.fromEntries([[path || 'body', [BAD_TEXT]]]);
+      continue;
+    }
     if (node === null || typeof node !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+    if (depth >= limit) return { body: ['Request body is nested too deeply'] };
+    for (const [key, child] of Object.entries(node)) stack.push([child, depth + 1, path ? `${path}.${key}` : key]);
   }
-  return false;
+  return undefined;
 }
 
-/** Runs after parsing, before validation: refuse absurd nesting before any schema work. */
-export function depthGuard(limit = MAX_DEPTH): MiddlewareObj<{ body?: unknown }> {
+/** Runs after parsing, before validation: refuse absurd nesting and unusable text before any schema work. */
+export function shapeGuard(limit = MAX_DEPTH): MiddlewareObj<{ body?: unknown }> {
   return {
     before: async ({ event }) => {
-      if (depthExceeds(event.body, limit)) throw new ValidationError({ body: ['Request body is nested too deeply'] });
+      const problem = shapeProblem(event.body, limit);
+      if (problem) throw new ValidationError(problem);
     },
   };
 }

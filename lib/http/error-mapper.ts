@@ -30,13 +30,23 @@ export function toErrorResponse(error: unknown): HttpResponse {
   return errorResponse(500, 'Internal server error');
 }
 
+const FIELD_PATH = /^[a-z_]+(\.[a-z_]+|\.\d+)*$/;
+
+/** Which fields failed, for operators; a name the client made up (it could be anything) is only counted. */
+function refusedFields(error: unknown): string[] | undefined {
+  if (!(error instanceof ValidationError)) return undefined;
+  const names = Object.keys(error.errors);
+  const known = names.filter((name) => FIELD_PATH.test(name) && name.length <= 40);
+  return known.length === names.length ? known : [...known, `(${names.length - known.length} other)`];
+}
+
 export function errorMapper(): MiddlewareObj {
   return {
     onError: async (request) => {
       const response = toErrorResponse(request.error);
       // Field names and status only: the request body and error messages from libraries stay out of logs.
       if (response.statusCode >= 500) logger.error('request failed', { statusCode: response.statusCode, ...describeError(request.error) });
-      else logger.info('request refused', { statusCode: response.statusCode, errorName: (request.error as Error | undefined)?.name, fields: request.error instanceof ValidationError ? Object.keys(request.error.errors) : undefined });
+      else logger.info('request refused', { statusCode: response.statusCode, errorName: (request.error as Error | undefined)?.name, fields: refusedFields(request.error) });
       request.response = response;
     },
   };

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
-import { bodyGuard, depthGuard } from './body-guard.js';
+import { bodyGuard, shapeGuard } from './body-guard.js';
 import { errorMapper } from './error-mapper.js';
 import { securityHeaders } from './security-headers.js';
 import type { HttpResponse } from './response.js';
@@ -19,7 +19,7 @@ export type ParsedEvent<T> = Omit<ApiEvent, 'body'> & { body: T };
 
 /**
  * The shared chain for JSON endpoints: normalize headers → guard size and type → parse JSON →
- * guard nesting → validate → handler. Errors from any step go through the one error mapper; security headers on all.
+ * guard nesting and text → validate → handler. Errors from any step go through the one error mapper; security headers on all.
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>()
@@ -28,7 +28,7 @@ export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: Pars
     .use(errorMapper())
     .use(bodyGuard())
     .use(httpJsonBodyParser())
-    .use(depthGuard())
+    .use(shapeGuard())
     .use({ before: async (request) => { request.event.body = validate(request.event.body) as never; } })
     .handler((event, context) => handler(event as unknown as ParsedEvent<T>, context));
 }

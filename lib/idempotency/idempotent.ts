@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../errors.js';
 import type { HttpResponse } from '../http/response.js';
 import { jsonResponse } from '../http/response.js';
@@ -45,7 +45,8 @@ export async function idempotent(
   fingerprint: string,
   handle: () => Promise<HttpResponse>,
 ): Promise<HttpResponse> {
-  const start = await store.begin(key, fingerprint, clock.now());
+  const owner = randomUUID();
+  const start = await store.begin(key, fingerprint, owner, clock.now());
   switch (start.state) {
     case 'completed':
       logger.info('idempotent replay');
@@ -61,11 +62,11 @@ export async function idempotent(
   try {
     response = await handle();
   } catch (error) {
-    await store.abandon(key).catch(() => undefined);
+    await store.abandon(key, owner).catch(() => undefined);
     throw error;
   }
   // The work is done: failing to remember it must not turn a success into an error for the client.
-  await store.complete(key, { statusCode: response.statusCode, body: response.body }, clock.now()).catch(() => {
+  await store.complete(key, owner, { statusCode: response.statusCode, body: response.body }, clock.now()).catch(() => {
     logger.error('idempotency record could not be completed; a retry within 60 s gets 409');
   });
   return response;

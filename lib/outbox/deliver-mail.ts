@@ -28,7 +28,7 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
     await deps.outbox.release(mail, deps.clock.now());
     return 'failed';
   }
-  await deps.outbox.markSent(id, deps.clock.now());
+  await deps.outbox.markSent(mail, deps.clock.now());
   logger.info('mail sent', { outboxId: id, patientId: mail.patientId });
   return 'sent';
 }

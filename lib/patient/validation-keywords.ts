@@ -37,11 +37,14 @@ export function passwordProblems(password: string): string[] {
   return problems;
 }
 
-/** Today's date in UTC as YYYY-MM-DD parts; a keyword needs "now" at validation time, not at load. */
+/** The same calendar day `years` later, as YYYY-MM-DD. */
 function addYears(isoDate: string, years: number): string {
   const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
-  // A 29 February birthday falls on 1 March in years without one, as Date.UTC rolls it over.
-  return new Date(Date.UTC(y + years, m - 1, d)).toISOString().slice(0, 10);
+  // setUTCFullYear, not Date.UTC, which reads years 0-99 as 1900-1999. A 29 February birthday
+  // falls on 1 March in years without one, as the date rolls over.
+  const date = new Date(0);
+  date.setUTCFullYear(y + years, m - 1, d);
+  return date.toISOString().slice(0, 10);
 }
 
 export function ageProblems(dateOfBirth: string, limits: { min: number; max: number }, today: string): string[] {

@@ -6,8 +6,8 @@ import type { RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest
 /**
  * Compiled at build time from registration-schema.ts (ajv standalone, `npm run generate`), so a cold
  * start compiles nothing and the bundles carry no ajv compiler; shared by every invocation.
- * Marked pure so each function's bundle keeps only the validator it uses (verify-email does not carry
- * the registration rules and the common-password list).
+ * Marked pure so a bundle can drop the validators its function does not use (the custom keywords,
+ * and with them the common-password list, still come along: the runtime registers all of them).
  */
 export const validateRegistration = /* @__PURE__ */ createValidator<RegistrationRequest>(precompiled.registrationRequest, (body) => trimStrings(body));
 export const validateVerifyEmail = /* @__PURE__ */ createValidator<VerifyEmailRequest>(precompiled.verifyEmailRequest, (body) => trimStrings(body));

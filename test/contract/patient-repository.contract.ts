@@ -4,6 +4,7 @@ import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { normalizeEmail, normalizePhone } from '../../lib/patient/normalize.js';
 import type { IdempotencyStore } from '../../lib/idempotency/ports.js';
 import type { OutboxStore } from '../../lib/outbox/ports.js';
+import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 
@@ -266,7 +267,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       const LEASE = 60_000;
       it('is queued in the same transaction as the patient, due at once', async () => {
         const { mail } = await create();
-        expect(await store.outbox.claim(mail.id, at(0), LEASE)).toEqual({ ...mail, attempts: 1 });
+        expect(await store.outbox.claim(mail.id, at(0), LEASE)).toEqual({ ...mail, attempts: 1, claimId: expect.any(String) });
       });
 
       it('a claim is a lease: nobody else gets the mail until it runs out', async () => {
@@ -284,8 +285,8 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
 
       it('a sent mail is never claimed or listed again', async () => {
         const { mail } = await create();
-        await store.outbox.claim(mail.id, at(HOUR), LEASE);
-        await store.outbox.markSent(mail.id, at(HOUR));
+        const claimed = (await store.outbox.claim(mail.id, at(HOUR), LEASE))!;
+        await store.outbox.markSent(claimed, at(HOUR));
         expect(await store.outbox.claim(mail.id, at(48 * HOUR), LEASE)).toBeUndefined();
         expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(mail.id);
       });
@@ -296,6 +297,25 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         await store.outbox.release(claimed, at(HOUR));
         expect(await store.outbox.claim(mail.id, at(HOUR + 29_999), LEASE)).toBeUndefined();
         expect(await store.outbox.claim(mail.id, at(HOUR + 30_000), LEASE)).toMatchObject({ id: mail.id, attempts: 2 });
+      });
+
+      it('a sender whose lease was taken over can neither mark nor release the mail', async () => {
+        const { mail } = await create();
+        const stale = (await store.outbox.claim(mail.id, at(HOUR), LEASE))!;
+        const current = (await store.outbox.claim(mail.id, at(HOUR + LEASE), LEASE))!;
+        await store.outbox.release(stale, at(HOUR + LEASE));
+        expect(await store.outbox.claim(mail.id, at(HOUR + LEASE + 1), LEASE)).toBeUndefined(); // still held by `current`
+        await store.outbox.markSent(current, at(HOUR + LEASE + 1));
+        await store.outbox.release(stale, at(HOUR + LEASE + 2));
+        expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(mail.id); // a stale release did not reopen it
+      });
+
+      it('a mail out of attempts is given up, even when its senders crashed instead of releasing it', async () => {
+        const { mail } = await create();
+        let t = HOUR;
+        for (let i = 0; i < MAX_SEND_ATTEMPTS; i++, t += LEASE) expect(await store.outbox.claim(mail.id, at(t), LEASE)).toBeDefined();
+        expect(await store.outbox.claim(mail.id, at(t), LEASE)).toBeUndefined();
+        expect(await store.outbox.listDue(at(t + 48 * HOUR), 1000)).not.toContain(mail.id);
       });
 
       it('lists the mails due by a time, oldest first', async () => {
@@ -354,45 +374,63 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
 
       it('the first request starts; a repeat while it runs is in progress; another body is a mismatch', async () => {
         const key = newKey();
-        expect(await store.registrations.begin(key, 'body-1', at(0))).toEqual({ state: 'started' });
-        expect(await store.registrations.begin(key, 'body-1', at(1000))).toEqual({ state: 'in-progress' });
-        expect(await store.registrations.begin(key, 'body-2', at(1000))).toEqual({ state: 'mismatch' });
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(0))).toEqual({ state: 'started' });
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(1000))).toEqual({ state: 'in-progress' });
+        expect(await store.registrations.begin(key, 'body-2', 'owner-2', at(1000))).toEqual({ state: 'mismatch' });
       });
 
       it('a completed request is replayed, to the same body only', async () => {
         const key = newKey();
-        await store.registrations.begin(key, 'body-1', at(0));
-        await store.registrations.complete(key, CREATED, at(1000));
-        expect(await store.registrations.begin(key, 'body-1', at(2000))).toEqual({ state: 'completed', response: CREATED });
-        expect(await store.registrations.begin(key, 'body-2', at(2000))).toEqual({ state: 'mismatch' });
+        await store.registrations.begin(key, 'body-1', 'owner-1', at(0));
+        await store.registrations.complete(key, 'owner-1', CREATED, at(1000));
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(2000))).toEqual({ state: 'completed', response: CREATED });
+        expect(await store.registrations.begin(key, 'body-2', 'owner-2', at(2000))).toEqual({ state: 'mismatch' });
       });
 
       it('an abandoned key starts again', async () => {
         const key = newKey();
-        await store.registrations.begin(key, 'body-1', at(0));
-        await store.registrations.abandon(key);
-        expect(await store.registrations.begin(key, 'body-1', at(1000))).toEqual({ state: 'started' });
+        await store.registrations.begin(key, 'body-1', 'owner-1', at(0));
+        await store.registrations.abandon(key, 'owner-1');
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(1000))).toEqual({ state: 'started' });
       });
 
       it('abandon leaves a completed key alone', async () => {
         const key = newKey();
-        await store.registrations.begin(key, 'body-1', at(0));
-        await store.registrations.complete(key, CREATED, at(1000));
-        await store.registrations.abandon(key);
-        expect(await store.registrations.begin(key, 'body-1', at(2000))).toEqual({ state: 'completed', response: CREATED });
+        await store.registrations.begin(key, 'body-1', 'owner-1', at(0));
+        await store.registrations.complete(key, 'owner-1', CREATED, at(1000));
+        await store.registrations.abandon(key, 'owner-1');
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(2000))).toEqual({ state: 'completed', response: CREATED });
       });
 
       it('a request whose lock (60 s) ran out is taken over by the same body only', async () => {
         const key = newKey();
-        await store.registrations.begin(key, 'body-1', at(0));
-        expect(await store.registrations.begin(key, 'body-1', at(60_000))).toEqual({ state: 'in-progress' });
-        expect(await store.registrations.begin(key, 'body-2', at(60_001))).toEqual({ state: 'mismatch' });
-        expect(await store.registrations.begin(key, 'body-1', at(60_001))).toEqual({ state: 'started' });
+        await store.registrations.begin(key, 'body-1', 'owner-1', at(0));
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(60_000))).toEqual({ state: 'in-progress' });
+        expect(await store.registrations.begin(key, 'body-2', 'owner-2', at(60_001))).toEqual({ state: 'mismatch' });
+        expect(await store.registrations.begin(key, 'body-1', 'owner-1', at(60_001))).toEqual({ state: 'started' });
+      });
+
+      it('a key past its 24 h retention counts as absent, even before any cleanup removed it', async () => {
+        const key = newKey();
+        await store.registrations.begin(key, 'body-1', 'owner-1', at(0));
+        await store.registrations.complete(key, 'owner-1', CREATED, at(1000));
+        expect(await store.registrations.begin(key, 'body-2', 'owner-2', at(24 * HOUR + 1000))).toEqual({ state: 'started' });
+      });
+
+      it('a request that lost its key to a takeover can neither complete nor abandon it', async () => {
+        const key = newKey();
+        await store.registrations.begin(key, 'body-1', 'slow', at(0));
+        expect(await store.registrations.begin(key, 'body-1', 'retry', at(60_001))).toEqual({ state: 'started' });
+        await store.registrations.abandon(key, 'slow');
+        await store.registrations.complete(key, 'slow', { statusCode: 201, body: '{"stale":true}' }, at(61_000));
+        expect(await store.registrations.begin(key, 'body-1', 'third', at(62_000))).toEqual({ state: 'in-progress' });
+        await store.registrations.complete(key, 'retry', CREATED, at(63_000));
+        expect(await store.registrations.begin(key, 'body-1', 'third', at(64_000))).toEqual({ state: 'completed', response: CREATED });
       });
 
       it('10 concurrent first requests with one key: exactly one starts', async () => {
         const key = newKey();
-        const starts = await Promise.all(Array.from({ length: 10 }, () => store.registrations.begin(key, 'body-1', at(0))));
+        const starts = await Promise.all(Array.from({ length: 10 }, () => store.registrations.begin(key, 'body-1', 'owner-1', at(0))));
         expect(starts.filter((s) => s.state === 'started')).toHaveLength(1);
         expect(starts.filter((s) => s.state === 'in-progress')).toHaveLength(9);
       });

@@ -116,3 +116,21 @@ describe('50-way race', () => {
     expect(await mailsTo(base.email)).toHaveLength(1);
   });
 });
+
+describe('text that no store or mailer can use is refused up front', () => {
+  it.each([
+    ['a lone surrogate in the first name', { first_name: 'Jo\ud800' }, 'first_name'],
+    ['a NUL in the last name', { last_name: 'Smith\u0000' }, 'last_name'],
+    ['an escape character in the street', { address: { ...SPEC_EXAMPLE.address, street: '456 Main\u001b[31m' } }, 'address.street'],
+    ['a C1 control in a history entry', { medical_history: ['ok', 'asthma\u0085'] }, 'medical_history.1'],
+  ])('%s → 422 naming the field', async (_name, change, field) => {
+    const response = await invoke(fuzzRegister, apiEvent({ ...uniqueRegistration(), ...change }));
+    expect(response.statusCode).toBe(422);
+    expect(response.body.errors).toEqual({ [field]: ['Must not contain control characters or invalid Unicode'] });
+  });
+
+  it('keeps line breaks and tabs, and all of Unicode, in free text', async () => {
+    const body = uniqueRegistration({ first_name: 'Zoë 李', medical_history: ['line one\nline two\ttabbed'] });
+    expect((await invoke(fuzzRegister, apiEvent(body))).statusCode).toBe(201);
+  });
+});

@@ -1,7 +1,9 @@
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createRegisterHandler } from '../../functions/register/handler.js';
 import { createEnvelopeFieldCipher } from '../../lib/adapters/crypto/envelope-field-cipher.js';
 import { createDynamoPatientRepository } from '../../lib/adapters/dynamodb/patient-repository.js';
@@ -38,6 +40,15 @@ const throttledWrites = () => {
   return { ...deps, repository: createDynamoPatientRepository(db, config.tableName) };
 };
 
+/** DynamoDB that accepts connections and never answers: the request timeout must end it. */
+const hungServer = createServer(() => undefined);
+await new Promise<void>((resolve) => hungServer.listen(0, '127.0.0.1', resolve));
+afterAll(() => new Promise<void>((resolve) => { hungServer.closeAllConnections(); hungServer.close(() => resolve()); }));
+const hungDynamo = () => {
+  const db = createDynamoDocumentClient({ ...config, dynamodbEndpoint: `http://127.0.0.1:${(hungServer.address() as AddressInfo).port}` });
+  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName) };
+};
+
 /** DynamoDB that does not answer at all: a closed port, over the real SDK and its retries. */
 const unreachableDynamo = () => {
   const db = createDynamoDocumentClient({ ...config, dynamodbEndpoint: 'http://127.0.0.1:9' });
@@ -49,6 +60,7 @@ describe.each([
   ['KMS unavailable', () => kmsFault({ name: 'KMSInternalException', $fault: 'server' })],
   ['DynamoDB throttling the write', throttledWrites],
   ['DynamoDB unreachable', unreachableDynamo],
+  ['DynamoDB hanging (no answer within the request timeout)', hungDynamo],
 ])('%s', (_name, faultyDeps) => {
   it('answers 503 with Retry-After, writes and reserves nothing; the same registration succeeds later', async () => {
     const body = uniqueRegistration(canaryOverrides());

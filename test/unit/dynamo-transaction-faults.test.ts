@@ -24,8 +24,8 @@ beforeEach(() => db.reset());
 describe('the registration transaction under faults', () => {
   it('retries a transaction conflict with the same ClientRequestToken, then succeeds', async () => {
     db.on(TransactWriteCommand)
-      .rejectsOnce(cancelled('None', 'TransactionConflict', 'None', 'None'))
-      .rejectsOnce(cancelled('None', 'None', 'TransactionConflict', 'None'))
+      .rejectsOnce(cancelled('None', 'TransactionConflict', 'None', 'None', 'None'))
+      .rejectsOnce(cancelled('None', 'None', 'TransactionConflict', 'None', 'None'))
       .resolves({});
     await repository.createPatient(patient, token, mail);
     const calls = db.commandCalls(TransactWriteCommand);
@@ -34,13 +34,19 @@ describe('the registration transaction under faults', () => {
   });
 
   it('gives up after a bounded number of conflicts with a 503, not a 500', async () => {
-    db.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None', 'None'));
+    db.on(TransactWriteCommand).rejects(cancelled('None', 'TransactionConflict', 'None', 'None', 'None'));
+    await expect(repository.createPatient(patient, token, mail)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(6);
+  });
+
+  it('retries item-level throttling reported inside a cancellation, then answers 503', async () => {
+    db.on(TransactWriteCommand).rejects(cancelled('None', 'ThrottlingError', 'None', 'None', 'None'));
     await expect(repository.createPatient(patient, token, mail)).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(db.commandCalls(TransactWriteCommand)).toHaveLength(6);
   });
 
   it('maps the cancellation reasons of the email and phone items to the duplicate fields', async () => {
-    db.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None'));
+    db.on(TransactWriteCommand).rejects(cancelled('None', 'None', 'ConditionalCheckFailed', 'None', 'None'));
     await expect(repository.createPatient(patient, token, mail)).rejects.toMatchObject({
       constructor: DuplicateRegistrationError,
       clashes: { email: false, phone: true },

@@ -85,6 +85,8 @@ const cases: Case[] = [
   ['date_of_birth 150 years and a day ago', 'date_of_birth', dateFromToday(-150, -1), ['Date of birth must be within the last 150 years']],
   ['date_of_birth 30 February', 'date_of_birth', '2001-02-30', ['Must be a valid date in YYYY-MM-DD format']],
   ['date_of_birth 29 February of a leap year', 'date_of_birth', '2000-02-29', 'valid'],
+  ['date_of_birth in the year 50 (not 1950)', 'date_of_birth', '0050-01-01', ['Date of birth must be within the last 150 years']],
+  ['date_of_birth in the year 0', 'date_of_birth', '0000-01-01', ['Date of birth must be within the last 150 years']],
   ['date_of_birth 29 February of a common year', 'date_of_birth', '2001-02-29', ['Must be a valid date in YYYY-MM-DD format']],
   ['date_of_birth in another format', 'date_of_birth', '05/15/1990', ['Must be a valid date in YYYY-MM-DD format']],
   ['date_of_birth with a time', 'date_of_birth', '1990-05-15T00:00:00Z', ['Must be a valid date in YYYY-MM-DD format']],

@@ -1,17 +1,20 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { IdempotencyStore } from '../../idempotency/ports.js';
+import { IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_RETENTION_MS, type IdempotencyStore } from '../../idempotency/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
-/** Keys are remembered for 24 hours; an in-progress claim is taken over after 60 s (a crashed request). */
-const RETENTION_SECONDS = 24 * 3600;
-const LOCK_MS = 60_000;
+
+/** Another request took the key over: what this one wanted to write no longer matters. */
+function ignoreConditionFailure(error: unknown): void {
+  if (!(error instanceof ConditionalCheckFailedException)) throw error;
+}
 
 export function createDynamoIdempotencyStore(db: DynamoDBDocumentClient, tableName: string, scope: string): IdempotencyStore {
   const key = (k: string) => keys.idempotency(scope, k);
   return {
-    async begin(idempotencyKey, fingerprint, now) {
+    async begin(idempotencyKey, fingerprint, owner, now) {
+      const nowSeconds = Math.floor(now.getTime() / 1000);
       try {
         await callAws('dynamodb', () =>
           db.send(new PutCommand({
@@ -21,12 +24,15 @@ export function createDynamoIdempotencyStore(db: DynamoDBDocumentClient, tableNa
               entity: 'idempotency',
               status: 'in_progress',
               fingerprint,
-              locked_until: now.getTime() + LOCK_MS,
-              [TTL_ATTRIBUTE]: Math.floor(now.getTime() / 1000) + RETENTION_SECONDS,
+              owner,
+              locked_until: now.getTime() + IDEMPOTENCY_LOCK_MS,
+              [TTL_ATTRIBUTE]: nowSeconds + IDEMPOTENCY_RETENTION_MS / 1000,
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR (#status = :inProgress AND locked_until < :now AND fingerprint = :fp)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now.getTime(), ':fp': fingerprint },
+            // TTL deletes lazily (up to days late): an expired record counts as absent here already.
+            ConditionExpression:
+              'attribute_not_exists(pk) OR #ttl <= :nowSeconds OR (#status = :inProgress AND locked_until < :now AND fingerprint = :fp)',
+            ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now.getTime(), ':nowSeconds': nowSeconds, ':fp': fingerprint },
             // The existing record comes back inside the error: it holds a stored 201 body, never logged.
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           })),
@@ -44,30 +50,29 @@ export function createDynamoIdempotencyStore(db: DynamoDBDocumentClient, tableNa
       }
     },
 
-    async complete(idempotencyKey, response) {
+    async complete(idempotencyKey, owner, response) {
       await callAws('dynamodb', () =>
         db.send(new UpdateCommand({
           TableName: tableName,
           Key: key(idempotencyKey),
           UpdateExpression: 'SET #status = :completed, status_code = :code, response_body = :body REMOVE locked_until',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':completed': 'completed', ':code': response.statusCode, ':body': response.body },
+          ConditionExpression: '#owner = :owner AND #status = :inProgress',
+          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':completed': 'completed', ':code': response.statusCode, ':body': response.body, ':owner': owner, ':inProgress': 'in_progress' },
         })),
-      );
+      ).catch(ignoreConditionFailure);
     },
 
-    async abandon(idempotencyKey) {
+    async abandon(idempotencyKey, owner) {
       await callAws('dynamodb', () =>
         db.send(new DeleteCommand({
           TableName: tableName,
           Key: key(idempotencyKey),
-          ConditionExpression: '#status = :inProgress',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+          ConditionExpression: '#status = :inProgress AND #owner = :owner',
+          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':owner': owner },
         })),
-      ).catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ).catch(ignoreConditionFailure);
     },
   };
 }

@@ -18,6 +18,7 @@ export interface DynamoRepositoryOptions {
 }
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 const reasonCodes = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code);
 
 export function createDynamoPatientRepository(
@@ -25,15 +26,19 @@ export function createDynamoPatientRepository(
   tableName: string,
   { maxTransactionAttempts = 6, sleep = wait }: DynamoRepositoryOptions = {},
 ): PatientRepository {
-  /** Runs a transaction, retrying conflicts with jittered backoff; the same ClientRequestToken makes retries idempotent. */
+  /**
+   * Runs a transaction, retrying conflicts and item-level throttling (which DynamoDB reports inside a
+   * cancellation, where the SDK does not retry it) with jittered backoff; the same ClientRequestToken
+   * makes retries idempotent.
+   */
   async function transact(command: TransactWriteCommand): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await callAws('dynamodb', () => db.send(command));
         return;
       } catch (error) {
-        const conflict = error instanceof TransactionCanceledException && reasonCodes(error).includes('TransactionConflict');
-        if (!conflict) throw error;
+        const retryable = error instanceof TransactionCanceledException && reasonCodes(error).some((code) => RETRYABLE_REASONS.has(code ?? ''));
+        if (!retryable) throw error;
         if (attempt >= maxTransactionAttempts) throw new ServiceUnavailableError('dynamodb');
         await sleep(Math.random() * 25 * 2 ** attempt);
       }

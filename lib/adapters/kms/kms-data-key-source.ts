@@ -13,7 +13,9 @@ export function createKmsDataKeySource(kms: KMSClient, keyId: string): DataKeySo
         kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: 'AES_256', EncryptionContext: context })),
       );
       if (!out.Plaintext || !out.CiphertextBlob || !out.KeyId) throw new Error('KMS returned an incomplete data key');
-      return { plaintext: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob), keyId: out.KeyId };
+      // A view, not a copy: zeroing it after use clears the only plaintext copy of the key.
+      const plaintext = Buffer.from(out.Plaintext.buffer, out.Plaintext.byteOffset, out.Plaintext.byteLength);
+      return { plaintext, wrapped: Buffer.from(out.CiphertextBlob), keyId: out.KeyId };
     },
 
     async decryptDataKey(wrapped, wrappingKeyId, context) {
@@ -21,7 +23,7 @@ export function createKmsDataKeySource(kms: KMSClient, keyId: string): DataKeySo
         kms.send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: wrappingKeyId, EncryptionContext: context })),
       );
       if (!out.Plaintext) throw new Error('KMS returned no plaintext');
-      return Buffer.from(out.Plaintext);
+      return Buffer.from(out.Plaintext.buffer, out.Plaintext.byteOffset, out.Plaintext.byteLength);
     },
   };
 }

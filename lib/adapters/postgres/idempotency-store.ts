@@ -1,26 +1,23 @@
-import type { IdempotencyStart, IdempotencyStore } from '../../idempotency/ports.js';
+import { IDEMPOTENCY_LOCK_MS as LOCK_MS, IDEMPOTENCY_RETENTION_MS as RETENTION_MS, type IdempotencyStart, type IdempotencyStore } from '../../idempotency/ports.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
 
-/** As in the DynamoDB store: keys are remembered 24 hours; an in-progress claim is taken over after 60 s. */
-const RETENTION_MS = 24 * 3600_000;
-const LOCK_MS = 60_000;
 
 export function createPostgresIdempotencyStore(db: SqlExecutor, scope: string): IdempotencyStore {
   return {
-    begin: (key, fingerprint, now) =>
+    begin: (key, fingerprint, owner, now) =>
       callPostgres(() =>
         db.transaction(async (tx): Promise<IdempotencyStart> => {
           const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
           // New key, expired key, or an abandoned (lock ran out) attempt of the same request: ours.
           const { rows: started } = await tx.query(
-            `INSERT INTO idempotency_keys AS k (scope, key, fingerprint, status, locked_until, expires_at)
-             VALUES ($1, $2, $3, 'in_progress', $5, $6)
+            `INSERT INTO idempotency_keys AS k (scope, key, fingerprint, status, locked_until, expires_at, owner)
+             VALUES ($1, $2, $3, 'in_progress', $5, $6, $7)
              ON CONFLICT (scope, key) DO UPDATE
-               SET fingerprint = $3, status = 'in_progress', locked_until = $5, expires_at = $6, status_code = NULL, response_body = NULL
+               SET fingerprint = $3, status = 'in_progress', locked_until = $5, expires_at = $6, status_code = NULL, response_body = NULL, owner = $7
                WHERE k.expires_at <= $4 OR (k.status = 'in_progress' AND k.locked_until < $4 AND k.fingerprint = $3)
              RETURNING 1`,
-            [scope, key, fingerprint, at(0), at(LOCK_MS), at(RETENTION_MS)],
+            [scope, key, fingerprint, at(0), at(LOCK_MS), at(RETENTION_MS), owner],
           );
           if (started.length > 0) return { state: 'started' };
           const { rows: [existing] } = await tx.query<{ fingerprint: string; status: string; status_code: number; response_body: string }>(
@@ -34,18 +31,20 @@ export function createPostgresIdempotencyStore(db: SqlExecutor, scope: string): 
         }),
       ),
 
-    async complete(key, response) {
+    async complete(key, owner, response) {
       await callPostgres(() =>
         db.query(
           `UPDATE idempotency_keys SET status = 'completed', status_code = $3, response_body = $4, locked_until = NULL
-            WHERE scope = $1 AND key = $2`,
-          [scope, key, response.statusCode, response.body],
+            WHERE scope = $1 AND key = $2 AND owner = $5 AND status = 'in_progress'`,
+          [scope, key, response.statusCode, response.body, owner],
         ),
       );
     },
 
-    async abandon(key) {
-      await callPostgres(() => db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'`, [scope, key]));
+    async abandon(key, owner) {
+      await callPostgres(() =>
+        db.query(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress' AND owner = $3`, [scope, key, owner]),
+      );
     },
   };
 }
