@@ -12,11 +12,11 @@ export const REGISTERED_MAIL_PENDING =
 
 export function createRegisterHandler(deps: RegisterDeps) {
   return jsonApi(validateRegistration, async ({ body, headers }) => {
+    const key = idempotencyKeyFrom(headers);
     const register = async () => {
-      const { patient, verificationEmailSent } = await registerPatient(body, deps);
+      const { patient, verificationEmailSent } = await registerPatient(body, deps, { registrationKey: key });
       return jsonResponse(201, { success: true, message: verificationEmailSent ? REGISTERED : REGISTERED_MAIL_PENDING, data: patient });
     };
-    const key = idempotencyKeyFrom(headers);
     return key ? idempotent(deps.registrations, deps.clock, key, requestFingerprint({ ...body }), register) : register();
   });
 }

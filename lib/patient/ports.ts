@@ -41,6 +41,8 @@ export interface PatientRecord {
   is_active: boolean;
   created_at: string;
   updated_at: string;
+  /** The Idempotency-Key of the request that registered the patient: lets its retry get the 201. */
+  registration_key?: string;
 }
 
 export interface VerificationTokenRecord {
@@ -58,11 +60,13 @@ export type TokenConsumption =
   /** A newer link was requested (resend): only the newest one works. */
   | { outcome: 'superseded' };
 
-/** What the resend flow needs to know about a patient found by email. */
+/** What the resend flow (and a registration's retry) needs to know about a patient found by email. */
 export interface PatientContact {
   id: string;
   first_name: string;
   email: string;
+  phone_number: string;
+  registration_key: string | undefined;
   email_verified: boolean;
   /** Digest of the newest verification token; older tokens are superseded. */
   verification_token_hash: string | undefined;

@@ -37,12 +37,20 @@ export interface RegistrationOutcome {
  * is written to the outbox in the same transaction and sent right after the commit. If sending fails
  * the registration stands and the outbox retries the mail later.
  */
-export async function registerPatient(request: RegistrationRequest, deps: RegisterPatientDeps): Promise<RegistrationOutcome> {
+export async function registerPatient(
+  request: RegistrationRequest,
+  deps: RegisterPatientDeps,
+  { registrationKey }: { registrationKey?: string } = {},
+): Promise<RegistrationOutcome> {
   const email = normalizeEmail(request.email);
   const phone = normalizePhone(request.phone_number) ?? request.phone_number;
 
   const taken = await deps.repository.findTakenIdentifiers(email, phone);
-  if (taken.email || taken.phone) throw new DuplicateRegistrationError(taken);
+  if (taken.email || taken.phone) {
+    const earlier = registrationKey && taken.email && taken.phone ? await registeredBy(registrationKey, email, phone, deps) : undefined;
+    if (earlier) return earlier;
+    throw new DuplicateRegistrationError(taken);
+  }
 
   const id = randomUUID();
   const now = deps.clock.now();
@@ -68,6 +76,7 @@ export async function registerPatient(request: RegistrationRequest, deps: Regist
     is_active: true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
+    ...(registrationKey && { registration_key: registrationKey }),
   };
 
   const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
@@ -83,6 +92,21 @@ export async function registerPatient(request: RegistrationRequest, deps: Regist
   return {
     patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
     verificationEmailSent,
+  };
+}
+
+/**
+ * The retry of a request that registered this very patient with the same Idempotency-Key, committed,
+ * and never answered (it crashed or timed out): the registration stands, so the answer is its 201.
+ * Its mail is the outbox's business and goes out regardless.
+ */
+async function registeredBy(key: string, email: string, phone: string, deps: RegisterPatientDeps): Promise<RegistrationOutcome | undefined> {
+  const patient = await deps.repository.findPatientByEmail(email);
+  if (patient?.registration_key !== key || patient.phone_number !== phone) return undefined;
+  logger.info('registration retry answered from the committed patient', { patientId: patient.id });
+  return {
+    patient: { patient_id: patient.id, email, phone_number: phone, email_verified: false, phone_verified: false },
+    verificationEmailSent: true,
   };
 }
 

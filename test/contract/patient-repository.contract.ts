@@ -333,9 +333,16 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       it('finds a patient by normalized email, with the digest of its newest token', async () => {
         const { patient, token } = await create();
         expect(await repository.findPatientByEmail(patient.email)).toEqual({
-          id: patient.id, first_name: patient.first_name, email: patient.email, email_verified: false, verification_token_hash: token.tokenHash,
+          id: patient.id, first_name: patient.first_name, email: patient.email, phone_number: patient.phone_number,
+          email_verified: false, verification_token_hash: token.tokenHash, registration_key: undefined,
         });
         expect(await repository.findPatientByEmail(uniqueEmail())).toBeUndefined();
+      });
+
+      it('remembers the Idempotency-Key a patient was registered with', async () => {
+        const patient = { ...patientFixture(), registration_key: `key-${randomBytes(6).toString('hex')}` };
+        await insert(patient, tokenFor(patient), mailFor(patient));
+        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({ registration_key: patient.registration_key });
       });
 
       it('a new token supersedes the old one and its mail is queued', async () => {

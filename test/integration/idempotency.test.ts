@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handler as register } from '../../functions/register/handler.js';
+import { loadConfig } from '../../lib/config.js';
+import { requestFingerprint } from '../../lib/idempotency/idempotent.js';
+import { registerPatient } from '../../lib/patient/register-patient.js';
+import { validateRegistration } from '../../lib/patient/validators.js';
+import { createRegisterDeps } from '../../lib/wiring.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { mailsTo, scanTable } from '../support/local-aws.js';
 
@@ -65,6 +70,31 @@ describe('Idempotency-Key on register', () => {
     const retry = await withKey(clash, key);
     expect(retry.statusCode).toBe(422);
     expect(retry.body.errors).toEqual({ email: ['Email is already registered'] });
+  });
+
+  it('a retry after a request that committed and never answered (crash, timeout) gets the original 201', async () => {
+    const key = randomUUID();
+    const body = uniqueRegistration();
+    // The crashed request: it took the key, registered the patient, and died before answering.
+    const deps = createRegisterDeps(loadConfig());
+    await deps.registrations.begin(key, requestFingerprint(body), 'crashed', new Date(Date.now() - 61_000));
+    const { patient } = await registerPatient(validateRegistration(body), deps, { registrationKey: key });
+
+    const retry = await withKey(body, key);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.body.data).toEqual(patient);
+    expect(await patientsWith(body.email)).toHaveLength(1);
+    expect(await mailsTo(body.email)).toHaveLength(1);
+    // And that answer is now the key's stored answer.
+    expect((await withKey(body, key)).headers['Idempotent-Replayed']).toBe('true');
+  });
+
+  it('a different key does not get another request\'s patient: it is a duplicate', async () => {
+    const body = uniqueRegistration();
+    await withKey(body, randomUUID());
+    const other = await withKey(body, randomUUID());
+    expect(other.statusCode).toBe(422);
+    expect(other.body.errors).toEqual({ email: ['Email is already registered'], phone_number: ['Phone number is already registered'] });
   });
 
   it.each([['has spaces'], ['x'.repeat(129)], ['']])('a malformed key %j is refused with 400', async (key) => {

@@ -157,12 +157,17 @@ export function createDynamoPatientRepository(
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
       const reservation = await get(keys.email(email), 'patient_id');
       if (!reservation) return undefined;
-      const patient = await get(keys.patient(String(reservation.patient_id)), 'id, first_name, email, email_verified, verification_token_hash');
+      const patient = await get(
+        keys.patient(String(reservation.patient_id)),
+        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key',
+      );
       if (!patient) return undefined;
       return {
         id: patient.id,
         first_name: patient.first_name,
         email: patient.email,
+        phone_number: patient.phone_number,
+        registration_key: patient.registration_key,
         email_verified: patient.email_verified === true,
         verification_token_hash: patient.verification_token_hash,
       };

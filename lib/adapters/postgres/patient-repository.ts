@@ -91,12 +91,16 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
       const { rows: [row] } = await callPostgres(() =>
-        db.query<{ id: string; first_name: string; email: string; email_verified: boolean; verification_token_hash: string | null }>(
-          'SELECT id, first_name, email, email_verified, verification_token_hash FROM patients WHERE email = $1',
+        db.query<{
+          id: string; first_name: string; email: string; phone_number: string; email_verified: boolean;
+          verification_token_hash: string | null; registration_key: string | null;
+        }>(
+          `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key
+             FROM patients WHERE email = $1`,
           [email],
         ),
       );
-      return row && { ...row, verification_token_hash: row.verification_token_hash ?? undefined };
+      return row && { ...row, verification_token_hash: row.verification_token_hash ?? undefined, registration_key: row.registration_key ?? undefined };
     },
 
     replaceVerificationToken: (patient, token, mail) =>

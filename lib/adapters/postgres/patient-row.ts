@@ -35,6 +35,7 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
     is_active: patient.is_active,
     created_at: patient.created_at,
     updated_at: patient.updated_at,
+    registration_key: patient.registration_key ?? null,
   };
   for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
     const column = CIPHERTEXT_COLUMNS[field];
@@ -79,5 +80,6 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     is_active: row.is_active,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
+    ...(row.registration_key != null && { registration_key: row.registration_key }),
   };
 }
