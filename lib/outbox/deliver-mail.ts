@@ -33,6 +33,20 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
   return 'sent';
 }
 
+/**
+ * Sends a mail just written with committed data. Nothing here may fail the request any more: a mail
+ * that cannot be sent now stays in the outbox for the sweep. True when the mail is sent or on its way
+ * (another sender, e.g. the stream mailer, claimed it first).
+ */
+export async function deliverAfterCommit(id: string, patientId: string, deps: DeliverMailDeps): Promise<boolean> {
+  try {
+    return (await deliverMail(id, deps)) !== 'failed';
+  } catch (error) {
+    logger.error('mail delivery could not start; the outbox will retry', { outboxId: id, patientId, ...describeError(error) });
+    return false;
+  }
+}
+
 /** Delivers every mail that is due: the sweeper run by a schedule in AWS and by a timer locally. */
 export async function deliverDueMails(deps: DeliverMailDeps, limit = 25): Promise<Record<Delivery, number>> {
   const counts: Record<Delivery, number> = { sent: 0, 'not-due': 0, failed: 0 };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DuplicateRegistrationError } from '../errors.js';
-import { describeError, logger } from '../logging/logger.js';
-import { deliverMail } from '../outbox/deliver-mail.js';
+import { logger } from '../logging/logger.js';
+import { deliverAfterCommit } from '../outbox/deliver-mail.js';
 import type { OutboxStore } from '../outbox/ports.js';
 import { normalizeEmail, normalizePhone } from './normalize.js';
 import type { Clock, FieldCipher, Mailer, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
@@ -83,12 +83,7 @@ export async function registerPatient(
   await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
 
-  // The registration is committed: from here no failure may turn into an error for the client.
-  const delivery = await deliverMail(mail.id, deps).catch((error: unknown) => {
-    logger.error('mail delivery could not start; the outbox will retry', { patientId: id, ...describeError(error) });
-    return 'failed' as const;
-  });
-  const verificationEmailSent = delivery === 'sent';
+  const verificationEmailSent = await deliverAfterCommit(mail.id, id, deps);
   return {
     patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
     verificationEmailSent,

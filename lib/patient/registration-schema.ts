@@ -19,7 +19,7 @@ export interface RegistrationRequest {
 }
 
 /** Fields the server owns: named in the error so a client learns why they were refused. */
-export const SERVER_OWNED_FIELDS = [
+export const SERVER_OWNED_FIELDS: ReadonlySet<string> = new Set([
   'id',
   'patient_id',
   'password_hash',
@@ -28,7 +28,7 @@ export const SERVER_OWNED_FIELDS = [
   'is_active',
   'created_at',
   'updated_at',
-] as const;
+]);
 
 export const MIN_AGE_YEARS = 13;
 export const MAX_AGE_YEARS = 150;
@@ -60,7 +60,7 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
   properties: {
     first_name: text(2, 50),
     last_name: text(2, 50),
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
     phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
     password: { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true },
     confirm_password: { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' },
@@ -133,6 +133,6 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
   additionalProperties: false,
   required: ['email'],
   properties: {
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
   },
 };

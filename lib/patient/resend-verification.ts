@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TooManyRequestsError } from '../errors.js';
-import { describeError, logger } from '../logging/logger.js';
-import { deliverMail } from '../outbox/deliver-mail.js';
+import { logger } from '../logging/logger.js';
+import { deliverAfterCommit } from '../outbox/deliver-mail.js';
 import type { OutboxStore } from '../outbox/ports.js';
 import type { RateLimit, RateLimiter } from '../rate-limit/ports.js';
 import { normalizeEmail } from './normalize.js';
@@ -43,7 +43,5 @@ export async function resendVerification(rawEmail: string, deps: ResendVerificat
     return;
   }
   logger.info('verification resend: new token issued', { patientId: patient.id });
-  await deliverMail(mail.id, deps).catch((error: unknown) => {
-    logger.error('mail delivery could not start; the outbox will retry', { patientId: patient.id, ...describeError(error) });
-  });
+  await deliverAfterCommit(mail.id, patient.id, deps);
 }

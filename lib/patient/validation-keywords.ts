@@ -57,11 +57,19 @@ export function ageProblems(dateOfBirth: string, limits: { min: number; max: num
 }
 
 const COUNTRY_CODE = /^[A-Z]{2}$/;
+// ICU knows every ISO 3166-1 region; these codes it also knows are groupings, not countries.
+const REGION_NAMES = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
+const NOT_COUNTRIES = new Set(['EU', 'EZ', 'QO', 'UN', 'ZZ']);
+
+export function isCountryCode(code: string): boolean {
+  return COUNTRY_CODE.test(code) && !NOT_COUNTRIES.has(code) && REGION_NAMES.of(code) !== undefined;
+}
+
 const FALLBACK_POSTAL = /^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/;
 
 export function postalCodeProblems(zip: string, country: unknown): string[] {
   const code = typeof country === 'string' ? country : 'US';
-  if (!COUNTRY_CODE.test(code)) return []; // the country keyword reports it
+  if (!isCountryCode(code)) return []; // the country keyword reports it
   const valid = postcodeValidatorExistsForCountry(code) ? postcodeValidator(zip, code) : FALLBACK_POSTAL.test(zip);
   if (valid) return [];
   return [code === 'US' ? 'Must be a valid US ZIP code (12345 or 12345-6789)' : `Must be a valid postal code for ${code}`];
@@ -80,7 +88,11 @@ export function addValidationKeywords(ajv: Ajv): Ajv {
   ));
   ajv.addKeyword(keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)));
   ajv.addKeyword(keyword('countryCode', (_s, country: string) =>
-    COUNTRY_CODE.test(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],
+    isCountryCode(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],
+  ));
+  // The email format does not limit the part before the @, which mail systems cap at 64 characters.
+  ajv.addKeyword(keyword('emailLocalPart', (max: number, email: string) =>
+    email.lastIndexOf('@') <= max ? [] : [`The part before the @ must be at most ${max} characters`],
   ));
   return ajv;
 }

@@ -1,9 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import type { FieldErrors } from '../errors.js';
-
-const SERVER_OWNED = new Set([
-  'id', 'patient_id', 'password_hash', 'email_verified', 'phone_verified', 'is_active', 'created_at', 'updated_at',
-]);
+import { SERVER_OWNED_FIELDS } from '../patient/registration-schema.js';
 
 /** "/address/zip" → "address.zip"; array items keep their index ("medical_history.3"). */
 function dotted(instancePath: string, child?: string): string {
@@ -42,7 +39,7 @@ function describe(error: ErrorObject, key: string, data: unknown): string {
     case 'enum':
       return `Must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
     case 'additionalProperties':
-      return SERVER_OWNED.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
+      return SERVER_OWNED_FIELDS.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
     default:
       return error.message ?? 'Is invalid';
   }

@@ -60,6 +60,8 @@ const cases: Case[] = [
   ['email of 254 characters', 'email', `${text(64)}@${text(63)}.${text(63)}.${text(61)}`, 'valid'],
   ['email of 255 characters', 'email', `${text(64)}@${text(63)}.${text(63)}.${text(62)}`, ['Must be at most 254 characters']],
   ['email missing', 'email', undefined, ['Email is required']],
+  ['email with a 64-character local part', 'email', `${text(64)}@email.com`, 'valid'],
+  ['email with a 65-character local part', 'email', `${text(65)}@email.com`, ['The part before the @ must be at most 64 characters']],
   // phone: "+" then 8–15 digits, first 1–9, separators ignored
   ['phone as in the spec', 'phone_number', '+1234567890', 'valid'],
   ['phone with separators', 'phone_number', '+1 (234) 567-89.0', 'valid'],
@@ -108,6 +110,8 @@ const cases: Case[] = [
   ['address not an object', 'address', '456 Main Street', ['Must be an object']],
   ['country US given', 'address.country', 'US', 'valid'],
   ['country lower case', 'address.country', 'us', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
+  ['country that is not assigned', 'address.country', 'XX', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
+  ['country code of a grouping, not a country', 'address.country', 'EU', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
   ['country of 3 letters', 'address.country', 'USA', ['Must be an ISO 3166-1 alpha-2 country code such as US']],
   ['unknown field in address', 'address.county', 'Suffolk', ['Unknown field']],
   // emergency contact: optional; name and phone required when given

@@ -19,6 +19,7 @@ parentPort.on('message', ({ id, password, rounds }) => {
 });`;
 
 interface Pending {
+  worker: Worker;
   resolve(hash: string): void;
   reject(error: Error): void;
 }
@@ -40,6 +41,15 @@ export function createWorkerPasswordHasher(rounds: number, size = availableParal
       if (error || hash === undefined) job?.reject(new Error('bcrypt hashing failed'));
       else job?.resolve(hash);
     });
+    // A worker that dies fails its own pending hashes (the request answers 500) instead of hanging them.
+    worker.on('exit', () => {
+      load.delete(worker);
+      for (const [id, job] of pending) {
+        if (job.worker !== worker) continue;
+        pending.delete(id);
+        job.reject(new Error('bcrypt worker exited'));
+      }
+    });
     load.set(worker, 0);
   }
   const leastBusy = () => [...load.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
@@ -47,9 +57,10 @@ export function createWorkerPasswordHasher(rounds: number, size = availableParal
   return {
     hash(password) {
       return new Promise((resolve, reject) => {
+        if (load.size === 0) return reject(new Error('no bcrypt worker left'));
         const id = nextId++;
-        pending.set(id, { resolve, reject });
         const worker = leastBusy();
+        pending.set(id, { worker, resolve, reject });
         load.set(worker, load.get(worker)! + 1);
         worker.postMessage({ id, password, rounds });
       });
