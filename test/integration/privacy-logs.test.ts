@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as verify } from '../../functions/verify-email/handler.js';
+import { handler as resend } from '../../functions/resend-verification/handler.js';
 import { createSesMailer } from '../../lib/adapters/ses/ses-mailer.js';
 import { createSesClient } from '../../lib/adapters/aws-clients.js';
 import { loadConfig } from '../../lib/config.js';
@@ -65,13 +66,33 @@ describe('patient data privacy', () => {
     await invoke(register, apiEvent({ ...body, email: 'bad', date_of_birth: '2999-01-01' })); // validation
     await invoke(register, apiEvent(`{"password": "${CANARY.password}",`)); // malformed JSON
     const token = tokenFrom((await mailsTo(body.email))[0]!);
-    await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // verified
-    await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' })); // used
+    const VERIFY = { path: '/api/v1/patient/verify-email' };
+    const RESEND = { path: '/api/v1/patient/resend-verification' };
+    await invoke(resend, apiEvent({ email: body.email }, RESEND)); // resend: new token, old one superseded
+    await invoke(verify, apiEvent({ token }, VERIFY)); // superseded
+    const newToken = tokenFrom((await mailsTo(body.email)).at(-1)!);
+    await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // verified
+    await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // used
+    await invoke(verify, apiEvent({ token: 'A'.repeat(43) }, VERIFY)); // unknown
+    for (let i = 0; i < 3; i++) await invoke(resend, apiEvent({ email: body.email }, RESEND)); // verified: nothing sent, then 429
 
-    expect(output.text()).toContain('patient registered'); // the capture works
-    expect(output.text()).toContain('request refused');
-    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, token, '$2b$']) {
-      expect(output.text()).not.toContain(secret);
+    const keyed = canaryRegistration();
+    const withKey = (b: unknown) => apiEvent(b, { headers: { 'content-type': 'application/json', 'idempotency-key': `canary-${keyed.phone_number.slice(1)}` } });
+    await invoke(register, withKey(keyed)); // idempotent success
+    await invoke(register, withKey(keyed)); // replay
+    await invoke(register, withKey({ ...keyed, first_name: 'Other' })); // key reused with another body
+    await invoke(register, apiEvent(JSON.stringify({ ...canaryRegistration(), [keyed.email]: CANARY.medical }))); // client-made field name
+    await invoke(register, apiEvent('x'.repeat(70_000))); // too large
+    await invoke(register, apiEvent(body, { headers: { 'content-type': 'text/plain' } })); // wrong type
+
+    const text = output.text();
+    expect(text).toContain('patient registered'); // the capture works
+    expect(text).toContain('request refused');
+    expect(text).toContain('idempotent replay');
+    expect(text).toContain('"statusCode":429');
+    expect(text).toContain('"statusCode":410');
+    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, token, newToken, '$2b$', 'token=']) {
+      expect(text).not.toContain(secret);
     }
   });
 });
