@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   console.log(`Patient registration API  ${stack.apiUrl}/api/v1/patient/register`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
   console.log(`Data                       ${stack.store}`);
+  console.log(`Patient-data key           ${env.KMS_KEY_ID ? `KMS ${env.KMS_KEY_ID}` : 'LOCAL master key (KMS_KEY_ID not set; for development only)'}`);
   console.log('Press Ctrl-C to stop.');
 
   const shutdown = async () => {
