@@ -1,6 +1,7 @@
 import { describeError, logger } from '../logging/logger.js';
 import type { Clock, Mailer } from '../patient/ports.js';
 import type { OutboxStore } from './ports.js';
+import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 
 export interface DeliverMailDeps {
   outbox: OutboxStore;
@@ -24,7 +25,10 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
   try {
     await deps.mailer.sendVerificationEmail({ to: mail.to, firstName: mail.firstName, verifyUrl: mail.verifyUrl });
   } catch (error) {
-    logger.warn('mail send failed; back in the outbox', { outboxId: id, patientId: mail.patientId, ...describeError(error) });
+    const where = { outboxId: id, patientId: mail.patientId, attempts: mail.attempts, ...describeError(error) };
+    // The last attempt: an operator has to look (a metric filter on this message can page).
+    if (mail.attempts >= MAX_SEND_ATTEMPTS) logger.error('mail given up after its last attempt', where);
+    else logger.warn('mail send failed; back in the outbox', where);
     await deps.outbox.release(mail, deps.clock.now());
     return 'failed';
   }
