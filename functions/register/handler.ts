@@ -17,7 +17,7 @@ export function createRegisterHandler(deps: RegisterDeps) {
       const { patient, verificationEmailSent } = await registerPatient(body, deps, { registrationKey: key });
       return jsonResponse(201, { success: true, message: verificationEmailSent ? REGISTERED : REGISTERED_MAIL_PENDING, data: patient });
     };
-    return key ? idempotent(deps.registrations, deps.clock, key, requestFingerprint({ ...body }), register) : register();
+    return key ? idempotent(deps.registrations, deps.clock, key, requestFingerprint(body), register) : register();
   });
 }
 

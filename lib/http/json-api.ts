@@ -19,7 +19,8 @@ export type ParsedEvent<T> = Omit<ApiEvent, 'body'> & { body: T };
 
 /**
  * The shared chain for JSON endpoints: normalize headers → guard size and type → parse JSON →
- * guard nesting and text → validate → handler. Errors from any step go through the one error mapper; security headers on all.
+ * guard nesting and text → validate → handler. Errors from any step go through the one error
+ * mapper; security headers on all.
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>()

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../errors.js';
-import type { HttpResponse } from '../http/response.js';
-import { jsonResponse } from '../http/response.js';
+import { JSON_HEADERS, type HttpResponse } from '../http/response.js';
 import { logger } from '../logging/logger.js';
 import type { Clock } from '../patient/ports.js';
 import type { IdempotencyStore } from './ports.js';
@@ -28,8 +27,8 @@ function canonical(value: unknown): unknown {
  * What makes two requests "the same" for a key. Passwords are left out on purpose: a fast unsalted
  * digest over a password would be stored next to the key, and a brute-force target.
  */
-export function requestFingerprint(body: Record<string, unknown>): string {
-  const { password: _p, confirm_password: _c, ...rest } = body;
+export function requestFingerprint(body: object): string {
+  const { password: _p, confirm_password: _c, ...rest } = body as Record<string, unknown>;
   return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex');
 }
 
@@ -50,7 +49,7 @@ export async function idempotent(
   switch (start.state) {
     case 'completed':
       logger.info('idempotent replay');
-      return { ...jsonResponse(start.response.statusCode, null, { 'Idempotent-Replayed': 'true' }), body: start.response.body };
+      return { statusCode: start.response.statusCode, headers: { ...JSON_HEADERS, 'Idempotent-Replayed': 'true' }, body: start.response.body };
     case 'mismatch':
       throw new IdempotencyKeyReusedError();
     case 'in-progress':

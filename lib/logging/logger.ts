@@ -52,6 +52,7 @@ export function describeError(error: unknown): Record<string, unknown> {
     errorName: error.name,
     httpStatusCode: metadata?.httpStatusCode,
     awsRequestId: metadata?.requestId,
-    stack: error.stack?.split('\n').slice(1, 6).join('\n'),
+    // Frames only: the lines before them are the message, which may run over several lines.
+    stack: error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 5).join('\n'),
   };
 }

@@ -1,4 +1,4 @@
-import type { Ajv, ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
+import type { ErrorObject, FuncKeywordDefinition, SchemaValidateFunction } from 'ajv';
 import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-validator';
 import commonPasswords from './common-passwords.json' with { type: 'json' };
 import { normalizePhone } from './normalize.js';
@@ -8,7 +8,13 @@ import { PASSWORD_MAX_BYTES } from './registration-schema.js';
 /** Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries its own message. */
 type KeywordCheck = (schema: any, data: any, parentData: any) => string[];
 
-function keyword(name: string, check: KeywordCheck): FuncKeywordDefinition {
+/** A keyword as ajv takes it, with the one name and the validate function the generated validators call. */
+export interface ValidationKeyword extends FuncKeywordDefinition {
+  keyword: string;
+  validate: SchemaValidateFunction;
+}
+
+function keyword(name: string, check: KeywordCheck): ValidationKeyword {
   const validate: SchemaValidateFunction = (schema, data, _parentSchema, dataCxt) => {
     const messages = check(schema, data, dataCxt?.parentData);
     validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
@@ -75,24 +81,27 @@ export function postalCodeProblems(zip: string, country: unknown): string[] {
   return [code === 'US' ? 'Must be a valid US ZIP code (12345 or 12345-6789)' : `Must be a valid postal code for ${code}`];
 }
 
-export function addValidationKeywords(ajv: Ajv): Ajv {
-  ajv.addKeyword(keyword('e164Phone', (_s, phone: string) =>
+/**
+ * Every custom keyword: registered with ajv by lib/validation/ajv.ts (and so by the build-time
+ * generator), and called at run time by the precompiled validators through standalone-runtime.ts.
+ */
+export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
+  keyword('e164Phone', (_s, phone: string) =>
     normalizePhone(phone) ? [] : ['Must be an international phone number such as +14155552671'],
-  ));
-  ajv.addKeyword(keyword('passwordPolicy', (_s, password: string) => passwordProblems(password)));
-  ajv.addKeyword(keyword('sameAs', (other: string, value: string, parent) =>
+  ),
+  keyword('passwordPolicy', (_s, password: string) => passwordProblems(password)),
+  keyword('sameAs', (other: string, value: string, parent) =>
     parent?.[other] === value ? [] : ['Passwords do not match'],
-  ));
-  ajv.addKeyword(keyword('age', (limits, dob: string) =>
+  ),
+  keyword('age', (limits, dob: string) =>
     ageProblems(dob, limits, new Date().toISOString().slice(0, 10)),
-  ));
-  ajv.addKeyword(keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)));
-  ajv.addKeyword(keyword('countryCode', (_s, country: string) =>
+  ),
+  keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)),
+  keyword('countryCode', (_s, country: string) =>
     isCountryCode(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],
-  ));
+  ),
   // The email format does not limit the part before the @, which mail systems cap at 64 characters.
-  ajv.addKeyword(keyword('emailLocalPart', (max: number, email: string) =>
+  keyword('emailLocalPart', (max: number, email: string) =>
     email.lastIndexOf('@') <= max ? [] : [`The part before the @ must be at most ${max} characters`],
-  ));
-  return ajv;
-}
+  ),
+];

@@ -13,7 +13,7 @@ import { _, Name, type AnySchemaObject } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 import * as requestSchemas from '../patient/registration-schema.js';
 import { createAjv } from '../validation/ajv.js';
-import { customKeywordDefinitions } from '../validation/custom-keywords.js';
+import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 import { ucs2length } from '../validation/standalone-runtime.js';
 
 export const GENERATED_JS = fileURLToPath(new URL('../validation/generated/validators.js', import.meta.url));
@@ -49,11 +49,8 @@ export function generateValidatorModule(): { js: string; dts: string } {
   });
   // ajv names each value a compiled function uses; registering the values first, with the code that
   // reaches them at run time, makes the generated code import them instead of failing to serialize them.
-  for (const definition of customKeywordDefinitions()) {
-    const registered = ajv.getKeyword(definition.keyword as string);
-    const validate = typeof registered === 'object' && 'validate' in registered ? registered.validate : undefined;
-    if (typeof validate !== 'function') throw new Error(`keyword ${String(definition.keyword)} has no validate function`);
-    ajv.scope.value('keyword', { ref: validate, code: _`${RUNTIME.keywords}.${new Name(definition.keyword as string)}` });
+  for (const { keyword, validate } of VALIDATION_KEYWORDS) {
+    ajv.scope.value('keyword', { ref: validate, code: _`${RUNTIME.keywords}.${new Name(keyword)}` });
   }
   ajv.scope.value('func', { ref: ucs2length, code: _`${RUNTIME.ucs2length}` });
 

@@ -3,7 +3,7 @@
  * the two formats from ajv-formats, and ajv's unicode-aware string length. Nothing here compiles a schema.
  */
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
-import { customKeywordValidators } from './custom-keywords.js';
+import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 
 export { fullFormats as formats } from 'ajv-formats/dist/formats.js';
 
@@ -14,4 +14,5 @@ const ucs2lengthExport = ucs2lengthModule as typeof ucs2lengthModule | typeof uc
 export const ucs2length: (str: string) => number =
   typeof ucs2lengthExport === 'function' ? ucs2lengthExport : ucs2lengthExport.default;
 
-export const keywords = customKeywordValidators();
+/** keyword name → its validate function, as the generated validators reference them. */
+export const keywords = Object.fromEntries(VALIDATION_KEYWORDS.map((definition) => [definition.keyword, definition.validate]));
