@@ -7,6 +7,11 @@ export interface Config {
   /** KMS key for the patient-data envelope; unset locally, where a local master key wraps data keys. */
   readonly kmsKeyId: string | undefined;
   readonly localMasterKey: string | undefined;
+  /** KMS HMAC key the identifier digests derive from; unset locally, where IDENTIFIER_KEYS (or a file) holds them. */
+  readonly identifierKeyId: string | undefined;
+  /** Key versions derived from it, current first (rotation: add the new one last, later move it first). */
+  readonly identifierKeyVersions: readonly string[];
+  readonly localIdentifierKeys: string | undefined;
   readonly mailFrom: string;
   readonly verifyUrlBase: string;
   readonly bcryptRounds: number;
@@ -25,7 +30,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: in Lambda, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail';
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -45,6 +50,9 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     tableName: read('TABLE_NAME', 'patients'),
     kmsKeyId: inLambda && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
+    identifierKeyId: inLambda && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
+    identifierKeyVersions: parseKeyVersions(nonEmpty(env.IDENTIFIER_KEY_VERSIONS) ?? 'v1'),
+    localIdentifierKeys: nonEmpty(env.IDENTIFIER_KEYS),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
@@ -55,6 +63,14 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
+}
+
+function parseKeyVersions(raw: string): string[] {
+  const versions = raw.split(',').map((v) => v.trim());
+  if (versions.some((v) => !/^v[1-9][0-9]{0,3}$/.test(v)) || new Set(versions).size !== versions.length) {
+    throw new ConfigError(`IDENTIFIER_KEY_VERSIONS must list distinct versions such as "v2,v1", got "${raw}"`);
+  }
+  return versions;
 }
 
 function parseBcryptRounds(raw: string | undefined): number {

@@ -5,15 +5,19 @@ import type { DataKeySource } from './adapters/crypto/data-key-source.js';
 import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
 import { createDynamoStorage } from './adapters/dynamodb/storage.js';
 import { createKmsDataKeySource } from './adapters/kms/kms-data-key-source.js';
+import { kmsIdentifierKeyRing } from './adapters/kms/kms-identifier-key-ring.js';
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
+import { loadLocalIdentifierKeyRing } from './adapters/local/local-identifier-key-ring.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
 import type { Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
+import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-digests.js';
+import type { IdentifierDigests } from './identifiers/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
 import type { Clock, PasswordHasher } from './patient/ports.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
-import type { ResendVerificationDeps } from './patient/resend-verification.js';
+import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
 
@@ -36,8 +40,20 @@ export function usePasswordHasher(hasher: PasswordHasher): void {
   hasherOverride = hasher;
 }
 
-function storage(config: Config): Storage {
-  return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName), ...storageOverride };
+/**
+ * Keyed digests from the KMS HMAC key when one is configured, else from the local key ring. Loaded
+ * on first use, so a function that never digests an identifier (verify-email) never loads keys.
+ */
+function identifierDigests(config: Config): IdentifierDigests {
+  if (config.identifierKeyId) {
+    return createHmacIdentifierDigests(kmsIdentifierKeyRing(createKmsClient(config), config.identifierKeyId, config.identifierKeyVersions));
+  }
+  const file = join(process.cwd(), '.local', 'identifier-keys.json');
+  return createHmacIdentifierDigests(async () => loadLocalIdentifierKeyRing(config.localIdentifierKeys, file));
+}
+
+function storage(config: Config, identifiers: IdentifierDigests): Storage {
+  return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName, identifiers), ...storageOverride };
 }
 
 /** KMS when a key is configured; otherwise the local master key, and the operator is told so. */
@@ -50,14 +66,16 @@ function dataKeySource(config: Config): DataKeySource {
 
 const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom);
 
-export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore };
+export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests };
 
 export function createRegisterDeps(config: Config): RegisterDeps {
-  const { repository, outbox, registrations } = storage(config);
+  const identifiers = identifierDigests(config);
+  const { repository, outbox, registrations } = storage(config, identifiers);
   return {
     repository,
     outbox,
     registrations,
+    identifiers,
     cipher: createEnvelopeFieldCipher(dataKeySource(config)),
     hasher: hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds),
     mailer: mailer(config),
@@ -67,14 +85,16 @@ export function createRegisterDeps(config: Config): RegisterDeps {
 }
 
 export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
-  return { repository: storage(config).repository, clock: systemClock };
+  return { repository: storage(config, identifierDigests(config)).repository, clock: systemClock };
 }
 
-export function createResendVerificationDeps(config: Config): ResendVerificationDeps {
-  const { repository, outbox, rateLimiter } = storage(config);
-  return { repository, outbox, rateLimiter, mailer: mailer(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
+export function createResendVerificationDeps(config: Config): RequestResendDeps {
+  const identifiers = identifierDigests(config);
+  const { outbox, rateLimiter } = storage(config, identifiers);
+  return { outbox, rateLimiter, identifiers, clock: systemClock };
 }
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
-  return { outbox: storage(config).outbox, mailer: mailer(config), clock: systemClock };
+  const { outbox, repository } = storage(config, identifierDigests(config));
+  return { outbox, repository, mailer: mailer(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
 }

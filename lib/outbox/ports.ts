@@ -1,27 +1,46 @@
 import type { OutboxMail } from '../patient/ports.js';
 
 /**
- * The transactional outbox: mails are written in the same transaction as the data they announce,
- * then delivered by whoever claims them first (the request that wrote them, the stream mailer, or
- * the sweeper). A claim is a lease, so a crashed sender's mail becomes due again.
+ * A request for a new verification link, recorded exactly as asked: whether the address belongs to
+ * anyone is looked up later, by whoever delivers it, so the request's answer and its timing cannot
+ * depend on the address.
  */
-export interface ClaimedMail extends OutboxMail {
-  /** Send attempts so far, this one included. */
-  attempts: number;
-  /** This claim: marking and releasing only work while it still holds the mail. */
-  claimId: string;
+export interface ResendRequest {
+  kind: 'resend_request';
+  id: string;
+  /** The normalized address asked about; it may belong to nobody. */
+  to: string;
+  createdAt: string;
 }
+
+/** What the outbox holds: mails to send, and resend requests that may end in one. */
+export type OutboxItem = OutboxMail | ResendRequest;
+
+/**
+ * The transactional outbox: items are written in the same transaction as the data they announce (or
+ * alone, for a resend request), then delivered by whoever claims them first (the request that wrote
+ * them, the stream mailer, or the sweeper). A claim is a lease, so a crashed sender's item becomes
+ * due again.
+ */
+export type ClaimedItem = OutboxItem & {
+  /** Delivery attempts so far, this one included. */
+  attempts: number;
+  /** This claim: marking and releasing only work while it still holds the item. */
+  claimId: string;
+};
 
 export interface OutboxStore {
   /**
-   * Takes the mail if it is due (pending, or its lease ran out); undefined if sent, claimed by another,
+   * Takes the item if it is due (pending, or its lease ran out); undefined if sent, claimed by another,
    * or out of attempts (then it is given up, also when its senders kept crashing).
    */
-  claim(id: string, now: Date, leaseMs: number): Promise<ClaimedMail | undefined>;
-  /** Records the send; a no-op if this claim was taken over meanwhile. */
-  markSent(mail: ClaimedMail, now: Date): Promise<void>;
-  /** Gives the mail back after a failed send: due again after a backoff, or given up. A no-op if taken over. */
-  release(mail: ClaimedMail, now: Date): Promise<void>;
-  /** Ids of mails due now, oldest first. */
+  claim(id: string, now: Date, leaseMs: number): Promise<ClaimedItem | undefined>;
+  /** Records the delivery; a no-op if this claim was taken over meanwhile. */
+  markSent(item: ClaimedItem, now: Date): Promise<void>;
+  /** Gives the item back after a failed delivery: due again after a backoff, or given up. A no-op if taken over. */
+  release(item: ClaimedItem, now: Date): Promise<void>;
+  /** Queues a resend request on its own, due at once. */
+  enqueue(request: ResendRequest): Promise<void>;
+  /** Ids of items due now, oldest first. */
   listDue(now: Date, limit: number): Promise<string[]>;
 }

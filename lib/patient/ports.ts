@@ -43,6 +43,8 @@ export interface PatientRecord {
   updated_at: string;
   /** The Idempotency-Key of the request that registered the patient: lets its retry get the 201. */
   registration_key?: string;
+  /** That request's fingerprint: a retry with the key but another body is not the same request. */
+  registration_fingerprint?: string;
 }
 
 export interface VerificationTokenRecord {
@@ -67,6 +69,7 @@ export interface PatientContact {
   email: string;
   phone_number: string;
   registration_key: string | undefined;
+  registration_fingerprint: string | undefined;
   email_verified: boolean;
   /** Digest of the newest verification token; older tokens are superseded. */
   verification_token_hash: string | undefined;
@@ -74,6 +77,7 @@ export interface PatientContact {
 
 /** A verification mail waiting in the transactional outbox until the mailer has sent it. */
 export interface OutboxMail {
+  kind: 'verification_email';
   id: string;
   patientId: string;
   to: string;

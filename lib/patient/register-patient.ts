@@ -37,17 +37,23 @@ export interface RegistrationOutcome {
  * is written to the outbox in the same transaction and sent right after the commit. If sending fails
  * the registration stands and the outbox retries the mail later.
  */
+/** The Idempotency-Key a request carries, with the fingerprint of the body it was sent with. */
+export interface RegistrationAttempt {
+  key: string;
+  fingerprint: string;
+}
+
 export async function registerPatient(
   request: RegistrationRequest,
   deps: RegisterPatientDeps,
-  { registrationKey }: { registrationKey?: string } = {},
+  attempt?: RegistrationAttempt,
 ): Promise<RegistrationOutcome> {
   const email = normalizeEmail(request.email);
   const phone = normalizePhone(request.phone_number) ?? request.phone_number;
 
   const taken = await deps.repository.findTakenIdentifiers(email, phone);
   if (taken.email || taken.phone) {
-    const earlier = registrationKey && taken.email && taken.phone ? await registeredBy(registrationKey, email, phone, deps) : undefined;
+    const earlier = attempt && taken.email && taken.phone ? await registeredBy(attempt, email, phone, deps) : undefined;
     if (earlier) return earlier;
     throw new DuplicateRegistrationError(taken);
   }
@@ -76,14 +82,14 @@ export async function registerPatient(
     is_active: true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
-    ...(registrationKey && { registration_key: registrationKey }),
+    ...(attempt && { registration_key: attempt.key, registration_fingerprint: attempt.fingerprint }),
   };
 
   const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
   await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
 
-  const verificationEmailSent = await deliverAfterCommit(mail.id, id, deps);
+  const verificationEmailSent = await deliverAfterCommit(mail.id, deps);
   return {
     patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
     verificationEmailSent,
@@ -91,13 +97,15 @@ export async function registerPatient(
 }
 
 /**
- * The retry of a request that registered this very patient with the same Idempotency-Key, committed,
- * and never answered (it crashed or timed out): the registration stands, so the answer is its 201.
- * Its mail is the outbox's business and goes out regardless.
+ * The retry of a request that registered this very patient with the same Idempotency-Key and the
+ * same body, committed, and never answered (it crashed or timed out): the registration stands, so
+ * the answer is its 201. Another body under the same key is another request, even once the key's
+ * idempotency record has expired. The mail is the outbox's business and goes out regardless.
  */
-async function registeredBy(key: string, email: string, phone: string, deps: RegisterPatientDeps): Promise<RegistrationOutcome | undefined> {
+async function registeredBy(attempt: RegistrationAttempt, email: string, phone: string, deps: RegisterPatientDeps): Promise<RegistrationOutcome | undefined> {
   const patient = await deps.repository.findPatientByEmail(email);
-  if (patient?.registration_key !== key || patient.phone_number !== phone) return undefined;
+  const same = patient?.registration_key === attempt.key && patient.registration_fingerprint === attempt.fingerprint;
+  if (!same || patient.phone_number !== phone) return undefined;
   logger.info('registration retry answered from the committed patient', { patientId: patient.id });
   return {
     patient: { patient_id: patient.id, email, phone_number: phone, email_verified: false, phone_verified: false },

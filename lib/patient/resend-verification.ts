@@ -1,47 +1,61 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { TooManyRequestsError } from '../errors.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
-import { deliverAfterCommit } from '../outbox/deliver-mail.js';
 import type { OutboxStore } from '../outbox/ports.js';
 import type { RateLimit, RateLimiter } from '../rate-limit/ports.js';
 import { normalizeEmail } from './normalize.js';
-import type { Clock, Mailer, PatientRepository } from './ports.js';
+import type { Clock, OutboxMail, PatientRepository } from './ports.js';
 import { newVerification } from './verification-token.js';
 
-export interface ResendVerificationDeps {
-  repository: PatientRepository;
+export interface RequestResendDeps {
   outbox: OutboxStore;
-  mailer: Mailer;
   rateLimiter: RateLimiter;
+  identifiers: IdentifierDigests;
   clock: Clock;
-  verifyUrlBase: string;
 }
 
 export const RESEND_LIMIT: RateLimit = { limit: 3, windowSeconds: 3600 };
 
 /**
- * Sends a fresh verification link; the previous link stops working. The caller learns nothing about
- * whether the address is registered: unknown and already verified addresses are counted against the
- * same limit and get the same answer, and nothing is sent for them.
+ * Records a request for a new verification link and nothing else. The caller must learn nothing
+ * about the address, not even from timing, so this does the same work for every address: count it
+ * (keyed by a keyed digest, so asking does not store the address as a key) and queue the request.
+ * Who the address belongs to is the outbox's business (issueVerificationResend).
  */
-export async function resendVerification(rawEmail: string, deps: ResendVerificationDeps): Promise<void> {
+export async function requestVerificationResend(rawEmail: string, deps: RequestResendDeps): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const now = deps.clock.now();
-  // Keyed by a digest so that asking about an address does not store it.
-  const rateKey = `resend#${createHash('sha256').update(email).digest('hex')}`;
+  const rateKey = `resend#${await deps.identifiers.current('email', email)}`;
   const decision = await deps.rateLimiter.hit(rateKey, RESEND_LIMIT, now);
   if (!decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
+  const id = randomUUID();
+  await deps.outbox.enqueue({ kind: 'resend_request', id, to: email, createdAt: now.toISOString() });
+  logger.info('verification resend requested', { outboxId: id });
+}
 
+export interface IssueResendDeps {
+  repository: PatientRepository;
+  clock: Clock;
+  verifyUrlBase: string;
+}
+
+/**
+ * Acts on a resend request: an unverified patient gets a fresh link (the previous one stops
+ * working), queued in the outbox with the new token; unknown and verified addresses get nothing.
+ * Returns the new mail, for its immediate delivery.
+ */
+export async function issueVerificationResend(email: string, deps: IssueResendDeps): Promise<OutboxMail | undefined> {
   const patient = await deps.repository.findPatientByEmail(email);
   if (!patient || patient.email_verified) {
     logger.info('verification resend: nothing to send');
-    return;
+    return undefined;
   }
-  const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
+  const { token, mail } = newVerification(patient, deps.clock.now(), deps.verifyUrlBase);
   if (!(await deps.repository.replaceVerificationToken(patient, token, mail))) {
     logger.info('verification resend: patient changed meanwhile', { patientId: patient.id });
-    return;
+    return undefined;
   }
   logger.info('verification resend: new token issued', { patientId: patient.id });
-  await deliverAfterCommit(mail.id, patient.id, deps);
+  return mail;
 }

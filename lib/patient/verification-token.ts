@@ -30,6 +30,7 @@ export function newVerification(
   return {
     token: { tokenHash: hashVerificationToken(token), patientId: patient.id, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS) },
     mail: {
+      kind: 'verification_email',
       id: randomUUID(),
       patientId: patient.id,
       to: patient.email,

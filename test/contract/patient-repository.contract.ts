@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { normalizeEmail, normalizePhone } from '../../lib/patient/normalize.js';
 import type { IdempotencyStore } from '../../lib/idempotency/ports.js';
-import type { OutboxStore } from '../../lib/outbox/ports.js';
+import type { OutboxStore, ResendRequest } from '../../lib/outbox/ports.js';
 import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
@@ -59,7 +59,7 @@ export function patientFixture(overrides: Partial<PatientRecord> = {}): PatientR
 
 export function mailFor(patient: PatientRecord, createdAt = REGISTERED_AT): OutboxMail {
   return {
-    id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
     verifyUrl: `https://app.clinic.test/verify-email?token=${randomBytes(8).toString('hex')}`, createdAt: createdAt.toISOString(),
   };
 }
@@ -329,20 +329,55 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       });
     });
 
+    describe('resend requests in the outbox', () => {
+      const LEASE = 60_000;
+      const request = (to = uniqueEmail()): ResendRequest => ({ kind: 'resend_request', id: randomUUID(), to, createdAt: at(0).toISOString() });
+
+      it('are queued on their own, for an address that may belong to nobody, and due at once', async () => {
+        const queued = request();
+        await store.outbox.enqueue(queued);
+        expect(await store.outbox.listDue(at(0), 1000)).toContain(queued.id);
+        expect(await store.outbox.claim(queued.id, at(0), LEASE)).toEqual({ ...queued, attempts: 1, claimId: expect.any(String) });
+      });
+
+      it('are claimed, released and marked done like mails', async () => {
+        const queued = request();
+        await store.outbox.enqueue(queued);
+        const claims = await Promise.all(Array.from({ length: 5 }, () => store.outbox.claim(queued.id, at(HOUR), LEASE)));
+        const [claimed, ...others] = claims.filter(Boolean);
+        expect(others).toHaveLength(0);
+        await store.outbox.release(claimed!, at(HOUR));
+        const again = (await store.outbox.claim(queued.id, at(HOUR + 30_000), LEASE))!;
+        expect(again).toMatchObject({ kind: 'resend_request', attempts: 2 });
+        await store.outbox.markSent(again, at(HOUR + 30_000));
+        expect(await store.outbox.claim(queued.id, at(48 * HOUR), LEASE)).toBeUndefined();
+        expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(queued.id);
+      });
+
+      it('the same request id is never queued twice', async () => {
+        const queued = request();
+        await store.outbox.enqueue(queued);
+        await expect(store.outbox.enqueue(queued)).rejects.toThrow();
+      });
+    });
+
     describe('resending the verification link', () => {
       it('finds a patient by normalized email, with the digest of its newest token', async () => {
         const { patient, token } = await create();
         expect(await repository.findPatientByEmail(patient.email)).toEqual({
           id: patient.id, first_name: patient.first_name, email: patient.email, phone_number: patient.phone_number,
-          email_verified: false, verification_token_hash: token.tokenHash, registration_key: undefined,
+          email_verified: false, verification_token_hash: token.tokenHash, registration_key: undefined, registration_fingerprint: undefined,
         });
         expect(await repository.findPatientByEmail(uniqueEmail())).toBeUndefined();
       });
 
-      it('remembers the Idempotency-Key a patient was registered with', async () => {
-        const patient = { ...patientFixture(), registration_key: `key-${randomBytes(6).toString('hex')}` };
+      it('remembers the Idempotency-Key a patient was registered with, and that request\'s fingerprint', async () => {
+        const patient = { ...patientFixture(), registration_key: `key-${randomBytes(6).toString('hex')}`, registration_fingerprint: randomBytes(32).toString('hex') };
         await insert(patient, tokenFor(patient), mailFor(patient));
-        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({ registration_key: patient.registration_key });
+        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({
+          registration_key: patient.registration_key, registration_fingerprint: patient.registration_fingerprint,
+        });
+        expect(await store.readPatient(patient.id)).toEqual(patient);
       });
 
       it('a new token supersedes the old one and its mail is queued', async () => {

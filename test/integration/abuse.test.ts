@@ -6,7 +6,7 @@ import { handler as resend } from '../../functions/resend-verification/handler.j
 import { loadConfig } from '../../lib/config.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 import { apiEvent, invoke, SPEC_EXAMPLE, uniqueRegistration } from '../support/requests.js';
-import { mailsTo, scanTable } from '../support/local-aws.js';
+import { mailsTo, reservationKeys, scanTable } from '../support/local-aws.js';
 
 /**
  * Generated hostile input through the real middleware chain, use case and DynamoDB Local. The only
@@ -109,7 +109,10 @@ describe('50-way race', () => {
     const items = await scanTable();
     const winner = responses.find((r) => r.statusCode === 201)!.body.data.patient_id;
     expect(items.filter((i) => i.entity === 'patient' && i.email === base.email)).toHaveLength(1);
-    expect(items.filter((i) => i.pk === `EMAIL#${base.email}` || i.pk === `PHONE#${p}`).every((i) => i.patient_id === winner)).toBe(true);
+    const reserved = await reservationKeys(base.email, p);
+    const reservations = items.filter((i) => i.pk === reserved.email || i.pk === reserved.phone);
+    expect(reservations).toHaveLength(2);
+    expect(reservations.every((i) => i.patient_id === winner)).toBe(true);
     // Every token, reservation and outbox item in the table belongs to a patient that exists.
     const patients = new Set(items.filter((i) => i.entity === 'patient').map((i) => i.id));
     for (const orphan of items.filter((i) => i.patient_id && !patients.has(i.patient_id))) throw new Error(`orphan ${orphan.entity}`);

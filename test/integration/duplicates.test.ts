@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/register/handler.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { mailsTo, scanTable } from '../support/local-aws.js';
+import { mailsTo, reservationKeys, scanTable } from '../support/local-aws.js';
 
 const EMAIL_TAKEN = { email: ['Email is already registered'] };
 const PHONE_TAKEN = { phone_number: ['Phone number is already registered'] };
@@ -11,7 +11,8 @@ const register = (body: Record<string, unknown>) => invoke(handler, apiEvent(bod
 const reformat = (phone: string) => `${phone.slice(0, 2)} (${phone.slice(2, 5)}) ${phone.slice(5, 8)}-${phone.slice(8)}`;
 
 async function itemsOf(email: string, phone: string) {
-  return (await scanTable()).filter((i) => i.pk === `EMAIL#${email}` || i.pk === `PHONE#${phone}` || i.email === email);
+  const reserved = await reservationKeys(email, phone);
+  return (await scanTable()).filter((i) => i.pk === reserved.email || i.pk === reserved.phone || i.email === email);
 }
 
 describe('duplicate registrations', () => {

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { handler as register } from '../../functions/register/handler.js';
+import { handler as register, registrationIdempotencyKey } from '../../functions/register/handler.js';
 import { loadConfig } from '../../lib/config.js';
 import { requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import { validateRegistration } from '../../lib/patient/validators.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { mailsTo, scanTable } from '../support/local-aws.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient, mailsTo, scanTable } from '../support/local-aws.js';
 
 const withKey = (body: unknown, key: string) =>
   invoke(register, apiEvent(body, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } }));
+const deps = createRegisterDeps(loadConfig());
+const storedKey = (body: Record<string, any>, key: string) => registrationIdempotencyKey(deps, String(body.email), key);
 const patientsWith = async (email: string) => (await scanTable()).filter((i) => i.entity === 'patient' && i.email === email);
 
 describe('Idempotency-Key on register', () => {
@@ -32,20 +35,21 @@ describe('Idempotency-Key on register', () => {
     const key = randomUUID();
     const body = uniqueRegistration();
     const { body: res } = await withKey(body, key);
-    const [record] = (await scanTable()).filter((i) => i.pk === `IDEMPOTENCY#${key}`);
+    const pk = `IDEMPOTENCY#${await storedKey(body, key)}`;
+    const [record] = (await scanTable()).filter((i) => i.pk === pk);
     expect(JSON.parse(record!.response_body)).toEqual(res);
     expect(JSON.stringify(record)).not.toContain(body.password);
     expect(JSON.stringify(record)).not.toContain('Blue Cross');
   });
 
-  it('the same key with a different body is refused', async () => {
+  it('the same key with a different body for the same address is refused', async () => {
     const key = randomUUID();
-    await withKey(uniqueRegistration(), key);
-    const other = uniqueRegistration();
-    const response = await withKey(other, key);
+    const first = uniqueRegistration();
+    await withKey(first, key);
+    const response = await withKey({ ...first, first_name: 'Someone', last_name: 'Else' }, key);
     expect(response.statusCode).toBe(422);
     expect(response.body).toEqual({ success: false, message: 'This Idempotency-Key was already used with a different request' });
-    expect(await patientsWith(other.email)).toHaveLength(0);
+    expect(await patientsWith(first.email)).toHaveLength(1);
   });
 
   it('concurrent duplicates of one key do not both run', async () => {
@@ -76,9 +80,9 @@ describe('Idempotency-Key on register', () => {
     const key = randomUUID();
     const body = uniqueRegistration();
     // The crashed request: it took the key, registered the patient, and died before answering.
-    const deps = createRegisterDeps(loadConfig());
-    await deps.registrations.begin(key, requestFingerprint(body), 'crashed', new Date(Date.now() - 61_000));
-    const { patient } = await registerPatient(validateRegistration(body), deps, { registrationKey: key });
+    const fingerprint = requestFingerprint(body);
+    await deps.registrations.begin(await storedKey(body, key), fingerprint, 'crashed', new Date(Date.now() - 61_000));
+    const { patient } = await registerPatient(validateRegistration(body), deps, { key, fingerprint });
 
     const retry = await withKey(body, key);
     expect(retry.statusCode).toBe(201);
@@ -87,6 +91,37 @@ describe('Idempotency-Key on register', () => {
     expect(await mailsTo(body.email)).toHaveLength(1);
     // And that answer is now the key's stored answer.
     expect((await withKey(body, key)).headers['Idempotent-Replayed']).toBe('true');
+  });
+
+  it('after the key\'s record expired, the same key with another body does not get the earlier patient', async () => {
+    const key = randomUUID();
+    const victim = uniqueRegistration();
+    expect((await withKey(victim, key)).statusCode).toBe(201);
+    // The key's idempotency record is gone (expired, as TTL removes it); the patient still carries the key.
+    await documentClient.send(new DeleteCommand({ TableName: process.env.TABLE_NAME, Key: { pk: `IDEMPOTENCY#${await storedKey(victim, key)}`, sk: 'REGISTER' } }));
+    const attacker = { ...victim, first_name: 'Mallory', date_of_birth: '1970-01-01', address: { ...victim.address, street: '1 Other Road' } };
+    const response = await withKey(attacker, key);
+    expect(response.statusCode).toBe(422);
+    expect(response.body.data).toBeUndefined();
+    expect(response.body.errors).toEqual({ email: ['Email is already registered'], phone_number: ['Phone number is already registered'] });
+  });
+
+  it('two clients that happen to pick the same key each get their own registration', async () => {
+    const key = 'order-1';
+    const [first, second] = [uniqueRegistration(), uniqueRegistration()];
+    const [a, b] = [await withKey(first, key), await withKey(second, key)];
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    expect(a.body.data.patient_id).not.toBe(b.body.data.patient_id);
+    expect(b.body.data.email).toBe(second.email);
+  });
+
+  it('the stored key names no address', async () => {
+    const key = randomUUID();
+    const body = uniqueRegistration();
+    await withKey(body, key);
+    const keys = (await scanTable()).filter((i) => i.entity === 'idempotency').map((i) => i.pk as string);
+    expect(keys).toContain(`IDEMPOTENCY#${await storedKey(body, key)}`);
+    expect(keys.join(' ')).not.toContain(body.email);
   });
 
   it('a different key does not get another request\'s patient: it is a duplicate', async () => {

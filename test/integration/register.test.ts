@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/register/handler.js';
 import { apiEvent, invoke, SPEC_EXAMPLE, uniqueRegistration } from '../support/requests.js';
-import { getItem, mailsTo, scanTable } from '../support/local-aws.js';
+import { getItem, mailsTo, reservationKeys, scanTable } from '../support/local-aws.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -51,8 +51,9 @@ describe('POST /api/v1/patient/register with the spec example', () => {
     expect(item!.password_hash).toMatch(/^\$2[aby]\$12\$/);
     expect(Date.parse(item!.created_at)).not.toBeNaN();
     expect(item!.updated_at).toBe(item!.created_at);
-    expect(await getItem('EMAIL#jane.smith@email.com', 'UNIQUE')).toMatchObject({ patient_id: id });
-    expect(await getItem('PHONE#+1234567890', 'UNIQUE')).toMatchObject({ patient_id: id });
+    const reservations = await reservationKeys('jane.smith@email.com', '+1234567890');
+    expect(await getItem(reservations.email, 'UNIQUE')).toMatchObject({ patient_id: id });
+    expect(await getItem(reservations.phone, 'UNIQUE')).toMatchObject({ patient_id: id });
 
     const mails = await mailsTo('jane.smith@email.com');
     expect(mails).toHaveLength(mailsBefore + 1);

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as resend, RESEND_ANSWER } from '../../functions/resend-verification/handler.js';
 import { handler as verify } from '../../functions/verify-email/handler.js';
+import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { mailsTo, tokenFrom } from '../support/local-aws.js';
+import { mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 
 const RESEND = '/api/v1/patient/resend-verification';
 const askResend = (email: unknown) => invoke(resend, apiEvent({ email }, { path: RESEND }));
+/** What the table's stream (or the sweep) does after the request: the outbox acts on what was asked. */
+const runOutbox = () => outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+const resendRequests = async () => (await scanTable()).filter((i) => i.entity === 'outbox' && i.kind === 'resend_request');
 const postToken = (token: string) => invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' }));
 
 async function registered() {
@@ -23,6 +28,7 @@ describe('POST /api/v1/patient/resend-verification', () => {
     const response = await askResend(email.toUpperCase());
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({ success: true, message: RESEND_ANSWER });
+    await runOutbox();
     const mails = await mailsTo(email);
     expect(mails).toHaveLength(2);
     const newToken = tokenFrom(mails[1]!);
@@ -47,7 +53,32 @@ describe('POST /api/v1/patient/resend-verification', () => {
     const response = await askResend(email);
     expect(response.statusCode).toBe(200);
     expect(response.body).toEqual({ success: true, message: RESEND_ANSWER });
+    await runOutbox();
     expect(await mailsTo(email)).toHaveLength(before);
+  });
+
+  it('answers before any lookup: the request is only counted and queued, whoever the address belongs to', async () => {
+    const email = await registered();
+    const before = await resendRequests();
+    expect((await askResend(email)).statusCode).toBe(200);
+    const queued = (await resendRequests()).filter((r) => !before.some((b) => b.pk === r.pk));
+    expect(queued).toEqual([expect.objectContaining({ status: 'pending', to: email })]);
+    // Nothing was sent or replaced yet: the first link still is the only one.
+    expect(await mailsTo(email)).toHaveLength(1);
+    await runOutbox();
+    expect(await mailsTo(email)).toHaveLength(2);
+    const [handled] = (await resendRequests()).filter((r) => r.pk === queued[0]!.pk);
+    expect(handled).toMatchObject({ status: 'sent' });
+  });
+
+  it('keys the rate-limit window by a keyed digest, never by the address', async () => {
+    const email = `nobody.${Date.now()}@email.com`;
+    await askResend(email);
+    const windows = (await scanTable()).filter((i) => String(i.pk).startsWith('RATE#'));
+    expect(windows.length).toBeGreaterThan(0);
+    const keys = windows.map((w) => w.pk as string).join(' ');
+    expect(keys).not.toContain(email);
+    expect(keys).not.toContain(createHash('sha256').update(email).digest('hex'));
   });
 
   it.each([

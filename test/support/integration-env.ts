@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { ensureTable } from '../../lib/local/services.js';
+import { identifierKeyRingJson } from './identifier-keys.js';
 
 /**
  * Runs before each integration test file is imported, like a Lambda environment before a cold
@@ -12,6 +13,7 @@ env.DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
 env.SES_ENDPOINT = inject('sesEndpoint');
 env.TABLE_NAME = `patients-${randomBytes(6).toString('hex')}`;
 env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64');
+env.IDENTIFIER_KEYS = identifierKeyRingJson();
 env.MAIL_FROM = 'no-reply@clinic.test';
 env.VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
 env.BCRYPT_ROUNDS = '12';

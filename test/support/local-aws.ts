@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { testIdentifierDigests } from './identifier-keys.js';
 
 const env = process.env;
 
@@ -17,6 +19,12 @@ export async function scanTable(): Promise<Record<string, any>[]> {
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/** The partition keys of the email and phone reservations, as the handlers of this test file write them. */
+export async function reservationKeys(email: string, phone: string): Promise<{ email: string; phone: string }> {
+  const digests = testIdentifierDigests();
+  return { email: keys.email(await digests.current('email', email)).pk, phone: keys.phone(await digests.current('phone', phone)).pk };
 }
 
 export async function getItem(pk: string, sk: string) {

@@ -5,16 +5,17 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoPatientRepository } from '../../lib/adapters/dynamodb/patient-repository.js';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../lib/errors.js';
 import type { PatientRecord } from '../../lib/patient/ports.js';
+import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 
 /** Faults DynamoDB Local cannot produce on demand: conflicts, throttling, outages. */
 const db = mockClient(DynamoDBDocumentClient);
-const repository = createDynamoPatientRepository(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', {
+const repository = createDynamoPatientRepository(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', testIdentifierDigests(identifierKeyRingJson()), {
   sleep: async () => {},
 });
 
 const patient = { id: '5f8e2b1c-0000-4000-8000-000000000001', email: 'a@b.co', phone_number: '+12345678901', created_at: 'now' } as PatientRecord;
 const token = { tokenHash: 'ab'.repeat(32), patientId: patient.id, expiresAt: new Date() };
-const mail = { id: 'm1', patientId: patient.id, to: patient.email, firstName: 'A', verifyUrl: 'https://x.test/?token=t', createdAt: 'now' };
+const mail = { kind: 'verification_email' as const, id: 'm1', patientId: patient.id, to: patient.email, firstName: 'A', verifyUrl: 'https://x.test/?token=t', createdAt: 'now' };
 
 const cancelled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });

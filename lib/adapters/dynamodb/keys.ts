@@ -1,8 +1,9 @@
 /** The single-table key design: every item type, its partition key prefix and its fixed sort key. */
 export const keys = {
   patient: (id: string) => ({ pk: `PATIENT#${id}`, sk: 'PROFILE' }),
-  email: (normalizedEmail: string) => ({ pk: `EMAIL#${normalizedEmail}`, sk: 'UNIQUE' }),
-  phone: (e164: string) => ({ pk: `PHONE#${e164}`, sk: 'UNIQUE' }),
+  /** Reservations are keyed by the keyed digest of the identifier (lib/identifiers), never the value. */
+  email: (emailDigest: string) => ({ pk: `EMAIL#${emailDigest}`, sk: 'UNIQUE' }),
+  phone: (phoneDigest: string) => ({ pk: `PHONE#${phoneDigest}`, sk: 'UNIQUE' }),
   verificationToken: (tokenHash: string) => ({ pk: `VERIFY#${tokenHash}`, sk: 'TOKEN' }),
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),

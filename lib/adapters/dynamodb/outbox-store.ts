@@ -1,31 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { OutboxStore } from '../../outbox/ports.js';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ClaimedItem, OutboxItem, OutboxStore } from '../../outbox/ports.js';
 import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../outbox/retry-policy.js';
-import type { OutboxMail } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { DUE_INDEX, DUE_PARTITION, keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** Sent and given-up mails are kept a week (without their link), then TTL removes them. */
 const SENT_RETENTION_SECONDS = 7 * 24 * 3600;
 
-/** The outbox item written inside the registration (or resend) transaction. */
-export function outboxItem(mail: OutboxMail): Record<string, unknown> {
+/** The outbox item as stored: a mail (written inside the registration or resend transaction) or a resend request. */
+export function outboxItem(item: OutboxItem): Record<string, unknown> {
   return {
-    ...keys.outbox(mail.id),
+    ...keys.outbox(item.id),
     entity: 'outbox',
-    kind: 'verification_email',
-    patient_id: mail.patientId,
-    to: mail.to,
-    first_name: mail.firstName,
-    verify_url: mail.verifyUrl,
+    kind: item.kind,
+    to: item.to,
+    ...(item.kind === 'verification_email' && { patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl }),
     status: 'pending',
     attempts: 0,
-    created_at: mail.createdAt,
+    created_at: item.createdAt,
     due_pk: DUE_PARTITION,
-    due_at: mail.createdAt,
+    due_at: item.createdAt,
   };
+}
+
+function claimedItem(id: string, item: Record<string, any>, claimId: string): ClaimedItem {
+  const common = { id, to: item.to, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
+  if (item.kind === 'resend_request') return { kind: 'resend_request', ...common };
+  return { kind: 'verification_email', ...common, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
 }
 
 const retainUntil = (now: Date) => Math.floor(now.getTime() / 1000) + SENT_RETENTION_SECONDS;
@@ -62,11 +65,7 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
           ExpressionAttributeValues: { ...due, ':sending': 'sending', ':leaseEnd': new Date(now.getTime() + leaseMs).toISOString(), ':one': 1, ':claim': claimId },
           ReturnValues: 'ALL_NEW',
         });
-        if (!item) return undefined;
-        return {
-          id, patientId: item.patient_id, to: item.to, firstName: item.first_name,
-          verifyUrl: item.verify_url, createdAt: item.created_at, attempts: Number(item.attempts), claimId,
-        };
+        return item && claimedItem(id, item, claimId);
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
@@ -105,6 +104,12 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
         ConditionExpression: 'claim_id = :claim',
         ExpressionAttributeValues: { ...next.ExpressionAttributeValues, ':claim': mail.claimId },
       }));
+    },
+
+    async enqueue(request) {
+      await callAws('dynamodb', () =>
+        db.send(new PutCommand({ TableName: tableName, Item: outboxItem(request), ConditionExpression: 'attribute_not_exists(pk)' })),
+      );
     },
 
     async listDue(now, limit) {

@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
+import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type { PatientContact, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -21,11 +22,21 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 const reasonCodes = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code);
 
+/**
+ * Reservation items are keyed by a keyed digest of the email and phone, never the values: keys end
+ * up in CloudTrail data events and error reports. During a key rotation a reservation may still
+ * sit under an older version, so lookups try every version and a new patient's transaction checks
+ * that none exists.
+ */
 export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
   tableName: string,
+  identifiers: IdentifierDigests,
   { maxTransactionAttempts = 6, sleep = wait }: DynamoRepositoryOptions = {},
 ): PatientRepository {
+  const emailKeys = async (email: string) => (await identifiers.all('email', email)).map(keys.email);
+  const phoneKeys = async (phone: string) => (await identifiers.all('phone', phone)).map(keys.phone);
+
   /**
    * Runs a transaction, retrying conflicts and item-level throttling (which DynamoDB reports inside a
    * cancellation, where the SDK does not retry it) with jittered backoff; the same ClientRequestToken
@@ -73,9 +84,9 @@ export function createDynamoPatientRepository(
 
   return {
     async findTakenIdentifiers(email, phone) {
-      const wanted = [keys.email(email), keys.phone(phone)];
+      const [emailKeyList, phoneKeyList] = await Promise.all([emailKeys(email), phoneKeys(phone)]);
       const found = new Set<string>();
-      let pending: Record<string, unknown>[] | undefined = wanted;
+      let pending: Record<string, unknown>[] | undefined = [...emailKeyList, ...phoneKeyList];
       for (let round = 0; pending && pending.length > 0 && round < 3; round++) {
         const out = await callAws('dynamodb', () =>
           db.send(new BatchGetCommand({
@@ -86,28 +97,39 @@ export function createDynamoPatientRepository(
         pending = out.UnprocessedKeys?.[tableName]?.Keys;
       }
       if (pending && pending.length > 0) throw new ServiceUnavailableError('dynamodb');
-      return { email: found.has(wanted[0]!.pk), phone: found.has(wanted[1]!.pk) };
+      return { email: emailKeyList.some((k) => found.has(k.pk)), phone: phoneKeyList.some((k) => found.has(k.pk)) };
     },
 
     async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail) {
       const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
       const reservation = { entity: 'reservation', patient_id: patient.id, created_at: patient.created_at };
+      const [[emailKey, ...olderEmailKeys], [phoneKey, ...olderPhoneKeys]] = await Promise.all([
+        emailKeys(patient.email),
+        phoneKeys(patient.phone_number),
+      ]);
+      // A reservation written under an older key version still counts while a rotation is under way.
+      const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...absent } });
       const command = new TransactWriteCommand({
         ClientRequestToken: patient.id,
         TransactItems: [
           { Put: { TableName: tableName, Item: { ...toPatientItem(patient), verification_token_hash: token.tokenHash }, ...absent } },
-          { Put: { TableName: tableName, Item: { ...keys.email(patient.email), ...reservation }, ...absent } },
-          { Put: { TableName: tableName, Item: { ...keys.phone(patient.phone_number), ...reservation }, ...absent } },
+          { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...absent } },
+          { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...absent } },
           tokenPut(token),
           { Put: { TableName: tableName, Item: outboxItem(mail), ...absent } },
+          ...olderEmailKeys.map(stillFree),
+          ...olderPhoneKeys.map(stillFree),
         ],
       });
       try {
         await transact(command);
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        const [, email, phone] = reasonCodes(error);
-        const clashes = { email: email === 'ConditionalCheckFailed', phone: phone === 'ConditionalCheckFailed' };
+        const codes = reasonCodes(error);
+        const failed = (index: number) => codes[index] === 'ConditionalCheckFailed';
+        const olderEmail = olderEmailKeys.map((_, i) => 5 + i);
+        const olderPhone = olderPhoneKeys.map((_, i) => 5 + olderEmailKeys.length + i);
+        const clashes = { email: failed(1) || olderEmail.some(failed), phone: failed(2) || olderPhone.some(failed) };
         if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
         throw error;
       }
@@ -155,11 +177,15 @@ export function createDynamoPatientRepository(
     },
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
-      const reservation = await get(keys.email(email), 'patient_id');
+      let reservation: Record<string, unknown> | undefined;
+      for (const key of await emailKeys(email)) {
+        reservation = await get(key, 'patient_id');
+        if (reservation) break;
+      }
       if (!reservation) return undefined;
       const patient = await get(
         keys.patient(String(reservation.patient_id)),
-        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key',
+        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint',
       );
       if (!patient) return undefined;
       return {
@@ -168,6 +194,7 @@ export function createDynamoPatientRepository(
         email: patient.email,
         phone_number: patient.phone_number,
         registration_key: patient.registration_key,
+        registration_fingerprint: patient.registration_fingerprint,
         email_verified: patient.email_verified === true,
         verification_token_hash: patient.verification_token_hash,
       };

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type { Storage } from '../../storage.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
@@ -6,9 +7,9 @@ import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
 
 /** All stores on the one table. */
-export function createDynamoStorage(db: DynamoDBDocumentClient, tableName: string): Storage {
+export function createDynamoStorage(db: DynamoDBDocumentClient, tableName: string, identifiers: IdentifierDigests): Storage {
   return {
-    repository: createDynamoPatientRepository(db, tableName),
+    repository: createDynamoPatientRepository(db, tableName, identifiers),
     outbox: createDynamoOutboxStore(db, tableName),
     registrations: createDynamoIdempotencyStore(db, tableName, 'register'),
     rateLimiter: createDynamoRateLimiter(db, tableName),

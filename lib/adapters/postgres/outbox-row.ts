@@ -1,11 +1,12 @@
-import type { OutboxMail } from '../../patient/ports.js';
+import type { OutboxItem } from '../../outbox/ports.js';
 import type { SqlSession } from './sql-executor.js';
 
-/** Queues a mail inside the caller's transaction, due at once. */
-export async function insertOutboxMail(tx: SqlSession, mail: OutboxMail): Promise<void> {
+/** Queues an outbox item inside the caller's transaction (or on its own), due at once. */
+export async function insertOutboxMail(tx: SqlSession, item: OutboxItem): Promise<void> {
+  const mail = item.kind === 'verification_email' ? item : undefined;
   await tx.query(
-    `INSERT INTO outbox_mails (id, patient_id, recipient, first_name, verify_url, status, created_at, due_at)
-     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)`,
-    [mail.id, mail.patientId, mail.to, mail.firstName, mail.verifyUrl, mail.createdAt],
+    `INSERT INTO outbox_mails (id, kind, patient_id, recipient, first_name, verify_url, status, created_at, due_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)`,
+    [item.id, item.kind, mail?.patientId ?? null, item.to, mail?.firstName ?? null, mail?.verifyUrl ?? null, item.createdAt],
   );
 }

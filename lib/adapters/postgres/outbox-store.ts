@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { OutboxStore } from '../../outbox/ports.js';
+import type { ClaimedItem, OutboxStore } from '../../outbox/ports.js';
 import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../outbox/retry-policy.js';
+import { insertOutboxMail } from './outbox-row.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
 
 interface OutboxRow {
   id: string;
+  kind: 'verification_email' | 'resend_request';
   patient_id: string;
   recipient: string;
   first_name: string;
   verify_url: string;
   created_at: Date | string;
   attempts: number;
+}
+
+function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
+  const common = { id: row.id, to: row.recipient, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId };
+  if (row.kind === 'resend_request') return { kind: 'resend_request', ...common };
+  return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
 }
 
 /** A given-up mail is no longer due and forgets its link. */
@@ -37,10 +45,7 @@ export function createPostgresOutboxStore(db: SqlExecutor): OutboxStore {
         );
         return undefined;
       }
-      return {
-        id: row.id, patientId: row.patient_id, to: row.recipient, firstName: row.first_name,
-        verifyUrl: row.verify_url, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId,
-      };
+      return claimedItem(row, claimId);
     },
 
     async markSent(mail, now) {
@@ -66,6 +71,8 @@ export function createPostgresOutboxStore(db: SqlExecutor): OutboxStore {
           ]),
       );
     },
+
+    enqueue: (request) => callPostgres(() => insertOutboxMail(db, request)),
 
     async listDue(now, limit) {
       const { rows } = await callPostgres(() =>

@@ -93,14 +93,19 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
       const { rows: [row] } = await callPostgres(() =>
         db.query<{
           id: string; first_name: string; email: string; phone_number: string; email_verified: boolean;
-          verification_token_hash: string | null; registration_key: string | null;
+          verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
         }>(
-          `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key
+          `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint
              FROM patients WHERE email = $1`,
           [email],
         ),
       );
-      return row && { ...row, verification_token_hash: row.verification_token_hash ?? undefined, registration_key: row.registration_key ?? undefined };
+      return row && {
+        ...row,
+        verification_token_hash: row.verification_token_hash ?? undefined,
+        registration_key: row.registration_key ?? undefined,
+        registration_fingerprint: row.registration_fingerprint ?? undefined,
+      };
     },
 
     replaceVerificationToken: (patient, token, mail) =>

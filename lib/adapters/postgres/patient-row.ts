@@ -36,6 +36,7 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
     created_at: patient.created_at,
     updated_at: patient.updated_at,
     registration_key: patient.registration_key ?? null,
+    registration_fingerprint: patient.registration_fingerprint ?? null,
   };
   for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
     const column = CIPHERTEXT_COLUMNS[field];
@@ -81,5 +82,6 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     ...(row.registration_key != null && { registration_key: row.registration_key }),
+    ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
   };
 }

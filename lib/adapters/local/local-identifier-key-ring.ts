@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseIdentifierKeyRing, type IdentifierKeyRing } from '../../identifiers/hmac-identifier-digests.js';
+
+/**
+ * The identifier key ring on a developer machine (no KMS): IDENTIFIER_KEYS as JSON if given, else
+ * a ring generated once into an ignored file, so digests stay stable across restarts of npm start.
+ */
+export function loadLocalIdentifierKeyRing(fromEnv: string | undefined, file: string): IdentifierKeyRing {
+  if (fromEnv !== undefined) return parseIdentifierKeyRing(fromEnv);
+  if (existsSync(file)) return parseIdentifierKeyRing(readFileSync(file, 'utf8'));
+  mkdirSync(dirname(file), { recursive: true });
+  const ring = JSON.stringify({ current: 'v1', v1: randomBytes(32).toString('base64url') });
+  writeFileSync(file, ring, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return parseIdentifierKeyRing(ring);
+}

@@ -1,0 +1,17 @@
+/**
+ * Keyed digests of normalized identifiers (emails, phone numbers). Stores use them wherever an
+ * identifier would otherwise become a key (reservation items, rate-limit windows, idempotency
+ * scopes), because keys travel where values do not: CloudTrail data events, metrics, error reports.
+ * A bare SHA-256 would not do: hashing a list of likely addresses reverses it.
+ */
+export type IdentifierKind = 'email' | 'phone';
+
+export interface IdentifierDigests {
+  /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */
+  current(kind: IdentifierKind, value: string): Promise<string>;
+  /**
+   * The digests under every key version still in use, current first: what a lookup or a
+   * uniqueness check must try while a rotation is under way.
+   */
+  all(kind: IdentifierKind, value: string): Promise<string[]>;
+}
