@@ -2,7 +2,7 @@
  * Locally there is no DynamoDB stream trigger or schedule: this timer invokes the same outbox-mailer
  * handler with a scheduled event, so mails whose first send failed are delivered the same way.
  */
-export async function startOutboxRelay(intervalMs = 5000): Promise<{ stop(): void }> {
+export async function startOutboxRelay(intervalMs = 1000): Promise<{ stop(): void }> {
   const { handler } = await import('../../functions/outbox-mailer/handler.js');
   const sweep = { source: 'local.outbox-relay', 'detail-type': 'Scheduled Event' } as never;
   let running = false;
