@@ -7,7 +7,7 @@ import { createDynamoStorage } from './adapters/dynamodb/storage.js';
 import { createKmsDataKeySource } from './adapters/kms/kms-data-key-source.js';
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
-import type { Config } from './config.js';
+import { ConfigError, LOCAL_MODE, type Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
@@ -40,10 +40,15 @@ function storage(config: Config): Storage {
   return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName), ...storageOverride };
 }
 
-/** KMS when a key is configured; otherwise the local master key, and the operator is told so. */
+/**
+ * KMS when a key is configured; otherwise, in local mode only, the local master key, and the operator
+ * is told so. loadConfig already refuses a register cold start without KMS_KEY_ID outside local mode;
+ * this is the same rule where the key source is chosen, for callers that did not declare the need.
+ */
 function dataKeySource(config: Config): DataKeySource {
   if (config.kmsKeyId) return createKmsDataKeySource(createKmsClient(config), config.kmsKeyId);
-  logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (development only)');
+  if (!config.localMode) throw new ConfigError(`KMS_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local master key stand in)`);
+  logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (LOCAL_MODE, development only)');
   const file = join(process.cwd(), '.local', 'master.key');
   return createLocalDataKeySource(loadLocalMasterKey(config.localMasterKey, file));
 }
