@@ -3,8 +3,14 @@
  * A bad value fails the start loudly instead of the first request quietly.
  */
 export interface Config {
+  /**
+   * LOCAL_MODE=1: a developer's machine or a test run (`npm start`, the tests and the bench set it).
+   * Only then may settings fall back to local defaults, and only then may a local master key stand in
+   * for KMS. Anywhere else (Lambda, a container, an EC2 host) a missing setting fails the start.
+   */
+  readonly localMode: boolean;
   readonly tableName: string;
-  /** KMS key for the patient-data envelope; unset locally, where a local master key wraps data keys. */
+  /** KMS key for the patient-data envelope; may be unset in local mode only, where a local master key wraps data keys. */
   readonly kmsKeyId: string | undefined;
   readonly localMasterKey: string | undefined;
   /** KMS HMAC key the identifier digests derive from; unset locally, where IDENTIFIER_KEYS (or a file) holds them. */
@@ -29,34 +35,44 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** What a function uses beyond the table: in Lambda, only these settings become mandatory. */
+/** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
 export type ConfigNeed = 'encryption' | 'mail' | 'identifiers';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
 
+export const LOCAL_MODE = 'LOCAL_MODE';
+
 export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] = []): Config {
-  // In Lambda nothing a function uses may fall back to a local default: a missing value is a deployment bug.
-  const inLambda = nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME) !== undefined;
+  const localMode = parseLocalMode(nonEmpty(env[LOCAL_MODE]));
+  // A deployed function with local defaults would encrypt patient data with a key file: refuse it.
+  if (localMode && nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME) !== undefined) {
+    throw new ConfigError(`${LOCAL_MODE} must not be set in Lambda`);
+  }
+  // Outside local mode nothing a function uses may fall back to a default: a missing value is a deployment bug.
   const read = (name: string, localDefault: string, need?: ConfigNeed): string => {
     const value = nonEmpty(env[name]);
     if (value !== undefined) return value;
-    if (inLambda && (need === undefined || needs.includes(need))) throw new ConfigError(`${name} must be set`);
+    if (!localMode && (need === undefined || needs.includes(need))) {
+      throw new ConfigError(`${name} must be set (only with ${LOCAL_MODE}=1 does it fall back to a local default)`);
+    }
     return localDefault;
   };
 
   const port = nonEmpty(env.PORT) ?? '3000';
   const config: Config = {
+    localMode,
     tableName: read('TABLE_NAME', 'patients'),
-    kmsKeyId: inLambda && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
+    kmsKeyId: !localMode && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
-    identifierKeyId: inLambda && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
+    identifierKeyId: !localMode && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
     identifierKeyVersions: parseKeyVersions(nonEmpty(env.IDENTIFIER_KEY_VERSIONS) ?? 'v1'),
     localIdentifierKeys: nonEmpty(env.IDENTIFIER_KEYS),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
-    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
+    // Lambda always sets AWS_REGION; a host that does not must not silently send patient data to us-east-1.
+    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
     sesEndpoint: nonEmpty(env.SES_ENDPOINT),
   };
@@ -71,6 +87,13 @@ function parseKeyVersions(raw: string): string[] {
     throw new ConfigError(`IDENTIFIER_KEY_VERSIONS must list distinct versions such as "v2,v1", got "${raw}"`);
   }
   return versions;
+}
+
+/** Only an explicit 1 (or true) turns local mode on; a typo must not, and must not pass silently either. */
+function parseLocalMode(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '0' || raw.toLowerCase() === 'false') return false;
+  if (raw === '1' || raw.toLowerCase() === 'true') return true;
+  throw new ConfigError(`${LOCAL_MODE} must be 1 or unset, got "${raw}"`);
 }
 
 function parseBcryptRounds(raw: string | undefined): number {

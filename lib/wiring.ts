@@ -9,7 +9,7 @@ import { kmsIdentifierKeyRing } from './adapters/kms/kms-identifier-key-ring.js'
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
 import { loadLocalIdentifierKeyRing } from './adapters/local/local-identifier-key-ring.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
-import type { Config } from './config.js';
+import { ConfigError, LOCAL_MODE, type Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-digests.js';
 import type { IdentifierDigests } from './identifiers/ports.js';
@@ -41,25 +41,34 @@ export function usePasswordHasher(hasher: PasswordHasher): void {
 }
 
 /**
- * Keyed digests from the KMS HMAC key when one is configured, else from the local key ring. Loaded
- * on first use, so a function that never digests an identifier (verify-email) never loads keys.
+ * Keyed digests from the KMS HMAC key when one is configured, else (local mode only) from the local
+ * key ring. Loaded on first use, so a function that never digests an identifier (verify-email) never
+ * loads keys.
  */
 function identifierDigests(config: Config): IdentifierDigests {
   if (config.identifierKeyId) {
     return createHmacIdentifierDigests(kmsIdentifierKeyRing(createKmsClient(config), config.identifierKeyId, config.identifierKeyVersions));
   }
   const file = join(process.cwd(), '.local', 'identifier-keys.json');
-  return createHmacIdentifierDigests(async () => loadLocalIdentifierKeyRing(config.localIdentifierKeys, file));
+  return createHmacIdentifierDigests(async () => {
+    if (!config.localMode) throw new ConfigError(`IDENTIFIER_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local key ring stand in)`);
+    return loadLocalIdentifierKeyRing(config.localIdentifierKeys, file);
+  });
 }
 
 function storage(config: Config, identifiers: IdentifierDigests): Storage {
   return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName, identifiers), ...storageOverride };
 }
 
-/** KMS when a key is configured; otherwise the local master key, and the operator is told so. */
+/**
+ * KMS when a key is configured; otherwise, in local mode only, the local master key, and the operator
+ * is told so. loadConfig already refuses a register cold start without KMS_KEY_ID outside local mode;
+ * this is the same rule where the key source is chosen, for callers that did not declare the need.
+ */
 function dataKeySource(config: Config): DataKeySource {
   if (config.kmsKeyId) return createKmsDataKeySource(createKmsClient(config), config.kmsKeyId);
-  logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (development only)');
+  if (!config.localMode) throw new ConfigError(`KMS_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local master key stand in)`);
+  logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (LOCAL_MODE, development only)');
   const file = join(process.cwd(), '.local', 'master.key');
   return createLocalDataKeySource(loadLocalMasterKey(config.localMasterKey, file));
 }

@@ -35,6 +35,9 @@ export interface LocalStack {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const env = process.env;
+  // The one switch that lets settings fall back to local defaults and a local master key stand in for
+  // KMS; nothing deployed sets it (and loadConfig refuses it in Lambda).
+  env.LOCAL_MODE = '1';
   const started: RunningService[] = [];
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {

@@ -1,44 +1,84 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 
 /**
- * Keys whose values are patient data or secrets. Whatever object reaches the logger, a value under
- * one of these keys is replaced before it is written: a second line of defence behind "log ids only".
+ * The keys a log line may carry, by name: ids, outcomes, counts, status codes and the error
+ * descriptors of describeError. Every other value is masked, at any depth, whatever object reaches
+ * the logger: a second line of defence behind "log ids only" that does not depend on anyone listing
+ * each new way to name patient data (`to`, `firstName`, `verifyUrl` slipped past the old deny list).
+ * Add a key here only for values that can never be patient data or a secret.
  */
-const SENSITIVE_KEYS = new Set([
-  'password',
-  'confirm_password',
-  'password_hash',
-  'passwordhash',
-  'token',
-  'token_hash',
-  'medical_history',
-  'insurance_info',
-  'policy_number',
-  'email',
-  'phone_number',
-  'phone',
-  'first_name',
-  'last_name',
-  'name',
-  'date_of_birth',
-  'address',
-  'emergency_contact',
-  'body',
-  'authorization',
-  'cookie',
-  'plaintext',
-  'data_key',
+const LOGGABLE_KEYS = new Set([
+  'patientId',
+  'outboxId',
+  'outcome',
+  'attempts',
+  'statusCode',
+  'fields', // schema field names that failed validation (error-mapper keeps client-made names out)
+  'code', // a driver's error code, e.g. PostgreSQL's SQLSTATE
+  // outbox sweep counts (Record<Delivery, number>)
+  'sent',
+  'not-due',
+  'failed',
+  // describeError
+  'errorName',
+  'errorType',
+  'httpStatusCode',
+  'awsRequestId',
+  'stack',
+]);
+
+/** What Powertools itself writes at the top of every line (the log message is a constant in the code). */
+const POWERTOOLS_KEYS = new Set([
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'sampling_rate',
+  'xray_trace_id',
+  'cold_start',
+  'function_name',
+  'function_request_id',
+  'function_arn',
+  'function_memory_size',
+  'tenant_id',
 ]);
 
 export const MASK = '***';
 
-export function maskSensitive(key: string, value: unknown): unknown {
-  return SENSITIVE_KEYS.has(key.toLowerCase()) && value !== undefined ? MASK : value;
+const isLoggable = (key: string, topLevel: boolean) => LOGGABLE_KEYS.has(key) || (topLevel && POWERTOOLS_KEYS.has(key));
+
+/**
+ * A copy of a log value that keeps only what its key allows. Arrays take their key's verdict for
+ * each element (a list of field names); objects inside are filtered key by key. Errors are masked
+ * whole: their messages can echo the values they were given, which is what describeError is for.
+ */
+function keepLoggable(value: unknown, topLevel: boolean, ancestors: object[]): unknown {
+  if (value instanceof Error) return MASK;
+  if (value === null || typeof value !== 'object') return value;
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof json === 'function') return keepLoggable(json.call(value), topLevel, ancestors);
+  if (ancestors.includes(value)) return undefined; // a cycle: dropped, as Powertools does
+  const inner = [...ancestors, value];
+  if (Array.isArray(value)) return value.map((element) => keepLoggable(element, false, inner));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key,
+      isLoggable(key, topLevel) || v === undefined ? keepLoggable(v, false, inner) : MASK,
+    ]),
+  );
+}
+
+/**
+ * JSON.stringify calls the replacer first with the key "" and the whole log record: it is filtered
+ * there in one pass that knows each key's depth, and every later call only sees what that pass kept.
+ */
+export function maskUnlisted(key: string, value: unknown): unknown {
+  return key === '' ? keepLoggable(value, true, []) : value;
 }
 
 export const logger = new Logger({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'patient-registration',
-  jsonReplacerFn: maskSensitive,
+  jsonReplacerFn: maskUnlisted,
 });
 
 /**

@@ -13,6 +13,8 @@ import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js'
 import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';
 
 const output = captureOutput();
+/** Only the mail carries the first name; its failure path must not log it. */
+const CANARY_FIRST_NAME = 'Canaryfirstname';
 
 function canaryRegistration() {
   return uniqueRegistration(canaryOverrides());
@@ -85,13 +87,20 @@ describe('patient data privacy', () => {
     await invoke(register, apiEvent('x'.repeat(70_000))); // too large
     await invoke(register, apiEvent(body, { headers: { 'content-type': 'text/plain' } })); // wrong type
 
+    // SES unreachable: the failed send logs the outbox mail's ids, never its to, firstName or verifyUrl.
+    const unsent = uniqueRegistration({ ...canaryOverrides(), first_name: CANARY_FIRST_NAME });
+    const unreachable = createSesMailer(createSesClient({ ...loadConfig(), sesEndpoint: 'http://127.0.0.1:9' }), 'no-reply@clinic.test');
+    const { verificationEmailSent } = await registerPatient(validateRegistration(unsent), { ...createRegisterDeps(loadConfig()), mailer: unreachable });
+    expect(verificationEmailSent).toBe(false);
+
     const text = output.text();
     expect(text).toContain('patient registered'); // the capture works
     expect(text).toContain('request refused');
     expect(text).toContain('idempotent replay');
     expect(text).toContain('"statusCode":429');
     expect(text).toContain('"statusCode":410');
-    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, token, newToken, '$2b$', 'token=']) {
+    expect(text).toContain('mail send failed');
+    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, unsent.email, CANARY_FIRST_NAME, token, newToken, '$2b$', 'token=']) {
       expect(text).not.toContain(secret);
     }
   });

@@ -9,6 +9,7 @@ import { identifierKeyRingJson } from './identifier-keys.js';
  * independent while they share one DynamoDB Local.
  */
 const env = process.env;
+env.LOCAL_MODE = '1'; // the local master key below stands in for KMS only in local mode
 env.DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
 env.SES_ENDPOINT = inject('sesEndpoint');
 env.TABLE_NAME = `patients-${randomBytes(6).toString('hex')}`;

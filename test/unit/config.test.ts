@@ -1,51 +1,110 @@
 import { describe, expect, it } from 'vitest';
+import { LOCAL_KEY_ID } from '../../lib/adapters/local/local-data-key-source.js';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { createRegisterDeps } from '../../lib/wiring.js';
 
-const lambdaEnv = {
-  AWS_LAMBDA_FUNCTION_NAME: 'register',
+const deployedEnv = {
   TABLE_NAME: 't',
   KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
   MAIL_FROM: 'no-reply@clinic.example',
   VERIFY_URL_BASE: 'https://clinic.example/verify',
+  AWS_REGION: 'eu-west-1',
 };
+const lambdaEnv = { ...deployedEnv, AWS_LAMBDA_FUNCTION_NAME: 'register' };
+const local = { LOCAL_MODE: '1' };
 
 describe('loadConfig', () => {
-  it('defaults to cost 12 and local settings outside Lambda', () => {
-    const config = loadConfig({});
-    expect(config).toMatchObject({ bcryptRounds: 12, tableName: 'patients', kmsKeyId: undefined });
+  it('defaults to cost 12 and local settings in local mode', () => {
+    const config = loadConfig(local);
+    expect(config).toMatchObject({ localMode: true, bcryptRounds: 12, tableName: 'patients', kmsKeyId: undefined, region: 'us-east-1' });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it.each(['12', '13', '15'])('accepts BCRYPT_ROUNDS=%s', (rounds) => {
-    expect(loadConfig({ BCRYPT_ROUNDS: rounds }).bcryptRounds).toBe(Number(rounds));
+    expect(loadConfig({ ...local, BCRYPT_ROUNDS: rounds }).bcryptRounds).toBe(Number(rounds));
   });
 
   it.each(['11', '4', '16', '12.5', 'twelve', '-12'])('refuses to start with BCRYPT_ROUNDS=%s', (rounds) => {
-    expect(() => loadConfig({ BCRYPT_ROUNDS: rounds })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...local, BCRYPT_ROUNDS: rounds })).toThrow(ConfigError);
   });
 
   it('takes everything from the environment in Lambda', () => {
-    expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({ tableName: 't', kmsKeyId: lambdaEnv.KMS_KEY_ID, mailFrom: lambdaEnv.MAIL_FROM });
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({
+      localMode: false,
+      tableName: 't',
+      kmsKeyId: lambdaEnv.KMS_KEY_ID,
+      mailFrom: lambdaEnv.MAIL_FROM,
+      region: 'eu-west-1',
+    });
   });
 
-  it.each(['TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE'])('fails a registering Lambda cold start without %s', (name) => {
+  it.each(['TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE', 'AWS_REGION'])('fails a registering Lambda cold start without %s', (name) => {
     expect(() => loadConfig({ ...lambdaEnv, [name]: '' }, ['encryption', 'mail'])).toThrow(`${name} must be set`);
   });
 
   it('requires of a Lambda only what it uses: verify-email needs the table alone', () => {
-    expect(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'verify', TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
-    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'verify' })).toThrow('TABLE_NAME must be set');
-    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'mailer', TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
+    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1' };
+    expect(loadConfig({ ...verifyEnv, TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
+    expect(() => loadConfig(verifyEnv)).toThrow('TABLE_NAME must be set');
+    expect(() => loadConfig({ ...verifyEnv, TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
   });
 
   it('refuses a VERIFY_URL_BASE that is not an http(s) URL', () => {
-    expect(() => loadConfig({ VERIFY_URL_BASE: 'javascript:alert(1)' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...local, VERIFY_URL_BASE: 'javascript:alert(1)' })).toThrow(ConfigError);
   });
 
   it('uses given endpoints as they are', () => {
-    expect(loadConfig({ DYNAMODB_ENDPOINT: 'http://db:8000', SES_ENDPOINT: 'http://mail:8005' })).toMatchObject({
+    expect(loadConfig({ ...local, DYNAMODB_ENDPOINT: 'http://db:8000', SES_ENDPOINT: 'http://mail:8005' })).toMatchObject({
       dynamodbEndpoint: 'http://db:8000',
       sesEndpoint: 'http://mail:8005',
     });
+  });
+});
+
+describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
+  // A container or EC2 host has no AWS_LAMBDA_FUNCTION_NAME: it must be held to the deployed rules.
+  it('outside Lambda, without LOCAL_MODE, a registering start without KMS_KEY_ID fails, naming the key and the opt-in', () => {
+    const { KMS_KEY_ID: _, ...withoutKey } = deployedEnv;
+    const start = () => loadConfig(withoutKey, ['encryption', 'mail']);
+    expect(start).toThrow(ConfigError);
+    expect(start).toThrow(/KMS_KEY_ID must be set.*LOCAL_MODE=1/);
+  });
+
+  it.each(['TABLE_NAME', 'MAIL_FROM', 'VERIFY_URL_BASE', 'AWS_REGION'])('outside Lambda, without LOCAL_MODE, %s does not fall back to a local default', (name) => {
+    expect(() => loadConfig({ ...deployedEnv, [name]: '' }, ['encryption', 'mail'])).toThrow(`${name} must be set`);
+  });
+
+  it('outside Lambda with every setting given, no opt-in is needed', () => {
+    expect(loadConfig(deployedEnv, ['encryption', 'mail'])).toMatchObject({ localMode: false, kmsKeyId: deployedEnv.KMS_KEY_ID });
+  });
+
+  it.each(['1', 'true', 'TRUE'])('LOCAL_MODE=%s turns local mode on', (value) => {
+    expect(loadConfig({ LOCAL_MODE: value }, ['encryption', 'mail']).localMode).toBe(true);
+  });
+
+  it.each(['', '0', 'false'])('LOCAL_MODE=%j leaves it off', (value) => {
+    expect(loadConfig({ ...deployedEnv, LOCAL_MODE: value }).localMode).toBe(false);
+  });
+
+  it.each(['yes', '2', 'on'])('refuses LOCAL_MODE=%s rather than guess', (value) => {
+    expect(() => loadConfig({ ...deployedEnv, LOCAL_MODE: value })).toThrow('LOCAL_MODE must be 1 or unset');
+  });
+
+  it('refuses LOCAL_MODE in Lambda: a deployed function must never use local defaults', () => {
+    expect(() => loadConfig({ ...lambdaEnv, LOCAL_MODE: '1' }, ['encryption', 'mail'])).toThrow('LOCAL_MODE must not be set in Lambda');
+    expect(() => loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'verify', LOCAL_MODE: '1' })).toThrow(ConfigError);
+  });
+
+  it('the data-key wiring refuses a local master key outside local mode, even when the caller did not declare the need', () => {
+    const { KMS_KEY_ID: _, ...withoutKey } = deployedEnv;
+    const config = loadConfig(withoutKey);
+    expect(config.kmsKeyId).toBeUndefined();
+    expect(() => createRegisterDeps(config)).toThrow(/KMS_KEY_ID must be set.*LOCAL_MODE=1/);
+  });
+
+  it('in local mode without KMS_KEY_ID the local master key is used', async () => {
+    const config = loadConfig({ ...local, LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
+    const encrypted = await createRegisterDeps(config).cipher.encryptFields('p-1', { medical_history: ['x'] });
+    expect(encrypted.keyId).toBe(LOCAL_KEY_ID);
   });
 });

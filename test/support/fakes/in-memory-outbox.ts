@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedItem, OutboxItem, OutboxStore } from '../../../lib/outbox/ports.js';
+import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../../lib/outbox/retry-policy.js';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+interface Row {
+  mail: OutboxItem;
+  status: OutboxStatus;
+  /** Undefined once sent or given up: no longer due (DynamoDB's sparse "due" index). */
+  dueAt: number | undefined;
+  attempts: number;
+  claimId: string | undefined;
+}
+
+/** The outbox in memory, by the OutboxStore contract (the storage contract test runs it too). */
+export interface InMemoryOutbox extends OutboxStore {
+  /** What the patient repository writes in the same "transaction" as the patient. */
+  add(mail: OutboxItem): void;
+  statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
+}
+
+export function createInMemoryOutbox(): InMemoryOutbox {
+  const rows = new Map<string, Row>();
+  // The link is a credential: a sent or given-up mail forgets it, as the real stores do.
+  const close = (row: Row, status: 'sent' | 'failed') =>
+    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: row.mail.kind === 'verification_email' ? { ...row.mail, verifyUrl: '' } : row.mail });
+  const heldBy = (mail: ClaimedItem) => {
+    const row = rows.get(mail.id);
+    return row?.claimId === mail.claimId ? row : undefined;
+  };
+
+  const add = (mail: OutboxItem) => {
+    rows.set(mail.id, { mail: { ...mail }, status: 'pending', dueAt: Date.parse(mail.createdAt), attempts: 0, claimId: undefined });
+  };
+  return {
+    add,
+    async enqueue(request) {
+      if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);
+      add(request);
+    },
+    statusOf(id) {
+      const row = rows.get(id);
+      return row && { status: row.status, attempts: row.attempts };
+    },
+
+    async claim(id, now, leaseMs) {
+      const row = rows.get(id);
+      if (!row || row.dueAt === undefined || row.dueAt > now.getTime()) return undefined;
+      if (row.attempts >= MAX_SEND_ATTEMPTS) {
+        close(row, 'failed');
+        return undefined;
+      }
+      Object.assign(row, { status: 'sending', dueAt: now.getTime() + leaseMs, attempts: row.attempts + 1, claimId: randomUUID() });
+      return { ...row.mail, attempts: row.attempts, claimId: row.claimId! };
+    },
+    async markSent(mail) {
+      const row = heldBy(mail);
+      if (row) close(row, 'sent');
+    },
+    async release(mail, now) {
+      const row = heldBy(mail);
+      if (!row) return;
+      if (mail.attempts >= MAX_SEND_ATTEMPTS) close(row, 'failed');
+      else Object.assign(row, { status: 'pending', dueAt: nextAttemptAt(now, mail.attempts).getTime(), claimId: undefined });
+    },
+    async listDue(now, limit) {
+      return [...rows.values()]
+        .filter((row) => row.dueAt !== undefined && row.dueAt <= now.getTime())
+        .sort((a, b) => a.dueAt! - b.dueAt!)
+        .slice(0, limit)
+        .map((row) => row.mail.id);
+    },
+  };
+}

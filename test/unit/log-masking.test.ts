@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeError, logger, MASK } from '../../lib/logging/logger.js';
+import { captureOutput } from '../support/capture-output.js';
+
+/**
+ * The masking replacer, through the real Powertools logger and its real output: the code logs ids
+ * only, so without these tests removing the replacer (or a gap in it) would pass every suite.
+ */
+const output = captureOutput();
+const canary = (name: string) => `canary-${name}-${randomBytes(6).toString('hex')}`;
+const lines = () => output.text().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+afterEach(() => {
+  output.reset();
+  logger.resetKeys();
+});
+
+/** Keys under which the code holds patient data or secrets: the outbox mail, the request, credentials. */
+const SENSITIVE = ['to', 'firstName', 'verifyUrl', 'email', 'password', 'first_name', 'phone_number', 'insurance_info', 'token', 'body', 'aUnknownKey'];
+
+describe('log masking: only listed keys are written in clear', () => {
+  it.each(SENSITIVE)('a value under "%s" never reaches the output, at the top or nested at any depth', (key) => {
+    const secret = key === 'verifyUrl' ? `https://clinic.test/verify-email?token=${canary('token')}` : canary(key);
+    logger.info('top level', { [key]: secret });
+    logger.info('nested', { patientId: { [key]: secret }, fields: [{ [key]: secret }], outcome: { attempts: [{ patientId: { [key]: secret } }] }, deeper: { a: { [key]: secret } } });
+    const text = output.text();
+    expect(text).toContain('"message":"nested"'); // the capture works
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('token=');
+    expect(lines()[0]![key]).toBe(MASK); // the key stays visible, its value does not
+  });
+
+  it('writes the ids, outcomes and counts the code logs in clear', () => {
+    const entry = { patientId: 'p-2f1c', outboxId: 'o-77aa', outcome: 'verified', attempts: 3, statusCode: 422, fields: ['email', 'address.zip'], code: '23505' };
+    logger.info('ids', entry);
+    logger.info('outbox sweep', { sent: 2, 'not-due': 1, failed: 0 });
+    const [ids, sweep] = lines();
+    expect(ids).toMatchObject({ level: 'INFO', message: 'ids', service: 'patient-registration', ...entry });
+    expect(typeof ids!.timestamp).toBe('string');
+    expect(sweep).toMatchObject({ sent: 2, 'not-due': 1, failed: 0 });
+  });
+
+  it('writes describeError in clear but never the error itself, whose message can echo patient data', () => {
+    const secret = canary('error-message');
+    const error = Object.assign(new Error(`email ${secret} is taken`), { $metadata: { httpStatusCode: 400, requestId: 'req-1' } });
+    logger.error('request failed', { statusCode: 500, ...describeError(error) });
+    logger.error('raw error passed by mistake', error);
+    logger.error('error under a listed key', { errorName: error, fields: [error] });
+    const [described, raw, listed] = lines();
+    expect(described).toMatchObject({ statusCode: 500, errorName: 'Error', httpStatusCode: 400, awsRequestId: 'req-1' });
+    expect(described!.stack).toMatch(/^\s+at /);
+    expect(raw!.error).toBe(MASK);
+    expect(listed).toMatchObject({ errorName: MASK, fields: [MASK] });
+    expect(output.text()).not.toContain(secret);
+  });
+
+  it('masks what Powertools adds on its own: persistent keys, extra strings, and its key names when nested', () => {
+    const secret = canary('elsewhere');
+    logger.appendKeys({ email: secret });
+    logger.info({ message: 'object message', firstName: secret }, secret);
+    logger.info('powertools names are listed at the top only', { patientId: { message: secret, level: secret, timestamp: secret } });
+    expect(output.text()).not.toContain(secret);
+    expect(lines()[0]).toMatchObject({ message: 'object message', email: MASK, firstName: MASK, extra: MASK });
+  });
+
+  it('survives a cycle and still masks around it', () => {
+    const secret = canary('cycle');
+    const looped: Record<string, unknown> = { patientId: 'p-1', email: secret };
+    looped.outcome = looped;
+    logger.info('cycle', { outcome: looped });
+    expect(output.text()).not.toContain(secret);
+    expect(lines()[0]).toMatchObject({ outcome: { patientId: 'p-1', email: MASK } });
+  });
+});
