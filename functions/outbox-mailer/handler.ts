@@ -22,7 +22,8 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
   }
   const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
-    const pk = record.dynamodb?.NewImage?.pk?.S;
+    // The stream is KEYS_ONLY: the outbox id is all a record carries; the claim reads the mail itself.
+    const pk = record.dynamodb?.Keys?.pk?.S;
     if (!pk?.startsWith('OUTBOX#')) continue;
     try {
       await deliverMail(pk.slice('OUTBOX#'.length), deps);

@@ -239,11 +239,12 @@ export class StatelessStack extends Stack {
         maxRecordAge: Duration.hours(1),
         onFailure: new SqsDlq(deadLetterQueue),
         // Only a newly written outbox mail invokes the function; patient, token, reservation,
-        // idempotency and rate-limit writes (and every MODIFY/REMOVE) are dropped by Lambda for free.
+        // idempotency and rate-limit writes (and every MODIFY/REMOVE: the mailer's own claims and
+        // sends are MODIFYs) are dropped by Lambda for free. On Keys: the stream carries nothing else.
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
           }),
         ],
       }),
