@@ -112,6 +112,9 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, {
         // Pre-check of the two reservations (lib/adapters/dynamodb/patient-repository.ts).
         'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+        // Both taken and an Idempotency-Key sent: was it this key's own committed registration whose
+        // answer was lost? Reservation → patient (findPatientByEmail, lib/patient/register-patient.ts).
+        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
         // The registration transaction (patient, reservations, token, outbox mail) and the idempotency record.
         'dynamodb:PutItem': ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#', 'OUTBOX#', 'IDEMPOTENCY#'],
         // Sending right after the commit: claim / markSent / release; completing the idempotency record.
