@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+/** The integration project's files; test/iam checks that a recording came from each of them. */
+export const INTEGRATION_INCLUDE = ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'];
+
 export default defineConfig({
   test: {
     // Logs at WARN keep test output readable; the log canary test turns INFO and DEBUG back on.
@@ -14,9 +17,9 @@ export default defineConfig({
           name: 'integration',
           // The storage contract runs per adapter: DynamoDB Local (this setup), and a PostgreSQL
           // server and embedded PGlite, each started by its own test file.
-          include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          include: INTEGRATION_INCLUDE,
           globalSetup: ['test/support/global-setup.ts'],
-          setupFiles: ['test/support/integration-env.ts'],
+          setupFiles: ['test/support/integration-env.ts', 'test/support/record-aws-calls.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -29,6 +32,18 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+      },
+      {
+        // Compares each function's IAM grants with the AWS calls the integration project recorded
+        // (test/support/record-aws-calls.ts), so it runs after every group-0 project has finished.
+        extends: true,
+        test: {
+          name: 'iam',
+          include: ['test/iam/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
       },
     ],
   },

@@ -17,12 +17,14 @@ const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.is
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | void> {
   if (!isStreamEvent(event)) {
     const counts = await deliverDueMails(deps);
-    logger.info('outbox sweep', counts);
+    // A sweep that found nothing due is the normal case (every minute in AWS, every second locally): not worth a line.
+    if (counts.sent + counts.failed > 0) logger.info('outbox sweep', counts);
     return;
   }
   const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
-    const pk = record.dynamodb?.NewImage?.pk?.S;
+    // The stream is KEYS_ONLY: the outbox id is all a record carries; the claim reads the mail itself.
+    const pk = record.dynamodb?.Keys?.pk?.S;
     if (!pk?.startsWith('OUTBOX#')) continue;
     try {
       await deliverMail(pk.slice('OUTBOX#'.length), deps);

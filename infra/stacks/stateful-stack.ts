@@ -76,8 +76,10 @@ export class StatefulStack extends Stack {
       encryptionKey: this.tableKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
-      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream.
-      stream: StreamViewType.NEW_IMAGE,
+      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream. Keys only: the
+      // mailer needs just the outbox id, and a full image would carry password hashes, names, dates of
+      // birth and unsent links through Lambda event payloads (and any log or DLQ that ever kept one).
+      stream: StreamViewType.KEYS_ONLY,
       deletionProtection: config.tableDeletionProtection,
       removalPolicy: config.tableRemovalPolicy,
     });

@@ -112,6 +112,9 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, {
         // Pre-check of the two reservations (lib/adapters/dynamodb/patient-repository.ts).
         'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+        // Both taken and an Idempotency-Key sent: was it this key's own committed registration whose
+        // answer was lost? Reservation → patient (findPatientByEmail, lib/patient/register-patient.ts).
+        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
         // The registration transaction (patient, reservations, token, outbox mail) and the idempotency record.
         'dynamodb:PutItem': ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#', 'OUTBOX#', 'IDEMPOTENCY#'],
         // Sending right after the commit: claim / markSent / release; completing the idempotency record.
@@ -239,11 +242,12 @@ export class StatelessStack extends Stack {
         maxRecordAge: Duration.hours(1),
         onFailure: new SqsDlq(deadLetterQueue),
         // Only a newly written outbox mail invokes the function; patient, token, reservation,
-        // idempotency and rate-limit writes (and every MODIFY/REMOVE) are dropped by Lambda for free.
+        // idempotency and rate-limit writes (and every MODIFY/REMOVE: the mailer's own claims and
+        // sends are MODIFYs) are dropped by Lambda for free. On Keys: the stream carries nothing else.
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
+            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
           }),
         ],
       }),

@@ -17,28 +17,44 @@ function localCredentials(endpoint: string | undefined) {
  */
 const requestHandler = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true };
 
+export type AwsClient = DynamoDBClient | KMSClient | SESClient;
+
+/**
+ * Test-only seam: the integration suite registers an observer that puts a recording middleware on
+ * every client built here, to compare the calls each function's code really makes with its IAM
+ * grants (test/iam). Production never registers one, so the clients are exactly as built.
+ */
+let clientObserver: ((client: AwsClient) => void) | undefined;
+export function observeAwsClients(observer: ((client: AwsClient) => void) | undefined): void {
+  clientObserver = observer;
+}
+function observed<T extends AwsClient>(client: T): T {
+  clientObserver?.(client);
+  return client;
+}
+
 /** Built once per process and reused by every invocation. */
 export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
+  const client = observed(new DynamoDBClient({
     region: config.region,
     maxAttempts: 3,
     requestHandler,
     ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
     ...localCredentials(config.dynamodbEndpoint),
-  });
+  }));
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export function createKmsClient(config: Config): KMSClient {
-  return new KMSClient({ region: config.region, maxAttempts: 3, requestHandler });
+  return observed(new KMSClient({ region: config.region, maxAttempts: 3, requestHandler }));
 }
 
 export function createSesClient(config: Config): SESClient {
-  return new SESClient({
+  return observed(new SESClient({
     region: config.region,
     maxAttempts: 3,
     requestHandler,
     ...(config.sesEndpoint && { endpoint: config.sesEndpoint }),
     ...localCredentials(config.sesEndpoint),
-  });
+  }));
 }

@@ -1,47 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asArray, logicalIdAt, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
-
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-  Principal?: unknown;
-}
-
-/** What a statement's resource points at, by name (cross-stack values are Fn::GetStackOutput of named outputs). */
-function label(value: unknown, fn: string): string {
-  if (value === '*') return '*';
-  const json = JSON.stringify(value);
-  const labels: [RegExp, string][] = [
-    [/PatientTable\w*Arn\w*"\s*}\s*},\s*"\/index\/due"/, 'due index'],
-    [/PatientTable\w*StreamArn/, 'table stream'],
-    [/PatientTable\w*Arn/, 'table'],
-    [/TableKey\w*Arn/, 'table key'],
-    [/PatientDataKey\w*Arn/, 'patient-data key'],
-    [/ObservabilityKey\w*Arn/, 'observability key'],
-    [new RegExp(`"${fn}LogGroup\\w*"`), 'own log group'],
-    [/OutboxMailerDeadLetterQueue\w*"\s*,\s*"Arn"/, 'dead-letter queue'],
-    [/:identity\/"\s*,\s*{\s*"Ref":\s*"SenderIdentity/, 'sender identity'],
-  ];
-  for (const [pattern, name] of labels) if (pattern.test(json)) return name;
-  throw new Error(`unlabelled resource ${json}`);
-}
-
-/** Conditions with intrinsic values (queue ARN) replaced by their label. */
-function conditions(condition: Statement['Condition'], fn: string): unknown {
-  if (!condition) return undefined;
-  return JSON.parse(JSON.stringify(condition), (_key, value) =>
-    value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k === 'Ref' || k.startsWith('Fn::'))
-      ? label(value, fn)
-      : value,
-  );
-}
+import { conditions, label, policyOf as statementsOf, type Statement } from './policies.js';
+import { asArray, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 type Summary = Record<string, { actions: string[]; on: string; when?: unknown }>;
 
-const leadingKeys = (...prefixes: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((p) => `${p}*`) } });
 const viaDynamoDb = { StringEquals: { 'kms:ViaService': 'dynamodb.us-east-1.amazonaws.com' } };
 
 /** Every function role starts with these two and nothing else. */
@@ -58,18 +20,22 @@ const sendMail = (from: string): Summary => ({
 
 describe('IAM: each function gets only what its code calls', { timeout: 120_000 }, () => {
   let dev: SynthesizedStage;
-  let stateless: Record<string, any>;
-  const policyOf = (fn: string): Statement[] => {
-    const id = logicalIdAt(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy', `${fn}/Policy`);
-    return stateless.Resources[id].Properties.PolicyDocument.Statement;
-  };
-  /** The whole policy of a function, statement by statement: any added action, prefix, resource or condition shows. */
+  const policyOf = (fn: string): Statement[] => statementsOf(dev, fn);
+  /**
+   * Table item statements (one dynamodb action on the table, restricted by LeadingKeys). Which
+   * actions and prefixes each function gets is not pinned here: test/iam compares them with the
+   * calls the integration suite recorded, in both directions. A list written down here once pinned
+   * a missing grant (register's GetItem) instead of catching it.
+   */
+  const isTableItemStatement = (s: Statement, fn: string) =>
+    asArray(s.Action).every((a) => a.startsWith('dynamodb:')) && label(s.Resource, fn) === 'table';
+  /** The rest of a function's policy, statement by statement: any added action, resource or condition shows. */
   const summaryOf = (fn: string): Summary => {
     const statements = policyOf(fn);
     // IAM requires unique Sids in a policy, and the summary is keyed by them.
     expect(new Set(statements.map((s) => s.Sid)).size).toBe(statements.length);
     return Object.fromEntries(
-      statements.map((s) => {
+      statements.filter((s) => !isTableItemStatement(s, fn)).map((s) => {
         expect(s.Effect).toBe('Allow');
         const when = conditions(s.Condition, fn);
         return [s.Sid!, { actions: asArray(s.Action).sort(), on: label(s.Resource, fn), ...(when !== undefined && { when }) }];
@@ -81,21 +47,28 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
 
   beforeAll(() => {
     dev = synthStage('dev');
-    stateless = dev.statelessTemplate.toJSON();
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it('register: reservations pre-check, the registration transaction, its outbox mail and idempotency record, PHI data keys, SES', () => {
+  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+    '%s: every table item statement is one action on the table, limited to whole key prefixes by dynamodb:LeadingKeys',
+    (fn) => {
+      for (const s of policyOf(fn).filter((st) => isTableItemStatement(st, fn))) {
+        const [action, ...more] = asArray(s.Action);
+        expect(more).toEqual([]);
+        expect(s.Sid).toBe(`Table${action!.slice('dynamodb:'.length)}`);
+        expect(Object.keys(s.Condition ?? {})).toEqual(['ForAllValues:StringLike']);
+        expect(Object.keys(s.Condition!['ForAllValues:StringLike']!)).toEqual(['dynamodb:LeadingKeys']);
+        const patterns = asArray(s.Condition!['ForAllValues:StringLike']!['dynamodb:LeadingKeys'] as string[]);
+        expect(patterns.length).toBeGreaterThan(0);
+        for (const p of patterns) expect(p).toMatch(/^[A-Z]+#\*$/);
+      }
+    },
+  );
+
+  it('register: besides its table items, PHI data keys (generate only) and SES', () => {
     expect(summaryOf('Register')).toEqual({
       ...BASELINE,
-      TableBatchGetItem: { actions: ['dynamodb:BatchGetItem'], on: 'table', when: leadingKeys('EMAIL#', 'PHONE#') },
-      TablePutItem: {
-        actions: ['dynamodb:PutItem'],
-        on: 'table',
-        when: leadingKeys('PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#', 'OUTBOX#', 'IDEMPOTENCY#'),
-      },
-      TableUpdateItem: { actions: ['dynamodb:UpdateItem'], on: 'table', when: leadingKeys('OUTBOX#', 'IDEMPOTENCY#') },
-      TableDeleteItem: { actions: ['dynamodb:DeleteItem'], on: 'table', when: leadingKeys('IDEMPOTENCY#') },
       ...tableKey,
       PatientDataKeyGenerateDataKeyOnly: {
         actions: ['kms:GenerateDataKey'],
@@ -106,11 +79,9 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
-  it('verify-email: reads the token, consumes it and verifies the patient in one transaction; no key, no SES', () => {
+  it('verify-email: besides its table items, no key and no SES', () => {
     expect(summaryOf('VerifyEmail')).toEqual({
       ...BASELINE,
-      TableGetItem: { actions: ['dynamodb:GetItem'], on: 'table', when: leadingKeys('VERIFY#') },
-      TableUpdateItem: { actions: ['dynamodb:UpdateItem'], on: 'table', when: leadingKeys('VERIFY#', 'PATIENT#') },
       ...tableKey,
     });
   });
@@ -119,22 +90,18 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('VerifyEmailPage')).toEqual(BASELINE);
   });
 
-  it('resend-verification: rate counter, contact lookup, token replacement with its outbox mail, SES', () => {
+  it('resend-verification: besides its table items, SES', () => {
     expect(summaryOf('ResendVerification')).toEqual({
       ...BASELINE,
-      TableUpdateItem: { actions: ['dynamodb:UpdateItem'], on: 'table', when: leadingKeys('RATE#', 'PATIENT#', 'OUTBOX#') },
-      TableGetItem: { actions: ['dynamodb:GetItem'], on: 'table', when: leadingKeys('EMAIL#', 'PATIENT#') },
-      TablePutItem: { actions: ['dynamodb:PutItem'], on: 'table', when: leadingKeys('VERIFY#', 'OUTBOX#') },
       ...tableKey,
       ...sendMail(dev.config.mailFrom),
     });
   });
 
-  it('outbox-mailer: Query on the due index only, claims on OUTBOX# items, the stream, its dead-letter queue, SES', () => {
+  it('outbox-mailer: besides its table items, Query on the due index only, the stream, its dead-letter queue, SES', () => {
     expect(summaryOf('OutboxMailer')).toEqual({
       ...BASELINE,
       DueIndexQuery: { actions: ['dynamodb:Query'], on: 'due index' },
-      TableUpdateItem: { actions: ['dynamodb:UpdateItem'], on: 'table', when: leadingKeys('OUTBOX#') },
       TableStreamRead: {
         actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
         on: 'table stream',

@@ -28,7 +28,7 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
     });
   });
 
-  it('is on-demand with pk/sk string keys, ttl, point-in-time recovery and a NEW_IMAGE stream', () => {
+  it('is on-demand with pk/sk string keys, ttl, point-in-time recovery and a KEYS_ONLY stream (no patient data in stream records)', () => {
     dev.statefulTemplate.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [
@@ -41,7 +41,7 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
       ]),
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
     });
   });
 

@@ -290,7 +290,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'Arn'] } } },
     });
     expect(p.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
-      { eventName: ['INSERT'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } },
+      // On the key: a KEYS_ONLY stream has no NewImage, so a NewImage filter would drop every record.
+      { eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } },
     ]);
   });
 

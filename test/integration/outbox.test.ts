@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startSesEmulator, type RunningService } from '../../lib/local/services.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
@@ -25,9 +26,9 @@ async function inbox(address: string): Promise<StoredMail[]> {
 }
 const outboxOf = async (patientId: string) => (await scanTable()).filter((i) => i.entity === 'outbox' && i.patient_id === patientId);
 
-/** The INSERT record the table's stream delivers for an outbox item. */
+/** The INSERT record the table's KEYS_ONLY stream delivers for an outbox item: its keys, no image. */
 const streamInsert = (item: Record<string, any>) => ({
-  Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: item.pk }, sk: { S: item.sk } } } }],
+  Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', StreamViewType: 'KEYS_ONLY', Keys: { pk: { S: item.pk }, sk: { S: item.sk } } } }],
 });
 
 describe('transactional outbox', () => {
@@ -78,6 +79,24 @@ describe('transactional outbox', () => {
     expect(item).toMatchObject({ status: 'sent', attempts: 1 });
     expect(await mailer(streamInsert(item!) as never)).toEqual({ batchItemFailures: [] });
     expect(await inbox(body.email)).toHaveLength(1);
+  });
+
+  it('a KEYS_ONLY stream record of a due mail delivers it: the outbox id comes from the record\'s Keys', async () => {
+    ses ??= await startSesEmulator({ port: sesPort });
+    const { documentClient } = await import('../support/local-aws.js');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { outboxItem } = await import('../../lib/adapters/dynamodb/outbox-store.js');
+    // A mail written by a request that died before sending it: due now, nobody has claimed it.
+    const to = uniqueRegistration().email;
+    const item = outboxItem({
+      kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane',
+      verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString(),
+    });
+    await documentClient.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: item }));
+
+    expect(await mailer(streamInsert(item) as never)).toEqual({ batchItemFailures: [] });
+    expect(await inbox(to)).toHaveLength(1);
+    expect(await getItem(String(item.pk), String(item.sk))).toMatchObject({ status: 'sent' });
   });
 
   it('a mail whose sender crashed after claiming it is sent by the sweep once the lease ends (at-least-once)', async () => {

@@ -1,0 +1,187 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DUE_INDEX } from '../../lib/adapters/dynamodb/keys.js';
+import { INTEGRATION_INCLUDE } from '../../vitest.config.js';
+import { environmentOf, label, policyOf, type Statement } from '../infra/policies.js';
+import { asArray, removeSynthOutputs, resourcesOfType, synthStage, type SynthesizedStage } from '../infra/synth.js';
+import { AWS_CALLS_DIR, callKey, type AwsCall, type Recording } from '../support/aws-calls.js';
+
+/**
+ * Each function's grants against the calls its code really made while the integration suite ran
+ * against DynamoDB Local and the SES emulator (recorded per function by
+ * test/support/record-aws-calls.ts). Both directions: every recorded (action, resource, key prefix)
+ * is granted, so nothing the code does is AccessDenied in AWS; every grant was used at least once,
+ * so nothing is granted "just in case" and every granted path has an integration test.
+ */
+const RUN_FIRST = 'npx vitest run --project integration --project iam (or npm test)';
+
+/**
+ * Statements that the functions' code never exercises itself: AWS services use them with the
+ * function's role. They are pinned exactly by test/infra/least-privilege.test.ts instead.
+ */
+const USED_BY_AWS_SERVICES: Record<string, string> = {
+  WriteOwnLogGroup: 'the Lambda runtime writes the function logs',
+  XRayTracing: 'the Lambda X-Ray integration sends the traces',
+  TableKeyViaDynamoDb: 'DynamoDB uses the table key on the caller\'s behalf (kms:ViaService)',
+  TableStreamRead: 'the event source mapping reads the stream; the handler only receives records',
+  SendToDeadLetterQueue: 'Lambda sends failed stream batches and async invocations',
+  DeadLetterQueueKeyViaSqs: 'SQS uses the queue key on the sender\'s behalf (kms:ViaService)',
+};
+
+/** Repository-relative files matching the include globs (only the "dir, any depth, file suffix" form the config uses). */
+function filesMatching(globs: string[]): string[] {
+  return globs.flatMap((glob) => {
+    const match = /^([\w/-]+)\/\*\*\/\*([\w.-]+)$/.exec(glob);
+    if (!match) throw new Error(`unsupported include glob ${glob}`);
+    const [, dir, suffix] = match as unknown as [string, string, string];
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith(suffix))
+      .map((f) => path.join(dir, f));
+  });
+}
+
+/** Every recording the integration project wrote; refuses a missing or partial run. */
+function loadRecordings(): Recording[] {
+  const recordings = existsSync(AWS_CALLS_DIR)
+    ? readdirSync(AWS_CALLS_DIR).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(AWS_CALLS_DIR, f), 'utf8')) as Recording)
+    : [];
+  const recorded = new Set(recordings.map((r) => r.testFile));
+  const missing = filesMatching(INTEGRATION_INCLUDE).filter((file) => !recorded.has(file));
+  if (recordings.length === 0) {
+    throw new Error(`No AWS call recordings in ${path.relative(process.cwd(), AWS_CALLS_DIR)}: the integration project writes them. Run: ${RUN_FIRST}`);
+  }
+  if (missing.length > 0) {
+    throw new Error(`The AWS call recordings are from a partial integration run (missing: ${missing.join(', ')}). Run: ${RUN_FIRST}`);
+  }
+  return recordings;
+}
+
+interface Grants {
+  /** callKey → the statement that grants it. */
+  granted: Map<string, string>;
+  /** callKey → encryption-context values the grant requires (kms:EncryptionContext:* conditions). */
+  contextRequired: Map<string, Record<string, unknown>>;
+}
+
+/**
+ * A function's policy in the units the recorder writes. A statement the test cannot read as
+ * "exactly these calls" fails the test: an unrestricted table grant must not slip through.
+ */
+function grantsOf(stage: SynthesizedStage, fn: string): Grants {
+  const grants: Grants = { granted: new Map(), contextRequired: new Map() };
+  const env = environmentOf(stage, fn);
+  const grant = (key: string, sid: string) => {
+    if (grants.granted.has(key)) throw new Error(`${fn}: ${key} granted twice (${grants.granted.get(key)}, ${sid})`);
+    grants.granted.set(key, sid);
+  };
+  for (const s of policyOf(stage, fn)) {
+    const sid = s.Sid ?? '(no Sid)';
+    expect(s.Effect, sid).toBe('Allow');
+    if (sid in USED_BY_AWS_SERVICES) continue;
+    const actions = asArray(s.Action);
+    const on = label(s.Resource, fn);
+    const unreadable = () => new Error(`${fn}: statement ${sid} is not one the comparison can read: ${JSON.stringify(s)}`);
+
+    if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'table') {
+      const prefixes = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      if (!prefixes || Object.keys(s.Condition!).length !== 1) throw unreadable();
+      for (const action of actions) for (const p of asArray(prefixes as string[])) grant(callKey({ action, resource: 'table', prefix: p.replace(/\*$/, '') }), sid);
+    } else if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'due index') {
+      if (s.Condition) throw unreadable();
+      for (const action of actions) grant(callKey({ action, resource: `index/${DUE_INDEX}` }), sid);
+    } else if (actions.every((a) => a.startsWith('ses:')) && on === 'sender identity') {
+      // SES checks the From address; the code sends from MAIL_FROM, so the grant must name that very value.
+      const from = s.Condition?.StringEquals?.['ses:FromAddress'];
+      if (Object.keys(s.Condition ?? {}).length !== 1 || Object.keys(s.Condition!.StringEquals!).length !== 1) throw unreadable();
+      for (const action of actions) grant(callKey({ action, resource: from === env.MAIL_FROM ? '$MAIL_FROM' : String(from) }), sid);
+    } else if (actions.every((a) => a.startsWith('kms:')) && on === 'patient-data key') {
+      // The key the code uses is KMS_KEY_ID; the grant counts for it only if it names that same key.
+      const resource = JSON.stringify(s.Resource) === JSON.stringify(env.KMS_KEY_ID) ? '$KMS_KEY_ID' : JSON.stringify(s.Resource);
+      const equals = s.Condition?.StringEquals ?? {};
+      if (Object.keys(s.Condition ?? {}).some((op) => op !== 'StringEquals')) throw unreadable();
+      const required = Object.fromEntries(Object.entries(equals).map(([k, v]) => {
+        if (!k.startsWith('kms:EncryptionContext:')) throw unreadable();
+        return [k.slice('kms:EncryptionContext:'.length), v];
+      }));
+      for (const action of actions) {
+        grant(callKey({ action, resource }), sid);
+        grants.contextRequired.set(callKey({ action, resource }), required);
+      }
+    } else {
+      throw unreadable();
+    }
+  }
+  return grants;
+}
+
+describe('IAM grants = the AWS calls each function\'s code makes (recorded by the integration suite)', { timeout: 120_000 }, () => {
+  let dev: SynthesizedStage;
+  let functions: string[];
+  /** Throws (in every test, so none of them is skipped) when the recordings are missing or partial. */
+  let recorded: () => AwsCall[];
+
+  beforeAll(() => {
+    try {
+      const calls = loadRecordings().flatMap((r) => r.calls);
+      recorded = () => calls;
+    } catch (error) {
+      recorded = () => { throw error; };
+    }
+    dev = synthStage('dev');
+    functions = Object.values(dev.stateless.functions).map((f) => f.node.id).sort();
+  }, 120_000);
+  afterAll(removeSynthOutputs);
+
+  const recordedBy = (fn: string) => new Set(recorded().filter((c) => c.fn === fn).map(callKey));
+
+  it('has recordings from every file of a complete integration run', () => {
+    expect(recorded().length).toBeGreaterThan(0);
+  });
+
+  it('records calls only for functions the stack deploys', () => {
+    const calls = recorded();
+    expect(functions).toEqual(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage']);
+    expect([...new Set(calls.map((c) => c.fn))].filter((fn) => !functions.includes(fn))).toEqual([]);
+  });
+
+  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+    '%s: every call its code made is granted',
+    (fn) => {
+      const { granted } = grantsOf(dev, fn);
+      const denied = [...recordedBy(fn)].filter((key) => !granted.has(key)).sort();
+      expect(denied, `${fn} makes these calls without a grant: AccessDenied in AWS`).toEqual([]);
+    },
+  );
+
+  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+    '%s: every grant was used by a call in the integration suite',
+    (fn) => {
+      const { granted } = grantsOf(dev, fn);
+      const recorded = recordedBy(fn);
+      const unused = [...granted].filter(([key]) => !recorded.has(key)).map(([key, sid]) => `${key} (${sid})`).sort();
+      expect(unused, `${fn} is granted these but no integration test made the call: drop the grant or add the test`).toEqual([]);
+    },
+  );
+
+  it('every KMS call carries the encryption context its grant requires', () => {
+    let checked = 0;
+    for (const fn of functions) {
+      const { contextRequired } = grantsOf(dev, fn);
+      for (const call of recorded().filter((c) => c.fn === fn && contextRequired.has(callKey(c)))) {
+        expect(call.encryptionContext ?? {}).toMatchObject(contextRequired.get(callKey(call))!);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('sets aside only the statements AWS services use, each of them somewhere in the stack', () => {
+    const sids = new Set(
+      Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy')).flatMap((p) =>
+        (p.Properties?.PolicyDocument.Statement as Statement[]).map((s) => s.Sid),
+      ),
+    );
+    for (const sid of Object.keys(USED_BY_AWS_SERVICES)) expect(sids.has(sid), sid).toBe(true);
+  });
+});

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+import { observeAwsClients, type AwsClient } from '../../lib/adapters/aws-clients.js';
+import { AWS_CALLS_DIR, callKey, iamCallsOf, type AwsCall, type Recording } from './aws-calls.js';
+
+/**
+ * Setup file of the integration project: records every command that a function's SDK clients send
+ * (a middleware on each client lib/adapters/aws-clients.ts builds) and writes this test file's
+ * calls to .test-results/aws-calls/ for the grant comparison in test/iam.
+ *
+ * A client belongs to the function whose wiring built it: each handler module builds its clients
+ * once through its own create…Deps (lib/wiring.ts), and that is the code that runs under that
+ * function's role in AWS. Clients a test builds itself (fault injection, assertions) belong to no
+ * function and are not recorded.
+ */
+const FUNCTION_OF_WIRING: Record<string, string> = {
+  createRegisterDeps: 'Register',
+  createVerifyEmailDeps: 'VerifyEmail',
+  createResendVerificationDeps: 'ResendVerification',
+  createMailerDeps: 'OutboxMailer',
+};
+
+/** The function whose wiring is on the call stack right now (the client is being built). */
+function functionBuildingClient(): string | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  const frames = stack.split('\n').filter((line) => line.trimStart().startsWith('at '));
+  for (const frame of frames) {
+    const wiring = Object.keys(FUNCTION_OF_WIRING).find((name) => new RegExp(`\\bat (\\S+\\.)?${name} `).test(frame));
+    if (wiring) return FUNCTION_OF_WIRING[wiring];
+  }
+  return undefined;
+}
+
+type InitializeArgs = { input: object };
+interface InitializeStack {
+  add(
+    middleware: (
+      next: (args: InitializeArgs) => Promise<unknown>,
+      context: { clientName?: string; commandName?: string },
+    ) => (args: InitializeArgs) => Promise<unknown>,
+    options: { step: 'initialize'; name: string },
+  ): void;
+}
+
+const calls = new Map<string, AwsCall>();
+
+function record(fn: string, clientName: string, commandName: string, input: Record<string, any>): void {
+  for (const call of iamCallsOf(clientName, commandName, input)) {
+    const entry = { fn, ...call };
+    calls.set(`${fn} ${callKey(call)} ${JSON.stringify(call.encryptionContext ?? null)}`, entry);
+  }
+}
+
+observeAwsClients((client: AwsClient) => {
+  const fn = functionBuildingClient();
+  if (!fn) return;
+  // Initialize step: the command as the caller wrote it, before retries (each attempt is the same request).
+  // The three clients' stacks differ only in their input/output types, which this middleware ignores.
+  (client.middlewareStack as unknown as InitializeStack).add(
+    (next, context) => async (args) => {
+      record(fn, String(context.clientName), String(context.commandName), args.input as Record<string, any>);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordIamCalls' },
+  );
+});
+
+afterAll(({}, suite) => {
+  const file = 'filepath' in suite ? String(suite.filepath) : undefined;
+  if (!file) throw new Error('record-aws-calls: no test file path');
+  const testFile = path.relative(process.cwd(), file);
+  const recording: Recording = { testFile, calls: [...calls.values()] };
+  mkdirSync(AWS_CALLS_DIR, { recursive: true });
+  // One file per test file and worker: workers write at the same time, so no shared file.
+  const name = `${testFile.replace(/[^\w.-]+/g, '_')}-${randomBytes(4).toString('hex')}.json`;
+  writeFileSync(path.join(AWS_CALLS_DIR, name), JSON.stringify(recording, null, 1));
+});

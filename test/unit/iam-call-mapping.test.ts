@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { iamCallsOf } from '../support/aws-calls.js';
+
+/** The recorder behind test/iam must see a command the way IAM authorises it. */
+describe('SDK command → IAM actions (the AWS call recorder)', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('a transaction is authorised item by item, as the single-item actions', () => {
+    const input = {
+      TransactItems: [
+        { Put: { Item: { pk: 'PATIENT#1', sk: 'PROFILE' } } },
+        { Update: { Key: { pk: { S: 'VERIFY#abc' }, sk: { S: 'TOKEN' } } } },
+        { Delete: { Key: { pk: 'IDEMPOTENCY#k', sk: 'REGISTER' } } },
+        { ConditionCheck: { Key: { pk: 'EMAIL#a@b.c', sk: 'UNIQUE' } } },
+      ],
+    };
+    expect(iamCallsOf('DynamoDBClient', 'TransactWriteItemsCommand', input)).toEqual([
+      { action: 'dynamodb:PutItem', resource: 'table', prefix: 'PATIENT#' },
+      { action: 'dynamodb:UpdateItem', resource: 'table', prefix: 'VERIFY#' },
+      { action: 'dynamodb:DeleteItem', resource: 'table', prefix: 'IDEMPOTENCY#' },
+      { action: 'dynamodb:ConditionCheckItem', resource: 'table', prefix: 'EMAIL#' },
+    ]);
+  });
+
+  it('a batch read is one BatchGetItem per key, each with its own prefix', () => {
+    const input = { RequestItems: { t: { Keys: [{ pk: 'EMAIL#a@b.c', sk: 'UNIQUE' }, { pk: 'PHONE#+1', sk: 'UNIQUE' }] } } };
+    expect(iamCallsOf('DynamoDBClient', 'BatchGetItemCommand', input)).toEqual([
+      { action: 'dynamodb:BatchGetItem', resource: 'table', prefix: 'EMAIL#' },
+      { action: 'dynamodb:BatchGetItem', resource: 'table', prefix: 'PHONE#' },
+    ]);
+  });
+
+  it('the prefix is the text up to and including the first #', () => {
+    expect(iamCallsOf('DynamoDBClient', 'GetItemCommand', { Key: { pk: 'RATE#abc#WINDOW', sk: 'x' } })).toEqual([
+      { action: 'dynamodb:GetItem', resource: 'table', prefix: 'RATE#' },
+    ]);
+  });
+
+  it('a Query on an index is a Query on that index resource; one on the table is refused, not guessed', () => {
+    expect(iamCallsOf('DynamoDBClient', 'QueryCommand', { IndexName: 'due' })).toEqual([{ action: 'dynamodb:Query', resource: 'index/due' }]);
+    expect(() => iamCallsOf('DynamoDBClient', 'QueryCommand', {})).toThrow(/on the table itself/);
+  });
+
+  it('SES and KMS name the configured From address and key symbolically, anything else literally', () => {
+    vi.stubEnv('MAIL_FROM', 'no-reply@clinic.test');
+    expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: 'no-reply@clinic.test' })).toEqual([{ action: 'ses:SendEmail', resource: '$MAIL_FROM' }]);
+    expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: 'other@clinic.test' })).toEqual([{ action: 'ses:SendEmail', resource: 'other@clinic.test' }]);
+    vi.stubEnv('KMS_KEY_ID', 'arn:k');
+    expect(iamCallsOf('KMSClient', 'GenerateDataKeyCommand', { KeyId: 'arn:k', EncryptionContext: { purpose: 'p' } })).toEqual([
+      { action: 'kms:GenerateDataKey', resource: '$KMS_KEY_ID', encryptionContext: { purpose: 'p' } },
+    ]);
+  });
+});
