@@ -39,6 +39,7 @@ export function createServiceApp(options: ServiceAppOptions = {}): ServiceApp {
     table: stateful.table,
     tableKey: stateful.tableKey,
     patientDataKey: stateful.patientDataKey,
+    identifierKey: stateful.identifierKey,
     observabilityKey: stateful.observabilityKey,
     ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
   });

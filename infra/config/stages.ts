@@ -33,6 +33,12 @@ export interface StageConfig {
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Optional e-mail subscribed to the alarm topic (confirmation mail goes to it on deploy). */
   readonly alarmEmail: string | undefined;
+  /**
+   * Versions of the identifier HMAC keys derived from the stage's KMS HMAC key, current first
+   * (IDENTIFIER_KEY_VERSIONS). Rotation: append the new version, deploy, wait 5 minutes (every
+   * instance reloads its key ring), then move it first and deploy again.
+   */
+  readonly identifierKeyVersions: readonly string[];
 }
 
 type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region'>;
@@ -56,6 +62,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     apiThrottle: { rateLimit: 10, burstLimit: 20 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
     reservedConcurrency: { default: 2, register: 5, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    identifierKeyVersions: ['v1'],
     mailFrom: 'no-reply@dev.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'DEBUG',
@@ -69,6 +76,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     apiThrottle: { rateLimit: 25, burstLimit: 50 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
     reservedConcurrency: { default: 5, register: 10, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    identifierKeyVersions: ['v1'],
     mailFrom: 'no-reply@staging.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',
@@ -84,6 +92,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // 50 concurrent bcrypt hashes at ~0.5 s each is ~100 registrations/s: far above
     // any plausible signup rate, low enough to cap the bill during an attack.
     reservedConcurrency: { default: 20, register: 50, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    identifierKeyVersions: ['v1'],
     mailFrom: 'no-reply@patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',

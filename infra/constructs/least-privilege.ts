@@ -21,7 +21,8 @@ export type PatientTableAction =
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem';
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#';
@@ -118,6 +119,20 @@ export function patientDataKeyGenerateOnly(patientDataKey: IKey): PolicyStatemen
     conditions: {
       StringEquals: { 'kms:EncryptionContext:purpose': PHI_ENCRYPTION_PURPOSE },
     },
+  });
+}
+
+/**
+ * Deriving the identifier HMAC keys (lib/adapters/kms/kms-identifier-key-ring.ts): GenerateMac
+ * with HMAC-SHA-256 on the identifier key, nothing else (no VerifyMac, no other algorithm).
+ */
+export function identifierKeyGenerateMac(identifierKey: IKey): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'IdentifierKeyGenerateMac',
+    effect: Effect.ALLOW,
+    actions: ['kms:GenerateMac'],
+    resources: [identifierKey.keyArn],
+    conditions: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
   });
 }
 

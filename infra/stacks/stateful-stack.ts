@@ -9,7 +9,7 @@ import {
   type Attribute,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { acknowledgeRule } from '../compliance.js';
@@ -29,6 +29,11 @@ export class StatefulStack extends Stack {
   readonly tableKey: Key;
   /** Envelope key for PHI fields; the application encrypts with data keys from it. */
   readonly patientDataKey: Key;
+  /**
+   * HMAC key the keyed digests of emails and phone numbers derive from (lib/identifiers): the
+   * table's keys hold digests, never the values. It never leaves KMS.
+   */
+  readonly identifierKey: Key;
   /** Encrypts CloudWatch Logs groups, the alarm topic and the outbox dead-letter queue (operational data, no PHI). */
   readonly observabilityKey: Key;
 
@@ -52,6 +57,17 @@ export class StatefulStack extends Stack {
       alias: `${aliasPrefix}/patient-data`,
       description: `Envelope encryption of patient PHI fields (${config.stage})`,
       enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: keyRemovalPolicy,
+    });
+
+    // No automatic rotation for HMAC keys: rotating means a new derived version (IDENTIFIER_KEY_VERSIONS),
+    // since every reservation key was computed with it. Losing it would orphan every reservation: retained like the data.
+    this.identifierKey = new Key(this, 'IdentifierKey', {
+      alias: `${aliasPrefix}/identifiers`,
+      description: `Keyed digests of patient emails and phone numbers in table keys (${config.stage})`,
+      keySpec: KeySpec.HMAC_256,
+      keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
       pendingWindow: Duration.days(30),
       removalPolicy: keyRemovalPolicy,
     });

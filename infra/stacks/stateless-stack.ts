@@ -14,6 +14,7 @@ import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
 import {
   dueIndexQuery,
+  identifierKeyGenerateMac,
   patientDataKeyGenerateOnly,
   patientTableItems,
   queueKeyViaSqs,
@@ -33,6 +34,7 @@ export interface StatelessStackProps extends StackProps {
   readonly table: ITable;
   readonly tableKey: IKey;
   readonly patientDataKey: IKey;
+  readonly identifierKey: IKey;
   readonly observabilityKey: IKey;
   /** Where `<name>/handler.ts` entries live. @default functions/ in the repo */
   readonly functionsDir?: string;
@@ -71,7 +73,7 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { config, table, tableKey, patientDataKey } = props;
+    const { config, table, tableKey, patientDataKey, identifierKey } = props;
     this.config = config;
     this.functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     this.logs = {
@@ -95,17 +97,20 @@ export class StatelessStack extends Stack {
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(ROUTES.verifyEmail);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
     // the table always; 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'encryption' adds
-    // KMS_KEY_ID. Values only: a key ARN in the environment grants nothing.
+    // KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions. Values only: a key
+    // ARN in the environment grants nothing.
     const tableEnv = { TABLE_NAME: table.tableName };
+    const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
     const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
+    const deriveIdentifierKeys = identifierKeyGenerateMac(identifierKey);
 
     const register = this.addEndpoint('Register', 'POST', ROUTES.register, {
       name: 'register',
       description: 'POST /api/v1/patient/register',
       memorySize: REGISTER_MEMORY_MB,
       timeout: Duration.seconds(10),
-      environment: { ...mailEnv, KMS_KEY_ID: patientDataKey.keyArn, BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) },
+      environment: { ...mailEnv, ...identifierEnv, KMS_KEY_ID: patientDataKey.keyArn, BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) },
       whyPublic: 'Patient self-registration: the caller has no account or credential yet.',
     });
     register.allow(
@@ -121,9 +126,12 @@ export class StatelessStack extends Stack {
         'dynamodb:UpdateItem': ['OUTBOX#', 'IDEMPOTENCY#'],
         // Freeing the idempotency key after a failed request.
         'dynamodb:DeleteItem': ['IDEMPOTENCY#'],
+        // During an identifier-key rotation: no reservation of the address under an older key version.
+        'dynamodb:ConditionCheckItem': ['EMAIL#', 'PHONE#'],
       }),
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyGenerateOnly(patientDataKey),
+      deriveIdentifierKeys,
       sendMail,
     );
 
@@ -152,24 +160,28 @@ export class StatelessStack extends Stack {
     const resend = this.addEndpoint('ResendVerification', 'POST', ROUTES.resendVerification, {
       name: 'resend-verification',
       description: 'POST /api/v1/patient/resend-verification',
-      environment: mailEnv,
+      environment: { ...tableEnv, ...identifierEnv },
       whyPublic:
-        'Asked for by a patient who has no working link and no account credential yet. It answers the same whether or not the address is registered, and allows 3 mails per address per hour (DynamoDB counter keyed by a digest of the address).',
+        'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address).',
     });
     resend.allow(
       ...patientTableItems(table, {
-        // Rate-limit counter; the token replacement transaction (patient); claim / markSent / release (outbox).
-        'dynamodb:UpdateItem': ['RATE#', 'PATIENT#', 'OUTBOX#'],
-        // Email reservation → patient contact.
-        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
-        // New token and outbox mail inside the replacement transaction.
-        'dynamodb:PutItem': ['VERIFY#', 'OUTBOX#'],
+        // The rate-limit counter (keyed by the address's digest).
+        'dynamodb:UpdateItem': ['RATE#'],
+        // The resend request, queued for the outbox: no lookup, no mail in the request.
+        'dynamodb:PutItem': ['OUTBOX#'],
       }),
       tableKeyViaDynamoDb(tableKey),
-      sendMail,
+      deriveIdentifierKeys,
     );
 
-    this.outboxMailer = this.addOutboxMailer({ table, tableKey, queueKey: props.observabilityKey, environment: mailEnv, sendMail });
+    this.outboxMailer = this.addOutboxMailer({
+      table,
+      tableKey,
+      queueKey: props.observabilityKey,
+      environment: { ...mailEnv, ...identifierEnv },
+      grants: [sendMail, deriveIdentifierKeys],
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API stage' });
     new CfnOutput(this, 'VerifyUrlBase', { value: verifyUrlBase, description: 'Link base in verification emails' });
@@ -192,7 +204,7 @@ export class StatelessStack extends Stack {
     tableKey: IKey;
     queueKey: IKey;
     environment: Record<string, string>;
-    sendMail: PolicyStatement;
+    grants: PolicyStatement[];
   }): { fn: ServiceFunction; deadLetterQueue: Queue; schedule: Rule } {
     const { table, tableKey, queueKey } = props;
     const deadLetterQueue = new Queue(this, 'OutboxMailerDeadLetterQueue', {
@@ -222,12 +234,19 @@ export class StatelessStack extends Stack {
     });
     fn.allow(
       dueIndexQuery(table),
-      ...patientTableItems(table, { 'dynamodb:UpdateItem': ['OUTBOX#'] }),
+      ...patientTableItems(table, {
+        // Claim / mark done / release outbox items; a resend request's token replacement (patient).
+        'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
+        // A resend request's lookup: email reservation → patient contact.
+        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
+        // The new token and its mail, in the replacement transaction.
+        'dynamodb:PutItem': ['VERIFY#', 'OUTBOX#'],
+      }),
       tableStreamRead(table),
       tableKeyViaDynamoDb(tableKey),
       sendToDeadLetterQueue(deadLetterQueue),
       queueKeyViaSqs(queueKey, deadLetterQueue),
-      props.sendMail,
+      ...props.grants,
     );
 
     fn.function.addEventSource(

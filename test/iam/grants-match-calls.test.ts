@@ -62,6 +62,8 @@ interface Grants {
   granted: Map<string, string>;
   /** callKey → encryption-context values the grant requires (kms:EncryptionContext:* conditions). */
   contextRequired: Map<string, Record<string, unknown>>;
+  /** callKey → the MAC algorithm the grant allows (kms:MacAlgorithm). */
+  macAlgorithm: Map<string, string>;
 }
 
 /**
@@ -69,7 +71,7 @@ interface Grants {
  * "exactly these calls" fails the test: an unrestricted table grant must not slip through.
  */
 function grantsOf(stage: SynthesizedStage, fn: string): Grants {
-  const grants: Grants = { granted: new Map(), contextRequired: new Map() };
+  const grants: Grants = { granted: new Map(), contextRequired: new Map(), macAlgorithm: new Map() };
   const env = environmentOf(stage, fn);
   const grant = (key: string, sid: string) => {
     if (grants.granted.has(key)) throw new Error(`${fn}: ${key} granted twice (${grants.granted.get(key)}, ${sid})`);
@@ -107,6 +109,14 @@ function grantsOf(stage: SynthesizedStage, fn: string): Grants {
       for (const action of actions) {
         grant(callKey({ action, resource }), sid);
         grants.contextRequired.set(callKey({ action, resource }), required);
+      }
+    } else if (actions.every((a) => a.startsWith('kms:')) && on === 'identifier key') {
+      const resource = JSON.stringify(s.Resource) === JSON.stringify(env.IDENTIFIER_KEY_ID) ? '$IDENTIFIER_KEY_ID' : JSON.stringify(s.Resource);
+      const algorithm = s.Condition?.StringEquals?.['kms:MacAlgorithm'];
+      if (Object.keys(s.Condition ?? {}).length !== 1 || Object.keys(s.Condition!.StringEquals!).length !== 1 || !algorithm) throw unreadable();
+      for (const action of actions) {
+        grant(callKey({ action, resource }), sid);
+        grants.macAlgorithm.set(callKey({ action, resource }), String(algorithm));
       }
     } else {
       throw unreadable();
@@ -170,6 +180,18 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
       const { contextRequired } = grantsOf(dev, fn);
       for (const call of recorded().filter((c) => c.fn === fn && contextRequired.has(callKey(c)))) {
         expect(call.encryptionContext ?? {}).toMatchObject(contextRequired.get(callKey(call))!);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('every GenerateMac uses the algorithm its grant allows', () => {
+    let checked = 0;
+    for (const fn of functions) {
+      const { macAlgorithm } = grantsOf(dev, fn);
+      for (const call of recorded().filter((c) => c.fn === fn && macAlgorithm.has(callKey(c)))) {
+        expect(call.macAlgorithm).toBe(macAlgorithm.get(callKey(call)));
         checked++;
       }
     }

@@ -14,6 +14,9 @@ const BASELINE: Summary = {
 const tableKey: Summary = {
   TableKeyViaDynamoDb: { actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], on: 'table key', when: viaDynamoDb },
 };
+const generateMac: Summary = {
+  IdentifierKeyGenerateMac: { actions: ['kms:GenerateMac'], on: 'identifier key', when: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } } },
+};
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
 });
@@ -75,6 +78,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
         on: 'patient-data key',
         when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
       },
+      ...generateMac,
       ...sendMail(dev.config.mailFrom),
     });
   });
@@ -90,11 +94,11 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('VerifyEmailPage')).toEqual(BASELINE);
   });
 
-  it('resend-verification: besides its table items, SES', () => {
+  it('resend-verification: besides its table items, identifier MACs only: no SES, no patient data', () => {
     expect(summaryOf('ResendVerification')).toEqual({
       ...BASELINE,
       ...tableKey,
-      ...sendMail(dev.config.mailFrom),
+      ...generateMac,
     });
   });
 
@@ -119,6 +123,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
         },
       },
       ...sendMail(dev.config.mailFrom),
+      ...generateMac,
     });
   });
 

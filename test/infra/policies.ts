@@ -21,6 +21,7 @@ export function label(value: unknown, fn: string): string {
     [/PatientTable\w*Arn/, 'table'],
     [/TableKey\w*Arn/, 'table key'],
     [/PatientDataKey\w*Arn/, 'patient-data key'],
+    [/IdentifierKey\w*Arn/, 'identifier key'],
     [/ObservabilityKey\w*Arn/, 'observability key'],
     [new RegExp(`"${fn}LogGroup\\w*"`), 'own log group'],
     [/OutboxMailerDeadLetterQueue\w*"\s*,\s*"Arn"/, 'dead-letter queue'],

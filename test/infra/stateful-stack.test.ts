@@ -12,10 +12,21 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it('has three customer-managed KMS keys, all with rotation on', () => {
+  it('has three customer-managed encryption keys with rotation on, and one HMAC key for identifiers', () => {
     const keys = Object.values(resourcesOfType(dev.statefulTemplate, 'AWS::KMS::Key'));
-    expect(keys).toHaveLength(3);
-    for (const key of keys) expect(key.Properties?.EnableKeyRotation).toBe(true);
+    const [hmac, encryption] = [keys.filter((k) => k.Properties?.KeySpec === 'HMAC_256'), keys.filter((k) => k.Properties?.KeySpec !== 'HMAC_256')];
+    expect(encryption).toHaveLength(3);
+    for (const key of encryption) expect(key.Properties?.EnableKeyRotation).toBe(true);
+    // KMS rotates no HMAC key; a new derived version (IDENTIFIER_KEY_VERSIONS) is the rotation.
+    expect(hmac).toHaveLength(1);
+    expect(hmac[0]!.Properties).toMatchObject({ KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect(hmac[0]!.Properties?.EnableKeyRotation).not.toBe(true);
+  });
+
+  it('retains the identifier key like the data in prod: losing it orphans every reservation', () => {
+    const prod = synthStage('prod');
+    const [hmac] = Object.values(resourcesOfType(prod.statefulTemplate, 'AWS::KMS::Key')).filter((k) => k.Properties?.KeySpec === 'HMAC_256');
+    expect(hmac?.DeletionPolicy).toBe('Retain');
   });
 
   it('encrypts the table with its own customer-managed key, not the patient-data key', () => {

@@ -117,12 +117,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   it('passes each function exactly the environment lib/config.ts requires of it', () => {
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
     const mail = ['TABLE_NAME', 'MAIL_FROM', 'VERIFY_URL_BASE'];
+    const identifiers = ['IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS'];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
-      Register: [...mail, 'KMS_KEY_ID', 'BCRYPT_ROUNDS'],
+      Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS'],
       VerifyEmail: ['TABLE_NAME'],
       VerifyEmailPage: [],
-      ResendVerification: mail,
-      OutboxMailer: mail,
+      // The request is only counted and queued: no mail settings.
+      ResendVerification: ['TABLE_NAME', ...identifiers],
+      OutboxMailer: [...mail, ...identifiers],
     };
     for (const name of FUNCTIONS) {
       expect(Object.keys(functionProps[name].Environment.Variables).sort(), name).toEqual([...DEFAULTS, ...expected[name]].sort());
@@ -139,6 +141,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     // No front-end URL in dev: the link points at the API's own GET page.
     expect(JSON.stringify(env.VERIFY_URL_BASE)).toMatch(/\/dev\/api\/v1\/patient\/verify-email"/);
     expect(functionProps.OutboxMailer.Environment.Variables.VERIFY_URL_BASE).toEqual(env.VERIFY_URL_BASE);
+    expect(env.IDENTIFIER_KEY_VERSIONS).toBe('v1');
+    for (const name of ['ResendVerification', 'OutboxMailer'] as const) {
+      expect(functionProps[name].Environment.Variables.IDENTIFIER_KEY_ID, name).toEqual(env.IDENTIFIER_KEY_ID);
+    }
   });
 
   it('logs every function to its own KMS-encrypted log group with the stage retention', () => {

@@ -1,72 +1,81 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRegisterHandler } from '../../functions/register/handler.js';
-import { loadConfig } from '../../lib/config.js';
-import { createRegisterDeps } from '../../lib/wiring.js';
-import { getItem } from '../support/local-aws.js';
+import { identifierKeyMessage } from '../../lib/adapters/kms/kms-identifier-key-ring.js';
+import { startFakeKms } from '../support/fake-kms.js';
+import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 
 /**
- * Registration with the AWS KMS data-key source, as the register function runs in AWS: the real
- * KMS SDK client (built by the register wiring) talks HTTP to a KMS stand-in on loopback, since no
- * KMS emulator exists. It shows what register asks KMS for, and gives the IAM comparison (test/iam)
- * a recorded call for the register function's kms:GenerateDataKey grant.
+ * The functions with their AWS KMS configuration, as they run in AWS: the real KMS SDK clients
+ * (built by the wiring) talk HTTP to a KMS stand-in on loopback, since no KMS emulator exists. It
+ * shows what each function asks KMS for, and gives the IAM comparison (test/iam) recorded calls for
+ * the kms:GenerateDataKey and kms:GenerateMac grants.
  */
-interface KmsRequest { target: string; body: Record<string, any> }
-const received: KmsRequest[] = [];
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const IDENTIFIER_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/feedbeef-12ab-34cd-56ef-1234567890ab';
+const kms = await startFakeKms(KEY_ARN);
 
-const readBody = async (request: IncomingMessage) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-};
-
-/** Answers GenerateDataKey the way KMS does (JSON 1.1 protocol); anything else is refused. */
-const kms = createServer(async (request, response) => {
-  const target = String(request.headers['x-amz-target']).replace('TrentService.', '');
-  received.push({ target, body: await readBody(request) });
-  response.setHeader('Content-Type', 'application/x-amz-json-1.1');
-  if (target !== 'GenerateDataKey') {
-    response.statusCode = 400;
-    response.end(JSON.stringify({ __type: 'AccessDeniedException', message: `the stand-in does not serve ${target}` }));
-    return;
-  }
-  response.end(JSON.stringify({ KeyId: KEY_ARN, Plaintext: randomBytes(32).toString('base64'), CiphertextBlob: randomBytes(184).toString('base64') }));
-});
-await new Promise<void>((resolve) => kms.listen(0, '127.0.0.1', resolve));
-
-// The register function's configuration in AWS: a KMS key, and credentials from the environment.
+// The functions' configuration in AWS: KMS keys, and credentials from the environment.
 const saved = { ...process.env };
 Object.assign(process.env, {
   KMS_KEY_ID: KEY_ARN,
-  AWS_ENDPOINT_URL_KMS: `http://127.0.0.1:${(kms.address() as AddressInfo).port}`,
+  IDENTIFIER_KEY_ID: IDENTIFIER_KEY_ARN,
+  IDENTIFIER_KEY_VERSIONS: 'v2,v1',
+  AWS_ENDPOINT_URL_KMS: kms.endpoint,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
 });
+delete process.env.IDENTIFIER_KEYS;
 afterAll(async () => {
-  for (const name of ['KMS_KEY_ID', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+  for (const name of ['KMS_KEY_ID', 'IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS', 'IDENTIFIER_KEYS', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
   }
-  await new Promise<void>((resolve) => kms.close(() => resolve()));
+  await kms.stop();
 });
 
-const register = createRegisterHandler(createRegisterDeps(loadConfig(process.env, ['encryption', 'mail'])));
+// Imported after the environment is set: each handler reads it at module load, like a cold start.
+const { handler: register } = await import('../../functions/register/handler.js');
+const { handler: resend } = await import('../../functions/resend-verification/handler.js');
+const { handler: outboxMailer } = await import('../../functions/outbox-mailer/handler.js');
 
-describe('registration with AWS KMS envelope encryption', () => {
-  it('asks KMS for one data key under the patient-phi context of the new patient, and never to decrypt', async () => {
+const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
+
+describe('the functions with AWS KMS', () => {
+  it('register asks KMS for one data key under the patient-phi context of the new patient, and never to decrypt', async () => {
+    kms.received.length = 0;
     const response = await invoke(register, apiEvent(uniqueRegistration()));
     expect(response.statusCode).toBe(201);
     const patientId = response.body.data.patient_id;
 
-    expect(received).toEqual([{
+    expect(kms.received.filter((r) => r.target !== 'GenerateMac')).toEqual([{
       target: 'GenerateDataKey',
       body: { KeyId: KEY_ARN, KeySpec: 'AES_256', EncryptionContext: { purpose: 'patient-phi', patient_id: patientId } },
     }]);
     const item = await getItem(`PATIENT#${patientId}`, 'PROFILE');
     expect(item?.phi_key).toMatchObject({ key_id: KEY_ARN });
+  });
+
+  it('derives the identifier keys inside KMS, one GenerateMac per version, once per cold start', async () => {
+    // By now register has derived its key ring: a second registration asks for no MAC.
+    const before = macRequests().length;
+    expect((await invoke(register, apiEvent(uniqueRegistration()))).statusCode).toBe(201);
+    expect(macRequests()).toHaveLength(before);
+    const messages = macRequests().map((r) => Buffer.from(r.body.Message, 'base64').toString());
+    expect(new Set(messages)).toEqual(new Set([identifierKeyMessage('v2'), identifierKeyMessage('v1')]));
+    for (const request of macRequests()) expect(request.body).toMatchObject({ KeyId: IDENTIFIER_KEY_ARN, MacAlgorithm: 'HMAC_SHA_256' });
+    // Reservations are written under the current version.
+    const reservations = (await scanTable()).filter((i) => i.entity === 'reservation').map((i) => i.pk as string);
+    expect(reservations.length).toBeGreaterThan(0);
+    expect(reservations.every((pk) => /^(EMAIL|PHONE)#v2\.[0-9a-f]{64}$/.test(pk))).toBe(true);
+  });
+
+  it('resend and the outbox find the same patient through digests derived from the same KMS key', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    expect((await invoke(resend, apiEvent({ email: body.email }, { path: '/api/v1/patient/resend-verification' }))).statusCode).toBe(200);
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const mails = await mailsTo(body.email);
+    expect(mails).toHaveLength(2);
+    expect(tokenFrom(mails[1]!)).not.toBe(tokenFrom(mails[0]!));
   });
 });

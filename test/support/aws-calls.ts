@@ -20,6 +20,8 @@ export interface AwsCall {
   prefix?: string;
   /** KMS: the encryption context, which the grant's kms:EncryptionContext:* conditions check. */
   encryptionContext?: Record<string, string>;
+  /** KMS GenerateMac: the algorithm, which the grant's kms:MacAlgorithm condition checks. */
+  macAlgorithm?: string;
 }
 
 export interface Recording {
@@ -106,8 +108,9 @@ export function iamCallsOf(clientName: string, commandName: string, input: Input
     case 'KMSClient':
       return [{
         action: `kms:${command}`,
-        resource: symbolic(input.KeyId, 'KMS_KEY_ID'),
+        resource: input.KeyId === process.env.IDENTIFIER_KEY_ID ? '$IDENTIFIER_KEY_ID' : symbolic(input.KeyId, 'KMS_KEY_ID'),
         ...(input.EncryptionContext && { encryptionContext: input.EncryptionContext }),
+        ...(input.MacAlgorithm && { macAlgorithm: input.MacAlgorithm }),
       }];
     default:
       throw new Error(`no IAM mapping for ${clientName}`);
