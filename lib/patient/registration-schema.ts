@@ -60,7 +60,7 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
   properties: {
     first_name: text(2, 50),
     last_name: text(2, 50),
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
     phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
     password: { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true },
     confirm_password: { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' },
@@ -133,6 +133,6 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
   additionalProperties: false,
   required: ['email'],
   properties: {
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
   },
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
-import { validateRegistration } from '../../lib/patient/validators.js';
+import { validateRegistration, validateResendVerification } from '../../lib/patient/validators.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
 /** The field errors a request gets, or {} when it is valid. */
@@ -62,6 +62,10 @@ const cases: Case[] = [
   ['email missing', 'email', undefined, ['Email is required']],
   ['email with a 64-character local part', 'email', `${text(64)}@email.com`, 'valid'],
   ['email with a 65-character local part', 'email', `${text(65)}@email.com`, ['The part before the @ must be at most 64 characters']],
+  ['email with a 63-character domain label', 'email', `jane@${text(63)}.com`, 'valid'],
+  ['email with a 64-character domain label', 'email', `jane@${text(64)}.com`, ['Each part of the domain after the @ must be at most 63 characters']],
+  ['email with a 64-character top-level label', 'email', `jane@email.${text(64)}`, ['Each part of the domain after the @ must be at most 63 characters']],
+  ['email with a 64-character label among short ones', 'email', `jane@mail.${text(64)}.example.com`, ['Each part of the domain after the @ must be at most 63 characters']],
   // phone: "+" then 8–15 digits, first 1–9, separators ignored
   ['phone as in the spec', 'phone_number', '+1234567890', 'valid'],
   ['phone with separators', 'phone_number', '+1 (234) 567-89.0', 'valid'],
@@ -146,6 +150,22 @@ describe.each(cases)('%s', (_name, path, value, expected) => {
     const errors = errorsFor(set(path, value));
     if (expected === 'valid') expect(errors).toEqual({});
     else expect(errors).toEqual({ [path.replace(/\.\d+$/, '')]: expected });
+  });
+});
+
+describe('the resend request checks its email by the same rules', () => {
+  it.each([
+    [`jane@${text(63)}.com`, undefined],
+    [`jane@${text(64)}.com`, ['Each part of the domain after the @ must be at most 63 characters']],
+    [`${text(65)}@email.com`, ['The part before the @ must be at most 64 characters']],
+  ])('%s', (email, expected) => {
+    try {
+      validateResendVerification({ email });
+      expect(expected).toBeUndefined();
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      expect(error.errors).toEqual({ email: expected });
+    }
   });
 });
 

@@ -2,12 +2,13 @@
 /* eslint-disable */
 import { formats, keywords, ucs2length } from '../standalone-runtime.js';
 export const registrationRequest = validate10;
-const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50},"last_name":{"type":"string","minLength":2,"maxLength":50},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
+const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50},"last_name":{"type":"string","minLength":2,"maxLength":50},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
 const func3 = Object.prototype.hasOwnProperty;
 const func0 = ucs2length;
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats2 = formats.date;
 const keyword6 = keywords.emailLocalPart;
+const keyword7 = keywords.emailDomainLabel;
 const keyword0 = keywords.e164Phone;
 const keyword1 = keywords.passwordPolicy;
 const keyword2 = keywords.sameAs;
@@ -252,23 +253,24 @@ vErrors.push(err20);
 errors++;
 }
 }
+const _errs9 = errors;
+let valid2;
+keyword7.errors = null;
+valid2 = keyword7.call(this, 63, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid2){
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
+errors = vErrors.length;
+for(let i1=_errs9; i1<errors; i1++){
+const err21 = vErrors[i1];
+if(err21.instancePath === undefined){
+err21.instancePath = instancePath+"/email";
+}
+err21.schemaPath = "#/properties/email/emailDomainLabel";
+}
 }
 else {
-const err21 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.phone_number !== undefined){
-let data3 = data.phone_number;
-if(typeof data3 === "string"){
-if(func0(data3) > 32){
-const err22 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+const err22 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -277,8 +279,10 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func0(data3) < 1){
-const err23 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -287,24 +291,22 @@ vErrors.push(err23);
 }
 errors++;
 }
-const _errs11 = errors;
-let valid2;
-keyword0.errors = null;
-valid2 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
-if(!valid2){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
-errors = vErrors.length;
-for(let i1=_errs11; i1<errors; i1++){
-const err24 = vErrors[i1];
-if(err24.instancePath === undefined){
-err24.instancePath = instancePath+"/phone_number";
 }
-err24.schemaPath = "#/properties/phone_number/e164Phone";
-}
+if(data.phone_number !== undefined){
+let data3 = data.phone_number;
+if(typeof data3 === "string"){
+if(func0(data3) > 32){
+const err24 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(vErrors === null){
+vErrors = [err24];
 }
 else {
-const err25 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+vErrors.push(err24);
+}
+errors++;
+}
+if(func0(data3) < 1){
+const err25 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -313,24 +315,24 @@ vErrors.push(err25);
 }
 errors++;
 }
+const _errs12 = errors;
+let valid3;
+keyword0.errors = null;
+valid3 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
+if(!valid3){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i2=_errs12; i2<errors; i2++){
+const err26 = vErrors[i2];
+if(err26.instancePath === undefined){
+err26.instancePath = instancePath+"/phone_number";
+}
+err26.schemaPath = "#/properties/phone_number/e164Phone";
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-if(data.password !== undefined){
-let data4 = data.password;
-if(typeof data4 === "string"){
-if(func0(data4) > 256){
-const err27 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+const err27 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -339,8 +341,10 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(func0(data4) < 1){
-const err28 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -349,24 +353,22 @@ vErrors.push(err28);
 }
 errors++;
 }
-const _errs14 = errors;
-let valid3;
-keyword1.errors = null;
-valid3 = keyword1.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
-if(!valid3){
-if(Array.isArray(keyword1.errors)){
-vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
-errors = vErrors.length;
-for(let i2=_errs14; i2<errors; i2++){
-const err29 = vErrors[i2];
-if(err29.instancePath === undefined){
-err29.instancePath = instancePath+"/password";
 }
-err29.schemaPath = "#/properties/password/passwordPolicy";
-}
+if(data.password !== undefined){
+let data4 = data.password;
+if(typeof data4 === "string"){
+if(func0(data4) > 256){
+const err29 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err29];
 }
 else {
-const err30 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
+vErrors.push(err29);
+}
+errors++;
+}
+if(func0(data4) < 1){
+const err30 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -375,24 +377,24 @@ vErrors.push(err30);
 }
 errors++;
 }
+const _errs15 = errors;
+let valid4;
+keyword1.errors = null;
+valid4 = keyword1.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
+if(!valid4){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i3=_errs15; i3<errors; i3++){
+const err31 = vErrors[i3];
+if(err31.instancePath === undefined){
+err31.instancePath = instancePath+"/password";
+}
+err31.schemaPath = "#/properties/password/passwordPolicy";
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
-errors++;
-}
-}
-if(data.confirm_password !== undefined){
-let data5 = data.confirm_password;
-if(typeof data5 === "string"){
-if(func0(data5) > 256){
-const err32 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+const err32 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -401,8 +403,10 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(func0(data5) < 1){
-const err33 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -411,24 +415,22 @@ vErrors.push(err33);
 }
 errors++;
 }
-const _errs17 = errors;
-let valid4;
-keyword2.errors = null;
-valid4 = keyword2.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
-if(!valid4){
-if(Array.isArray(keyword2.errors)){
-vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
-errors = vErrors.length;
-for(let i3=_errs17; i3<errors; i3++){
-const err34 = vErrors[i3];
-if(err34.instancePath === undefined){
-err34.instancePath = instancePath+"/confirm_password";
 }
-err34.schemaPath = "#/properties/confirm_password/sameAs";
-}
+if(data.confirm_password !== undefined){
+let data5 = data.confirm_password;
+if(typeof data5 === "string"){
+if(func0(data5) > 256){
+const err34 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err34];
 }
 else {
-const err35 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
+vErrors.push(err34);
+}
+errors++;
+}
+if(func0(data5) < 1){
+const err35 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -437,24 +439,24 @@ vErrors.push(err35);
 }
 errors++;
 }
+const _errs18 = errors;
+let valid5;
+keyword2.errors = null;
+valid5 = keyword2.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
+if(!valid5){
+if(Array.isArray(keyword2.errors)){
+vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
+errors = vErrors.length;
+for(let i4=_errs18; i4<errors; i4++){
+const err36 = vErrors[i4];
+if(err36.instancePath === undefined){
+err36.instancePath = instancePath+"/confirm_password";
+}
+err36.schemaPath = "#/properties/confirm_password/sameAs";
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-if(data.date_of_birth !== undefined){
-let data6 = data.date_of_birth;
-if(typeof data6 === "string"){
-if(func0(data6) < 1){
-const err37 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err37 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -463,8 +465,10 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(!(formats2.validate(data6))){
-const err38 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -473,24 +477,22 @@ vErrors.push(err38);
 }
 errors++;
 }
-const _errs20 = errors;
-let valid5;
-keyword3.errors = null;
-valid5 = keyword3.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
-if(!valid5){
-if(Array.isArray(keyword3.errors)){
-vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
-errors = vErrors.length;
-for(let i4=_errs20; i4<errors; i4++){
-const err39 = vErrors[i4];
-if(err39.instancePath === undefined){
-err39.instancePath = instancePath+"/date_of_birth";
 }
-err39.schemaPath = "#/properties/date_of_birth/age";
-}
+if(data.date_of_birth !== undefined){
+let data6 = data.date_of_birth;
+if(typeof data6 === "string"){
+if(func0(data6) < 1){
+const err39 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err39];
 }
 else {
-const err40 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
+vErrors.push(err39);
+}
+errors++;
+}
+if(!(formats2.validate(data6))){
+const err40 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -499,23 +501,24 @@ vErrors.push(err40);
 }
 errors++;
 }
+const _errs21 = errors;
+let valid6;
+keyword3.errors = null;
+valid6 = keyword3.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
+if(!valid6){
+if(Array.isArray(keyword3.errors)){
+vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
+errors = vErrors.length;
+for(let i5=_errs21; i5<errors; i5++){
+const err41 = vErrors[i5];
+if(err41.instancePath === undefined){
+err41.instancePath = instancePath+"/date_of_birth";
+}
+err41.schemaPath = "#/properties/date_of_birth/age";
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
-errors++;
-}
-}
-if(data.gender !== undefined){
-let data7 = data.gender;
-if(typeof data7 !== "string"){
-const err42 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err42 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -524,8 +527,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
-const err43 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -535,11 +540,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data.address !== undefined){
-let data8 = data.address;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.street === undefined){
-const err44 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
+if(data.gender !== undefined){
+let data7 = data.gender;
+if(typeof data7 !== "string"){
+const err44 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -548,8 +552,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data8.city === undefined){
-const err45 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
+if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
+const err45 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -558,8 +562,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data8.state === undefined){
-const err46 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+}
+if(data.address !== undefined){
+let data8 = data.address;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.street === undefined){
+const err46 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -568,8 +576,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data8.zip === undefined){
-const err47 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
+if(data8.city === undefined){
+const err47 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -578,9 +586,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-for(const key1 in data8){
-if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
-const err48 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data8.state === undefined){
+const err48 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -589,12 +596,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data8.street !== undefined){
-let data9 = data8.street;
-if(typeof data9 === "string"){
-if(func0(data9) > 200){
-const err49 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(data8.zip === undefined){
+const err49 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -603,8 +606,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(func0(data9) < 1){
-const err50 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key1 in data8){
+if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
+const err50 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -614,8 +618,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-else {
-const err51 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.street !== undefined){
+let data9 = data8.street;
+if(typeof data9 === "string"){
+if(func0(data9) > 200){
+const err51 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -624,12 +631,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data8.city !== undefined){
-let data10 = data8.city;
-if(typeof data10 === "string"){
-if(func0(data10) > 100){
-const err52 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(func0(data9) < 1){
+const err52 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -638,8 +641,9 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(func0(data10) < 1){
-const err53 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err53 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -649,8 +653,11 @@ vErrors.push(err53);
 errors++;
 }
 }
-else {
-const err54 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.city !== undefined){
+let data10 = data8.city;
+if(typeof data10 === "string"){
+if(func0(data10) > 100){
+const err54 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -659,12 +666,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data8.state !== undefined){
-let data11 = data8.state;
-if(typeof data11 === "string"){
-if(func0(data11) > 50){
-const err55 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(func0(data10) < 1){
+const err55 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -673,8 +676,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func0(data11) < 1){
-const err56 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err56 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -684,8 +688,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.state !== undefined){
+let data11 = data8.state;
+if(typeof data11 === "string"){
+if(func0(data11) > 50){
+const err57 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -694,12 +701,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data8.zip !== undefined){
-let data12 = data8.zip;
-if(typeof data12 === "string"){
-if(func0(data12) > 16){
-const err58 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
+if(func0(data11) < 1){
+const err58 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -708,8 +711,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(func0(data12) < 1){
-const err59 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err59 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -718,24 +722,22 @@ vErrors.push(err59);
 }
 errors++;
 }
-const _errs34 = errors;
-let valid7;
-keyword4.errors = null;
-valid7 = keyword4.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
-if(!valid7){
-if(Array.isArray(keyword4.errors)){
-vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
-errors = vErrors.length;
-for(let i5=_errs34; i5<errors; i5++){
-const err60 = vErrors[i5];
-if(err60.instancePath === undefined){
-err60.instancePath = instancePath+"/address/zip";
 }
-err60.schemaPath = "#/properties/address/properties/zip/postalCode";
-}
+if(data8.zip !== undefined){
+let data12 = data8.zip;
+if(typeof data12 === "string"){
+if(func0(data12) > 16){
+const err60 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
+if(vErrors === null){
+vErrors = [err60];
 }
 else {
-const err61 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
+vErrors.push(err60);
+}
+errors++;
+}
+if(func0(data12) < 1){
+const err61 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -744,23 +746,24 @@ vErrors.push(err61);
 }
 errors++;
 }
+const _errs35 = errors;
+let valid8;
+keyword4.errors = null;
+valid8 = keyword4.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
+if(!valid8){
+if(Array.isArray(keyword4.errors)){
+vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
+errors = vErrors.length;
+for(let i6=_errs35; i6<errors; i6++){
+const err62 = vErrors[i6];
+if(err62.instancePath === undefined){
+err62.instancePath = instancePath+"/address/zip";
+}
+err62.schemaPath = "#/properties/address/properties/zip/postalCode";
 }
 }
 else {
-const err62 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
-errors++;
-}
-}
-if(data8.country !== undefined){
-let data13 = data8.country;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err63 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err63 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -769,25 +772,23 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(typeof data13 === "string"){
-const _errs38 = errors;
-let valid8;
-keyword5.errors = null;
-valid8 = keyword5.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
-if(!valid8){
-if(Array.isArray(keyword5.errors)){
-vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
-errors = vErrors.length;
-for(let i6=_errs38; i6<errors; i6++){
-const err64 = vErrors[i6];
-if(err64.instancePath === undefined){
-err64.instancePath = instancePath+"/address/country";
-}
-err64.schemaPath = "#/properties/address/properties/country/countryCode";
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
+const err64 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data8.country !== undefined){
+let data13 = data8.country;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err65 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -796,25 +797,25 @@ vErrors.push(err65);
 }
 errors++;
 }
+if(typeof data13 === "string"){
+const _errs39 = errors;
+let valid9;
+keyword5.errors = null;
+valid9 = keyword5.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
+if(!valid9){
+if(Array.isArray(keyword5.errors)){
+vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
+errors = vErrors.length;
+for(let i7=_errs39; i7<errors; i7++){
+const err66 = vErrors[i7];
+if(err66.instancePath === undefined){
+err66.instancePath = instancePath+"/address/country";
 }
-}
+err66.schemaPath = "#/properties/address/properties/country/countryCode";
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data.emergency_contact !== undefined){
-let data14 = data.emergency_contact;
-if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
-const err67 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err67 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -823,9 +824,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err68 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -834,8 +838,11 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data14.phone === undefined){
-const err69 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
+}
+if(data.emergency_contact !== undefined){
+let data14 = data.emergency_contact;
+if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
+const err69 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -844,9 +851,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-for(const key2 in data14){
-if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
-const err70 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.name === undefined){
+const err70 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -855,12 +862,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func0(data15) > 100){
-const err71 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(data14.phone === undefined){
+const err71 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -869,8 +872,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(func0(data15) < 1){
-const err72 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key2 in data14){
+if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
+const err72 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -880,8 +884,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-else {
-const err73 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 === "string"){
+if(func0(data15) > 100){
+const err73 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -890,12 +897,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data14.phone !== undefined){
-let data16 = data14.phone;
-if(typeof data16 === "string"){
-if(func0(data16) > 32){
-const err74 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(func0(data15) < 1){
+const err74 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -904,8 +907,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(func0(data16) < 1){
-const err75 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err75 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -914,24 +918,22 @@ vErrors.push(err75);
 }
 errors++;
 }
-const _errs47 = errors;
-let valid10;
-keyword0.errors = null;
-valid10 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
-if(!valid10){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
-errors = vErrors.length;
-for(let i7=_errs47; i7<errors; i7++){
-const err76 = vErrors[i7];
-if(err76.instancePath === undefined){
-err76.instancePath = instancePath+"/emergency_contact/phone";
 }
-err76.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
-}
+if(data14.phone !== undefined){
+let data16 = data14.phone;
+if(typeof data16 === "string"){
+if(func0(data16) > 32){
+const err76 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(vErrors === null){
+vErrors = [err76];
 }
 else {
-const err77 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+vErrors.push(err76);
+}
+errors++;
+}
+if(func0(data16) < 1){
+const err77 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -940,23 +942,24 @@ vErrors.push(err77);
 }
 errors++;
 }
+const _errs48 = errors;
+let valid11;
+keyword0.errors = null;
+valid11 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
+if(!valid11){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i8=_errs48; i8<errors; i8++){
+const err78 = vErrors[i8];
+if(err78.instancePath === undefined){
+err78.instancePath = instancePath+"/emergency_contact/phone";
+}
+err78.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
-errors++;
-}
-}
-if(data14.relationship !== undefined){
-let data17 = data14.relationship;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err79 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err79 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -965,9 +968,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(typeof data17 === "string"){
-if(func0(data17) > 50){
-const err80 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -976,13 +980,37 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(func0(data17) < 1){
-const err81 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data14.relationship !== undefined){
+let data17 = data14.relationship;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err81 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
 else {
 vErrors.push(err81);
+}
+errors++;
+}
+if(typeof data17 === "string"){
+if(func0(data17) > 50){
+const err82 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+if(func0(data17) < 1){
+const err83 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
 }
 errors++;
 }
@@ -993,32 +1021,7 @@ errors++;
 if(data.medical_history !== undefined){
 let data18 = data.medical_history;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-const err82 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-if(Array.isArray(data18)){
-if(data18.length > 50){
-const err83 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-const len0 = data18.length;
-for(let i8=0; i8<len0; i8++){
-let data19 = data18[i8];
-if(typeof data19 === "string"){
-if(func0(data19) > 500){
-const err84 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
+const err84 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1027,8 +1030,9 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(func0(data19) < 1){
-const err85 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(Array.isArray(data18)){
+if(data18.length > 50){
+const err85 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1037,14 +1041,38 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len0 = data18.length;
+for(let i9=0; i9<len0; i9++){
+let data19 = data18[i9];
+if(typeof data19 === "string"){
+if(func0(data19) > 500){
+const err86 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err86];
 }
 else {
 vErrors.push(err86);
+}
+errors++;
+}
+if(func0(data19) < 1){
+const err87 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
 }
 errors++;
 }
@@ -1054,28 +1082,7 @@ errors++;
 if(data.insurance_info !== undefined){
 let data20 = data.insurance_info;
 if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
-const err87 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.provider === undefined){
-const err88 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-if(data20.policy_number === undefined){
-const err89 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
+const err89 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1084,9 +1091,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-for(const key3 in data20){
-if(!((key3 === "provider") || (key3 === "policy_number"))){
-const err90 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.provider === undefined){
+const err90 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1095,12 +1102,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data20.provider !== undefined){
-let data21 = data20.provider;
-if(typeof data21 === "string"){
-if(func0(data21) > 100){
-const err91 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(data20.policy_number === undefined){
+const err91 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1109,8 +1112,9 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(func0(data21) < 1){
-const err92 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key3 in data20){
+if(!((key3 === "provider") || (key3 === "policy_number"))){
+const err92 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1120,8 +1124,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-else {
-const err93 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20.provider !== undefined){
+let data21 = data20.provider;
+if(typeof data21 === "string"){
+if(func0(data21) > 100){
+const err93 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1130,12 +1137,8 @@ vErrors.push(err93);
 }
 errors++;
 }
-}
-if(data20.policy_number !== undefined){
-let data22 = data20.policy_number;
-if(typeof data22 === "string"){
-if(func0(data22) > 50){
-const err94 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(func0(data21) < 1){
+const err94 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1144,8 +1147,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(func0(data22) < 1){
-const err95 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err95 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1155,8 +1159,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20.policy_number !== undefined){
+let data22 = data20.policy_number;
+if(typeof data22 === "string"){
+if(func0(data22) > 50){
+const err96 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1165,12 +1172,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-}
-}
-}
-else {
-const err97 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func0(data22) < 1){
+const err97 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1179,12 +1182,37 @@ vErrors.push(err97);
 }
 errors++;
 }
+}
+else {
+const err98 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err99 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
 export const resendVerificationRequest = validate11;
-const schema12 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64}}};
+const schema12 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63}}};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="resend-verification-request" */;
@@ -1273,26 +1301,53 @@ vErrors.push(err6);
 errors++;
 }
 }
+const _errs5 = errors;
+let valid2;
+keyword7.errors = null;
+valid2 = keyword7.call(this, 63, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid2){
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
+errors = vErrors.length;
+for(let i1=_errs5; i1<errors; i1++){
+const err7 = vErrors[i1];
+if(err7.instancePath === undefined){
+err7.instancePath = instancePath+"/email";
+}
+err7.schemaPath = "#/properties/email/emailDomainLabel";
+}
 }
 else {
-const err7 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err8];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err8);
 }
 errors++;
 }
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err9];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
 }
 errors++;
 }
