@@ -72,11 +72,16 @@ export function isCountryCode(code: string): boolean {
 }
 
 const FALLBACK_POSTAL = /^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/;
+// Real codes that postcode-validator's patterns miss; matched with the same case-insensitivity and
+// optional space as its own pattern for that country. GIR 0AA is Girobank's, still delivered by Royal Mail.
+const EXTRA_POSTAL: Partial<Record<string, RegExp>> = { GB: /^GIR ?0AA$/i };
 
 export function postalCodeProblems(zip: string, country: unknown): string[] {
   const code = typeof country === 'string' ? country : 'US';
   if (!isCountryCode(code)) return []; // the country keyword reports it
-  const valid = postcodeValidatorExistsForCountry(code) ? postcodeValidator(zip, code) : FALLBACK_POSTAL.test(zip);
+  const valid = postcodeValidatorExistsForCountry(code)
+    ? postcodeValidator(zip, code) || EXTRA_POSTAL[code]?.test(zip) === true
+    : FALLBACK_POSTAL.test(zip);
   if (valid) return [];
   return [code === 'US' ? 'Must be a valid US ZIP code (12345 or 12345-6789)' : `Must be a valid postal code for ${code}`];
 }

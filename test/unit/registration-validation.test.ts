@@ -182,7 +182,15 @@ describe('array entries are reported under their index', () => {
 describe('postal code format follows address.country', () => {
   it.each([
     ['GB', 'SW1A 1AA', 'valid'],
+    ['GB', 'sw1a1aa', 'valid'],
+    ['GB', 'GIR 0AA', 'valid'],
+    ['GB', 'GIR0AA', 'valid'],
+    ['GB', 'gir 0aa', 'valid'],
+    ['GB', 'GIR  0AA', 'Must be a valid postal code for GB'],
+    ['GB', 'GIR 0AB', 'Must be a valid postal code for GB'],
+    ['GB', 'GIR', 'Must be a valid postal code for GB'],
     ['GB', '02101', 'Must be a valid postal code for GB'],
+    ['US', 'GIR 0AA', 'Must be a valid US ZIP code (12345 or 12345-6789)'],
     ['DE', '10115', 'valid'],
     ['CA', 'K1A 0B1', 'valid'],
     ['CA', '02101', 'Must be a valid postal code for CA'],
