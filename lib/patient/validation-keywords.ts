@@ -43,6 +43,24 @@ export function passwordProblems(password: string): string[] {
   return problems;
 }
 
+// A name is written into mails to any address, so it may not carry line breaks, links, digits, or
+// invisible and bidi-control (format) characters: letters, combining marks, single ASCII spaces,
+// apostrophes (' ’), hyphens (- ‐) and periods only.
+const NAME_CHARACTERS = /^[\p{L}\p{M} '’\-‐.]*$/u;
+// "evil.example", "t.co": a period running into a word makes a host name that mail clients link. Only
+// initials ("J.R.") may follow a period directly: a top-level domain has more than one letter.
+const PERIOD_INTO_WORD = /\.\p{L}\p{M}*(?![\p{M}.])/u;
+
+export function nameProblems(name: string): string[] {
+  if (!NAME_CHARACTERS.test(name)) return ['May contain only letters, spaces, apostrophes, hyphens and periods'];
+  const problems: string[] = [];
+  if (name === '') return problems; // blank: minLength reports it as missing
+  if (!/\p{L}/u.test(name)) problems.push('Must contain a letter');
+  if (name.includes('  ')) problems.push('Must not contain two spaces in a row');
+  if (PERIOD_INTO_WORD.test(name)) problems.push('A period must be followed by a space, except between initials as in J.R.');
+  return problems;
+}
+
 /** The same calendar day `years` later, as YYYY-MM-DD. */
 function addYears(isoDate: string, years: number): string {
   const [y, m, d] = isoDate.split('-').map(Number) as [number, number, number];
@@ -94,6 +112,7 @@ export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
   keyword('e164Phone', (_s, phone: string) =>
     normalizePhone(phone) ? [] : ['Must be an international phone number such as +14155552671'],
   ),
+  keyword('personName', (_s, name: string) => nameProblems(name)),
   keyword('passwordPolicy', (_s, password: string) => passwordProblems(password)),
   keyword('sameAs', (other: string, value: string, parent) =>
     parent?.[other] === value ? [] : ['Passwords do not match'],

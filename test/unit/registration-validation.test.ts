@@ -48,7 +48,7 @@ const cases: Case[] = [
   ['first_name blank', 'first_name', '   ', ['First name is required']],
   ['first_name padded to 2 characters', 'first_name', '  Jo  ', 'valid'],
   ['first_name not a string', 'first_name', 42, ['Must be a string']],
-  ['first_name of 50 emoji counts characters, not bytes', 'first_name', text(50, '😀'), 'valid'],
+  ['first_name of 50 astral letters counts characters, not UTF-16 units', 'first_name', text(50, '𠀀'), 'valid'],
   ['last_name of 1 character', 'last_name', 'S', ['Must be at least 2 characters']],
   ['last_name of 51 characters', 'last_name', text(51), ['Must be at most 50 characters']],
   ['last_name blank', 'last_name', '', ['Last name is required']],
@@ -122,6 +122,7 @@ const cases: Case[] = [
   ['emergency_contact absent', 'emergency_contact', undefined, 'valid'],
   ['emergency_contact null', 'emergency_contact', null, 'valid'],
   ['emergency_contact name of 100 characters', 'emergency_contact.name', text(100), 'valid'],
+  ['emergency_contact name of one character (李)', 'emergency_contact.name', '李', 'valid'],
   ['emergency_contact name of 101 characters', 'emergency_contact.name', text(101), ['Must be at most 100 characters']],
   ['emergency_contact phone invalid', 'emergency_contact.phone', '555-1234', ['Must be an international phone number such as +14155552671']],
   ['emergency_contact phone missing', 'emergency_contact.phone', undefined, ['Phone is required']],
@@ -150,6 +151,44 @@ describe.each(cases)('%s', (_name, path, value, expected) => {
     const errors = errorsFor(set(path, value));
     if (expected === 'valid') expect(errors).toEqual({});
     else expect(errors).toEqual({ [path.replace(/\.\d+$/, '')]: expected });
+  });
+});
+
+// Names are written into mails sent to any address: no line breaks, links, digits or invisible characters.
+describe.each(['first_name', 'last_name', 'emergency_contact.name'])('%s: letters, marks, spaces, apostrophes, hyphens and periods', (path) => {
+  const ONLY = 'May contain only letters, spaces, apostrophes, hyphens and periods';
+  it.each([
+    'Jane', 'Smith', 'John Smith', 'O’Brien', "O'Brien", 'Anne-Marie', 'Anne‐Marie', 'José', 'Jose\u0301', '李娜', 'Nguyễn',
+    'J. R.', 'J.R.', 'J.R. Smith', 'Jr.', 'St. John', 'Zoë', 'Ólafsdóttir', 'Þór', 'Дмитрий', 'محمد', 'שרה', 'देवी', 'ʻIolani',
+    "d'Artagnan", '’t Hooft', 'Mary Ann de la Cruz',
+  ])('%j is accepted', (name) => {
+    expect(errorsFor(set(path, name))).toEqual({});
+  });
+
+  it.each([
+    ['a mail-injection attempt', 'J,\n\nLocked! Go to https://evil.example/x', [ONLY]],
+    ['a line break', 'Jane\nSmith', [ONLY]],
+    ['a tab', 'Jane\tSmith', [ONLY]],
+    ['a URL', 'https://evil.example', [ONLY]],
+    ['digits', 'Jane2', [ONLY]],
+    ['markup', '<b>Jane</b>', [ONLY]],
+    ['an emoji', 'Jane 😀', [ONLY]],
+    ['a comma', 'Smith, Jane', [ONLY]],
+    ['a zero-width space (U+200B)', 'Ja\u200Bne', [ONLY]],
+    ['a right-to-left override (U+202E)', 'Jane\u202Eenaj', [ONLY]],
+    ['a left-to-right isolate (U+2066)', '\u2066Jane', [ONLY]],
+    ['a zero-width joiner (U+200D)', 'Ja\u200Dne', [ONLY]],
+    ['a soft hyphen (U+00AD)', 'Ja\u00ADne', [ONLY]],
+    ['a zero-width no-break space (U+FEFF)', 'Ja\uFEFFne', [ONLY]],
+    ['a no-break space', 'Jane\u00A0Smith', [ONLY]],
+    ['a host name', 'evil.example', ['A period must be followed by a space, except between initials as in J.R.']],
+    ['a www host name', 'www.evil.com', ['A period must be followed by a space, except between initials as in J.R.']],
+    ['a short host name', 't.co', ['A period must be followed by a space, except between initials as in J.R.']],
+    ['a period running into a word', 'St.John', ['A period must be followed by a space, except between initials as in J.R.']],
+    ['two spaces in a row', 'Mary  Ann', ['Must not contain two spaces in a row']],
+    ['no letter at all', "-'.", ['Must contain a letter']],
+  ])('%s is refused', (_name, name, expected) => {
+    expect(errorsFor(set(path, name))).toEqual({ [path]: expected });
   });
 });
 

@@ -2,19 +2,20 @@
 /* eslint-disable */
 import { formats, keywords, ucs2length } from '../standalone-runtime.js';
 export const registrationRequest = validate10;
-const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50},"last_name":{"type":"string","minLength":2,"maxLength":50},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
+const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
 const func3 = Object.prototype.hasOwnProperty;
 const func0 = ucs2length;
+const keyword1 = keywords.personName;
+const keyword7 = keywords.emailLocalPart;
+const keyword8 = keywords.emailDomainLabel;
+const keyword0 = keywords.e164Phone;
+const keyword2 = keywords.passwordPolicy;
+const keyword3 = keywords.sameAs;
+const keyword4 = keywords.age;
+const keyword5 = keywords.postalCode;
+const keyword6 = keywords.countryCode;
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats2 = formats.date;
-const keyword6 = keywords.emailLocalPart;
-const keyword7 = keywords.emailDomainLabel;
-const keyword0 = keywords.e164Phone;
-const keyword1 = keywords.passwordPolicy;
-const keyword2 = keywords.sameAs;
-const keyword3 = keywords.age;
-const keyword4 = keywords.postalCode;
-const keyword5 = keywords.countryCode;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="registration-request" */;
@@ -146,23 +147,24 @@ vErrors.push(err11);
 }
 errors++;
 }
+const _errs4 = errors;
+let valid1;
+keyword1.errors = null;
+valid1 = keyword1.call(this, true, data0, schema11.properties.first_name, {instancePath:instancePath+"/first_name",parentData:data,parentDataProperty:"first_name",rootData});
+if(!valid1){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i0=_errs4; i0<errors; i0++){
+const err12 = vErrors[i0];
+if(err12.instancePath === undefined){
+err12.instancePath = instancePath+"/first_name";
+}
+err12.schemaPath = "#/properties/first_name/personName";
+}
 }
 else {
-const err12 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.last_name !== undefined){
-let data1 = data.last_name;
-if(typeof data1 === "string"){
-if(func0(data1) > 50){
-const err13 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+const err13 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -171,8 +173,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func0(data1) < 2){
-const err14 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -182,8 +186,11 @@ vErrors.push(err14);
 errors++;
 }
 }
-else {
-const err15 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.last_name !== undefined){
+let data1 = data.last_name;
+if(typeof data1 === "string"){
+if(func0(data1) > 50){
+const err15 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -192,12 +199,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data.email !== undefined){
-let data2 = data.email;
-if(typeof data2 === "string"){
-if(func0(data2) > 254){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
+if(func0(data1) < 2){
+const err16 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -206,18 +209,24 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(func0(data2) < 1){
-const err17 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err17];
+const _errs7 = errors;
+let valid2;
+keyword1.errors = null;
+valid2 = keyword1.call(this, true, data1, schema11.properties.last_name, {instancePath:instancePath+"/last_name",parentData:data,parentDataProperty:"last_name",rootData});
+if(!valid2){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i1=_errs7; i1<errors; i1++){
+const err17 = vErrors[i1];
+if(err17.instancePath === undefined){
+err17.instancePath = instancePath+"/last_name";
+}
+err17.schemaPath = "#/properties/last_name/personName";
+}
 }
 else {
-vErrors.push(err17);
-}
-errors++;
-}
-if(!(formats0.test(data2))){
-const err18 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
+const err18 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -226,24 +235,24 @@ vErrors.push(err18);
 }
 errors++;
 }
-const _errs8 = errors;
-let valid1;
-keyword6.errors = null;
-valid1 = keyword6.call(this, 64, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
-if(!valid1){
-if(Array.isArray(keyword6.errors)){
-vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
-errors = vErrors.length;
-for(let i0=_errs8; i0<errors; i0++){
-const err19 = vErrors[i0];
-if(err19.instancePath === undefined){
-err19.instancePath = instancePath+"/email";
-}
-err19.schemaPath = "#/properties/email/emailLocalPart";
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailLocalPart",keyword:"emailLocalPart",params:{},message:"must pass \"emailLocalPart\" keyword validation"};
+const err19 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data2 = data.email;
+if(typeof data2 === "string"){
+if(func0(data2) > 254){
+const err20 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -252,25 +261,18 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-const _errs9 = errors;
-let valid2;
-keyword7.errors = null;
-valid2 = keyword7.call(this, 63, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
-if(!valid2){
-if(Array.isArray(keyword7.errors)){
-vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
-errors = vErrors.length;
-for(let i1=_errs9; i1<errors; i1++){
-const err21 = vErrors[i1];
-if(err21.instancePath === undefined){
-err21.instancePath = instancePath+"/email";
-}
-err21.schemaPath = "#/properties/email/emailDomainLabel";
-}
+if(func0(data2) < 1){
+const err21 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err21];
 }
 else {
-const err22 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
+vErrors.push(err21);
+}
+errors++;
+}
+if(!(formats0.test(data2))){
+const err22 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -279,24 +281,24 @@ vErrors.push(err22);
 }
 errors++;
 }
+const _errs10 = errors;
+let valid3;
+keyword7.errors = null;
+valid3 = keyword7.call(this, 64, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid3){
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
+errors = vErrors.length;
+for(let i2=_errs10; i2<errors; i2++){
+const err23 = vErrors[i2];
+if(err23.instancePath === undefined){
+err23.instancePath = instancePath+"/email";
+}
+err23.schemaPath = "#/properties/email/emailLocalPart";
 }
 }
 else {
-const err23 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-if(data.phone_number !== undefined){
-let data3 = data.phone_number;
-if(typeof data3 === "string"){
-if(func0(data3) > 32){
-const err24 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+const err24 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailLocalPart",keyword:"emailLocalPart",params:{},message:"must pass \"emailLocalPart\" keyword validation"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -305,34 +307,37 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(func0(data3) < 1){
-const err25 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err25];
+}
+const _errs11 = errors;
+let valid4;
+keyword8.errors = null;
+valid4 = keyword8.call(this, 63, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid4){
+if(Array.isArray(keyword8.errors)){
+vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
+errors = vErrors.length;
+for(let i3=_errs11; i3<errors; i3++){
+const err25 = vErrors[i3];
+if(err25.instancePath === undefined){
+err25.instancePath = instancePath+"/email";
+}
+err25.schemaPath = "#/properties/email/emailDomainLabel";
+}
 }
 else {
-vErrors.push(err25);
+const err26 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
 }
 errors++;
 }
-const _errs12 = errors;
-let valid3;
-keyword0.errors = null;
-valid3 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
-if(!valid3){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
-errors = vErrors.length;
-for(let i2=_errs12; i2<errors; i2++){
-const err26 = vErrors[i2];
-if(err26.instancePath === undefined){
-err26.instancePath = instancePath+"/phone_number";
-}
-err26.schemaPath = "#/properties/phone_number/e164Phone";
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+const err27 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -342,9 +347,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.phone_number !== undefined){
+let data3 = data.phone_number;
+if(typeof data3 === "string"){
+if(func0(data3) > 32){
+const err28 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -353,12 +360,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-if(data.password !== undefined){
-let data4 = data.password;
-if(typeof data4 === "string"){
-if(func0(data4) > 256){
-const err29 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(func0(data3) < 1){
+const err29 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -367,34 +370,36 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(func0(data4) < 1){
-const err30 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err30];
+const _errs14 = errors;
+let valid5;
+keyword0.errors = null;
+valid5 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
+if(!valid5){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i4=_errs14; i4<errors; i4++){
+const err30 = vErrors[i4];
+if(err30.instancePath === undefined){
+err30.instancePath = instancePath+"/phone_number";
+}
+err30.schemaPath = "#/properties/phone_number/e164Phone";
+}
 }
 else {
-vErrors.push(err30);
+const err31 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
 }
 errors++;
 }
-const _errs15 = errors;
-let valid4;
-keyword1.errors = null;
-valid4 = keyword1.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
-if(!valid4){
-if(Array.isArray(keyword1.errors)){
-vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
-errors = vErrors.length;
-for(let i3=_errs15; i3<errors; i3++){
-const err31 = vErrors[i3];
-if(err31.instancePath === undefined){
-err31.instancePath = instancePath+"/password";
-}
-err31.schemaPath = "#/properties/password/passwordPolicy";
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
+const err32 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -404,9 +409,11 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.password !== undefined){
+let data4 = data.password;
+if(typeof data4 === "string"){
+if(func0(data4) > 256){
+const err33 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -415,12 +422,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(data.confirm_password !== undefined){
-let data5 = data.confirm_password;
-if(typeof data5 === "string"){
-if(func0(data5) > 256){
-const err34 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(func0(data4) < 1){
+const err34 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -429,34 +432,36 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(func0(data5) < 1){
-const err35 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-const _errs18 = errors;
-let valid5;
+const _errs17 = errors;
+let valid6;
 keyword2.errors = null;
-valid5 = keyword2.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
-if(!valid5){
+valid6 = keyword2.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
+if(!valid6){
 if(Array.isArray(keyword2.errors)){
 vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
 errors = vErrors.length;
-for(let i4=_errs18; i4<errors; i4++){
-const err36 = vErrors[i4];
-if(err36.instancePath === undefined){
-err36.instancePath = instancePath+"/confirm_password";
+for(let i5=_errs17; i5<errors; i5++){
+const err35 = vErrors[i5];
+if(err35.instancePath === undefined){
+err35.instancePath = instancePath+"/password";
 }
-err36.schemaPath = "#/properties/confirm_password/sameAs";
+err35.schemaPath = "#/properties/password/passwordPolicy";
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
+const err36 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -466,9 +471,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.confirm_password !== undefined){
+let data5 = data.confirm_password;
+if(typeof data5 === "string"){
+if(func0(data5) > 256){
+const err38 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -477,12 +484,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data.date_of_birth !== undefined){
-let data6 = data.date_of_birth;
-if(typeof data6 === "string"){
-if(func0(data6) < 1){
-const err39 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func0(data5) < 1){
+const err39 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -491,34 +494,36 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(!(formats2.validate(data6))){
-const err40 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
-errors++;
-}
-const _errs21 = errors;
-let valid6;
+const _errs20 = errors;
+let valid7;
 keyword3.errors = null;
-valid6 = keyword3.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
-if(!valid6){
+valid7 = keyword3.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
+if(!valid7){
 if(Array.isArray(keyword3.errors)){
 vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
 errors = vErrors.length;
-for(let i5=_errs21; i5<errors; i5++){
-const err41 = vErrors[i5];
-if(err41.instancePath === undefined){
-err41.instancePath = instancePath+"/date_of_birth";
+for(let i6=_errs20; i6<errors; i6++){
+const err40 = vErrors[i6];
+if(err40.instancePath === undefined){
+err40.instancePath = instancePath+"/confirm_password";
 }
-err41.schemaPath = "#/properties/date_of_birth/age";
+err40.schemaPath = "#/properties/confirm_password/sameAs";
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
+const err41 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -528,9 +533,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-else {
-const err43 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.date_of_birth !== undefined){
+let data6 = data.date_of_birth;
+if(typeof data6 === "string"){
+if(func0(data6) < 1){
+const err43 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -539,11 +546,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.gender !== undefined){
-let data7 = data.gender;
-if(typeof data7 !== "string"){
-const err44 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(formats2.validate(data6))){
+const err44 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -552,22 +556,24 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
-const err45 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
-if(vErrors === null){
-vErrors = [err45];
+const _errs23 = errors;
+let valid8;
+keyword4.errors = null;
+valid8 = keyword4.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
+if(!valid8){
+if(Array.isArray(keyword4.errors)){
+vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
+errors = vErrors.length;
+for(let i7=_errs23; i7<errors; i7++){
+const err45 = vErrors[i7];
+if(err45.instancePath === undefined){
+err45.instancePath = instancePath+"/date_of_birth";
+}
+err45.schemaPath = "#/properties/date_of_birth/age";
+}
 }
 else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-if(data.address !== undefined){
-let data8 = data.address;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.street === undefined){
-const err46 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
+const err46 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -576,8 +582,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data8.city === undefined){
-const err47 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -586,8 +594,11 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(data8.state === undefined){
-const err48 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+}
+if(data.gender !== undefined){
+let data7 = data.gender;
+if(typeof data7 !== "string"){
+const err48 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -596,8 +607,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data8.zip === undefined){
-const err49 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
+if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
+const err49 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -606,9 +617,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-for(const key1 in data8){
-if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
-const err50 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+}
+if(data.address !== undefined){
+let data8 = data.address;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.street === undefined){
+const err50 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -617,12 +631,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data8.street !== undefined){
-let data9 = data8.street;
-if(typeof data9 === "string"){
-if(func0(data9) > 200){
-const err51 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(data8.city === undefined){
+const err51 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -631,8 +641,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(func0(data9) < 1){
-const err52 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data8.state === undefined){
+const err52 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -641,9 +651,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-else {
-const err53 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.zip === undefined){
+const err53 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -652,12 +661,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-if(data8.city !== undefined){
-let data10 = data8.city;
-if(typeof data10 === "string"){
-if(func0(data10) > 100){
-const err54 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+for(const key1 in data8){
+if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
+const err54 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -666,8 +672,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(func0(data10) < 1){
-const err55 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data8.street !== undefined){
+let data9 = data8.street;
+if(typeof data9 === "string"){
+if(func0(data9) > 200){
+const err55 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -676,9 +686,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-else {
-const err56 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data9) < 1){
+const err56 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -688,11 +697,8 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data8.state !== undefined){
-let data11 = data8.state;
-if(typeof data11 === "string"){
-if(func0(data11) > 50){
-const err57 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+else {
+const err57 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -701,8 +707,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(func0(data11) < 1){
-const err58 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data8.city !== undefined){
+let data10 = data8.city;
+if(typeof data10 === "string"){
+if(func0(data10) > 100){
+const err58 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -711,9 +721,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-else {
-const err59 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data10) < 1){
+const err59 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -723,11 +732,8 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data8.zip !== undefined){
-let data12 = data8.zip;
-if(typeof data12 === "string"){
-if(func0(data12) > 16){
-const err60 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
+else {
+const err60 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -736,8 +742,12 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(func0(data12) < 1){
-const err61 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data8.state !== undefined){
+let data11 = data8.state;
+if(typeof data11 === "string"){
+if(func0(data11) > 50){
+const err61 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -746,24 +756,19 @@ vErrors.push(err61);
 }
 errors++;
 }
-const _errs35 = errors;
-let valid8;
-keyword4.errors = null;
-valid8 = keyword4.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
-if(!valid8){
-if(Array.isArray(keyword4.errors)){
-vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
-errors = vErrors.length;
-for(let i6=_errs35; i6<errors; i6++){
-const err62 = vErrors[i6];
-if(err62.instancePath === undefined){
-err62.instancePath = instancePath+"/address/zip";
+if(func0(data11) < 1){
+const err62 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err62];
 }
-err62.schemaPath = "#/properties/address/properties/zip/postalCode";
+else {
+vErrors.push(err62);
+}
+errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
+const err63 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -773,9 +778,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.zip !== undefined){
+let data12 = data8.zip;
+if(typeof data12 === "string"){
+if(func0(data12) > 16){
+const err64 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -784,11 +791,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data8.country !== undefined){
-let data13 = data8.country;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err65 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data12) < 1){
+const err65 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -797,25 +801,24 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(typeof data13 === "string"){
-const _errs39 = errors;
-let valid9;
+const _errs37 = errors;
+let valid10;
 keyword5.errors = null;
-valid9 = keyword5.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
-if(!valid9){
+valid10 = keyword5.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
+if(!valid10){
 if(Array.isArray(keyword5.errors)){
 vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
 errors = vErrors.length;
-for(let i7=_errs39; i7<errors; i7++){
-const err66 = vErrors[i7];
+for(let i8=_errs37; i8<errors; i8++){
+const err66 = vErrors[i8];
 if(err66.instancePath === undefined){
-err66.instancePath = instancePath+"/address/country";
+err66.instancePath = instancePath+"/address/zip";
 }
-err66.schemaPath = "#/properties/address/properties/country/countryCode";
+err66.schemaPath = "#/properties/address/properties/zip/postalCode";
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
+const err67 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -826,10 +829,8 @@ errors++;
 }
 }
 }
-}
-}
 else {
-const err68 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err68 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -839,10 +840,10 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.emergency_contact !== undefined){
-let data14 = data.emergency_contact;
-if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
-const err69 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data8.country !== undefined){
+let data13 = data8.country;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err69 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -851,19 +852,25 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err70 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
-if(vErrors === null){
-vErrors = [err70];
+if(typeof data13 === "string"){
+const _errs41 = errors;
+let valid11;
+keyword6.errors = null;
+valid11 = keyword6.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
+if(!valid11){
+if(Array.isArray(keyword6.errors)){
+vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
+errors = vErrors.length;
+for(let i9=_errs41; i9<errors; i9++){
+const err70 = vErrors[i9];
+if(err70.instancePath === undefined){
+err70.instancePath = instancePath+"/address/country";
+}
+err70.schemaPath = "#/properties/address/properties/country/countryCode";
+}
 }
 else {
-vErrors.push(err70);
-}
-errors++;
-}
-if(data14.phone === undefined){
-const err71 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
+const err71 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -872,9 +879,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-for(const key2 in data14){
-if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
-const err72 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -884,11 +894,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func0(data15) > 100){
-const err73 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(data.emergency_contact !== undefined){
+let data14 = data.emergency_contact;
+if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
+const err73 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -897,8 +906,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(func0(data15) < 1){
-const err74 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.name === undefined){
+const err74 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -907,9 +917,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data14.phone === undefined){
+const err75 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -918,12 +927,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data14.phone !== undefined){
-let data16 = data14.phone;
-if(typeof data16 === "string"){
-if(func0(data16) > 32){
-const err76 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+for(const key2 in data14){
+if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
+const err76 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -932,8 +938,12 @@ vErrors.push(err76);
 }
 errors++;
 }
-if(func0(data16) < 1){
-const err77 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 === "string"){
+if(func0(data15) > 100){
+const err77 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -942,36 +952,34 @@ vErrors.push(err77);
 }
 errors++;
 }
-const _errs48 = errors;
-let valid11;
-keyword0.errors = null;
-valid11 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
-if(!valid11){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
-errors = vErrors.length;
-for(let i8=_errs48; i8<errors; i8++){
-const err78 = vErrors[i8];
-if(err78.instancePath === undefined){
-err78.instancePath = instancePath+"/emergency_contact/phone";
-}
-err78.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+if(func0(data15) < 1){
+const err78 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err79];
+vErrors = [err78];
 }
 else {
-vErrors.push(err79);
+vErrors.push(err78);
 }
 errors++;
 }
+const _errs48 = errors;
+let valid13;
+keyword1.errors = null;
+valid13 = keyword1.call(this, true, data15, schema11.properties.emergency_contact.properties.name, {instancePath:instancePath+"/emergency_contact/name",parentData:data14,parentDataProperty:"name",rootData});
+if(!valid13){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i10=_errs48; i10<errors; i10++){
+const err79 = vErrors[i10];
+if(err79.instancePath === undefined){
+err79.instancePath = instancePath+"/emergency_contact/name";
+}
+err79.schemaPath = "#/properties/emergency_contact/properties/name/personName";
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err80 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -981,10 +989,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data14.relationship !== undefined){
-let data17 = data14.relationship;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err81 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err81 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -993,9 +1000,12 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(typeof data17 === "string"){
-if(func0(data17) > 50){
-const err82 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+}
+if(data14.phone !== undefined){
+let data16 = data14.phone;
+if(typeof data16 === "string"){
+if(func0(data16) > 32){
+const err82 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1004,13 +1014,85 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(func0(data17) < 1){
-const err83 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func0(data16) < 1){
+const err83 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+const _errs51 = errors;
+let valid14;
+keyword0.errors = null;
+valid14 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
+if(!valid14){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i11=_errs51; i11<errors; i11++){
+const err84 = vErrors[i11];
+if(err84.instancePath === undefined){
+err84.instancePath = instancePath+"/emergency_contact/phone";
+}
+err84.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data14.relationship !== undefined){
+let data17 = data14.relationship;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err87 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(typeof data17 === "string"){
+if(func0(data17) > 50){
+const err88 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if(func0(data17) < 1){
+const err89 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
 }
 errors++;
 }
@@ -1021,79 +1103,7 @@ errors++;
 if(data.medical_history !== undefined){
 let data18 = data.medical_history;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-const err84 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-if(Array.isArray(data18)){
-if(data18.length > 50){
-const err85 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-const len0 = data18.length;
-for(let i9=0; i9<len0; i9++){
-let data19 = data18[i9];
-if(typeof data19 === "string"){
-if(func0(data19) > 500){
-const err86 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-if(func0(data19) < 1){
-const err87 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-}
-else {
-const err88 = {instancePath:instancePath+"/medical_history/" + i9,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-}
-}
-}
-if(data.insurance_info !== undefined){
-let data20 = data.insurance_info;
-if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
-const err89 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.provider === undefined){
-const err90 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
+const err90 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1102,8 +1112,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data20.policy_number === undefined){
-const err91 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
+if(Array.isArray(data18)){
+if(data18.length > 50){
+const err91 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1112,9 +1123,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-for(const key3 in data20){
-if(!((key3 === "provider") || (key3 === "policy_number"))){
-const err92 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const len0 = data18.length;
+for(let i12=0; i12<len0; i12++){
+let data19 = data18[i12];
+if(typeof data19 === "string"){
+if(func0(data19) > 500){
+const err92 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1123,12 +1137,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data20.provider !== undefined){
-let data21 = data20.provider;
-if(typeof data21 === "string"){
-if(func0(data21) > 100){
-const err93 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(func0(data19) < 1){
+const err93 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1137,8 +1147,9 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(func0(data21) < 1){
-const err94 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err94 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1148,8 +1159,12 @@ vErrors.push(err94);
 errors++;
 }
 }
-else {
-const err95 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data.insurance_info !== undefined){
+let data20 = data.insurance_info;
+if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
+const err95 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1158,12 +1173,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data20.policy_number !== undefined){
-let data22 = data20.policy_number;
-if(typeof data22 === "string"){
-if(func0(data22) > 50){
-const err96 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.provider === undefined){
+const err96 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1172,8 +1184,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(func0(data22) < 1){
-const err97 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data20.policy_number === undefined){
+const err97 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1182,9 +1194,9 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-else {
-const err98 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data20){
+if(!((key3 === "provider") || (key3 === "policy_number"))){
+const err98 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1194,16 +1206,86 @@ vErrors.push(err98);
 errors++;
 }
 }
-}
-}
-}
-else {
-const err99 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data20.provider !== undefined){
+let data21 = data20.provider;
+if(typeof data21 === "string"){
+if(func0(data21) > 100){
+const err99 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err99];
 }
 else {
 vErrors.push(err99);
+}
+errors++;
+}
+if(func0(data21) < 1){
+const err100 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+if(data20.policy_number !== undefined){
+let data22 = data20.policy_number;
+if(typeof data22 === "string"){
+if(func0(data22) > 50){
+const err102 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+if(func0(data22) < 1){
+const err103 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err105 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
 }
 errors++;
 }
@@ -1276,11 +1358,11 @@ errors++;
 }
 const _errs4 = errors;
 let valid1;
-keyword6.errors = null;
-valid1 = keyword6.call(this, 64, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+keyword7.errors = null;
+valid1 = keyword7.call(this, 64, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid1){
-if(Array.isArray(keyword6.errors)){
-vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
 errors = vErrors.length;
 for(let i0=_errs4; i0<errors; i0++){
 const err5 = vErrors[i0];
@@ -1303,11 +1385,11 @@ errors++;
 }
 const _errs5 = errors;
 let valid2;
-keyword7.errors = null;
-valid2 = keyword7.call(this, 63, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+keyword8.errors = null;
+valid2 = keyword8.call(this, 63, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid2){
-if(Array.isArray(keyword7.errors)){
-vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
+if(Array.isArray(keyword8.errors)){
+vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
 errors = vErrors.length;
 for(let i1=_errs5; i1<errors; i1++){
 const err7 = vErrors[i1];
