@@ -11,7 +11,7 @@ export const REGISTERED_MAIL_PENDING =
   'Patient registered successfully. The verification email could not be sent yet; it will be retried automatically.';
 
 export function createRegisterHandler(deps: RegisterDeps) {
-  return jsonApi(validateRegistration, async ({ body, headers }) => {
+  return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }) => {
     const key = idempotencyKeyFrom(headers);
     const register = async () => {
       const { patient, verificationEmailSent } = await registerPatient(body, deps, { registrationKey: key });

@@ -3,10 +3,25 @@ import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-v
 import commonPasswords from './common-passwords.json' with { type: 'json' };
 import { normalizePhone } from './normalize.js';
 import { passwordCandidates } from './password-words.js';
+import type { Clock } from './ports.js';
 import { PASSWORD_MAX_BYTES } from './registration-schema.js';
 
+/**
+ * What a validation is judged against besides the request: ajv passes it to every keyword as `this`
+ * (`passContext`), from `validate.call(context, data)`. Today's date comes from the caller's clock, so
+ * the age rule never reads the wall clock and a test can fix the day.
+ */
+export interface ValidationContext {
+  /** Today in UTC, YYYY-MM-DD. */
+  today: string;
+}
+
+export function validationContext(clock: Clock): ValidationContext {
+  return { today: clock.now().toISOString().slice(0, 10) };
+}
+
 /** Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries its own message. */
-type KeywordCheck = (schema: any, data: any, parentData: any) => string[];
+type KeywordCheck = (schema: any, data: any, parentData: any, context: ValidationContext | undefined) => string[];
 
 /** A keyword as ajv takes it, with the one name and the validate function the generated validators call. */
 export interface ValidationKeyword extends FuncKeywordDefinition {
@@ -15,8 +30,8 @@ export interface ValidationKeyword extends FuncKeywordDefinition {
 }
 
 function keyword(name: string, check: KeywordCheck): ValidationKeyword {
-  const validate: SchemaValidateFunction = (schema, data, _parentSchema, dataCxt) => {
-    const messages = check(schema, data, dataCxt?.parentData);
+  const validate: SchemaValidateFunction = function (this: ValidationContext | undefined, schema, data, _parentSchema, dataCxt) {
+    const messages = check(schema, data, dataCxt?.parentData, this);
     validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
     return messages.length === 0;
   };
@@ -117,9 +132,10 @@ export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
   keyword('sameAs', (other: string, value: string, parent) =>
     parent?.[other] === value ? [] : ['Passwords do not match'],
   ),
-  keyword('age', (limits, dob: string) =>
-    ageProblems(dob, limits, new Date().toISOString().slice(0, 10)),
-  ),
+  keyword('age', (limits, dob: string, _parent, context) => {
+    if (!context?.today) throw new Error('the age rule needs today: call the validator with a clock');
+    return ageProblems(dob, limits, context.today);
+  }),
   keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)),
   keyword('countryCode', (_s, country: string) =>
     isCountryCode(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],

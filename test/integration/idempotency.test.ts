@@ -78,7 +78,7 @@ describe('Idempotency-Key on register', () => {
     // The crashed request: it took the key, registered the patient, and died before answering.
     const deps = createRegisterDeps(loadConfig());
     await deps.registrations.begin(key, requestFingerprint(body), 'crashed', new Date(Date.now() - 61_000));
-    const { patient } = await registerPatient(validateRegistration(body), deps, { registrationKey: key });
+    const { patient } = await registerPatient(validateRegistration(body, deps.clock), deps, { registrationKey: key });
 
     const retry = await withKey(body, key);
     expect(retry.statusCode).toBe(201);

@@ -52,7 +52,7 @@ describe('patient data privacy', () => {
   it('when SES cannot be reached the registration stands (201) and says the email was not sent', async () => {
     const deps = createRegisterDeps(loadConfig());
     const unreachable = createSesMailer(createSesClient({ ...loadConfig(), sesEndpoint: 'http://127.0.0.1:9' }), 'no-reply@clinic.test');
-    const body = validateRegistration(canaryRegistration());
+    const body = validateRegistration(canaryRegistration(), deps.clock);
     const outcome = await registerPatient(body, { ...deps, mailer: unreachable });
     expect(outcome.verificationEmailSent).toBe(false);
     expect(await getItem(`PATIENT#${outcome.patient.patient_id}`, 'PROFILE')).toBeDefined();

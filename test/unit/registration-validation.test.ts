@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
 import { validateRegistration, validateResendVerification } from '../../lib/patient/validators.js';
+import type { Clock } from '../../lib/patient/ports.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
+/** A clock stopped at one instant: no test here depends on the day it runs. */
+const clockAt = (instant: string): Clock => ({ now: () => new Date(instant) });
+const TODAY = '2026-06-15';
+const clock = clockAt(`${TODAY}T12:00:00Z`);
+
 /** The field errors a request gets, or {} when it is valid. */
-function errorsFor(change: (body: Record<string, any>) => void): Record<string, string[]> {
+function errorsFor(change: (body: Record<string, any>) => void, on: Clock = clock): Record<string, string[]> {
   const body: Record<string, any> = structuredClone(SPEC_EXAMPLE);
   change(body);
   try {
-    validateRegistration(body);
+    validateRegistration(body, on);
     return {};
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
@@ -23,12 +29,6 @@ const set = (path: string, value: unknown) => (body: Record<string, any>) => {
   else parent[last] = value;
 };
 const text = (n: number, ch = 'a') => ch.repeat(n);
-
-/** Today in UTC, shifted by years and days, as YYYY-MM-DD. */
-function dateFromToday(years: number, days = 0): string {
-  const now = new Date();
-  return new Date(Date.UTC(now.getUTCFullYear() + years, now.getUTCMonth(), now.getUTCDate() + days)).toISOString().slice(0, 10);
-}
 
 describe('the spec example', () => {
   it('is valid as written', () => {
@@ -82,13 +82,7 @@ const cases: Case[] = [
   ['gender in another case', 'gender', 'Female', ['Must be one of: male, female, other, prefer_not_to_say']],
   ['gender unknown', 'gender', 'unknown', ['Must be one of: male, female, other, prefer_not_to_say']],
   ['gender missing', 'gender', undefined, ['Gender is required']],
-  // date of birth
-  ['date_of_birth 13th birthday today', 'date_of_birth', dateFromToday(-13), 'valid'],
-  ['date_of_birth 13th birthday tomorrow', 'date_of_birth', dateFromToday(-13, 1), ['Must be at least 13 years old']],
-  ['date_of_birth today', 'date_of_birth', dateFromToday(0), ['Date of birth must be in the past']],
-  ['date_of_birth in the future', 'date_of_birth', dateFromToday(1), ['Date of birth must be in the past']],
-  ['date_of_birth exactly 150 years ago', 'date_of_birth', dateFromToday(-150), 'valid'],
-  ['date_of_birth 150 years and a day ago', 'date_of_birth', dateFromToday(-150, -1), ['Date of birth must be within the last 150 years']],
+  // date of birth (the age boundaries, on several fixed days, are below)
   ['date_of_birth 30 February', 'date_of_birth', '2001-02-30', ['Must be a valid date in YYYY-MM-DD format']],
   ['date_of_birth 29 February of a leap year', 'date_of_birth', '2000-02-29', 'valid'],
   ['date_of_birth in the year 50 (not 1950)', 'date_of_birth', '0050-01-01', ['Date of birth must be within the last 150 years']],
@@ -208,6 +202,40 @@ describe('the resend request checks its email by the same rules', () => {
   });
 });
 
+// Age on the clock's day in UTC: at least 13 (the 13th birthday itself counts), born at most 150 years ago.
+describe('the age rule, on the day of the injected clock', () => {
+  const TOO_YOUNG = 'Must be at least 13 years old';
+  const NOT_PAST = 'Date of birth must be in the past';
+  const TOO_OLD = 'Date of birth must be within the last 150 years';
+  it.each([
+    ['the 13th birthday is today', '2026-06-15T12:00:00Z', '2013-06-15', 'valid'],
+    ['the 13th birthday is tomorrow', '2026-06-15T12:00:00Z', '2013-06-16', TOO_YOUNG],
+    ['the 13th birthday was yesterday', '2026-06-15T12:00:00Z', '2013-06-14', 'valid'],
+    ['born today', '2026-06-15T12:00:00Z', '2026-06-15', NOT_PAST],
+    ['born tomorrow', '2026-06-15T12:00:00Z', '2026-06-16', NOT_PAST],
+    ['born exactly 150 years ago', '2026-06-15T12:00:00Z', '1876-06-15', 'valid'],
+    ['born 150 years and a day ago', '2026-06-15T12:00:00Z', '1876-06-14', TOO_OLD],
+    ['the 13th birthday at the turn of the year, a day early', '2025-12-31T23:59:59Z', '2013-01-01', TOO_YOUNG],
+    ['the 13th birthday at the turn of the year', '2026-01-01T00:00:00Z', '2013-01-01', 'valid'],
+    // A 29 February birthday falls on 1 March in a year without one.
+    ['born 29 February, the 28th of its 13th year', '2021-02-28T12:00:00Z', '2008-02-29', TOO_YOUNG],
+    ['born 29 February, the 1st of March of its 13th year', '2021-03-01T12:00:00Z', '2008-02-29', 'valid'],
+    ['born 29 February, 13 years on, in a leap year', '2024-02-29T12:00:00Z', '2011-02-28', 'valid'],
+    ['born 1 March, on 29 February of its 13th year', '2024-02-29T12:00:00Z', '2011-03-01', TOO_YOUNG],
+    ['born 29 February 150 years before a 28 February', '2026-02-28T12:00:00Z', '1876-02-29', 'valid'],
+    ['born 28 February 150 years before a 1 March', '2026-03-01T12:00:00Z', '1876-02-28', TOO_OLD],
+    // "Today" is the clock's instant as a UTC day, whatever its offset.
+    ['the 13th birthday, late evening west of UTC (already the day in UTC)', '2026-06-14T23:30:00-02:00', '2013-06-15', 'valid'],
+    ['the 13th birthday, early morning east of UTC (still the day before in UTC)', '2026-06-15T01:00:00+02:00', '2013-06-15', TOO_YOUNG],
+    // The spec's own example, judged on clocks far from now: only an injected clock can say these.
+    ['the spec example in the year 2000', '2000-01-01T00:00:00Z', SPEC_EXAMPLE.date_of_birth, TOO_YOUNG],
+    ['the spec example in the year 2141', '2141-01-01T00:00:00Z', SPEC_EXAMPLE.date_of_birth, TOO_OLD],
+  ])('%s', (_name, instant, dob, expected) => {
+    const errors = errorsFor(set('date_of_birth', dob), clockAt(instant));
+    expect(errors).toEqual(expected === 'valid' ? {} : { date_of_birth: [expected] });
+  });
+});
+
 describe('array entries are reported under their index', () => {
   it.each([
     ['entry of 501 characters', text(501), 'Must be at most 500 characters'],
@@ -293,18 +321,18 @@ describe('the error envelope', () => {
 
   it('keeps a "__proto__" key an ordinary unknown field', () => {
     const body = JSON.parse(`{"__proto__": {"isAdmin": true}, ${JSON.stringify(SPEC_EXAMPLE).slice(1)}`);
-    expect(() => validateRegistration(body)).toThrow(ValidationError);
+    expect(() => validateRegistration(body, clock)).toThrow(ValidationError);
     try {
-      validateRegistration(body);
+      validateRegistration(body, clock);
     } catch (error) {
       expect((error as ValidationError).errors).toEqual(JSON.parse('{"__proto__": ["Unknown field"]}'));
     }
   });
 
   it.each([[null], [[]], ['text'], [42]])('refuses a body that is not an object (%j)', (body) => {
-    expect(() => validateRegistration(body)).toThrow(ValidationError);
+    expect(() => validateRegistration(body, clock)).toThrow(ValidationError);
     try {
-      validateRegistration(body);
+      validateRegistration(body, clock);
     } catch (error) {
       expect((error as ValidationError).errors).toEqual({ body: ['Request body must be a JSON object'] });
     }
