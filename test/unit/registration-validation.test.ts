@@ -76,6 +76,9 @@ const cases: Case[] = [
   ['phone starting with 0', 'phone_number', '+0234567890', ['Must be an international phone number such as +14155552671']],
   ['phone without +', 'phone_number', '1234567890', ['Must be an international phone number such as +14155552671']],
   ['phone with letters', 'phone_number', '+1234CALLME', ['Must be an international phone number such as +14155552671']],
+  ['phone with a trunk prefix written (0)', 'phone_number', '+44 (0)20 7946 0958', 'valid'],
+  ['phone under a country calling code that does not exist', 'phone_number', '+999 123456789', ['Must be an international phone number such as +14155552671']],
+  ['phone with an extension', 'phone_number', '+1 415 555 2671 ext 5', ['Must be an international phone number such as +14155552671']],
   ['phone missing', 'phone_number', undefined, ['Phone number is required']],
   // gender
   ...(['male', 'female', 'other', 'prefer_not_to_say'].map((g): Case => [`gender ${g}`, 'gender', g, 'valid'])),
@@ -119,6 +122,8 @@ const cases: Case[] = [
   ['emergency_contact name of one character (李)', 'emergency_contact.name', '李', 'valid'],
   ['emergency_contact name of 101 characters', 'emergency_contact.name', text(101), ['Must be at most 100 characters']],
   ['emergency_contact phone invalid', 'emergency_contact.phone', '555-1234', ['Must be an international phone number such as +14155552671']],
+  ['emergency_contact phone with a trunk prefix written (0)', 'emergency_contact.phone', '+49 (0)30 123456', 'valid'],
+  ['emergency_contact phone under a country calling code that does not exist', 'emergency_contact.phone', '+999 123456789', ['Must be an international phone number such as +14155552671']],
   ['emergency_contact phone missing', 'emergency_contact.phone', undefined, ['Phone is required']],
   ['emergency_contact relationship of 50 characters', 'emergency_contact.relationship', text(50), 'valid'],
   ['emergency_contact relationship of 51 characters', 'emergency_contact.relationship', text(51), ['Must be at most 50 characters']],
