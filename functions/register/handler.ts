@@ -20,7 +20,7 @@ export async function registrationIdempotencyKey(deps: Pick<RegisterDeps, 'ident
 }
 
 export function createRegisterHandler(deps: RegisterDeps) {
-  return jsonApi(validateRegistration, async ({ body, headers }) => {
+  return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }) => {
     const key = idempotencyKeyFrom(headers);
     const fingerprint = requestFingerprint(body);
     const register = async () => {

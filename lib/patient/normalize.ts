@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/min';
+
 /** Emails are stored and compared trimmed and lowercased, so case variants collide. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -5,11 +7,42 @@ export function normalizeEmail(email: string): string {
 
 const PHONE_SEPARATORS = /[\s\-.()]/g;
 const E164 = /^\+[1-9]\d{7,14}$/;
+// "+44 (0)20 …": the (0) after the country code is the trunk prefix, dialled only from inside the country.
+const TRUNK_ZERO = /^(\+[\s\-.]*[1-9]\d{0,2})[\s\-.]*\(0\)/;
 
-/** E.164 form of a phone number, ignoring spaces, dashes, dots and parentheses; undefined when not E.164. */
+const digitsOf = (phone: string) => phone.replace(PHONE_SEPARATORS, '');
+
+/**
+ * The E.164 form of a phone number written in international form, or undefined when it is not one.
+ * Spaces, dashes, dots and parentheses are ignored and a trunk prefix written "(0)" is dropped; what
+ * is left must be a plausible E.164 number (8–15 digits, the first 1–9) under a country calling code
+ * that exists. For a number the numbering plan knows, libphonenumber-js's metadata-driven E.164 is
+ * stored, which also drops a trunk 0 written without parentheses ("+44 020 …"), so the ways people
+ * write one number collide. Numbers the plan calls invalid are still accepted (the spec's +1234567890
+ * registers), with their digits as written.
+ */
 export function normalizePhone(phone: string): string | undefined {
-  const compact = phone.replace(PHONE_SEPARATORS, '');
-  return E164.test(compact) ? compact : undefined;
+  const withoutTrunk = phone.replace(TRUNK_ZERO, '$1 ');
+  const typed = digitsOf(withoutTrunk);
+  if (!E164.test(typed)) return undefined;
+  const parsed = parsePhoneNumberFromString(withoutTrunk);
+  if (!parsed) return undefined;
+  if (parsed.isValid()) return keepsDigits(parsed, typed) && E164.test(parsed.number) ? parsed.number : typed;
+  // Italy dials its leading 0 from abroad too: an Italian number written "+39 (0)6 …" is valid with it.
+  if (withoutTrunk !== phone) {
+    const asWritten = parsePhoneNumberFromString(phone);
+    if (asWritten?.isValid() && asWritten.number === digitsOf(phone)) return asWritten.number;
+  }
+  return typed;
+}
+
+/**
+ * Whether the library changed no digit but a 0 trunk prefix after the country code. It also strips
+ * carrier codes and other national prefixes; trusting those rewrites would merge distinct numbers.
+ */
+function keepsDigits(parsed: PhoneNumber, typed: string): boolean {
+  const code = `+${parsed.countryCallingCode}`;
+  return parsed.number === typed || parsed.number === typed.replace(`${code}0`, code);
 }
 
 const UNTRIMMED_KEYS = new Set(['password', 'confirm_password']);

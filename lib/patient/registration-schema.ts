@@ -39,7 +39,8 @@ const text = (minLength: number, maxLength: number) => ({ type: 'string', minLen
 /**
  * The single source of truth for the request. `JSONSchemaType` makes the compiler check it against
  * RegistrationRequest; the custom keywords (lib/patient/validation-keywords.ts) state what JSON
- * Schema cannot: age on today's date, E.164 after separators, postal format per country, password rules.
+ * Schema cannot: age on today's date, E.164 after separators, postal format per country, password rules,
+ * the characters a name may have.
  * Strings are trimmed before validation (except passwords), so `minLength: 1` means "not blank".
  */
 export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
@@ -58,9 +59,9 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
     'address',
   ],
   properties: {
-    first_name: text(2, 50),
-    last_name: text(2, 50),
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
+    first_name: { ...text(2, 50), personName: true },
+    last_name: { ...text(2, 50), personName: true },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
     phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
     password: { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true },
     confirm_password: { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' },
@@ -84,7 +85,7 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
       additionalProperties: false,
       required: ['name', 'phone'],
       properties: {
-        name: text(1, 100),
+        name: { ...text(1, 100), personName: true },
         phone: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
         relationship: { ...text(1, 50), nullable: true },
       },
@@ -133,6 +134,6 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
   additionalProperties: false,
   required: ['email'],
   properties: {
-    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64 },
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
   },
 };

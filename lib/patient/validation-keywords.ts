@@ -3,10 +3,25 @@ import { postcodeValidator, postcodeValidatorExistsForCountry } from 'postcode-v
 import commonPasswords from './common-passwords.json' with { type: 'json' };
 import { normalizePhone } from './normalize.js';
 import { passwordCandidates } from './password-words.js';
+import type { Clock } from './ports.js';
 import { PASSWORD_MAX_BYTES } from './registration-schema.js';
 
+/**
+ * What a validation is judged against besides the request: ajv passes it to every keyword as `this`
+ * (`passContext`), from `validate.call(context, data)`. Today's date comes from the caller's clock, so
+ * the age rule never reads the wall clock and a test can fix the day.
+ */
+export interface ValidationContext {
+  /** Today in UTC, YYYY-MM-DD. */
+  today: string;
+}
+
+export function validationContext(clock: Clock): ValidationContext {
+  return { today: clock.now().toISOString().slice(0, 10) };
+}
+
 /** Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries its own message. */
-type KeywordCheck = (schema: any, data: any, parentData: any) => string[];
+type KeywordCheck = (schema: any, data: any, parentData: any, context: ValidationContext | undefined) => string[];
 
 /** A keyword as ajv takes it, with the one name and the validate function the generated validators call. */
 export interface ValidationKeyword extends FuncKeywordDefinition {
@@ -15,8 +30,8 @@ export interface ValidationKeyword extends FuncKeywordDefinition {
 }
 
 function keyword(name: string, check: KeywordCheck): ValidationKeyword {
-  const validate: SchemaValidateFunction = (schema, data, _parentSchema, dataCxt) => {
-    const messages = check(schema, data, dataCxt?.parentData);
+  const validate: SchemaValidateFunction = function (this: ValidationContext | undefined, schema, data, _parentSchema, dataCxt) {
+    const messages = check(schema, data, dataCxt?.parentData, this);
     validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
     return messages.length === 0;
   };
@@ -40,6 +55,24 @@ export function passwordProblems(password: string): string[] {
   if (passwordCandidates(password).some((candidate) => COMMON_PASSWORDS.has(candidate))) {
     problems.push('Password is too common; choose a less predictable one');
   }
+  return problems;
+}
+
+// A name is written into mails to any address, so it may not carry line breaks, links, digits, or
+// invisible and bidi-control (format) characters: letters, combining marks, single ASCII spaces,
+// apostrophes (' ’), hyphens (- ‐) and periods only.
+const NAME_CHARACTERS = /^[\p{L}\p{M} '’\-‐.]*$/u;
+// "evil.example", "t.co": a period running into a word makes a host name that mail clients link. Only
+// initials ("J.R.") may follow a period directly: a top-level domain has more than one letter.
+const PERIOD_INTO_WORD = /\.\p{L}\p{M}*(?![\p{M}.])/u;
+
+export function nameProblems(name: string): string[] {
+  if (!NAME_CHARACTERS.test(name)) return ['May contain only letters, spaces, apostrophes, hyphens and periods'];
+  const problems: string[] = [];
+  if (name === '') return problems; // blank: minLength reports it as missing
+  if (!/\p{L}/u.test(name)) problems.push('Must contain a letter');
+  if (name.includes('  ')) problems.push('Must not contain two spaces in a row');
+  if (PERIOD_INTO_WORD.test(name)) problems.push('A period must be followed by a space, except between initials as in J.R.');
   return problems;
 }
 
@@ -72,11 +105,16 @@ export function isCountryCode(code: string): boolean {
 }
 
 const FALLBACK_POSTAL = /^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/;
+// Real codes that postcode-validator's patterns miss; matched with the same case-insensitivity and
+// optional space as its own pattern for that country. GIR 0AA is Girobank's, still delivered by Royal Mail.
+const EXTRA_POSTAL: Partial<Record<string, RegExp>> = { GB: /^GIR ?0AA$/i };
 
 export function postalCodeProblems(zip: string, country: unknown): string[] {
   const code = typeof country === 'string' ? country : 'US';
   if (!isCountryCode(code)) return []; // the country keyword reports it
-  const valid = postcodeValidatorExistsForCountry(code) ? postcodeValidator(zip, code) : FALLBACK_POSTAL.test(zip);
+  const valid = postcodeValidatorExistsForCountry(code)
+    ? postcodeValidator(zip, code) || EXTRA_POSTAL[code]?.test(zip) === true
+    : FALLBACK_POSTAL.test(zip);
   if (valid) return [];
   return [code === 'US' ? 'Must be a valid US ZIP code (12345 or 12345-6789)' : `Must be a valid postal code for ${code}`];
 }
@@ -89,13 +127,15 @@ export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
   keyword('e164Phone', (_s, phone: string) =>
     normalizePhone(phone) ? [] : ['Must be an international phone number such as +14155552671'],
   ),
+  keyword('personName', (_s, name: string) => nameProblems(name)),
   keyword('passwordPolicy', (_s, password: string) => passwordProblems(password)),
   keyword('sameAs', (other: string, value: string, parent) =>
     parent?.[other] === value ? [] : ['Passwords do not match'],
   ),
-  keyword('age', (limits, dob: string) =>
-    ageProblems(dob, limits, new Date().toISOString().slice(0, 10)),
-  ),
+  keyword('age', (limits, dob: string, _parent, context) => {
+    if (!context?.today) throw new Error('the age rule needs today: call the validator with a clock');
+    return ageProblems(dob, limits, context.today);
+  }),
   keyword('postalCode', (_s, zip: string, parent) => postalCodeProblems(zip, parent?.country)),
   keyword('countryCode', (_s, country: string) =>
     isCountryCode(country) ? [] : ['Must be an ISO 3166-1 alpha-2 country code such as US'],
@@ -103,5 +143,11 @@ export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
   // The email format does not limit the part before the @, which mail systems cap at 64 characters.
   keyword('emailLocalPart', (max: number, email: string) =>
     email.lastIndexOf('@') <= max ? [] : [`The part before the @ must be at most ${max} characters`],
+  ),
+  // Nor the labels of the domain, which DNS caps at 63 characters: no mail can be delivered past one.
+  keyword('emailDomainLabel', (max: number, email: string) =>
+    email.slice(email.lastIndexOf('@') + 1).split('.').every((label) => label.length <= max)
+      ? []
+      : [`Each part of the domain after the @ must be at most ${max} characters`],
   ),
 ];

@@ -1,7 +1,9 @@
 import * as precompiled from '../validation/generated/validators.js';
 import { createValidator } from '../validation/precompiled.js';
 import { trimStrings } from './normalize.js';
+import type { Clock } from './ports.js';
 import type { RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest } from './registration-schema.js';
+import { validationContext } from './validation-keywords.js';
 
 /**
  * Compiled at build time from registration-schema.ts (ajv standalone, `npm run generate`), so a cold
@@ -9,6 +11,8 @@ import type { RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest
  * Marked pure so a bundle can drop the validators its function does not use (the custom keywords,
  * and with them the common-password list, still come along: the runtime registers all of them).
  */
-export const validateRegistration = /* @__PURE__ */ createValidator<RegistrationRequest>(precompiled.registrationRequest, (body) => trimStrings(body));
+const registration = /* @__PURE__ */ createValidator<RegistrationRequest>(precompiled.registrationRequest, (body) => trimStrings(body));
+/** The age rule is judged on the caller's clock (the handler's deps), never the wall clock. */
+export const validateRegistration = (body: unknown, clock: Clock): RegistrationRequest => registration(body, validationContext(clock));
 export const validateVerifyEmail = /* @__PURE__ */ createValidator<VerifyEmailRequest>(precompiled.verifyEmailRequest, (body) => trimStrings(body));
 export const validateResendVerification = /* @__PURE__ */ createValidator<ResendVerificationRequest>(precompiled.resendVerificationRequest, (body) => trimStrings(body));

@@ -42,9 +42,6 @@ export function requestSchemasById(): Record<string, AnySchemaObject> {
 
 export function generateValidatorModule(): { js: string; dts: string } {
   const ajv = createAjv({
-    // passContext: keyword functions are called with `this` (undefined in strict code) rather than the
-    // `self` of an ajv instance that standalone code does not have; our keywords do not use either.
-    passContext: true,
     code: { source: true, esm: true, lines: true, formats: RUNTIME.formats },
   });
   // ajv names each value a compiled function uses; registering the values first, with the code that

@@ -2,8 +2,12 @@ import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 
-/** Strict, every error at once, no coercion, no $data. The generator compiles with exactly these. */
-export const AJV_OPTIONS = { allErrors: true, coerceTypes: false, $data: false, useDefaults: false, strict: true } as const;
+/**
+ * Strict, every error at once, no coercion, no $data. The generator compiles with exactly these.
+ * passContext: keywords get the caller's context as `this` (today's date for the age rule) instead of
+ * the ajv instance, which standalone code does not have.
+ */
+export const AJV_OPTIONS = { allErrors: true, coerceTypes: false, $data: false, useDefaults: false, strict: true, passContext: true } as const;
 export const FORMATS = ['email', 'date'] as const;
 
 /**

@@ -82,7 +82,7 @@ describe('Idempotency-Key on register', () => {
     // The crashed request: it took the key, registered the patient, and died before answering.
     const fingerprint = requestFingerprint(body);
     await deps.registrations.begin(await storedKey(body, key), fingerprint, 'crashed', new Date(Date.now() - 61_000));
-    const { patient } = await registerPatient(validateRegistration(body), deps, { key, fingerprint });
+    const { patient } = await registerPatient(validateRegistration(body, deps.clock), deps, { key, fingerprint });
 
     const retry = await withKey(body, key);
     expect(retry.statusCode).toBe(201);

@@ -54,7 +54,7 @@ describe('patient data privacy', () => {
   it('when SES cannot be reached the registration stands (201) and says the email was not sent', async () => {
     const deps = createRegisterDeps(loadConfig());
     const unreachable = createSesMailer(createSesClient({ ...loadConfig(), sesEndpoint: 'http://127.0.0.1:9' }), 'no-reply@clinic.test');
-    const body = validateRegistration(canaryRegistration());
+    const body = validateRegistration(canaryRegistration(), deps.clock);
     const outcome = await registerPatient(body, { ...deps, mailer: unreachable });
     expect(outcome.verificationEmailSent).toBe(false);
     expect(await getItem(`PATIENT#${outcome.patient.patient_id}`, 'PROFILE')).toBeDefined();
@@ -90,7 +90,8 @@ describe('patient data privacy', () => {
     // SES unreachable: the failed send logs the outbox mail's ids, never its to, firstName or verifyUrl.
     const unsent = uniqueRegistration({ ...canaryOverrides(), first_name: CANARY_FIRST_NAME });
     const unreachable = createSesMailer(createSesClient({ ...loadConfig(), sesEndpoint: 'http://127.0.0.1:9' }), 'no-reply@clinic.test');
-    const { verificationEmailSent } = await registerPatient(validateRegistration(unsent), { ...createRegisterDeps(loadConfig()), mailer: unreachable });
+    const deps = createRegisterDeps(loadConfig());
+    const { verificationEmailSent } = await registerPatient(validateRegistration(unsent, deps.clock), { ...deps, mailer: unreachable });
     expect(verificationEmailSent).toBe(false);
 
     const text = output.text();

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GENERATED_DTS, GENERATED_JS, generateValidatorModule, requestSchemasById } from '../../lib/tools/generate-validators.js';
 import { createAjv } from '../../lib/validation/ajv.js';
 import * as precompiled from '../../lib/validation/generated/validators.js';
+import type { ValidationContext } from '../../lib/patient/validation-keywords.js';
 import type { PrecompiledValidate } from '../../lib/validation/precompiled.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
@@ -21,7 +22,9 @@ describe('precompiled request validators', () => {
   // The same answers, errors included, as compiling the schema at start with the same ajv setup.
   const compiled = createAjv();
   const schemas = requestSchemasById();
-  const outcome = (validate: PrecompiledValidate, data: unknown) => (validate(data) ? 'valid' : validate.errors);
+  // A fixed day for the age rule: the same context both ways, as the request validators pass it.
+  const context: ValidationContext = { today: '2026-06-15' };
+  const outcome = (validate: PrecompiledValidate, data: unknown) => (validate.call(context, data) ? 'valid' : validate.errors);
   const leaf = fc.oneof(fc.string(), fc.constantFrom('', '  ', 'Aa1!aaaa', '+1 (234) 567-890', '2000-02-29', 'ZZ', '😀'), fc.integer(), fc.boolean(), fc.constant(null));
   const mutated = fc.tuple(
     fc.constantFrom(...Object.keys(SPEC_EXAMPLE), 'address.zip', 'address.country', 'emergency_contact.phone', 'medical_history', 'id', 'token', 'email'),
@@ -33,6 +36,12 @@ describe('precompiled request validators', () => {
     const parent = keys.reduce((node, key) => (node[key] ??= {}), body);
     parent[last] = value;
     return body;
+  });
+
+  it('judge age only on the day they are given, never on the wall clock', () => {
+    expect(() => precompiled.registrationRequest.call(undefined, structuredClone(SPEC_EXAMPLE))).toThrow('the age rule needs today');
+    expect(precompiled.registrationRequest.call({ today: '2000-01-01' }, structuredClone(SPEC_EXAMPLE))).toBe(false);
+    expect(precompiled.registrationRequest.call(context, structuredClone(SPEC_EXAMPLE))).toBe(true);
   });
 
   for (const [name, schema] of Object.entries(schemas)) {

@@ -15,10 +15,37 @@ describe('normalizePhone', () => {
     ['+1 (234) 567-890', '+1234567890'],
     ['+1.234.567.890', '+1234567890'],
     ['+44 20 7946 0958', '+442079460958'],
+    ['+12345678', '+12345678'],
+    ['+123456789012345', '+123456789012345'],
   ])('%j → %j', (input, expected) => expect(normalizePhone(input)).toBe(expected));
 
-  it.each(['1234567890', '+0234567890', '+1234567', '+1234567890123456', '+1-800-FLOWERS'])('%j is not E.164', (input) => {
+  it.each([
+    '1234567890', // no country code
+    '+0234567890', // no country code starts with 0
+    '+1234567', // too short for E.164
+    '+1234567890123456', // too long for E.164
+    '+1-800-FLOWERS', // letters
+    '+1 234 567 8900 ext 5', // an extension would be dropped silently
+    '+999 123456789', // no country has calling code 999
+    '+１２３４５６７８９０', // fullwidth digits
+  ])('%j is not E.164', (input) => {
     expect(normalizePhone(input)).toBeUndefined();
+  });
+
+  // The ways people write one number must give one stored number, or it can register twice.
+  describe.each([
+    ['a London number', '+442079460958', ['+44 20 7946 0958', '+44 (0)20 7946 0958', '+44(0)2079460958', '+44 (0) 20 7946 0958', '+44 020 7946 0958', '+44-20-7946-0958', '+44.20.7946.0958', '+44 (20) 7946 0958']],
+    ['a Berlin number', '+4930123456', ['+49 30 123456', '+49 (0)30 123456', '+49 (0)30 12 34 56', '+49-30-123456', '+49.30.123456', '+49 030 123456']],
+    ['a Paris number', '+33123456789', ['+33 1 23 45 67 89', '+33 (0)1 23 45 67 89', '+33 01 23 45 67 89', '+33.1.23.45.67.89']],
+    ['a Zurich number', '+41446681800', ['+41 44 668 18 00', '+41 (0)44 668 18 00']],
+    ['a Sydney number', '+61298765432', ['+61 2 9876 5432', '+61 (0)2 9876 5432']],
+    ['a GB number the plan calls invalid', '+4412345678', ['+44 1234 5678', '+44 (0)1234 5678']],
+    ['a Moscow number (trunk prefix 8, written (0) anyway)', '+74951234567', ['+7 495 123-45-67', '+7 (0)495 123 45 67']],
+    // Italy keeps its leading 0 in international form: a "(0)" there is part of the number.
+    ['a Rome number', '+390612345678', ['+39 06 1234 5678', '+39 (0)6 1234 5678', '+39 06-1234-5678']],
+    ['the spec example', '+1234567890', ['+1234567890', '+1 234 567 890', '+1 (0)234 567 890', '+1-234-567-890']],
+  ])('%s', (_name, e164, variants) => {
+    it.each(variants)('%j → ' + e164, (variant) => expect(normalizePhone(variant)).toBe(e164));
   });
 });
 

@@ -2,18 +2,20 @@
 /* eslint-disable */
 import { formats, keywords, ucs2length } from '../standalone-runtime.js';
 export const registrationRequest = validate10;
-const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50},"last_name":{"type":"string","minLength":2,"maxLength":50},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
+const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
 const func3 = Object.prototype.hasOwnProperty;
 const func0 = ucs2length;
+const keyword1 = keywords.personName;
+const keyword7 = keywords.emailLocalPart;
+const keyword8 = keywords.emailDomainLabel;
+const keyword0 = keywords.e164Phone;
+const keyword2 = keywords.passwordPolicy;
+const keyword3 = keywords.sameAs;
+const keyword4 = keywords.age;
+const keyword5 = keywords.postalCode;
+const keyword6 = keywords.countryCode;
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats2 = formats.date;
-const keyword6 = keywords.emailLocalPart;
-const keyword0 = keywords.e164Phone;
-const keyword1 = keywords.passwordPolicy;
-const keyword2 = keywords.sameAs;
-const keyword3 = keywords.age;
-const keyword4 = keywords.postalCode;
-const keyword5 = keywords.countryCode;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="registration-request" */;
@@ -145,23 +147,24 @@ vErrors.push(err11);
 }
 errors++;
 }
+const _errs4 = errors;
+let valid1;
+keyword1.errors = null;
+valid1 = keyword1.call(this, true, data0, schema11.properties.first_name, {instancePath:instancePath+"/first_name",parentData:data,parentDataProperty:"first_name",rootData});
+if(!valid1){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i0=_errs4; i0<errors; i0++){
+const err12 = vErrors[i0];
+if(err12.instancePath === undefined){
+err12.instancePath = instancePath+"/first_name";
+}
+err12.schemaPath = "#/properties/first_name/personName";
+}
 }
 else {
-const err12 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.last_name !== undefined){
-let data1 = data.last_name;
-if(typeof data1 === "string"){
-if(func0(data1) > 50){
-const err13 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+const err13 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -170,8 +173,10 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func0(data1) < 2){
-const err14 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/first_name",schemaPath:"#/properties/first_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -181,8 +186,11 @@ vErrors.push(err14);
 errors++;
 }
 }
-else {
-const err15 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.last_name !== undefined){
+let data1 = data.last_name;
+if(typeof data1 === "string"){
+if(func0(data1) > 50){
+const err15 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -191,12 +199,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-if(data.email !== undefined){
-let data2 = data.email;
-if(typeof data2 === "string"){
-if(func0(data2) > 254){
-const err16 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
+if(func0(data1) < 2){
+const err16 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -205,18 +209,24 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(func0(data2) < 1){
-const err17 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err17];
+const _errs7 = errors;
+let valid2;
+keyword1.errors = null;
+valid2 = keyword1.call(this, true, data1, schema11.properties.last_name, {instancePath:instancePath+"/last_name",parentData:data,parentDataProperty:"last_name",rootData});
+if(!valid2){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i1=_errs7; i1<errors; i1++){
+const err17 = vErrors[i1];
+if(err17.instancePath === undefined){
+err17.instancePath = instancePath+"/last_name";
+}
+err17.schemaPath = "#/properties/last_name/personName";
+}
 }
 else {
-vErrors.push(err17);
-}
-errors++;
-}
-if(!(formats0.test(data2))){
-const err18 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
+const err18 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -225,24 +235,24 @@ vErrors.push(err18);
 }
 errors++;
 }
-const _errs8 = errors;
-let valid1;
-keyword6.errors = null;
-valid1 = keyword6.call(this, 64, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
-if(!valid1){
-if(Array.isArray(keyword6.errors)){
-vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
-errors = vErrors.length;
-for(let i0=_errs8; i0<errors; i0++){
-const err19 = vErrors[i0];
-if(err19.instancePath === undefined){
-err19.instancePath = instancePath+"/email";
-}
-err19.schemaPath = "#/properties/email/emailLocalPart";
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailLocalPart",keyword:"emailLocalPart",params:{},message:"must pass \"emailLocalPart\" keyword validation"};
+const err19 = {instancePath:instancePath+"/last_name",schemaPath:"#/properties/last_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data2 = data.email;
+if(typeof data2 === "string"){
+if(func0(data2) > 254){
+const err20 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -251,10 +261,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data2) < 1){
+const err21 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -263,12 +271,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-if(data.phone_number !== undefined){
-let data3 = data.phone_number;
-if(typeof data3 === "string"){
-if(func0(data3) > 32){
-const err22 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(!(formats0.test(data2))){
+const err22 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/format",keyword:"format",params:{format: "email"},message:"must match format \""+"email"+"\""};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -277,46 +281,51 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func0(data3) < 1){
-const err23 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err23];
+const _errs10 = errors;
+let valid3;
+keyword7.errors = null;
+valid3 = keyword7.call(this, 64, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid3){
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
+errors = vErrors.length;
+for(let i2=_errs10; i2<errors; i2++){
+const err23 = vErrors[i2];
+if(err23.instancePath === undefined){
+err23.instancePath = instancePath+"/email";
+}
+err23.schemaPath = "#/properties/email/emailLocalPart";
+}
 }
 else {
-vErrors.push(err23);
+const err24 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailLocalPart",keyword:"emailLocalPart",params:{},message:"must pass \"emailLocalPart\" keyword validation"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
 }
 errors++;
+}
 }
 const _errs11 = errors;
-let valid2;
-keyword0.errors = null;
-valid2 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
-if(!valid2){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+let valid4;
+keyword8.errors = null;
+valid4 = keyword8.call(this, 63, data2, schema11.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid4){
+if(Array.isArray(keyword8.errors)){
+vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
 errors = vErrors.length;
-for(let i1=_errs11; i1<errors; i1++){
-const err24 = vErrors[i1];
-if(err24.instancePath === undefined){
-err24.instancePath = instancePath+"/phone_number";
+for(let i3=_errs11; i3<errors; i3++){
+const err25 = vErrors[i3];
+if(err25.instancePath === undefined){
+err25.instancePath = instancePath+"/email";
 }
-err24.schemaPath = "#/properties/phone_number/e164Phone";
-}
-}
-else {
-const err25 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
+err25.schemaPath = "#/properties/email/emailDomainLabel";
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err26 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -326,11 +335,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data.password !== undefined){
-let data4 = data.password;
-if(typeof data4 === "string"){
-if(func0(data4) > 256){
-const err27 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+else {
+const err27 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -339,8 +346,12 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(func0(data4) < 1){
-const err28 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.phone_number !== undefined){
+let data3 = data.phone_number;
+if(typeof data3 === "string"){
+if(func0(data3) > 32){
+const err28 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -349,36 +360,34 @@ vErrors.push(err28);
 }
 errors++;
 }
-const _errs14 = errors;
-let valid3;
-keyword1.errors = null;
-valid3 = keyword1.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
-if(!valid3){
-if(Array.isArray(keyword1.errors)){
-vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
-errors = vErrors.length;
-for(let i2=_errs14; i2<errors; i2++){
-const err29 = vErrors[i2];
-if(err29.instancePath === undefined){
-err29.instancePath = instancePath+"/password";
-}
-err29.schemaPath = "#/properties/password/passwordPolicy";
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
+if(func0(data3) < 1){
+const err29 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err30];
+vErrors = [err29];
 }
 else {
-vErrors.push(err30);
+vErrors.push(err29);
 }
 errors++;
 }
+const _errs14 = errors;
+let valid5;
+keyword0.errors = null;
+valid5 = keyword0.call(this, true, data3, schema11.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
+if(!valid5){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i4=_errs14; i4<errors; i4++){
+const err30 = vErrors[i4];
+if(err30.instancePath === undefined){
+err30.instancePath = instancePath+"/phone_number";
+}
+err30.schemaPath = "#/properties/phone_number/e164Phone";
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err31 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -388,11 +397,9 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.confirm_password !== undefined){
-let data5 = data.confirm_password;
-if(typeof data5 === "string"){
-if(func0(data5) > 256){
-const err32 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+else {
+const err32 = {instancePath:instancePath+"/phone_number",schemaPath:"#/properties/phone_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -401,8 +408,12 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(func0(data5) < 1){
-const err33 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.password !== undefined){
+let data4 = data.password;
+if(typeof data4 === "string"){
+if(func0(data4) > 256){
+const err33 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -411,36 +422,34 @@ vErrors.push(err33);
 }
 errors++;
 }
-const _errs17 = errors;
-let valid4;
-keyword2.errors = null;
-valid4 = keyword2.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
-if(!valid4){
-if(Array.isArray(keyword2.errors)){
-vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
-errors = vErrors.length;
-for(let i3=_errs17; i3<errors; i3++){
-const err34 = vErrors[i3];
-if(err34.instancePath === undefined){
-err34.instancePath = instancePath+"/confirm_password";
-}
-err34.schemaPath = "#/properties/confirm_password/sameAs";
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
+if(func0(data4) < 1){
+const err34 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err35];
+vErrors = [err34];
 }
 else {
-vErrors.push(err35);
+vErrors.push(err34);
 }
 errors++;
 }
+const _errs17 = errors;
+let valid6;
+keyword2.errors = null;
+valid6 = keyword2.call(this, true, data4, schema11.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
+if(!valid6){
+if(Array.isArray(keyword2.errors)){
+vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
+errors = vErrors.length;
+for(let i5=_errs17; i5<errors; i5++){
+const err35 = vErrors[i5];
+if(err35.instancePath === undefined){
+err35.instancePath = instancePath+"/password";
+}
+err35.schemaPath = "#/properties/password/passwordPolicy";
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err36 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/passwordPolicy",keyword:"passwordPolicy",params:{},message:"must pass \"passwordPolicy\" keyword validation"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -450,11 +459,9 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.date_of_birth !== undefined){
-let data6 = data.date_of_birth;
-if(typeof data6 === "string"){
-if(func0(data6) < 1){
-const err37 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err37 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -463,8 +470,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(!(formats2.validate(data6))){
-const err38 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
+}
+if(data.confirm_password !== undefined){
+let data5 = data.confirm_password;
+if(typeof data5 === "string"){
+if(func0(data5) > 256){
+const err38 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -473,36 +484,34 @@ vErrors.push(err38);
 }
 errors++;
 }
-const _errs20 = errors;
-let valid5;
-keyword3.errors = null;
-valid5 = keyword3.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
-if(!valid5){
-if(Array.isArray(keyword3.errors)){
-vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
-errors = vErrors.length;
-for(let i4=_errs20; i4<errors; i4++){
-const err39 = vErrors[i4];
-if(err39.instancePath === undefined){
-err39.instancePath = instancePath+"/date_of_birth";
-}
-err39.schemaPath = "#/properties/date_of_birth/age";
-}
-}
-else {
-const err40 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
+if(func0(data5) < 1){
+const err39 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err39];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err39);
 }
 errors++;
 }
+const _errs20 = errors;
+let valid7;
+keyword3.errors = null;
+valid7 = keyword3.call(this, "password", data5, schema11.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
+if(!valid7){
+if(Array.isArray(keyword3.errors)){
+vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
+errors = vErrors.length;
+for(let i6=_errs20; i6<errors; i6++){
+const err40 = vErrors[i6];
+if(err40.instancePath === undefined){
+err40.instancePath = instancePath+"/confirm_password";
+}
+err40.schemaPath = "#/properties/confirm_password/sameAs";
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err41 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/sameAs",keyword:"sameAs",params:{},message:"must pass \"sameAs\" keyword validation"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -512,10 +521,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data.gender !== undefined){
-let data7 = data.gender;
-if(typeof data7 !== "string"){
-const err42 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err42 = {instancePath:instancePath+"/confirm_password",schemaPath:"#/properties/confirm_password/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -524,8 +532,12 @@ vErrors.push(err42);
 }
 errors++;
 }
-if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
-const err43 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.date_of_birth !== undefined){
+let data6 = data.date_of_birth;
+if(typeof data6 === "string"){
+if(func0(data6) < 1){
+const err43 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -534,12 +546,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data.address !== undefined){
-let data8 = data.address;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.street === undefined){
-const err44 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
+if(!(formats2.validate(data6))){
+const err44 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -548,18 +556,24 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(data8.city === undefined){
-const err45 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
-if(vErrors === null){
-vErrors = [err45];
+const _errs23 = errors;
+let valid8;
+keyword4.errors = null;
+valid8 = keyword4.call(this, schema11.properties.date_of_birth.age, data6, schema11.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
+if(!valid8){
+if(Array.isArray(keyword4.errors)){
+vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
+errors = vErrors.length;
+for(let i7=_errs23; i7<errors; i7++){
+const err45 = vErrors[i7];
+if(err45.instancePath === undefined){
+err45.instancePath = instancePath+"/date_of_birth";
+}
+err45.schemaPath = "#/properties/date_of_birth/age";
+}
 }
 else {
-vErrors.push(err45);
-}
-errors++;
-}
-if(data8.state === undefined){
-const err46 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
+const err46 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/age",keyword:"age",params:{},message:"must pass \"age\" keyword validation"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -568,8 +582,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data8.zip === undefined){
-const err47 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/date_of_birth",schemaPath:"#/properties/date_of_birth/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -578,9 +594,11 @@ vErrors.push(err47);
 }
 errors++;
 }
-for(const key1 in data8){
-if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
-const err48 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+}
+if(data.gender !== undefined){
+let data7 = data.gender;
+if(typeof data7 !== "string"){
+const err48 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -589,12 +607,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data8.street !== undefined){
-let data9 = data8.street;
-if(typeof data9 === "string"){
-if(func0(data9) > 200){
-const err49 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
+const err49 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema11.properties.gender.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -603,8 +617,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(func0(data9) < 1){
-const err50 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.address !== undefined){
+let data8 = data.address;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.street === undefined){
+const err50 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "street"},message:"must have required property '"+"street"+"'"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -613,9 +631,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.city === undefined){
+const err51 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -624,12 +641,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data8.city !== undefined){
-let data10 = data8.city;
-if(typeof data10 === "string"){
-if(func0(data10) > 100){
-const err52 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(data8.state === undefined){
+const err52 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "state"},message:"must have required property '"+"state"+"'"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -638,8 +651,8 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(func0(data10) < 1){
-const err53 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data8.zip === undefined){
+const err53 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "zip"},message:"must have required property '"+"zip"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -648,9 +661,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key1 in data8){
+if(!(((((key1 === "street") || (key1 === "city")) || (key1 === "state")) || (key1 === "zip")) || (key1 === "country"))){
+const err54 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -660,11 +673,11 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data8.state !== undefined){
-let data11 = data8.state;
-if(typeof data11 === "string"){
-if(func0(data11) > 50){
-const err55 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(data8.street !== undefined){
+let data9 = data8.street;
+if(typeof data9 === "string"){
+if(func0(data9) > 200){
+const err55 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -673,8 +686,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func0(data11) < 1){
-const err56 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func0(data9) < 1){
+const err56 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -685,7 +698,7 @@ errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err57 = {instancePath:instancePath+"/address/street",schemaPath:"#/properties/address/properties/street/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -695,11 +708,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data8.zip !== undefined){
-let data12 = data8.zip;
-if(typeof data12 === "string"){
-if(func0(data12) > 16){
-const err58 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
+if(data8.city !== undefined){
+let data10 = data8.city;
+if(typeof data10 === "string"){
+if(func0(data10) > 100){
+const err58 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -708,8 +721,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(func0(data12) < 1){
-const err59 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func0(data10) < 1){
+const err59 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -718,24 +731,23 @@ vErrors.push(err59);
 }
 errors++;
 }
-const _errs34 = errors;
-let valid7;
-keyword4.errors = null;
-valid7 = keyword4.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
-if(!valid7){
-if(Array.isArray(keyword4.errors)){
-vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
-errors = vErrors.length;
-for(let i5=_errs34; i5<errors; i5++){
-const err60 = vErrors[i5];
-if(err60.instancePath === undefined){
-err60.instancePath = instancePath+"/address/zip";
-}
-err60.schemaPath = "#/properties/address/properties/zip/postalCode";
-}
 }
 else {
-const err61 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
+const err60 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data8.state !== undefined){
+let data11 = data8.state;
+if(typeof data11 === "string"){
+if(func0(data11) > 50){
+const err61 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -744,10 +756,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data11) < 1){
+const err62 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -757,10 +767,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data8.country !== undefined){
-let data13 = data8.country;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err63 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err63 = {instancePath:instancePath+"/address/state",schemaPath:"#/properties/address/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -769,25 +777,22 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(typeof data13 === "string"){
-const _errs38 = errors;
-let valid8;
-keyword5.errors = null;
-valid8 = keyword5.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
-if(!valid8){
-if(Array.isArray(keyword5.errors)){
-vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
-errors = vErrors.length;
-for(let i6=_errs38; i6<errors; i6++){
-const err64 = vErrors[i6];
-if(err64.instancePath === undefined){
-err64.instancePath = instancePath+"/address/country";
 }
-err64.schemaPath = "#/properties/address/properties/country/countryCode";
-}
+if(data8.zip !== undefined){
+let data12 = data8.zip;
+if(typeof data12 === "string"){
+if(func0(data12) > 16){
+const err64 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
+if(vErrors === null){
+vErrors = [err64];
 }
 else {
-const err65 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
+vErrors.push(err64);
+}
+errors++;
+}
+if(func0(data12) < 1){
+const err65 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -796,25 +801,24 @@ vErrors.push(err65);
 }
 errors++;
 }
+const _errs37 = errors;
+let valid10;
+keyword5.errors = null;
+valid10 = keyword5.call(this, true, data12, schema11.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
+if(!valid10){
+if(Array.isArray(keyword5.errors)){
+vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
+errors = vErrors.length;
+for(let i8=_errs37; i8<errors; i8++){
+const err66 = vErrors[i8];
+if(err66.instancePath === undefined){
+err66.instancePath = instancePath+"/address/zip";
 }
-}
+err66.schemaPath = "#/properties/address/properties/zip/postalCode";
 }
 }
 else {
-const err66 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-if(data.emergency_contact !== undefined){
-let data14 = data.emergency_contact;
-if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
-const err67 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err67 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/postalCode",keyword:"postalCode",params:{},message:"must pass \"postalCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -823,9 +827,10 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.name === undefined){
-const err68 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/address/zip",schemaPath:"#/properties/address/properties/zip/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -834,8 +839,11 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data14.phone === undefined){
-const err69 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
+}
+if(data8.country !== undefined){
+let data13 = data8.country;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err69 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -844,23 +852,25 @@ vErrors.push(err69);
 }
 errors++;
 }
-for(const key2 in data14){
-if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
-const err70 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err70];
+if(typeof data13 === "string"){
+const _errs41 = errors;
+let valid11;
+keyword6.errors = null;
+valid11 = keyword6.call(this, true, data13, schema11.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
+if(!valid11){
+if(Array.isArray(keyword6.errors)){
+vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
+errors = vErrors.length;
+for(let i9=_errs41; i9<errors; i9++){
+const err70 = vErrors[i9];
+if(err70.instancePath === undefined){
+err70.instancePath = instancePath+"/address/country";
+}
+err70.schemaPath = "#/properties/address/properties/country/countryCode";
+}
 }
 else {
-vErrors.push(err70);
-}
-errors++;
-}
-}
-if(data14.name !== undefined){
-let data15 = data14.name;
-if(typeof data15 === "string"){
-if(func0(data15) > 100){
-const err71 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+const err71 = {instancePath:instancePath+"/address/country",schemaPath:"#/properties/address/properties/country/countryCode",keyword:"countryCode",params:{},message:"must pass \"countryCode\" keyword validation"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -869,8 +879,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(func0(data15) < 1){
-const err72 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -880,8 +894,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-else {
-const err73 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.emergency_contact !== undefined){
+let data14 = data.emergency_contact;
+if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
+const err73 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -890,12 +906,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data14.phone !== undefined){
-let data16 = data14.phone;
-if(typeof data16 === "string"){
-if(func0(data16) > 32){
-const err74 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.name === undefined){
+const err74 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -904,8 +917,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(func0(data16) < 1){
-const err75 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data14.phone === undefined){
+const err75 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/required",keyword:"required",params:{missingProperty: "phone"},message:"must have required property '"+"phone"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -914,24 +927,23 @@ vErrors.push(err75);
 }
 errors++;
 }
-const _errs47 = errors;
-let valid10;
-keyword0.errors = null;
-valid10 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
-if(!valid10){
-if(Array.isArray(keyword0.errors)){
-vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
-errors = vErrors.length;
-for(let i7=_errs47; i7<errors; i7++){
-const err76 = vErrors[i7];
-if(err76.instancePath === undefined){
-err76.instancePath = instancePath+"/emergency_contact/phone";
-}
-err76.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
-}
+for(const key2 in data14){
+if(!(((key2 === "name") || (key2 === "phone")) || (key2 === "relationship"))){
+const err76 = {instancePath:instancePath+"/emergency_contact",schemaPath:"#/properties/emergency_contact/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err76];
 }
 else {
-const err77 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 === "string"){
+if(func0(data15) > 100){
+const err77 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -940,10 +952,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data15) < 1){
+const err78 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -952,22 +962,24 @@ vErrors.push(err78);
 }
 errors++;
 }
+const _errs48 = errors;
+let valid13;
+keyword1.errors = null;
+valid13 = keyword1.call(this, true, data15, schema11.properties.emergency_contact.properties.name, {instancePath:instancePath+"/emergency_contact/name",parentData:data14,parentDataProperty:"name",rootData});
+if(!valid13){
+if(Array.isArray(keyword1.errors)){
+vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
+errors = vErrors.length;
+for(let i10=_errs48; i10<errors; i10++){
+const err79 = vErrors[i10];
+if(err79.instancePath === undefined){
+err79.instancePath = instancePath+"/emergency_contact/name";
 }
-if(data14.relationship !== undefined){
-let data17 = data14.relationship;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err79 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err79];
+err79.schemaPath = "#/properties/emergency_contact/properties/name/personName";
+}
 }
 else {
-vErrors.push(err79);
-}
-errors++;
-}
-if(typeof data17 === "string"){
-if(func0(data17) > 50){
-const err80 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+const err80 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/personName",keyword:"personName",params:{},message:"must pass \"personName\" keyword validation"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -976,13 +988,111 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(func0(data17) < 1){
-const err81 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/emergency_contact/name",schemaPath:"#/properties/emergency_contact/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
 else {
 vErrors.push(err81);
+}
+errors++;
+}
+}
+if(data14.phone !== undefined){
+let data16 = data14.phone;
+if(typeof data16 === "string"){
+if(func0(data16) > 32){
+const err82 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+if(func0(data16) < 1){
+const err83 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+const _errs51 = errors;
+let valid14;
+keyword0.errors = null;
+valid14 = keyword0.call(this, true, data16, schema11.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
+if(!valid14){
+if(Array.isArray(keyword0.errors)){
+vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
+errors = vErrors.length;
+for(let i11=_errs51; i11<errors; i11++){
+const err84 = vErrors[i11];
+if(err84.instancePath === undefined){
+err84.instancePath = instancePath+"/emergency_contact/phone";
+}
+err84.schemaPath = "#/properties/emergency_contact/properties/phone/e164Phone";
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/e164Phone",keyword:"e164Phone",params:{},message:"must pass \"e164Phone\" keyword validation"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/emergency_contact/phone",schemaPath:"#/properties/emergency_contact/properties/phone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+if(data14.relationship !== undefined){
+let data17 = data14.relationship;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err87 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+if(typeof data17 === "string"){
+if(func0(data17) > 50){
+const err88 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if(func0(data17) < 1){
+const err89 = {instancePath:instancePath+"/emergency_contact/relationship",schemaPath:"#/properties/emergency_contact/properties/relationship/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
 }
 errors++;
 }
@@ -993,100 +1103,7 @@ errors++;
 if(data.medical_history !== undefined){
 let data18 = data.medical_history;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-const err82 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
-errors++;
-}
-if(Array.isArray(data18)){
-if(data18.length > 50){
-const err83 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
-errors++;
-}
-const len0 = data18.length;
-for(let i8=0; i8<len0; i8++){
-let data19 = data18[i8];
-if(typeof data19 === "string"){
-if(func0(data19) > 500){
-const err84 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
-errors++;
-}
-if(func0(data19) < 1){
-const err85 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
-errors++;
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/medical_history/" + i8,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
-errors++;
-}
-}
-}
-}
-if(data.insurance_info !== undefined){
-let data20 = data.insurance_info;
-if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
-const err87 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
-errors++;
-}
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.provider === undefined){
-const err88 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
-if(vErrors === null){
-vErrors = [err88];
-}
-else {
-vErrors.push(err88);
-}
-errors++;
-}
-if(data20.policy_number === undefined){
-const err89 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
-if(vErrors === null){
-vErrors = [err89];
-}
-else {
-vErrors.push(err89);
-}
-errors++;
-}
-for(const key3 in data20){
-if(!((key3 === "provider") || (key3 === "policy_number"))){
-const err90 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+const err90 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1095,12 +1112,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data20.provider !== undefined){
-let data21 = data20.provider;
-if(typeof data21 === "string"){
-if(func0(data21) > 100){
-const err91 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(Array.isArray(data18)){
+if(data18.length > 50){
+const err91 = {instancePath:instancePath+"/medical_history",schemaPath:"#/properties/medical_history/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1109,8 +1123,12 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(func0(data21) < 1){
-const err92 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const len0 = data18.length;
+for(let i12=0; i12<len0; i12++){
+let data19 = data18[i12];
+if(typeof data19 === "string"){
+if(func0(data19) > 500){
+const err92 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1119,9 +1137,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func0(data19) < 1){
+const err93 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1131,11 +1148,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data20.policy_number !== undefined){
-let data22 = data20.policy_number;
-if(typeof data22 === "string"){
-if(func0(data22) > 50){
-const err94 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+else {
+const err94 = {instancePath:instancePath+"/medical_history/" + i12,schemaPath:"#/properties/medical_history/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1144,8 +1158,13 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(func0(data22) < 1){
-const err95 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+}
+if(data.insurance_info !== undefined){
+let data20 = data.insurance_info;
+if((!(data20 && typeof data20 == "object" && !Array.isArray(data20))) && (data20 !== null)){
+const err95 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1154,9 +1173,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.provider === undefined){
+const err96 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "provider"},message:"must have required property '"+"provider"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1165,12 +1184,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-}
-}
-}
-else {
-const err97 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data20.policy_number === undefined){
+const err97 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/required",keyword:"required",params:{missingProperty: "policy_number"},message:"must have required property '"+"policy_number"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1179,12 +1194,107 @@ vErrors.push(err97);
 }
 errors++;
 }
+for(const key3 in data20){
+if(!((key3 === "provider") || (key3 === "policy_number"))){
+const err98 = {instancePath:instancePath+"/insurance_info",schemaPath:"#/properties/insurance_info/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data20.provider !== undefined){
+let data21 = data20.provider;
+if(typeof data21 === "string"){
+if(func0(data21) > 100){
+const err99 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+if(func0(data21) < 1){
+const err100 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+else {
+const err101 = {instancePath:instancePath+"/insurance_info/provider",schemaPath:"#/properties/insurance_info/properties/provider/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+if(data20.policy_number !== undefined){
+let data22 = data20.policy_number;
+if(typeof data22 === "string"){
+if(func0(data22) > 50){
+const err102 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+if(func0(data22) < 1){
+const err103 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/insurance_info/policy_number",schemaPath:"#/properties/insurance_info/properties/policy_number/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err105 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
 validate10.errors = vErrors;
 return errors === 0;
 }
 
 export const resendVerificationRequest = validate11;
-const schema12 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64}}};
+const schema12 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63}}};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="resend-verification-request" */;
@@ -1248,11 +1358,11 @@ errors++;
 }
 const _errs4 = errors;
 let valid1;
-keyword6.errors = null;
-valid1 = keyword6.call(this, 64, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+keyword7.errors = null;
+valid1 = keyword7.call(this, 64, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid1){
-if(Array.isArray(keyword6.errors)){
-vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
+if(Array.isArray(keyword7.errors)){
+vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
 errors = vErrors.length;
 for(let i0=_errs4; i0<errors; i0++){
 const err5 = vErrors[i0];
@@ -1273,26 +1383,53 @@ vErrors.push(err6);
 errors++;
 }
 }
+const _errs5 = errors;
+let valid2;
+keyword8.errors = null;
+valid2 = keyword8.call(this, 63, data0, schema12.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+if(!valid2){
+if(Array.isArray(keyword8.errors)){
+vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
+errors = vErrors.length;
+for(let i1=_errs5; i1<errors; i1++){
+const err7 = vErrors[i1];
+if(err7.instancePath === undefined){
+err7.instancePath = instancePath+"/email";
+}
+err7.schemaPath = "#/properties/email/emailDomainLabel";
+}
 }
 else {
-const err7 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/emailDomainLabel",keyword:"emailDomainLabel",params:{},message:"must pass \"emailDomainLabel\" keyword validation"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err8];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err8);
 }
 errors++;
 }
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err9];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
 }
 errors++;
 }
