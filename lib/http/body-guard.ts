@@ -19,6 +19,8 @@ export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
       if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes);
       const contentType = event.headers?.['content-type'] ?? '';
       if (!JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
+      // A REST API sends a missing body as null; the parser would read that as the JSON text `null`.
+      event.body = body;
     },
   };
 }

@@ -2,12 +2,15 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
+import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
 import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'OutboxMailer'] as const;
 const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const;
+/** `verify-email-page` → `VerifyEmailPage`: the construct id addEndpoint gives a route's function. */
+const constructIdOf = (functionName: string) => functionName.replace(/(^|-)(\w)/g, (_, _dash, c: string) => c.toUpperCase());
 
 /** `METHOD /full/path` for every API Gateway method, following each resource's ParentId chain. */
 function routeTable(stage: SynthesizedStage): Record<string, string> {
@@ -86,6 +89,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
       'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
     });
+    // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
+    expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
+      `${r.method} ${r.path}`, expect.stringMatching(new RegExp(`^${constructIdOf(r.functionName)}Function`)),
+    ])));
     for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties?.AuthorizationType).toBe('NONE');
       expect(method.Properties?.Integration?.Type).toBe('AWS_PROXY');
