@@ -53,6 +53,11 @@ export class PatientApi extends Construct {
       restApiName: `patient-registration-${props.stageName}`,
       description: 'Patient registration API',
       endpointTypes: [EndpointType.REGIONAL],
+      // Every body reaches the function as its raw bytes (base64, isBase64Encoded): API Gateway's own
+      // text handling would replace bytes that are not UTF-8 before the handler could refuse them
+      // (lib/http/body-guard.ts decodes strictly). Responses are unaffected: the functions answer
+      // text with isBase64Encoded unset, which API Gateway passes through as is.
+      binaryMediaTypes: ['*/*'],
       // The account-wide role that lets API Gateway write access/execution logs. Kept on
       // stack deletion: other stages in the same account/region rely on the same setting.
       cloudWatchRole: true,

@@ -99,6 +99,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
+  it('hands every request body to the functions as raw bytes (base64), so they can refuse bytes that are not UTF-8', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+  });
+
   it('uses the newest Node.js runtime aws-cdk-lib offers, on arm64, for every function', () => {
     const nodeMajor = (r: Runtime) => Number(/^nodejs(\d+)\.x$/.exec(r.name)?.[1] ?? 0);
     const newest = Math.max(...Runtime.ALL.map(nodeMajor));
