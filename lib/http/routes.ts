@@ -13,7 +13,13 @@ export interface ApiRoute {
   readonly method: HttpMethod;
   readonly path: string;
   readonly functionName: ApiFunctionName;
-  /** The Lambda timeout; the local server gives the handler the same remaining time. */
+  /**
+   * The Lambda timeout. Longer than one SDK call's worst case (attempts × request timeout + retry
+   * back-off, lib/adapters/aws-clients.ts), so a hung call ends in the SDK's own error → 503; shorter
+   * than API Gateway's 29 s integration timeout, so the function's own answer — at worst the 503 that
+   * lib/http/json-api.ts gives just before the deadline — always reaches the client. A template
+   * test checks both bounds.
+   */
   readonly timeoutSeconds: number;
 }
 
@@ -24,10 +30,11 @@ export const API_PATHS = {
 } as const;
 
 export const API_ROUTES = {
-  register: { method: 'POST', path: API_PATHS.register, functionName: 'register', timeoutSeconds: 10 },
-  verifyEmail: { method: 'POST', path: API_PATHS.verifyEmail, functionName: 'verify-email', timeoutSeconds: 5 },
-  verifyEmailPage: { method: 'GET', path: API_PATHS.verifyEmail, functionName: 'verify-email-page', timeoutSeconds: 5 },
-  resendVerification: { method: 'POST', path: API_PATHS.resendVerification, functionName: 'resend-verification', timeoutSeconds: 5 },
+  // Hashes with bcrypt (~0.5 s at 1,024 MB) and makes the most calls (pre-check, KMS, transaction, SES).
+  register: { method: 'POST', path: API_PATHS.register, functionName: 'register', timeoutSeconds: 15 },
+  verifyEmail: { method: 'POST', path: API_PATHS.verifyEmail, functionName: 'verify-email', timeoutSeconds: 12 },
+  verifyEmailPage: { method: 'GET', path: API_PATHS.verifyEmail, functionName: 'verify-email-page', timeoutSeconds: 12 },
+  resendVerification: { method: 'POST', path: API_PATHS.resendVerification, functionName: 'resend-verification', timeoutSeconds: 12 },
 } as const satisfies Record<string, ApiRoute>;
 
 export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);

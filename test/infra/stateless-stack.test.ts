@@ -2,6 +2,7 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
+import { SDK_CALL_WORST_CASE_MS, SDK_MAX_ATTEMPTS, SDK_REQUEST_TIMEOUT_MS } from '../../lib/adapters/aws-clients.js';
 import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
 import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
@@ -9,6 +10,8 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'OutboxMailer'] as const;
 const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const;
+/** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
+const API_GATEWAY_INTEGRATION_TIMEOUT_S = 29;
 /** `verify-email-page` → `VerifyEmailPage`: the construct id addEndpoint gives a route's function. */
 const constructIdOf = (functionName: string) => functionName.replace(/(^|-)(\w)/g, (_, _dash, c: string) => c.toUpperCase());
 
@@ -97,6 +100,18 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       expect(method.Properties?.AuthorizationType).toBe('NONE');
       expect(method.Properties?.Integration?.Type).toBe('AWS_PROXY');
     }
+  });
+
+  it("gives each API function its route's timeout: past one SDK call's worst case, under API Gateway's 29 s", () => {
+    // Attempts × request timeout, plus the longest back-offs between them (9 s today).
+    expect(SDK_CALL_WORST_CASE_MS).toBeGreaterThan(SDK_MAX_ATTEMPTS * SDK_REQUEST_TIMEOUT_MS);
+    for (const route of ALL_API_ROUTES) {
+      const timeout = functionProps[constructIdOf(route.functionName) as (typeof API_FUNCTIONS)[number]].Timeout;
+      expect(timeout, route.functionName).toBe(route.timeoutSeconds);
+      expect(timeout * 1000, route.functionName).toBeGreaterThan(SDK_CALL_WORST_CASE_MS);
+      expect(timeout, route.functionName).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_S);
+    }
+    expect(ALL_API_ROUTES.map((r) => constructIdOf(r.functionName)).sort()).toEqual([...API_FUNCTIONS].sort());
   });
 
   it('hands every request body to the functions as raw bytes (base64), so they can refuse bytes that are not UTF-8', () => {
