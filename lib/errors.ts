@@ -38,8 +38,8 @@ export class BadRequestError extends AppError {
 export class UnsupportedMediaTypeError extends AppError {
   override readonly name = 'UnsupportedMediaTypeError';
   readonly statusCode = 415;
-  constructor() {
-    super('Content-Type must be application/json');
+  constructor(message = 'Content-Type must be application/json') {
+    super(message);
   }
 }
 

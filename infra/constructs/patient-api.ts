@@ -16,9 +16,9 @@ import {
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
+import type { HttpMethod } from '../../lib/http/routes.js';
 import { createEncryptedLogGroup, type LogSettings } from './encrypted-log-group.js';
 
-export type HttpMethod = 'GET' | 'POST';
 
 export interface PatientApiProps {
   /** Also the API Gateway stage name, so URLs read `/<stage>/api/v1/...` on the default endpoint. */
@@ -37,7 +37,8 @@ export const API_SECURITY_POLICY = SecurityPolicy.TLS13_1_2_PQ_2025_09;
 /**
  * REST API (not HTTP API) because the public signup endpoint needs per-IP rate limiting
  * with a WAF rate-based rule, and WAF web ACLs attach to REST API stages only. Lambda
- * proxy integration: the handlers read only `body`, `headers` and `isBase64Encoded`.
+ * proxy integration: the handlers read only `body`, `headers` and `isBase64Encoded`; locally and in
+ * the tests they get the same v1 event (lib/local/api-server.ts, test/support/requests.ts).
  */
 export class PatientApi extends Construct {
   readonly restApi: RestApi;
@@ -52,6 +53,11 @@ export class PatientApi extends Construct {
       restApiName: `patient-registration-${props.stageName}`,
       description: 'Patient registration API',
       endpointTypes: [EndpointType.REGIONAL],
+      // Every body reaches the function as its raw bytes (base64, isBase64Encoded): API Gateway's own
+      // text handling would replace bytes that are not UTF-8 before the handler could refuse them
+      // (lib/http/body-guard.ts decodes strictly). Responses are unaffected: the functions answer
+      // text with isBase64Encoded unset, which API Gateway passes through as is.
+      binaryMediaTypes: ['*/*'],
       // The account-wide role that lets API Gateway write access/execution logs. Kept on
       // stack deletion: other stages in the same account/region rely on the same setting.
       cloudWatchRole: true,

@@ -33,8 +33,11 @@ export interface ServiceFunctionProps {
   readonly logLevel: string;
   /** @default 256 (MB) — I/O-bound handlers; see the register function for the bcrypt sizing. */
   readonly memorySize?: number;
-  /** @default 5 s */
-  readonly timeout?: Duration;
+  /**
+   * No default: a timeout shorter than one SDK call's worst case turns a hung dependency into the
+   * gateway's bare 5xx. API functions take theirs from the route table (lib/http/routes.ts).
+   */
+  readonly timeout: Duration;
   readonly environment?: Readonly<Record<string, string>>;
   /**
    * For functions invoked asynchronously (e.g. by a schedule): where Lambda puts an event it
@@ -100,7 +103,7 @@ export class ServiceFunction extends Construct {
       runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(5),
+      timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrency,
       ...(props.asyncInvocation && {
         deadLetterQueue: props.asyncInvocation.deadLetterQueue,

@@ -23,10 +23,11 @@ import {
   tableKeyViaDynamoDb,
   tableStreamRead,
 } from '../constructs/least-privilege.js';
-import { PatientApi, type HttpMethod } from '../constructs/patient-api.js';
+import { PatientApi } from '../constructs/patient-api.js';
 import { ServiceAlarms } from '../constructs/service-alarms.js';
 import { ServiceFunction, SERVICE_NAME, type ServiceFunctionProps } from '../constructs/service-function.js';
 import { DEFAULT_FUNCTIONS_DIR } from '../paths.js';
+import { API_PATHS, API_ROUTES, type ApiRoute } from '../../lib/http/routes.js';
 
 /** Typed wiring from the stateful stack: nothing is looked up by name. */
 export interface StatelessStackProps extends StackProps {
@@ -40,13 +41,7 @@ export interface StatelessStackProps extends StackProps {
   readonly functionsDir?: string;
 }
 
-type EndpointProps = Pick<ServiceFunctionProps, 'name' | 'description' | 'memorySize' | 'timeout' | 'environment'>;
-
-export const ROUTES = {
-  register: '/api/v1/patient/register',
-  verifyEmail: '/api/v1/patient/verify-email',
-  resendVerification: '/api/v1/patient/resend-verification',
-} as const;
+type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment'>;
 
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
 export const BCRYPT_ROUNDS = 12;
@@ -94,7 +89,7 @@ export class StatelessStack extends Stack {
     this.alarms.watchTable(table);
 
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
-    const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(ROUTES.verifyEmail);
+    const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
     // the table always; 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'encryption' adds
     // KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions. Values only: a key
@@ -105,11 +100,8 @@ export class StatelessStack extends Stack {
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
     const deriveIdentifierKeys = identifierKeyGenerateMac(identifierKey);
 
-    const register = this.addEndpoint('Register', 'POST', ROUTES.register, {
-      name: 'register',
-      description: 'POST /api/v1/patient/register',
+    const register = this.addEndpoint('Register', API_ROUTES.register, {
       memorySize: REGISTER_MEMORY_MB,
-      timeout: Duration.seconds(10),
       environment: { ...mailEnv, ...identifierEnv, KMS_KEY_ID: patientDataKey.keyArn, BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) },
       whyPublic: 'Patient self-registration: the caller has no account or credential yet.',
     });
@@ -135,9 +127,7 @@ export class StatelessStack extends Stack {
       sendMail,
     );
 
-    const verifyEmail = this.addEndpoint('VerifyEmail', 'POST', ROUTES.verifyEmail, {
-      name: 'verify-email',
-      description: 'POST /api/v1/patient/verify-email',
+    const verifyEmail = this.addEndpoint('VerifyEmail', API_ROUTES.verifyEmail, {
       environment: tableEnv,
       whyPublic: 'The single-use, expiring token from the email (only its hash is stored) is the credential.',
     });
@@ -151,15 +141,11 @@ export class StatelessStack extends Stack {
     );
 
     // Renders the page whose button POSTs the token: no AWS calls, so no permissions.
-    this.addEndpoint('VerifyEmailPage', 'GET', ROUTES.verifyEmail, {
-      name: 'verify-email-page',
-      description: 'GET /api/v1/patient/verify-email',
+    this.addEndpoint('VerifyEmailPage', API_ROUTES.verifyEmailPage, {
       whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing and consumes nothing.',
     });
 
-    const resend = this.addEndpoint('ResendVerification', 'POST', ROUTES.resendVerification, {
-      name: 'resend-verification',
-      description: 'POST /api/v1/patient/resend-verification',
+    const resend = this.addEndpoint('ResendVerification', API_ROUTES.resendVerification, {
       environment: { ...tableEnv, ...identifierEnv },
       whyPublic:
         'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address).',
@@ -286,21 +272,27 @@ export class StatelessStack extends Stack {
 
   /**
    * A function, its route and its alarms in one call; permissions are added by the
-   * caller with `.allow(...)`. Adding an endpoint is one `addEndpoint` line plus its grants.
+   * caller with `.allow(...)`. Method, path, function and timeout come from the route table
+   * (lib/http/routes.ts) the local server also runs: adding an endpoint is one route there,
+   * one `addEndpoint` line here, plus its grants.
    */
-  addEndpoint(id: string, method: HttpMethod, path: string, props: EndpointProps & { whyPublic: string }): ServiceFunction {
+  addEndpoint(id: string, route: ApiRoute, props: EndpointProps & { whyPublic: string }): ServiceFunction {
     const { reservedConcurrency } = this.config;
     const { whyPublic, ...functionProps } = props;
+    const name = route.functionName;
     const fn = new ServiceFunction(this, id, {
       ...functionProps,
+      name,
+      description: `${route.method} ${route.path}`,
+      timeout: Duration.seconds(route.timeoutSeconds),
       functionsDir: this.functionsDir,
-      reservedConcurrency: reservedConcurrency[props.name] ?? reservedConcurrency.default,
+      reservedConcurrency: reservedConcurrency[name] ?? reservedConcurrency.default,
       logs: this.logs,
       logLevel: this.config.logLevel,
     });
-    this.api.addPublicLambdaRoute(method, path, fn.function, whyPublic);
+    this.api.addPublicLambdaRoute(route.method, route.path, fn.function, whyPublic);
     this.alarms.watchFunction(id, fn.function);
-    this.functions[props.name] = fn;
+    this.functions[name] = fn;
     return fn;
   }
 }

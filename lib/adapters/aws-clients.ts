@@ -11,11 +11,29 @@ function localCredentials(endpoint: string | undefined) {
 }
 
 /**
- * A hung call must end as a 503 the client can retry, well before the Lambda timeout (10 s) cuts the
- * request off with a bare gateway error: 3 attempts of at most 2 s. The SDK's agents keep connections
- * alive by default.
+ * A hung call must end as a 503 the client can retry before the Lambda timeout cuts the request off
+ * with a bare gateway error: 3 attempts, each cut off after 2 s (1 s to connect). The SDK's agents
+ * keep connections alive by default.
  */
-const requestHandler = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true };
+export const SDK_MAX_ATTEMPTS = 3;
+export const SDK_CONNECTION_TIMEOUT_MS = 1_000;
+/** Counted from the start of each attempt, connecting included (@smithy/node-http-handler). */
+export const SDK_REQUEST_TIMEOUT_MS = 2_000;
+/**
+ * The SDK's longest wait between attempts: throttling back-off is random up to 1 s × 2^retry
+ * (@smithy/core util-retry, `Retry.throttlingDelay`); other errors wait less (50 ms base).
+ */
+const maxBackoffMs = (retry: number) => 1_000 * 2 ** retry;
+/**
+ * How long one SDK call can take at worst before it gives up: every attempt runs into its request
+ * timeout and every wait between them is the longest throttling back-off. Each API function's
+ * timeout must exceed it (checked by test/infra/stateless-stack.test.ts).
+ */
+export const SDK_CALL_WORST_CASE_MS =
+  SDK_MAX_ATTEMPTS * SDK_REQUEST_TIMEOUT_MS +
+  Array.from({ length: SDK_MAX_ATTEMPTS - 1 }, (_, retry) => maxBackoffMs(retry)).reduce((a, b) => a + b, 0);
+
+const requestHandler = { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true };
 
 export type AwsClient = DynamoDBClient | KMSClient | SESClient;
 
@@ -37,7 +55,7 @@ function observed<T extends AwsClient>(client: T): T {
 export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClient {
   const client = observed(new DynamoDBClient({
     region: config.region,
-    maxAttempts: 3,
+    maxAttempts: SDK_MAX_ATTEMPTS,
     requestHandler,
     ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
     ...localCredentials(config.dynamodbEndpoint),
@@ -46,13 +64,13 @@ export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClie
 }
 
 export function createKmsClient(config: Config): KMSClient {
-  return observed(new KMSClient({ region: config.region, maxAttempts: 3, requestHandler }));
+  return observed(new KMSClient({ region: config.region, maxAttempts: SDK_MAX_ATTEMPTS, requestHandler }));
 }
 
 export function createSesClient(config: Config): SESClient {
   return observed(new SESClient({
     region: config.region,
-    maxAttempts: 3,
+    maxAttempts: SDK_MAX_ATTEMPTS,
     requestHandler,
     ...(config.sesEndpoint && { endpoint: config.sesEndpoint }),
     ...localCredentials(config.sesEndpoint),

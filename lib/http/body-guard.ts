@@ -1,8 +1,22 @@
 import type { MiddlewareObj } from '@middy/core';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/(.+\+)?json\s*(;.*)?$/i;
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
+/** The labels the WHATWG Encoding Standard gives UTF-8 that a client plausibly sends. */
+const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
+
+export const NOT_UTF8 = 'Request body is not valid UTF-8';
+export const CHARSET_NOT_UTF8 = 'Content-Type charset must be utf-8';
+
+/**
+ * Strict: a byte sequence that is not UTF-8 throws instead of becoming U+FFFD, so `\xff\xfe` in a
+ * name is refused rather than stored as "��". A leading UTF-8 byte order mark is dropped (the
+ * decoder's default): RFC 8259 lets a JSON parser ignore it, and some Windows clients still send one.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const BOM = '\uFEFF';
 
 interface HttpEvent {
   body?: string | null;
@@ -10,15 +24,39 @@ interface HttpEvent {
   headers?: Record<string, string | undefined>;
 }
 
-/** Runs before parsing: refuse oversized bodies and non-JSON content types before any work is done. */
+/** The charset parameter of a Content-Type, unquoted, if one is declared. */
+function declaredCharset(contentType: string): string | undefined {
+  const match = CHARSET_PARAMETER.exec(contentType);
+  return match ? (match[1] ?? match[2] ?? '') : undefined;
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new BadRequestError(NOT_UTF8);
+  }
+}
+
+/**
+ * Runs before parsing: refuse oversized bodies, non-JSON content types and charsets other than
+ * UTF-8, and turn the body's bytes into text strictly. API Gateway hands over the raw bytes as base64
+ * (the REST API treats every media type as binary, infra/constructs/patient-api.ts); the decoded text
+ * replaces them, so the JSON parser after this does not decode again — leniently.
+ */
 export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
   return {
     before: async ({ event }) => {
       const body = event.body ?? '';
-      const bytes = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, 'utf8');
-      if (bytes > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      const bytes = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
+      if ((bytes?.length ?? Buffer.byteLength(body, 'utf8')) > maxBytes) throw new PayloadTooLargeError(maxBytes);
       const contentType = event.headers?.['content-type'] ?? '';
       if (!JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
+      const charset = declaredCharset(contentType);
+      if (charset !== undefined && !UTF8_LABELS.has(charset.trim().toLowerCase())) throw new UnsupportedMediaTypeError(CHARSET_NOT_UTF8);
+      // A REST API sends a missing body as null; the parser would read that as the JSON text `null`.
+      event.body = bytes ? decodeUtf8(bytes) : body.startsWith(BOM) ? body.slice(1) : body;
+      event.isBase64Encoded = false;
     },
   };
 }

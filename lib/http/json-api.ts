@@ -2,12 +2,13 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
+import { ServiceUnavailableError } from '../errors.js';
 import { bodyGuard, shapeGuard } from './body-guard.js';
 import { errorMapper } from './error-mapper.js';
 import { securityHeaders } from './security-headers.js';
 import type { HttpResponse } from './response.js';
 
-/** The event fields the handlers use; both API Gateway REST (v1) and HTTP API (v2) events have them. */
+/** The event fields the handlers use, from the API Gateway REST (v1) proxy event production sends. */
 export interface ApiEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -18,12 +19,27 @@ export interface ApiEvent {
 export type ParsedEvent<T> = Omit<ApiEvent, 'body'> & { body: T };
 
 /**
+ * How long before the Lambda deadline a request still running is answered with 503 + Retry-After
+ * instead: enough for the error mapper and the return, so the client never gets the gateway's bare
+ * 5xx however many calls a request makes or however long each hangs.
+ */
+export const DEADLINE_MARGIN_MS = 500;
+
+/** middy's early timeout (it reads context.getRemainingTimeInMillis()), answered in the service envelope. */
+export const answerBeforeDeadline = {
+  timeoutEarlyInMillis: DEADLINE_MARGIN_MS,
+  timeoutEarlyResponse: () => {
+    throw new ServiceUnavailableError('lambda deadline');
+  },
+};
+
+/**
  * The shared chain for JSON endpoints: normalize headers → guard size and type → parse JSON →
  * guard nesting and text → validate → handler. Errors from any step go through the one error
- * mapper; security headers on all.
+ * mapper; security headers on all; a request about to run out of time gets a 503.
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
-  return middy<ApiEvent, HttpResponse>()
+  return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(errorMapper())

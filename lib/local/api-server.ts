@@ -1,59 +1,93 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../http/body-guard.js';
 import { methodNotAllowed, notFound } from '../http/fallback-handlers.js';
 import type { HttpResponse } from '../http/response.js';
+import type { ApiRoute } from '../http/routes.js';
 
 export type LambdaHandler = (event: any, context: Context) => Promise<HttpResponse>;
-export type Routes = Record<string, Partial<Record<string, LambdaHandler>>>;
+/** A route of lib/http/routes.ts with the handler deployed for it. */
+export type LocalRoute = ApiRoute & { readonly handler: LambdaHandler };
+
+const STAGE = 'local';
 
 /** Reads at most one byte past the limit, so an oversized body is still refused by the handler with 413. */
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     size += chunk.length;
   }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1);
 }
 
-/** The same API Gateway HTTP API (payload v2) event the functions get in AWS. */
-export function toApiGatewayEvent(req: IncomingMessage, body: string): APIGatewayProxyEventV2 {
+/** Single- and multi-value maps as API Gateway builds them: the last value wins the single-value map. */
+function singleAndMulti(pairs: Iterable<[string, string]>) {
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of pairs) (multi[name] ??= []).push(value);
+  const single = Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1)!]));
+  return Object.keys(multi).length > 0 ? { single, multi } : { single: null, multi: null };
+}
+
+function* headerPairs(rawHeaders: string[]): Generator<[string, string]> {
+  for (let i = 0; i < rawHeaders.length; i += 2) yield [rawHeaders[i]!, rawHeaders[i + 1]!];
+}
+
+/**
+ * The API Gateway REST API (v1) Lambda proxy event the functions get in AWS: headers with the client's
+ * spelling, single- and multi-value maps, and — because the deployed API treats every media type as
+ * binary — the body's raw bytes as base64, so the handler decodes them exactly as it does in AWS.
+ */
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: ApiRoute | undefined): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const query = Object.fromEntries(url.searchParams);
   const method = req.method ?? 'GET';
-  const now = new Date();
+  const headers = singleAndMulti(headerPairs(req.rawHeaders));
+  const query = singleAndMulti(url.searchParams);
+  const resource = route?.path ?? url.pathname;
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  const userAgent = req.headers['user-agent'] ?? null;
+  const now = Date.now();
   return {
-    version: '2.0',
-    routeKey: `${method} ${url.pathname}`,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    headers,
-    ...(Object.keys(query).length > 0 && { queryStringParameters: query }),
+    resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers: headers.single ?? {},
+    multiValueHeaders: headers.multi ?? {},
+    queryStringParameters: query.single,
+    multiValueQueryStringParameters: query.multi,
+    pathParameters: null,
+    stageVariables: null,
     requestContext: {
-      accountId: 'local',
+      accountId: '000000000000',
       apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      authorizer: null,
+      domainName: req.headers.host ?? 'localhost',
+      extendedRequestId: randomUUID(),
+      httpMethod: method,
+      path: `/${STAGE}${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
       requestId: randomUUID(),
-      routeKey: `${method} ${url.pathname}`,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
+      requestTime: new Date(now).toUTCString(),
+      requestTimeEpoch: now,
+      resourceId: 'local',
+      resourcePath: resource,
+      stage: STAGE,
+      identity: {
+        accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
+        cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null,
+        cognitoIdentityPoolId: null, principalOrgId: null, sourceIp, user: null, userAgent, userArn: null,
+      },
     },
-    ...(body !== '' && { body }),
-    isBase64Encoded: false,
+    body: body.length > 0 ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
   };
 }
 
-function lambdaContext(requestId: string): Context {
+/** A Lambda context whose clock runs out after the route's real timeout, as in AWS. */
+export function lambdaContext(requestId: string, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     awsRequestId: requestId,
     functionName: 'local',
@@ -63,21 +97,26 @@ function lambdaContext(requestId: string): Context {
     logGroupName: 'local',
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
 }
 
+/** For the 404/405 answers: in AWS, API Gateway gives them itself (its gateway responses). */
+const FALLBACK_TIMEOUT_SECONDS = 3;
+
 /** A small HTTP server that routes each request to the very handlers deployed to Lambda. */
-export function createApiServer(routes: Routes): Server {
+export function createApiServer(routes: readonly LocalRoute[]): Server {
   return createServer(async (req, res) => {
     try {
-      const event = toApiGatewayEvent(req, await readBody(req));
-      const byMethod = routes[event.rawPath];
-      const handler = byMethod ? (byMethod[event.requestContext.http.method] ?? methodNotAllowed(Object.keys(byMethod))) : notFound;
-      const response = await handler(event, lambdaContext(event.requestContext.requestId));
+      const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+      const onPath = routes.filter((r) => r.path === pathname);
+      const route = onPath.find((r) => r.method === req.method);
+      const event = toApiGatewayEvent(req, await readBody(req), route);
+      const handler = route?.handler ?? (onPath.length > 0 ? methodNotAllowed(onPath.map((r) => r.method)) : notFound);
+      const response = await handler(event, lambdaContext(event.requestContext.requestId, route?.timeoutSeconds ?? FALLBACK_TIMEOUT_SECONDS));
       // API Gateway drops headers whose value is undefined; Node would throw on them.
       const headers = Object.fromEntries(Object.entries(response.headers ?? {}).filter(([, v]) => v !== undefined));
       res.writeHead(response.statusCode, headers);

@@ -1,19 +1,19 @@
-import type { Routes } from './api-server.js';
+import { ALL_API_ROUTES, type ApiFunctionName } from '../http/routes.js';
+import type { LambdaHandler, LocalRoute } from './api-server.js';
 
 /**
- * The API's routes, as API Gateway serves them. Handlers are imported only when called, after the
- * environment is set, because each reads its configuration at module load like a Lambda cold start.
+ * Each function's handler, imported only when called, after the environment is set: each reads its
+ * configuration at module load like a Lambda cold start. Keyed by the route table's function names,
+ * so a route without a handler does not compile.
  */
-export async function loadRoutes(): Promise<Routes> {
-  const [register, verifyEmail, verifyEmailPage, resendVerification] = await Promise.all([
-    import('../../functions/register/handler.js'),
-    import('../../functions/verify-email/handler.js'),
-    import('../../functions/verify-email-page/handler.js'),
-    import('../../functions/resend-verification/handler.js'),
-  ]);
-  return {
-    '/api/v1/patient/register': { POST: register.handler },
-    '/api/v1/patient/verify-email': { POST: verifyEmail.handler, GET: verifyEmailPage.handler },
-    '/api/v1/patient/resend-verification': { POST: resendVerification.handler },
-  };
+const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }>> = {
+  register: () => import('../../functions/register/handler.js'),
+  'verify-email': () => import('../../functions/verify-email/handler.js'),
+  'verify-email-page': () => import('../../functions/verify-email-page/handler.js'),
+  'resend-verification': () => import('../../functions/resend-verification/handler.js'),
+};
+
+/** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */
+export async function loadRoutes(): Promise<LocalRoute[]> {
+  return Promise.all(ALL_API_ROUTES.map(async (route) => ({ ...route, handler: (await HANDLERS[route.functionName]()).handler })));
 }

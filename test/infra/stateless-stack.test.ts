@@ -2,12 +2,18 @@ import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
+import { SDK_CALL_WORST_CASE_MS, SDK_MAX_ATTEMPTS, SDK_REQUEST_TIMEOUT_MS } from '../../lib/adapters/aws-clients.js';
+import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
 import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'OutboxMailer'] as const;
 const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const;
+/** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
+const API_GATEWAY_INTEGRATION_TIMEOUT_S = 29;
+/** `verify-email-page` → `VerifyEmailPage`: the construct id addEndpoint gives a route's function. */
+const constructIdOf = (functionName: string) => functionName.replace(/(^|-)(\w)/g, (_, _dash, c: string) => c.toUpperCase());
 
 /** `METHOD /full/path` for every API Gateway method, following each resource's ParentId chain. */
 function routeTable(stage: SynthesizedStage): Record<string, string> {
@@ -86,10 +92,30 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
       'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
     });
+    // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
+    expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
+      `${r.method} ${r.path}`, expect.stringMatching(new RegExp(`^${constructIdOf(r.functionName)}Function`)),
+    ])));
     for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method'))) {
       expect(method.Properties?.AuthorizationType).toBe('NONE');
       expect(method.Properties?.Integration?.Type).toBe('AWS_PROXY');
     }
+  });
+
+  it("gives each API function its route's timeout: past one SDK call's worst case, under API Gateway's 29 s", () => {
+    // Attempts × request timeout, plus the longest back-offs between them (9 s today).
+    expect(SDK_CALL_WORST_CASE_MS).toBeGreaterThan(SDK_MAX_ATTEMPTS * SDK_REQUEST_TIMEOUT_MS);
+    for (const route of ALL_API_ROUTES) {
+      const timeout = functionProps[constructIdOf(route.functionName) as (typeof API_FUNCTIONS)[number]].Timeout;
+      expect(timeout, route.functionName).toBe(route.timeoutSeconds);
+      expect(timeout * 1000, route.functionName).toBeGreaterThan(SDK_CALL_WORST_CASE_MS);
+      expect(timeout, route.functionName).toBeLessThan(API_GATEWAY_INTEGRATION_TIMEOUT_S);
+    }
+    expect(ALL_API_ROUTES.map((r) => constructIdOf(r.functionName)).sort()).toEqual([...API_FUNCTIONS].sort());
+  });
+
+  it('hands every request body to the functions as raw bytes (base64), so they can refuse bytes that are not UTF-8', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
   });
 
   it('uses the newest Node.js runtime aws-cdk-lib offers, on arm64, for every function', () => {

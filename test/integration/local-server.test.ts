@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../lib/local/api-server.js';
 import { loadRoutes } from '../../lib/local/routes.js';
-import { getItem, mailsTo, tokenFrom } from '../support/local-aws.js';
+import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { uniqueRegistration } from '../support/requests.js';
 
 /** The local server over real HTTP, routing to the same handlers that run in Lambda. */
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const post = (path: string, body: string, contentType = 'application/json') =>
+const post = (path: string, body: string | Uint8Array, contentType = 'application/json') =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
 
 describe('npm start server', () => {
@@ -50,6 +50,37 @@ describe('npm start server', () => {
     expect(response.headers.get('strict-transport-security')).toMatch(/max-age=/);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({ success: false, message });
+  });
+
+  it('refuses a registration whose bytes are not UTF-8 (\\xff\\xfe in the name) with 400, and writes and mails nothing', async () => {
+    const body = uniqueRegistration({ first_name: '@@' });
+    const [before, after] = JSON.stringify(body).split('@@');
+    const bytes = Buffer.concat([Buffer.from(before!), Buffer.from([0xff, 0xfe]), Buffer.from(after!)]);
+    const stored = await scanTable();
+
+    const response = await post('/api/v1/patient/register', bytes);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ success: false, message: 'Request body is not valid UTF-8' });
+    expect(await scanTable()).toEqual(stored);
+    expect(await mailsTo(body.email)).toHaveLength(0);
+  });
+
+  it.each(['utf-16', 'iso-8859-1'])('refuses charset=%s with 415 and writes nothing', async (charset) => {
+    const body = uniqueRegistration();
+    const stored = await scanTable();
+    const response = await post('/api/v1/patient/register', Buffer.from(JSON.stringify(body), 'latin1'), `application/json; charset=${charset}`);
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({ success: false, message: 'Content-Type charset must be utf-8' });
+    expect(await scanTable()).toEqual(stored);
+  });
+
+  it('stores a name in UTF-8 exactly as sent', async () => {
+    const body = uniqueRegistration({ first_name: 'Renée', last_name: 'Ōtsuka' });
+    const response = await post('/api/v1/patient/register', Buffer.from(JSON.stringify(body), 'utf8'), 'application/json; charset="UTF-8"');
+    expect(response.status).toBe(201);
+    const { data } = (await response.json()) as { data: { patient_id: string } };
+    expect((await getItem(`PATIENT#${data.patient_id}`, 'PROFILE'))!.first_name).toBe('Renée');
   });
 
   it('names the allowed methods on a 405', async () => {

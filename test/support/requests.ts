@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { API_PATHS } from '../../lib/http/routes.js';
 
 /** The spec's example request, exactly as written there. */
 export const SPEC_EXAMPLE = Object.freeze({
@@ -28,32 +28,54 @@ export function uniqueRegistration(overrides: Record<string, unknown> = {}): Rec
   });
 }
 
-/** A fresh API Gateway HTTP API (v2) event per call: the JSON body parser mutates event.body. */
+const multi = (map: Record<string, string>) => Object.fromEntries(Object.entries(map).map(([k, v]) => [k, [v]]));
+
+/**
+ * A fresh API Gateway REST API (v1) proxy event per call (the JSON body parser mutates event.body),
+ * shaped as production sends it: the deployed API treats every media type as binary, so a body
+ * arrives as base64 of its bytes with isBase64Encoded, and a missing body as null. A Buffer body
+ * is sent as those exact bytes (for bytes that are not UTF-8).
+ */
 export function apiEvent(
   body: unknown,
-  { method = 'POST', path = '/api/v1/patient/register', headers = { 'Content-Type': 'application/json' } as Record<string, string>, query }: {
+  { method = 'POST', path = API_PATHS.register as string, headers = { 'Content-Type': 'application/json' } as Record<string, string>, query }: {
     method?: string; path?: string; headers?: Record<string, string>; query?: Record<string, string>;
   } = {},
-): APIGatewayProxyEventV2 {
+): APIGatewayProxyEvent {
+  const bytes = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
   return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path,
-    rawQueryString: query ? new URLSearchParams(query).toString() : '',
+    resource: path,
+    path,
+    httpMethod: method,
     headers,
-    ...(query && { queryStringParameters: query }),
+    multiValueHeaders: multi(headers),
+    queryStringParameters: query ?? null,
+    multiValueQueryStringParameters: query ? multi(query) : null,
+    pathParameters: null,
+    stageVariables: null,
     requestContext: {
-      accountId: 'test', apiId: 'test', domainName: 'test', domainPrefix: 'test',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: randomBytes(8).toString('hex'), routeKey: `${method} ${path}`, stage: '$default',
-      time: new Date().toUTCString(), timeEpoch: Date.now(),
+      accountId: '123456789012', apiId: 'test', authorizer: null, domainName: 'test.execute-api.us-east-1.amazonaws.com',
+      extendedRequestId: randomBytes(8).toString('hex'), httpMethod: method, path: `/test${path}`, protocol: 'HTTP/1.1',
+      requestId: randomBytes(8).toString('hex'), requestTime: new Date().toUTCString(), requestTimeEpoch: Date.now(),
+      resourceId: 'test', resourcePath: path, stage: 'test',
+      identity: {
+        accessKey: null, accountId: null, apiKey: null, apiKeyId: null, caller: null, clientCert: null,
+        cognitoAuthenticationProvider: null, cognitoAuthenticationType: null, cognitoIdentityId: null,
+        cognitoIdentityPoolId: null, principalOrgId: null, sourceIp: '203.0.113.10', user: null, userAgent: 'vitest', userArn: null,
+      },
     },
-    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    isBase64Encoded: false,
+    body: bytes && bytes.length > 0 ? bytes.toString('base64') : null,
+    isBase64Encoded: !!bytes && bytes.length > 0,
   };
 }
 
-export const lambdaContext = { awsRequestId: 'test', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+/**
+ * No deadline (middy sets none without getRemainingTimeInMillis): these tests run many invocations at
+ * once in one process — races of 50 registrations hashing on 2 shared cores — which Lambda never does,
+ * so any deadline would measure the machine's load. The deadline is tested on its own
+ * (test/unit/deadline.test.ts; the local server's per-route clock in test/unit/local-api-event.test.ts).
+ */
+export const lambdaContext = { awsRequestId: 'test' } as unknown as Context;
 
 export interface ParsedResponse {
   statusCode: number;
@@ -61,7 +83,7 @@ export interface ParsedResponse {
   body: any;
 }
 
-export async function invoke(handler: (e: any, c: Context) => Promise<any>, event: APIGatewayProxyEventV2): Promise<ParsedResponse> {
+export async function invoke(handler: (e: any, c: Context) => Promise<any>, event: APIGatewayProxyEvent): Promise<ParsedResponse> {
   const response = await handler(event, lambdaContext);
   const isJson = String(response.headers?.['Content-Type'] ?? '').startsWith('application/json');
   return { statusCode: response.statusCode, headers: response.headers, body: isJson ? JSON.parse(response.body) : response.body };

@@ -1,0 +1,40 @@
+/**
+ * The API's routes: the one table the CDK API (infra/stacks/stateless-stack.ts) and the local server
+ * (lib/local) are both built from, so a route, its function or its timeout cannot differ between what is
+ * deployed and what is run and tested locally. No imports: infra loads it without CDK reaching the
+ * Lambda bundles, and without the handlers reaching the CDK app.
+ */
+export type HttpMethod = 'GET' | 'POST';
+
+/** Folder under functions/ holding the route's handler (`functions/<name>/handler.ts`). */
+export type ApiFunctionName = 'register' | 'verify-email' | 'verify-email-page' | 'resend-verification';
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly functionName: ApiFunctionName;
+  /**
+   * The Lambda timeout. Longer than one SDK call's worst case (attempts × request timeout + retry
+   * back-off, lib/adapters/aws-clients.ts), so a hung call ends in the SDK's own error → 503; shorter
+   * than API Gateway's 29 s integration timeout, so the function's own answer — at worst the 503 that
+   * lib/http/json-api.ts gives just before the deadline — always reaches the client. A template
+   * test checks both bounds.
+   */
+  readonly timeoutSeconds: number;
+}
+
+export const API_PATHS = {
+  register: '/api/v1/patient/register',
+  verifyEmail: '/api/v1/patient/verify-email',
+  resendVerification: '/api/v1/patient/resend-verification',
+} as const;
+
+export const API_ROUTES = {
+  // Hashes with bcrypt (~0.5 s at 1,024 MB) and makes the most calls (pre-check, KMS, transaction, SES).
+  register: { method: 'POST', path: API_PATHS.register, functionName: 'register', timeoutSeconds: 15 },
+  verifyEmail: { method: 'POST', path: API_PATHS.verifyEmail, functionName: 'verify-email', timeoutSeconds: 12 },
+  verifyEmailPage: { method: 'GET', path: API_PATHS.verifyEmail, functionName: 'verify-email-page', timeoutSeconds: 12 },
+  resendVerification: { method: 'POST', path: API_PATHS.resendVerification, functionName: 'resend-verification', timeoutSeconds: 12 },
+} as const satisfies Record<string, ApiRoute>;
+
+export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);
