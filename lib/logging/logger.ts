@@ -10,6 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 const LOGGABLE_KEYS = new Set([
   'patientId',
   'outboxId',
+  'kind', // an outbox item's kind: verification_email or resend_request
   'outcome',
   'attempts',
   'statusCode',

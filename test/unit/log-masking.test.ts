@@ -32,7 +32,7 @@ describe('log masking: only listed keys are written in clear', () => {
   });
 
   it('writes the ids, outcomes and counts the code logs in clear', () => {
-    const entry = { patientId: 'p-2f1c', outboxId: 'o-77aa', outcome: 'verified', attempts: 3, statusCode: 422, fields: ['email', 'address.zip'], code: '23505' };
+    const entry = { patientId: 'p-2f1c', outboxId: 'o-77aa', outcome: 'verified', attempts: 3, statusCode: 422, fields: ['email', 'address.zip'], code: '23505', kind: 'resend_request' };
     logger.info('ids', entry);
     logger.info('outbox sweep', { sent: 2, 'not-due': 1, failed: 0 });
     const [ids, sweep] = lines();
