@@ -1,3 +1,5 @@
+import { KEY_VERSION } from './identifiers/hmac-identifier-digests.js';
+
 /**
  * Environment read once at cold start into a typed, frozen object.
  * A bad value fails the start loudly instead of the first request quietly.
@@ -83,7 +85,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
 
 function parseKeyVersions(raw: string): string[] {
   const versions = raw.split(',').map((v) => v.trim());
-  if (versions.some((v) => !/^v[1-9][0-9]{0,3}$/.test(v)) || new Set(versions).size !== versions.length) {
+  if (versions.some((v) => !KEY_VERSION.test(v)) || new Set(versions).size !== versions.length) {
     throw new ConfigError(`IDENTIFIER_KEY_VERSIONS must list distinct versions such as "v2,v1", got "${raw}"`);
   }
   return versions;

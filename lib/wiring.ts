@@ -9,6 +9,7 @@ import { kmsIdentifierKeyRing } from './adapters/kms/kms-identifier-key-ring.js'
 import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/local-data-key-source.js';
 import { loadLocalIdentifierKeyRing } from './adapters/local/local-identifier-key-ring.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError, LOCAL_MODE, type Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-digests.js';
@@ -45,15 +46,21 @@ export function usePasswordHasher(hasher: PasswordHasher): void {
  * key ring. Loaded on first use, so a function that never digests an identifier (verify-email) never
  * loads keys.
  */
-function identifierDigests(config: Config): IdentifierDigests {
+function identifierDigests(config: Config, kms: () => KMSClient): IdentifierDigests {
   if (config.identifierKeyId) {
-    return createHmacIdentifierDigests(kmsIdentifierKeyRing(createKmsClient(config), config.identifierKeyId, config.identifierKeyVersions));
+    return createHmacIdentifierDigests(kmsIdentifierKeyRing(kms(), config.identifierKeyId, config.identifierKeyVersions));
   }
   const file = join(process.cwd(), '.local', 'identifier-keys.json');
   return createHmacIdentifierDigests(async () => {
     if (!config.localMode) throw new ConfigError(`IDENTIFIER_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local key ring stand in)`);
     return loadLocalIdentifierKeyRing(config.localIdentifierKeys, file);
   });
+}
+
+/** One KMS client per function, built only if the function uses KMS. */
+function kmsClientOf(config: Config): () => KMSClient {
+  let client: KMSClient | undefined;
+  return () => (client ??= createKmsClient(config));
 }
 
 function storage(config: Config, identifiers: IdentifierDigests): Storage {
@@ -65,8 +72,8 @@ function storage(config: Config, identifiers: IdentifierDigests): Storage {
  * is told so. loadConfig already refuses a register cold start without KMS_KEY_ID outside local mode;
  * this is the same rule where the key source is chosen, for callers that did not declare the need.
  */
-function dataKeySource(config: Config): DataKeySource {
-  if (config.kmsKeyId) return createKmsDataKeySource(createKmsClient(config), config.kmsKeyId);
+function dataKeySource(config: Config, kms: () => KMSClient): DataKeySource {
+  if (config.kmsKeyId) return createKmsDataKeySource(kms(), config.kmsKeyId);
   if (!config.localMode) throw new ConfigError(`KMS_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local master key stand in)`);
   logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (LOCAL_MODE, development only)');
   const file = join(process.cwd(), '.local', 'master.key');
@@ -78,14 +85,15 @@ const mailer = (config: Config) => createSesMailer(createSesClient(config), conf
 export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests };
 
 export function createRegisterDeps(config: Config): RegisterDeps {
-  const identifiers = identifierDigests(config);
+  const kms = kmsClientOf(config);
+  const identifiers = identifierDigests(config, kms);
   const { repository, outbox, registrations } = storage(config, identifiers);
   return {
     repository,
     outbox,
     registrations,
     identifiers,
-    cipher: createEnvelopeFieldCipher(dataKeySource(config)),
+    cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)),
     hasher: hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds),
     mailer: mailer(config),
     clock: systemClock,
@@ -94,16 +102,16 @@ export function createRegisterDeps(config: Config): RegisterDeps {
 }
 
 export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
-  return { repository: storage(config, identifierDigests(config)).repository, clock: systemClock };
+  return { repository: storage(config, identifierDigests(config, kmsClientOf(config))).repository, clock: systemClock };
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {
-  const identifiers = identifierDigests(config);
+  const identifiers = identifierDigests(config, kmsClientOf(config));
   const { outbox, rateLimiter } = storage(config, identifiers);
   return { outbox, rateLimiter, identifiers, clock: systemClock };
 }
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
-  const { outbox, repository } = storage(config, identifierDigests(config));
+  const { outbox, repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
   return { outbox, repository, mailer: mailer(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
 }

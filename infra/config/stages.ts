@@ -35,8 +35,8 @@ export interface StageConfig {
   readonly alarmEmail: string | undefined;
   /**
    * Versions of the identifier HMAC keys derived from the stage's KMS HMAC key, current first
-   * (IDENTIFIER_KEY_VERSIONS). Rotation: append the new version, deploy, wait 5 minutes (every
-   * instance reloads its key ring), then move it first and deploy again.
+   * (IDENTIFIER_KEY_VERSIONS). Rotation: append the new version and deploy; once every instance runs
+   * that deploy, move it first and deploy again. Never drop a version reservations were written under.
    */
   readonly identifierKeyVersions: readonly string[];
 }

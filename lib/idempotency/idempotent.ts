@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../errors.js';
 import { JSON_HEADERS, type HttpResponse } from '../http/response.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
 import type { Clock } from '../patient/ports.js';
 import type { IdempotencyStore } from './ports.js';
@@ -24,12 +25,14 @@ function canonical(value: unknown): unknown {
 }
 
 /**
- * What makes two requests "the same" for a key. Passwords are left out on purpose: a fast unsalted
- * digest over a password would be stored next to the key, and a brute-force target.
+ * What makes two requests "the same" for a key: a keyed digest of the body. Keyed, because the body
+ * holds fields that are stored only encrypted (medical history, insurance): a bare hash stored next
+ * to the fields kept in clear could be tested against guesses of them. Passwords are left out all
+ * the same: nothing derived from a password is stored but its bcrypt hash.
  */
-export function requestFingerprint(body: object): string {
+export async function requestFingerprint(body: object, digests: IdentifierDigests): Promise<string> {
   const { password: _p, confirm_password: _c, ...rest } = body as Record<string, unknown>;
-  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex');
+  return digests.current('request', JSON.stringify(canonical(rest)));
 }
 
 /**

@@ -7,13 +7,14 @@ export interface IdentifierKeyRing {
   keys: ReadonlyMap<string, Buffer>;
 }
 
-const VERSION = /^v[1-9][0-9]{0,3}$/;
+/** How a key version is named: v1, v2 … (IDENTIFIER_KEY_VERSIONS lists them). */
+export const KEY_VERSION = /^v[1-9][0-9]{0,3}$/;
 const MIN_KEY_BYTES = 32;
 
 /**
- * Parses the key ring as configured: `{"current": "v2", "v1": "<secret>", "v2": "<secret>"}`. A
- * secret is the UTF-8 text as generated (Secrets Manager's random string), at least 32 bytes.
- * Rotation: add the new version first (lookups try it), let every instance reload, then make it current.
+ * Parses a local key ring (IDENTIFIER_KEYS or .local/identifier-keys.json):
+ * `{"current": "v2", "v1": "<secret>", "v2": "<secret>"}`, each secret at least 32 bytes of UTF-8.
+ * Never drop a version that reservations were written under: they would no longer be found.
  */
 export function parseIdentifierKeyRing(json: string): IdentifierKeyRing {
   let raw: unknown;
@@ -26,7 +27,7 @@ export function parseIdentifierKeyRing(json: string): IdentifierKeyRing {
   const { current, ...versions } = raw as Record<string, unknown>;
   const keys = new Map<string, Buffer>();
   for (const [version, secret] of Object.entries(versions)) {
-    if (!VERSION.test(version)) throw new Error(`Identifier key version "${version}" must look like v1, v2 …`);
+    if (!KEY_VERSION.test(version)) throw new Error(`Identifier key version "${version}" must look like v1, v2 …`);
     if (typeof secret !== 'string' || Buffer.byteLength(secret) < MIN_KEY_BYTES) {
       throw new Error(`Identifier key ${version} must be a string of at least ${MIN_KEY_BYTES} bytes`);
     }
@@ -36,28 +37,23 @@ export function parseIdentifierKeyRing(json: string): IdentifierKeyRing {
   return { current, keys };
 }
 
-/** How long a loaded key ring is trusted before it is read again, so a rotation reaches every instance. */
-export const KEY_RING_REFRESH_MS = 5 * 60_000;
-
 /**
- * HMAC-SHA-256 digests under a key ring loaded on first use and refreshed every few minutes. The
- * kind is part of the MAC input, so an email and a phone number can never share a digest.
+ * HMAC-SHA-256 digests under a key ring loaded on first use and kept for the life of the process
+ * (the versions only change with a deploy, which starts new instances). A failed load is not kept:
+ * the next call tries again. The kind is part of the MAC input, so an email and a phone number can
+ * never share a digest.
  */
-export function createHmacIdentifierDigests(
-  loadKeyRing: () => Promise<IdentifierKeyRing>,
-  now: () => number = Date.now,
-): IdentifierDigests {
-  let cached: { ring: Promise<IdentifierKeyRing>; loadedAt: number } | undefined;
+export function createHmacIdentifierDigests(loadKeyRing: () => Promise<IdentifierKeyRing>): IdentifierDigests {
+  let loaded: Promise<IdentifierKeyRing> | undefined;
   const ring = (): Promise<IdentifierKeyRing> => {
-    if (!cached || now() - cached.loadedAt > KEY_RING_REFRESH_MS) {
+    if (!loaded) {
       const loading = loadKeyRing();
-      cached = { ring: loading, loadedAt: now() };
-      // A failed load must not stick: the next call tries again.
+      loaded = loading;
       loading.catch(() => {
-        if (cached?.ring === loading) cached = undefined;
+        if (loaded === loading) loaded = undefined;
       });
     }
-    return cached.ring;
+    return loaded;
   };
   const digest = (key: Buffer, version: string, kind: IdentifierKind, value: string) =>
     `${version}.${createHmac('sha256', key).update(`${kind}:${value}`, 'utf8').digest('hex')}`;

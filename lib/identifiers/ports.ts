@@ -2,9 +2,10 @@
  * Keyed digests of normalized identifiers (emails, phone numbers). Stores use them wherever an
  * identifier would otherwise become a key (reservation items, rate-limit windows, idempotency
  * scopes), because keys travel where values do not: CloudTrail data events, metrics, error reports.
- * A bare SHA-256 would not do: hashing a list of likely addresses reverses it.
+ * A bare SHA-256 would not do: hashing a list of likely addresses reverses it. The same keys digest
+ * request fingerprints ('request'), which cover fields that are stored only encrypted.
  */
-export type IdentifierKind = 'email' | 'phone';
+export type IdentifierKind = 'email' | 'phone' | 'request';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

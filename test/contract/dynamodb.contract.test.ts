@@ -31,6 +31,10 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patient(id), ConsistentRead: true }));
       return Item && fromPatientItem(Item);
     },
+    async outboxAddress(id) {
+      const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
+      return Item?.to ?? Item?.requested_address;
+    },
     cleanup: async () => db.destroy(),
   };
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { normalizeEmail, normalizePhone } from '../../lib/patient/normalize.js';
 import type { IdempotencyStore } from '../../lib/idempotency/ports.js';
-import type { OutboxStore, ResendRequest } from '../../lib/outbox/ports.js';
+import type { ClaimedItem, OutboxStore, ResendRequest } from '../../lib/outbox/ports.js';
 import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
@@ -19,6 +19,8 @@ export interface ContractStore {
   rateLimiter: RateLimiter;
   /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
   readPatient(id: string): Promise<PatientRecord | undefined>;
+  /** The recipient or requested address an outbox item still holds, as stored. */
+  outboxAddress(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
 }
 
@@ -352,6 +354,28 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         await store.outbox.markSent(again, at(HOUR + 30_000));
         expect(await store.outbox.claim(queued.id, at(48 * HOUR), LEASE)).toBeUndefined();
         expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(queued.id);
+      });
+
+      it.each([
+        ['handled', async (item: ClaimedItem) => store.outbox.markSent(item, at(HOUR))],
+        ['given up', async (item: ClaimedItem) => {
+          let claimed: ClaimedItem | undefined = item;
+          for (let attempt = 1; claimed; attempt++) {
+            await store.outbox.release(claimed, at(HOUR * attempt));
+            claimed = await store.outbox.claim(item.id, at(HOUR * (attempt + 1)), LEASE);
+          }
+        }],
+      ])('forget the address they asked about once %s; a mail keeps its recipient', async (_case, close) => {
+        const queued = request();
+        await store.outbox.enqueue(queued);
+        expect(await store.outboxAddress(queued.id)).toBe(queued.to);
+        await close((await store.outbox.claim(queued.id, at(HOUR), LEASE))!);
+        expect(await store.outboxAddress(queued.id)).toBeUndefined();
+        expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(queued.id);
+
+        const { mail } = await create();
+        await store.outbox.markSent((await store.outbox.claim(mail.id, at(HOUR), LEASE))!, at(HOUR));
+        expect(await store.outboxAddress(mail.id)).toBe(mail.to);
       });
 
       it('the same request id is never queued twice', async () => {

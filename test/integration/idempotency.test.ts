@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { handler as register, registrationIdempotencyKey } from '../../functions/register/handler.js';
+import { handler as register } from '../../functions/register/handler.js';
+import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
 import { loadConfig } from '../../lib/config.js';
 import { requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
@@ -13,7 +14,7 @@ import { documentClient, mailsTo, scanTable } from '../support/local-aws.js';
 const withKey = (body: unknown, key: string) =>
   invoke(register, apiEvent(body, { headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key } }));
 const deps = createRegisterDeps(loadConfig());
-const storedKey = (body: Record<string, any>, key: string) => registrationIdempotencyKey(deps, String(body.email), key);
+const storedKey = async (body: Record<string, any>, key: string) => (await registrationAttempt(body as never, key, deps.identifiers)).storeKey;
 const patientsWith = async (email: string) => (await scanTable()).filter((i) => i.entity === 'patient' && i.email === email);
 
 describe('Idempotency-Key on register', () => {
@@ -80,7 +81,7 @@ describe('Idempotency-Key on register', () => {
     const key = randomUUID();
     const body = uniqueRegistration();
     // The crashed request: it took the key, registered the patient, and died before answering.
-    const fingerprint = requestFingerprint(body);
+    const fingerprint = await requestFingerprint(body, deps.identifiers);
     await deps.registrations.begin(await storedKey(body, key), fingerprint, 'crashed', new Date(Date.now() - 61_000));
     const { patient } = await registerPatient(validateRegistration(body, deps.clock), deps, { key, fingerprint });
 

@@ -62,13 +62,14 @@ describe('POST /api/v1/patient/resend-verification', () => {
     const before = await resendRequests();
     expect((await askResend(email)).statusCode).toBe(200);
     const queued = (await resendRequests()).filter((r) => !before.some((b) => b.pk === r.pk));
-    expect(queued).toEqual([expect.objectContaining({ status: 'pending', to: email })]);
+    expect(queued).toEqual([expect.objectContaining({ status: 'pending', requested_address: email })]);
     // Nothing was sent or replaced yet: the first link still is the only one.
     expect(await mailsTo(email)).toHaveLength(1);
     await runOutbox();
     expect(await mailsTo(email)).toHaveLength(2);
     const [handled] = (await resendRequests()).filter((r) => r.pk === queued[0]!.pk);
     expect(handled).toMatchObject({ status: 'sent' });
+    expect(handled!.requested_address).toBeUndefined(); // the address asked about is forgotten once handled
   });
 
   it('keys the rate-limit window by a keyed digest, never by the address', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DuplicateRegistrationError, IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../lib/errors.js';
 import { jsonResponse, type HttpResponse } from '../../lib/http/response.js';
+import { createHash } from 'node:crypto';
 import { idempotent, requestFingerprint } from '../../lib/idempotency/idempotent.js';
+import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 import { IDEMPOTENCY_LOCK_MS } from '../../lib/idempotency/ports.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
@@ -74,11 +76,13 @@ describe('idempotent(): at most one run per Idempotency-Key', () => {
 
 describe('requestFingerprint: what makes two requests the same', () => {
   const body = () => uniqueRegistration() as Record<string, any>;
+  const digests = testIdentifierDigests(identifierKeyRingJson());
+  const fingerprint = (b: object) => requestFingerprint(b, digests);
 
-  it('ignores key order at every level', () => {
+  it('ignores key order at every level', async () => {
     const b = body();
     const reordered = Object.fromEntries(Object.entries(b).reverse().map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v]));
-    expect(requestFingerprint(reordered)).toBe(requestFingerprint(b));
+    expect(await fingerprint(reordered)).toBe(await fingerprint(b));
   });
 
   it.each([
@@ -87,21 +91,33 @@ describe('requestFingerprint: what makes two requests the same', () => {
     ['a nested field', (b: any) => ({ ...b, address: { ...b.address, zip: '02102' } })],
     ['insurance', (b: any) => ({ ...b, insurance_info: { ...b.insurance_info, policy_number: 'OTHER-1' } })],
     ['an added field', (b: any) => ({ ...b, medical_history: ['x'] })],
-  ])('differs when %s differs', (_case, change) => {
+  ])('differs when %s differs', async (_case, change) => {
     const b = body();
-    expect(requestFingerprint(change(b))).not.toBe(requestFingerprint(b));
+    expect(await fingerprint(change(b))).not.toBe(await fingerprint(b));
   });
 
-  it('leaves passwords out (a fast digest over a password would be a brute-force target)', () => {
+  it('leaves passwords out (nothing derived from a password is stored but its bcrypt hash)', async () => {
     const b = body();
-    expect(requestFingerprint({ ...b, password: 'Another#Pass-1', confirm_password: 'Another#Pass-1' })).toBe(requestFingerprint(b));
+    expect(await fingerprint({ ...b, password: 'Another#Pass-1', confirm_password: 'Another#Pass-1' })).toBe(await fingerprint(b));
+  });
+
+  it('is keyed: without the key, guesses of the encrypted fields cannot be tested against it', async () => {
+    const b = body();
+    const { password: _p, confirm_password: _c, ...rest } = b;
+    const bare = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+    const keyed = await fingerprint(b);
+    expect(keyed).not.toContain(bare(rest));
+    expect(await requestFingerprint(b, testIdentifierDigests(identifierKeyRingJson()))).not.toBe(keyed);
   });
 });
 
 describe('register with an Idempotency-Key (idempotent() around registerPatient, as the handler composes them)', () => {
   const deps = createFakeDeps();
   const registerWith = (body: RegistrationRequest, key: string) =>
-    idempotent(deps.storage.registrations, deps.clock, key, requestFingerprint(body), async () => jsonResponse(201, (await registerPatient(body, deps, { key, fingerprint: requestFingerprint(body) })).patient));
+    (async () => {
+      const fingerprint = await requestFingerprint(body, deps.identifiers);
+      return idempotent(deps.storage.registrations, deps.clock, key, fingerprint, async () => jsonResponse(201, (await registerPatient(body, deps, { key, fingerprint })).patient));
+    })();
 
   it('the same key and body get the earlier 201; another key for the same patient is a duplicate; the key with another body is refused', async () => {
     const body = uniqueRegistration() as RegistrationRequest;

@@ -12,8 +12,8 @@ captureOutput(); // the mail-failure path logs a warning on purpose
 
 /** A request as the validator hands it over (the use case is the unit here, not the schema). */
 const request = (overrides: Partial<RegistrationRequest> = {}) => uniqueRegistration(overrides) as RegistrationRequest;
-const register = (deps: FakeDeps, body: RegistrationRequest, key?: string) =>
-  registerPatient(body, deps, key ? { key, fingerprint: requestFingerprint(body) } : undefined);
+const register = async (deps: FakeDeps, body: RegistrationRequest, key?: string) =>
+  registerPatient(body, deps, key ? { key, fingerprint: await requestFingerprint(body, deps.identifiers) } : undefined);
 const refusal = (attempt: Promise<unknown>) => attempt.then(() => expect.fail('registered a duplicate'), (e: unknown) => e as DuplicateRegistrationError);
 
 const MEDICAL = ['Canary-Condition-Asthma-5521'];

@@ -15,8 +15,11 @@ export function outboxItem(item: OutboxItem): Record<string, unknown> {
     ...keys.outbox(item.id),
     entity: 'outbox',
     kind: item.kind,
-    to: item.to,
-    ...(item.kind === 'verification_email' && { patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl }),
+    // A resend request's address may be nobody's: kept under its own name, so that every way an item
+    // is closed (sent, given up) can forget it without knowing the item's kind.
+    ...(item.kind === 'verification_email'
+      ? { to: item.to, patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl }
+      : { requested_address: item.to }),
     status: 'pending',
     attempts: 0,
     created_at: item.createdAt,
@@ -26,16 +29,19 @@ export function outboxItem(item: OutboxItem): Record<string, unknown> {
 }
 
 function claimedItem(id: string, item: Record<string, any>, claimId: string): ClaimedItem {
-  const common = { id, to: item.to, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
-  if (item.kind === 'resend_request') return { kind: 'resend_request', ...common };
-  return { kind: 'verification_email', ...common, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
+  const common = { id, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
+  if (item.kind === 'resend_request') return { kind: 'resend_request', ...common, to: item.requested_address };
+  return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
 }
 
 const retainUntil = (now: Date) => Math.floor(now.getTime() / 1000) + SENT_RETENTION_SECONDS;
 
-/** A given-up mail leaves the due index and forgets its link; the record stays a week for an operator. */
+/** What a closed item forgets: a mail its link (a credential), a resend request the address asked about. */
+const FORGOTTEN = 'verify_url, requested_address, claim_id';
+
+/** A given-up item leaves the due index and forgets what it no longer needs; the record stays a week for an operator. */
 const giveUp = (now: Date) => ({
-  UpdateExpression: 'SET #status = :failed, #ttl = :ttl REMOVE due_pk, due_at, verify_url, claim_id',
+  UpdateExpression: `SET #status = :failed, #ttl = :ttl REMOVE due_pk, due_at, ${FORGOTTEN}`,
   ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
   ExpressionAttributeValues: { ':failed': 'failed', ':ttl': retainUntil(now) } as Record<string, unknown>,
 });
@@ -83,7 +89,7 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
       // The link is a credential: once the mail is out, the outbox forgets it.
       await ignoreConditionFailure(update({
         Key: keys.outbox(mail.id),
-        UpdateExpression: 'SET #status = :sent, sent_at = :now, #ttl = :ttl REMOVE due_pk, due_at, verify_url, claim_id',
+        UpdateExpression: `SET #status = :sent, sent_at = :now, #ttl = :ttl REMOVE due_pk, due_at, ${FORGOTTEN}`,
         ConditionExpression: 'claim_id = :claim',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
         ExpressionAttributeValues: { ':sent': 'sent', ':now': now.toISOString(), ':ttl': retainUntil(now), ':claim': mail.claimId },

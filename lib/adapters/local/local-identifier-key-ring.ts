@@ -11,8 +11,12 @@ export function loadLocalIdentifierKeyRing(fromEnv: string | undefined, file: st
   if (fromEnv !== undefined) return parseIdentifierKeyRing(fromEnv);
   if (existsSync(file)) return parseIdentifierKeyRing(readFileSync(file, 'utf8'));
   mkdirSync(dirname(file), { recursive: true });
-  const ring = JSON.stringify({ current: 'v1', v1: randomBytes(32).toString('base64url') });
-  writeFileSync(file, ring, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return parseIdentifierKeyRing(ring);
+  try {
+    // Exclusive create: of two processes starting at once, one writes the ring and both use it.
+    writeFileSync(file, JSON.stringify({ current: 'v1', v1: randomBytes(32).toString('base64url') }), { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return parseIdentifierKeyRing(readFileSync(file, 'utf8'));
 }

@@ -23,7 +23,9 @@ function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
 }
 
 /** A given-up mail is no longer due and forgets its link. */
-const GIVE_UP = `status = 'failed', due_at = NULL, verify_url = NULL, claim_id = NULL`;
+/** What a closed item forgets: a mail its link (a credential), a resend request the address asked about. */
+const FORGET = `verify_url = NULL, claim_id = NULL, recipient = CASE WHEN kind = 'resend_request' THEN NULL ELSE recipient END`;
+const GIVE_UP = `status = 'failed', due_at = NULL, ${FORGET}`;
 
 /** The outbox on PostgreSQL: the due_at column plays DynamoDB's sparse "due" index. */
 export function createPostgresOutboxStore(db: SqlExecutor): OutboxStore {
@@ -52,7 +54,7 @@ export function createPostgresOutboxStore(db: SqlExecutor): OutboxStore {
       // The link is a credential: once the mail is out, the outbox forgets it. Only while our claim holds.
       await callPostgres(() =>
         db.query(
-          `UPDATE outbox_mails SET status = 'sent', sent_at = $2, due_at = NULL, verify_url = NULL, claim_id = NULL
+          `UPDATE outbox_mails SET status = 'sent', sent_at = $2, due_at = NULL, ${FORGET}
             WHERE id = $1 AND claim_id = $3`,
           [mail.id, now.toISOString(), mail.claimId],
         ),

@@ -18,13 +18,15 @@ export interface InMemoryOutbox extends OutboxStore {
   /** What the patient repository writes in the same "transaction" as the patient. */
   add(mail: OutboxItem): void;
   statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
+  /** The address a stored item still holds (empty once forgotten). */
+  addressOf(id: string): string | undefined;
 }
 
 export function createInMemoryOutbox(): InMemoryOutbox {
   const rows = new Map<string, Row>();
   // The link is a credential: a sent or given-up mail forgets it, as the real stores do.
   const close = (row: Row, status: 'sent' | 'failed') =>
-    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: row.mail.kind === 'verification_email' ? { ...row.mail, verifyUrl: '' } : row.mail });
+    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: row.mail.kind === 'verification_email' ? { ...row.mail, verifyUrl: '' } : { ...row.mail, to: '' } });
   const heldBy = (mail: ClaimedItem) => {
     const row = rows.get(mail.id);
     return row?.claimId === mail.claimId ? row : undefined;
@@ -38,6 +40,9 @@ export function createInMemoryOutbox(): InMemoryOutbox {
     async enqueue(request) {
       if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);
       add(request);
+    },
+    addressOf(id) {
+      return rows.get(id)?.mail.to || undefined;
     },
     statusOf(id) {
       const row = rows.get(id);
