@@ -76,6 +76,19 @@ export class InvalidTokenError extends AppError {
   }
 }
 
+/**
+ * The access token is missing its signature, expired, for another audience or otherwise not one we
+ * issued. One message for every cause: telling them apart would help only someone forging tokens.
+ */
+export class InvalidAccessTokenError extends AppError {
+  override readonly name = 'InvalidAccessTokenError';
+  readonly statusCode = 401;
+  /** jose's error code (e.g. ERR_JWT_EXPIRED), for logs; it never contains the token or its claims. */
+  constructor(readonly reason: string) {
+    super('Invalid or expired access token');
+  }
+}
+
 const GONE_MESSAGES = {
   expired: 'This verification link has expired. Request a new verification email.',
   // A used token always verified its email (both happen in one transaction): say so, it is what the person wants to know.

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, IdempotencyInProgressError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
+import { AppError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
 import { errorResponse, type HttpResponse } from './response.js';
 
@@ -23,6 +23,8 @@ export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof ServiceUnavailableError || error instanceof TooManyRequestsError || error instanceof IdempotencyInProgressError) {
     return errorResponse(error.statusCode, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
   }
+  // RFC 6750 §3: a 401 names the scheme it wants; `invalid_token` tells the client to sign in again.
+  if (error instanceof InvalidAccessTokenError) return errorResponse(401, error.message, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });
   if (error instanceof AppError && error.expose) return errorResponse(error.statusCode, error.message);
   const known = middyHttpError(error);

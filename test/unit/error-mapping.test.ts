@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../../lib/http/error-mapper.js';
-import { DuplicateRegistrationError, GoneTokenError, IdempotencyInProgressError, InvalidTokenError, ServiceUnavailableError, TooManyRequestsError } from '../../lib/errors.js';
+import { DuplicateRegistrationError, GoneTokenError, IdempotencyInProgressError, InvalidAccessTokenError, InvalidTokenError, ServiceUnavailableError, TooManyRequestsError } from '../../lib/errors.js';
 
 const body = (error: unknown) => JSON.parse(toErrorResponse(error).body);
 
@@ -32,6 +32,13 @@ describe('toErrorResponse', () => {
     [new GoneTokenError('used'), 410],
   ])('%s → %i', (error, status) => {
     expect(toErrorResponse(error).statusCode).toBe(status);
+  });
+
+  it('answers a refused access token with 401, a fixed message and the Bearer challenge (RFC 6750)', () => {
+    const response = toErrorResponse(new InvalidAccessTokenError('ERR_JWT_EXPIRED'));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
+    expect(JSON.parse(response.body)).toEqual({ success: false, message: 'Invalid or expired access token' });
   });
 
   it('never answers a middy 5xx-looking client error with detail', () => {
