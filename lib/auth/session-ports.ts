@@ -40,7 +40,10 @@ export type RotationResult =
 
 /** Refresh-token families: single-use tokens, rotated on every use, revoked as a whole. */
 export interface SessionStore {
-  /** Starts a family whose current token is `tokenHash`. Family ids and token hashes are new (random). */
+  /**
+   * Starts a family whose current token is `tokenHash`. Family ids and token hashes are new (random);
+   * `patientId` names a registered patient (PostgreSQL enforces it with a foreign key).
+   */
   startFamily(family: NewSessionFamily): Promise<void>;
   /**
    * Atomically swaps the presented token for `newHash` (see RotationResult). Concurrent rotations of

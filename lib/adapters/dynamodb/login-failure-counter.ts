@@ -30,9 +30,9 @@ export function createDynamoLoginFailureCounter(db: DynamoDBDocumentClient, tabl
         const out = await callAws('dynamodb', () =>
           db.send(new UpdateCommand({
             ...common,
-            UpdateExpression: 'ADD failures :one SET last_failure_at = :now, #ttl = :ttl',
+            UpdateExpression: 'ADD failures :one SET last_failure_at = :now, #ttl = :ttl, entity = :entity',
             ConditionExpression: 'attribute_not_exists(failures) OR failures < :max',
-            ExpressionAttributeValues: { ...stamp, ':one': 1, ':max': max },
+            ExpressionAttributeValues: { ...stamp, ':one': 1, ':max': max, ':entity': 'login_failures' },
           })));
         return toCount(out.Attributes);
       } catch (error) {
