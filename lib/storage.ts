@@ -1,3 +1,4 @@
+import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
 import type { PatientRepository } from './patient/ports.js';
@@ -9,4 +10,6 @@ export interface Storage {
   outbox: OutboxStore;
   registrations: IdempotencyStore;
   rateLimiter: RateLimiter;
+  sessions: SessionStore;
+  loginFailures: LoginFailureCounter;
 }

@@ -25,7 +25,8 @@ export type PatientTableAction =
   | 'dynamodb:ConditionCheckItem';
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
-export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#';
+export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
+  | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;

@@ -10,6 +10,7 @@ import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 import { scanTable } from '../support/local-aws.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 /** The inverse of toPatientItem: key and bookkeeping attributes dropped, ciphertexts and phi_key folded back. */
 function fromPatientItem(item: Record<string, any>): PatientRecord {
@@ -82,5 +83,28 @@ describe('DynamoDB reservation keys', () => {
     await after.createPatient(newcomer, tokenFor(newcomer), mailFor(newcomer));
     expect((await reservationsOf(newcomer.id)).every((k) => k.includes('#v2.'))).toBe(true);
     expect(await before.findTakenIdentifiers(newcomer.email, newcomer.phone_number)).toEqual({ email: false, phone: false });
+  });
+});
+
+describe('DynamoDB sign-in items', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+
+  it('all carry a TTL, so ended families, old tokens and stale counters leave the table without a Scan', async () => {
+    const storage = createDynamoStorage(db, config.tableName, testIdentifierDigests());
+    const [patientId, familyId] = [randomUUID(), randomUUID()];
+    const hash = () => createHash('sha256').update(randomBytes(32)).digest('hex');
+    const first = hash();
+    const now = new Date();
+    await storage.sessions.startFamily({ familyId, patientId, tokenHash: first, now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
+    const second = hash();
+    expect((await storage.sessions.rotate(first, second, now)).outcome).toBe('rotated');
+    await storage.loginFailures.recordFailure(patientId, now, 100);
+
+    const mine = (await scanTable()).filter((i) =>
+      [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#${patientId}`].includes(i.pk));
+    expect(mine).toHaveLength(5);
+    for (const item of mine) expect(item.ttl, item.pk).toBeGreaterThan(Math.floor(now.getTime() / 1000));
   });
 });

@@ -7,6 +7,8 @@ import type { ClaimedItem, OutboxStore, ResendRequest } from '../../lib/outbox/p
 import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
+import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
+import { describeSessionContract } from './session-storage.contract.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -17,6 +19,8 @@ export interface ContractStore {
   outbox: OutboxStore;
   registrations: IdempotencyStore;
   rateLimiter: RateLimiter;
+  sessions: SessionStore;
+  loginFailures: LoginFailureCounter;
   /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
   readPatient(id: string): Promise<PatientRecord | undefined>;
   /** The recipient or requested address an outbox item still holds, as stored. */
@@ -518,6 +522,12 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         const decisions = await Promise.all(Array.from({ length: 10 }, () => store.rateLimiter.hit(key, rule, at(0))));
         expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
       });
+    });
+
+    describeSessionContract({
+      sessions: () => store.sessions,
+      loginFailures: () => store.loginFailures,
+      newPatient: async () => (await create()).patient.id,
     });
   });
 }

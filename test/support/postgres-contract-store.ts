@@ -3,7 +3,9 @@ import { fromPatientRow, SELECT_PATIENT } from '../../lib/adapters/postgres/pati
 import { createPostgresIdempotencyStore } from '../../lib/adapters/postgres/idempotency-store.js';
 import { createPostgresOutboxStore } from '../../lib/adapters/postgres/outbox-store.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
+import { createPostgresLoginFailureCounter } from '../../lib/adapters/postgres/login-failure-counter.js';
 import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limiter.js';
+import { createPostgresSessionStore } from '../../lib/adapters/postgres/session-store.js';
 import type { SqlExecutor } from '../../lib/adapters/postgres/sql-executor.js';
 import type { ContractStore } from '../contract/patient-repository.contract.js';
 
@@ -15,6 +17,8 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     outbox: createPostgresOutboxStore(db),
     registrations: createPostgresIdempotencyStore(db, 'register'),
     rateLimiter: createPostgresRateLimiter(db),
+    sessions: createPostgresSessionStore(db),
+    loginFailures: createPostgresLoginFailureCounter(db),
     async readPatient(id) {
       const { rows } = await db.query(SELECT_PATIENT, [id]);
       return rows[0] && fromPatientRow(rows[0]);

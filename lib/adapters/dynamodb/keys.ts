@@ -8,6 +8,12 @@ export const keys = {
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
   rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),
+  /** Sign-in items have prefixes of their own (not PATIENT#), so a grant to them opens no patient profile. */
+  refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
+  sessionFamily: (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'SESSION' }),
+  /** The ids of a patient's session families (a string set), so revoking them all needs no Scan. */
+  patientSessions: (patientId: string) => ({ pk: `SESSIONS#${patientId}`, sk: 'FAMILIES' }),
+  loginFailures: (patientId: string) => ({ pk: `LOGIN#${patientId}`, sk: 'FAILURES' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

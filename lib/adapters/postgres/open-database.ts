@@ -7,7 +7,9 @@ import { createPgExecutor } from './pg-executor.js';
 import { createPgliteExecutor } from './pglite-executor.js';
 import { createPostgresOutboxStore } from './outbox-store.js';
 import { createPostgresPatientRepository } from './patient-repository.js';
+import { createPostgresLoginFailureCounter } from './login-failure-counter.js';
 import { createPostgresRateLimiter } from './rate-limiter.js';
+import { createPostgresSessionStore } from './session-store.js';
 import type { SqlExecutor } from './sql-executor.js';
 
 export interface OpenedPostgres {
@@ -60,6 +62,8 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     outbox: createPostgresOutboxStore(db),
     registrations: createPostgresIdempotencyStore(db, 'register'),
     rateLimiter: createPostgresRateLimiter(db),
+    sessions: createPostgresSessionStore(db),
+    loginFailures: createPostgresLoginFailureCounter(db),
   };
   return { storage, description, close: () => db.close() };
 }

@@ -12,6 +12,7 @@ import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
 import { createInMemoryPatientRepository, type InMemoryPatientRepository } from './in-memory-patient-repository.js';
 import { createInMemoryRateLimiter } from './in-memory-rate-limiter.js';
+import { createInMemoryLoginFailureCounter, createInMemorySessionStore } from './in-memory-sessions.js';
 import { createRecordingCipher, type RecordingCipher } from './recording-cipher.js';
 import { createRecordingHasher, type RecordingHasher } from './recording-hasher.js';
 import { createRecordingMailer, type RecordingMailer } from './recording-mailer.js';
@@ -29,6 +30,8 @@ export function createInMemoryStorage(): InMemoryStorage {
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
+    sessions: createInMemorySessionStore(),
+    loginFailures: createInMemoryLoginFailureCounter(),
   };
 }
 
@@ -64,6 +67,7 @@ export function createFakeDeps(): FakeDeps {
   };
 }
 
+export { createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
 export { fakeHash } from './recording-hasher.js';

@@ -1,0 +1,91 @@
+import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
+import { callPostgres } from './postgres-errors.js';
+import type { SqlExecutor } from './sql-executor.js';
+
+interface FamilyRow {
+  family_id: string;
+  patient_id: string;
+  current_token_hash: string;
+  idle_ms: string | number;
+  expires_at: Date | string;
+  absolute_expires_at: Date | string;
+  revoked_at: Date | string | null;
+}
+
+const ms = (value: Date | string) => new Date(value).getTime();
+
+/**
+ * Families as rows (see 005_sessions.sql). A rotation locks the family row (SELECT … FOR UPDATE)
+ * before deciding, so concurrent rotations of one token run one after the other: the first finds
+ * its token current and rotates, the others find it rotated and revoke the family.
+ */
+export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
+  const revokeFamily = async (familyId: string, now: Date) => {
+    await callPostgres(() =>
+      db.query('UPDATE session_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, now.toISOString()]));
+  };
+
+  return {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+      const absoluteEnd = now.getTime() + absoluteTtlMs;
+      const expiresAt = Math.min(now.getTime() + idleTtlMs, absoluteEnd);
+      const iso = (t: number) => new Date(t).toISOString();
+      await callPostgres(() =>
+        db.transaction(async (tx) => {
+          await tx.query(
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString()],
+          );
+          await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [tokenHash, familyId, now.toISOString()]);
+        }),
+      );
+    },
+
+    async rotate(presentedHash, newHash, now): Promise<RotationResult> {
+      return callPostgres(() =>
+        db.transaction(async (tx): Promise<RotationResult> => {
+          const { rows } = await tx.query<FamilyRow>(
+            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at
+             FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
+             WHERE t.token_hash = $1 FOR UPDATE OF f`,
+            [presentedHash],
+          );
+          const family = rows[0];
+          if (!family) return { outcome: 'unknown' };
+          const ref = { patientId: family.patient_id, familyId: family.family_id };
+          if (family.current_token_hash !== presentedHash) {
+            await tx.query('UPDATE session_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [ref.familyId, now.toISOString()]);
+            return { outcome: 'reused', ...ref };
+          }
+          if (family.revoked_at !== null) return { outcome: 'revoked' };
+          if (now.getTime() >= ms(family.expires_at)) return { outcome: 'expired' };
+          const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), ms(family.absolute_expires_at)));
+          await tx.query('UPDATE session_families SET current_token_hash = $2, expires_at = $3 WHERE id = $1', [ref.familyId, newHash, expiresAt.toISOString()]);
+          await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [newHash, ref.familyId, now.toISOString()]);
+          return { outcome: 'rotated', ...ref, expiresAt };
+        }),
+      );
+    },
+
+    async familyOf(tokenHash) {
+      const { rows } = await callPostgres(() =>
+        db.query<{ family_id: string; patient_id: string }>(
+          'SELECT f.id AS family_id, f.patient_id FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = $1',
+          [tokenHash],
+        ));
+      return rows[0] && { familyId: rows[0].family_id, patientId: rows[0].patient_id };
+    },
+
+    revokeFamily,
+
+    async revokeAllFor(patientId, now, exceptFamilyId) {
+      await callPostgres(() =>
+        db.query(
+          `UPDATE session_families SET revoked_at = $2
+           WHERE patient_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
+          [patientId, now.toISOString(), exceptFamilyId ?? null],
+        ));
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { FailureCount, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
+
+interface Family {
+  patientId: string;
+  currentHash: string;
+  idleTtlMs: number;
+  expiresAt: number;
+  absoluteEnd: number;
+  revokedAt?: number;
+}
+
+/** Refresh-token families in memory, by the SessionStore contract (one JS turn per call: atomic). */
+export function createInMemorySessionStore(): SessionStore {
+  const families = new Map<string, Family>();
+  const tokens = new Map<string, string>(); // token hash → family id
+
+  const revoke = (family: Family, now: Date) => {
+    family.revokedAt ??= now.getTime();
+  };
+
+  return {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+      const absoluteEnd = now.getTime() + absoluteTtlMs;
+      families.set(familyId, { patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd) });
+      tokens.set(tokenHash, familyId);
+    },
+    async rotate(presentedHash, newHash, now): Promise<RotationResult> {
+      const familyId = tokens.get(presentedHash);
+      const family = familyId === undefined ? undefined : families.get(familyId);
+      if (!familyId || !family) return { outcome: 'unknown' };
+      const ref = { patientId: family.patientId, familyId };
+      if (family.currentHash !== presentedHash) {
+        revoke(family, now);
+        return { outcome: 'reused', ...ref };
+      }
+      if (family.revokedAt !== undefined) return { outcome: 'revoked' };
+      if (now.getTime() >= family.expiresAt) return { outcome: 'expired' };
+      family.currentHash = newHash;
+      family.expiresAt = Math.min(now.getTime() + family.idleTtlMs, family.absoluteEnd);
+      tokens.set(newHash, familyId);
+      return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt) };
+    },
+    async familyOf(tokenHash) {
+      const familyId = tokens.get(tokenHash);
+      const family = familyId === undefined ? undefined : families.get(familyId);
+      return familyId && family ? { familyId, patientId: family.patientId } : undefined;
+    },
+    async revokeFamily(familyId, now) {
+      const family = families.get(familyId);
+      if (family) revoke(family, now);
+    },
+    async revokeAllFor(patientId, now, exceptFamilyId) {
+      for (const [id, family] of families) if (family.patientId === patientId && id !== exceptFamilyId) revoke(family, now);
+    },
+  };
+}
+
+/** Consecutive login failures in memory, by the LoginFailureCounter contract. */
+export function createInMemoryLoginFailureCounter(): LoginFailureCounter {
+  const counts = new Map<string, Required<FailureCount>>();
+  return {
+    async read(patientId) {
+      return counts.get(patientId) ?? { failures: 0 };
+    },
+    async recordFailure(patientId, now, max) {
+      const failures = Math.min((counts.get(patientId)?.failures ?? 0) + 1, max);
+      const count = { failures, lastFailureAt: now };
+      counts.set(patientId, count);
+      return count;
+    },
+    async reset(patientId) {
+      counts.delete(patientId);
+    },
+  };
+}
