@@ -1,6 +1,7 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, errors, exportJWK, jwtVerify } from 'jose';
 import { InvalidAccessTokenError } from '../errors.js';
+import { loadOnce } from '../load-once.js';
 import type { AccessTokens, Es256KeySource } from './ports.js';
 
 /** 15 minutes, as the sign-in issue sets: short enough that a leaked token soon stops working. */
@@ -40,18 +41,9 @@ async function named(source: Es256KeySource): Promise<NamedKey> {
   return { kid: await calculateJwkThumbprint(await exportJWK(key)), key };
 }
 
-/** Loaded once; a failed load (KMS throttled) is tried again on the next call instead of sticking. */
-function cachedUntilFailure<T>(load: () => Promise<T>): () => Promise<T> {
-  let cached: Promise<T> | undefined;
-  return () => (cached ??= load().catch((error: unknown) => {
-    cached = undefined;
-    throw error;
-  }));
-}
-
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const { signingKey, retiredKeys = [], issuer, audience } = options;
-  const keys = cachedUntilFailure(async () => Promise.all([signingKey, ...retiredKeys].map(named)));
+  const keys = loadOnce(async () => Promise.all([signingKey, ...retiredKeys].map(named)));
 
   return {
     async issue(patientId, now) {

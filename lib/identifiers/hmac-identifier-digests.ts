@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { loadOnce } from '../load-once.js';
 import type { IdentifierDigests, IdentifierKind } from './ports.js';
 
 /** The HMAC keys by version, and which version new keys are written with. */
@@ -44,17 +45,7 @@ export function parseIdentifierKeyRing(json: string): IdentifierKeyRing {
  * never share a digest.
  */
 export function createHmacIdentifierDigests(loadKeyRing: () => Promise<IdentifierKeyRing>): IdentifierDigests {
-  let loaded: Promise<IdentifierKeyRing> | undefined;
-  const ring = (): Promise<IdentifierKeyRing> => {
-    if (!loaded) {
-      const loading = loadKeyRing();
-      loaded = loading;
-      loading.catch(() => {
-        if (loaded === loading) loaded = undefined;
-      });
-    }
-    return loaded;
-  };
+  const ring = loadOnce(loadKeyRing);
   const digest = (key: Buffer, version: string, kind: IdentifierKind, value: string) =>
     `${version}.${createHmac('sha256', key).update(`${kind}:${value}`, 'utf8').digest('hex')}`;
 

@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { Es256KeySource } from '../../auth/ports.js';
+import { loadOnce } from '../../load-once.js';
 import { callAws } from '../aws-errors.js';
 import { derToJoseEs256Signature } from './ecdsa-der-signature.js';
 
@@ -14,8 +15,6 @@ import { derToJoseEs256Signature } from './ecdsa-der-signature.js';
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 
 export function createKmsEs256KeySource(kms: KMSClient, keyId: string): Es256KeySource {
-  let publicKey: Promise<KeyObject> | undefined;
-
   async function loadPublicKey(): Promise<KeyObject> {
     const out = await callAws('kms', () => kms.send(new GetPublicKeyCommand({ KeyId: keyId })));
     // A wrong key (RSA, P-384, an encryption key) would sign tokens no verifier accepts: fail at start instead.
@@ -27,13 +26,7 @@ export function createKmsEs256KeySource(kms: KMSClient, keyId: string): Es256Key
 
   return {
     // Once per process (cold start); a failed fetch is retried by the next call rather than cached.
-    publicKey() {
-      publicKey ??= loadPublicKey().catch((error: unknown) => {
-        publicKey = undefined;
-        throw error;
-      });
-      return publicKey;
-    },
+    publicKey: loadOnce(loadPublicKey),
 
     async sign(signingInput) {
       if (signingInput.length > KMS_RAW_MESSAGE_LIMIT) throw new Error('The token is too large for a KMS Sign');

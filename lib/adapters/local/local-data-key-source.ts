@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readOrCreateSecretFile } from './local-secret-file.js';
 import { contextAad, open, seal } from '../crypto/aes-gcm.js';
 import type { DataKeySource } from '../crypto/data-key-source.js';
 
@@ -31,10 +30,5 @@ export function loadLocalMasterKey(fromEnv: string | undefined, file: string): B
     if (key.length !== 32) throw new Error('LOCAL_MASTER_KEY must be base64 of 32 bytes');
     return key;
   }
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  mkdirSync(dirname(file), { recursive: true });
-  const key = randomBytes(32);
-  writeFileSync(file, key.toString('base64'), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return key;
+  return Buffer.from(readOrCreateSecretFile(file, () => randomBytes(32).toString('base64')).trim(), 'base64');
 }

@@ -1,6 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readOrCreateSecretFile } from './local-secret-file.js';
 import type { Es256KeySource } from '../../auth/ports.js';
 
 /** Stand-in for the KMS signing key on a developer machine (there is no KMS emulator). */
@@ -23,10 +22,7 @@ export function createLocalEs256KeySource(privateKey: KeyObject): Es256KeySource
 /** LOCAL_ACCESS_TOKEN_KEY (a PKCS#8 PEM) if given, else a P-256 key generated once into an ignored file. */
 export function loadLocalEs256Key(fromEnv: string | undefined, file: string): KeyObject {
   if (fromEnv !== undefined) return createPrivateKey(fromEnv);
-  if (existsSync(file)) return createPrivateKey(readFileSync(file, 'utf8'));
-  mkdirSync(dirname(file), { recursive: true });
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return privateKey;
+  const pem = readOrCreateSecretFile(file, () =>
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  return createPrivateKey(pem);
 }
