@@ -48,6 +48,9 @@ export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
   return {
     before: async ({ event }) => {
       const body = event.body ?? '';
+      // Base64 text longer than the encoding of maxBytes cannot decode to maxBytes or less: refuse it
+      // before decoding up to API Gateway's 10 MB.
+      if (event.isBase64Encoded && body.length > Math.ceil(maxBytes / 3) * 4) throw new PayloadTooLargeError(maxBytes);
       const bytes = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
       if ((bytes?.length ?? Buffer.byteLength(body, 'utf8')) > maxBytes) throw new PayloadTooLargeError(maxBytes);
       const contentType = event.headers?.['content-type'] ?? '';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHARSET_NOT_UTF8, NOT_UTF8 } from '../../lib/http/body-guard.js';
 import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
@@ -84,5 +84,25 @@ describe('body guard: a declared charset must be UTF-8', () => {
     const response = await invoke(echo, apiEvent('a=1', { headers: { 'content-type': 'text/plain; charset=iso-8859-1' } }));
     expect(response.statusCode).toBe(415);
     expect(response.body.message).toBe('Content-Type must be application/json');
+  });
+});
+
+describe('body guard: size is checked before any decoding', () => {
+  // 64 KiB + 1 byte has the same base64 length as 64 KiB: it is decoded, then refused on its exact size.
+  it.each([
+    ['exactly 64 KiB', 200, 'decoded', 64 * 1024],
+    ['one byte over', 413, 'decoded', 64 * 1024 + 1],
+    ['10 MB (API Gateway\'s own limit)', 413, 'never decoded', 10 * 1024 * 1024],
+  ] as const)('a base64 body of %s: %i, %s', async (_case, status, decoding, size) => {
+    const event = apiEvent(Buffer.from(JSON.stringify({ pad: 'a'.repeat(size - 10) })), { headers: json() });
+    const decodes = vi.spyOn(Buffer, 'from');
+    try {
+      const response = await invoke(echo, event);
+      const base64Decodes = decodes.mock.calls.filter((args) => (args as unknown[])[1] === 'base64');
+      expect(response.statusCode).toBe(status);
+      expect(base64Decodes.length > 0 ? 'decoded' : 'never decoded').toBe(decoding);
+    } finally {
+      decodes.mockRestore();
+    }
   });
 });
