@@ -77,6 +77,33 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemor
       };
     },
 
+    async findCredentials(email) {
+      const patient = patients.get(byEmail.get(email) ?? '');
+      if (!patient) return undefined;
+      const { id, password_hash, email_verified, is_active } = patient;
+      return { id, password_hash, email_verified, is_active };
+    },
+
+    async getPatient(id) {
+      return structuredClone(patients.get(id));
+    },
+
+    async replacePasswordHash(patientId, expected, next, now) {
+      const patient = patients.get(patientId);
+      if (!patient || patient.password_hash !== expected) return false;
+      Object.assign(patient, { password_hash: next, updated_at: now.toISOString() });
+      return true;
+    },
+
+    async findVerificationToken(tokenHash) {
+      const token = tokens.get(tokenHash);
+      return token && { patientId: token.patientId };
+    },
+
+    async removeLapsedRegistrations() {
+      return 0;
+    },
+
     async replaceVerificationToken(contact, token, mail) {
       const patient = patients.get(contact.id);
       // Compare-and-set on the newest digest, as the real stores do.

@@ -7,6 +7,7 @@ import type { IdentifierDigests } from '../../../lib/identifiers/ports.js';
 import type { DeliverMailDeps } from '../../../lib/outbox/deliver-mail.js';
 import type { RegisterPatientDeps } from '../../../lib/patient/register-patient.js';
 import type { Storage } from '../../../lib/storage.js';
+import { createInMemoryAuditTrail, type InMemoryAuditTrail } from './in-memory-audit-trail.js';
 import { createFixedClock, type FixedClock } from './fixed-clock.js';
 import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
@@ -21,6 +22,7 @@ import { identifierKeyRingJson, testIdentifierDigests } from '../identifier-keys
 export interface InMemoryStorage extends Storage {
   repository: InMemoryPatientRepository;
   outbox: InMemoryOutbox;
+  audit: InMemoryAuditTrail;
 }
 
 export function createInMemoryStorage(): InMemoryStorage {
@@ -32,6 +34,7 @@ export function createInMemoryStorage(): InMemoryStorage {
     rateLimiter: createInMemoryRateLimiter(),
     sessions: createInMemorySessionStore(),
     loginFailures: createInMemoryLoginFailureCounter(),
+    audit: createInMemoryAuditTrail(),
   };
 }
 
@@ -67,7 +70,7 @@ export function createFakeDeps(): FakeDeps {
   };
 }
 
-export { createInMemoryLoginFailureCounter, createInMemorySessionStore };
+export { createInMemoryAuditTrail, createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
 export { fakeHash } from './recording-hasher.js';
