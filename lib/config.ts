@@ -20,6 +20,14 @@ export interface Config {
   /** Key versions derived from it, current first (rotation: add the new one last, later move it first). */
   readonly identifierKeyVersions: readonly string[];
   readonly localIdentifierKeys: string | undefined;
+  /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens; unset locally, where a P-256 key file stands in. */
+  readonly accessTokenSigningKeyId: string | undefined;
+  /** Earlier signing keys whose tokens are still accepted during a rotation (verify only). */
+  readonly accessTokenRetiredKeyIds: readonly string[];
+  readonly localAccessTokenKey: string | undefined;
+  /** `iss` and `aud` of access tokens, per stage: a token from one stage is refused by another. */
+  readonly tokenIssuer: string;
+  readonly tokenAudience: string;
   readonly mailFrom: string;
   readonly verifyUrlBase: string;
   readonly bcryptRounds: number;
@@ -38,7 +46,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail' | 'identifiers';
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -70,6 +78,11 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     identifierKeyId: !localMode && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
     identifierKeyVersions: parseKeyVersions(nonEmpty(env.IDENTIFIER_KEY_VERSIONS) ?? 'v1'),
     localIdentifierKeys: nonEmpty(env.IDENTIFIER_KEYS),
+    accessTokenSigningKeyId: !localMode && needs.includes('tokens') ? read('ACCESS_TOKEN_SIGNING_KEY_ID', '', 'tokens') : nonEmpty(env.ACCESS_TOKEN_SIGNING_KEY_ID),
+    accessTokenRetiredKeyIds: (nonEmpty(env.ACCESS_TOKEN_RETIRED_KEY_IDS) ?? '').split(',').map((id) => id.trim()).filter(Boolean),
+    localAccessTokenKey: nonEmpty(env.LOCAL_ACCESS_TOKEN_KEY),
+    tokenIssuer: read('TOKEN_ISSUER', `http://localhost:${port}`, 'tokens'),
+    tokenAudience: read('TOKEN_AUDIENCE', 'patient-api', 'tokens'),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),

@@ -108,7 +108,7 @@ describe('registerPatient: the verification link', () => {
     // 20 × 32 bytes of real randomness use nearly every one of the 256 byte values; a short token padded out does not.
     expect(new Set(tokens.flatMap((t) => [...Buffer.from(t, 'base64url')])).size).toBeGreaterThan(200);
     // The link's token is the one whose digest was stored for its patient.
-    expect(await verifyEmail(tokens.at(-1)!, deps)).toEqual({ patientId: deps.repository.patients().at(-1)!.id });
+    expect(await verifyEmail({ token: tokens.at(-1)!, password: request().password }, {}, deps)).toMatchObject({ patient_id: deps.repository.patients().at(-1)!.id });
   });
 
   it('mails the first name and the link only, after the patient is stored', async () => {

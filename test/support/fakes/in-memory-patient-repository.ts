@@ -16,6 +16,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
   readPatient(id: string): PatientRecord | undefined;
   /** Every stored patient, to assert on what the use case handed over. */
   patients(): PatientRecord[];
+  /** Deactivates (or reactivates) a patient: no use case does yet, an operator would. */
+  setActive(id: string, active: boolean): void;
 }
 
 /**
@@ -34,6 +36,9 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemor
   return {
     readPatient: (id) => structuredClone(patients.get(id)),
     patients: () => [...patients.values()].map((p) => structuredClone(p)),
+    setActive: (id, active) => {
+      patients.get(id)!.is_active = active;
+    },
 
     async findTakenIdentifiers(email, phone) {
       return { email: byEmail.has(email), phone: byPhone.has(phone) };
