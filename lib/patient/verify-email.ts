@@ -16,7 +16,9 @@ export interface VerifyEmailDeps extends PasswordCheckDeps, SessionDeps {
  * password) must not become verified by the victim's click (pre-account hijacking). A wrong
  * password leaves the token unused and counts toward the account's lock. Success signs the patient in.
  */
-export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps): Promise<SessionTokens> {
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options: { startSession: false }): Promise<undefined>;
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options?: { startSession: true }): Promise<SessionTokens>;
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, { startSession: signIn = true } = {}): Promise<SessionTokens | undefined> {
   const tokenHash = hashVerificationToken(request.token);
   const named = await deps.repository.findVerificationToken(tokenHash);
   if (!named) {
@@ -58,6 +60,11 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
   if (!patient.is_active) {
     await fail('inactive');
     throw new SignInRefusedError('inactive');
+  }
+  if (!signIn) {
+    logger.info('email verification', { outcome: 'verified', patientId: patient.id });
+    await audit('success');
+    return undefined;
   }
   const { tokens, sessionId } = await startSession(patient.id, deps);
   logger.info('email verification', { outcome: 'verified', patientId: patient.id, sessionId });

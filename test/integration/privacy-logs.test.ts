@@ -71,7 +71,7 @@ describe('patient data privacy', () => {
     const VERIFY = { path: '/api/v1/patient/verify-email' };
     const RESEND = { path: '/api/v1/patient/resend-verification' };
     await invoke(resend, apiEvent({ email: body.email }, RESEND)); // resend: new token, old one superseded
-    await invoke(verify, apiEvent({ token }, VERIFY)); // superseded
+    await invoke(verify, apiEvent({ token, password: 'SecurePassword123!' }, VERIFY)); // superseded
     const newToken = tokenFrom((await mailsTo(body.email)).at(-1)!);
     await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // verified
     await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // used
