@@ -146,7 +146,8 @@ export function createRegisterDeps(config: Config): RegisterDeps {
   };
 }
 
-export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
+/** Sign-in and verification both check a password under the lock policy and start a session. */
+function passwordSessionDeps(config: Config): VerifyEmailDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
@@ -154,8 +155,13 @@ export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
   };
 }
 
+// Each function's own creator (the IAM test attributes SDK calls by these names on the stack).
+export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
+  return passwordSessionDeps(config);
+}
+
 export function createLoginDeps(config: Config): SignInDeps {
-  return { ...createVerifyEmailDeps(config), dummyHash: bcryptDummyHash(config.bcryptRounds) };
+  return { ...passwordSessionDeps(config), dummyHash: bcryptDummyHash(config.bcryptRounds) };
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {
