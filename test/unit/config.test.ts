@@ -108,3 +108,29 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
     expect(encrypted.keyId).toBe(LOCAL_KEY_ID);
   });
 });
+
+describe('access-token settings', () => {
+  const tokenEnv = {
+    AWS_LAMBDA_FUNCTION_NAME: 'login', AWS_REGION: 'eu-west-1', TABLE_NAME: 't',
+    ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/sign',
+    TOKEN_ISSUER: 'https://api.clinic.example/prod/', TOKEN_AUDIENCE: 'patient-api-prod',
+  };
+
+  it('a signing function takes key, issuer and audience from the environment, retired keys as a list', () => {
+    expect(loadConfig({ ...tokenEnv, ACCESS_TOKEN_RETIRED_KEY_IDS: ' arn:old-1 , arn:old-2 ' }, ['tokens'])).toMatchObject({
+      accessTokenSigningKeyId: tokenEnv.ACCESS_TOKEN_SIGNING_KEY_ID,
+      accessTokenRetiredKeyIds: ['arn:old-1', 'arn:old-2'],
+      tokenIssuer: tokenEnv.TOKEN_ISSUER,
+      tokenAudience: tokenEnv.TOKEN_AUDIENCE,
+    });
+    expect(loadConfig(tokenEnv, ['tokens']).accessTokenRetiredKeyIds).toEqual([]);
+  });
+
+  it.each(['ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'])('fails a signing Lambda cold start without %s', (name) => {
+    expect(() => loadConfig({ ...tokenEnv, [name]: '' }, ['tokens'])).toThrow(`${name} must be set`);
+  });
+
+  it('locally, issuer and audience default to the local server', () => {
+    expect(loadConfig({ ...local, PORT: '3100' })).toMatchObject({ tokenIssuer: 'http://localhost:3100', tokenAudience: 'patient-api', accessTokenSigningKeyId: undefined });
+  });
+});
