@@ -12,6 +12,8 @@ export interface Config {
    */
   readonly localMode: boolean;
   readonly tableName: string;
+  /** The audit trail's own table (6-year retention, PutItem only for the functions). */
+  readonly auditTableName: string;
   /** KMS key for the patient-data envelope; may be unset in local mode only, where a local master key wraps data keys. */
   readonly kmsKeyId: string | undefined;
   readonly localMasterKey: string | undefined;
@@ -73,6 +75,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   const config: Config = {
     localMode,
     tableName: read('TABLE_NAME', 'patients'),
+    auditTableName: read('AUDIT_TABLE_NAME', 'patient-audit'),
     kmsKeyId: !localMode && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
     identifierKeyId: !localMode && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),

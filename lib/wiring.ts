@@ -75,7 +75,7 @@ function kmsClientOf(config: Config): () => KMSClient {
 }
 
 function storage(config: Config, identifiers: IdentifierDigests): Storage {
-  return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName, identifiers), ...storageOverride };
+  return { ...createDynamoStorage(createDynamoDocumentClient(config), config, identifiers), ...storageOverride };
 }
 
 /**

@@ -11,7 +11,7 @@ import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
 import { startOutboxRelay } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
-import { ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -56,7 +56,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         env.DYNAMODB_ENDPOINT = dynamo.endpoint;
       }
       env.TABLE_NAME ??= 'patients';
-      await ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME);
+      env.AUDIT_TABLE_NAME ??= 'patient-audit';
+      await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {

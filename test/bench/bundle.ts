@@ -83,6 +83,7 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     AWS_SESSION_TOKEN: 'bench',
     TABLE_NAME: 'patients-bench',
+    AUDIT_TABLE_NAME: 'patient-audit-bench',
     KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000',
     IDENTIFIER_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/11111111-0000-4000-8000-000000000000',
     ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/22222222-0000-4000-8000-000000000000',

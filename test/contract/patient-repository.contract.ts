@@ -8,6 +8,8 @@ import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
+import type { AuditTrail } from '../../lib/audit/ports.js';
+import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
 
 /**
@@ -21,6 +23,7 @@ export interface ContractStore {
   rateLimiter: RateLimiter;
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
+  audit: AuditTrail;
   /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
   readPatient(id: string): Promise<PatientRecord | undefined>;
   /** The recipient or requested address an outbox item still holds, as stored. */
@@ -529,5 +532,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       loginFailures: () => store.loginFailures,
       newPatient: async () => (await create()).patient.id,
     });
+
+    describeAuditTrailContract({ audit: () => store.audit });
   });
 }

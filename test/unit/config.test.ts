@@ -5,6 +5,7 @@ import { createRegisterDeps } from '../../lib/wiring.js';
 
 const deployedEnv = {
   TABLE_NAME: 't',
+  AUDIT_TABLE_NAME: 'a',
   KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
   MAIL_FROM: 'no-reply@clinic.example',
   VERIFY_URL_BASE: 'https://clinic.example/verify',
@@ -43,10 +44,21 @@ describe('loadConfig', () => {
   });
 
   it('requires of a Lambda only what it uses: verify-email needs the table alone', () => {
-    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1' };
+    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1', AUDIT_TABLE_NAME: 'a' };
     expect(loadConfig({ ...verifyEnv, TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
     expect(() => loadConfig(verifyEnv)).toThrow('TABLE_NAME must be set');
     expect(() => loadConfig({ ...verifyEnv, TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
+  });
+
+  it('reads the audit table apart from the patient table: patient-audit locally, AUDIT_TABLE_NAME deployed', () => {
+    expect(loadConfig(local).auditTableName).toBe('patient-audit');
+    expect(loadConfig({ ...local, AUDIT_TABLE_NAME: 'audit-dev' }).auditTableName).toBe('audit-dev');
+    expect(loadConfig(lambdaEnv).auditTableName).toBe('a');
+  });
+
+  it('fails any Lambda cold start without AUDIT_TABLE_NAME: every function\'s storage includes the audit trail', () => {
+    expect(() => loadConfig({ ...lambdaEnv, AUDIT_TABLE_NAME: '' })).toThrow('AUDIT_TABLE_NAME must be set');
+    expect(() => loadConfig({ ...deployedEnv, AUDIT_TABLE_NAME: undefined })).toThrow('AUDIT_TABLE_NAME must be set');
   });
 
   it('refuses a VERIFY_URL_BASE that is not an http(s) URL', () => {
