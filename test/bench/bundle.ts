@@ -87,7 +87,6 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000',
     IDENTIFIER_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/11111111-0000-4000-8000-000000000000',
     ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/22222222-0000-4000-8000-000000000000',
-    AUDIT_TABLE_NAME: 'patient-audit-bench',
     TOKEN_ISSUER: 'https://api.example.com/prod/',
     TOKEN_AUDIENCE: 'patient-api-prod',
     MAIL_FROM: 'no-reply@patients.example.com',
