@@ -168,7 +168,9 @@ export class StatefulStack extends Stack {
    *   2. move it first: it signs, the old key only verifies;
    *   3. at least 15 minutes (the access-token lifetime) after step 2 finished, plus the public-key
    *      cache (fetched once per cold start, so: no instance from before step 2 still runs), drop the
-   *      old version.
+   *      old version, deploying the stateless stack first
+   *      (`cdk deploy PatientRegistration-<stage>-Stateless --exclusively`, then the rest): it must
+   *      stop importing the old key's ARN before CloudFormation lets this stack drop that export.
    * Tokens carry `kid` = the RFC 7638 JWK thumbprint of the signing public key, so a verifier picks the
    * key by id instead of trying each. Retained in every stage: deleting a signing key is a deliberate,
    * scheduled act (ScheduleKeyDeletion), never a side effect of step 3 or of deleting the stack.
