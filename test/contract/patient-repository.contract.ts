@@ -9,6 +9,7 @@ import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRec
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 import { describeSessionContract } from './session-storage.contract.js';
+import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -21,8 +22,13 @@ export interface ContractStore {
   rateLimiter: RateLimiter;
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
-  /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
+  /**
+   * The patient as stored, mapped back to a PatientRecord by the adapter's own storage format, lapsed
+   * or not (the port's getPatient hides a lapsed registration).
+   */
   readPatient(id: string): Promise<PatientRecord | undefined>;
+  /** 'ttl' where the database itself deletes lapsed registrations and removeLapsedRegistrations has nothing to do. */
+  lapsedRemovedBy?: 'ttl';
   /** The recipient or requested address an outbox item still holds, as stored. */
   outboxAddress(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
@@ -529,5 +535,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       loginFailures: () => store.loginFailures,
       newPatient: async () => (await create()).patient.id,
     });
+
+    describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
   });
 }
