@@ -99,20 +99,20 @@ export function createDynamoPatientRepository(
       })),
     )).Item;
 
-  /** The patient (the projected attributes) holding this email, unless its registration has lapsed. */
+  /**
+   * The patient (the projected attributes) holding this email, unless its registration has lapsed.
+   * The current key version is tried first, and a registration that took over a lapsed reservation
+   * wrote it under the current version, so the first reservation found is the newest.
+   */
   async function livePatientByEmail(email: string, projection: string) {
-    const now = nowSeconds();
     let reservation: Record<string, unknown> | undefined;
     for (const key of await emailKeys(email)) {
-      const found = await get(key, 'patient_id, #ttl');
-      if (found && !hasLapsed(found, now)) {
-        reservation = found;
-        break;
-      }
+      reservation = await get(key, 'patient_id');
+      if (reservation) break;
     }
     if (!reservation) return undefined;
     const patient = await get(keys.patient(String(reservation.patient_id)), `${projection}, #ttl`);
-    return patient && !hasLapsed(patient, now) ? patient : undefined;
+    return patient && !hasLapsed(patient, nowSeconds()) ? patient : undefined;
   }
 
   async function readToken(tokenHash: string) {
