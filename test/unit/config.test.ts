@@ -28,6 +28,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, BCRYPT_ROUNDS: rounds })).toThrow(ConfigError);
   });
 
+  it('lets unverified registrations lapse after 7 days unless UNVERIFIED_LAPSE_DAYS says otherwise, in Lambda too', () => {
+    expect(loadConfig(local).unverifiedLapseDays).toBe(7);
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail']).unverifiedLapseDays).toBe(7);
+  });
+
+  it.each(['1', '14', '90'])('accepts UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days }).unverifiedLapseDays).toBe(Number(days));
+  });
+
+  it.each(['0', '91', '-7', '1.5', '7d', 'seven', '1e1', '0x7'])('refuses to start with UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow('UNVERIFIED_LAPSE_DAYS');
+  });
+
   it('takes everything from the environment in Lambda', () => {
     expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({
       localMode: false,
