@@ -98,6 +98,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
+    registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
   };
 }
 

@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError } from '../../../lib/errors.js';
-import type { PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import type { Clock, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 
 interface TokenRow {
@@ -11,8 +11,8 @@ interface TokenRow {
 /** Expiry has whole-second resolution in the real stores: expired from the start of expiresAt's second. */
 const second = (d: Date) => Math.floor(d.getTime() / 1000);
 
-/** Lapsed from the start of lapses_at's second, by `now` (the store's clock where a method takes none). */
-const lapsed = (patient: PatientRecord, now = new Date()) =>
+/** Lapsed from the start of lapses_at's second, by `now`. */
+const lapsed = (patient: PatientRecord, now: Date) =>
   !patient.email_verified && patient.lapses_at !== undefined && second(new Date(patient.lapses_at)) <= second(now);
 
 export interface InMemoryPatientRepository extends PatientRepository {
@@ -28,16 +28,17 @@ export interface InMemoryPatientRepository extends PatientRepository {
  * the way the real stores' transactions are. Identifiers are compared exactly as given: normalizing
  * is the use case's job, and a fake that did it would hide a use case that forgot. A lapsed
  * registration reads as absent, as in the real stores, until removeLapsedRegistrations (or a new
- * registration of its email or phone) removes it with its tokens and mail.
+ * registration of its email or phone) removes it with its tokens and mail. `clock` is the store's
+ * own clock, for the methods that take no `now` (the use-case tests pass their fixed clock).
  */
-export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemoryPatientRepository {
+export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: Clock = { now: () => new Date() }): InMemoryPatientRepository {
   const patients = new Map<string, PatientRecord>();
   const byEmail = new Map<string, string>();
   const byPhone = new Map<string, string>();
   const tokens = new Map<string, TokenRow>();
   const newestToken = new Map<string, string>();
 
-  const live = (id: string | undefined, now?: Date) => {
+  const live = (id: string | undefined, now = clock.now()) => {
     const patient = patients.get(id ?? '');
     return patient && !lapsed(patient, now) ? patient : undefined;
   };

@@ -5,6 +5,7 @@
  */
 import type { IdentifierDigests } from '../../../lib/identifiers/ports.js';
 import type { DeliverMailDeps } from '../../../lib/outbox/deliver-mail.js';
+import type { Clock } from '../../../lib/patient/ports.js';
 import type { RegisterPatientDeps } from '../../../lib/patient/register-patient.js';
 import type { Storage } from '../../../lib/storage.js';
 import { createInMemoryAuditTrail, type InMemoryAuditTrail } from './in-memory-audit-trail.js';
@@ -25,10 +26,11 @@ export interface InMemoryStorage extends Storage {
   audit: InMemoryAuditTrail;
 }
 
-export function createInMemoryStorage(): InMemoryStorage {
+/** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
+export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
   return {
-    repository: createInMemoryPatientRepository(outbox),
+    repository: createInMemoryPatientRepository(outbox, clock),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -39,6 +41,8 @@ export function createInMemoryStorage(): InMemoryStorage {
 }
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+/** The default UNVERIFIED_LAPSE_DAYS. */
+export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
 /** Everything the use cases take, faked, with the fakes typed for assertions. */
 export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
@@ -55,7 +59,8 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
 }
 
 export function createFakeDeps(): FakeDeps {
-  const storage = createInMemoryStorage();
+  const clock = createFixedClock();
+  const storage = createInMemoryStorage(clock);
   return {
     storage,
     repository: storage.repository,
@@ -65,8 +70,9 @@ export function createFakeDeps(): FakeDeps {
     cipher: createRecordingCipher(),
     hasher: createRecordingHasher(),
     mailer: createRecordingMailer(),
-    clock: createFixedClock(),
+    clock,
     verifyUrlBase: VERIFY_URL_BASE,
+    registrationLapseMs: REGISTRATION_LAPSE_MS,
   };
 }
 
