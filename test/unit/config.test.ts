@@ -116,6 +116,11 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
     expect(() => createRegisterDeps(config)).toThrow(/KMS_KEY_ID must be set.*LOCAL_MODE=1/);
   });
 
+  it('hands UNVERIFIED_LAPSE_DAYS to the register use case as its lapse', () => {
+    const config = loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: '3', LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
+    expect(createRegisterDeps(config).registrationLapseMs).toBe(3 * 24 * 3600_000);
+  });
+
   it('in local mode without KMS_KEY_ID the local master key is used', async () => {
     const config = loadConfig({ ...local, LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
     const encrypted = await createRegisterDeps(config).cipher.encryptFields('p-1', { medical_history: ['x'] });
