@@ -16,6 +16,7 @@ const LOGGABLE_KEYS = new Set([
   'statusCode',
   'fields', // schema field names that failed validation (error-mapper keeps client-made names out)
   'code', // a driver's error code, e.g. PostgreSQL's SQLSTATE
+  'removed', // how many lapsed registrations a cleanup removed (a count, never who)
   // outbox sweep counts (Record<Delivery, number>)
   'sent',
   'not-due',
