@@ -27,8 +27,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
  * by the PatientRepository contract: each method runs without an await in between, so it is atomic
  * the way the real stores' transactions are. Identifiers are compared exactly as given: normalizing
  * is the use case's job, and a fake that did it would hide a use case that forgot. A lapsed
- * registration reads as absent, as in the real stores, until removeLapsedRegistrations (or a new
- * registration of its email or phone) removes it with its tokens and mail. `clock` is the store's
+ * registration reads as absent, as in the real stores, until removeLapsedRegistrations removes it
+ * with its tokens and mail; a new registration takes its email and phone over. `clock` is the store's
  * own clock, for the methods that take no `now` (the use-case tests pass their fixed clock).
  */
 export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: Clock = { now: () => new Date() }): InMemoryPatientRepository {
@@ -62,11 +62,6 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
     async createPatient(patient, token, mail) {
       const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: live(byPhone.get(patient.phone_number)) !== undefined };
       if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
-      // Lapsed holders of the email or phone give them up now.
-      for (const holder of [byEmail.get(patient.email), byPhone.get(patient.phone_number)]) {
-        const lapsedHolder = patients.get(holder ?? '');
-        if (lapsedHolder) remove(lapsedHolder);
-      }
       patients.set(patient.id, structuredClone(patient));
       byEmail.set(patient.email, patient.id);
       byPhone.set(patient.phone_number, patient.id);
