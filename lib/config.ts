@@ -33,6 +33,8 @@ export interface Config {
   readonly mailFrom: string;
   readonly verifyUrlBase: string;
   readonly bcryptRounds: number;
+  /** Days an unverified registration holds its email and phone before it lapses (UNVERIFIED_LAPSE_DAYS). */
+  readonly unverifiedLapseDays: number;
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly sesEndpoint: string | undefined;
@@ -40,6 +42,13 @@ export interface Config {
 
 export const MIN_BCRYPT_ROUNDS = 12;
 const MAX_BCRYPT_ROUNDS = 15;
+export const DEFAULT_UNVERIFIED_LAPSE_DAYS = 7;
+/**
+ * At least a day: longer than the 24 h an idempotency record keeps a registration's 201, so a
+ * replayed answer never names a registration that has lapsed. At most 90: a squatter's hold stays short.
+ */
+const MIN_UNVERIFIED_LAPSE_DAYS = 1;
+const MAX_UNVERIFIED_LAPSE_DAYS = 90;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -89,6 +98,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
+    unverifiedLapseDays: parseLapseDays(nonEmpty(env.UNVERIFIED_LAPSE_DAYS)),
     // Lambda always sets AWS_REGION; a host that does not must not silently send patient data to us-east-1.
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
@@ -123,6 +133,17 @@ function parseBcryptRounds(raw: string | undefined): number {
     );
   }
   return rounds;
+}
+
+function parseLapseDays(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_UNVERIFIED_LAPSE_DAYS;
+  const days = Number(raw);
+  if (!/^\d+$/.test(raw) || days < MIN_UNVERIFIED_LAPSE_DAYS || days > MAX_UNVERIFIED_LAPSE_DAYS) {
+    throw new ConfigError(
+      `UNVERIFIED_LAPSE_DAYS must be a whole number of days from ${MIN_UNVERIFIED_LAPSE_DAYS} to ${MAX_UNVERIFIED_LAPSE_DAYS}, got "${raw}"`,
+    );
+  }
+  return days;
 }
 
 function assertUrl(name: string, value: string): void {

@@ -143,6 +143,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
+    registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
   };
 }
 

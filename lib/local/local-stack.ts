@@ -9,6 +9,7 @@ import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-h
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
+import { startLapseSweeper } from './lapse-sweeper.js';
 import { startOutboxRelay } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
 import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
@@ -48,6 +49,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const db = await openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
       started.push({ endpoint: db.description, stop: () => db.close() });
       useStorage(db.storage);
+      // PostgreSQL has no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
+      const sweeper = startLapseSweeper(db.storage.repository);
+      started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
       store = `PostgreSQL ${db.description}`;
     } else {
       if (!env.DYNAMODB_ENDPOINT) {

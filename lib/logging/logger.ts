@@ -18,6 +18,7 @@ const LOGGABLE_KEYS = new Set([
   'code', // a driver's error code, e.g. PostgreSQL's SQLSTATE
   'reason', // a short code chosen in the code: why a sign-in or token failed (wrong_password, reused, …)
   'sessionId', // a refresh-token family's random id (never the token)
+  'removed', // how many lapsed registrations a cleanup removed (a count, never who)
   // outbox sweep counts (Record<Delivery, number>)
   'sent',
   'not-due',

@@ -7,23 +7,13 @@ import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
-import type { PatientRecord } from '../../lib/patient/ports.js';
+import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 import { scanTable } from '../support/local-aws.js';
 import { fullAuditEvent, minimalAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-
-/** The inverse of toPatientItem: key and bookkeeping attributes dropped, ciphertexts and phi_key folded back. */
-function fromPatientItem(item: Record<string, any>): PatientRecord {
-  const { pk, sk, entity, phi_key, email_verified_at, verification_token_hash, medical_history, insurance_info, ...fields } = item;
-  const ciphertexts = { ...(medical_history && { medical_history }), ...(insurance_info && { insurance_info }) };
-  return {
-    ...(fields as PatientRecord),
-    ...(phi_key && { encrypted: { keyId: phi_key.key_id, wrappedKey: phi_key.wrapped_key, ciphertexts } }),
-  };
-}
 
 // DynamoDB Local and this file's table come from the integration setup (global-setup.ts, integration-env.ts).
 describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
@@ -33,6 +23,7 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
     ...createDynamoStorage(db, config, testIdentifierDigests()),
     // Pages of 3 items, so every trail the contract reads back spans pages.
     audit: createDynamoAuditTrail(db, config.auditTableName, { pageSize: 3 }),
+    lapsedRemovedBy: 'ttl',
     async readPatient(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patient(id), ConsistentRead: true }));
       return Item && fromPatientItem(Item);
@@ -161,5 +152,77 @@ describe('DynamoDB audit table', () => {
     expect(Object.keys(fullItem ?? {}).sort()).toEqual([...always, 'patient_id', 'reason', 'fields', 'session_id', 'request_id', 'source_ip_digest'].sort());
     expect(Object.keys(bareItem ?? {}).sort()).toEqual([...always, 'patient_id'].sort());
     expect(fullItem?.fields).toEqual(full.fields); // a list, in order (a string set would lose both)
+  });
+});
+
+describe('DynamoDB registration lapse (TTL)', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+  const DAY = 24 * 3600_000;
+  const item = async (key: Record<string, string>) =>
+    (await db.send(new GetCommand({ TableName: config.tableName, Key: key, ConsistentRead: true }))).Item;
+  const reservationsOf = async (patientId: string) =>
+    (await scanTable()).filter((i) => i.entity === 'reservation' && i.patient_id === patientId);
+  const rings = () => {
+    const v1 = JSON.parse(identifierKeyRingJson(['v1']));
+    const rotated = { ...JSON.parse(identifierKeyRingJson(['v2'])), v1: v1.v1 };
+    return {
+      before: createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(v1))).repository,
+      after: createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(rotated))).repository,
+    };
+  };
+  const unverified = (lapsesAt: Date) => {
+    const patient = patientFixture({ lapses_at: lapsesAt.toISOString() });
+    return { patient, token: tokenFor(patient, new Date(Date.now() + DAY)), mail: mailFor(patient) };
+  };
+
+  it('the patient, its two reservations and its mail carry ttl = lapses_at; verifying removes it from the patient and both reservations', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const lapse = new Date(Date.now() + 7 * DAY + 400);
+    const { patient, token, mail } = unverified(lapse);
+    await repository.createPatient(patient, token, mail);
+    const ttl = Math.floor(lapse.getTime() / 1000);
+
+    expect(await item(keys.patient(patient.id))).toMatchObject({ ttl, lapses_at: patient.lapses_at });
+    expect((await reservationsOf(patient.id)).map((r) => r.ttl)).toEqual([ttl, ttl]);
+    expect((await item(keys.outbox(mail.id)))!.ttl).toBe(ttl);
+    const tokenTtl = (await item(keys.verificationToken(token.tokenHash)))!.ttl;
+    expect(tokenTtl).toBe(Math.floor(token.expiresAt.getTime() / 1000) + 7 * 24 * 3600); // its own, unchanged
+
+    expect(await repository.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
+    const stored = (await item(keys.patient(patient.id)))!;
+    expect(stored).not.toHaveProperty('ttl');
+    expect(stored).not.toHaveProperty('lapses_at');
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations).toHaveLength(2);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('verifying after an identifier-key rotation removes the TTL from the reservations under the older version', async () => {
+    const { before, after } = rings();
+    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await before.createPatient(patient, token, mail);
+    expect(await after.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations.map((r) => String(r.pk).split('.')[0]).sort()).toEqual(['EMAIL#v1', 'PHONE#v1']);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('a lapsed reservation under an older key version does not block a new registration of the same email and phone', async () => {
+    const { before, after } = rings();
+    const old = unverified(new Date(Date.now() - 60_000));
+    await before.createPatient(old.patient, old.token, old.mail);
+    const next = patientFixture({ email: old.patient.email, phone_number: old.patient.phone_number });
+    await after.createPatient(next, tokenFor(next), mailFor(next));
+    expect(await after.findPatientByEmail(next.email)).toMatchObject({ id: next.id });
+    expect(await before.findTakenIdentifiers(next.email, next.phone_number)).toEqual({ email: false, phone: false });
+  });
+
+  it('removeLapsedRegistrations has nothing to do: TTL deletes the items', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const { patient, token, mail } = unverified(new Date(Date.now() - 60_000));
+    await repository.createPatient(patient, token, mail);
+    expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
   });
 });

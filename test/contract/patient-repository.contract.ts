@@ -11,6 +11,7 @@ import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-p
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
+import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -24,8 +25,13 @@ export interface ContractStore {
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
-  /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
+  /**
+   * The patient as stored, mapped back to a PatientRecord by the adapter's own storage format, lapsed
+   * or not (the port's getPatient hides a lapsed registration).
+   */
   readPatient(id: string): Promise<PatientRecord | undefined>;
+  /** 'ttl' where the database itself deletes lapsed registrations and removeLapsedRegistrations has nothing to do. */
+  lapsedRemovedBy?: 'ttl';
   /** The recipient or requested address an outbox item still holds, as stored. */
   outboxAddress(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
@@ -534,5 +540,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     });
 
     describeAuditTrailContract({ audit: () => store.audit });
+    describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
   });
 }

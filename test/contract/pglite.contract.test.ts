@@ -7,6 +7,7 @@ import { createPgliteExecutor } from '../../lib/adapters/postgres/pglite-executo
 import { describeStorageContract } from './patient-repository.contract.js';
 import { postgresContractStore } from '../support/postgres-contract-store.js';
 import { minimalAuditEvent } from './audit-trail.contract.js';
+import { describePostgresLapseCleanup } from './postgres-lapse-cleanup.js';
 
 // The embedded engine `STORAGE=postgres npm start` uses without DATABASE_URL. It runs transactions
 // one at a time, so here the races check the constraints and the classification, not concurrency.
@@ -44,3 +45,4 @@ describe('PostgreSQL audit_events schema', () => {
     }
   });
 });
+describePostgresLapseCleanup('PGlite', async () => ({ db: createPgliteExecutor(await PGlite.create()), stop: async () => {} }));

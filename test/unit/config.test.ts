@@ -29,6 +29,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, BCRYPT_ROUNDS: rounds })).toThrow(ConfigError);
   });
 
+  it('lets unverified registrations lapse after 7 days unless UNVERIFIED_LAPSE_DAYS says otherwise, in Lambda too', () => {
+    expect(loadConfig(local).unverifiedLapseDays).toBe(7);
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail']).unverifiedLapseDays).toBe(7);
+  });
+
+  it.each(['1', '14', '90'])('accepts UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days }).unverifiedLapseDays).toBe(Number(days));
+  });
+
+  it.each(['0', '91', '-7', '1.5', '7d', 'seven', '1e1', '0x7'])('refuses to start with UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow('UNVERIFIED_LAPSE_DAYS');
+  });
+
   it('takes everything from the environment in Lambda', () => {
     expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({
       localMode: false,
@@ -112,6 +126,11 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
     const config = loadConfig(withoutKey);
     expect(config.kmsKeyId).toBeUndefined();
     expect(() => createRegisterDeps(config)).toThrow(/KMS_KEY_ID must be set.*LOCAL_MODE=1/);
+  });
+
+  it('hands UNVERIFIED_LAPSE_DAYS to the register use case as its lapse', () => {
+    const config = loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: '3', LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
+    expect(createRegisterDeps(config).registrationLapseMs).toBe(3 * 24 * 3600_000);
   });
 
   it('in local mode without KMS_KEY_ID the local master key is used', async () => {

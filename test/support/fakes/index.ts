@@ -11,6 +11,7 @@ import { createLoginAttempts, type LoginAttempts } from '../../../lib/auth/locko
 import type { AccessTokens } from '../../../lib/auth/ports.js';
 import type { IdentifierDigests } from '../../../lib/identifiers/ports.js';
 import type { DeliverMailDeps } from '../../../lib/outbox/deliver-mail.js';
+import type { Clock } from '../../../lib/patient/ports.js';
 import type { RegisterPatientDeps } from '../../../lib/patient/register-patient.js';
 import type { Storage } from '../../../lib/storage.js';
 import { createInMemoryAuditTrail, type InMemoryAuditTrail } from './in-memory-audit-trail.js';
@@ -32,10 +33,11 @@ export interface InMemoryStorage extends Storage {
   audit: InMemoryAuditTrail;
 }
 
-export function createInMemoryStorage(): InMemoryStorage {
+/** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
+export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
   return {
-    repository: createInMemoryPatientRepository(outbox),
+    repository: createInMemoryPatientRepository(outbox, clock),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -46,6 +48,8 @@ export function createInMemoryStorage(): InMemoryStorage {
 }
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+/** The default UNVERIFIED_LAPSE_DAYS. */
+export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
 /** Everything the use cases take, faked, with the fakes typed for assertions. */
 export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
@@ -77,9 +81,9 @@ export function createTestAccessTokens(): AccessTokens {
 }
 
 export function createFakeDeps(): FakeDeps {
-  const storage = createInMemoryStorage();
-  const identifiers = testIdentifierDigests(identifierKeyRingJson());
   const clock = createFixedClock();
+  const storage = createInMemoryStorage(clock);
+  const identifiers = testIdentifierDigests(identifierKeyRingJson());
   return {
     storage,
     repository: storage.repository,
@@ -98,6 +102,7 @@ export function createFakeDeps(): FakeDeps {
     audit: storage.audit,
     // The fake hasher's format at its cost, of a value no test types.
     dummyHash: fakeHash(`dummy-${randomUUID()}`),
+    registrationLapseMs: REGISTRATION_LAPSE_MS,
   };
 }
 
