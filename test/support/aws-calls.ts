@@ -94,7 +94,7 @@ function dynamoCalls(command: string, input: Input): Call[] {
       // which no adapter sends today: refuse to guess rather than record something IAM would not see.
       // The audit trail is read back only by the tests and operators, never by a function: record it as
       // what it is, so a function that did would show up as an ungranted call.
-      if (!input.IndexName && input.TableName === process.env.AUDIT_TABLE_NAME) return [{ action: `dynamodb:${command}`, resource: 'audit table' }];
+      if (!input.IndexName && input.TableName !== undefined && input.TableName === process.env.AUDIT_TABLE_NAME) return [{ action: `dynamodb:${command}`, resource: 'audit table' }];
       if (!input.IndexName) throw new Error(`${command} on the table itself: teach the recorder its LeadingKeys`);
       return [{ action: `dynamodb:${command}`, resource: `index/${input.IndexName}` }];
     default:

@@ -142,7 +142,7 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
 
 describe('access-token settings', () => {
   const tokenEnv = {
-    AWS_LAMBDA_FUNCTION_NAME: 'login', AWS_REGION: 'eu-west-1', TABLE_NAME: 't',
+    AWS_LAMBDA_FUNCTION_NAME: 'login', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a',
     ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/sign',
     TOKEN_ISSUER: 'https://api.clinic.example/prod/', TOKEN_AUDIENCE: 'patient-api-prod',
   };
