@@ -16,7 +16,8 @@ export const TABLE_CALLS = {
   'patients.replacePasswordHash': { 'dynamodb:UpdateItem': ['PATIENT#'] },
   'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'] },
   /** Read the token, then one transaction: token used + patient verified (two Updates). */
-  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#'] },
+  // Verifying also lifts the lapse TTL from both reservations (lib/adapters/dynamodb/patient-repository.ts).
+  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
 
   // lib/adapters/dynamodb/login-failure-counter.ts
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },

@@ -161,7 +161,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     ['VerifyEmail', {
       'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'VERIFY#'],
-      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#', 'VERIFY#'],
+      'dynamodb:UpdateItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'PHONE#', 'SESSIONS#', 'VERIFY#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
     }],

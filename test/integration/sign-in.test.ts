@@ -1,4 +1,7 @@
+import bcrypt from 'bcryptjs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { documentClient, getItem } from '../support/local-aws.js';
 import { uniqueRegistration } from '../support/requests.js';
 import { api, newestToken, verifiedPatient } from '../support/sign-in-api.js';
 import { auditTrailOf } from '../support/audit-trail.js';
@@ -49,6 +52,20 @@ describe('POST /login', () => {
     expect(response.statusCode).toBe(422);
     expect(response.body).toMatchObject({ success: false, message: 'Validation failed' });
     expect(Object.keys(response.body.errors)).toEqual(fields);
+  });
+
+  it('a password hashed at a lower cost is re-hashed at the configured one when the patient signs in', async () => {
+    const { body, patientId } = await verifiedPatient();
+    const weak = await bcrypt.hash(body.password, 10);
+    await documentClient.send(new UpdateCommand({
+      TableName: process.env.TABLE_NAME, Key: { pk: `PATIENT#${patientId}`, sk: 'PROFILE' },
+      UpdateExpression: 'SET password_hash = :weak', ExpressionAttributeValues: { ':weak': weak },
+    }));
+    expect((await api.login(body.email, body.password)).statusCode).toBe(200);
+    const stored = (await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.password_hash as string;
+    expect(bcrypt.getRounds(stored)).toBe(12);
+    expect(await bcrypt.compare(body.password, stored)).toBe(true);
+    expect((await api.login(body.email, body.password)).statusCode).toBe(200);
   });
 
   it('five wrong passwords lock the account for a second: 429 with Retry-After, even for the right password', async () => {
