@@ -9,7 +9,11 @@ export interface PasswordCheckDeps {
   clock: Clock;
 }
 
-export type PasswordCheck = { outcome: 'correct' } | { outcome: 'wrong' } | { outcome: 'locked'; retryAfterSeconds: number };
+/**
+ * `wrong` carries the failure being counted, still in flight: the caller awaits it together with its
+ * audit write, so a wrong password costs the store one round trip more than an unknown email, not two.
+ */
+export type PasswordCheck = { outcome: 'correct' } | { outcome: 'wrong'; counted: Promise<unknown> } | { outcome: 'locked'; retryAfterSeconds: number };
 
 /**
  * A password presented for a known patient (sign-in, or the verification form), under the lock
@@ -20,8 +24,7 @@ export async function checkPassword(patient: PatientCredentials, password: strin
   const lock = await deps.attempts.check(patient.id, deps.clock.now());
   if (lock.locked) return { outcome: 'locked', retryAfterSeconds: lock.retryAfterSeconds };
   if (!(await deps.hasher.compare(password, patient.password_hash))) {
-    await deps.attempts.recordFailure(patient.id, deps.clock.now());
-    return { outcome: 'wrong' };
+    return { outcome: 'wrong', counted: deps.attempts.recordFailure(patient.id, deps.clock.now()) };
   }
   await deps.attempts.recordSuccess(patient.id);
   if (deps.hasher.needsRehash(patient.password_hash)) await rehash(patient, password, deps);

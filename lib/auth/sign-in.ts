@@ -14,6 +14,12 @@ export interface SignInDeps extends PasswordCheckDeps, SessionDeps {
   dummyHash: string;
 }
 
+/**
+ * A patient id no account has: an unknown email reads its lock state too, so it makes the same
+ * store round trip as a known one before bcrypt (the answer is never used).
+ */
+const NO_ACCOUNT = '00000000-0000-4000-8000-000000000000';
+
 type FailureReason = 'unknown_email' | 'wrong_password' | 'locked' | 'unverified' | 'inactive';
 
 /** POST /login: the email's password, then tokens — only for a verified, active account. */
@@ -25,6 +31,7 @@ export async function signIn(request: { email: string; password: string }, conte
   };
 
   if (!patient) {
+    await deps.attempts.check(NO_ACCOUNT, deps.clock.now());
     await deps.hasher.compare(request.password, deps.dummyHash);
     await fail('unknown_email');
     throw new InvalidCredentialsError();
@@ -35,7 +42,7 @@ export async function signIn(request: { email: string; password: string }, conte
     throw new SignInLockedError(check.retryAfterSeconds);
   }
   if (check.outcome === 'wrong') {
-    await fail('wrong_password', patient.id);
+    await Promise.all([check.counted, fail('wrong_password', patient.id)]);
     throw new InvalidCredentialsError();
   }
   // Only after the password: whoever learns these already knows it.

@@ -44,7 +44,7 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
     throw new SignInLockedError(check.retryAfterSeconds);
   }
   if (check.outcome === 'wrong') {
-    await fail('wrong_password');
+    await Promise.all([check.counted, fail('wrong_password')]);
     throw new WrongPasswordError();
   }
 
