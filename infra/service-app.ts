@@ -41,6 +41,10 @@ export function createServiceApp(options: ServiceAppOptions = {}): ServiceApp {
     patientDataKey: stateful.patientDataKey,
     identifierKey: stateful.identifierKey,
     observabilityKey: stateful.observabilityKey,
+    auditTable: stateful.auditTable,
+    auditKey: stateful.auditKey,
+    accessTokenSigningKey: stateful.accessTokenSigningKey,
+    retiredAccessTokenSigningKeys: stateful.retiredAccessTokenSigningKeys,
     ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
   });
 

@@ -12,6 +12,8 @@ export interface Config {
    */
   readonly localMode: boolean;
   readonly tableName: string;
+  /** The audit trail's own table (6-year retention, PutItem only for the functions). */
+  readonly auditTableName: string;
   /** KMS key for the patient-data envelope; may be unset in local mode only, where a local master key wraps data keys. */
   readonly kmsKeyId: string | undefined;
   readonly localMasterKey: string | undefined;
@@ -20,9 +22,19 @@ export interface Config {
   /** Key versions derived from it, current first (rotation: add the new one last, later move it first). */
   readonly identifierKeyVersions: readonly string[];
   readonly localIdentifierKeys: string | undefined;
+  /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens; unset locally, where a P-256 key file stands in. */
+  readonly accessTokenSigningKeyId: string | undefined;
+  /** Earlier signing keys whose tokens are still accepted during a rotation (verify only). */
+  readonly accessTokenRetiredKeyIds: readonly string[];
+  readonly localAccessTokenKey: string | undefined;
+  /** `iss` and `aud` of access tokens, per stage: a token from one stage is refused by another. */
+  readonly tokenIssuer: string;
+  readonly tokenAudience: string;
   readonly mailFrom: string;
   readonly verifyUrlBase: string;
   readonly bcryptRounds: number;
+  /** Days an unverified registration holds its email and phone before it lapses (UNVERIFIED_LAPSE_DAYS). */
+  readonly unverifiedLapseDays: number;
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly sesEndpoint: string | undefined;
@@ -30,6 +42,13 @@ export interface Config {
 
 export const MIN_BCRYPT_ROUNDS = 12;
 const MAX_BCRYPT_ROUNDS = 15;
+export const DEFAULT_UNVERIFIED_LAPSE_DAYS = 7;
+/**
+ * At least a day: longer than the 24 h an idempotency record keeps a registration's 201, so a
+ * replayed answer never names a registration that has lapsed. At most 90: a squatter's hold stays short.
+ */
+const MIN_UNVERIFIED_LAPSE_DAYS = 1;
+const MAX_UNVERIFIED_LAPSE_DAYS = 90;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -38,7 +57,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail' | 'identifiers';
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -65,14 +84,21 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   const config: Config = {
     localMode,
     tableName: read('TABLE_NAME', 'patients'),
+    auditTableName: read('AUDIT_TABLE_NAME', 'patient-audit'),
     kmsKeyId: !localMode && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),
     identifierKeyId: !localMode && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
     identifierKeyVersions: parseKeyVersions(nonEmpty(env.IDENTIFIER_KEY_VERSIONS) ?? 'v1'),
     localIdentifierKeys: nonEmpty(env.IDENTIFIER_KEYS),
+    accessTokenSigningKeyId: !localMode && needs.includes('tokens') ? read('ACCESS_TOKEN_SIGNING_KEY_ID', '', 'tokens') : nonEmpty(env.ACCESS_TOKEN_SIGNING_KEY_ID),
+    accessTokenRetiredKeyIds: (nonEmpty(env.ACCESS_TOKEN_RETIRED_KEY_IDS) ?? '').split(',').map((id) => id.trim()).filter(Boolean),
+    localAccessTokenKey: nonEmpty(env.LOCAL_ACCESS_TOKEN_KEY),
+    tokenIssuer: read('TOKEN_ISSUER', `http://localhost:${port}`, 'tokens'),
+    tokenAudience: read('TOKEN_AUDIENCE', 'patient-api', 'tokens'),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
+    unverifiedLapseDays: parseLapseDays(nonEmpty(env.UNVERIFIED_LAPSE_DAYS)),
     // Lambda always sets AWS_REGION; a host that does not must not silently send patient data to us-east-1.
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
@@ -107,6 +133,17 @@ function parseBcryptRounds(raw: string | undefined): number {
     );
   }
   return rounds;
+}
+
+function parseLapseDays(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_UNVERIFIED_LAPSE_DAYS;
+  const days = Number(raw);
+  if (!/^\d+$/.test(raw) || days < MIN_UNVERIFIED_LAPSE_DAYS || days > MAX_UNVERIFIED_LAPSE_DAYS) {
+    throw new ConfigError(
+      `UNVERIFIED_LAPSE_DAYS must be a whole number of days from ${MIN_UNVERIFIED_LAPSE_DAYS} to ${MAX_UNVERIFIED_LAPSE_DAYS}, got "${raw}"`,
+    );
+  }
+  return days;
 }
 
 function assertUrl(name: string, value: string): void {

@@ -117,10 +117,54 @@ export class ServiceUnavailableError extends AppError {
 
 /** Too many requests for one key (e.g. verification mails for one address). */
 export class TooManyRequestsError extends AppError {
-  override readonly name = 'TooManyRequestsError';
+  override readonly name: string = 'TooManyRequestsError';
   readonly statusCode = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super('Too many requests. Please try again later.');
+  constructor(readonly retryAfterSeconds: number, message = 'Too many requests. Please try again later.') {
+    super(message);
+  }
+}
+
+/** Consecutive failed sign-ins locked the account for a moment (lib/auth/lockout-policy.ts). */
+export class SignInLockedError extends TooManyRequestsError {
+  override readonly name = 'SignInLockedError';
+  constructor(retryAfterSeconds: number) {
+    super(retryAfterSeconds, 'Too many failed sign-in attempts. Please try again later.');
+  }
+}
+
+/** Unknown email and wrong password are one answer: telling them apart would list our patients. */
+export class InvalidCredentialsError extends AppError {
+  override readonly name = 'InvalidCredentialsError';
+  readonly statusCode = 401;
+  constructor() {
+    super('Invalid email or password');
+  }
+}
+
+/** The password given with a verification link is not the account's (the link alone proves only the mailbox). */
+export class WrongPasswordError extends AppError {
+  override readonly name = 'WrongPasswordError';
+  readonly statusCode = 401;
+  constructor() {
+    super('The password is not correct. Enter the password you registered with.');
+  }
+}
+
+/** The right password for an account that may not sign in (yet). The caller knows the password: this reveals nothing new. */
+export class SignInRefusedError extends AppError {
+  override readonly name = 'SignInRefusedError';
+  readonly statusCode = 403;
+  constructor(readonly reason: 'unverified' | 'inactive') {
+    super(reason === 'unverified' ? 'Email address is not verified' : 'This account is deactivated');
+  }
+}
+
+/** The refresh token is unknown, rotated, revoked or past its lifetime: the client must sign in again. */
+export class InvalidRefreshTokenError extends AppError {
+  override readonly name = 'InvalidRefreshTokenError';
+  readonly statusCode = 401;
+  constructor() {
+    super('Invalid or expired refresh token');
   }
 }
 

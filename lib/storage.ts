@@ -1,3 +1,4 @@
+import type { AuditTrail } from './audit/ports.js';
 import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
@@ -12,4 +13,5 @@ export interface Storage {
   rateLimiter: RateLimiter;
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
+  audit: AuditTrail;
 }

@@ -10,6 +10,17 @@ import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/l
 import { loadLocalIdentifierKeyRing } from './adapters/local/local-identifier-key-ring.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import { createKmsEs256KeySource } from './adapters/kms/kms-es256-key-source.js';
+import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/local-es256-key-source.js';
+import { createAccessTokens } from './auth/access-tokens.js';
+import { createAuditRecorder } from './auth/audit-recorder.js';
+import { createLoginAttempts } from './auth/lockout-policy.js';
+import type { AccessTokens } from './auth/ports.js';
+import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
+import type { RefreshDeps } from './auth/refresh-session.js';
+import type { SignInDeps } from './auth/sign-in.js';
+import type { SignOutDeps } from './auth/sign-out.js';
+import { bcryptDummyHash } from './adapters/bcrypt/bcrypt-password-hasher.js';
 import { ConfigError, LOCAL_MODE, type Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-digests.js';
@@ -64,7 +75,7 @@ function kmsClientOf(config: Config): () => KMSClient {
 }
 
 function storage(config: Config, identifiers: IdentifierDigests): Storage {
-  return { ...createDynamoStorage(createDynamoDocumentClient(config), config.tableName, identifiers), ...storageOverride };
+  return { ...createDynamoStorage(createDynamoDocumentClient(config), config, identifiers), ...storageOverride };
 }
 
 /**
@@ -82,6 +93,40 @@ function dataKeySource(config: Config, kms: () => KMSClient): DataKeySource {
 
 const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom);
 
+const hasher = (config: Config) => hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds);
+
+/**
+ * ES256 access tokens signed by the KMS key when one is configured (its private half never leaves
+ * KMS); otherwise, in local mode only, by a P-256 key file. Keys load on first use.
+ */
+function accessTokens(config: Config, kms: () => KMSClient): AccessTokens {
+  const options = { issuer: config.tokenIssuer, audience: config.tokenAudience };
+  if (config.accessTokenSigningKeyId) {
+    return createAccessTokens({
+      ...options,
+      signingKey: createKmsEs256KeySource(kms(), config.accessTokenSigningKeyId),
+      retiredKeys: config.accessTokenRetiredKeyIds.map((id) => createKmsEs256KeySource(kms(), id)),
+    });
+  }
+  if (!config.localMode) throw new ConfigError(`ACCESS_TOKEN_SIGNING_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local key stand in)`);
+  const file = join(process.cwd(), '.local', 'access-token-key.pem');
+  return createAccessTokens({ ...options, signingKey: createLocalEs256KeySource(loadLocalEs256Key(config.localAccessTokenKey, file)) });
+}
+
+/** What every sign-in flow shares: the store's parts, the token issuer and the audit trail. */
+function signInParts(config: Config) {
+  const kms = kmsClientOf(config);
+  const identifiers = identifierDigests(config, kms);
+  const stores = storage(config, identifiers);
+  return {
+    kms,
+    stores,
+    tokens: accessTokens(config, kms),
+    auditor: createAuditRecorder(stores.audit, identifiers, systemClock),
+    clock: systemClock,
+  };
+}
+
 export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests };
 
 export function createRegisterDeps(config: Config): RegisterDeps {
@@ -94,15 +139,45 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     registrations,
     identifiers,
     cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)),
-    hasher: hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds),
+    hasher: hasher(config),
     mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
+    registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
   };
 }
 
+/** Sign-in and verification both check a password under the lock policy and start a session. */
+function passwordSessionDeps(config: Config): VerifyEmailDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    hasher: hasher(config), tokens, auditor, clock,
+  };
+}
+
+// Each function's own creator (the IAM test attributes SDK calls by these names on the stack).
 export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
-  return { repository: storage(config, identifierDigests(config, kmsClientOf(config))).repository, clock: systemClock };
+  return passwordSessionDeps(config);
+}
+
+export function createLoginDeps(config: Config): SignInDeps {
+  return { ...passwordSessionDeps(config), dummyHash: bcryptDummyHash(config.bcryptRounds) };
+}
+
+export function createRefreshDeps(config: Config): RefreshDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return { sessions: stores.sessions, repository: stores.repository, tokens, auditor, clock };
+}
+
+export function createLogoutDeps(config: Config): SignOutDeps & { tokens: AccessTokens } {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return { sessions: stores.sessions, tokens, auditor, clock };
+}
+
+export function createMeDeps(config: Config): ReadOwnRecordDeps & { tokens: AccessTokens; clock: typeof systemClock } {
+  const { kms, stores, tokens, auditor, clock } = signInParts(config);
+  return { repository: stores.repository, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {

@@ -22,6 +22,11 @@ export interface StageConfig {
   readonly apiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
   /** WAF rate-based rule: requests per client IP per evaluation window before blocking. */
   readonly wafRateLimitPerIp: { readonly limit: number; readonly window: Duration };
+  /**
+   * WAF rate-based rule on POST login and POST verify-email (both compare a password): requests per
+   * client IP per window. Tighter than `wafRateLimitPerIp`, which those requests count toward as well.
+   */
+  readonly wafSignInRateLimitPerIp: { readonly limit: number; readonly window: Duration };
   readonly reservedConcurrency: ReservedConcurrency;
   /** Sender address (MAIL_FROM); an SES email identity is created for it. */
   readonly mailFrom: string;
@@ -39,6 +44,20 @@ export interface StageConfig {
    * that deploy, move it first and deploy again. Never drop a version reservations were written under.
    */
   readonly identifierKeyVersions: readonly string[];
+  /**
+   * Access-token signing keys (ECC_NIST_P256 KMS keys in the stateful stack), by version, current
+   * first; the others only verify (ACCESS_TOKEN_RETIRED_KEY_IDS). Rotation in three deploys: append
+   * the new version; move it first; at least 15 minutes (token lifetime) after that deploy, plus the
+   * public-key cache (one fetch per cold start), drop the old one (stateless stack deployed first).
+   * See StatefulStack.
+   */
+  readonly accessTokenSigningKeyVersions: readonly string[];
+  /** `iss` of this stage's access tokens (TOKEN_ISSUER): an https URL of the stage. */
+  readonly tokenIssuer: string;
+  /** `aud` of this stage's access tokens (TOKEN_AUDIENCE): a token of one stage is refused by every other. */
+  readonly tokenAudience: string;
+  /** UNVERIFIED_LAPSE_DAYS: an unverified registration lapses after this many days. */
+  readonly unverifiedLapseDays: number;
 }
 
 type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region'>;
@@ -50,8 +69,19 @@ type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region'>;
 export const OUTBOX_MAILER_CONCURRENCY = 2;
 
 /**
- * What differs per stage. Sender addresses are placeholders on example.com: set the
- * real ones here or override per deploy with `-c mailFrom=... -c verifyUrlBase=...`.
+ * 20 password attempts per IP per 5 minutes in every stage, below the general per-IP limit of each
+ * (prod 50): enough for a household or a clinic behind one address to sign in, retype a password and
+ * verify an email, while a guesser from one address gets at most 4 tries a minute across all accounts,
+ * on top of the per-account lock (lib/auth/lockout-policy.ts). WAF's smallest allowed limit is 10.
+ */
+export const SIGN_IN_RATE_LIMIT_PER_IP = { limit: 20, window: Duration.minutes(5) } as const;
+
+/** The issue's default: a squatted address or phone number is free again after a week. */
+export const UNVERIFIED_LAPSE_DAYS = 7;
+
+/**
+ * What differs per stage. Sender addresses and token issuers are placeholders on example.com: set the
+ * real ones here or override per deploy with `-c mailFrom=... -c verifyUrlBase=... -c tokenIssuer=...`.
  */
 export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
   dev: {
@@ -61,8 +91,13 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     logRemovalPolicy: RemovalPolicy.DESTROY,
     apiThrottle: { rateLimit: 10, burstLimit: 20 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
-    reservedConcurrency: { default: 2, register: 5, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    wafSignInRateLimitPerIp: SIGN_IN_RATE_LIMIT_PER_IP,
+    reservedConcurrency: { default: 2, register: 5, login: 5, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     identifierKeyVersions: ['v1'],
+    accessTokenSigningKeyVersions: ['v1'],
+    tokenIssuer: 'https://dev.patients.example.com/',
+    tokenAudience: 'patient-registration-dev',
+    unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@dev.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'DEBUG',
@@ -75,8 +110,13 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     logRemovalPolicy: RemovalPolicy.DESTROY,
     apiThrottle: { rateLimit: 25, burstLimit: 50 },
     wafRateLimitPerIp: { limit: 100, window: Duration.minutes(5) },
-    reservedConcurrency: { default: 5, register: 10, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    wafSignInRateLimitPerIp: SIGN_IN_RATE_LIMIT_PER_IP,
+    reservedConcurrency: { default: 5, register: 10, login: 10, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     identifierKeyVersions: ['v1'],
+    accessTokenSigningKeyVersions: ['v1'],
+    tokenIssuer: 'https://staging.patients.example.com/',
+    tokenAudience: 'patient-registration-staging',
+    unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@staging.patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',
@@ -89,10 +129,15 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     logRemovalPolicy: RemovalPolicy.RETAIN,
     apiThrottle: { rateLimit: 100, burstLimit: 200 },
     wafRateLimitPerIp: { limit: 50, window: Duration.minutes(5) },
-    // 50 concurrent bcrypt hashes at ~0.5 s each is ~100 registrations/s: far above
-    // any plausible signup rate, low enough to cap the bill during an attack.
-    reservedConcurrency: { default: 20, register: 50, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
+    wafSignInRateLimitPerIp: SIGN_IN_RATE_LIMIT_PER_IP,
+    // 50 concurrent bcrypt hashes at ~0.5 s each is ~100 registrations (or sign-ins)/s: far above
+    // any plausible rate, low enough to cap the bill during an attack.
+    reservedConcurrency: { default: 20, register: 50, login: 50, 'outbox-mailer': OUTBOX_MAILER_CONCURRENCY },
     identifierKeyVersions: ['v1'],
+    accessTokenSigningKeyVersions: ['v1'],
+    tokenIssuer: 'https://patients.example.com/',
+    tokenAudience: 'patient-registration-prod',
+    unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@patients.example.com',
     verifyUrlBase: undefined,
     logLevel: 'INFO',
@@ -138,8 +183,11 @@ export function resolveStageConfig(
   if (verifyUrlBase !== undefined && !verifyUrlBase.startsWith('https://')) {
     throw new Error(`verifyUrlBase must be an https:// URL, got "${verifyUrlBase}"`);
   }
+  const tokenIssuer = stringContext(read, 'tokenIssuer') ?? defaults.tokenIssuer;
+  if (!tokenIssuer.startsWith('https://')) throw new Error(`tokenIssuer must be an https:// URL, got "${tokenIssuer}"`);
   return {
     ...defaults,
+    tokenIssuer,
     stage,
     account: stringContext(read, 'account') ?? env.CDK_DEFAULT_ACCOUNT ?? PLACEHOLDER_ACCOUNT,
     region: stringContext(read, 'region') ?? env.CDK_DEFAULT_REGION ?? PLACEHOLDER_REGION,

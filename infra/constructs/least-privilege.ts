@@ -91,9 +91,9 @@ export function tableStreamRead(table: ITable): PolicyStatement {
  * CMK-encrypted table). `kms:ViaService` limits it to requests DynamoDB makes on the
  * role's behalf: the role cannot call KMS directly with this key.
  */
-export function tableKeyViaDynamoDb(tableKey: IKey): PolicyStatement {
+export function tableKeyViaDynamoDb(tableKey: IKey, sid = 'TableKeyViaDynamoDb'): PolicyStatement {
   return new PolicyStatement({
-    sid: 'TableKeyViaDynamoDb',
+    sid,
     effect: Effect.ALLOW,
     actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
     resources: [tableKey.keyArn],
@@ -101,6 +101,25 @@ export function tableKeyViaDynamoDb(tableKey: IKey): PolicyStatement {
       StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(tableKey).region}.amazonaws.com` },
     },
   });
+}
+
+/**
+ * Appending audit events (lib/audit): PutItem on the audit table and nothing else. No role may read,
+ * change or delete an event, so a compromised function can add noise to the trail but not erase it.
+ * No LeadingKeys condition: every item in the audit table is an event, so the table is the boundary.
+ */
+export function auditTableAppendOnly(auditTable: ITable): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'AuditTablePutItem',
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:PutItem'],
+    resources: [auditTable.tableArn],
+  });
+}
+
+/** The audit table's own key, through DynamoDB only (see tableKeyViaDynamoDb). */
+export function auditKeyViaDynamoDb(auditKey: IKey): PolicyStatement {
+  return tableKeyViaDynamoDb(auditKey, 'AuditKeyViaDynamoDb');
 }
 
 /** Must equal PHI_PURPOSE in lib/adapters/crypto/envelope-field-cipher.ts. */
@@ -120,6 +139,52 @@ export function patientDataKeyGenerateOnly(patientDataKey: IKey): PolicyStatemen
     conditions: {
       StringEquals: { 'kms:EncryptionContext:purpose': PHI_ENCRYPTION_PURPOSE },
     },
+  });
+}
+
+/**
+ * Unwrapping a patient's PHI data key (lib/adapters/kms/kms-data-key-source.ts decryptDataKey, called by
+ * the envelope cipher with phiContext: purpose + patient_id). Only with the PHI purpose in the
+ * encryption context: the role cannot decrypt anything else ever encrypted under this key. Granted to
+ * the one function that shows a patient their own record (GET /me).
+ */
+export function patientDataKeyDecryptPhi(patientDataKey: IKey): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'PatientDataKeyDecryptPhi',
+    effect: Effect.ALLOW,
+    actions: ['kms:Decrypt'],
+    resources: [patientDataKey.keyArn],
+    conditions: {
+      StringEquals: { 'kms:EncryptionContext:purpose': PHI_ENCRYPTION_PURPOSE },
+    },
+  });
+}
+
+/**
+ * Signing access tokens (lib/adapters/kms/kms-es256-key-source.ts sign): kms:Sign on the current
+ * signing key only, ES256 over the raw JWS signing input, the one algorithm and message type the
+ * adapter sends (a DIGEST message could be used to sign a hash chosen by someone else).
+ */
+export function accessTokenSign(signingKey: IKey): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'AccessTokenSign',
+    effect: Effect.ALLOW,
+    actions: ['kms:Sign'],
+    resources: [signingKey.keyArn],
+    conditions: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } },
+  });
+}
+
+/**
+ * Verifying access tokens in-process: GetPublicKey once per cold start on the current signing key and
+ * on every retired one still accepted during a rotation (ACCESS_TOKEN_RETIRED_KEY_IDS).
+ */
+export function accessTokenPublicKeys(signingKeys: readonly IKey[]): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'AccessTokenGetPublicKey',
+    effect: Effect.ALLOW,
+    actions: ['kms:GetPublicKey'],
+    resources: signingKeys.map((key) => key.keyArn),
   });
 }
 

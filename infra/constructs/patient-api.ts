@@ -174,7 +174,7 @@ export const GATEWAY_RESPONSES: readonly (readonly [ResponseType, GatewayAnswer]
 ];
 
 const PUBLIC_ROUTE_CONTROLS =
-  'Compensating controls: WAF per-IP rate-based rule and AWS managed rule groups, stage throttling, reserved concurrency, JSON Schema validation in the handler, and the response returns no stored patient data.';
+  'Compensating controls: WAF per-IP rate-based rule and AWS managed rule groups, stage throttling, reserved concurrency and JSON Schema validation in the handler.';
 
 /** JSON access log: who, what, outcome, latency. No bodies, no query strings (verification tokens). */
 function accessLogFormat(): AccessLogFormat {

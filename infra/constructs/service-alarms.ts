@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -14,11 +15,25 @@ export interface ServiceAlarmsProps {
   /** Encrypts the topic; its key policy must let cloudwatch.amazonaws.com use it. */
   readonly topicKey: IKey;
   readonly alarmEmail: string | undefined;
+  /** CloudWatch namespace of the metrics this service derives from its own logs (one per stage). */
+  readonly logMetricsNamespace: string;
 }
 
 const PERIOD = Duration.minutes(5);
 /** Share of requests answered 5xx that pages someone. */
 export const API_5XX_RATE_THRESHOLD = 0.05;
+
+/**
+ * Failed sign-ins (wrong password, unknown email, locked, unverified, inactive) per 5 minutes, across
+ * every function that checks a password, that page someone. The per-IP WAF rule lets one address make
+ * 20 attempts per 5 minutes, so 50 means several addresses at once (credential stuffing from a
+ * botnet), or a fault that makes real patients fail; a patient mistyping is a handful.
+ */
+export const SIGN_IN_FAILURE_SPIKE_THRESHOLD = 50;
+
+/** The log lines (lib/auth use cases, Powertools JSON) the log-derived metrics count. */
+export const SIGN_IN_FAILURE_PATTERN = '{ $.message = "sign-in" && $.outcome = "failure" }';
+export const REFRESH_TOKEN_REUSE_PATTERN = '{ $.message = "refresh token reuse" }';
 
 /** Operations the functions issue (a Put inside a transaction is metered as TransactWriteItems). */
 const TABLE_OPERATIONS = [
@@ -35,12 +50,44 @@ const TABLE_OPERATIONS = [
 export class ServiceAlarms extends Construct {
   readonly topic: Topic;
   private readonly action: SnsAction;
+  private readonly logMetricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
     this.topic = new Topic(this, 'Topic', { masterKey: props.topicKey, enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     this.action = new SnsAction(this.topic);
+    this.logMetricsNamespace = props.logMetricsNamespace;
+  }
+
+  /** A spike of failed sign-ins, counted from the log groups of every function that checks a password. */
+  watchSignInFailures(logGroups: Readonly<Record<string, ILogGroup>>): void {
+    const metric = this.countLogLines('SignInFailures', SIGN_IN_FAILURE_PATTERN, logGroups);
+    this.alarm('SignInFailureSpike', metric, SIGN_IN_FAILURE_SPIKE_THRESHOLD,
+      `${SIGN_IN_FAILURE_SPIKE_THRESHOLD} or more failed sign-ins in ${PERIOD.toMinutes()} minutes: credential stuffing or a sign-in fault`);
+  }
+
+  /**
+   * Any reuse of an already-rotated refresh token: either a stolen token was replayed or a client
+   * raced itself. The family is revoked already; someone should look at which.
+   */
+  watchRefreshTokenReuse(logGroups: Readonly<Record<string, ILogGroup>>): void {
+    const metric = this.countLogLines('RefreshTokenReuse', REFRESH_TOKEN_REUSE_PATTERN, logGroups);
+    this.alarm('RefreshTokenReuse', metric, 1, 'A rotated refresh token was presented again (possible token theft); its session family was revoked');
+  }
+
+  /** One metric, fed by a filter on each (function name →) log group; no dimensions, so the filters add up. */
+  private countLogLines(metricName: string, pattern: string, logGroups: Readonly<Record<string, ILogGroup>>): IMetric {
+    for (const [name, logGroup] of Object.entries(logGroups)) {
+      new MetricFilter(this, `${metricName}${name}Filter`, {
+        logGroup,
+        filterPattern: FilterPattern.literal(pattern),
+        metricNamespace: this.logMetricsNamespace,
+        metricName,
+        metricValue: '1',
+      });
+    }
+    return new Metric({ namespace: this.logMetricsNamespace, metricName, period: PERIOD, statistic: 'Sum' });
   }
 
   watchApi(api: RestApi): void {

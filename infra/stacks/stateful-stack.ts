@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -9,7 +9,7 @@ import {
   type Attribute,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { Alias, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { acknowledgeRule } from '../compliance.js';
@@ -36,6 +36,18 @@ export class StatefulStack extends Stack {
   readonly identifierKey: Key;
   /** Encrypts CloudWatch Logs groups, the alarm topic and the outbox dead-letter queue (operational data, no PHI). */
   readonly observabilityKey: Key;
+  /**
+   * The HIPAA audit trail (lib/audit): who signed in, refreshed, signed out, and who read which
+   * fields. Its own table, so that no function's grant on the patient table reaches it and the
+   * functions' only grant on it is PutItem; kept in every stage for 6 years (item TTL).
+   */
+  readonly auditTable: Table;
+  /** Encrypts the audit table. Its own key: the trail is kept (RETAIN) in every stage, the table key is not. */
+  readonly auditKey: Key;
+  /** Signs access tokens now (ES256; the current version of `accessTokenSigningKeyVersions`). */
+  readonly accessTokenSigningKey: Key;
+  /** Earlier signing keys whose tokens are still accepted during a rotation: verify only. */
+  readonly retiredAccessTokenSigningKeys: readonly Key[];
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -81,6 +93,19 @@ export class StatefulStack extends Stack {
     });
     this.allowLogsAndAlarmsToUseObservabilityKey();
 
+    const versions = config.accessTokenSigningKeyVersions;
+    if (versions.length === 0 || new Set(versions).size !== versions.length) {
+      throw new Error('accessTokenSigningKeyVersions must list distinct versions, the current one first');
+    }
+    const signingKeys = versions.map((version) => this.accessTokenSigningKeyVersion(config, version));
+    [this.accessTokenSigningKey] = signingKeys as [Key, ...Key[]];
+    this.retiredAccessTokenSigningKeys = signingKeys.slice(1);
+    // One alias, moved to the current key by a rotation (an alias update, not a replacement).
+    new Alias(this, 'AccessTokenSigningKeyAlias', {
+      aliasName: `${aliasPrefix}/access-token`,
+      targetKey: this.accessTokenSigningKey,
+    });
+
     // Keys and indexes come from the same definition the local runner and the tests create
     // their tables from, so the deployed table cannot drift from what the code queries.
     const schema = keySchemaOf(tableDefinition('unused'));
@@ -105,7 +130,61 @@ export class StatefulStack extends Stack {
     acknowledgeRule(this.table, 'HIPAA.Security-DynamoDBInBackupPlan',
       'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the table key), which covers the recovery plan for this table. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
 
+    // The audit trail outlives every stage's data: retained even in dev, where the patient table is
+    // not, so its key is retained with it (a table whose key is gone can never be read again).
+    this.auditKey = new Key(this, 'AuditKey', {
+      alias: `${aliasPrefix}/audit`,
+      description: `Audit trail encryption at rest (${config.stage})`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.auditTable = new Table(this, 'AuditTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.auditKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Each event carries its own expiry, 6 years after it happened (HIPAA's documentation retention).
+      timeToLiveAttribute: 'ttl',
+      // No stream: nothing consumes events, and a stream would be one more copy of the trail to protect.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeRule(this.auditTable, 'HIPAA.Security-DynamoDBInBackupPlan',
+      'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the audit key), deletion protection is on and the table is retained in every stage. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Patient table' });
+    new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName, description: 'Audit trail table' });
+  }
+
+  /**
+   * One access-token signing key (ECC_NIST_P256, SIGN_VERIFY). KMS rotates no asymmetric key, so
+   * rotation is a new key, in three deploys of `accessTokenSigningKeyVersions` (current first):
+   *   1. append the new version: the key is created and every function learns its public key (it is
+   *      listed in ACCESS_TOKEN_RETIRED_KEY_IDS: verify only), so no running instance can meet a
+   *      token it cannot verify in step 2;
+   *   2. move it first: it signs, the old key only verifies;
+   *   3. at least 15 minutes (the access-token lifetime) after step 2 finished, plus the public-key
+   *      cache (fetched once per cold start, so: no instance from before step 2 still runs), drop the
+   *      old version, deploying the stateless stack first
+   *      (`cdk deploy PatientRegistration-<stage>-Stateless --exclusively`, then the rest): it must
+   *      stop importing the old key's ARN before CloudFormation lets this stack drop that export.
+   * Tokens carry `kid` = the RFC 7638 JWK thumbprint of the signing public key, so a verifier picks the
+   * key by id instead of trying each. Retained in every stage: deleting a signing key is a deliberate,
+   * scheduled act (ScheduleKeyDeletion), never a side effect of step 3 or of deleting the stack.
+   */
+  private accessTokenSigningKeyVersion(config: StatefulStackProps['config'], version: string): Key {
+    if (!/^v[0-9]+$/.test(version)) throw new Error(`access-token signing key versions look like "v2", got "${version}"`);
+    const id = `AccessTokenSigningKey${version.toUpperCase()}`;
+    return new Key(this, id, {
+      description: `Access-token signing (ES256), version ${version} (${config.stage})`,
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      pendingWindow: Duration.days(7),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   /**

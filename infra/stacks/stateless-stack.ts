@@ -13,8 +13,13 @@ import type { StageConfig } from '../config/stages.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
 import {
+  accessTokenPublicKeys,
+  accessTokenSign,
+  auditKeyViaDynamoDb,
+  auditTableAppendOnly,
   dueIndexQuery,
   identifierKeyGenerateMac,
+  patientDataKeyDecryptPhi,
   patientDataKeyGenerateOnly,
   patientTableItems,
   queueKeyViaSqs,
@@ -26,6 +31,7 @@ import {
 import { PatientApi } from '../constructs/patient-api.js';
 import { ServiceAlarms } from '../constructs/service-alarms.js';
 import { ServiceFunction, SERVICE_NAME, type ServiceFunctionProps } from '../constructs/service-function.js';
+import { tableAccessFor } from '../constructs/table-access.js';
 import { DEFAULT_FUNCTIONS_DIR } from '../paths.js';
 import { API_PATHS, API_ROUTES, type ApiRoute } from '../../lib/http/routes.js';
 
@@ -37,6 +43,12 @@ export interface StatelessStackProps extends StackProps {
   readonly patientDataKey: IKey;
   readonly identifierKey: IKey;
   readonly observabilityKey: IKey;
+  /** The audit trail (append-only for every function) and its key. */
+  readonly auditTable: ITable;
+  readonly auditKey: IKey;
+  /** Signs access tokens now; the retired ones (if a rotation is under way) only verify. */
+  readonly accessTokenSigningKey: IKey;
+  readonly retiredAccessTokenSigningKeys: readonly IKey[];
   /** Where `<name>/handler.ts` entries live. @default functions/ in the repo */
   readonly functionsDir?: string;
 }
@@ -55,6 +67,8 @@ export const BCRYPT_ROUNDS = 12;
  * Beyond 1,769 MB nothing gets faster (bcryptjs uses one thread).
  */
 export const REGISTER_MEMORY_MB = 1024;
+/** Sign-in and email verification compare a bcrypt hash (and may re-hash): the register sizing. */
+export const PASSWORD_CHECK_MEMORY_MB = REGISTER_MEMORY_MB;
 
 /** API Gateway, Lambda functions, WAF, SES identity and alarms: everything that can be redeployed freely. */
 export class StatelessStack extends Stack {
@@ -82,9 +96,15 @@ export class StatelessStack extends Stack {
       name: `${SERVICE_NAME}-${config.stage}`,
       stageArn: this.api.restApi.deploymentStage.stageArn,
       ratePerIp: config.wafRateLimitPerIp,
+      signInRatePerIp: config.wafSignInRateLimitPerIp,
+      signInPaths: [API_ROUTES.login.path, API_ROUTES.verifyEmail.path],
       logs: this.logs,
     });
-    this.alarms = new ServiceAlarms(this, 'Alarms', { topicKey: props.observabilityKey, alarmEmail: config.alarmEmail });
+    this.alarms = new ServiceAlarms(this, 'Alarms', {
+      topicKey: props.observabilityKey,
+      alarmEmail: config.alarmEmail,
+      logMetricsNamespace: `${SERVICE_NAME}/${config.stage}`,
+    });
     this.alarms.watchApi(this.api.restApi);
     this.alarms.watchTable(table);
 
@@ -99,11 +119,35 @@ export class StatelessStack extends Stack {
     const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
     const deriveIdentifierKeys = identifierKeyGenerateMac(identifierKey);
+    const bcryptEnv = { BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) };
+    // Sign-in functions: the audit table; the signing key (current) and the retired ones, which only
+    // verify; the stage's issuer and audience. Verify-only functions get the same: the current key's
+    // public key verifies the tokens it signed.
+    const { accessTokenSigningKey, retiredAccessTokenSigningKeys } = props;
+    const tokenEnv = {
+      AUDIT_TABLE_NAME: props.auditTable.tableName,
+      ACCESS_TOKEN_SIGNING_KEY_ID: accessTokenSigningKey.keyArn,
+      ...(retiredAccessTokenSigningKeys.length > 0 && {
+        ACCESS_TOKEN_RETIRED_KEY_IDS: retiredAccessTokenSigningKeys.map((key) => key.keyArn).join(','),
+      }),
+      TOKEN_ISSUER: config.tokenIssuer,
+      TOKEN_AUDIENCE: config.tokenAudience,
+    };
+    const sessionEnv = { ...tableEnv, ...identifierEnv, ...tokenEnv };
+    const verifyTokens = accessTokenPublicKeys([accessTokenSigningKey, ...retiredAccessTokenSigningKeys]);
+    const signTokens = [accessTokenSign(accessTokenSigningKey), verifyTokens];
+    const writeAudit = [auditTableAppendOnly(props.auditTable), auditKeyViaDynamoDb(props.auditKey)];
 
     const register = this.addEndpoint('Register', API_ROUTES.register, {
       memorySize: REGISTER_MEMORY_MB,
-      environment: { ...mailEnv, ...identifierEnv, KMS_KEY_ID: patientDataKey.keyArn, BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) },
-      whyPublic: 'Patient self-registration: the caller has no account or credential yet.',
+      environment: {
+        ...mailEnv,
+        ...identifierEnv,
+        KMS_KEY_ID: patientDataKey.keyArn,
+        ...bcryptEnv,
+        UNVERIFIED_LAPSE_DAYS: String(config.unverifiedLapseDays),
+      },
+      whyPublic: 'Patient self-registration: the caller has no account or credential yet. The response returns no stored patient data.',
     });
     register.allow(
       ...patientTableItems(table, {
@@ -127,28 +171,38 @@ export class StatelessStack extends Stack {
       sendMail,
     );
 
+    // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.
     const verifyEmail = this.addEndpoint('VerifyEmail', API_ROUTES.verifyEmail, {
-      environment: tableEnv,
-      whyPublic: 'The single-use, expiring token from the email (only its hash is stored) is the credential.',
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv },
+      whyPublic:
+        'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.',
     });
     verifyEmail.allow(
-      ...patientTableItems(table, {
-        'dynamodb:GetItem': ['VERIFY#'],
-        // Token consumption: one transaction marks the token used and the patient verified.
-        'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#'],
-      }),
+      ...patientTableItems(table, tableAccessFor(
+        'patients.findVerificationToken',
+        'patients.getPatient',
+        'loginFailures.read',
+        'loginFailures.recordFailure',
+        'loginFailures.reset',
+        'patients.consumeVerificationToken',
+        'sessions.startFamily',
+      )),
       tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...signTokens,
+      ...writeAudit,
     );
 
     // Renders the page whose button POSTs the token: no AWS calls, so no permissions.
     this.addEndpoint('VerifyEmailPage', API_ROUTES.verifyEmailPage, {
-      whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing and consumes nothing.',
+      whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing, consumes nothing and returns no patient data.',
     });
 
     const resend = this.addEndpoint('ResendVerification', API_ROUTES.resendVerification, {
       environment: { ...tableEnv, ...identifierEnv },
       whyPublic:
-        'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address).',
+        'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address). The response returns no stored patient data.',
     });
     resend.allow(
       ...patientTableItems(table, {
@@ -160,6 +214,73 @@ export class StatelessStack extends Stack {
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
+
+    const login = this.addEndpoint('Login', API_ROUTES.login, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv },
+      whyPublic:
+        'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff and the tighter per-IP WAF sign-in rule bound guessing.',
+    });
+    login.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'patients.findCredentials',
+        'loginFailures.read',
+        'loginFailures.recordFailure',
+        'loginFailures.reset',
+        'patients.replacePasswordHash',
+        'sessions.startFamily',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      // The email's digest (finding the account) and the source IP's digest (the audit event).
+      deriveIdentifierKeys,
+      ...signTokens,
+      ...writeAudit,
+    );
+
+    const tokenRefresh = this.addEndpoint('TokenRefresh', API_ROUTES.tokenRefresh, {
+      environment: sessionEnv,
+      whyPublic:
+        'The refresh token in the body is the credential: 256 random bits, stored only as a digest, single-use and rotated in families (a replay revokes the family).',
+    });
+    tokenRefresh.allow(
+      // Rotating, then refusing a deactivated patient.
+      ...patientTableItems(table, tableAccessFor('sessions.rotate', 'patients.getPatient')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...signTokens,
+      ...writeAudit,
+    );
+
+    const bearerOnly =
+      'Authenticated in the function: an ES256 access token (Bearer, 15 min) verified in-process against the KMS signing public key before any data is touched; missing or invalid tokens get 401 with WWW-Authenticate. The accounts are this service\'s own (no Cognito user pool to authorise against), and a Lambda authorizer would add a hop for the same check.';
+    const logout = this.addEndpoint('Logout', API_ROUTES.logout, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} The refresh token in the body names the session family to revoke.`,
+    });
+    logout.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.familyOf', 'sessions.revokeFamily')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      verifyTokens,
+      ...writeAudit,
+    );
+
+    const me = this.addEndpoint('Me', API_ROUTES.me, {
+      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It returns only the record of the patient the token names, and each read is an audit event.`,
+    });
+    me.allow(
+      ...patientTableItems(table, tableAccessFor('patients.getPatient')),
+      tableKeyViaDynamoDb(tableKey),
+      // The only decrypting role: the patient's own medical history and insurance, shown to them.
+      patientDataKeyDecryptPhi(patientDataKey),
+      deriveIdentifierKeys,
+      verifyTokens,
+      ...writeAudit,
+    );
+
+    this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
+    this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,

@@ -2,7 +2,9 @@ import type { MiddlewareObj } from '@middy/core';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
-const JSON_MEDIA_TYPE = /^application\/(.+\+)?json\s*(;.*)?$/i;
+export const JSON_MEDIA_TYPE = /^application\/(.+\+)?json\s*(;.*)?$/i;
+/** What an HTML form without JavaScript posts (the verification page). */
+export const FORM_MEDIA_TYPE = /^application\/x-www-form-urlencoded\s*(;.*)?$/i;
 const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
 /** The labels the WHATWG Encoding Standard gives UTF-8 that a client plausibly sends. */
 const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
@@ -44,7 +46,7 @@ function decodeUtf8(bytes: Uint8Array): string {
  * (the REST API treats every media type as binary, infra/constructs/patient-api.ts); the decoded text
  * replaces them, so the JSON parser after this does not decode again — leniently.
  */
-export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
+export function bodyGuard(maxBytes = MAX_BODY_BYTES, mediaType = JSON_MEDIA_TYPE): MiddlewareObj<HttpEvent> {
   return {
     before: async ({ event }) => {
       const body = event.body ?? '';
@@ -54,7 +56,7 @@ export function bodyGuard(maxBytes = MAX_BODY_BYTES): MiddlewareObj<HttpEvent> {
       const bytes = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
       if ((bytes?.length ?? Buffer.byteLength(body, 'utf8')) > maxBytes) throw new PayloadTooLargeError(maxBytes);
       const contentType = event.headers?.['content-type'] ?? '';
-      if (!JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
+      if (!mediaType.test(contentType)) throw new UnsupportedMediaTypeError();
       const charset = declaredCharset(contentType);
       if (charset !== undefined && !UTF8_LABELS.has(charset.trim().toLowerCase())) throw new UnsupportedMediaTypeError(CHARSET_NOT_UTF8);
       // A REST API sends a missing body as null; the parser would read that as the JSON text `null`.

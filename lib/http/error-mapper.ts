@@ -24,7 +24,10 @@ export function toErrorResponse(error: unknown): HttpResponse {
     return errorResponse(error.statusCode, error.message, {}, { 'Retry-After': String(error.retryAfterSeconds) });
   }
   // RFC 6750 §3: a 401 names the scheme it wants; `invalid_token` tells the client to sign in again.
-  if (error instanceof InvalidAccessTokenError) return errorResponse(401, error.message, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+  // No token at all gets the bare challenge (RFC 6750 §3.1: no error code when none was sent).
+  if (error instanceof InvalidAccessTokenError) {
+    return errorResponse(401, error.message, {}, { 'WWW-Authenticate': error.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"' });
+  }
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });
   if (error instanceof AppError && error.expose) return errorResponse(error.statusCode, error.message);
   const known = middyHttpError(error);

@@ -14,6 +14,14 @@ export interface ApiEvent {
   isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
   queryStringParameters?: Record<string, string | undefined> | null;
+  requestContext?: { requestId?: string; identity?: { sourceIp?: string | null } };
+}
+
+/** The request id and client address for the audit trail (API Gateway sets both; the address is the TCP peer). */
+export function requestContextOf(event: Pick<ApiEvent, 'requestContext'>): { requestId?: string; sourceIp?: string } {
+  const requestId = event.requestContext?.requestId;
+  const sourceIp = event.requestContext?.identity?.sourceIp;
+  return { ...(requestId && { requestId }), ...(sourceIp && { sourceIp }) };
 }
 
 export type ParsedEvent<T> = Omit<ApiEvent, 'body'> & { body: T };
@@ -48,4 +56,13 @@ export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: Pars
     .use(shapeGuard())
     .use({ before: async (request) => { request.event.body = validate(request.event.body) as never; } })
     .handler((event, context) => handler(event as unknown as ParsedEvent<T>, context));
+}
+
+/** The chain for body-less JSON endpoints (GET): the same headers, error envelope and deadline, nothing to parse. */
+export function readApi(handler: (event: ApiEvent, context: Context) => Promise<HttpResponse>) {
+  return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(httpHeaderNormalizer())
+    .use(securityHeaders())
+    .use(errorMapper())
+    .handler((event, context) => handler(event, context));
 }

@@ -7,7 +7,15 @@
 export type HttpMethod = 'GET' | 'POST';
 
 /** Folder under functions/ holding the route's handler (`functions/<name>/handler.ts`). */
-export type ApiFunctionName = 'register' | 'verify-email' | 'verify-email-page' | 'resend-verification';
+export type ApiFunctionName =
+  | 'register'
+  | 'verify-email'
+  | 'verify-email-page'
+  | 'resend-verification'
+  | 'login'
+  | 'token-refresh'
+  | 'logout'
+  | 'me';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -27,6 +35,10 @@ export const API_PATHS = {
   register: '/api/v1/patient/register',
   verifyEmail: '/api/v1/patient/verify-email',
   resendVerification: '/api/v1/patient/resend-verification',
+  login: '/api/v1/patient/login',
+  tokenRefresh: '/api/v1/patient/token/refresh',
+  logout: '/api/v1/patient/logout',
+  me: '/api/v1/patient/me',
 } as const;
 
 export const API_ROUTES = {
@@ -35,6 +47,11 @@ export const API_ROUTES = {
   verifyEmail: { method: 'POST', path: API_PATHS.verifyEmail, functionName: 'verify-email', timeoutSeconds: 12 },
   verifyEmailPage: { method: 'GET', path: API_PATHS.verifyEmail, functionName: 'verify-email-page', timeoutSeconds: 12 },
   resendVerification: { method: 'POST', path: API_PATHS.resendVerification, functionName: 'resend-verification', timeoutSeconds: 12 },
+  // Compares with bcrypt (~0.5 s), and may re-hash after it, so the register function's budget.
+  login: { method: 'POST', path: API_PATHS.login, functionName: 'login', timeoutSeconds: 15 },
+  tokenRefresh: { method: 'POST', path: API_PATHS.tokenRefresh, functionName: 'token-refresh', timeoutSeconds: 12 },
+  logout: { method: 'POST', path: API_PATHS.logout, functionName: 'logout', timeoutSeconds: 12 },
+  me: { method: 'GET', path: API_PATHS.me, functionName: 'me', timeoutSeconds: 12 },
 } as const satisfies Record<string, ApiRoute>;
 
 export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);

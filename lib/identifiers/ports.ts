@@ -3,9 +3,10 @@
  * identifier would otherwise become a key (reservation items, rate-limit windows, idempotency
  * scopes), because keys travel where values do not: CloudTrail data events, metrics, error reports.
  * A bare SHA-256 would not do: hashing a list of likely addresses reverses it. The same keys digest
- * request fingerprints ('request'), which cover fields that are stored only encrypted.
+ * request fingerprints ('request'), which cover fields that are stored only encrypted, and the source
+ * addresses in audit events ('ip').
  */
-export type IdentifierKind = 'email' | 'phone' | 'request';
+export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

@@ -9,9 +9,10 @@ import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-h
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
+import { startLapseSweeper } from './lapse-sweeper.js';
 import { startOutboxRelay } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
-import { ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -48,6 +49,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const db = await openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
       started.push({ endpoint: db.description, stop: () => db.close() });
       useStorage(db.storage);
+      // PostgreSQL has no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
+      const sweeper = startLapseSweeper(db.storage.repository);
+      started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
       store = `PostgreSQL ${db.description}`;
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
@@ -56,7 +60,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         env.DYNAMODB_ENDPOINT = dynamo.endpoint;
       }
       env.TABLE_NAME ??= 'patients';
-      await ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME);
+      env.AUDIT_TABLE_NAME ??= 'patient-audit';
+      await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {

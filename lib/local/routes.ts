@@ -11,6 +11,10 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'verify-email': () => import('../../functions/verify-email/handler.js'),
   'verify-email-page': () => import('../../functions/verify-email-page/handler.js'),
   'resend-verification': () => import('../../functions/resend-verification/handler.js'),
+  login: () => import('../../functions/login/handler.js'),
+  'token-refresh': () => import('../../functions/token-refresh/handler.js'),
+  logout: () => import('../../functions/logout/handler.js'),
+  me: () => import('../../functions/me/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

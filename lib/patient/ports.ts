@@ -45,6 +45,20 @@ export interface PatientRecord {
   registration_key?: string;
   /** That request's fingerprint: a retry with the key but another body is not the same request. */
   registration_fingerprint?: string;
+  /**
+   * ISO time at which the registration lapses unless its email is verified first: the patient, its
+   * reservations, tokens and mail are then removed (a squatter cannot hold an address for long).
+   * Verifying the email clears it. Set by the register use case; stores only honour it.
+   */
+  lapses_at?: string;
+}
+
+/** What sign-in needs about a patient found by email (or named by a verification token). */
+export interface PatientCredentials {
+  id: string;
+  password_hash: string;
+  email_verified: boolean;
+  is_active: boolean;
 }
 
 export interface VerificationTokenRecord {
@@ -103,6 +117,24 @@ export interface PatientRepository {
    * false when the patient changed meanwhile (verified, or another resend won): nothing is written.
    */
   replaceVerificationToken(patient: PatientContact, token: VerificationTokenRecord, mail: OutboxMail): Promise<boolean>;
+  /** Sign-in's lookup: undefined for an unknown email or a lapsed registration. */
+  findCredentials(email: string): Promise<PatientCredentials | undefined>;
+  /** The patient as stored (GET /me, verification with a password); undefined if unknown or lapsed. */
+  getPatient(id: string): Promise<PatientRecord | undefined>;
+  /**
+   * Compare-and-set of the password hash (re-hash at a higher cost after a sign-in): writes `next`
+   * only while the stored hash is still `expected`, and returns whether it did.
+   */
+  replacePasswordHash(patientId: string, expected: string, next: string, now: Date): Promise<boolean>;
+  /** The patient a verification token names, whatever the token's state; undefined if unknown. */
+  findVerificationToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
+  /**
+   * Removes registrations whose `lapses_at` has passed while still unverified, with their
+   * reservations, tokens and mail; returns how many. PostgreSQL runs it periodically; DynamoDB's TTL
+   * does the same work, so its adapter has nothing to remove. Either way a lapsed registration
+   * already reads as absent (and its email and phone as free) from the moment it lapses.
+   */
+  removeLapsedRegistrations(now: Date): Promise<number>;
 }
 
 export interface FieldCipher {
@@ -113,6 +145,10 @@ export interface FieldCipher {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
+  /** Constant-time in the hash's cost, whatever the answer. */
+  compare(password: string, hash: string): Promise<boolean>;
+  /** Whether a stored hash is weaker than what this hasher would write now (re-hash it after a sign-in). */
+  needsRehash(hash: string): boolean;
 }
 
 export interface VerificationMail {

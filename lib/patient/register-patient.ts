@@ -16,6 +16,11 @@ export interface RegisterPatientDeps {
   outbox: OutboxStore;
   clock: Clock;
   verifyUrlBase: string;
+  /**
+   * How long an unverified registration holds its email and phone: unverified by then, it lapses and
+   * both are free again, so a squatter cannot keep someone else's address (UNVERIFIED_LAPSE_DAYS).
+   */
+  registrationLapseMs: number;
 }
 
 export interface RegisteredPatient {
@@ -82,6 +87,7 @@ export async function registerPatient(
     is_active: true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
+    lapses_at: new Date(now.getTime() + deps.registrationLapseMs).toISOString(),
     ...(attempt && { registration_key: attempt.key, registration_fingerprint: attempt.fingerprint }),
   };
 

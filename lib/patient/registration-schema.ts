@@ -111,16 +111,57 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
 
 export interface VerifyEmailRequest {
   token: string;
+  password: string;
 }
 
+/**
+ * A password being checked, not chosen: no strength rules (a patient must still be able to sign in
+ * with a password an older rule allowed), only a bound on what bcrypt is asked to read.
+ */
+const presentedPassword = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 /** base64url of 32 random bytes is 43 characters; anything else cannot be one of our tokens. */
+const opaqueToken = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+/** Confirming the email also proves the password (pre-account hijacking: issue 10). */
 export const verifyEmailSchema: JSONSchemaType<VerifyEmailRequest> = {
   $id: 'verify-email-request',
   type: 'object',
   additionalProperties: false,
-  required: ['token'],
+  required: ['token', 'password'],
   properties: {
-    token: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' },
+    token: opaqueToken,
+    password: presentedPassword,
+  },
+};
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+
+export const loginSchema: JSONSchemaType<LoginRequest> = {
+  $id: 'login-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'password'],
+  properties: {
+    email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
+    password: presentedPassword,
+  },
+};
+
+/** Refresh and sign-out both present the refresh token and nothing else. */
+export interface RefreshTokenRequest {
+  refresh_token: string;
+}
+
+export const refreshTokenSchema: JSONSchemaType<RefreshTokenRequest> = {
+  $id: 'refresh-token-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['refresh_token'],
+  properties: {
+    refresh_token: opaqueToken,
   },
 };
 

@@ -2,7 +2,7 @@ import * as precompiled from '../validation/generated/validators.js';
 import { createValidator } from '../validation/precompiled.js';
 import { trimStrings } from './normalize.js';
 import type { Clock } from './ports.js';
-import type { RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest } from './registration-schema.js';
+import type { LoginRequest, RefreshTokenRequest, RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest } from './registration-schema.js';
 import { validationContext } from './validation-keywords.js';
 
 /**
@@ -16,3 +16,5 @@ const registration = /* @__PURE__ */ createValidator<RegistrationRequest>(precom
 export const validateRegistration = (body: unknown, clock: Clock): RegistrationRequest => registration(body, validationContext(clock));
 export const validateVerifyEmail = /* @__PURE__ */ createValidator<VerifyEmailRequest>(precompiled.verifyEmailRequest, (body) => trimStrings(body));
 export const validateResendVerification = /* @__PURE__ */ createValidator<ResendVerificationRequest>(precompiled.resendVerificationRequest, (body) => trimStrings(body));
+export const validateLogin = /* @__PURE__ */ createValidator<LoginRequest>(precompiled.loginRequest, (body) => trimStrings(body));
+export const validateRefreshToken = /* @__PURE__ */ createValidator<RefreshTokenRequest>(precompiled.refreshTokenRequest, (body) => trimStrings(body));

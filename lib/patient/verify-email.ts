@@ -1,25 +1,73 @@
-import { GoneTokenError, InvalidTokenError } from '../errors.js';
+import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
+import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
+import { startSession, type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
+import { GoneTokenError, InvalidTokenError, SignInLockedError, SignInRefusedError, WrongPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
-import type { Clock, PatientRepository } from './ports.js';
+import type { VerifyEmailRequest } from './registration-schema.js';
 import { hashVerificationToken } from './verification-token.js';
 
-export interface VerifyEmailDeps {
-  repository: PatientRepository;
-  clock: Clock;
+export interface VerifyEmailDeps extends PasswordCheckDeps, SessionDeps {
+  auditor: AuditRecorder;
 }
 
-/** Consumes a verification token: the patient's email is verified and the token can never be used again. */
-export async function verifyEmail(token: string, deps: VerifyEmailDeps): Promise<{ patientId: string }> {
-  const result = await deps.repository.consumeVerificationToken(hashVerificationToken(token), deps.clock.now());
-  logger.info('email verification', { outcome: result.outcome, ...(result.outcome === 'verified' && { patientId: result.patientId }) });
-  switch (result.outcome) {
-    case 'verified':
-      return { patientId: result.patientId };
-    case 'unknown':
-      throw new InvalidTokenError();
-    case 'expired':
-    case 'used':
-    case 'superseded':
-      throw new GoneTokenError(result.outcome);
+/**
+ * Consumes a verification token, once the password proves the account is the clicker's: a link
+ * proves only the mailbox, and an account someone else registered on this address (holding their
+ * password) must not become verified by the victim's click (pre-account hijacking). A wrong
+ * password leaves the token unused and counts toward the account's lock. Success signs the patient in.
+ */
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options: { startSession: false }): Promise<undefined>;
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options?: { startSession: true }): Promise<SessionTokens>;
+export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, { startSession: signIn = true } = {}): Promise<SessionTokens | undefined> {
+  const tokenHash = hashVerificationToken(request.token);
+  const named = await deps.repository.findVerificationToken(tokenHash);
+  if (!named) {
+    logger.info('email verification', { outcome: 'unknown' });
+    throw new InvalidTokenError();
   }
+  const audit = (outcome: 'success' | 'failure', extra: { reason?: string; sessionId?: string } = {}) =>
+    deps.auditor.record(context, { action: 'email_verification', outcome, patientId: named.patientId, ...extra });
+  const fail = async (reason: string) => {
+    logger.info('email verification', { outcome: reason, patientId: named.patientId });
+    await audit('failure', { reason });
+  };
+
+  // Gone while the link was still valid: the registration lapsed unverified.
+  const patient = await deps.repository.getPatient(named.patientId);
+  if (!patient) {
+    await fail('lapsed');
+    throw new GoneTokenError('expired');
+  }
+  const check = await checkPassword(patient, request.password, deps);
+  if (check.outcome === 'locked') {
+    await fail('locked');
+    throw new SignInLockedError(check.retryAfterSeconds);
+  }
+  if (check.outcome === 'wrong') {
+    await Promise.all([check.counted, fail('wrong_password')]);
+    throw new WrongPasswordError();
+  }
+
+  const result = await deps.repository.consumeVerificationToken(tokenHash, deps.clock.now());
+  if (result.outcome === 'unknown') {
+    await fail('unknown');
+    throw new InvalidTokenError();
+  }
+  if (result.outcome !== 'verified') {
+    await fail(result.outcome);
+    throw new GoneTokenError(result.outcome);
+  }
+  if (!patient.is_active) {
+    await fail('inactive');
+    throw new SignInRefusedError('inactive');
+  }
+  if (!signIn) {
+    logger.info('email verification', { outcome: 'verified', patientId: patient.id });
+    await audit('success');
+    return undefined;
+  }
+  const { tokens, sessionId } = await startSession(patient.id, deps);
+  logger.info('email verification', { outcome: 'verified', patientId: patient.id, sessionId });
+  await audit('success', { sessionId });
+  return tokens;
 }

@@ -30,12 +30,21 @@ describe('npm run bench -- --smoke', () => {
       'invalid request, 2 registrations in flight',
       'duplicate email, 422',
       'verify-email',
+      'bcrypt floor: bcryptjs compare, cost 12',
+      'login 200 over HTTP',
+      'login 401, unknown email / wrong password',
+      'GET /me',
+      'JWT verification alone, ES256',
       'registrations/s at concurrency 1',
       'registrations/s at concurrency 2',
       'registrations/s at concurrency 4',
       'cold start: register',
       'cold start: verify-email',
       'cold start: verify-email-page',
+      'cold start: login',
+      'cold start: token-refresh',
+      'cold start: logout',
+      'cold start: me',
     ];
     for (const row of rows) expect(stdout).toContain(`| ${row}`);
     const written = JSON.parse(await readFile(path.join(outDir, 'latest.json'), 'utf8')) as { smoke: boolean; rows: { row: string }[] };

@@ -10,7 +10,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { uniqueRegistration } from '../support/requests.js';
-import { bcryptjsHash, hashOnce, hashRate, loadNativeHash, measurePaired } from './bcrypt-floor.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { createLocalEs256KeySource } from '../../lib/adapters/local/local-es256-key-source.js';
+import { createAccessTokens } from '../../lib/auth/access-tokens.js';
+import { bcryptjsHash, compareOnce, hashOnce, hashRate, loadNativeHash, measurePaired } from './bcrypt-floor.js';
 import { buildBundles, importTimes, REPO_ROOT, withTempDir } from './bundle.js';
 import { createClient, type HttpClient, type HttpResult } from './http-client.js';
 import { runLoad } from './load.js';
@@ -19,14 +22,19 @@ import { pool, summarize, timed, type Summary } from './stats.js';
 
 const smoke = process.argv.includes('--smoke');
 const COUNTS = smoke
-  ? { native: 1, registrations: 2, invalid: 20, invalidThroughput: 40, whileHashing: 5, duplicates: 3, resend: 3, rate: { 1: 1, 2: 2, 4: 4 }, importRuns: 1 }
-  : { native: 10, registrations: 20, invalid: 1000, invalidThroughput: 2000, whileHashing: 200, duplicates: 50, resend: 60, rate: { 1: 6, 2: 8, 4: 12 }, importRuns: 7 };
+  ? { native: 1, registrations: 2, invalid: 20, invalidThroughput: 40, whileHashing: 5, duplicates: 3, resend: 3, logins: 2, refused: 2, me: 3, jwt: 50, rate: { 1: 1, 2: 2, 4: 4 }, importRuns: 1 }
+  : { native: 10, registrations: 20, invalid: 1000, invalidThroughput: 2000, whileHashing: 200, duplicates: 50, resend: 60, logins: 20, refused: 40, me: 200, jwt: 20000, rate: { 1: 6, 2: 8, 4: 12 }, importRuns: 7 };
 /** Open-loop arrivals while registrations hash: one invalid request every 10 ms. */
 const ARRIVAL_INTERVAL_MS = 10;
 const THROUGHPUT_CONCURRENCY = 8;
 const REGISTER = '/api/v1/patient/register';
 const VERIFY = '/api/v1/patient/verify-email';
 const RESEND = '/api/v1/patient/resend-verification';
+const LOGIN = '/api/v1/patient/login';
+const ME = '/api/v1/patient/me';
+const PASSWORD = uniqueRegistration().password;
+/** Wrong passwords per account before the lock would start (the 5th locks): stay below it. */
+const WRONG_PER_ACCOUNT = 4;
 /** Requests one address may make per hour (RESEND_LIMIT): each address is used at most this often. */
 const RESENDS_PER_ADDRESS = 3;
 const cost = Number(process.env.BCRYPT_ROUNDS ?? 12);
@@ -166,8 +174,10 @@ async function main(): Promise<void> {
     if (verifications.some((t) => t === undefined)) throw new Error('verify-email: a registration has no verification mail in the SES emulator');
     let next = 0;
     const verify = await sequential(verifications.length, async () =>
-      expectStatus(await client.post(VERIFY, { token: verifications[next++] }), 200, 'verify-email'));
-    rows.push({ row: `verify-email (n=${verify.n})`, median: verify.median, p95: verify.p95, detail: 'token lookup + one transaction' });
+      expectStatus(await client.post(VERIFY, { token: verifications[next++], password: PASSWORD }), 200, 'verify-email'));
+    rows.push({ row: `verify-email (n=${verify.n})`, median: verify.median, p95: verify.p95, detail: 'token lookup, bcrypt compare, one transaction, session start, ES256 token' });
+
+    await signInRows(client, registered, rows, log);
 
     log(`bench: ${COUNTS.resend} resend requests each for unknown, verified and unverified addresses, taking turns…`);
     const addresses = Math.ceil(COUNTS.resend / RESENDS_PER_ADDRESS);
@@ -247,6 +257,78 @@ async function main(): Promise<void> {
   await writeFile(path.join(outDir, 'latest.json'), json);
   await writeFile(path.join(outDir, 'latest.md'), `${table}\n`);
   process.stdout.write(`\nwritten to ${path.join(outDir, 'latest.json')} (and latest.md) in ${result.durationSeconds.toFixed(0)} s\n`);
+}
+
+/**
+ * Sign-in next to the one bcrypt compare it must pay (in turns, like registration); unknown email
+ * against wrong password (in turns: the timing must not tell them apart); GET /me with its decryption;
+ * and JWT verification alone, in process.
+ */
+async function signInRows(client: HttpClient, verified: string[], rows: Row[], log: (text: string) => void): Promise<void> {
+  log(`bench: ${COUNTS.logins} sign-ins, each after one bare bcrypt compare (the floor)…`);
+  const reference = await bcryptjsHash(PASSWORD, cost);
+  await client.post(LOGIN, { email: verified[0], password: PASSWORD }); // warm-up
+  const compareSamples: number[] = [];
+  const loginSamples: number[] = [];
+  let session: { access_token: string } | undefined;
+  for (let i = 0; i < COUNTS.logins; i++) {
+    compareSamples.push(await compareOnce(reference));
+    const result = expectStatus(await client.post(LOGIN, { email: verified[i % verified.length], password: PASSWORD }), 200, 'login');
+    session ??= JSON.parse(result.body).data;
+    loginSamples.push(result.ms);
+  }
+  const compare = summarize(compareSamples);
+  const login = summarize(loginSamples);
+  rows.push({ row: `bcrypt floor: bcryptjs compare, cost ${cost} (n=${compare.n})`, median: compare.median, p95: compare.p95, detail: 'what a sign-in must pay' });
+  const loginRatio = login.median / compare.median;
+  rows.push({
+    row: `login 200 over HTTP (n=${login.n})`, median: login.median, p95: login.p95,
+    detail: `${loginRatio.toFixed(2)}× compare floor (+${(login.median - compare.median).toFixed(1)} ms)`,
+    target: '≤ 1.10× compare', met: loginRatio <= 1.1,
+  });
+
+  log(`bench: ${COUNTS.refused} unknown-email and wrong-password sign-ins, taking turns…`);
+  if (verified.length * WRONG_PER_ACCOUNT < COUNTS.refused) throw new Error('login 401: not enough accounts to stay below the lock; raise COUNTS.registrations');
+  const unknownSamples: number[] = [];
+  const wrongSamples: number[] = [];
+  for (let i = 0; i < COUNTS.refused; i++) {
+    unknownSamples.push(expectStatus(await client.post(LOGIN, { email: `nobody.${i}.${Date.now()}@bench.test`, password: PASSWORD }), 401, 'login (unknown)').ms);
+    wrongSamples.push(expectStatus(await client.post(LOGIN, { email: verified[i % verified.length], password: `${PASSWORD}x` }), 401, 'login (wrong password)').ms);
+  }
+  // Reset every account's count (a success does), so later rows start clean.
+  for (const email of verified) expectStatus(await client.post(LOGIN, { email, password: PASSWORD }), 200, 'login (reset)');
+  const unknown = summarize(unknownSamples);
+  const wrong = summarize(wrongSamples);
+  const gap = Math.abs(unknown.median - wrong.median) / Math.max(unknown.median, wrong.median);
+  rows.push({
+    row: `login 401, unknown email / wrong password (n=${unknown.n} each, in turns)`, median: unknown.median, p95: unknown.p95,
+    detail: `medians ${ms(unknown.median)} / ${ms(wrong.median)}: ${(gap * 100).toFixed(1)}% apart`,
+    target: 'within 5%', met: gap <= 0.05,
+  });
+
+  log(`bench: ${COUNTS.me} GET /me…`);
+  const headers = { Authorization: `Bearer ${session!.access_token}` };
+  expectStatus(await client.get(ME, headers), 200, 'me'); // warm-up
+  const me = await sequential(COUNTS.me, async () => expectStatus(await client.get(ME, headers), 200, 'me'));
+  rows.push({
+    row: `GET /me (n=${me.n})`, median: me.median, p95: me.p95,
+    detail: 'ES256 verify, one read, envelope decryption (local key), one audit write',
+    target: '≤ 15 ms', met: me.median <= 15,
+  });
+
+  const tokens = createAccessTokens({
+    signingKey: createLocalEs256KeySource(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), issuer: 'bench', audience: 'bench',
+  });
+  const now = new Date();
+  const { token } = await tokens.issue('bench-patient', now);
+  await tokens.verify(token, now);
+  const started = performance.now();
+  for (let i = 0; i < COUNTS.jwt; i++) await tokens.verify(token, now);
+  const perVerifyUs = ((performance.now() - started) * 1000) / COUNTS.jwt;
+  rows.push({
+    row: `JWT verification alone, ES256, in process (n=${COUNTS.jwt})`, median: perVerifyUs / 1000,
+    detail: `${perVerifyUs.toFixed(1)} µs per token (mean), no network call`, target: 'microseconds', met: perVerifyUs < 1000,
+  });
 }
 
 export function renderTable(rows: Row[]): string {

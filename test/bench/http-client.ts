@@ -10,7 +10,7 @@ export interface HttpResult {
 export function createClient(baseUrl: string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(baseUrl);
-  const send = (method: string, path: string, body?: unknown): Promise<HttpResult> => {
+  const send = (method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<HttpResult> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const start = performance.now();
@@ -20,7 +20,7 @@ export function createClient(baseUrl: string) {
         port: url.port,
         method,
         path,
-        headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+        headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -33,7 +33,7 @@ export function createClient(baseUrl: string) {
   };
   return {
     post: (path: string, body: unknown) => send('POST', path, body),
-    get: (path: string) => send('GET', path),
+    get: (path: string, headers: Record<string, string> = {}) => send('GET', path, undefined, headers),
     close: () => agent.destroy(),
   };
 }

@@ -3,7 +3,7 @@
  * free ports (never 3000/8000/8005, which a developer's `npm start` may hold). The outbox relay is not
  * started: registrations send their mail inline, and a 5 s background sweep would only add noise.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startLocalStack } from '../../lib/local/local-stack.js';
 
 export interface BenchStack {
@@ -18,6 +18,7 @@ export async function startStack(): Promise<BenchStack> {
   delete env.SES_ENDPOINT;
   env.TABLE_NAME = `bench-${randomBytes(4).toString('hex')}`;
   env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64'); // so nothing is written to .local/
+  env.LOCAL_ACCESS_TOKEN_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   env.MAIL_FROM ??= 'no-reply@bench.local';
   env.VERIFY_URL_BASE = 'http://localhost/api/v1/patient/verify-email';
   delete env.KMS_KEY_ID;

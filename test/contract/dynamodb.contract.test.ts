@@ -1,33 +1,29 @@
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
+import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
-import type { PatientRecord } from '../../lib/patient/ports.js';
+import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 import { scanTable } from '../support/local-aws.js';
+import { fullAuditEvent, minimalAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-
-/** The inverse of toPatientItem: key and bookkeeping attributes dropped, ciphertexts and phi_key folded back. */
-function fromPatientItem(item: Record<string, any>): PatientRecord {
-  const { pk, sk, entity, phi_key, email_verified_at, verification_token_hash, medical_history, insurance_info, ...fields } = item;
-  const ciphertexts = { ...(medical_history && { medical_history }), ...(insurance_info && { insurance_info }) };
-  return {
-    ...(fields as PatientRecord),
-    ...(phi_key && { encrypted: { keyId: phi_key.key_id, wrappedKey: phi_key.wrapped_key, ciphertexts } }),
-  };
-}
 
 // DynamoDB Local and this file's table come from the integration setup (global-setup.ts, integration-env.ts).
 describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
   const config = loadConfig();
   const db = createDynamoDocumentClient(config);
   return {
-    ...createDynamoStorage(db, config.tableName, testIdentifierDigests()),
+    ...createDynamoStorage(db, config, testIdentifierDigests()),
+    // Pages of 3 items, so every trail the contract reads back spans pages.
+    audit: createDynamoAuditTrail(db, config.auditTableName, { pageSize: 3 }),
+    lapsedRemovedBy: 'ttl',
     async readPatient(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patient(id), ConsistentRead: true }));
       return Item && fromPatientItem(Item);
@@ -49,7 +45,7 @@ describe('DynamoDB reservation keys', () => {
 
   it('name neither the email nor the phone number, nor their bare SHA-256', async () => {
     const patient = patientFixture();
-    await createDynamoStorage(db, config.tableName, testIdentifierDigests()).repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    await createDynamoStorage(db, config, testIdentifierDigests()).repository.createPatient(patient, tokenFor(patient), mailFor(patient));
     const keys = await reservationsOf(patient.id);
     expect(keys).toHaveLength(2);
     for (const value of [patient.email, patient.phone_number]) {
@@ -62,9 +58,9 @@ describe('DynamoDB reservation keys', () => {
 
   it('during a key rotation a reservation under the older version still counts, everywhere', async () => {
     const v1 = JSON.parse(identifierKeyRingJson(['v1']));
-    const before = createDynamoStorage(db, config.tableName, testIdentifierDigests(JSON.stringify(v1))).repository;
+    const before = createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(v1))).repository;
     const rotated = { ...JSON.parse(identifierKeyRingJson(['v2'])), v1: v1.v1 };
-    const after = createDynamoStorage(db, config.tableName, testIdentifierDigests(JSON.stringify(rotated))).repository;
+    const after = createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(rotated))).repository;
 
     const patient = patientFixture();
     await before.createPatient(patient, tokenFor(patient), mailFor(patient));
@@ -92,7 +88,7 @@ describe('DynamoDB sign-in items', () => {
   afterAll(() => db.destroy());
 
   it('all carry a TTL, so ended families, old tokens and stale counters leave the table without a Scan', async () => {
-    const storage = createDynamoStorage(db, config.tableName, testIdentifierDigests());
+    const storage = createDynamoStorage(db, config, testIdentifierDigests());
     const [patientId, familyId] = [randomUUID(), randomUUID()];
     const hash = () => createHash('sha256').update(randomBytes(32)).digest('hex');
     const first = hash();
@@ -106,5 +102,127 @@ describe('DynamoDB sign-in items', () => {
       [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#${patientId}`].includes(i.pk));
     expect(mine).toHaveLength(5);
     for (const item of mine) expect(item.ttl, item.pk).toBeGreaterThan(Math.floor(now.getTime() / 1000));
+  });
+});
+
+describe('DynamoDB audit table', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+  const audit = () => createDynamoStorage(db, config, testIdentifierDigests()).audit;
+  const itemsUnder = async (pk: string) =>
+    (await db.send(new QueryCommand({ TableName: config.auditTableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }))).Items ?? [];
+
+  it('is its own table: events never land in the patient table, whose TTL and lapse they must outlive', async () => {
+    expect(config.auditTableName).not.toBe(config.tableName);
+    const event = fullAuditEvent();
+    await audit().record(event);
+    expect((await itemsUnder(`PATIENT#${event.patientId}`)).map((i) => i.id)).toEqual([event.id]);
+    expect((await scanTable()).filter((i) => i.id === event.id || String(i.sk).includes(event.id))).toEqual([]);
+  });
+
+  it('has TTL on `ttl`, as the local runner and the tests create it', async () => {
+    const { TimeToLiveDescription } = await db.send(new DescribeTimeToLiveCommand({ TableName: config.auditTableName }));
+    expect(TimeToLiveDescription).toMatchObject({ AttributeName: 'ttl', TimeToLiveStatus: 'ENABLED' });
+  });
+
+  it('keeps every event 6 calendar years and 30 days: its TTL', async () => {
+    const event = fullAuditEvent({ at: '2024-02-29T23:59:59.999Z' });
+    await audit().record(event);
+    const [item] = await itemsUnder(`PATIENT#${event.patientId}`);
+    // 2030 has no 29 February: six years on is 1 March 2030, plus 30 days is 31 March.
+    expect(item?.ttl).toBe(Math.floor(Date.parse('2030-03-31T23:59:59.999Z') / 1000));
+  });
+
+  it('files events that name no patient under their UTC day', async () => {
+    const event = minimalAuditEvent({ at: '2025-06-02T23:59:59.999Z' });
+    await audit().record(event);
+    expect((await itemsUnder('UNATTRIBUTED#2025-06-02')).map((i) => i.id)).toContain(event.id);
+  });
+
+  it('stores exactly the event\'s fields beside its keys and TTL: nothing else reaches the table', async () => {
+    const full = fullAuditEvent();
+    // A caller that put patient data on the object anyway (a bug): it must not be stored.
+    await audit().record({ ...full, email: 'jane@example.com', medical_history: ['asthma'] } as typeof full);
+    const bare = minimalAuditEvent({ patientId: randomUUID() });
+    await audit().record(bare);
+    const [fullItem] = await itemsUnder(`PATIENT#${full.patientId}`);
+    const [bareItem] = await itemsUnder(`PATIENT#${bare.patientId}`);
+    const always = ['pk', 'sk', 'ttl', 'id', 'at', 'action', 'outcome'];
+    expect(Object.keys(fullItem ?? {}).sort()).toEqual([...always, 'patient_id', 'reason', 'fields', 'session_id', 'request_id', 'source_ip_digest'].sort());
+    expect(Object.keys(bareItem ?? {}).sort()).toEqual([...always, 'patient_id'].sort());
+    expect(fullItem?.fields).toEqual(full.fields); // a list, in order (a string set would lose both)
+  });
+});
+
+describe('DynamoDB registration lapse (TTL)', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+  const DAY = 24 * 3600_000;
+  const item = async (key: Record<string, string>) =>
+    (await db.send(new GetCommand({ TableName: config.tableName, Key: key, ConsistentRead: true }))).Item;
+  const reservationsOf = async (patientId: string) =>
+    (await scanTable()).filter((i) => i.entity === 'reservation' && i.patient_id === patientId);
+  const rings = () => {
+    const v1 = JSON.parse(identifierKeyRingJson(['v1']));
+    const rotated = { ...JSON.parse(identifierKeyRingJson(['v2'])), v1: v1.v1 };
+    return {
+      before: createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(v1))).repository,
+      after: createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(rotated))).repository,
+    };
+  };
+  const unverified = (lapsesAt: Date) => {
+    const patient = patientFixture({ lapses_at: lapsesAt.toISOString() });
+    return { patient, token: tokenFor(patient, new Date(Date.now() + DAY)), mail: mailFor(patient) };
+  };
+
+  it('the patient, its two reservations and its mail carry ttl = lapses_at; verifying removes it from the patient and both reservations', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const lapse = new Date(Date.now() + 7 * DAY + 400);
+    const { patient, token, mail } = unverified(lapse);
+    await repository.createPatient(patient, token, mail);
+    const ttl = Math.floor(lapse.getTime() / 1000);
+
+    expect(await item(keys.patient(patient.id))).toMatchObject({ ttl, lapses_at: patient.lapses_at });
+    expect((await reservationsOf(patient.id)).map((r) => r.ttl)).toEqual([ttl, ttl]);
+    expect((await item(keys.outbox(mail.id)))!.ttl).toBe(ttl);
+    const tokenTtl = (await item(keys.verificationToken(token.tokenHash)))!.ttl;
+    expect(tokenTtl).toBe(Math.floor(token.expiresAt.getTime() / 1000) + 7 * 24 * 3600); // its own, unchanged
+
+    expect(await repository.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
+    const stored = (await item(keys.patient(patient.id)))!;
+    expect(stored).not.toHaveProperty('ttl');
+    expect(stored).not.toHaveProperty('lapses_at');
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations).toHaveLength(2);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('verifying after an identifier-key rotation removes the TTL from the reservations under the older version', async () => {
+    const { before, after } = rings();
+    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await before.createPatient(patient, token, mail);
+    expect(await after.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations.map((r) => String(r.pk).split('.')[0]).sort()).toEqual(['EMAIL#v1', 'PHONE#v1']);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('a lapsed reservation under an older key version does not block a new registration of the same email and phone', async () => {
+    const { before, after } = rings();
+    const old = unverified(new Date(Date.now() - 60_000));
+    await before.createPatient(old.patient, old.token, old.mail);
+    const next = patientFixture({ email: old.patient.email, phone_number: old.patient.phone_number });
+    await after.createPatient(next, tokenFor(next), mailFor(next));
+    expect(await after.findPatientByEmail(next.email)).toMatchObject({ id: next.id });
+    expect(await before.findTakenIdentifiers(next.email, next.phone_number)).toEqual({ email: false, phone: false });
+  });
+
+  it('removeLapsedRegistrations has nothing to do: TTL deletes the items', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const { patient, token, mail } = unverified(new Date(Date.now() - 60_000));
+    await repository.createPatient(patient, token, mail);
+    expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
   });
 });

@@ -8,7 +8,10 @@ import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
+import type { AuditTrail } from '../../lib/audit/ports.js';
+import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
+import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -21,8 +24,14 @@ export interface ContractStore {
   rateLimiter: RateLimiter;
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
-  /** The patient as stored, mapped back to a PatientRecord by the adapter's own storage format. */
+  audit: AuditTrail;
+  /**
+   * The patient as stored, mapped back to a PatientRecord by the adapter's own storage format, lapsed
+   * or not (the port's getPatient hides a lapsed registration).
+   */
   readPatient(id: string): Promise<PatientRecord | undefined>;
+  /** 'ttl' where the database itself deletes lapsed registrations and removeLapsedRegistrations has nothing to do. */
+  lapsedRemovedBy?: 'ttl';
   /** The recipient or requested address an outbox item still holds, as stored. */
   outboxAddress(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
@@ -529,5 +538,8 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       loginFailures: () => store.loginFailures,
       newPatient: async () => (await create()).patient.id,
     });
+
+    describeAuditTrailContract({ audit: () => store.audit });
+    describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
   });
 }

@@ -14,6 +14,7 @@ import { AWS_CALLS_DIR, callKey, type AwsCall, type Recording } from '../support
  * is granted, so nothing the code does is AccessDenied in AWS; every grant was used at least once,
  * so nothing is granted "just in case" and every granted path has an integration test.
  */
+const FUNCTIONS = ['Login', 'Logout', 'Me', 'OutboxMailer', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
 const RUN_FIRST = 'npx vitest run --project integration --project iam (or npm test)';
 
 /**
@@ -24,6 +25,7 @@ const USED_BY_AWS_SERVICES: Record<string, string> = {
   WriteOwnLogGroup: 'the Lambda runtime writes the function logs',
   XRayTracing: 'the Lambda X-Ray integration sends the traces',
   TableKeyViaDynamoDb: 'DynamoDB uses the table key on the caller\'s behalf (kms:ViaService)',
+  AuditKeyViaDynamoDb: 'DynamoDB uses the audit table\'s key on the caller\'s behalf (kms:ViaService)',
   TableStreamRead: 'the event source mapping reads the stream; the handler only receives records',
   SendToDeadLetterQueue: 'Lambda sends failed stream batches and async invocations',
   DeadLetterQueueKeyViaSqs: 'SQS uses the queue key on the sender\'s behalf (kms:ViaService)',
@@ -64,6 +66,8 @@ interface Grants {
   contextRequired: Map<string, Record<string, unknown>>;
   /** callKey → the MAC algorithm the grant allows (kms:MacAlgorithm). */
   macAlgorithm: Map<string, string>;
+  /** callKey → the signing algorithm and message type the grant allows (kms:SigningAlgorithm, kms:MessageType). */
+  signing: Map<string, { algorithm: string; messageType: string }>;
 }
 
 /**
@@ -71,7 +75,7 @@ interface Grants {
  * "exactly these calls" fails the test: an unrestricted table grant must not slip through.
  */
 function grantsOf(stage: SynthesizedStage, fn: string): Grants {
-  const grants: Grants = { granted: new Map(), contextRequired: new Map(), macAlgorithm: new Map() };
+  const grants: Grants = { granted: new Map(), contextRequired: new Map(), macAlgorithm: new Map(), signing: new Map() };
   const env = environmentOf(stage, fn);
   const grant = (key: string, sid: string) => {
     if (grants.granted.has(key)) throw new Error(`${fn}: ${key} granted twice (${grants.granted.get(key)}, ${sid})`);
@@ -89,6 +93,21 @@ function grantsOf(stage: SynthesizedStage, fn: string): Grants {
       const prefixes = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
       if (!prefixes || Object.keys(s.Condition!).length !== 1) throw unreadable();
       for (const action of actions) for (const p of asArray(prefixes as string[])) grant(callKey({ action, resource: 'table', prefix: p.replace(/\*$/, '') }), sid);
+    } else if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'audit table') {
+      if (s.Condition) throw unreadable();
+      for (const action of actions) grant(callKey({ action, resource: 'audit table' }), sid);
+    } else if (actions.every((a) => a.startsWith('kms:')) && on.startsWith('signing key')) {
+      // The current signing key is ACCESS_TOKEN_SIGNING_KEY_ID; a retired one (a rotation) may also be listed for GetPublicKey.
+      const resources = asArray(s.Resource as unknown as string[]);
+      const current = resources.some((r) => JSON.stringify(r) === JSON.stringify(env.ACCESS_TOKEN_SIGNING_KEY_ID));
+      const resource = current ? '$ACCESS_TOKEN_SIGNING_KEY_ID' : JSON.stringify(s.Resource);
+      const equals = s.Condition?.StringEquals ?? {};
+      if (Object.keys(s.Condition ?? {}).some((op) => op !== 'StringEquals')) throw unreadable();
+      if (actions.includes('kms:Sign') && (!equals['kms:SigningAlgorithm'] || !equals['kms:MessageType'] || resources.length !== 1)) throw unreadable();
+      for (const action of actions) {
+        grant(callKey({ action, resource }), sid);
+        if (action === 'kms:Sign') grants.signing.set(callKey({ action, resource }), { algorithm: String(equals['kms:SigningAlgorithm']), messageType: String(equals['kms:MessageType']) });
+      }
     } else if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'due index') {
       if (s.Condition) throw unreadable();
       for (const action of actions) grant(callKey({ action, resource: `index/${DUE_INDEX}` }), sid);
@@ -151,11 +170,11 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
 
   it('records calls only for functions the stack deploys', () => {
     const calls = recorded();
-    expect(functions).toEqual(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage']);
+    expect(functions).toEqual(FUNCTIONS);
     expect([...new Set(calls.map((c) => c.fn))].filter((fn) => !functions.includes(fn))).toEqual([]);
   });
 
-  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+  it.each(FUNCTIONS)(
     '%s: every call its code made is granted',
     (fn) => {
       const { granted } = grantsOf(dev, fn);
@@ -164,7 +183,7 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
     },
   );
 
-  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+  it.each(FUNCTIONS)(
     '%s: every grant was used by a call in the integration suite',
     (fn) => {
       const { granted } = grantsOf(dev, fn);
@@ -192,6 +211,18 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
       const { macAlgorithm } = grantsOf(dev, fn);
       for (const call of recorded().filter((c) => c.fn === fn && macAlgorithm.has(callKey(c)))) {
         expect(call.macAlgorithm).toBe(macAlgorithm.get(callKey(call)));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('every Sign uses the algorithm and message type its grant allows', () => {
+    let checked = 0;
+    for (const fn of functions) {
+      const { signing } = grantsOf(dev, fn);
+      for (const call of recorded().filter((c) => c.fn === fn && signing.has(callKey(c)))) {
+        expect(call.signing).toEqual(signing.get(callKey(call)));
         checked++;
       }
     }

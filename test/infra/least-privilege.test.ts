@@ -17,6 +17,22 @@ const tableKey: Summary = {
 const generateMac: Summary = {
   IdentifierKeyGenerateMac: { actions: ['kms:GenerateMac'], on: 'identifier key', when: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } } },
 };
+const writeAudit: Summary = {
+  AuditTablePutItem: { actions: ['dynamodb:PutItem'], on: 'audit table' },
+  AuditKeyViaDynamoDb: { actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], on: 'audit key', when: viaDynamoDb },
+};
+const verifyTokens: Summary = {
+  AccessTokenGetPublicKey: { actions: ['kms:GetPublicKey'], on: 'signing key v1' },
+};
+const signTokens: Summary = {
+  AccessTokenSign: {
+    actions: ['kms:Sign'],
+    on: 'signing key v1',
+    when: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } },
+  },
+  ...verifyTokens,
+};
+const ALL_FUNCTIONS = ['Login', 'Logout', 'Me', 'OutboxMailer', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
 });
@@ -53,7 +69,18 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it.each(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage'])(
+  /** A function's table item statements as action → LeadingKeys prefixes. */
+  const tableItemsOf = (fn: string): Record<string, string[]> =>
+    Object.fromEntries(
+      policyOf(fn).filter((s) => isTableItemStatement(s, fn)).map((s) => [
+        asArray(s.Action)[0]!,
+        asArray(s.Condition!['ForAllValues:StringLike']!['dynamodb:LeadingKeys'] as string[]).map((p) => p.replace(/\*$/, '')).sort(),
+      ]),
+    );
+  /** Every statement of every function's policy, with the function's name. */
+  const allStatements = () => ALL_FUNCTIONS.flatMap((fn) => policyOf(fn).map((s) => ({ fn, s })));
+
+  it.each(ALL_FUNCTIONS)(
     '%s: every table item statement is one action on the table, limited to whole key prefixes by dynamodb:LeadingKeys',
     (fn) => {
       for (const s of policyOf(fn).filter((st) => isTableItemStatement(st, fn))) {
@@ -83,11 +110,108 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
-  it('verify-email: besides its table items, no key and no SES', () => {
+  it('verify-email: besides its table items, identifier MACs, token signing and the audit trail: no patient data key, no SES', () => {
     expect(summaryOf('VerifyEmail')).toEqual({
       ...BASELINE,
       ...tableKey,
+      ...generateMac,
+      ...signTokens,
+      ...writeAudit,
     });
+  });
+
+  it('login: besides its table items, identifier MACs (email, IP), token signing and the audit trail', () => {
+    expect(summaryOf('Login')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...signTokens, ...writeAudit });
+  });
+
+  it('token-refresh: besides its table items, IP MACs, token signing and the audit trail', () => {
+    expect(summaryOf('TokenRefresh')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...signTokens, ...writeAudit });
+  });
+
+  it('logout: besides its table items, IP MACs, token verification only (no Sign) and the audit trail', () => {
+    expect(summaryOf('Logout')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+  });
+
+  it('me: besides its table items, PHI decryption with the PHI purpose only, token verification and the audit trail', () => {
+    expect(summaryOf('Me')).toEqual({
+      ...BASELINE,
+      ...tableKey,
+      PatientDataKeyDecryptPhi: {
+        actions: ['kms:Decrypt'],
+        on: 'patient-data key',
+        when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
+      },
+      ...generateMac,
+      ...verifyTokens,
+      ...writeAudit,
+    });
+  });
+
+  /**
+   * The sign-in roles' table items, pinned from the DynamoDB adapters (session-store, login-failure-counter,
+   * patient-repository): a change to infra/constructs/table-access.ts that widens one (say, a prefix
+   * that opens patient profiles to logout) shows here. test/iam checks them against recorded calls.
+   */
+  it.each([
+    ['Login', {
+      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
+    ['VerifyEmail', {
+      'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'VERIFY#'],
+      'dynamodb:UpdateItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'PHONE#', 'SESSIONS#', 'VERIFY#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
+    ['TokenRefresh', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'REFRESH#'],
+      'dynamodb:UpdateItem': ['FAMILY#'],
+      'dynamodb:PutItem': ['REFRESH#'],
+    }],
+    ['Logout', { 'dynamodb:GetItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['FAMILY#'] }],
+    ['Me', { 'dynamodb:GetItem': ['PATIENT#'] }],
+  ])('%s: table items are exactly what its adapters send', (fn, expected) => {
+    expect(tableItemsOf(fn)).toEqual(expected);
+  });
+
+  it('only me may decrypt patient data: every other kms:Decrypt is a table or queue key through its service', () => {
+    const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt'));
+    const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
+    expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition])).toEqual([
+      ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
+    ]);
+    for (const { fn, s } of decrypting.filter((d) => !phi.includes(d))) {
+      expect(s.Condition?.StringEquals?.['kms:ViaService'], `${fn} ${s.Sid}`).toMatch(/^(dynamodb|sqs)\.us-east-1\.amazonaws\.com$/);
+    }
+    for (const fn of ALL_FUNCTIONS.filter((f) => f !== 'Me')) {
+      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)));
+      for (const s of onPatientKey) expect(asArray(s.Action), fn).toEqual(['kms:GenerateDataKey']);
+    }
+  });
+
+  it('only the functions that issue tokens may sign, and only with the current signing key', () => {
+    const signing = allStatements().filter(({ s }) => asArray(s.Action).some((a) => a === 'kms:Sign'));
+    expect(signing.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
+    for (const { fn, s } of signing) {
+      expect(asArray(s.Action)).toEqual(['kms:Sign']);
+      expect(label(s.Resource, fn)).toBe('signing key v1');
+    }
+    // Nothing else touches a signing key but GetPublicKey.
+    for (const { fn, s } of allStatements().filter(({ s }) => /AccessTokenSigningKey/.test(target(s)))) {
+      expect(asArray(s.Action), `${fn} ${s.Sid}`).toEqual(expect.arrayContaining([expect.stringMatching(/^kms:(Sign|GetPublicKey)$/)]));
+      expect(asArray(s.Action)).toHaveLength(1);
+    }
+  });
+
+  it('no role can read, change or delete the audit trail: PutItem only, for the five sign-in functions', () => {
+    const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
+    expect(onAudit.map(({ fn }) => fn).sort()).toEqual(['Login', 'Logout', 'Me', 'TokenRefresh', 'VerifyEmail']);
+    for (const { s } of onAudit) {
+      expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
+      expect(s.Condition).toBeUndefined();
+    }
   });
 
   it('verify-email-page: no AWS permissions beyond its own logs and traces', () => {
@@ -131,7 +255,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     const policies = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy')).map((p) =>
       String(p.Metadata?.['aws:cdk:path']).split('/')[1],
     );
-    expect(policies.sort()).toEqual(['OutboxMailer', 'Register', 'ResendVerification', 'VerifyEmail', 'VerifyEmailPage']);
+    expect(policies.sort()).toEqual(ALL_FUNCTIONS);
   });
 
   it('uses no wildcard action in any IAM policy of either stack', () => {
@@ -164,14 +288,6 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
           expect(s.Action).toBe('kms:*');
           expect(JSON.stringify(s.Principal)).toContain(':root');
         }
-      }
-    }
-  });
-
-  it('no role can decrypt with the patient-data key', () => {
-    for (const p of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::IAM::ManagedPolicy'))) {
-      for (const s of p.Properties?.PolicyDocument.Statement as Statement[]) {
-        if (/PatientDataKey/.test(target(s))) expect(asArray(s.Action)).toEqual(['kms:GenerateDataKey']);
       }
     }
   });

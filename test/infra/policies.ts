@@ -14,6 +14,7 @@ export interface Statement {
 /** What a statement's resource points at, by name (cross-stack values are Fn::GetStackOutput of named outputs). */
 export function label(value: unknown, fn: string): string {
   if (value === '*') return '*';
+  if (Array.isArray(value)) return value.map((v) => label(v, fn)).join(', ');
   const json = JSON.stringify(value);
   const labels: [RegExp, string][] = [
     [/PatientTable\w*Arn\w*"\s*}\s*},\s*"\/index\/due"/, 'due index'],
@@ -23,6 +24,10 @@ export function label(value: unknown, fn: string): string {
     [/PatientDataKey\w*Arn/, 'patient-data key'],
     [/IdentifierKey\w*Arn/, 'identifier key'],
     [/ObservabilityKey\w*Arn/, 'observability key'],
+    [/AuditTable\w*Arn/, 'audit table'],
+    [/AuditKey\w*Arn/, 'audit key'],
+    [/AccessTokenSigningKeyV1\w*Arn/, 'signing key v1'],
+    [/AccessTokenSigningKeyV2\w*Arn/, 'signing key v2'],
     [new RegExp(`"${fn}LogGroup\\w*"`), 'own log group'],
     [/OutboxMailerDeadLetterQueue\w*"\s*,\s*"Arn"/, 'dead-letter queue'],
     [/:identity\/"\s*,\s*{\s*"Ref":\s*"SenderIdentity/, 'sender identity'],

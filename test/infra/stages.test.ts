@@ -8,7 +8,7 @@ import {
   type StageName,
 } from '../../infra/config/stages.js';
 import { createServiceApp } from '../../infra/service-app.js';
-import { onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
+import { logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -43,6 +43,11 @@ describe('stage selection', () => {
     expect(() => resolveStageConfig(context({ verifyUrlBase: 'http://clinic.example/verify' }), {})).toThrow(/https/);
   });
 
+  it('lets a deploy override the token issuer, but only with https', () => {
+    expect(resolveStageConfig(context({ stage: 'prod', tokenIssuer: 'https://clinic.example/' }), {}).tokenIssuer).toBe('https://clinic.example/');
+    expect(() => resolveStageConfig(context({ tokenIssuer: 'http://clinic.example/' }), {})).toThrow(/tokenIssuer must be an https/);
+  });
+
   it('is a plain App away from cdk.json: stage comes only from context', () => {
     expect(new App().node.tryGetContext('stage')).toBeUndefined();
   });
@@ -55,7 +60,9 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  const table = (s: StageName) => onlyResource(stages[s].statefulTemplate, 'AWS::DynamoDB::Table')[1];
+  const tableOf = (s: StageName, table: 'table' | 'auditTable') =>
+    stages[s].statefulTemplate.toJSON().Resources[stages[s].stateful.getLogicalId(stages[s].stateful[table].node.defaultChild as never)];
+  const table = (s: StageName) => tableOf(s, 'table');
   const apiStage = (s: StageName) => onlyResource(stages[s].statelessTemplate, 'AWS::ApiGateway::Stage')[1].Properties!;
   const retentions = (s: StageName) =>
     new Set(Object.values(resourcesOfType(stages[s].statelessTemplate, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays));
@@ -63,6 +70,29 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
   it('protects data only where it matters: table deletion protection and retention', () => {
     expect(STAGE_NAMES.map((s) => table(s).Properties?.DeletionProtectionEnabled)).toEqual([false, false, true]);
     expect(STAGE_NAMES.map((s) => table(s).DeletionPolicy)).toEqual(['Delete', 'Retain', 'Retain']);
+  });
+
+  it('keeps the audit trail in every stage, even where the patient table goes with the stack', () => {
+    expect(STAGE_NAMES.map((s) => tableOf(s, 'auditTable').DeletionPolicy)).toEqual(['Retain', 'Retain', 'Retain']);
+    expect(STAGE_NAMES.map((s) => tableOf(s, 'auditTable').Properties?.DeletionProtectionEnabled)).toEqual([true, true, true]);
+  });
+
+  it('limits sign-in attempts per IP tighter than all requests, in every stage', () => {
+    for (const s of STAGE_NAMES) {
+      const { wafRateLimitPerIp: general, wafSignInRateLimitPerIp: signIn } = stages[s].config;
+      expect(signIn.window.toSeconds(), s).toBe(general.window.toSeconds());
+      expect(signIn.limit, s).toBeLessThan(general.limit);
+      // WAF's floor for a rate-based rule.
+      expect(signIn.limit, s).toBeGreaterThanOrEqual(10);
+    }
+  });
+
+  it('gives each stage its own token issuer and audience, so a token of one stage is refused by the others', () => {
+    const issuers = STAGE_NAMES.map((s) => stages[s].config.tokenIssuer);
+    const audiences = STAGE_NAMES.map((s) => stages[s].config.tokenAudience);
+    expect(new Set(issuers).size).toBe(3);
+    expect(new Set(audiences).size).toBe(3);
+    for (const issuer of issuers) expect(issuer).toMatch(/^https:\/\/[^/]+\/$/);
   });
 
   it('keeps logs longer the closer to production', () => {
@@ -84,6 +114,11 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
       });
     }
     expect(new Set(STAGE_NAMES.map((s) => stages[s].config.mailFrom)).size).toBe(3);
+    for (const s of STAGE_NAMES) {
+      const { config, statelessTemplate } = stages[s];
+      const login = statelessTemplate.toJSON().Resources[logicalIdAt(statelessTemplate, 'AWS::Lambda::Function', 'Login/Function')];
+      expect(login.Properties).toMatchObject({ MemorySize: 1024, ReservedConcurrentExecutions: config.reservedConcurrency.login });
+    }
   });
 
   it('names stacks and resources per stage so all three can share one account', () => {

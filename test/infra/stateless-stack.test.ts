@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
 import { SDK_CALL_WORST_CASE_MS, SDK_MAX_ATTEMPTS, SDK_REQUEST_TIMEOUT_MS } from '../../lib/adapters/aws-clients.js';
 import { ALL_API_ROUTES } from '../../lib/http/routes.js';
-import { API_5XX_RATE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
+import { API_5XX_RATE_THRESHOLD, SIGN_IN_FAILURE_SPIKE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
 import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
-const FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'OutboxMailer'] as const;
-const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const;
+const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me'] as const;
+const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
 const API_GATEWAY_INTEGRATION_TIMEOUT_S = 29;
 /** `verify-email-page` → `VerifyEmailPage`: the construct id addEndpoint gives a route's function. */
@@ -85,12 +85,16 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it('routes the four API paths to their functions, without an authorizer', () => {
+  it('routes the API paths to their functions, without an authorizer', () => {
     expect(routeTable(dev)).toEqual({
       'POST /api/v1/patient/register': expect.stringMatching(/^RegisterFunction/),
       'POST /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailFunction/),
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
       'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
+      'POST /api/v1/patient/login': expect.stringMatching(/^LoginFunction/),
+      'POST /api/v1/patient/token/refresh': expect.stringMatching(/^TokenRefreshFunction/),
+      'POST /api/v1/patient/logout': expect.stringMatching(/^LogoutFunction/),
+      'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
     });
     // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
     expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
@@ -130,10 +134,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('sizes register for bcrypt and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    expect(functionProps.Register.MemorySize).toBe(1024);
+  it('sizes the bcrypt functions (register, login, verify-email) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
+    for (const name of ['Register', 'Login', 'VerifyEmail'] as const) expect(functionProps[name].MemorySize, name).toBe(1024);
+    for (const name of ['VerifyEmailPage', 'ResendVerification', 'TokenRefresh', 'Logout', 'Me'] as const) {
+      expect(functionProps[name].MemorySize, name).toBe(256);
+    }
     expect(functionProps.Register.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.register);
-    for (const name of ['VerifyEmail', 'VerifyEmailPage', 'ResendVerification'] as const) {
+    expect(functionProps.Login.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.login);
+    for (const name of ['VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'TokenRefresh', 'Logout', 'Me'] as const) {
       expect(functionProps[name].ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
     }
     expect(functionProps.OutboxMailer.ReservedConcurrentExecutions).toBe(OUTBOX_MAILER_CONCURRENCY);
@@ -144,9 +152,17 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
     const mail = ['TABLE_NAME', 'MAIL_FROM', 'VERIFY_URL_BASE'];
     const identifiers = ['IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS'];
+    // Everything that issues, verifies or audits a session.
+    const session = ['TABLE_NAME', ...identifiers, 'AUDIT_TABLE_NAME', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
-      Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS'],
-      VerifyEmail: ['TABLE_NAME'],
+      Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
+      // Checks the password, then signs the patient in.
+      VerifyEmail: [...session, 'BCRYPT_ROUNDS'],
+      Login: [...session, 'BCRYPT_ROUNDS'],
+      TokenRefresh: session,
+      Logout: session,
+      // The one function that decrypts (with the patient-data key).
+      Me: [...session, 'KMS_KEY_ID'],
       VerifyEmailPage: [],
       // The request is only counted and queued: no mail settings.
       ResendVerification: ['TABLE_NAME', ...identifiers],
@@ -171,6 +187,28 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     for (const name of ['ResendVerification', 'OutboxMailer'] as const) {
       expect(functionProps[name].Environment.Variables.IDENTIFIER_KEY_ID, name).toEqual(env.IDENTIFIER_KEY_ID);
     }
+    expect(env.UNVERIFIED_LAPSE_DAYS).toBe('7');
+  });
+
+  it('gives the session functions the stage issuer and audience, the signing key ARN and the audit table, all alike', () => {
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me'] as const;
+    const login = functionProps.Login.Environment.Variables;
+    expect(login).toMatchObject({
+      TOKEN_ISSUER: 'https://dev.patients.example.com/',
+      TOKEN_AUDIENCE: 'patient-registration-dev',
+      BCRYPT_ROUNDS: '12',
+      ACCESS_TOKEN_SIGNING_KEY_ID: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AccessTokenSigningKeyV1\w*Arn/) }) },
+      AUDIT_TABLE_NAME: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AuditTable/) }) },
+    });
+    for (const name of sessionFunctions) {
+      const env = functionProps[name].Environment.Variables;
+      for (const key of ['TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'AUDIT_TABLE_NAME', 'TABLE_NAME', 'IDENTIFIER_KEY_ID']) {
+        expect(env[key], `${name} ${key}`).toEqual(login[key]);
+      }
+    }
+    expect(JSON.stringify(functionProps.Me.Environment.Variables.KMS_KEY_ID)).toMatch(/PatientDataKey/);
+    // One signing key version (no rotation under way): nothing retired to list.
+    expect(login.ACCESS_TOKEN_RETIRED_KEY_IDS).toBeUndefined();
   });
 
   it('logs every function to its own KMS-encrypted log group with the stage retention', () => {
@@ -221,7 +259,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Rules: Match.arrayWith([
         Match.objectLike({
           Name: 'RateLimitPerIp',
-          Action: { Block: {} },
+          Action: { Block: { CustomResponse: Match.objectLike({ ResponseCode: 429 }) } },
           Statement: {
             RateBasedStatement: {
               AggregateKeyType: 'IP',
@@ -238,6 +276,71 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ QueryString: {} }] });
   });
 
+  it('limits POSTs to login and verify-email per IP, tighter than the general rule, with a 429 in the service envelope', () => {
+    const [, acl] = onlyResource(dev.statelessTemplate, 'AWS::WAFv2::WebACL');
+    const rules: Record<string, any>[] = acl.Properties?.Rules;
+    const general = rules.find((r) => r.Name === 'RateLimitPerIp')!;
+    const signIn = rules.find((r) => r.Name === 'SignInRateLimitPerIp')!;
+    const rate = signIn.Statement.RateBasedStatement;
+    expect(rate).toMatchObject({ AggregateKeyType: 'IP', Limit: 20, EvaluationWindowSec: 300 });
+    const [method, path] = rate.ScopeDownStatement.AndStatement.Statements;
+    expect(method.ByteMatchStatement).toMatchObject({ FieldToMatch: { Method: {} }, PositionalConstraint: 'EXACTLY', SearchString: 'POST' });
+    expect(path.RegexMatchStatement.FieldToMatch).toEqual({ UriPath: {} });
+    expect(path.RegexMatchStatement.TextTransformations.map((t: { Type: string }) => t.Type)).toEqual(['URL_DECODE', 'NORMALIZE_PATH']);
+    const matches = (uri: string) => new RegExp(path.RegexMatchStatement.RegexString).test(uri);
+    for (const uri of ['/dev/api/v1/patient/login', '/api/v1/patient/login', '/dev/api/v1/patient/login/', '/dev/api/v1/patient/verify-email']) {
+      expect(matches(uri), uri).toBe(true);
+    }
+    for (const uri of ['/dev/api/v1/patient/register', '/dev/api/v1/patient/loginx', '/dev/api/v1/patient/logout', '/x/dev/api/v1/patient/login', '/dev/api/v1/patient/me']) {
+      expect(matches(uri), uri).toBe(false);
+    }
+    // Both rate rules answer 429 in the envelope with the service headers and a Retry-After of their window.
+    for (const rule of [general, signIn]) {
+      const response = rule.Action.Block.CustomResponse;
+      expect(response).toMatchObject({ ResponseCode: 429, CustomResponseBodyKey: 'RateLimited' });
+      const headers = Object.fromEntries(response.ResponseHeaders.map((h: { Name: string; Value: string }) => [h.Name, h.Value]));
+      expect(headers).toEqual({
+        'X-Content-Type-Options': 'nosniff',
+        'Strict-Transport-Security': 'max-age=15552000; includeSubDomains',
+        'Cache-Control': 'no-store',
+        'Retry-After': String(rule.Statement.RateBasedStatement.EvaluationWindowSec),
+      });
+    }
+    expect(acl.Properties?.CustomResponseBodies.RateLimited.ContentType).toBe('APPLICATION_JSON');
+    expect(JSON.parse(acl.Properties?.CustomResponseBodies.RateLimited.Content)).toEqual({
+      success: false,
+      message: 'Too many requests. Please try again later.',
+    });
+    expect(new Set(rules.map((r) => r.Priority)).size).toBe(rules.length);
+  });
+
+  it('counts failed sign-ins (login, verify-email) and refresh-token reuse from the logs, and alarms on them', () => {
+    const t = dev.statelessTemplate;
+    const filters = Object.values(resourcesOfType(t, 'AWS::Logs::MetricFilter')).map((f) => f.Properties!);
+    const logGroupOf = (fn: string) => functionProps[fn as (typeof FUNCTIONS)[number]].LoggingConfig.LogGroup;
+    const byMetric = (name: string) =>
+      filters.filter((f) => f.MetricTransformations[0].MetricName === name).map((f) => ({ group: f.LogGroupName, pattern: f.FilterPattern }));
+    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail'].map((fn) => ({
+      group: logGroupOf(fn), pattern: '{ $.message = "sign-in" && $.outcome = "failure" }',
+    })));
+    expect(byMetric('RefreshTokenReuse')).toEqual([{ group: logGroupOf('TokenRefresh'), pattern: '{ $.message = "refresh token reuse" }' }]);
+    expect(filters).toHaveLength(3);
+    for (const f of filters) {
+      expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
+      expect(f.MetricTransformations[0].Dimensions).toBeUndefined();
+    }
+    const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    const alarmOn = (metric: string) => alarms.filter((a) => a.MetricName === metric);
+    expect(alarmOn('SignInFailures')).toEqual([expect.objectContaining({
+      Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1,
+      Threshold: SIGN_IN_FAILURE_SPIKE_THRESHOLD, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+    })]);
+    expect(SIGN_IN_FAILURE_SPIKE_THRESHOLD).toBe(50);
+    expect(alarmOn('RefreshTokenReuse')).toEqual([expect.objectContaining({
+      Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    })]);
+  });
+
   it('alarms on API 5xx rate, each function errors and throttles, table system errors and a non-empty DLQ, to an encrypted SSL-only topic', () => {
     const t = dev.statelessTemplate;
     const [topicId, topic] = onlyResource(t, 'AWS::SNS::Topic');
@@ -250,11 +353,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1);
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 2);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
     expect(metricNames).toEqual(
-      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression'].sort(),
+      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression',
+        'SignInFailures', 'RefreshTokenReuse'].sort(),
     );
     const errorAlarmFunctions = alarms
       .filter((a) => a.Properties?.MetricName === 'Errors')

@@ -13,7 +13,7 @@ import { mailsTo, reservationKeys, scanTable } from '../support/local-aws.js';
  * substitution: generated bodies that happen to be valid are hashed at bcrypt's minimum cost 4
  * instead of 12, so thousands of cases finish in seconds; hashing is not what is tested here.
  */
-const fastDeps = { ...createRegisterDeps(loadConfig()), hasher: { hash: async () => '$2b$04$fixture.fixture.fixture.fixture.fixture.fixture.fix' } };
+const fastDeps = { ...createRegisterDeps(loadConfig()), hasher: { hash: async () => '$2b$04$fixture.fixture.fixture.fixture.fixture.fixture.fix', compare: async () => false, needsRehash: () => false } };
 const fuzzRegister = createRegisterHandler(fastDeps);
 
 let cases = 0;

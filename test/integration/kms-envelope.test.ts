@@ -12,6 +12,7 @@ import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
  */
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const IDENTIFIER_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/feedbeef-12ab-34cd-56ef-1234567890ab';
+const SIGNING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/5161a9e0-12ab-34cd-56ef-1234567890ab';
 const kms = await startFakeKms(KEY_ARN);
 
 // The functions' configuration in AWS: KMS keys, and credentials from the environment.
@@ -20,13 +21,14 @@ Object.assign(process.env, {
   KMS_KEY_ID: KEY_ARN,
   IDENTIFIER_KEY_ID: IDENTIFIER_KEY_ARN,
   IDENTIFIER_KEY_VERSIONS: 'v2,v1',
+  ACCESS_TOKEN_SIGNING_KEY_ID: SIGNING_KEY_ARN,
   AWS_ENDPOINT_URL_KMS: kms.endpoint,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
 });
 delete process.env.IDENTIFIER_KEYS;
 afterAll(async () => {
-  for (const name of ['KMS_KEY_ID', 'IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS', 'IDENTIFIER_KEYS', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+  for (const name of ['KMS_KEY_ID', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS', 'IDENTIFIER_KEYS', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
   }
@@ -37,6 +39,11 @@ afterAll(async () => {
 const { handler: register } = await import('../../functions/register/handler.js');
 const { handler: resend } = await import('../../functions/resend-verification/handler.js');
 const { handler: outboxMailer } = await import('../../functions/outbox-mailer/handler.js');
+const { handler: verify } = await import('../../functions/verify-email/handler.js');
+const { handler: login } = await import('../../functions/login/handler.js');
+const { handler: refresh } = await import('../../functions/token-refresh/handler.js');
+const { handler: logout } = await import('../../functions/logout/handler.js');
+const { handler: me } = await import('../../functions/me/handler.js');
 
 const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
 
@@ -77,5 +84,44 @@ describe('the functions with AWS KMS', () => {
     const mails = await mailsTo(body.email);
     expect(mails).toHaveLength(2);
     expect(tokenFrom(mails[1]!)).not.toBe(tokenFrom(mails[0]!));
+  });
+});
+
+describe('sign-in with AWS KMS', () => {
+  const targets = (from: number) => kms.received.slice(from).map((r) => r.target).filter((t) => t !== 'GenerateMac');
+
+  it('tokens are signed by the KMS key (RAW ECDSA_SHA_256), its public key fetched once per function', async () => {
+    const body = uniqueRegistration({ medical_history: ['asthma'] });
+    await invoke(register, apiEvent(body));
+    const verifyStart = kms.received.length;
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    expect(verified.statusCode).toBe(200);
+    expect(targets(verifyStart)).toEqual(['GetPublicKey', 'Sign']);
+    for (const r of kms.received.slice(verifyStart).filter((r) => r.target === 'Sign')) {
+      expect(r.body).toMatchObject({ KeyId: SIGNING_KEY_ARN, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
+    }
+
+    const loginStart = kms.received.length;
+    const session = (await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }))).body.data;
+    expect(targets(loginStart)).toEqual(['GetPublicKey', 'Sign']);
+    const again = kms.received.length;
+    await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }));
+    expect(targets(again)).toEqual(['Sign']);
+
+    const refreshed = await invoke(refresh, apiEvent({ refresh_token: session.refresh_token }, { path: '/api/v1/patient/token/refresh' }));
+    expect(refreshed.statusCode).toBe(200);
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${refreshed.body.data.access_token}` };
+
+    const meStart = kms.received.length;
+    const record = await invoke(me, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me', headers: bearer }));
+    expect(record.statusCode).toBe(200);
+    expect(record.body.data).toMatchObject({ medical_history: ['asthma'], insurance_info: body.insurance_info });
+    // /me alone decrypts, under the patient-phi context of the caller's own record.
+    const decrypts = kms.received.slice(meStart).filter((r) => r.target === 'Decrypt');
+    expect(decrypts).toEqual([{ target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: { purpose: 'patient-phi', patient_id: session.patient_id } }) }]);
+
+    const out = await invoke(logout, apiEvent({ refresh_token: refreshed.body.data.refresh_token }, { path: '/api/v1/patient/logout', headers: bearer }));
+    expect(out.statusCode).toBe(200);
+    expect(kms.received.filter((r) => r.target === 'Decrypt')).toHaveLength(1);
   });
 });

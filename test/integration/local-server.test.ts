@@ -31,7 +31,7 @@ describe('npm start server', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<button id="confirm"');
 
-    const verified = await post('/api/v1/patient/verify-email', JSON.stringify({ token }));
+    const verified = await post('/api/v1/patient/verify-email', JSON.stringify({ token, password: 'SecurePassword123!' }));
     expect(verified.status).toBe(200);
     expect((await getItem(`PATIENT#${data.patient_id}`, 'PROFILE'))!.email_verified).toBe(true);
   });

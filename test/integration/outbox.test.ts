@@ -67,7 +67,7 @@ describe('transactional outbox', () => {
 
     // And the mail that finally arrived carries a working link.
     const token = tokenFrom((await inbox(body.email))[0]!);
-    expect((await invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' }))).statusCode).toBe(200);
+    expect((await invoke(verify, apiEvent({ token, password: 'SecurePassword123!' }, { path: '/api/v1/patient/verify-email' }))).statusCode).toBe(200);
   });
 
   it('with SES up the request sends the mail itself, and the stream mailer then finds nothing to do', async () => {

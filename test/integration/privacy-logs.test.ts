@@ -11,6 +11,8 @@ import { validateRegistration } from '../../lib/patient/validators.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';
+import { api } from '../support/sign-in-api.js';
+import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 
 const output = captureOutput();
 /** Only the mail carries the first name; its failure path must not log it. */
@@ -71,11 +73,24 @@ describe('patient data privacy', () => {
     const VERIFY = { path: '/api/v1/patient/verify-email' };
     const RESEND = { path: '/api/v1/patient/resend-verification' };
     await invoke(resend, apiEvent({ email: body.email }, RESEND)); // resend: new token, old one superseded
-    await invoke(verify, apiEvent({ token }, VERIFY)); // superseded
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the outbox acts on it
+    await invoke(verify, apiEvent({ token, password: body.password }, VERIFY)); // superseded
     const newToken = tokenFrom((await mailsTo(body.email)).at(-1)!);
-    await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // verified
-    await invoke(verify, apiEvent({ token: newToken }, VERIFY)); // used
-    await invoke(verify, apiEvent({ token: 'A'.repeat(43) }, VERIFY)); // unknown
+    await invoke(verify, apiEvent({ token: newToken, password: `${body.password}-wrong` }, VERIFY)); // wrong password
+    const verified = await invoke(verify, apiEvent({ token: newToken, password: body.password }, VERIFY)); // verified, signed in
+    expect(verified.statusCode).toBe(200);
+    await invoke(verify, apiEvent({ token: newToken, password: body.password }, VERIFY)); // used
+    await invoke(verify, apiEvent({ token: 'A'.repeat(43), password: body.password }, VERIFY)); // unknown
+    // Sign-in: the tokens, the password and the decrypted record must not reach the logs either.
+    await api.login(body.email, `${body.password}-wrong`); // wrong password
+    await api.login(`nobody-${body.email}`, body.password); // unknown email
+    const session = (await api.login(body.email, body.password)).body.data; // success
+    await api.meAs(session.access_token); // decrypts medical history and insurance
+    await api.meAs(`${session.access_token}x`); // tampered
+    const rotated = (await api.refresh(session.refresh_token)).body.data;
+    await api.refresh(session.refresh_token); // reuse
+    await api.logout(verified.body.data.access_token, verified.body.data.refresh_token);
+    const secrets = [session.access_token, session.refresh_token, rotated.refresh_token, verified.body.data.refresh_token];
     for (let i = 0; i < 3; i++) await invoke(resend, apiEvent({ email: body.email }, RESEND)); // verified: nothing sent, then 429
 
     const keyed = canaryRegistration();
@@ -101,7 +116,7 @@ describe('patient data privacy', () => {
     expect(text).toContain('"statusCode":429');
     expect(text).toContain('"statusCode":410');
     expect(text).toContain('mail send failed');
-    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, unsent.email, CANARY_FIRST_NAME, token, newToken, '$2b$', 'token=']) {
+    for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, unsent.email, CANARY_FIRST_NAME, token, newToken, '$2b$', 'token=', ...secrets, '203.0.113.10']) {
       expect(text).not.toContain(secret);
     }
   });

@@ -12,7 +12,7 @@ const askResend = (email: unknown) => invoke(resend, apiEvent({ email }, { path:
 /** What the table's stream (or the sweep) does after the request: the outbox acts on what was asked. */
 const runOutbox = () => outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
 const resendRequests = async () => (await scanTable()).filter((i) => i.entity === 'outbox' && i.kind === 'resend_request');
-const postToken = (token: string) => invoke(verify, apiEvent({ token }, { path: '/api/v1/patient/verify-email' }));
+const postToken = (token: string) => invoke(verify, apiEvent({ token, password: 'SecurePassword123!' }, { path: '/api/v1/patient/verify-email' }));
 
 async function registered() {
   const body = uniqueRegistration();

@@ -5,6 +5,10 @@ import { handler as register } from '../../functions/register/handler.js';
 import { handler as resend, RESEND_ANSWER } from '../../functions/resend-verification/handler.js';
 import { handler as verify } from '../../functions/verify-email/handler.js';
 import { handler as verifyPage } from '../../functions/verify-email-page/handler.js';
+import { handler as login } from '../../functions/login/handler.js';
+import { handler as refresh } from '../../functions/token-refresh/handler.js';
+import { handler as logout } from '../../functions/logout/handler.js';
+import { handler as me } from '../../functions/me/handler.js';
 import { lambdaContext } from '../support/requests.js';
 
 /** The events/ files that `sam local invoke` feeds the functions, run through the same handlers here. */
@@ -21,6 +25,23 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     const response = await verify(load('verify-email'), lambdaContext);
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).message).toMatch(/invalid/);
+  });
+
+  it('events/login.json reaches the use case (the spec example is not registered and verified here: 401 or 403)', async () => {
+    const response = await login(load('login'), lambdaContext);
+    expect([401, 403]).toContain(response.statusCode);
+  });
+
+  it('events/token-refresh.json reaches the use case (its placeholder token is unknown: 401)', async () => {
+    const response = await refresh(load('token-refresh'), lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).message).toBe('Invalid or expired refresh token');
+  });
+
+  it.each([['logout', logout], ['me', me]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+    const response = await handler(load(name), lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
   });
 
   it('events/verify-email-page.json serves the page', async () => {

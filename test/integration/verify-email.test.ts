@@ -10,7 +10,11 @@ import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { getItem, mailsTo, tokenFrom } from '../support/local-aws.js';
 
 const PATH = '/api/v1/patient/verify-email';
-const postToken = (token: unknown) => invoke(verify, apiEvent({ token }, { path: PATH }));
+const PASSWORD = uniqueRegistration().password;
+const postToken = (token: unknown, password: unknown = PASSWORD) => invoke(verify, apiEvent({ token, password }, { path: PATH }));
+const FORM_HEADERS = { 'Content-Type': 'application/x-www-form-urlencoded' };
+const postForm = (token: string, password: string) =>
+  invoke(verify, apiEvent(new URLSearchParams({ password }).toString(), { path: PATH, headers: FORM_HEADERS, query: { token } }));
 
 async function registered() {
   const body = uniqueRegistration();
@@ -27,15 +31,21 @@ describe('the verification link', () => {
     expect(page.headers['Content-Type']).toBe('text/html; charset=utf-8');
     expect(page.headers['Content-Security-Policy']).toMatch(/script-src 'sha256-/);
     expect(page.body).toContain('Confirm my email');
+    expect(page.body).toMatch(/<form id="verify" method="post">/);
+    expect(page.body).toMatch(/<input id="password" name="password" type="password"/);
     expect(page.body).not.toContain(token); // the script reads it from the address bar
     expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(false);
   });
 
-  it('verifies the email when the token is posted, once', async () => {
+  it('verifies the email when the token is posted with the password, once, and signs the patient in', async () => {
     const { patientId, token } = await registered();
     const response = await postToken(token);
     expect(response.statusCode).toBe(200);
-    expect(response.body).toEqual({ success: true, message: 'Email verified successfully.' });
+    expect(response.body).toEqual({
+      success: true,
+      message: 'Email verified successfully.',
+      data: { patient_id: patientId, access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) },
+    });
     const patient = await getItem(`PATIENT#${patientId}`, 'PROFILE');
     expect(patient).toMatchObject({ email_verified: true, phone_verified: false });
     expect(patient!.updated_at > patient!.created_at).toBe(true);
@@ -51,6 +61,32 @@ describe('the verification link', () => {
     expect(statuses).toEqual([200, 410, 410]);
   });
 
+  it('with the wrong password verifies nothing, answers 401 and leaves the link usable', async () => {
+    const { patientId, token } = await registered();
+    const wrong = await postToken(token, 'Someone-elses-password-1');
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toEqual({ success: false, message: 'The password is not correct. Enter the password you registered with.' });
+    expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(false);
+    expect((await postToken(token)).statusCode).toBe(200);
+  });
+
+  it('works as a plain form post without JavaScript: the answer is the page with the result', async () => {
+    const { patientId, token } = await registered();
+    const wrong = await postForm(token, 'Someone-elses-password-1');
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['Content-Type']).toBe('text/html; charset=utf-8');
+    expect(wrong.body).toContain('The password is not correct.');
+    expect(wrong.body).toContain('<form id="verify"');
+    const right = await postForm(token, PASSWORD);
+    expect(right.statusCode).toBe(200);
+    expect(right.body).toContain('Your email address is verified. You can now sign in.');
+    expect(right.body).not.toContain('<form id="verify"');
+    expect(right.body).not.toContain(token);
+    expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(true);
+    const again = await postForm(token, PASSWORD);
+    expect(again.statusCode).toBe(410);
+  });
+
   it('refuses an unknown token with 400', async () => {
     const response = await postToken('A'.repeat(43));
     expect(response.statusCode).toBe(400);
@@ -63,12 +99,19 @@ describe('the verification link', () => {
     expect(Object.keys(response.body.errors)).toEqual(['token']);
   });
 
+  it('refuses a missing password with 422', async () => {
+    const { token } = await registered();
+    const response = await invoke(verify, apiEvent({ token }, { path: PATH }));
+    expect(response.statusCode).toBe(422);
+    expect(Object.keys(response.body.errors)).toEqual(['password']);
+  });
+
   it('refuses an expired token with 410 and leaves the email unverified', async () => {
     const { patientId, token } = await registered();
     const deps = createVerifyEmailDeps(loadConfig());
     const in25Hours = { now: () => new Date(Date.now() + 25 * 3600_000) };
-    await expect(verifyEmail(token, { ...deps, clock: in25Hours })).rejects.toThrow(GoneTokenError);
-    await expect(verifyEmail(token, { ...deps, clock: in25Hours })).rejects.toThrow('expired');
+    await expect(verifyEmail({ token, password: PASSWORD }, {}, { ...deps, clock: in25Hours })).rejects.toThrow(GoneTokenError);
+    await expect(verifyEmail({ token, password: PASSWORD }, {}, { ...deps, clock: in25Hours })).rejects.toThrow('expired');
     expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(false);
   });
 
@@ -76,6 +119,6 @@ describe('the verification link', () => {
     const { token } = await registered();
     const deps = createVerifyEmailDeps(loadConfig());
     const in23h59 = { now: () => new Date(Date.now() + 24 * 3600_000 - 60_000) };
-    await expect(verifyEmail(token, { ...deps, clock: in23h59 })).resolves.toMatchObject({ patientId: expect.any(String) });
+    await expect(verifyEmail({ token, password: PASSWORD }, {}, { ...deps, clock: in23h59 })).resolves.toMatchObject({ patient_id: expect.any(String) });
   });
 });

@@ -22,6 +22,8 @@ export interface AwsCall {
   encryptionContext?: Record<string, string>;
   /** KMS GenerateMac: the algorithm, which the grant's kms:MacAlgorithm condition checks. */
   macAlgorithm?: string;
+  /** KMS Sign: algorithm and message type, which the grant's kms:SigningAlgorithm / kms:MessageType check. */
+  signing?: { algorithm: string; messageType: string };
 }
 
 export interface Recording {
@@ -49,7 +51,14 @@ function prefixOf(key: Input | undefined): string {
   return hash < 0 ? text : text.slice(0, hash + 1);
 }
 
-const item = (action: string, key: Input | undefined): Call => ({ action: `dynamodb:${action}`, resource: 'table', prefix: prefixOf(key) });
+/**
+ * The audit trail's own table is its own IAM resource, granted without key conditions (PutItem
+ * only); every other item call is on the patient table, where LeadingKeys prefixes apply.
+ */
+const item = (action: string, key: Input | undefined, tableName?: string): Call =>
+  tableName !== undefined && tableName === process.env.AUDIT_TABLE_NAME
+    ? { action: `dynamodb:${action}`, resource: 'audit table' }
+    : { action: `dynamodb:${action}`, resource: 'table', prefix: prefixOf(key) };
 
 /** What IAM authorises a transaction item as: each one as its own single-item action. */
 const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
@@ -61,9 +70,9 @@ function dynamoCalls(command: string, input: Input): Call[] {
     case 'GetItem':
     case 'UpdateItem':
     case 'DeleteItem':
-      return [item(command, input.Key)];
+      return [item(command, input.Key, input.TableName)];
     case 'PutItem':
-      return [item(command, input.Item)];
+      return [item(command, input.Item, input.TableName)];
     case 'BatchGetItem':
       return Object.values<Input>(input.RequestItems ?? {}).flatMap((table) => table.Keys.map((k: Input) => item(command, k)));
     case 'BatchWriteItem':
@@ -75,7 +84,7 @@ function dynamoCalls(command: string, input: Input): Call[] {
         const [kind, body] = Object.entries(entry)[0]!;
         const action = TRANSACT_WRITE_ACTIONS[kind];
         if (!action) throw new Error(`unknown transaction item ${kind}`);
-        return item(action, kind === 'Put' ? body.Item : body.Key);
+        return item(action, kind === 'Put' ? body.Item : body.Key, body.TableName);
       });
     case 'TransactGetItems':
       return input.TransactItems.map((entry: Input) => item('GetItem', entry.Get.Key));
@@ -83,6 +92,9 @@ function dynamoCalls(command: string, input: Input): Call[] {
     case 'Scan':
       // An index is its own IAM resource; a Query/Scan on the table itself would need its key values,
       // which no adapter sends today: refuse to guess rather than record something IAM would not see.
+      // The audit trail is read back only by the tests and operators, never by a function: record it as
+      // what it is, so a function that did would show up as an ungranted call.
+      if (!input.IndexName && input.TableName !== undefined && input.TableName === process.env.AUDIT_TABLE_NAME) return [{ action: `dynamodb:${command}`, resource: 'audit table' }];
       if (!input.IndexName) throw new Error(`${command} on the table itself: teach the recorder its LeadingKeys`);
       return [{ action: `dynamodb:${command}`, resource: `index/${input.IndexName}` }];
     default:
@@ -108,9 +120,12 @@ export function iamCallsOf(clientName: string, commandName: string, input: Input
     case 'KMSClient':
       return [{
         action: `kms:${command}`,
-        resource: input.KeyId === process.env.IDENTIFIER_KEY_ID ? '$IDENTIFIER_KEY_ID' : symbolic(input.KeyId, 'KMS_KEY_ID'),
+        resource: input.KeyId === process.env.IDENTIFIER_KEY_ID
+          ? '$IDENTIFIER_KEY_ID'
+          : input.KeyId === process.env.ACCESS_TOKEN_SIGNING_KEY_ID ? '$ACCESS_TOKEN_SIGNING_KEY_ID' : symbolic(input.KeyId, 'KMS_KEY_ID'),
         ...(input.EncryptionContext && { encryptionContext: input.EncryptionContext }),
         ...(input.MacAlgorithm && { macAlgorithm: input.MacAlgorithm }),
+        ...(input.SigningAlgorithm && { signing: { algorithm: input.SigningAlgorithm, messageType: input.MessageType } }),
       }];
     default:
       throw new Error(`no IAM mapping for ${clientName}`);

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,21 +19,52 @@ const readBody = async (request: IncomingMessage) => {
 
 /**
  * A KMS stand-in on loopback for the real KMS SDK client (there is no KMS emulator), speaking the
- * JSON 1.1 protocol: GenerateDataKey answers a random data key, GenerateMac a deterministic
- * HMAC-SHA-256 of the message under a per-server secret, as an HMAC key would. Anything else is refused.
+ * JSON 1.1 protocol: GenerateDataKey answers a random data key and remembers it with its encryption
+ * context, so Decrypt gives it back only under the same context (as KMS does); GenerateMac a
+ * deterministic HMAC-SHA-256 of the message under a per-server secret, as an HMAC key would; Sign
+ * and GetPublicKey act as one ECC_NIST_P256 SIGN_VERIFY key (DER signatures, SPKI public key).
+ * Anything else is refused.
  */
 export async function startFakeKms(keyArn: string): Promise<FakeKms> {
   const macSecret = randomBytes(32);
+  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const dataKeys = new Map<string, { plaintext: string; context: string }>();
   const received: KmsRequest[] = [];
+  const contextOf = (body: Record<string, any>) => JSON.stringify(Object.entries(body.EncryptionContext ?? {}).sort());
+  const refuse = (response: import('node:http').ServerResponse, type: string, message: string) => {
+    response.statusCode = 400;
+    response.end(JSON.stringify({ __type: type, message }));
+  };
   const server = createServer(async (request, response) => {
     const target = String(request.headers['x-amz-target']).replace('TrentService.', '');
     const body = await readBody(request);
     received.push({ target, body });
     response.setHeader('Content-Type', 'application/x-amz-json-1.1');
     switch (target) {
-      case 'GenerateDataKey':
-        response.end(JSON.stringify({ KeyId: keyArn, Plaintext: randomBytes(32).toString('base64'), CiphertextBlob: randomBytes(184).toString('base64') }));
+      case 'GenerateDataKey': {
+        const plaintext = randomBytes(32).toString('base64');
+        const blob = randomBytes(184).toString('base64');
+        dataKeys.set(blob, { plaintext, context: contextOf(body) });
+        response.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext, CiphertextBlob: blob }));
         return;
+      }
+      case 'Decrypt': {
+        const key = dataKeys.get(body.CiphertextBlob);
+        if (!key || key.context !== contextOf(body)) return refuse(response, 'InvalidCiphertextException', 'no such data key under this context');
+        response.end(JSON.stringify({ KeyId: keyArn, Plaintext: key.plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+        return;
+      }
+      case 'Sign': {
+        if (body.MessageType !== 'RAW' || body.SigningAlgorithm !== 'ECDSA_SHA_256') return refuse(response, 'ValidationException', 'RAW ECDSA_SHA_256 only');
+        const signature = sign('sha256', Buffer.from(body.Message, 'base64'), signingKey.privateKey).toString('base64');
+        response.end(JSON.stringify({ KeyId: body.KeyId, Signature: signature, SigningAlgorithm: 'ECDSA_SHA_256' }));
+        return;
+      }
+      case 'GetPublicKey': {
+        const publicKey = signingKey.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+        response.end(JSON.stringify({ KeyId: body.KeyId, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256'], PublicKey: publicKey }));
+        return;
+      }
       case 'GenerateMac': {
         const mac = createHmac('sha256', macSecret).update(Buffer.from(body.Message, 'base64')).digest('base64');
         response.end(JSON.stringify({ KeyId: body.KeyId, MacAlgorithm: body.MacAlgorithm, Mac: mac }));

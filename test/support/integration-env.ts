@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { ensureTable } from '../../lib/local/services.js';
+import { ensureAuditTable, ensureTable } from '../../lib/local/services.js';
 import { identifierKeyRingJson } from './identifier-keys.js';
 
 /**
@@ -13,12 +13,18 @@ env.LOCAL_MODE = '1'; // the local master key below stands in for KMS only in lo
 env.DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
 env.SES_ENDPOINT = inject('sesEndpoint');
 env.TABLE_NAME = `patients-${randomBytes(6).toString('hex')}`;
+env.AUDIT_TABLE_NAME = `patient-audit-${randomBytes(6).toString('hex')}`;
 env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64');
 env.IDENTIFIER_KEYS = identifierKeyRingJson();
 env.MAIL_FROM = 'no-reply@clinic.test';
 env.VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
 env.BCRYPT_ROUNDS = '12';
+// A fresh access-token key per file: no file under .local, and no file can verify another's tokens.
+env.LOCAL_ACCESS_TOKEN_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+env.TOKEN_ISSUER = 'https://patient-api.test/';
+env.TOKEN_AUDIENCE = 'patient-api-test';
 delete env.KMS_KEY_ID;
+delete env.ACCESS_TOKEN_SIGNING_KEY_ID;
 delete env.AWS_LAMBDA_FUNCTION_NAME;
 
-await ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME);
+await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);

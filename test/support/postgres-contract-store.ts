@@ -1,3 +1,4 @@
+import { createPostgresAuditTrail } from '../../lib/adapters/postgres/audit-trail.js';
 import { migrate } from '../../lib/adapters/postgres/migrate.js';
 import { fromPatientRow, SELECT_PATIENT } from '../../lib/adapters/postgres/patient-row.js';
 import { createPostgresIdempotencyStore } from '../../lib/adapters/postgres/idempotency-store.js';
@@ -19,6 +20,7 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     rateLimiter: createPostgresRateLimiter(db),
     sessions: createPostgresSessionStore(db),
     loginFailures: createPostgresLoginFailureCounter(db),
+    audit: createPostgresAuditTrail(db),
     async readPatient(id) {
       const { rows } = await db.query(SELECT_PATIENT, [id]);
       return rows[0] && fromPatientRow(rows[0]);

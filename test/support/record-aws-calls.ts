@@ -20,6 +20,10 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createVerifyEmailDeps: 'VerifyEmail',
   createResendVerificationDeps: 'ResendVerification',
   createMailerDeps: 'OutboxMailer',
+  createLoginDeps: 'Login',
+  createRefreshDeps: 'TokenRefresh',
+  createLogoutDeps: 'Logout',
+  createMeDeps: 'Me',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */

@@ -5,6 +5,7 @@ import { createRegisterDeps } from '../../lib/wiring.js';
 
 const deployedEnv = {
   TABLE_NAME: 't',
+  AUDIT_TABLE_NAME: 'a',
   KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
   MAIL_FROM: 'no-reply@clinic.example',
   VERIFY_URL_BASE: 'https://clinic.example/verify',
@@ -28,6 +29,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, BCRYPT_ROUNDS: rounds })).toThrow(ConfigError);
   });
 
+  it('lets unverified registrations lapse after 7 days unless UNVERIFIED_LAPSE_DAYS says otherwise, in Lambda too', () => {
+    expect(loadConfig(local).unverifiedLapseDays).toBe(7);
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail']).unverifiedLapseDays).toBe(7);
+  });
+
+  it.each(['1', '14', '90'])('accepts UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days }).unverifiedLapseDays).toBe(Number(days));
+  });
+
+  it.each(['0', '91', '-7', '1.5', '7d', 'seven', '1e1', '0x7'])('refuses to start with UNVERIFIED_LAPSE_DAYS=%s', (days) => {
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow('UNVERIFIED_LAPSE_DAYS');
+  });
+
   it('takes everything from the environment in Lambda', () => {
     expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({
       localMode: false,
@@ -43,10 +58,21 @@ describe('loadConfig', () => {
   });
 
   it('requires of a Lambda only what it uses: verify-email needs the table alone', () => {
-    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1' };
+    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1', AUDIT_TABLE_NAME: 'a' };
     expect(loadConfig({ ...verifyEnv, TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
     expect(() => loadConfig(verifyEnv)).toThrow('TABLE_NAME must be set');
     expect(() => loadConfig({ ...verifyEnv, TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
+  });
+
+  it('reads the audit table apart from the patient table: patient-audit locally, AUDIT_TABLE_NAME deployed', () => {
+    expect(loadConfig(local).auditTableName).toBe('patient-audit');
+    expect(loadConfig({ ...local, AUDIT_TABLE_NAME: 'audit-dev' }).auditTableName).toBe('audit-dev');
+    expect(loadConfig(lambdaEnv).auditTableName).toBe('a');
+  });
+
+  it('fails any Lambda cold start without AUDIT_TABLE_NAME: every function\'s storage includes the audit trail', () => {
+    expect(() => loadConfig({ ...lambdaEnv, AUDIT_TABLE_NAME: '' })).toThrow('AUDIT_TABLE_NAME must be set');
+    expect(() => loadConfig({ ...deployedEnv, AUDIT_TABLE_NAME: undefined })).toThrow('AUDIT_TABLE_NAME must be set');
   });
 
   it('refuses a VERIFY_URL_BASE that is not an http(s) URL', () => {
@@ -102,9 +128,40 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
     expect(() => createRegisterDeps(config)).toThrow(/KMS_KEY_ID must be set.*LOCAL_MODE=1/);
   });
 
+  it('hands UNVERIFIED_LAPSE_DAYS to the register use case as its lapse', () => {
+    const config = loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: '3', LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
+    expect(createRegisterDeps(config).registrationLapseMs).toBe(3 * 24 * 3600_000);
+  });
+
   it('in local mode without KMS_KEY_ID the local master key is used', async () => {
     const config = loadConfig({ ...local, LOCAL_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') }, ['encryption', 'mail']);
     const encrypted = await createRegisterDeps(config).cipher.encryptFields('p-1', { medical_history: ['x'] });
     expect(encrypted.keyId).toBe(LOCAL_KEY_ID);
+  });
+});
+
+describe('access-token settings', () => {
+  const tokenEnv = {
+    AWS_LAMBDA_FUNCTION_NAME: 'login', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a',
+    ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/sign',
+    TOKEN_ISSUER: 'https://api.clinic.example/prod/', TOKEN_AUDIENCE: 'patient-api-prod',
+  };
+
+  it('a signing function takes key, issuer and audience from the environment, retired keys as a list', () => {
+    expect(loadConfig({ ...tokenEnv, ACCESS_TOKEN_RETIRED_KEY_IDS: ' arn:old-1 , arn:old-2 ' }, ['tokens'])).toMatchObject({
+      accessTokenSigningKeyId: tokenEnv.ACCESS_TOKEN_SIGNING_KEY_ID,
+      accessTokenRetiredKeyIds: ['arn:old-1', 'arn:old-2'],
+      tokenIssuer: tokenEnv.TOKEN_ISSUER,
+      tokenAudience: tokenEnv.TOKEN_AUDIENCE,
+    });
+    expect(loadConfig(tokenEnv, ['tokens']).accessTokenRetiredKeyIds).toEqual([]);
+  });
+
+  it.each(['ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'])('fails a signing Lambda cold start without %s', (name) => {
+    expect(() => loadConfig({ ...tokenEnv, [name]: '' }, ['tokens'])).toThrow(`${name} must be set`);
+  });
+
+  it('locally, issuer and audience default to the local server', () => {
+    expect(loadConfig({ ...local, PORT: '3100' })).toMatchObject({ tokenIssuer: 'http://localhost:3100', tokenAudience: 'patient-api', accessTokenSigningKeyId: undefined });
   });
 });

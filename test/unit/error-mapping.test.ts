@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../../lib/http/error-mapper.js';
-import { DuplicateRegistrationError, GoneTokenError, IdempotencyInProgressError, InvalidAccessTokenError, InvalidTokenError, ServiceUnavailableError, TooManyRequestsError } from '../../lib/errors.js';
+import { DuplicateRegistrationError, GoneTokenError, IdempotencyInProgressError, InvalidAccessTokenError, InvalidCredentialsError, InvalidRefreshTokenError, InvalidTokenError, ServiceUnavailableError, SignInLockedError, SignInRefusedError, TooManyRequestsError, WrongPasswordError } from '../../lib/errors.js';
 
 const body = (error: unknown) => JSON.parse(toErrorResponse(error).body);
 
@@ -39,6 +39,26 @@ describe('toErrorResponse', () => {
     expect(response.statusCode).toBe(401);
     expect(response.headers['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
     expect(JSON.parse(response.body)).toEqual({ success: false, message: 'Invalid or expired access token' });
+  });
+
+  it('a request without any token gets the bare Bearer challenge (RFC 6750 §3.1)', () => {
+    const response = toErrorResponse(new InvalidAccessTokenError('missing'));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['WWW-Authenticate']).toBe('Bearer');
+  });
+
+  it.each([
+    [new SignInLockedError(4), 429, 'Too many failed sign-in attempts. Please try again later.'],
+    [new InvalidCredentialsError(), 401, 'Invalid email or password'],
+    [new SignInRefusedError('unverified'), 403, 'Email address is not verified'],
+    [new SignInRefusedError('inactive'), 403, 'This account is deactivated'],
+    [new InvalidRefreshTokenError(), 401, 'Invalid or expired refresh token'],
+    [new WrongPasswordError(), 401, 'The password is not correct. Enter the password you registered with.'],
+  ])('%s → %i in the envelope', (error, status, message) => {
+    const response = toErrorResponse(error);
+    expect(response.statusCode).toBe(status);
+    expect(JSON.parse(response.body)).toEqual({ success: false, message });
+    if (status === 429) expect(response.headers['Retry-After']).toBe('4');
   });
 
   it('never answers a middy 5xx-looking client error with detail', () => {

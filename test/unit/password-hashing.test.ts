@@ -1,6 +1,6 @@
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { createBcryptPasswordHasher } from '../../lib/adapters/bcrypt/bcrypt-password-hasher.js';
+import { bcryptCost, bcryptDummyHash, createBcryptPasswordHasher } from '../../lib/adapters/bcrypt/bcrypt-password-hasher.js';
 import { buildCommonPasswordList } from '../../lib/tools/generate-common-passwords.js';
 import commonPasswords from '../../lib/patient/common-passwords.json' with { type: 'json' };
 
@@ -15,6 +15,27 @@ describe('bcrypt password hasher', () => {
     expect(a.slice(0, 29)).not.toBe(b.slice(0, 29)); // the salts differ
     expect(await bcrypt.compare('SecurePassword123!', a)).toBe(true);
     expect(await bcrypt.compare('SecurePassword123?', a)).toBe(false);
+  });
+
+  it('compares, and asks for a re-hash only of hashes below its cost', async () => {
+    const hash = await hasher.hash('SecurePassword123!');
+    expect(await hasher.compare('SecurePassword123!', hash)).toBe(true);
+    expect(await hasher.compare('SecurePassword123?', hash)).toBe(false);
+    expect(hasher.needsRehash(hash)).toBe(false);
+    expect(hasher.needsRehash(await bcrypt.hash('SecurePassword123!', 10))).toBe(true);
+    expect(createBcryptPasswordHasher(13).needsRehash(hash)).toBe(true);
+    expect(hasher.needsRehash('not a bcrypt hash')).toBe(true);
+  });
+
+  it.each([12, 13, 15])('the dummy hash for unknown emails has cost %i, parses as bcrypt, and matches nothing', async (cost) => {
+    const dummy = bcryptDummyHash(cost);
+    expect(bcrypt.getRounds(dummy)).toBe(cost);
+    expect(bcryptCost(dummy)).toBe(cost);
+    expect(dummy).toHaveLength(60);
+    expect(bcrypt.getSalt(dummy)).toHaveLength(29);
+    if (cost === 12) {
+      for (const guess of ['', 'SecurePassword123!', 'NoPasswordMatchesThis']) expect(await bcrypt.compare(guess, dummy)).toBe(false);
+    }
   });
 
   it('refuses a cost below 12', () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateRegistrationError } from '../../lib/errors.js';
+import { DuplicateRegistrationError, InvalidTokenError } from '../../lib/errors.js';
 import { requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
-import { createFakeDeps, fakeHash, VERIFY_URL_BASE, type FakeDeps } from '../support/fakes/index.js';
+import { createFakeDeps, fakeHash, REGISTRATION_LAPSE_MS, VERIFY_URL_BASE, type FakeDeps } from '../support/fakes/index.js';
 import { captureOutput } from '../support/capture-output.js';
 import { uniqueRegistration } from '../support/requests.js';
 
@@ -14,6 +14,7 @@ captureOutput(); // the mail-failure path logs a warning on purpose
 const request = (overrides: Partial<RegistrationRequest> = {}) => uniqueRegistration(overrides) as RegistrationRequest;
 const register = async (deps: FakeDeps, body: RegistrationRequest, key?: string) =>
   registerPatient(body, deps, key ? { key, fingerprint: await requestFingerprint(body, deps.identifiers) } : undefined);
+const tokenOf = (verifyUrl: string) => new URL(verifyUrl).searchParams.get('token')!;
 const refusal = (attempt: Promise<unknown>) => attempt.then(() => expect.fail('registered a duplicate'), (e: unknown) => e as DuplicateRegistrationError);
 
 const MEDICAL = ['Canary-Condition-Asthma-5521'];
@@ -108,7 +109,7 @@ describe('registerPatient: the verification link', () => {
     // 20 × 32 bytes of real randomness use nearly every one of the 256 byte values; a short token padded out does not.
     expect(new Set(tokens.flatMap((t) => [...Buffer.from(t, 'base64url')])).size).toBeGreaterThan(200);
     // The link's token is the one whose digest was stored for its patient.
-    expect(await verifyEmail(tokens.at(-1)!, deps)).toEqual({ patientId: deps.repository.patients().at(-1)!.id });
+    expect(await verifyEmail({ token: tokens.at(-1)!, password: request().password }, {}, deps)).toMatchObject({ patient_id: deps.repository.patients().at(-1)!.id });
   });
 
   it('mails the first name and the link only, after the patient is stored', async () => {
@@ -150,5 +151,45 @@ describe('registerPatient: a retry of a committed registration', () => {
     }
     expect(deps.repository.patients()).toHaveLength(1);
     expect(deps.mailer.sent).toHaveLength(1);
+  });
+});
+
+describe('registerPatient: an unverified registration lapses', () => {
+  const DAY = 24 * 3600_000;
+
+  it.each([
+    ['the default 7 days', 7 * DAY],
+    ['a configured single day', DAY],
+  ])('stores lapses_at = registration time + the lapse (%s), and answers without it', async (_case, lapseMs) => {
+    const deps = { ...createFakeDeps(), registrationLapseMs: lapseMs };
+    const registeredAt = deps.clock.now();
+    const { patient } = await register(deps, request());
+    expect(deps.repository.readPatient(patient.patient_id)!.lapses_at).toBe(new Date(registeredAt.getTime() + lapseMs).toISOString());
+    expect(Object.keys(patient).sort()).toEqual(['email', 'email_verified', 'patient_id', 'phone_number', 'phone_verified']);
+  });
+
+  it('unverified at the lapse, the same email and phone register again; the first link no longer verifies', async () => {
+    const deps = createFakeDeps();
+    const body = request();
+    await register(deps, body);
+    const firstLink = tokenOf(deps.mailer.sent[0]!.verifyUrl);
+
+    deps.clock.advance(REGISTRATION_LAPSE_MS - 1000);
+    expect(await refusal(register(deps, structuredClone(body)))).toBeInstanceOf(DuplicateRegistrationError);
+    deps.clock.advance(1000);
+    const { patient: again } = await register(deps, structuredClone(body));
+
+    await expect(verifyEmail({ token: firstLink, password: body.password }, {}, deps)).rejects.toThrow(InvalidTokenError);
+    expect(await verifyEmail({ token: tokenOf(deps.mailer.sent.at(-1)!.verifyUrl), password: body.password }, {}, deps)).toMatchObject({ patient_id: again.patient_id });
+  });
+
+  it('verified before the lapse, the registration stays', async () => {
+    const deps = createFakeDeps();
+    const body = request();
+    const { patient } = await register(deps, body);
+    await verifyEmail({ token: tokenOf(deps.mailer.sent[0]!.verifyUrl), password: body.password }, {}, deps);
+    deps.clock.advance(REGISTRATION_LAPSE_MS + DAY);
+    expect(await refusal(register(deps, structuredClone(body)))).toBeInstanceOf(DuplicateRegistrationError);
+    expect(await deps.repository.getPatient(patient.patient_id)).toMatchObject({ email_verified: true });
   });
 });

@@ -35,9 +35,9 @@ async function scenario(kind: 'unknown' | 'verified' | 'unverified') {
   const body = uniqueRegistration() as RegistrationRequest;
   if (kind !== 'unknown') {
     await registerPatient(body, deps);
-    if (kind === 'verified') await verifyEmail(tokenOf(deps.mailer.sent.at(-1)!.verifyUrl), deps);
+    if (kind === 'verified') await verifyEmail({ token: tokenOf(deps.mailer.sent.at(-1)!.verifyUrl), password: body.password }, {}, deps);
   }
-  return { deps, email: body.email };
+  return { deps, email: body.email, password: body.password };
 }
 
 describe('requestVerificationResend: the answer cannot depend on the address', () => {
@@ -72,15 +72,15 @@ describe('requestVerificationResend: the answer cannot depend on the address', (
 
 describe('the outbox acts on a resend request', () => {
   it('an unverified patient gets a new link; the old one is superseded and the new one verifies', async () => {
-    const { deps, email } = await scenario('unverified');
+    const { deps, email, password } = await scenario('unverified');
     const oldToken = tokenOf(deps.mailer.sent[0]!.verifyUrl);
     await requestVerificationResend(email, deps);
     expect(await deliverDueMails(deps)).toMatchObject({ sent: 1, failed: 0 });
     expect(deps.mailer.sent).toHaveLength(2);
     const newToken = tokenOf(deps.mailer.sent[1]!.verifyUrl);
     expect(newToken).not.toBe(oldToken);
-    await expect(verifyEmail(oldToken, deps)).rejects.toMatchObject({ statusCode: 410 });
-    await expect(verifyEmail(newToken, deps)).resolves.toMatchObject({ patientId: expect.any(String) });
+    await expect(verifyEmail({ token: oldToken, password }, {}, deps)).rejects.toMatchObject({ statusCode: 410 });
+    await expect(verifyEmail({ token: newToken, password }, {}, deps)).resolves.toMatchObject({ patient_id: expect.any(String) });
   });
 
   it.each(['unknown', 'verified'] as const)('an %s address gets nothing, and the request is done', async (kind) => {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { MIN_BCRYPT_ROUNDS } from '../../config.js';
 import type { PasswordHasher } from '../../patient/ports.js';
+import { needsBcryptRehash } from './bcrypt-password-hasher.js';
 
 /**
  * bcrypt on worker threads, for a process that serves many requests at once (the local server).
@@ -13,14 +14,16 @@ import type { PasswordHasher } from '../../patient/ports.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptPath);
-parentPort.on('message', ({ id, password, rounds }) => {
-  try { parentPort.postMessage({ id, hash: bcrypt.hashSync(password, rounds) }); }
-  catch { parentPort.postMessage({ id, error: true }); }
+parentPort.on('message', ({ id, password, rounds, hash }) => {
+  try {
+    const result = hash === undefined ? bcrypt.hashSync(password, rounds) : bcrypt.compareSync(password, hash);
+    parentPort.postMessage({ id, result });
+  } catch { parentPort.postMessage({ id, error: true }); }
 });`;
 
 interface Pending {
   worker: Worker;
-  resolve(hash: string): void;
+  resolve(result: string | boolean): void;
   reject(error: Error): void;
 }
 
@@ -34,12 +37,12 @@ export function createWorkerPasswordHasher(rounds: number, size = availableParal
   for (let i = 0; i < size; i++) {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptPath } });
     worker.unref(); // an idle pool never keeps the process alive
-    worker.on('message', ({ id, hash, error }: { id: number; hash?: string; error?: boolean }) => {
+    worker.on('message', ({ id, result, error }: { id: number; result?: string | boolean; error?: boolean }) => {
       load.set(worker, (load.get(worker) ?? 1) - 1);
       const job = pending.get(id);
       pending.delete(id);
-      if (error || hash === undefined) job?.reject(new Error('bcrypt hashing failed'));
-      else job?.resolve(hash);
+      if (error || result === undefined) job?.reject(new Error('bcrypt failed'));
+      else job?.resolve(result);
     });
     // A worker that dies fails its own pending hashes (the request answers 500) instead of hanging them.
     worker.on('exit', () => {
@@ -54,17 +57,20 @@ export function createWorkerPasswordHasher(rounds: number, size = availableParal
   }
   const leastBusy = () => [...load.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
 
+  const run = (job: { password: string; hash?: string }) =>
+    new Promise<string | boolean>((resolve, reject) => {
+      if (load.size === 0) return reject(new Error('no bcrypt worker left'));
+      const id = nextId++;
+      const worker = leastBusy();
+      pending.set(id, { worker, resolve, reject });
+      load.set(worker, load.get(worker)! + 1);
+      worker.postMessage({ id, rounds, ...job });
+    });
+
   return {
-    hash(password) {
-      return new Promise((resolve, reject) => {
-        if (load.size === 0) return reject(new Error('no bcrypt worker left'));
-        const id = nextId++;
-        const worker = leastBusy();
-        pending.set(id, { worker, resolve, reject });
-        load.set(worker, load.get(worker)! + 1);
-        worker.postMessage({ id, password, rounds });
-      });
-    },
+    hash: async (password) => String(await run({ password })),
+    compare: async (password, hash) => (await run({ password, hash })) === true,
+    needsRehash: (hash) => needsBcryptRehash(hash, rounds),
     async close() {
       await Promise.all([...load.keys()].map((w) => w.terminate()));
     },

@@ -1,14 +1,15 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
-import type { PatientContact, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
+import type {
+  PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+} from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
-import { toPatientItem } from './patient-item.js';
+import { epochSeconds, fromPatientItem, hasLapsed, lapseTtl, toPatientItem } from './patient-item.js';
 
-const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 /** Used and expired tokens stay a week so a late click still gets "expired"/"used", then TTL removes them. */
 const TOKEN_RETENTION_SECONDS = 7 * 24 * 3600;
 
@@ -22,11 +23,24 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 const reasonCodes = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code);
 
+/** The store's own clock, for the methods that take no `now`: what TTL and lapse are judged by. */
+const nowSeconds = () => epochSeconds(new Date());
+const TTL_NAME = { '#ttl': TTL_ATTRIBUTE };
+/** An item that has not lapsed: no TTL (verified, or no lapse) or one still ahead of :nowSeconds. */
+const NOT_LAPSED = '(attribute_not_exists(#ttl) OR #ttl > :nowSeconds)';
+/** A reservation (or patient key) that is free: never written, or written by a registration that lapsed. */
+const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
+
 /**
  * Reservation items are keyed by a keyed digest of the email and phone, never the values: keys end
  * up in CloudTrail data events and error reports. During a key rotation a reservation may still
  * sit under an older version, so lookups try every version and a new patient's transaction checks
  * that none exists.
+ *
+ * An unverified registration's patient, reservation and outbox mail items carry a TTL at lapses_at;
+ * TTL deletes them some time (up to days) after it, so until then every read and condition here
+ * treats an item whose TTL has passed as absent, and a new registration takes its reservations over.
+ * Verifying the email removes the TTL from the patient and its reservations.
  */
 export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
@@ -73,10 +87,33 @@ export function createDynamoPatientRepository(
     };
   }
 
+  /** A consistent read; a projection may name the TTL attribute as #ttl (TTL is a reserved word). */
   const get = async (key: Record<string, string>, projection?: string) =>
     (await callAws('dynamodb', () =>
-      db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true, ...(projection && { ProjectionExpression: projection }) })),
+      db.send(new GetCommand({
+        TableName: tableName,
+        Key: key,
+        ConsistentRead: true,
+        ...(projection && { ProjectionExpression: projection }),
+        ...(projection?.includes('#ttl') && { ExpressionAttributeNames: TTL_NAME }),
+      })),
     )).Item;
+
+  /**
+   * The patient (the projected attributes) holding this email, unless its registration has lapsed.
+   * The current key version is tried first, and a registration that took over a lapsed reservation
+   * wrote it under the current version, so the first reservation found is the newest.
+   */
+  async function livePatientByEmail(email: string, projection: string) {
+    let reservation: Record<string, unknown> | undefined;
+    for (const key of await emailKeys(email)) {
+      reservation = await get(key, 'patient_id');
+      if (reservation) break;
+    }
+    if (!reservation) return undefined;
+    const patient = await get(keys.patient(String(reservation.patient_id)), `${projection}, #ttl`);
+    return patient && !hasLapsed(patient, nowSeconds()) ? patient : undefined;
+  }
 
   async function readToken(tokenHash: string) {
     return (await get(keys.verificationToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
@@ -86,14 +123,15 @@ export function createDynamoPatientRepository(
     async findTakenIdentifiers(email, phone) {
       const [emailKeyList, phoneKeyList] = await Promise.all([emailKeys(email), phoneKeys(phone)]);
       const found = new Set<string>();
+      const now = nowSeconds();
       let pending: Record<string, unknown>[] | undefined = [...emailKeyList, ...phoneKeyList];
       for (let round = 0; pending && pending.length > 0 && round < 3; round++) {
         const out = await callAws('dynamodb', () =>
           db.send(new BatchGetCommand({
-            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk' } },
+            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, #ttl', ExpressionAttributeNames: TTL_NAME } },
           })),
         );
-        for (const item of out.Responses?.[tableName] ?? []) found.add(item.pk as string);
+        for (const item of out.Responses?.[tableName] ?? []) if (!hasLapsed(item, now)) found.add(item.pk as string);
         pending = out.UnprocessedKeys?.[tableName]?.Keys;
       }
       if (pending && pending.length > 0) throw new ServiceUnavailableError('dynamodb');
@@ -102,21 +140,24 @@ export function createDynamoPatientRepository(
 
     async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail) {
       const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
-      const reservation = { entity: 'reservation', patient_id: patient.id, created_at: patient.created_at };
+      // A lapsed registration's reservation is taken over: it only waits for TTL to delete it.
+      const free = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds() } };
+      const reservation = { entity: 'reservation', patient_id: patient.id, created_at: patient.created_at, ...lapseTtl(patient) };
       const [[emailKey, ...olderEmailKeys], [phoneKey, ...olderPhoneKeys]] = await Promise.all([
         emailKeys(patient.email),
         phoneKeys(patient.phone_number),
       ]);
       // A reservation written under an older key version still counts while a rotation is under way.
-      const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...absent } });
+      const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
+      const patientItem = { ...toPatientItem(patient, [emailKey!.pk, phoneKey!.pk]), verification_token_hash: token.tokenHash };
       const command = new TransactWriteCommand({
         ClientRequestToken: patient.id,
         TransactItems: [
-          { Put: { TableName: tableName, Item: { ...toPatientItem(patient), verification_token_hash: token.tokenHash }, ...absent } },
-          { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...absent } },
-          { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...absent } },
+          { Put: { TableName: tableName, Item: patientItem, ...absent } },
+          { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } },
+          { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...free } },
           tokenPut(token),
-          { Put: { TableName: tableName, Item: outboxItem(mail), ...absent } },
+          { Put: { TableName: tableName, Item: { ...outboxItem(mail), ...lapseTtl(patient) }, ...absent } },
           ...olderEmailKeys.map(stillFree),
           ...olderPhoneKeys.map(stillFree),
         ],
@@ -138,9 +179,27 @@ export function createDynamoPatientRepository(
     async consumeVerificationToken(tokenHash, now): Promise<TokenConsumption> {
       const token = await readToken(tokenHash);
       if (!token) return { outcome: 'unknown' };
+      const patient = await get(keys.patient(token.patient_id), 'verification_token_hash, reservation_pks, #ttl');
+      // A lapsed registration's link is as unknown as it will be once TTL has deleted it.
+      if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
       if (token.used_at) return { outcome: 'used' };
       if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
+      if (patient.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
       const at = now.toISOString();
+      // A verified email never lapses: the patient and its reservations (keyed as they were written,
+      // whatever the current identifier key) lose their TTL in the same transaction.
+      const reservationPks: string[] = patient[TTL_ATTRIBUTE] === undefined ? [] : (patient.reservation_pks ?? []);
+      const keepReservation = (pk: string) => ({
+        Update: {
+          TableName: tableName,
+          Key: { pk, sk: 'UNIQUE' },
+          UpdateExpression: 'REMOVE #ttl',
+          // Taken over by a new registration: this one lapsed by that writer's clock.
+          ConditionExpression: 'patient_id = :id',
+          ExpressionAttributeNames: TTL_NAME,
+          ExpressionAttributeValues: { ':id': token.patient_id },
+        },
+      });
       try {
         await transact(new TransactWriteCommand({
           TransactItems: [
@@ -157,34 +216,32 @@ export function createDynamoPatientRepository(
               Update: {
                 TableName: tableName,
                 Key: keys.patient(token.patient_id),
-                UpdateExpression: 'SET email_verified = :yes, email_verified_at = :at, updated_at = :at',
+                UpdateExpression: 'SET email_verified = :yes, email_verified_at = :at, updated_at = :at REMOVE #ttl, lapses_at',
                 // Only the newest link verifies: a resend replaces the patient's token digest.
-                ConditionExpression: 'verification_token_hash = :hash',
-                ExpressionAttributeValues: { ':yes': true, ':at': at, ':hash': tokenHash },
+                ConditionExpression: `verification_token_hash = :hash AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':yes': true, ':at': at, ':hash': tokenHash, ':nowSeconds': epochSeconds(now) },
               },
             },
+            ...reservationPks.map(keepReservation),
           ],
         }));
         return { outcome: 'verified', patientId: token.patient_id };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another click consumed it between our read and write, or a newer link replaced it.
-        const [tokenReason, patientReason] = reasonCodes(error);
+        // Another click consumed it between our read and write, a newer link replaced it, or a new
+        // registration took a reservation of this lapsed one over.
+        const [tokenReason, patientReason, ...reservationReasons] = reasonCodes(error);
         if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
         if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
+        if (reservationReasons.includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
         throw error;
       }
     },
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
-      let reservation: Record<string, unknown> | undefined;
-      for (const key of await emailKeys(email)) {
-        reservation = await get(key, 'patient_id');
-        if (reservation) break;
-      }
-      if (!reservation) return undefined;
-      const patient = await get(
-        keys.patient(String(reservation.patient_id)),
+      const patient = await livePatientByEmail(
+        email,
         'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint',
       );
       if (!patient) return undefined;
@@ -211,9 +268,10 @@ export function createDynamoPatientRepository(
                 TableName: tableName,
                 Key: keys.patient(patient.id),
                 UpdateExpression: 'SET verification_token_hash = :new, updated_at = :now',
-                ConditionExpression: `email_verified = :no AND ${previous ? 'verification_token_hash = :old' : 'attribute_not_exists(verification_token_hash)'}`,
+                ConditionExpression: `email_verified = :no AND ${previous ? 'verification_token_hash = :old' : 'attribute_not_exists(verification_token_hash)'} AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
                 ExpressionAttributeValues: {
-                  ':new': token.tokenHash, ':now': mail.createdAt, ':no': false, ...(previous && { ':old': previous }),
+                  ':new': token.tokenHash, ':now': mail.createdAt, ':no': false, ':nowSeconds': nowSeconds(), ...(previous && { ':old': previous }),
                 },
               },
             },
@@ -226,6 +284,55 @@ export function createDynamoPatientRepository(
         if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
         throw error;
       }
+    },
+
+    async findCredentials(email): Promise<PatientCredentials | undefined> {
+      const patient = await livePatientByEmail(email, 'id, password_hash, email_verified, is_active');
+      return patient && {
+        id: patient.id,
+        password_hash: patient.password_hash,
+        email_verified: patient.email_verified === true,
+        is_active: patient.is_active === true,
+      };
+    },
+
+    async getPatient(id) {
+      const item = await get(keys.patient(id));
+      return item && !hasLapsed(item, nowSeconds()) ? fromPatientItem(item) : undefined;
+    },
+
+    async replacePasswordHash(patientId, expected, next, now) {
+      try {
+        await callAws('dynamodb', () =>
+          db.send(new UpdateCommand({
+            TableName: tableName,
+            Key: keys.patient(patientId),
+            UpdateExpression: 'SET password_hash = :next, updated_at = :at',
+            // Compare-and-set: of concurrent re-hashes from one stored hash, exactly one writes.
+            ConditionExpression: `password_hash = :expected AND ${NOT_LAPSED}`,
+            ExpressionAttributeNames: TTL_NAME,
+            ExpressionAttributeValues: { ':next': next, ':at': now.toISOString(), ':expected': expected, ':nowSeconds': epochSeconds(now) },
+          })),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async findVerificationToken(tokenHash) {
+      const token = await readToken(tokenHash);
+      if (!token) return undefined;
+      const patient = await get(keys.patient(token.patient_id), 'pk, #ttl');
+      return patient && !hasLapsed(patient, nowSeconds()) ? { patientId: token.patient_id } : undefined;
+    },
+
+    async removeLapsedRegistrations() {
+      // Nothing to do: DynamoDB's TTL deletes a lapsed registration's items (patient, reservations,
+      // outbox mail at lapses_at; its tokens a week after they expire), and every read above already
+      // treats them as absent from the moment they lapse.
+      return 0;
     },
   };
 }

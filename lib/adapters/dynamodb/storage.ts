@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type { Storage } from '../../storage.js';
+import { createDynamoAuditTrail } from './audit-trail.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
@@ -8,8 +9,14 @@ import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
 import { createDynamoSessionStore } from './session-store.js';
 
-/** All stores on the one table. */
-export function createDynamoStorage(db: DynamoDBDocumentClient, tableName: string, identifiers: IdentifierDigests): Storage {
+/** The two tables: the patient table (single-table design) and the audit trail's own (6-year retention). */
+export interface DynamoTableNames {
+  tableName: string;
+  auditTableName: string;
+}
+
+/** All stores on the patient table, the audit trail on its own. A Config is a DynamoTableNames. */
+export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, auditTableName }: DynamoTableNames, identifiers: IdentifierDigests): Storage {
   return {
     repository: createDynamoPatientRepository(db, tableName, identifiers),
     outbox: createDynamoOutboxStore(db, tableName),
@@ -17,5 +24,6 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, tableName: strin
     rateLimiter: createDynamoRateLimiter(db, tableName),
     sessions: createDynamoSessionStore(db, tableName),
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
+    audit: createDynamoAuditTrail(db, auditTableName),
   };
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
+import { createPostgresAuditTrail } from './audit-trail.js';
 import { createPostgresIdempotencyStore } from './idempotency-store.js';
 import { migrate } from './migrate.js';
 import { createPgExecutor } from './pg-executor.js';
@@ -64,6 +65,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     rateLimiter: createPostgresRateLimiter(db),
     sessions: createPostgresSessionStore(db),
     loginFailures: createPostgresLoginFailureCounter(db),
+    audit: createPostgresAuditTrail(db),
   };
   return { storage, description, close: () => db.close() };
 }

@@ -1,7 +1,9 @@
 import { DuplicateRegistrationError } from '../../errors.js';
-import type { OutboxMail, PatientContact, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord } from '../../patient/ports.js';
+import type {
+  OutboxMail, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+} from '../../patient/ports.js';
 import { insertOutboxMail } from './outbox-row.js';
-import { toPatientRow } from './patient-row.js';
+import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
@@ -26,7 +28,7 @@ async function insertToken(tx: SqlSession, token: VerificationTokenRecord): Prom
 async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
   const { rows } = await db.query<{ email: boolean; phone: boolean }>(
     `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2), false) AS phone
-       FROM patients WHERE email = $1 OR phone_number = $2`,
+       FROM patients WHERE (email = $1 OR phone_number = $2) AND ${LIVE}`,
     [email, phone],
   );
   return { email: rows[0]?.email === true, phone: rows[0]?.phone === true };
@@ -35,6 +37,8 @@ async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
 /**
  * PatientRepository on PostgreSQL. Uniqueness is the UNIQUE constraints on the normalized email and
  * phone: the patient row is its own reservation, so a refused or rolled-back insert reserves nothing.
+ * A lapsed registration (lapses_at passed, email unverified) is filtered out of every read until
+ * removeLapsedRegistrations deletes it; a new registration of its email or phone deletes it first.
  */
 export function createPostgresPatientRepository(db: SqlExecutor): PatientRepository {
   return {
@@ -47,6 +51,12 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
       try {
         await callPostgres(() =>
           db.transaction(async (tx) => {
+            // A lapsed registration holding the email or phone gives them up now, with everything
+            // hanging off it (ON DELETE CASCADE), rather than at the next cleanup.
+            await tx.query(`DELETE FROM patients WHERE (email = $1 OR phone_number = $2) AND ${lapsedBy('now()')}`, [
+              patient.email,
+              patient.phone_number,
+            ]);
             await tx.query(`INSERT INTO patients (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, Object.values(row));
             await insertToken(tx, token);
             await insertOutboxMail(tx, mail);
@@ -74,17 +84,23 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
             [tokenHash, toSecond(now)],
           );
           if (!token) return { outcome: 'unknown' };
+          const { rows: [patient] } = await tx.query<{ verification_token_hash: string | null; lapsed: boolean }>(
+            `SELECT verification_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed FROM patients WHERE id = $1 FOR UPDATE`,
+            [token.patient_id, now.toISOString()],
+          );
+          // A lapsed registration's link is as unknown as it will be once the cleanup deleted it.
+          if (!patient || patient.lapsed) return { outcome: 'unknown' };
           if (token.used) return { outcome: 'used' };
           if (token.expired) return { outcome: 'expired' };
-          const { rows: [patient] } = await tx.query<{ verification_token_hash: string | null }>(
-            'SELECT verification_token_hash FROM patients WHERE id = $1 FOR UPDATE',
-            [token.patient_id],
-          );
           // Only the newest link verifies: a resend replaced the patient's token digest.
-          if (patient?.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
+          if (patient.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
           const at = now.toISOString();
           await tx.query('UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
-          await tx.query('UPDATE patients SET email_verified = true, email_verified_at = $2, updated_at = $2 WHERE id = $1', [token.patient_id, at]);
+          // A verified email never lapses.
+          await tx.query(
+            'UPDATE patients SET email_verified = true, email_verified_at = $2, updated_at = $2, lapses_at = NULL WHERE id = $1',
+            [token.patient_id, at],
+          );
           return { outcome: 'verified', patientId: token.patient_id };
         }),
       ),
@@ -96,7 +112,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
         }>(
           `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint
-             FROM patients WHERE email = $1`,
+             FROM patients WHERE email = $1 AND ${LIVE}`,
           [email],
         ),
       );
@@ -114,7 +130,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           // Compare-and-set on the newest digest: a verification or another resend since the read wins.
           const { rows } = await tx.query(
             `UPDATE patients SET verification_token_hash = $2, updated_at = $3
-              WHERE id = $1 AND NOT email_verified AND verification_token_hash IS NOT DISTINCT FROM $4 RETURNING id`,
+              WHERE id = $1 AND NOT email_verified AND verification_token_hash IS NOT DISTINCT FROM $4 AND ${LIVE} RETURNING id`,
             [patient.id, token.tokenHash, mail.createdAt, patient.verification_token_hash ?? null],
           );
           if (rows.length === 0) return false;
@@ -123,5 +139,51 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           return true;
         }),
       ),
+
+    async findCredentials(email): Promise<PatientCredentials | undefined> {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<PatientCredentials>(
+          `SELECT id, password_hash, email_verified, is_active FROM patients WHERE email = $1 AND ${LIVE}`,
+          [email],
+        ),
+      );
+      return row;
+    },
+
+    async getPatient(id) {
+      const { rows: [row] } = await callPostgres(() => db.query(SELECT_LIVE_PATIENT, [id]));
+      return row && fromPatientRow(row);
+    },
+
+    async replacePasswordHash(patientId, expected, next, now) {
+      // One statement: a concurrent replacement waits for this row lock, then finds the hash changed.
+      const { rows } = await callPostgres(() =>
+        db.query(
+          `UPDATE patients SET password_hash = $3, updated_at = $4
+            WHERE id = $1 AND password_hash = $2 AND NOT ${lapsedBy('$4::timestamptz')} RETURNING id`,
+          [patientId, expected, next, now.toISOString()],
+        ),
+      );
+      return rows.length === 1;
+    },
+
+    async findVerificationToken(tokenHash) {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<{ patient_id: string }>(
+          `SELECT t.patient_id FROM verification_tokens t JOIN patients p ON p.id = t.patient_id
+            WHERE t.token_hash = $1 AND ${LIVE}`,
+          [tokenHash],
+        ),
+      );
+      return row && { patientId: row.patient_id };
+    },
+
+    async removeLapsedRegistrations(now) {
+      // The partial index on lapses_at serves this; tokens, mails, sessions and counters cascade.
+      const { rows } = await callPostgres(() =>
+        db.query(`DELETE FROM patients WHERE ${lapsedBy('$1::timestamptz')} AND NOT email_verified RETURNING id`, [now.toISOString()]),
+      );
+      return rows.length;
+    },
   };
 }

@@ -37,6 +37,7 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
     updated_at: patient.updated_at,
     registration_key: patient.registration_key ?? null,
     registration_fingerprint: patient.registration_fingerprint ?? null,
+    lapses_at: patient.lapses_at ?? null,
   };
   for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
     const column = CIPHERTEXT_COLUMNS[field];
@@ -46,8 +47,19 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
   return row;
 }
 
-/** Reads dates as text and keeps bytea as bytes, identically under pg and PGlite. */
+/**
+ * Whether a registration has lapsed by `clock` (SQL). Like token expiry (and the DynamoDB adapter's
+ * epoch-second TTL) it has whole-second resolution: lapsed from the start of the second lapses_at
+ * falls in, so both stores answer alike.
+ */
+export const lapsedBy = (clock: string) => `(lapses_at IS NOT NULL AND lapses_at < date_trunc('second', ${clock}) + interval '1 second')`;
+/** A lapsed registration reads as absent from the moment it lapses, before the cleanup removes it. */
+export const LIVE = `NOT ${lapsedBy('now()')}`;
+
+/** Reads dates as text and keeps bytea as bytes, identically under pg and PGlite. Lapsed rows included. */
 export const SELECT_PATIENT = `SELECT *, to_char(date_of_birth, 'YYYY-MM-DD') AS birth_date FROM patients WHERE id = $1`;
+/** SELECT_PATIENT of a patient that has not lapsed. */
+export const SELECT_LIVE_PATIENT = `${SELECT_PATIENT} AND ${LIVE}`;
 
 const iso = (value: unknown) => new Date(value as string | Date).toISOString();
 const base64 = (value: unknown) => Buffer.from(value as Uint8Array).toString('base64');
@@ -83,5 +95,6 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     updated_at: iso(row.updated_at),
     ...(row.registration_key != null && { registration_key: row.registration_key }),
     ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
+    ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
   };
 }

@@ -20,6 +20,8 @@ export interface InMemoryOutbox extends OutboxStore {
   statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
   /** The address a stored item still holds (empty once forgotten). */
   addressOf(id: string): string | undefined;
+  /** Drops a removed patient's mails, as the real stores' cascade (PostgreSQL) and TTL (DynamoDB) do. */
+  forgetPatient(patientId: string): void;
 }
 
 export function createInMemoryOutbox(): InMemoryOutbox {
@@ -37,6 +39,9 @@ export function createInMemoryOutbox(): InMemoryOutbox {
   };
   return {
     add,
+    forgetPatient(patientId) {
+      for (const [id, row] of rows) if (row.mail.kind === 'verification_email' && row.mail.patientId === patientId) rows.delete(id);
+    },
     async enqueue(request) {
       if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);
       add(request);

@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError } from '../../../lib/errors.js';
-import type { PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import type { Clock, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 
 interface TokenRow {
@@ -11,36 +11,61 @@ interface TokenRow {
 /** Expiry has whole-second resolution in the real stores: expired from the start of expiresAt's second. */
 const second = (d: Date) => Math.floor(d.getTime() / 1000);
 
+/** Lapsed from the start of lapses_at's second, by `now`. */
+const lapsed = (patient: PatientRecord, now: Date) =>
+  !patient.email_verified && patient.lapses_at !== undefined && second(new Date(patient.lapses_at)) <= second(now);
+
 export interface InMemoryPatientRepository extends PatientRepository {
-  /** The patient as stored (the port has no read method; the storage contract needs one). */
+  /** The patient as stored, lapsed or not (unlike getPatient), without awaiting. */
   readPatient(id: string): PatientRecord | undefined;
   /** Every stored patient, to assert on what the use case handed over. */
   patients(): PatientRecord[];
+  /** Deactivates (or reactivates) a patient: no use case does yet, an operator would. */
+  setActive(id: string, active: boolean): void;
 }
 
 /**
  * Patients, their email and phone reservations, tokens and the newest token per patient, in memory,
  * by the PatientRepository contract: each method runs without an await in between, so it is atomic
  * the way the real stores' transactions are. Identifiers are compared exactly as given: normalizing
- * is the use case's job, and a fake that did it would hide a use case that forgot.
+ * is the use case's job, and a fake that did it would hide a use case that forgot. A lapsed
+ * registration reads as absent, as in the real stores, until removeLapsedRegistrations removes it
+ * with its tokens and mail; a new registration takes its email and phone over. `clock` is the store's
+ * own clock, for the methods that take no `now` (the use-case tests pass their fixed clock).
  */
-export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemoryPatientRepository {
+export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: Clock = { now: () => new Date() }): InMemoryPatientRepository {
   const patients = new Map<string, PatientRecord>();
   const byEmail = new Map<string, string>();
   const byPhone = new Map<string, string>();
   const tokens = new Map<string, TokenRow>();
   const newestToken = new Map<string, string>();
 
+  const live = (id: string | undefined, now = clock.now()) => {
+    const patient = patients.get(id ?? '');
+    return patient && !lapsed(patient, now) ? patient : undefined;
+  };
+  function remove(patient: PatientRecord): void {
+    patients.delete(patient.id);
+    if (byEmail.get(patient.email) === patient.id) byEmail.delete(patient.email);
+    if (byPhone.get(patient.phone_number) === patient.id) byPhone.delete(patient.phone_number);
+    for (const [hash, token] of tokens) if (token.patientId === patient.id) tokens.delete(hash);
+    newestToken.delete(patient.id);
+    outbox.forgetPatient(patient.id);
+  }
+
   return {
     readPatient: (id) => structuredClone(patients.get(id)),
     patients: () => [...patients.values()].map((p) => structuredClone(p)),
+    setActive: (id, active) => {
+      patients.get(id)!.is_active = active;
+    },
 
     async findTakenIdentifiers(email, phone) {
-      return { email: byEmail.has(email), phone: byPhone.has(phone) };
+      return { email: live(byEmail.get(email)) !== undefined, phone: live(byPhone.get(phone)) !== undefined };
     },
 
     async createPatient(patient, token, mail) {
-      const clashes = { email: byEmail.has(patient.email), phone: byPhone.has(patient.phone_number) };
+      const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: live(byPhone.get(patient.phone_number)) !== undefined };
       if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
       patients.set(patient.id, structuredClone(patient));
       byEmail.set(patient.email, patient.id);
@@ -53,17 +78,19 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemor
     async consumeVerificationToken(tokenHash, now) {
       const token = tokens.get(tokenHash);
       if (!token) return { outcome: 'unknown' };
+      const patient = live(token.patientId, now);
+      if (!patient) return { outcome: 'unknown' };
       if (token.used) return { outcome: 'used' };
       if (second(token.expiresAt) <= second(now)) return { outcome: 'expired' };
       if (newestToken.get(token.patientId) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
-      const patient = patients.get(token.patientId)!;
       Object.assign(patient, { email_verified: true, updated_at: now.toISOString() });
+      delete patient.lapses_at; // a verified email never lapses
       return { outcome: 'verified', patientId: token.patientId };
     },
 
     async findPatientByEmail(email) {
-      const patient = patients.get(byEmail.get(email) ?? '');
+      const patient = live(byEmail.get(email));
       if (!patient) return undefined;
       return {
         id: patient.id,
@@ -77,8 +104,37 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox): InMemor
       };
     },
 
+    async findCredentials(email) {
+      const patient = live(byEmail.get(email));
+      if (!patient) return undefined;
+      const { id, password_hash, email_verified, is_active } = patient;
+      return { id, password_hash, email_verified, is_active };
+    },
+
+    async getPatient(id) {
+      return structuredClone(live(id));
+    },
+
+    async replacePasswordHash(patientId, expected, next, now) {
+      const patient = live(patientId, now);
+      if (!patient || patient.password_hash !== expected) return false;
+      Object.assign(patient, { password_hash: next, updated_at: now.toISOString() });
+      return true;
+    },
+
+    async findVerificationToken(tokenHash) {
+      const token = tokens.get(tokenHash);
+      return token && live(token.patientId) ? { patientId: token.patientId } : undefined;
+    },
+
+    async removeLapsedRegistrations(now) {
+      const gone = [...patients.values()].filter((patient) => lapsed(patient, now));
+      for (const patient of gone) remove(patient);
+      return gone.length;
+    },
+
     async replaceVerificationToken(contact, token, mail) {
-      const patient = patients.get(contact.id);
+      const patient = live(contact.id);
       // Compare-and-set on the newest digest, as the real stores do.
       if (!patient || patient.email_verified || newestToken.get(patient.id) !== contact.verification_token_hash) return false;
       tokens.set(token.tokenHash, { patientId: token.patientId, expiresAt: token.expiresAt, used: false });

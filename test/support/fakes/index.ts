@@ -3,10 +3,19 @@
  * (test/unit/in-memory-storage.contract.test.ts runs the storage contract against them), so a use
  * case test fails for the use case's faults, in milliseconds and without Java.
  */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createLocalEs256KeySource } from '../../../lib/adapters/local/local-es256-key-source.js';
+import { createAccessTokens } from '../../../lib/auth/access-tokens.js';
+import { createAuditRecorder, type AuditRecorder } from '../../../lib/auth/audit-recorder.js';
+import { createLoginAttempts, type LoginAttempts } from '../../../lib/auth/lockout-policy.js';
+import type { AccessTokens } from '../../../lib/auth/ports.js';
 import type { IdentifierDigests } from '../../../lib/identifiers/ports.js';
 import type { DeliverMailDeps } from '../../../lib/outbox/deliver-mail.js';
+import type { Clock } from '../../../lib/patient/ports.js';
 import type { RegisterPatientDeps } from '../../../lib/patient/register-patient.js';
 import type { Storage } from '../../../lib/storage.js';
+import { createInMemoryAuditTrail, type InMemoryAuditTrail } from './in-memory-audit-trail.js';
+import { fakeHash } from './recording-hasher.js';
 import { createFixedClock, type FixedClock } from './fixed-clock.js';
 import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
@@ -21,21 +30,26 @@ import { identifierKeyRingJson, testIdentifierDigests } from '../identifier-keys
 export interface InMemoryStorage extends Storage {
   repository: InMemoryPatientRepository;
   outbox: InMemoryOutbox;
+  audit: InMemoryAuditTrail;
 }
 
-export function createInMemoryStorage(): InMemoryStorage {
+/** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
+export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
   return {
-    repository: createInMemoryPatientRepository(outbox),
+    repository: createInMemoryPatientRepository(outbox, clock),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
     sessions: createInMemorySessionStore(),
     loginFailures: createInMemoryLoginFailureCounter(),
+    audit: createInMemoryAuditTrail(),
   };
 }
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+/** The default UNVERIFIED_LAPSE_DAYS. */
+export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
 /** Everything the use cases take, faked, with the fakes typed for assertions. */
 export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
@@ -49,25 +63,50 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   rateLimiter: Storage['rateLimiter'];
   /** Real HMAC digests under a fresh key ring: cheap, and nothing to fake. */
   identifiers: IdentifierDigests;
+  sessions: Storage['sessions'];
+  attempts: LoginAttempts;
+  /** Real ES256 tokens under a fresh P-256 key: the signing is what the tests must be able to trust. */
+  tokens: AccessTokens;
+  auditor: AuditRecorder;
+  audit: InMemoryAuditTrail;
+  dummyHash: string;
+}
+
+export const TEST_TOKEN_ISSUER = 'https://patient-api.test/';
+export const TEST_TOKEN_AUDIENCE = 'patient-api-test';
+
+export function createTestAccessTokens(): AccessTokens {
+  const signingKey = createLocalEs256KeySource(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  return createAccessTokens({ signingKey, issuer: TEST_TOKEN_ISSUER, audience: TEST_TOKEN_AUDIENCE });
 }
 
 export function createFakeDeps(): FakeDeps {
-  const storage = createInMemoryStorage();
+  const clock = createFixedClock();
+  const storage = createInMemoryStorage(clock);
+  const identifiers = testIdentifierDigests(identifierKeyRingJson());
   return {
     storage,
     repository: storage.repository,
     outbox: storage.outbox,
     rateLimiter: storage.rateLimiter,
-    identifiers: testIdentifierDigests(identifierKeyRingJson()),
+    identifiers,
     cipher: createRecordingCipher(),
     hasher: createRecordingHasher(),
     mailer: createRecordingMailer(),
-    clock: createFixedClock(),
+    clock,
     verifyUrlBase: VERIFY_URL_BASE,
+    sessions: storage.sessions,
+    attempts: createLoginAttempts(storage.loginFailures),
+    tokens: createTestAccessTokens(),
+    auditor: createAuditRecorder(storage.audit, identifiers, clock),
+    audit: storage.audit,
+    // The fake hasher's format at its cost, of a value no test types.
+    dummyHash: fakeHash(`dummy-${randomUUID()}`),
+    registrationLapseMs: REGISTRATION_LAPSE_MS,
   };
 }
 
-export { createInMemoryLoginFailureCounter, createInMemorySessionStore };
+export { createInMemoryAuditTrail, createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
 export { fakeHash } from './recording-hasher.js';

@@ -9,13 +9,17 @@ export const FAKE_KEY_ID = 'fake-key';
  */
 export interface RecordingCipher extends FieldCipher {
   readonly encrypted: { patientId: string; fields: Record<string, unknown> }[];
+  /** The patients whose fields were decrypted, in order. */
+  readonly decrypted: string[];
 }
 
 export function createRecordingCipher(): RecordingCipher {
   const encrypted: RecordingCipher['encrypted'] = [];
+  const decrypted: string[] = [];
   const seal = (patientId: string, field: string, value: unknown) => Buffer.from(JSON.stringify({ patientId, field, value })).toString('base64');
   return {
     encrypted,
+    decrypted,
     async encryptFields(patientId, fields) {
       encrypted.push({ patientId, fields: structuredClone(fields) });
       const ciphertexts = Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, seal(patientId, field, value)]));
@@ -23,6 +27,7 @@ export function createRecordingCipher(): RecordingCipher {
     },
     async decryptFields(patientId, { keyId, wrappedKey, ciphertexts }: EncryptedFields) {
       if (keyId !== FAKE_KEY_ID || wrappedKey !== `wrapped-for-${patientId}`) throw new Error('not encrypted for this patient');
+      decrypted.push(patientId);
       return Object.fromEntries(
         Object.entries(ciphertexts).map(([field, sealed]) => {
           const opened = JSON.parse(Buffer.from(sealed, 'base64').toString('utf8')) as { patientId: string; field: string; value: unknown };

@@ -1,0 +1,47 @@
+/**
+ * The audit trail HIPAA asks for: who signed in, refreshed, signed out, and who read which fields of
+ * which patient's record. Events carry ids, outcomes and a keyed digest of the source address, never
+ * patient data, tokens or the address itself. Events outlive the patient they name (6 years), so no
+ * store may tie them to the patient's row (no foreign key, no shared TTL).
+ */
+export type AuditAction =
+  | 'sign_in'
+  | 'email_verification'
+  | 'token_refresh'
+  | 'refresh_token_reuse'
+  | 'sign_out'
+  | 'record_read';
+
+export type AuditOutcome = 'success' | 'failure';
+
+export interface AuditEvent {
+  /** Random (UUID v4); the same id twice is one event (a retried write must not duplicate it). */
+  id: string;
+  /** ISO 8601 with milliseconds, UTC. */
+  at: string;
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** Absent when no patient could be named (a sign-in with an unknown email, an unknown refresh token). */
+  patientId?: string;
+  /** Why a failure failed, as a short code: `wrong_password`, `unknown_email`, `locked`, `unverified`, … */
+  reason?: string;
+  /** The record fields disclosed by a read, by name (never their values). */
+  fields?: readonly string[];
+  /** The session family the event concerns (refresh, reuse, sign-out). */
+  sessionId?: string;
+  /** API Gateway's request id, to join the event with the access log. */
+  requestId?: string;
+  /** Keyed digest of the client's IP address (lib/identifiers, kind `ip`). */
+  sourceIpDigest?: string;
+}
+
+/** Where events are written: append-only. */
+export interface AuditLog {
+  record(event: AuditEvent): Promise<void>;
+}
+
+/** Reading the trail back (operators, the tests); no Lambda role is granted this. */
+export interface AuditTrail extends AuditLog {
+  /** Every event naming the patient, oldest first. */
+  eventsFor(patientId: string): Promise<AuditEvent[]>;
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../patient/ports.js';
+import type { AccessTokens } from './ports.js';
+import { hashRefreshToken, newRefreshToken } from './refresh-token.js';
+import type { SessionStore } from './session-ports.js';
+
+/** 30 days sliding, 90 days absolute: a patient who uses the app monthly stays signed in for a quarter. */
+export const SESSION_IDLE_TTL_MS = 30 * 24 * 3600 * 1000;
+export const SESSION_ABSOLUTE_TTL_MS = 90 * 24 * 3600 * 1000;
+
+/** The `data` of every answer that signs a patient in (login, refresh, verification). */
+export interface SessionTokens {
+  patient_id: string;
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+export interface SessionDeps {
+  sessions: SessionStore;
+  tokens: AccessTokens;
+  clock: Clock;
+}
+
+/** A new refresh-token family and a first access token; returns the family id for the audit trail. */
+export async function startSession(patientId: string, deps: SessionDeps): Promise<{ tokens: SessionTokens; sessionId: string }> {
+  const now = deps.clock.now();
+  const refreshToken = newRefreshToken();
+  const sessionId = randomUUID();
+  await deps.sessions.startFamily({
+    familyId: sessionId,
+    patientId,
+    tokenHash: hashRefreshToken(refreshToken),
+    now,
+    idleTtlMs: SESSION_IDLE_TTL_MS,
+    absoluteTtlMs: SESSION_ABSOLUTE_TTL_MS,
+  });
+  return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now), sessionId };
+}
+
+export async function sessionTokens(patientId: string, refreshToken: string, tokens: AccessTokens, now: Date): Promise<SessionTokens> {
+  const access = await tokens.issue(patientId, now);
+  return { patient_id: patientId, access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refreshToken };
+}

@@ -1,0 +1,40 @@
+import { handler as login } from '../../functions/login/handler.js';
+import { handler as logout } from '../../functions/logout/handler.js';
+import { handler as me } from '../../functions/me/handler.js';
+import { handler as register } from '../../functions/register/handler.js';
+import { handler as refresh } from '../../functions/token-refresh/handler.js';
+import { handler as verify } from '../../functions/verify-email/handler.js';
+import { API_PATHS } from '../../lib/http/routes.js';
+import { mailsTo, tokenFrom } from './local-aws.js';
+import { apiEvent, invoke, uniqueRegistration } from './requests.js';
+
+/** The sign-in routes called through their real handlers (and DynamoDB Local), as API Gateway would. */
+const json = { 'Content-Type': 'application/json' };
+const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}` });
+
+export const api = {
+  register: (body: unknown) => invoke(register, apiEvent(body)),
+  verify: (token: string, password: string) => invoke(verify, apiEvent({ token, password }, { path: API_PATHS.verifyEmail })),
+  login: (email: string, password: string) => invoke(login, apiEvent({ email, password }, { path: API_PATHS.login })),
+  refresh: (refreshToken: string) => invoke(refresh, apiEvent({ refresh_token: refreshToken }, { path: API_PATHS.tokenRefresh })),
+  logout: (accessToken: string, refreshToken: string) =>
+    invoke(logout, apiEvent({ refresh_token: refreshToken }, { path: API_PATHS.logout, headers: { ...json, ...bearer(accessToken) } })),
+  me: (headers: Record<string, string>) => invoke(me, apiEvent(undefined, { method: 'GET', path: API_PATHS.me, headers })),
+  meAs: (accessToken: string) => api.me(bearer(accessToken)),
+};
+
+/** The newest verification link's token in the SES emulator for an address. */
+export async function newestToken(email: string): Promise<string> {
+  const mails = await mailsTo(email);
+  return tokenFrom(mails.at(-1)!);
+}
+
+/** Registered through the API and verified with the link from the mail. */
+export async function verifiedPatient(overrides: Record<string, unknown> = {}) {
+  const body = uniqueRegistration(overrides);
+  const registered = await api.register(body);
+  if (registered.statusCode !== 201) throw new Error(`register answered ${registered.statusCode}`);
+  const verified = await api.verify(await newestToken(body.email), body.password);
+  if (verified.statusCode !== 200) throw new Error(`verify answered ${verified.statusCode}`);
+  return { body, patientId: registered.body.data.patient_id as string, session: verified.body.data };
+}

@@ -1,0 +1,16 @@
+import { registerPatient } from '../../lib/patient/register-patient.js';
+import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
+import { verifyEmail } from '../../lib/patient/verify-email.js';
+import type { FakeDeps } from './fakes/index.js';
+import { uniqueRegistration } from './requests.js';
+
+export const CONTEXT = { requestId: 'req-test', sourceIp: '203.0.113.9' };
+
+/** A registered patient, its email verified (unless told otherwise), with the tokens verification gave it. */
+export async function registeredPatient(deps: FakeDeps, { verified = true, overrides = {} }: { verified?: boolean; overrides?: Partial<RegistrationRequest> } = {}) {
+  const body = uniqueRegistration(overrides) as RegistrationRequest;
+  const { patient } = await registerPatient(body, deps);
+  const token = new URL(deps.mailer.sent.at(-1)!.verifyUrl).searchParams.get('token')!;
+  const session = verified ? await verifyEmail({ token, password: body.password }, CONTEXT, deps) : undefined;
+  return { patientId: patient.patient_id, email: body.email, password: body.password, body, session };
+}
