@@ -131,6 +131,18 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
     for (const issuer of issuers) expect(issuer).toMatch(/^https:\/\/[^/]+\/$/);
   });
 
+  it('texts from its own origination identity per stage; only prod has left the SMS sandbox (the sandbox texts verified numbers only)', () => {
+    expect(STAGE_NAMES.map((s) => stages[s].config.sms.sandbox)).toEqual([true, true, false]);
+    expect(new Set(STAGE_NAMES.map((s) => stages[s].config.sms.originationIdentity)).size).toBe(3);
+    for (const s of STAGE_NAMES) {
+      const { config, statelessTemplate } = stages[s];
+      const mailer = statelessTemplate.toJSON().Resources[logicalIdAt(statelessTemplate, 'AWS::Lambda::Function', 'OutboxMailer/Function')];
+      expect(mailer.Properties.Environment.Variables.SMS_ORIGINATION_IDENTITY, s).toBe(config.sms.originationIdentity);
+      expect(mailer.Properties.Environment.Variables.SMS_CONFIGURATION_SET, s).toBeUndefined();
+      statelessTemplate.hasOutput('SmsSandbox', { Value: String(config.sms.sandbox) });
+    }
+  });
+
   it('keeps logs longer the closer to production', () => {
     expect(STAGE_NAMES.map((s) => [...retentions(s)])).toEqual([[7], [30], [365]]);
   });
