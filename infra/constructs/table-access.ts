@@ -46,26 +46,32 @@ export const TABLE_CALLS = {
   /** A request queued for the outbox (resend, forgot password): one conditional Put. */
   'outbox.enqueue': { 'dynamodb:PutItem': ['OUTBOX#'] },
 
-  // Issue 11 (password reset, phone verification): the method names and their calls are the infra
-  // branch's reading of the issue; the lead reconciles each line with the recorded calls (test/iam).
-  /** Forgot-password request in the outbox: the current reset token (if any), then replace it and point the patient at it. */
-  'passwordResets.issue': { 'dynamodb:GetItem': ['RESET#'], 'dynamodb:UpdateItem': ['RESET#', 'PATIENT#'] },
-  /** The token from the link, then its patient. */
-  'passwordResets.find': { 'dynamodb:GetItem': ['RESET#', 'PATIENT#'] },
+  // Issue 11: read from the s11-reset and s11-phone branches while they were being written; the lead
+  // reconciles each line with the recorded calls (test/iam) after the merge.
+  // lib/adapters/dynamodb/patient-repository.ts
+  /** The outbox, on a forgot-password request: one transaction, Update PATIENT# (its newest token) + Put RESET# + Put OUTBOX# (the mail). */
+  'patients.issueResetToken': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['RESET#', 'OUTBOX#'] },
+  /** The token (RESET#), then its patient. */
+  'patients.findResetToken': { 'dynamodb:GetItem': ['RESET#', 'PATIENT#'] },
   /**
-   * One transaction: token used, new hash + email verified (patient), the lapse TTL lifted from both
-   * reservations (as verification does), and the "your password was changed" mail.
+   * Read token and patient, then one transaction: token used, new hash + email verified (patient), the
+   * lapse TTL lifted from the reservations (EMAIL#, PHONE#) and the "password changed" notice.
    */
-  'passwordResets.consume': { 'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#'], 'dynamodb:PutItem': ['OUTBOX#'] },
-  /** Compare-and-set of the hash with the "your password was changed" mail, in one transaction. */
-  'patients.changePassword': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] },
-  /** A new code replaces the patient's current one (Put, or Update when one exists) beside its SMS in the outbox. */
-  'phoneCodes.issue': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'], 'dynamodb:UpdateItem': ['PHONECODE#'] },
-  'phoneCodes.find': { 'dynamodb:GetItem': ['PHONECODE#'] },
-  /** A wrong code: one conditional ADD on the code's tries. */
-  'phoneCodes.recordWrongTry': { 'dynamodb:UpdateItem': ['PHONECODE#'] },
-  /** One transaction: code used + patient phone_verified. */
-  'phoneCodes.consume': { 'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'] },
+  'patients.resetPassword': {
+    'dynamodb:GetItem': ['RESET#', 'PATIENT#'],
+    'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#'],
+    'dynamodb:PutItem': ['OUTBOX#'],
+  },
+
+  // lib/adapters/dynamodb/phone-code-store.ts
+  /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */
+  'phoneCodes.issueCode': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'] },
+  /** Read the code; a right one: Delete PHONECODE# + Update PATIENT# (phone_verified) in one transaction; a wrong one: ADD its tries. */
+  'phoneCodes.attemptCode': {
+    'dynamodb:GetItem': ['PHONECODE#'],
+    'dynamodb:DeleteItem': ['PHONECODE#'],
+    'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
+  },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;

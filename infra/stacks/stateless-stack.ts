@@ -57,10 +57,10 @@ export interface StatelessStackProps extends StackProps {
 type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment'>;
 
 /**
- * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request, and
- * reading the code an SMS carries before texting it (a replaced code is not sent).
+ * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request. A
+ * phone code's SMS carries its text in the outbox item, so texting reads nothing more.
  */
-const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('passwordResets.issue', 'phoneCodes.find');
+const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('patients.issueResetToken');
 
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
 export const BCRYPT_ROUNDS = 12;
@@ -131,17 +131,16 @@ export class StatelessStack extends Stack {
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
     const resetUrlBase = config.resetUrlBase ?? this.api.urlForPath(API_PATHS.passwordReset);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
-    // the table always; 'mail' adds MAIL_FROM and the link bases; 'encryption' adds
-    // KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions. Values only: a key
-    // ARN in the environment grants nothing.
-    const tableEnv = { TABLE_NAME: table.tableName };
+    // both table names always (lib/config.ts reads them for every function, whether it audits or not;
+    // test/infra/function-config.test.ts loads each function's environment with the real config);
+    // 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'reset-links' RESET_URL_BASE; 'sms' the origination
+    // identity; 'encryption' adds KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions.
+    // Values only: a key ARN or table name in the environment grants nothing.
+    const tableEnv = { TABLE_NAME: table.tableName, AUDIT_TABLE_NAME: props.auditTable.tableName };
     const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
-    // RESET_URL_BASE: the reset link's base, beside VERIFY_URL_BASE wherever mail is sent (register and
-    // the outbox mailer: a link base read with the 'mail' settings must not fail register's cold
-    // start), and for forgot and reset.
+    // Only the outbox mailer builds reset links (it issues them on a forgot-password request).
     const resetEnv = { RESET_URL_BASE: resetUrlBase };
-    const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase, ...resetEnv };
-    const auditEnv = { AUDIT_TABLE_NAME: props.auditTable.tableName };
+    const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
     // Texts (phone verification codes) leave through the outbox mailer only, from the stage's origination identity.
     const { sms } = config;
@@ -162,7 +161,6 @@ export class StatelessStack extends Stack {
     // public key verifies the tokens it signed.
     const { accessTokenSigningKey, retiredAccessTokenSigningKeys } = props;
     const tokenEnv = {
-      ...auditEnv,
       ACCESS_TOKEN_SIGNING_KEY_ID: accessTokenSigningKey.keyArn,
       ...(retiredAccessTokenSigningKeys.length > 0 && {
         ACCESS_TOKEN_RETIRED_KEY_IDS: retiredAccessTokenSigningKeys.map((key) => key.keyArn).join(','),
@@ -251,7 +249,7 @@ export class StatelessStack extends Stack {
 
     // Forgot password: resend's shape. The outbox looks the address up and issues the link.
     const passwordForgot = this.addEndpoint('PasswordForgot', API_ROUTES.passwordForgot, {
-      environment: { ...tableEnv, ...identifierEnv, ...resetEnv },
+      environment: { ...tableEnv, ...identifierEnv },
       whyPublic:
         'Asked for by a patient who cannot sign in. It answers the same 200, before any lookup or mail work (the outbox does both), whether or not the address is registered, and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
@@ -265,14 +263,15 @@ export class StatelessStack extends Stack {
     // session family ends and the lock counter is cleared. No sign-in: no token signing.
     const passwordReset = this.addEndpoint('PasswordReset', API_ROUTES.passwordReset, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...tableEnv, ...identifierEnv, ...auditEnv, ...bcryptEnv, ...resetEnv },
+      environment: { ...tableEnv, ...identifierEnv, ...bcryptEnv },
       whyPublic:
         'The single-use reset token from the email (256 random bits, only its digest stored, valid 30 minutes, replaced by a newer request) is the credential; the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
     passwordReset.allow(
       ...patientTableItems(table, tableAccessFor(
-        'passwordResets.find',
-        'passwordResets.consume',
+        'patients.findResetToken',
+        'patients.getPatient',
+        'patients.resetPassword',
         'sessions.revokeAllFor',
         'loginFailures.reset',
       )),
@@ -362,8 +361,10 @@ export class StatelessStack extends Stack {
         'loginFailures.read',
         'loginFailures.recordFailure',
         'loginFailures.reset',
-        'patients.changePassword',
+        'patients.replacePasswordHash',
         'sessions.revokeAllFor',
+        // The "your password was changed" notice, queued right after the change.
+        'outbox.enqueue',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -376,7 +377,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient per hour.`,
     });
     phoneVerification.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.hit', 'phoneCodes.issue')),
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.hit', 'phoneCodes.issueCode')),
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,
@@ -389,7 +390,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
     });
     phoneVerify.allow(
-      ...patientTableItems(table, tableAccessFor('phoneCodes.find', 'phoneCodes.recordWrongTry', 'phoneCodes.consume')),
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'phoneCodes.attemptCode')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       verifyTokens,
@@ -404,7 +405,7 @@ export class StatelessStack extends Stack {
       table,
       tableKey,
       queueKey: props.observabilityKey,
-      environment: { ...mailEnv, ...identifierEnv, ...smsEnv },
+      environment: { ...mailEnv, ...identifierEnv, ...resetEnv, ...smsEnv },
       grants: [sendMail, sendSms, deriveIdentifierKeys],
     });
 
