@@ -175,6 +175,18 @@ describe('verifyPhone (POST /phone/verify)', () => {
     await expect(verifyPhone(caller, wrongOf(code), CONTEXT, deps)).resolves.toBeUndefined();
   });
 
+  it('an already verified phone tries no code at all (a code left in the store is not counted against)', async () => {
+    const { deps, caller, code, patientId } = await withCode();
+    await verifyPhone(caller, code, CONTEXT, deps);
+    const now = deps.clock.now();
+    await deps.phoneCodes.issueCode(
+      { patientId, codeId: 'c', digest: 'v1.x', expiresAt: new Date(now.getTime() + 60_000), createdAt: now },
+      { kind: 'phone_code_sms', id: 'sms-left-over', patientId, to: '+12025550100', text: 'x', createdAt: now.toISOString() },
+    );
+    await expect(verifyPhone(caller, wrongOf(code), CONTEXT, deps)).resolves.toBeUndefined();
+    expect(deps.phoneCodes.codeOf(patientId)!.failures).toBe(0);
+  });
+
   it('a deactivated patient gets 403 and the code is not tried', async () => {
     const { deps, caller, code, patientId } = await withCode();
     deps.repository.setActive(patientId, false);
