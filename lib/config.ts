@@ -38,6 +38,12 @@ export interface Config {
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly sesEndpoint: string | undefined;
+  /** Who SMS come from: a phone number, sender id, or a phone pool's id/ARN (AWS End User Messaging SMS). */
+  readonly smsOriginationIdentity: string;
+  /** Optional configuration set (event destinations for delivery receipts). */
+  readonly smsConfigurationSet: string | undefined;
+  /** Locally the SMS inbox (lib/local/sms-inbox.ts); unset in AWS. */
+  readonly smsEndpoint: string | undefined;
 }
 
 export const MIN_BCRYPT_ROUNDS = 12;
@@ -57,7 +63,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens';
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -103,6 +109,9 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
     sesEndpoint: nonEmpty(env.SES_ENDPOINT),
+    smsOriginationIdentity: read('SMS_ORIGINATION_IDENTITY', 'PatientPortal', 'sms'),
+    smsConfigurationSet: nonEmpty(env.SMS_CONFIGURATION_SET),
+    smsEndpoint: nonEmpty(env.SMS_ENDPOINT),
   };
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');

@@ -195,3 +195,38 @@ export class IdempotencyInProgressError extends AppError {
     super('A request with this Idempotency-Key is still in progress');
   }
 }
+
+/** A wrong phone verification code: 422, with how many tries the code has left. */
+export class WrongPhoneCodeError extends ValidationError {
+  constructor(readonly triesLeft: number) {
+    super({
+      code: [triesLeft > 0
+        ? `The code is not correct. ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left.`
+        : 'The code is not correct. No tries left: request a new code.'],
+    });
+  }
+}
+
+const GONE_CODE_MESSAGES = {
+  expired: 'This code has expired. Request a new code.',
+  exhausted: 'Too many wrong tries for this code. Request a new code.',
+  none: 'There is no code to check. Request a new code.',
+} as const;
+
+/** No phone code can be checked any more: expired, tried too often, or none issued (or used, or replaced). */
+export class GonePhoneCodeError extends AppError {
+  override readonly name = 'GonePhoneCodeError';
+  readonly statusCode = 410;
+  constructor(readonly reason: 'expired' | 'exhausted' | 'none') {
+    super(GONE_CODE_MESSAGES[reason]);
+  }
+}
+
+/** The phone number is verified already: no code is sent (an SMS costs money and bothers the patient). */
+export class PhoneAlreadyVerifiedError extends AppError {
+  override readonly name = 'PhoneAlreadyVerifiedError';
+  readonly statusCode = 409;
+  constructor() {
+    super('The phone number is already verified');
+  }
+}

@@ -1,9 +1,15 @@
-/**
- * Placeholder so the CDK app synthesizes (NodejsFunction needs the entry) while the issue-11 handler
- * is written on another branch; the merge takes that one. Never deployed as is.
- */
-export const handler = async () => ({
-  statusCode: 501,
-  headers: { 'Content-Type': 'application/json; charset=utf-8' },
-  body: JSON.stringify({ success: false, message: 'Not implemented' }),
+import { authenticate } from '../../lib/auth/authenticate.js';
+import { loadConfig } from '../../lib/config.js';
+import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
+import { jsonResponse } from '../../lib/http/response.js';
+import { validatePhoneVerify } from '../../lib/patient/validators.js';
+import { verifyPhone } from '../../lib/phone/verify-phone.js';
+import { createPhoneVerifyDeps } from '../../lib/wiring.js';
+
+const deps = createPhoneVerifyDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+
+export const handler = jsonApi(validatePhoneVerify, async (event) => {
+  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+  await verifyPhone(caller, event.body.code, requestContextOf(event), deps);
+  return jsonResponse(200, { success: true, message: 'Phone number verified', data: { phone_verified: true } });
 });

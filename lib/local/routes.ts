@@ -15,6 +15,8 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'token-refresh': () => import('../../functions/token-refresh/handler.js'),
   logout: () => import('../../functions/logout/handler.js'),
   me: () => import('../../functions/me/handler.js'),
+  'phone-verification': () => import('../../functions/phone-verification/handler.js'),
+  'phone-verify': () => import('../../functions/phone-verify/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

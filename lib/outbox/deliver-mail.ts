@@ -1,18 +1,30 @@
 import { describeError, logger } from '../logging/logger.js';
 import { issueVerificationResend, type IssueResendDeps } from '../patient/resend-verification.js';
 import type { Mailer } from '../patient/ports.js';
+import type { SmsSender } from '../sms/ports.js';
 import type { ClaimedItem, OutboxStore } from './ports.js';
 import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 
 export interface DeliverMailDeps extends IssueResendDeps {
   outbox: OutboxStore;
   mailer: Mailer;
+  /**
+   * Only the outbox mailer sends SMS (phone codes are only ever delivered by it), so the functions
+   * that deliver their own mail right after a commit (register) need no SMS client or grant.
+   */
+  sms?: SmsSender;
 }
 
 /** Long enough for one SES call with its retries; a crashed sender's item is retried after it. */
 export const SEND_LEASE_MS = 60_000;
 
 export type Delivery = 'sent' | 'not-due' | 'failed';
+
+const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
+  verification_email: 'mail sent',
+  resend_request: 'resend request handled',
+  phone_code_sms: 'sms sent',
+};
 
 /**
  * What delivering an item means: a mail is sent; a resend request is looked up and, for an
@@ -26,6 +38,10 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       return undefined;
     case 'resend_request':
       return (await issueVerificationResend(item.to, deps))?.id;
+    case 'phone_code_sms':
+      if (!deps.sms) throw new Error('this function has no SMS sender: phone codes are the outbox mailer\'s');
+      await deps.sms.sendText({ to: item.to, body: item.text });
+      return undefined;
   }
 }
 
@@ -37,7 +53,7 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
 export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<Delivery> {
   const item = await deps.outbox.claim(id, deps.clock.now(), SEND_LEASE_MS);
   if (!item) return 'not-due';
-  const where = { outboxId: id, kind: item.kind, attempts: item.attempts, ...(item.kind === 'verification_email' && { patientId: item.patientId }) };
+  const where = { outboxId: id, kind: item.kind, attempts: item.attempts, ...(item.kind !== 'resend_request' && { patientId: item.patientId }) };
   let followUp: string | undefined;
   try {
     followUp = await perform(item, deps);
@@ -49,7 +65,7 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
     return 'failed';
   }
   await deps.outbox.markSent(item, deps.clock.now());
-  logger.info(item.kind === 'verification_email' ? 'mail sent' : 'resend request handled', where);
+  logger.info(DONE_MESSAGES[item.kind], where);
   if (followUp) await deliverAfterCommit(followUp, deps);
   return 'sent';
 }

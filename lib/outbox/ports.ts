@@ -13,8 +13,22 @@ export interface ResendRequest {
   createdAt: string;
 }
 
-/** What the outbox holds: mails to send, and resend requests that may end in one. */
-export type OutboxItem = OutboxMail | ResendRequest;
+/**
+ * A phone verification code by SMS. The text holds the code, a secret: the outbox forgets it once
+ * the SMS is sent or given up (as it forgets a mail's link).
+ */
+export interface OutboxSms {
+  kind: 'phone_code_sms';
+  id: string;
+  patientId: string;
+  /** E.164 phone number. */
+  to: string;
+  text: string;
+  createdAt: string;
+}
+
+/** What the outbox holds: mails to send, resend requests that may end in one, and SMS. */
+export type OutboxItem = OutboxMail | ResendRequest | OutboxSms;
 
 /**
  * The transactional outbox: items are written in the same transaction as the data they announce (or

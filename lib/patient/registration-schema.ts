@@ -178,3 +178,18 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
     email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
   },
 };
+
+/** POST /phone/verify: the code from the SMS, six digits as sent (leading zeros are part of it). */
+export interface PhoneVerifyRequest {
+  code: string;
+}
+
+export const phoneVerifySchema: JSONSchemaType<PhoneVerifyRequest> = {
+  $id: 'phone-verify-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: {
+    code: { type: 'string', minLength: 1, maxLength: 6, pattern: '^[0-9]{6}$' },
+  },
+};

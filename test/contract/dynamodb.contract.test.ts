@@ -32,6 +32,10 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
       return Item?.to ?? Item?.requested_address;
     },
+    async outboxText(id) {
+      const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
+      return Item?.sms_text;
+    },
     cleanup: async () => db.destroy(),
   };
 });

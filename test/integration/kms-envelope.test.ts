@@ -44,6 +44,8 @@ const { handler: login } = await import('../../functions/login/handler.js');
 const { handler: refresh } = await import('../../functions/token-refresh/handler.js');
 const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
+const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
+const { handler: phoneVerify } = await import('../../functions/phone-verify/handler.js');
 
 const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
 
@@ -123,5 +125,22 @@ describe('sign-in with AWS KMS', () => {
     const out = await invoke(logout, apiEvent({ refresh_token: refreshed.body.data.refresh_token }, { path: '/api/v1/patient/logout', headers: bearer }));
     expect(out.statusCode).toBe(200);
     expect(kms.received.filter((r) => r.target === 'Decrypt')).toHaveLength(1);
+  });
+});
+
+describe('phone verification with AWS KMS', () => {
+  it('each phone function verifies the token with the public key and digests the code under KMS-derived keys; nothing is decrypted or signed', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    const session = (await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email)).at(-1)!), password: body.password }, { path: '/api/v1/patient/verify-email' }))).body.data;
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const start = kms.received.length;
+    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(202);
+    await outboxMailer({ source: 'aws.events' } as never);
+    const { textsTo, codeFrom } = await import('../support/local-aws.js');
+    const code = codeFrom((await textsTo(body.phone_number)).at(-1)!);
+    expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
+    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    expect([...targets].sort()).toEqual(['GenerateMac', 'GetPublicKey']);
   });
 });

@@ -24,6 +24,8 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createRefreshDeps: 'TokenRefresh',
   createLogoutDeps: 'Logout',
   createMeDeps: 'Me',
+  createPhoneVerificationDeps: 'PhoneVerification',
+  createPhoneVerifyDeps: 'PhoneVerify',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */

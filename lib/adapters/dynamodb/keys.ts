@@ -14,6 +14,8 @@ export const keys = {
   /** The ids of a patient's session families (a string set), so revoking them all needs no Scan. */
   patientSessions: (patientId: string) => ({ pk: `SESSIONS#${patientId}`, sk: 'FAMILIES' }),
   loginFailures: (patientId: string) => ({ pk: `LOGIN#${patientId}`, sk: 'FAILURES' }),
+  /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
+  phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

@@ -7,11 +7,12 @@ import type { SqlExecutor } from './sql-executor.js';
 
 interface OutboxRow {
   id: string;
-  kind: 'verification_email' | 'resend_request';
+  kind: 'verification_email' | 'resend_request' | 'phone_code_sms';
   patient_id: string;
   recipient: string;
   first_name: string;
   verify_url: string;
+  sms_text: string;
   created_at: Date | string;
   attempts: number;
 }
@@ -19,12 +20,12 @@ interface OutboxRow {
 function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
   const common = { id: row.id, to: row.recipient, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId };
   if (row.kind === 'resend_request') return { kind: 'resend_request', ...common };
+  if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
   return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
 }
 
-/** A given-up mail is no longer due and forgets its link. */
-/** What a closed item forgets: a mail its link (a credential), a resend request the address asked about. */
-const FORGET = `verify_url = NULL, claim_id = NULL, recipient = CASE WHEN kind = 'resend_request' THEN NULL ELSE recipient END`;
+/** What a closed item forgets: a mail its link (a credential), a resend request the address asked about, an SMS its code. */
+const FORGET = `verify_url = NULL, sms_text = NULL, claim_id = NULL, recipient = CASE WHEN kind = 'resend_request' THEN NULL ELSE recipient END`;
 const GIVE_UP = `status = 'failed', due_at = NULL, ${FORGET}`;
 
 /** The outbox on PostgreSQL: the due_at column plays DynamoDB's sparse "due" index. */

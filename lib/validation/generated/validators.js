@@ -138,11 +138,102 @@ validate10.errors = vErrors;
 return errors === 0;
 }
 
-export const refreshTokenRequest = validate11;
-const schema12 = {"$id":"refresh-token-request","type":"object","additionalProperties":false,"required":["refresh_token"],"properties":{"refresh_token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"}}};
-const pattern0 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+export const phoneVerifyRequest = validate11;
+const schema12 = {"$id":"phone-verify-request","type":"object","additionalProperties":false,"required":["code"],"properties":{"code":{"type":"string","minLength":1,"maxLength":6,"pattern":"^[0-9]{6}$"}}};
+const pattern0 = new RegExp("^[0-9]{6}$", "u");
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="phone-verify-request" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.code === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(key0 === "code")){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.code !== undefined){
+let data0 = data.code;
+if(typeof data0 === "string"){
+if(func0(data0) > 6){
+const err2 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/maxLength",keyword:"maxLength",params:{limit: 6},message:"must NOT have more than 6 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(func0(data0) < 1){
+const err3 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!pattern0.test(data0)){
+const err4 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/pattern",keyword:"pattern",params:{pattern: "^[0-9]{6}$"},message:"must match pattern \""+"^[0-9]{6}$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/code",schemaPath:"#/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+export const refreshTokenRequest = validate12;
+const schema13 = {"$id":"refresh-token-request","type":"object","additionalProperties":false,"required":["refresh_token"],"properties":{"refresh_token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"}}};
+const pattern1 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+
+function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="refresh-token-request" */;
 let vErrors = null;
 let errors = 0;
@@ -192,7 +283,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(!pattern0.test(data0)){
+if(!pattern1.test(data0)){
 const err4 = {instancePath:instancePath+"/refresh_token",schemaPath:"#/properties/refresh_token/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err4];
@@ -225,13 +316,13 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate11.errors = vErrors;
+validate12.errors = vErrors;
 return errors === 0;
 }
 
-export const registrationRequest = validate12;
-const schema13 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
-const func9 = Object.prototype.hasOwnProperty;
+export const registrationRequest = validate13;
+const schema14 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
+const func11 = Object.prototype.hasOwnProperty;
 const keyword1 = keywords.personName;
 const keyword7 = keywords.emailLocalPart;
 const keyword8 = keywords.emailDomainLabel;
@@ -243,7 +334,7 @@ const keyword5 = keywords.postalCode;
 const keyword6 = keywords.countryCode;
 const formats4 = formats.date;
 
-function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="registration-request" */;
 let vErrors = null;
 let errors = 0;
@@ -339,7 +430,7 @@ vErrors.push(err8);
 errors++;
 }
 for(const key0 in data){
-if(!(func9.call(schema13.properties, key0))){
+if(!(func11.call(schema14.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err9];
@@ -376,7 +467,7 @@ errors++;
 const _errs4 = errors;
 let valid1;
 keyword1.errors = null;
-valid1 = keyword1.call(this, true, data0, schema13.properties.first_name, {instancePath:instancePath+"/first_name",parentData:data,parentDataProperty:"first_name",rootData});
+valid1 = keyword1.call(this, true, data0, schema14.properties.first_name, {instancePath:instancePath+"/first_name",parentData:data,parentDataProperty:"first_name",rootData});
 if(!valid1){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
@@ -438,7 +529,7 @@ errors++;
 const _errs7 = errors;
 let valid2;
 keyword1.errors = null;
-valid2 = keyword1.call(this, true, data1, schema13.properties.last_name, {instancePath:instancePath+"/last_name",parentData:data,parentDataProperty:"last_name",rootData});
+valid2 = keyword1.call(this, true, data1, schema14.properties.last_name, {instancePath:instancePath+"/last_name",parentData:data,parentDataProperty:"last_name",rootData});
 if(!valid2){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
@@ -510,7 +601,7 @@ errors++;
 const _errs10 = errors;
 let valid3;
 keyword7.errors = null;
-valid3 = keyword7.call(this, 64, data2, schema13.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+valid3 = keyword7.call(this, 64, data2, schema14.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid3){
 if(Array.isArray(keyword7.errors)){
 vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
@@ -537,7 +628,7 @@ errors++;
 const _errs11 = errors;
 let valid4;
 keyword8.errors = null;
-valid4 = keyword8.call(this, 63, data2, schema13.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+valid4 = keyword8.call(this, 63, data2, schema14.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid4){
 if(Array.isArray(keyword8.errors)){
 vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
@@ -599,7 +690,7 @@ errors++;
 const _errs14 = errors;
 let valid5;
 keyword0.errors = null;
-valid5 = keyword0.call(this, true, data3, schema13.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
+valid5 = keyword0.call(this, true, data3, schema14.properties.phone_number, {instancePath:instancePath+"/phone_number",parentData:data,parentDataProperty:"phone_number",rootData});
 if(!valid5){
 if(Array.isArray(keyword0.errors)){
 vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
@@ -661,7 +752,7 @@ errors++;
 const _errs17 = errors;
 let valid6;
 keyword2.errors = null;
-valid6 = keyword2.call(this, true, data4, schema13.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
+valid6 = keyword2.call(this, true, data4, schema14.properties.password, {instancePath:instancePath+"/password",parentData:data,parentDataProperty:"password",rootData});
 if(!valid6){
 if(Array.isArray(keyword2.errors)){
 vErrors = vErrors === null ? keyword2.errors : vErrors.concat(keyword2.errors);
@@ -723,7 +814,7 @@ errors++;
 const _errs20 = errors;
 let valid7;
 keyword3.errors = null;
-valid7 = keyword3.call(this, "password", data5, schema13.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
+valid7 = keyword3.call(this, "password", data5, schema14.properties.confirm_password, {instancePath:instancePath+"/confirm_password",parentData:data,parentDataProperty:"confirm_password",rootData});
 if(!valid7){
 if(Array.isArray(keyword3.errors)){
 vErrors = vErrors === null ? keyword3.errors : vErrors.concat(keyword3.errors);
@@ -785,7 +876,7 @@ errors++;
 const _errs23 = errors;
 let valid8;
 keyword4.errors = null;
-valid8 = keyword4.call(this, schema13.properties.date_of_birth.age, data6, schema13.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
+valid8 = keyword4.call(this, schema14.properties.date_of_birth.age, data6, schema14.properties.date_of_birth, {instancePath:instancePath+"/date_of_birth",parentData:data,parentDataProperty:"date_of_birth",rootData});
 if(!valid8){
 if(Array.isArray(keyword4.errors)){
 vErrors = vErrors === null ? keyword4.errors : vErrors.concat(keyword4.errors);
@@ -834,7 +925,7 @@ vErrors.push(err48);
 errors++;
 }
 if(!((((data7 === "male") || (data7 === "female")) || (data7 === "other")) || (data7 === "prefer_not_to_say"))){
-const err49 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema13.properties.gender.enum},message:"must be equal to one of the allowed values"};
+const err49 = {instancePath:instancePath+"/gender",schemaPath:"#/properties/gender/enum",keyword:"enum",params:{allowedValues: schema14.properties.gender.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -1030,7 +1121,7 @@ errors++;
 const _errs37 = errors;
 let valid10;
 keyword5.errors = null;
-valid10 = keyword5.call(this, true, data12, schema13.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
+valid10 = keyword5.call(this, true, data12, schema14.properties.address.properties.zip, {instancePath:instancePath+"/address/zip",parentData:data8,parentDataProperty:"zip",rootData});
 if(!valid10){
 if(Array.isArray(keyword5.errors)){
 vErrors = vErrors === null ? keyword5.errors : vErrors.concat(keyword5.errors);
@@ -1082,7 +1173,7 @@ if(typeof data13 === "string"){
 const _errs41 = errors;
 let valid11;
 keyword6.errors = null;
-valid11 = keyword6.call(this, true, data13, schema13.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
+valid11 = keyword6.call(this, true, data13, schema14.properties.address.properties.country, {instancePath:instancePath+"/address/country",parentData:data8,parentDataProperty:"country",rootData});
 if(!valid11){
 if(Array.isArray(keyword6.errors)){
 vErrors = vErrors === null ? keyword6.errors : vErrors.concat(keyword6.errors);
@@ -1191,7 +1282,7 @@ errors++;
 const _errs48 = errors;
 let valid13;
 keyword1.errors = null;
-valid13 = keyword1.call(this, true, data15, schema13.properties.emergency_contact.properties.name, {instancePath:instancePath+"/emergency_contact/name",parentData:data14,parentDataProperty:"name",rootData});
+valid13 = keyword1.call(this, true, data15, schema14.properties.emergency_contact.properties.name, {instancePath:instancePath+"/emergency_contact/name",parentData:data14,parentDataProperty:"name",rootData});
 if(!valid13){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
@@ -1253,7 +1344,7 @@ errors++;
 const _errs51 = errors;
 let valid14;
 keyword0.errors = null;
-valid14 = keyword0.call(this, true, data16, schema13.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
+valid14 = keyword0.call(this, true, data16, schema14.properties.emergency_contact.properties.phone, {instancePath:instancePath+"/emergency_contact/phone",parentData:data14,parentDataProperty:"phone",rootData});
 if(!valid14){
 if(Array.isArray(keyword0.errors)){
 vErrors = vErrors === null ? keyword0.errors : vErrors.concat(keyword0.errors);
@@ -1515,14 +1606,14 @@ vErrors.push(err105);
 }
 errors++;
 }
-validate12.errors = vErrors;
+validate13.errors = vErrors;
 return errors === 0;
 }
 
-export const resendVerificationRequest = validate13;
-const schema14 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63}}};
+export const resendVerificationRequest = validate14;
+const schema15 = {"$id":"resend-verification-request","type":"object","additionalProperties":false,"required":["email"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63}}};
 
-function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="resend-verification-request" */;
 let vErrors = null;
 let errors = 0;
@@ -1585,7 +1676,7 @@ errors++;
 const _errs4 = errors;
 let valid1;
 keyword7.errors = null;
-valid1 = keyword7.call(this, 64, data0, schema14.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+valid1 = keyword7.call(this, 64, data0, schema15.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid1){
 if(Array.isArray(keyword7.errors)){
 vErrors = vErrors === null ? keyword7.errors : vErrors.concat(keyword7.errors);
@@ -1612,7 +1703,7 @@ errors++;
 const _errs5 = errors;
 let valid2;
 keyword8.errors = null;
-valid2 = keyword8.call(this, 63, data0, schema14.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
+valid2 = keyword8.call(this, 63, data0, schema15.properties.email, {instancePath:instancePath+"/email",parentData:data,parentDataProperty:"email",rootData});
 if(!valid2){
 if(Array.isArray(keyword8.errors)){
 vErrors = vErrors === null ? keyword8.errors : vErrors.concat(keyword8.errors);
@@ -1659,14 +1750,14 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate13.errors = vErrors;
+validate14.errors = vErrors;
 return errors === 0;
 }
 
-export const verifyEmailRequest = validate14;
-const schema15 = {"$id":"verify-email-request","type":"object","additionalProperties":false,"required":["token","password"],"properties":{"token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"},"password":{"type":"string","minLength":1,"maxLength":1024}}};
+export const verifyEmailRequest = validate15;
+const schema16 = {"$id":"verify-email-request","type":"object","additionalProperties":false,"required":["token","password"],"properties":{"token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"},"password":{"type":"string","minLength":1,"maxLength":1024}}};
 
-function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="verify-email-request" */;
 let vErrors = null;
 let errors = 0;
@@ -1726,7 +1817,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern0.test(data0)){
+if(!pattern1.test(data0)){
 const err5 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
 if(vErrors === null){
 vErrors = [err5];
@@ -1794,7 +1885,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate14.errors = vErrors;
+validate15.errors = vErrors;
 return errors === 0;
 }
 

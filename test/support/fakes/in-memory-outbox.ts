@@ -20,6 +20,8 @@ export interface InMemoryOutbox extends OutboxStore {
   statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
   /** The address a stored item still holds (empty once forgotten). */
   addressOf(id: string): string | undefined;
+  /** The text a stored SMS still holds (empty once forgotten: it holds the code). */
+  textOf(id: string): string | undefined;
   /** Drops a removed patient's mails, as the real stores' cascade (PostgreSQL) and TTL (DynamoDB) do. */
   forgetPatient(patientId: string): void;
 }
@@ -27,8 +29,14 @@ export interface InMemoryOutbox extends OutboxStore {
 export function createInMemoryOutbox(): InMemoryOutbox {
   const rows = new Map<string, Row>();
   // The link is a credential: a sent or given-up mail forgets it, as the real stores do.
-  const close = (row: Row, status: 'sent' | 'failed') =>
-    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: row.mail.kind === 'verification_email' ? { ...row.mail, verifyUrl: '' } : { ...row.mail, to: '' } });
+  const forget = (item: OutboxItem): OutboxItem => {
+    switch (item.kind) {
+      case 'verification_email': return { ...item, verifyUrl: '' };
+      case 'resend_request': return { ...item, to: '' };
+      case 'phone_code_sms': return { ...item, text: '' };
+    }
+  };
+  const close = (row: Row, status: 'sent' | 'failed') => Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: forget(row.mail) });
   const heldBy = (mail: ClaimedItem) => {
     const row = rows.get(mail.id);
     return row?.claimId === mail.claimId ? row : undefined;
@@ -40,11 +48,15 @@ export function createInMemoryOutbox(): InMemoryOutbox {
   return {
     add,
     forgetPatient(patientId) {
-      for (const [id, row] of rows) if (row.mail.kind === 'verification_email' && row.mail.patientId === patientId) rows.delete(id);
+      for (const [id, row] of rows) if (row.mail.kind !== 'resend_request' && row.mail.patientId === patientId) rows.delete(id);
     },
     async enqueue(request) {
       if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);
       add(request);
+    },
+    textOf(id) {
+      const mail = rows.get(id)?.mail;
+      return mail?.kind === 'phone_code_sms' ? mail.text : undefined;
     },
     addressOf(id) {
       return rows.get(id)?.mail.to || undefined;

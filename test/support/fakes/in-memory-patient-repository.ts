@@ -22,6 +22,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
   patients(): PatientRecord[];
   /** Deactivates (or reactivates) a patient: no use case does yet, an operator would. */
   setActive(id: string, active: boolean): void;
+  /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
+  markPhoneVerified(id: string, now: Date): boolean;
 }
 
 /**
@@ -58,6 +60,11 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
     patients: () => [...patients.values()].map((p) => structuredClone(p)),
     setActive: (id, active) => {
       patients.get(id)!.is_active = active;
+    },
+    markPhoneVerified: (id, now) => {
+      const patient = live(id, now);
+      if (patient) Object.assign(patient, { phone_verified: true, updated_at: now.toISOString() });
+      return patient !== undefined;
     },
 
     async findTakenIdentifiers(email, phone) {
