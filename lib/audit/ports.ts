@@ -10,7 +10,9 @@ export type AuditAction =
   | 'token_refresh'
   | 'refresh_token_reuse'
   | 'sign_out'
-  | 'record_read';
+  | 'record_read'
+  | 'password_reset'
+  | 'password_change';
 
 export type AuditOutcome = 'success' | 'failure';
 

@@ -1,4 +1,5 @@
 import { describeError, logger } from '../logging/logger.js';
+import { issuePasswordReset, type IssuePasswordResetDeps } from '../password/forgot-password.js';
 import { issueVerificationResend, type IssueResendDeps } from '../patient/resend-verification.js';
 import type { Mailer } from '../patient/ports.js';
 import type { ClaimedItem, OutboxStore } from './ports.js';
@@ -7,6 +8,11 @@ import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 export interface DeliverMailDeps extends IssueResendDeps {
   outbox: OutboxStore;
   mailer: Mailer;
+  /**
+   * Where reset links point. The outbox mailer has it; a function that only delivers the mail it
+   * just wrote (register) does not need it, and a reset request it met would go back to the outbox.
+   */
+  resetUrlBase?: IssuePasswordResetDeps['resetUrlBase'];
 }
 
 /** Long enough for one SES call with its retries; a crashed sender's item is retried after it. */
@@ -26,6 +32,15 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       return undefined;
     case 'resend_request':
       return (await issueVerificationResend(item.to, deps))?.id;
+    case 'password_reset_request':
+      if (!deps.resetUrlBase) throw new Error('this sender has no RESET_URL_BASE: left to the outbox mailer');
+      return (await issuePasswordReset(item.to, { ...deps, resetUrlBase: deps.resetUrlBase }))?.id;
+    case 'password_reset_email':
+      await deps.mailer.sendPasswordResetEmail({ to: item.to, firstName: item.firstName, resetUrl: item.resetUrl });
+      return undefined;
+    case 'password_changed_email':
+      await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName });
+      return undefined;
   }
 }
 
@@ -37,7 +52,7 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
 export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<Delivery> {
   const item = await deps.outbox.claim(id, deps.clock.now(), SEND_LEASE_MS);
   if (!item) return 'not-due';
-  const where = { outboxId: id, kind: item.kind, attempts: item.attempts, ...(item.kind === 'verification_email' && { patientId: item.patientId }) };
+  const where = { outboxId: id, kind: item.kind, attempts: item.attempts, ...('patientId' in item && { patientId: item.patientId }) };
   let followUp: string | undefined;
   try {
     followUp = await perform(item, deps);
@@ -49,7 +64,7 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
     return 'failed';
   }
   await deps.outbox.markSent(item, deps.clock.now());
-  logger.info(item.kind === 'verification_email' ? 'mail sent' : 'resend request handled', where);
+  logger.info(item.kind === 'resend_request' ? 'resend request handled' : item.kind === 'password_reset_request' ? 'password reset request handled' : 'mail sent', where);
   if (followUp) await deliverAfterCommit(followUp, deps);
   return 'sent';
 }
