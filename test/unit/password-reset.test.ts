@@ -219,3 +219,13 @@ describe('the mails', () => {
     expect(mail.html).not.toMatch(/href|https?:/);
   });
 });
+
+describe('a refreshed access token names the same session', () => {
+  it('so a password change after a refresh keeps the refreshed session', async () => {
+    const { refreshSession } = await import('../../lib/auth/refresh-session.js');
+    const { deps, patient } = await registered();
+    const started = await startSession(patient.id, deps);
+    const refreshed = await refreshSession(started.tokens.refresh_token, {}, deps);
+    expect((await deps.tokens.verify(refreshed.access_token, deps.clock.now())).sessionId).toBe(started.sessionId);
+  });
+});
