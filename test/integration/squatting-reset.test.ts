@@ -40,6 +40,8 @@ describe('squatting, closed end to end (the reset part)', () => {
     const victimPassword = 'Victim-Owns-1t!';
     const weak = await invoke(reset, apiEvent(`password=short&confirm_password=short`, { path: RESET, query: { token }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
     expect(weak.statusCode).toBe(422);
+    // Without a script the page itself says why: the registration's messages.
+    expect(weak.body).toContain('Password must contain at least 8 characters');
     const posted = await invoke(reset, apiEvent(
       `password=${encodeURIComponent(victimPassword)}&confirm_password=${encodeURIComponent(victimPassword)}`,
       { path: RESET, query: { token }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } },
