@@ -97,6 +97,23 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect((await reset(patient, newer.tokenHash)).outcome).toBe('reset');
     });
 
+    it('a forgot-password request is queued on its own and forgets its address once handled', async () => {
+      const request = { kind: 'password_reset_request' as const, id: randomUUID(), to: ctx.patientFixture().email, createdAt: new Date().toISOString() };
+      await ctx.store().outbox.enqueue(request);
+      expect(await ctx.store().outboxAddress(request.id)).toBe(request.to);
+      const claimed = await ctx.store().outbox.claim(request.id, new Date(), 60_000);
+      expect(claimed).toMatchObject({ kind: 'password_reset_request', to: request.to });
+      await ctx.store().outbox.markSent(claimed!, new Date());
+      expect(await ctx.store().outboxAddress(request.id)).toBeUndefined();
+    });
+
+    it('a "password changed" notice can be queued on its own (after a change)', async () => {
+      const { patient } = await ctx.create();
+      const mail = notice(patient);
+      await ctx.store().outbox.enqueue(mail);
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name });
+    });
+
     it('two concurrent resets with one token: exactly one wins', async () => {
       const { patient, token } = await issued();
       const outcomes = await Promise.all([reset(patient, token.tokenHash), reset(patient, token.tokenHash)]);
