@@ -230,3 +230,36 @@ export class PhoneAlreadyVerifiedError extends AppError {
     super('The phone number is already verified');
   }
 }
+
+/** The reset token is unknown (never issued, or its registration lapsed). */
+export class InvalidResetTokenError extends AppError {
+  override readonly name = 'InvalidResetTokenError';
+  readonly statusCode = 400;
+  constructor() {
+    super('This password reset link is invalid. Request a new password reset email.');
+  }
+}
+
+const GONE_RESET_MESSAGES = {
+  expired: 'This password reset link has expired. Request a new password reset email.',
+  used: 'This password reset link has already been used. Sign in with your new password, or request a new link.',
+  superseded: 'This password reset link was replaced by a newer one. Use the link in the most recent email.',
+} as const;
+
+/** The reset token existed but can no longer be used. */
+export class GoneResetTokenError extends AppError {
+  override readonly name = 'GoneResetTokenError';
+  readonly statusCode = 410;
+  constructor(reason: 'expired' | 'used' | 'superseded') {
+    super(GONE_RESET_MESSAGES[reason]);
+  }
+}
+
+/** A password change whose current password is wrong (it counts toward the account's lock). */
+export class WrongCurrentPasswordError extends AppError {
+  override readonly name = 'WrongCurrentPasswordError';
+  readonly statusCode = 401;
+  constructor() {
+    super('The current password is not correct.');
+  }
+}

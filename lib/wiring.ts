@@ -35,6 +35,9 @@ import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
+import type { ChangePasswordDeps } from './password/change-password.js';
+import type { RequestPasswordResetDeps } from './password/forgot-password.js';
+import type { ResetPasswordDeps } from './password/reset-password.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -194,7 +197,7 @@ export function createResendVerificationDeps(config: Config): RequestResendDeps 
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
   const { outbox, repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
-  return { outbox, repository, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
+  return { outbox, repository, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase };
 }
 
 /** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */
@@ -215,5 +218,29 @@ export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & { token
   return {
     repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
+  };
+}
+
+export function createPasswordForgotDeps(config: Config): RequestPasswordResetDeps {
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const { outbox, rateLimiter } = storage(config, identifiers);
+  return { outbox, rateLimiter, identifiers, clock: systemClock };
+}
+
+/** No access-token keys: a reset does not sign in (the patient signs in next, with the new password). */
+export function createPasswordResetDeps(config: Config): ResetPasswordDeps {
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const stores = storage(config, identifiers);
+  return {
+    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    auditor: createAuditRecorder(stores.audit, identifiers, systemClock), clock: systemClock,
+  };
+}
+
+export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & { tokens: AccessTokens } {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    outbox: stores.outbox, tokens, auditor, clock,
   };
 }

@@ -12,7 +12,9 @@ export type AuditAction =
   | 'sign_out'
   | 'record_read'
   | 'phone_code_sent'
-  | 'phone_verification';
+  | 'phone_verification'
+  | 'password_reset'
+  | 'password_change';
 
 export type AuditOutcome = 'success' | 'failure';
 

@@ -17,6 +17,10 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   me: () => import('../../functions/me/handler.js'),
   'phone-verification': () => import('../../functions/phone-verification/handler.js'),
   'phone-verify': () => import('../../functions/phone-verify/handler.js'),
+  'password-forgot': () => import('../../functions/password-forgot/handler.js'),
+  'password-reset': () => import('../../functions/password-reset/handler.js'),
+  'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),
+  'password-change': () => import('../../functions/password-change/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

@@ -91,6 +91,7 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     TOKEN_AUDIENCE: 'patient-api-prod',
     MAIL_FROM: 'no-reply@patients.example.com',
     VERIFY_URL_BASE: 'https://api.example.com/prod/api/v1/patient/verify-email',
+    RESET_URL_BASE: 'https://api.example.com/prod/api/v1/patient/password/reset',
     POWERTOOLS_SERVICE_NAME: 'patient-registration',
     POWERTOOLS_LOG_LEVEL: 'WARN',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

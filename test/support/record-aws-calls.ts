@@ -26,6 +26,9 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createMeDeps: 'Me',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
+  createPasswordForgotDeps: 'PasswordForgot',
+  createPasswordResetDeps: 'PasswordReset',
+  createPasswordChangeDeps: 'PasswordChange',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */

@@ -5,6 +5,8 @@ export const keys = {
   email: (emailDigest: string) => ({ pk: `EMAIL#${emailDigest}`, sk: 'UNIQUE' }),
   phone: (phoneDigest: string) => ({ pk: `PHONE#${phoneDigest}`, sk: 'UNIQUE' }),
   verificationToken: (tokenHash: string) => ({ pk: `VERIFY#${tokenHash}`, sk: 'TOKEN' }),
+  /** Password-reset tokens, by digest; the patient item names its newest as reset_token_hash. */
+  resetToken: (tokenHash: string) => ({ pk: `RESET#${tokenHash}`, sk: 'TOKEN' }),
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
   rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),

@@ -26,17 +26,27 @@ export interface InMemoryOutbox extends OutboxStore {
   forgetPatient(patientId: string): void;
 }
 
+/** What a closed item forgets: a mail its link, a request the address it asked about. */
+function forgotten(mail: OutboxItem): OutboxItem {
+  switch (mail.kind) {
+    case 'verification_email':
+      return { ...mail, verifyUrl: '' };
+    case 'password_reset_email':
+      return { ...mail, resetUrl: '' };
+    case 'password_changed_email':
+      return mail;
+    case 'phone_code_sms':
+      return { ...mail, text: '' };
+    default:
+      return { ...mail, to: '' };
+  }
+}
+
 export function createInMemoryOutbox(): InMemoryOutbox {
   const rows = new Map<string, Row>();
   // The link is a credential: a sent or given-up mail forgets it, as the real stores do.
-  const forget = (item: OutboxItem): OutboxItem => {
-    switch (item.kind) {
-      case 'verification_email': return { ...item, verifyUrl: '' };
-      case 'resend_request': return { ...item, to: '' };
-      case 'phone_code_sms': return { ...item, text: '' };
-    }
-  };
-  const close = (row: Row, status: 'sent' | 'failed') => Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: forget(row.mail) });
+  const close = (row: Row, status: 'sent' | 'failed') =>
+    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: forgotten(row.mail) });
   const heldBy = (mail: ClaimedItem) => {
     const row = rows.get(mail.id);
     return row?.claimId === mail.claimId ? row : undefined;
@@ -48,7 +58,7 @@ export function createInMemoryOutbox(): InMemoryOutbox {
   return {
     add,
     forgetPatient(patientId) {
-      for (const [id, row] of rows) if (row.mail.kind !== 'resend_request' && row.mail.patientId === patientId) rows.delete(id);
+      for (const [id, row] of rows) if ('patientId' in row.mail && row.mail.patientId === patientId) rows.delete(id);
     },
     async enqueue(request) {
       if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);

@@ -53,11 +53,13 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
 }
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+export const RESET_URL_BASE = 'https://app.clinic.test/password/reset';
 /** The default UNVERIFIED_LAPSE_DAYS. */
 export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
 /** Everything the use cases take, faked, with the fakes typed for assertions. */
 export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
+  resetUrlBase: string;
   storage: InMemoryStorage;
   repository: InMemoryPatientRepository;
   outbox: InMemoryOutbox;
@@ -102,6 +104,7 @@ export function createFakeDeps(): FakeDeps {
     mailer: createRecordingMailer(),
     clock,
     verifyUrlBase: VERIFY_URL_BASE,
+    resetUrlBase: RESET_URL_BASE,
     sessions: storage.sessions,
     attempts: createLoginAttempts(storage.loginFailures),
     tokens: createTestAccessTokens(),
