@@ -90,6 +90,7 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     TOKEN_ISSUER: 'https://api.example.com/prod/',
     TOKEN_AUDIENCE: 'patient-api-prod',
     MAIL_FROM: 'no-reply@patients.example.com',
+    SMS_ORIGINATION_IDENTITY: 'arn:aws:sms-voice:us-east-1:123456789012:pool/pool-bench',
     VERIFY_URL_BASE: 'https://api.example.com/prod/api/v1/patient/verify-email',
     RESET_URL_BASE: 'https://api.example.com/prod/api/v1/patient/password/reset',
     POWERTOOLS_SERVICE_NAME: 'patient-registration',

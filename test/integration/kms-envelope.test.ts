@@ -45,6 +45,9 @@ const { handler: refresh } = await import('../../functions/token-refresh/handler
 const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
 const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
+const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
+const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
+const { handler: passwordChange } = await import('../../functions/password-change/handler.js');
 const { handler: phoneVerify } = await import('../../functions/phone-verify/handler.js');
 
 const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
@@ -142,5 +145,26 @@ describe('phone verification with AWS KMS', () => {
     expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
     const targets = new Set(kms.received.slice(start).map((r) => r.target));
     expect([...targets].sort()).toEqual(['GenerateMac', 'GetPublicKey']);
+  });
+});
+
+describe('password recovery with AWS KMS', () => {
+  it('forgot, reset and change digest under KMS-derived keys, change verifies the token with the public key; nothing is decrypted', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    const start = kms.received.length;
+    expect((await invoke(passwordForgot, apiEvent({ email: body.email }, { path: '/api/v1/patient/password/forgot' }))).statusCode).toBe(200);
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const resetMail = (await mailsTo(body.email)).filter((m) => m.subject === 'Reset your password').at(-1)!;
+    const password = 'N3w-Passphrase!x';
+    const reset = await invoke(passwordReset, apiEvent({ token: tokenFrom(resetMail), password, confirm_password: password }, { path: '/api/v1/patient/password/reset' }));
+    expect(reset.statusCode).toBe(200);
+    const session = (await invoke(login, apiEvent({ email: body.email, password }, { path: '/api/v1/patient/login' }))).body.data;
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const changed = await invoke(passwordChange, apiEvent({ current_password: password, password: 'An0ther-Passphrase!', confirm_password: 'An0ther-Passphrase!' }, { path: '/api/v1/patient/password/change', headers: bearer }));
+    expect(changed.statusCode).toBe(200);
+    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    expect(targets.has('Decrypt')).toBe(false);
+    expect(targets.has('GenerateMac')).toBe(true);
   });
 });
