@@ -5,7 +5,10 @@ import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.j
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as reset } from '../../functions/password-reset/handler.js';
 import { handler as resetPage } from '../../functions/password-reset-page/handler.js';
-import { mailsTo, tokenFrom, type StoredMail } from '../support/local-aws.js';
+import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
+import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
+import { handler as me } from '../../functions/me/handler.js';
+import { codeFrom, mailsTo, textsTo, tokenFrom, type StoredMail } from '../support/local-aws.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 
 const FORGOT = '/api/v1/patient/password/forgot';
@@ -16,7 +19,7 @@ const signIn = (email: string, password: string) => invoke(login, apiEvent({ ema
 const isResetMail = (m: StoredMail) => m.subject === "Reset your password";
 
 describe('squatting, closed end to end (the reset part)', () => {
-  it("the victim takes the squatted address back by reset; the squatter's password never works", async () => {
+  it("squatting, closed end to end: the victim takes the address back by reset, signs in and verifies the phone; the squatter's password never works", async () => {
     // The squatter registers the victim's email and phone with their own password.
     const squatter = uniqueRegistration();
     expect((await invoke(register, apiEvent(squatter))).statusCode).toBe(201);
@@ -54,7 +57,18 @@ describe('squatting, closed end to end (the reset part)', () => {
     expect(again.statusCode).toBe(410);
 
     // The victim signs in; the squatter's password does not work, now or later.
-    expect((await signIn(victimEmail, victimPassword)).statusCode).toBe(200);
+    const session = await signIn(victimEmail, victimPassword);
+    expect(session.statusCode).toBe(200);
+    expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
+
+    // The victim verifies the phone the squatter had registered: the code goes to the victim's phone.
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.body.data.access_token}` };
+    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(202);
+    await runOutbox();
+    const code = codeFrom((await textsTo(squatter.phone_number)).at(-1)!);
+    expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
+    const record = await invoke(me, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me', headers: bearer }));
+    expect(record.body.data).toMatchObject({ email_verified: true, phone_verified: true });
     expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
 
     // The "password changed" notice arrives, and holds no link.
