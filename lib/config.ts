@@ -32,12 +32,20 @@ export interface Config {
   readonly tokenAudience: string;
   readonly mailFrom: string;
   readonly verifyUrlBase: string;
+  /** Where the password-reset mail's link points (the page of GET /password/reset); RESET_URL_BASE. */
+  readonly resetUrlBase: string;
   readonly bcryptRounds: number;
   /** Days an unverified registration holds its email and phone before it lapses (UNVERIFIED_LAPSE_DAYS). */
   readonly unverifiedLapseDays: number;
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly sesEndpoint: string | undefined;
+  /** Who SMS come from: a phone number, sender id, or a phone pool's id/ARN (AWS End User Messaging SMS). */
+  readonly smsOriginationIdentity: string;
+  /** Optional configuration set (event destinations for delivery receipts). */
+  readonly smsConfigurationSet: string | undefined;
+  /** Locally the SMS inbox (lib/local/sms-inbox.ts); unset in AWS. */
+  readonly smsEndpoint: string | undefined;
 }
 
 export const MIN_BCRYPT_ROUNDS = 12;
@@ -57,7 +65,9 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens';
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms'
+  /** Writes password-reset links (the outbox mailer): register mails too, but never a reset link. */
+  | 'reset-links';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -97,14 +107,19 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     tokenAudience: read('TOKEN_AUDIENCE', 'patient-api', 'tokens'),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
+    resetUrlBase: read('RESET_URL_BASE', `http://localhost:${port}/api/v1/patient/password/reset`, 'reset-links'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
     unverifiedLapseDays: parseLapseDays(nonEmpty(env.UNVERIFIED_LAPSE_DAYS)),
     // Lambda always sets AWS_REGION; a host that does not must not silently send patient data to us-east-1.
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
     sesEndpoint: nonEmpty(env.SES_ENDPOINT),
+    smsOriginationIdentity: read('SMS_ORIGINATION_IDENTITY', 'PatientPortal', 'sms'),
+    smsConfigurationSet: nonEmpty(env.SMS_CONFIGURATION_SET),
+    smsEndpoint: nonEmpty(env.SMS_ENDPOINT),
   };
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
+  assertUrl('RESET_URL_BASE', config.resetUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
 }

@@ -195,3 +195,71 @@ export class IdempotencyInProgressError extends AppError {
     super('A request with this Idempotency-Key is still in progress');
   }
 }
+
+/** A wrong phone verification code: 422, with how many tries the code has left. */
+export class WrongPhoneCodeError extends ValidationError {
+  constructor(readonly triesLeft: number) {
+    super({
+      code: [triesLeft > 0
+        ? `The code is not correct. ${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left.`
+        : 'The code is not correct. No tries left: request a new code.'],
+    });
+  }
+}
+
+const GONE_CODE_MESSAGES = {
+  expired: 'This code has expired. Request a new code.',
+  exhausted: 'Too many wrong tries for this code. Request a new code.',
+  none: 'There is no code to check. Request a new code.',
+} as const;
+
+/** No phone code can be checked any more: expired, tried too often, or none issued (or used, or replaced). */
+export class GonePhoneCodeError extends AppError {
+  override readonly name = 'GonePhoneCodeError';
+  readonly statusCode = 410;
+  constructor(readonly reason: 'expired' | 'exhausted' | 'none') {
+    super(GONE_CODE_MESSAGES[reason]);
+  }
+}
+
+/** The phone number is verified already: no code is sent (an SMS costs money and bothers the patient). */
+export class PhoneAlreadyVerifiedError extends AppError {
+  override readonly name = 'PhoneAlreadyVerifiedError';
+  readonly statusCode = 409;
+  constructor() {
+    super('The phone number is already verified');
+  }
+}
+
+/** The reset token is unknown (never issued, or its registration lapsed). */
+export class InvalidResetTokenError extends AppError {
+  override readonly name = 'InvalidResetTokenError';
+  readonly statusCode = 400;
+  constructor() {
+    super('This password reset link is invalid. Request a new password reset email.');
+  }
+}
+
+const GONE_RESET_MESSAGES = {
+  expired: 'This password reset link has expired. Request a new password reset email.',
+  used: 'This password reset link has already been used. Sign in with your new password, or request a new link.',
+  superseded: 'This password reset link was replaced by a newer one. Use the link in the most recent email.',
+} as const;
+
+/** The reset token existed but can no longer be used. */
+export class GoneResetTokenError extends AppError {
+  override readonly name = 'GoneResetTokenError';
+  readonly statusCode = 410;
+  constructor(reason: 'expired' | 'used' | 'superseded') {
+    super(GONE_RESET_MESSAGES[reason]);
+  }
+}
+
+/** A password change whose current password is wrong (it counts toward the account's lock). */
+export class WrongCurrentPasswordError extends AppError {
+  override readonly name = 'WrongCurrentPasswordError';
+  readonly statusCode = 401;
+  constructor() {
+    super('The current password is not correct.');
+  }
+}

@@ -3,6 +3,7 @@ import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js'
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
 import type { PatientRepository } from './patient/ports.js';
+import type { PhoneVerificationStore } from './phone/ports.js';
 import type { RateLimiter } from './rate-limit/ports.js';
 
 /** Everything that persists: one implementation per database, all behind ports. */
@@ -14,4 +15,5 @@ export interface Storage {
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
+  phoneCodes: PhoneVerificationStore;
 }

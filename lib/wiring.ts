@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { createBcryptPasswordHasher } from './adapters/bcrypt/bcrypt-password-hasher.js';
-import { createDynamoDocumentClient, createKmsClient, createSesClient } from './adapters/aws-clients.js';
+import { createDynamoDocumentClient, createKmsClient, createSesClient, createSmsClient } from './adapters/aws-clients.js';
+import { createEndUserMessagingSmsSender } from './adapters/sms/end-user-messaging-sms-sender.js';
+import type { SendPhoneCodeDeps } from './phone/send-phone-code.js';
+import type { VerifyPhoneDeps } from './phone/verify-phone.js';
 import type { DataKeySource } from './adapters/crypto/data-key-source.js';
 import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
 import { createDynamoStorage } from './adapters/dynamodb/storage.js';
@@ -32,6 +35,9 @@ import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
+import type { ChangePasswordDeps } from './password/change-password.js';
+import type { RequestPasswordResetDeps } from './password/forgot-password.js';
+import type { ResetPasswordDeps } from './password/reset-password.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -92,6 +98,9 @@ function dataKeySource(config: Config, kms: () => KMSClient): DataKeySource {
 }
 
 const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom);
+
+const smsSender = (config: Config) =>
+  createEndUserMessagingSmsSender(createSmsClient(config), { originationIdentity: config.smsOriginationIdentity, configurationSet: config.smsConfigurationSet });
 
 const hasher = (config: Config) => hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds);
 
@@ -188,5 +197,50 @@ export function createResendVerificationDeps(config: Config): RequestResendDeps 
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
   const { outbox, repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
-  return { outbox, repository, mailer: mailer(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase };
+  return { outbox, repository, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase };
+}
+
+/** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */
+export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps & { tokens: AccessTokens } {
+  const kms = kmsClientOf(config);
+  const identifiers = identifierDigests(config, kms);
+  const stores = storage(config, identifiers);
+  return {
+    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers,
+    auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
+  };
+}
+
+export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & { tokens: AccessTokens } {
+  const kms = kmsClientOf(config);
+  const identifiers = identifierDigests(config, kms);
+  const stores = storage(config, identifiers);
+  return {
+    repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers,
+    auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
+  };
+}
+
+export function createPasswordForgotDeps(config: Config): RequestPasswordResetDeps {
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const { outbox, rateLimiter } = storage(config, identifiers);
+  return { outbox, rateLimiter, identifiers, clock: systemClock };
+}
+
+/** No access-token keys: a reset does not sign in (the patient signs in next, with the new password). */
+export function createPasswordResetDeps(config: Config): ResetPasswordDeps {
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const stores = storage(config, identifiers);
+  return {
+    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    auditor: createAuditRecorder(stores.audit, identifiers, systemClock), clock: systemClock,
+  };
+}
+
+export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & { tokens: AccessTokens } {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    outbox: stores.outbox, tokens, auditor, clock,
+  };
 }

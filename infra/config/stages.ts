@@ -23,8 +23,9 @@ export interface StageConfig {
   /** WAF rate-based rule: requests per client IP per evaluation window before blocking. */
   readonly wafRateLimitPerIp: { readonly limit: number; readonly window: Duration };
   /**
-   * WAF rate-based rule on POST login and POST verify-email (both compare a password): requests per
-   * client IP per window. Tighter than `wafRateLimitPerIp`, which those requests count toward as well.
+   * WAF rate-based rule on the POSTs that check a credential or start a recovery (login, verify-email,
+   * password forgot / reset / change, phone verify): requests per client IP per window, one budget
+   * across all of them. Tighter than `wafRateLimitPerIp`, which those requests count toward as well.
    */
   readonly wafSignInRateLimitPerIp: { readonly limit: number; readonly window: Duration };
   readonly reservedConcurrency: ReservedConcurrency;
@@ -35,6 +36,13 @@ export interface StageConfig {
    * `GET /api/v1/patient/verify-email` page is used.
    */
   readonly verifyUrlBase: string | undefined;
+  /**
+   * Base of the link in the password-reset email (RESET_URL_BASE). Undefined: the API's own
+   * `GET /api/v1/patient/password/reset` page is used.
+   */
+  readonly resetUrlBase: string | undefined;
+  /** Texting phone verification codes through AWS End User Messaging SMS. */
+  readonly sms: SmsConfig;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Optional e-mail subscribed to the alarm topic (confirmation mail goes to it on deploy). */
   readonly alarmEmail: string | undefined;
@@ -60,7 +68,44 @@ export interface StageConfig {
   readonly unverifiedLapseDays: number;
 }
 
-type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region'>;
+/**
+ * AWS End User Messaging SMS, per stage. The origination identity is bought and registered outside
+ * this app (a toll-free number or 10DLC campaign registration takes days to weeks and is tied to the
+ * account, not to a stack), so the stage names it instead of creating it.
+ */
+export interface SmsConfig {
+  /**
+   * ARN of the phone number, pool or sender ID texts go out from (SMS_ORIGINATION_IDENTITY); the
+   * outbox mailer may send from this one identity only. In the stage's region: SendTextMessage is
+   * regional. Override per deploy with `-c smsOriginationIdentity=arn:aws:sms-voice:...`.
+   */
+  readonly originationIdentity: string;
+  /**
+   * Optional configuration set name (SMS_CONFIGURATION_SET), e.g. for delivery-receipt event
+   * destinations; the send grant then names it too. `-c smsConfigurationSet=<name>`.
+   */
+  readonly configurationSet: string | undefined;
+  /**
+   * Whether the account is still in the SMS sandbox in this region. In the sandbox texts reach only
+   * destination numbers verified in the console (or the simulator numbers), and the monthly spend
+   * limit is tiny: fine for dev and staging testers, useless for real patients, so prod must have
+   * production access (a support case per region). Informational: the stack outputs it, the code
+   * sends the same way in both.
+   */
+  readonly sandbox: boolean;
+}
+
+type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region' | 'sms'> & {
+  /** Everything but the origination identity's ARN, which needs the stage's account and region. */
+  readonly sms: Omit<SmsConfig, 'originationIdentity'> & {
+    /** `phone-number/<id>`, `pool/<id>` or `sender-id/<id>/<country>` in the stage's account and region. */
+    readonly originationIdentityResource: string;
+  };
+};
+
+/** What SendTextMessage can send from (IAM resource types of End User Messaging SMS and Voice v2). */
+const ORIGINATION_IDENTITY_ARN = /^arn:aws[a-z-]*:sms-voice:([a-z0-9-]+):\d{12}:(phone-number|pool|sender-id)\/[A-Za-z0-9_\/-]+$/;
+const CONFIGURATION_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The outbox mailer in every stage: one stream shard batch plus one sweep at a time. Kept at 2
@@ -71,7 +116,7 @@ export const OUTBOX_MAILER_CONCURRENCY = 2;
 /**
  * 20 password attempts per IP per 5 minutes in every stage, below the general per-IP limit of each
  * (prod 50): enough for a household or a clinic behind one address to sign in, retype a password and
- * verify an email, while a guesser from one address gets at most 4 tries a minute across all accounts,
+ * verify an email, or to walk through a reset (forgot, reset, sign in, confirm the phone: about five), while a guesser from one address gets at most 4 tries a minute across all accounts,
  * on top of the per-account lock (lib/auth/lockout-policy.ts). WAF's smallest allowed limit is 10.
  */
 export const SIGN_IN_RATE_LIMIT_PER_IP = { limit: 20, window: Duration.minutes(5) } as const;
@@ -100,6 +145,9 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@dev.patients.example.com',
     verifyUrlBase: undefined,
+    resetUrlBase: undefined,
+    // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
+    sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true },
     logLevel: 'DEBUG',
     alarmEmail: undefined,
   },
@@ -119,6 +167,9 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@staging.patients.example.com',
     verifyUrlBase: undefined,
+    resetUrlBase: undefined,
+    // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
+    sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true },
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -140,6 +191,9 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@patients.example.com',
     verifyUrlBase: undefined,
+    resetUrlBase: undefined,
+    // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
+    sms: { originationIdentityResource: 'pool/pool-patient-registration-prod', configurationSet: undefined, sandbox: false },
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -183,16 +237,47 @@ export function resolveStageConfig(
   if (verifyUrlBase !== undefined && !verifyUrlBase.startsWith('https://')) {
     throw new Error(`verifyUrlBase must be an https:// URL, got "${verifyUrlBase}"`);
   }
+  const resetUrlBase = stringContext(read, 'resetUrlBase') ?? defaults.resetUrlBase;
+  if (resetUrlBase !== undefined && !resetUrlBase.startsWith('https://')) {
+    throw new Error(`resetUrlBase must be an https:// URL, got "${resetUrlBase}"`);
+  }
   const tokenIssuer = stringContext(read, 'tokenIssuer') ?? defaults.tokenIssuer;
   if (!tokenIssuer.startsWith('https://')) throw new Error(`tokenIssuer must be an https:// URL, got "${tokenIssuer}"`);
+  const account = stringContext(read, 'account') ?? env.CDK_DEFAULT_ACCOUNT ?? PLACEHOLDER_ACCOUNT;
+  const region = stringContext(read, 'region') ?? env.CDK_DEFAULT_REGION ?? PLACEHOLDER_REGION;
   return {
     ...defaults,
     tokenIssuer,
     stage,
-    account: stringContext(read, 'account') ?? env.CDK_DEFAULT_ACCOUNT ?? PLACEHOLDER_ACCOUNT,
-    region: stringContext(read, 'region') ?? env.CDK_DEFAULT_REGION ?? PLACEHOLDER_REGION,
+    account,
+    region,
     mailFrom: stringContext(read, 'mailFrom') ?? defaults.mailFrom,
     verifyUrlBase,
+    resetUrlBase,
+    sms: resolveSms(read, defaults.sms, account, region),
     alarmEmail: stringContext(read, 'alarmEmail') ?? defaults.alarmEmail,
   };
+}
+
+function resolveSms(read: ContextReader, defaults: StageDefaults['sms'], account: string, region: string): SmsConfig {
+  const { originationIdentityResource, ...rest } = defaults;
+  const originationIdentity =
+    stringContext(read, 'smsOriginationIdentity') ?? `arn:aws:sms-voice:${region}:${account}:${originationIdentityResource}`;
+  const arnRegion = ORIGINATION_IDENTITY_ARN.exec(originationIdentity)?.[1];
+  if (arnRegion === undefined) {
+    throw new Error(`smsOriginationIdentity must be the ARN of an sms-voice phone-number, pool or sender-id, got "${originationIdentity}"`);
+  }
+  if (arnRegion !== region) {
+    throw new Error(`smsOriginationIdentity must be in the stage's region ${region} (SendTextMessage is regional), got ${arnRegion}`);
+  }
+  const configurationSet = stringContext(read, 'smsConfigurationSet') ?? rest.configurationSet;
+  if (configurationSet !== undefined && !CONFIGURATION_SET_NAME.test(configurationSet)) {
+    throw new Error(`smsConfigurationSet must be a configuration set name, got "${configurationSet}"`);
+  }
+  // `-c smsSandbox=false` arrives as a string, a cdk.json value as a boolean.
+  const sandbox = read('smsSandbox');
+  if (sandbox !== undefined && ![true, false, 'true', 'false'].includes(sandbox as never)) {
+    throw new Error(`smsSandbox must be true or false, got "${String(sandbox)}"`);
+  }
+  return { originationIdentity, configurationSet, sandbox: sandbox === undefined ? rest.sandbox : sandbox === true || sandbox === 'true' };
 }

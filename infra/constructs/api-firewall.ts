@@ -11,7 +11,10 @@ export interface ApiFirewallProps {
   /** ARN of the API Gateway REST API stage to protect. */
   readonly stageArn: string;
   readonly ratePerIp: RateLimit;
-  /** The tighter per-IP limit on POSTs that check a password (sign-in, email verification). */
+  /**
+   * The tighter per-IP limit on POSTs that check a credential (sign-in, email verification, password
+   * reset and change, the SMS code) or mail a reset link on request (forgot password).
+   */
   readonly signInRatePerIp: RateLimit;
   /** API paths (as in lib/http/routes.ts, without the stage prefix) whose POSTs `signInRatePerIp` limits. */
   readonly signInPaths: readonly string[];
@@ -106,8 +109,9 @@ export class ApiFirewall extends Construct {
           visibilityConfig: visibility('RateLimitPerIp'),
         },
         {
-          // Password guessing from one address across many accounts; the per-account lock
-          // (lib/auth/lockout-policy.ts) covers many addresses against one account.
+          // Password, reset-token and SMS-code guessing from one address across many accounts, and
+          // reset-mail flooding; the per-account lock (lib/auth/lockout-policy.ts), the per-address
+          // forgot limit and the per-code tries cover many addresses against one account.
           name: 'SignInRateLimitPerIp',
           priority: 1,
           action: rateLimited(props.signInRatePerIp),

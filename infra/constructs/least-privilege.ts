@@ -26,7 +26,9 @@ export type PatientTableAction =
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
-  | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#';
+  | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#'
+  // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
+  | 'RESET#' | 'PHONECODE#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;
@@ -210,6 +212,22 @@ export function sendEmailFrom(identityArn: string, fromAddress: string): PolicyS
     actions: ['ses:SendEmail'],
     resources: [identityArn],
     conditions: { StringEquals: { 'ses:FromAddress': fromAddress } },
+  });
+}
+
+/**
+ * Texting through AWS End User Messaging SMS (lib/adapters/sms: SendTextMessage of
+ * @aws-sdk/client-pinpoint-sms-voice-v2): the one action, on the stage's one origination identity
+ * (phone number, pool or sender ID) and, when the stage sends with one, its configuration set, which
+ * IAM authorises as a resource of the same call. No other identity can be sent from, and nothing
+ * else in the service (numbers, pools, opt-out lists, registrations) can be read or changed.
+ */
+export function sendTextMessageFrom(originationIdentityArn: string, configurationSetArn?: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'SendTextMessage',
+    effect: Effect.ALLOW,
+    actions: ['sms-voice:SendTextMessage'],
+    resources: [originationIdentityArn, ...(configurationSetArn ? [configurationSetArn] : [])],
   });
 }
 

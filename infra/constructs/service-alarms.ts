@@ -31,9 +31,35 @@ export const API_5XX_RATE_THRESHOLD = 0.05;
  */
 export const SIGN_IN_FAILURE_SPIKE_THRESHOLD = 50;
 
+/**
+ * Texts the outbox mailer failed to hand to End User Messaging SMS per 5 minutes that page someone.
+ * One failure is a bad or opted-out number, or a throttle the outbox retries (nothing is lost: the
+ * SMS stays in the outbox); five in five minutes means texts are not getting out at all: the monthly
+ * spend limit reached, the origination identity suspended or unregistered, a sandbox account, or a
+ * regional outage. Patients then cannot confirm their phone.
+ */
+export const SMS_SEND_FAILURE_THRESHOLD = 5;
+
+/**
+ * Completed password resets per 5 minutes that page someone. A clinic's patients reset a handful a
+ * day; the per-IP WAF rule (20 credential requests per 5 minutes) keeps one address below this, so 20
+ * means many addresses at once: mailboxes taken over at scale, a leaked batch of reset links, or a
+ * mass "please reset" notice someone should have announced.
+ */
+export const PASSWORD_RESET_SPIKE_THRESHOLD = 20;
+
 /** The log lines (lib/auth use cases, Powertools JSON) the log-derived metrics count. */
 export const SIGN_IN_FAILURE_PATTERN = '{ $.message = "sign-in" && $.outcome = "failure" }';
 export const REFRESH_TOKEN_REUSE_PATTERN = '{ $.message = "refresh token reuse" }';
+/**
+ * A failed text: the SMS sender's own "sms send failed", or any WARN/ERROR the outbox logs for a
+ * phone-code item (lib/outbox/deliver-mail.ts logs every kind's failure under the item's `kind`: back in
+ * the outbox at WARN, given up at ERROR). Either wording counts, so a renamed message cannot silence it.
+ */
+export const SMS_SEND_FAILURE_PATTERN =
+  '{ $.message = "sms send failed" || ($.kind = "phone_code_sms" && ($.level = "WARN" || $.level = "ERROR")) }';
+/** lib/password/reset-password.ts logs outcome "reset" for a completed reset ("success" accepted too). */
+export const PASSWORD_RESET_SUCCESS_PATTERN = '{ $.message = "password reset" && ($.outcome = "reset" || $.outcome = "success") }';
 
 /** Operations the functions issue (a Put inside a transaction is metered as TransactWriteItems). */
 const TABLE_OPERATIONS = [
@@ -74,6 +100,20 @@ export class ServiceAlarms extends Construct {
   watchRefreshTokenReuse(logGroups: Readonly<Record<string, ILogGroup>>): void {
     const metric = this.countLogLines('RefreshTokenReuse', REFRESH_TOKEN_REUSE_PATTERN, logGroups);
     this.alarm('RefreshTokenReuse', metric, 1, 'A rotated refresh token was presented again (possible token theft); its session family was revoked');
+  }
+
+  /** Texts that could not be handed to End User Messaging SMS (the outbox keeps and retries them). */
+  watchSmsSendFailures(logGroups: Readonly<Record<string, ILogGroup>>): void {
+    const metric = this.countLogLines('SmsSendFailures', SMS_SEND_FAILURE_PATTERN, logGroups);
+    this.alarm('SmsSendFailures', metric, SMS_SEND_FAILURE_THRESHOLD,
+      `${SMS_SEND_FAILURE_THRESHOLD} or more SMS sends failed in ${PERIOD.toMinutes()} minutes: spend limit, origination identity, sandbox or an outage (texts stay in the outbox)`);
+  }
+
+  /** A spike of completed password resets: account takeover at scale, or a reset fault. */
+  watchPasswordResets(logGroups: Readonly<Record<string, ILogGroup>>): void {
+    const metric = this.countLogLines('PasswordResets', PASSWORD_RESET_SUCCESS_PATTERN, logGroups);
+    this.alarm('PasswordResetSpike', metric, PASSWORD_RESET_SPIKE_THRESHOLD,
+      `${PASSWORD_RESET_SPIKE_THRESHOLD} or more password resets in ${PERIOD.toMinutes()} minutes: account takeover at scale or a reset fault`);
   }
 
   /** One metric, fed by a filter on each (function name →) log group; no dimensions, so the filters add up. */

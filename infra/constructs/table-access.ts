@@ -36,15 +36,56 @@ export const TABLE_CALLS = {
   /** Get REFRESH# then its FAMILY# (the family must still exist to name its patient). */
   'sessions.familyOf': { 'dynamodb:GetItem': ['REFRESH#', 'FAMILY#'] },
   'sessions.revokeFamily': { 'dynamodb:UpdateItem': ['FAMILY#'] },
+  /** Get SESSIONS# (the patient's family ids), then revokeFamily on each (but the one kept). */
+  'sessions.revokeAllFor': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#'] },
+
+  // lib/adapters/dynamodb/rate-limiter.ts: one conditional ADD on the window's counter.
+  'rateLimits.hit': { 'dynamodb:UpdateItem': ['RATE#'] },
+
+  // lib/adapters/dynamodb/outbox-store.ts
+  /** A request queued for the outbox (resend, forgot password): one conditional Put. */
+  'outbox.enqueue': { 'dynamodb:PutItem': ['OUTBOX#'] },
+
+  // Issue 11: read from the s11-reset and s11-phone branches while they were being written; the lead
+  // reconciles each line with the recorded calls (test/iam) after the merge.
+  // lib/adapters/dynamodb/patient-repository.ts
+  /** The outbox, on a forgot-password request: one transaction, Update PATIENT# (its newest token) + Put RESET# + Put OUTBOX# (the mail). */
+  'patients.issueResetToken': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['RESET#', 'OUTBOX#'] },
+  /** The token (RESET#), then its patient. */
+  'patients.findResetToken': { 'dynamodb:GetItem': ['RESET#', 'PATIENT#'] },
+  /**
+   * Read token and patient, then one transaction: token used, new hash + email verified (patient), the
+   * lapse TTL lifted from the reservations (EMAIL#, PHONE#) and the "password changed" notice.
+   */
+  'patients.resetPassword': {
+    'dynamodb:GetItem': ['RESET#', 'PATIENT#'],
+    'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#'],
+    'dynamodb:PutItem': ['OUTBOX#'],
+  },
+
+  // lib/adapters/dynamodb/phone-code-store.ts
+  /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */
+  'phoneCodes.issueCode': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'] },
+  /** Read the code; a right one: Delete PHONECODE# + Update PATIENT# (phone_verified) in one transaction; a wrong one: ADD its tries. */
+  'phoneCodes.attemptCode': {
+    'dynamodb:GetItem': ['PHONECODE#'],
+    'dynamodb:DeleteItem': ['PHONECODE#'],
+    'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
+  },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;
 
 /** The union of the listed adapter methods' table access, each action's prefixes deduplicated in first-seen order. */
 export function tableAccessFor(...calls: TableCall[]): TableItemGrants {
+  return mergeTableAccess(...calls.map((call) => TABLE_CALLS[call]));
+}
+
+/** The union of several grants (e.g. a function's older hand-written grants and its TABLE_CALLS). */
+export function mergeTableAccess(...grants: TableItemGrants[]): TableItemGrants {
   const merged = new Map<PatientTableAction, PatientKeyPrefix[]>();
-  for (const call of calls) {
-    for (const [action, prefixes] of Object.entries(TABLE_CALLS[call]) as [PatientTableAction, readonly PatientKeyPrefix[]][]) {
+  for (const grant of grants) {
+    for (const [action, prefixes] of Object.entries(grant) as [PatientTableAction, readonly PatientKeyPrefix[]][]) {
       const list = merged.get(action) ?? [];
       for (const prefix of prefixes) if (!list.includes(prefix)) list.push(prefix);
       merged.set(action, list);

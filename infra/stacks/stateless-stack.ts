@@ -24,6 +24,7 @@ import {
   patientTableItems,
   queueKeyViaSqs,
   sendEmailFrom,
+  sendTextMessageFrom,
   sendToDeadLetterQueue,
   tableKeyViaDynamoDb,
   tableStreamRead,
@@ -31,7 +32,7 @@ import {
 import { PatientApi } from '../constructs/patient-api.js';
 import { ServiceAlarms } from '../constructs/service-alarms.js';
 import { ServiceFunction, SERVICE_NAME, type ServiceFunctionProps } from '../constructs/service-function.js';
-import { tableAccessFor } from '../constructs/table-access.js';
+import { mergeTableAccess, tableAccessFor } from '../constructs/table-access.js';
 import { DEFAULT_FUNCTIONS_DIR } from '../paths.js';
 import { API_PATHS, API_ROUTES, type ApiRoute } from '../../lib/http/routes.js';
 
@@ -55,6 +56,12 @@ export interface StatelessStackProps extends StackProps {
 
 type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment'>;
 
+/**
+ * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request. A
+ * phone code's SMS carries its text in the outbox item, so texting reads nothing more.
+ */
+const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('patients.issueResetToken');
+
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
 export const BCRYPT_ROUNDS = 12;
 
@@ -67,7 +74,10 @@ export const BCRYPT_ROUNDS = 12;
  * Beyond 1,769 MB nothing gets faster (bcryptjs uses one thread).
  */
 export const REGISTER_MEMORY_MB = 1024;
-/** Sign-in and email verification compare a bcrypt hash (and may re-hash): the register sizing. */
+/**
+ * Sign-in, email verification and the password change compare a bcrypt hash (and may hash a new
+ * one); a reset hashes the new password: the register sizing.
+ */
 export const PASSWORD_CHECK_MEMORY_MB = REGISTER_MEMORY_MB;
 
 /** API Gateway, Lambda functions, WAF, SES identity and alarms: everything that can be redeployed freely. */
@@ -97,7 +107,16 @@ export class StatelessStack extends Stack {
       stageArn: this.api.restApi.deploymentStage.stageArn,
       ratePerIp: config.wafRateLimitPerIp,
       signInRatePerIp: config.wafSignInRateLimitPerIp,
-      signInPaths: [API_ROUTES.login.path, API_ROUTES.verifyEmail.path],
+      // Every POST that checks a credential (password, reset token, SMS code) or, on request, mails a
+      // reset link: one per-IP budget across all of them, so a guesser cannot spread over routes.
+      signInPaths: [
+        API_ROUTES.login.path,
+        API_ROUTES.verifyEmail.path,
+        API_ROUTES.passwordForgot.path,
+        API_ROUTES.passwordReset.path,
+        API_ROUTES.passwordChange.path,
+        API_ROUTES.phoneVerify.path,
+      ],
       logs: this.logs,
     });
     this.alarms = new ServiceAlarms(this, 'Alarms', {
@@ -110,14 +129,31 @@ export class StatelessStack extends Stack {
 
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
+    const resetUrlBase = config.resetUrlBase ?? this.api.urlForPath(API_PATHS.passwordReset);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
-    // the table always; 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'encryption' adds
-    // KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions. Values only: a key
-    // ARN in the environment grants nothing.
-    const tableEnv = { TABLE_NAME: table.tableName };
+    // both table names always (lib/config.ts reads them for every function, whether it audits or not;
+    // test/infra/function-config.test.ts loads each function's environment with the real config);
+    // 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'reset-links' RESET_URL_BASE; 'sms' the origination
+    // identity; 'encryption' adds KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions.
+    // Values only: a key ARN or table name in the environment grants nothing.
+    const tableEnv = { TABLE_NAME: table.tableName, AUDIT_TABLE_NAME: props.auditTable.tableName };
     const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
+    // Only the outbox mailer builds reset links (it issues them on a forgot-password request).
+    const resetEnv = { RESET_URL_BASE: resetUrlBase };
     const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
+    // Texts (phone verification codes) leave through the outbox mailer only, from the stage's origination identity.
+    const { sms } = config;
+    const smsEnv = {
+      SMS_ORIGINATION_IDENTITY: sms.originationIdentity,
+      ...(sms.configurationSet !== undefined && { SMS_CONFIGURATION_SET: sms.configurationSet }),
+    };
+    const sendSms = sendTextMessageFrom(
+      sms.originationIdentity,
+      sms.configurationSet === undefined
+        ? undefined
+        : this.formatArn({ service: 'sms-voice', resource: 'configuration-set', resourceName: sms.configurationSet }),
+    );
     const deriveIdentifierKeys = identifierKeyGenerateMac(identifierKey);
     const bcryptEnv = { BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) };
     // Sign-in functions: the audit table; the signing key (current) and the retired ones, which only
@@ -125,7 +161,6 @@ export class StatelessStack extends Stack {
     // public key verifies the tokens it signed.
     const { accessTokenSigningKey, retiredAccessTokenSigningKeys } = props;
     const tokenEnv = {
-      AUDIT_TABLE_NAME: props.auditTable.tableName,
       ACCESS_TOKEN_SIGNING_KEY_ID: accessTokenSigningKey.keyArn,
       ...(retiredAccessTokenSigningKeys.length > 0 && {
         ACCESS_TOKEN_RETIRED_KEY_IDS: retiredAccessTokenSigningKeys.map((key) => key.keyArn).join(','),
@@ -205,15 +240,51 @@ export class StatelessStack extends Stack {
         'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address). The response returns no stored patient data.',
     });
     resend.allow(
-      ...patientTableItems(table, {
-        // The rate-limit counter (keyed by the address's digest).
-        'dynamodb:UpdateItem': ['RATE#'],
-        // The resend request, queued for the outbox: no lookup, no mail in the request.
-        'dynamodb:PutItem': ['OUTBOX#'],
-      }),
+      // The rate-limit counter (keyed by the address's digest); the request, queued for the outbox:
+      // no lookup, no mail in the request.
+      ...patientTableItems(table, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
+
+    // Forgot password: resend's shape. The outbox looks the address up and issues the link.
+    const passwordForgot = this.addEndpoint('PasswordForgot', API_ROUTES.passwordForgot, {
+      environment: { ...tableEnv, ...identifierEnv },
+      whyPublic:
+        'Asked for by a patient who cannot sign in. It answers the same 200, before any lookup or mail work (the outbox does both), whether or not the address is registered, and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
+    });
+    passwordForgot.allow(
+      ...patientTableItems(table, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+    );
+
+    // The link's token sets a new password: the mailbox is proven, so the email becomes verified, every
+    // session family ends and the lock counter is cleared. No sign-in: no token signing.
+    const passwordReset = this.addEndpoint('PasswordReset', API_ROUTES.passwordReset, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...tableEnv, ...identifierEnv, ...bcryptEnv },
+      whyPublic:
+        'The single-use reset token from the email (256 random bits, only its digest stored, valid 30 minutes, replaced by a newer request) is the credential; the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
+    });
+    passwordReset.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'patients.findResetToken',
+        'patients.getPatient',
+        'patients.resetPassword',
+        'sessions.revokeAllFor',
+        'loginFailures.reset',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      // The source IP's digest (the audit event).
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    // Renders the new-password form whose submit POSTs the token: no AWS calls, so no permissions.
+    this.addEndpoint('PasswordResetPage', API_ROUTES.passwordResetPage, {
+      whyPublic: 'Serves a static new-password form reached from a reset email link; opening it reads nothing, consumes nothing and returns no patient data.',
+    });
 
     const login = this.addEndpoint('Login', API_ROUTES.login, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
@@ -279,19 +350,75 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    const passwordChange = this.addEndpoint('PasswordChange', API_ROUTES.passwordChange, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv },
+      whyPublic: `${bearerOnly} The current password is checked as well; a wrong one counts toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.`,
+    });
+    passwordChange.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'patients.getPatient',
+        'loginFailures.read',
+        'loginFailures.recordFailure',
+        'loginFailures.reset',
+        'patients.replacePasswordHash',
+        'sessions.revokeAllFor',
+        // The "your password was changed" notice, queued right after the change.
+        'outbox.enqueue',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      verifyTokens,
+      ...writeAudit,
+    );
+
+    const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient per hour.`,
+    });
+    phoneVerification.allow(
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.hit', 'phoneCodes.issueCode')),
+      tableKeyViaDynamoDb(tableKey),
+      // The code's keyed digest (only that is stored) and the source IP's (the audit event).
+      deriveIdentifierKeys,
+      verifyTokens,
+      ...writeAudit,
+    );
+
+    const phoneVerify = this.addEndpoint('PhoneVerify', API_ROUTES.phoneVerify, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
+    });
+    phoneVerify.allow(
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'phoneCodes.attemptCode')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      verifyTokens,
+      ...writeAudit,
+    );
+
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
+    this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,
       tableKey,
       queueKey: props.observabilityKey,
-      environment: { ...mailEnv, ...identifierEnv },
-      grants: [sendMail, deriveIdentifierKeys],
+      environment: { ...mailEnv, ...identifierEnv, ...resetEnv, ...smsEnv },
+      grants: [sendMail, sendSms, deriveIdentifierKeys],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API stage' });
     new CfnOutput(this, 'VerifyUrlBase', { value: verifyUrlBase, description: 'Link base in verification emails' });
+    new CfnOutput(this, 'ResetUrlBase', { value: resetUrlBase, description: 'Link base in password-reset emails' });
+    new CfnOutput(this, 'SmsOriginationIdentity', { value: sms.originationIdentity, description: 'Where verification texts are sent from' });
+    new CfnOutput(this, 'SmsSandbox', {
+      value: String(sms.sandbox),
+      description: sms.sandbox
+        ? 'SMS sandbox: texts reach only destination numbers verified in the End User Messaging SMS console'
+        : 'SMS production access: texts reach any patient number',
+    });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
     new CfnOutput(this, 'OutboxMailerDeadLetterQueueUrl', {
       value: this.outboxMailer.deadLetterQueue.queueUrl,
@@ -341,14 +468,19 @@ export class StatelessStack extends Stack {
     });
     fn.allow(
       dueIndexQuery(table),
-      ...patientTableItems(table, {
-        // Claim / mark done / release outbox items; a resend request's token replacement (patient).
-        'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
-        // A resend request's lookup: email reservation → patient contact.
-        'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
-        // The new token and its mail, in the replacement transaction.
-        'dynamodb:PutItem': ['VERIFY#', 'OUTBOX#'],
-      }),
+      ...patientTableItems(table, mergeTableAccess(
+        {
+          // Claim / mark done / release outbox items; a resend request's token replacement (patient).
+          'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
+          // A resend (or forgot-password) request's lookup: email reservation → patient contact; the
+          // phone number a code is texted to.
+          'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
+          // The new token and its mail, in the replacement transaction.
+          'dynamodb:PutItem': ['VERIFY#', 'OUTBOX#'],
+        },
+        // A forgot-password request: the reset link is issued here, as a resend's link is.
+        TABLE_CALLS_OF_OUTBOX_MAILER,
+      )),
       tableStreamRead(table),
       tableKeyViaDynamoDb(tableKey),
       sendToDeadLetterQueue(deadLetterQueue),
@@ -386,6 +518,7 @@ export class StatelessStack extends Stack {
     });
 
     this.alarms.watchFunction('OutboxMailer', fn.function);
+    this.alarms.watchSmsSendFailures({ OutboxMailer: fn.logGroup });
     this.alarms.watchDeadLetterQueue('OutboxMailerDeadLetterQueue', deadLetterQueue);
     this.functions['outbox-mailer'] = fn;
     return { fn, deadLetterQueue, schedule };

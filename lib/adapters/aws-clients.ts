@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 
-/** Dummy credentials for local stand-ins (DynamoDB Local, the SES emulator), only when none are configured. */
+/** Dummy credentials for local stand-ins (DynamoDB Local, the SES emulator, the SMS inbox), only when none are configured. */
 function localCredentials(endpoint: string | undefined) {
   const hasCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI;
   return endpoint && !hasCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {};
@@ -35,7 +36,7 @@ export const SDK_CALL_WORST_CASE_MS =
 
 const requestHandler = { connectionTimeout: SDK_CONNECTION_TIMEOUT_MS, requestTimeout: SDK_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true };
 
-export type AwsClient = DynamoDBClient | KMSClient | SESClient;
+export type AwsClient = DynamoDBClient | KMSClient | SESClient | PinpointSMSVoiceV2Client;
 
 /**
  * Test-only seam: the integration suite registers an observer that puts a recording middleware on
@@ -74,5 +75,16 @@ export function createSesClient(config: Config): SESClient {
     requestHandler,
     ...(config.sesEndpoint && { endpoint: config.sesEndpoint }),
     ...localCredentials(config.sesEndpoint),
+  }));
+}
+
+/** AWS End User Messaging SMS (the pinpoint-sms-voice-v2 API); locally the SMS inbox at SMS_ENDPOINT. */
+export function createSmsClient(config: Config): PinpointSMSVoiceV2Client {
+  return observed(new PinpointSMSVoiceV2Client({
+    region: config.region,
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    requestHandler,
+    ...(config.smsEndpoint && { endpoint: config.smsEndpoint }),
+    ...localCredentials(config.smsEndpoint),
   }));
 }

@@ -10,7 +10,11 @@ export type AuditAction =
   | 'token_refresh'
   | 'refresh_token_reuse'
   | 'sign_out'
-  | 'record_read';
+  | 'record_read'
+  | 'phone_code_sent'
+  | 'phone_verification'
+  | 'password_reset'
+  | 'password_change';
 
 export type AuditOutcome = 'success' | 'failure';
 

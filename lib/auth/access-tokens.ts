@@ -46,12 +46,12 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   const keys = loadOnce(async () => Promise.all([signingKey, ...retiredKeys].map(named)));
 
   return {
-    async issue(patientId, now) {
+    async issue(patientId, now, sessionId) {
       if (!patientId) throw new Error('An access token needs a patient id');
       const [current] = await keys();
       const iat = seconds(now);
       const header = base64url(JSON.stringify({ alg: ALGORITHM, typ: TYPE, kid: current!.kid }));
-      const claims = { sub: patientId, iat, exp: iat + ACCESS_TOKEN_TTL_SECONDS, jti: randomUUID(), iss: issuer, aud: audience };
+      const claims = { sub: patientId, ...(sessionId && { sid: sessionId }), iat, exp: iat + ACCESS_TOKEN_TTL_SECONDS, jti: randomUUID(), iss: issuer, aud: audience };
       const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
       const signature = await signingKey.sign(Buffer.from(signingInput, 'ascii'));
       if (signature.length !== 64) throw new Error('An ES256 signature must be 64 bytes (r‖s)');
@@ -83,7 +83,11 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         if (typeof payload.sub !== 'string' || !payload.sub || typeof payload.jti !== 'string') {
           throw new InvalidAccessTokenError('ERR_CLAIM_TYPE');
         }
-        return { patientId: payload.sub, tokenId: payload.jti, issuedAt: new Date(payload.iat! * 1000), expiresAt: new Date(payload.exp! * 1000) };
+        if (payload.sid !== undefined && (typeof payload.sid !== 'string' || !payload.sid)) throw new InvalidAccessTokenError('ERR_CLAIM_TYPE');
+        return {
+          patientId: payload.sub, tokenId: payload.jti, issuedAt: new Date(payload.iat! * 1000), expiresAt: new Date(payload.exp! * 1000),
+          ...(payload.sid !== undefined && { sessionId: payload.sid as string }),
+        };
       } catch (error) {
         // jose's errors carry the claims (a patient id): keep only the code. Anything else (KMS down
         // while loading a key) is not the client's fault and must not become a 401.

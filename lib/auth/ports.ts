@@ -7,6 +7,11 @@ export interface VerifiedAccessToken {
   tokenId: string;
   issuedAt: Date;
   expiresAt: Date;
+  /**
+   * The refresh-token family (session) the token was issued for (`sid` claim), so a password change
+   * can keep the caller's session while it ends the others. Absent in tokens issued before the claim.
+   */
+  sessionId?: string;
 }
 
 export interface IssuedAccessToken {
@@ -20,7 +25,7 @@ export interface IssuedAccessToken {
  * network call per request: the public keys are loaded once per process.
  */
 export interface AccessTokens {
-  issue(patientId: string, now: Date): Promise<IssuedAccessToken>;
+  issue(patientId: string, now: Date, sessionId?: string): Promise<IssuedAccessToken>;
   /** Throws InvalidAccessTokenError for any token that is not ours, not intact or not current. */
   verify(token: string, now: Date): Promise<VerifiedAccessToken>;
 }

@@ -44,5 +44,5 @@ export async function refreshSession(refreshToken: string, context: RequestConte
   }
   logger.info('token refresh', { outcome: 'success', patientId: result.patientId, sessionId: result.familyId });
   await deps.auditor.record(context, { action: 'token_refresh', outcome: 'success', patientId: result.patientId, sessionId: result.familyId });
-  return sessionTokens(result.patientId, next, deps.tokens, now);
+  return sessionTokens(result.patientId, next, deps.tokens, now, result.familyId);
 }

@@ -36,10 +36,11 @@ export async function startSession(patientId: string, deps: SessionDeps): Promis
     idleTtlMs: SESSION_IDLE_TTL_MS,
     absoluteTtlMs: SESSION_ABSOLUTE_TTL_MS,
   });
-  return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now), sessionId };
+  return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now, sessionId), sessionId };
 }
 
-export async function sessionTokens(patientId: string, refreshToken: string, tokens: AccessTokens, now: Date): Promise<SessionTokens> {
-  const access = await tokens.issue(patientId, now);
+/** `sessionId` (the family) goes into the access token as `sid`: a password change keeps that session. */
+export async function sessionTokens(patientId: string, refreshToken: string, tokens: AccessTokens, now: Date, sessionId: string): Promise<SessionTokens> {
+  const access = await tokens.issue(patientId, now, sessionId);
   return { patient_id: patientId, access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refreshToken };
 }

@@ -16,6 +16,14 @@ export type FormEvent = ApiEvent & { form: URLSearchParams };
 export const isFormPost = (headers: ApiEvent['headers']) =>
   FORM_MEDIA_TYPE.test(Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '');
 
+type EnvelopeError = { message: string; errors?: Record<string, string[]> };
+
+/** A page has no field list to show: the envelope's message with the field messages (our own texts) after it. */
+const pageMessage = ({ message, errors }: EnvelopeError) => {
+  const details = [...new Set(Object.values(errors ?? {}).flat())];
+  return details.length > 0 ? `${message}: ${details.join('. ')}.` : message;
+};
+
 /**
  * The chain for a page's form posted without JavaScript: the same size, charset and UTF-8 guards as
  * the JSON chain, and every failure answered as the page with the message the JSON envelope would
@@ -40,7 +48,7 @@ export function htmlForm(
         if (json.statusCode >= 500) logger.error('request failed', { statusCode: json.statusCode, ...describeError(request.error) });
         else logger.info('request refused', { statusCode: json.statusCode, errorName: (request.error as Error | undefined)?.name });
         const { 'Content-Type': _type, ...headers } = json.headers;
-        request.response = render(json.statusCode, (JSON.parse(json.body) as { message: string }).message, headers);
+        request.response = render(json.statusCode, pageMessage(JSON.parse(json.body) as EnvelopeError), headers);
       },
     })
     .use(bodyGuard(undefined, FORM_MEDIA_TYPE))

@@ -15,7 +15,13 @@ export type ApiFunctionName =
   | 'login'
   | 'token-refresh'
   | 'logout'
-  | 'me';
+  | 'me'
+  | 'password-forgot'
+  | 'password-reset'
+  | 'password-reset-page'
+  | 'password-change'
+  | 'phone-verification'
+  | 'phone-verify';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -39,6 +45,11 @@ export const API_PATHS = {
   tokenRefresh: '/api/v1/patient/token/refresh',
   logout: '/api/v1/patient/logout',
   me: '/api/v1/patient/me',
+  passwordForgot: '/api/v1/patient/password/forgot',
+  passwordReset: '/api/v1/patient/password/reset',
+  passwordChange: '/api/v1/patient/password/change',
+  phoneVerification: '/api/v1/patient/phone/verification',
+  phoneVerify: '/api/v1/patient/phone/verify',
 } as const;
 
 export const API_ROUTES = {
@@ -52,6 +63,15 @@ export const API_ROUTES = {
   tokenRefresh: { method: 'POST', path: API_PATHS.tokenRefresh, functionName: 'token-refresh', timeoutSeconds: 12 },
   logout: { method: 'POST', path: API_PATHS.logout, functionName: 'logout', timeoutSeconds: 12 },
   me: { method: 'GET', path: API_PATHS.me, functionName: 'me', timeoutSeconds: 12 },
+  // Only counts and queues: the outbox looks the address up and mails (issue 11).
+  passwordForgot: { method: 'POST', path: API_PATHS.passwordForgot, functionName: 'password-forgot', timeoutSeconds: 12 },
+  // Hash the new password with bcrypt: the register function's budget.
+  passwordReset: { method: 'POST', path: API_PATHS.passwordReset, functionName: 'password-reset', timeoutSeconds: 15 },
+  passwordResetPage: { method: 'GET', path: API_PATHS.passwordReset, functionName: 'password-reset-page', timeoutSeconds: 12 },
+  // A compare and a hash.
+  passwordChange: { method: 'POST', path: API_PATHS.passwordChange, functionName: 'password-change', timeoutSeconds: 15 },
+  phoneVerification: { method: 'POST', path: API_PATHS.phoneVerification, functionName: 'phone-verification', timeoutSeconds: 12 },
+  phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
 } as const satisfies Record<string, ApiRoute>;
 
 export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);

@@ -4,9 +4,10 @@
  * scopes), because keys travel where values do not: CloudTrail data events, metrics, error reports.
  * A bare SHA-256 would not do: hashing a list of likely addresses reverses it. The same keys digest
  * request fingerprints ('request'), which cover fields that are stored only encrypted, and the source
- * addresses in audit events ('ip').
+ * addresses in audit events ('ip'), and phone verification codes ('phone-code', of
+ * `<patientId>:<code>`, so that a leaked digest cannot be tried against a list of a million codes).
  */
-export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip';
+export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

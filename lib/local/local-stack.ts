@@ -13,6 +13,7 @@ import { startLapseSweeper } from './lapse-sweeper.js';
 import { startOutboxRelay } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
 import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+import { startSmsInbox } from './sms-inbox.js';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -20,6 +21,8 @@ export interface LocalStackOptions {
   storage: 'dynamodb' | 'postgres';
   dynamodbPort?: number;
   sesPort?: number;
+  /** The local SMS inbox's port (SMS_PORT). */
+  smsPort?: number;
   dataDir?: string;
   databaseUrl?: string;
   /** The timer that delivers outbox mails whose first send failed. */
@@ -29,6 +32,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   apiUrl: string;
   sesEndpoint: string;
+  /** Where texts go: the SMS inbox (its page at /, JSON at /store), or SMS_ENDPOINT as given. */
+  smsEndpoint: string;
   /** Where the data lives, for the start-up banner. */
   store: string;
   stop(): Promise<void>;
@@ -69,6 +74,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       started.push(ses);
       env.SES_ENDPOINT = ses.endpoint;
     }
+    if (!env.SMS_ENDPOINT) {
+      const sms = await startSmsInbox({ port: options.smsPort });
+      started.push(sms);
+      env.SMS_ENDPOINT = sms.endpoint;
+    }
 
     // One process serves many requests here, unlike a Lambda instance: hash off the event loop.
     const hasher = createWorkerPasswordHasher(loadConfig(env).bcryptRounds);
@@ -96,7 +106,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
     }
     const { port } = server.address() as AddressInfo;
-    return { apiUrl: `http://localhost:${port}`, sesEndpoint: env.SES_ENDPOINT, store, stop: async () => void (await stopAll()) };
+    return { apiUrl: `http://localhost:${port}`, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

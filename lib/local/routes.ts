@@ -15,6 +15,12 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'token-refresh': () => import('../../functions/token-refresh/handler.js'),
   logout: () => import('../../functions/logout/handler.js'),
   me: () => import('../../functions/me/handler.js'),
+  'phone-verification': () => import('../../functions/phone-verification/handler.js'),
+  'phone-verify': () => import('../../functions/phone-verify/handler.js'),
+  'password-forgot': () => import('../../functions/password-forgot/handler.js'),
+  'password-reset': () => import('../../functions/password-reset/handler.js'),
+  'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),
+  'password-change': () => import('../../functions/password-change/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the API on a local port (PORT, 3000) running the Lambda handlers against DynamoDB Local
- * (or STORAGE=postgres) and the SES emulator. Ctrl-C stops everything it started.
+ * (or STORAGE=postgres), the SES emulator and the local SMS inbox. Ctrl-C stops everything it started.
  */
 import { startLocalStack } from './local-stack.js';
 import { JAVA_MISSING } from './services.js';
@@ -19,12 +19,14 @@ async function main(): Promise<void> {
     storage,
     dynamodbPort: Number(env.DYNAMODB_PORT ?? 8000),
     sesPort: Number(env.SES_PORT ?? 8005),
+    smsPort: Number(env.SMS_PORT ?? 8006),
     dataDir: env.DATA_DIR || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
     outboxRelay: true,
   });
   console.log(`Patient registration API  ${stack.apiUrl}/api/v1/patient/register`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
+  console.log(`SMS inbox (texts go here)  ${stack.smsEndpoint}  (JSON: ${stack.smsEndpoint}/store)`);
   console.log(`Data                       ${stack.store}`);
   console.log(`Patient-data key           ${env.KMS_KEY_ID ? `KMS ${env.KMS_KEY_ID}` : 'LOCAL master key (KMS_KEY_ID not set; for development only)'}`);
   console.log('Press Ctrl-C to stop.');

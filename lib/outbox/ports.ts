@@ -1,4 +1,4 @@
-import type { OutboxMail } from '../patient/ports.js';
+import type { OutboxMail, PasswordChangedMail, PasswordResetMail } from '../patient/ports.js';
 
 /**
  * A request for a new verification link, recorded exactly as asked: whether the address belongs to
@@ -13,8 +13,35 @@ export interface ResendRequest {
   createdAt: string;
 }
 
-/** What the outbox holds: mails to send, and resend requests that may end in one. */
-export type OutboxItem = OutboxMail | ResendRequest;
+/**
+ * A phone verification code by SMS. The text holds the code, a secret: the outbox forgets it once
+ * the SMS is sent or given up (as it forgets a mail's link).
+ */
+export interface OutboxSms {
+  kind: 'phone_code_sms';
+  id: string;
+  patientId: string;
+  /** E.164 phone number. */
+  to: string;
+  text: string;
+  createdAt: string;
+}
+
+
+/** A forgot-password request, recorded as asked; like a resend request, it forgets the address once handled. */
+export interface PasswordResetRequest {
+  kind: 'password_reset_request';
+  id: string;
+  /** The normalized address asked about; it may belong to nobody. */
+  to: string;
+  createdAt: string;
+}
+
+/** Items queued on their own (not inside another transaction). */
+export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail;
+
+/** What the outbox holds: mails to send, requests that may end in one, and SMS. */
+export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms;
 
 /**
  * The transactional outbox: items are written in the same transaction as the data they announce (or
@@ -39,8 +66,8 @@ export interface OutboxStore {
   markSent(item: ClaimedItem, now: Date): Promise<void>;
   /** Gives the item back after a failed delivery: due again after a backoff, or given up. A no-op if taken over. */
   release(item: ClaimedItem, now: Date): Promise<void>;
-  /** Queues a resend request on its own, due at once. */
-  enqueue(request: ResendRequest): Promise<void>;
+  /** Queues a request (or a notice) on its own, due at once. */
+  enqueue(request: StandaloneItem): Promise<void>;
   /** Ids of items due now, oldest first. */
   listDue(now: Date, limit: number): Promise<string[]>;
 }

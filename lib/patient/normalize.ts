@@ -45,7 +45,7 @@ function keepsDigits(parsed: PhoneNumber, typed: string): boolean {
   return parsed.number === typed || parsed.number === typed.replace(`${code}0`, code);
 }
 
-const UNTRIMMED_KEYS = new Set(['password', 'confirm_password']);
+const UNTRIMMED_KEYS = new Set(['password', 'confirm_password', 'current_password']);
 const MAX_TRIM_DEPTH = 4;
 
 /**

@@ -100,6 +100,51 @@ export interface OutboxMail {
   createdAt: string;
 }
 
+/** A password-reset token as stored: only its digest, like a verification token. */
+export interface ResetTokenRecord {
+  /** SHA-256 of the token, hex. */
+  tokenHash: string;
+  patientId: string;
+  expiresAt: Date;
+}
+
+/** The mail with a reset link, queued in the same transaction as its token. */
+export interface PasswordResetMail {
+  kind: 'password_reset_email';
+  id: string;
+  patientId: string;
+  to: string;
+  firstName: string;
+  resetUrl: string;
+  createdAt: string;
+}
+
+/** "Your password was changed": a notice only, with no link that changes anything. */
+export interface PasswordChangedMail {
+  kind: 'password_changed_email';
+  id: string;
+  patientId: string;
+  to: string;
+  firstName: string;
+  createdAt: string;
+}
+
+export type PasswordReset =
+  | { outcome: 'reset'; patientId: string }
+  | { outcome: 'unknown' }
+  | { outcome: 'expired' }
+  | { outcome: 'used' }
+  /** A newer reset link was requested: only the newest one works. */
+  | { outcome: 'superseded' };
+
+/** What a reset writes when its token is good: the new hash and the notice mail. */
+export interface PasswordResetWrite {
+  tokenHash: string;
+  passwordHash: string;
+  notice: PasswordChangedMail;
+  now: Date;
+}
+
 export interface PatientRepository {
   /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
@@ -135,6 +180,19 @@ export interface PatientRepository {
    * already reads as absent (and its email and phone as free) from the moment it lapses.
    */
   removeLapsedRegistrations(now: Date): Promise<number>;
+  /**
+   * Stores a reset token as the patient's newest (an older one stops working) and queues its mail,
+   * atomically. False when the patient is gone (lapsed or removed): nothing is written.
+   */
+  issueResetToken(token: ResetTokenRecord, mail: PasswordResetMail): Promise<boolean>;
+  /** The patient a reset token names, whatever the token's state; undefined if unknown or lapsed. */
+  findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
+  /**
+   * Atomically: the token used, the new password hash, the email verified (the mailbox was proven)
+   * and the registration's lapse lifted, and the notice queued. Of concurrent resets with one token
+   * exactly one gets `reset`; nothing is written for any other outcome.
+   */
+  resetPassword(write: PasswordResetWrite): Promise<PasswordReset>;
 }
 
 export interface FieldCipher {
@@ -157,8 +215,21 @@ export interface VerificationMail {
   verifyUrl: string;
 }
 
+export interface ResetMail {
+  to: string;
+  firstName: string;
+  resetUrl: string;
+}
+
+export interface ChangedMail {
+  to: string;
+  firstName: string;
+}
+
 export interface Mailer {
   sendVerificationEmail(mail: VerificationMail): Promise<void>;
+  sendPasswordResetEmail(mail: ResetMail): Promise<void>;
+  sendPasswordChangedEmail(mail: ChangedMail): Promise<void>;
 }
 
 export interface Clock {

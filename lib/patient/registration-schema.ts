@@ -37,6 +37,13 @@ export const PASSWORD_MAX_BYTES = 72;
 const text = (minLength: number, maxLength: number) => ({ type: 'string', minLength, maxLength }) as const;
 
 /**
+ * A password being chosen (registration, reset, change): the one definition of the password rules,
+ * so every flow gives the same messages. `confirm_password` must sit beside `password`.
+ */
+const chosenPassword = { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true } as const;
+const confirmedPassword = { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' } as const;
+
+/**
  * The single source of truth for the request. `JSONSchemaType` makes the compiler check it against
  * RegistrationRequest; the custom keywords (lib/patient/validation-keywords.ts) state what JSON
  * Schema cannot: age on today's date, E.164 after separators, postal format per country, password rules,
@@ -63,8 +70,8 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
     last_name: { ...text(2, 50), personName: true },
     email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
     phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
-    password: { type: 'string', minLength: 1, maxLength: 256, passwordPolicy: true },
-    confirm_password: { type: 'string', minLength: 1, maxLength: 256, sameAs: 'password' },
+    password: chosenPassword,
+    confirm_password: confirmedPassword,
     date_of_birth: { type: 'string', minLength: 1, format: 'date', age: { min: MIN_AGE_YEARS, max: MAX_AGE_YEARS } },
     gender: { type: 'string', enum: [...GENDERS] },
     address: {
@@ -176,5 +183,67 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
   required: ['email'],
   properties: {
     email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
+  },
+};
+
+/** POST /phone/verify: the code from the SMS, six digits as sent (leading zeros are part of it). */
+export interface PhoneVerifyRequest {
+  code: string;
+}
+
+export const phoneVerifySchema: JSONSchemaType<PhoneVerifyRequest> = {
+  $id: 'phone-verify-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: {
+    code: { type: 'string', minLength: 1, maxLength: 6, pattern: '^[0-9]{6}$' },
+  },
+};
+
+export interface ForgotPasswordRequest {
+  email: string;
+}
+
+export const forgotPasswordSchema: JSONSchemaType<ForgotPasswordRequest> = {
+  ...resendVerificationSchema,
+  $id: 'forgot-password-request',
+};
+
+export interface PasswordResetRequest {
+  token: string;
+  password: string;
+  confirm_password: string;
+}
+
+/** Setting a new password with a reset link's token: the registration's password rules. */
+export const passwordResetSchema: JSONSchemaType<PasswordResetRequest> = {
+  $id: 'password-reset-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['token', 'password', 'confirm_password'],
+  properties: {
+    token: opaqueToken,
+    password: chosenPassword,
+    confirm_password: confirmedPassword,
+  },
+};
+
+export interface PasswordChangeRequest {
+  current_password: string;
+  password: string;
+  confirm_password: string;
+}
+
+/** A signed-in patient's new password: the current one is checked, not judged by today's rules. */
+export const passwordChangeSchema: JSONSchemaType<PasswordChangeRequest> = {
+  $id: 'password-change-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['current_password', 'password', 'confirm_password'],
+  properties: {
+    current_password: presentedPassword,
+    password: chosenPassword,
+    confirm_password: confirmedPassword,
   },
 };

@@ -2,7 +2,10 @@ import * as precompiled from '../validation/generated/validators.js';
 import { createValidator } from '../validation/precompiled.js';
 import { trimStrings } from './normalize.js';
 import type { Clock } from './ports.js';
-import type { LoginRequest, RefreshTokenRequest, RegistrationRequest, ResendVerificationRequest, VerifyEmailRequest } from './registration-schema.js';
+import type {
+  ForgotPasswordRequest, LoginRequest, PasswordChangeRequest, PasswordResetRequest, PhoneVerifyRequest, RefreshTokenRequest, RegistrationRequest,
+  ResendVerificationRequest, VerifyEmailRequest,
+} from './registration-schema.js';
 import { validationContext } from './validation-keywords.js';
 
 /**
@@ -18,3 +21,8 @@ export const validateVerifyEmail = /* @__PURE__ */ createValidator<VerifyEmailRe
 export const validateResendVerification = /* @__PURE__ */ createValidator<ResendVerificationRequest>(precompiled.resendVerificationRequest, (body) => trimStrings(body));
 export const validateLogin = /* @__PURE__ */ createValidator<LoginRequest>(precompiled.loginRequest, (body) => trimStrings(body));
 export const validateRefreshToken = /* @__PURE__ */ createValidator<RefreshTokenRequest>(precompiled.refreshTokenRequest, (body) => trimStrings(body));
+export const validatePhoneVerify = /* @__PURE__ */ createValidator<PhoneVerifyRequest>(precompiled.phoneVerifyRequest, (body) => trimStrings(body));
+export const validateForgotPassword = /* @__PURE__ */ createValidator<ForgotPasswordRequest>(precompiled.forgotPasswordRequest, (body) => trimStrings(body));
+/** Passwords are never trimmed (trimStrings leaves them alone); the token is. */
+export const validatePasswordReset = /* @__PURE__ */ createValidator<PasswordResetRequest>(precompiled.passwordResetRequest, (body) => trimStrings(body));
+export const validatePasswordChange = /* @__PURE__ */ createValidator<PasswordChangeRequest>(precompiled.passwordChangeRequest, (body) => trimStrings(body));

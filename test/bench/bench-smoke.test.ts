@@ -34,6 +34,7 @@ describe('npm run bench -- --smoke', () => {
       'login 200 over HTTP',
       'login 401, unknown email / wrong password',
       'GET /me',
+      'password-forgot, registered / unknown address',
       'JWT verification alone, ES256',
       'registrations/s at concurrency 1',
       'registrations/s at concurrency 2',
@@ -45,6 +46,10 @@ describe('npm run bench -- --smoke', () => {
       'cold start: token-refresh',
       'cold start: logout',
       'cold start: me',
+      'cold start: password-forgot',
+      'cold start: password-reset',
+      'cold start: password-reset-page',
+      'cold start: password-change',
     ];
     for (const row of rows) expect(stdout).toContain(`| ${row}`);
     const written = JSON.parse(await readFile(path.join(outDir, 'latest.json'), 'utf8')) as { smoke: boolean; rows: { row: string }[] };

@@ -30,6 +30,7 @@ const THROUGHPUT_CONCURRENCY = 8;
 const REGISTER = '/api/v1/patient/register';
 const VERIFY = '/api/v1/patient/verify-email';
 const RESEND = '/api/v1/patient/resend-verification';
+const FORGOT = '/api/v1/patient/password/forgot';
 const LOGIN = '/api/v1/patient/login';
 const ME = '/api/v1/patient/me';
 const PASSWORD = uniqueRegistration().password;
@@ -207,6 +208,27 @@ async function main(): Promise<void> {
       row: `resend-verification, unknown / verified / unverified address (n=${resend.unknown.n} each, in turns)`, median: resend.unknown.median, p95: resend.unknown.p95,
       detail: `medians ${ms(resend.unknown.median)} / ${ms(resend.verified.median)} / ${ms(resend.unverified.median)}, spread ${spread.toFixed(2)} ms`,
       target: 'all within 1 ms', met: spread <= 1,
+    });
+
+    // Forgot-password: the same addresses (a separate counter from resend's), registered against
+    // unknown, in turns; the request only counts and queues, so the two must not differ.
+    log(`bench: ${COUNTS.resend} forgot-password requests each for registered and unknown addresses, taking turns…`);
+    const forgotKinds = {
+      registered: kinds.verified,
+      unknown: (i: number) => `nobody.forgot.${Math.floor(i / RESENDS_PER_ADDRESS)}.${started.getTime()}@bench.test`,
+    };
+    const forgotSamples: Record<keyof typeof forgotKinds, number[]> = { registered: [], unknown: [] };
+    for (let i = 0; i < COUNTS.resend; i++) {
+      for (const [kind, address] of Object.entries(forgotKinds) as [keyof typeof forgotKinds, (i: number) => string][]) {
+        forgotSamples[kind].push(expectStatus(await client.post(FORGOT, { email: address(i) }), 200, `forgot (${kind})`).ms);
+      }
+    }
+    const forgot = { registered: summarize(forgotSamples.registered), unknown: summarize(forgotSamples.unknown) };
+    const forgotSpread = Math.abs(forgot.registered.median - forgot.unknown.median);
+    rows.push({
+      row: `password-forgot, registered / unknown address (n=${forgot.registered.n} each, in turns)`, median: forgot.registered.median, p95: forgot.registered.p95,
+      detail: `medians ${ms(forgot.registered.median)} / ${ms(forgot.unknown.median)}, spread ${forgotSpread.toFixed(2)} ms`,
+      target: 'within 1 ms', met: forgotSpread <= 1,
     });
 
     for (const [concurrency, count] of Object.entries(COUNTS.rate)) {

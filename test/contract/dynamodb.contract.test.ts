@@ -32,6 +32,10 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
       return Item?.to ?? Item?.requested_address;
     },
+    async outboxText(id) {
+      const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
+      return Item?.sms_text;
+    },
     cleanup: async () => db.destroy(),
   };
 });
@@ -191,6 +195,23 @@ describe('DynamoDB registration lapse (TTL)', () => {
     expect(tokenTtl).toBe(Math.floor(token.expiresAt.getTime() / 1000) + 7 * 24 * 3600); // its own, unchanged
 
     expect(await repository.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
+    const stored = (await item(keys.patient(patient.id)))!;
+    expect(stored).not.toHaveProperty('ttl');
+    expect(stored).not.toHaveProperty('lapses_at');
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations).toHaveLength(2);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven)', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await repository.createPatient(patient, token, mail);
+    const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000) };
+    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
+    expect(await repository.issueResetToken(reset, link)).toBe(true);
+    const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
+    expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });
     const stored = (await item(keys.patient(patient.id)))!;
     expect(stored).not.toHaveProperty('ttl');
     expect(stored).not.toHaveProperty('lapses_at');

@@ -10,8 +10,11 @@ import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
+import { describePasswordResetContract } from './password-reset.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
+import { describePhoneVerificationContract } from './phone-verification.contract.js';
+import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -25,6 +28,9 @@ export interface ContractStore {
   sessions: SessionStore;
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
+  phoneCodes: PhoneVerificationStore;
+  /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
+  outboxText(id: string): Promise<string | undefined>;
   /**
    * The patient as stored, mapped back to a PatientRecord by the adapter's own storage format, lapsed
    * or not (the port's getPatient hides a lapsed registration).
@@ -541,5 +547,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
 
     describeAuditTrailContract({ audit: () => store.audit });
     describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
+    describePhoneVerificationContract({ store: () => store, create });
+    describePasswordResetContract({ store: () => store, create, patientFixture });
   });
 }

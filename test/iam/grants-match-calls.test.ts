@@ -14,7 +14,7 @@ import { AWS_CALLS_DIR, callKey, type AwsCall, type Recording } from '../support
  * is granted, so nothing the code does is AccessDenied in AWS; every grant was used at least once,
  * so nothing is granted "just in case" and every granted path has an integration test.
  */
-const FUNCTIONS = ['Login', 'Logout', 'Me', 'OutboxMailer', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
+const FUNCTIONS = ['Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
 const RUN_FIRST = 'npx vitest run --project integration --project iam (or npm test)';
 
 /**
@@ -108,6 +108,12 @@ function grantsOf(stage: SynthesizedStage, fn: string): Grants {
         grant(callKey({ action, resource }), sid);
         if (action === 'kms:Sign') grants.signing.set(callKey({ action, resource }), { algorithm: String(equals['kms:SigningAlgorithm']), messageType: String(equals['kms:MessageType']) });
       }
+    } else if (actions.every((a) => a.startsWith('sms-voice:')) && on.startsWith('sms origination identity')) {
+      // The code texts from SMS_ORIGINATION_IDENTITY; the grant counts for it only if it names that value.
+      const resources = asArray(s.Resource as unknown as string[]);
+      if (s.Condition) throw unreadable();
+      const resource = resources.some((r) => JSON.stringify(r) === JSON.stringify(env.SMS_ORIGINATION_IDENTITY)) ? '$SMS_ORIGINATION_IDENTITY' : JSON.stringify(s.Resource);
+      for (const action of actions) grant(callKey({ action, resource }), sid);
     } else if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'due index') {
       if (s.Condition) throw unreadable();
       for (const action of actions) grant(callKey({ action, resource: `index/${DUE_INDEX}` }), sid);

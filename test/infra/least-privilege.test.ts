@@ -32,9 +32,31 @@ const signTokens: Summary = {
   },
   ...verifyTokens,
 };
-const ALL_FUNCTIONS = ['Login', 'Logout', 'Me', 'OutboxMailer', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
+const ALL_FUNCTIONS = [
+  'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
+});
+
+describe('IAM: a stage that texts with a configuration set', { timeout: 120_000 }, () => {
+  let stage: SynthesizedStage;
+  beforeAll(() => {
+    stage = synthStage('staging', { context: { smsConfigurationSet: 'patient-codes' } });
+  }, 120_000);
+  afterAll(removeSynthOutputs);
+
+  it('grants SendTextMessage on that configuration set too (IAM authorises it as a resource of the call), and nothing else', () => {
+    const sms = statementsOf(stage, 'OutboxMailer').filter((s) => s.Sid === 'SendTextMessage');
+    expect(sms).toHaveLength(1);
+    expect(asArray(sms[0]!.Action)).toEqual(['sms-voice:SendTextMessage']);
+    const resources = asArray(sms[0]!.Resource as unknown[]);
+    expect(resources.map((r) => label(r, 'OutboxMailer')).sort()).toEqual(['sms configuration set', 'sms origination identity']);
+    expect(resources).toContain(stage.config.sms.originationIdentity);
+    expect(JSON.stringify(resources)).toContain(':sms-voice:us-east-1:123456789012:configuration-set/patient-codes');
+    expect(sms[0]!.Condition).toBeUndefined();
+  });
 });
 
 describe('IAM: each function gets only what its code calls', { timeout: 120_000 }, () => {
@@ -172,6 +194,38 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     ['Logout', { 'dynamodb:GetItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['FAMILY#'] }],
     ['Me', { 'dynamodb:GetItem': ['PATIENT#'] }],
+    // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
+    // Forgot answers before any lookup: no patient, reservation or token item at all.
+    ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    ['ResendVerification', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    ['PasswordReset', {
+      'dynamodb:GetItem': ['PATIENT#', 'RESET#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+    }],
+    ['PasswordChange', {
+      'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+    }],
+    ['PhoneVerification', {
+      'dynamodb:GetItem': ['PATIENT#'],
+      'dynamodb:UpdateItem': ['RATE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONECODE#'],
+    }],
+    ['PhoneVerify', {
+      'dynamodb:GetItem': ['PATIENT#', 'PHONECODE#'],
+      'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
+      'dynamodb:DeleteItem': ['PHONECODE#'],
+    }],
+    // Texting reads nothing: a code's SMS carries its text in the outbox item.
+    ['OutboxMailer', {
+      'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
+      'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'RESET#', 'VERIFY#'],
+    }],
   ])('%s: table items are exactly what its adapters send', (fn, expected) => {
     expect(tableItemsOf(fn)).toEqual(expected);
   });
@@ -205,17 +259,49 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it('no role can read, change or delete the audit trail: PutItem only, for the five sign-in functions', () => {
+  it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
-    expect(onAudit.map(({ fn }) => fn).sort()).toEqual(['Login', 'Logout', 'Me', 'TokenRefresh', 'VerifyEmail']);
+    expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
+      'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+    ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
       expect(s.Condition).toBeUndefined();
     }
   });
 
-  it('verify-email-page: no AWS permissions beyond its own logs and traces', () => {
-    expect(summaryOf('VerifyEmailPage')).toEqual(BASELINE);
+  it.each(['VerifyEmailPage', 'PasswordResetPage'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+    expect(summaryOf(fn)).toEqual(BASELINE);
+  });
+
+  it('password-forgot: besides its table items, identifier MACs only, like resend: no SES, no audit, no tokens', () => {
+    expect(summaryOf('PasswordForgot')).toEqual({ ...BASELINE, ...tableKey, ...generateMac });
+  });
+
+  it('password-reset: besides its table items, IP MACs and the audit trail: no signing, no token keys, no SES, no patient data key', () => {
+    expect(summaryOf('PasswordReset')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...writeAudit });
+  });
+
+  it.each(['PasswordChange', 'PhoneVerification', 'PhoneVerify'])(
+    '%s: besides its table items, identifier MACs, token verification only (no Sign) and the audit trail',
+    (fn) => {
+      expect(summaryOf(fn)).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    },
+  );
+
+  it('only the outbox mailer may send a text, only SendTextMessage, only from the stage origination identity', () => {
+    const sms = allStatements().filter(({ s }) => asArray(s.Action).some((a) => a.startsWith('sms-voice:')));
+    expect(sms.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Resource, s.Condition])).toEqual([
+      ['OutboxMailer', 'SendTextMessage', ['sms-voice:SendTextMessage'], dev.config.sms.originationIdentity, undefined],
+    ]);
+    expect(dev.config.sms.originationIdentity).toBe('arn:aws:sms-voice:us-east-1:123456789012:pool/pool-patient-registration-dev');
+    // Nor may anything else reach SNS, the other way to text.
+    expect(allStatements().filter(({ s }) => asArray(s.Action).some((a) => a.startsWith('sns:')))).toEqual([]);
+  });
+
+  it('only register and the outbox mailer may send email', () => {
+    const ses = allStatements().filter(({ s }) => asArray(s.Action).some((a) => a.startsWith('ses:')));
+    expect(ses.map(({ fn }) => fn).sort()).toEqual(['OutboxMailer', 'Register']);
   });
 
   it('resend-verification: besides its table items, identifier MACs only: no SES, no patient data', () => {
@@ -247,6 +333,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
         },
       },
       ...sendMail(dev.config.mailFrom),
+      SendTextMessage: { actions: ['sms-voice:SendTextMessage'], on: 'sms origination identity' },
       ...generateMac,
     });
   });

@@ -31,6 +31,8 @@ export function label(value: unknown, fn: string): string {
     [new RegExp(`"${fn}LogGroup\\w*"`), 'own log group'],
     [/OutboxMailerDeadLetterQueue\w*"\s*,\s*"Arn"/, 'dead-letter queue'],
     [/:identity\/"\s*,\s*{\s*"Ref":\s*"SenderIdentity/, 'sender identity'],
+    [/:sms-voice:[^"]*:(phone-number|pool|sender-id)\//, 'sms origination identity'],
+    [/:sms-voice:[^"]*:configuration-set\//, 'sms configuration set'],
   ];
   for (const [pattern, name] of labels) if (pattern.test(json)) return name;
   throw new Error(`unlabelled resource ${json}`);

@@ -48,6 +48,42 @@ describe('stage selection', () => {
     expect(() => resolveStageConfig(context({ tokenIssuer: 'http://clinic.example/' }), {})).toThrow(/tokenIssuer must be an https/);
   });
 
+  it('lets a deploy override the reset link base, but only with https', () => {
+    expect(resolveStageConfig(context({ resetUrlBase: 'https://clinic.example/reset' }), {}).resetUrlBase).toBe('https://clinic.example/reset');
+    expect(resolveStageConfig(context({}), {}).resetUrlBase).toBeUndefined();
+    expect(() => resolveStageConfig(context({ resetUrlBase: 'http://clinic.example/reset' }), {})).toThrow(/resetUrlBase must be an https/);
+  });
+
+  it("texts from an origination identity in the stage's own account and region unless a deploy names another", () => {
+    const env = { CDK_DEFAULT_ACCOUNT: '111111111111', CDK_DEFAULT_REGION: 'eu-west-1' };
+    expect(resolveStageConfig(context({ stage: 'prod' }), env).sms).toEqual({
+      originationIdentity: 'arn:aws:sms-voice:eu-west-1:111111111111:pool/pool-patient-registration-prod',
+      configurationSet: undefined,
+      sandbox: false,
+    });
+    const phone = 'arn:aws:sms-voice:eu-west-1:222222222222:phone-number/phone-0123456789abcdef0123456789abcdef';
+    expect(resolveStageConfig(context({ smsOriginationIdentity: phone, smsConfigurationSet: 'codes_1' }), env).sms).toMatchObject({
+      originationIdentity: phone,
+      configurationSet: 'codes_1',
+    });
+  });
+
+  it.each([
+    ['an SNS topic', 'arn:aws:sns:us-east-1:123456789012:codes', /must be the ARN of an sms-voice phone-number, pool or sender-id/],
+    ['a bare pool id', 'pool-0123', /must be the ARN/],
+    ['an opt-out list', 'arn:aws:sms-voice:us-east-1:123456789012:opt-out-list/Default', /must be the ARN/],
+    ['another region', 'arn:aws:sms-voice:eu-west-1:123456789012:pool/pool-0123', /in the stage's region us-east-1 \(SendTextMessage is regional\), got eu-west-1/],
+  ])('refuses %s as the origination identity', (_what, arn, message) => {
+    expect(() => resolveStageConfig(context({ smsOriginationIdentity: arn }), {})).toThrow(message);
+  });
+
+  it('refuses a configuration set that is not a name, and a sandbox flag that is not a boolean', () => {
+    expect(() => resolveStageConfig(context({ smsConfigurationSet: 'arn:aws:sms-voice:us-east-1:1:configuration-set/x' }), {})).toThrow(/configuration set name/);
+    expect(() => resolveStageConfig(context({ smsSandbox: 'no' }), {})).toThrow(/smsSandbox must be true or false/);
+    expect(resolveStageConfig(context({ stage: 'prod', smsSandbox: 'true' }), {}).sms.sandbox).toBe(true);
+    expect(resolveStageConfig(context({ smsSandbox: false }), {}).sms.sandbox).toBe(false);
+  });
+
   it('is a plain App away from cdk.json: stage comes only from context', () => {
     expect(new App().node.tryGetContext('stage')).toBeUndefined();
   });
@@ -93,6 +129,18 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
     expect(new Set(issuers).size).toBe(3);
     expect(new Set(audiences).size).toBe(3);
     for (const issuer of issuers) expect(issuer).toMatch(/^https:\/\/[^/]+\/$/);
+  });
+
+  it('texts from its own origination identity per stage; only prod has left the SMS sandbox (the sandbox texts verified numbers only)', () => {
+    expect(STAGE_NAMES.map((s) => stages[s].config.sms.sandbox)).toEqual([true, true, false]);
+    expect(new Set(STAGE_NAMES.map((s) => stages[s].config.sms.originationIdentity)).size).toBe(3);
+    for (const s of STAGE_NAMES) {
+      const { config, statelessTemplate } = stages[s];
+      const mailer = statelessTemplate.toJSON().Resources[logicalIdAt(statelessTemplate, 'AWS::Lambda::Function', 'OutboxMailer/Function')];
+      expect(mailer.Properties.Environment.Variables.SMS_ORIGINATION_IDENTITY, s).toBe(config.sms.originationIdentity);
+      expect(mailer.Properties.Environment.Variables.SMS_CONFIGURATION_SET, s).toBeUndefined();
+      statelessTemplate.hasOutput('SmsSandbox', { Value: String(config.sms.sandbox) });
+    }
   });
 
   it('keeps logs longer the closer to production', () => {

@@ -4,11 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_RUNTIME } from '../../infra/constructs/service-function.js';
 import { SDK_CALL_WORST_CASE_MS, SDK_MAX_ATTEMPTS, SDK_REQUEST_TIMEOUT_MS } from '../../lib/adapters/aws-clients.js';
 import { ALL_API_ROUTES } from '../../lib/http/routes.js';
-import { API_5XX_RATE_THRESHOLD, SIGN_IN_FAILURE_SPIKE_THRESHOLD } from '../../infra/constructs/service-alarms.js';
+import {
+  API_5XX_RATE_THRESHOLD,
+  PASSWORD_RESET_SPIKE_THRESHOLD,
+  SIGN_IN_FAILURE_SPIKE_THRESHOLD,
+  SMS_SEND_FAILURE_THRESHOLD,
+} from '../../infra/constructs/service-alarms.js';
 import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
-const API_FUNCTIONS = ['Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me'] as const;
+const API_FUNCTIONS = [
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me',
+  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify',
+] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
 const API_GATEWAY_INTEGRATION_TIMEOUT_S = 29;
@@ -95,6 +103,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/token/refresh': expect.stringMatching(/^TokenRefreshFunction/),
       'POST /api/v1/patient/logout': expect.stringMatching(/^LogoutFunction/),
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
+      'POST /api/v1/patient/password/forgot': expect.stringMatching(/^PasswordForgotFunction/),
+      'POST /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetFunction/),
+      'GET /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetPageFunction/),
+      'POST /api/v1/patient/password/change': expect.stringMatching(/^PasswordChangeFunction/),
+      'POST /api/v1/patient/phone/verification': expect.stringMatching(/^PhoneVerificationFunction/),
+      'POST /api/v1/patient/phone/verify': expect.stringMatching(/^PhoneVerifyFunction/),
     });
     // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
     expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
@@ -134,14 +148,15 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('sizes the bcrypt functions (register, login, verify-email) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    for (const name of ['Register', 'Login', 'VerifyEmail'] as const) expect(functionProps[name].MemorySize, name).toBe(1024);
-    for (const name of ['VerifyEmailPage', 'ResendVerification', 'TokenRefresh', 'Logout', 'Me'] as const) {
+  it('sizes the bcrypt functions (register, login, verify-email, password reset and change) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange'] as const;
+    for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
+    for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
     }
     expect(functionProps.Register.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.register);
     expect(functionProps.Login.ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.login);
-    for (const name of ['VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'TokenRefresh', 'Logout', 'Me'] as const) {
+    for (const name of API_FUNCTIONS.filter((f) => f !== 'Register' && f !== 'Login')) {
       expect(functionProps[name].ReservedConcurrentExecutions).toBe(dev.config.reservedConcurrency.default);
     }
     expect(functionProps.OutboxMailer.ReservedConcurrentExecutions).toBe(OUTBOX_MAILER_CONCURRENCY);
@@ -150,10 +165,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
 
   it('passes each function exactly the environment lib/config.ts requires of it', () => {
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
-    const mail = ['TABLE_NAME', 'MAIL_FROM', 'VERIFY_URL_BASE'];
+    // lib/config.ts reads both table names for every function (test/infra/function-config.test.ts).
+    const tables = ['TABLE_NAME', 'AUDIT_TABLE_NAME'];
+    const mail = [...tables, 'MAIL_FROM', 'VERIFY_URL_BASE'];
     const identifiers = ['IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS'];
     // Everything that issues, verifies or audits a session.
-    const session = ['TABLE_NAME', ...identifiers, 'AUDIT_TABLE_NAME', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
+    const session = [...tables, ...identifiers, 'ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
       Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
       // Checks the password, then signs the patient in.
@@ -165,8 +182,18 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Me: [...session, 'KMS_KEY_ID'],
       VerifyEmailPage: [],
       // The request is only counted and queued: no mail settings.
-      ResendVerification: ['TABLE_NAME', ...identifiers],
-      OutboxMailer: [...mail, ...identifiers],
+      ResendVerification: [...tables, ...identifiers],
+      // Also issues reset links and texts the phone codes: where from (no configuration set in dev).
+      OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY'],
+      // Counted and queued like resend; the outbox issues the link.
+      PasswordForgot: [...tables, ...identifiers],
+      // Hashes the new password and audits; signs no one in, so no token settings.
+      PasswordReset: [...tables, ...identifiers, 'BCRYPT_ROUNDS'],
+      PasswordResetPage: [],
+      // Bearer: verifies the access token; compares and hashes.
+      PasswordChange: [...session, 'BCRYPT_ROUNDS'],
+      PhoneVerification: session,
+      PhoneVerify: session,
     };
     for (const name of FUNCTIONS) {
       expect(Object.keys(functionProps[name].Environment.Variables).sort(), name).toEqual([...DEFAULTS, ...expected[name]].sort());
@@ -188,10 +215,16 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       expect(functionProps[name].Environment.Variables.IDENTIFIER_KEY_ID, name).toEqual(env.IDENTIFIER_KEY_ID);
     }
     expect(env.UNVERIFIED_LAPSE_DAYS).toBe('7');
+    // The reset link points at the API's own GET page in dev.
+    const resetUrlBase = functionProps.OutboxMailer.Environment.Variables.RESET_URL_BASE;
+    expect(JSON.stringify(resetUrlBase)).toMatch(/\/dev\/api\/v1\/patient\/password\/reset"/);
+    expect(functionProps.OutboxMailer.Environment.Variables.SMS_ORIGINATION_IDENTITY).toBe(dev.config.sms.originationIdentity);
+    expect(functionProps.PasswordReset.Environment.Variables.BCRYPT_ROUNDS).toBe('12');
+    expect(functionProps.PasswordChange.Environment.Variables.BCRYPT_ROUNDS).toBe('12');
   });
 
   it('gives the session functions the stage issuer and audience, the signing key ARN and the audit table, all alike', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
       TOKEN_ISSUER: 'https://dev.patients.example.com/',
@@ -276,7 +309,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     t.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ QueryString: {} }] });
   });
 
-  it('limits POSTs to login and verify-email per IP, tighter than the general rule, with a 429 in the service envelope', () => {
+  it('limits POSTs that check a credential or start a reset (login, verify-email, password forgot/reset/change, phone verify) per IP in one rule, tighter than the general rule, with a 429 in the service envelope', () => {
     const [, acl] = onlyResource(dev.statelessTemplate, 'AWS::WAFv2::WebACL');
     const rules: Record<string, any>[] = acl.Properties?.Rules;
     const general = rules.find((r) => r.Name === 'RateLimitPerIp')!;
@@ -288,12 +321,21 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(path.RegexMatchStatement.FieldToMatch).toEqual({ UriPath: {} });
     expect(path.RegexMatchStatement.TextTransformations.map((t: { Type: string }) => t.Type)).toEqual(['URL_DECODE', 'NORMALIZE_PATH']);
     const matches = (uri: string) => new RegExp(path.RegexMatchStatement.RegexString).test(uri);
-    for (const uri of ['/dev/api/v1/patient/login', '/api/v1/patient/login', '/dev/api/v1/patient/login/', '/dev/api/v1/patient/verify-email']) {
+    for (const uri of [
+      '/dev/api/v1/patient/login', '/api/v1/patient/login', '/dev/api/v1/patient/login/', '/dev/api/v1/patient/verify-email',
+      '/dev/api/v1/patient/password/forgot', '/dev/api/v1/patient/password/reset', '/api/v1/patient/password/reset/',
+      '/dev/api/v1/patient/password/change', '/dev/api/v1/patient/phone/verify',
+    ]) {
       expect(matches(uri), uri).toBe(true);
     }
-    for (const uri of ['/dev/api/v1/patient/register', '/dev/api/v1/patient/loginx', '/dev/api/v1/patient/logout', '/x/dev/api/v1/patient/login', '/dev/api/v1/patient/me']) {
+    for (const uri of [
+      '/dev/api/v1/patient/register', '/dev/api/v1/patient/loginx', '/dev/api/v1/patient/logout', '/x/dev/api/v1/patient/login',
+      '/dev/api/v1/patient/me', '/dev/api/v1/patient/password/forgotten', '/dev/api/v1/patient/password', '/dev/api/v1/patient/phone/verification',
+    ]) {
       expect(matches(uri), uri).toBe(false);
     }
+    // One rule, so one budget across the routes: a guesser cannot spread over them for more tries.
+    expect(rules.filter((r) => r.Statement.RateBasedStatement?.ScopeDownStatement)).toEqual([signIn]);
     // Both rate rules answer 429 in the envelope with the service headers and a Retry-After of their window.
     for (const rule of [general, signIn]) {
       const response = rule.Action.Block.CustomResponse;
@@ -324,7 +366,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       group: logGroupOf(fn), pattern: '{ $.message = "sign-in" && $.outcome = "failure" }',
     })));
     expect(byMetric('RefreshTokenReuse')).toEqual([{ group: logGroupOf('TokenRefresh'), pattern: '{ $.message = "refresh token reuse" }' }]);
-    expect(filters).toHaveLength(3);
+    expect(byMetric('SmsSendFailures')).toEqual([{
+      group: logGroupOf('OutboxMailer'),
+      pattern: '{ $.message = "sms send failed" || ($.kind = "phone_code_sms" && ($.level = "WARN" || $.level = "ERROR")) }',
+    }]);
+    expect(byMetric('PasswordResets')).toEqual([{
+      group: logGroupOf('PasswordReset'), pattern: '{ $.message = "password reset" && ($.outcome = "reset" || $.outcome = "success") }',
+    }]);
+    expect(filters).toHaveLength(5);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();
@@ -339,6 +388,17 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(alarmOn('RefreshTokenReuse')).toEqual([expect.objectContaining({
       Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     })]);
+    expect(alarmOn('SmsSendFailures')).toEqual([expect.objectContaining({
+      Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1,
+      Threshold: SMS_SEND_FAILURE_THRESHOLD, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+    })]);
+    expect(SMS_SEND_FAILURE_THRESHOLD).toBe(5);
+    expect(alarmOn('PasswordResets')).toEqual([expect.objectContaining({
+      Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1,
+      Threshold: PASSWORD_RESET_SPIKE_THRESHOLD, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+    })]);
+    // At the per-IP WAF credential budget: one address alone cannot raise it.
+    expect(PASSWORD_RESET_SPIKE_THRESHOLD).toBe(dev.config.wafSignInRateLimitPerIp.limit);
   });
 
   it('alarms on API 5xx rate, each function errors and throttles, table system errors and a non-empty DLQ, to an encrypted SSL-only topic', () => {
@@ -353,12 +413,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 2);
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 4);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
     expect(metricNames).toEqual(
       ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression',
-        'SignInFailures', 'RefreshTokenReuse'].sort(),
+        'SignInFailures', 'RefreshTokenReuse', 'SmsSendFailures', 'PasswordResets'].sort(),
     );
     const errorAlarmFunctions = alarms
       .filter((a) => a.Properties?.MetricName === 'Errors')
@@ -377,9 +437,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(JSON.stringify(tableAlarm.Properties?.Metrics)).toContain('SystemErrors');
   });
 
-  it('creates the SES identity for the stage sender and outputs the API URL', () => {
+  it('creates the SES identity for the stage sender and outputs the API URL, the reset link base and the SMS settings', () => {
     dev.statelessTemplate.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: dev.config.mailFrom });
     dev.statelessTemplate.hasOutput('ApiUrl', {});
+    dev.statelessTemplate.hasOutput('ResetUrlBase', {});
+    dev.statelessTemplate.hasOutput('SmsOriginationIdentity', { Value: dev.config.sms.originationIdentity });
+    dev.statelessTemplate.hasOutput('SmsSandbox', { Value: 'true', Description: Match.stringLikeRegexp('verified') });
   });
 
   it('answers what API Gateway answers itself in the service envelope, with the service headers', () => {

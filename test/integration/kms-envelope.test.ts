@@ -44,6 +44,11 @@ const { handler: login } = await import('../../functions/login/handler.js');
 const { handler: refresh } = await import('../../functions/token-refresh/handler.js');
 const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
+const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
+const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
+const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
+const { handler: passwordChange } = await import('../../functions/password-change/handler.js');
+const { handler: phoneVerify } = await import('../../functions/phone-verify/handler.js');
 
 const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
 
@@ -123,5 +128,43 @@ describe('sign-in with AWS KMS', () => {
     const out = await invoke(logout, apiEvent({ refresh_token: refreshed.body.data.refresh_token }, { path: '/api/v1/patient/logout', headers: bearer }));
     expect(out.statusCode).toBe(200);
     expect(kms.received.filter((r) => r.target === 'Decrypt')).toHaveLength(1);
+  });
+});
+
+describe('phone verification with AWS KMS', () => {
+  it('each phone function verifies the token with the public key and digests the code under KMS-derived keys; nothing is decrypted or signed', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    const session = (await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email)).at(-1)!), password: body.password }, { path: '/api/v1/patient/verify-email' }))).body.data;
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const start = kms.received.length;
+    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(202);
+    await outboxMailer({ source: 'aws.events' } as never);
+    const { textsTo, codeFrom } = await import('../support/local-aws.js');
+    const code = codeFrom((await textsTo(body.phone_number)).at(-1)!);
+    expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
+    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    expect([...targets].sort()).toEqual(['GenerateMac', 'GetPublicKey']);
+  });
+});
+
+describe('password recovery with AWS KMS', () => {
+  it('forgot, reset and change digest under KMS-derived keys, change verifies the token with the public key; nothing is decrypted', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    const start = kms.received.length;
+    expect((await invoke(passwordForgot, apiEvent({ email: body.email }, { path: '/api/v1/patient/password/forgot' }))).statusCode).toBe(200);
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const resetMail = (await mailsTo(body.email)).filter((m) => m.subject === 'Reset your password').at(-1)!;
+    const password = 'N3w-Passphrase!x';
+    const reset = await invoke(passwordReset, apiEvent({ token: tokenFrom(resetMail), password, confirm_password: password }, { path: '/api/v1/patient/password/reset' }));
+    expect(reset.statusCode).toBe(200);
+    const session = (await invoke(login, apiEvent({ email: body.email, password }, { path: '/api/v1/patient/login' }))).body.data;
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const changed = await invoke(passwordChange, apiEvent({ current_password: password, password: 'An0ther-Passphrase!', confirm_password: 'An0ther-Passphrase!' }, { path: '/api/v1/patient/password/change', headers: bearer }));
+    expect(changed.statusCode).toBe(200);
+    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    expect(targets.has('Decrypt')).toBe(false);
+    expect(targets.has('GenerateMac')).toBe(true);
   });
 });

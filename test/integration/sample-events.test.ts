@@ -9,6 +9,12 @@ import { handler as login } from '../../functions/login/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
 import { handler as logout } from '../../functions/logout/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
+import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
+import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
+import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/password-forgot/handler.js';
+import { handler as passwordReset } from '../../functions/password-reset/handler.js';
+import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
+import { handler as passwordChange } from '../../functions/password-change/handler.js';
 import { lambdaContext } from '../support/requests.js';
 
 /** The events/ files that `sam local invoke` feeds the functions, run through the same handlers here. */
@@ -38,7 +44,7 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     expect(JSON.parse(response.body).message).toBe('Invalid or expired refresh token');
   });
 
-  it.each([['logout', logout], ['me', me]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+  it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
@@ -54,6 +60,31 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     const response = await resend(load('resend-verification'), lambdaContext);
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ success: true, message: RESEND_ANSWER });
+  });
+});
+
+describe('sample password events pass through the handlers', () => {
+  it('events/password-forgot.json gets the standard answer (200, whether or not the address is registered)', async () => {
+    const response = await passwordForgot(load('password-forgot'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ success: true, message: FORGOT_ANSWER });
+  });
+
+  it('events/password-reset.json reaches the use case (its placeholder token is unknown: 400)', async () => {
+    const response = await passwordReset(load('password-reset'), lambdaContext);
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).message).toMatch(/reset link is invalid/);
+  });
+
+  it('events/password-reset-page.json serves the page', async () => {
+    const response = await passwordResetPage(load('password-reset-page'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('Set my new password');
+  });
+
+  it('events/password-change.json reaches the token check (its placeholder token is refused: 401)', async () => {
+    const response = await passwordChange(load('password-change'), lambdaContext);
+    expect(response.statusCode).toBe(401);
   });
 });
 

@@ -117,6 +117,9 @@ export function iamCallsOf(clientName: string, commandName: string, input: Input
     case 'SESClient':
       // SES authorises SendEmail on the identity of the From address (and ses:FromAddress).
       return [{ action: `ses:${command}`, resource: symbolic(input.Source, 'MAIL_FROM') }];
+    case 'PinpointSMSVoiceV2Client':
+      // AWS End User Messaging SMS (signing name sms-voice) authorises SendTextMessage on the origination identity.
+      return [{ action: `sms-voice:${command}`, resource: symbolic(input.OriginationIdentity, 'SMS_ORIGINATION_IDENTITY') }];
     case 'KMSClient':
       return [{
         action: `kms:${command}`,

@@ -51,3 +51,24 @@ export function tokenFrom(mail: StoredMail): string {
   if (!match?.[1]) throw new Error('no token link in the mail');
   return match[1];
 }
+
+/** A text as the local SMS inbox (lib/local/sms-inbox.ts) stored it. */
+export interface StoredText {
+  to: string;
+  from: string;
+  body: string;
+  messageType?: string;
+}
+
+/** Texts the local SMS inbox received for one phone number (E.164), oldest first. */
+export async function textsTo(phone: string, endpoint = env.SMS_ENDPOINT): Promise<StoredText[]> {
+  const { texts } = (await (await fetch(`${endpoint}/store`)).json()) as { texts: StoredText[] };
+  return texts.filter((t) => t.to === phone);
+}
+
+/** The 6-digit code in a phone verification text. */
+export function codeFrom(text: StoredText): string {
+  const match = /\b(\d{6})\b/.exec(text.body);
+  if (!match?.[1]) throw new Error('no code in the text');
+  return match[1];
+}

@@ -4,6 +4,7 @@ import { fromPatientRow, SELECT_PATIENT } from '../../lib/adapters/postgres/pati
 import { createPostgresIdempotencyStore } from '../../lib/adapters/postgres/idempotency-store.js';
 import { createPostgresOutboxStore } from '../../lib/adapters/postgres/outbox-store.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
+import { createPostgresPhoneCodeStore } from '../../lib/adapters/postgres/phone-code-store.js';
 import { createPostgresLoginFailureCounter } from '../../lib/adapters/postgres/login-failure-counter.js';
 import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limiter.js';
 import { createPostgresSessionStore } from '../../lib/adapters/postgres/session-store.js';
@@ -21,6 +22,11 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     sessions: createPostgresSessionStore(db),
     loginFailures: createPostgresLoginFailureCounter(db),
     audit: createPostgresAuditTrail(db),
+    phoneCodes: createPostgresPhoneCodeStore(db),
+    async outboxText(id) {
+      const { rows } = await db.query<{ sms_text: string | null }>('SELECT sms_text FROM outbox_mails WHERE id = $1', [id]);
+      return rows[0]?.sms_text ?? undefined;
+    },
     async readPatient(id) {
       const { rows } = await db.query(SELECT_PATIENT, [id]);
       return rows[0] && fromPatientRow(rows[0]);

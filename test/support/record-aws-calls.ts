@@ -24,6 +24,11 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createRefreshDeps: 'TokenRefresh',
   createLogoutDeps: 'Logout',
   createMeDeps: 'Me',
+  createPhoneVerificationDeps: 'PhoneVerification',
+  createPhoneVerifyDeps: 'PhoneVerify',
+  createPasswordForgotDeps: 'PasswordForgot',
+  createPasswordResetDeps: 'PasswordReset',
+  createPasswordChangeDeps: 'PasswordChange',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */

@@ -233,3 +233,19 @@ describe('the local signing key', () => {
     expect(() => createLocalEs256KeySource(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey)).toThrow('P-256');
   });
 });
+
+describe('the session claim (sid)', () => {
+  it('carries the session family it was issued for, and a token without one verifies without it', async () => {
+    const withSession = await tokens.issue(PATIENT_ID, NOW, 'family-1');
+    expect((await tokens.verify(withSession.token, NOW)).sessionId).toBe('family-1');
+    const without = await tokens.issue(PATIENT_ID, NOW);
+    expect((await tokens.verify(without.token, NOW)).sessionId).toBeUndefined();
+  });
+
+  it('refuses a signed token whose sid is not a non-empty string', async () => {
+    const { header, claims } = await genuine();
+    for (const sid of [42, '', ['a']]) {
+      expect((await refusal(es256(header, { ...claims, sid }))).reason).toBe('ERR_CLAIM_TYPE');
+    }
+  });
+});

@@ -64,6 +64,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...verifyEnv, TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
   });
 
+  it('SMS: SMS_ORIGINATION_IDENTITY is required where SMS is sent (need "sms"), optional configuration set; a local default only in local mode', () => {
+    const pool = 'arn:aws:sms-voice:eu-west-1:111122223333:pool/pool-abc';
+    expect(() => loadConfig(lambdaEnv, ['sms'])).toThrow('SMS_ORIGINATION_IDENTITY must be set');
+    expect(loadConfig(lambdaEnv)).toMatchObject({ smsConfigurationSet: undefined, smsEndpoint: undefined });
+    expect(loadConfig({ ...lambdaEnv, SMS_ORIGINATION_IDENTITY: pool, SMS_CONFIGURATION_SET: 'codes' }, ['sms']))
+      .toMatchObject({ smsOriginationIdentity: pool, smsConfigurationSet: 'codes' });
+    expect(loadConfig({ ...local, SMS_ENDPOINT: 'http://127.0.0.1:8006' }, ['sms']))
+      .toMatchObject({ smsOriginationIdentity: 'PatientPortal', smsEndpoint: 'http://127.0.0.1:8006' });
+  });
+
   it('reads the audit table apart from the patient table: patient-audit locally, AUDIT_TABLE_NAME deployed', () => {
     expect(loadConfig(local).auditTableName).toBe('patient-audit');
     expect(loadConfig({ ...local, AUDIT_TABLE_NAME: 'audit-dev' }).auditTableName).toBe('audit-dev');

@@ -41,6 +41,14 @@ describe('SDK command → IAM actions (the AWS call recorder)', () => {
     expect(() => iamCallsOf('DynamoDBClient', 'QueryCommand', {})).toThrow(/on the table itself/);
   });
 
+  it('End User Messaging SMS: sms-voice:SendTextMessage on the configured origination identity (symbolically)', () => {
+    vi.stubEnv('SMS_ORIGINATION_IDENTITY', 'arn:aws:sms-voice:us-east-1:111122223333:pool/pool-1');
+    expect(iamCallsOf('PinpointSMSVoiceV2Client', 'SendTextMessageCommand', { OriginationIdentity: 'arn:aws:sms-voice:us-east-1:111122223333:pool/pool-1' }))
+      .toEqual([{ action: 'sms-voice:SendTextMessage', resource: '$SMS_ORIGINATION_IDENTITY' }]);
+    expect(iamCallsOf('PinpointSMSVoiceV2Client', 'SendTextMessageCommand', { OriginationIdentity: '+12025550100' }))
+      .toEqual([{ action: 'sms-voice:SendTextMessage', resource: '+12025550100' }]);
+  });
+
   it('SES and KMS name the configured From address and key symbolically, anything else literally', () => {
     vi.stubEnv('MAIL_FROM', 'no-reply@clinic.test');
     expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: 'no-reply@clinic.test' })).toEqual([{ action: 'ses:SendEmail', resource: '$MAIL_FROM' }]);

@@ -5,6 +5,8 @@ export const keys = {
   email: (emailDigest: string) => ({ pk: `EMAIL#${emailDigest}`, sk: 'UNIQUE' }),
   phone: (phoneDigest: string) => ({ pk: `PHONE#${phoneDigest}`, sk: 'UNIQUE' }),
   verificationToken: (tokenHash: string) => ({ pk: `VERIFY#${tokenHash}`, sk: 'TOKEN' }),
+  /** Password-reset tokens, by digest; the patient item names its newest as reset_token_hash. */
+  resetToken: (tokenHash: string) => ({ pk: `RESET#${tokenHash}`, sk: 'TOKEN' }),
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
   rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),
@@ -14,6 +16,8 @@ export const keys = {
   /** The ids of a patient's session families (a string set), so revoking them all needs no Scan. */
   patientSessions: (patientId: string) => ({ pk: `SESSIONS#${patientId}`, sk: 'FAMILIES' }),
   loginFailures: (patientId: string) => ({ pk: `LOGIN#${patientId}`, sk: 'FAILURES' }),
+  /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
+  phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

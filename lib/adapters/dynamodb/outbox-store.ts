@@ -9,7 +9,24 @@ import { DUE_INDEX, DUE_PARTITION, keys, TTL_ATTRIBUTE } from './keys.js';
 /** Sent and given-up mails are kept a week (without their link), then TTL removes them. */
 const SENT_RETENTION_SECONDS = 7 * 24 * 3600;
 
-/** The outbox item as stored: a mail (written inside the registration or resend transaction) or a resend request. */
+/** The outbox item as stored: a mail or an SMS (written inside another transaction or on its own), or a request. */
+function fieldsOf(item: OutboxItem): Record<string, unknown> {
+  switch (item.kind) {
+    case 'verification_email':
+      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl };
+    case 'password_reset_email':
+      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, reset_url: item.resetUrl };
+    case 'password_changed_email':
+      return { to: item.to, patient_id: item.patientId, first_name: item.firstName };
+    // The text holds the code: kept under its own name, forgotten like a mail's link.
+    case 'phone_code_sms':
+      return { to: item.to, patient_id: item.patientId, sms_text: item.text };
+    case 'resend_request':
+    case 'password_reset_request':
+      return { requested_address: item.to };
+  }
+}
+
 export function outboxItem(item: OutboxItem): Record<string, unknown> {
   return {
     ...keys.outbox(item.id),
@@ -17,9 +34,7 @@ export function outboxItem(item: OutboxItem): Record<string, unknown> {
     kind: item.kind,
     // A resend request's address may be nobody's: kept under its own name, so that every way an item
     // is closed (sent, given up) can forget it without knowing the item's kind.
-    ...(item.kind === 'verification_email'
-      ? { to: item.to, patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl }
-      : { requested_address: item.to }),
+    ...fieldsOf(item),
     status: 'pending',
     attempts: 0,
     created_at: item.createdAt,
@@ -30,14 +45,19 @@ export function outboxItem(item: OutboxItem): Record<string, unknown> {
 
 function claimedItem(id: string, item: Record<string, any>, claimId: string): ClaimedItem {
   const common = { id, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
-  if (item.kind === 'resend_request') return { kind: 'resend_request', ...common, to: item.requested_address };
+  if (item.kind === 'resend_request' || item.kind === 'password_reset_request') return { kind: item.kind, ...common, to: item.requested_address };
+  if (item.kind === 'password_reset_email') {
+    return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, resetUrl: item.reset_url };
+  }
+  if (item.kind === 'password_changed_email') return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name };
+  if (item.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, to: item.to, patientId: item.patient_id, text: item.sms_text };
   return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
 }
 
 const retainUntil = (now: Date) => Math.floor(now.getTime() / 1000) + SENT_RETENTION_SECONDS;
 
-/** What a closed item forgets: a mail its link (a credential), a resend request the address asked about. */
-const FORGOTTEN = 'verify_url, requested_address, claim_id';
+/** What a closed item forgets: a mail its link (a credential), a request the address asked about, an SMS its code. */
+const FORGOTTEN = 'verify_url, reset_url, requested_address, sms_text, claim_id';
 
 /** A given-up item leaves the due index and forgets what it no longer needs; the record stays a week for an operator. */
 const giveUp = (now: Date) => ({

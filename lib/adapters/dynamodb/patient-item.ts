@@ -38,7 +38,7 @@ export function toPatientItem(patient: PatientRecord, reservationPks: string[] =
 /** The inverse of toPatientItem: key and bookkeeping attributes dropped, ciphertexts and phi_key folded back. */
 export function fromPatientItem(item: Record<string, any>): PatientRecord {
   const {
-    pk, sk, entity, phi_key, email_verified_at, verification_token_hash, reservation_pks, [TTL_ATTRIBUTE]: ttl,
+    pk, sk, entity, phi_key, email_verified_at, phone_verified_at, verification_token_hash, reservation_pks, [TTL_ATTRIBUTE]: ttl,
     medical_history, insurance_info, ...fields
   } = item;
   const ciphertexts = { ...(medical_history && { medical_history }), ...(insurance_info && { insurance_info }) };

@@ -3,7 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type 
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -326,6 +326,111 @@ export function createDynamoPatientRepository(
       if (!token) return undefined;
       const patient = await get(keys.patient(token.patient_id), 'pk, #ttl');
       return patient && !hasLapsed(patient, nowSeconds()) ? { patientId: token.patient_id } : undefined;
+    },
+
+    async issueResetToken(token, mail) {
+      const expiresAt = epochSeconds(token.expiresAt);
+      try {
+        await transact(new TransactWriteCommand({
+          ClientRequestToken: mail.id,
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(token.patientId),
+                // The newest token wins: whatever the patient held before stops working.
+                UpdateExpression: 'SET reset_token_hash = :new',
+                ConditionExpression: `attribute_exists(pk) AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':new': token.tokenHash, ':nowSeconds': nowSeconds() },
+              },
+            },
+            {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...keys.resetToken(token.tokenHash), entity: 'reset_token', patient_id: token.patientId, expires_at: expiresAt,
+                  [TTL_ATTRIBUTE]: expiresAt + TOKEN_RETENTION_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(mail), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
+    async findResetToken(tokenHash) {
+      const token = await get(keys.resetToken(tokenHash), 'patient_id');
+      if (!token) return undefined;
+      const patient = await get(keys.patient(String(token.patient_id)), 'pk, #ttl');
+      return patient && !hasLapsed(patient, nowSeconds()) ? { patientId: String(token.patient_id) } : undefined;
+    },
+
+    async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
+      const token = (await get(keys.resetToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
+      if (!token) return { outcome: 'unknown' };
+      const patient = await get(keys.patient(token.patient_id), 'reset_token_hash, reservation_pks, #ttl');
+      if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
+      if (token.used_at) return { outcome: 'used' };
+      if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
+      if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+      const at = now.toISOString();
+      // The mailbox is proven: as consumeVerificationToken, the email becomes verified and the
+      // registration (patient and its reservations) loses its lapse TTL, in the same transaction.
+      const reservationPks: string[] = patient[TTL_ATTRIBUTE] === undefined ? [] : (patient.reservation_pks ?? []);
+      try {
+        await transact(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.resetToken(tokenHash),
+                UpdateExpression: 'SET used_at = :at',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now',
+                ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(now) },
+              },
+            },
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(token.patient_id),
+                UpdateExpression:
+                  'SET password_hash = :hash, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at REMOVE #ttl, lapses_at',
+                ConditionExpression: `reset_token_hash = :token AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':hash': passwordHash, ':yes': true, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(notice), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...reservationPks.map((pk) => ({
+              Update: {
+                TableName: tableName,
+                Key: { pk, sk: 'UNIQUE' },
+                UpdateExpression: 'REMOVE #ttl',
+                ConditionExpression: 'patient_id = :id',
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':id': token.patient_id },
+              },
+            })),
+          ],
+        }));
+        return { outcome: 'reset', patientId: token.patient_id };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Another reset used the token between our read and write, a newer link replaced it, or a
+        // new registration took a reservation of this lapsed one over.
+        const [tokenReason, patientReason, , ...reservationReasons] = reasonCodes(error);
+        if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
+        if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
+        if (reservationReasons.includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
+        throw error;
+      }
     },
 
     async removeLapsedRegistrations() {

@@ -4,6 +4,7 @@ import type { Storage } from '../../storage.js';
 import { createDynamoAuditTrail } from './audit-trail.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
+import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
@@ -25,5 +26,6 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     sessions: createDynamoSessionStore(db, tableName),
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
+    phoneCodes: createDynamoPhoneCodeStore(db, tableName),
   };
 }

@@ -8,6 +8,7 @@ import { createPgExecutor } from './pg-executor.js';
 import { createPgliteExecutor } from './pglite-executor.js';
 import { createPostgresOutboxStore } from './outbox-store.js';
 import { createPostgresPatientRepository } from './patient-repository.js';
+import { createPostgresPhoneCodeStore } from './phone-code-store.js';
 import { createPostgresLoginFailureCounter } from './login-failure-counter.js';
 import { createPostgresRateLimiter } from './rate-limiter.js';
 import { createPostgresSessionStore } from './session-store.js';
@@ -66,6 +67,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     sessions: createPostgresSessionStore(db),
     loginFailures: createPostgresLoginFailureCounter(db),
     audit: createPostgresAuditTrail(db),
+    phoneCodes: createPostgresPhoneCodeStore(db),
   };
   return { storage, description, close: () => db.close() };
 }

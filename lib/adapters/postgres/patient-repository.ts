@@ -1,6 +1,6 @@
 import { DuplicateRegistrationError } from '../../errors.js';
 import type {
-  OutboxMail, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
@@ -177,6 +177,64 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
       );
       return row && { patientId: row.patient_id };
     },
+
+    issueResetToken: (token, mail) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // The newest token wins: whatever the patient held before stops working.
+          const { rows } = await tx.query(
+            `UPDATE patients SET reset_token_hash = $2 WHERE id = $1 AND ${LIVE} RETURNING id`,
+            [token.patientId, token.tokenHash],
+          );
+          if (rows.length === 0) return false;
+          await tx.query('INSERT INTO password_reset_tokens (token_hash, patient_id, expires_at) VALUES ($1, $2, $3)', [
+            token.tokenHash, token.patientId, toSecond(token.expiresAt),
+          ]);
+          await insertOutboxMail(tx, mail);
+          return true;
+        }),
+      ),
+
+    async findResetToken(tokenHash) {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<{ patient_id: string }>(
+          `SELECT t.patient_id FROM password_reset_tokens t JOIN patients p ON p.id = t.patient_id WHERE t.token_hash = $1 AND ${LIVE}`,
+          [tokenHash],
+        ),
+      );
+      return row && { patientId: row.patient_id };
+    },
+
+    resetPassword: ({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // Row locks, token then patient: a concurrent reset with the same token waits, then reads used_at set.
+          const { rows: [token] } = await tx.query<{ patient_id: string; used: boolean; expired: boolean }>(
+            `SELECT patient_id, used_at IS NOT NULL AS used, expires_at <= $2 AS expired
+               FROM password_reset_tokens WHERE token_hash = $1 FOR UPDATE`,
+            [tokenHash, toSecond(now)],
+          );
+          if (!token) return { outcome: 'unknown' };
+          const { rows: [patient] } = await tx.query<{ reset_token_hash: string | null; lapsed: boolean }>(
+            `SELECT reset_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed FROM patients WHERE id = $1 FOR UPDATE`,
+            [token.patient_id, now.toISOString()],
+          );
+          if (!patient || patient.lapsed) return { outcome: 'unknown' };
+          if (token.used) return { outcome: 'used' };
+          if (token.expired) return { outcome: 'expired' };
+          if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          const at = now.toISOString();
+          await tx.query('UPDATE password_reset_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
+          // The mailbox is proven: the email is verified, and a verified email never lapses.
+          await tx.query(
+            `UPDATE patients SET password_hash = $2, email_verified = true, email_verified_at = coalesce(email_verified_at, $3),
+                    updated_at = $3, lapses_at = NULL WHERE id = $1`,
+            [token.patient_id, passwordHash, at],
+          );
+          await insertOutboxMail(tx, notice);
+          return { outcome: 'reset', patientId: token.patient_id };
+        }),
+      ),
 
     async removeLapsedRegistrations(now) {
       // The partial index on lapses_at serves this; tokens, mails, sessions and counters cascade.

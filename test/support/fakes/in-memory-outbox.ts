@@ -20,15 +20,33 @@ export interface InMemoryOutbox extends OutboxStore {
   statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
   /** The address a stored item still holds (empty once forgotten). */
   addressOf(id: string): string | undefined;
+  /** The text a stored SMS still holds (empty once forgotten: it holds the code). */
+  textOf(id: string): string | undefined;
   /** Drops a removed patient's mails, as the real stores' cascade (PostgreSQL) and TTL (DynamoDB) do. */
   forgetPatient(patientId: string): void;
+}
+
+/** What a closed item forgets: a mail its link, a request the address it asked about. */
+function forgotten(mail: OutboxItem): OutboxItem {
+  switch (mail.kind) {
+    case 'verification_email':
+      return { ...mail, verifyUrl: '' };
+    case 'password_reset_email':
+      return { ...mail, resetUrl: '' };
+    case 'password_changed_email':
+      return mail;
+    case 'phone_code_sms':
+      return { ...mail, text: '' };
+    default:
+      return { ...mail, to: '' };
+  }
 }
 
 export function createInMemoryOutbox(): InMemoryOutbox {
   const rows = new Map<string, Row>();
   // The link is a credential: a sent or given-up mail forgets it, as the real stores do.
   const close = (row: Row, status: 'sent' | 'failed') =>
-    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: row.mail.kind === 'verification_email' ? { ...row.mail, verifyUrl: '' } : { ...row.mail, to: '' } });
+    Object.assign(row, { status, dueAt: undefined, claimId: undefined, mail: forgotten(row.mail) });
   const heldBy = (mail: ClaimedItem) => {
     const row = rows.get(mail.id);
     return row?.claimId === mail.claimId ? row : undefined;
@@ -40,11 +58,15 @@ export function createInMemoryOutbox(): InMemoryOutbox {
   return {
     add,
     forgetPatient(patientId) {
-      for (const [id, row] of rows) if (row.mail.kind === 'verification_email' && row.mail.patientId === patientId) rows.delete(id);
+      for (const [id, row] of rows) if ('patientId' in row.mail && row.mail.patientId === patientId) rows.delete(id);
     },
     async enqueue(request) {
       if (rows.has(request.id)) throw new Error(`outbox item ${request.id} exists`);
       add(request);
+    },
+    textOf(id) {
+      const mail = rows.get(id)?.mail;
+      return mail?.kind === 'phone_code_sms' ? mail.text : undefined;
     },
     addressOf(id) {
       return rows.get(id)?.mail.to || undefined;

@@ -22,6 +22,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
   patients(): PatientRecord[];
   /** Deactivates (or reactivates) a patient: no use case does yet, an operator would. */
   setActive(id: string, active: boolean): void;
+  /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
+  markPhoneVerified(id: string, now: Date): boolean;
 }
 
 /**
@@ -39,6 +41,8 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
   const byPhone = new Map<string, string>();
   const tokens = new Map<string, TokenRow>();
   const newestToken = new Map<string, string>();
+  const resetTokens = new Map<string, TokenRow>();
+  const newestResetToken = new Map<string, string>();
 
   const live = (id: string | undefined, now = clock.now()) => {
     const patient = patients.get(id ?? '');
@@ -50,6 +54,8 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
     if (byPhone.get(patient.phone_number) === patient.id) byPhone.delete(patient.phone_number);
     for (const [hash, token] of tokens) if (token.patientId === patient.id) tokens.delete(hash);
     newestToken.delete(patient.id);
+    for (const [hash, token] of resetTokens) if (token.patientId === patient.id) resetTokens.delete(hash);
+    newestResetToken.delete(patient.id);
     outbox.forgetPatient(patient.id);
   }
 
@@ -58,6 +64,11 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
     patients: () => [...patients.values()].map((p) => structuredClone(p)),
     setActive: (id, active) => {
       patients.get(id)!.is_active = active;
+    },
+    markPhoneVerified: (id, now) => {
+      const patient = live(id, now);
+      if (patient) Object.assign(patient, { phone_verified: true, updated_at: now.toISOString() });
+      return patient !== undefined;
     },
 
     async findTakenIdentifiers(email, phone) {
@@ -131,6 +142,35 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
       const gone = [...patients.values()].filter((patient) => lapsed(patient, now));
       for (const patient of gone) remove(patient);
       return gone.length;
+    },
+
+    async issueResetToken(token, mail) {
+      const patient = live(token.patientId);
+      if (!patient) return false;
+      resetTokens.set(token.tokenHash, { patientId: token.patientId, expiresAt: token.expiresAt, used: false });
+      newestResetToken.set(patient.id, token.tokenHash);
+      outbox.add(mail);
+      return true;
+    },
+
+    async findResetToken(tokenHash) {
+      const token = resetTokens.get(tokenHash);
+      return token && live(token.patientId) ? { patientId: token.patientId } : undefined;
+    },
+
+    async resetPassword({ tokenHash, passwordHash, notice, now }) {
+      const token = resetTokens.get(tokenHash);
+      const patient = token && live(token.patientId, now);
+      if (!token || !patient) return { outcome: 'unknown' };
+      if (token.used) return { outcome: 'used' };
+      if (second(token.expiresAt) <= second(now)) return { outcome: 'expired' };
+      if (newestResetToken.get(patient.id) !== tokenHash) return { outcome: 'superseded' };
+      token.used = true;
+      // The link proved the mailbox: the email is verified, and a verified email never lapses.
+      Object.assign(patient, { password_hash: passwordHash, email_verified: true, updated_at: now.toISOString() });
+      delete patient.lapses_at;
+      outbox.add(notice);
+      return { outcome: 'reset', patientId: patient.id };
     },
 
     async replaceVerificationToken(contact, token, mail) {

@@ -20,6 +20,8 @@ import { createFixedClock, type FixedClock } from './fixed-clock.js';
 import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
 import { createInMemoryPatientRepository, type InMemoryPatientRepository } from './in-memory-patient-repository.js';
+import { createInMemoryPhoneCodes, type InMemoryPhoneCodes } from './in-memory-phone-codes.js';
+import { createRecordingSmsSender, type RecordingSmsSender } from './recording-sms-sender.js';
 import { createInMemoryRateLimiter } from './in-memory-rate-limiter.js';
 import { createInMemoryLoginFailureCounter, createInMemorySessionStore } from './in-memory-sessions.js';
 import { createRecordingCipher, type RecordingCipher } from './recording-cipher.js';
@@ -31,13 +33,16 @@ export interface InMemoryStorage extends Storage {
   repository: InMemoryPatientRepository;
   outbox: InMemoryOutbox;
   audit: InMemoryAuditTrail;
+  phoneCodes: InMemoryPhoneCodes;
 }
 
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
 export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
+  const repository = createInMemoryPatientRepository(outbox, clock);
   return {
-    repository: createInMemoryPatientRepository(outbox, clock),
+    repository,
+    phoneCodes: createInMemoryPhoneCodes(repository, outbox),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -48,11 +53,13 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
 }
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
+export const RESET_URL_BASE = 'https://app.clinic.test/password/reset';
 /** The default UNVERIFIED_LAPSE_DAYS. */
 export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
 /** Everything the use cases take, faked, with the fakes typed for assertions. */
 export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
+  resetUrlBase: string;
   storage: InMemoryStorage;
   repository: InMemoryPatientRepository;
   outbox: InMemoryOutbox;
@@ -70,6 +77,8 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   auditor: AuditRecorder;
   audit: InMemoryAuditTrail;
   dummyHash: string;
+  phoneCodes: InMemoryPhoneCodes;
+  sms: RecordingSmsSender;
 }
 
 export const TEST_TOKEN_ISSUER = 'https://patient-api.test/';
@@ -95,6 +104,7 @@ export function createFakeDeps(): FakeDeps {
     mailer: createRecordingMailer(),
     clock,
     verifyUrlBase: VERIFY_URL_BASE,
+    resetUrlBase: RESET_URL_BASE,
     sessions: storage.sessions,
     attempts: createLoginAttempts(storage.loginFailures),
     tokens: createTestAccessTokens(),
@@ -103,11 +113,14 @@ export function createFakeDeps(): FakeDeps {
     // The fake hasher's format at its cost, of a value no test types.
     dummyHash: fakeHash(`dummy-${randomUUID()}`),
     registrationLapseMs: REGISTRATION_LAPSE_MS,
+    phoneCodes: storage.phoneCodes,
+    sms: createRecordingSmsSender(),
   };
 }
 
 export { createInMemoryAuditTrail, createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
+export { createInMemoryPhoneCodes, createRecordingSmsSender };
 export { fakeHash } from './recording-hasher.js';
 export { FAKE_KEY_ID } from './recording-cipher.js';

@@ -1,0 +1,15 @@
+import { authenticate } from '../../lib/auth/authenticate.js';
+import { loadConfig } from '../../lib/config.js';
+import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
+import { jsonResponse } from '../../lib/http/response.js';
+import { changePassword } from '../../lib/password/change-password.js';
+import { validatePasswordChange } from '../../lib/patient/validators.js';
+import { createPasswordChangeDeps } from '../../lib/wiring.js';
+
+const deps = createPasswordChangeDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+
+export const handler = jsonApi(validatePasswordChange, async (event) => {
+  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+  await changePassword(caller, event.body, requestContextOf(event), deps);
+  return jsonResponse(200, { success: true, message: 'Your password has been changed. Your other sessions were signed out.' });
+});

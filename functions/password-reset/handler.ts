@@ -1,0 +1,32 @@
+import type { Context } from 'aws-lambda';
+import { loadConfig } from '../../lib/config.js';
+import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
+import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
+import { RESET_PAGE_CSP, resetPageHtml } from '../../lib/http/password-reset-page.js';
+import { jsonResponse } from '../../lib/http/response.js';
+import { resetPassword } from '../../lib/password/reset-password.js';
+import { validatePasswordReset } from '../../lib/patient/validators.js';
+import { createPasswordResetDeps } from '../../lib/wiring.js';
+
+const deps = createPasswordResetDeps(loadConfig(process.env, ['identifiers']));
+
+export const RESET_ANSWER = 'Your password has been changed. You can now sign in with it.';
+
+/** The API: sets the new password with the link's token. It does not sign in: the patient signs in next. */
+const json = jsonApi(validatePasswordReset, async (event) => {
+  await resetPassword(event.body, requestContextOf(event), deps);
+  return jsonResponse(200, { success: true, message: RESET_ANSWER });
+});
+
+/** The page's form without JavaScript: token from the page's address, passwords from the form. */
+const form = htmlForm(resetPageHtml, RESET_PAGE_CSP, async (event) => {
+  const request = validatePasswordReset({
+    token: event.queryStringParameters?.token ?? event.form.get('token') ?? undefined,
+    password: event.form.get('password') ?? undefined,
+    confirm_password: event.form.get('confirm_password') ?? undefined,
+  });
+  await resetPassword(request, requestContextOf(event), deps);
+  return { statusCode: 200, message: RESET_ANSWER };
+});
+
+export const handler = (event: ApiEvent, context: Context) => (isFormPost(event.headers) ? form(event, context) : json(event, context));

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
+import type { VerifiedAccessToken } from '../auth/ports.js';
+import { InvalidAccessTokenError, PhoneAlreadyVerifiedError, SignInRefusedError, TooManyRequestsError } from '../errors.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
+import { logger } from '../logging/logger.js';
+import type { Clock, PatientRepository } from '../patient/ports.js';
+import type { RateLimiter } from '../rate-limit/ports.js';
+import { newPhoneCode, PHONE_CODE_LIMIT, PHONE_CODE_TTL_MS, phoneCodeDigestInput, phoneCodeText } from './phone-code.js';
+import type { PhoneVerificationStore } from './ports.js';
+
+export interface SendPhoneCodeDeps {
+  repository: PatientRepository;
+  phoneCodes: PhoneVerificationStore;
+  rateLimiter: RateLimiter;
+  identifiers: IdentifierDigests;
+  auditor: AuditRecorder;
+  clock: Clock;
+}
+
+/**
+ * POST /phone/verification: a new 6-digit code for the caller's stored phone number (the older code
+ * stops working). The code is stored only as a keyed digest; its SMS is queued in the outbox in the
+ * same write, and the outbox mailer sends it, so an SMS outage delays the code but never loses it.
+ */
+export async function sendPhoneCode(caller: VerifiedAccessToken, context: RequestContext, deps: SendPhoneCodeDeps): Promise<void> {
+  const patient = await deps.repository.getPatient(caller.patientId);
+  if (!patient) throw new InvalidAccessTokenError('unknown_subject');
+  if (!patient.is_active) {
+    await deps.auditor.record(context, { action: 'phone_code_sent', outcome: 'failure', reason: 'inactive', patientId: patient.id });
+    throw new SignInRefusedError('inactive');
+  }
+  if (patient.phone_verified) throw new PhoneAlreadyVerifiedError();
+  const now = deps.clock.now();
+  const decision = await deps.rateLimiter.hit(`phone-code#${patient.id}`, PHONE_CODE_LIMIT, now);
+  if (!decision.allowed) {
+    await deps.auditor.record(context, { action: 'phone_code_sent', outcome: 'failure', reason: 'rate_limited', patientId: patient.id });
+    throw new TooManyRequestsError(decision.retryAfterSeconds, 'Too many codes requested. Please try again later.');
+  }
+  const code = newPhoneCode();
+  const digest = await deps.identifiers.current('phone-code', phoneCodeDigestInput(patient.id, code));
+  const smsId = randomUUID();
+  await deps.phoneCodes.issueCode(
+    { patientId: patient.id, codeId: randomUUID(), digest, expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_MS), createdAt: now },
+    { kind: 'phone_code_sms', id: smsId, patientId: patient.id, to: patient.phone_number, text: phoneCodeText(code), createdAt: now.toISOString() },
+  );
+  await deps.auditor.record(context, { action: 'phone_code_sent', outcome: 'success', patientId: patient.id });
+  logger.info('phone code issued', { patientId: patient.id, outboxId: smsId });
+}

@@ -1,0 +1,123 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { OutboxMail, PasswordChangedMail, PasswordResetMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
+import type { ContractStore } from './patient-repository.contract.js';
+
+export interface PasswordResetContext {
+  store: () => ContractStore;
+  create: (patient?: PatientRecord) => Promise<{ patient: PatientRecord; token: VerificationTokenRecord; mail: OutboxMail }>;
+  patientFixture: (overrides?: Partial<PatientRecord>) => PatientRecord;
+}
+
+const MINUTE = 60_000;
+/** issueResetToken judges lapse by the store's own clock: the fixtures live in real time. */
+const fromNow = (ms: number) => new Date(Date.now() + ms);
+const digest = () => randomBytes(32).toString('hex');
+const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
+
+function resetToken(patient: PatientRecord, expiresAt = fromNow(30 * MINUTE)): ResetTokenRecord {
+  return { tokenHash: digest(), patientId: patient.id, expiresAt };
+}
+function resetMail(patient: PatientRecord): PasswordResetMail {
+  return {
+    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    resetUrl: `https://app.clinic.test/password/reset?token=${randomBytes(8).toString('hex')}`, createdAt: new Date().toISOString(),
+  };
+}
+function notice(patient: PatientRecord): PasswordChangedMail {
+  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
+}
+
+/** Reset tokens and the reset transaction (issue 11), on every store. */
+export function describePasswordResetContract(ctx: PasswordResetContext): void {
+  const issued = async (overrides: Partial<PatientRecord> = {}) => {
+    const { patient } = await ctx.create(ctx.patientFixture(overrides));
+    const token = resetToken(patient);
+    expect(await ctx.store().repository.issueResetToken(token, resetMail(patient))).toBe(true);
+    return { patient, token };
+  };
+  const reset = (patient: PatientRecord, tokenHash: string, now = new Date()) =>
+    ctx.store().repository.resetPassword({ tokenHash, passwordHash: NEW_HASH, notice: notice(patient), now });
+
+  describe('password reset tokens', () => {
+    it('an issued token names its patient; its mail is queued with its address', async () => {
+      const { patient } = await ctx.create();
+      const token = resetToken(patient);
+      const mail = resetMail(patient);
+      expect(await ctx.store().repository.issueResetToken(token, mail)).toBe(true);
+      expect(await ctx.store().repository.findResetToken(token.tokenHash)).toEqual({ patientId: patient.id });
+      expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
+      const claimed = await ctx.store().outbox.claim(mail.id, new Date(), 60_000);
+      expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl, firstName: patient.first_name });
+    });
+
+    it('no token is issued for a patient that does not exist', async () => {
+      const ghost = ctx.patientFixture();
+      expect(await ctx.store().repository.issueResetToken(resetToken(ghost), resetMail(ghost))).toBe(false);
+    });
+
+    it('an unknown token is unknown', async () => {
+      await ctx.create();
+      expect(await ctx.store().repository.findResetToken(digest())).toBeUndefined();
+      expect(await ctx.store().repository.resetPassword({ tokenHash: digest(), passwordHash: NEW_HASH, notice: notice(ctx.patientFixture()), now: new Date() })).toEqual({ outcome: 'unknown' });
+    });
+
+    it('reset: the new hash, the email verified, the lapse lifted, the notice queued', async () => {
+      const { patient, token } = await issued({ lapses_at: fromNow(24 * 60 * MINUTE).toISOString() });
+      const mail = notice(patient);
+      expect(await ctx.store().repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: mail, now: new Date() }))
+        .toEqual({ outcome: 'reset', patientId: patient.id });
+      const stored = await ctx.store().readPatient(patient.id);
+      expect(stored).toMatchObject({ password_hash: NEW_HASH, email_verified: true });
+      expect(stored!.lapses_at ?? undefined).toBeUndefined();
+      expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id });
+    });
+
+    it('used once: the second reset is "used" and writes nothing', async () => {
+      const { patient, token } = await issued();
+      expect((await reset(patient, token.tokenHash)).outcome).toBe('reset');
+      const second = notice(patient);
+      expect(await ctx.store().repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: 'other', notice: second, now: new Date() })).toEqual({ outcome: 'used' });
+      expect((await ctx.store().readPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+      expect(await ctx.store().outboxAddress(second.id)).toBeUndefined();
+    });
+
+    it('expired from its expiry second on, and writes nothing', async () => {
+      const { patient, token } = await issued();
+      expect(await reset(patient, token.tokenHash, new Date(token.expiresAt.getTime() + 1000))).toEqual({ outcome: 'expired' });
+      expect((await ctx.store().readPatient(patient.id))!.email_verified).toBe(false);
+    });
+
+    it('a newer token supersedes the older', async () => {
+      const { patient, token: older } = await issued();
+      const newer = resetToken(patient);
+      expect(await ctx.store().repository.issueResetToken(newer, resetMail(patient))).toBe(true);
+      expect(await reset(patient, older.tokenHash)).toEqual({ outcome: 'superseded' });
+      expect((await reset(patient, newer.tokenHash)).outcome).toBe('reset');
+    });
+
+    it('a forgot-password request is queued on its own and forgets its address once handled', async () => {
+      const request = { kind: 'password_reset_request' as const, id: randomUUID(), to: ctx.patientFixture().email, createdAt: new Date().toISOString() };
+      await ctx.store().outbox.enqueue(request);
+      expect(await ctx.store().outboxAddress(request.id)).toBe(request.to);
+      const claimed = await ctx.store().outbox.claim(request.id, new Date(), 60_000);
+      expect(claimed).toMatchObject({ kind: 'password_reset_request', to: request.to });
+      await ctx.store().outbox.markSent(claimed!, new Date());
+      expect(await ctx.store().outboxAddress(request.id)).toBeUndefined();
+    });
+
+    it('a "password changed" notice can be queued on its own (after a change)', async () => {
+      const { patient } = await ctx.create();
+      const mail = notice(patient);
+      await ctx.store().outbox.enqueue(mail);
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name });
+    });
+
+    it('two concurrent resets with one token: exactly one wins', async () => {
+      const { patient, token } = await issued();
+      const outcomes = await Promise.all([reset(patient, token.tokenHash), reset(patient, token.tokenHash)]);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['reset', 'used']);
+    });
+  });
+}

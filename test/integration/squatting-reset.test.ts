@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { FORGOT_ANSWER, handler as forgot } from '../../functions/password-forgot/handler.js';
+import { handler as login } from '../../functions/login/handler.js';
+import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
+import { handler as register } from '../../functions/register/handler.js';
+import { handler as reset } from '../../functions/password-reset/handler.js';
+import { handler as resetPage } from '../../functions/password-reset-page/handler.js';
+import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
+import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
+import { handler as me } from '../../functions/me/handler.js';
+import { codeFrom, mailsTo, textsTo, tokenFrom, type StoredMail } from '../support/local-aws.js';
+import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
+
+const FORGOT = '/api/v1/patient/password/forgot';
+const RESET = '/api/v1/patient/password/reset';
+const runOutbox = () => outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+const askReset = (email: string) => invoke(forgot, apiEvent({ email }, { path: FORGOT }));
+const signIn = (email: string, password: string) => invoke(login, apiEvent({ email, password }, { path: '/api/v1/patient/login' }));
+const isResetMail = (m: StoredMail) => m.subject === "Reset your password";
+
+describe('squatting, closed end to end (the reset part)', () => {
+  it("squatting, closed end to end: the victim takes the address back by reset, signs in and verifies the phone; the squatter's password never works", async () => {
+    // The squatter registers the victim's email and phone with their own password.
+    const squatter = uniqueRegistration();
+    expect((await invoke(register, apiEvent(squatter))).statusCode).toBe(201);
+    const victimEmail = squatter.email as string;
+    expect([401, 403]).toContain((await signIn(victimEmail, squatter.password)).statusCode);
+
+    // The victim asks for a reset: the same answer as for an unknown address.
+    const answer = await askReset(victimEmail);
+    const unknown = await askReset(uniqueRegistration().email);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.body).toEqual({ success: true, message: FORGOT_ANSWER });
+    expect(unknown.body).toEqual(answer.body);
+    await runOutbox();
+    const resetMail = (await mailsTo(victimEmail)).find(isResetMail)!;
+    expect(resetMail).toBeDefined();
+    const token = tokenFrom(resetMail);
+
+    // Opening the link changes nothing; the form works without JavaScript.
+    const page = await invoke(resetPage, apiEvent(undefined, { method: 'GET', path: RESET, query: { token } }));
+    expect(page.statusCode).toBe(200);
+    const victimPassword = 'Victim-Owns-1t!';
+    const weak = await invoke(reset, apiEvent(`password=short&confirm_password=short`, { path: RESET, query: { token }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
+    expect(weak.statusCode).toBe(422);
+    // Without a script the page itself says why: the registration's messages.
+    expect(weak.body).toContain('Password must contain at least 8 characters');
+    const posted = await invoke(reset, apiEvent(
+      `password=${encodeURIComponent(victimPassword)}&confirm_password=${encodeURIComponent(victimPassword)}`,
+      { path: RESET, query: { token }, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } },
+    ));
+    expect(posted.statusCode).toBe(200);
+    expect(String(posted.body)).toContain('Your password has been changed');
+
+    // The link is single use (JSON this time): 410.
+    const again = await invoke(reset, apiEvent({ token, password: victimPassword, confirm_password: victimPassword }, { path: RESET }));
+    expect(again.statusCode).toBe(410);
+
+    // The victim signs in; the squatter's password does not work, now or later.
+    const session = await signIn(victimEmail, victimPassword);
+    expect(session.statusCode).toBe(200);
+    expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
+
+    // The victim verifies the phone the squatter had registered: the code goes to the victim's phone.
+    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.body.data.access_token}` };
+    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(202);
+    await runOutbox();
+    const code = codeFrom((await textsTo(squatter.phone_number)).at(-1)!);
+    expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
+    const record = await invoke(me, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me', headers: bearer }));
+    expect(record.body.data).toMatchObject({ email_verified: true, phone_verified: true });
+    expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
+
+    // The "password changed" notice arrives, and holds no link.
+    await runOutbox();
+    const notice = (await mailsTo(victimEmail)).find((m) => /was just changed/.test(m.body.text));
+    expect(notice).toBeDefined();
+    expect(notice!.body.text).not.toMatch(/https?:/);
+  });
+
+  it('an unknown reset token: 400', async () => {
+    const response = await invoke(reset, apiEvent({ token: 'A'.repeat(43), password: 'Victim-Owns-1t!', confirm_password: 'Victim-Owns-1t!' }, { path: RESET }));
+    expect(response.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,38 @@
+import type { PhoneCodeRecord, PhoneVerificationStore } from '../../../lib/phone/ports.js';
+import type { InMemoryOutbox } from './in-memory-outbox.js';
+import type { InMemoryPatientRepository } from './in-memory-patient-repository.js';
+
+/** Expiry has whole-second resolution in the real stores: expired from the start of expiresAt's second. */
+const second = (d: Date) => Math.floor(d.getTime() / 1000);
+
+export interface InMemoryPhoneCodes extends PhoneVerificationStore {
+  /** The patient's current code as stored (digest and counters), for assertions. */
+  codeOf(patientId: string): (PhoneCodeRecord & { failures: number }) | undefined;
+}
+
+/**
+ * Phone codes in memory, by the PhoneVerificationStore contract: each method runs without an await
+ * in between, so a try is atomic the way the real stores' conditional writes are.
+ */
+export function createInMemoryPhoneCodes(repository: InMemoryPatientRepository, outbox: InMemoryOutbox): InMemoryPhoneCodes {
+  const codes = new Map<string, PhoneCodeRecord & { failures: number }>();
+  return {
+    codeOf: (patientId) => structuredClone(codes.get(patientId)),
+    async issueCode(code, sms) {
+      codes.set(code.patientId, { ...structuredClone(code), failures: 0 });
+      outbox.add(sms);
+    },
+    async attemptCode(patientId, digests, now, maxWrongTries) {
+      const code = codes.get(patientId);
+      if (!code) return { outcome: 'none' };
+      if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
+      if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
+      if (digests.includes(code.digest)) {
+        codes.delete(patientId);
+        return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
+      }
+      code.failures++;
+      return { outcome: 'wrong', triesLeft: maxWrongTries - code.failures };
+    },
+  };
+}

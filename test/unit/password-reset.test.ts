@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { signIn } from '../../lib/auth/sign-in.js';
+import { startSession } from '../../lib/auth/session-issuer.js';
+import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
+import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';
+import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
+import { changePassword } from '../../lib/password/change-password.js';
+import { requestPasswordReset, RESET_REQUEST_LIMIT } from '../../lib/password/forgot-password.js';
+import { composePasswordChangedMail, composePasswordResetMail } from '../../lib/password/password-mails.js';
+import { resetPassword } from '../../lib/password/reset-password.js';
+import { RESET_TOKEN_LIFETIME_MS } from '../../lib/password/reset-token.js';
+import { registerPatient } from '../../lib/patient/register-patient.js';
+import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
+import { validatePasswordChange, validatePasswordReset, validateRegistration } from '../../lib/patient/validators.js';
+import { ValidationError } from '../../lib/errors.js';
+import { captureOutput } from '../support/capture-output.js';
+import { createFakeDeps, RESET_URL_BASE, type FakeDeps } from '../support/fakes/index.js';
+import { uniqueRegistration } from '../support/requests.js';
+
+captureOutput();
+
+const NEW_PASSWORD = 'N3w-Passphrase!x';
+const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+
+async function registered() {
+  const deps = createFakeDeps();
+  const body = uniqueRegistration() as RegistrationRequest;
+  await registerPatient(body, deps);
+  const patient = deps.repository.patients()[0]!;
+  return { deps, body, patient };
+}
+
+/** Forgot → outbox → the reset link's token. */
+async function resetLink(deps: FakeDeps, email: string): Promise<string> {
+  await requestPasswordReset(email, deps);
+  await deliverDueMails(deps);
+  return tokenOf(deps.mailer.resetMails.at(-1)!.resetUrl);
+}
+
+const reset = (deps: FakeDeps, token: string, password = NEW_PASSWORD) => resetPassword({ token, password, confirm_password: password }, {}, deps);
+
+describe('forgot password: the request only counts and queues', () => {
+  it('queues a request for any address, and the outbox mails a link only to a registered one', async () => {
+    const { deps, body, patient } = await registered();
+    await requestPasswordReset('nobody@clinic.test', deps);
+    await requestPasswordReset(body.email, deps);
+    await deliverDueMails(deps);
+    expect(deps.mailer.resetMails).toHaveLength(1);
+    expect(deps.mailer.resetMails[0]).toMatchObject({ to: body.email, firstName: patient.first_name });
+    expect(deps.mailer.resetMails[0]!.resetUrl.startsWith(`${RESET_URL_BASE}?token=`)).toBe(true);
+  });
+
+  it('an unverified (squatted) account gets a link too', async () => {
+    const { deps, body, patient } = await registered();
+    expect(patient.email_verified).toBe(false);
+    await resetLink(deps, body.email);
+    expect(deps.mailer.resetMails).toHaveLength(1);
+  });
+
+  it(`allows ${RESET_REQUEST_LIMIT.limit} requests per hour per address, registered or not, then 429 with Retry-After`, async () => {
+    for (const email of ['nobody@clinic.test', (await registered()).body.email]) {
+      const deps = createFakeDeps();
+      for (let i = 0; i < RESET_REQUEST_LIMIT.limit; i++) await requestPasswordReset(email, deps);
+      const refused = await requestPasswordReset(email, deps).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TooManyRequestsError);
+      expect((refused as TooManyRequestsError).retryAfterSeconds).toBeGreaterThan(0);
+    }
+  });
+
+  it('counts the address normalized (case does not buy more requests)', async () => {
+    const deps = createFakeDeps();
+    for (let i = 0; i < RESET_REQUEST_LIMIT.limit; i++) await requestPasswordReset('Jane@Clinic.test', deps);
+    await expect(requestPasswordReset('jane@clinic.test', deps)).rejects.toBeInstanceOf(TooManyRequestsError);
+  });
+});
+
+describe('the reset link', () => {
+  it('sets the password, verifies the email, lifts the lapse, queues the notice; the patient signs in with it', async () => {
+    const { deps, body, patient } = await registered();
+    expect(patient.lapses_at).toBeDefined();
+    await reset(deps, await resetLink(deps, body.email));
+    const after = deps.repository.readPatient(patient.id)!;
+    expect(after.email_verified).toBe(true);
+    expect(after.lapses_at).toBeUndefined();
+    expect(await deps.hasher.compare(NEW_PASSWORD, after.password_hash)).toBe(true);
+    await deliverDueMails(deps);
+    expect(deps.mailer.changedMails).toEqual([{ to: body.email, firstName: patient.first_name }]);
+    await expect(signIn({ email: body.email, password: NEW_PASSWORD }, {}, deps)).resolves.toMatchObject({ patient_id: patient.id });
+    await expect(signIn({ email: body.email, password: body.password }, {}, deps)).rejects.toThrow('Invalid email or password');
+  });
+
+  it('unknown token: 400', async () => {
+    const { deps } = await registered();
+    await expect(reset(deps, 'A'.repeat(43))).rejects.toBeInstanceOf(InvalidResetTokenError);
+  });
+
+  it('a used token: 410', async () => {
+    const { deps, body } = await registered();
+    const token = await resetLink(deps, body.email);
+    await reset(deps, token);
+    await expect(reset(deps, token, 'An0ther-Passphrase!')).rejects.toThrow(new GoneResetTokenError('used'));
+  });
+
+  it('expires after 30 minutes (valid one second before)', async () => {
+    const { deps, body } = await registered();
+    const token = await resetLink(deps, body.email);
+    const issued = deps.clock.now().getTime();
+    deps.clock.set(new Date(issued + RESET_TOKEN_LIFETIME_MS));
+    await expect(reset(deps, token)).rejects.toThrow(new GoneResetTokenError('expired'));
+    deps.clock.set(new Date(issued + RESET_TOKEN_LIFETIME_MS - 1000));
+    await expect(reset(deps, token)).resolves.toBeUndefined();
+  });
+
+  it('a newer request replaces the older link', async () => {
+    const { deps, body } = await registered();
+    const older = await resetLink(deps, body.email);
+    const newer = await resetLink(deps, body.email);
+    await expect(reset(deps, older)).rejects.toThrow(new GoneResetTokenError('superseded'));
+    await expect(reset(deps, newer)).resolves.toBeUndefined();
+  });
+
+  it('revokes every session and clears the lock counter', async () => {
+    const { deps, body, patient } = await registered();
+    const token = await resetLink(deps, body.email);
+    const first = await startSession(patient.id, deps);
+    const second = await startSession(patient.id, deps);
+    for (let i = 0; i < 5; i++) await deps.attempts.recordFailure(patient.id, deps.clock.now());
+    expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(true);
+    await reset(deps, token);
+    for (const { tokens } of [first, second]) {
+      expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now())).outcome).toBe('revoked');
+    }
+    expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(false);
+  });
+
+  it('audits success and failure', async () => {
+    const { deps, body, patient } = await registered();
+    const token = await resetLink(deps, body.email);
+    await reset(deps, token);
+    await reset(deps, token).catch(() => undefined);
+    const events = (await deps.audit.eventsFor(patient.id)).filter((e) => e.action === 'password_reset');
+    expect(events.map((e) => [e.outcome, e.reason])).toEqual([['success', undefined], ['failure', 'used']]);
+  });
+});
+
+describe('password rules are the registration rules', () => {
+  it.each(['sh0rt!A', 'alllowercase1!', 'NoDigits!!aa', 'Password123!'])('%s gets the same messages as in registration', (password) => {
+    const messages = (f: () => unknown) => {
+      try {
+        f();
+        return [];
+      } catch (error) {
+        return (error as ValidationError).errors;
+      }
+    };
+    const registration = messages(() => validateRegistration({ ...uniqueRegistration(), password, confirm_password: password }, { now: () => new Date() }));
+    const resetErrors = messages(() => validatePasswordReset({ token: 'A'.repeat(43), password, confirm_password: password }));
+    const changeErrors = messages(() => validatePasswordChange({ current_password: 'x', password, confirm_password: password }));
+    expect((registration as Record<string, unknown>).password).toBeDefined();
+    expect((resetErrors as Record<string, unknown>).password).toEqual((registration as Record<string, unknown>).password);
+    expect((changeErrors as Record<string, unknown>).password).toEqual((registration as Record<string, unknown>).password);
+  });
+
+  it('confirm_password must match', () => {
+    expect(() => validatePasswordReset({ token: 'A'.repeat(43), password: NEW_PASSWORD, confirm_password: `${NEW_PASSWORD}x` })).toThrow(ValidationError);
+  });
+});
+
+describe('password change', () => {
+  async function signedIn() {
+    const { deps, body, patient } = await registered();
+    await reset(deps, await resetLink(deps, body.email)); // verified, with a known password
+    const current = await startSession(patient.id, deps);
+    const other = await startSession(patient.id, deps);
+    const caller = await deps.tokens.verify(current.tokens.access_token, deps.clock.now());
+    return { deps, patient, current, other, caller };
+  }
+  const request = (current_password: string, password = 'Ch4nged-Passphrase!') => ({ current_password, password, confirm_password: password });
+
+  it('replaces the hash, ends the other sessions, keeps the caller\'s, queues the notice', async () => {
+    const { deps, patient, current, other, caller } = await signedIn();
+    expect(caller.sessionId).toBe(current.sessionId);
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    const rotate = (t: string) => deps.sessions.rotate(hashRefreshToken(t), hashRefreshToken(`${t}-next`), deps.clock.now());
+    expect((await rotate(other.tokens.refresh_token)).outcome).toBe('revoked');
+    expect((await rotate(current.tokens.refresh_token)).outcome).toBe('rotated');
+    expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+    await deliverDueMails(deps);
+    expect(deps.mailer.changedMails).toHaveLength(2); // the reset's and the change's
+  });
+
+  it('a wrong current password: 401, counted toward the lock, then 429 when locked', async () => {
+    const { deps, patient, caller } = await signedIn();
+    await expect(changePassword(caller, request('Wrong-Passphrase1!'), {}, deps)).rejects.toBeInstanceOf(WrongCurrentPasswordError);
+    expect((await deps.storage.loginFailures.read(patient.id)).failures).toBe(1);
+    for (let i = 0; i < 4; i++) await changePassword(caller, request('Wrong-Passphrase1!'), {}, deps).catch(() => undefined);
+    await expect(changePassword(caller, request(NEW_PASSWORD), {}, deps)).rejects.toBeInstanceOf(SignInLockedError);
+    expect(await deps.hasher.compare(NEW_PASSWORD, deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+  });
+
+  it('audits the change with the caller\'s session', async () => {
+    const { deps, patient, caller } = await signedIn();
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    const events = (await deps.audit.eventsFor(patient.id)).filter((e) => e.action === 'password_change');
+    expect(events).toMatchObject([{ outcome: 'success', sessionId: caller.sessionId }]);
+  });
+});
+
+describe('the mails', () => {
+  it('the reset mail holds the first name and the link, nothing else of the patient', () => {
+    const mail = composePasswordResetMail({ to: 'a@b.test', firstName: 'Jane', resetUrl: 'https://x.test/r?token=abc' });
+    expect(mail.text).toContain('Jane');
+    expect(mail.text).toContain('https://x.test/r?token=abc');
+  });
+
+  it('the "password changed" mail carries no link', () => {
+    const mail = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane' });
+    expect(mail.text).not.toMatch(/https?:/);
+    expect(mail.html).not.toMatch(/href|https?:/);
+  });
+});
+
+describe('a refreshed access token names the same session', () => {
+  it('so a password change after a refresh keeps the refreshed session', async () => {
+    const { refreshSession } = await import('../../lib/auth/refresh-session.js');
+    const { deps, patient } = await registered();
+    const started = await startSession(patient.id, deps);
+    const refreshed = await refreshSession(started.tokens.refresh_token, {}, deps);
+    expect((await deps.tokens.verify(refreshed.access_token, deps.clock.now())).sessionId).toBe(started.sessionId);
+  });
+});
