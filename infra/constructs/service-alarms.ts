@@ -52,14 +52,14 @@ export const PASSWORD_RESET_SPIKE_THRESHOLD = 20;
 export const SIGN_IN_FAILURE_PATTERN = '{ $.message = "sign-in" && $.outcome = "failure" }';
 export const REFRESH_TOKEN_REUSE_PATTERN = '{ $.message = "refresh token reuse" }';
 /**
- * A failed text: the SMS sender's own "sms send failed", or any WARN/ERROR the outbox logs for a
- * phone-code item (lib/outbox/deliver-mail.ts logs every kind's failure under the item's `kind`: back in
- * the outbox at WARN, given up at ERROR). Either wording counts, so a renamed message cannot silence it.
+ * A failed text: any WARN/ERROR the outbox logs for a phone-code item (lib/outbox/deliver-mail.ts logs
+ * every kind's failure under the item's `kind`: back in the outbox at WARN, given up at ERROR). Keyed
+ * on kind and level, not on the wording, so a reworded message cannot silence it.
  */
 export const SMS_SEND_FAILURE_PATTERN =
-  '{ $.message = "sms send failed" || ($.kind = "phone_code_sms" && ($.level = "WARN" || $.level = "ERROR")) }';
-/** lib/password/reset-password.ts logs outcome "reset" for a completed reset ("success" accepted too). */
-export const PASSWORD_RESET_SUCCESS_PATTERN = '{ $.message = "password reset" && ($.outcome = "reset" || $.outcome = "success") }';
+  '{ $.kind = "phone_code_sms" && ($.level = "WARN" || $.level = "ERROR") }';
+/** lib/password/reset-password.ts logs outcome "reset" for a completed reset (and the token's state otherwise). */
+export const PASSWORD_RESET_SUCCESS_PATTERN = '{ $.message = "password reset" && $.outcome = "reset" }';
 
 /** Operations the functions issue (a Put inside a transaction is metered as TransactWriteItems). */
 const TABLE_OPERATIONS = [
