@@ -115,6 +115,26 @@ export function createDynamoPatientRepository(
     return patient && !hasLapsed(patient, nowSeconds()) ? patient : undefined;
   }
 
+  /**
+   * A registration whose mailbox was proven (verification, password reset) never lapses: the updates
+   * that lift the TTL from its reservations, keyed as they were written whatever the current
+   * identifier key, for the same transaction as the patient's. None once the patient has no TTL.
+   */
+  function liftLapseFromReservations(patient: Record<string, any>, patientId: string) {
+    const reservationPks: string[] = patient[TTL_ATTRIBUTE] === undefined ? [] : (patient.reservation_pks ?? []);
+    return reservationPks.map((pk) => ({
+      Update: {
+        TableName: tableName,
+        Key: { pk, sk: 'UNIQUE' },
+        UpdateExpression: 'REMOVE #ttl',
+        // Taken over by a new registration: this one lapsed by that writer's clock.
+        ConditionExpression: 'patient_id = :id',
+        ExpressionAttributeNames: TTL_NAME,
+        ExpressionAttributeValues: { ':id': patientId },
+      },
+    }));
+  }
+
   async function readToken(tokenHash: string) {
     return (await get(keys.verificationToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
   }
@@ -188,18 +208,7 @@ export function createDynamoPatientRepository(
       const at = now.toISOString();
       // A verified email never lapses: the patient and its reservations (keyed as they were written,
       // whatever the current identifier key) lose their TTL in the same transaction.
-      const reservationPks: string[] = patient[TTL_ATTRIBUTE] === undefined ? [] : (patient.reservation_pks ?? []);
-      const keepReservation = (pk: string) => ({
-        Update: {
-          TableName: tableName,
-          Key: { pk, sk: 'UNIQUE' },
-          UpdateExpression: 'REMOVE #ttl',
-          // Taken over by a new registration: this one lapsed by that writer's clock.
-          ConditionExpression: 'patient_id = :id',
-          ExpressionAttributeNames: TTL_NAME,
-          ExpressionAttributeValues: { ':id': token.patient_id },
-        },
-      });
+      const keepReservations = liftLapseFromReservations(patient, token.patient_id);
       try {
         await transact(new TransactWriteCommand({
           TransactItems: [
@@ -223,7 +232,7 @@ export function createDynamoPatientRepository(
                 ExpressionAttributeValues: { ':yes': true, ':at': at, ':hash': tokenHash, ':nowSeconds': epochSeconds(now) },
               },
             },
-            ...reservationPks.map(keepReservation),
+            ...keepReservations,
           ],
         }));
         return { outcome: 'verified', patientId: token.patient_id };
@@ -383,7 +392,7 @@ export function createDynamoPatientRepository(
       const at = now.toISOString();
       // The mailbox is proven: as consumeVerificationToken, the email becomes verified and the
       // registration (patient and its reservations) loses its lapse TTL, in the same transaction.
-      const reservationPks: string[] = patient[TTL_ATTRIBUTE] === undefined ? [] : (patient.reservation_pks ?? []);
+      const keepReservations = liftLapseFromReservations(patient, token.patient_id);
       try {
         await transact(new TransactWriteCommand({
           TransactItems: [
@@ -408,16 +417,7 @@ export function createDynamoPatientRepository(
               },
             },
             { Put: { TableName: tableName, Item: outboxItem(notice), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...reservationPks.map((pk) => ({
-              Update: {
-                TableName: tableName,
-                Key: { pk, sk: 'UNIQUE' },
-                UpdateExpression: 'REMOVE #ttl',
-                ConditionExpression: 'patient_id = :id',
-                ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':id': token.patient_id },
-              },
-            })),
+            ...keepReservations,
           ],
         }));
         return { outcome: 'reset', patientId: token.patient_id };
