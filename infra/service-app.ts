@@ -2,7 +2,7 @@ import { App, Tags, type AppProps } from 'aws-cdk-lib';
 import { addComplianceChecks } from './compliance.js';
 import { resolveStageConfig, type StageConfig } from './config/stages.js';
 import { StatefulStack } from './stacks/stateful-stack.js';
-import { StatelessStack } from './stacks/stateless-stack.js';
+import { StatelessStack, statefulResourcesOf } from './stacks/stateless-stack.js';
 
 export interface ServiceApp {
   readonly app: App;
@@ -36,15 +36,7 @@ export function createServiceApp(options: ServiceAppOptions = {}): ServiceApp {
     env,
     config,
     description: `Patient registration (${config.stage}): API, functions, WAF, alarms`,
-    table: stateful.table,
-    tableKey: stateful.tableKey,
-    patientDataKey: stateful.patientDataKey,
-    identifierKey: stateful.identifierKey,
-    observabilityKey: stateful.observabilityKey,
-    auditTable: stateful.auditTable,
-    auditKey: stateful.auditKey,
-    accessTokenSigningKey: stateful.accessTokenSigningKey,
-    retiredAccessTokenSigningKeys: stateful.retiredAccessTokenSigningKeys,
+    ...statefulResourcesOf(stateful),
     ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
   });
 

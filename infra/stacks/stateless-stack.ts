@@ -54,6 +54,18 @@ export interface StatelessStackProps extends StackProps {
   readonly functionsDir?: string;
 }
 
+/** What the stateless stack takes from the stateful one: every table and key, by the same names. */
+export type StatefulResources = Pick<StatelessStackProps,
+  'table' | 'tableKey' | 'patientDataKey' | 'identifierKey' | 'observabilityKey' | 'auditTable' | 'auditKey' |
+  'accessTokenSigningKey' | 'retiredAccessTokenSigningKeys'>;
+
+export function statefulResourcesOf(stateful: StatefulResources): StatefulResources {
+  const {
+    table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenSigningKey, retiredAccessTokenSigningKeys,
+  } = stateful;
+  return { table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenSigningKey, retiredAccessTokenSigningKeys };
+}
+
 type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment'>;
 
 /**

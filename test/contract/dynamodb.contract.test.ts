@@ -176,6 +176,15 @@ describe('DynamoDB registration lapse (TTL)', () => {
       after: createDynamoStorage(db, config, testIdentifierDigests(JSON.stringify(rotated))).repository,
     };
   };
+  /** The patient and both its reservations carry no lapse any more. */
+  const expectLapseLifted = async (patientId: string) => {
+    const stored = (await item(keys.patient(patientId)))!;
+    expect(stored).not.toHaveProperty('ttl');
+    expect(stored).not.toHaveProperty('lapses_at');
+    const reservations = await reservationsOf(patientId);
+    expect(reservations).toHaveLength(2);
+    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  };
   const unverified = (lapsesAt: Date) => {
     const patient = patientFixture({ lapses_at: lapsesAt.toISOString() });
     return { patient, token: tokenFor(patient, new Date(Date.now() + DAY)), mail: mailFor(patient) };
@@ -195,12 +204,7 @@ describe('DynamoDB registration lapse (TTL)', () => {
     expect(tokenTtl).toBe(Math.floor(token.expiresAt.getTime() / 1000) + 7 * 24 * 3600); // its own, unchanged
 
     expect(await repository.consumeVerificationToken(token.tokenHash, new Date())).toMatchObject({ outcome: 'verified' });
-    const stored = (await item(keys.patient(patient.id)))!;
-    expect(stored).not.toHaveProperty('ttl');
-    expect(stored).not.toHaveProperty('lapses_at');
-    const reservations = await reservationsOf(patient.id);
-    expect(reservations).toHaveLength(2);
-    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+    await expectLapseLifted(patient.id);
   });
 
   it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven)', async () => {
@@ -212,12 +216,7 @@ describe('DynamoDB registration lapse (TTL)', () => {
     expect(await repository.issueResetToken(reset, link)).toBe(true);
     const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
     expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });
-    const stored = (await item(keys.patient(patient.id)))!;
-    expect(stored).not.toHaveProperty('ttl');
-    expect(stored).not.toHaveProperty('lapses_at');
-    const reservations = await reservationsOf(patient.id);
-    expect(reservations).toHaveLength(2);
-    for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+    await expectLapseLifted(patient.id);
   });
 
   it('verifying after an identifier-key rotation removes the TTL from the reservations under the older version', async () => {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { resolveStageConfig, type StageConfig } from '../../infra/config/stages.js';
 import { StatefulStack } from '../../infra/stacks/stateful-stack.js';
-import { StatelessStack } from '../../infra/stacks/stateless-stack.js';
+import { StatelessStack, statefulResourcesOf } from '../../infra/stacks/stateless-stack.js';
 import { label, type Statement } from './policies.js';
 import { CDK_JSON_CONTEXT, logicalIdAt } from './synth.js';
 
@@ -16,15 +16,7 @@ function stacksWith(accessTokenSigningKeyVersions: readonly string[]) {
   const stateless = new StatelessStack(app, 'Stateless', {
     env,
     config,
-    table: stateful.table,
-    tableKey: stateful.tableKey,
-    patientDataKey: stateful.patientDataKey,
-    identifierKey: stateful.identifierKey,
-    observabilityKey: stateful.observabilityKey,
-    auditTable: stateful.auditTable,
-    auditKey: stateful.auditKey,
-    accessTokenSigningKey: stateful.accessTokenSigningKey,
-    retiredAccessTokenSigningKeys: stateful.retiredAccessTokenSigningKeys,
+    ...statefulResourcesOf(stateful),
   });
   return { stateful, stateful_t: Template.fromStack(stateful), stateless_t: Template.fromStack(stateless) };
 }

@@ -135,6 +135,72 @@ export function createDynamoPatientRepository(
     }));
   }
 
+  /**
+   * A single-use link from a mail (verification, password reset). The token item and the patient's
+   * pointer to its newest link decide the outcome; a lapsed registration's link is as unknown as it
+   * will be once TTL has deleted it. Consuming marks the token used, applies `patientSet` to the
+   * patient (only while the link is still its newest and the registration has not lapsed) and lifts
+   * the lapse from the patient and its reservations: the mailbox is proven, so it never lapses. One
+   * transaction, with `alsoWrite`.
+   */
+  async function consumeMailboxToken(use: {
+    tokenKey: { pk: string; sk: string };
+    tokenHash: string;
+    newestAttribute: 'verification_token_hash' | 'reset_token_hash';
+    now: Date;
+    patientSet: { expression: string; values: Record<string, unknown> };
+    alsoWrite?: object[];
+  }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: 'unknown' | 'used' | 'expired' | 'superseded' }> {
+    const { tokenKey, tokenHash, newestAttribute, now, patientSet, alsoWrite = [] } = use;
+    const token = (await get(tokenKey)) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
+    if (!token) return { outcome: 'unknown' };
+    const patient = await get(keys.patient(token.patient_id), `${newestAttribute}, reservation_pks, #ttl`);
+    if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
+    if (token.used_at) return { outcome: 'used' };
+    if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
+    if (patient[newestAttribute] !== tokenHash) return { outcome: 'superseded' };
+    const at = now.toISOString();
+    const keepReservations = liftLapseFromReservations(patient, token.patient_id);
+    try {
+      await transact(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: tokenKey,
+              UpdateExpression: 'SET used_at = :at',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now',
+              ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(now) },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.patient(token.patient_id),
+              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at`,
+              // Only the newest link works: a new one replaces the patient's pointer.
+              ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
+              ExpressionAttributeNames: TTL_NAME,
+              ExpressionAttributeValues: { ...patientSet.values, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
+            },
+          },
+          ...keepReservations,
+          ...alsoWrite,
+        ],
+      }));
+      return { outcome: 'consumed', patientId: token.patient_id };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      // Another use consumed it between our read and write, a newer link replaced it, or a new
+      // registration took a reservation of this lapsed one over.
+      const [tokenReason, patientReason, ...rest] = reasonCodes(error);
+      if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
+      if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
+      if (rest.slice(0, keepReservations.length).includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
+      throw error;
+    }
+  }
+
   async function readToken(tokenHash: string) {
     return (await get(keys.verificationToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
   }
@@ -197,55 +263,11 @@ export function createDynamoPatientRepository(
     },
 
     async consumeVerificationToken(tokenHash, now): Promise<TokenConsumption> {
-      const token = await readToken(tokenHash);
-      if (!token) return { outcome: 'unknown' };
-      const patient = await get(keys.patient(token.patient_id), 'verification_token_hash, reservation_pks, #ttl');
-      // A lapsed registration's link is as unknown as it will be once TTL has deleted it.
-      if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
-      if (token.used_at) return { outcome: 'used' };
-      if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
-      if (patient.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
-      const at = now.toISOString();
-      // A verified email never lapses: the patient and its reservations (keyed as they were written,
-      // whatever the current identifier key) lose their TTL in the same transaction.
-      const keepReservations = liftLapseFromReservations(patient, token.patient_id);
-      try {
-        await transact(new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.verificationToken(tokenHash),
-                UpdateExpression: 'SET used_at = :at',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now',
-                ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(now) },
-              },
-            },
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.patient(token.patient_id),
-                UpdateExpression: 'SET email_verified = :yes, email_verified_at = :at, updated_at = :at REMOVE #ttl, lapses_at',
-                // Only the newest link verifies: a resend replaces the patient's token digest.
-                ConditionExpression: `verification_token_hash = :hash AND ${NOT_LAPSED}`,
-                ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':yes': true, ':at': at, ':hash': tokenHash, ':nowSeconds': epochSeconds(now) },
-              },
-            },
-            ...keepReservations,
-          ],
-        }));
-        return { outcome: 'verified', patientId: token.patient_id };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another click consumed it between our read and write, a newer link replaced it, or a new
-        // registration took a reservation of this lapsed one over.
-        const [tokenReason, patientReason, ...reservationReasons] = reasonCodes(error);
-        if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
-        if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
-        if (reservationReasons.includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
-        throw error;
-      }
+      const result = await consumeMailboxToken({
+        tokenKey: keys.verificationToken(tokenHash), tokenHash, newestAttribute: 'verification_token_hash', now,
+        patientSet: { expression: 'email_verified = :yes, email_verified_at = :at, updated_at = :at', values: { ':yes': true } },
+      });
+      return result.outcome === 'consumed' ? { outcome: 'verified', patientId: result.patientId } : result;
     },
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
@@ -382,55 +404,16 @@ export function createDynamoPatientRepository(
     },
 
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
-      const token = (await get(keys.resetToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
-      if (!token) return { outcome: 'unknown' };
-      const patient = await get(keys.patient(token.patient_id), 'reset_token_hash, reservation_pks, #ttl');
-      if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
-      if (token.used_at) return { outcome: 'used' };
-      if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
-      if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
-      const at = now.toISOString();
-      // The mailbox is proven: as consumeVerificationToken, the email becomes verified and the
-      // registration (patient and its reservations) loses its lapse TTL, in the same transaction.
-      const keepReservations = liftLapseFromReservations(patient, token.patient_id);
-      try {
-        await transact(new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.resetToken(tokenHash),
-                UpdateExpression: 'SET used_at = :at',
-                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now',
-                ExpressionAttributeValues: { ':at': at, ':now': epochSeconds(now) },
-              },
-            },
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.patient(token.patient_id),
-                UpdateExpression:
-                  'SET password_hash = :hash, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at REMOVE #ttl, lapses_at',
-                ConditionExpression: `reset_token_hash = :token AND ${NOT_LAPSED}`,
-                ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':hash': passwordHash, ':yes': true, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
-              },
-            },
-            { Put: { TableName: tableName, Item: outboxItem(notice), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...keepReservations,
-          ],
-        }));
-        return { outcome: 'reset', patientId: token.patient_id };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another reset used the token between our read and write, a newer link replaced it, or a
-        // new registration took a reservation of this lapsed one over.
-        const [tokenReason, patientReason, , ...reservationReasons] = reasonCodes(error);
-        if (tokenReason === 'ConditionalCheckFailed') return { outcome: 'used' };
-        if (patientReason === 'ConditionalCheckFailed') return { outcome: 'superseded' };
-        if (reservationReasons.includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
-        throw error;
-      }
+      // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
+      const result = await consumeMailboxToken({
+        tokenKey: keys.resetToken(tokenHash), tokenHash, newestAttribute: 'reset_token_hash', now,
+        patientSet: {
+          expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
+          values: { ':password': passwordHash, ':yes': true },
+        },
+        alsoWrite: [{ Put: { TableName: tableName, Item: outboxItem(notice), ConditionExpression: 'attribute_not_exists(pk)' } }],
+      });
+      return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
     },
 
     async removeLapsedRegistrations() {
