@@ -17,6 +17,7 @@ import { bcryptjsHash, compareOnce, hashOnce, hashRate, loadNativeHash, measureP
 import { buildBundles, importTimes, REPO_ROOT, withTempDir } from './bundle.js';
 import { createClient, type HttpClient, type HttpResult } from './http-client.js';
 import { runLoad } from './load.js';
+import { BENCH_README, writeLatestRun } from './readme-table.js';
 import { startStack, verificationTokens } from './stack.js';
 import { pool, summarize, timed, type Summary } from './stats.js';
 
@@ -279,6 +280,12 @@ async function main(): Promise<void> {
   await writeFile(path.join(outDir, 'latest.json'), json);
   await writeFile(path.join(outDir, 'latest.md'), `${table}\n`);
   process.stdout.write(`\nwritten to ${path.join(outDir, 'latest.json')} (and latest.md) in ${result.durationSeconds.toFixed(0)} s\n`);
+  // A full run also replaces the table in test/bench/README.md (between its markers).
+  if (!smoke) {
+    const { node, platform, cpus } = result.machine;
+    await writeLatestRun(`Latest run (${started.toISOString().slice(0, 10)}, Node ${node}, ${platform}, ${cpus} cores, bcrypt cost ${cost}):\n\n${table}`);
+    process.stdout.write(`and into ${path.relative(REPO_ROOT, BENCH_README)}\n`);
+  }
 }
 
 /**
