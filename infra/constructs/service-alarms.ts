@@ -150,7 +150,7 @@ export class ServiceAlarms extends Construct {
   /** Any message in a dead-letter queue means something gave up: an operator should look. */
   watchDeadLetterQueue(name: string, queue: IQueue): void {
     this.alarm(`${name}NotEmpty`, queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1,
-      `${name} holds messages: outbox delivery gave up on a stream batch or a sweep (mails stay in the outbox; see the runbook in README)`);
+      `${name} holds messages: outbox delivery gave up on a stream batch or a sweep (mails stay in the outbox; runbook: infra/README.md, "The outbox mailer")`);
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {
