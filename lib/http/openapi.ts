@@ -218,6 +218,21 @@ const BEARER_ERRORS: Record<number, ResponseDoc> = {
 const TOKEN_QUERY = { name: 'token', in: 'query', required: true, description: 'The token from the mailed link.', schema: { ...verifyEmailSchema.properties.token } };
 const htmlPage = (description: string): ResponseDoc => ({ description, html: true });
 
+/** Resend and forgot: an address in, the same answer whether or not it is registered, a per-address limit. */
+function mailByAddress(summary: string, schema: RequestSchemaName, queued: string, answer: string): OperationDoc {
+  return {
+    summary,
+    description: 'The same answer whether or not the address is registered; 3 per address per hour.',
+    request: { schema, examples: { address: { summary: 'An address', value: { email: SPEC_REGISTRATION_EXAMPLE.email } } } },
+    responses: {
+      200: { description: queued, schema: 'Message', examples: { address: { summary: 'Queued', value: { success: true, message: answer } } } },
+      ...BODY_ERRORS,
+      429: { ...error('Too many requests for this address.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  };
+}
+
 export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   register: {
     summary: 'Register a patient',
@@ -303,21 +318,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
-  resendVerification: {
-    summary: 'Mail a new verification link',
-    description: 'The same answer whether or not the address is registered; 3 per address per hour.',
-    request: { schema: 'ResendVerificationRequest', examples: { address: { summary: 'An address', value: { email: 'jane.smith@email.com' } } } },
-    responses: {
-      200: {
-        description: 'Queued (if an unverified account exists).',
-        schema: 'Message',
-        examples: { address: { summary: 'Queued', value: { success: true, message: 'If an unverified account exists for this email, a new verification email is on its way.' } } },
-      },
-      ...BODY_ERRORS,
-      429: { ...error('Too many requests for this address.'), headers: RETRY_AFTER },
-      ...UNAVAILABLE,
-    },
-  },
+  resendVerification: mailByAddress('Mail a new verification link', 'ResendVerificationRequest', 'Queued (if an unverified account exists).',
+    'If an unverified account exists for this email, a new verification email is on its way.'),
   login: {
     summary: 'Sign in',
     request: {
@@ -407,21 +409,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
-  passwordForgot: {
-    summary: 'Mail a password reset link',
-    description: 'The same answer whether or not the address is registered; 3 per address per hour.',
-    request: { schema: 'ForgotPasswordRequest', examples: { address: { summary: 'An address', value: { email: 'jane.smith@email.com' } } } },
-    responses: {
-      200: {
-        description: 'Queued (if an account exists).',
-        schema: 'Message',
-        examples: { address: { summary: 'Queued', value: { success: true, message: 'If an account exists for this email, a password reset email is on its way.' } } },
-      },
-      ...BODY_ERRORS,
-      429: { ...error('Too many requests for this address.'), headers: RETRY_AFTER },
-      ...UNAVAILABLE,
-    },
-  },
+  passwordForgot: mailByAddress('Mail a password reset link', 'ForgotPasswordRequest', 'Queued (if an account exists).',
+    'If an account exists for this email, a password reset email is on its way.'),
   passwordResetPage: {
     summary: 'The page behind the reset link',
     description: 'Opening it changes nothing; its form posts the new password (works without JavaScript).',
