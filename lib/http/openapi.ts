@@ -9,6 +9,7 @@
  * committed: a file would be one more thing to regenerate and a staleness test to keep. The examples
  * here are run against the handlers by test/integration/openapi.test.ts.
  */
+import packageJson from '../../package.json' with { type: 'json' };
 import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
 import {
   forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, refreshTokenSchema, registrationSchema,
@@ -113,7 +114,7 @@ const RESPONSE_SCHEMAS: Json = {
       access_token: { type: 'string', description: `An ES256 JWT for \`Authorization: Bearer …\`, valid ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.` },
       token_type: { const: 'Bearer' },
       expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
-      refresh_token: { ...verifyEmailSchema.properties.token, description: 'Single use: POST it to /token/refresh for a new pair.' },
+      refresh_token: { ...refreshTokenSchema.properties.refresh_token, description: 'Single use: POST it to /token/refresh for a new pair.' },
     },
   }),
   PatientRecord: success({
@@ -490,8 +491,8 @@ function operation(key: RouteKey, route: ApiRoute): Json {
   };
 }
 
-/** The whole document; `version` is the package's. */
-export function openApiDocument(version = '0.1.0'): Json {
+/** The whole document; its version is the package's. */
+export function openApiDocument(version = packageJson.version): Json {
   const paths: Json = {};
   for (const [key, route] of Object.entries(API_ROUTES) as [RouteKey, ApiRoute][]) {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(key, route);
