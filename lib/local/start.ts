@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     outboxRelay: true,
   });
   console.log(`Patient registration API  ${stack.apiUrl}/api/v1/patient/register`);
+  console.log(`API description (OpenAPI) ${stack.apiUrl}/api/v1/openapi.json  (every route: requests.http)`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
   console.log(`SMS inbox (texts go here)  ${stack.smsEndpoint}  (JSON: ${stack.smsEndpoint}/store)`);
   console.log(`Data                       ${stack.store}`);
