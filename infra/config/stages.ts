@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseAllowedOrigin } from '../../lib/http/cors.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -66,6 +67,14 @@ export interface StageConfig {
   readonly tokenAudience: string;
   /** UNVERIFIED_LAPSE_DAYS: an unverified registration lapses after this many days. */
   readonly unverifiedLapseDays: number;
+  /**
+   * Browser origins allowed to call the API (CORS): API Gateway answers their preflight and the
+   * functions echo them in Access-Control-Allow-Origin (CORS_ALLOWED_ORIGINS). Exact origins only
+   * (API Gateway's preflight compares strings); empty: no preflight route and no CORS header at all.
+   * Override per deploy with `-c corsAllowedOrigins=https://app.example.com,https://admin.example.com`
+   * (`-c corsAllowedOrigins=` for none).
+   */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /**
@@ -148,6 +157,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
     sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true },
+    // A front end's dev server (Vite's default port) against the dev API; dev holds test data only.
+    corsAllowedOrigins: ['http://localhost:5173'],
     logLevel: 'DEBUG',
     alarmEmail: undefined,
   },
@@ -170,6 +181,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
     sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true },
+    corsAllowedOrigins: [],
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -194,6 +206,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
     sms: { originationIdentityResource: 'pool/pool-patient-registration-prod', configurationSet: undefined, sandbox: false },
+    // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
+    corsAllowedOrigins: [],
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -256,7 +270,22 @@ export function resolveStageConfig(
     resetUrlBase,
     sms: resolveSms(read, defaults.sms, account, region),
     alarmEmail: stringContext(read, 'alarmEmail') ?? defaults.alarmEmail,
+    corsAllowedOrigins: resolveCorsOrigins(read, defaults.corsAllowedOrigins),
   };
+}
+
+/** Exact origins, https (plain http for localhost only: a developer's front end against dev). */
+function resolveCorsOrigins(read: ContextReader, defaults: readonly string[]): readonly string[] {
+  const value = read('corsAllowedOrigins');
+  const origins = value === undefined ? defaults : String(value).split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    const rule = parseAllowedOrigin(origin);
+    if (!('exact' in rule)) throw new Error(`corsAllowedOrigins: "${origin}" has a wildcard port; API Gateway's preflight needs exact origins`);
+    if (!origin.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?$/.test(origin)) {
+      throw new Error(`corsAllowedOrigins: "${origin}" must be https:// (plain http only for localhost)`);
+    }
+  }
+  return origins;
 }
 
 function resolveSms(read: ContextReader, defaults: StageDefaults['sms'], account: string, region: string): SmsConfig {

@@ -3,20 +3,24 @@ import {
   AccessLogField,
   AccessLogFormat,
   CfnRestApi,
+  ContentHandling,
   EndpointAccessMode,
   EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  MockIntegration,
   ResponseType,
   RestApi,
   SecurityPolicy,
+  type IResource,
   type Method,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
-import type { HttpMethod } from '../../lib/http/routes.js';
+import { CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS } from '../../lib/http/cors.js';
+import { ALL_API_ROUTES, type HttpMethod } from '../../lib/http/routes.js';
 import { createEncryptedLogGroup, type LogSettings } from './encrypted-log-group.js';
 
 
@@ -25,6 +29,8 @@ export interface PatientApiProps {
   readonly stageName: string;
   readonly logs: LogSettings;
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Exact browser origins whose CORS preflight API Gateway answers (infra/config/stages.ts); empty: none. */
+  readonly corsAllowedOrigins: readonly string[];
 }
 
 /**
@@ -43,10 +49,12 @@ export const API_SECURITY_POLICY = SecurityPolicy.TLS13_1_2_PQ_2025_09;
 export class PatientApi extends Construct {
   readonly restApi: RestApi;
   readonly stageName: string;
+  private readonly corsAllowedOrigins: readonly string[];
 
   constructor(scope: Construct, id: string, props: PatientApiProps) {
     super(scope, id);
     this.stageName = props.stageName;
+    this.corsAllowedOrigins = props.corsAllowedOrigins;
     const accessLogs = createEncryptedLogGroup(this, 'AccessLogs', props.logs);
 
     this.restApi = new RestApi(this, 'RestApi', {
@@ -96,11 +104,49 @@ export class PatientApi extends Construct {
   addPublicLambdaRoute(method: HttpMethod, path: string, fn: IFunction, whyPublic: string): Method {
     // allowTestInvoke: false keeps the invoke permission to the deployed stage only.
     const integration = new LambdaIntegration(fn, { proxy: true, allowTestInvoke: false });
-    const routeMethod = this.restApi.root.resourceForPath(path).addMethod(method, integration);
+    const resource = this.restApi.root.resourceForPath(path);
+    const routeMethod = resource.addMethod(method, integration);
+    if (this.corsAllowedOrigins.length > 0 && !resource.node.tryFindChild('OPTIONS')) this.addCorsPreflight(resource, path);
     const reason = `${whyPublic} ${PUBLIC_ROUTE_CONTROLS}`;
     acknowledgeRule(routeMethod, 'AwsSolutions-APIG4', reason);
     acknowledgeRule(routeMethod, 'AwsSolutions-COG4', reason);
     return routeMethod;
+  }
+
+  /**
+   * The CORS preflight of one path, answered by API Gateway itself (a mock integration, no function).
+   * Not CDK's `addCorsPreflight`: with `binaryMediaTypes: ['*\/*']` a mock integration must convert
+   * the request to text or API Gateway fails it with 500 ("Unable to transform request"), which that
+   * helper cannot set; and it answers a refused origin with the first allowed one, where this answers
+   * it without Access-Control-Allow-Origin at all, as lib/http/cors.ts does locally.
+   */
+  private addCorsPreflight(resource: IResource, path: string): Method {
+    const methods = [...ALL_API_ROUTES.filter((r) => r.path === path).map((r) => r.method), 'OPTIONS'];
+    const headers: Record<string, string> = {
+      'Access-Control-Allow-Methods': `'${methods.join(', ')}'`,
+      'Access-Control-Allow-Headers': `'${CORS_ALLOW_HEADERS.join(', ')}'`,
+      'Access-Control-Max-Age': `'${CORS_MAX_AGE_SECONDS}'`,
+      Vary: "'Origin'",
+    };
+    const header = (name: string) => `method.response.header.${name}`;
+    const preflight = resource.addMethod('OPTIONS', new MockIntegration({
+      contentHandling: ContentHandling.CONVERT_TO_TEXT,
+      requestTemplates: { 'application/json': '{ "statusCode": 204 }' },
+      integrationResponses: [{
+        statusCode: '204',
+        contentHandling: ContentHandling.CONVERT_TO_TEXT,
+        responseParameters: Object.fromEntries(Object.entries(headers).map(([name, value]) => [header(name), value])),
+        responseTemplates: { 'application/json': corsOriginTemplate(this.corsAllowedOrigins) },
+      }],
+    }), {
+      methodResponses: [{
+        statusCode: '204',
+        responseParameters: Object.fromEntries([...Object.keys(headers), 'Access-Control-Allow-Origin'].map((name) => [header(name), true])),
+      }],
+    });
+    acknowledgeRule(preflight, 'AwsSolutions-APIG4', CORS_PREFLIGHT_IS_PUBLIC);
+    acknowledgeRule(preflight, 'AwsSolutions-COG4', CORS_PREFLIGHT_IS_PUBLIC);
+    return preflight;
   }
 
   /**
@@ -172,6 +218,24 @@ export const GATEWAY_RESPONSES: readonly (readonly [ResponseType, GatewayAnswer]
   [ResponseType.DEFAULT_4XX, { message: 'Bad request' }],
   [ResponseType.DEFAULT_5XX, { message: 'Internal server error' }],
 ];
+
+const CORS_PREFLIGHT_IS_PUBLIC =
+  'The CORS preflight (OPTIONS) is answered by API Gateway itself from a mock integration: browsers send it without credentials by design, it invokes no function and returns only the allowed methods and headers, and the allowed origin only when it is one of the stage\'s.';
+
+/**
+ * VTL for the preflight's answer: echo the request's Origin only when it is exactly one of `origins`
+ * (the header's spelling varies by client; API Gateway's map is case-sensitive).
+ */
+export function corsOriginTemplate(origins: readonly string[]): string {
+  const condition = origins.map((o) => `$origin == "${o}"`).join(' || ');
+  return [
+    '#set($origin = $input.params().header.get("Origin"))',
+    '#if("$!origin" == "")#set($origin = $input.params().header.get("origin"))#end',
+    `#if(${condition})`,
+    '#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)',
+    '#end',
+  ].join('\n');
+}
 
 const PUBLIC_ROUTE_CONTROLS =
   'Compensating controls: WAF per-IP rate-based rule and AWS managed rule groups, stage throttling, reserved concurrency and JSON Schema validation in the handler.';

@@ -34,6 +34,7 @@ import { ServiceAlarms } from '../constructs/service-alarms.js';
 import { ServiceFunction, SERVICE_NAME, type ServiceFunctionProps } from '../constructs/service-function.js';
 import { mergeTableAccess, tableAccessFor } from '../constructs/table-access.js';
 import { DEFAULT_FUNCTIONS_DIR } from '../paths.js';
+import { CORS_ENV } from '../../lib/http/cors.js';
 import { API_PATHS, API_ROUTES, type ApiRoute } from '../../lib/http/routes.js';
 
 /** Typed wiring from the stateful stack: nothing is looked up by name. */
@@ -113,7 +114,9 @@ export class StatelessStack extends Stack {
       removalPolicy: config.logRemovalPolicy,
     };
 
-    this.api = new PatientApi(this, 'Api', { stageName: config.stage, logs: this.logs, throttle: config.apiThrottle });
+    this.api = new PatientApi(this, 'Api', {
+      stageName: config.stage, logs: this.logs, throttle: config.apiThrottle, corsAllowedOrigins: config.corsAllowedOrigins,
+    });
     new ApiFirewall(this, 'Firewall', {
       name: `${SERVICE_NAME}-${config.stage}`,
       stageArn: this.api.restApi.deploymentStage.stageArn,
@@ -409,6 +412,12 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // Liveness for load balancers and uptime checks: the API, Lambda and this bundle answer. No data,
+    // no dependency, so no permissions: a probe can never add load to the table or KMS.
+    this.addEndpoint('Health', API_ROUTES.health, {
+      whyPublic: 'A health check for load balancers and uptime monitors: it answers a fixed status, reads and touches nothing, and returns no data.',
+    });
+
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
@@ -546,8 +555,11 @@ export class StatelessStack extends Stack {
     const { reservedConcurrency } = this.config;
     const { whyPublic, ...functionProps } = props;
     const name = route.functionName;
+    const { corsAllowedOrigins } = this.config;
     const fn = new ServiceFunction(this, id, {
       ...functionProps,
+      // The functions add Access-Control-Allow-Origin to their answers (lib/http/cors.ts).
+      ...(corsAllowedOrigins.length > 0 && { environment: { ...functionProps.environment, [CORS_ENV]: corsAllowedOrigins.join(',') } }),
       name,
       description: `${route.method} ${route.path}`,
       timeout: Duration.seconds(route.timeoutSeconds),

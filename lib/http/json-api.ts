@@ -4,6 +4,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { ServiceUnavailableError } from '../errors.js';
 import { bodyGuard, shapeGuard } from './body-guard.js';
+import { corsHeaders } from './cors.js';
 import { errorMapper } from './error-mapper.js';
 import { securityHeaders } from './security-headers.js';
 import type { HttpResponse } from './response.js';
@@ -44,12 +45,13 @@ export const answerBeforeDeadline = {
 /**
  * The shared chain for JSON endpoints: normalize headers → guard size and type → parse JSON →
  * guard nesting and text → validate → handler. Errors from any step go through the one error
- * mapper; security headers on all; a request about to run out of time gets a 503.
+ * mapper; security and CORS headers on all; a request about to run out of time gets a 503.
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
+    .use(corsHeaders())
     .use(errorMapper())
     .use(bodyGuard())
     .use(httpJsonBodyParser())
@@ -63,6 +65,7 @@ export function readApi(handler: (event: ApiEvent, context: Context) => Promise<
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
+    .use(corsHeaders())
     .use(errorMapper())
     .handler((event, context) => handler(event, context));
 }

@@ -21,7 +21,8 @@ export type ApiFunctionName =
   | 'password-reset-page'
   | 'password-change'
   | 'phone-verification'
-  | 'phone-verify';
+  | 'phone-verify'
+  | 'health';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -50,6 +51,7 @@ export const API_PATHS = {
   passwordChange: '/api/v1/patient/password/change',
   phoneVerification: '/api/v1/patient/phone/verification',
   phoneVerify: '/api/v1/patient/phone/verify',
+  health: '/api/v1/health',
 } as const;
 
 export const API_ROUTES = {
@@ -72,6 +74,8 @@ export const API_ROUTES = {
   passwordChange: { method: 'POST', path: API_PATHS.passwordChange, functionName: 'password-change', timeoutSeconds: 15 },
   phoneVerification: { method: 'POST', path: API_PATHS.phoneVerification, functionName: 'phone-verification', timeoutSeconds: 12 },
   phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
+  // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
+  health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
 } as const satisfies Record<string, ApiRoute>;
 
 export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);

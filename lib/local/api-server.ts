@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../http/body-guard.js';
+import { CORS_ENV, corsResponseHeaders, parseAllowedOrigins, preflightResponse } from '../http/cors.js';
 import { methodNotAllowed, notFound } from '../http/fallback-handlers.js';
+import { OPENAPI_PATH, openApiDocument } from '../http/openapi.js';
+import { jsonResponse } from '../http/response.js';
 import type { HttpResponse } from '../http/response.js';
 import type { ApiRoute } from '../http/routes.js';
 
@@ -109,13 +112,22 @@ const FALLBACK_TIMEOUT_SECONDS = 3;
 
 /** A small HTTP server that routes each request to the very handlers deployed to Lambda. */
 export function createApiServer(routes: readonly LocalRoute[]): Server {
+  const cors = parseAllowedOrigins(process.env[CORS_ENV]);
+  // Built from the request schemas and the route table at start: it cannot be stale (lib/http/openapi.ts).
+  const openApi = jsonResponse(200, openApiDocument());
   return createServer(async (req, res) => {
     try {
       const { pathname } = new URL(req.url ?? '/', 'http://localhost');
       const onPath = routes.filter((r) => r.path === pathname);
       const route = onPath.find((r) => r.method === req.method);
       const event = toApiGatewayEvent(req, await readBody(req), route);
-      const handler = route?.handler ?? (onPath.length > 0 ? methodNotAllowed(onPath.map((r) => r.method)) : notFound);
+      const methods = onPath.map((r) => r.method);
+      // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).
+      const preflight = req.method === 'OPTIONS' && onPath.length > 0 && cors.length > 0
+        ? async () => preflightResponse(req.headers.origin, methods, cors) : undefined;
+      const document = req.method === 'GET' && pathname === OPENAPI_PATH
+        ? async () => ({ ...openApi, headers: { ...openApi.headers, ...corsResponseHeaders(req.headers.origin, cors) } }) : undefined;
+      const handler = route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
       const response = await handler(event, lambdaContext(event.requestContext.requestId, route?.timeoutSeconds ?? FALLBACK_TIMEOUT_SECONDS));
       // API Gateway drops headers whose value is undefined; Node would throw on them.
       const headers = Object.fromEntries(Object.entries(response.headers ?? {}).filter(([, v]) => v !== undefined));

@@ -11,9 +11,13 @@ import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
 import { startLapseSweeper } from './lapse-sweeper.js';
 import { startOutboxRelay } from './outbox-relay.js';
+import { waitUntilHealthy } from './readiness.js';
 import { loadRoutes } from './routes.js';
 import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
 import { startSmsInbox } from './sms-inbox.js';
+
+/** The local stack's CORS default: any port on localhost (a dev server such as Vite or webpack). */
+export const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -44,6 +48,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The one switch that lets settings fall back to local defaults and a local master key stand in for
   // KMS; nothing deployed sets it (and loadConfig refuses it in Lambda).
   env.LOCAL_MODE = '1';
+  // A front end on any local port may call the local API (CORS); set it empty to allow none.
+  env.CORS_ALLOWED_ORIGINS ??= LOCAL_CORS_ORIGINS;
   const started: RunningService[] = [];
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
@@ -106,7 +112,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
     }
     const { port } = server.address() as AddressInfo;
-    return { apiUrl: `http://localhost:${port}`, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
+    // Ready means answering: the caller prints the banner only after this.
+    const apiUrl = `http://localhost:${port}`;
+    await waitUntilHealthy(apiUrl);
+    return { apiUrl, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

@@ -21,6 +21,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'password-reset': () => import('../../functions/password-reset/handler.js'),
   'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),
   'password-change': () => import('../../functions/password-change/handler.js'),
+  health: () => import('../../functions/health/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

@@ -2,6 +2,7 @@
  * `npm start`: the API on a local port (PORT, 3000) running the Lambda handlers against DynamoDB Local
  * (or STORAGE=postgres), the SES emulator and the local SMS inbox. Ctrl-C stops everything it started.
  */
+import { OPENAPI_PATH } from '../http/openapi.js';
 import { startLocalStack } from './local-stack.js';
 import { JAVA_MISSING } from './services.js';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     outboxRelay: true,
   });
   console.log(`Patient registration API  ${stack.apiUrl}/api/v1/patient/register`);
+  console.log(`API description (OpenAPI) ${stack.apiUrl}${OPENAPI_PATH}  (every route: requests.http)`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
   console.log(`SMS inbox (texts go here)  ${stack.smsEndpoint}  (JSON: ${stack.smsEndpoint}/store)`);
   console.log(`Data                       ${stack.store}`);

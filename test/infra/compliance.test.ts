@@ -39,7 +39,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'Health', 'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });
@@ -64,7 +64,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
 
   it('bundles each function as minified ESM (.mjs) with a require shim and a source map, SDK included', () => {
     const functions = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(15);
+    expect(functions).toHaveLength(16);
     for (const fn of functions) {
       const assetDir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path']);
       expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);

@@ -33,7 +33,7 @@ const signTokens: Summary = {
   ...verifyTokens,
 };
 const ALL_FUNCTIONS = [
-  'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -270,7 +270,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it.each(['VerifyEmailPage', 'PasswordResetPage'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+  it.each(['VerifyEmailPage', 'PasswordResetPage', 'Health'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
     expect(summaryOf(fn)).toEqual(BASELINE);
   });
 

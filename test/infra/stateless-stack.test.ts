@@ -15,7 +15,7 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me',
-  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify',
+  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
@@ -36,6 +36,8 @@ function routeTable(stage: SynthesizedStage): Record<string, string> {
   const routes: Record<string, string> = {};
   for (const method of Object.values(resourcesOfType(t, 'AWS::ApiGateway::Method'))) {
     const p = method.Properties!;
+    // The CORS preflights: API Gateway's own mock answers (test/infra/cors.test.ts).
+    if (p.HttpMethod === 'OPTIONS') continue;
     const target = JSON.stringify(p.Integration?.Uri).match(/"(\w+Function\w+)"/)?.[1] ?? '';
     routes[`${p.HttpMethod} ${pathOf(p.ResourceId)}`] = target;
   }
@@ -109,12 +111,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/password/change': expect.stringMatching(/^PasswordChangeFunction/),
       'POST /api/v1/patient/phone/verification': expect.stringMatching(/^PhoneVerificationFunction/),
       'POST /api/v1/patient/phone/verify': expect.stringMatching(/^PhoneVerifyFunction/),
+      'GET /api/v1/health': expect.stringMatching(/^HealthFunction/),
     });
     // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
     expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
       `${r.method} ${r.path}`, expect.stringMatching(new RegExp(`^${constructIdOf(r.functionName)}Function`)),
     ])));
-    for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method'))) {
+    for (const method of Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::Method')).filter((m) => m.Properties?.HttpMethod !== 'OPTIONS')) {
       expect(method.Properties?.AuthorizationType).toBe('NONE');
       expect(method.Properties?.Integration?.Type).toBe('AWS_PROXY');
     }
@@ -190,13 +193,17 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       // Hashes the new password and audits; signs no one in, so no token settings.
       PasswordReset: [...tables, ...identifiers, 'BCRYPT_ROUNDS'],
       PasswordResetPage: [],
+      // Reads no configuration at all.
+      Health: [],
       // Bearer: verifies the access token; compares and hashes.
       PasswordChange: [...session, 'BCRYPT_ROUNDS'],
       PhoneVerification: session,
       PhoneVerify: session,
     };
+    // dev allows one browser origin: every API function echoes it (lib/http/cors.ts); the mailer answers no browser.
+    const cors = (name: string) => (name === 'OutboxMailer' ? [] : ['CORS_ALLOWED_ORIGINS']);
     for (const name of FUNCTIONS) {
-      expect(Object.keys(functionProps[name].Environment.Variables).sort(), name).toEqual([...DEFAULTS, ...expected[name]].sort());
+      expect(Object.keys(functionProps[name].Environment.Variables).sort(), name).toEqual([...DEFAULTS, ...cors(name), ...expected[name]].sort());
     }
     const env = functionProps.Register.Environment.Variables;
     expect(env).toMatchObject({

@@ -15,6 +15,7 @@ import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/passwo
 import { handler as passwordReset } from '../../functions/password-reset/handler.js';
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as passwordChange } from '../../functions/password-change/handler.js';
+import { handler as health } from '../../functions/health/handler.js';
 import { lambdaContext } from '../support/requests.js';
 
 /** The events/ files that `sam local invoke` feeds the functions, run through the same handlers here. */
@@ -85,6 +86,12 @@ describe('sample password events pass through the handlers', () => {
   it('events/password-change.json reaches the token check (its placeholder token is refused: 401)', async () => {
     const response = await passwordChange(load('password-change'), lambdaContext);
     expect(response.statusCode).toBe(401);
+  });
+
+  it('events/health.json (a load balancer\'s probe) answers 200', async () => {
+    const response = await health(load('health'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ success: true, message: 'OK', data: { status: 'ok' } });
   });
 });
 

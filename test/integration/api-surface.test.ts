@@ -1,0 +1,201 @@
+import type { AddressInfo } from 'node:net';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SPEC_EXAMPLE } from '../support/requests.js';
+import { codeFrom, mailsTo, textsTo, tokenFrom } from '../support/local-aws.js';
+import { phoneApi } from '../support/phone-api.js';
+
+/**
+ * What a front end sees of the local server (npm start): the OpenAPI document it serves, every
+ * example in it sent to the running handlers, CORS and the health check. The handlers read
+ * CORS_ALLOWED_ORIGINS when they load, so it is set before they are imported.
+ */
+process.env.CORS_ALLOWED_ORIGINS = 'http://localhost:*';
+const { createApiServer } = await import('../../lib/local/api-server.js');
+const { loadRoutes } = await import('../../lib/local/routes.js');
+
+type Json = Record<string, any>;
+let base: string;
+const server = createApiServer(await loadRoutes());
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('GET /api/v1/health', () => {
+  it('answers 200 with a fixed status, the envelope and no-store', async () => {
+    const response = await fetch(`${base}/api/v1/health`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await response.json()).toEqual({ success: true, message: 'OK', data: { status: 'ok' } });
+  });
+});
+
+describe('CORS on the local server', () => {
+  const preflight = (path: string, origin: string) =>
+    fetch(`${base}${path}`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+
+  it('answers the preflight of an allowed origin with the path\'s methods', async () => {
+    const response = await preflight('/api/v1/patient/verify-email', 'http://localhost:5173');
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(response.headers.get('access-control-allow-methods')).toBe('POST, GET, OPTIONS');
+    expect(response.headers.get('access-control-allow-headers')).toBe('Content-Type, Authorization, Idempotency-Key');
+    expect(response.headers.get('vary')).toBe('Origin');
+  });
+
+  it('answers a refused origin\'s preflight without Access-Control-Allow-Origin (the browser blocks the call)', async () => {
+    const response = await preflight('/api/v1/patient/login', 'https://evil.example');
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.headers.get('access-control-allow-methods')).toBeNull();
+  });
+
+  it.each([
+    ['an allowed origin', 'http://localhost:3001', 'http://localhost:3001'],
+    ['a refused origin', 'http://localhost.evil.example', null],
+  ])('puts the header on the handlers\' own answers, success and refusal, for %s', async (_name, origin, expected) => {
+    const ok = await fetch(`${base}/api/v1/health`, { headers: { Origin: origin } });
+    const refused = await fetch(`${base}/api/v1/patient/login`, { method: 'POST', headers: { Origin: origin, 'Content-Type': 'application/json' }, body: '{}' });
+    expect(refused.status).toBe(422);
+    for (const response of [ok, refused]) {
+      expect(response.headers.get('access-control-allow-origin')).toBe(expected);
+      expect(response.headers.get('vary')).toBe('Origin');
+    }
+  });
+});
+
+describe('GET /api/v1/openapi.json: every example gets its documented answer', () => {
+  let doc: Json;
+  let check: (schemaRef: string, value: unknown) => string[];
+  const ran = new Set<string>();
+  const state: Json = {};
+
+  beforeAll(async () => {
+    const response = await fetch(`${base}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    doc = (await response.json()) as Json;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    for (const [name, schema] of Object.entries(doc.components.schemas as Json)) ajv.addSchema(schema, `#/components/schemas/${name}`);
+    check = (schemaRef, value) => {
+      const validate = ajv.getSchema(schemaRef)!;
+      return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+    };
+  });
+
+  const operation = (id: string) => {
+    for (const [path, methods] of Object.entries(doc.paths as Json)) {
+      for (const [method, op] of Object.entries(methods as Json)) if ((op as Json).operationId === id) return { path, method, op: op as Json };
+    }
+    throw new Error(`no operation ${id}`);
+  };
+
+  /** The response example named `example` under any status: that status is the documented answer. */
+  const documented = (op: Json, example: string) => {
+    for (const [status, response] of Object.entries(op.responses as Json)) {
+      const json = (response as Json).content?.['application/json'];
+      if (json?.examples?.[example]) return { status: Number(status), schemaRef: json.schema.$ref as string, value: json.examples[example].value };
+    }
+    throw new Error(`no response example ${example}`);
+  };
+
+  /**
+   * Sends the operation's request example `example` (tokens replaced with live ones) and checks the
+   * answer: the documented status, a body valid against the documented schema, the documented message.
+   */
+  async function run(id: string, example: string, { replace = {}, bearer }: { replace?: Json; bearer?: string } = {}): Promise<Json> {
+    const { path, method, op } = operation(id);
+    // A response example without a request example of its name (no token sent) goes with the first body.
+    const examples = op.requestBody?.content['application/json'].examples;
+    const requestExample = examples?.[example] ?? (examples && Object.values(examples)[0]);
+    const body = requestExample ? { ...requestExample.value, ...replace } : undefined;
+    const response = await fetch(`${base}${path}`, {
+      method: method.toUpperCase(),
+      headers: { ...(body && { 'Content-Type': 'application/json' }), ...(bearer && { Authorization: `Bearer ${bearer}` }) },
+      ...(body && { body: JSON.stringify(body) }),
+    });
+    const answer = await response.json() as Json;
+    const expected = documented(op, example);
+    expect(response.status, `${id} ${example}: ${JSON.stringify(answer)}`).toBe(expected.status);
+    expect(check(expected.schemaRef, answer), `${id} ${example}`).toEqual([]);
+    expect(answer.message, `${id} ${example}`).toBe(expected.value.message);
+    if (expected.value.errors) {
+      for (const [field, messages] of Object.entries(expected.value.errors as Record<string, string[]>)) {
+        expect(answer.errors[field], `${id} ${example} ${field}`).toEqual(expect.arrayContaining(messages));
+      }
+    }
+    ran.add(`${id} ${example}`);
+    return answer;
+  }
+
+  const verifyBase = process.env.VERIFY_URL_BASE!;
+  const email = SPEC_EXAMPLE.email;
+  const newestLinkToken = async (verification: boolean) =>
+    tokenFrom((await mailsTo(email)).filter((m) => m.body.text.includes(verifyBase) === verification).at(-1)!);
+  const login = async (password: string) => (await (await fetch(`${base}/api/v1/patient/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }),
+  })).json() as Json).data;
+
+  it('register: the spec\'s example request registers; the invalid one is refused field by field', async () => {
+    await run('register', 'spec');
+    await run('register', 'invalid');
+  });
+
+  it('verify-email: an unknown token, the mailed link, the same link again; then resend', async () => {
+    await run('verifyEmail', 'unknown');
+    state.verifyToken = await newestLinkToken(true);
+    await run('verifyEmail', 'link', { replace: { token: state.verifyToken } });
+    await run('verifyEmail', 'used', { replace: { token: state.verifyToken } });
+    await run('resendVerification', 'address');
+  });
+
+  it('login, me, and the phone', async () => {
+    state.session = (await run('login', 'credentials')).data;
+    await run('login', 'wrong-password');
+    await run('me', 'signed-in', { bearer: state.session.access_token });
+    await run('me', 'no-token');
+    await run('phoneVerification', 'no-token');
+    await run('phoneVerification', 'signed-in', { bearer: state.session.access_token });
+    await phoneApi.sweep();
+    const code = codeFrom((await textsTo(SPEC_EXAMPLE.phone_number)).at(-1)!);
+    await run('phoneVerify', 'no-token', { replace: { code } });
+    await run('phoneVerify', 'code', { replace: { code }, bearer: state.session.access_token });
+  });
+
+  it('forgot, reset with the mailed link, change (signed in with the new password)', async () => {
+    await run('passwordForgot', 'address');
+    await phoneApi.sweep();
+    await run('passwordReset', 'link', { replace: { token: await newestLinkToken(false) } });
+    const { op } = operation('passwordReset');
+    const session = await login(op.requestBody.content['application/json'].examples.link.value.password);
+    await run('passwordChange', 'change', { bearer: session.access_token });
+  });
+
+  it('refresh, the same refresh token again, logout, health', async () => {
+    const { op } = operation('passwordChange');
+    const session = await login(op.requestBody.content['application/json'].examples.change.value.password);
+    await run('tokenRefresh', 'refresh', { replace: { refresh_token: session.refresh_token } });
+    await run('tokenRefresh', 'reused', { replace: { refresh_token: session.refresh_token } });
+    const last = await login(op.requestBody.content['application/json'].examples.change.value.password);
+    await run('logout', 'logout', { replace: { refresh_token: last.refresh_token }, bearer: last.access_token });
+    await run('health', 'up');
+  });
+
+  it('ran every example in the document', () => {
+    const all = new Set<string>();
+    for (const methods of Object.values(doc.paths as Json)) {
+      for (const op of Object.values(methods as Json) as Json[]) {
+        for (const name of Object.keys(op.requestBody?.content['application/json'].examples ?? {})) all.add(`${op.operationId} ${name}`);
+        for (const response of Object.values(op.responses as Json) as Json[]) {
+          for (const name of Object.keys(response.content?.['application/json']?.examples ?? {})) all.add(`${op.operationId} ${name}`);
+        }
+      }
+    }
+    expect([...ran].sort()).toEqual([...all].sort());
+  });
+});
