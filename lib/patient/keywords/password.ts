@@ -1,10 +1,11 @@
-import commonPasswords from '../common-passwords.json' with { type: 'json' };
+import { unpackWords } from '../../compact-data.js';
+import { COMMON_PASSWORDS } from '../common-passwords.js';
 import { passwordCandidates } from '../password-words.js';
 import { PASSWORD_MAX_BYTES } from '../registration-schema.js';
 import { keyword } from './keyword.js';
 
 /** The common-password list comes with this module only: the validators of a password being chosen. */
-const COMMON_PASSWORDS: ReadonlySet<string> = new Set(commonPasswords);
+const COMMON: ReadonlySet<string> = new Set(unpackWords(COMMON_PASSWORDS));
 const utf8 = new TextEncoder();
 
 export function passwordProblems(password: string): string[] {
@@ -18,7 +19,7 @@ export function passwordProblems(password: string): string[] {
   if (utf8.encode(password).length > PASSWORD_MAX_BYTES) {
     problems.push(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long`);
   }
-  if (passwordCandidates(password).some((candidate) => COMMON_PASSWORDS.has(candidate))) {
+  if (passwordCandidates(password).some((candidate) => COMMON.has(candidate))) {
     problems.push('Password is too common; choose a less predictable one');
   }
   return problems;
