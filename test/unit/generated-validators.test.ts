@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import {
   exportName, FUNCTION_VALIDATORS, GENERATED_DIR, generatedFileNames, generateValidatorModules, requestSchemasById,
 } from '../../lib/tools/generate-validators.js';
-import { createAjv } from '../../lib/validation/ajv.js';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { createAjv, FORMATS } from '../../lib/validation/ajv.js';
+import { formats } from '../../lib/validation/standalone-formats.js';
 import type { ValidationContext } from '../../lib/patient/validation-keywords.js';
 import type { PrecompiledValidate } from '../../lib/validation/precompiled.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
@@ -34,6 +36,18 @@ describe('precompiled request validators', () => {
       const schemas = [...new Set(Object.values(validators).map(({ schema }) => exportName(schema.$id!)))];
       expect(Object.keys(loaded[name]!).sort(), name).toEqual([...schemas, ...Object.keys(validators)].sort());
     }
+  });
+
+  it('reference by function only formats the run-time copy has, answering as ajv-formats does', () => {
+    const referenced = new Set(modules.flatMap(({ js }) => [...js.matchAll(/= formats\.(\w+);/g)].map(([, name]) => name)));
+    expect([...referenced]).toEqual(Object.keys(formats));
+    expect(FORMATS).toContain('date');
+    const dates = fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+        .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`));
+    fc.assert(fc.property(dates, (text) => {
+      expect(formats.date.validate(text)).toBe((fullFormats.date as { validate: (s: string) => boolean }).validate(text));
+    }), { numRuns: 2000 });
   });
 
   // The same answers, errors included, as compiling the schema at start with the same ajv setup.
