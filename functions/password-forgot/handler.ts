@@ -2,7 +2,7 @@ import { loadConfig } from '../../lib/config.js';
 import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { requestPasswordReset } from '../../lib/password/forgot-password.js';
-import { validateForgotPassword } from '../../lib/patient/validators.js';
+import { validateForgotPassword } from '../../lib/validation/generated/password-forgot.js';
 import { createPasswordForgotDeps } from '../../lib/wiring.js';
 
 const deps = createPasswordForgotDeps(loadConfig(process.env, ['identifiers']));

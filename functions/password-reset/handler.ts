@@ -5,7 +5,7 @@ import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-ap
 import { RESET_PAGE_CSP, resetPageHtml } from '../../lib/http/password-reset-page.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { resetPassword } from '../../lib/password/reset-password.js';
-import { validatePasswordReset } from '../../lib/patient/validators.js';
+import { validatePasswordReset } from '../../lib/validation/generated/password-reset.js';
 import { createPasswordResetDeps } from '../../lib/wiring.js';
 
 const deps = createPasswordResetDeps(loadConfig(process.env, ['identifiers']));

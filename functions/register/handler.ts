@@ -4,7 +4,7 @@ import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { registerPatient, type RegistrationAttempt } from '../../lib/patient/register-patient.js';
 import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
-import { validateRegistration } from '../../lib/patient/validators.js';
+import { validateRegistration } from '../../lib/validation/generated/register.js';
 import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 
 export const REGISTERED = 'Patient registered successfully. Verification email sent.';

@@ -2,7 +2,7 @@ import { loadConfig } from '../../lib/config.js';
 import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { requestVerificationResend } from '../../lib/patient/resend-verification.js';
-import { validateResendVerification } from '../../lib/patient/validators.js';
+import { validateResendVerification } from '../../lib/validation/generated/resend-verification.js';
 import { createResendVerificationDeps } from '../../lib/wiring.js';
 
 const deps = createResendVerificationDeps(loadConfig(process.env, ['identifiers']));

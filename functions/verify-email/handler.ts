@@ -4,7 +4,7 @@ import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
 import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { VERIFY_PAGE_CSP, verifyPageHtml } from '../../lib/http/verify-email-page.js';
-import { validateVerifyEmail } from '../../lib/patient/validators.js';
+import { validateVerifyEmail } from '../../lib/validation/generated/verify-email.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 

@@ -1,27 +1,19 @@
 import path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, LoggingFormat, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
 import { handlerEntry, REPO_ROOT } from '../paths.js';
 import { createEncryptedLogGroup, type LogSettings } from './encrypted-log-group.js';
+import { FUNCTION_BUNDLING, FUNCTION_RUNTIME } from './function-bundling.js';
 
-/**
- * Newest Node runtime in aws-cdk-lib 2.276.0 (nodejs20.x is deprecated). Pinned rather
- * than NODEJS_LATEST so a CDK upgrade never changes the runtime without a review.
- */
-export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+export { FUNCTION_RUNTIME } from './function-bundling.js';
 
 export const SERVICE_NAME = 'patient-registration';
-
-// Bundled CommonJS dependencies call require() for Node built-ins; ESM has no require,
-// so the bundle gets one. Aliased import so it cannot clash with bundled identifiers.
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export interface ServiceFunctionProps {
   /** Folder under `functions/`; the entry is `functions/<name>/handler.ts`, export `handler`. */
@@ -52,7 +44,7 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * The one place Lambda defaults live: ESM bundle from the local esbuild, arm64, newest
+ * The one place Lambda defaults live: ESM bundle from the local esbuild (./function-bundling.ts), arm64, newest
  * Node runtime, source maps, X-Ray, JSON logs into an explicit KMS-encrypted log group.
  *
  * Permissions: one role per function with one customer-managed policy (HIPAA prefers
@@ -123,23 +115,7 @@ export class ServiceFunction extends Construct {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        // Prefer packages' ESM builds: better tree-shaking of the SDK.
-        mainFields: ['module', 'main'],
-        minify: true,
-        // Error classes are matched and logged by name; minified names would be useless.
-        keepNames: true,
-        sourceMap: true,
-        // Maps still resolve file:line; leaving sources out keeps the zip small.
-        sourcesContent: false,
-        // Pin the SDK version we test against instead of the runtime's copy.
-        bundleAwsSDK: true,
-        // Keep `cdk synth --quiet` quiet; esbuild still prints warnings and errors.
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     // The policy must exist before the function is created and first invoked.
     this.function.node.addDependency(this.policy);

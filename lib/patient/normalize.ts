@@ -1,4 +1,6 @@
-import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString as parseWith, type MetadataJson, type PhoneNumber } from 'libphonenumber-js/core';
+import { unpackJson } from '../compact-data.js';
+import { PHONE_METADATA } from './phone-metadata.js';
 
 /** Emails are stored and compared trimmed and lowercased, so case variants collide. */
 export function normalizeEmail(email: string): string {
@@ -11,6 +13,12 @@ const E164 = /^\+[1-9]\d{7,14}$/;
 const TRUNK_ZERO = /^(\+[\s\-.]*[1-9]\d{0,2})[\s\-.]*\(0\)/;
 
 const digitsOf = (phone: string) => phone.replace(PHONE_SEPARATORS, '');
+
+// libphonenumber-js/min's metadata, packed (lib/tools/generate-phone-metadata.ts). Unpacked on the
+// first phone number, not at import: functions that import this module only to trim never unpack it,
+// and their bundles drop it.
+let metadata: MetadataJson | undefined;
+const parsePhoneNumberFromString = (text: string) => parseWith(text, (metadata ??= unpackJson<MetadataJson>(PHONE_METADATA)));
 
 /**
  * The E.164 form of a phone number written in international form, or undefined when it is not one.

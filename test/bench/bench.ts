@@ -257,7 +257,8 @@ async function main(): Promise<void> {
       rows.push({
         row: `cold start: ${bundle.name} (${COUNTS.importRuns} fresh processes)`, median: imports.median, p95: imports.p95,
         detail: `${kib(bundle.bytes)} index.mjs (+ ${kib(bundle.mapBytes)} map); largest: ${bundle.largestInputs.slice(0, 2).map((i) => `${i.input.replace(/^node_modules\//, '')} ${kib(i.bytes)}`).join(', ')}`,
-        ...(isRegister && { target: '≤ 300 KiB, import ≤ 80 ms', met: bundle.bytes <= 300 * 1024 && imports.median <= 80 }),
+        // Issue 13: with the SDK bundled (~400 KiB of it) register is to stay within 450 KiB.
+        ...(isRegister && { target: '≤ 450 KiB, import ≤ 80 ms', met: bundle.bytes <= 450 * 1024 && imports.median <= 80 }),
       });
     }
   });

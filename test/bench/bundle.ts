@@ -2,11 +2,9 @@
  * Builds each `functions/<name>/handler.ts` the way CDK's NodejsFunction does, with the local esbuild,
  * and measures how long a fresh Node process takes to import the bundle (the cold-start work that is ours).
  *
- * The esbuild options replicate `bundling` in infra/constructs/service-function.ts (they are not exported
- * there) as aws-cdk-lib 2.276's Bundling#buildEsbuildArgs turns them into CLI flags:
- *   --bundle <entry> --target=node24 --platform=node --format=esm --outfile=index.mjs --minify --sourcemap
- *   --sources-content=false --log-level=warning --keep-names --banner:js=<createRequire> --main-fields=module,main
- * and no --external (bundleAwsSDK: true). Keep the two in step when the construct changes.
+ * The esbuild options come from infra/constructs/function-bundling.ts, the settings the construct
+ * deploys (test/infra/function-bundles.test.ts proves CDK builds the same bytes).
+ * Run alone: npx tsx test/bench/bundle.ts [--runs=N] [--packages] [name ...]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
@@ -14,34 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { esbuildOptionsFor } from '../../infra/constructs/function-bundling.js';
+import { summarize } from './stats.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
-
-/** Runtime nodejs24.x (FUNCTION_RUNTIME in the construct) → esbuild target node24. */
-const CDK_TARGET = 'node24';
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
-
-export function cdkEsbuildOptions(entry: string, outfile: string): BuildOptions {
-  return {
-    entryPoints: [entry],
-    bundle: true,
-    target: CDK_TARGET,
-    platform: 'node',
-    format: 'esm',
-    outfile,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    logLevel: 'warning',
-    keepNames: true,
-    banner: { js: ESM_REQUIRE_BANNER },
-    mainFields: ['module', 'main'],
-    absWorkingDir: REPO_ROOT,
-  };
-}
 
 export interface BuiltBundle {
   name: string;
@@ -50,6 +26,21 @@ export interface BuiltBundle {
   mapBytes: number;
   /** The largest inputs by bytes they contribute to the output, for "where does the size go". */
   largestInputs: { input: string; bytes: number }[];
+  /** Every input (path from the repository root) with the bytes it contributes to index.mjs. */
+  inputs: Record<string, number>;
+}
+
+/** The npm package an input belongs to ("@smithy/core", "libphonenumber-js"), or "(ours)" for the repository's own files. */
+export function packageOf(input: string): string {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+  return match ? match[1]! : '(ours)';
+}
+
+/** Bytes in the bundle per package, largest first. */
+export function bytesByPackage(inputs: Record<string, number>): { name: string; bytes: number }[] {
+  const totals = new Map<string, number>();
+  for (const [input, bytes] of Object.entries(inputs)) totals.set(packageOf(input), (totals.get(packageOf(input)) ?? 0) + bytes);
+  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
 export async function functionNames(): Promise<string[]> {
@@ -57,17 +48,17 @@ export async function functionNames(): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-export async function buildBundles(outDir: string): Promise<BuiltBundle[]> {
-  const names = await functionNames();
-  return Promise.all(names.map(async (name) => {
+export async function buildBundles(outDir: string, names?: readonly string[]): Promise<BuiltBundle[]> {
+  return Promise.all((names ?? await functionNames()).map(async (name) => {
     const file = path.join(outDir, name, 'index.mjs');
-    const result = await build({ ...cdkEsbuildOptions(path.join(FUNCTIONS_DIR, name, 'handler.ts'), file), metafile: true });
+    const result = await build({ ...esbuildOptionsFor(path.join(FUNCTIONS_DIR, name, 'handler.ts'), file), metafile: true });
     const output = (result.metafile as Metafile).outputs[path.relative(REPO_ROOT, file)];
-    const largestInputs = Object.entries(output?.inputs ?? {})
-      .map(([input, { bytesInOutput }]) => ({ input, bytes: bytesInOutput }))
+    const inputs = Object.fromEntries(Object.entries(output?.inputs ?? {}).map(([input, { bytesInOutput }]) => [input, bytesInOutput]));
+    const largestInputs = Object.entries(inputs)
+      .map(([input, bytes]) => ({ input, bytes }))
       .sort((a, b) => b.bytes - a.bytes)
       .slice(0, 8);
-    return { name, file, bytes: (await stat(file)).size, mapBytes: (await stat(`${file}.map`)).size, largestInputs };
+    return { name, file, bytes: (await stat(file)).size, mapBytes: (await stat(`${file}.map`)).size, largestInputs, inputs };
   }));
 }
 
@@ -132,3 +123,22 @@ export async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Sizes and import times without the rest of the bench; --packages adds each bundle's bytes per package. */
+async function main(args: readonly string[]): Promise<void> {
+  const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice('--runs='.length) ?? 7);
+  const names = args.filter((a) => !a.startsWith('--'));
+  await withTempDir(async (dir) => {
+    for (const bundle of await buildBundles(dir, names.length > 0 ? names : undefined)) {
+      const imports = summarize(await importTimes(bundle, runs));
+      process.stdout.write(`${bundle.name.padEnd(20)} ${kib(bundle.bytes).padStart(10)}  import median ${imports.median.toFixed(1)} ms, p95 ${imports.p95.toFixed(1)} ms (${runs} runs)\n`);
+      if (args.includes('--packages')) {
+        for (const { name, bytes } of bytesByPackage(bundle.inputs)) process.stdout.write(`    ${kib(bytes).padStart(10)}  ${name}\n`);
+      }
+    }
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

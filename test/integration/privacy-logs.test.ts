@@ -7,7 +7,7 @@ import { createSesClient } from '../../lib/adapters/aws-clients.js';
 import { loadConfig } from '../../lib/config.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
-import { validateRegistration } from '../../lib/patient/validators.js';
+import { validateRegistration } from '../../lib/validation/generated/register.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';

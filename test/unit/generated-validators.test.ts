@@ -1,22 +1,53 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GENERATED_DTS, GENERATED_JS, generateValidatorModule, requestSchemasById } from '../../lib/tools/generate-validators.js';
-import { createAjv } from '../../lib/validation/ajv.js';
-import * as precompiled from '../../lib/validation/generated/validators.js';
+import {
+  exportName, FUNCTION_VALIDATORS, GENERATED_DIR, generatedFileNames, generateValidatorModules, requestSchemasById,
+} from '../../lib/tools/generate-validators.js';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { createAjv, FORMATS } from '../../lib/validation/ajv.js';
+import { formats } from '../../lib/validation/standalone-formats.js';
 import type { ValidationContext } from '../../lib/patient/validation-keywords.js';
 import type { PrecompiledValidate } from '../../lib/validation/precompiled.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
+const modules = generateValidatorModules();
+// Every generated module, loaded as the functions load them: one per function with validators.
+const loaded = Object.fromEntries(await Promise.all(modules.map(async ({ name }) =>
+  [name, (await import(`../../lib/validation/generated/${name}.js`)) as Record<string, unknown>] as const)));
+
 describe('precompiled request validators', () => {
-  it('are up to date with the schemas (run `npm run generate` when this fails)', () => {
-    const { js, dts } = generateValidatorModule();
-    expect(readFileSync(GENERATED_JS, 'utf8')).toBe(js);
-    expect(readFileSync(GENERATED_DTS, 'utf8')).toBe(dts);
+  it('are up to date with the schemas, one module per function and no other (run `npm run generate` when this fails)', () => {
+    expect(readdirSync(GENERATED_DIR).sort()).toEqual(generatedFileNames(modules));
+    for (const { name, js, dts } of modules) {
+      expect(readFileSync(path.join(GENERATED_DIR, `${name}.js`), 'utf8'), `${name}.js`).toBe(js);
+      expect(readFileSync(path.join(GENERATED_DIR, `${name}.d.ts`), 'utf8'), `${name}.d.ts`).toBe(dts);
+    }
   });
 
-  it('exist for every request schema', () => {
-    expect(Object.keys(precompiled).sort()).toEqual(Object.keys(requestSchemasById()).sort());
+  it('exist for every request schema: each is validated by some function', () => {
+    const validated = Object.values(FUNCTION_VALIDATORS).flatMap((validators) => Object.values(validators).map(({ schema }) => exportName(schema.$id!)));
+    expect([...new Set(validated)].sort()).toEqual(Object.keys(requestSchemasById()).sort());
+  });
+
+  it('export, per function, only the schemas that function validates and its validators', () => {
+    for (const [name, validators] of Object.entries(FUNCTION_VALIDATORS)) {
+      const schemas = [...new Set(Object.values(validators).map(({ schema }) => exportName(schema.$id!)))];
+      expect(Object.keys(loaded[name]!).sort(), name).toEqual([...schemas, ...Object.keys(validators)].sort());
+    }
+  });
+
+  it('reference by function only formats the run-time copy has, answering as ajv-formats does', () => {
+    const referenced = new Set(modules.flatMap(({ js }) => [...js.matchAll(/= formats\.(\w+);/g)].map(([, name]) => name)));
+    expect([...referenced]).toEqual(Object.keys(formats));
+    expect(FORMATS).toContain('date');
+    const dates = fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+        .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`));
+    fc.assert(fc.property(dates, (text) => {
+      expect(formats.date.validate(text)).toBe((fullFormats.date as { validate: (s: string) => boolean }).validate(text));
+    }), { numRuns: 2000 });
   });
 
   // The same answers, errors included, as compiling the schema at start with the same ajv setup.
@@ -38,16 +69,19 @@ describe('precompiled request validators', () => {
     return body;
   });
 
+  const registrationRequest = loaded.register!.registrationRequest as PrecompiledValidate;
   it('judge age only on the day they are given, never on the wall clock', () => {
-    expect(() => precompiled.registrationRequest.call(undefined, structuredClone(SPEC_EXAMPLE))).toThrow('the age rule needs today');
-    expect(precompiled.registrationRequest.call({ today: '2000-01-01' }, structuredClone(SPEC_EXAMPLE))).toBe(false);
-    expect(precompiled.registrationRequest.call(context, structuredClone(SPEC_EXAMPLE))).toBe(true);
+    expect(() => registrationRequest.call(undefined, structuredClone(SPEC_EXAMPLE))).toThrow('the age rule needs today');
+    expect(registrationRequest.call({ today: '2000-01-01' }, structuredClone(SPEC_EXAMPLE))).toBe(false);
+    expect(registrationRequest.call(context, structuredClone(SPEC_EXAMPLE))).toBe(true);
   });
 
-  for (const [name, schema] of Object.entries(schemas)) {
-    it(`${name} agrees with ajv compiling the schema at start`, () => {
-      const atStart = compiled.compile(schema);
-      const built = (precompiled as Record<string, PrecompiledValidate>)[name]!;
+  const compiledIn = Object.entries(FUNCTION_VALIDATORS).flatMap(([fn, validators]) =>
+    [...new Set(Object.values(validators).map(({ schema }) => exportName(schema.$id!)))].map((name) => [fn, name] as const));
+  for (const [fn, name] of compiledIn) {
+    it(`${name} (functions/${fn}) agrees with ajv compiling the schema at start`, () => {
+      const atStart = compiled.compile(schemas[name]!);
+      const built = loaded[fn]![name] as PrecompiledValidate;
       fc.assert(fc.property(fc.oneof(mutated, fc.anything()), (data) => {
         expect(outcome(built, data)).toEqual(outcome(atStart, data));
       }), { numRuns: 300 });

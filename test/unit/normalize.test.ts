@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { parsePhoneNumberFromString as parseWithMetadata, type MetadataJson } from 'libphonenumber-js/core';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { unpackJson } from '../../lib/compact-data.js';
 import { normalizeEmail, normalizePhone, trimStrings } from '../../lib/patient/normalize.js';
+import { PHONE_METADATA } from '../../lib/patient/phone-metadata.js';
+import { PACKAGE_METADATA } from '../../lib/tools/generate-phone-metadata.js';
 
 describe('normalizeEmail', () => {
   it.each([
@@ -7,6 +12,21 @@ describe('normalizeEmail', () => {
     ['  jane@email.com ', 'jane@email.com'],
     ['jane@email.com', 'jane@email.com'],
   ])('%j → %j', (input, expected) => expect(normalizeEmail(input)).toBe(expected));
+});
+
+describe('the packed phone metadata', () => {
+  it('is the installed libphonenumber-js min metadata (run `npx tsx lib/tools/generate-phone-metadata.ts` when this fails)', () => {
+    expect(unpackJson(PHONE_METADATA)).toEqual(PACKAGE_METADATA);
+  });
+
+  it('parses as the package\'s own min entry does', () => {
+    const metadata = unpackJson<MetadataJson>(PHONE_METADATA);
+    for (const phone of ['+1 415 555 2671', '+44 20 7946 0958', '+39 06 6982 0000', '+49 30 901820', '+81 3-1234-5678', '+1234567890', '+999 1234567']) {
+      const ours = parseWithMetadata(phone, metadata);
+      const theirs = parsePhoneNumberFromString(phone);
+      expect([ours?.number, ours?.isValid()], phone).toEqual([theirs?.number, theirs?.isValid()]);
+    }
+  });
 });
 
 describe('normalizePhone', () => {

@@ -2,7 +2,8 @@ import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { bcryptCost, bcryptDummyHash, createBcryptPasswordHasher } from '../../lib/adapters/bcrypt/bcrypt-password-hasher.js';
 import { buildCommonPasswordList } from '../../lib/tools/generate-common-passwords.js';
-import commonPasswords from '../../lib/patient/common-passwords.json' with { type: 'json' };
+import { COMMON_PASSWORDS } from '../../lib/patient/common-passwords.js';
+import { packWords, unpackWords } from '../../lib/compact-data.js';
 
 describe('bcrypt password hasher', () => {
   const hasher = createBcryptPasswordHasher(12);
@@ -51,6 +52,16 @@ describe('bcrypt password hasher', () => {
 
 describe('common-password list', () => {
   it('matches what the generator builds from @zxcvbn-ts/language-common', () => {
-    expect(commonPasswords).toEqual(buildCommonPasswordList());
+    const built = buildCommonPasswordList();
+    expect(unpackWords(COMMON_PASSWORDS)).toEqual([...new Set(built)].sort());
+    expect(new Set(unpackWords(COMMON_PASSWORDS))).toEqual(new Set(built));
+  });
+
+  it('decodes to exactly the words encoded, whatever they are', () => {
+    const words = ['zeta', 'Alpha', 'p@ssw0rd!', 'ünïcödé', '😀x', 'alpha', 'zeta'];
+    expect(new Set(unpackWords(packWords(words)))).toEqual(new Set(words));
+    expect(unpackWords(packWords(words))).toHaveLength(new Set(words).size);
+    expect(() => packWords(['two\nlines'])).toThrow();
+    expect(() => packWords([''])).toThrow();
   });
 });

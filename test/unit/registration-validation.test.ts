@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
-import { validateRegistration, validateResendVerification } from '../../lib/patient/validators.js';
+import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateResendVerification } from '../../lib/validation/generated/resend-verification.js';
 import type { Clock } from '../../lib/patient/ports.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
