@@ -15,7 +15,8 @@ import {
   forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, refreshTokenSchema, registrationSchema,
   resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
 } from '../patient/registration-schema.js';
-import { passwordProblems, VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
+import { passwordProblems } from '../patient/keywords/password.js';
+import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
