@@ -13,6 +13,7 @@ import { freePort } from '../../lib/local/services.js';
 import { startMariadbServer, SERVER_TIME_ZONE, type RunningMariadb } from '../support/mariadb-server.js';
 import { fullAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor, type ContractStore } from './patient-repository.contract.js';
+import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // This process runs in a zone that is neither UTC nor the server's: a Date written or read through
 // the driver's local zone, or NOW() read in the server's, would show up as an hours-long shift.
@@ -46,6 +47,16 @@ async function mysqlContractStore(db: MysqlExecutor): Promise<ContractStore> {
 
 // Real concurrent transactions on InnoDB: the pool is wider than the 20-way race so all 20 run at once.
 describeStorageContract('MariaDB 10.11 server (mysql2)', async () => mysqlContractStore(await freshDatabase({ connectionLimit: 25 })));
+
+describeSqlLapseCleanup('MariaDB 10.11 server (mysql2)', async () => {
+  const db = await freshDatabase();
+  const store = await mysqlContractStore(db);
+  return {
+    storage: store,
+    count: async (from, patientId) => Number((await db.query<{ n: number }>(`SELECT COUNT(*) AS n ${from}`, { id: patientId }))[0]!.n),
+    close: () => store.cleanup!(),
+  };
+});
 
 describe('MySQL adapter: what it hides of MySQL', () => {
   const withDatabase = async <T>(use: (db: MysqlExecutor) => Promise<T>, options = {}): Promise<T> => {

@@ -4,10 +4,10 @@ import { createPgExecutor } from '../../lib/adapters/postgres/pg-executor.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
 import { freePort } from '../../lib/local/services.js';
-import { postgresContractStore } from '../support/postgres-contract-store.js';
+import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { startPostgresServer } from '../support/postgres-server.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
-import { describePostgresLapseCleanup } from './postgres-lapse-cleanup.js';
+import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
 // transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
@@ -16,9 +16,9 @@ describeStorageContract('PostgreSQL 15 server (pg)', async () => {
   return postgresContractStore(createPgExecutor(server.url, { max: 25 }), () => server.stop());
 });
 
-describePostgresLapseCleanup('PostgreSQL 15 server (pg)', async () => {
+describeSqlLapseCleanup('PostgreSQL 15 server (pg)', async () => {
   const server = await startPostgresServer();
-  return { db: createPgExecutor(server.url), stop: () => server.stop() };
+  return postgresLapseDatabase(createPgExecutor(server.url), () => server.stop());
 });
 
 describe('PostgreSQL adapter specifics', () => {
