@@ -8,11 +8,10 @@ import { createMysqlAuditTrail } from '../../lib/adapters/mysql/audit-trail.js';
 import { createMysqlPatientRepository } from '../../lib/adapters/mysql/patient-repository.js';
 import { fromPatientRow, SELECT_PATIENT, toMysqlPatientRow } from '../../lib/adapters/mysql/patient-row.js';
 import { createMysqlStorage } from '../../lib/adapters/mysql/storage.js';
-import { ServiceUnavailableError } from '../../lib/errors.js';
 import { freePort } from '../../lib/local/services.js';
 import { startMariadbServer, SERVER_TIME_ZONE, type RunningMariadb } from '../support/mariadb-server.js';
 import { fullAuditEvent } from './audit-trail.contract.js';
-import { describeStorageContract, mailFor, patientFixture, tokenFor, type ContractStore } from './patient-repository.contract.js';
+import { describeStorageContract, expectUnavailableWhenUnreachable, mailFor, patientFixture, tokenFor, type ContractStore } from './patient-repository.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // This process runs in a zone that is neither UTC nor the server's: a Date written or read through
@@ -173,12 +172,8 @@ describe('MySQL adapter: what it hides of MySQL', () => {
 
   it('turns an unreachable server into ServiceUnavailableError (503), not a 500', async () => {
     const db = createMysqlExecutor(`mysql://root@127.0.0.1:${await freePort()}/none`);
-    const repository = createMysqlPatientRepository(db);
-    const patient = patientFixture();
     try {
-      await expect(repository.findTakenIdentifiers(patient.email, patient.phone_number)).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.createPatient(patient, tokenFor(patient), mailFor(patient))).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.consumeVerificationToken('0'.repeat(64), new Date())).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expectUnavailableWhenUnreachable(createMysqlPatientRepository(db));
     } finally {
       await db.close();
     }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuplicateRegistrationError } from '../../lib/errors.js';
+import { DuplicateRegistrationError, ServiceUnavailableError } from '../../lib/errors.js';
 import { normalizeEmail, normalizePhone } from '../../lib/patient/normalize.js';
 import type { IdempotencyStore } from '../../lib/idempotency/ports.js';
 import type { ClaimedItem, OutboxStore, ResendRequest } from '../../lib/outbox/ports.js';
@@ -94,6 +94,14 @@ async function refusal(attempt: Promise<void>): Promise<{ email: boolean; phone:
   const error = await attempt.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(DuplicateRegistrationError);
   return (error as DuplicateRegistrationError).clashes;
+}
+
+/** A repository whose server cannot be reached answers every call with a 503, never a 500. */
+export async function expectUnavailableWhenUnreachable(repository: PatientRepository): Promise<void> {
+  const patient = patientFixture();
+  await expect(repository.findTakenIdentifiers(patient.email, patient.phone_number)).rejects.toBeInstanceOf(ServiceUnavailableError);
+  await expect(repository.createPatient(patient, tokenFor(patient), mailFor(patient))).rejects.toBeInstanceOf(ServiceUnavailableError);
+  await expect(repository.consumeVerificationToken('0'.repeat(64), new Date())).rejects.toBeInstanceOf(ServiceUnavailableError);
 }
 
 export function describeStorageContract(name: string, makeStore: () => Promise<ContractStore>): void {

@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../lib/adapters/postgres/migrate.js';
 import { createPgExecutor } from '../../lib/adapters/postgres/pg-executor.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
-import { ServiceUnavailableError } from '../../lib/errors.js';
 import { freePort } from '../../lib/local/services.js';
 import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { startPostgresServer } from '../support/postgres-server.js';
-import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+import { describeStorageContract, expectUnavailableWhenUnreachable } from './patient-repository.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
@@ -43,12 +42,8 @@ describe('PostgreSQL adapter specifics', () => {
 
   it('turns an unreachable server into ServiceUnavailableError (503), not a 500', async () => {
     const db = createPgExecutor(`postgresql://postgres@127.0.0.1:${await freePort()}/postgres`);
-    const repository = createPostgresPatientRepository(db);
-    const patient = patientFixture();
     try {
-      await expect(repository.findTakenIdentifiers(patient.email, patient.phone_number)).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.createPatient(patient, tokenFor(patient), mailFor(patient))).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.consumeVerificationToken('0'.repeat(64), new Date())).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expectUnavailableWhenUnreachable(createPostgresPatientRepository(db));
     } finally {
       await db.close();
     }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { changedMigration, readMigrations as readMigrationFiles, type Migration } from '../sql/migration-files.js';
+import { pendingMigrations, readMigrations as readMigrationFiles, type Migration } from '../sql/migration-files.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -43,12 +43,8 @@ async function applyPending(tx: MysqlSession, migrations: Migration[]): Promise<
     version VARCHAR(255) NOT NULL PRIMARY KEY, checksum CHAR(64) NOT NULL, applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
   ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin`);
   const rows = await tx.query<{ version: string; checksum: string }>('SELECT version, checksum FROM schema_migrations');
-  const applied = new Map(rows.map((r) => [r.version, r.checksum]));
-  const newlyApplied: string[] = [];
-  for (const migration of migrations) {
-    const checksum = applied.get(migration.version);
-    if (checksum === migration.checksum) continue;
-    if (checksum !== undefined) throw changedMigration(migration.version);
+  const pending = pendingMigrations(migrations, rows);
+  for (const migration of pending) {
     for (const statement of statementsOf(migration.sql)) {
       try {
         await tx.run(statement);
@@ -57,7 +53,6 @@ async function applyPending(tx: MysqlSession, migrations: Migration[]): Promise<
       }
     }
     await tx.run('INSERT INTO schema_migrations (version, checksum) VALUES (?, ?)', [migration.version, migration.checksum]);
-    newlyApplied.push(migration.version);
   }
-  return newlyApplied;
+  return pending.map((m) => m.version);
 }

@@ -1,4 +1,5 @@
 import type { OpenedPostgres } from '../postgres/open-database.js';
+import { migrateOrClose } from '../sql/migration-files.js';
 import { redactUrl } from '../sql/redact-url.js';
 import { migrate } from './migrate.js';
 import { createMysqlExecutor } from './mysql-executor.js';
@@ -19,13 +20,6 @@ export async function openMysql({ databaseUrl }: { databaseUrl?: string }): Prom
   if (!databaseUrl) throw new Error(MYSQL_NEEDS_URL);
   if (!/^mysql:\/\//.test(databaseUrl)) throw new Error(`STORAGE=mysql needs a mysql:// DATABASE_URL, not ${redactUrl(databaseUrl)}`);
   const db = createMysqlExecutor(databaseUrl);
-  let description = redactUrl(databaseUrl);
-  try {
-    const applied = await migrate(db);
-    if (applied.length > 0) description += `, migrated: ${applied.join(', ')}`;
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  const description = await migrateOrClose(db, () => migrate(db), redactUrl(databaseUrl));
   return { storage: createMysqlStorage(db), description, close: () => db.close() };
 }

@@ -4,6 +4,7 @@ import type {
 } from '../../patient/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
+import { CONTACT_COLUMNS, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
 
@@ -97,22 +98,8 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
       ),
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
-      const [row] = await callMysql(() =>
-        db.query<{
-          id: string; first_name: string; email: string; phone_number: string; email_verified: boolean;
-          verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
-        }>(
-          `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint
-             FROM patients WHERE email = :email AND ${LIVE}`,
-          { email },
-        ),
-      );
-      return row && {
-        ...row,
-        verification_token_hash: row.verification_token_hash ?? undefined,
-        registration_key: row.registration_key ?? undefined,
-        registration_fingerprint: row.registration_fingerprint ?? undefined,
-      };
+      const [row] = await callMysql(() => db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM patients WHERE email = :email AND ${LIVE}`, { email }));
+      return row && toPatientContact(row);
     },
 
     replaceVerificationToken: (patient, token, mail) =>

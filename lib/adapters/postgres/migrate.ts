@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { changedMigration, readMigrations as readMigrationFiles, type Migration } from '../sql/migration-files.js';
+import { pendingMigrations, readMigrations as readMigrationFiles, type Migration } from '../sql/migration-files.js';
 import type { SqlExecutor } from './sql-executor.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -20,16 +20,11 @@ export async function migrate(db: SqlExecutor, migrations = readMigrations()): P
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const { rows } = await tx.query<{ version: string; checksum: string }>('SELECT version, checksum FROM schema_migrations');
-    const applied = new Map(rows.map((r) => [r.version, r.checksum]));
-    const newlyApplied: string[] = [];
-    for (const migration of migrations) {
-      const checksum = applied.get(migration.version);
-      if (checksum === migration.checksum) continue;
-      if (checksum !== undefined) throw changedMigration(migration.version);
+    const pending = pendingMigrations(migrations, rows);
+    for (const migration of pending) {
       await tx.exec(migration.sql);
       await tx.query('INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)', [migration.version, migration.checksum]);
-      newlyApplied.push(migration.version);
     }
-    return newlyApplied;
+    return pending.map((m) => m.version);
   });
 }

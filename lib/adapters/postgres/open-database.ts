@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
+import { migrateOrClose } from '../sql/migration-files.js';
 import { redactUrl } from '../sql/redact-url.js';
 import { createPostgresAuditTrail } from './audit-trail.js';
 import { createPostgresIdempotencyStore } from './idempotency-store.js';
@@ -42,13 +43,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     db = createPgliteExecutor(folder ? await PGlite.create(folder) : await PGlite.create());
     description = `embedded PGlite (${folder ? `data in ${folder}` : 'in memory'})`;
   }
-  try {
-    const applied = await migrate(db);
-    if (applied.length > 0) description += `, migrated: ${applied.join(', ')}`;
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  description = await migrateOrClose(db, () => migrate(db), description);
   const storage: Storage = {
     repository: createPostgresPatientRepository(db),
     outbox: createPostgresOutboxStore(db),

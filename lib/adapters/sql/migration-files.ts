@@ -20,5 +20,28 @@ export function readMigrations(dir: string): Migration[] {
     });
 }
 
-/** The error both runners raise for an applied migration whose file changed since. */
-export const changedMigration = (version: string) => new Error(`migration ${version} was changed after it was applied`);
+/**
+ * The migrations not applied yet, in file order, given what schema_migrations holds. Refuses when an
+ * applied migration's file has changed since, because the database would no longer match the repo.
+ */
+export function pendingMigrations(migrations: Migration[], applied: { version: string; checksum: string }[]): Migration[] {
+  const checksums = new Map(applied.map((r) => [r.version, r.checksum]));
+  return migrations.filter((migration) => {
+    const checksum = checksums.get(migration.version);
+    if (checksum !== undefined && checksum !== migration.checksum) throw new Error(`migration ${migration.version} was changed after it was applied`);
+    return checksum === undefined;
+  });
+}
+
+/** Runs the migrations and adds what it applied to the start banner; closes the database if they fail. */
+export async function migrateOrClose(
+  db: { close(): Promise<void> }, migrate: () => Promise<string[]>, description: string,
+): Promise<string> {
+  try {
+    const applied = await migrate();
+    return applied.length > 0 ? `${description}, migrated: ${applied.join(', ')}` : description;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,4 +1,4 @@
-import type { PatientRecord } from '../../patient/ports.js';
+import type { PatientContact, PatientRecord } from '../../patient/ports.js';
 
 /** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
 const CIPHERTEXT_COLUMNS: Record<string, string> = {
@@ -88,5 +88,21 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     ...(row.registration_key != null && { registration_key: row.registration_key }),
     ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
     ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
+  };
+}
+
+/** The columns findPatientByEmail reads (CONTACT_COLUMNS), NULL where a patient has none. */
+export type ContactRow = Omit<PatientContact, 'verification_token_hash' | 'registration_key' | 'registration_fingerprint'> & {
+  verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
+};
+export const CONTACT_COLUMNS = 'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint';
+
+/** A contact row as the port answers it: NULLs as absent. */
+export function toPatientContact(row: ContactRow): PatientContact {
+  return {
+    ...row,
+    verification_token_hash: row.verification_token_hash ?? undefined,
+    registration_key: row.registration_key ?? undefined,
+    registration_fingerprint: row.registration_fingerprint ?? undefined,
   };
 }
