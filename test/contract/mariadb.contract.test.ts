@@ -209,6 +209,7 @@ describe('STORAGE=mysql (openMysql)', () => {
     await expect(openMysql({})).rejects.toThrow(MYSQL_NEEDS_URL);
     expect(MYSQL_NEEDS_URL).toMatch(/no embedded MySQL.*STORAGE=postgres/);
     await expect(openMysql({ databaseUrl: 'postgresql://u:secret@h/db' })).rejects.toThrow(/mysql:\/\/.*\*\*\*/);
+    await expect(openMysql({ databaseUrl: 'mysql://u:secret@127.0.0.1:3306' })).rejects.toThrow(/names no database: mysql:\/\/u:\*\*\*@/);
   });
 
   it('opens a server by URL, migrates it and serves every port; the banner hides the password', async () => {

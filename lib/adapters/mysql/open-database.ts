@@ -19,6 +19,9 @@ export const MYSQL_NEEDS_URL =
 export async function openMysql({ databaseUrl }: { databaseUrl?: string }): Promise<OpenedMysql> {
   if (!databaseUrl) throw new Error(MYSQL_NEEDS_URL);
   if (!/^mysql:\/\//.test(databaseUrl)) throw new Error(`STORAGE=mysql needs a mysql:// DATABASE_URL, not ${redactUrl(databaseUrl)}`);
+  if (new URL(databaseUrl).pathname.length <= 1) {
+    throw new Error(`DATABASE_URL names no database: ${redactUrl(databaseUrl)} (mysql://user:password@host:3306/<database>)`);
+  }
   const db = createMysqlExecutor(databaseUrl);
   const description = await migrateOrClose(db, () => migrate(db), redactUrl(databaseUrl));
   return { storage: createMysqlStorage(db), description, close: () => db.close() };
