@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           // The storage contract runs per adapter: DynamoDB Local (this setup), and a PostgreSQL
-          // server and embedded PGlite, each started by its own test file.
+          // server, embedded PGlite and a MariaDB server, each started by its own test file.
           include: INTEGRATION_INCLUDE,
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/support/integration-env.ts', 'test/support/record-aws-calls.ts'],

@@ -1,6 +1,6 @@
 /**
  * The local stack behind `npm start` and `npm run bench`: the Lambda handlers on a local HTTP port,
- * against DynamoDB Local (or PostgreSQL) and the SES emulator, each started here unless an endpoint
+ * against DynamoDB Local (or PostgreSQL, or MySQL) and the SES emulator, each started here unless an endpoint
  * is given. The environment is set before the handlers are imported: they read it at module load,
  * like a Lambda cold start.
  */
@@ -22,7 +22,7 @@ export const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
 export interface LocalStackOptions {
   /** 0 picks a free port. */
   port: number;
-  storage: 'dynamodb' | 'postgres';
+  storage: 'dynamodb' | 'postgres' | 'mysql';
   dynamodbPort?: number;
   sesPort?: number;
   /** The local SMS inbox's port (SMS_PORT). */
@@ -54,16 +54,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
     let store: string;
-    if (options.storage === 'postgres') {
-      // Imported only here, so the PostgreSQL adapter and drivers stay out of the Lambda bundles.
-      const { openPostgres } = await import('../adapters/postgres/open-database.js');
-      const db = await openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+    if (options.storage === 'postgres' || options.storage === 'mysql') {
+      // Imported only here, so the SQL adapters and drivers stay out of the Lambda bundles.
+      const db = options.storage === 'mysql'
+        ? await (await import('../adapters/mysql/open-database.js')).openMysql({ databaseUrl: options.databaseUrl })
+        : await (await import('../adapters/postgres/open-database.js')).openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
       started.push({ endpoint: db.description, stop: () => db.close() });
       useStorage(db.storage);
-      // PostgreSQL has no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
+      // SQL databases have no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
       const sweeper = startLapseSweeper(db.storage.repository);
       started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
-      store = `PostgreSQL ${db.description}`;
+      store = `${options.storage === 'mysql' ? 'MySQL' : 'PostgreSQL'} ${db.description}`;
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
         const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });

@@ -10,11 +10,13 @@ const env = process.env;
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const port = Number(env.PORT ?? 3000);
 env.VERIFY_URL_BASE ??= `http://localhost:${port}/api/v1/patient/verify-email`;
-/** dynamodb (the default, as deployed) or postgres: DATABASE_URL, else embedded PGlite. */
+/** dynamodb (the default, as deployed), postgres (DATABASE_URL, else embedded PGlite) or mysql (DATABASE_URL). */
 const storage = env.STORAGE || 'dynamodb';
 
 async function main(): Promise<void> {
-  if (storage !== 'dynamodb' && storage !== 'postgres') throw new Error(`STORAGE must be "dynamodb" or "postgres", not "${storage}"`);
+  if (storage !== 'dynamodb' && storage !== 'postgres' && storage !== 'mysql') {
+    throw new Error(`STORAGE must be "dynamodb", "postgres" or "mysql", not "${storage}"`);
+  }
   const stack = await startLocalStack({
     port,
     storage,

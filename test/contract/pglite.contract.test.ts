@@ -5,9 +5,9 @@ import { AUDIT_COLUMNS, createPostgresAuditTrail } from '../../lib/adapters/post
 import { migrate } from '../../lib/adapters/postgres/migrate.js';
 import { createPgliteExecutor } from '../../lib/adapters/postgres/pglite-executor.js';
 import { describeStorageContract } from './patient-repository.contract.js';
-import { postgresContractStore } from '../support/postgres-contract-store.js';
+import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { minimalAuditEvent } from './audit-trail.contract.js';
-import { describePostgresLapseCleanup } from './postgres-lapse-cleanup.js';
+import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // The embedded engine `STORAGE=postgres npm start` uses without DATABASE_URL. It runs transactions
 // one at a time, so here the races check the constraints and the classification, not concurrency.
@@ -45,4 +45,4 @@ describe('PostgreSQL audit_events schema', () => {
     }
   });
 });
-describePostgresLapseCleanup('PGlite', async () => ({ db: createPgliteExecutor(await PGlite.create()), stop: async () => {} }));
+describeSqlLapseCleanup('PGlite', async () => postgresLapseDatabase(createPgliteExecutor(await PGlite.create())));

@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../lib/adapters/postgres/migrate.js';
 import { createPgExecutor } from '../../lib/adapters/postgres/pg-executor.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
-import { ServiceUnavailableError } from '../../lib/errors.js';
 import { freePort } from '../../lib/local/services.js';
-import { postgresContractStore } from '../support/postgres-contract-store.js';
+import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { startPostgresServer } from '../support/postgres-server.js';
-import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
-import { describePostgresLapseCleanup } from './postgres-lapse-cleanup.js';
+import { describeStorageContract, expectUnavailableWhenUnreachable } from './patient-repository.contract.js';
+import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
 // transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
@@ -16,9 +15,9 @@ describeStorageContract('PostgreSQL 15 server (pg)', async () => {
   return postgresContractStore(createPgExecutor(server.url, { max: 25 }), () => server.stop());
 });
 
-describePostgresLapseCleanup('PostgreSQL 15 server (pg)', async () => {
+describeSqlLapseCleanup('PostgreSQL 15 server (pg)', async () => {
   const server = await startPostgresServer();
-  return { db: createPgExecutor(server.url), stop: () => server.stop() };
+  return postgresLapseDatabase(createPgExecutor(server.url), () => server.stop());
 });
 
 describe('PostgreSQL adapter specifics', () => {
@@ -43,12 +42,8 @@ describe('PostgreSQL adapter specifics', () => {
 
   it('turns an unreachable server into ServiceUnavailableError (503), not a 500', async () => {
     const db = createPgExecutor(`postgresql://postgres@127.0.0.1:${await freePort()}/postgres`);
-    const repository = createPostgresPatientRepository(db);
-    const patient = patientFixture();
     try {
-      await expect(repository.findTakenIdentifiers(patient.email, patient.phone_number)).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.createPatient(patient, tokenFor(patient), mailFor(patient))).rejects.toBeInstanceOf(ServiceUnavailableError);
-      await expect(repository.consumeVerificationToken('0'.repeat(64), new Date())).rejects.toBeInstanceOf(ServiceUnavailableError);
+      await expectUnavailableWhenUnreachable(createPostgresPatientRepository(db));
     } finally {
       await db.close();
     }

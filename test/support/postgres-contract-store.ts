@@ -10,6 +10,7 @@ import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limi
 import { createPostgresSessionStore } from '../../lib/adapters/postgres/session-store.js';
 import type { SqlExecutor } from '../../lib/adapters/postgres/sql-executor.js';
 import type { ContractStore } from '../contract/patient-repository.contract.js';
+import type { LapseCleanupDatabase } from '../contract/sql-lapse-cleanup.js';
 
 /** The contract's store on any PostgreSQL engine: migrated schema, patients read back with SELECT. */
 export async function postgresContractStore(db: SqlExecutor, stopEngine: () => Promise<void> = async () => {}): Promise<ContractStore> {
@@ -39,5 +40,15 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
       await db.close();
       await stopEngine();
     },
+  };
+}
+
+/** The lapse-cleanup suite's database on any PostgreSQL engine. */
+export async function postgresLapseDatabase(db: SqlExecutor, stopEngine?: () => Promise<void>): Promise<LapseCleanupDatabase> {
+  const store = await postgresContractStore(db, stopEngine);
+  return {
+    storage: store,
+    count: async (from, patientId) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n ${from.replaceAll(':id', '$1')}`, [patientId])).rows[0]!.n),
+    close: () => store.cleanup!(),
   };
 }

@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
+import { migrateOrClose } from '../sql/migration-files.js';
+import { redactUrl } from '../sql/redact-url.js';
 import { createPostgresAuditTrail } from './audit-trail.js';
 import { createPostgresIdempotencyStore } from './idempotency-store.js';
 import { migrate } from './migrate.js';
@@ -22,17 +24,6 @@ export interface OpenedPostgres {
   close(): Promise<void>;
 }
 
-/** The URL without its password, fit for a log line. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'DATABASE_URL';
-  }
-}
-
 /**
  * The local runner's PostgreSQL: the server at databaseUrl through `pg`, or, without one, embedded
  * PGlite (persisted under dataDir, else in memory). Migrations are applied before it is returned.
@@ -43,7 +34,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
   let description: string;
   if (databaseUrl) {
     db = createPgExecutor(databaseUrl);
-    description = redact(databaseUrl);
+    description = redactUrl(databaseUrl);
   } else {
     // PGlite is a devDependency, like the rest of the local runner.
     const { PGlite } = await import('@electric-sql/pglite');
@@ -52,13 +43,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     db = createPgliteExecutor(folder ? await PGlite.create(folder) : await PGlite.create());
     description = `embedded PGlite (${folder ? `data in ${folder}` : 'in memory'})`;
   }
-  try {
-    const applied = await migrate(db);
-    if (applied.length > 0) description += `, migrated: ${applied.join(', ')}`;
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
+  description = await migrateOrClose(db, () => migrate(db), description);
   const storage: Storage = {
     repository: createPostgresPatientRepository(db),
     outbox: createPostgresOutboxStore(db),

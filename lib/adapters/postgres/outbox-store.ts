@@ -1,36 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ClaimedItem, OutboxStore } from '../../outbox/ports.js';
+import type { OutboxStore } from '../../outbox/ports.js';
 import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../outbox/retry-policy.js';
+import { claimedItem, GIVE_UP, FORGET, type OutboxRow } from '../sql/outbox-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
-
-interface OutboxRow {
-  id: string;
-  kind: ClaimedItem['kind'];
-  patient_id: string;
-  recipient: string;
-  first_name: string;
-  verify_url: string;
-  sms_text: string;
-  reset_url: string;
-  created_at: Date | string;
-  attempts: number;
-}
-
-function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
-  const common = { id: row.id, to: row.recipient, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId };
-  if (row.kind === 'resend_request' || row.kind === 'password_reset_request') return { kind: row.kind, ...common };
-  if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
-  if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, resetUrl: row.reset_url };
-  if (row.kind === 'password_changed_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name };
-  return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
-}
-
-/** What a closed item forgets: a mail its link (a credential), a request the address asked about, an SMS its code. */
-const FORGET = `verify_url = NULL, reset_url = NULL, sms_text = NULL, claim_id = NULL,
-  recipient = CASE WHEN kind IN ('resend_request', 'password_reset_request') THEN NULL ELSE recipient END`;
-const GIVE_UP = `status = 'failed', due_at = NULL, ${FORGET}`;
 
 /** The outbox on PostgreSQL: the due_at column plays DynamoDB's sparse "due" index. */
 export function createPostgresOutboxStore(db: SqlExecutor): OutboxStore {

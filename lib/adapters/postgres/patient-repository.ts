@@ -2,6 +2,7 @@ import { DuplicateRegistrationError } from '../../errors.js';
 import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
+import { CONTACT_COLUMNS, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
@@ -106,22 +107,8 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
       ),
 
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
-      const { rows: [row] } = await callPostgres(() =>
-        db.query<{
-          id: string; first_name: string; email: string; phone_number: string; email_verified: boolean;
-          verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
-        }>(
-          `SELECT id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint
-             FROM patients WHERE email = $1 AND ${LIVE}`,
-          [email],
-        ),
-      );
-      return row && {
-        ...row,
-        verification_token_hash: row.verification_token_hash ?? undefined,
-        registration_key: row.registration_key ?? undefined,
-        registration_fingerprint: row.registration_fingerprint ?? undefined,
-      };
+      const { rows: [row] } = await callPostgres(() => db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM patients WHERE email = $1 AND ${LIVE}`, [email]));
+      return row && toPatientContact(row);
     },
 
     replaceVerificationToken: (patient, token, mail) =>

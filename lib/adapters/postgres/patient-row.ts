@@ -1,51 +1,5 @@
-import type { PatientRecord } from '../../patient/ports.js';
-
-/** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
-const CIPHERTEXT_COLUMNS: Record<string, string> = {
-  medical_history: 'medical_history_ciphertext',
-  insurance_info: 'insurance_info_ciphertext',
-};
-
-const bytes = (base64: string) => Buffer.from(base64, 'base64');
-
-/** A patient as the columns of the patients table (address and emergency contact flattened). */
-export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
-  const { address, emergency_contact: contact, encrypted } = patient;
-  const row: Record<string, unknown> = {
-    id: patient.id,
-    first_name: patient.first_name,
-    last_name: patient.last_name,
-    email: patient.email,
-    phone_number: patient.phone_number,
-    password_hash: patient.password_hash,
-    date_of_birth: patient.date_of_birth,
-    gender: patient.gender,
-    address_street: address.street,
-    address_city: address.city,
-    address_state: address.state,
-    address_zip: address.zip,
-    address_country: address.country,
-    emergency_contact_name: contact?.name ?? null,
-    emergency_contact_phone: contact?.phone ?? null,
-    emergency_contact_relationship: contact?.relationship ?? null,
-    phi_key_id: encrypted?.keyId ?? null,
-    phi_wrapped_key: encrypted ? bytes(encrypted.wrappedKey) : null,
-    email_verified: patient.email_verified,
-    phone_verified: patient.phone_verified,
-    is_active: patient.is_active,
-    created_at: patient.created_at,
-    updated_at: patient.updated_at,
-    registration_key: patient.registration_key ?? null,
-    registration_fingerprint: patient.registration_fingerprint ?? null,
-    lapses_at: patient.lapses_at ?? null,
-  };
-  for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
-    const column = CIPHERTEXT_COLUMNS[field];
-    if (!column) throw new Error(`no ciphertext column for encrypted field "${field}"`);
-    row[column] = bytes(ciphertext);
-  }
-  return row;
-}
+/** The patients table as PostgreSQL reads it; the row mapping is shared with MySQL (../sql/patient-row.ts). */
+export { fromPatientRow, toPatientRow } from '../sql/patient-row.js';
 
 /**
  * Whether a registration has lapsed by `clock` (SQL). Like token expiry (and the DynamoDB adapter's
@@ -56,45 +10,7 @@ export const lapsedBy = (clock: string) => `(lapses_at IS NOT NULL AND lapses_at
 /** A lapsed registration reads as absent from the moment it lapses, before the cleanup removes it. */
 export const LIVE = `NOT ${lapsedBy('now()')}`;
 
-/** Reads dates as text and keeps bytea as bytes, identically under pg and PGlite. Lapsed rows included. */
+/** Reads dates as text (birth_date, as fromPatientRow wants it) and bytea as bytes, identically under pg and PGlite. Lapsed rows included. */
 export const SELECT_PATIENT = `SELECT *, to_char(date_of_birth, 'YYYY-MM-DD') AS birth_date FROM patients WHERE id = $1`;
 /** SELECT_PATIENT of a patient that has not lapsed. */
 export const SELECT_LIVE_PATIENT = `${SELECT_PATIENT} AND ${LIVE}`;
-
-const iso = (value: unknown) => new Date(value as string | Date).toISOString();
-const base64 = (value: unknown) => Buffer.from(value as Uint8Array).toString('base64');
-
-/** The inverse of toPatientRow, for a row read with SELECT_PATIENT. */
-export function fromPatientRow(row: Record<string, any>): PatientRecord {
-  const ciphertexts: Record<string, string> = {};
-  for (const [field, column] of Object.entries(CIPHERTEXT_COLUMNS)) {
-    if (row[column] != null) ciphertexts[field] = base64(row[column]);
-  }
-  return {
-    id: row.id,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    email: row.email,
-    phone_number: row.phone_number,
-    password_hash: row.password_hash,
-    date_of_birth: row.birth_date,
-    gender: row.gender,
-    address: { street: row.address_street, city: row.address_city, state: row.address_state, zip: row.address_zip, country: row.address_country },
-    ...(row.emergency_contact_name != null && {
-      emergency_contact: {
-        name: row.emergency_contact_name,
-        phone: row.emergency_contact_phone,
-        ...(row.emergency_contact_relationship != null && { relationship: row.emergency_contact_relationship }),
-      },
-    }),
-    ...(row.phi_key_id != null && { encrypted: { keyId: row.phi_key_id, wrappedKey: base64(row.phi_wrapped_key), ciphertexts } }),
-    email_verified: row.email_verified,
-    phone_verified: row.phone_verified,
-    is_active: row.is_active,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
-    ...(row.registration_key != null && { registration_key: row.registration_key }),
-    ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
-    ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
-  };
-}

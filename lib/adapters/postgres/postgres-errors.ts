@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../../errors.js';
+import { unavailableOnTransient } from '../sql/unavailable.js';
 
 /** What both drivers put on a failed statement: the SQLSTATE and, for constraint violations, its name. */
 interface PostgresErrorFields {
@@ -33,11 +33,4 @@ export function violatedUniqueConstraint(error: unknown): string | undefined {
 }
 
 /** Runs a database call and turns transient failures into a 503 for the client (as callAws does for DynamoDB). */
-export async function callPostgres<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isTransientPostgresError(error)) throw new ServiceUnavailableError('postgres');
-    throw error;
-  }
-}
+export const callPostgres = unavailableOnTransient('postgres', isTransientPostgresError);

@@ -1,0 +1,202 @@
+import { DuplicateRegistrationError } from '../../errors.js';
+import type {
+  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+} from '../../patient/ports.js';
+import { callMysql, violatedUniqueKey } from './mysql-errors.js';
+import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
+import { CONTACT_COLUMNS, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { insertOutboxMail } from './outbox-row.js';
+import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
+
+/** The unique index names of migrations/001_initial.sql that mean "already registered" (as in PostgreSQL). */
+const EMAIL_UNIQUE = 'patients_email_unique';
+const PHONE_UNIQUE = 'patients_phone_number_unique';
+
+async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', token: VerificationTokenRecord): Promise<void> {
+  await tx.run(`INSERT INTO ${table} (token_hash, patient_id, expires_at) VALUES (:hash, :patientId, :expiresAt)`, {
+    hash: token.tokenHash, patientId: token.patientId, expiresAt: toSecond(token.expiresAt),
+  });
+}
+
+async function takenIdentifiers(db: MysqlSession, email: string, phone: string) {
+  const [row] = await db.query<{ email: unknown; phone: unknown }>(
+    `SELECT COALESCE(MAX(email = :email), 0) AS email, COALESCE(MAX(phone_number = :phone), 0) AS phone
+       FROM patients WHERE (email = :email OR phone_number = :phone) AND ${LIVE}`,
+    { email, phone },
+  );
+  return { email: yes(row?.email), phone: yes(row?.phone) };
+}
+
+/** The token row and its patient's, both locked (token first, then patient, as every caller locks them). */
+async function lockToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', tokenHash: string, now: Date) {
+  const [token] = await tx.query<{ patient_id: string; used: unknown; expired: unknown }>(
+    `SELECT patient_id, used_at IS NOT NULL AS used, expires_at <= :now AS expired FROM ${table} WHERE token_hash = :hash FOR UPDATE`,
+    { hash: tokenHash, now: toSecond(now) },
+  );
+  if (!token) return undefined;
+  const [patient] = await tx.query<{ verification_token_hash: string | null; reset_token_hash: string | null; lapsed: unknown }>(
+    `SELECT verification_token_hash, reset_token_hash, ${lapsedBefore(':line')} AS lapsed FROM patients WHERE id = :id FOR UPDATE`,
+    { id: token.patient_id, line: nextSecond(now) },
+  );
+  return { patientId: token.patient_id, used: yes(token.used), expired: yes(token.expired), patient: patient && { ...patient, lapsed: yes(patient.lapsed) } };
+}
+
+/**
+ * PatientRepository on MySQL (and MariaDB): the PostgreSQL adapter's design, in SQL both accept.
+ * Uniqueness is the UNIQUE indexes on the normalized email and phone; a duplicate (1062) names the
+ * index in its message, which violatedUniqueKey reads. MySQL has no RETURNING: conditional writes
+ * are judged by their affected-row count. Token consumption locks rows with SELECT … FOR UPDATE.
+ */
+export function createMysqlPatientRepository(db: MysqlExecutor): PatientRepository {
+  return {
+    findTakenIdentifiers: (email, phone) => callMysql(() => takenIdentifiers(db, email, phone)),
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
+      const row = { ...toMysqlPatientRow(patient), verification_token_hash: token.tokenHash };
+      const columns = Object.keys(row);
+      try {
+        await callMysql(() =>
+          db.transaction(async (tx) => {
+            // A lapsed registration holding the email or phone gives them up now, with everything
+            // hanging off it (ON DELETE CASCADE). One DELETE per unique index: an OR would scan the table.
+            for (const column of ['email', 'phone_number'] as const) {
+              await tx.run(`DELETE FROM patients WHERE ${column} = :value AND ${LAPSED_NOW}`, { value: patient[column] });
+            }
+            await tx.run(`INSERT INTO patients (${columns.join(', ')}) VALUES (${columns.map((c) => `:${c}`).join(', ')})`, row);
+            await insertToken(tx, 'verification_tokens', token);
+            await insertOutboxMail(tx, mail);
+          }),
+        );
+      } catch (error) {
+        const key = violatedUniqueKey(error);
+        if (key !== EMAIL_UNIQUE && key !== PHONE_UNIQUE) throw error;
+        // Like PostgreSQL, MySQL names only the first violated index; DynamoDB names every clash, so ask for both.
+        const taken = await callMysql(() => takenIdentifiers(db, patient.email, patient.phone_number));
+        throw new DuplicateRegistrationError({ email: taken.email || key === EMAIL_UNIQUE, phone: taken.phone || key === PHONE_UNIQUE });
+      }
+    },
+
+    consumeVerificationToken: (tokenHash, now): Promise<TokenConsumption> =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // Row locks, token then patient: a concurrent second click waits here, then reads used_at set.
+          const locked = await lockToken(tx, 'verification_tokens', tokenHash, now);
+          // A lapsed registration's link is as unknown as it will be once the cleanup deleted it.
+          if (!locked?.patient || locked.patient.lapsed) return { outcome: 'unknown' };
+          if (locked.used) return { outcome: 'used' };
+          if (locked.expired) return { outcome: 'expired' };
+          // Only the newest link verifies: a resend replaced the patient's token digest.
+          if (locked.patient.verification_token_hash !== tokenHash) return { outcome: 'superseded' };
+          await tx.run('UPDATE verification_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
+          // A verified email never lapses.
+          await tx.run(
+            'UPDATE patients SET email_verified = TRUE, email_verified_at = :at, updated_at = :at, lapses_at = NULL WHERE id = :id',
+            { id: locked.patientId, at: now },
+          );
+          return { outcome: 'verified', patientId: locked.patientId };
+        }),
+      ),
+
+    async findPatientByEmail(email): Promise<PatientContact | undefined> {
+      const [row] = await callMysql(() => db.query<ContactRow>(`SELECT ${CONTACT_COLUMNS} FROM patients WHERE email = :email AND ${LIVE}`, { email }));
+      return row && toPatientContact(row);
+    },
+
+    replaceVerificationToken: (patient, token, mail) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set on the newest digest (<=> is MySQL's null-safe "IS NOT DISTINCT FROM").
+          const changed = await tx.run(
+            `UPDATE patients SET verification_token_hash = :next, updated_at = :at
+              WHERE id = :id AND NOT email_verified AND verification_token_hash <=> :expected AND ${LIVE}`,
+            { id: patient.id, next: token.tokenHash, at: new Date(mail.createdAt), expected: patient.verification_token_hash ?? null },
+          );
+          if (changed === 0) return false;
+          await insertToken(tx, 'verification_tokens', token);
+          await insertOutboxMail(tx, mail);
+          return true;
+        }),
+      ),
+
+    async findCredentials(email): Promise<PatientCredentials | undefined> {
+      const [row] = await callMysql(() =>
+        db.query<PatientCredentials>(`SELECT id, password_hash, email_verified, is_active FROM patients WHERE email = :email AND ${LIVE}`, { email }),
+      );
+      return row;
+    },
+
+    async getPatient(id) {
+      const [row] = await callMysql(() => db.query(SELECT_LIVE_PATIENT, { id }));
+      return row && fromPatientRow(row);
+    },
+
+    async replacePasswordHash(patientId, expected, next, now) {
+      // One statement: a concurrent replacement waits for this row lock, then finds the hash changed.
+      const changed = await callMysql(() =>
+        db.run(
+          `UPDATE patients SET password_hash = :next, updated_at = :now
+            WHERE id = :id AND password_hash = :expected AND NOT ${lapsedBefore(':line')}`,
+          { id: patientId, expected, next, now, line: nextSecond(now) },
+        ),
+      );
+      return changed === 1;
+    },
+
+    async findVerificationToken(tokenHash) {
+      const [row] = await callMysql(() =>
+        db.query<{ patient_id: string }>(
+          `SELECT t.patient_id FROM verification_tokens t JOIN patients p ON p.id = t.patient_id WHERE t.token_hash = :hash AND ${LIVE}`,
+          { hash: tokenHash },
+        ),
+      );
+      return row && { patientId: row.patient_id };
+    },
+
+    issueResetToken: (token, mail) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // The newest token wins: whatever the patient held before stops working.
+          const changed = await tx.run(`UPDATE patients SET reset_token_hash = :hash WHERE id = :id AND ${LIVE}`, { id: token.patientId, hash: token.tokenHash });
+          if (changed === 0) return false;
+          await insertToken(tx, 'password_reset_tokens', token);
+          await insertOutboxMail(tx, mail);
+          return true;
+        }),
+      ),
+
+    async findResetToken(tokenHash) {
+      const [row] = await callMysql(() =>
+        db.query<{ patient_id: string }>(
+          `SELECT t.patient_id FROM password_reset_tokens t JOIN patients p ON p.id = t.patient_id WHERE t.token_hash = :hash AND ${LIVE}`,
+          { hash: tokenHash },
+        ),
+      );
+      return row && { patientId: row.patient_id };
+    },
+
+    resetPassword: ({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // Row locks, token then patient: a concurrent reset with the same token waits, then reads used_at set.
+          const locked = await lockToken(tx, 'password_reset_tokens', tokenHash, now);
+          if (!locked?.patient || locked.patient.lapsed) return { outcome: 'unknown' };
+          if (locked.used) return { outcome: 'used' };
+          if (locked.expired) return { outcome: 'expired' };
+          if (locked.patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          await tx.run('UPDATE password_reset_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
+          // The mailbox is proven: the email is verified, and a verified email never lapses.
+          await tx.run(
+            `UPDATE patients SET password_hash = :hash, email_verified = TRUE, email_verified_at = COALESCE(email_verified_at, :at),
+                    updated_at = :at, lapses_at = NULL WHERE id = :id`,
+            { id: locked.patientId, hash: passwordHash, at: now },
+          );
+          await insertOutboxMail(tx, notice);
+          return { outcome: 'reset', patientId: locked.patientId };
+        }),
+      ),
+
+    removeLapsedRegistrations: (now) =>
+      // Tokens, mails, sessions, counters and codes go with the patient (ON DELETE CASCADE).
+      callMysql(() => db.run(`DELETE FROM patients WHERE ${lapsedBefore(':line')} AND NOT email_verified`, { line: nextSecond(now) })),
+  };
+}

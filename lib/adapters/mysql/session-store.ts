@@ -1,0 +1,85 @@
+import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
+import { callMysql } from './mysql-errors.js';
+import type { MysqlExecutor } from './mysql-executor.js';
+
+interface FamilyRow {
+  family_id: string;
+  patient_id: string;
+  current_token_hash: string;
+  idle_ms: number | string;
+  expires_at: Date;
+  absolute_expires_at: Date;
+  revoked_at: Date | null;
+}
+
+const REVOKE = 'UPDATE session_families SET revoked_at = :now WHERE id = :familyId AND revoked_at IS NULL';
+
+/**
+ * Families as rows (as in PostgreSQL's 005_sessions.sql). A rotation locks the presented token's row
+ * and its family's (SELECT … FOR UPDATE on the join: MariaDB has no FOR UPDATE OF), so concurrent
+ * rotations of one token run one after the other: the first finds its token current and rotates,
+ * the others find it rotated and revoke the family.
+ */
+export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
+  return {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+      const absoluteEnd = new Date(now.getTime() + absoluteTtlMs);
+      const expiresAt = new Date(Math.min(now.getTime() + idleTtlMs, absoluteEnd.getTime()));
+      await callMysql(() =>
+        db.transaction(async (tx) => {
+          await tx.run(
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at)
+             VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now)`,
+            { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now },
+          );
+          await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:tokenHash, :familyId, :now)', { tokenHash, familyId, now });
+        }),
+      );
+    },
+
+    rotate: (presentedHash, newHash, now): Promise<RotationResult> =>
+      callMysql(() =>
+        db.transaction(async (tx): Promise<RotationResult> => {
+          const [family] = await tx.query<FamilyRow>(
+            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at
+             FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
+             WHERE t.token_hash = :presentedHash FOR UPDATE`,
+            { presentedHash },
+          );
+          if (!family) return { outcome: 'unknown' };
+          const ref = { patientId: family.patient_id, familyId: family.family_id };
+          if (family.current_token_hash !== presentedHash) {
+            await tx.run(REVOKE, { familyId: ref.familyId, now });
+            return { outcome: 'reused', ...ref };
+          }
+          if (family.revoked_at !== null) return { outcome: 'revoked' };
+          if (now.getTime() >= family.expires_at.getTime()) return { outcome: 'expired' };
+          const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), family.absolute_expires_at.getTime()));
+          await tx.run('UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt WHERE id = :familyId', { ...ref, newHash, expiresAt });
+          await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:newHash, :familyId, :now)', { ...ref, newHash, now });
+          return { outcome: 'rotated', ...ref, expiresAt };
+        }),
+      ),
+
+    async familyOf(tokenHash) {
+      const [row] = await callMysql(() =>
+        db.query<{ family_id: string; patient_id: string }>(
+          'SELECT f.id AS family_id, f.patient_id FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id WHERE t.token_hash = :tokenHash',
+          { tokenHash },
+        ));
+      return row && { familyId: row.family_id, patientId: row.patient_id };
+    },
+
+    async revokeFamily(familyId, now) {
+      await callMysql(() => db.run(REVOKE, { familyId, now }));
+    },
+
+    async revokeAllFor(patientId, now, exceptFamilyId) {
+      await callMysql(() =>
+        db.run(
+          'UPDATE session_families SET revoked_at = :now WHERE patient_id = :patientId AND revoked_at IS NULL AND (:except IS NULL OR id <> :except)',
+          { patientId, now, except: exceptFamilyId ?? null },
+        ));
+    },
+  };
+}

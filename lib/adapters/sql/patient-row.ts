@@ -1,0 +1,108 @@
+import type { PatientContact, PatientRecord } from '../../patient/ports.js';
+
+/** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
+const CIPHERTEXT_COLUMNS: Record<string, string> = {
+  medical_history: 'medical_history_ciphertext',
+  insurance_info: 'insurance_info_ciphertext',
+};
+
+const bytes = (base64: string) => Buffer.from(base64, 'base64');
+
+/**
+ * A patient as the columns of the patients table (address and emergency contact flattened), the same
+ * in PostgreSQL and MySQL; timestamps are ISO text, which an adapter converts where its driver needs.
+ */
+export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
+  const { address, emergency_contact: contact, encrypted } = patient;
+  const row: Record<string, unknown> = {
+    id: patient.id,
+    first_name: patient.first_name,
+    last_name: patient.last_name,
+    email: patient.email,
+    phone_number: patient.phone_number,
+    password_hash: patient.password_hash,
+    date_of_birth: patient.date_of_birth,
+    gender: patient.gender,
+    address_street: address.street,
+    address_city: address.city,
+    address_state: address.state,
+    address_zip: address.zip,
+    address_country: address.country,
+    emergency_contact_name: contact?.name ?? null,
+    emergency_contact_phone: contact?.phone ?? null,
+    emergency_contact_relationship: contact?.relationship ?? null,
+    phi_key_id: encrypted?.keyId ?? null,
+    phi_wrapped_key: encrypted ? bytes(encrypted.wrappedKey) : null,
+    email_verified: patient.email_verified,
+    phone_verified: patient.phone_verified,
+    is_active: patient.is_active,
+    created_at: patient.created_at,
+    updated_at: patient.updated_at,
+    registration_key: patient.registration_key ?? null,
+    registration_fingerprint: patient.registration_fingerprint ?? null,
+    lapses_at: patient.lapses_at ?? null,
+  };
+  for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
+    const column = CIPHERTEXT_COLUMNS[field];
+    if (!column) throw new Error(`no ciphertext column for encrypted field "${field}"`);
+    row[column] = bytes(ciphertext);
+  }
+  return row;
+}
+
+const iso = (value: unknown) => new Date(value as string | Date).toISOString();
+const base64 = (value: unknown) => Buffer.from(value as Uint8Array).toString('base64');
+
+/**
+ * The inverse of toPatientRow, for a row that carries date_of_birth as 'YYYY-MM-DD' text in birth_date,
+ * booleans as booleans, timestamps as Date or ISO text and ciphertexts as bytes (each adapter's SELECT does).
+ */
+export function fromPatientRow(row: Record<string, any>): PatientRecord {
+  const ciphertexts: Record<string, string> = {};
+  for (const [field, column] of Object.entries(CIPHERTEXT_COLUMNS)) {
+    if (row[column] != null) ciphertexts[field] = base64(row[column]);
+  }
+  return {
+    id: row.id,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    email: row.email,
+    phone_number: row.phone_number,
+    password_hash: row.password_hash,
+    date_of_birth: row.birth_date,
+    gender: row.gender,
+    address: { street: row.address_street, city: row.address_city, state: row.address_state, zip: row.address_zip, country: row.address_country },
+    ...(row.emergency_contact_name != null && {
+      emergency_contact: {
+        name: row.emergency_contact_name,
+        phone: row.emergency_contact_phone,
+        ...(row.emergency_contact_relationship != null && { relationship: row.emergency_contact_relationship }),
+      },
+    }),
+    ...(row.phi_key_id != null && { encrypted: { keyId: row.phi_key_id, wrappedKey: base64(row.phi_wrapped_key), ciphertexts } }),
+    email_verified: row.email_verified,
+    phone_verified: row.phone_verified,
+    is_active: row.is_active,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    ...(row.registration_key != null && { registration_key: row.registration_key }),
+    ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
+    ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
+  };
+}
+
+/** The columns findPatientByEmail reads (CONTACT_COLUMNS), NULL where a patient has none. */
+export type ContactRow = Omit<PatientContact, 'verification_token_hash' | 'registration_key' | 'registration_fingerprint'> & {
+  verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
+};
+export const CONTACT_COLUMNS = 'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint';
+
+/** A contact row as the port answers it: NULLs as absent. */
+export function toPatientContact(row: ContactRow): PatientContact {
+  return {
+    ...row,
+    verification_token_hash: row.verification_token_hash ?? undefined,
+    registration_key: row.registration_key ?? undefined,
+    registration_fingerprint: row.registration_fingerprint ?? undefined,
+  };
+}
