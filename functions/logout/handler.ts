@@ -1,15 +1,14 @@
 import { authenticate } from '../../lib/auth/authenticate.js';
 import { signOut } from '../../lib/auth/sign-out.js';
 import { loadConfig } from '../../lib/config.js';
-import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
+import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { validateRefreshToken } from '../../lib/validation/generated/logout.js';
 import { createLogoutDeps } from '../../lib/wiring.js';
 
 const deps = createLogoutDeps(loadConfig(process.env, ['identifiers', 'tokens']));
 
-export const handler = jsonApi(validateRefreshToken, async (event) => {
-  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+export const handler = bearerJsonApi((headers) => authenticate(headers, deps.tokens, deps.clock), validateRefreshToken, async (event, caller) => {
   await signOut(caller, event.body.refresh_token, requestContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Logout successful' });
 });

@@ -48,11 +48,36 @@ export const answerBeforeDeadline = {
  * mapper; security and CORS headers on all; a request about to run out of time gets a 503.
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
-  return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+  return jsonChain(validate, handler);
+}
+
+/**
+ * The JSON chain for Bearer routes: the caller is authenticated before the body is read, so a request
+ * without a valid token gets the 401 (`WWW-Authenticate: Bearer`), never a 413/415/422 about a body it
+ * was not entitled to send, and nothing about the body's rules leaks to the unauthenticated.
+ */
+export function bearerJsonApi<T, C>(
+  authenticateCaller: (headers: ApiEvent['headers']) => Promise<C>,
+  validate: (body: unknown) => T,
+  handler: (event: ParsedEvent<T>, caller: C, context: Context) => Promise<HttpResponse>,
+) {
+  const callers = new WeakMap<object, C>();
+  const authenticated = { before: async (request: { event: ApiEvent }) => { callers.set(request.event, await authenticateCaller(request.event.headers)); } };
+  return jsonChain(validate, (event, context) => handler(event, callers.get(event) as C, context), authenticated);
+}
+
+function jsonChain<T>(
+  validate: (body: unknown) => T,
+  handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>,
+  beforeBody?: { before: (request: { event: ApiEvent }) => Promise<void> },
+) {
+  const chain = middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(corsHeaders())
-    .use(errorMapper())
+    .use(errorMapper());
+  if (beforeBody) chain.use(beforeBody);
+  return chain
     .use(bodyGuard())
     .use(httpJsonBodyParser())
     .use(shapeGuard())

@@ -100,5 +100,7 @@ describe('POST /password/change', () => {
     for (let i = 0; i < 4; i++) await changePassword(session.access_token, wrong);
     expect((await api.login(body.email, body.password)).statusCode).toBe(429);
     expect((await invoke(change, apiEvent(wrong, { path: API_PATHS.passwordChange }))).statusCode).toBe(401);
+    // Without a token the body is never judged: an empty one is 401 too, not 422.
+    expect((await invoke(change, apiEvent({}, { path: API_PATHS.passwordChange }))).statusCode).toBe(401);
   });
 });
