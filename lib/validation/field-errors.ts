@@ -21,6 +21,11 @@ const FORMAT_MESSAGES: Record<string, string> = {
   date: 'Must be a valid date in YYYY-MM-DD format',
 };
 
+/** Patterns in words: ajv's own "must match pattern …" would show a regular expression to a patient. */
+const PATTERN_MESSAGES: Record<string, string> = {
+  '^[0-9]{6}$': 'Must be the 6 digits from the text message',
+};
+
 function describe(error: ErrorObject, key: string, data: unknown): string {
   const p = error.params as Record<string, any>;
   switch (error.keyword) {
@@ -34,6 +39,9 @@ function describe(error: ErrorObject, key: string, data: unknown): string {
       return `Must be at most ${p.limit} characters`;
     case 'maxItems':
       return `Must have at most ${p.limit} entries`;
+    case 'pattern':
+      // An empty value already has its "is required" from minLength; one message per problem.
+      return data === '' ? `${label(key)} is required` : PATTERN_MESSAGES[p.pattern] ?? 'Has an invalid format';
     case 'format':
       return FORMAT_MESSAGES[p.format] ?? 'Has an invalid format';
     case 'enum':
