@@ -58,8 +58,8 @@ export async function functionNames(): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-export async function buildBundles(outDir: string): Promise<BuiltBundle[]> {
-  const names = await functionNames();
+export async function buildBundles(outDir: string, only?: string[]): Promise<BuiltBundle[]> {
+  const names = only ?? await functionNames();
   return Promise.all(names.map(async (name) => {
     const file = path.join(outDir, name, 'index.mjs');
     const result = await build({ ...cdkEsbuildOptions(path.join(FUNCTIONS_DIR, name, 'handler.ts'), file), metafile: true });
