@@ -7,6 +7,7 @@ import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../compliance.js';
+import { nativeBcryptHooks } from '../native-bcrypt.js';
 import { handlerEntry, REPO_ROOT } from '../paths.js';
 import { createEncryptedLogGroup, type LogSettings } from './encrypted-log-group.js';
 import { FUNCTION_BUNDLING, FUNCTION_RUNTIME } from './function-bundling.js';
@@ -115,7 +116,12 @@ export class ServiceFunction extends Construct {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,
       },
-      bundling: FUNCTION_BUNDLING,
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        // A function given a bcrypt cost hashes passwords: it gets the native binding for arm64 beside
+        // its bundle (bcryptjs, bundled, stays the fallback). infra/native-bcrypt.ts.
+        ...(props.environment?.BCRYPT_ROUNDS !== undefined && { commandHooks: nativeBcryptHooks() }),
+      },
     });
     // The policy must exist before the function is created and first invoked.
     this.function.node.addDependency(this.policy);

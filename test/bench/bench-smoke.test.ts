@@ -50,6 +50,10 @@ describe('npm run bench -- --smoke', () => {
       'cold start: password-reset',
       'cold start: password-reset-page',
       'cold start: password-change',
+      'bcrypt hash as deployed: bcryptjs vs native, cost 12',
+      'bcrypt compare as deployed: bcryptjs vs native, cost 12',
+      'cold start with native bcrypt: register',
+      'cold start with native bcrypt: login',
     ];
     for (const row of rows) expect(stdout).toContain(`| ${row}`);
     const written = JSON.parse(await readFile(path.join(outDir, 'latest.json'), 'utf8')) as { smoke: boolean; rows: { row: string }[] };

@@ -14,7 +14,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createLocalEs256KeySource } from '../../lib/adapters/local/local-es256-key-source.js';
 import { createAccessTokens } from '../../lib/auth/access-tokens.js';
 import { bcryptjsHash, compareOnce, hashOnce, hashRate, loadNativeHash, measurePaired } from './bcrypt-floor.js';
-import { buildBundles, importTimes, REPO_ROOT, withTempDir } from './bundle.js';
+import { buildBundles, importOnce, importTimes, REPO_ROOT, withNativeBcrypt, withTempDir } from './bundle.js';
+import { bcryptjs, loadNativeBcrypt, type BcryptImplementation } from '../../lib/adapters/bcrypt/bcrypt-implementation.js';
+import { createBcryptPasswordHasher } from '../../lib/adapters/bcrypt/bcrypt-password-hasher.js';
 import { createClient, type HttpClient, type HttpResult } from './http-client.js';
 import { runLoad } from './load.js';
 import { BENCH_README, writeLatestRun } from './readme-table.js';
@@ -263,6 +265,8 @@ async function main(): Promise<void> {
     }
   });
 
+  await nativeBcryptRows(rows, log);
+
   const table = renderTable(rows);
   process.stdout.write(`\n${table}\n`);
   const result = {
@@ -358,6 +362,82 @@ async function signInRows(client: HttpClient, verified: string[], rows: Row[], l
   rows.push({
     row: `JWT verification alone, ES256, in process (n=${COUNTS.jwt})`, median: perVerifyUs / 1000,
     detail: `${perVerifyUs.toFixed(1)} µs per token (mean), no network call`, target: 'microseconds', met: perVerifyUs < 1000,
+  });
+}
+
+/** Lambda arm64 duration price, USD per GB-second (us-east-1, first 7.5 billion GB-s a month). */
+const ARM64_USD_PER_GB_SECOND = 0.0000133334;
+/** The hashing functions' size (REGISTER_MEMORY_MB, PASSWORD_CHECK_MEMORY_MB in the stateless stack). */
+const HASHING_FUNCTION_GB = 1024 / 1024;
+const usdPerMillion = (savedMs: number) => (savedMs / 1000) * HASHING_FUNCTION_GB * ARM64_USD_PER_GB_SECOND * 1e6;
+
+/**
+ * Native bcrypt as deployed (lib/adapters/bcrypt/bcrypt-implementation.ts) against bcryptjs, both through
+ * the service's hasher at the same cost, in turns (who goes first alternates); then the register and login
+ * bundles' cold start with the binding beside them (as synth ships it) against the same bundles without it
+ * (the bcryptjs fallback), in turns. This machine's binary (x64 here), not Lambda's arm64 one.
+ */
+async function nativeBcryptRows(rows: Row[], log: (text: string) => void): Promise<void> {
+  const turns = smoke ? 1 : 30;
+  const importTurns = smoke ? 1 : 20;
+  let native: BcryptImplementation;
+  try {
+    native = loadNativeBcrypt();
+  } catch (error) {
+    for (const row of ['bcrypt hash as deployed', 'bcrypt compare as deployed', 'cold start with native bcrypt: register', 'cold start with native bcrypt: login']) {
+      rows.push({ row, detail: `native binding did not load here (${(error as Error).message}): the service runs bcryptjs` });
+    }
+    return;
+  }
+  log(`bench: bcryptjs and native bcrypt through the hasher, ${turns} hashes and compares each, in turns…`);
+  const hashers = [bcryptjs, native].map((implementation) => createBcryptPasswordHasher(cost, implementation));
+  const reference = await hashers[0]!.hash(PASSWORD);
+  if (!smoke) for (const hasher of hashers) await hasher.compare(PASSWORD, await hasher.hash(PASSWORD)); // warm-up
+  const hashSamples: number[][] = [[], []];
+  const compareSamples: number[][] = [[], []];
+  for (let i = 0; i < turns; i++) {
+    for (const j of i % 2 === 0 ? [0, 1] : [1, 0]) {
+      const hasher = hashers[j]!;
+      hashSamples[j]!.push((await timed(() => hasher.hash(PASSWORD))).ms);
+      compareSamples[j]!.push((await timed(() => hasher.compare(PASSWORD, reference))).ms);
+    }
+  }
+  const host = `${process.platform}-${process.arch} binary`;
+  for (const [what, samples, per] of [['hash', hashSamples, 'registrations'], ['compare', compareSamples, 'logins']] as const) {
+    const [js, n] = samples.map(summarize) as [Summary, Summary];
+    const saved = js.median - n.median;
+    rows.push({
+      row: `bcrypt ${what} as deployed: bcryptjs vs native, cost ${cost} (n=${n.n} each, in turns)`, median: n.median, p95: n.p95,
+      detail: `bcryptjs ${ms(js.median)}, native ${ms(n.median)}: ${(js.median / n.median).toFixed(2)}× faster, ${saved.toFixed(0)} ms less = $${usdPerMillion(saved).toFixed(2)} per million ${per} at arm64 1,024 MB (${host}; Lambda runs linux-arm64-gnu)`,
+      target: 'information',
+    });
+  }
+
+  log(`bench: register and login bundles with and without the native binding beside them, ${importTurns} imports each, in turns…`);
+  await withTempDir(async (dir) => {
+    const plain = await buildBundles(path.join(dir, 'plain'), ['register', 'login']);
+    for (const bundle of plain) {
+      const deployed = await withNativeBcrypt(bundle, path.join(dir, 'native'));
+      const wall: Record<'with' | 'without', number[]> = { with: [], without: [] };
+      const cpu: Record<'with' | 'without', number[]> = { with: [], without: [] };
+      for (let i = 0; i < importTurns; i++) {
+        for (const kind of i % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const)) {
+          const probe = await importOnce(kind === 'with' ? deployed : bundle);
+          if (probe.nativeAddon !== (kind === 'with')) throw new Error(`cold start ${bundle.name} ${kind} the binding: nativeAddon=${probe.nativeAddon}`);
+          wall[kind].push(probe.ms);
+          cpu[kind].push(probe.cpuMs);
+        }
+      }
+      const withNative = summarize(wall.with);
+      const without = summarize(wall.without);
+      const cpuWith = summarize(cpu.with).median;
+      const cpuWithout = summarize(cpu.without).median;
+      rows.push({
+        row: `cold start with native bcrypt: ${bundle.name} (n=${withNative.n} fresh processes, in turns with the bcryptjs fallback)`, median: withNative.median, p95: withNative.p95,
+        detail: `without the binding ${ms(without.median)}: the addon adds ${(withNative.median - without.median).toFixed(1)} ms wall, ${(cpuWith - cpuWithout).toFixed(1)} ms CPU (${ms(cpuWith)} vs ${ms(cpuWithout)}; ${host})`,
+        target: 'import ≤ 80 ms', met: withNative.median <= 80,
+      });
+    }
   });
 }
 

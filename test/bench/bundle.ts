@@ -7,13 +7,14 @@
  * Run alone: npx tsx test/bench/bundle.ts [--runs=N] [--packages] [name ...]
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptionsFor } from '../../infra/constructs/function-bundling.js';
+import { stageNativeBcrypt, type NativePlatform } from '../../infra/native-bcrypt.js';
 import { summarize } from './stats.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -62,6 +63,24 @@ export async function buildBundles(outDir: string, names?: readonly string[]): P
   }));
 }
 
+/** This machine's build of the native bcrypt binding (linux-x64-gnu here): Lambda gets linux-arm64-gnu. */
+export function hostNativePlatform(): NativePlatform {
+  if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'arm64')) throw new Error(`no native bcrypt build staged for ${process.platform}-${process.arch}`);
+  return { os: 'linux', cpu: process.arch, libc: 'glibc' };
+}
+
+/**
+ * A copy of a built bundle in `<outDir>/<name>/` with `node_modules/@node-rs/…` beside it, staged from
+ * the lock exactly as synth stages the deployed function's (infra/native-bcrypt.ts) but for this
+ * machine's platform: the bundle loads the binding from where the deployed one does (/var/task/node_modules).
+ */
+export async function withNativeBcrypt(bundle: BuiltBundle, outDir: string): Promise<BuiltBundle> {
+  const dir = path.join(outDir, bundle.name);
+  await cp(path.dirname(bundle.file), dir, { recursive: true });
+  await cp(path.join(stageNativeBcrypt(hostNativePlatform()), 'node_modules'), path.join(dir, 'node_modules'), { recursive: true });
+  return { ...bundle, file: path.join(dir, path.basename(bundle.file)) };
+}
+
 /** What Lambda sets (plus what the functions require in Lambda); fake credentials, so nothing can reach AWS. */
 export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
   return {
@@ -97,22 +116,33 @@ const IMPORT_PROBE = `
 const { performance } = await import('node:perf_hooks');
 const { pathToFileURL } = await import('node:url');
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const mod = await import(pathToFileURL(process.argv[1]).href);
 const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
 if (typeof mod.handler !== 'function') throw new Error('no handler export');
-process.stdout.write(JSON.stringify({ ms }));
+const { createRequire } = await import('node:module');
+const nativeAddon = Object.keys(createRequire(process.argv[1]).cache).some((file) => file.endsWith('.node'));
+process.stdout.write(JSON.stringify({ ms, cpuMs, nativeAddon }));
 `;
 
 export async function importTimes(bundle: BuiltBundle, runs: number): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, bundle.file], {
-      env: lambdaEnvironment(bundle.name),
-      timeout: 30_000,
-    });
-    times.push((JSON.parse(stdout) as { ms: number }).ms);
-  }
+  for (let i = 0; i < runs; i++) times.push((await importOnce(bundle)).ms);
   return times;
+}
+
+/**
+ * One import in a fresh process: how long (wall), how much CPU it took (all threads; steadier than wall
+ * time on a shared machine), and whether a native addon (a .node file) was loaded by it.
+ */
+export async function importOnce(bundle: BuiltBundle): Promise<{ ms: number; cpuMs: number; nativeAddon: boolean }> {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', IMPORT_PROBE, bundle.file], {
+    env: lambdaEnvironment(bundle.name),
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout) as { ms: number; cpuMs: number; nativeAddon: boolean };
 }
 
 export async function withTempDir<T>(use: (dir: string) => Promise<T>): Promise<T> {

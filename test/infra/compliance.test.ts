@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedRuleId } from '../../infra/compliance.js';
@@ -67,10 +67,23 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
     expect(functions).toHaveLength(16);
     for (const fn of functions) {
       const assetDir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path']);
-      expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const hashes = fn.Properties?.Environment?.Variables?.BCRYPT_ROUNDS !== undefined; // + the native bcrypt binding
+      expect(readdirSync(assetDir).sort()).toEqual(['index.mjs', 'index.mjs.map', ...(hashes ? ['node_modules'] : [])]);
       const code = readFileSync(path.join(assetDir, 'index.mjs'), 'utf8');
       expect(code.startsWith("import { createRequire as __createRequire } from 'node:module';")).toBe(true);
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//); // bundled, not resolved from the runtime
     }
+  });
+
+  it('ships the arm64 native bcrypt binding beside the bundle of exactly the functions that hash passwords', () => {
+    const withBinding = Object.entries(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Function'))
+      .filter(([, fn]) => existsSync(path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path'], 'node_modules')))
+      .map(([, fn]) => {
+        const dir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path'], 'node_modules', '@node-rs', 'bcrypt-linux-arm64-gnu');
+        const binary = readFileSync(path.join(dir, 'bcrypt.linux-arm64-gnu.node'));
+        expect(binary.readUInt16LE(18)).toBe(183); // ELF e_machine: AArch64
+        return String(fn.Metadata?.['aws:cdk:path']).split('/')[1];
+      });
+    expect(withBinding.sort()).toEqual(['Login', 'PasswordChange', 'PasswordReset', 'Register', 'VerifyEmail']);
   });
 });
