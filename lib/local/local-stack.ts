@@ -10,7 +10,7 @@ import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
 import { startLapseSweeper } from './lapse-sweeper.js';
-import { startOutboxRelay } from './outbox-relay.js';
+import { startOutboxNotifications, startOutboxRelay, startOutboxStream } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
 import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
 import { startSmsInbox } from './sms-inbox.js';
@@ -25,7 +25,7 @@ export interface LocalStackOptions {
   smsPort?: number;
   dataDir?: string;
   databaseUrl?: string;
-  /** The timer that delivers outbox mails whose first send failed. */
+  /** The outbox mailer on new outbox items (stream, or NOTIFY), and the sweep for what it missed. */
   outboxRelay: boolean;
 }
 
@@ -48,6 +48,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
     let store: string;
+    // Where new outbox items come from locally: the table's stream, or PostgreSQL's NOTIFY.
+    let startOutboxFeed: () => Promise<{ stop(): Promise<void> }>;
     if (options.storage === 'postgres') {
       // Imported only here, so the PostgreSQL adapter and drivers stay out of the Lambda bundles.
       const { openPostgres } = await import('../adapters/postgres/open-database.js');
@@ -58,6 +60,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const sweeper = startLapseSweeper(db.storage.repository);
       started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
       store = `PostgreSQL ${db.description}`;
+      startOutboxFeed = () => startOutboxNotifications(db.onOutboxInsert);
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
         const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
@@ -67,6 +70,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.TABLE_NAME ??= 'patients';
       env.AUDIT_TABLE_NAME ??= 'patient-audit';
       await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);
+      const [endpoint, table] = [env.DYNAMODB_ENDPOINT, env.TABLE_NAME];
+      startOutboxFeed = () => startOutboxStream(endpoint, table);
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {
@@ -102,6 +107,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     });
     if (options.outboxRelay) {
+      const feed = await startOutboxFeed();
+      started.push({ endpoint: 'outbox feed', stop: () => feed.stop() });
       const relay = await startOutboxRelay();
       started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
     }

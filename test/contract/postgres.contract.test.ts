@@ -8,6 +8,7 @@ import { postgresContractStore } from '../support/postgres-contract-store.js';
 import { startPostgresServer } from '../support/postgres-server.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { describePostgresLapseCleanup } from './postgres-lapse-cleanup.js';
+import { describeOutboxNotifications } from './outbox-notify.contract.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
 // transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
@@ -17,6 +18,11 @@ describeStorageContract('PostgreSQL 15 server (pg)', async () => {
 });
 
 describePostgresLapseCleanup('PostgreSQL 15 server (pg)', async () => {
+  const server = await startPostgresServer();
+  return { db: createPgExecutor(server.url), stop: () => server.stop() };
+});
+
+describeOutboxNotifications('PostgreSQL 15 server (pg)', async () => {
   const server = await startPostgresServer();
   return { db: createPgExecutor(server.url), stop: () => server.stop() };
 });

@@ -19,8 +19,13 @@ export interface OpenedPostgres {
   storage: Storage;
   /** Where the data lives, for the start banner (never the password). */
   description: string;
+  /** Calls listener with the id of each outbox row once its transaction commits (migration 010). */
+  onOutboxInsert(listener: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** The channel migration 010's trigger notifies with each new outbox row's id. */
+export const OUTBOX_INSERT_CHANNEL = 'outbox_insert';
 
 /** The URL without its password, fit for a log line. */
 function redact(url: string): string {
@@ -69,5 +74,5 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
   };
-  return { storage, description, close: () => db.close() };
+  return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }
