@@ -52,7 +52,7 @@ export async function mailsTo(address: string): Promise<StoredMail[]> {
  * included. Bounded: it fails after timeoutMs, naming what arrived. Something must deliver (the
  * file's useOutboxStream(), or a sweep the test runs).
  */
-export async function awaitMails(address: string, count = 1, timeoutMs = 10_000): Promise<StoredMail[]> {
+export async function awaitMails(address: string, count = 1, timeoutMs = 30_000): Promise<StoredMail[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mails = await mailsTo(address);
