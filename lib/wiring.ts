@@ -141,15 +141,14 @@ export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencySto
 export function createRegisterDeps(config: Config): RegisterDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
-  const { repository, outbox, registrations } = storage(config, identifiers);
+  // No mailer: the outbox mailer sends the mail the registration transaction wrote.
+  const { repository, registrations } = storage(config, identifiers);
   return {
     repository,
-    outbox,
     registrations,
     identifiers,
     cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)),
     hasher: hasher(config),
-    mailer: mailer(config),
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
     registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,

@@ -9,15 +9,16 @@ const deps = createMailerDeps(loadConfig(process.env, ['mail', 'identifiers', 's
 const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.isArray((event as DynamoDBStreamEvent).Records);
 
 /**
- * Delivers outbox mails. Triggered (1) by the table's stream when a mail is written — it is usually
- * already sent by the request that wrote it, and then this does nothing — and (2) by a schedule that
- * sweeps mails whose send failed or whose sender crashed. Claims make both safe to run at once.
+ * Delivers outbox mails. Triggered (1) by the table's stream when an outbox item is written (no
+ * request sends its own mail: they answer after their commit), and (2) by a schedule that sweeps
+ * items whose send failed, whose sender crashed, or that the stream missed. Claims make both safe to
+ * run at once. Locally lib/local/outbox-relay.ts invokes it the same ways.
  * A record whose delivery throws (DynamoDB unreachable) is reported back for a retry, then the DLQ.
  */
 export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | void> {
   if (!isStreamEvent(event)) {
     const counts = await deliverDueMails(deps);
-    // A sweep that found nothing due is the normal case (every minute in AWS, every second locally): not worth a line.
+    // A sweep that found nothing due is the normal case (every minute in AWS, every 5 s locally): not worth a line.
     if (counts.sent + counts.failed > 0) logger.info('outbox sweep', counts);
     return;
   }

@@ -7,16 +7,15 @@ import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
 import { validateRegistration } from '../../lib/validation/generated/register.js';
 import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 
+/** The spec's message. The mail is in the outbox, committed with the patient: its delivery is guaranteed. */
 export const REGISTERED = 'Patient registered successfully. Verification email sent.';
-export const REGISTERED_MAIL_PENDING =
-  'Patient registered successfully. The verification email could not be sent yet; it will be retried automatically.';
 
 export function createRegisterHandler(deps: RegisterDeps) {
   return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }) => {
     const key = idempotencyKeyFrom(headers);
     const register = async (attempt?: RegistrationAttempt) => {
-      const { patient, verificationEmailSent } = await registerPatient(body, deps, attempt);
-      return jsonResponse(201, { success: true, message: verificationEmailSent ? REGISTERED : REGISTERED_MAIL_PENDING, data: patient });
+      const { patient } = await registerPatient(body, deps, attempt);
+      return jsonResponse(201, { success: true, message: REGISTERED, data: patient });
     };
     if (!key) return register();
     const attempt = await registrationAttempt(body, key, deps.identifiers);

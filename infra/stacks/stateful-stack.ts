@@ -117,10 +117,9 @@ export class StatefulStack extends Stack {
       encryptionKey: this.tableKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
-      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream. Keys only: the
-      // mailer needs just the outbox id, and a full image would carry password hashes, names, dates of
-      // birth and unsent links through Lambda event payloads (and any log or DLQ that ever kept one).
-      stream: StreamViewType.KEYS_ONLY,
+      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream: keys only, as
+      // the shared definition says (lib/adapters/dynamodb/keys.ts; the local tables have the same).
+      stream: schema.stream,
       deletionProtection: config.tableDeletionProtection,
       removalPolicy: config.tableRemovalPolicy,
     });
@@ -247,8 +246,10 @@ function keySchemaOf(definition: TableDefinition) {
     if (!hash) throw new Error('key schema without a partition key');
     return { partitionKey: attribute(hash.AttributeName), ...(range && { sortKey: attribute(range.AttributeName) }) };
   };
+  const views = { KEYS_ONLY: StreamViewType.KEYS_ONLY } as const;
   return {
     table: keys(definition.KeySchema),
+    stream: views[definition.StreamSpecification.StreamViewType],
     globalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) => {
       if (index.Projection.ProjectionType !== 'KEYS_ONLY') throw new Error(`index ${index.IndexName}: only KEYS_ONLY is mapped`);
       return { indexName: index.IndexName, ...keys(index.KeySchema), projectionType: ProjectionType.KEYS_ONLY };

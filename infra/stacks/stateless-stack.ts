@@ -4,7 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -36,6 +36,7 @@ import { mergeTableAccess, tableAccessFor } from '../constructs/table-access.js'
 import { DEFAULT_FUNCTIONS_DIR } from '../paths.js';
 import { CORS_ENV } from '../../lib/http/cors.js';
 import { API_PATHS, API_ROUTES, type ApiRoute } from '../../lib/http/routes.js';
+import { OUTBOX_STREAM_SOURCE } from '../../lib/outbox/stream-source.js';
 
 /** Typed wiring from the stateful stack: nothing is looked up by name. */
 export interface StatelessStackProps extends StackProps {
@@ -208,8 +209,8 @@ export class StatelessStack extends Stack {
         'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
         // The registration transaction (patient, reservations, token, outbox mail) and the idempotency record.
         'dynamodb:PutItem': ['PATIENT#', 'EMAIL#', 'PHONE#', 'VERIFY#', 'OUTBOX#', 'IDEMPOTENCY#'],
-        // Sending right after the commit: claim / markSent / release; completing the idempotency record.
-        'dynamodb:UpdateItem': ['OUTBOX#', 'IDEMPOTENCY#'],
+        // Completing the idempotency record. (The mail is the outbox mailer's: no claim, no send here.)
+        'dynamodb:UpdateItem': ['IDEMPOTENCY#'],
         // Freeing the idempotency key after a failed request.
         'dynamodb:DeleteItem': ['IDEMPOTENCY#'],
         // During an identifier-key rotation: no reservation of the address under an older key version.
@@ -218,7 +219,6 @@ export class StatelessStack extends Stack {
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyGenerateOnly(patientDataKey),
       deriveIdentifierKeys,
-      sendMail,
     );
 
     // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.
@@ -512,23 +512,17 @@ export class StatelessStack extends Stack {
     fn.function.addEventSource(
       new DynamoEventSource(table, {
         startingPosition: StartingPosition.LATEST,
-        batchSize: 10,
+        batchSize: OUTBOX_STREAM_SOURCE.batchSize,
         // The handler reports the records it could not deliver; only those are retried.
         reportBatchItemFailures: true,
         bisectBatchOnError: true,
-        retryAttempts: 3,
+        retryAttempts: OUTBOX_STREAM_SOURCE.retryAttempts,
         // Past this the sweep owns the mail anyway.
         maxRecordAge: Duration.hours(1),
         onFailure: new SqsDlq(deadLetterQueue),
-        // Only a newly written outbox mail invokes the function; patient, token, reservation,
-        // idempotency and rate-limit writes (and every MODIFY/REMOVE: the mailer's own claims and
-        // sends are MODIFYs) are dropped by Lambda for free. On Keys: the stream carries nothing else.
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.isEqual('INSERT'),
-            dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } },
-          }),
-        ],
+        // Only a newly written outbox item invokes the function (lib/outbox/stream-source.ts, which the
+        // local stream consumer applies too); Lambda drops every other record for free.
+        filters: [FilterCriteria.filter(OUTBOX_STREAM_SOURCE.filterPattern)],
       }),
     );
 

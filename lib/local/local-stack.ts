@@ -10,7 +10,7 @@ import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
 import { startLapseSweeper } from './lapse-sweeper.js';
-import { startOutboxRelay } from './outbox-relay.js';
+import { OUTBOX_POLL_INTERVAL_MS, startOutboxNotifications, startOutboxRelay, startOutboxStream } from './outbox-relay.js';
 import { waitUntilHealthy } from './readiness.js';
 import { loadRoutes } from './routes.js';
 import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
@@ -29,7 +29,7 @@ export interface LocalStackOptions {
   smsPort?: number;
   dataDir?: string;
   databaseUrl?: string;
-  /** The timer that delivers outbox mails whose first send failed. */
+  /** The outbox mailer on new outbox items (stream, or NOTIFY), and the sweep for what it missed. */
   outboxRelay: boolean;
 }
 
@@ -54,17 +54,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
     let store: string;
+    // Where new outbox items come from locally: the table's stream, PostgreSQL's NOTIFY, or (MySQL has
+    // no notification) a short poll.
+    let startOutboxFeed: () => Promise<{ stop(): Promise<void> }>;
     if (options.storage === 'postgres' || options.storage === 'mysql') {
       // Imported only here, so the SQL adapters and drivers stay out of the Lambda bundles.
-      const db = options.storage === 'mysql'
+      const mysql = options.storage === 'mysql'
         ? await (await import('../adapters/mysql/open-database.js')).openMysql({ databaseUrl: options.databaseUrl })
-        : await (await import('../adapters/postgres/open-database.js')).openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+        : undefined;
+      const postgres = mysql ? undefined : await (await import('../adapters/postgres/open-database.js')).openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+      const db = (mysql ?? postgres)!;
       started.push({ endpoint: db.description, stop: () => db.close() });
       useStorage(db.storage);
       // SQL databases have no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
       const sweeper = startLapseSweeper(db.storage.repository);
       started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
-      store = `${options.storage === 'mysql' ? 'MySQL' : 'PostgreSQL'} ${db.description}`;
+      store = `${mysql ? 'MySQL' : 'PostgreSQL'} ${db.description}`;
+      startOutboxFeed = postgres
+        ? () => startOutboxNotifications(postgres.onOutboxInsert)
+        : async () => {
+          const poll = await startOutboxRelay(OUTBOX_POLL_INTERVAL_MS);
+          return { stop: async () => poll.stop() };
+        };
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
         const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
@@ -74,6 +85,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.TABLE_NAME ??= 'patients';
       env.AUDIT_TABLE_NAME ??= 'patient-audit';
       await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);
+      const [endpoint, table] = [env.DYNAMODB_ENDPOINT, env.TABLE_NAME];
+      startOutboxFeed = () => startOutboxStream(endpoint, table);
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {
@@ -109,6 +122,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     });
     if (options.outboxRelay) {
+      const feed = await startOutboxFeed();
+      started.push({ endpoint: 'outbox feed', stop: () => feed.stop() });
       const relay = await startOutboxRelay();
       started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
     }

@@ -9,15 +9,9 @@ import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 export interface DeliverMailDeps extends IssueResendDeps {
   outbox: OutboxStore;
   mailer: Mailer;
-  /**
-   * Only the outbox mailer sends SMS (phone codes are only ever delivered by it), so the functions
-   * that deliver their own mail right after a commit (register) need no SMS client or grant.
-   */
+  /** A sender without one (a test's) gives a phone code's SMS back to the outbox. */
   sms?: SmsSender;
-  /**
-   * Where reset links point. The outbox mailer has it; a function that only delivers the mail it
-   * just wrote (register) does not need it, and a reset request it met would go back to the outbox.
-   */
+  /** Where reset links point; a sender without it gives a reset request back to the outbox. */
   resetUrlBase?: IssuePasswordResetDeps['resetUrlBase'];
 }
 
@@ -84,21 +78,21 @@ export async function deliverMail(id: string, deps: DeliverMailDeps): Promise<De
   }
   await deps.outbox.markSent(item, deps.clock.now());
   logger.info(DONE_MESSAGES[item.kind], where);
-  if (followUp) await deliverAfterCommit(followUp, deps);
+  if (followUp) await deliverFollowUp(followUp, deps);
   return 'sent';
 }
 
 /**
- * Delivers an item just written with committed data. Nothing here may fail the caller any more: an
- * item that cannot be delivered now stays in the outbox for the stream and the sweep. True when it
- * is delivered or on its way (another sender, e.g. the stream mailer, claimed it first).
+ * The mail a handled request just committed (a resend's new link, a reset link), sent at once by
+ * the mailer that handled the request. Its own stream record would trigger it too; whoever claims
+ * first sends. Nothing here may fail the request's delivery any more: a mail that cannot go now
+ * stays in the outbox for the stream and the sweep.
  */
-export async function deliverAfterCommit(id: string, deps: DeliverMailDeps): Promise<boolean> {
+async function deliverFollowUp(id: string, deps: DeliverMailDeps): Promise<void> {
   try {
-    return (await deliverMail(id, deps)) !== 'failed';
+    await deliverMail(id, deps);
   } catch (error) {
     logger.error('mail delivery could not start; the outbox will retry', { outboxId: id, ...describeError(error) });
-    return false;
   }
 }
 

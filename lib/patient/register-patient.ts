@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DuplicateRegistrationError } from '../errors.js';
 import { logger } from '../logging/logger.js';
-import { deliverAfterCommit } from '../outbox/deliver-mail.js';
-import type { OutboxStore } from '../outbox/ports.js';
 import { normalizeEmail, normalizePhone } from './normalize.js';
-import type { Clock, FieldCipher, Mailer, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
+import type { Clock, FieldCipher, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
 import type { RegistrationRequest } from './registration-schema.js';
 import { newVerification } from './verification-token.js';
 
@@ -12,8 +10,6 @@ export interface RegisterPatientDeps {
   repository: PatientRepository;
   cipher: FieldCipher;
   hasher: PasswordHasher;
-  mailer: Mailer;
-  outbox: OutboxStore;
   clock: Clock;
   verifyUrlBase: string;
   /**
@@ -33,21 +29,21 @@ export interface RegisteredPatient {
 
 export interface RegistrationOutcome {
   patient: RegisteredPatient;
-  verificationEmailSent: boolean;
 }
 
-/**
- * Registers a validated request. Ordering matters for cost and safety: duplicates are refused before
- * the deliberate bcrypt cost is paid; patient data is encrypted before anything is written; the mail
- * is written to the outbox in the same transaction and sent right after the commit. If sending fails
- * the registration stands and the outbox retries the mail later.
- */
 /** The Idempotency-Key a request carries, with the fingerprint of the body it was sent with. */
 export interface RegistrationAttempt {
   key: string;
   fingerprint: string;
 }
 
+/**
+ * Registers a validated request. Ordering matters for cost and safety: duplicates are refused before
+ * the deliberate bcrypt cost is paid; patient data is encrypted before anything is written; the mail
+ * is written to the outbox in the same transaction, and the answer comes right after the commit. The
+ * outbox mailer sends it (triggered by the table's stream; the sweep retries a failed send), so the
+ * request never waits for, or fails with, the mail service.
+ */
 export async function registerPatient(
   request: RegistrationRequest,
   deps: RegisterPatientDeps,
@@ -94,12 +90,7 @@ export async function registerPatient(
   const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
   await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
-
-  const verificationEmailSent = await deliverAfterCommit(mail.id, deps);
-  return {
-    patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false },
-    verificationEmailSent,
-  };
+  return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false } };
 }
 
 /**
@@ -113,10 +104,7 @@ async function registeredBy(attempt: RegistrationAttempt, email: string, phone: 
   const same = patient?.registration_key === attempt.key && patient.registration_fingerprint === attempt.fingerprint;
   if (!same || patient.phone_number !== phone) return undefined;
   logger.info('registration retry answered from the committed patient', { patientId: patient.id });
-  return {
-    patient: { patient_id: patient.id, email, phone_number: phone, email_verified: false, phone_verified: false },
-    verificationEmailSent: true,
-  };
+  return { patient: { patient_id: patient.id, email, phone_number: phone, email_verified: false, phone_verified: false } };
 }
 
 /** Medical history and insurance are the patient data that only ever leave this process encrypted. */

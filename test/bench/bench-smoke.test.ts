@@ -29,6 +29,7 @@ describe('npm run bench -- --smoke', () => {
       'invalid request, 422',
       'invalid request, 2 registrations in flight',
       'duplicate email, 422',
+      'time to inbox: 201 → mail in the SES emulator',
       'verify-email',
       'bcrypt floor: bcryptjs compare, cost 12',
       'login 200 over HTTP',

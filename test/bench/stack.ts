@@ -1,10 +1,12 @@
 /**
- * The local stack exactly as `npm start` runs it (lib/local/local-stack.ts), in this process and on
- * free ports (never 3000/8000/8005, which a developer's `npm start` may hold). The outbox relay is not
- * started: registrations send their mail inline, and a 5 s background sweep would only add noise.
+ * The local stack as `npm start` runs it (lib/local/local-stack.ts), in this process and on free
+ * ports (never 3000/8000/8005, which a developer's `npm start` may hold). Mails go out as there: the
+ * outbox mailer on the table's stream. Only the 5 s sweep is left out (nothing fails here to retry;
+ * it would only add noise).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startLocalStack } from '../../lib/local/local-stack.js';
+import { startOutboxStream } from '../../lib/local/outbox-relay.js';
 
 export interface BenchStack {
   apiUrl: string;
@@ -24,7 +26,12 @@ export async function startStack(): Promise<BenchStack> {
   delete env.KMS_KEY_ID;
   delete env.AWS_LAMBDA_FUNCTION_NAME;
   const stack = await startLocalStack({ port: 0, storage: 'dynamodb', outboxRelay: false });
-  return { apiUrl: stack.apiUrl.replace('localhost', '127.0.0.1'), sesEndpoint: stack.sesEndpoint, stop: stack.stop };
+  const stream = await startOutboxStream(env.DYNAMODB_ENDPOINT!, env.TABLE_NAME);
+  const stop = async () => {
+    await stream.stop();
+    await stack.stop();
+  };
+  return { apiUrl: stack.apiUrl.replace('localhost', '127.0.0.1'), sesEndpoint: stack.sesEndpoint, stop };
 }
 
 /** Verification tokens by recipient, from the SES emulator's store. */

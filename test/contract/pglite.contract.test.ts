@@ -8,10 +8,13 @@ import { describeStorageContract } from './patient-repository.contract.js';
 import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { minimalAuditEvent } from './audit-trail.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
+import { describeOutboxNotifications } from './outbox-notify.contract.js';
 
 // The embedded engine `STORAGE=postgres npm start` uses without DATABASE_URL. It runs transactions
 // one at a time, so here the races check the constraints and the classification, not concurrency.
 describeStorageContract('PostgreSQL embedded (PGlite)', async () => postgresContractStore(createPgliteExecutor(await PGlite.create())));
+
+describeOutboxNotifications('PostgreSQL embedded (PGlite)', async () => ({ db: createPgliteExecutor(await PGlite.create()), stop: async () => {} }));
 
 describe('PostgreSQL audit_events schema', () => {
   it('has exactly the event\'s columns and no foreign key: no patient data fits in, and events outlive the patient', async () => {

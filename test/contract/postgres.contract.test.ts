@@ -5,8 +5,9 @@ import { createPostgresPatientRepository } from '../../lib/adapters/postgres/pat
 import { freePort } from '../../lib/local/services.js';
 import { postgresContractStore, postgresLapseDatabase } from '../support/postgres-contract-store.js';
 import { startPostgresServer } from '../support/postgres-server.js';
-import { describeStorageContract, expectUnavailableWhenUnreachable } from './patient-repository.contract.js';
+import { describeStorageContract, expectUnavailableWhenUnreachable, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
+import { describeOutboxNotifications } from './outbox-notify.contract.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
 // transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
@@ -18,6 +19,11 @@ describeStorageContract('PostgreSQL 15 server (pg)', async () => {
 describeSqlLapseCleanup('PostgreSQL 15 server (pg)', async () => {
   const server = await startPostgresServer();
   return postgresLapseDatabase(createPgExecutor(server.url), () => server.stop());
+});
+
+describeOutboxNotifications('PostgreSQL 15 server (pg)', async () => {
+  const server = await startPostgresServer();
+  return { db: createPgExecutor(server.url), stop: () => server.stop() };
 });
 
 describe('PostgreSQL adapter specifics', () => {

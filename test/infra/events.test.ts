@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../lib/http/routes.js';
+import { matchesFilter, OUTBOX_STREAM_SOURCE } from '../../lib/outbox/stream-source.js';
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), 'utf8'));
 /** The body as the function reads it: the deployed API hands every body over as base64 of its bytes. */
@@ -48,6 +49,10 @@ describe('sample outbox-mailer events', () => {
     expect(record.dynamodb.NewImage).toBeUndefined();
     expect(record.dynamodb.OldImage).toBeUndefined();
     expect(typeof record.dynamodb.SequenceNumber).toBe('string');
+    // The mapping's own filter (the one the local stream consumer applies too) lets it through.
+    expect(matchesFilter(OUTBOX_STREAM_SOURCE.filterPattern, record)).toBe(true);
+    expect(matchesFilter(OUTBOX_STREAM_SOURCE.filterPattern, { ...record, eventName: 'MODIFY' })).toBe(false);
+    expect(matchesFilter(OUTBOX_STREAM_SOURCE.filterPattern, { ...record, dynamodb: { ...record.dynamodb, Keys: { pk: { S: 'PATIENT#1' }, sk: { S: 'PROFILE' } } } })).toBe(false);
   });
 
   it('outbox-mailer-schedule is an EventBridge scheduled event (no Records: the handler sweeps)', () => {

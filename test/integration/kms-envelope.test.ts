@@ -98,6 +98,7 @@ describe('sign-in with AWS KMS', () => {
   it('tokens are signed by the KMS key (RAW ECDSA_SHA_256), its public key fetched once per function', async () => {
     const body = uniqueRegistration({ medical_history: ['asthma'] });
     await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the verification mail
     const verifyStart = kms.received.length;
     const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
     expect(verified.statusCode).toBe(200);
@@ -135,6 +136,7 @@ describe('phone verification with AWS KMS', () => {
   it('each phone function verifies the token with the public key and digests the code under KMS-derived keys; nothing is decrypted or signed', async () => {
     const body = uniqueRegistration();
     await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the verification mail
     const session = (await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email)).at(-1)!), password: body.password }, { path: '/api/v1/patient/verify-email' }))).body.data;
     const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
     const start = kms.received.length;

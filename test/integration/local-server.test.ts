@@ -2,8 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../lib/local/api-server.js';
 import { loadRoutes } from '../../lib/local/routes.js';
-import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+import { awaitMails, getItem, scanTable, tokenFrom } from '../support/local-aws.js';
 import { uniqueRegistration } from '../support/requests.js';
+import { useOutboxStream } from '../support/outbox-stream.js';
+
+useOutboxStream(); // the outbox mailer on this file's table stream, as npm start and AWS run it
 
 /** The local server over real HTTP, routing to the same handlers that run in Lambda. */
 let base: string;
@@ -25,7 +28,7 @@ describe('npm start server', () => {
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const { data } = (await response.json()) as { data: { patient_id: string } };
 
-    const [mail] = await mailsTo(body.email);
+    const [mail] = await awaitMails(body.email);
     const token = tokenFrom(mail!);
     const page = await fetch(`${base}/api/v1/patient/verify-email?token=${token}`);
     expect(page.status).toBe(200);
@@ -56,6 +59,7 @@ describe('npm start server', () => {
     const body = uniqueRegistration({ first_name: '@@' });
     const [before, after] = JSON.stringify(body).split('@@');
     const bytes = Buffer.concat([Buffer.from(before!), Buffer.from([0xff, 0xfe]), Buffer.from(after!)]);
+    await awaitMails(body.email, 0); // earlier tests' mails are sent: the table holds still
     const stored = await scanTable();
 
     const response = await post('/api/v1/patient/register', bytes);
@@ -63,11 +67,12 @@ describe('npm start server', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({ success: false, message: 'Request body is not valid UTF-8' });
     expect(await scanTable()).toEqual(stored);
-    expect(await mailsTo(body.email)).toHaveLength(0);
+    expect(await awaitMails(body.email, 0)).toHaveLength(0);
   });
 
   it.each(['utf-16', 'iso-8859-1'])('refuses charset=%s with 415 and writes nothing', async (charset) => {
     const body = uniqueRegistration();
+    await awaitMails(body.email, 0); // earlier tests' mails are sent: the table holds still
     const stored = await scanTable();
     const response = await post('/api/v1/patient/register', Buffer.from(JSON.stringify(body), 'latin1'), `application/json; charset=${charset}`);
     expect(response.status).toBe(415);

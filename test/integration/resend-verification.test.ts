@@ -17,6 +17,7 @@ const postToken = (token: string) => invoke(verify, apiEvent({ token, password: 
 async function registered() {
   const body = uniqueRegistration();
   await invoke(register, apiEvent(body));
+  await runOutbox(); // the verification mail
   return body.email as string;
 }
 

@@ -3,7 +3,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient, getItem } from '../support/local-aws.js';
 import { uniqueRegistration } from '../support/requests.js';
-import { api, newestToken, verifiedPatient } from '../support/sign-in-api.js';
+import { api, newestToken, sweepOutbox, verifiedPatient } from '../support/sign-in-api.js';
 import { auditTrailOf } from '../support/audit-trail.js';
 
 const INVALID = { success: false, message: 'Invalid email or password' };
@@ -154,6 +154,7 @@ describe('refresh, sign-out and GET /me', () => {
   it('the newest verification link still needs the password after a resend', async () => {
     const body = uniqueRegistration();
     await api.register(body);
+    await sweepOutbox(); // the verification mail
     expect((await api.verify(await newestToken(body.email), 'Wrong-password-1')).statusCode).toBe(401);
   });
 });

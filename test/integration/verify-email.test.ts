@@ -7,7 +7,10 @@ import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 import { GoneTokenError } from '../../lib/errors.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { getItem, mailsTo, tokenFrom } from '../support/local-aws.js';
+import { awaitMails, getItem, tokenFrom } from '../support/local-aws.js';
+import { useOutboxStream } from '../support/outbox-stream.js';
+
+useOutboxStream(); // the outbox mailer on this file's table stream, as npm start and AWS run it
 
 const PATH = '/api/v1/patient/verify-email';
 const PASSWORD = uniqueRegistration().password;
@@ -19,7 +22,7 @@ const postForm = (token: string, password: string) =>
 async function registered() {
   const body = uniqueRegistration();
   const { body: res } = await invoke(register, apiEvent(body));
-  const [mail] = await mailsTo(body.email);
+  const [mail] = await awaitMails(body.email);
   return { patientId: res.data.patient_id as string, token: tokenFrom(mail!) };
 }
 

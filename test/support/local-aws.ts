@@ -46,6 +46,44 @@ export async function mailsTo(address: string): Promise<StoredMail[]> {
   return emails.filter((m) => m.destination.to.includes(address));
 }
 
+/**
+ * The mails for an address once at least `count` arrived and the outbox has nothing left to send
+ * now (no item due or being sent), so the result is final: a test can then count exactly, 0
+ * included. Bounded: it fails after timeoutMs, naming what arrived. Something must deliver (the
+ * file's useOutboxStream(), or a sweep the test runs).
+ */
+export async function awaitMails(address: string, count = 1, timeoutMs = 30_000): Promise<StoredMail[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const mails = await mailsTo(address);
+    if (mails.length >= count && (await outboxIdle())) return mails;
+    if (Date.now() > deadline) {
+      const busy = (await scanTable()).filter((i) => i.entity === 'outbox' && (i.status === 'sending' || (i.status === 'pending' && i.due_at <= new Date().toISOString())));
+      const items = busy.map((i) => `${i.kind} ${i.status} attempts ${i.attempts} due ${i.due_at}`).join('; ');
+      throw new Error(`${mails.length} of ${count} mail(s) to ${address} after ${timeoutMs} ms; not sent yet: ${items || 'none'} (useOutboxStream() in this file?)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** No outbox item of this file's table is due now or being sent (one backing off after a failure is not due). */
+export async function outboxIdle(): Promise<boolean> {
+  let start: Record<string, any> | undefined;
+  do {
+    const page = await documentClient.send(new ScanCommand({
+      TableName: env.TABLE_NAME,
+      Select: 'COUNT',
+      FilterExpression: 'entity = :outbox AND (#s = :sending OR (#s = :pending AND due_at <= :now))',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':outbox': 'outbox', ':sending': 'sending', ':pending': 'pending', ':now': new Date().toISOString() },
+      ExclusiveStartKey: start,
+    }));
+    if (page.Count) return false;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return true;
+}
+
 export function tokenFrom(mail: StoredMail): string {
   const match = /[?&]token=([A-Za-z0-9_-]+)/.exec(mail.body.text);
   if (!match?.[1]) throw new Error('no token link in the mail');

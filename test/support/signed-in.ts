@@ -1,3 +1,4 @@
+import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
@@ -10,6 +11,7 @@ export const CONTEXT = { requestId: 'req-test', sourceIp: '203.0.113.9' };
 export async function registeredPatient(deps: FakeDeps, { verified = true, overrides = {} }: { verified?: boolean; overrides?: Partial<RegistrationRequest> } = {}) {
   const body = uniqueRegistration(overrides) as RegistrationRequest;
   const { patient } = await registerPatient(body, deps);
+  await deliverDueMails(deps); // the outbox mailer sends the verification mail, as the stream would
   const token = new URL(deps.mailer.sent.at(-1)!.verifyUrl).searchParams.get('token')!;
   const session = verified ? await verifyEmail({ token, password: body.password }, CONTEXT, deps) : undefined;
   return { patientId: patient.patient_id, email: body.email, password: body.password, body, session };

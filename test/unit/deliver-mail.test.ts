@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deliverAfterCommit, deliverDueMails, deliverMail, SEND_LEASE_MS } from '../../lib/outbox/deliver-mail.js';
+import { deliverDueMails, deliverMail, SEND_LEASE_MS } from '../../lib/outbox/deliver-mail.js';
 import { MAX_SEND_ATTEMPTS } from '../../lib/outbox/retry-policy.js';
 import type { OutboxMail } from '../../lib/patient/ports.js';
 import { captureOutput } from '../support/capture-output.js';
@@ -68,20 +68,6 @@ describe('deliverMail: claim, send, mark sent', () => {
     expect(await deliverMail(mail.id, deps)).toBe('not-due');
     deps.clock.advance(SEND_LEASE_MS);
     expect(await deliverMail(mail.id, deps)).toBe('sent');
-  });
-});
-
-describe('deliverAfterCommit: nothing after the commit may fail the request', () => {
-  it.each([
-    ['sent now', (_deps: FakeDeps) => {}, true],
-    ['already claimed by another sender', (deps: FakeDeps, mail: OutboxMail) => void deps.outbox.claim(mail.id, deps.clock.now(), SEND_LEASE_MS), true],
-    ['the send fails', (deps: FakeDeps) => void (deps.mailer.failing = true), false],
-    ['the outbox itself fails', (deps: FakeDeps) => void (deps.outbox.claim = async () => { throw new Error('DynamoDB unavailable'); }), false],
-  ] as const)('%s: answers %s and never throws', async (_case, arrange, expected) => {
-    const deps = createFakeDeps();
-    const mail = queued(deps);
-    arrange(deps, mail);
-    expect(await deliverAfterCommit(mail.id, deps)).toBe(expected);
   });
 });
 

@@ -35,6 +35,7 @@ async function scenario(kind: 'unknown' | 'verified' | 'unverified') {
   const body = uniqueRegistration() as RegistrationRequest;
   if (kind !== 'unknown') {
     await registerPatient(body, deps);
+    await deliverDueMails(deps); // the verification mail, sent by the outbox mailer
     if (kind === 'verified') await verifyEmail({ token: tokenOf(deps.mailer.sent.at(-1)!.verifyUrl), password: body.password }, {}, deps);
   }
   return { deps, email: body.email, password: body.password };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GoneTokenError, InvalidTokenError, SignInLockedError, SignInRefusedError, WrongPasswordError } from '../../lib/errors.js';
+import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
 import { newVerification, TOKEN_LIFETIME_MS } from '../../lib/patient/verification-token.js';
@@ -13,6 +14,7 @@ const PASSWORD = uniqueRegistration().password;
 /** A registered patient and the token from its mail. */
 async function registered(deps: FakeDeps) {
   const { patient } = await registerPatient(uniqueRegistration() as RegistrationRequest, deps);
+  await deliverDueMails(deps); // the verification mail, sent by the outbox mailer
   return { patientId: patient.patient_id, token: tokenOf(deps.mailer.sent.at(-1)!.verifyUrl) };
 }
 

@@ -54,4 +54,8 @@ export const tableDefinition = (tableName: string) => ({
       Projection: { ProjectionType: 'KEYS_ONLY' as const },
     },
   ],
+  // The outbox mailer reads new OUTBOX# items from the stream (locally: lib/local/stream-consumer.ts).
+  // Keys only: the mailer needs just the outbox id, and a full image would carry password hashes,
+  // names, dates of birth and unsent links through event payloads (and any log or DLQ that kept one).
+  StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const },
 });

@@ -5,8 +5,9 @@ import { migrate } from './migrate.js';
 import { createMysqlExecutor } from './mysql-executor.js';
 import { createMysqlStorage } from './storage.js';
 
-/** Every port, where the data lives (for the banner) and how to close it: as for PostgreSQL. */
-export type OpenedMysql = OpenedPostgres;
+/** Every port, where the data lives (for the banner) and how to close it: as for PostgreSQL, without
+ * its outbox notifications (MySQL has no LISTEN/NOTIFY; the local runner polls instead). */
+export type OpenedMysql = Omit<OpenedPostgres, 'onOutboxInsert'>;
 
 export const MYSQL_NEEDS_URL =
   'STORAGE=mysql needs DATABASE_URL=mysql://user:password@host:3306/database: there is no embedded MySQL ' +

@@ -21,8 +21,13 @@ export interface OpenedPostgres {
   storage: Storage;
   /** Where the data lives, for the start banner (never the password). */
   description: string;
+  /** Calls listener with the id of each outbox row once its transaction commits (migration 010). */
+  onOutboxInsert(listener: (id: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/** The channel migration 010's trigger notifies with each new outbox row's id. */
+export const OUTBOX_INSERT_CHANNEL = 'outbox_insert';
 
 /**
  * The local runner's PostgreSQL: the server at databaseUrl through `pg`, or, without one, embedded
@@ -54,5 +59,5 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
   };
-  return { storage, description, close: () => db.close() };
+  return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }

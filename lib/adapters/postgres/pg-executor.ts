@@ -33,6 +33,22 @@ export function createPgExecutor(connectionString: string, options: pg.PoolConfi
         client.release(broken);
       }
     },
+    // LISTEN holds its connection for as long as it listens: a client of its own, outside the pool.
+    async listen(channel, onMessage) {
+      const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
+      client.on('error', (error) => logger.warn('PostgreSQL listener connection failed', { channel, code: (error as { code?: string }).code }));
+      client.on('notification', ({ channel: from, payload }) => {
+        if (from === channel && payload !== undefined) onMessage(payload);
+      });
+      await client.connect();
+      try {
+        await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      } catch (error) {
+        await client.end();
+        throw error;
+      }
+      return () => client.end().catch(() => undefined);
+    },
     close: () => pool.end(),
   };
 }

@@ -16,6 +16,10 @@ export function createPgliteExecutor(db: PGlite): SqlExecutor {
   return {
     ...session(db),
     transaction: (work) => db.transaction((tx) => work(session(tx))),
+    listen: async (channel, onMessage) => {
+      const unlisten = await db.listen(channel, onMessage);
+      return () => unlisten();
+    },
     close: () => db.close(),
   };
 }

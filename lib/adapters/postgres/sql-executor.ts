@@ -16,5 +16,10 @@ export interface SqlSession {
 export interface SqlExecutor extends SqlSession {
   /** Runs work in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on a channel: each NOTIFY's payload goes to onMessage once its transaction commits.
+   * Resolves to the way to stop listening. Best effort: what a listener misses, the caller's sweep finds.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
