@@ -3,7 +3,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEC_EXAMPLE } from '../support/requests.js';
-import { codeFrom, mailsTo, textsTo, tokenFrom } from '../support/local-aws.js';
+import { awaitMails, awaitTexts, codeFrom, tokenFrom } from '../support/local-aws.js';
+import { useOutboxStream } from '../support/outbox-stream.js';
 import { phoneApi } from '../support/phone-api.js';
 
 /**
@@ -14,6 +15,8 @@ import { phoneApi } from '../support/phone-api.js';
 process.env.CORS_ALLOWED_ORIGINS = 'http://localhost:*';
 const { createApiServer } = await import('../../lib/local/api-server.js');
 const { loadRoutes } = await import('../../lib/local/routes.js');
+
+useOutboxStream(); // mails and texts leave through the outbox, as under npm start
 
 type Json = Record<string, any>;
 let base: string;
@@ -136,7 +139,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
   const verifyBase = process.env.VERIFY_URL_BASE!;
   const email = SPEC_EXAMPLE.email;
   const newestLinkToken = async (verification: boolean) =>
-    tokenFrom((await mailsTo(email)).filter((m) => m.body.text.includes(verifyBase) === verification).at(-1)!);
+    tokenFrom((await awaitMails(email)).filter((m) => m.body.text.includes(verifyBase) === verification).at(-1)!);
   const login = async (password: string) => (await (await fetch(`${base}/api/v1/patient/login`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }),
   })).json() as Json).data;
@@ -162,7 +165,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('phoneVerification', 'no-token');
     await run('phoneVerification', 'signed-in', { bearer: state.session.access_token });
     await phoneApi.sweep();
-    const code = codeFrom((await textsTo(SPEC_EXAMPLE.phone_number)).at(-1)!);
+    const code = codeFrom((await awaitTexts(SPEC_EXAMPLE.phone_number)).at(-1)!);
     await run('phoneVerify', 'no-token', { replace: { code } });
     await run('phoneVerify', 'code', { replace: { code }, bearer: state.session.access_token });
   });

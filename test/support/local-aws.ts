@@ -53,14 +53,23 @@ export async function mailsTo(address: string): Promise<StoredMail[]> {
  * file's useOutboxStream(), or a sweep the test runs).
  */
 export async function awaitMails(address: string, count = 1, timeoutMs = 30_000): Promise<StoredMail[]> {
+  return awaitDelivered(() => mailsTo(address), count, timeoutMs, `mail(s) to ${address}`);
+}
+
+/** The texts to a phone number once at least `count` arrived and the outbox is idle: as awaitMails. */
+export async function awaitTexts(phone: string, count = 1, timeoutMs = 30_000): Promise<StoredText[]> {
+  return awaitDelivered(() => textsTo(phone), count, timeoutMs, 'text(s) to the phone');
+}
+
+async function awaitDelivered<T>(read: () => Promise<T[]>, count: number, timeoutMs: number, what: string): Promise<T[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const mails = await mailsTo(address);
-    if (mails.length >= count && (await outboxIdle())) return mails;
+    const delivered = await read();
+    if (delivered.length >= count && (await outboxIdle())) return delivered;
     if (Date.now() > deadline) {
       const busy = (await scanTable()).filter((i) => i.entity === 'outbox' && (i.status === 'sending' || (i.status === 'pending' && i.due_at <= new Date().toISOString())));
       const items = busy.map((i) => `${i.kind} ${i.status} attempts ${i.attempts} due ${i.due_at}`).join('; ');
-      throw new Error(`${mails.length} of ${count} mail(s) to ${address} after ${timeoutMs} ms; not sent yet: ${items || 'none'} (useOutboxStream() in this file?)`);
+      throw new Error(`${delivered.length} of ${count} ${what} after ${timeoutMs} ms; not sent yet: ${items || 'none'} (useOutboxStream() in this file?)`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
