@@ -12,12 +12,14 @@ import { createApiServer } from './api-server.js';
 import { startLapseSweeper } from './lapse-sweeper.js';
 import { startOutboxRelay } from './outbox-relay.js';
 import { loadRoutes } from './routes.js';
-import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+import { assertListening, ensureAuditTable, ensureTable, LOOPBACK, startDynamoDbLocal, startSesEmulator, urlHost, type RunningService } from './services.js';
 import { startSmsInbox } from './sms-inbox.js';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
   port: number;
+  /** The address every service listens on (HOST): LOOPBACK unless given. */
+  host?: string;
   storage: 'dynamodb' | 'postgres';
   dynamodbPort?: number;
   sesPort?: number;
@@ -44,6 +46,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The one switch that lets settings fall back to local defaults and a local master key stand in for
   // KMS; nothing deployed sets it (and loadConfig refuses it in Lambda).
   env.LOCAL_MODE = '1';
+  const host = options.host ?? LOOPBACK;
   const started: RunningService[] = [];
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
@@ -60,7 +63,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store = `PostgreSQL ${db.description}`;
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
-        const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
+        const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir, host });
         started.push(dynamo);
         env.DYNAMODB_ENDPOINT = dynamo.endpoint;
       }
@@ -70,12 +73,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {
-      const ses = await startSesEmulator({ port: options.sesPort });
+      const ses = await startSesEmulator({ port: options.sesPort, host });
       started.push(ses);
       env.SES_ENDPOINT = ses.endpoint;
     }
     if (!env.SMS_ENDPOINT) {
-      const sms = await startSmsInbox({ port: options.smsPort });
+      const sms = await startSmsInbox({ port: options.smsPort, host });
       started.push(sms);
       env.SMS_ENDPOINT = sms.endpoint;
     }
@@ -88,12 +91,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const server = createApiServer(await loadRoutes());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set PORT to another port`) : error),
+        reject(
+          error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set PORT to another port`)
+          : error.code === 'EADDRNOTAVAIL' ? new Error(`${host} is not an address of this machine; set HOST to one (127.0.0.1 by default)`)
+          : error,
+        ),
       );
-      server.listen(options.port, resolve);
+      server.listen(options.port, host, resolve);
     });
-    // Keep-alive clients (the benchmark, browsers) must not see connections closed under them between requests.
-    server.keepAliveTimeout = 60_000;
+    assertListening(server, options.port, 'PORT');
     started.push({
       endpoint: 'api',
       stop: () => new Promise<void>((resolve) => {
@@ -106,7 +112,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
     }
     const { port } = server.address() as AddressInfo;
-    return { apiUrl: `http://localhost:${port}`, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
+    return { apiUrl: `http://${urlHost(host)}:${port}`, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;
