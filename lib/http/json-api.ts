@@ -3,6 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { ServiceUnavailableError } from '../errors.js';
+import { lambdaLogContext } from '../logging/lambda-context.js';
 import { bodyGuard, shapeGuard } from './body-guard.js';
 import { errorMapper } from './error-mapper.js';
 import { securityHeaders } from './security-headers.js';
@@ -48,6 +49,7 @@ export const answerBeforeDeadline = {
  */
 export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(errorMapper())
@@ -61,6 +63,7 @@ export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: Pars
 /** The chain for body-less JSON endpoints (GET): the same headers, error envelope and deadline, nothing to parse. */
 export function readApi(handler: (event: ApiEvent, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(errorMapper())
