@@ -1,5 +1,7 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import middy from '@middy/core';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
+import { lambdaLogContext } from '../../lib/logging/lambda-context.js';
 import { describeError, logger } from '../../lib/logging/logger.js';
 import { deliverDueMails, deliverMail } from '../../lib/outbox/deliver-mail.js';
 import { createMailerDeps } from '../../lib/wiring.js';
@@ -15,7 +17,7 @@ const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.is
  * run at once. Locally lib/local/outbox-relay.ts invokes it the same ways.
  * A record whose delivery throws (DynamoDB unreachable) is reported back for a retry, then the DLQ.
  */
-export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | void> {
+async function deliver(event: DynamoDBStreamEvent | ScheduledEvent): Promise<DynamoDBBatchResponse | void> {
   if (!isStreamEvent(event)) {
     const counts = await deliverDueMails(deps);
     // A sweep that found nothing due is the normal case (every minute in AWS, every 5 s locally): not worth a line.
@@ -36,3 +38,9 @@ export async function handler(event: DynamoDBStreamEvent | ScheduledEvent): Prom
   }
   return { batchItemFailures };
 }
+
+// No early timeout: a batch that runs out of time fails as it did before the chain (Lambda's own timeout).
+const chain = middy<DynamoDBStreamEvent | ScheduledEvent, DynamoDBBatchResponse | void>({ timeoutEarlyInMillis: 0 }).use(lambdaLogContext()).handler(deliver);
+
+/** Lambda passes its context (its request id goes on every line); local callers may leave it out. */
+export const handler = (event: DynamoDBStreamEvent | ScheduledEvent, context?: Context) => chain(event, context ?? ({} as Context));

@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import { MethodNotAllowedError, NotFoundError } from '../errors.js';
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { MAX_BODY_BYTES } from './body-guard.js';
 import { errorMapper } from './error-mapper.js';
 import type { HttpResponse } from './response.js';
 import { securityHeaders } from './security-headers.js';
@@ -16,3 +17,5 @@ function failWith(error: () => Error) {
 
 export const notFound = failWith(() => new NotFoundError());
 export const methodNotAllowed = (allow: string[]) => failWith(() => new MethodNotAllowedError(allow));
+/** A body over the limit, refused by the local server before it is read to the end (API Gateway: over 10 MB). */
+export const payloadTooLarge = failWith(() => new PayloadTooLargeError(MAX_BODY_BYTES));

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
+import { lambdaLogContext } from '../logging/lambda-context.js';
 import { describeError, logger } from '../logging/logger.js';
 import { bodyGuard, FORM_MEDIA_TYPE } from './body-guard.js';
 import { toErrorResponse } from './error-mapper.js';
@@ -40,6 +41,7 @@ export function htmlForm(
     body: page({ ok: statusCode < 300, message }),
   });
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders(csp))
     .use({

@@ -3,6 +3,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { ServiceUnavailableError } from '../errors.js';
+import { lambdaLogContext } from '../logging/lambda-context.js';
 import { bodyGuard, shapeGuard } from './body-guard.js';
 import { corsHeaders } from './cors.js';
 import { errorMapper } from './error-mapper.js';
@@ -72,6 +73,7 @@ function jsonChain<T>(
   beforeBody?: { before: (request: { event: ApiEvent }) => Promise<void> },
 ) {
   const chain = middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(corsHeaders())
@@ -88,6 +90,7 @@ function jsonChain<T>(
 /** The chain for body-less JSON endpoints (GET): the same headers, error envelope and deadline, nothing to parse. */
 export function readApi(handler: (event: ApiEvent, context: Context) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders())
     .use(corsHeaders())

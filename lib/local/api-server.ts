@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { MAX_BODY_BYTES } from '../http/body-guard.js';
 import { CORS_ENV, corsResponseHeaders, parseAllowedOrigins, preflightResponse } from '../http/cors.js';
-import { methodNotAllowed, notFound } from '../http/fallback-handlers.js';
+import { methodNotAllowed, notFound, payloadTooLarge } from '../http/fallback-handlers.js';
 import { OPENAPI_PATH, openApiDocument } from '../http/openapi.js';
 import { jsonResponse } from '../http/response.js';
 import type { HttpResponse } from '../http/response.js';
@@ -15,15 +15,36 @@ export type LocalRoute = ApiRoute & { readonly handler: LambdaHandler };
 
 const STAGE = 'local';
 
-/** Reads at most one byte past the limit, so an oversized body is still refused by the handler with 413. */
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    size += chunk.length;
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES + 1);
+/**
+ * The body, or undefined as soon as it passes the limit: reading stops there and nothing more is
+ * buffered, so a 50 MB upload (chunked or with a Content-Length) is refused after 64 KiB, not at its end.
+ */
+function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length']) > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      req.pause();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    const onClose = () => onError(new Error('request closed before its end'));
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Single- and multi-value maps as API Gateway builds them: the last value wins the single-value map. */
@@ -110,32 +131,72 @@ export function lambdaContext(requestId: string, timeoutSeconds: number): Contex
 /** For the 404/405 answers: in AWS, API Gateway gives them itself (its gateway responses). */
 const FALLBACK_TIMEOUT_SECONDS = 3;
 
+/**
+ * How long a client may take. A request (headers and body, at most 64 KiB) has 10 s; no legitimate
+ * client needs more, and a slow sender is cut then with 408 (Node's defaults: 60 s for headers, 300 s
+ * for a request, checked every 30 s). An idle keep-alive connection stays open 60 s between requests:
+ * keep-alive clients (the benchmark, browsers) must not see connections closed under them.
+ */
+export interface ServerTimeouts {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  /** How often Node checks the two above; a timeout is enforced up to this much late. */
+  connectionsCheckingInterval: number;
+}
+
+export const SERVER_TIMEOUTS: ServerTimeouts = { headersTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 60_000, connectionsCheckingInterval: 1000 };
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Node's own answer to a request it could not read (timeout, malformed), in the service envelope. */
+function clientErrorResponse(error: NodeJS.ErrnoException): string {
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const body = JSON.stringify({ success: false, message: status === 408 ? 'Request timed out' : 'Bad request' });
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 /** A small HTTP server that routes each request to the very handlers deployed to Lambda. */
-export function createApiServer(routes: readonly LocalRoute[]): Server {
+export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerTimeouts = SERVER_TIMEOUTS): Server {
   const cors = parseAllowedOrigins(process.env[CORS_ENV]);
   // Built from the request schemas and the route table at start: it cannot be stale (lib/http/openapi.ts).
   const openApi = jsonResponse(200, openApiDocument());
-  return createServer(async (req, res) => {
+  const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, async (req, res) => {
     try {
       const { pathname } = new URL(req.url ?? '/', 'http://localhost');
       const onPath = routes.filter((r) => r.path === pathname);
       const route = onPath.find((r) => r.method === req.method);
-      const event = toApiGatewayEvent(req, await readBody(req), route);
+      const body = await readBody(req);
+      const event = toApiGatewayEvent(req, body ?? Buffer.alloc(0), route);
       const methods = onPath.map((r) => r.method);
       // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).
       const preflight = req.method === 'OPTIONS' && onPath.length > 0 && cors.length > 0
         ? async () => preflightResponse(req.headers.origin, methods, cors) : undefined;
       const document = req.method === 'GET' && pathname === OPENAPI_PATH
         ? async () => ({ ...openApi, headers: { ...openApi.headers, ...corsResponseHeaders(req.headers.origin, cors) } }) : undefined;
-      const handler = route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
+      const handler = body === undefined
+        ? payloadTooLarge
+        : route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
       const response = await handler(event, lambdaContext(event.requestContext.requestId, route?.timeoutSeconds ?? FALLBACK_TIMEOUT_SECONDS));
       // API Gateway drops headers whose value is undefined; Node would throw on them.
       const headers = Object.fromEntries(Object.entries(response.headers ?? {}).filter(([, v]) => v !== undefined));
+      // The rest of a refused body is never read: the connection closes after the answer.
+      if (body === undefined) headers.Connection = 'close';
       res.writeHead(response.statusCode, headers);
       res.end(response.body);
     } catch {
-      res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500, { 'Content-Type': JSON_TYPE });
       res.end(JSON.stringify({ success: false, message: 'Internal server error' }));
     }
   });
+  server.headersTimeout = timeouts.headersTimeout;
+  server.requestTimeout = timeouts.requestTimeout;
+  server.keepAliveTimeout = timeouts.keepAliveTimeout;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) return void socket.destroy();
+    socket.end(clientErrorResponse(error));
+  });
+  return server;
 }

@@ -13,7 +13,7 @@ import { startLapseSweeper } from './lapse-sweeper.js';
 import { OUTBOX_POLL_INTERVAL_MS, startOutboxNotifications, startOutboxRelay, startOutboxStream } from './outbox-relay.js';
 import { waitUntilHealthy } from './readiness.js';
 import { loadRoutes } from './routes.js';
-import { ensureAuditTable, ensureTable, startDynamoDbLocal, startSesEmulator, type RunningService } from './services.js';
+import { assertListening, ensureAuditTable, ensureTable, LOOPBACK, startDynamoDbLocal, startSesEmulator, urlHost, type RunningService } from './services.js';
 import { startSmsInbox } from './sms-inbox.js';
 
 /** The local stack's CORS default: any port on localhost (a dev server such as Vite or webpack). */
@@ -22,6 +22,8 @@ export const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
 export interface LocalStackOptions {
   /** 0 picks a free port. */
   port: number;
+  /** The address every service listens on (HOST): LOOPBACK unless given. */
+  host?: string;
   storage: 'dynamodb' | 'postgres' | 'mysql';
   dynamodbPort?: number;
   sesPort?: number;
@@ -50,6 +52,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   env.LOCAL_MODE = '1';
   // A front end on any local port may call the local API (CORS); set it empty to allow none.
   env.CORS_ALLOWED_ORIGINS ??= LOCAL_CORS_ORIGINS;
+  const host = options.host ?? LOOPBACK;
   const started: RunningService[] = [];
   const stopAll = () => Promise.all(started.reverse().map((s) => s.stop()));
   try {
@@ -78,7 +81,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         };
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
-        const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
+        const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir, host });
         started.push(dynamo);
         env.DYNAMODB_ENDPOINT = dynamo.endpoint;
       }
@@ -90,12 +93,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
     }
     if (!env.SES_ENDPOINT) {
-      const ses = await startSesEmulator({ port: options.sesPort });
+      const ses = await startSesEmulator({ port: options.sesPort, host });
       started.push(ses);
       env.SES_ENDPOINT = ses.endpoint;
     }
     if (!env.SMS_ENDPOINT) {
-      const sms = await startSmsInbox({ port: options.smsPort });
+      const sms = await startSmsInbox({ port: options.smsPort, host });
       started.push(sms);
       env.SMS_ENDPOINT = sms.endpoint;
     }
@@ -108,12 +111,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const server = createApiServer(await loadRoutes());
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set PORT to another port`) : error),
+        reject(
+          error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set PORT to another port`)
+          : error.code === 'EADDRNOTAVAIL' ? new Error(`${host} is not an address of this machine; set HOST to one (127.0.0.1 by default)`)
+          : error,
+        ),
       );
-      server.listen(options.port, resolve);
+      server.listen(options.port, host, resolve);
     });
-    // Keep-alive clients (the benchmark, browsers) must not see connections closed under them between requests.
-    server.keepAliveTimeout = 60_000;
+    assertListening(server, options.port, 'PORT');
     started.push({
       endpoint: 'api',
       stop: () => new Promise<void>((resolve) => {
@@ -129,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const { port } = server.address() as AddressInfo;
     // Ready means answering: the caller prints the banner only after this.
-    const apiUrl = `http://localhost:${port}`;
+    const apiUrl = `http://${urlHost(host)}:${port}`;
     await waitUntilHealthy(apiUrl);
     return { apiUrl, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
   } catch (error) {

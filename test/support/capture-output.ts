@@ -30,6 +30,8 @@ export function captureOutput(): { text(): string; reset(): void } {
     }) as never);
   beforeAll(() => {
     logger.setLogLevel('DEBUG');
+    // injectLambdaContext puts the configured level (POWERTOOLS_LOG_LEVEL) back at each invocation: keep DEBUG.
+    vi.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
     capture(process.stdout);
     capture(process.stderr);
   });
