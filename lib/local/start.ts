@@ -9,6 +9,8 @@ const env = process.env;
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const port = Number(env.PORT ?? 3000);
 env.VERIFY_URL_BASE ??= `http://localhost:${port}/api/v1/patient/verify-email`;
+// The name on the pages and mails (and the sender's display name); each stage sets its own (infra/config/stages.ts).
+env.SERVICE_NAME ??= 'Patient Registration (local)';
 /** dynamodb (the default, as deployed) or postgres: DATABASE_URL, else embedded PGlite. */
 const storage = env.STORAGE || 'dynamodb';
 
