@@ -9,6 +9,7 @@ import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createApiServer } from '../../lib/local/api-server.js';
 import { loadRoutes } from '../../lib/local/routes.js';
 import { hashVerificationToken } from '../../lib/patient/verification-token.js';
+import { captureOutput } from '../support/capture-output.js';
 import { documentClient, mailsTo, type StoredMail } from '../support/local-aws.js';
 import { uniqueRegistration } from '../support/requests.js';
 
@@ -30,10 +31,14 @@ const SERVICE = process.env.SERVICE_NAME!;
 const PASSWORD = uniqueRegistration().password as string;
 const NEW_PASSWORD = 'Brand-New-Passw0rd!';
 
-let browser: Browser;
+let launched: Promise<Browser> | undefined;
 let base = '';
 let runOutbox: () => Promise<unknown>;
 const contexts: BrowserContext[] = [];
+/** Every link token the browser opened, and the Referer of every form post the server received. */
+const tokensSeen = new Set<string>();
+const postReferers: (string | undefined)[] = [];
+const output = captureOutput();
 /** Each test's browsing takes tens of seconds of Chromium and bcrypt on 2 shared cores. */
 const BROWSING = { timeout: 180_000 };
 /** Content Security Policy reports from every page the test opened: the strict CSP must not block our own script or style. */
@@ -42,36 +47,46 @@ const cspViolations: string[] = [];
 // The mails' links must point at this server: its port is known once it listens, before the handlers load their configuration.
 const server = createServer();
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: this test needs Debian's chromium package (apt-get install -y chromium; .ci/run installs it). No browser is ever downloaded.`);
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   process.env.VERIFY_URL_BASE = `${base}/api/v1/patient/verify-email`;
   process.env.RESET_URL_BASE = `${base}/api/v1/patient/password/reset`;
+  server.on('request', (req) => {
+    if (req.method === 'POST') postReferers.push(req.headers.referer);
+  });
   server.on('request', createApiServer(await loadRoutes()).listeners('request')[0] as RequestListener);
   const outbox = await import('../../functions/outbox-mailer/handler.js');
   runOutbox = () => outbox.handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
-  // launch() starts Chromium with a fresh, throw-away user-data-dir of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
+
+/** The file's one Chromium, started on first use. Without it every test fails saying why (a failure, not a skip). */
+function theBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is missing at ${CHROMIUM}: this test needs Debian's chromium package (apt-get install -y chromium; .ci/run installs it). No browser is ever downloaded.`);
+  }
+  // launch() starts Chromium with a fresh, throw-away user-data-dir of its own.
+  launched ??= chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return launched;
+}
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
 });
 afterAll(async () => {
-  await browser?.close();
+  await (await launched)?.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 async function newPage(javaScript: boolean): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: javaScript, viewport: { width: WIDTHS[0], height: 800 } });
+  const context = await (await theBrowser()).newContext({ javaScriptEnabled: javaScript, viewport: { width: WIDTHS[0], height: 800 } });
   contexts.push(context);
   return context.newPage();
 }
 
 async function openPage(url: string, javaScript: boolean): Promise<Page> {
   const page = await newPage(javaScript);
+  const token = new URL(url).searchParams.get('token');
+  if (token) tokensSeen.add(token);
   page.on('console', (message) => {
     if (/Content Security Policy|Trusted Type/i.test(message.text())) cspViolations.push(message.text());
   });
@@ -316,5 +331,16 @@ describe('the mails in Chromium', BROWSING, () => {
     // The font of the cell holding the mail's text (the innermost one with the greeting).
     const font = await page.evaluate<string>("getComputedStyle([...document.querySelectorAll('td')].filter((td) => td.textContent.includes('Hello')).at(-1)).fontFamily");
     expect(font).toMatch(/sans-serif$/);
+  });
+});
+
+describe('what the browsing left behind', () => {
+  it('no link token reached a log line, and no form post carried a Referer (the token is in the page address)', () => {
+    expect(tokensSeen.size).toBeGreaterThanOrEqual(6);
+    expect(postReferers.length).toBeGreaterThanOrEqual(10);
+    expect(postReferers.filter((referer) => referer !== undefined)).toEqual([]);
+    const logs = output.text();
+    expect(logs).toContain('email verification'); // the capture works
+    for (const token of tokensSeen) expect(logs).not.toContain(token);
   });
 });
