@@ -105,8 +105,9 @@ async function capture(page: Page, name: string): Promise<string> {
   return page.locator('body').innerText();
 }
 
-/** Clicks a submit button and waits for the page that answers the post. */
-async function submit(page: Page, button: string): Promise<void> {
+/** Fills in a form, clicks its submit button and waits for the page that answers the post. */
+async function post(page: Page, button: string, fields: Record<string, string>): Promise<void> {
+  for (const [name, value] of Object.entries(fields)) await page.fill(`#${name}`, value);
   await Promise.all([page.waitForEvent('framenavigated'), page.click(button)]);
   await page.waitForLoadState('load');
 }
@@ -149,15 +150,13 @@ describe('the verification page in Chromium', BROWSING, () => {
     expect(form).toContain('Your password');
     expect(await page.getByRole('button').innerText()).toBe('Confirm my email');
 
-    await page.fill('#password', 'Someone-elses-passw0rd!');
-    await submit(page, '#confirm');
+    await post(page, '#confirm', { password: 'Someone-elses-passw0rd!' });
     const wrong = await capture(page, 'verify-wrong-password');
     expect(wrong).toContain('The password is not correct. Enter the password you registered with.');
     expect(await resultTone(page)).toBe('result error');
     expect(await page.locator('#verify').count()).toBe(1);
 
-    await page.fill('#password', PASSWORD);
-    await submit(page, '#confirm');
+    await post(page, '#confirm', { password: PASSWORD });
     const success = await capture(page, 'verify-success');
     expect(success).toContain('Email address confirmed');
     expect(success).toContain('Your email address is verified. You can now sign in.');
@@ -167,8 +166,7 @@ describe('the verification page in Chromium', BROWSING, () => {
 
     // The same link again (a second click, a second device): it did its work, so it is good news.
     const again = await openPage(link, false);
-    await again.fill('#password', PASSWORD);
-    await submit(again, '#confirm');
+    await post(again, '#confirm', { password: PASSWORD });
     const used = await capture(again, 'verify-already-used');
     expect(used).toContain('Email address confirmed');
     expect(used).toContain('This verification link has already been used. Your email address is verified.');
@@ -177,8 +175,7 @@ describe('the verification page in Chromium', BROWSING, () => {
 
   it('with JavaScript on, the enhanced form verifies, and the strict CSP blocks nothing of ours', async () => {
     const page = await openPage(await verificationLink(await registered()), true);
-    await page.fill('#password', PASSWORD);
-    await submit(page, '#confirm');
+    await post(page, '#confirm', { password: PASSWORD });
     expect(await page.locator('main').innerText()).toContain('Your email address is verified. You can now sign in.');
     expect(cspViolations).toEqual([]);
   });
@@ -186,16 +183,14 @@ describe('the verification page in Chromium', BROWSING, () => {
   it('an unknown link offers a new one; the answer does not tell whether the address is registered', async () => {
     const email = await registered();
     const page = await openPage(`${base}/api/v1/patient/verify-email?token=${'A'.repeat(43)}`, false);
-    await page.fill('#password', PASSWORD);
-    await submit(page, '#confirm');
+    await post(page, '#confirm', { password: PASSWORD });
     const invalid = await capture(page, 'verify-invalid');
     expect(invalid).toContain('This link cannot be used');
     expect(invalid).toContain('This verification link is invalid. Request a new verification email.');
     expect(invalid).toContain('Enter the email address you registered with, and we will send you a new verification link.');
     expect(await resultTone(page)).toBe('result error');
 
-    await page.fill('#email', email);
-    await submit(page, '#send-link');
+    await post(page, '#send-link', { email: email });
     const sent = await capture(page, 'verify-new-link-sent');
     expect(sent).toContain('Check your inbox');
     expect(sent).toContain('If an unverified account exists for this email, a new verification email is on its way.');
@@ -206,8 +201,7 @@ describe('the verification page in Chromium', BROWSING, () => {
     const unknown = await openPage(`${base}/api/v1/patient/verify-email`, false);
     const missing = await capture(unknown, 'verify-missing-token');
     expect(missing).toContain('This verification link is invalid. Request a new verification email.');
-    await unknown.fill('#email', uniqueRegistration().email as string);
-    await submit(unknown, '#send-link');
+    await post(unknown, '#send-link', { email: uniqueRegistration().email as string });
     expect(await unknown.locator('body').innerText()).toBe(sent);
   });
 
@@ -221,8 +215,7 @@ describe('the verification page in Chromium', BROWSING, () => {
       ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
     }));
     const page = await openPage(link, false);
-    await page.fill('#password', PASSWORD);
-    await submit(page, '#confirm');
+    await post(page, '#confirm', { password: PASSWORD });
     const expired = await capture(page, 'verify-expired');
     expect(expired).toContain('This verification link has expired. Request a new verification email.');
     expect(await page.locator('#new-link').count()).toBe(1);
@@ -242,9 +235,7 @@ describe('the password reset page in Chromium', BROWSING, () => {
     expect(form).toContain('New password, again');
     expect(await page.getByRole('button').innerText()).toBe('Set my new password');
 
-    await page.fill('#password', 'short');
-    await page.fill('#confirm_password', 'short');
-    await submit(page, '#save');
+    await post(page, '#save', { password: 'short', confirm_password: 'short' });
     const weak = await capture(page, 'reset-weak-password');
     expect(weak).toContain('Password must contain at least 8 characters');
     expect(await resultTone(page)).toBe('result error');
@@ -256,9 +247,7 @@ describe('the password reset page in Chromium', BROWSING, () => {
     expect(await enhanced.evaluate<string>("document.getElementById('confirm_password').validationMessage")).toBe('Passwords do not match');
     expect(await enhanced.locator('#result').count()).toBe(0); // nothing was posted
 
-    await page.fill('#password', NEW_PASSWORD);
-    await page.fill('#confirm_password', NEW_PASSWORD);
-    await submit(page, '#save');
+    await post(page, '#save', { password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
     const success = await capture(page, 'reset-success');
     expect(success).toContain('Password changed');
     expect(success).toContain('Your password has been changed. You can now sign in with it.');
@@ -268,9 +257,7 @@ describe('the password reset page in Chromium', BROWSING, () => {
     expect(signIn.status).toBe(200);
 
     const old = await openPage(replaced, false);
-    await old.fill('#password', NEW_PASSWORD);
-    await old.fill('#confirm_password', NEW_PASSWORD);
-    await submit(old, '#save');
+    await post(old, '#save', { password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
     const superseded = await capture(old, 'reset-replaced');
     expect(superseded).toContain('This link cannot be used');
     expect(superseded).toContain('This password reset link was replaced by a newer one. Use the link in the most recent email.');
@@ -280,15 +267,12 @@ describe('the password reset page in Chromium', BROWSING, () => {
 
   it('an unknown link offers a new one (to password/forgot), with the answer that reveals no account', async () => {
     const page = await openPage(`${base}/api/v1/patient/password/reset?token=${'B'.repeat(43)}`, false);
-    await page.fill('#password', NEW_PASSWORD);
-    await page.fill('#confirm_password', NEW_PASSWORD);
-    await submit(page, '#save');
+    await post(page, '#save', { password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
     const invalid = await capture(page, 'reset-invalid');
     expect(invalid).toContain('This password reset link is invalid. Request a new password reset email.');
     expect(invalid).toContain('Enter the email address of your account, and we will send you a new password reset link.');
 
-    await page.fill('#email', uniqueRegistration().email as string);
-    await submit(page, '#send-link');
+    await post(page, '#send-link', { email: uniqueRegistration().email as string });
     const sent = await capture(page, 'reset-new-link-sent');
     expect(new URL(page.url()).pathname).toBe('/api/v1/patient/password/forgot');
     expect(sent).toContain('Check your inbox');
@@ -307,9 +291,7 @@ describe('the mails in Chromium', BROWSING, () => {
       const link = await resetLinkFor(email);
       if (name === 'password-changed') {
         const page = await openPage(link, false);
-        await page.fill('#password', NEW_PASSWORD);
-        await page.fill('#confirm_password', NEW_PASSWORD);
-        await submit(page, '#save');
+        await post(page, '#save', { password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
         await runOutbox();
       }
     }
