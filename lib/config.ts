@@ -31,6 +31,8 @@ export interface Config {
   readonly tokenIssuer: string;
   readonly tokenAudience: string;
   readonly mailFrom: string;
+  /** The name pages and mails carry, and the mails' sender display name (SERVICE_NAME, per stage). */
+  readonly serviceName: string;
   readonly verifyUrlBase: string;
   /** Where the password-reset mail's link points (the page of GET /password/reset); RESET_URL_BASE. */
   readonly resetUrlBase: string;
@@ -57,6 +59,10 @@ export const DEFAULT_UNVERIFIED_LAPSE_DAYS = 7;
  */
 const MIN_UNVERIFIED_LAPSE_DAYS = 1;
 const MAX_UNVERIFIED_LAPSE_DAYS = 90;
+
+export const DEFAULT_SERVICE_NAME = 'Patient Registration';
+/** Printable text without line breaks (it goes into a mail header), short enough for a page header. */
+const SERVICE_NAME_PATTERN = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,64}$/u;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -106,6 +112,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     tokenIssuer: read('TOKEN_ISSUER', `http://localhost:${port}`, 'tokens'),
     tokenAudience: read('TOKEN_AUDIENCE', 'patient-api', 'tokens'),
     mailFrom: read('MAIL_FROM', 'no-reply@patient-registration.local', 'mail'),
+    serviceName: readServiceName(env),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     resetUrlBase: read('RESET_URL_BASE', `http://localhost:${port}/api/v1/patient/password/reset`, 'reset-links'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
@@ -122,6 +129,16 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   assertUrl('RESET_URL_BASE', config.resetUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
+}
+
+/**
+ * SERVICE_NAME alone, for the functions that only render a page (they read no other setting). Not
+ * mandatory outside local mode: a page under the default name is no deployment bug worth a failed start.
+ */
+export function readServiceName(env: Env = process.env): string {
+  const name = nonEmpty(env.SERVICE_NAME) ?? DEFAULT_SERVICE_NAME;
+  if (!SERVICE_NAME_PATTERN.test(name)) throw new ConfigError('SERVICE_NAME must be 1 to 64 characters without control characters or line breaks');
+  return name;
 }
 
 function parseKeyVersions(raw: string): string[] {

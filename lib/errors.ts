@@ -100,7 +100,7 @@ const GONE_MESSAGES = {
 export class GoneTokenError extends AppError {
   override readonly name = 'GoneTokenError';
   readonly statusCode = 410;
-  constructor(reason: 'expired' | 'used' | 'superseded') {
+  constructor(readonly reason: 'expired' | 'used' | 'superseded') {
     super(GONE_MESSAGES[reason]);
   }
 }
@@ -250,7 +250,7 @@ const GONE_RESET_MESSAGES = {
 export class GoneResetTokenError extends AppError {
   override readonly name = 'GoneResetTokenError';
   readonly statusCode = 410;
-  constructor(reason: 'expired' | 'used' | 'superseded') {
+  constructor(readonly reason: 'expired' | 'used' | 'superseded') {
     super(GONE_RESET_MESSAGES[reason]);
   }
 }

@@ -97,7 +97,7 @@ function dataKeySource(config: Config, kms: () => KMSClient): DataKeySource {
   return createLocalDataKeySource(loadLocalMasterKey(config.localMasterKey, file));
 }
 
-const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom);
+const mailer = (config: Config) => createSesMailer(createSesClient(config), config.mailFrom, config.serviceName);
 
 const smsSender = (config: Config) =>
   createEndUserMessagingSmsSender(createSmsClient(config), { originationIdentity: config.smsOriginationIdentity, configurationSet: config.smsConfigurationSet });

@@ -2,13 +2,14 @@ import type { Context } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
 import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
 import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
-import { RESET_PAGE_CSP, resetPageHtml } from '../../lib/http/password-reset-page.js';
+import { passwordResetPages } from '../../lib/http/password-reset-page.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { resetPassword } from '../../lib/password/reset-password.js';
 import { validatePasswordReset } from '../../lib/validation/generated/password-reset.js';
 import { createPasswordResetDeps } from '../../lib/wiring.js';
 
-const deps = createPasswordResetDeps(loadConfig(process.env, ['identifiers']));
+const config = loadConfig(process.env, ['identifiers']);
+const deps = createPasswordResetDeps(config);
 
 export const RESET_ANSWER = 'Your password has been changed. You can now sign in with it.';
 
@@ -19,7 +20,7 @@ const json = jsonApi(validatePasswordReset, async (event) => {
 });
 
 /** The page's form without JavaScript: token from the page's address, passwords from the form. */
-const form = htmlForm(resetPageHtml, RESET_PAGE_CSP, async (event) => {
+const form = htmlForm(passwordResetPages(config.serviceName).result, async (event) => {
   const request = validatePasswordReset({
     token: event.queryStringParameters?.token ?? event.form.get('token') ?? undefined,
     password: event.form.get('password') ?? undefined,

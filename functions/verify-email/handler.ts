@@ -3,12 +3,13 @@ import { loadConfig } from '../../lib/config.js';
 import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
 import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
-import { VERIFY_PAGE_CSP, verifyPageHtml } from '../../lib/http/verify-email-page.js';
+import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
 import { validateVerifyEmail } from '../../lib/validation/generated/verify-email.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 
-const deps = createVerifyEmailDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+const config = loadConfig(process.env, ['identifiers', 'tokens']);
+const deps = createVerifyEmailDeps(config);
 
 /** The API: confirms the email with the link's token and the account's password, and signs the patient in. */
 const json = jsonApi(validateVerifyEmail, async (event) => {
@@ -20,7 +21,7 @@ const json = jsonApi(validateVerifyEmail, async (event) => {
  * The page's form without JavaScript: token from the page's address, password from the form. No
  * session is started: a plain page has nowhere to keep tokens; the patient signs in from the app.
  */
-const form = htmlForm(verifyPageHtml, VERIFY_PAGE_CSP, async (event) => {
+const form = htmlForm(verifyEmailPages(config.serviceName).result, async (event) => {
   const request = validateVerifyEmail({ token: event.queryStringParameters?.token ?? event.form.get('token') ?? undefined, password: event.form.get('password') ?? undefined });
   await verifyEmail(request, requestContextOf(event), deps, { startSession: false });
   return { statusCode: 200, message: 'Your email address is verified. You can now sign in.' };

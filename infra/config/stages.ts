@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseAllowedOrigin } from '../../lib/http/cors.js';
+import { readServiceName } from '../../lib/config.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -32,6 +33,8 @@ export interface StageConfig {
   readonly reservedConcurrency: ReservedConcurrency;
   /** Sender address (MAIL_FROM); an SES email identity is created for it. */
   readonly mailFrom: string;
+  /** The name pages and mails carry, and the mails' sender display name (SERVICE_NAME); `-c serviceName=...`. */
+  readonly serviceName: string;
   /**
    * Base of the link in the verification email. Undefined: the API's own
    * `GET /api/v1/patient/verify-email` page is used.
@@ -153,6 +156,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenAudience: 'patient-registration-dev',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@dev.patients.example.com',
+    serviceName: 'Patient Registration (dev)',
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
@@ -177,6 +181,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenAudience: 'patient-registration-staging',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@staging.patients.example.com',
+    serviceName: 'Patient Registration (staging)',
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
@@ -202,6 +207,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenAudience: 'patient-registration-prod',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
     mailFrom: 'no-reply@patients.example.com',
+    serviceName: 'Patient Registration',
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
@@ -266,6 +272,8 @@ export function resolveStageConfig(
     account,
     region,
     mailFrom: stringContext(read, 'mailFrom') ?? defaults.mailFrom,
+    // The functions' own check (lib/config.ts), so a bad name stops the synth, not a cold start.
+    serviceName: readServiceName({ SERVICE_NAME: stringContext(read, 'serviceName') ?? defaults.serviceName }),
     verifyUrlBase,
     resetUrlBase,
     sms: resolveSms(read, defaults.sms, account, region),

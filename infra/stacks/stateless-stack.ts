@@ -156,7 +156,9 @@ export class StatelessStack extends Stack {
     const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
     // Only the outbox mailer builds reset links (it issues them on a forgot-password request).
     const resetEnv = { RESET_URL_BASE: resetUrlBase };
-    const mailEnv = { ...tableEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
+    // The name on every page and mail (and the mails' sender): the functions that render either.
+    const serviceNameEnv = { SERVICE_NAME: config.serviceName };
+    const mailEnv = { ...tableEnv, ...serviceNameEnv, MAIL_FROM: config.mailFrom, VERIFY_URL_BASE: verifyUrlBase };
     const sendMail = sendEmailFrom(sender.emailIdentityArn, config.mailFrom);
     // Texts (phone verification codes) leave through the outbox mailer only, from the stage's origination identity.
     const { sms } = config;
@@ -224,7 +226,7 @@ export class StatelessStack extends Stack {
     // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.
     const verifyEmail = this.addEndpoint('VerifyEmail', API_ROUTES.verifyEmail, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...sessionEnv, ...bcryptEnv },
+      environment: { ...sessionEnv, ...bcryptEnv, ...serviceNameEnv },
       whyPublic:
         'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.',
     });
@@ -246,11 +248,12 @@ export class StatelessStack extends Stack {
 
     // Renders the page whose button POSTs the token: no AWS calls, so no permissions.
     this.addEndpoint('VerifyEmailPage', API_ROUTES.verifyEmailPage, {
+      environment: serviceNameEnv,
       whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing, consumes nothing and returns no patient data.',
     });
 
     const resend = this.addEndpoint('ResendVerification', API_ROUTES.resendVerification, {
-      environment: { ...tableEnv, ...identifierEnv },
+      environment: { ...tableEnv, ...identifierEnv, ...serviceNameEnv },
       whyPublic:
         'Asked for by a patient who has no working link and no account credential yet. It answers the same, after the same work, whether or not the address is registered (the outbox does the lookup), and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address). The response returns no stored patient data.',
     });
@@ -264,7 +267,7 @@ export class StatelessStack extends Stack {
 
     // Forgot password: resend's shape. The outbox looks the address up and issues the link.
     const passwordForgot = this.addEndpoint('PasswordForgot', API_ROUTES.passwordForgot, {
-      environment: { ...tableEnv, ...identifierEnv },
+      environment: { ...tableEnv, ...identifierEnv, ...serviceNameEnv },
       whyPublic:
         'Asked for by a patient who cannot sign in. It answers the same 200, before any lookup or mail work (the outbox does both), whether or not the address is registered, and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
@@ -278,7 +281,7 @@ export class StatelessStack extends Stack {
     // session family ends and the lock counter is cleared. No sign-in: no token signing.
     const passwordReset = this.addEndpoint('PasswordReset', API_ROUTES.passwordReset, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...tableEnv, ...identifierEnv, ...bcryptEnv },
+      environment: { ...tableEnv, ...identifierEnv, ...bcryptEnv, ...serviceNameEnv },
       whyPublic:
         'The single-use reset token from the email (256 random bits, only its digest stored, valid 30 minutes, replaced by a newer request) is the credential; the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
@@ -298,6 +301,7 @@ export class StatelessStack extends Stack {
 
     // Renders the new-password form whose submit POSTs the token: no AWS calls, so no permissions.
     this.addEndpoint('PasswordResetPage', API_ROUTES.passwordResetPage, {
+      environment: serviceNameEnv,
       whyPublic: 'Serves a static new-password form reached from a reset email link; opening it reads nothing, consumes nothing and returns no patient data.',
     });
 

@@ -4,14 +4,22 @@ import type { Context } from 'aws-lambda';
 import { lambdaLogContext } from '../logging/lambda-context.js';
 import { describeError, logger } from '../logging/logger.js';
 import { bodyGuard, FORM_MEDIA_TYPE } from './body-guard.js';
-import { toErrorResponse } from './error-mapper.js';
+import { errorMapper, toErrorResponse } from './error-mapper.js';
 import { answerBeforeDeadline, type ApiEvent } from './json-api.js';
+import { PAGE_CSP } from './page.js';
 import type { HttpResponse } from './response.js';
 import { securityHeaders } from './security-headers.js';
 
 export const HTML_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } as const;
 
 export type FormEvent = ApiEvent & { form: URLSearchParams };
+
+/** What a form post did, for the page that answers it: the status and message the JSON API would give, and the error behind them. */
+export interface FormResult {
+  statusCode: number;
+  message: string;
+  error?: unknown;
+}
 
 /** True when the request is a browser's form post rather than a JSON call. */
 export const isFormPost = (headers: ApiEvent['headers']) =>
@@ -25,37 +33,46 @@ const pageMessage = ({ message, errors }: EnvelopeError) => {
   return details.length > 0 ? `${message}: ${details.join('. ')}.` : message;
 };
 
-/**
- * The chain for a page's form posted without JavaScript: the same size, charset and UTF-8 guards as
- * the JSON chain, and every failure answered as the page with the message the JSON envelope would
- * carry, with the same status code (so nothing a script sees differs but the format).
- */
-export function htmlForm(
-  page: (result: { ok: boolean; message: string }) => string,
-  csp: Record<string, string | false>,
-  handler: (event: FormEvent, context: Context) => Promise<{ statusCode: number; message: string }>,
-) {
-  const render = (statusCode: number, message: string, headers: Record<string, string> = {}): HttpResponse => ({
-    statusCode,
-    headers: { ...HTML_HEADERS, ...headers },
-    body: page({ ok: statusCode < 300, message }),
-  });
+/** A page's answer: HTML under the pages' CSP, never cached (it may follow a link's token). */
+export const htmlPage = (statusCode: number, body: string, headers: Record<string, string> = {}): HttpResponse =>
+  ({ statusCode, headers: { ...HTML_HEADERS, ...headers }, body });
+
+/** A GET page: the pages' headers and CSP, and a failure (there is hardly one) as the JSON envelope. */
+export function htmlRead(handler: (event: ApiEvent) => Promise<HttpResponse>) {
   return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
     .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
-    .use(securityHeaders(csp))
+    .use(securityHeaders(PAGE_CSP))
+    .use(errorMapper())
+    .handler((event) => handler(event));
+}
+
+/**
+ * The chain for a page's form posted without JavaScript: the same size, charset and UTF-8 guards as
+ * the JSON chain, and every failure answered as the page with the message the JSON envelope would
+ * carry, with the same status code (so nothing a client sees differs but the format).
+ */
+export function htmlForm(
+  page: (result: FormResult) => string,
+  handler: (event: FormEvent, context: Context) => Promise<{ statusCode: number; message: string }>,
+) {
+  return middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+    .use(lambdaLogContext())
+    .use(httpHeaderNormalizer())
+    .use(securityHeaders(PAGE_CSP))
     .use({
       onError: async (request) => {
-        const json = toErrorResponse(request.error);
-        if (json.statusCode >= 500) logger.error('request failed', { statusCode: json.statusCode, ...describeError(request.error) });
-        else logger.info('request refused', { statusCode: json.statusCode, errorName: (request.error as Error | undefined)?.name });
+        const { error } = request;
+        const json = toErrorResponse(error);
+        if (json.statusCode >= 500) logger.error('request failed', { statusCode: json.statusCode, ...describeError(error) });
+        else logger.info('request refused', { statusCode: json.statusCode, errorName: (error as Error | undefined)?.name });
         const { 'Content-Type': _type, ...headers } = json.headers;
-        request.response = render(json.statusCode, pageMessage(JSON.parse(json.body) as EnvelopeError), headers);
+        request.response = htmlPage(json.statusCode, page({ statusCode: json.statusCode, message: pageMessage(JSON.parse(json.body) as EnvelopeError), error }), headers);
       },
     })
     .use(bodyGuard(undefined, FORM_MEDIA_TYPE))
     .handler(async (event, context) => {
       const { statusCode, message } = await handler({ ...event, form: new URLSearchParams(event.body ?? '') }, context);
-      return render(statusCode, message);
+      return htmlPage(statusCode, page({ statusCode, message }));
     });
 }

@@ -1,19 +1,31 @@
-import { tokenFormPage } from './token-form-page.js';
+import { GoneResetTokenError, InvalidResetTokenError } from '../errors.js';
+import { isTokenRefused, tokenFormPages } from './token-form-page.js';
 
 /** The page behind the link in the password-reset email: a new password, twice. */
-const page = tokenFormPage({
+export const passwordResetPages = (serviceName: string) => tokenFormPages(serviceName, {
   title: 'Choose a new password',
   intro: 'At least 8 characters, with upper and lower case letters, a digit and a symbol. Every device signed in to your account will be signed out.',
-  formId: 'reset',
-  buttonId: 'save',
-  buttonText: 'Set my new password',
-  busyText: 'Saving…',
-  fields: [
-    { name: 'password', label: 'New password', autocomplete: 'new-password', maxLength: 256 },
-    { name: 'confirm_password', label: 'New password, again', autocomplete: 'new-password', maxLength: 256 },
-  ],
+  form: {
+    id: 'reset',
+    fields: [
+      { name: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', maxLength: 256 },
+      { name: 'confirm_password', label: 'New password, again', type: 'password', autocomplete: 'new-password', maxLength: 256 },
+    ],
+    buttonId: 'save',
+    buttonText: 'Set my new password',
+    busyText: 'Saving…',
+  },
+  done: { title: 'Password changed', next: [`Every device that was signed in to your account has been signed out. Sign in to ${serviceName} with your new password.`] },
+  newLink: {
+    action: 'forgot',
+    intro: 'Enter the email address of your account, and we will send you a new password reset link.',
+    buttonText: 'Send me a new link',
+    sentNext: ['Open the link in the new email within 30 minutes. It can take a few minutes to arrive: check your spam folder too.'],
+  },
+  missingToken: new InvalidResetTokenError().message,
+  verdict: ({ statusCode, error }) => {
+    if (statusCode < 300) return 'done';
+    if (error instanceof GoneResetTokenError || error instanceof InvalidResetTokenError || isTokenRefused(error)) return 'new-link';
+    return 'retry';
+  },
 });
-
-export const resetPageHtml = page.html;
-export const RESET_PAGE_HTML = page.html();
-export const RESET_PAGE_CSP = page.csp;

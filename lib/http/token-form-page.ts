@@ -1,99 +1,79 @@
-import { createHash } from 'node:crypto';
+import { ValidationError } from '../errors.js';
+import type { FormResult } from './html-form.js';
+import { renderPage, type PageForm } from './page.js';
 
 /**
- * A page behind a link in a mail (verify the email, reset the password). Opening it changes nothing
- * (mail scanners prefetch links); its form works two ways:
- * - without JavaScript, it POSTs its fields form-encoded to the page's own address, token in the
- *   query string, and the answer is the page again with the result (lib/http/html-form.ts);
- * - with it, the script POSTs JSON `{token, …fields}` to the same path and shows the message in place.
- * The token is never echoed into the HTML: the form posts to the address bar's URL, the script reads it there.
+ * A page behind a link in a mail (verify the email, reset the password), in every state the patient
+ * can meet. Opening it changes nothing (mail scanners prefetch links); its form POSTs to the page's
+ * own address, the token in the query string (never echoed into the HTML), and the answer is the
+ * next page. A link that can no longer be used leads to a form asking for a new one: the email
+ * posted to resend-verification or password/forgot, whose answer does not tell whether the address
+ * has an account.
  */
 export interface TokenFormPage {
   title: string;
   intro: string;
-  formId: string;
-  buttonId: string;
-  buttonText: string;
-  /** What the result line says while the script waits. */
-  busyText: string;
-  fields: readonly { name: string; label: string; autocomplete: string; maxLength: number }[];
+  form: Omit<PageForm, 'action' | 'intro'>;
+  /** What the patient does next once the link did its work. */
+  done: { title: string; next: readonly string[] };
+  /** Where a new link comes from (relative to the page's path), and what the page then says. */
+  newLink: { action: string; intro: string; buttonText: string; sentNext: readonly string[] };
+  /** The message of a page opened without a token (a link cut short). */
+  missingToken: string;
+  /** What an answer means: the link did its work, it cannot be used, try again, or nothing more to do here. */
+  verdict(result: FormResult): 'done' | 'new-link' | 'retry' | 'end';
 }
 
-export interface RenderedTokenFormPage {
-  /** The page; with a result (the no-script form's answer) it shows it, and the form again unless it succeeded. */
-  html(result?: { ok: boolean; message: string }): string;
-  /** CSP: nothing but this exact script and style, requests and form posts back to this origin. */
-  csp: Record<string, string | false>;
+export interface TokenFormPages {
+  /** The page of the link, opened. */
+  form(): string;
+  /** The page opened without a token. */
+  missingToken(): string;
+  /** The answer to the link's form. */
+  result(result: FormResult): string;
+  /** The answer to the form that asks for a new link. */
+  newLinkResult(result: FormResult): string;
 }
 
-const style = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}
-label,input{display:block;margin:.4rem 0}input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
-button{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}.ok{color:#0a6b2e}.error{color:#a40e26}`;
+export const LINK_UNUSABLE_TITLE = 'This link cannot be used';
+export const NEW_LINK_SENT_TITLE = 'Check your inbox';
+export const NEW_LINK_TITLE = 'Get a new link';
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+/** A token the schema refuses (cut short, mangled by a mail client) is as unusable as an unknown one. */
+export const isTokenRefused = (error: unknown) => error instanceof ValidationError && 'token' in error.errors;
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-
-function scriptOf(page: TokenFormPage): string {
-  const fields = page.fields.map(({ name }) => `${name}: form.elements.${name}.value`).join(', ');
-  return `
-const token = new URLSearchParams(location.search).get('token');
-const form = document.getElementById('${page.formId}');
-const button = document.getElementById('${page.buttonId}');
-const result = document.getElementById('result');
-if (!token) { result.textContent = 'This link is missing its token. Open the link from your email again.'; button.disabled = true; }
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  button.disabled = true;
-  result.textContent = '${page.busyText}';
-  try {
-    const response = await fetch(location.pathname, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ token, ${fields} }),
-    });
-    const body = await response.json();
-    const details = Object.values(body.errors || {}).flat().join(' ');
-    result.textContent = details ? body.message + ': ' + details : body.message;
-    result.className = response.ok ? 'ok' : 'error';
-    if (response.ok) form.hidden = true;
-    else button.disabled = false;
-  } catch {
-    result.textContent = 'Could not reach the server. Please try again.';
-    button.disabled = false;
-  }
-});`;
-}
-
-export function tokenFormPage(page: TokenFormPage): RenderedTokenFormPage {
-  const script = scriptOf(page);
-  const inputs = page.fields.map(({ name, label, autocomplete, maxLength }) =>
-    `<label for="${name}">${label}</label>\n<input id="${name}" name="${name}" type="password" autocomplete="${autocomplete}" required maxlength="${maxLength}">`).join('\n');
-  const form = `<form id="${page.formId}" method="post">\n${inputs}\n<button id="${page.buttonId}" type="submit">${page.buttonText}</button>\n</form>`;
+export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenFormPages {
+  const tokenForm: PageForm = { ...page.form, intro: page.intro };
+  const newLinkForm: PageForm = {
+    id: 'new-link',
+    action: page.newLink.action,
+    intro: page.newLink.intro,
+    fields: [{ name: 'email', label: 'Your email address', type: 'email', autocomplete: 'email', maxLength: 254 }],
+    buttonId: 'send-link',
+    buttonText: page.newLink.buttonText,
+    busyText: 'Sending…',
+  };
+  const unusable = (message: string) =>
+    renderPage(serviceName, { title: LINK_UNUSABLE_TITLE, result: { tone: 'error', message }, form: newLinkForm });
   return {
-    html(result) {
-      const status = result
-        ? `<p id="result" role="status" class="${result.ok ? 'ok' : 'error'}">${escapeHtml(result.message)}</p>`
-        : '<p id="result" role="status" aria-live="polite"></p>';
-      return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${page.title}</title><style>${style}</style></head>
-<body><h1>${page.title}</h1>
-<p>${page.intro}</p>
-${result?.ok ? '' : form}
-${status}
-<script>${script}</script></body></html>`;
+    form: () => renderPage(serviceName, { title: page.title, form: tokenForm }),
+    missingToken: () => unusable(page.missingToken),
+    result(result) {
+      const { message } = result;
+      switch (page.verdict(result)) {
+        case 'done':
+          return renderPage(serviceName, { title: page.done.title, result: { tone: 'ok', message }, paragraphs: page.done.next });
+        case 'new-link':
+          return unusable(message);
+        case 'end':
+          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message } });
+        case 'retry':
+          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message }, form: { ...page.form } });
+      }
     },
-    csp: {
-      'script-src': sha256(script),
-      'style-src': sha256(style),
-      'connect-src': "'self'",
-      'form-action': "'self'",
-      // Not a CSP directive browsers know (any more); leaving it in only earns a console warning.
-      'navigate-to': false,
-      sandbox: false,
-      'upgrade-insecure-requests': false,
-    },
+    newLinkResult: ({ statusCode, message }) =>
+      statusCode < 300
+        ? renderPage(serviceName, { title: NEW_LINK_SENT_TITLE, result: { tone: 'ok', message }, paragraphs: page.newLink.sentNext })
+        : renderPage(serviceName, { title: NEW_LINK_TITLE, result: { tone: 'error', message }, form: newLinkForm }),
   };
 }

@@ -12,6 +12,8 @@ env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const port = Number(env.PORT ?? 3000);
 const host = env.HOST || LOOPBACK;
 env.VERIFY_URL_BASE ??= `http://localhost:${port}/api/v1/patient/verify-email`;
+// The name on the pages and mails (and the sender's display name); each stage sets its own (infra/config/stages.ts).
+env.SERVICE_NAME ??= 'Patient Registration (local)';
 /** dynamodb (the default, as deployed), postgres (DATABASE_URL, else embedded PGlite) or mysql (DATABASE_URL). */
 const storage = env.STORAGE || 'dynamodb';
 

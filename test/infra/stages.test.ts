@@ -43,6 +43,14 @@ describe('stage selection', () => {
     expect(() => resolveStageConfig(context({ verifyUrlBase: 'http://clinic.example/verify' }), {})).toThrow(/https/);
   });
 
+  it('names the service per stage (SERVICE_NAME on pages and mails), overridable per deploy, and checks the name as the functions do', () => {
+    expect(STAGE_NAMES.map((stage) => resolveStageConfig(context({ stage }), {}).serviceName)).toEqual([
+      'Patient Registration (dev)', 'Patient Registration (staging)', 'Patient Registration',
+    ]);
+    expect(resolveStageConfig(context({ stage: 'prod', serviceName: 'Riverside Clinic' }), {}).serviceName).toBe('Riverside Clinic');
+    expect(() => resolveStageConfig(context({ serviceName: 'Clinic\nBcc: x@y.z' }), {})).toThrow(/SERVICE_NAME must be 1 to 64 characters/);
+  });
+
   it('lets a deploy override the token issuer, but only with https', () => {
     expect(resolveStageConfig(context({ stage: 'prod', tokenIssuer: 'https://clinic.example/' }), {}).tokenIssuer).toBe('https://clinic.example/');
     expect(() => resolveStageConfig(context({ tokenIssuer: 'http://clinic.example/' }), {})).toThrow(/tokenIssuer must be an https/);

@@ -170,29 +170,31 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
     // lib/config.ts reads both table names for every function (test/infra/function-config.test.ts).
     const tables = ['TABLE_NAME', 'AUDIT_TABLE_NAME'];
-    const mail = [...tables, 'MAIL_FROM', 'VERIFY_URL_BASE'];
+    // Everything that renders a page or a mail carries the service's name.
+    const named = ['SERVICE_NAME'];
+    const mail = [...tables, ...named, 'MAIL_FROM', 'VERIFY_URL_BASE'];
     const identifiers = ['IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS'];
     // Everything that issues, verifies or audits a session.
     const session = [...tables, ...identifiers, 'ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
       Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
       // Checks the password, then signs the patient in.
-      VerifyEmail: [...session, 'BCRYPT_ROUNDS'],
+      VerifyEmail: [...session, 'BCRYPT_ROUNDS', ...named],
       Login: [...session, 'BCRYPT_ROUNDS'],
       TokenRefresh: session,
       Logout: session,
       // The one function that decrypts (with the patient-data key).
       Me: [...session, 'KMS_KEY_ID'],
-      VerifyEmailPage: [],
+      VerifyEmailPage: named,
       // The request is only counted and queued: no mail settings.
-      ResendVerification: [...tables, ...identifiers],
+      ResendVerification: [...tables, ...identifiers, ...named],
       // Also issues reset links and texts the phone codes: where from (no configuration set in dev).
       OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY'],
       // Counted and queued like resend; the outbox issues the link.
-      PasswordForgot: [...tables, ...identifiers],
+      PasswordForgot: [...tables, ...identifiers, ...named],
       // Hashes the new password and audits; signs no one in, so no token settings.
-      PasswordReset: [...tables, ...identifiers, 'BCRYPT_ROUNDS'],
-      PasswordResetPage: [],
+      PasswordReset: [...tables, ...identifiers, 'BCRYPT_ROUNDS', ...named],
+      PasswordResetPage: named,
       // Reads no configuration at all.
       Health: [],
       // Bearer: verifies the access token; compares and hashes.
@@ -228,6 +230,9 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(functionProps.OutboxMailer.Environment.Variables.SMS_ORIGINATION_IDENTITY).toBe(dev.config.sms.originationIdentity);
     expect(functionProps.PasswordReset.Environment.Variables.BCRYPT_ROUNDS).toBe('12');
     expect(functionProps.PasswordChange.Environment.Variables.BCRYPT_ROUNDS).toBe('12');
+    for (const name of ['Register', 'OutboxMailer', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage'] as const) {
+      expect(functionProps[name].Environment.Variables.SERVICE_NAME, name).toBe('Patient Registration (dev)');
+    }
   });
 
   it('gives the session functions the stage issuer and audience, the signing key ARN and the audit table, all alike', () => {

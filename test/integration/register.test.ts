@@ -61,7 +61,8 @@ describe('POST /api/v1/patient/register with the spec example', () => {
     const mails = await awaitMails('jane.smith@email.com', mailsBefore + 1);
     expect(mails).toHaveLength(mailsBefore + 1);
     const mail = mails.at(-1);
-    expect(mail!.from).toBe('no-reply@clinic.test');
+    // MAIL_FROM under the service's name (SERVICE_NAME, test/support/integration-env.ts).
+    expect(mail!.from).toBe('"Riverside Clinic" <no-reply@clinic.test>');
     expect(mail!.body.text).toMatch(/^Hello Jane,/);
     expect(mail!.body.text).toMatch(/https:\/\/app\.clinic\.test\/verify-email\?token=[A-Za-z0-9_-]{43}\b/);
     expect(mail!.body.html).toContain('https://app.clinic.test/verify-email?token=');

@@ -33,8 +33,11 @@ describe('the verification link', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['Content-Type']).toBe('text/html; charset=utf-8');
     expect(page.headers['Content-Security-Policy']).toMatch(/script-src 'sha256-/);
+    // The token in the address bar never reaches another site in a Referer.
+    expect(page.headers['Referrer-Policy']).toBe('no-referrer');
     expect(page.body).toContain('Confirm my email');
-    expect(page.body).toMatch(/<form id="verify" method="post">/);
+    expect(page.body).toContain('Riverside Clinic');
+    expect(page.body).toMatch(/<form id="verify" method="post" data-busy="Verifying…">/);
     expect(page.body).toMatch(/<input id="password" name="password" type="password"/);
     expect(page.body).not.toContain(token); // the script reads it from the address bar
     expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(false);

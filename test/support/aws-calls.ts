@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
+import { addressOf } from '../../lib/mail/sender.js';
 
 /**
  * The AWS calls the functions' code makes, as IAM sees them. Written by the integration suite
@@ -115,8 +116,9 @@ export function iamCallsOf(clientName: string, commandName: string, input: Input
     case 'DynamoDBClient':
       return dynamoCalls(command, input);
     case 'SESClient':
-      // SES authorises SendEmail on the identity of the From address (and ses:FromAddress).
-      return [{ action: `ses:${command}`, resource: symbolic(input.Source, 'MAIL_FROM') }];
+      // SES authorises SendEmail on the identity of the From address (and ses:FromAddress): the
+      // address of the mailbox, without its display name.
+      return [{ action: `ses:${command}`, resource: symbolic(addressOf(String(input.Source)), 'MAIL_FROM') }];
     case 'PinpointSMSVoiceV2Client':
       // AWS End User Messaging SMS (signing name sms-voice) authorises SendTextMessage on the origination identity.
       return [{ action: `sms-voice:${command}`, resource: symbolic(input.OriginationIdentity, 'SMS_ORIGINATION_IDENTITY') }];

@@ -19,6 +19,8 @@ env.AUDIT_TABLE_NAME = `patient-audit-${randomBytes(6).toString('hex')}`;
 env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64');
 env.IDENTIFIER_KEYS = identifierKeyRingJson();
 env.MAIL_FROM = 'no-reply@clinic.test';
+// The name pages and mails carry (the functions' default is "Patient Registration").
+env.SERVICE_NAME = 'Riverside Clinic';
 env.VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
 env.BCRYPT_ROUNDS = '12';
 // A fresh access-token key per file: no file under .local, and no file can verify another's tokens.

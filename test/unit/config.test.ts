@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOCAL_KEY_ID } from '../../lib/adapters/local/local-data-key-source.js';
-import { ConfigError, loadConfig } from '../../lib/config.js';
+import { ConfigError, DEFAULT_SERVICE_NAME, loadConfig, readServiceName } from '../../lib/config.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 
 const deployedEnv = {
@@ -42,6 +42,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow(ConfigError);
     expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow('UNVERIFIED_LAPSE_DAYS');
   });
+
+  it('names the service SERVICE_NAME, "Patient Registration" when unset, in Lambda as locally', () => {
+    expect(loadConfig(local).serviceName).toBe(DEFAULT_SERVICE_NAME);
+    expect(DEFAULT_SERVICE_NAME).toBe('Patient Registration');
+    expect(loadConfig({ ...lambdaEnv, SERVICE_NAME: ' Riverside Clinic ' }, ['encryption', 'mail']).serviceName).toBe('Riverside Clinic');
+    expect(readServiceName({ SERVICE_NAME: 'Clínica Süd "Nord"' })).toBe('Clínica Süd "Nord"');
+    expect(readServiceName({})).toBe(DEFAULT_SERVICE_NAME);
+  });
+
+  // It becomes the sender's display name: a line break would be a header injection, a bidi override a spoof.
+  it.each([['a line break', 'Clinic\r\nBcc: x@y.z'], ['a control character', 'Clinic\u0007'], ['a bidi override', 'Clinic\u202Egro'], ['65 characters', 'x'.repeat(65)]])(
+    'refuses to start with a SERVICE_NAME holding %s', (_case, name) => {
+      expect(() => loadConfig({ ...local, SERVICE_NAME: name })).toThrow('SERVICE_NAME must be 1 to 64 characters');
+    });
 
   it('takes everything from the environment in Lambda', () => {
     expect(loadConfig(lambdaEnv, ['encryption', 'mail'])).toMatchObject({

@@ -53,6 +53,9 @@ describe('SDK command → IAM actions (the AWS call recorder)', () => {
     vi.stubEnv('MAIL_FROM', 'no-reply@clinic.test');
     expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: 'no-reply@clinic.test' })).toEqual([{ action: 'ses:SendEmail', resource: '$MAIL_FROM' }]);
     expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: 'other@clinic.test' })).toEqual([{ action: 'ses:SendEmail', resource: 'other@clinic.test' }]);
+    // ses:FromAddress is the address alone: a display name does not change what is authorised.
+    expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: '"Clinic" <no-reply@clinic.test>' })).toEqual([{ action: 'ses:SendEmail', resource: '$MAIL_FROM' }]);
+    expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: '"Clinic" <other@clinic.test>' })).toEqual([{ action: 'ses:SendEmail', resource: 'other@clinic.test' }]);
     vi.stubEnv('KMS_KEY_ID', 'arn:k');
     expect(iamCallsOf('KMSClient', 'GenerateDataKeyCommand', { KeyId: 'arn:k', EncryptionContext: { purpose: 'p' } })).toEqual([
       { action: 'kms:GenerateDataKey', resource: '$KMS_KEY_ID', encryptionContext: { purpose: 'p' } },

@@ -210,13 +210,13 @@ describe('password change', () => {
 
 describe('the mails', () => {
   it('the reset mail holds the first name and the link, nothing else of the patient', () => {
-    const mail = composePasswordResetMail({ to: 'a@b.test', firstName: 'Jane', resetUrl: 'https://x.test/r?token=abc' });
+    const mail = composePasswordResetMail({ to: 'a@b.test', firstName: 'Jane', resetUrl: 'https://x.test/r?token=abc' }, 'Clinic Test');
     expect(mail.text).toContain('Jane');
     expect(mail.text).toContain('https://x.test/r?token=abc');
   });
 
   it('the "password changed" mail carries no link', () => {
-    const mail = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane' });
+    const mail = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane' }, 'Clinic Test');
     expect(mail.text).not.toMatch(/https?:/);
     expect(mail.html).not.toMatch(/href|https?:/);
   });

@@ -1,13 +1,18 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { DEFAULT_SERVICE_NAME } from '../../config.js';
+import type { RenderedMail } from '../../mail/render-mail.js';
+import { senderMailbox } from '../../mail/sender.js';
 import { composePasswordChangedMail, composePasswordResetMail } from '../../password/password-mails.js';
 import type { Mailer } from '../../patient/ports.js';
 import { composeVerificationMail } from '../../patient/verification-mail.js';
 
-export function createSesMailer(ses: SESClient, from: string): Mailer {
-  const send = async (to: string, { subject, text, html }: { subject: string; text: string; html: string }) => {
+/** Sends from `from` under the service's name ("Patient Registration <no-reply@…>"). */
+export function createSesMailer(ses: SESClient, from: string, serviceName = DEFAULT_SERVICE_NAME): Mailer {
+  const source = senderMailbox(serviceName, from);
+  const send = async (to: string, { subject, text, html }: RenderedMail) => {
     await ses.send(
       new SendEmailCommand({
-        Source: from,
+        Source: source,
         Destination: { ToAddresses: [to] },
         Message: {
           Subject: { Data: subject, Charset: 'UTF-8' },
@@ -17,8 +22,8 @@ export function createSesMailer(ses: SESClient, from: string): Mailer {
     );
   };
   return {
-    sendVerificationEmail: (mail) => send(mail.to, composeVerificationMail(mail)),
-    sendPasswordResetEmail: (mail) => send(mail.to, composePasswordResetMail(mail)),
-    sendPasswordChangedEmail: (mail) => send(mail.to, composePasswordChangedMail(mail)),
+    sendVerificationEmail: (mail) => send(mail.to, composeVerificationMail(mail, serviceName)),
+    sendPasswordResetEmail: (mail) => send(mail.to, composePasswordResetMail(mail, serviceName)),
+    sendPasswordChangedEmail: (mail) => send(mail.to, composePasswordChangedMail(mail, serviceName)),
   };
 }
