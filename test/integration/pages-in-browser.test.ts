@@ -118,6 +118,8 @@ async function registered() {
   const body = uniqueRegistration({ password: PASSWORD, confirm_password: PASSWORD });
   const response = await fetch(`${base}/api/v1/patient/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   expect(response.status).toBe(201);
+  // The 201 comes before the mail: the outbox sends it (here the sweep, as it would any missed item).
+  await runOutbox();
   return body.email as string;
 }
 
