@@ -6,12 +6,12 @@ import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
  * array or object literal, and decodes it once at cold start in about a millisecond. Encoding runs
  * only in the generators (lib/tools/); the functions only decode.
  */
-export function packText(text: string): string {
+function packText(text: string): string {
   const params = { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT };
   return brotliCompressSync(Buffer.from(text, 'utf8'), { params }).toString('base64');
 }
 
-export function unpackText(packed: string): string {
+function unpackText(packed: string): string {
   return brotliDecompressSync(Buffer.from(packed, 'base64')).toString('utf8');
 }
 

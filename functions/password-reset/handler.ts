@@ -1,7 +1,6 @@
-import type { Context } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
-import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
-import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
+import { formOrJson, htmlForm } from '../../lib/http/html-form.js';
+import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { passwordResetPages } from '../../lib/http/password-reset-page.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { resetPassword } from '../../lib/password/reset-password.js';
@@ -30,4 +29,4 @@ const form = htmlForm(passwordResetPages(config.serviceName).result, async (even
   return { statusCode: 200, message: RESET_ANSWER };
 });
 
-export const handler = (event: ApiEvent, context: Context) => (isFormPost(event.headers) ? form(event, context) : json(event, context));
+export const handler = formOrJson(form, json);

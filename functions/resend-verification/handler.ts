@@ -1,7 +1,6 @@
-import type { Context } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
-import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
-import { jsonApi, type ApiEvent } from '../../lib/http/json-api.js';
+import { formOrJson, htmlForm } from '../../lib/http/html-form.js';
+import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
 import { requestVerificationResend } from '../../lib/patient/resend-verification.js';
@@ -26,4 +25,4 @@ const form = htmlForm(verifyEmailPages(config.serviceName).newLinkResult, async 
   return { statusCode: 200, message: RESEND_ANSWER };
 });
 
-export const handler = (event: ApiEvent, context: Context) => (isFormPost(event.headers) ? form(event, context) : json(event, context));
+export const handler = formOrJson(form, json);

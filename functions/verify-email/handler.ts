@@ -1,7 +1,6 @@
-import type { Context } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
-import { htmlForm, isFormPost } from '../../lib/http/html-form.js';
-import { jsonApi, requestContextOf, type ApiEvent } from '../../lib/http/json-api.js';
+import { formOrJson, htmlForm } from '../../lib/http/html-form.js';
+import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
 import { validateVerifyEmail } from '../../lib/validation/generated/verify-email.js';
@@ -27,4 +26,4 @@ const form = htmlForm(verifyEmailPages(config.serviceName).result, async (event)
   return { statusCode: 200, message: 'Your email address is verified. You can now sign in.' };
 });
 
-export const handler = (event: ApiEvent, context: Context) => (isFormPost(event.headers) ? form(event, context) : json(event, context));
+export const handler = formOrJson(form, json);

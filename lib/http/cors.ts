@@ -1,4 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
+import type { ApiEvent } from './json-api.js';
 import type { HttpResponse } from './response.js';
 
 /**
@@ -55,9 +56,6 @@ export function isOriginAllowed(origin: string | undefined, rules: readonly Orig
   });
 }
 
-const headerValue = (headers: Record<string, string | undefined> | null | undefined, name: string) =>
-  Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
-
 /** The headers an actual (non-preflight) answer carries for this request's origin. */
 export function corsResponseHeaders(origin: string | undefined, rules: readonly OriginRule[]): Record<string, string> {
   if (rules.length === 0) return {};
@@ -95,7 +93,8 @@ export function corsHeaders(rules: readonly OriginRule[] = parseAllowedOrigins(p
   const add = async (request: { event: unknown; response?: unknown }) => {
     const response = request.response as HttpResponse | undefined;
     if (!response || rules.length === 0) return;
-    const origin = headerValue((request.event as { headers?: Record<string, string | undefined> }).headers, 'origin');
+    // Header names are lower case here: the chain's header normalizer ran first.
+    const origin = (request.event as ApiEvent).headers?.origin;
     response.headers = { ...response.headers, ...corsResponseHeaders(origin, rules) };
   };
   return { after: add, onError: add };

@@ -10,7 +10,7 @@ import { PAGE_CSP } from './page.js';
 import type { HttpResponse } from './response.js';
 import { securityHeaders } from './security-headers.js';
 
-export const HTML_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } as const;
+const HTML_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } as const;
 
 export type FormEvent = ApiEvent & { form: URLSearchParams };
 
@@ -24,6 +24,12 @@ export interface FormResult {
 /** True when the request is a browser's form post rather than a JSON call. */
 export const isFormPost = (headers: ApiEvent['headers']) =>
   FORM_MEDIA_TYPE.test(Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '');
+
+type Chain = (event: ApiEvent, context: Context) => Promise<HttpResponse>;
+
+/** One path for a page's form post (answered as a page) and a front end's JSON call (the JSON chain). */
+export const formOrJson = (form: Chain, json: Chain): Chain => (event, context) =>
+  isFormPost(event.headers) ? form(event, context) : json(event, context);
 
 type EnvelopeError = { message: string; errors?: Record<string, string[]> };
 
@@ -75,4 +81,16 @@ export function htmlForm(
       const { statusCode, message } = await handler({ ...event, form: new URLSearchParams(event.body ?? '') }, context);
       return htmlPage(statusCode, page({ statusCode, message }));
     });
+}
+
+/**
+ * The GET of a mailed link: the page whose form posts the token, or the "invalid link" page when the
+ * address has no token. Both depend only on the service name, so they are rendered once, at init.
+ */
+export function linkPage(pages: { form(): string; missingToken(): string }) {
+  const form = htmlPage(200, pages.form());
+  const missingToken = htmlPage(400, pages.missingToken());
+  // A copy per answer: the chain's middlewares add headers to the response they are given.
+  const copy = (page: HttpResponse): HttpResponse => ({ ...page, headers: { ...page.headers } });
+  return htmlRead(async (event) => copy(event.queryStringParameters?.token ? form : missingToken));
 }

@@ -35,9 +35,9 @@ export interface TokenFormPages {
   newLinkResult(result: FormResult): string;
 }
 
-export const LINK_UNUSABLE_TITLE = 'This link cannot be used';
-export const NEW_LINK_SENT_TITLE = 'Check your inbox';
-export const NEW_LINK_TITLE = 'Get a new link';
+const LINK_UNUSABLE_TITLE = 'This link cannot be used';
+const NEW_LINK_SENT_TITLE = 'Check your inbox';
+const NEW_LINK_TITLE = 'Get a new link';
 
 /** A token the schema refuses (cut short, mangled by a mail client) is as unusable as an unknown one. */
 export const isTokenRefused = (error: unknown) => error instanceof ValidationError && 'token' in error.errors;
@@ -68,7 +68,7 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
         case 'end':
           return renderPage(serviceName, { title: page.title, result: { tone: 'error', message } });
         case 'retry':
-          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message }, form: { ...page.form } });
+          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message }, form: page.form });
       }
     },
     newLinkResult: ({ statusCode, message }) =>

@@ -5,6 +5,7 @@
  * like a Lambda cold start.
  */
 import type { AddressInfo } from 'node:net';
+import type { OpenedMysql } from '../adapters/mysql/open-database.js';
 import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-hasher.js';
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
@@ -17,7 +18,7 @@ import { assertListening, ensureAuditTable, ensureTable, LOOPBACK, startDynamoDb
 import { startSmsInbox } from './sms-inbox.js';
 
 /** The local stack's CORS default: any port on localhost (a dev server such as Vite or webpack). */
-export const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
+const LOCAL_CORS_ORIGINS = 'http://localhost:*,http://127.0.0.1:*';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -60,25 +61,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Where new outbox items come from locally: the table's stream, PostgreSQL's NOTIFY, or (MySQL has
     // no notification) a short poll.
     let startOutboxFeed: () => Promise<{ stop(): Promise<void> }>;
+    // MySQL's feed already is a sweep (a short one): no second, slower one beside it.
+    let feedIsSweep = false;
     if (options.storage === 'postgres' || options.storage === 'mysql') {
       // Imported only here, so the SQL adapters and drivers stay out of the Lambda bundles.
-      const mysql = options.storage === 'mysql'
-        ? await (await import('../adapters/mysql/open-database.js')).openMysql({ databaseUrl: options.databaseUrl })
-        : undefined;
-      const postgres = mysql ? undefined : await (await import('../adapters/postgres/open-database.js')).openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
-      const db = (mysql ?? postgres)!;
+      // What both SQL stores give: every port, where the data lives, how to close it.
+      let db: OpenedMysql;
+      if (options.storage === 'mysql') {
+        db = await (await import('../adapters/mysql/open-database.js')).openMysql({ databaseUrl: options.databaseUrl });
+        startOutboxFeed = () => startOutboxRelay(OUTBOX_POLL_INTERVAL_MS);
+        feedIsSweep = true;
+        store = `MySQL ${db.description}`;
+      } else {
+        const postgres = await (await import('../adapters/postgres/open-database.js')).openPostgres({ databaseUrl: options.databaseUrl, dataDir: options.dataDir });
+        db = postgres;
+        startOutboxFeed = () => startOutboxNotifications(postgres.onOutboxInsert);
+        store = `PostgreSQL ${db.description}`;
+      }
       started.push({ endpoint: db.description, stop: () => db.close() });
       useStorage(db.storage);
       // SQL databases have no TTL: lapsed unverified registrations are deleted every minute (DynamoDB: TTL).
       const sweeper = startLapseSweeper(db.storage.repository);
       started.push({ endpoint: 'lapse sweeper', stop: async () => sweeper.stop() });
-      store = `${mysql ? 'MySQL' : 'PostgreSQL'} ${db.description}`;
-      startOutboxFeed = postgres
-        ? () => startOutboxNotifications(postgres.onOutboxInsert)
-        : async () => {
-          const poll = await startOutboxRelay(OUTBOX_POLL_INTERVAL_MS);
-          return { stop: async () => poll.stop() };
-        };
     } else {
       if (!env.DYNAMODB_ENDPOINT) {
         const dynamo = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir, host });
@@ -130,8 +134,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.outboxRelay) {
       const feed = await startOutboxFeed();
       started.push({ endpoint: 'outbox feed', stop: () => feed.stop() });
-      const relay = await startOutboxRelay();
-      started.push({ endpoint: 'outbox relay', stop: async () => relay.stop() });
+      if (!feedIsSweep) {
+        const relay = await startOutboxRelay();
+        started.push({ endpoint: 'outbox relay', stop: () => relay.stop() });
+      }
     }
     const { port } = server.address() as AddressInfo;
     // Ready means answering: the caller prints the banner only after this.

@@ -14,7 +14,7 @@ import { matchesFilter, OUTBOX_STREAM_SOURCE } from '../outbox/stream-source.js'
 import { startStreamConsumer, type StreamHandler } from './stream-consumer.js';
 
 /** The local sweep's period: the stream delivers new items; the sweep only what it missed. */
-export const SWEEP_INTERVAL_MS = 5_000;
+const SWEEP_INTERVAL_MS = 5_000;
 /** MySQL has no LISTEN/NOTIFY: under `npm start` its outbox is swept this often instead (an idle sweep is one query and no log line). */
 export const OUTBOX_POLL_INTERVAL_MS = 250;
 
@@ -25,7 +25,7 @@ interface Relay {
 // Imported when first started: the handler reads its configuration at module load, like a cold start.
 const outboxMailer = async (): Promise<StreamHandler> => (await import('../../functions/outbox-mailer/handler.js')).handler;
 
-export async function startOutboxRelay(intervalMs = SWEEP_INTERVAL_MS): Promise<{ stop(): void }> {
+export async function startOutboxRelay(intervalMs = SWEEP_INTERVAL_MS): Promise<Relay> {
   const handler = await outboxMailer();
   const sweep = { source: 'local.outbox-relay', 'detail-type': 'Scheduled Event' } as never;
   let running = false;
@@ -39,7 +39,7 @@ export async function startOutboxRelay(intervalMs = SWEEP_INTERVAL_MS): Promise<
       });
   }, intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { stop: async () => clearInterval(timer) };
 }
 
 /** DynamoDB Local: the outbox mailer on the table's stream, as its event source mapping in AWS. */

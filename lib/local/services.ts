@@ -76,8 +76,11 @@ export function javaAvailable(): boolean {
   return !spawnSync('java', ['-version'], { stdio: 'ignore' }).error;
 }
 
-const localClient = (endpoint: string) =>
-  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+/** An SDK client's settings for a local stand-in (DynamoDB Local and its streams): any key, no region's. */
+export const localClientConfig = (endpoint: string, region = 'us-east-1') =>
+  ({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+
+const localClient = (endpoint: string) => new DynamoDBClient(localClientConfig(endpoint));
 
 async function waitUntil(ready: () => Promise<unknown>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

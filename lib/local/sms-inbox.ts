@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { escapeHtml } from '../escape-html.js';
 import { assertListening, LOOPBACK, urlHost } from './services.js';
 
 export interface StoredText {
@@ -30,9 +31,6 @@ export interface SmsInbox {
 const TARGET = 'PinpointSMSVoiceV2.SendTextMessage';
 const MAX_BODY_BYTES = 64 * 1024;
 const E164 = /^\+[1-9][0-9]{1,14}$/;
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function inboxPage(texts: readonly StoredText[]): string {
   const rows = [...texts].reverse().map((t) =>

@@ -22,6 +22,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describeError, logger } from '../logging/logger.js';
 import { matchesFilter, type FilterPattern } from '../outbox/stream-source.js';
+import { localClientConfig } from './services.js';
 
 export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
 
@@ -36,7 +37,6 @@ export interface StreamConsumerOptions {
 }
 
 export interface StreamConsumer {
-  streamArn: string;
   stop(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ const RETRY_BACKOFF_MS = 100;
 
 export async function startStreamConsumer(options: StreamConsumerOptions): Promise<StreamConsumer> {
   const region = options.region ?? 'us-east-1';
-  const clientConfig = { endpoint: options.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const clientConfig = localClientConfig(options.endpoint, region);
   const tables = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
@@ -196,7 +196,6 @@ export async function startStreamConsumer(options: StreamConsumerOptions): Promi
   })();
 
   return {
-    streamArn,
     stop: async () => {
       stopped = true;
       await loop;

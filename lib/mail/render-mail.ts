@@ -26,7 +26,7 @@ export interface RenderedMail {
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
 const paragraph = (text: string) => `<p style="margin:0 0 16px">${escapeHtml(text)}</p>`;
 
-export const footerOf = (serviceName: string) => `This email was sent by ${serviceName}. Replies to this address are not read.`;
+const footerOf = (serviceName: string) => `This email was sent by ${serviceName}. Replies to this address are not read.`;
 
 export function renderMail(serviceName: string, content: MailContent): RenderedMail {
   const greeting = `Hello ${content.firstName},`;

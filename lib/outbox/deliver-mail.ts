@@ -9,10 +9,9 @@ import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 export interface DeliverMailDeps extends IssueResendDeps {
   outbox: OutboxStore;
   mailer: Mailer;
-  /** A sender without one (a test's) gives a phone code's SMS back to the outbox. */
-  sms?: SmsSender;
-  /** Where reset links point; a sender without it gives a reset request back to the outbox. */
-  resetUrlBase?: IssuePasswordResetDeps['resetUrlBase'];
+  sms: SmsSender;
+  /** Where reset links point. */
+  resetUrlBase: IssuePasswordResetDeps['resetUrlBase'];
 }
 
 /** Long enough for one SES call with its retries; a crashed sender's item is retried after it. */
@@ -42,12 +41,10 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
     case 'resend_request':
       return (await issueVerificationResend(item.to, deps))?.id;
     case 'phone_code_sms':
-      if (!deps.sms) throw new Error('this function has no SMS sender: phone codes are the outbox mailer\'s');
       await deps.sms.sendText({ to: item.to, body: item.text });
       return undefined;
     case 'password_reset_request':
-      if (!deps.resetUrlBase) throw new Error('this sender has no RESET_URL_BASE: left to the outbox mailer');
-      return (await issuePasswordReset(item.to, { ...deps, resetUrlBase: deps.resetUrlBase }))?.id;
+      return (await issuePasswordReset(item.to, deps))?.id;
     case 'password_reset_email':
       await deps.mailer.sendPasswordResetEmail({ to: item.to, firstName: item.firstName, resetUrl: item.resetUrl });
       return undefined;

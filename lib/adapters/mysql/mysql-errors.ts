@@ -8,7 +8,7 @@ interface MysqlErrorFields {
 }
 
 export const DUPLICATE_KEY = 1062;
-export const DEADLOCK = 1213;
+const DEADLOCK = 1213;
 
 /**
  * Server errors that say "try again later", not "your statement is wrong": lock wait timeout (1205),

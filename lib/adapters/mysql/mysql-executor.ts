@@ -35,7 +35,7 @@ export interface MysqlExecutor extends MysqlSession {
  * registrations far more often). sql_mode is fixed to modes both MariaDB 10.11 and MySQL 8.0 know,
  * so a server's own default (MySQL's differs) cannot change what a statement does.
  */
-export const SESSION_SETUP = [
+const SESSION_SETUP = [
   "SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'",
   'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
 ];

@@ -1,16 +1,11 @@
-import { DuplicateRegistrationError } from '../../errors.js';
 import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
-import { CONTACT_COLUMNS, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
-
-/** The unique index names of migrations/001_initial.sql that mean "already registered" (as in PostgreSQL). */
-const EMAIL_UNIQUE = 'patients_email_unique';
-const PHONE_UNIQUE = 'patients_phone_number_unique';
 
 async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', token: VerificationTokenRecord): Promise<void> {
   await tx.run(`INSERT INTO ${table} (token_hash, patient_id, expires_at) VALUES (:hash, :patientId, :expiresAt)`, {
@@ -68,11 +63,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           }),
         );
       } catch (error) {
-        const key = violatedUniqueKey(error);
-        if (key !== EMAIL_UNIQUE && key !== PHONE_UNIQUE) throw error;
-        // Like PostgreSQL, MySQL names only the first violated index; DynamoDB names every clash, so ask for both.
-        const taken = await callMysql(() => takenIdentifiers(db, patient.email, patient.phone_number));
-        throw new DuplicateRegistrationError({ email: taken.email || key === EMAIL_UNIQUE, phone: taken.phone || key === PHONE_UNIQUE });
+        throw (await registrationClash(violatedUniqueKey(error), () => callMysql(() => takenIdentifiers(db, patient.email, patient.phone_number)))) ?? error;
       }
     },
 

@@ -1,16 +1,11 @@
-import { DuplicateRegistrationError } from '../../errors.js';
 import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
-import { CONTACT_COLUMNS, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
-
-/** The constraint names of migrations/001_initial.sql that mean "already registered". */
-const EMAIL_UNIQUE = 'patients_email_unique';
-const PHONE_UNIQUE = 'patients_phone_number_unique';
 
 /**
  * Expiry has whole-second resolution, as in the DynamoDB adapter (epoch seconds there): a token is
@@ -64,14 +59,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           }),
         );
       } catch (error) {
-        const constraint = violatedUniqueConstraint(error);
-        if (constraint !== EMAIL_UNIQUE && constraint !== PHONE_UNIQUE) throw error;
-        // PostgreSQL names only the first violated constraint; DynamoDB names every clash, so ask for both.
-        const taken = await callPostgres(() => takenIdentifiers(db, patient.email, patient.phone_number));
-        throw new DuplicateRegistrationError({
-          email: taken.email || constraint === EMAIL_UNIQUE,
-          phone: taken.phone || constraint === PHONE_UNIQUE,
-        });
+        throw (await registrationClash(violatedUniqueConstraint(error), () => callPostgres(() => takenIdentifiers(db, patient.email, patient.phone_number)))) ?? error;
       }
     },
 

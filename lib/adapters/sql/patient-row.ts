@@ -1,3 +1,4 @@
+import { DuplicateRegistrationError } from '../../errors.js';
 import type { PatientContact, PatientRecord } from '../../patient/ports.js';
 
 /** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
@@ -105,4 +106,19 @@ export function toPatientContact(row: ContactRow): PatientContact {
     registration_key: row.registration_key ?? undefined,
     registration_fingerprint: row.registration_fingerprint ?? undefined,
   };
+}
+
+/** The unique constraint / index names (both SQL stores' migrations) that mean "already registered". */
+const EMAIL_UNIQUE = 'patients_email_unique';
+const PHONE_UNIQUE = 'patients_phone_number_unique';
+
+/**
+ * The DuplicateRegistrationError for a unique violation named `violated`, or undefined when it is not
+ * a registration clash. Both SQL stores name only the first violated one; DynamoDB names every clash,
+ * so `taken` (asked of the store after the failure) fills in the other.
+ */
+export async function registrationClash(violated: string | undefined, taken: () => Promise<{ email: boolean; phone: boolean }>) {
+  if (violated !== EMAIL_UNIQUE && violated !== PHONE_UNIQUE) return undefined;
+  const found = await taken();
+  return new DuplicateRegistrationError({ email: found.email || violated === EMAIL_UNIQUE, phone: found.phone || violated === PHONE_UNIQUE });
 }

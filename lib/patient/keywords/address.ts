@@ -6,7 +6,7 @@ const COUNTRY_CODE = /^[A-Z]{2}$/;
 const REGION_NAMES = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 const NOT_COUNTRIES = new Set(['EU', 'EZ', 'QO', 'UN', 'ZZ']);
 
-export function isCountryCode(code: string): boolean {
+function isCountryCode(code: string): boolean {
   return COUNTRY_CODE.test(code) && !NOT_COUNTRIES.has(code) && REGION_NAMES.of(code) !== undefined;
 }
 
@@ -15,7 +15,7 @@ const FALLBACK_POSTAL = /^[A-Za-z0-9][A-Za-z0-9 -]{1,14}$/;
 // optional space as its own pattern for that country. GIR 0AA is Girobank's, still delivered by Royal Mail.
 const EXTRA_POSTAL: Partial<Record<string, RegExp>> = { GB: /^GIR ?0AA$/i };
 
-export function postalCodeProblems(zip: string, country: unknown): string[] {
+function postalCodeProblems(zip: string, country: unknown): string[] {
   const code = typeof country === 'string' ? country : 'US';
   if (!isCountryCode(code)) return []; // the country keyword reports it
   const valid = postcodeValidatorExistsForCountry(code)

@@ -8,7 +8,7 @@ const NAME_CHARACTERS = /^[\p{L}\p{M} '’\-‐.]*$/u;
 // initials ("J.R.") may follow a period directly: a top-level domain has more than one letter.
 const PERIOD_INTO_WORD = /\.\p{L}\p{M}*(?![\p{M}.])/u;
 
-export function nameProblems(name: string): string[] {
+function nameProblems(name: string): string[] {
   if (!NAME_CHARACTERS.test(name)) return ['May contain only letters, spaces, apostrophes, hyphens and periods'];
   const problems: string[] = [];
   if (name === '') return problems; // blank: minLength reports it as missing
@@ -28,7 +28,7 @@ function addYears(isoDate: string, years: number): string {
   return date.toISOString().slice(0, 10);
 }
 
-export function ageProblems(dateOfBirth: string, limits: { min: number; max: number }, today: string): string[] {
+function ageProblems(dateOfBirth: string, limits: { min: number; max: number }, today: string): string[] {
   // Not a real calendar date: the format keyword reports it.
   if (!/^\d{4}-\d{2}-\d{2}$/.test(dateOfBirth) || addYears(dateOfBirth, 0) !== dateOfBirth) return [];
   if (dateOfBirth >= today) return ['Date of birth must be in the past'];
