@@ -3,7 +3,8 @@
  * the addresses its ports listen on (/proc/net/tcp, tcp6), and whether everything is gone after a stop.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -68,7 +69,20 @@ function stat(pid: number): { ppid: number; state: string; comm: string } | unde
   }
 }
 
-/** pid and all its descendants, with their command names. */
+/**
+ * A process's name as ps shows it (/proc's comm: npm sets its title "npm start"), except that Node 24
+ * names its main thread "MainThread": then the name of the executable it runs.
+ */
+function program(pid: number, comm: string): string {
+  if (comm !== 'MainThread') return comm;
+  try {
+    return path.basename(readlinkSync(`/proc/${pid}/exe`));
+  } catch {
+    return comm;
+  }
+}
+
+/** pid and all its descendants, with the names of the programs they run. */
 export function processTree(pid: number): Map<number, string> {
   const all = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
   const parents = new Map<number, { ppid: number; comm: string }>();
@@ -78,7 +92,7 @@ export function processTree(pid: number): Map<number, string> {
   }
   const tree = new Map<number, string>();
   const visit = (p: number) => {
-    tree.set(p, parents.get(p)?.comm ?? '?');
+    tree.set(p, program(p, parents.get(p)?.comm ?? '?'));
     for (const [child, s] of parents) if (s.ppid === p && !tree.has(child)) visit(child);
   };
   visit(pid);
