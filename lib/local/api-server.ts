@@ -172,14 +172,16 @@ export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerT
       // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).
       const preflight = req.method === 'OPTIONS' && onPath.length > 0 && cors.length > 0
         ? async () => preflightResponse(req.headers.origin, methods, cors) : undefined;
-      const document = req.method === 'GET' && pathname === OPENAPI_PATH
-        ? async () => ({ ...openApi, headers: { ...openApi.headers, ...corsResponseHeaders(req.headers.origin, cors) } }) : undefined;
+      const document = req.method === 'GET' && pathname === OPENAPI_PATH ? async () => openApi : undefined;
       const handler = body === undefined
         ? payloadTooLarge
         : route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
       const response = await handler(event, lambdaContext(event.requestContext.requestId, route?.timeoutSeconds ?? FALLBACK_TIMEOUT_SECONDS));
+      // The functions add CORS to their own answers; what the server answers itself (the document,
+      // 404, 405, 413) gets the same, or a browser app sees "Failed to fetch" instead of the envelope.
+      const ownAnswer = handler !== route?.handler && handler !== preflight;
       // API Gateway drops headers whose value is undefined; Node would throw on them.
-      const headers = Object.fromEntries(Object.entries(response.headers ?? {}).filter(([, v]) => v !== undefined));
+      const headers = Object.fromEntries(Object.entries({ ...response.headers, ...(ownAnswer && corsResponseHeaders(req.headers.origin, cors)) }).filter(([, v]) => v !== undefined));
       // The rest of a refused body is never read: the connection closes after the answer.
       if (body === undefined) headers.Connection = 'close';
       res.writeHead(response.statusCode, headers);
