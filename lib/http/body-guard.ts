@@ -56,6 +56,13 @@ export function bodyGuard(maxBytes = MAX_BODY_BYTES, mediaType = JSON_MEDIA_TYPE
       const bytes = event.isBase64Encoded ? Buffer.from(body, 'base64') : undefined;
       if ((bytes?.length ?? Buffer.byteLength(body, 'utf8')) > maxBytes) throw new PayloadTooLargeError(maxBytes);
       const contentType = event.headers?.['content-type'] ?? '';
+      // No body and no Content-Type (curl -X POST, a fetch without body): an empty object, so the
+      // validator names what is missing (422) instead of a 415 about a media type nobody sent.
+      if (contentType === '' && body === '' && mediaType === JSON_MEDIA_TYPE) {
+        event.body = '{}';
+        event.isBase64Encoded = false;
+        return;
+      }
       if (!mediaType.test(contentType)) throw new UnsupportedMediaTypeError();
       const charset = declaredCharset(contentType);
       if (charset !== undefined && !UTF8_LABELS.has(charset.trim().toLowerCase())) throw new UnsupportedMediaTypeError(CHARSET_NOT_UTF8);

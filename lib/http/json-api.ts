@@ -81,7 +81,9 @@ function jsonChain<T>(
   if (beforeBody) chain.use(beforeBody);
   return chain
     .use(bodyGuard())
-    .use(httpJsonBodyParser())
+    // bodyGuard has checked the media type, case-insensitively as RFC 9110 says (`APPLICATION/JSON`);
+    // the parser's own check is case-sensitive and would answer 415.
+    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .use(shapeGuard())
     .use({ before: async (request) => { request.event.body = validate(request.event.body) as never; } })
     .handler((event, context) => handler(event as unknown as ParsedEvent<T>, context));
