@@ -82,8 +82,9 @@ function jsonChain<T>(
   return chain
     .use(bodyGuard())
     // bodyGuard has checked the media type, case-insensitively as RFC 9110 says (`APPLICATION/JSON`);
-    // the parser's own check is case-sensitive and would answer 415.
-    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    // the parser's own check is case-sensitive and would answer 415. (middy 6 reads this option but
+    // its type declarations lack it.)
+    .use(httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]))
     .use(shapeGuard())
     .use({ before: async (request) => { request.event.body = validate(request.event.body) as never; } })
     .handler((event, context) => handler(event as unknown as ParsedEvent<T>, context));

@@ -41,7 +41,8 @@ export const KEYWORD_DOCS: Readonly<Record<string, (value: any) => string>> = {
 };
 
 const CUSTOM_KEYWORDS = new Set(VALIDATION_KEYWORDS.map((k) => k.keyword));
-const kebab = (name: string) => name.replace(/[A-Z0-9]+/g, (m) => `-${m.toLowerCase()}`);
+/** camelCase to kebab-case, digits staying with their word: e164Phone → e164-phone. */
+const kebab = (name: string) => name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
 
 /** One request schema (ajv dialect) as an OpenAPI 3.1 Schema Object. */
 export function toOpenApiSchema(schema: Json): Json {
@@ -194,6 +195,8 @@ interface OperationDoc {
   description?: string;
   bearer?: boolean;
   request?: { schema: RequestSchemaName; examples: Record<string, Example> };
+  /** The fields a page's form posts (application/x-www-form-urlencoded, no JavaScript): the answer is then the page, same status. */
+  form?: { fields: readonly string[]; tokenInQuery?: boolean };
   parameters?: Json[];
   responses: Record<number, ResponseDoc>;
 }
@@ -219,6 +222,9 @@ const BEARER_ERRORS: Record<number, ResponseDoc> = {
 };
 const TOKEN_QUERY = { name: 'token', in: 'query', required: true, description: 'The token from the mailed link.', schema: { ...verifyEmailSchema.properties.token } };
 const htmlPage = (description: string): ResponseDoc => ({ description, html: true });
+/** API Gateway's own answer to a stage over its rate (every operation can get it in AWS). */
+const THROTTLED: Record<number, ResponseDoc> = { 429: { ...error('Throttled by API Gateway (the stage\'s rate limit).'), headers: RETRY_AFTER } };
+const LINK_PAGE_ERRORS: Record<number, ResponseDoc> = { 400: htmlPage('Opened without a token (a link cut short): the page says so and offers a new link.') };
 
 /** Resend and forgot: an address in, the same answer whether or not it is registered, a per-address limit. */
 function mailByAddress(summary: string, schema: RequestSchemaName, queued: string, answer: string): OperationDoc {
@@ -226,6 +232,7 @@ function mailByAddress(summary: string, schema: RequestSchemaName, queued: strin
     summary,
     description: 'The same answer whether or not the address is registered; 3 per address per hour.',
     request: { schema, examples: { address: { summary: 'An address', value: { email: SPEC_REGISTRATION_EXAMPLE.email } } } },
+    form: { fields: ['email'] },
     responses: {
       200: { description: queued, schema: 'Message', examples: { address: { summary: 'Queued', value: { success: true, message: answer } } } },
       ...BODY_ERRORS,
@@ -248,8 +255,10 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       examples: {
         spec: { summary: 'The specification\'s example', value: SPEC_REGISTRATION_EXAMPLE },
         invalid: {
-          summary: 'Too young, weak password, malformed email',
-          value: { ...SPEC_REGISTRATION_EXAMPLE, email: 'jane.smith@', password: 'short', confirm_password: 'short', date_of_birth: '2020-01-01' },
+          // Breaks only rules JSON Schema cannot state (x-age, x-password-policy): a valid instance of the
+          // schema's shape, as a linter wants every example, yet refused by the handler.
+          summary: 'Too young, weak password',
+          value: { ...SPEC_REGISTRATION_EXAMPLE, password: 'short', confirm_password: 'short', date_of_birth: '2020-01-01' },
         },
       },
     },
@@ -281,7 +290,6 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
               success: false,
               message: 'Validation failed',
               errors: {
-                email: ['Must be a valid email address'],
                 password: ['Password must contain at least 8 characters'],
                 date_of_birth: ['Must be at least 13 years old'],
               },
@@ -296,7 +304,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     summary: 'The page behind the verification link',
     description: 'Opening it changes nothing; its form posts the password (works without JavaScript).',
     parameters: [TOKEN_QUERY],
-    responses: { 200: htmlPage('The confirmation page.') },
+    responses: { 200: htmlPage('The confirmation page.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
   },
   verifyEmail: {
     summary: 'Confirm the email with the link\'s token and the password, and sign in',
@@ -309,6 +317,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
         unknown: { summary: 'A token that was never issued', value: { token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', password: 'SecurePassword123!' } },
       },
     },
+    form: { fields: ['password'], tokenInQuery: true },
     responses: {
       200: { description: 'Verified and signed in.', schema: 'Session', examples: { link: { summary: 'Verified', value: { ...SESSION_EXAMPLE, message: 'Email verified successfully.' } } } },
       ...BODY_ERRORS,
@@ -417,7 +426,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     summary: 'The page behind the reset link',
     description: 'Opening it changes nothing; its form posts the new password (works without JavaScript).',
     parameters: [TOKEN_QUERY],
-    responses: { 200: htmlPage('The new-password form.') },
+    responses: { 200: htmlPage('The new-password form.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
   },
   passwordReset: {
     summary: 'Set a new password with the reset link\'s token',
@@ -426,6 +435,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       schema: 'PasswordResetRequest',
       examples: { link: { summary: 'The token from the mail and a new password', value: { token: EXAMPLE_TOKEN, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD } } },
     },
+    form: { fields: ['password', 'confirm_password'], tokenInQuery: true },
     responses: {
       200: { description: 'Changed.', schema: 'Message', examples: { link: { summary: 'Changed', value: { success: true, message: 'Your password has been changed. You can now sign in with it.' } } } },
       ...BODY_ERRORS,
@@ -465,9 +475,21 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   health: {
     summary: 'Health check',
     description: 'For load balancers and uptime checks: no data, no dependency touched.',
-    responses: { 200: { description: 'Up.', schema: 'Health', examples: { up: { summary: 'Up', value: HEALTHY } } } },
+    responses: { 200: { description: 'Up.', schema: 'Health', examples: { up: { summary: 'Up', value: HEALTHY } } }, ...THROTTLED },
   },
 };
+
+const HTML = { 'text/html': { schema: { type: 'string' } } };
+
+/** The form a page posts: the request schema's fields it carries (the token rides in the query). */
+function formSchema(request: RequestSchemaName, fields: readonly string[]): Json {
+  const schema = toOpenApiSchema(REQUEST_SCHEMAS[request] as Json);
+  return {
+    type: 'object',
+    required: fields.filter((f) => (schema.required as string[]).includes(f)),
+    properties: Object.fromEntries(fields.map((f) => [f, schema.properties[f]])),
+  };
+}
 
 function operation(key: RouteKey, route: ApiRoute): Json {
   const doc = OPERATIONS[key];
@@ -475,25 +497,42 @@ function operation(key: RouteKey, route: ApiRoute): Json {
     description: r.description,
     ...(r.headers && { headers: r.headers }),
     content: r.html
-      ? { 'text/html': { schema: { type: 'string' } } }
-      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) } },
+      ? HTML
+      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) }, ...(doc.form && HTML) },
   }]));
+  const tokenForForm = doc.form?.tokenInQuery
+    ? [{ ...TOKEN_QUERY, required: false, description: 'The link\'s token, when its page\'s form posts (the JSON body carries it otherwise).' }] : [];
+  const parameters = [...(doc.parameters ?? []), ...tokenForForm];
   return {
     operationId: key,
     summary: doc.summary,
     ...(doc.description && { description: doc.description }),
     tags: [route.path === API_ROUTES.health.path ? 'operations' : 'patient'],
-    ...(doc.parameters && { parameters: doc.parameters }),
+    ...(parameters.length > 0 && { parameters }),
     ...(doc.bearer ? { security: [{ bearer: [] }] } : { security: [] }),
     ...(doc.request && {
-      requestBody: { required: true, content: { 'application/json': { schema: ref(doc.request.schema), examples: doc.request.examples } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: ref(doc.request.schema), examples: doc.request.examples },
+          ...(doc.form && { 'application/x-www-form-urlencoded': { schema: formSchema(doc.request.schema, doc.form.fields) } }),
+        },
+      },
     }),
     responses,
   };
 }
 
+/**
+ * Where the API answers: npm start's default address (the served document names the address it was
+ * fetched from). A deployed stage answers at the ApiUrl output of `cdk deploy` (https://<id>.execute-api.<region>.amazonaws.com/<stage>).
+ */
+export const DEFAULT_SERVERS: readonly Json[] = [
+  { url: 'http://127.0.0.1:3000', description: '`npm start` (PORT and HOST change it). A deployed stage: the ApiUrl output of `cdk deploy`.' },
+];
+
 /** The whole document; its version is the package's. */
-export function openApiDocument(version = packageJson.version): Json {
+export function openApiDocument(version = packageJson.version, servers: readonly Json[] = DEFAULT_SERVERS): Json {
   const paths: Json = {};
   for (const [key, route] of Object.entries(API_ROUTES) as [RouteKey, ApiRoute][]) {
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(key, route);
@@ -504,6 +543,8 @@ export function openApiDocument(version = packageJson.version): Json {
     info: {
       title: 'Patient registration API',
       version,
+      // The package is private and carries no licence: say so rather than leave it unsaid.
+      license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Proprietary' },
       description: [
         'Every JSON answer is `{ success, message, data? }`; a refusal is `{ success: false, message, errors? }` (errors per field on 422).',
         'Strings are trimmed before validation, passwords excepted. Custom rules appear as `x-…` extensions with their meaning in `description`.',
@@ -512,8 +553,11 @@ export function openApiDocument(version = packageJson.version): Json {
         `CORS: allowed origins per stage (CORS_ALLOWED_ORIGINS); a browser may send ${CORS_ALLOW_HEADERS.join(', ')}.`,
       ].join('\n\n'),
     },
-    // No `servers`: paths are then relative to where the document is served (npm start, or the stage URL).
-    tags: [{ name: 'patient', description: 'Registration, sign-in and the patient\'s own account' }, { name: 'operations' }],
+    servers,
+    tags: [
+      { name: 'patient', description: 'Registration, sign-in and the patient\'s own account' },
+      { name: 'operations', description: 'For load balancers, uptime checks and `npm start`\'s readiness' },
+    ],
     paths,
     components: {
       schemas: {

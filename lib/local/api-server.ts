@@ -160,7 +160,12 @@ function clientErrorResponse(error: NodeJS.ErrnoException): string {
 export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerTimeouts = SERVER_TIMEOUTS): Server {
   const cors = parseAllowedOrigins(process.env[CORS_ENV]);
   // Built from the request schemas and the route table at start: it cannot be stale (lib/http/openapi.ts).
-  const openApi = jsonResponse(200, openApiDocument());
+  const openApi = openApiDocument();
+  // `servers` names the address the document was fetched from (a viewer's "try it" then calls this
+  // server, whatever PORT and HOST are); a Host that is not a plain host:port keeps the default.
+  const openApiFor = (host: string | undefined) =>
+    jsonResponse(200, host && /^[\w.-]+(:\d{1,5})?$|^\[[\da-f:.]+\](:\d{1,5})?$/i.test(host)
+      ? { ...openApi, servers: [{ url: `http://${host}`, description: 'This `npm start`' }] } : openApi);
   const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, async (req, res) => {
     try {
       const { pathname } = new URL(req.url ?? '/', 'http://localhost');
@@ -172,7 +177,7 @@ export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerT
       // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).
       const preflight = req.method === 'OPTIONS' && onPath.length > 0 && cors.length > 0
         ? async () => preflightResponse(req.headers.origin, methods, cors) : undefined;
-      const document = req.method === 'GET' && pathname === OPENAPI_PATH ? async () => openApi : undefined;
+      const document = req.method === 'GET' && pathname === OPENAPI_PATH ? async () => openApiFor(req.headers.host) : undefined;
       const handler = body === undefined
         ? payloadTooLarge
         : route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);

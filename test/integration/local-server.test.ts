@@ -88,6 +88,11 @@ describe('npm start server', () => {
     expect((await getItem(`PATIENT#${data.patient_id}`, 'PROFILE'))!.first_name).toBe('Renée');
   });
 
+  it('serves the OpenAPI document with `servers` naming the address it was fetched from (a viewer\'s calls reach this server)', async () => {
+    const document = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { servers: { url: string }[] };
+    expect(document.servers.map((s) => s.url)).toEqual([base]);
+  });
+
   it('names the allowed methods on a 405', async () => {
     const response = await fetch(`${base}/api/v1/patient/verify-email`, { method: 'PUT' });
     expect(response.headers.get('allow')).toBe('POST, GET');

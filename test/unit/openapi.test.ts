@@ -91,7 +91,8 @@ describe('OpenAPI document', () => {
       for (const [status, response] of Object.entries(op.responses as Json)) {
         const content = (response as Json).content;
         expect(content['application/json'] ?? content['text/html'], `${name} ${status}`).toBeDefined();
-        if (Number(status) >= 400) expect(content['application/json'].schema.$ref, `${name} ${status}`).toMatch(/\/(Error|ValidationError)$/);
+        // A link page's 400 is the page itself (opened without a token); every other refusal is the envelope.
+        if (Number(status) >= 400 && content['application/json']) expect(content['application/json'].schema.$ref, `${name} ${status}`).toMatch(/\/(Error|ValidationError)$/);
       }
       if (op.requestBody) {
         expect(op.responses[422].content['application/json'].schema.$ref, name).toBe('#/components/schemas/ValidationError');
@@ -110,10 +111,9 @@ describe('OpenAPI document', () => {
     for (const { path, method, op } of operations) {
       const content = op.requestBody?.content['application/json'];
       for (const [name, example] of Object.entries((content?.examples ?? {}) as Json)) {
-        // The refused example is meant to break the rules JSON Schema can state, too.
-        const problems = check(content.schema, example.value);
-        if (name === 'invalid') expect(problems.length, `${method} ${path} request ${name}`).toBeGreaterThan(0);
-        else expect(problems, `${method} ${path} request ${name}`).toEqual([]);
+        // Even the refused example fits the schema's shape (a linter checks every example): it breaks
+        // only the custom rules, and test/integration/api-surface.test.ts sees the handler refuse it.
+        expect(check(content.schema, example.value), `${method} ${path} request ${name}`).toEqual([]);
         count += 1;
       }
       for (const [status, response] of Object.entries(op.responses as Json)) {
