@@ -24,6 +24,26 @@ export async function openMysql({ databaseUrl }: { databaseUrl?: string }): Prom
     throw new Error(`DATABASE_URL names no database: ${redactUrl(databaseUrl)} (mysql://user:password@host:3306/<database>)`);
   }
   const db = createMysqlExecutor(databaseUrl);
-  const description = await migrateOrClose(db, () => migrate(db), redactUrl(databaseUrl));
+  const description = await migrateOrClose(db, () => migrate(db), redactUrl(databaseUrl)).catch((error: unknown) => {
+    throw connectionProblem(error, redactUrl(databaseUrl)) ?? error;
+  });
   return { storage: createMysqlStorage(db), description, close: () => db.close() };
+}
+
+/** What the driver's codes mean to someone starting the server, naming the variable to fix (never the password). */
+const CONNECTION_PROBLEMS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'nothing listens there: start the server (README: "MySQL (MariaDB)") or point DATABASE_URL at a running one',
+  ENOTFOUND: 'the host name does not resolve: check the host in DATABASE_URL',
+  EAI_AGAIN: 'the host name does not resolve: check the host in DATABASE_URL',
+  ETIMEDOUT: 'no answer in time: check the host and port in DATABASE_URL, and the server',
+  EHOSTUNREACH: 'the host cannot be reached: check the host in DATABASE_URL',
+  ER_ACCESS_DENIED_ERROR: 'the server refused the user and password: check them in DATABASE_URL',
+  ER_BAD_DB_ERROR: 'the database does not exist: create it (CREATE DATABASE …) or fix its name in DATABASE_URL',
+  ER_DBACCESS_DENIED_ERROR: 'the user may not use that database: grant it, or fix DATABASE_URL',
+};
+
+function connectionProblem(error: unknown, where: string): Error | undefined {
+  const code = (error as { code?: string } | undefined)?.code;
+  const meaning = code && CONNECTION_PROBLEMS[code];
+  return meaning ? new Error(`cannot use the MySQL server at ${where} (${code}): ${meaning}`, { cause: error }) : undefined;
 }
