@@ -84,6 +84,8 @@ function storage(config: Config, identifiers: IdentifierDigests): Storage {
   return { ...createDynamoStorage(createDynamoDocumentClient(config), config, identifiers), ...storageOverride };
 }
 
+let localKeyWarned = false;
+
 /**
  * KMS when a key is configured; otherwise, in local mode only, the local master key, and the operator
  * is told so. loadConfig already refuses a register cold start without KMS_KEY_ID outside local mode;
@@ -92,7 +94,9 @@ function storage(config: Config, identifiers: IdentifierDigests): Storage {
 function dataKeySource(config: Config, kms: () => KMSClient): DataKeySource {
   if (config.kmsKeyId) return createKmsDataKeySource(kms(), config.kmsKeyId);
   if (!config.localMode) throw new ConfigError(`KMS_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local master key stand in)`);
-  logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (LOCAL_MODE, development only)');
+  // Once per process: the local server loads every handler into one process, and each asks for a key source.
+  if (!localKeyWarned) logger.warn('KMS_KEY_ID is not set: patient data is encrypted with a LOCAL master key (LOCAL_MODE, development only)');
+  localKeyWarned = true;
   const file = join(process.cwd(), '.local', 'master.key');
   return createLocalDataKeySource(loadLocalMasterKey(config.localMasterKey, file));
 }

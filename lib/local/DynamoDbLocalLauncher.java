@@ -11,7 +11,8 @@
  *   it died) this process exits too, so no Java is left holding the port.
  * - a line "DynamoDB Local listening on host:port" once the port is bound, so Node need not poll.
  *
- * No telemetry is sent: the jar's main method configures it, this launcher does not call it.
+ * No telemetry is sent: the jar's main method configures it, this launcher does not call it, and
+ * services.ts passes -disableTelemetry as well (nor is a dynamodb-local-metadata.json written).
  */
 import java.io.File;
 import java.lang.reflect.Field;

@@ -156,8 +156,23 @@ function clientErrorResponse(error: NodeJS.ErrnoException): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
+/** One request as npm start's compact log shows it: no query string (a link's token rides there), no body. */
+export interface RequestLogEntry { method: string; path: string; statusCode: number; ms: number; requestId: string }
+
+/** `POST /api/v1/patient/register 201 312 ms 5f3e…`: one line per request (npm start's default log). */
+export const compactRequestLine = ({ method, path, statusCode, ms, requestId }: RequestLogEntry) =>
+  `${new Date().toISOString().slice(11, 19)} ${method} ${path} ${statusCode} ${ms} ms ${requestId}`;
+
 /** A small HTTP server that routes each request to the very handlers deployed to Lambda. */
-export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerTimeouts = SERVER_TIMEOUTS): Server {
+export function createApiServer(
+  routes: readonly LocalRoute[],
+  timeouts: ServerTimeouts = SERVER_TIMEOUTS,
+  { onRequest, pages }: {
+    onRequest?: (entry: RequestLogEntry) => void;
+    /** Local-only GET pages by path (the front door, lib/local/front-door.ts); API routes win. */
+    pages?: ReadonlyMap<string, () => HttpResponse>;
+  } = {},
+): Server {
   const cors = parseAllowedOrigins(process.env[CORS_ENV]);
   // Built from the request schemas and the route table at start: it cannot be stale (lib/http/openapi.ts).
   const openApi = openApiDocument();
@@ -167,20 +182,26 @@ export function createApiServer(routes: readonly LocalRoute[], timeouts: ServerT
     jsonResponse(200, host && /^[\w.-]+(:\d{1,5})?$|^\[[\da-f:.]+\](:\d{1,5})?$/i.test(host)
       ? { ...openApi, servers: [{ url: `http://${host}`, description: 'This `npm start`' }] } : openApi);
   const server = createServer({ connectionsCheckingInterval: timeouts.connectionsCheckingInterval }, async (req, res) => {
+    const startedAt = performance.now();
+    let requestId = '-';
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    res.once('finish', () => onRequest?.({ method: req.method ?? '?', path: pathname, statusCode: res.statusCode, ms: Math.round(performance.now() - startedAt), requestId }));
     try {
-      const { pathname } = new URL(req.url ?? '/', 'http://localhost');
       const onPath = routes.filter((r) => r.path === pathname);
       const route = onPath.find((r) => r.method === req.method);
       const body = await readBody(req);
       const event = toApiGatewayEvent(req, body ?? Buffer.alloc(0), route);
+      requestId = event.requestContext.requestId;
       const methods = onPath.map((r) => r.method);
       // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).
       const preflight = req.method === 'OPTIONS' && onPath.length > 0 && cors.length > 0
         ? async () => preflightResponse(req.headers.origin, methods, cors) : undefined;
       const document = req.method === 'GET' && pathname === OPENAPI_PATH ? async () => openApiFor(req.headers.host) : undefined;
+      const page = pages?.get(pathname);
+      const localPage = page && (req.method === 'GET' ? async () => page() : methodNotAllowed(['GET']));
       const handler = body === undefined
         ? payloadTooLarge
-        : route?.handler ?? preflight ?? document ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
+        : route?.handler ?? preflight ?? document ?? localPage ?? (onPath.length > 0 ? methodNotAllowed(methods) : notFound);
       const response = await handler(event, lambdaContext(event.requestContext.requestId, route?.timeoutSeconds ?? FALLBACK_TIMEOUT_SECONDS));
       // The functions add CORS to their own answers; what the server answers itself (the document,
       // 404, 405, 413) gets the same, or a browser app sees "Failed to fetch" instead of the envelope.

@@ -36,8 +36,9 @@ function inboxPage(texts: readonly StoredText[]): string {
   const rows = [...texts].reverse().map((t) =>
     `<tr><td>${escapeHtml(t.at)}</td><td>${escapeHtml(t.to)}</td><td>${escapeHtml(t.from)}</td><td><pre>${escapeHtml(t.body)}</pre></td></tr>`).join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Local SMS inbox</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;vertical-align:top}pre{margin:0;white-space:pre-wrap}</style>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Local SMS inbox</title>
+<style>body{font-family:system-ui,sans-serif;margin:1rem}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.4rem .6rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}pre{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
+@media (max-width:600px){thead{display:none}tr,td{display:block}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}}</style>
 </head><body><h1>Local SMS inbox</h1>
 <p>${texts.length} text${texts.length === 1 ? '' : 's'}, newest first. JSON: <a href="/store">/store</a>. Reload to see new ones.</p>
 <table><thead><tr><th>received</th><th>to</th><th>from</th><th>text</th></tr></thead><tbody>

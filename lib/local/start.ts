@@ -3,7 +3,11 @@
  * (or STORAGE=postgres), the SES emulator and the local SMS inbox, all on HOST (127.0.0.1).
  * SIGINT, SIGTERM, SIGHUP or the parent's death stop everything it started (lib/local/README.md).
  */
+// First: it sets the log level before any module that logs is loaded.
+import { LOG_FORMAT } from './log-format.js';
 import { OPENAPI_PATH } from '../http/openapi.js';
+import { API_PATHS } from '../http/routes.js';
+import { compactRequestLine } from './api-server.js';
 import { startLocalStack, type LocalStack } from './local-stack.js';
 import { isWildcardHost, JAVA_MISSING, LOOPBACK, prepareDataDir } from './services.js';
 
@@ -16,6 +20,7 @@ env.VERIFY_URL_BASE ??= `http://localhost:${port}/api/v1/patient/verify-email`;
 env.SERVICE_NAME ??= 'Patient Registration (local)';
 /** dynamodb (the default, as deployed), postgres (DATABASE_URL, else embedded PGlite) or mysql (DATABASE_URL). */
 const storage = env.STORAGE || 'dynamodb';
+
 
 /** How long a stop may take before whatever is left is killed. */
 const STOP_DEADLINE_MS = 5000;
@@ -58,10 +63,15 @@ async function main(): Promise<void> {
   if (storage !== 'dynamodb' && storage !== 'postgres' && storage !== 'mysql') {
     throw new Error(`STORAGE must be "dynamodb", "postgres" or "mysql", not "${storage}"`);
   }
+  if (LOG_FORMAT !== 'compact' && LOG_FORMAT !== 'json') throw new Error(`LOG_FORMAT must be "compact" or "json", not "${LOG_FORMAT}"`);
   // A relative DATA_DIR is taken from where the command was typed: npm runs scripts in the package
   // folder but keeps that place in INIT_CWD.
   const dataDir = env.DATA_DIR ? prepareDataDir(env.DATA_DIR, env.INIT_CWD || process.cwd()) : undefined;
+  console.log(`Starting (${storage === 'dynamodb' && !env.DYNAMODB_ENDPOINT ? 'DynamoDB Local' : storage}, the email and SMS inboxes, then the API)…`);
   stack = await startLocalStack({
+    progress: (line) => console.log(`  ${line}`),
+    quickStart: true,
+    ...(LOG_FORMAT === 'compact' && { onRequest: (entry) => console.log(compactRequestLine(entry)) }),
     port,
     host,
     storage,
@@ -72,8 +82,9 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL || undefined,
     outboxRelay: true,
   });
-  console.log(`Patient registration API  ${stack.apiUrl}/api/v1/patient/register`);
-  console.log(`API description (OpenAPI) ${stack.apiUrl}${OPENAPI_PATH}  (every route: requests.http)`);
+  console.log(`Start here                 ${stack.apiUrl}/  (what runs where, the API reference, requests.http)`);
+  console.log(`Patient registration API  POST ${stack.apiUrl}${API_PATHS.register}`);
+  console.log(`API description (OpenAPI) ${stack.apiUrl}${OPENAPI_PATH}`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
   console.log(`SMS inbox (texts go here)  ${stack.smsEndpoint}  (JSON: ${stack.smsEndpoint}/store)`);
   console.log(`Data                       ${stack.store}`);

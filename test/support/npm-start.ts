@@ -16,6 +16,10 @@ export interface NpmStart {
   output(): string;
   /** Resolves when the banner is printed; rejects if npm exits first. */
   ready(): Promise<void>;
+  /** When (performance.now()) text first appeared in the output, once it has; rejects if npm exits first. */
+  seen(text: string): Promise<number>;
+  /** When npm exited (performance.now()). */
+  exitedAt(): number | undefined;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills whatever is left of the process group (clean-up after a failed test). */
   kill(): void;
@@ -25,7 +29,10 @@ export interface NpmStart {
  * The variables the integration environment sets that npm start must choose for itself here; a test
  * adds back what it wants (DYNAMODB_ENDPOINT to skip Java, ports, HOST, DATA_DIR).
  */
-const CHOSEN_BY_TEST = ['DYNAMODB_ENDPOINT', 'SES_ENDPOINT', 'SMS_ENDPOINT', 'HOST', 'DATA_DIR', 'INIT_CWD', 'PORT', 'DYNAMODB_PORT', 'SES_PORT', 'SMS_PORT', 'STORAGE'];
+const CHOSEN_BY_TEST = [
+  'DYNAMODB_ENDPOINT', 'SES_ENDPOINT', 'SMS_ENDPOINT', 'HOST', 'DATA_DIR', 'INIT_CWD', 'PORT', 'DYNAMODB_PORT', 'SES_PORT', 'SMS_PORT', 'STORAGE',
+  'POWERTOOLS_LOG_LEVEL', 'LOG_FORMAT',
+];
 
 export function npmStart(env: Record<string, string>, { cwd = REPO_ROOT, args = ['start'] }: { cwd?: string; args?: string[] } = {}): NpmStart {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -33,10 +40,37 @@ export function npmStart(env: Record<string, string>, { cwd = REPO_ROOT, args = 
   // Its own process group, so a clean-up can reach every process it started.
   const child = spawn('npm', args, { cwd, env: { ...childEnv, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  let exitTime: number | undefined;
+  // When each chunk arrived and where it ended in the output: a text's time is its last chunk's.
+  const arrivals: { at: number; end: number }[] = [];
+  const watchers: (() => void)[] = [];
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    arrivals.push({ at: performance.now(), end: output.length });
+    for (const check of watchers.splice(0)) check();
+  };
+  const timeOf = (text: string) => {
+    const index = output.indexOf(text);
+    return index < 0 ? undefined : arrivals.find((a) => a.end >= index + text.length)!.at;
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })));
+    child.once('exit', (code, signal) => {
+      exitTime = performance.now();
+      resolve({ code, signal });
+    }));
+  const seen = (text: string) => new Promise<number>((resolve, reject) => {
+    const check = () => {
+      const at = timeOf(text);
+      if (at === undefined) watchers.push(check);
+      else resolve(at);
+    };
+    check();
+    void exited.then(() => {
+      if (timeOf(text) === undefined) reject(new Error(`npm start exited before it printed "${text}":\n${output}`));
+    });
+  });
   const ready = () => new Promise<void>((resolve, reject) => {
     const check = () => {
       if (output.includes(READY)) {
@@ -55,7 +89,7 @@ export function npmStart(env: Record<string, string>, { cwd = REPO_ROOT, args = 
       // already gone
     }
   };
-  return { child, output: () => output, ready, exited, kill };
+  return { child, output: () => output, ready, seen, exitedAt: () => exitTime, exited, kill };
 }
 
 function stat(pid: number): { ppid: number; state: string; comm: string } | undefined {
