@@ -94,9 +94,13 @@ function formHtml(form: PageForm): string {
   const action = form.action === undefined ? '' : ` action="${escapeHtml(form.action)}"`;
   const inputs = form.fields.map(({ name, label, type, autocomplete, maxLength }) =>
     `<label for="${name}">${escapeHtml(label)}</label>\n<input id="${name}" name="${name}" type="${type}" autocomplete="${autocomplete}" required maxlength="${maxLength}">`);
+  // Password managers file a password under a username: a hidden one, never posted (no name).
+  const username = form.fields.some((f) => f.type === 'password')
+    ? ['<input id="username" type="text" autocomplete="username" hidden aria-hidden="true" tabindex="-1">'] : [];
   return [
     `<form id="${form.id}" method="post"${action} data-busy="${escapeHtml(form.busyText)}">`,
-    ...(form.intro ? [`<p>${escapeHtml(form.intro)}</p>`] : []),
+    ...(form.intro ? [`<p id="hint">${escapeHtml(form.intro)}</p>`] : []),
+    ...username,
     ...inputs,
     `<button id="${form.buttonId}" type="submit">${escapeHtml(form.buttonText)}</button>`,
     '</form>',

@@ -1,10 +1,18 @@
 import { GoneResetTokenError, InvalidResetTokenError } from '../errors.js';
+import { PASSWORD_MAX_BYTES } from '../patient/registration-schema.js';
 import { isTokenRefused, tokenFormPages } from './token-form-page.js';
+
+/**
+ * Every rule of lib/patient/keywords/password.ts, in words (test/unit/pages.test.ts ties the two): said
+ * up front and again after a refusal. The common-password list itself stays out of the page's bundle.
+ */
+export const PASSWORD_HINT =
+  `At least 8 characters (at most ${PASSWORD_MAX_BYTES} bytes), with an uppercase and a lowercase letter, a number and a special character; not a common password (we check a list of commonly used ones).`;
 
 /** The page behind the link in the password-reset email: a new password, twice. */
 export const passwordResetPages = (serviceName: string) => tokenFormPages(serviceName, {
   title: 'Choose a new password',
-  intro: 'At least 8 characters, with upper and lower case letters, a digit and a symbol. Every device signed in to your account will be signed out.',
+  intro: `${PASSWORD_HINT} Every device signed in to your account will be signed out.`,
   form: {
     id: 'reset',
     fields: [

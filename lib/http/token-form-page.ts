@@ -68,7 +68,8 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
         case 'end':
           return renderPage(serviceName, { title: page.title, result: { tone: 'error', message } });
         case 'retry':
-          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message }, form: page.form });
+          // The form again with its hint (the password rules): the error alone does not say them all.
+          return renderPage(serviceName, { title: page.title, result: { tone: 'error', message }, form: tokenForm });
       }
     },
     newLinkResult: ({ statusCode, message }) =>

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createApiServer } from '../../lib/local/api-server.js';
 import { loadRoutes } from '../../lib/local/routes.js';
@@ -43,6 +43,8 @@ const output = captureOutput();
 const BROWSING = { timeout: 180_000 };
 /** Content Security Policy reports from every page the test opened: the strict CSP must not block our own script or style. */
 const cspViolations: string[] = [];
+/** Chromium's complaints about the Permissions-Policy header (a feature name it does not know), and DOM warnings about the forms. */
+const headerWarnings: string[] = [];
 
 // The mails' links must point at this server: its port is known once it listens, before the handlers load their configuration.
 const server = createServer();
@@ -89,6 +91,7 @@ async function openPage(url: string, javaScript: boolean): Promise<Page> {
   if (token) tokensSeen.add(token);
   page.on('console', (message) => {
     if (/Content Security Policy|Trusted Type/i.test(message.text())) cspViolations.push(message.text());
+    if (/Permissions-Policy|Permissions Policy|\[DOM\]/i.test(message.text())) headerWarnings.push(message.text());
   });
   await page.goto(url);
   return page;
@@ -237,10 +240,15 @@ describe('the password reset page in Chromium', BROWSING, () => {
     expect(form).toContain('New password, again');
     expect(await page.getByRole('button').innerText()).toBe('Set my new password');
 
+    // Every rule up front, the common-password list included, and a username for password managers.
+    expect(form).toContain('not a common password');
+    expect(await page.locator('#reset input[autocomplete="username"]').count()).toBe(1);
+
     await post(page, '#save', { password: 'short', confirm_password: 'short' });
     const weak = await capture(page, 'reset-weak-password');
     expect(weak).toContain('Password must contain at least 8 characters');
     expect(await resultTone(page)).toBe('result error');
+    expect(weak).toContain('not a common password'); // the hint stays beside the error
 
     const enhanced = await openPage(link, true);
     await enhanced.fill('#password', NEW_PASSWORD);
@@ -318,7 +326,25 @@ describe('the mails in Chromium', BROWSING, () => {
   });
 });
 
+describe('the local SMS inbox in Chromium', BROWSING, () => {
+  it('fits a 390 px phone, with a long text in it', async () => {
+    const inbox = inject('smsEndpoint');
+    const sent = await fetch(inbox, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'PinpointSMSVoiceV2.SendTextMessage' },
+      body: JSON.stringify({ DestinationPhoneNumber: '+14155552671', OriginationIdentity: 'PatientPortal', MessageBody: `Your code is 123456. ${'x'.repeat(200)}` }),
+    });
+    expect(sent.status).toBe(200);
+    const page = await openPage(inbox, false);
+    expect(await capture(page, 'sms-inbox')).toContain('Your code is 123456.');
+  });
+});
+
 describe('what the browsing left behind', () => {
+  it('Chromium complained about no header and no form (Permissions-Policy names it knows, a username for every password form)', () => {
+    expect(headerWarnings).toEqual([]);
+  });
+
   it('no link token reached a log line, and no form post carried a Referer (the token is in the page address)', () => {
     expect(tokensSeen.size).toBeGreaterThanOrEqual(6);
     expect(postReferers.length).toBeGreaterThanOrEqual(10);
