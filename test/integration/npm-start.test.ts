@@ -40,15 +40,6 @@ function start(env: Record<string, string>, options?: Parameters<typeof npmStart
 
 const sharedDynamoDb = () => ({ DYNAMODB_ENDPOINT: inject('dynamodbEndpoint') });
 
-/** True when pid's command line has text in it (gone: false). */
-function runs(pid: number, text: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-  } catch {
-    return false;
-  }
-}
-
 /** A foreign process on port that counts who connects to it. */
 async function occupy(port: number): Promise<{ server: Server; connections: () => number }> {
   let connections = 0;
@@ -63,8 +54,7 @@ async function occupy(port: number): Promise<{ server: Server; connections: () =
 /** Sends signal to npm or to the node process it runs, and waits until every process of the tree and every port is gone. */
 async function stopAndCheck(s: NpmStart, signal: NodeJS.Signals, target: 'npm' | 'node', portsUsed: number[]) {
   const tree = processTree(s.child.pid!);
-  // Node 24 names its main thread (the process's comm) MainThread: found by what it runs instead.
-  const node = [...tree.keys()].find((pid) => pid !== s.child.pid && runs(pid, 'lib/local/start.ts'));
+  const node = [...tree].find(([pid, comm]) => pid !== s.child.pid && comm === 'node')?.[0];
   expect(node, `a node process under npm: ${JSON.stringify([...tree])}`).toBeDefined();
   process.kill(target === 'npm' ? s.child.pid! : node!, signal);
   await waitFor(() => [...tree.keys()].every((pid) => !isRunning(pid)), `every process of ${JSON.stringify([...tree])} to exit after ${signal} to ${target}`);
@@ -167,7 +157,7 @@ describe('npm start with DynamoDB Local, stopped by SIGTERM to npm (items 3, 4, 
 
     const tree = await stopAndCheck(s, 'SIGTERM', 'npm', [p.api, p.dynamodb, p.ses, p.sms]);
     // esbuild (tsx's transform service) is there too when tsx has started it; it goes the same way.
-    expect([...tree.values()]).toEqual(expect.arrayContaining(['npm start', 'java']));
+    expect([...tree.values()]).toEqual(expect.arrayContaining(['npm start', 'node', 'java']));
     expect((await s.exited).code).toBe(0);
   }, START_TIMEOUT);
 
