@@ -78,9 +78,9 @@ export function prepareDataDir(dir: string, base = process.cwd()): string {
     mkdirSync(folder, { recursive: true });
     if (!statSync(folder).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     accessSync(folder, fsConstants.W_OK);
-    // Patient data in clear must never be committed, wherever the folder is: it ignores itself (as a Python venv does).
-    const ignore = path.join(folder, '.gitignore');
-    if (!existsSync(ignore)) writeFileSync(ignore, '# Local patient data (npm start, DATA_DIR): never committed.\n*\n');
+    // Patient data in clear must never be committed, wherever the folder is: a new (empty) one ignores
+    // itself, as a Python venv does. A folder that already holds other things is left as it is.
+    if (readdirSync(folder).length === 0) writeFileSync(path.join(folder, '.gitignore'), '# Local patient data (npm start, DATA_DIR): never committed.\n*\n');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unusable';
     throw new Error(`the data folder ${folder} cannot be used (${code}); set DATA_DIR to a writable folder`);
