@@ -22,10 +22,18 @@ export interface Config {
   /** Key versions derived from it, current first (rotation: add the new one last, later move it first). */
   readonly identifierKeyVersions: readonly string[];
   readonly localIdentifierKeys: string | undefined;
-  /** The KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs access tokens; unset locally, where a P-256 key file stands in. */
-  readonly accessTokenSigningKeyId: string | undefined;
-  /** Earlier signing keys whose tokens are still accepted during a rotation (verify only). */
-  readonly accessTokenRetiredKeyIds: readonly string[];
+  /**
+   * ACCESS_TOKEN_PUBLIC_KEYS: the JWKS (`{"keys":[…]}`) of every key whose access tokens are accepted,
+   * the current signing key's first; what GET /.well-known/jwks.json publishes. Unset locally, where
+   * the key file's public half is the one key.
+   */
+  readonly accessTokenPublicKeys: readonly AccessTokenPublicJwk[] | undefined;
+  /**
+   * The current signing key's private JWK as KMS ciphertext (ACCESS_TOKEN_SIGNING_KEY, base64) and the
+   * symmetric KMS key that unwraps it (ACCESS_TOKEN_WRAPPING_KEY_ID): set for the signing functions only.
+   */
+  readonly accessTokenWrappedKey: string | undefined;
+  readonly accessTokenWrappingKeyId: string | undefined;
   readonly localAccessTokenKey: string | undefined;
   /** `iss` and `aud` of access tokens, per stage: a token from one stage is refused by another. */
   readonly tokenIssuer: string;
@@ -50,6 +58,15 @@ export interface Config {
   readonly smsEndpoint: string | undefined;
 }
 
+/** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
+export interface AccessTokenPublicJwk {
+  readonly kty: 'EC';
+  readonly crv: 'P-256';
+  readonly x: string;
+  readonly y: string;
+  readonly kid: string;
+}
+
 export const MIN_BCRYPT_ROUNDS = 12;
 const MAX_BCRYPT_ROUNDS = 15;
 export const DEFAULT_UNVERIFIED_LAPSE_DAYS = 7;
@@ -72,6 +89,8 @@ type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
 export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms'
+  /** Issues access tokens (login, refresh, email verification): the wrapped signing key and its KMS key. */
+  | 'token-signing'
   /** Writes password-reset links (the outbox mailer): register mails too, but never a reset link. */
   | 'reset-links';
 
@@ -106,8 +125,11 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     identifierKeyId: !localMode && needs.includes('identifiers') ? read('IDENTIFIER_KEY_ID', '', 'identifiers') : nonEmpty(env.IDENTIFIER_KEY_ID),
     identifierKeyVersions: parseKeyVersions(nonEmpty(env.IDENTIFIER_KEY_VERSIONS) ?? 'v1'),
     localIdentifierKeys: nonEmpty(env.IDENTIFIER_KEYS),
-    accessTokenSigningKeyId: !localMode && needs.includes('tokens') ? read('ACCESS_TOKEN_SIGNING_KEY_ID', '', 'tokens') : nonEmpty(env.ACCESS_TOKEN_SIGNING_KEY_ID),
-    accessTokenRetiredKeyIds: (nonEmpty(env.ACCESS_TOKEN_RETIRED_KEY_IDS) ?? '').split(',').map((id) => id.trim()).filter(Boolean),
+    accessTokenPublicKeys: parsePublicKeys(!localMode && needs.includes('tokens') ? read('ACCESS_TOKEN_PUBLIC_KEYS', '', 'tokens') : nonEmpty(env.ACCESS_TOKEN_PUBLIC_KEYS)),
+    accessTokenWrappedKey: !localMode && needs.includes('token-signing') ? read('ACCESS_TOKEN_SIGNING_KEY', '', 'token-signing') : nonEmpty(env.ACCESS_TOKEN_SIGNING_KEY),
+    accessTokenWrappingKeyId: !localMode && needs.includes('token-signing')
+      ? read('ACCESS_TOKEN_WRAPPING_KEY_ID', '', 'token-signing')
+      : nonEmpty(env.ACCESS_TOKEN_WRAPPING_KEY_ID),
     localAccessTokenKey: nonEmpty(env.LOCAL_ACCESS_TOKEN_KEY),
     tokenIssuer: read('TOKEN_ISSUER', `http://localhost:${port}`, 'tokens'),
     tokenAudience: read('TOKEN_AUDIENCE', 'patient-api', 'tokens'),
@@ -125,6 +147,12 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsConfigurationSet: nonEmpty(env.SMS_CONFIGURATION_SET),
     smsEndpoint: nonEmpty(env.SMS_ENDPOINT),
   };
+  if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
+    throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
+  }
+  if (config.accessTokenWrappedKey !== undefined && config.accessTokenPublicKeys === undefined) {
+    throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY needs ACCESS_TOKEN_PUBLIC_KEYS (its kid is the first key\'s)');
+  }
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
   assertUrl('RESET_URL_BASE', config.resetUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
@@ -139,6 +167,30 @@ export function readServiceName(env: Env = process.env): string {
   const name = nonEmpty(env.SERVICE_NAME) ?? DEFAULT_SERVICE_NAME;
   if (!SERVICE_NAME_PATTERN.test(name)) throw new ConfigError('SERVICE_NAME must be 1 to 64 characters without control characters or line breaks');
   return name;
+}
+
+/**
+ * ACCESS_TOKEN_PUBLIC_KEYS as a JWKS of EC P-256 public keys, each with its kid. A private member
+ * (`d`) fails the start: this value is published and readable by every function, so a private key
+ * here would be a deployment bug of the worst kind.
+ */
+function parsePublicKeys(raw: string | undefined): AccessTokenPublicJwk[] | undefined {
+  if (raw === undefined) return undefined;
+  const refuse = (why: string) => new ConfigError(`ACCESS_TOKEN_PUBLIC_KEYS must be a JWKS of EC P-256 public keys with a kid: ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw refuse('not JSON');
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw refuse('no keys');
+  return keys.map((key: Record<string, unknown>) => {
+    if (typeof key !== 'object' || key === null || 'd' in key) throw refuse('a key is not a public key');
+    const { kty, crv, x, y, kid } = key;
+    if (kty !== 'EC' || crv !== 'P-256' || typeof x !== 'string' || typeof y !== 'string' || typeof kid !== 'string' || !kid) throw refuse('a key is not an EC P-256 key with a kid');
+    return { kty, crv, x, y, kid };
+  });
 }
 
 function parseKeyVersions(raw: string): string[] {

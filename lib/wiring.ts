@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { createBcryptPasswordHasher } from './adapters/bcrypt/bcrypt-password-hasher.js';
 import { createDynamoDocumentClient, createKmsClient, createSesClient, createSmsClient } from './adapters/aws-clients.js';
@@ -13,7 +14,7 @@ import { createLocalDataKeySource, loadLocalMasterKey } from './adapters/local/l
 import { loadLocalIdentifierKeyRing } from './adapters/local/local-identifier-key-ring.js';
 import { createSesMailer } from './adapters/ses/ses-mailer.js';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { createKmsEs256KeySource } from './adapters/kms/kms-es256-key-source.js';
+import { createKmsWrappedEs256KeySource } from './adapters/kms/kms-wrapped-signing-key.js';
 import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/local-es256-key-source.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuditRecorder } from './auth/audit-recorder.js';
@@ -109,21 +110,30 @@ const smsSender = (config: Config) =>
 const hasher = (config: Config) => hasherOverride ?? createBcryptPasswordHasher(config.bcryptRounds);
 
 /**
- * ES256 access tokens signed by the KMS key when one is configured (its private half never leaves
- * KMS); otherwise, in local mode only, by a P-256 key file. Keys load on first use.
+ * ES256 access tokens. In AWS the public keys come from ACCESS_TOKEN_PUBLIC_KEYS (no call at all to
+ * verify), and a signing function also gets the current private key wrapped under KMS, unwrapped on
+ * its first token (one Decrypt per cold start). Only in local mode does a P-256 key file stand in for both.
  */
 function accessTokens(config: Config, kms: () => KMSClient): AccessTokens {
   const options = { issuer: config.tokenIssuer, audience: config.tokenAudience };
-  if (config.accessTokenSigningKeyId) {
+  const published = config.accessTokenPublicKeys;
+  if (published) {
+    const publicKeys = published.map((jwk) => createPublicKey({ key: { ...jwk }, format: 'jwk' }));
+    const { accessTokenWrappedKey: wrappedKey, accessTokenWrappingKeyId: wrappingKeyId } = config;
     return createAccessTokens({
       ...options,
-      signingKey: createKmsEs256KeySource(kms(), config.accessTokenSigningKeyId),
-      retiredKeys: config.accessTokenRetiredKeyIds.map((id) => createKmsEs256KeySource(kms(), id)),
+      publicKeys: async () => publicKeys,
+      ...(wrappedKey && wrappingKeyId && { signingKey: createKmsWrappedEs256KeySource(kms(), { wrappingKeyId, wrappedKey, kid: published[0]!.kid }) }),
     });
   }
-  if (!config.localMode) throw new ConfigError(`ACCESS_TOKEN_SIGNING_KEY_ID must be set (only with ${LOCAL_MODE}=1 may a local key stand in)`);
+  if (!config.localMode) throw new ConfigError(`ACCESS_TOKEN_PUBLIC_KEYS must be set (only with ${LOCAL_MODE}=1 may a local key stand in)`);
   const file = join(process.cwd(), '.local', 'access-token-key.pem');
   return createAccessTokens({ ...options, signingKey: createLocalEs256KeySource(loadLocalEs256Key(config.localAccessTokenKey, file)) });
+}
+
+/** GET /.well-known/jwks.json: the public keys only, from the same source the verifying functions use. */
+export function createJwksDeps(config: Config): { tokens: Pick<AccessTokens, 'publicKeys'> } {
+  return { tokens: accessTokens(config, kmsClientOf(config)) };
 }
 
 /** What every sign-in flow shares: the store's parts, the token issuer and the audit trail. */

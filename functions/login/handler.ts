@@ -5,7 +5,7 @@ import { jsonResponse } from '../../lib/http/response.js';
 import { validateLogin } from '../../lib/validation/generated/login.js';
 import { createLoginDeps } from '../../lib/wiring.js';
 
-const deps = createLoginDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+const deps = createLoginDeps(loadConfig(process.env, ['identifiers', 'tokens', 'token-signing']));
 
 export const handler = jsonApi(validateLogin, async (event) => {
   const data = await signIn(event.body, requestContextOf(event), deps);

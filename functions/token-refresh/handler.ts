@@ -5,7 +5,7 @@ import { jsonResponse } from '../../lib/http/response.js';
 import { validateRefreshToken } from '../../lib/validation/generated/token-refresh.js';
 import { createRefreshDeps } from '../../lib/wiring.js';
 
-const deps = createRefreshDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+const deps = createRefreshDeps(loadConfig(process.env, ['identifiers', 'tokens', 'token-signing']));
 
 export const handler = jsonApi(validateRefreshToken, async (event) => {
   const data = await refreshSession(event.body.refresh_token, requestContextOf(event), deps);

@@ -7,7 +7,7 @@ import { validateVerifyEmail } from '../../lib/validation/generated/verify-email
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 
-const config = loadConfig(process.env, ['identifiers', 'tokens']);
+const config = loadConfig(process.env, ['identifiers', 'tokens', 'token-signing']);
 const deps = createVerifyEmailDeps(config);
 
 /** The API: confirms the email with the link's token and the account's password, and signs the patient in. */

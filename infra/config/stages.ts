@@ -57,11 +57,11 @@ export interface StageConfig {
    */
   readonly identifierKeyVersions: readonly string[];
   /**
-   * Access-token signing keys (ECC_NIST_P256 KMS keys in the stateful stack), by version, current
-   * first; the others only verify (ACCESS_TOKEN_RETIRED_KEY_IDS). Rotation in three deploys: append
-   * the new version; move it first; at least 15 minutes (token lifetime) after that deploy, plus the
-   * public-key cache (one fetch per cold start), drop the old one (stateless stack deployed first).
-   * See StatefulStack.
+   * Access-token signing key pairs (ES256, generated at deploy and wrapped under KMS in the stateful
+   * stack), by version, current first; the others are published (ACCESS_TOKEN_PUBLIC_KEYS, the JWKS)
+   * and only verify. Rotation in three deploys: append the new version; at least 5 minutes (the JWKS
+   * cache) later move it first; at least 15 minutes (token lifetime) after that deploy, drop the old
+   * one (stateless stack deployed first). See StatefulStack.
    */
   readonly accessTokenSigningKeyVersions: readonly string[];
   /** `iss` of this stage's access tokens (TOKEN_ISSUER): an https URL of the stage. */

@@ -4,6 +4,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DUE_INDEX } from '../../lib/adapters/dynamodb/keys.js';
+import { SIGNING_KEY_PURPOSE } from '../../lib/adapters/kms/kms-wrapped-signing-key.js';
 
 /**
  * Builders for the only IAM statements the functions get. Each one names the exact
@@ -163,30 +164,17 @@ export function patientDataKeyDecryptPhi(patientDataKey: IKey): PolicyStatement 
 }
 
 /**
- * Signing access tokens (lib/adapters/kms/kms-es256-key-source.ts sign): kms:Sign on the current
- * signing key only, ES256 over the raw JWS signing input, the one algorithm and message type the
- * adapter sends (a DIGEST message could be used to sign a hash chosen by someone else).
+ * Unwrapping the access-token signing key (lib/adapters/kms/kms-wrapped-signing-key.ts): Decrypt on
+ * the wrapping key, once per cold start, only under the signing-key purpose. Granted to the functions
+ * that issue tokens and to no other role: a verifying function holds public keys only.
  */
-export function accessTokenSign(signingKey: IKey): PolicyStatement {
+export function accessTokenKeyUnwrap(wrappingKey: IKey): PolicyStatement {
   return new PolicyStatement({
-    sid: 'AccessTokenSign',
+    sid: 'AccessTokenKeyUnwrap',
     effect: Effect.ALLOW,
-    actions: ['kms:Sign'],
-    resources: [signingKey.keyArn],
-    conditions: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } },
-  });
-}
-
-/**
- * Verifying access tokens in-process: GetPublicKey once per cold start on the current signing key and
- * on every retired one still accepted during a rotation (ACCESS_TOKEN_RETIRED_KEY_IDS).
- */
-export function accessTokenPublicKeys(signingKeys: readonly IKey[]): PolicyStatement {
-  return new PolicyStatement({
-    sid: 'AccessTokenGetPublicKey',
-    effect: Effect.ALLOW,
-    actions: ['kms:GetPublicKey'],
-    resources: signingKeys.map((key) => key.keyArn),
+    actions: ['kms:Decrypt'],
+    resources: [wrappingKey.keyArn],
+    conditions: { StringEquals: { 'kms:EncryptionContext:purpose': SIGNING_KEY_PURPOSE } },
   });
 }
 

@@ -9,10 +9,11 @@ import {
   type Attribute,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Alias, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { acknowledgeRule } from '../compliance.js';
+import { AccessTokenKeys } from '../constructs/access-token-keys.js';
 import type { StageConfig } from '../config/stages.js';
 
 export interface StatefulStackProps extends StackProps {
@@ -44,10 +45,11 @@ export class StatefulStack extends Stack {
   readonly auditTable: Table;
   /** Encrypts the audit table. Its own key: the trail is kept (RETAIN) in every stage, the table key is not. */
   readonly auditKey: Key;
-  /** Signs access tokens now (ES256; the current version of `accessTokenSigningKeyVersions`). */
-  readonly accessTokenSigningKey: Key;
-  /** Earlier signing keys whose tokens are still accepted during a rotation: verify only. */
-  readonly retiredAccessTokenSigningKeys: readonly Key[];
+  /**
+   * The ES256 access-token keys, one generated pair per version of `accessTokenSigningKeyVersions`
+   * (current first), each private key wrapped under `accessTokenKeys.wrappingKey`.
+   */
+  readonly accessTokenKeys: AccessTokenKeys;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -93,17 +95,12 @@ export class StatefulStack extends Stack {
     });
     this.allowLogsAndAlarmsToUseObservabilityKey();
 
-    const versions = config.accessTokenSigningKeyVersions;
-    if (versions.length === 0 || new Set(versions).size !== versions.length) {
-      throw new Error('accessTokenSigningKeyVersions must list distinct versions, the current one first');
-    }
-    const signingKeys = versions.map((version) => this.accessTokenSigningKeyVersion(config, version));
-    [this.accessTokenSigningKey] = signingKeys as [Key, ...Key[]];
-    this.retiredAccessTokenSigningKeys = signingKeys.slice(1);
-    // One alias, moved to the current key by a rotation (an alias update, not a replacement).
-    new Alias(this, 'AccessTokenSigningKeyAlias', {
-      aliasName: `${aliasPrefix}/access-token`,
-      targetKey: this.accessTokenSigningKey,
+    this.accessTokenKeys = new AccessTokenKeys(this, 'AccessTokenKeys', {
+      versions: config.accessTokenSigningKeyVersions,
+      stage: config.stage,
+      aliasPrefix,
+      logs: { encryptionKey: this.observabilityKey, retention: config.logRetention, removalPolicy: config.logRemovalPolicy },
+      logLevel: config.logLevel,
     });
 
     // Keys and indexes come from the same definition the local runner and the tests create
@@ -158,33 +155,18 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName, description: 'Audit trail table' });
   }
 
-  /**
-   * One access-token signing key (ECC_NIST_P256, SIGN_VERIFY). KMS rotates no asymmetric key, so
-   * rotation is a new key, in three deploys of `accessTokenSigningKeyVersions` (current first):
-   *   1. append the new version: the key is created and every function learns its public key (it is
-   *      listed in ACCESS_TOKEN_RETIRED_KEY_IDS: verify only), so no running instance can meet a
-   *      token it cannot verify in step 2;
-   *   2. move it first: it signs, the old key only verifies;
-   *   3. at least 15 minutes (the access-token lifetime) after step 2 finished, plus the public-key
-   *      cache (fetched once per cold start, so: no instance from before step 2 still runs), drop the
-   *      old version, deploying the stateless stack first
-   *      (`cdk deploy PatientRegistration-<stage>-Stateless --exclusively`, then the rest): it must
-   *      stop importing the old key's ARN before CloudFormation lets this stack drop that export.
-   * Tokens carry `kid` = the RFC 7638 JWK thumbprint of the signing public key, so a verifier picks the
-   * key by id instead of trying each. Retained in every stage: deleting a signing key is a deliberate,
-   * scheduled act (ScheduleKeyDeletion), never a side effect of step 3 or of deleting the stack.
-   */
-  private accessTokenSigningKeyVersion(config: StatefulStackProps['config'], version: string): Key {
-    if (!/^v[0-9]+$/.test(version)) throw new Error(`access-token signing key versions look like "v2", got "${version}"`);
-    const id = `AccessTokenSigningKey${version.toUpperCase()}`;
-    return new Key(this, id, {
-      description: `Access-token signing (ES256), version ${version} (${config.stage})`,
-      keySpec: KeySpec.ECC_NIST_P256,
-      keyUsage: KeyUsage.SIGN_VERIFY,
-      pendingWindow: Duration.days(7),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-  }
+  // Access-token key rotation, in three deploys of `accessTokenSigningKeyVersions` (current first):
+  //   1. append the new version: its key pair is generated and every function learns its public key
+  //      (published in the JWKS, verify only), so no running instance or third-party verifier can meet a
+  //      token it cannot verify in step 2;
+  //   2. at least JWKS_MAX_AGE_SECONDS (5 minutes, lib/http/jwks.ts) later, move it first: it signs,
+  //      the old key only verifies;
+  //   3. at least 15 minutes (the access-token lifetime) after step 2 finished, drop the old version,
+  //      deploying the stateless stack first (`cdk deploy PatientRegistration-<stage>-Stateless
+  //      --exclusively`, then the rest): it must stop importing the old version's attributes before
+  //      CloudFormation lets this stack drop those exports.
+  // Tokens carry `kid` = the RFC 7638 JWK thumbprint of the signing public key, so a verifier picks the
+  // key by id instead of trying each (infra/constructs/access-token-keys.ts generates the pairs).
 
   /**
    * Key policy statements for the two AWS services that encrypt with this key on our

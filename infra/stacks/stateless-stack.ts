@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -10,11 +10,11 @@ import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
+import { tokenSignerRoleName, type AccessTokenKeyVersion } from '../constructs/access-token-keys.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
 import {
-  accessTokenPublicKeys,
-  accessTokenSign,
+  accessTokenKeyUnwrap,
   auditKeyViaDynamoDb,
   auditTableAppendOnly,
   dueIndexQuery,
@@ -49,9 +49,11 @@ export interface StatelessStackProps extends StackProps {
   /** The audit trail (append-only for every function) and its key. */
   readonly auditTable: ITable;
   readonly auditKey: IKey;
-  /** Signs access tokens now; the retired ones (if a rotation is under way) only verify. */
-  readonly accessTokenSigningKey: IKey;
-  readonly retiredAccessTokenSigningKeys: readonly IKey[];
+  /**
+   * The access-token keys: each version's public JWK and wrapped private key (current first; the
+   * others only verify while a rotation is under way), and the KMS key that unwraps them.
+   */
+  readonly accessTokenKeys: { readonly wrappingKey: IKey; readonly versions: readonly AccessTokenKeyVersion[] };
   /** Where `<name>/handler.ts` entries live. @default functions/ in the repo */
   readonly functionsDir?: string;
 }
@@ -59,16 +61,16 @@ export interface StatelessStackProps extends StackProps {
 /** What the stateless stack takes from the stateful one: every table and key, by the same names. */
 export type StatefulResources = Pick<StatelessStackProps,
   'table' | 'tableKey' | 'patientDataKey' | 'identifierKey' | 'observabilityKey' | 'auditTable' | 'auditKey' |
-  'accessTokenSigningKey' | 'retiredAccessTokenSigningKeys'>;
+  'accessTokenKeys'>;
 
 export function statefulResourcesOf(stateful: StatefulResources): StatefulResources {
   const {
-    table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenSigningKey, retiredAccessTokenSigningKeys,
+    table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys,
   } = stateful;
-  return { table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenSigningKey, retiredAccessTokenSigningKeys };
+  return { table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys };
 }
 
-type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment'>;
+type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment' | 'roleName'>;
 
 /**
  * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request. A
@@ -174,21 +176,20 @@ export class StatelessStack extends Stack {
     );
     const deriveIdentifierKeys = identifierKeyGenerateMac(identifierKey);
     const bcryptEnv = { BCRYPT_ROUNDS: String(BCRYPT_ROUNDS) };
-    // Sign-in functions: the audit table; the signing key (current) and the retired ones, which only
-    // verify; the stage's issuer and audience. Verify-only functions get the same: the current key's
-    // public key verifies the tokens it signed.
-    const { accessTokenSigningKey, retiredAccessTokenSigningKeys } = props;
+    // Every function that reads a bearer token: the published public keys (a JWKS, current first) and the
+    // stage's issuer and audience; verifying needs no AWS call. The functions that issue tokens also get
+    // the current version's private key, wrapped (KMS ciphertext), and may Decrypt it under its purpose.
+    const { accessTokenKeys } = props;
+    const [currentKey] = accessTokenKeys.versions;
+    if (!currentKey) throw new Error('no access-token key version');
     const tokenEnv = {
-      ACCESS_TOKEN_SIGNING_KEY_ID: accessTokenSigningKey.keyArn,
-      ...(retiredAccessTokenSigningKeys.length > 0 && {
-        ACCESS_TOKEN_RETIRED_KEY_IDS: retiredAccessTokenSigningKeys.map((key) => key.keyArn).join(','),
-      }),
+      ACCESS_TOKEN_PUBLIC_KEYS: Fn.join('', ['{"keys":[', Fn.join(',', accessTokenKeys.versions.map((v) => v.publicJwk)), ']}']),
       TOKEN_ISSUER: config.tokenIssuer,
       TOKEN_AUDIENCE: config.tokenAudience,
     };
     const sessionEnv = { ...tableEnv, ...identifierEnv, ...tokenEnv };
-    const verifyTokens = accessTokenPublicKeys([accessTokenSigningKey, ...retiredAccessTokenSigningKeys]);
-    const signTokens = [accessTokenSign(accessTokenSigningKey), verifyTokens];
+    const signingEnv = { ...sessionEnv, ACCESS_TOKEN_SIGNING_KEY: currentKey.wrappedKey, ACCESS_TOKEN_WRAPPING_KEY_ID: accessTokenKeys.wrappingKey.keyArn };
+    const signTokens = [accessTokenKeyUnwrap(accessTokenKeys.wrappingKey)];
     const writeAudit = [auditTableAppendOnly(props.auditTable), auditKeyViaDynamoDb(props.auditKey)];
 
     const register = this.addEndpoint('Register', API_ROUTES.register, {
@@ -226,7 +227,8 @@ export class StatelessStack extends Stack {
     // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.
     const verifyEmail = this.addEndpoint('VerifyEmail', API_ROUTES.verifyEmail, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...sessionEnv, ...bcryptEnv, ...serviceNameEnv },
+      environment: { ...signingEnv, ...bcryptEnv, ...serviceNameEnv },
+      roleName: tokenSignerRoleName(config.stage, API_ROUTES.verifyEmail.functionName),
       whyPublic:
         'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.',
     });
@@ -307,7 +309,8 @@ export class StatelessStack extends Stack {
 
     const login = this.addEndpoint('Login', API_ROUTES.login, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...sessionEnv, ...bcryptEnv },
+      environment: { ...signingEnv, ...bcryptEnv },
+      roleName: tokenSignerRoleName(config.stage, API_ROUTES.login.functionName),
       whyPublic:
         'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff and the tighter per-IP WAF sign-in rule bound guessing.',
     });
@@ -328,7 +331,8 @@ export class StatelessStack extends Stack {
     );
 
     const tokenRefresh = this.addEndpoint('TokenRefresh', API_ROUTES.tokenRefresh, {
-      environment: sessionEnv,
+      environment: signingEnv,
+      roleName: tokenSignerRoleName(config.stage, API_ROUTES.tokenRefresh.functionName),
       whyPublic:
         'The refresh token in the body is the credential: 256 random bits, stored only as a digest, single-use and rotated in families (a replay revokes the family).',
     });
@@ -342,7 +346,7 @@ export class StatelessStack extends Stack {
     );
 
     const bearerOnly =
-      'Authenticated in the function: an ES256 access token (Bearer, 15 min) verified in-process against the KMS signing public key before any data is touched; missing or invalid tokens get 401 with WWW-Authenticate. The accounts are this service\'s own (no Cognito user pool to authorise against), and a Lambda authorizer would add a hop for the same check.';
+      'Authenticated in the function: an ES256 access token (Bearer, 15 min) verified in-process against the published public keys before any data is touched; missing or invalid tokens get 401 with WWW-Authenticate. The accounts are this service\'s own (no Cognito user pool to authorise against), and a Lambda authorizer would add a hop for the same check.';
     const logout = this.addEndpoint('Logout', API_ROUTES.logout, {
       environment: sessionEnv,
       whyPublic: `${bearerOnly} The refresh token in the body names the session family to revoke.`,
@@ -351,7 +355,6 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, tableAccessFor('sessions.familyOf', 'sessions.revokeFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
-      verifyTokens,
       ...writeAudit,
     );
 
@@ -365,7 +368,6 @@ export class StatelessStack extends Stack {
       // The only decrypting role: the patient's own medical history and insurance, shown to them.
       patientDataKeyDecryptPhi(patientDataKey),
       deriveIdentifierKeys,
-      verifyTokens,
       ...writeAudit,
     );
 
@@ -387,7 +389,6 @@ export class StatelessStack extends Stack {
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
-      verifyTokens,
       ...writeAudit,
     );
 
@@ -400,7 +401,6 @@ export class StatelessStack extends Stack {
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,
-      verifyTokens,
       ...writeAudit,
     );
 
@@ -412,9 +412,15 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, tableAccessFor('patients.getPatient', 'phoneCodes.attemptCode')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
-      verifyTokens,
       ...writeAudit,
     );
+
+    // The access tokens' public keys for third-party verifiers: from the environment, no AWS call, so no
+    // permissions. TABLE_NAME and AUDIT_TABLE_NAME only because lib/config.ts reads them for every function.
+    this.addEndpoint('Jwks', API_ROUTES.jwks, {
+      environment: { ...tableEnv, ...tokenEnv },
+      whyPublic: 'Publishes the public keys access tokens are verified with (a JWK Set, RFC 7517), for any API that verifies them; it holds no private key, reads nothing and returns no patient data.',
+    });
 
     // Liveness for load balancers and uptime checks: the API, Lambda and this bundle answer. No data,
     // no dependency, so no permissions: a probe can never add load to the table or KMS.

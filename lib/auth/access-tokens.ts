@@ -1,8 +1,8 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, errors, exportJWK, jwtVerify } from 'jose';
+import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, errors, jwtVerify } from 'jose';
 import { InvalidAccessTokenError } from '../errors.js';
 import { loadOnce } from '../load-once.js';
-import type { AccessTokens, Es256KeySource } from './ports.js';
+import type { AccessTokens, Es256KeySource, PublishedJwk } from './ports.js';
 
 /** 15 minutes, as the sign-in issue sets: short enough that a leaked token soon stops working. */
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
@@ -15,10 +15,13 @@ const ALGORITHM = 'ES256';
 const TYPE = 'JWT';
 
 export interface AccessTokenOptions {
-  /** Signs every new token. */
-  signingKey: Es256KeySource;
-  /** Keys whose tokens are still accepted while a rotation is under way (the previous signing key). */
-  retiredKeys?: Es256KeySource[];
+  /** Signs every new token; absent in a function that only verifies (it never holds a private key). */
+  signingKey?: Es256KeySource;
+  /**
+   * Every public key whose tokens are accepted, the current signing key's first: during a rotation the
+   * retired key stays here until its last token expired. Default: the signing key's own public key.
+   */
+  publicKeys?: () => Promise<readonly KeyObject[]>;
   /** Per stage, so a token from one stage is refused by another. */
   issuer: string;
   audience: string;
@@ -27,35 +30,65 @@ export interface AccessTokenOptions {
 interface NamedKey {
   kid: string;
   key: KeyObject;
+  jwk: PublishedJwk;
 }
 
 const base64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** The RFC 7638 thumbprint names a key by itself: no label to keep in sync, no KMS ARN (account id) in tokens. */
-async function named(source: Es256KeySource): Promise<NamedKey> {
-  const key = await source.publicKey();
+/**
+ * A public key as the JWKS publishes it. The RFC 7638 thumbprint names the key by itself: no label to
+ * keep in sync, nothing about the deployment (account, key ARN) in tokens.
+ */
+export async function publishedJwkOf(key: KeyObject): Promise<PublishedJwk> {
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error('An access-token key must be an EC P-256 key');
   }
-  return { kid: await calculateJwkThumbprint(await exportJWK(key)), key };
+  const { x, y } = key.type === 'public' ? key.export({ format: 'jwk' }) : createPublicKey(key).export({ format: 'jwk' });
+  if (!x || !y) throw new Error('An access-token key must be an EC P-256 key');
+  return { kty: 'EC', crv: 'P-256', x, y, kid: await calculateJwkThumbprint({ kty: 'EC', crv: 'P-256', x, y }), alg: ALGORITHM, use: 'sig' };
+}
+
+async function named(key: KeyObject): Promise<NamedKey> {
+  const jwk = await publishedJwkOf(key);
+  return { kid: jwk.kid, key, jwk };
 }
 
 export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
-  const { signingKey, retiredKeys = [], issuer, audience } = options;
-  const keys = loadOnce(async () => Promise.all([signingKey, ...retiredKeys].map(named)));
+  const { signingKey, issuer, audience } = options;
+  const publicKeys = options.publicKeys ?? (async () => {
+    if (!signingKey) throw new Error('Access tokens need a signing key or public keys');
+    return [await signingKey.publicKey()];
+  });
+  // Verifying never touches the private key: a verify-only function holds public keys alone.
+  const keys = loadOnce(async () => {
+    const loaded = await Promise.all((await publicKeys()).map(named));
+    if (loaded.length === 0) throw new Error('Access tokens need at least one public key');
+    return loaded;
+  });
+  // The signing key must be the one published first, or no verifier (ours or a third party's) would accept its tokens.
+  const signer = loadOnce(async () => {
+    if (!signingKey) throw new Error('This function holds no access-token signing key: it only verifies');
+    const [own, [current]] = await Promise.all([signingKey.publicKey().then(named), keys()]);
+    if (own.kid !== current!.kid) throw new Error('The access-token signing key is not the current published key');
+    return { kid: own.kid, signingKey };
+  });
 
   return {
     async issue(patientId, now, sessionId) {
       if (!patientId) throw new Error('An access token needs a patient id');
-      const [current] = await keys();
+      const { kid, signingKey: key } = await signer();
       const iat = seconds(now);
-      const header = base64url(JSON.stringify({ alg: ALGORITHM, typ: TYPE, kid: current!.kid }));
+      const header = base64url(JSON.stringify({ alg: ALGORITHM, typ: TYPE, kid }));
       const claims = { sub: patientId, ...(sessionId && { sid: sessionId }), iat, exp: iat + ACCESS_TOKEN_TTL_SECONDS, jti: randomUUID(), iss: issuer, aud: audience };
       const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
-      const signature = await signingKey.sign(Buffer.from(signingInput, 'ascii'));
+      const signature = await key.sign(Buffer.from(signingInput, 'ascii'));
       if (signature.length !== 64) throw new Error('An ES256 signature must be 64 bytes (r‖s)');
       return { token: `${signingInput}.${base64url(signature)}`, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    },
+
+    async publicKeys() {
+      return (await keys()).map((k) => ({ ...k.jwk }));
     },
 
     async verify(token, now) {
@@ -89,8 +122,8 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
           ...(payload.sid !== undefined && { sessionId: payload.sid as string }),
         };
       } catch (error) {
-        // jose's errors carry the claims (a patient id): keep only the code. Anything else (KMS down
-        // while loading a key) is not the client's fault and must not become a 401.
+        // jose's errors carry the claims (a patient id): keep only the code. Anything else (a key that
+        // failed to load) is not the client's fault and must not become a 401.
         if (error instanceof errors.JOSEError) throw new InvalidAccessTokenError(error.code);
         throw error;
       }

@@ -20,6 +20,18 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
+/** A public key as the JWKS at `/.well-known/jwks.json` publishes it (RFC 7517; EC P-256, ES256). */
+export interface PublishedJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  /** The RFC 7638 thumbprint of the key, which every token it signed names in its header. */
+  kid: string;
+  alg: 'ES256';
+  use: 'sig';
+}
+
 /**
  * Short-lived access tokens (ES256 JWTs) that a request proves itself with. Verifying needs no
  * network call per request: the public keys are loaded once per process.
@@ -28,15 +40,18 @@ export interface AccessTokens {
   issue(patientId: string, now: Date, sessionId?: string): Promise<IssuedAccessToken>;
   /** Throws InvalidAccessTokenError for any token that is not ours, not intact or not current. */
   verify(token: string, now: Date): Promise<VerifiedAccessToken>;
+  /** Every public key whose tokens are accepted, the current signing key's first (the published JWKS). */
+  publicKeys(): Promise<PublishedJwk[]>;
 }
 
 /**
- * A P-256 key that signs without handing out its private half: a KMS key in AWS, a key file
- * locally. jose cannot sign with a remote key, so the JWS is assembled around this port.
+ * The P-256 private key that signs access tokens, held in the memory of the signing functions only:
+ * unwrapped from its KMS envelope once per cold start in AWS, a key file locally. Verifying functions
+ * never build one; they get the public keys alone.
  */
 export interface Es256KeySource {
   /** The 64-byte r‖s signature (JWS form) of ECDSA P-256 with SHA-256 over `signingInput`. */
   sign(signingInput: Uint8Array): Promise<Uint8Array>;
-  /** The public half, loaded once per process; tokens name it by its JWK thumbprint (`kid`). */
+  /** The public half; tokens name it by its JWK thumbprint (`kid`). */
   publicKey(): Promise<KeyObject>;
 }

@@ -19,6 +19,7 @@ import { passwordProblems } from '../patient/keywords/password.js';
 import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
+import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -93,6 +94,59 @@ const success = (data?: Json): Json => ({
   properties: { success: { const: true }, message: { type: 'string' }, ...(data && { data }) },
 });
 
+// ——— the published keys (GET /.well-known/jwks.json): a JWK Set, not the envelope ———
+
+const JWKS_NOTE = `Access tokens are ES256 JWTs. Their public keys are published as a JWK Set at [${API_ROUTES.jwks.path}](${API_ROUTES.jwks.path}) `
+  + `(current signing key first; cacheable for ${JWKS_MAX_AGE_SECONDS} s), so another service can verify them itself, e.g. with jose's createRemoteJWKSet; `
+  + 'check `iss`, `aud`, `exp` and allow only ES256.';
+
+const JWKS_SCHEMAS: Record<string, Json> = {
+  Jwks: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['keys'],
+    description: 'A JWK Set (RFC 7517): public keys only.',
+    properties: {
+      keys: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use'],
+          properties: {
+            kty: { const: 'EC' },
+            crv: { const: 'P-256' },
+            x: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+            y: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' },
+            kid: { type: 'string', description: 'The RFC 7638 thumbprint of the key; a token names its key by it in the `kid` header.' },
+            alg: { const: 'ES256' },
+            use: { const: 'sig' },
+          },
+        },
+      },
+    },
+  },
+};
+
+const JWKS_OPERATION = {
+  summary: 'Public keys of the access tokens (JWK Set)',
+  description: `Every key whose tokens are accepted, the current signing key first; during a rotation the retired key stays until its last token expired. Cache-Control: public, max-age=${JWKS_MAX_AGE_SECONDS}.`,
+  responses: {
+    200: {
+      description: 'The keys.',
+      schema: 'Jwks',
+      headers: { 'Cache-Control': { description: `\`public, max-age=${JWKS_MAX_AGE_SECONDS}\``, schema: { type: 'string' } } },
+      examples: {
+        keys: {
+          summary: 'One signing key',
+          value: { keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs', alg: 'ES256', use: 'sig' }] },
+        },
+      },
+    },
+  },
+} satisfies OperationDoc;
+
 const RESPONSE_SCHEMAS: Json = {
   Message: success(),
   Registered: success({
@@ -137,6 +191,7 @@ const RESPONSE_SCHEMAS: Json = {
   }),
   PhoneVerified: success({ type: 'object', additionalProperties: false, required: ['phone_verified'], properties: { phone_verified: { const: true } } }),
   Health: success({ type: 'object', additionalProperties: false, required: ['status'], properties: { status: { const: HEALTHY.data.status } } }),
+  ...JWKS_SCHEMAS,
   Error: {
     type: 'object',
     additionalProperties: false,
@@ -472,6 +527,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
+  jwks: JWKS_OPERATION,
   health: {
     summary: 'Health check',
     description: 'For load balancers and uptime checks: no data, no dependency touched.',
@@ -507,7 +563,7 @@ function operation(key: RouteKey, route: ApiRoute): Json {
     operationId: key,
     summary: doc.summary,
     ...(doc.description && { description: doc.description }),
-    tags: [route.path === API_ROUTES.health.path ? 'operations' : 'patient'],
+    tags: [route.path === API_ROUTES.health.path || route.path === API_ROUTES.jwks.path ? 'operations' : 'patient'],
     ...(parameters.length > 0 && { parameters }),
     ...(doc.bearer ? { security: [{ bearer: [] }] } : { security: [] }),
     ...(doc.request && {
@@ -551,6 +607,7 @@ export function openApiDocument(version = packageJson.version, servers: readonly
         'Besides the answers listed per route: 404 (no such route), 405 locally (wrong method, with Allow) and, in AWS, answers of API Gateway itself:',
         '403 (web application firewall), 413 (body over its limit), 429 (throttling, with Retry-After), 504 (no answer in time), all in the same envelope; 500 for anything unexpected, without detail.',
         `CORS: allowed origins per stage (CORS_ALLOWED_ORIGINS); a browser may send ${CORS_ALLOW_HEADERS.join(', ')}.`,
+        JWKS_NOTE,
       ].join('\n\n'),
     },
     servers,
@@ -564,7 +621,7 @@ export function openApiDocument(version = packageJson.version, servers: readonly
         ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, toOpenApiSchema(schema as Json)])),
         ...RESPONSE_SCHEMAS,
       },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The access_token of a sign-in.' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `The access_token of a sign-in: an ES256 JWT whose \`kid\` names a key of [${API_ROUTES.jwks.path}](${API_ROUTES.jwks.path}).` } },
     },
   };
 }

@@ -22,7 +22,8 @@ export type ApiFunctionName =
   | 'password-change'
   | 'phone-verification'
   | 'phone-verify'
-  | 'health';
+  | 'health'
+  | 'jwks';
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -52,6 +53,8 @@ export const API_PATHS = {
   phoneVerification: '/api/v1/patient/phone/verification',
   phoneVerify: '/api/v1/patient/phone/verify',
   health: '/api/v1/health',
+  // Where RFC 8414 / OpenID Connect discovery put it, so verifiers find it without configuration.
+  jwks: '/.well-known/jwks.json',
 } as const;
 
 export const API_ROUTES = {
@@ -76,6 +79,8 @@ export const API_ROUTES = {
   phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
   // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
   health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
+  // The access tokens' public keys, from the environment: no AWS call (functions/jwks/handler.ts).
+  jwks: { method: 'GET', path: API_PATHS.jwks, functionName: 'jwks', timeoutSeconds: 12 },
 } as const satisfies Record<string, ApiRoute>;
 
 export const ALL_API_ROUTES: readonly ApiRoute[] = Object.values(API_ROUTES);

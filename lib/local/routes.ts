@@ -22,6 +22,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),
   'password-change': () => import('../../functions/password-change/handler.js'),
   health: () => import('../../functions/health/handler.js'),
+  jwks: () => import('../../functions/jwks/handler.js'),
 };
 
 /** The API's routes as API Gateway serves them (lib/http/routes.ts), with their handlers. */

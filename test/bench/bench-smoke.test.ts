@@ -36,6 +36,7 @@ describe('npm run bench -- --smoke', () => {
       'login 401, unknown email / wrong password',
       'GET /me',
       'password-forgot, registered / unknown address',
+      'JWT signing alone, ES256, key in memory',
       'JWT verification alone, ES256',
       'registrations/s at concurrency 1',
       'registrations/s at concurrency 2',

@@ -14,7 +14,7 @@ import { AWS_CALLS_DIR, callKey, type AwsCall, type Recording } from '../support
  * is granted, so nothing the code does is AccessDenied in AWS; every grant was used at least once,
  * so nothing is granted "just in case" and every granted path has an integration test.
  */
-const FUNCTIONS = ['Health', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
+const FUNCTIONS = ['Health', 'Jwks', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
 const RUN_FIRST = 'npx vitest run --project integration --project iam (or npm test)';
 
 /**
@@ -66,8 +66,6 @@ interface Grants {
   contextRequired: Map<string, Record<string, unknown>>;
   /** callKey → the MAC algorithm the grant allows (kms:MacAlgorithm). */
   macAlgorithm: Map<string, string>;
-  /** callKey → the signing algorithm and message type the grant allows (kms:SigningAlgorithm, kms:MessageType). */
-  signing: Map<string, { algorithm: string; messageType: string }>;
 }
 
 /**
@@ -75,7 +73,7 @@ interface Grants {
  * "exactly these calls" fails the test: an unrestricted table grant must not slip through.
  */
 function grantsOf(stage: SynthesizedStage, fn: string): Grants {
-  const grants: Grants = { granted: new Map(), contextRequired: new Map(), macAlgorithm: new Map(), signing: new Map() };
+  const grants: Grants = { granted: new Map(), contextRequired: new Map(), macAlgorithm: new Map() };
   const env = environmentOf(stage, fn);
   const grant = (key: string, sid: string) => {
     if (grants.granted.has(key)) throw new Error(`${fn}: ${key} granted twice (${grants.granted.get(key)}, ${sid})`);
@@ -96,17 +94,19 @@ function grantsOf(stage: SynthesizedStage, fn: string): Grants {
     } else if (actions.every((a) => a.startsWith('dynamodb:')) && on === 'audit table') {
       if (s.Condition) throw unreadable();
       for (const action of actions) grant(callKey({ action, resource: 'audit table' }), sid);
-    } else if (actions.every((a) => a.startsWith('kms:')) && on.startsWith('signing key')) {
-      // The current signing key is ACCESS_TOKEN_SIGNING_KEY_ID; a retired one (a rotation) may also be listed for GetPublicKey.
-      const resources = asArray(s.Resource as unknown as string[]);
-      const current = resources.some((r) => JSON.stringify(r) === JSON.stringify(env.ACCESS_TOKEN_SIGNING_KEY_ID));
-      const resource = current ? '$ACCESS_TOKEN_SIGNING_KEY_ID' : JSON.stringify(s.Resource);
+    } else if (actions.every((a) => a.startsWith('kms:')) && (on === 'patient-data key' || on === 'access-token wrapping key')) {
+      // The key the code uses is KMS_KEY_ID / ACCESS_TOKEN_WRAPPING_KEY_ID; the grant counts for it only if it names that same key.
+      const variable = on === 'patient-data key' ? 'KMS_KEY_ID' : 'ACCESS_TOKEN_WRAPPING_KEY_ID';
+      const resource = JSON.stringify(s.Resource) === JSON.stringify(env[variable]) ? `$${variable}` : JSON.stringify(s.Resource);
       const equals = s.Condition?.StringEquals ?? {};
       if (Object.keys(s.Condition ?? {}).some((op) => op !== 'StringEquals')) throw unreadable();
-      if (actions.includes('kms:Sign') && (!equals['kms:SigningAlgorithm'] || !equals['kms:MessageType'] || resources.length !== 1)) throw unreadable();
+      const required = Object.fromEntries(Object.entries(equals).map(([k, v]) => {
+        if (!k.startsWith('kms:EncryptionContext:')) throw unreadable();
+        return [k.slice('kms:EncryptionContext:'.length), v];
+      }));
       for (const action of actions) {
         grant(callKey({ action, resource }), sid);
-        if (action === 'kms:Sign') grants.signing.set(callKey({ action, resource }), { algorithm: String(equals['kms:SigningAlgorithm']), messageType: String(equals['kms:MessageType']) });
+        grants.contextRequired.set(callKey({ action, resource }), required);
       }
     } else if (actions.every((a) => a.startsWith('sms-voice:')) && on.startsWith('sms origination identity')) {
       // The code texts from SMS_ORIGINATION_IDENTITY; the grant counts for it only if it names that value.
@@ -122,19 +122,6 @@ function grantsOf(stage: SynthesizedStage, fn: string): Grants {
       const from = s.Condition?.StringEquals?.['ses:FromAddress'];
       if (Object.keys(s.Condition ?? {}).length !== 1 || Object.keys(s.Condition!.StringEquals!).length !== 1) throw unreadable();
       for (const action of actions) grant(callKey({ action, resource: from === env.MAIL_FROM ? '$MAIL_FROM' : String(from) }), sid);
-    } else if (actions.every((a) => a.startsWith('kms:')) && on === 'patient-data key') {
-      // The key the code uses is KMS_KEY_ID; the grant counts for it only if it names that same key.
-      const resource = JSON.stringify(s.Resource) === JSON.stringify(env.KMS_KEY_ID) ? '$KMS_KEY_ID' : JSON.stringify(s.Resource);
-      const equals = s.Condition?.StringEquals ?? {};
-      if (Object.keys(s.Condition ?? {}).some((op) => op !== 'StringEquals')) throw unreadable();
-      const required = Object.fromEntries(Object.entries(equals).map(([k, v]) => {
-        if (!k.startsWith('kms:EncryptionContext:')) throw unreadable();
-        return [k.slice('kms:EncryptionContext:'.length), v];
-      }));
-      for (const action of actions) {
-        grant(callKey({ action, resource }), sid);
-        grants.contextRequired.set(callKey({ action, resource }), required);
-      }
     } else if (actions.every((a) => a.startsWith('kms:')) && on === 'identifier key') {
       const resource = JSON.stringify(s.Resource) === JSON.stringify(env.IDENTIFIER_KEY_ID) ? '$IDENTIFIER_KEY_ID' : JSON.stringify(s.Resource);
       const algorithm = s.Condition?.StringEquals?.['kms:MacAlgorithm'];
@@ -207,7 +194,6 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
     ['every KMS call carries the encryption context its grant requires', (g) => g.contextRequired,
       (call, required) => expect(call.encryptionContext ?? {}).toMatchObject(required as Record<string, unknown>)],
     ['every GenerateMac uses the algorithm its grant allows', (g) => g.macAlgorithm, (call, required) => expect(call.macAlgorithm).toBe(required)],
-    ['every Sign uses the algorithm and message type its grant allows', (g) => g.signing, (call, required) => expect(call.signing).toEqual(required)],
   ];
 
   it.each(conditionChecks)('%s', (_name, conditionsOf, check) => {

@@ -31,7 +31,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
     }
   });
 
-  it('acknowledges the Lambda DLQ rule only for API-invoked functions: the outbox mailer has a real dead-letter queue', () => {
+  it('acknowledges the Lambda DLQ rule only for API-invoked functions and the deploy-time key generator: the outbox mailer has a real dead-letter queue', () => {
     const acknowledgedDlq = dev.app.node
       .findAll()
       .filter((c) =>
@@ -39,7 +39,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'Health', 'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });
@@ -64,7 +64,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
 
   it('bundles each function as minified ESM (.mjs) with a require shim and a source map, SDK included', () => {
     const functions = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(16);
+    expect(functions).toHaveLength(17);
     for (const fn of functions) {
       const assetDir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path']);
       const hashes = fn.Properties?.Environment?.Variables?.BCRYPT_ROUNDS !== undefined; // + the native bcrypt binding

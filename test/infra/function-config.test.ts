@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,13 +19,22 @@ function needsOf(functionName: string): ConfigNeed[] | undefined {
 }
 
 /**
+ * What an unresolved value becomes at deploy, where an https URL would not do: the published keys are
+ * a JWKS around the generated key pair's public JWK (infra/constructs/access-token-keys.ts).
+ */
+const RESOLVED: Record<string, () => string> = {
+  ACCESS_TOKEN_PUBLIC_KEYS: () => JSON.stringify({ keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid: 'v1-thumbprint' }] }),
+};
+
+/**
  * The synthesized environment as the function will see it: CloudFormation resolves references to
  * strings (a table name, a key ARN, a URL), so each unresolved value stands in as an https URL, which
- * every setting accepts. Plus what Lambda itself sets.
+ * every setting accepts (or as RESOLVED says). Plus what Lambda itself sets.
  */
 function deployedEnvironment(stage: SynthesizedStage, fn: string): Record<string, string> {
   const variables = Object.fromEntries(
-    Object.entries(environmentOf(stage, fn)).map(([name, value]) => [name, typeof value === 'string' ? value : `https://resolved.invalid/${name}`]),
+    Object.entries(environmentOf(stage, fn)).map(([name, value]) =>
+      [name, typeof value === 'string' ? value : RESOLVED[name]?.() ?? `https://resolved.invalid/${name}`]),
   );
   return { ...variables, AWS_REGION: stage.config.region, AWS_LAMBDA_FUNCTION_NAME: fn };
 }

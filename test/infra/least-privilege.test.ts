@@ -21,19 +21,18 @@ const writeAudit: Summary = {
   AuditTablePutItem: { actions: ['dynamodb:PutItem'], on: 'audit table' },
   AuditKeyViaDynamoDb: { actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], on: 'audit key', when: viaDynamoDb },
 };
-const verifyTokens: Summary = {
-  AccessTokenGetPublicKey: { actions: ['kms:GetPublicKey'], on: 'signing key v1' },
-};
+/** Verifying a token needs no AWS call: the public keys are in the environment. */
+const verifyTokens: Summary = {};
+/** Issuing one: the one Decrypt per cold start that unwraps the signing key, under its purpose only. */
 const signTokens: Summary = {
-  AccessTokenSign: {
-    actions: ['kms:Sign'],
-    on: 'signing key v1',
-    when: { StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' } },
+  AccessTokenKeyUnwrap: {
+    actions: ['kms:Decrypt'],
+    on: 'access-token wrapping key',
+    when: { StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } },
   },
-  ...verifyTokens,
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -229,8 +228,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(tableItemsOf(fn)).toEqual(expected);
   });
 
-  it('only me may decrypt patient data: every other kms:Decrypt is a table or queue key through its service', () => {
-    const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt'));
+  it('only me may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
+    const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt')).filter(({ s }) => s.Sid !== 'AccessTokenKeyUnwrap');
     const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
     expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition])).toEqual([
       ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
@@ -244,18 +243,14 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it('only the functions that issue tokens may sign, and only with the current signing key', () => {
-    const signing = allStatements().filter(({ s }) => asArray(s.Action).some((a) => a === 'kms:Sign'));
-    expect(signing.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
-    for (const { fn, s } of signing) {
-      expect(asArray(s.Action)).toEqual(['kms:Sign']);
-      expect(label(s.Resource, fn)).toBe('signing key v1');
+  it('only the functions that issue tokens may unwrap the signing key (Decrypt, its purpose only); nothing signs in KMS', () => {
+    const onWrappingKey = allStatements().filter(({ s }) => /AccessTokenKeysWrappingKey/.test(target(s)));
+    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
+    for (const { fn, s } of onWrappingKey) {
+      expect(asArray(s.Action), fn).toEqual(['kms:Decrypt']);
+      expect(s.Condition, fn).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } });
     }
-    // Nothing else touches a signing key but GetPublicKey.
-    for (const { fn, s } of allStatements().filter(({ s }) => /AccessTokenSigningKey/.test(target(s)))) {
-      expect(asArray(s.Action), `${fn} ${s.Sid}`).toEqual(expect.arrayContaining([expect.stringMatching(/^kms:(Sign|GetPublicKey)$/)]));
-      expect(asArray(s.Action)).toHaveLength(1);
-    }
+    expect(allStatements().filter(({ s }) => asArray(s.Action).some((a) => a === 'kms:Sign' || a === 'kms:GetPublicKey'))).toEqual([]);
   });
 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
@@ -269,7 +264,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it.each(['VerifyEmailPage', 'PasswordResetPage', 'Health'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+  it.each(['VerifyEmailPage', 'PasswordResetPage', 'Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
     expect(summaryOf(fn)).toEqual(BASELINE);
   });
 

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { resolveStageConfig, type StageConfig } from '../../infra/config/stages.js';
 import { StatefulStack } from '../../infra/stacks/stateful-stack.js';
 import { StatelessStack, statefulResourcesOf } from '../../infra/stacks/stateless-stack.js';
-import { label, type Statement } from './policies.js';
 import { CDK_JSON_CONTEXT, logicalIdAt } from './synth.js';
 
 /** Both stacks of dev with the signing-key versions of a rotation under way (as stages.ts would list them). */
@@ -21,30 +20,27 @@ function stacksWith(accessTokenSigningKeyVersions: readonly string[]) {
   return { stateful, stateful_t: Template.fromStack(stateful), stateless_t: Template.fromStack(stateless) };
 }
 
-describe('access-token signing key rotation (new key, old one verify-only)', { timeout: 120_000 }, () => {
-  it('v2 first: v2 signs, v1 stays (retained) and only verifies, the alias moves to v2', () => {
+describe('access-token signing key rotation (new key pair, the old one published for verifying only)', { timeout: 120_000 }, () => {
+  it('v2 first: v2 signs (its wrapped key), both public keys are published, v2 first', () => {
     const { stateful, stateful_t, stateless_t } = stacksWith(['v2', 'v1']);
-    const keyIds = Object.entries(stateful_t.findResources('AWS::KMS::Key', { Properties: { KeySpec: 'ECC_NIST_P256' } }));
-    expect(keyIds.map(([id]) => id).sort()).toEqual([expect.stringMatching(/^AccessTokenSigningKeyV1/), expect.stringMatching(/^AccessTokenSigningKeyV2/)]);
-    for (const [, key] of keyIds) expect(key.DeletionPolicy).toBe('Retain');
-    const v2 = stateful.getLogicalId(stateful.accessTokenSigningKey.node.defaultChild as never);
-    expect(v2).toMatch(/^AccessTokenSigningKeyV2/);
-    stateful_t.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/patient-registration/dev/access-token', TargetKeyId: { 'Fn::GetAtt': [v2, 'Arn'] } });
+    const pairs = Object.keys(stateful_t.findResources('Custom::AccessTokenSigningKey')).sort();
+    expect(pairs).toEqual([expect.stringMatching(/KeyPairV1/), expect.stringMatching(/KeyPairV2/)]);
+    expect(stateful.accessTokenKeys.versions.map((v) => v.version)).toEqual(['v2', 'v1']);
 
     const resources = stateless_t.toJSON().Resources;
-    const env = resources[logicalIdAt(stateless_t, 'AWS::Lambda::Function', 'Login/Function')].Properties.Environment.Variables;
-    expect(JSON.stringify(env.ACCESS_TOKEN_SIGNING_KEY_ID)).toMatch(/AccessTokenSigningKeyV2/);
-    expect(JSON.stringify(env.ACCESS_TOKEN_RETIRED_KEY_IDS)).toMatch(/AccessTokenSigningKeyV1/);
-    expect(JSON.stringify(env.ACCESS_TOKEN_RETIRED_KEY_IDS)).not.toMatch(/AccessTokenSigningKeyV2/);
-
-    const statements = (fn: string): Statement[] =>
-      resources[logicalIdAt(stateless_t, 'AWS::IAM::ManagedPolicy', `${fn}/Policy`)].Properties.PolicyDocument.Statement;
-    for (const fn of ['Login', 'TokenRefresh', 'VerifyEmail', 'Logout', 'Me']) {
-      const getPublicKey = statements(fn).find((s) => s.Sid === 'AccessTokenGetPublicKey')!;
-      expect(label(getPublicKey.Resource, fn).split(', ').sort(), fn).toEqual(['signing key v1', 'signing key v2']);
-      const sign = statements(fn).find((s) => s.Sid === 'AccessTokenSign');
-      if (sign) expect(label(sign.Resource, fn), fn).toBe('signing key v2');
+    const envOf = (fn: string) => resources[logicalIdAt(stateless_t, 'AWS::Lambda::Function', `${fn}/Function`)].Properties.Environment.Variables;
+    for (const fn of ['Login', 'TokenRefresh', 'VerifyEmail']) {
+      const env = envOf(fn);
+      expect(JSON.stringify(env.ACCESS_TOKEN_SIGNING_KEY), fn).toMatch(/KeyPairV2/);
+      expect(JSON.stringify(env.ACCESS_TOKEN_SIGNING_KEY), fn).not.toMatch(/KeyPairV1/);
     }
+    for (const fn of ['Login', 'TokenRefresh', 'VerifyEmail', 'Logout', 'Me', 'Jwks']) {
+      const published = JSON.stringify(envOf(fn).ACCESS_TOKEN_PUBLIC_KEYS);
+      const [v2, v1] = [published.search(/KeyPairV2\w*PublicJwk/), published.search(/KeyPairV1\w*PublicJwk/)];
+      expect(v2, fn).toBeGreaterThan(-1);
+      expect(v1, fn).toBeGreaterThan(v2);
+    }
+    for (const fn of ['Logout', 'Me', 'Jwks']) expect(envOf(fn).ACCESS_TOKEN_SIGNING_KEY, fn).toBeUndefined();
   });
 
   it.each([[[]], [['v1', 'v1']], [['key-2']]])('refuses versions %j', (versions) => {

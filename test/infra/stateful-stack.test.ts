@@ -18,12 +18,13 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  it('has four customer-managed encryption keys with rotation on, one HMAC key for identifiers and one signing key', () => {
+  it('has five customer-managed encryption keys with rotation on, one HMAC key for identifiers, and no asymmetric key', () => {
     const keys = Object.values(resourcesOfType(dev.statefulTemplate, 'AWS::KMS::Key'));
     const [hmac, encryption] = [keys.filter((k) => k.Properties?.KeySpec === 'HMAC_256'), keys.filter((k) => k.Properties?.KeySpec === undefined)];
-    // Table, patient data, observability, audit.
-    expect(encryption).toHaveLength(4);
-    expect(keys.filter((k) => k.Properties?.KeySpec === 'ECC_NIST_P256')).toHaveLength(1);
+    // Table, patient data, observability, audit, and the one that wraps the access-token signing keys.
+    expect(encryption).toHaveLength(5);
+    // No ECC key: access tokens are signed in memory, so no kms:Sign (and its 300/s quota) per token.
+    expect(keys.filter((k) => String(k.Properties?.KeySpec).startsWith('ECC_'))).toHaveLength(0);
     expect(keys).toHaveLength(6);
     for (const key of encryption) expect(key.Properties?.EnableKeyRotation).toBe(true);
     // KMS rotates no HMAC key; a new derived version (IDENTIFIER_KEY_VERSIONS) is the rotation.
@@ -136,19 +137,37 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
     stage.statefulTemplate.hasOutput('AuditTableName', { Value: { Ref: stage.stateful.getLogicalId(stage.stateful.auditTable.node.defaultChild as never) } });
   });
 
-  it.each(['dev', 'prod'] as const)('%s: an ECC_NIST_P256 SIGN_VERIFY access-token key, retained, behind the stage alias', (name) => {
+  it.each(['dev', 'prod'] as const)('%s: one generated access-token key pair per version, wrapped under a retained symmetric key', (name) => {
     const stage = name === 'dev' ? dev : prod;
-    const key = resourceOf(stage, stage.stateful.accessTokenSigningKey);
-    expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', PendingWindowInDays: 7 });
-    // KMS cannot rotate asymmetric keys (rotation is a new key version, see StatefulStack).
-    expect(key.Properties?.EnableKeyRotation).toBeUndefined();
+    const { wrappingKey, generator, versions } = stage.stateful.accessTokenKeys;
+    const key = resourceOf(stage, wrappingKey);
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true, PendingWindowInDays: 30 });
+    expect(key.Properties?.KeySpec).toBeUndefined();
     expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
-    expect(stage.stateful.retiredAccessTokenSigningKeys).toEqual([]);
-    const keyId = stage.stateful.getLogicalId(stage.stateful.accessTokenSigningKey.node.defaultChild as never);
-    stage.statefulTemplate.hasResourceProperties('AWS::KMS::Alias', {
-      AliasName: `alias/patient-registration/${name}/access-token`,
-      TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
-    });
+    const keyId = stage.stateful.getLogicalId(wrappingKey.node.defaultChild as never);
+    stage.statefulTemplate.hasResourceProperties('AWS::KMS::Alias', { AliasName: `alias/patient-registration/${name}/access-token-wrapping`, TargetKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+
+    expect(versions.map((v) => v.version)).toEqual(['v1']);
+    const pairs = Object.values(resourcesOfType(stage.statefulTemplate, 'Custom::AccessTokenSigningKey'));
+    const generatorId = stage.stateful.getLogicalId(generator.function.node.defaultChild as never);
+    expect(pairs.map((p) => p.Properties)).toEqual([{
+      ServiceToken: { 'Fn::GetAtt': [generatorId, 'Arn'] }, Version: 'v1', WrappingKeyArn: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    }]);
+    // The key policy refuses Decrypt to every principal but the roles of the three functions that sign.
+    const deny = key.Properties?.KeyPolicy.Statement.filter((st: { Effect: string }) => st.Effect === 'Deny');
+    expect(deny).toEqual([{
+      Sid: 'OnlyTokenSignersMayDecrypt', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*',
+      Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::${stage.config.account}:role/patient-registration-${name}-token-signer-*` } },
+    }]);
+    const roleNames = Object.values(resourcesOfType(stage.statelessTemplate, 'AWS::IAM::Role')).map((r) => r.Properties?.RoleName).filter(Boolean).sort();
+    expect(roleNames).toEqual(['login', 'token-refresh', 'verify-email'].map((fn) => `patient-registration-${name}-token-signer-${fn}`));
+    // The generator may only Encrypt on the wrapping key, under the signing-key purpose: never Decrypt.
+    const policy = stage.statefulTemplate.toJSON().Resources[stage.stateful.getLogicalId(generator.policy.node.defaultChild as never)];
+    const kms = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).filter((st) => JSON.stringify(st.Action).includes('kms:'));
+    expect(kms).toEqual([{
+      Sid: 'AccessTokenKeyWrap', Effect: 'Allow', Action: 'kms:Encrypt', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } },
+    }]);
   });
 
   it('lets only CloudWatch Logs (this account, its log groups) and CloudWatch alarms use the observability key', () => {

@@ -15,7 +15,7 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me',
-  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health',
+  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
@@ -112,6 +112,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/phone/verification': expect.stringMatching(/^PhoneVerificationFunction/),
       'POST /api/v1/patient/phone/verify': expect.stringMatching(/^PhoneVerifyFunction/),
       'GET /api/v1/health': expect.stringMatching(/^HealthFunction/),
+      'GET /.well-known/jwks.json': expect.stringMatching(/^JwksFunction/),
     });
     // Exactly the route table the local server runs (lib/http/routes.ts): nothing more, nothing less.
     expect(routeTable(dev)).toEqual(Object.fromEntries(ALL_API_ROUTES.map((r) => [
@@ -174,14 +175,18 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     const named = ['SERVICE_NAME'];
     const mail = [...tables, ...named, 'MAIL_FROM', 'VERIFY_URL_BASE'];
     const identifiers = ['IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS'];
+    // Everything that verifies a token: the published public keys, the stage's issuer and audience.
+    const tokens = ['ACCESS_TOKEN_PUBLIC_KEYS', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
     // Everything that issues, verifies or audits a session.
-    const session = [...tables, ...identifiers, 'ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'];
+    const session = [...tables, ...identifiers, ...tokens];
+    // Issuing a token: the current private key, wrapped, and the KMS key that unwraps it.
+    const signing = [...session, 'ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID'];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
       Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
       // Checks the password, then signs the patient in.
-      VerifyEmail: [...session, 'BCRYPT_ROUNDS', ...named],
-      Login: [...session, 'BCRYPT_ROUNDS'],
-      TokenRefresh: session,
+      VerifyEmail: [...signing, 'BCRYPT_ROUNDS', ...named],
+      Login: [...signing, 'BCRYPT_ROUNDS'],
+      TokenRefresh: signing,
       Logout: session,
       // The one function that decrypts (with the patient-data key).
       Me: [...session, 'KMS_KEY_ID'],
@@ -197,6 +202,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       PasswordResetPage: named,
       // Reads no configuration at all.
       Health: [],
+      // The public keys only (and the table names lib/config.ts reads for every function).
+      Jwks: [...tables, ...tokens],
       // Bearer: verifies the access token; compares and hashes.
       PasswordChange: [...session, 'BCRYPT_ROUNDS'],
       PhoneVerification: session,
@@ -235,25 +242,32 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('gives the session functions the stage issuer and audience, the signing key ARN and the audit table, all alike', () => {
+  it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
     const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
       TOKEN_ISSUER: 'https://dev.patients.example.com/',
       TOKEN_AUDIENCE: 'patient-registration-dev',
       BCRYPT_ROUNDS: '12',
-      ACCESS_TOKEN_SIGNING_KEY_ID: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AccessTokenSigningKeyV1\w*Arn/) }) },
+      ACCESS_TOKEN_SIGNING_KEY: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/KeyPairV1\w*WrappedKey/) }) },
+      ACCESS_TOKEN_WRAPPING_KEY_ID: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AccessTokenKeysWrappingKey\w*Arn/) }) },
       AUDIT_TABLE_NAME: { 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(/AuditTable/) }) },
     });
+    // A JWKS around the generated public key: {"keys":[<PublicJwk of v1>]}.
+    expect(JSON.stringify(login.ACCESS_TOKEN_PUBLIC_KEYS)).toMatch(/\{\\"keys\\":\[.*KeyPairV1\w*PublicJwk.*\]\}/);
     for (const name of sessionFunctions) {
       const env = functionProps[name].Environment.Variables;
-      for (const key of ['TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'AUDIT_TABLE_NAME', 'TABLE_NAME', 'IDENTIFIER_KEY_ID']) {
+      for (const key of ['TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'ACCESS_TOKEN_PUBLIC_KEYS', 'AUDIT_TABLE_NAME', 'TABLE_NAME', 'IDENTIFIER_KEY_ID']) {
         expect(env[key], `${name} ${key}`).toEqual(login[key]);
       }
+      for (const key of ['ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID']) {
+        expect(env[key], `${name} ${key}`).toEqual(signing.includes(name) ? login[key] : undefined);
+      }
     }
+    expect(functionProps.Jwks.Environment.Variables.ACCESS_TOKEN_PUBLIC_KEYS).toEqual(login.ACCESS_TOKEN_PUBLIC_KEYS);
+    expect(functionProps.Jwks.Environment.Variables.ACCESS_TOKEN_SIGNING_KEY).toBeUndefined();
     expect(JSON.stringify(functionProps.Me.Environment.Variables.KMS_KEY_ID)).toMatch(/PatientDataKey/);
-    // One signing key version (no rotation under way): nothing retired to list.
-    expect(login.ACCESS_TOKEN_RETIRED_KEY_IDS).toBeUndefined();
   });
 
   it('logs every function to its own KMS-encrypted log group with the stage retention', () => {

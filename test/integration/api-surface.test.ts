@@ -179,7 +179,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('passwordChange', 'change', { bearer: session.access_token });
   });
 
-  it('refresh, the same refresh token again, logout, health', async () => {
+  it('refresh, the same refresh token again, logout, health, the published keys', async () => {
     const { op } = operation('passwordChange');
     const session = await login(op.requestBody.content['application/json'].examples.change.value.password);
     await run('tokenRefresh', 'refresh', { replace: { refresh_token: session.refresh_token } });
@@ -187,6 +187,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     const last = await login(op.requestBody.content['application/json'].examples.change.value.password);
     await run('logout', 'logout', { replace: { refresh_token: last.refresh_token }, bearer: last.access_token });
     await run('health', 'up');
+    await run('jwks', 'keys');
   });
 
   it('ran every example in the document', () => {

@@ -1,4 +1,7 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateWrappedSigningKey, SIGNING_KEY_PURPOSE } from '../../lib/adapters/kms/kms-wrapped-signing-key.js';
 import { identifierKeyMessage } from '../../lib/adapters/kms/kms-identifier-key-ring.js';
 import { startFakeKms } from '../support/fake-kms.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
@@ -8,12 +11,16 @@ import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
  * The functions with their AWS KMS configuration, as they run in AWS: the real KMS SDK clients
  * (built by the wiring) talk HTTP to a KMS stand-in on loopback, since no KMS emulator exists. It
  * shows what each function asks KMS for, and gives the IAM comparison (test/iam) recorded calls for
- * the kms:GenerateDataKey and kms:GenerateMac grants.
+ * the kms:GenerateDataKey, kms:GenerateMac and (the signing functions' unwrap) kms:Decrypt grants.
  */
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const IDENTIFIER_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/feedbeef-12ab-34cd-56ef-1234567890ab';
-const SIGNING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/5161a9e0-12ab-34cd-56ef-1234567890ab';
+const WRAPPING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/5161a9e0-12ab-34cd-56ef-1234567890ab';
 const kms = await startFakeKms(KEY_ARN);
+// The deploy step (the custom resource's generator) against the same stand-in: a key pair whose private
+// half exists only as ciphertext of the wrapping key. A client the test builds: no function's call.
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const signingKey = await generateWrappedSigningKey(new KMSClient({ region: 'us-east-1', endpoint: kms.endpoint, credentials }), WRAPPING_KEY_ARN);
 
 // The functions' configuration in AWS: KMS keys, and credentials from the environment.
 const saved = { ...process.env };
@@ -21,14 +28,16 @@ Object.assign(process.env, {
   KMS_KEY_ID: KEY_ARN,
   IDENTIFIER_KEY_ID: IDENTIFIER_KEY_ARN,
   IDENTIFIER_KEY_VERSIONS: 'v2,v1',
-  ACCESS_TOKEN_SIGNING_KEY_ID: SIGNING_KEY_ARN,
+  ACCESS_TOKEN_PUBLIC_KEYS: JSON.stringify({ keys: [signingKey.publicJwk] }),
+  ACCESS_TOKEN_SIGNING_KEY: signingKey.wrappedKey,
+  ACCESS_TOKEN_WRAPPING_KEY_ID: WRAPPING_KEY_ARN,
   AWS_ENDPOINT_URL_KMS: kms.endpoint,
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
 });
 delete process.env.IDENTIFIER_KEYS;
 afterAll(async () => {
-  for (const name of ['KMS_KEY_ID', 'ACCESS_TOKEN_SIGNING_KEY_ID', 'IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS', 'IDENTIFIER_KEYS', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+  for (const name of ['KMS_KEY_ID', 'ACCESS_TOKEN_PUBLIC_KEYS', 'ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID', 'IDENTIFIER_KEY_ID', 'IDENTIFIER_KEY_VERSIONS', 'IDENTIFIER_KEYS', 'AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
     if (saved[name] === undefined) delete process.env[name];
     else process.env[name] = saved[name];
   }
@@ -95,27 +104,28 @@ describe('the functions with AWS KMS', () => {
 describe('sign-in with AWS KMS', () => {
   const targets = (from: number) => kms.received.slice(from).map((r) => r.target).filter((t) => t !== 'GenerateMac');
 
-  it('tokens are signed by the KMS key (RAW ECDSA_SHA_256), its public key fetched once per function', async () => {
+  it('tokens are signed in memory: each signing function unwraps the key with one Decrypt per cold start, and never calls Sign', async () => {
     const body = uniqueRegistration({ medical_history: ['asthma'] });
     await invoke(register, apiEvent(body));
     await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the verification mail
+    const unwrap = { target: 'Decrypt', body: expect.objectContaining({ KeyId: WRAPPING_KEY_ARN, EncryptionContext: { purpose: SIGNING_KEY_PURPOSE, kid: signingKey.publicJwk.kid } }) };
     const verifyStart = kms.received.length;
     const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
     expect(verified.statusCode).toBe(200);
-    expect(targets(verifyStart)).toEqual(['GetPublicKey', 'Sign']);
-    for (const r of kms.received.slice(verifyStart).filter((r) => r.target === 'Sign')) {
-      expect(r.body).toMatchObject({ KeyId: SIGNING_KEY_ARN, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
-    }
+    expect(kms.received.slice(verifyStart).filter((r) => r.target !== 'GenerateMac')).toEqual([unwrap]);
+    expect(decodeProtectedHeader(verified.body.data.access_token).kid).toBe(signingKey.publicJwk.kid);
 
     const loginStart = kms.received.length;
     const session = (await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }))).body.data;
-    expect(targets(loginStart)).toEqual(['GetPublicKey', 'Sign']);
+    expect(kms.received.slice(loginStart).filter((r) => r.target !== 'GenerateMac')).toEqual([unwrap]);
     const again = kms.received.length;
     await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }));
-    expect(targets(again)).toEqual(['Sign']);
+    expect(targets(again)).toEqual([]);
 
+    const refreshStart = kms.received.length;
     const refreshed = await invoke(refresh, apiEvent({ refresh_token: session.refresh_token }, { path: '/api/v1/patient/token/refresh' }));
     expect(refreshed.statusCode).toBe(200);
+    expect(kms.received.slice(refreshStart).filter((r) => r.target !== 'GenerateMac')).toEqual([unwrap]);
     const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${refreshed.body.data.access_token}` };
 
     const meStart = kms.received.length;
@@ -126,14 +136,17 @@ describe('sign-in with AWS KMS', () => {
     const decrypts = kms.received.slice(meStart).filter((r) => r.target === 'Decrypt');
     expect(decrypts).toEqual([{ target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: { purpose: 'patient-phi', patient_id: session.patient_id } }) }]);
 
+    const logoutStart = kms.received.length;
     const out = await invoke(logout, apiEvent({ refresh_token: refreshed.body.data.refresh_token }, { path: '/api/v1/patient/logout', headers: bearer }));
     expect(out.statusCode).toBe(200);
-    expect(kms.received.filter((r) => r.target === 'Decrypt')).toHaveLength(1);
+    // Verifying needs the published public key only: no KMS call at all.
+    expect(targets(logoutStart)).toEqual([]);
+    expect(kms.received.filter((r) => r.target === 'Decrypt' && r.body.KeyId === KEY_ARN)).toHaveLength(1);
   });
 });
 
 describe('phone verification with AWS KMS', () => {
-  it('each phone function verifies the token with the public key and digests the code under KMS-derived keys; nothing is decrypted or signed', async () => {
+  it('each phone function verifies the token with the published public key and digests the code under KMS-derived keys; nothing is decrypted or signed', async () => {
     const body = uniqueRegistration();
     await invoke(register, apiEvent(body));
     await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the verification mail
@@ -146,12 +159,12 @@ describe('phone verification with AWS KMS', () => {
     const code = codeFrom((await textsTo(body.phone_number)).at(-1)!);
     expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
     const targets = new Set(kms.received.slice(start).map((r) => r.target));
-    expect([...targets].sort()).toEqual(['GenerateMac', 'GetPublicKey']);
+    expect([...targets].sort()).toEqual(['GenerateMac']);
   });
 });
 
 describe('password recovery with AWS KMS', () => {
-  it('forgot, reset and change digest under KMS-derived keys, change verifies the token with the public key; nothing is decrypted', async () => {
+  it('forgot, reset and change digest under KMS-derived keys, change verifies the token with the published key; only login unwraps its signing key', async () => {
     const body = uniqueRegistration();
     await invoke(register, apiEvent(body));
     const start = kms.received.length;
@@ -165,7 +178,7 @@ describe('password recovery with AWS KMS', () => {
     const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
     const changed = await invoke(passwordChange, apiEvent({ current_password: password, password: 'An0ther-Passphrase!', confirm_password: 'An0ther-Passphrase!' }, { path: '/api/v1/patient/password/change', headers: bearer }));
     expect(changed.statusCode).toBe(200);
-    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    const targets = new Set(kms.received.slice(start).filter((r) => r.body.KeyId !== WRAPPING_KEY_ARN).map((r) => r.target));
     expect(targets.has('Decrypt')).toBe(false);
     expect(targets.has('GenerateMac')).toBe(true);
   });

@@ -16,6 +16,7 @@ import { handler as passwordReset } from '../../functions/password-reset/handler
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as passwordChange } from '../../functions/password-change/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
+import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
 
 /** The events/ files that `sam local invoke` feeds the functions, run through the same handlers here. */
@@ -92,6 +93,14 @@ describe('sample password events pass through the handlers', () => {
     const response = await health(load('health'), lambdaContext);
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ success: true, message: 'OK', data: { status: 'ok' } });
+  });
+
+  it('events/jwks.json (a verifier fetching the keys) answers 200 with a JWK Set of public keys', async () => {
+    const response = await jwks(load('jwks'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    const { keys } = JSON.parse(response.body);
+    expect(keys).toEqual([expect.objectContaining({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' })]);
+    expect(keys[0]).not.toHaveProperty('d');
   });
 });
 

@@ -23,8 +23,6 @@ export interface AwsCall {
   encryptionContext?: Record<string, string>;
   /** KMS GenerateMac: the algorithm, which the grant's kms:MacAlgorithm condition checks. */
   macAlgorithm?: string;
-  /** KMS Sign: algorithm and message type, which the grant's kms:SigningAlgorithm / kms:MessageType check. */
-  signing?: { algorithm: string; messageType: string };
 }
 
 export interface Recording {
@@ -127,10 +125,9 @@ export function iamCallsOf(clientName: string, commandName: string, input: Input
         action: `kms:${command}`,
         resource: input.KeyId === process.env.IDENTIFIER_KEY_ID
           ? '$IDENTIFIER_KEY_ID'
-          : input.KeyId === process.env.ACCESS_TOKEN_SIGNING_KEY_ID ? '$ACCESS_TOKEN_SIGNING_KEY_ID' : symbolic(input.KeyId, 'KMS_KEY_ID'),
+          : input.KeyId === process.env.ACCESS_TOKEN_WRAPPING_KEY_ID ? '$ACCESS_TOKEN_WRAPPING_KEY_ID' : symbolic(input.KeyId, 'KMS_KEY_ID'),
         ...(input.EncryptionContext && { encryptionContext: input.EncryptionContext }),
         ...(input.MacAlgorithm && { macAlgorithm: input.MacAlgorithm }),
-        ...(input.SigningAlgorithm && { signing: { algorithm: input.SigningAlgorithm, messageType: input.MessageType } }),
       }];
     default:
       throw new Error(`no IAM mapping for ${clientName}`);

@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,14 +20,13 @@ const readBody = async (request: IncomingMessage) => {
 /**
  * A KMS stand-in on loopback for the real KMS SDK client (there is no KMS emulator), speaking the
  * JSON 1.1 protocol: GenerateDataKey answers a random data key and remembers it with its encryption
- * context, so Decrypt gives it back only under the same context (as KMS does); GenerateMac a
- * deterministic HMAC-SHA-256 of the message under a per-server secret, as an HMAC key would; Sign
- * and GetPublicKey act as one ECC_NIST_P256 SIGN_VERIFY key (DER signatures, SPKI public key).
- * Anything else is refused.
+ * context, so Decrypt gives it back only under the same context (as KMS does), and so does
+ * Encrypt with the plaintext it is given (the wrapped access-token signing key); GenerateMac a
+ * deterministic HMAC-SHA-256 of the message under a per-server secret, as an HMAC key would.
+ * Anything else (Sign, GetPublicKey: no function calls them) is refused.
  */
 export async function startFakeKms(keyArn: string): Promise<FakeKms> {
   const macSecret = randomBytes(32);
-  const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const dataKeys = new Map<string, { plaintext: string; context: string }>();
   const received: KmsRequest[] = [];
   const contextOf = (body: Record<string, any>) => JSON.stringify(Object.entries(body.EncryptionContext ?? {}).sort());
@@ -48,21 +47,16 @@ export async function startFakeKms(keyArn: string): Promise<FakeKms> {
         response.end(JSON.stringify({ KeyId: keyArn, Plaintext: plaintext, CiphertextBlob: blob }));
         return;
       }
+      case 'Encrypt': {
+        const blob = randomBytes(184).toString('base64');
+        dataKeys.set(blob, { plaintext: body.Plaintext, context: contextOf(body) });
+        response.end(JSON.stringify({ KeyId: body.KeyId, CiphertextBlob: blob, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+        return;
+      }
       case 'Decrypt': {
         const key = dataKeys.get(body.CiphertextBlob);
         if (!key || key.context !== contextOf(body)) return refuse(response, 'InvalidCiphertextException', 'no such data key under this context');
         response.end(JSON.stringify({ KeyId: keyArn, Plaintext: key.plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
-        return;
-      }
-      case 'Sign': {
-        if (body.MessageType !== 'RAW' || body.SigningAlgorithm !== 'ECDSA_SHA_256') return refuse(response, 'ValidationException', 'RAW ECDSA_SHA_256 only');
-        const signature = sign('sha256', Buffer.from(body.Message, 'base64'), signingKey.privateKey).toString('base64');
-        response.end(JSON.stringify({ KeyId: body.KeyId, Signature: signature, SigningAlgorithm: 'ECDSA_SHA_256' }));
-        return;
-      }
-      case 'GetPublicKey': {
-        const publicKey = signingKey.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-        response.end(JSON.stringify({ KeyId: body.KeyId, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256'], PublicKey: publicKey }));
         return;
       }
       case 'GenerateMac': {

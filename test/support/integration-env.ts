@@ -28,7 +28,7 @@ env.LOCAL_ACCESS_TOKEN_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).
 env.TOKEN_ISSUER = 'https://patient-api.test/';
 env.TOKEN_AUDIENCE = 'patient-api-test';
 delete env.KMS_KEY_ID;
-delete env.ACCESS_TOKEN_SIGNING_KEY_ID;
+for (const name of ['ACCESS_TOKEN_PUBLIC_KEYS', 'ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID']) delete env[name];
 delete env.AWS_LAMBDA_FUNCTION_NAME;
 
 await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT, env.AUDIT_TABLE_NAME)]);

@@ -6,7 +6,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createLocalEs256KeySource, loadLocalEs256Key } from '../../lib/adapters/local/local-es256-key-source.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createAccessTokens } from '../../lib/auth/access-tokens.js';
-import type { Es256KeySource } from '../../lib/auth/ports.js';
+import type { AccessTokens, Es256KeySource } from '../../lib/auth/ports.js';
 import { InvalidAccessTokenError, ServiceUnavailableError } from '../../lib/errors.js';
 
 const ISSUER = 'https://api.test.example/dev';
@@ -36,7 +36,11 @@ function es256(header: object, claims: object, key: KeyObject = KEY): string {
 }
 
 async function refusal(token: string, now = NOW): Promise<InvalidAccessTokenError> {
-  const error = await tokens.verify(token, now).then(() => undefined, (e: unknown) => e);
+  return refusalBy(tokens, token, now);
+}
+
+async function refusalBy(verifier: AccessTokens, token: string, now = NOW): Promise<InvalidAccessTokenError> {
+  const error = await verifier.verify(token, now).then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(InvalidAccessTokenError);
   return error as InvalidAccessTokenError;
 }
@@ -169,20 +173,56 @@ describe('what a refusal reveals', () => {
 });
 
 describe('rotating the signing key', () => {
-  it('signs with the new key and still accepts the retired key\'s tokens', async () => {
+  it('signs with the new key and still accepts the retired key\'s tokens while both are published', async () => {
     const retired = createLocalEs256KeySource(p256());
     const before = createAccessTokens({ signingKey: retired, issuer: ISSUER, audience: AUDIENCE });
     const oldToken = (await before.issue(PATIENT_ID, NOW)).token;
-    const after = createAccessTokens({ signingKey: source, retiredKeys: [retired], issuer: ISSUER, audience: AUDIENCE });
+    const published = async () => [await source.publicKey(), await retired.publicKey()];
+    const after = createAccessTokens({ signingKey: source, publicKeys: published, issuer: ISSUER, audience: AUDIENCE });
     const newToken = (await after.issue(PATIENT_ID, NOW)).token;
     expect(decodeProtectedHeader(newToken).kid).not.toBe(decodeProtectedHeader(oldToken).kid);
     await expect(after.verify(oldToken, NOW)).resolves.toMatchObject({ patientId: PATIENT_ID });
     await expect(after.verify(newToken, NOW)).resolves.toMatchObject({ patientId: PATIENT_ID });
+    // Once the retired key is no longer published, its tokens are refused.
+    const retiredDropped = createAccessTokens({ publicKeys: async () => [await source.publicKey()], issuer: ISSUER, audience: AUDIENCE });
+    expect((await refusalBy(retiredDropped, oldToken)).reason).toBe('ERR_JWKS_NO_MATCHING_KEY');
+  });
+
+  it('refuses to sign with a key that is not the first published one (no verifier would look for it first)', async () => {
+    const retired = createLocalEs256KeySource(p256());
+    const published = async () => [await retired.publicKey(), await source.publicKey()];
+    const misordered = createAccessTokens({ signingKey: source, publicKeys: published, issuer: ISSUER, audience: AUDIENCE });
+    await expect(misordered.issue(PATIENT_ID, NOW)).rejects.toThrow('not the current published key');
+  });
+});
+
+describe('a function that only verifies', () => {
+  const verifyOnly = createAccessTokens({ publicKeys: async () => [await source.publicKey()], issuer: ISSUER, audience: AUDIENCE });
+
+  it('verifies the signing function\'s tokens with the public key alone', async () => {
+    const { token } = await genuine();
+    await expect(verifyOnly.verify(token, NOW)).resolves.toMatchObject({ patientId: PATIENT_ID });
+  });
+
+  it('cannot issue a token', async () => {
+    await expect(verifyOnly.issue(PATIENT_ID, NOW)).rejects.toThrow('only verifies');
+  });
+});
+
+describe('the published keys (JWKS)', () => {
+  it('are the public keys, current first, each named by the kid its tokens carry, and nothing private', async () => {
+    const retired = createLocalEs256KeySource(p256());
+    const both = createAccessTokens({ signingKey: source, publicKeys: async () => [await source.publicKey(), await retired.publicKey()], issuer: ISSUER, audience: AUDIENCE });
+    const keys = await both.publicKeys();
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: decodeProtectedHeader((await both.issue(PATIENT_ID, NOW)).token).kid, alg: 'ES256', use: 'sig' });
+    expect(keys[1]!.kid).not.toBe(keys[0]!.kid);
+    for (const key of keys) expect(key).not.toHaveProperty('d');
   });
 });
 
 describe('a key that cannot be loaded', () => {
-  /** A key source whose public key fails to load `failures` times (KMS throttled), then works. */
+  /** A key source whose public key fails to load `failures` times (KMS throttled at a cold start), then works. */
   function flaky(failures: number): Es256KeySource & { loads: number } {
     const flakySource = {
       loads: 0,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_KEY_ID } from '../../lib/adapters/local/local-data-key-source.js';
 import { ConfigError, DEFAULT_SERVICE_NAME, loadConfig, readServiceName } from '../../lib/config.js';
@@ -165,27 +166,47 @@ describe('local mode is an explicit opt-in (LOCAL_MODE=1)', () => {
 });
 
 describe('access-token settings', () => {
-  const tokenEnv = {
-    AWS_LAMBDA_FUNCTION_NAME: 'login', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a',
-    ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/sign',
+  const jwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid });
+  const jwks = JSON.stringify({ keys: [jwk('current'), jwk('retired')] });
+  const verifyEnv = {
+    AWS_LAMBDA_FUNCTION_NAME: 'me', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a',
+    ACCESS_TOKEN_PUBLIC_KEYS: jwks,
     TOKEN_ISSUER: 'https://api.clinic.example/prod/', TOKEN_AUDIENCE: 'patient-api-prod',
   };
+  const signEnv = { ...verifyEnv, AWS_LAMBDA_FUNCTION_NAME: 'login', ACCESS_TOKEN_SIGNING_KEY: 'AQID', ACCESS_TOKEN_WRAPPING_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/wrap' };
 
-  it('a signing function takes key, issuer and audience from the environment, retired keys as a list', () => {
-    expect(loadConfig({ ...tokenEnv, ACCESS_TOKEN_RETIRED_KEY_IDS: ' arn:old-1 , arn:old-2 ' }, ['tokens'])).toMatchObject({
-      accessTokenSigningKeyId: tokenEnv.ACCESS_TOKEN_SIGNING_KEY_ID,
-      accessTokenRetiredKeyIds: ['arn:old-1', 'arn:old-2'],
-      tokenIssuer: tokenEnv.TOKEN_ISSUER,
-      tokenAudience: tokenEnv.TOKEN_AUDIENCE,
+  it('a verifying function takes the published keys (current first), issuer and audience from the environment', () => {
+    expect(loadConfig(verifyEnv, ['tokens'])).toMatchObject({
+      accessTokenPublicKeys: [{ kid: 'current', kty: 'EC', crv: 'P-256' }, { kid: 'retired' }],
+      accessTokenWrappedKey: undefined,
+      tokenIssuer: verifyEnv.TOKEN_ISSUER,
+      tokenAudience: verifyEnv.TOKEN_AUDIENCE,
     });
-    expect(loadConfig(tokenEnv, ['tokens']).accessTokenRetiredKeyIds).toEqual([]);
   });
 
-  it.each(['ACCESS_TOKEN_SIGNING_KEY_ID', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'])('fails a signing Lambda cold start without %s', (name) => {
-    expect(() => loadConfig({ ...tokenEnv, [name]: '' }, ['tokens'])).toThrow(`${name} must be set`);
+  it('a signing function also takes the wrapped private key and the KMS key that unwraps it', () => {
+    expect(loadConfig(signEnv, ['tokens', 'token-signing'])).toMatchObject({ accessTokenWrappedKey: 'AQID', accessTokenWrappingKeyId: signEnv.ACCESS_TOKEN_WRAPPING_KEY_ID });
   });
 
-  it('locally, issuer and audience default to the local server', () => {
-    expect(loadConfig({ ...local, PORT: '3100' })).toMatchObject({ tokenIssuer: 'http://localhost:3100', tokenAudience: 'patient-api', accessTokenSigningKeyId: undefined });
+  it.each(['ACCESS_TOKEN_PUBLIC_KEYS', 'TOKEN_ISSUER', 'TOKEN_AUDIENCE'])('fails a verifying Lambda cold start without %s', (name) => {
+    expect(() => loadConfig({ ...verifyEnv, [name]: '' }, ['tokens'])).toThrow(`${name} must be set`);
+  });
+
+  it.each(['ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID'])('fails a signing Lambda cold start without %s', (name) => {
+    expect(() => loadConfig({ ...signEnv, [name]: '' }, ['tokens', 'token-signing'])).toThrow(`${name} must be set`);
+  });
+
+  it.each([
+    ['not JSON', '{keys'],
+    ['no keys', '{"keys":[]}'],
+    ['a private key', JSON.stringify({ keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k' }] })],
+    ['another curve', JSON.stringify({ keys: [{ ...generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'jwk' }), kid: 'k' }] })],
+    ['a key without kid', JSON.stringify({ keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' })] })],
+  ])('refuses published keys that are %s', (_case, value) => {
+    expect(() => loadConfig({ ...verifyEnv, ACCESS_TOKEN_PUBLIC_KEYS: value }, ['tokens'])).toThrow('ACCESS_TOKEN_PUBLIC_KEYS must be a JWKS');
+  });
+
+  it('locally, issuer and audience default to the local server, and no key is configured (the key file stands in)', () => {
+    expect(loadConfig({ ...local, PORT: '3100' })).toMatchObject({ tokenIssuer: 'http://localhost:3100', tokenAudience: 'patient-api', accessTokenPublicKeys: undefined });
   });
 });

@@ -56,6 +56,11 @@ describe('SDK command → IAM actions (the AWS call recorder)', () => {
     // ses:FromAddress is the address alone: a display name does not change what is authorised.
     expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: '"Clinic" <no-reply@clinic.test>' })).toEqual([{ action: 'ses:SendEmail', resource: '$MAIL_FROM' }]);
     expect(iamCallsOf('SESClient', 'SendEmailCommand', { Source: '"Clinic" <other@clinic.test>' })).toEqual([{ action: 'ses:SendEmail', resource: 'other@clinic.test' }]);
+    vi.stubEnv('ACCESS_TOKEN_WRAPPING_KEY_ID', 'arn:wrap');
+    // A signing function's one KMS call: unwrapping the signing key. No function calls kms:Sign any more.
+    expect(iamCallsOf('KMSClient', 'DecryptCommand', { KeyId: 'arn:wrap', EncryptionContext: { purpose: 'access-token-signing-key', kid: 'k' } })).toEqual([
+      { action: 'kms:Decrypt', resource: '$ACCESS_TOKEN_WRAPPING_KEY_ID', encryptionContext: { purpose: 'access-token-signing-key', kid: 'k' } },
+    ]);
     vi.stubEnv('KMS_KEY_ID', 'arn:k');
     expect(iamCallsOf('KMSClient', 'GenerateDataKeyCommand', { KeyId: 'arn:k', EncryptionContext: { purpose: 'p' } })).toEqual([
       { action: 'kms:GenerateDataKey', resource: '$KMS_KEY_ID', encryptionContext: { purpose: 'p' } },

@@ -1,22 +1,14 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { readOrCreateSecretFile } from './local-secret-file.js';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Es256KeySource } from '../../auth/ports.js';
+import { createInMemoryEs256KeySource } from '../crypto/in-memory-es256-key-source.js';
+import { readOrCreateSecretFile } from './local-secret-file.js';
 
-/** Stand-in for the KMS signing key on a developer machine (there is no KMS emulator). */
+/**
+ * Stand-in for the KMS-wrapped signing key on a developer machine (there is no KMS emulator): the
+ * same in-memory signer, with the key read from a file instead of unwrapped by KMS.
+ */
 export function createLocalEs256KeySource(privateKey: KeyObject): Es256KeySource {
-  if (privateKey.type !== 'private' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new Error('The local access-token key must be a P-256 private key');
-  }
-  const publicKey = createPublicKey(privateKey);
-  return {
-    // ieee-p1363 is r‖s, the form a JWS carries; KMS gives DER and its adapter converts.
-    async sign(signingInput) {
-      return sign('sha256', signingInput, { key: privateKey, dsaEncoding: 'ieee-p1363' });
-    },
-    async publicKey() {
-      return publicKey;
-    },
-  };
+  return createInMemoryEs256KeySource(privateKey);
 }
 
 /** LOCAL_ACCESS_TOKEN_KEY (a PKCS#8 PEM) if given, else a P-256 key generated once into an ignored file. */
