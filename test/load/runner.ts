@@ -26,7 +26,11 @@ export interface Target {
 export interface LoadOptions {
   durationSeconds: number;
   virtualUsers: number;
-  /** Called once, half-way through (the fault variant restarts DynamoDB Local there). */
+  /**
+   * The fault variant's fault (restarting DynamoDB Local): run once half-way through, but not before
+   * a registration was acknowledged (else it would prove nothing); the run then goes on for half its
+   * duration after the store is back.
+   */
   midway?: () => Promise<void>;
   /** The fault variant: a 503 (the store unreachable, retry later) is an honest answer then; any other 5xx is not. */
   storeOutage?: boolean;
@@ -190,15 +194,28 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Loa
   }
 
   const started = performance.now();
-  const deadline = Date.now() + durationMs;
-  const midway = options.midway
-    ? new Promise<void>((resolve, reject) => setTimeout(() => options.midway!().then(resolve, reject), durationMs / 2))
-    : Promise.resolve();
+  const startedAt = Date.now();
+  let deadline = startedAt + durationMs;
+  let faultUnderWay = false;
+  const fault = { acknowledgedBefore: 0, acknowledgedAfter: 0 };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const midway = (async () => {
+    if (!options.midway) return;
+    while (Date.now() < startedAt + durationMs / 2 || (acknowledged.size === 0 && Date.now() < deadline)) await sleep(250);
+    fault.acknowledgedBefore = acknowledged.size;
+    faultUnderWay = true;
+    try {
+      await options.midway();
+    } finally {
+      faultUnderWay = false;
+      deadline = Math.max(deadline, Date.now() + durationMs / 2);
+    }
+  })();
   const progress = setInterval(() => log(`  ${((performance.now() - started) / 1000).toFixed(0)} s: ${samples.length} requests, ${acknowledged.size} registrations, ${flowsCompleted} flows done`), 5_000);
   try {
     // A virtual user starts a new flow only before the deadline; one under way finishes (bounded by its timeouts).
     await Promise.all(Array.from({ length: users }, async () => {
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline || faultUnderWay) {
         await flow();
         if (retryAfterMs > 0) {
           const wait = retryAfterMs;
@@ -213,7 +230,16 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Loa
   }
   const elapsedSeconds = (performance.now() - started) / 1000;
   log(`  load done in ${elapsedSeconds.toFixed(1)} s; auditing`);
+  fault.acknowledgedAfter = acknowledged.size - fault.acknowledgedBefore;
   const audit = await auditRun(target, mails, acknowledged, failedWith5xx, samples, options.storeOutage ?? false);
+  if (options.midway) {
+    const check = (ok: boolean, line: string) => {
+      audit.lines.push(`${ok ? 'ok  ' : 'FAIL'} ${line}`);
+      if (!ok) audit.failures.push(line);
+    };
+    check(fault.acknowledgedBefore > 0, `registrations acknowledged before the restart, whose loss it would show: ${fault.acknowledgedBefore}`);
+    check(fault.acknowledgedAfter > 0, `registrations acknowledged after it (the service came back): ${fault.acknowledgedAfter}`);
+  }
   await mails.stop();
   return { elapsedSeconds, routes: routeStats(samples, elapsedSeconds), flowsCompleted, audit };
 }

@@ -5,7 +5,7 @@
  * none or with --record. Durations: the bench's last full run (.bench/latest.json) where it has a
  * row for the operation, else the recording's own medians.
  *
- *   npm run capacity [-- --record] [-- --markdown]
+ *   npm run capacity [-- --record]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
