@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ceilingsOf, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, readUnits, writeUnits,
+  ceilingsOf, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, quotaFor, readUnits, writeUnits,
   type Inputs, type Prices, type Quotas,
 } from '../../lib/tools/capacity/model.js';
 import type { DynamoDbCall, IndexEntry, KmsCall, OperationRun, WrittenItem } from '../../lib/tools/capacity/recording.js';
@@ -119,6 +119,10 @@ describe('an operation from its runs', () => {
       ['DynamoDB table index/due write units', 40_000],
     ]);
     expect(concurrencyFor(10_000, demand.durationMs)).toBe(2_500);
+    // What to ask for at 10,000/s: the table's 6 write units each; a shared partition no quota raises.
+    const table = ceilings.find((c) => c.quota.startsWith('DynamoDB table write'))!;
+    expect([quotaFor(10_000, table), table.adjustable]).toEqual([60_000, true]);
+    expect(ceilings.find((c) => c.quota.startsWith('DynamoDB one partition'))!.adjustable).toBe(false);
   });
 
   it('costs a million of them at the given prices', () => {

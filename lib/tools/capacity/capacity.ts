@@ -11,12 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ceilingsOf, concurrencyFor, costPerMillion, demandsOf, type Ceiling, type Inputs, type OperationDemand } from './model.js';
+import { ceilingsOf, concurrencyFor, costPerMillion, demandsOf, quotaFor, type Ceiling, type Inputs, type OperationDemand } from './model.js';
 import { DEFAULT_QUOTAS, PRICES, TARGET_RATE } from './quotas.js';
 import { RECORDING_FILE, RECORDING_TEST, type CapacityRecording } from './recording.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BENCH_RESULTS = path.join(ROOT, '.bench', 'latest.json');
+const BENCH_README = path.join(ROOT, 'test', 'bench', 'README.md');
 
 /**
  * Lambda memory per function, as infra/stacks/stateless-stack.ts sizes them: the functions that run
@@ -39,10 +40,25 @@ const BENCH_ROWS: Record<string, RegExp> = {
 
 interface BenchRow { row: string; median: number }
 
+/**
+ * The bench's last full run: .bench/latest.json when this checkout ran one, else the table a full run
+ * committed to test/bench/README.md (between its markers; medians in ms).
+ */
 function benchMedians(): { startedAt: string; rows: BenchRow[] } | undefined {
-  if (!existsSync(BENCH_RESULTS)) return undefined;
-  const result = JSON.parse(readFileSync(BENCH_RESULTS, 'utf8')) as { startedAt: string; smoke?: boolean; rows: BenchRow[] };
-  return result.smoke ? undefined : result;
+  if (existsSync(BENCH_RESULTS)) {
+    const result = JSON.parse(readFileSync(BENCH_RESULTS, 'utf8')) as { startedAt: string; smoke?: boolean; rows: BenchRow[] };
+    if (!result.smoke) return result;
+  }
+  const readme = readFileSync(BENCH_README, 'utf8');
+  const section = readme.slice(readme.indexOf('<!-- bench:latest-run:start -->'), readme.indexOf('<!-- bench:latest-run:end -->'));
+  const date = /Latest run \((\d{4}-\d{2}-\d{2})/.exec(section)?.[1];
+  if (!date) return undefined;
+  const rows = section.split('\n').flatMap((line) => {
+    const cells = line.split('|').map((c) => c.trim());
+    const median = /^([\d.,]+) (ms|s)$/.exec(cells[2] ?? '');
+    return median ? [{ row: cells[1]!, median: Number(median[1]!.replace(/,/g, '')) * (median[2] === 's' ? 1000 : 1) }] : [];
+  });
+  return { startedAt: date, rows };
 }
 
 function loadRecording(force: boolean): CapacityRecording {
@@ -116,7 +132,8 @@ function render(recording: CapacityRecording): string {
     }
     const below = row.ceilings.filter((c) => c.perSecond < TARGET_RATE && !c.quota.startsWith('Lambda concurrency'));
     const ask = concurrencyFor(TARGET_RATE, row.inputs.durationMs);
-    out.push(`- ${name}: ${below.length === 0 ? 'met' : `NOT met: ${below.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s`).join('; ')}`}; Lambda concurrency to ask for at ${rate(TARGET_RATE)}/s: ${ask.toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')}).`);
+    const remedy = (c: Ceiling) => (c.adjustable ? `ask for ${quotaFor(TARGET_RATE, c).toLocaleString('en-US')}` : 'a key design to change, no quota raises it');
+    out.push(`- ${name}: ${below.length === 0 ? 'met' : `NOT met: ${below.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s (${remedy(c)})`).join('; ')}`}; Lambda concurrency to ask for at ${rate(TARGET_RATE)}/s: ${ask.toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')}).`);
   }
   const mails = rows.filter((r) => r.demand.ses > 0 || r.demand.sms > 0).map((r) => `${r.demand.name} ${rate(r.ceilings[0]!.perSecond)}/s (${r.ceilings[0]!.quota})`);
   if (mails.length > 0) out.push(`- the mails and texts the outbox sends for them: ${mails.join('; ')}: a sending quota to raise with the target rate.`);

@@ -180,8 +180,16 @@ export interface Prices {
 export interface Ceiling {
   quota: string;
   perSecond: number;
+  /** The quota's default value, and what one operation takes of it. */
+  limit: number;
+  perOperation: number;
+  /** A partition's throughput is no quota: only another key design raises it. */
+  adjustable: boolean;
   note?: string;
 }
+
+/** The value a quota must have for `rate` operations a second. */
+export const quotaFor = (rate: number, ceiling: Ceiling) => Math.ceil(rate * ceiling.perOperation);
 
 export interface Inputs {
   quotas: Quotas;
@@ -197,7 +205,7 @@ export interface Inputs {
 export function ceilingsOf(demand: OperationDemand, { quotas, durationMs, viaApi }: Inputs): Ceiling[] {
   const ceilings: Ceiling[] = [];
   const add = (quota: string, limit: number, perOperation: number, note?: string) => {
-    if (perOperation > 0) ceilings.push({ quota, perSecond: limit / perOperation, ...(note && { note }) });
+    if (perOperation > 0) ceilings.push({ quota, perSecond: limit / perOperation, limit, perOperation, adjustable: !note, ...(note && { note }) });
   };
   for (const [quotaClass, calls] of Object.entries(demand.kms) as [KmsQuotaClass, number][]) add(`KMS ${quotaClass} requests (${quotas.kms[quotaClass]}/s)`, quotas.kms[quotaClass], calls);
   // The per-table on-demand maximum applies to the table and to each of its global secondary indexes.
