@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ceilingsOf, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, quotaFor, readUnits, writeUnits,
+  ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, quotaFor, readUnits, writeUnits,
   type Inputs, type Prices, type Quotas,
 } from '../../lib/tools/capacity/model.js';
 import type { DynamoDbCall, IndexEntry, KmsCall, OperationRun, WrittenItem } from '../../lib/tools/capacity/recording.js';
@@ -123,6 +123,17 @@ describe('an operation from its runs', () => {
     const table = ceilings.find((c) => c.quota.startsWith('DynamoDB table write'))!;
     expect([quotaFor(10_000, table), table.adjustable]).toEqual([60_000, true]);
     expect(ceilings.find((c) => c.quota.startsWith('DynamoDB one partition'))!.adjustable).toBe(false);
+  });
+
+  it('tells what a cold start adds: the first run\'s KMS calls beyond the warm ones', () => {
+    const demand = demandOf('register', { description: '', runs: [run('a', 'OUTBOX', 250)] });
+    const cold = run('w', 'OUTBOX', 900);
+    cold.calls.push(
+      { service: 'kms', fn: 'Register', command: 'GetPublicKey', key: '$K', keySpec: 'ECC_NIST_P256' },
+      { service: 'kms', fn: 'Register', command: 'GenerateMac', key: '$I', macAlgorithm: 'HMAC_SHA_256' },
+      { service: 'kms', fn: 'Register', command: 'GenerateMac', key: '$I', macAlgorithm: 'HMAC_SHA_256' },
+    );
+    expect(coldStartKms(cold, demand)).toEqual({ GetPublicKey: 1, symmetric: 2 });
   });
 
   it('costs a million of them at the given prices', () => {

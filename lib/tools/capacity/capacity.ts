@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ceilingsOf, concurrencyFor, costPerMillion, demandsOf, quotaFor, type Ceiling, type Inputs, type OperationDemand } from './model.js';
+import { ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandsOf, quotaFor, type Ceiling, type Inputs, type OperationDemand } from './model.js';
 import { DEFAULT_QUOTAS, PRICES, TARGET_RATE } from './quotas.js';
 import { RECORDING_FILE, RECORDING_TEST, type CapacityRecording } from './recording.js';
 
@@ -123,6 +123,14 @@ function render(recording: CapacityRecording): string {
       ];
     }),
   ), '');
+  const cold = rows.flatMap(({ demand }) => {
+    const run = recording.coldStarts?.[demand.name];
+    const extra = run ? coldStartKms(run, demand) : {};
+    return Object.keys(extra).length > 0 ? [`${demand.name}: ${Object.entries(extra).map(([c, n]) => `${num(n)} ${c}`).join(', ')}`] : [];
+  });
+  if (cold.length > 0) {
+    out.push(`KMS calls a cold start adds (a function instance's first invocation, from the warm-up user), per new instance: ${cold.join('; ')}. At a scale-out of N instances a second, they count against the same KMS quotas.`, '');
+  }
   out.push(`Goal (issue 23): register, login and refresh have no default-quota ceiling below ${rate(TARGET_RATE)}/s other than Lambda concurrency.`);
   for (const name of ['register', 'login', 'refresh']) {
     const row = rows.find((r) => r.demand.name === name);

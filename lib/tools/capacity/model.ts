@@ -245,3 +245,15 @@ export function costPerMillion(demand: OperationDemand, { prices, durationMs, me
     sms: million * demand.sms * prices.smsPerMessage,
   };
 }
+
+/**
+ * KMS calls a cold start adds to an operation: the warm-up run (each function's first invocation)
+ * minus the mean of the warm runs, per quota class; only what it adds.
+ */
+export function coldStartKms(cold: OperationRun, warm: OperationDemand): Partial<Record<KmsQuotaClass, number>> {
+  const counts: Partial<Record<KmsQuotaClass, number>> = {};
+  for (const c of cold.calls.filter(isKms)) counts[kmsQuotaClass(c)] = (counts[kmsQuotaClass(c)] ?? 0) + 1;
+  return Object.fromEntries(
+    (Object.entries(counts) as [KmsQuotaClass, number][]).map(([k, n]) => [k, n - (warm.kms[k] ?? 0)]).filter(([, n]) => (n as number) > 0),
+  );
+}

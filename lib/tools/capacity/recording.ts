@@ -88,6 +88,8 @@ export interface CapacityRecording {
   tables: Record<string, TableDescription>;
   /** Operation name → its warm runs, each by a different user (so a shared partition key shows as equal keys). */
   operations: Record<string, { description: string; runs: OperationRun[] }>;
+  /** The warm-up user's runs, operation by operation: each function's first invocation (a cold start's extra calls). */
+  coldStarts?: Record<string, OperationRun>;
 }
 
 /** Where test/integration/capacity-recording.test.ts writes the recording and `npm run capacity` reads it. */
