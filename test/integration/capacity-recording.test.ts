@@ -19,10 +19,10 @@ import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
  * KMS stand-in on loopback as in kms-envelope.test.ts), and every call it made recorded with its
  * item sizes (test/support/capacity-capture.ts). A first user warms every function up (its runs are
  * kept apart: a cold start's calls, such as fetching a public key, are not per operation); three
- * more are recorded, each from
- * its own source address, so a partition key that is the same for all three is a shared one.
- * The outbox mailer runs on the table's stream as in AWS; its calls are recorded under the mail or
- * text it sent. Writes .test-results/capacity/recording.json for `npm run capacity`.
+ * more are recorded, each from its own source address, so a partition key that is the same for all
+ * three is a shared one. The outbox mailer runs on the table's stream as in AWS; its calls are
+ * recorded under the mail or text it sent. Writes .test-results/capacity/recording.json for
+ * `npm run capacity`.
  */
 const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const kms = await startFakeKms(KEY_ARN);
