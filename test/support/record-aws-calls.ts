@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { observeAwsClients, type AwsClient } from '../../lib/adapters/aws-clients.js';
+import { captureCall } from './capacity-capture.js';
 import { AWS_CALLS_DIR, callKey, iamCallsOf, type AwsCall, type Recording } from './aws-calls.js';
 
 /**
@@ -14,6 +15,9 @@ import { AWS_CALLS_DIR, callKey, iamCallsOf, type AwsCall, type Recording } from
  * once through its own create…Deps (lib/wiring.ts), and that is the code that runs under that
  * function's role in AWS. Clients a test builds itself (fault injection, assertions) belong to no
  * function and are not recorded.
+ *
+ * The same middleware feeds the capacity recorder (capacity-capture.ts) while a capture is open:
+ * the IAM recording written here is unchanged by it.
  */
 const FUNCTION_OF_WIRING: Record<string, string> = {
   createRegisterDeps: 'Register',
@@ -74,7 +78,9 @@ observeAwsClients((client: AwsClient) => {
   (client.middlewareStack as unknown as InitializeStack).add(
     (next, context) => async (args) => {
       record(fn, String(context.clientName), String(context.commandName), args.input as Record<string, any>);
-      return next(args);
+      // The capacity recorder (test/integration/capacity-recording.test.ts) also wants sizes and
+      // counts; outside its captures this is just next(args).
+      return captureCall(fn, String(context.clientName), String(context.commandName), args.input as Record<string, any>, () => next(args));
     },
     { step: 'initialize', name: 'recordIamCalls' },
   );
