@@ -21,8 +21,8 @@ export const TABLE_CALLS = {
 
   // lib/adapters/dynamodb/login-failure-counter.ts
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },
-  /** ADD under a cap condition, then (at the cap) a second plain Update. */
-  'loginFailures.recordFailure': { 'dynamodb:UpdateItem': ['LOGIN#'] },
+  /** Read the subject's count (ConsistentRead), then one Update conditional on the version read; again on a conflict. */
+  'loginFailures.reserve': { 'dynamodb:GetItem': ['LOGIN#'], 'dynamodb:UpdateItem': ['LOGIN#'] },
   'loginFailures.reset': { 'dynamodb:DeleteItem': ['LOGIN#'] },
 
   // lib/adapters/dynamodb/session-store.ts

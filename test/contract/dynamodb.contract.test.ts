@@ -100,10 +100,10 @@ describe('DynamoDB sign-in items', () => {
     await storage.sessions.startFamily({ familyId, patientId, tokenHash: first, now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
     const second = hash();
     expect((await storage.sessions.rotate(first, second, now)).outcome).toBe('rotated');
-    await storage.loginFailures.recordFailure(patientId, now, 100);
+    await storage.loginFailures.reserve(`account:${patientId}`, now, { maxCounted: 100, lockSeconds: () => 0 });
 
     const mine = (await scanTable()).filter((i) =>
-      [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#${patientId}`].includes(i.pk));
+      [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#account:${patientId}`].includes(i.pk));
     expect(mine).toHaveLength(5);
     for (const item of mine) expect(item.ttl, item.pk).toBeGreaterThan(Math.floor(now.getTime() / 1000));
   });
