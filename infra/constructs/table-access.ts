@@ -23,6 +23,8 @@ export const TABLE_CALLS = {
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },
   /** Read the subject's count (ConsistentRead), then one Update conditional on the version read; again on a conflict. */
   'loginFailures.reserve': { 'dynamodb:GetItem': ['LOGIN#'], 'dynamodb:UpdateItem': ['LOGIN#'] },
+  /** A wrong password's lock, from the answer: one Update conditional on moving the end later. */
+  'loginFailures.extendLock': { 'dynamodb:UpdateItem': ['LOGIN#'] },
   'loginFailures.reset': { 'dynamodb:DeleteItem': ['LOGIN#'] },
 
   // lib/adapters/dynamodb/session-store.ts

@@ -235,6 +235,7 @@ export class StatelessStack extends Stack {
         'patients.findVerificationToken',
         'patients.getPatient',
         'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.consumeVerificationToken',
         'sessions.startFamily',
@@ -314,6 +315,7 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, tableAccessFor(
         'patients.findCredentials',
         'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.startFamily',
@@ -376,6 +378,7 @@ export class StatelessStack extends Stack {
       ...patientTableItems(table, tableAccessFor(
         'patients.getPatient',
         'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.revokeAllFor',

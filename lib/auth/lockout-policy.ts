@@ -13,6 +13,17 @@ const SPENT_LINK_SECONDS = 2 * 24 * 3600;
 
 export type LockDecision = { locked: false } | { locked: true; retryAfterSeconds: number };
 
+/** A reserved attempt: refused while locked, otherwise counted, to be told how it went. */
+export type ReservedAttempt =
+  | { locked: true; retryAfterSeconds: number }
+  | {
+    locked: false;
+    /** The password was wrong: the lock this failure earned runs from now. */
+    failed(now: Date): Promise<void>;
+    /** The password was right: the subject's count starts again. */
+    succeeded(): Promise<void>;
+  };
+
 /** Lock length after `failures` consecutive failures: 1 s at the 5th, doubling, capped at 15 min. */
 export function lockSeconds(failures: number): number {
   if (failures < FIRST_LOCKING_FAILURE) return 0;
@@ -53,12 +64,11 @@ export const attemptSubjects = {
 export interface LoginAttempts {
   /**
    * Reserves one attempt on `subject` before the password is compared: refused while the subject is
-   * locked, otherwise counted as a failure at once (a success clears it), so concurrent guesses cannot
-   * all pass a check that none of them has counted yet.
+   * locked, otherwise counted as a failure at once and locked by the schedule from this moment (a
+   * success clears it), so concurrent guesses cannot all pass a check that none of them has counted
+   * yet. A wrong password then moves its lock to start from the answer, as a lock always did.
    */
-  reserve(subject: string, now: Date, schedule?: LockSchedule): Promise<LockDecision>;
-  /** The password was right: the subject's count starts again. */
-  clear(subject: string): Promise<void>;
+  reserve(subject: string, now: Date, schedule?: LockSchedule): Promise<ReservedAttempt>;
   /** The mailbox proved itself (password reset): the account's lock ends. */
   recordSuccess(patientId: string): Promise<void>;
 }
@@ -68,10 +78,17 @@ export function createLoginAttempts(counter: LoginFailureCounter): LoginAttempts
   return {
     async reserve(subject, now, schedule = ACCOUNT_SCHEDULE) {
       const reservation = await counter.reserve(subject, now, schedule);
-      if (reservation.reserved) return { locked: false };
-      return { locked: true, retryAfterSeconds: Math.max(1, Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000)) };
+      if (!reservation.reserved) {
+        return { locked: true, retryAfterSeconds: Math.max(1, Math.ceil((reservation.lockedUntil.getTime() - now.getTime()) / 1000)) };
+      }
+      const seconds = schedule.lockSeconds(reservation.failures);
+      return {
+        locked: false,
+        // Below the locking count there is no lock to move: no write.
+        failed: async (at) => (seconds > 0 ? counter.extendLock(subject, new Date(at.getTime() + seconds * 1000)) : undefined),
+        succeeded: () => counter.reset(subject),
+      };
     },
-    clear: (subject) => counter.reset(subject),
     recordSuccess: (patientId) => counter.reset(attemptSubjects.account(patientId)),
   };
 }

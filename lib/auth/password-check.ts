@@ -19,7 +19,8 @@ export interface Throttle {
 
 /**
  * `correct` carries the hash now stored (a re-hash may have replaced it), which device tokens are
- * bound to. A wrong password needs no further write: its attempt was counted before bcrypt ran.
+ * bound to. A wrong password was counted before bcrypt ran; from the locking count on, its lock is
+ * moved to run from the answer.
  */
 export type PasswordCheck = { outcome: 'correct'; passwordHash: string } | { outcome: 'wrong' } | { outcome: 'locked'; retryAfterSeconds: number };
 
@@ -30,10 +31,13 @@ export type PasswordCheck = { outcome: 'correct'; passwordHash: string } | { out
  * brings a hash made at a lower cost up to the configured one.
  */
 export async function checkPassword(patient: PatientCredentials, password: string, deps: PasswordCheckDeps, throttle: Throttle): Promise<PasswordCheck> {
-  const lock = await deps.attempts.reserve(throttle.subject, deps.clock.now(), throttle.schedule);
-  if (lock.locked) return { outcome: 'locked', retryAfterSeconds: lock.retryAfterSeconds };
-  if (!(await deps.hasher.compare(password, patient.password_hash))) return { outcome: 'wrong' };
-  await deps.attempts.clear(throttle.subject);
+  const attempt = await deps.attempts.reserve(throttle.subject, deps.clock.now(), throttle.schedule);
+  if (attempt.locked) return { outcome: 'locked', retryAfterSeconds: attempt.retryAfterSeconds };
+  if (!(await deps.hasher.compare(password, patient.password_hash))) {
+    await attempt.failed(deps.clock.now());
+    return { outcome: 'wrong' };
+  }
+  await attempt.succeeded();
   const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
   return { outcome: 'correct', passwordHash };
 }

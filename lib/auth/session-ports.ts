@@ -94,6 +94,12 @@ export type Reservation = { reserved: true; failures: number } | { reserved: fal
 export interface LoginFailureCounter {
   read(subject: string): Promise<AttemptState>;
   reserve(subject: string, now: Date, schedule: LockSchedule): Promise<Reservation>;
+  /**
+   * A reserved attempt turned out wrong: its lock runs until `until` (from the answer, not from the
+   * reservation: bcrypt took a while). Only ever moves a lock's end later, and does nothing once the
+   * count was reset (a success meanwhile clears it for good).
+   */
+  extendLock(subject: string, until: Date): Promise<void>;
   /** A success: the count starts again from 0 and any lock ends. */
   reset(subject: string): Promise<void>;
 }

@@ -45,15 +45,16 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   };
 
   if (!patient) {
-    // The same store work as a known email's wrong password (one reservation, no further write), and
+    // The same store work as a known email's wrong password (a reservation, then the failure), and
     // the same lock after as many failures: neither the time nor a 429 tells whether the email is known.
     const subject = attemptSubjects.unknownEmail(await deps.identifiers.current('email', email));
-    const lock = await deps.attempts.reserve(subject, deps.clock.now());
-    if (lock.locked) {
+    const attempt = await deps.attempts.reserve(subject, deps.clock.now());
+    if (attempt.locked) {
       await fail('locked');
-      throw new SignInLockedError(lock.retryAfterSeconds);
+      throw new SignInLockedError(attempt.retryAfterSeconds);
     }
     await deps.hasher.compare(request.password, deps.dummyHash);
+    await attempt.failed(deps.clock.now());
     await fail('unknown_email');
     throw new InvalidCredentialsError();
   }

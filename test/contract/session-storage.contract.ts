@@ -174,15 +174,38 @@ export function describeSessionContract({ sessions, loginFailures, newPatient }:
       expect((await reserve(locked, at(0))).reserved).toBe(false);
     });
 
-    it('with the account schedule: 4 pass, the 5th locks for 1 s, then 2 s; a success unlocks', async () => {
+    it('extendLock moves a lock\'s end later, never earlier, and never brings back a reset count', async () => {
+      const s = subject();
+      await reserve(s, at(0));
+      await reserve(s, at(0)); // locked until 60 s
+      await loginFailures().extendLock(s, at(90_000));
+      expect(await loginFailures().read(s)).toEqual({ failures: 2, lockedUntil: at(90_000) });
+      await loginFailures().extendLock(s, at(70_000));
+      expect(await reserve(s, at(80_000))).toEqual({ reserved: false, lockedUntil: at(90_000) });
+      await loginFailures().reset(s);
+      await loginFailures().extendLock(s, at(120_000));
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
+      expect(await reserve(s, at(100_000))).toEqual({ reserved: true, failures: 1 });
+    });
+
+    it('with the account schedule: 4 pass, the 5th locks for 1 s from its answer, the 6th for 2 s; a success unlocks', async () => {
       const attempts = createLoginAttempts(loginFailures());
       const s = subject();
-      for (let i = 0; i < 5; i++) expect(await attempts.reserve(s, at(0))).toEqual({ locked: false });
-      expect(await attempts.reserve(s, at(999))).toEqual({ locked: true, retryAfterSeconds: 1 });
-      expect(await attempts.reserve(s, at(1000))).toEqual({ locked: false });
-      expect(await attempts.reserve(s, at(1000))).toEqual({ locked: true, retryAfterSeconds: 2 });
-      await attempts.clear(s);
-      expect(await attempts.reserve(s, at(1000))).toEqual({ locked: false });
+      const wrong = async (now: Date, answeredAt = now) => {
+        const attempt = await attempts.reserve(s, now);
+        if (attempt.locked) return attempt;
+        await attempt.failed(answeredAt);
+        return { locked: false };
+      };
+      for (let i = 0; i < 4; i++) expect(await wrong(at(0))).toEqual({ locked: false });
+      expect(await wrong(at(0), at(300))).toEqual({ locked: false }); // bcrypt took 300 ms
+      expect(await attempts.reserve(s, at(1299))).toEqual({ locked: true, retryAfterSeconds: 1 });
+      expect(await wrong(at(1300))).toEqual({ locked: false });
+      expect(await attempts.reserve(s, at(1300))).toEqual({ locked: true, retryAfterSeconds: 2 });
+      const right = await attempts.reserve(s, at(3300));
+      expect(right.locked).toBe(false);
+      if (!right.locked) await right.succeeded();
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
     });
   });
 }

@@ -34,11 +34,11 @@ describe('a refused reservation', () => {
     const attempts = createLoginAttempts(counter);
     for (let i = 0; i < 5; i++) await attempts.reserve('account:p', T0); // the 5th locks for 1 s
     await attempts.reserve('account:p', at(1_000)); // the 6th for 2 s
-    expect(await attempts.reserve('account:p', at(3_000))).toEqual({ locked: false }); // the 7th for 4 s
+    expect((await attempts.reserve('account:p', at(3_000))).locked).toBe(false); // the 7th for 4 s
     expect(await attempts.reserve('account:p', at(3_000))).toEqual({ locked: true, retryAfterSeconds: 4 });
     expect(await attempts.reserve('account:p', at(5_500))).toEqual({ locked: true, retryAfterSeconds: 2 });
     expect(await attempts.reserve('account:p', at(6_999))).toEqual({ locked: true, retryAfterSeconds: 1 });
-    expect(await attempts.reserve('account:p', at(7_000))).toEqual({ locked: false });
+    expect((await attempts.reserve('account:p', at(7_000))).locked).toBe(false);
   });
 
   it('recordSuccess ends the account\'s lock, and only the account\'s', async () => {
@@ -47,7 +47,7 @@ describe('a refused reservation', () => {
     for (let i = 0; i < 5; i++) await attempts.reserve(attemptSubjects.account('p'), T0);
     for (let i = 0; i < 5; i++) await attempts.reserve(attemptSubjects.device('p', 'd'), T0);
     await attempts.recordSuccess('p');
-    expect(await attempts.reserve(attemptSubjects.account('p'), T0)).toEqual({ locked: false });
+    expect((await attempts.reserve(attemptSubjects.account('p'), T0)).locked).toBe(false);
     expect((await attempts.reserve(attemptSubjects.device('p', 'd'), T0)).locked).toBe(true);
   });
 });

@@ -238,6 +238,21 @@ describe('signIn store work (issue 19 item 18)', () => {
     expect(unknown).toEqual(known);
   });
 
+  it('and the same at the locking failure, which also moves its lock', async () => {
+    const deps = createFakeDeps();
+    const { email } = await registeredPatient(deps);
+    for (let i = 0; i < 4; i++) {
+      await failure(signInAs(deps, email, `wrong-${i}`));
+      await failure(signInAs(deps, 'nobody@example.com', `wrong-${i}`));
+    }
+    const known: string[] = [];
+    const unknown: string[] = [];
+    await failure(signIn({ email, password: 'Wrong-password-5' }, CONTEXT, countedDeps(deps, known)));
+    await failure(signIn({ email: 'nobody@example.com', password: 'Wrong-password-5' }, CONTEXT, countedDeps(deps, unknown)));
+    expect(known).toEqual(['repository.findCredentials', 'loginFailures.reserve', 'loginFailures.extendLock', 'audit.record']);
+    expect(unknown).toEqual(known);
+  });
+
   it('so does a locked one', async () => {
     const deps = createFakeDeps();
     const { email } = await registeredPatient(deps);

@@ -60,6 +60,22 @@ export function createDynamoLoginFailureCounter(db: DynamoDBDocumentClient, tabl
       }
       throw new ServiceUnavailableError('dynamodb');
     },
+    async extendLock(subject, until) {
+      try {
+        await callAws('dynamodb', () =>
+          db.send(new UpdateCommand({
+            TableName: tableName,
+            Key: keys.loginAttempts(subject),
+            // A new version: a reservation that read the item before this write tries again and finds this lock.
+            UpdateExpression: 'SET locked_until = :until ADD version :one',
+            // ISO 8601 in UTC compares as time; absent after a reset, which must stay a reset.
+            ConditionExpression: 'locked_until < :until',
+            ExpressionAttributeValues: { ':until': until.toISOString(), ':one': 1 },
+          })));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
     async reset(subject) {
       await callAws('dynamodb', () => db.send(new DeleteCommand({ TableName: tableName, Key: keys.loginAttempts(subject) })));
     },

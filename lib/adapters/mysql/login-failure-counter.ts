@@ -29,6 +29,9 @@ export function createMysqlLoginFailureCounter(db: MysqlExecutor): LoginFailureC
           return { reserved: true as const, failures };
         }),
       ),
+    async extendLock(subject, until) {
+      await callMysql(() => db.run('UPDATE login_attempts SET locked_until = :until WHERE subject = :subject AND locked_until < :until', { subject, until }));
+    },
     async reset(subject) {
       await callMysql(() => db.run('DELETE FROM login_attempts WHERE subject = :subject', { subject }));
     },

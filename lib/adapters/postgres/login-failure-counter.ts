@@ -29,6 +29,9 @@ export function createPostgresLoginFailureCounter(db: SqlExecutor): LoginFailure
           await tx.query('UPDATE login_attempts SET failures = $2, locked_until = $3 WHERE subject = $1', [subject, failures, until.toISOString()]);
           return { reserved: true as const, failures };
         })),
+    async extendLock(subject, until) {
+      await callPostgres(() => db.query('UPDATE login_attempts SET locked_until = $2 WHERE subject = $1 AND locked_until < $2', [subject, until.toISOString()]));
+    },
     async reset(subject) {
       await callPostgres(() => db.query('DELETE FROM login_attempts WHERE subject = $1', [subject]));
     },

@@ -69,6 +69,10 @@ export function createInMemoryLoginFailureCounter(): LoginFailureCounter {
       counts.set(subject, { failures, lockedUntil: new Date(now.getTime() + schedule.lockSeconds(failures) * 1000) });
       return { reserved: true, failures };
     },
+    async extendLock(subject, until) {
+      const count = counts.get(subject);
+      if (count && count.lockedUntil < until) count.lockedUntil = until;
+    },
     async reset(subject) {
       counts.delete(subject);
     },
