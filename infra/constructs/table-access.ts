@@ -9,7 +9,7 @@ import type { PatientKeyPrefix, PatientTableAction, TableItemGrants } from './le
  */
 export const TABLE_CALLS = {
   // lib/adapters/dynamodb/patient-repository.ts
-  /** Email reservation → patient (ConsistentRead GetItem each). */
+  /** Email reservation → patient (ConsistentRead GetItem each; an unknown email reads a patient item no one has, issue 19 item 18). */
   'patients.findCredentials': { 'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'] },
   'patients.getPatient': { 'dynamodb:GetItem': ['PATIENT#'] },
   /** Compare-and-set of the hash after a sign-in at a lower cost. */

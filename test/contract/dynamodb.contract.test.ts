@@ -246,3 +246,29 @@ describe('DynamoDB registration lapse (TTL)', () => {
     expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
   });
 });
+
+describe('DynamoDB sign-in reads (issue 19 item 18)', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+
+  it('findCredentials sends the same reads for an unknown email as for a known one', async () => {
+    const storage = createDynamoStorage(db, config, testIdentifierDigests());
+    const patient = patientFixture();
+    await storage.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const sent: string[] = [];
+    db.middlewareStack.add((next, context) => async (args) => {
+      sent.push(context.commandName ?? '?');
+      return next(args);
+    }, { step: 'initialize', name: 'countSignInReads' });
+    try {
+      expect(await storage.repository.findCredentials(patient.email)).toMatchObject({ id: patient.id });
+      const known = sent.splice(0);
+      expect(await storage.repository.findCredentials(`nobody-${randomUUID()}@example.com`)).toBeUndefined();
+      expect(known).toEqual(['GetItemCommand', 'GetItemCommand']);
+      expect(sent).toEqual(known);
+    } finally {
+      db.middlewareStack.remove('countSignInReads');
+    }
+  });
+});
