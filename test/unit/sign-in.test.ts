@@ -164,6 +164,16 @@ describe('signIn from a known device (issue 19 item 2)', () => {
     }
   });
 
+  it('a sign-in that re-hashes the password hands out a device token bound to the new hash', async () => {
+    const deps = createFakeDeps();
+    const { patientId, email, password } = await registeredPatient(deps);
+    await deps.repository.replacePasswordHash(patientId, deps.repository.readPatient(patientId)!.password_hash, fakeHash(password, 10), deps.clock.now());
+    const { device_token } = await signInAs(deps, email, password);
+    expect(deps.repository.readPatient(patientId)!.password_hash).toBe(fakeHash(password));
+    await burst(deps, email);
+    await expect(signInAs(deps, email, password, device_token)).resolves.toMatchObject({ patient_id: patientId, device_token });
+  });
+
   it('a device that guesses wrongly too often is locked itself, not the account', async () => {
     const deps = createFakeDeps();
     const { patientId, email, password } = await registeredPatient(deps);
