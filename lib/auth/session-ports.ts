@@ -1,5 +1,5 @@
 /**
- * Storage ports for sign-in: refresh-token families and consecutive login failures.
+ * Storage ports for sign-in: refresh-token families and password attempts per throttled subject.
  *
  * Refresh tokens are 32 random bytes; only their SHA-256 digest (hex) reaches a store. A fast,
  * unkeyed digest is enough for values with 256 bits of entropy: nobody can guess a token from its
