@@ -94,13 +94,15 @@ const GONE_MESSAGES = {
   // A used token always verified its email (both happen in one transaction): say so, it is what the person wants to know.
   used: 'This verification link has already been used. Your email address is verified.',
   superseded: 'This verification link was replaced by a newer one. Use the link in the most recent email.',
+  // Issue 19 item 2: a link's own password tries (LINK_PASSWORD_TRIES), instead of the account's lock.
+  spent: 'This verification link was used with a wrong password too many times. Request a new verification email.',
 } as const;
 
 /** The verification token existed but can no longer be used. */
 export class GoneTokenError extends AppError {
   override readonly name = 'GoneTokenError';
   readonly statusCode = 410;
-  constructor(readonly reason: 'expired' | 'used' | 'superseded') {
+  constructor(readonly reason: keyof typeof GONE_MESSAGES) {
     super(GONE_MESSAGES[reason]);
   }
 }

@@ -144,6 +144,7 @@ function signInParts(config: Config) {
   return {
     kms,
     stores,
+    identifiers,
     tokens: accessTokens(config, kms),
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock),
     clock: systemClock,
@@ -170,8 +171,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
 }
 
 /** Sign-in and verification both check a password under the lock policy and start a session. */
-function passwordSessionDeps(config: Config): VerifyEmailDeps {
-  const { stores, tokens, auditor, clock } = signInParts(config);
+function passwordSessionDeps(config: Config, { stores, tokens, auditor, clock } = signInParts(config)): VerifyEmailDeps {
   return {
     repository: stores.repository, sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
     hasher: hasher(config), tokens, auditor, clock,
@@ -184,7 +184,8 @@ export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
 }
 
 export function createLoginDeps(config: Config): SignInDeps {
-  return { ...passwordSessionDeps(config), dummyHash: bcryptDummyHash(config.bcryptRounds) };
+  const parts = signInParts(config);
+  return { ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds) };
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {

@@ -9,7 +9,7 @@ import type { PatientKeyPrefix, PatientTableAction, TableItemGrants } from './le
  */
 export const TABLE_CALLS = {
   // lib/adapters/dynamodb/patient-repository.ts
-  /** Email reservation → patient (ConsistentRead GetItem each). */
+  /** Email reservation → patient (ConsistentRead GetItem each; an unknown email reads a patient item no one has, issue 19 item 18). */
   'patients.findCredentials': { 'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'] },
   'patients.getPatient': { 'dynamodb:GetItem': ['PATIENT#'] },
   /** Compare-and-set of the hash after a sign-in at a lower cost. */
@@ -21,8 +21,10 @@ export const TABLE_CALLS = {
 
   // lib/adapters/dynamodb/login-failure-counter.ts
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },
-  /** ADD under a cap condition, then (at the cap) a second plain Update. */
-  'loginFailures.recordFailure': { 'dynamodb:UpdateItem': ['LOGIN#'] },
+  /** Read the subject's count (ConsistentRead), then one Update conditional on the version read; again on a conflict. */
+  'loginFailures.reserve': { 'dynamodb:GetItem': ['LOGIN#'], 'dynamodb:UpdateItem': ['LOGIN#'] },
+  /** A wrong password's lock, from the answer: one Update conditional on moving the end later. */
+  'loginFailures.extendLock': { 'dynamodb:UpdateItem': ['LOGIN#'] },
   'loginFailures.reset': { 'dynamodb:DeleteItem': ['LOGIN#'] },
 
   // lib/adapters/dynamodb/session-store.ts

@@ -230,14 +230,14 @@ export class StatelessStack extends Stack {
       environment: { ...signingEnv, ...bcryptEnv, ...serviceNameEnv },
       roleName: tokenSignerRoleName(config.stage, API_ROUTES.verifyEmail.functionName),
       whyPublic:
-        'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.',
+        'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count against the link (5 tries, then it is spent), and the tighter per-IP WAF sign-in rule applies.',
     });
     verifyEmail.allow(
       ...patientTableItems(table, tableAccessFor(
         'patients.findVerificationToken',
         'patients.getPatient',
-        'loginFailures.read',
-        'loginFailures.recordFailure',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.consumeVerificationToken',
         'sessions.startFamily',
@@ -312,13 +312,13 @@ export class StatelessStack extends Stack {
       environment: { ...signingEnv, ...bcryptEnv },
       roleName: tokenSignerRoleName(config.stage, API_ROUTES.login.functionName),
       whyPublic:
-        'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff and the tighter per-IP WAF sign-in rule bound guessing.',
+        'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff (per device for a client presenting a valid device token) and the tighter per-IP WAF sign-in rule bound guessing.',
     });
     login.allow(
       ...patientTableItems(table, tableAccessFor(
         'patients.findCredentials',
-        'loginFailures.read',
-        'loginFailures.recordFailure',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.startFamily',
@@ -374,13 +374,13 @@ export class StatelessStack extends Stack {
     const passwordChange = this.addEndpoint('PasswordChange', API_ROUTES.passwordChange, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
       environment: { ...sessionEnv, ...bcryptEnv },
-      whyPublic: `${bearerOnly} The current password is checked as well; a wrong one counts toward the per-account lock, and the tighter per-IP WAF sign-in rule applies.`,
+      whyPublic: `${bearerOnly} The current password is checked as well; a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies.`,
     });
     passwordChange.allow(
       ...patientTableItems(table, tableAccessFor(
         'patients.getPatient',
-        'loginFailures.read',
-        'loginFailures.recordFailure',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.revokeAllFor',

@@ -1,5 +1,5 @@
 /**
- * Storage ports for sign-in: refresh-token families and consecutive login failures.
+ * Storage ports for sign-in: refresh-token families and password attempts per throttled subject.
  *
  * Refresh tokens are 32 random bytes; only their SHA-256 digest (hex) reaches a store. A fast,
  * unkeyed digest is enough for values with 256 bits of entropy: nobody can guess a token from its
@@ -64,18 +64,42 @@ export interface SessionStore {
   revokeAllFor(patientId: string, now: Date, exceptFamilyId?: string): Promise<void>;
 }
 
-export interface FailureCount {
-  /** Consecutive failed sign-ins since the last success, never more than MAX_COUNTED_FAILURES. */
+/** What a throttled subject (an account, a device, a mailed link, a session) has counted so far. */
+export interface AttemptState {
+  /** Attempts counted since the last success, never more than the schedule's maxCounted. */
   failures: number;
-  /** When the latest counted failure happened; undefined when failures is 0. */
-  lastFailureAt?: Date;
+  /** Until when further attempts are refused; undefined when nothing was counted. */
+  lockedUntil?: Date;
 }
 
-/** Counts consecutive failed sign-ins per patient, atomically; the lock policy lives in lib/auth/lockout-policy.ts. */
+/**
+ * How long a count locks its subject (lib/auth/lockout-policy.ts holds the schedules). The store only
+ * applies it: lockSeconds(maxCounted) must be above 0, so that a reservation at the cap still changes
+ * what the next one sees.
+ */
+export interface LockSchedule {
+  maxCounted: number;
+  lockSeconds(failures: number): number;
+}
+
+export type Reservation = { reserved: true; failures: number } | { reserved: false; lockedUntil: Date };
+
+/**
+ * Password attempts per subject, reserved before the password is compared: the store decides, in one
+ * atomic step, whether the subject is locked at `now` and, if not, counts the attempt as a failure and
+ * locks the subject until now + schedule.lockSeconds(the new count). N concurrent reservations get
+ * the answers N sequential ones would. A success clears the count (reset); a wrong password needs no
+ * second write, it was counted already. Subjects are opaque strings (lockout-policy.ts names them).
+ */
 export interface LoginFailureCounter {
-  read(patientId: string): Promise<FailureCount>;
-  /** Adds one failure (the count stops at `max`) and returns the count after it. Concurrent calls each count. */
-  recordFailure(patientId: string, now: Date, max: number): Promise<FailureCount>;
-  /** A success: the count starts again from 0. */
-  reset(patientId: string): Promise<void>;
+  read(subject: string): Promise<AttemptState>;
+  reserve(subject: string, now: Date, schedule: LockSchedule): Promise<Reservation>;
+  /**
+   * A reserved attempt turned out wrong: its lock runs until `until` (from the answer, not from the
+   * reservation: bcrypt took a while). Only ever moves a lock's end later, and does nothing once the
+   * count was reset (a success meanwhile clears it for good).
+   */
+  extendLock(subject: string, until: Date): Promise<void>;
+  /** A success: the count starts again from 0 and any lock ends. */
+  reset(subject: string): Promise<void>;
 }

@@ -1,12 +1,17 @@
 import { InvalidCredentialsError, SignInLockedError, SignInRefusedError } from '../errors.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
 import { normalizeEmail } from '../patient/normalize.js';
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
+import { issueDeviceToken, trustedDeviceOf } from './device-token.js';
+import { attemptSubjects } from './lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from './password-check.js';
 import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 
 export interface SignInDeps extends PasswordCheckDeps, SessionDeps {
   auditor: AuditRecorder;
+  /** Keys the counter of an unknown email and signs device tokens. */
+  identifiers: IdentifierDigests;
   /**
    * A hash of the configured cost that no password matches: an unknown email is compared against it,
    * so it costs the same bcrypt work as a wrong password and the two cannot be told apart by timing.
@@ -14,35 +19,54 @@ export interface SignInDeps extends PasswordCheckDeps, SessionDeps {
   dummyHash: string;
 }
 
-/**
- * A patient id no account has: an unknown email reads its lock state too, so it makes the same
- * store round trip as a known one before bcrypt (the answer is never used).
- */
-const NO_ACCOUNT = '00000000-0000-4000-8000-000000000000';
+export interface SignInRequest {
+  email: string;
+  password: string;
+  /** The device token an earlier sign-in on this client returned, if any. */
+  device_token?: string | null;
+}
+
+/** The spec's login fields, and the device token this client presents next time. */
+export type SignInAnswer = SessionTokens & { device_token: string };
 
 type FailureReason = 'unknown_email' | 'wrong_password' | 'locked' | 'unverified' | 'inactive';
 
-/** POST /login: the email's password, then tokens — only for a verified, active account. */
-export async function signIn(request: { email: string; password: string }, context: RequestContext, deps: SignInDeps): Promise<SessionTokens> {
-  const patient = await deps.repository.findCredentials(normalizeEmail(request.email));
+/**
+ * POST /login: the email's password, then tokens — only for a verified, active account. The attempt
+ * is reserved before bcrypt on the device's own counter when the client presents a valid device
+ * token, otherwise on the account's: a stranger's guesses lock the account for untrusted clients only.
+ */
+export async function signIn(request: SignInRequest, context: RequestContext, deps: SignInDeps): Promise<SignInAnswer> {
+  const email = normalizeEmail(request.email);
+  const patient = await deps.repository.findCredentials(email);
   const fail = async (reason: FailureReason, patientId?: string) => {
     logger.info('sign-in', { outcome: 'failure', reason, ...(patientId && { patientId }) });
     await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason, ...(patientId && { patientId }) });
   };
 
   if (!patient) {
-    await deps.attempts.check(NO_ACCOUNT, deps.clock.now());
+    // The same store work as a known email's wrong password (a reservation, then the failure), and
+    // the same lock after as many failures: neither the time nor a 429 tells whether the email is known.
+    const subject = attemptSubjects.unknownEmail(await deps.identifiers.current('email', email));
+    const attempt = await deps.attempts.reserve(subject, deps.clock.now());
+    if (attempt.locked) {
+      await fail('locked');
+      throw new SignInLockedError(attempt.retryAfterSeconds);
+    }
     await deps.hasher.compare(request.password, deps.dummyHash);
+    await attempt.failed(deps.clock.now());
     await fail('unknown_email');
     throw new InvalidCredentialsError();
   }
-  const check = await checkPassword(patient, request.password, deps);
+  const deviceId = await trustedDeviceOf(request.device_token, patient, deps.identifiers);
+  const subject = deviceId ? attemptSubjects.device(patient.id, deviceId) : attemptSubjects.account(patient.id);
+  const check = await checkPassword(patient, request.password, deps, { subject });
   if (check.outcome === 'locked') {
     await fail('locked', patient.id);
     throw new SignInLockedError(check.retryAfterSeconds);
   }
   if (check.outcome === 'wrong') {
-    await Promise.all([check.counted, fail('wrong_password', patient.id)]);
+    await fail('wrong_password', patient.id);
     throw new InvalidCredentialsError();
   }
   // Only after the password: whoever learns these already knows it.
@@ -52,7 +76,9 @@ export async function signIn(request: { email: string; password: string }, conte
     throw new SignInRefusedError(reason);
   }
   const { tokens, sessionId } = await startSession(patient.id, deps);
+  // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
+  const device_token = await issueDeviceToken({ id: patient.id, password_hash: check.passwordHash }, deps.identifiers, deviceId);
   logger.info('sign-in', { outcome: 'success', patientId: patient.id });
   await deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId });
-  return tokens;
+  return { ...tokens, device_token };
 }

@@ -70,6 +70,23 @@ export function toOpenApiSchema(schema: Json): Json {
   return out;
 }
 
+const SESSION_DATA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['patient_id', 'access_token', 'token_type', 'expires_in', 'refresh_token'],
+  properties: {
+    patient_id: { type: 'string', format: 'uuid' },
+    access_token: { type: 'string', description: `An ES256 JWT for \`Authorization: Bearer …\`, valid ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.` },
+    token_type: { const: 'Bearer' },
+    expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
+    refresh_token: { ...refreshTokenSchema.properties.refresh_token, description: 'Single use: POST it to /token/refresh for a new pair.' },
+  },
+};
+const { nullable: _nullable, description: _description, ...presentedDeviceToken } = loginSchema.properties.device_token;
+const DEVICE_TOKEN_NOTE =
+  'Keep it on this client and send it as `device_token` with the next sign-in: this client is then throttled on its own counter, ' +
+  'so a stranger\'s wrong passwords (which lock the account for clients without one) cannot keep it out. Valid until the password changes.';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const registration = toOpenApiSchema(registrationSchema as Json);
 const { password: _password, confirm_password: _confirm, ...storedFields } = registration.properties as Json;
@@ -161,17 +178,13 @@ const RESPONSE_SCHEMAS: Json = {
       phone_verified: { const: false },
     },
   }),
-  Session: success({
-    type: 'object',
-    additionalProperties: false,
-    required: ['patient_id', 'access_token', 'token_type', 'expires_in', 'refresh_token'],
-    properties: {
-      patient_id: { type: 'string', format: 'uuid' },
-      access_token: { type: 'string', description: `An ES256 JWT for \`Authorization: Bearer …\`, valid ${ACCESS_TOKEN_TTL_SECONDS / 60} minutes.` },
-      token_type: { const: 'Bearer' },
-      expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
-      refresh_token: { ...refreshTokenSchema.properties.refresh_token, description: 'Single use: POST it to /token/refresh for a new pair.' },
-    },
+  Session: success(SESSION_DATA),
+  // The login answer: the spec's session fields, and the device token (issue 19 item 2) that the
+  // request's optional device_token takes back, one schema for both (the request's).
+  LoginSession: success({
+    ...SESSION_DATA,
+    required: [...SESSION_DATA.required, 'device_token'],
+    properties: { ...SESSION_DATA.properties, device_token: { ...presentedDeviceToken, description: DEVICE_TOKEN_NOTE } },
   }),
   PatientRecord: success({
     type: 'object',
@@ -234,6 +247,7 @@ export const SPEC_REGISTRATION_EXAMPLE = {
 /** Placeholders of the right shape; the test puts the real token (from the mail, the SMS, a sign-in) in their place. */
 export const EXAMPLE_TOKEN = 'kq3X9vYp2LrT8sWmN4bC7dFgH1jK5zQ0aE6uI-o_RtS';
 export const EXAMPLE_PATIENT_ID = '3f2b8c1e-9d4a-4e7b-8a61-2c5d9e0f1a7b';
+const EXAMPLE_DEVICE_TOKEN = '9b1f0c7e4a2d4e6f8a0b1c2d3e4f5a6b.v1.4c1e7f0a9b2d3e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f';
 const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJFUzI1NiIsImtpZCI6InYxIn0.eyJzdWIiOiIzZjJiOGMxZSJ9.c2lnbmF0dXJl';
 const SESSION_EXAMPLE = {
   success: true,
@@ -377,10 +391,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       200: { description: 'Verified and signed in.', schema: 'Session', examples: { link: { summary: 'Verified', value: { ...SESSION_EXAMPLE, message: 'Email verified successfully.' } } } },
       ...BODY_ERRORS,
       400: error('Unknown token (or a body that is not JSON).', message('unknown', 'This verification link is invalid. Request a new verification email.')),
-      401: error('The password is not the account\'s; it counts toward the sign-in lock.'),
+      401: error('The password is not the account\'s; it counts against this link (5 tries), not the account\'s sign-in lock.'),
       403: error('The account is deactivated.'),
-      410: error('The link expired, was used, or was replaced by a newer one.', message('used', 'This verification link has already been used. Your email address is verified.')),
-      429: { ...error('Too many failed passwords: locked for a while.'), headers: RETRY_AFTER },
+      410: error('The link expired, was used, was replaced by a newer one, or was spent by 5 wrong passwords.', message('used', 'This verification link has already been used. Your email address is verified.')),
       ...UNAVAILABLE,
     },
   },
@@ -393,14 +406,18 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       examples: {
         credentials: { summary: 'Email and password', value: { email: 'jane.smith@email.com', password: 'SecurePassword123!' } },
         'wrong-password': { summary: 'A wrong password', value: { email: 'jane.smith@email.com', password: 'NotThePassword1!' } },
+        'known-device': { summary: 'From a client that signed in before', value: { email: 'jane.smith@email.com', password: 'SecurePassword123!', device_token: EXAMPLE_DEVICE_TOKEN } },
       },
     },
     responses: {
-      200: { description: 'Signed in.', schema: 'Session', examples: { credentials: { summary: 'Signed in', value: SESSION_EXAMPLE } } },
+      200: { description: 'Signed in.', schema: 'LoginSession', examples: { credentials: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } } } },
       ...BODY_ERRORS,
       401: error('Unknown email or wrong password (one answer for both).', message('wrong-password', 'Invalid email or password')),
       403: error('The email is not verified yet, or the account is deactivated.'),
-      429: { ...error('Too many failed sign-ins: locked for a while.'), headers: RETRY_AFTER },
+      429: {
+        ...error('Too many failed sign-ins: locked for a while. Without a valid device token the account\'s lock applies; with one, only that device\'s.'),
+        headers: RETRY_AFTER,
+      },
       ...UNAVAILABLE,
     },
   },
@@ -510,8 +527,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     responses: {
       200: { description: 'Changed.', schema: 'Message', examples: { change: { summary: 'Changed', value: { success: true, message: 'Your password has been changed. Your other sessions were signed out.' } } } },
       ...BODY_ERRORS,
-      401: { ...error('The access token is bad, or the current password is wrong (it counts toward the lock).'), headers: WWW_AUTHENTICATE },
-      429: { ...error('Too many wrong passwords: locked for a while.'), headers: RETRY_AFTER },
+      401: { ...error('The access token is bad, or the current password is wrong (it counts toward this session\'s lock, not the account\'s).'), headers: WWW_AUTHENTICATE },
+      429: { ...error('Too many wrong current passwords in this session: locked for a while.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
   },

@@ -1,4 +1,5 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
+import { attemptSubjects } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
 import type { SessionStore } from '../auth/session-ports.js';
@@ -15,9 +16,11 @@ export interface ChangePasswordDeps extends PasswordCheckDeps {
 }
 
 /**
- * A signed-in patient's new password. The current one is checked under the sign-in lock policy (a
- * stolen access token must not become a way to guess the password); success replaces the hash and
- * ends every other session: the caller's own (named by its access token's `sid`) survives.
+ * A signed-in patient's new password. The current one is checked under the lock schedule of the
+ * caller's session (a stolen access token must not become a way to guess the password), not the
+ * account's: a stranger's guesses at sign-in cannot stop the owner from changing it, and the owner's
+ * typos here do not lock sign-in. Success replaces the hash and ends every other session: the
+ * caller's own (named by its access token's `sid`) survives.
  */
 export async function changePassword(caller: VerifiedAccessToken, request: PasswordChangeRequest, context: RequestContext, deps: ChangePasswordDeps): Promise<void> {
   const patient = await deps.repository.getPatient(caller.patientId);
@@ -28,13 +31,14 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
 
   // No re-hash of the current password: it is about to be replaced, and a re-hash would change the
   // hash the compare-and-set below expects.
-  const check = await checkPassword(patient, request.current_password, { ...deps, hasher: { ...deps.hasher, needsRehash: () => false } });
+  const throttle = { subject: attemptSubjects.session(caller.sessionId ?? `token:${caller.tokenId}`) };
+  const check = await checkPassword(patient, request.current_password, { ...deps, hasher: { ...deps.hasher, needsRehash: () => false } }, throttle);
   if (check.outcome === 'locked') {
     await audit('failure', 'locked');
     throw new SignInLockedError(check.retryAfterSeconds);
   }
   if (check.outcome === 'wrong') {
-    await Promise.all([check.counted, audit('failure', 'wrong_password')]);
+    await audit('failure', 'wrong_password');
     throw new WrongCurrentPasswordError();
   }
   const now = deps.clock.now();

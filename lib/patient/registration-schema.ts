@@ -144,6 +144,7 @@ export const verifyEmailSchema: JSONSchemaType<VerifyEmailRequest> = {
 export interface LoginRequest {
   email: string;
   password: string;
+  device_token?: string;
 }
 
 export const loginSchema: JSONSchemaType<LoginRequest> = {
@@ -154,6 +155,17 @@ export const loginSchema: JSONSchemaType<LoginRequest> = {
   properties: {
     email: { type: 'string', minLength: 1, maxLength: 254, format: 'email' },
     password: presentedPassword,
+    // The device token an earlier sign-in on this client returned (lib/auth/device-token.ts): with a
+    // valid one, this client's attempts are throttled on its own counter, not the account's lock.
+    // Any other string is accepted and treated as no token (an old or foreign token is no error).
+    device_token: {
+      type: 'string',
+      nullable: true,
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9._-]+$',
+      description: 'The device_token of an earlier successful sign-in on this client (optional).',
+    },
   },
 };
 

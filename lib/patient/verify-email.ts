@@ -1,7 +1,8 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
+import { attemptSubjects, LINK_SCHEDULE } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
 import { startSession, type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
-import { GoneTokenError, InvalidTokenError, SignInLockedError, SignInRefusedError, WrongPasswordError } from '../errors.js';
+import { GoneTokenError, InvalidTokenError, SignInRefusedError, WrongPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { VerifyEmailRequest } from './registration-schema.js';
 import { hashVerificationToken } from './verification-token.js';
@@ -14,7 +15,10 @@ export interface VerifyEmailDeps extends PasswordCheckDeps, SessionDeps {
  * Consumes a verification token, once the password proves the account is the clicker's: a link
  * proves only the mailbox, and an account someone else registered on this address (holding their
  * password) must not become verified by the victim's click (pre-account hijacking). A wrong
- * password leaves the token unused and counts toward the account's lock. Success signs the patient in.
+ * password leaves the token unused and counts toward the link's own tries, never the account's lock
+ * (whoever holds the link holds the mailbox, and must get in whatever a stranger did to the account):
+ * after LINK_PASSWORD_TRIES wrong ones the link is spent and a new one can be asked for. Success
+ * signs the patient in.
  */
 export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options: { startSession: false }): Promise<undefined>;
 export async function verifyEmail(request: VerifyEmailRequest, context: RequestContext, deps: VerifyEmailDeps, options?: { startSession: true }): Promise<SessionTokens>;
@@ -38,13 +42,13 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
     await fail('lapsed');
     throw new GoneTokenError('expired');
   }
-  const check = await checkPassword(patient, request.password, deps);
+  const check = await checkPassword(patient, request.password, deps, { subject: attemptSubjects.link(tokenHash), schedule: LINK_SCHEDULE });
   if (check.outcome === 'locked') {
-    await fail('locked');
-    throw new SignInLockedError(check.retryAfterSeconds);
+    await fail('spent');
+    throw new GoneTokenError('spent');
   }
   if (check.outcome === 'wrong') {
-    await Promise.all([check.counted, fail('wrong_password')]);
+    await fail('wrong_password');
     throw new WrongPasswordError();
   }
 

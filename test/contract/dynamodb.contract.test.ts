@@ -100,10 +100,10 @@ describe('DynamoDB sign-in items', () => {
     await storage.sessions.startFamily({ familyId, patientId, tokenHash: first, now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
     const second = hash();
     expect((await storage.sessions.rotate(first, second, now)).outcome).toBe('rotated');
-    await storage.loginFailures.recordFailure(patientId, now, 100);
+    await storage.loginFailures.reserve(`account:${patientId}`, now, { maxCounted: 100, lockSeconds: () => 0 });
 
     const mine = (await scanTable()).filter((i) =>
-      [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#${patientId}`].includes(i.pk));
+      [`FAMILY#${familyId}`, `REFRESH#${first}`, `REFRESH#${second}`, `SESSIONS#${patientId}`, `LOGIN#account:${patientId}`].includes(i.pk));
     expect(mine).toHaveLength(5);
     for (const item of mine) expect(item.ttl, item.pk).toBeGreaterThan(Math.floor(now.getTime() / 1000));
   });
@@ -244,5 +244,31 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const { patient, token, mail } = unverified(new Date(Date.now() - 60_000));
     await repository.createPatient(patient, token, mail);
     expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
+  });
+});
+
+describe('DynamoDB sign-in reads (issue 19 item 18)', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+
+  it('findCredentials sends the same reads for an unknown email as for a known one', async () => {
+    const storage = createDynamoStorage(db, config, testIdentifierDigests());
+    const patient = patientFixture();
+    await storage.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const sent: string[] = [];
+    db.middlewareStack.add((next, context) => async (args) => {
+      sent.push(context.commandName ?? '?');
+      return next(args);
+    }, { step: 'initialize', name: 'countSignInReads' });
+    try {
+      expect(await storage.repository.findCredentials(patient.email)).toMatchObject({ id: patient.id });
+      const known = sent.splice(0);
+      expect(await storage.repository.findCredentials(`nobody-${randomUUID()}@example.com`)).toBeUndefined();
+      expect(known).toEqual(['GetItemCommand', 'GetItemCommand']);
+      expect(sent).toEqual(known);
+    } finally {
+      db.middlewareStack.remove('countSignInReads');
+    }
   });
 });

@@ -117,41 +117,95 @@ export function describeSessionContract({ sessions, loginFailures, newPatient }:
     });
   });
 
-  describe('consecutive login failures', () => {
-    it('counts failures with the latest time, and a success starts again from 0', async () => {
-      const patientId = await newPatient();
-      expect(await loginFailures().read(patientId)).toEqual({ failures: 0 });
-      expect(await loginFailures().recordFailure(patientId, at(0), 100)).toEqual({ failures: 1, lastFailureAt: at(0) });
-      expect(await loginFailures().recordFailure(patientId, at(MINUTE), 100)).toEqual({ failures: 2, lastFailureAt: at(MINUTE) });
-      expect(await loginFailures().read(patientId)).toEqual({ failures: 2, lastFailureAt: at(MINUTE) });
-      await loginFailures().reset(patientId);
-      expect(await loginFailures().read(patientId)).toEqual({ failures: 0 });
-      expect(await loginFailures().recordFailure(patientId, at(2 * MINUTE), 100)).toEqual({ failures: 1, lastFailureAt: at(2 * MINUTE) });
+  describe('password attempts reserved per subject', () => {
+    /** 3 counted, a 1-minute lock from the 2nd: small numbers with the shape of the real schedules. */
+    const SCHEDULE = { maxCounted: 3, lockSeconds: (failures: number) => (failures >= 2 ? 60 : 0) };
+    const subject = () => `account:${randomUUID()}`;
+    const reserve = (s: string, now: Date) => loginFailures().reserve(s, now, SCHEDULE);
+
+    it('counts each reservation and locks by the schedule from the new count; a reset starts again from 0', async () => {
+      const s = subject();
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
+      expect(await reserve(s, at(0))).toEqual({ reserved: true, failures: 1 });
+      expect(await loginFailures().read(s)).toEqual({ failures: 1, lockedUntil: at(0) });
+      expect(await reserve(s, at(1000))).toEqual({ reserved: true, failures: 2 });
+      expect(await loginFailures().read(s)).toEqual({ failures: 2, lockedUntil: at(61_000) });
+      await loginFailures().reset(s);
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
+      expect(await reserve(s, at(2000))).toEqual({ reserved: true, failures: 1 });
     });
 
-    it('stops counting at the cap, while each failure still moves the time on', async () => {
-      const patientId = await newPatient();
-      for (let i = 0; i < 4; i++) await loginFailures().recordFailure(patientId, at(i * 1000), 3);
-      expect(await loginFailures().read(patientId)).toEqual({ failures: 3, lastFailureAt: at(3000) });
+    it('refuses while locked, to the millisecond, without counting; the lock ends', async () => {
+      const s = subject();
+      await reserve(s, at(0));
+      await reserve(s, at(0));
+      expect(await reserve(s, at(59_999))).toEqual({ reserved: false, lockedUntil: at(60_000) });
+      expect(await loginFailures().read(s)).toEqual({ failures: 2, lockedUntil: at(60_000) });
+      expect(await reserve(s, at(60_000))).toEqual({ reserved: true, failures: 3 });
     });
 
-    it('counts 10 concurrent failures as 10', async () => {
-      const patientId = await newPatient();
-      await Promise.all(Array.from({ length: 10 }, () => loginFailures().recordFailure(patientId, at(0), 100)));
-      expect((await loginFailures().read(patientId)).failures).toBe(10);
+    it('stops counting at the cap, while each reservation still locks again', async () => {
+      const s = subject();
+      for (const t of [0, 60_000, 120_000, 180_000]) await reserve(s, at(t));
+      expect(await loginFailures().read(s)).toEqual({ failures: 3, lockedUntil: at(240_000) });
     });
 
-    it('with the lock policy: locks from the 5th failure for 1 s, then 2 s; a success unlocks', async () => {
+    it('of 12 concurrent reservations only as many pass as sequential ones would: the count decides, not the order', async () => {
+      const s = subject();
+      const results = await Promise.all(Array.from({ length: 12 }, () => reserve(s, at(0))));
+      expect(results.filter((r) => r.reserved)).toHaveLength(2);
+      expect(results.filter((r) => !r.reserved)).toEqual(Array.from({ length: 10 }, () => ({ reserved: false, lockedUntil: at(60_000) })));
+      expect(await loginFailures().read(s)).toEqual({ failures: 2, lockedUntil: at(60_000) });
+    });
+
+    it('counts 10 concurrent reservations below any lock as 10', async () => {
+      const s = subject();
+      const never = { maxCounted: 100, lockSeconds: () => 0 };
+      const results = await Promise.all(Array.from({ length: 10 }, () => loginFailures().reserve(s, at(0), never)));
+      expect(results.map((r) => r.reserved && r.failures).sort((a, b) => Number(a) - Number(b))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('keeps subjects apart: one locked, another untouched', async () => {
+      const [locked, other] = [subject(), subject()];
+      await reserve(locked, at(0));
+      await reserve(locked, at(0));
+      expect(await reserve(other, at(0))).toEqual({ reserved: true, failures: 1 });
+      await loginFailures().reset(other);
+      expect((await reserve(locked, at(0))).reserved).toBe(false);
+    });
+
+    it('extendLock moves a lock\'s end later, never earlier, and never brings back a reset count', async () => {
+      const s = subject();
+      await reserve(s, at(0));
+      await reserve(s, at(0)); // locked until 60 s
+      await loginFailures().extendLock(s, at(90_000));
+      expect(await loginFailures().read(s)).toEqual({ failures: 2, lockedUntil: at(90_000) });
+      await loginFailures().extendLock(s, at(70_000));
+      expect(await reserve(s, at(80_000))).toEqual({ reserved: false, lockedUntil: at(90_000) });
+      await loginFailures().reset(s);
+      await loginFailures().extendLock(s, at(120_000));
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
+      expect(await reserve(s, at(100_000))).toEqual({ reserved: true, failures: 1 });
+    });
+
+    it('with the account schedule: 4 pass, the 5th locks for 1 s from its answer, the 6th for 2 s; a success unlocks', async () => {
       const attempts = createLoginAttempts(loginFailures());
-      const patientId = await newPatient();
-      for (let i = 0; i < 4; i++) expect(await attempts.recordFailure(patientId, at(0))).toEqual({ locked: false });
-      expect(await attempts.recordFailure(patientId, at(0))).toEqual({ locked: true, retryAfterSeconds: 1 });
-      expect(await attempts.check(patientId, at(999))).toEqual({ locked: true, retryAfterSeconds: 1 });
-      expect(await attempts.check(patientId, at(1000))).toEqual({ locked: false });
-      expect(await attempts.recordFailure(patientId, at(1000))).toEqual({ locked: true, retryAfterSeconds: 2 });
-      await attempts.recordSuccess(patientId);
-      expect(await attempts.check(patientId, at(1000))).toEqual({ locked: false });
-      expect(await attempts.recordFailure(patientId, at(1000))).toEqual({ locked: false });
+      const s = subject();
+      const wrong = async (now: Date, answeredAt = now) => {
+        const attempt = await attempts.reserve(s, now);
+        if (attempt.locked) return attempt;
+        await attempt.failed(answeredAt);
+        return { locked: false };
+      };
+      for (let i = 0; i < 4; i++) expect(await wrong(at(0))).toEqual({ locked: false });
+      expect(await wrong(at(0), at(300))).toEqual({ locked: false }); // bcrypt took 300 ms
+      expect(await attempts.reserve(s, at(1299))).toEqual({ locked: true, retryAfterSeconds: 1 });
+      expect(await wrong(at(1300))).toEqual({ locked: false });
+      expect(await attempts.reserve(s, at(1300))).toEqual({ locked: true, retryAfterSeconds: 2 });
+      const right = await attempts.reserve(s, at(3300));
+      expect(right.locked).toBe(false);
+      if (!right.locked) await right.succeeded();
+      expect(await loginFailures().read(s)).toEqual({ failures: 0 });
     });
   });
 }

@@ -8,11 +8,12 @@ const DAY = 24 * 3600_000;
 const digest = () => createHash('sha256').update(randomBytes(32)).digest('hex');
 
 /** Rows of a patient in every table that hangs off patients. */
-const HANGING_OFF = ['verification_tokens', 'phone_codes', 'outbox_mails', 'session_families', 'login_failures'] as const;
+// Password attempt counters (login_attempts) are keyed by subject, not patient: they do not hang off one.
+const HANGING_OFF = ['verification_tokens', 'phone_codes', 'outbox_mails', 'session_families'] as const;
 
 /** A migrated SQL database of its own (so the counts are exact), with the ports on it. */
 export interface LapseCleanupDatabase {
-  storage: Pick<Storage, 'repository' | 'sessions' | 'loginFailures' | 'phoneCodes'>;
+  storage: Pick<Storage, 'repository' | 'sessions' | 'phoneCodes'>;
   /** `SELECT count(*)` of `from`: tables and a condition on one patient, written with `:id`. */
   count(from: string, patientId: string): Promise<number>;
   close(): Promise<void>;
@@ -32,7 +33,7 @@ export function describeSqlLapseCleanup(name: string, open: () => Promise<LapseC
 
     /**
      * A registration with a token and its mail, a phone code and its SMS, a session family with a
-     * rotated token and a login failure. (No reset token: none is issued to a lapsed registration.)
+     * rotated token. (No reset token: none is issued to a lapsed registration.)
      */
     async function registerWithEverything(lapsesAt: Date | undefined): Promise<PatientRecord> {
       const patient = patientFixture(lapsesAt ? { lapses_at: lapsesAt.toISOString() } : {});
@@ -41,7 +42,6 @@ export function describeSqlLapseCleanup(name: string, open: () => Promise<LapseC
       const first = digest();
       await sessions.startFamily({ familyId: randomUUID(), patientId: patient.id, tokenHash: first, now: new Date(), idleTtlMs: DAY, absoluteTtlMs: 2 * DAY });
       await sessions.rotate(first, digest(), new Date());
-      await db.storage.loginFailures.recordFailure(patient.id, new Date(), 100);
       const later = new Date(Date.now() + DAY);
       const at = new Date().toISOString();
       await db.storage.phoneCodes.issueCode({ patientId: patient.id, codeId: randomUUID(), digest: `v1.${digest()}`, expiresAt: later, createdAt: new Date() }, {
@@ -58,8 +58,8 @@ export function describeSqlLapseCleanup(name: string, open: () => Promise<LapseC
       counts.refresh_tokens = await db.count('FROM refresh_tokens r JOIN session_families f ON f.id = r.family_id WHERE f.patient_id = :id', patientId);
       return counts;
     }
-    const everything = { patients: 1, verification_tokens: 1, phone_codes: 1, outbox_mails: 2, session_families: 1, login_failures: 1, refresh_tokens: 2 };
-    const nothing = { patients: 0, verification_tokens: 0, phone_codes: 0, outbox_mails: 0, session_families: 0, login_failures: 0, refresh_tokens: 0 };
+    const everything = { patients: 1, verification_tokens: 1, phone_codes: 1, outbox_mails: 2, session_families: 1, refresh_tokens: 2 };
+    const nothing = { patients: 0, verification_tokens: 0, phone_codes: 0, outbox_mails: 0, session_families: 0, refresh_tokens: 0 };
 
     it('removeLapsedRegistrations deletes lapsed unverified patients with every row hanging off them, and counts them', async () => {
       const repository = db.storage.repository;

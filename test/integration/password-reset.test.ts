@@ -93,12 +93,14 @@ describe('POST /password/change', () => {
     expect((await mailsTo(body.email)).some((m) => m.subject === 'Your password was changed')).toBe(true);
   });
 
-  it('a wrong current password is 401 and counts toward the lock; no token is 401', async () => {
+  it('a wrong current password is 401 and counts toward the session\'s lock, not the account\'s; no token is 401', async () => {
     const { body, session } = await verifiedPatient();
     const wrong = { current_password: 'Not-The-0ne!', password: NEW_PASSWORD, confirm_password: NEW_PASSWORD };
     expect((await changePassword(session.access_token, wrong)).statusCode).toBe(401);
     for (let i = 0; i < 4; i++) await changePassword(session.access_token, wrong);
-    expect((await api.login(body.email, body.password)).statusCode).toBe(429);
+    const right = { current_password: body.password, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD };
+    expect((await changePassword(session.access_token, right)).statusCode).toBe(429);
+    expect((await api.login(body.email, body.password)).statusCode).toBe(200);
     expect((await invoke(change, apiEvent(wrong, { path: API_PATHS.passwordChange }))).statusCode).toBe(401);
     // Without a token the body is never judged: an empty one is 401 too, not 422.
     expect((await invoke(change, apiEvent({}, { path: API_PATHS.passwordChange }))).statusCode).toBe(401);

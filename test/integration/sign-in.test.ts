@@ -20,7 +20,8 @@ describe('POST /login', () => {
     const { body, patientId } = await verifiedPatient();
     const response = await api.login(body.email, body.password);
     expect(response.statusCode).toBe(200);
-    expect(response.body).toEqual({ success: true, message: 'Login successful', data: { ...SESSION_SHAPE, patient_id: patientId } });
+    // The spec's fields, and the device token (issue 19 item 2) the client presents next time.
+    expect(response.body).toEqual({ success: true, message: 'Login successful', data: { ...SESSION_SHAPE, patient_id: patientId, device_token: expect.stringMatching(/^[0-9a-f]{32}\.v\d+\.[0-9a-f]{64}$/) } });
     expect(response.headers['Cache-Control']).toBe('no-store');
   });
 

@@ -16,7 +16,8 @@ const bearer = (accessToken: string) => ({ Authorization: `Bearer ${accessToken}
 export const api = {
   register: (body: unknown) => invoke(register, apiEvent(body)),
   verify: (token: string, password: string) => invoke(verify, apiEvent({ token, password }, { path: API_PATHS.verifyEmail })),
-  login: (email: string, password: string) => invoke(login, apiEvent({ email, password }, { path: API_PATHS.login })),
+  login: (email: string, password: string, deviceToken?: string) =>
+    invoke(login, apiEvent({ email, password, ...(deviceToken !== undefined && { device_token: deviceToken }) }, { path: API_PATHS.login })),
   refresh: (refreshToken: string) => invoke(refresh, apiEvent({ refresh_token: refreshToken }, { path: API_PATHS.tokenRefresh })),
   logout: (accessToken: string, refreshToken: string) =>
     invoke(logout, apiEvent({ refresh_token: refreshToken }, { path: API_PATHS.logout, headers: { ...json, ...bearer(accessToken) } })),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { attemptSubjects } from '../../lib/auth/lockout-policy.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
 import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
@@ -126,13 +127,14 @@ describe('the reset link', () => {
     const token = await resetLink(deps, body.email);
     const first = await startSession(patient.id, deps);
     const second = await startSession(patient.id, deps);
-    for (let i = 0; i < 5; i++) await deps.attempts.recordFailure(patient.id, deps.clock.now());
-    expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(true);
+    const account = attemptSubjects.account(patient.id);
+    for (let i = 0; i < 5; i++) await deps.attempts.reserve(account, deps.clock.now());
+    expect((await deps.storage.loginFailures.read(account)).failures).toBe(5);
     await reset(deps, token);
     for (const { tokens } of [first, second]) {
       expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now())).outcome).toBe('revoked');
     }
-    expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(false);
+    expect(await deps.storage.loginFailures.read(account)).toEqual({ failures: 0 });
   });
 
   it('audits success and failure', async () => {
@@ -175,7 +177,7 @@ describe('password change', () => {
     const current = await startSession(patient.id, deps);
     const other = await startSession(patient.id, deps);
     const caller = await deps.tokens.verify(current.tokens.access_token, deps.clock.now());
-    return { deps, patient, current, other, caller };
+    return { deps, body, patient, current, other, caller };
   }
   const request = (current_password: string, password = 'Ch4nged-Passphrase!') => ({ current_password, password, confirm_password: password });
 
@@ -191,13 +193,27 @@ describe('password change', () => {
     expect(deps.mailer.changedMails).toHaveLength(2); // the reset's and the change's
   });
 
-  it('a wrong current password: 401, counted toward the lock, then 429 when locked', async () => {
+  it('a wrong current password: 401, counted toward the session\'s own lock, then 429 when that session is locked', async () => {
     const { deps, patient, caller } = await signedIn();
     await expect(changePassword(caller, request('Wrong-Passphrase1!'), {}, deps)).rejects.toBeInstanceOf(WrongCurrentPasswordError);
-    expect((await deps.storage.loginFailures.read(patient.id)).failures).toBe(1);
+    expect((await deps.storage.loginFailures.read(attemptSubjects.session(caller.sessionId!))).failures).toBe(1);
     for (let i = 0; i < 4; i++) await changePassword(caller, request('Wrong-Passphrase1!'), {}, deps).catch(() => undefined);
     await expect(changePassword(caller, request(NEW_PASSWORD), {}, deps)).rejects.toBeInstanceOf(SignInLockedError);
     expect(await deps.hasher.compare(NEW_PASSWORD, deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+  });
+
+  it('never counts toward the account lock, and the account lock never stops it (issue 19 item 2)', async () => {
+    const { deps, patient, body, caller } = await signedIn();
+    for (let i = 0; i < 5; i++) await changePassword(caller, request('Wrong-Passphrase1!'), {}, deps).catch(() => undefined);
+    expect(await deps.storage.loginFailures.read(attemptSubjects.account(patient.id))).toEqual({ failures: 0 });
+    await expect(signIn({ email: body.email, password: NEW_PASSWORD }, {}, deps)).resolves.toMatchObject({ patient_id: patient.id });
+
+    const { caller: owner, deps: ownerDeps, body: ownerBody } = await signedIn();
+    // A stranger locks the account for untrusted clients…
+    for (let i = 0; i < 6; i++) await signIn({ email: ownerBody.email, password: `Wrong-${i}` }, {}, ownerDeps).catch(() => undefined);
+    await expect(signIn({ email: ownerBody.email, password: NEW_PASSWORD }, {}, ownerDeps)).rejects.toBeInstanceOf(SignInLockedError);
+    // …and the signed-in owner still changes the password.
+    await expect(changePassword(owner, request(NEW_PASSWORD), {}, ownerDeps)).resolves.toBeUndefined();
   });
 
   it('audits the change with the caller\'s session', async () => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { attemptSubjects, LINK_PASSWORD_TRIES } from '../../lib/auth/lockout-policy.js';
+import { signIn } from '../../lib/auth/sign-in.js';
 import { GoneTokenError, InvalidTokenError, SignInLockedError, SignInRefusedError, WrongPasswordError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
-import { newVerification, TOKEN_LIFETIME_MS } from '../../lib/patient/verification-token.js';
+import { hashVerificationToken, newVerification, TOKEN_LIFETIME_MS } from '../../lib/patient/verification-token.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { uniqueRegistration } from '../support/requests.js';
@@ -28,6 +30,14 @@ async function resend(deps: FakeDeps, email: string) {
   expect(await deps.repository.replaceVerificationToken(contact, token, mail)).toBe(true);
 }
 
+/** The newest verification mail, once the outbox mailer sent it. */
+async function deliverNewest(deps: FakeDeps) {
+  await deliverDueMails(deps);
+  return deps.mailer.sent.at(-1)!;
+}
+
+const linkOf = (token: string) => attemptSubjects.link(hashVerificationToken(token));
+
 describe('verifyEmail', () => {
   it('a fresh token with the password verifies its patient and signs it in', async () => {
     const deps = createFakeDeps();
@@ -42,27 +52,43 @@ describe('verifyEmail', () => {
     ]);
   });
 
-  it('the wrong password (the pre-account hijack) verifies nothing, keeps the token and counts a failure', async () => {
+  it('the wrong password (the pre-account hijack) verifies nothing, keeps the token and counts against the link, not the account', async () => {
     const deps = createFakeDeps();
     const { patientId, token } = await registered(deps);
     expect(await failure(verify(deps, token, 'NotTheSquattersPassword1!'))).toBeInstanceOf(WrongPasswordError);
     expect(deps.repository.readPatient(patientId)!.email_verified).toBe(false);
-    expect((await deps.storage.loginFailures.read(patientId)).failures).toBe(1);
+    expect((await deps.storage.loginFailures.read(linkOf(token))).failures).toBe(1);
+    expect(await deps.storage.loginFailures.read(attemptSubjects.account(patientId))).toEqual({ failures: 0 });
     expect(await deps.audit.eventsFor(patientId)).toEqual([expect.objectContaining({ outcome: 'failure', reason: 'wrong_password' })]);
     // The token was not consumed: the right password still verifies with it.
     await expect(verify(deps, token)).resolves.toMatchObject({ patient_id: patientId });
-    expect((await deps.storage.loginFailures.read(patientId)).failures).toBe(0);
+    expect((await deps.storage.loginFailures.read(linkOf(token))).failures).toBe(0);
   });
 
-  it('after five wrong passwords the form is locked like sign-in, before the password is checked', async () => {
+  it(`after ${LINK_PASSWORD_TRIES} wrong passwords the link is spent (410), before the password is checked; a new link works`, async () => {
     const deps = createFakeDeps();
-    const { token } = await registered(deps);
-    for (let i = 0; i < 5; i++) await failure(verify(deps, token, `wrong-${i}`));
+    const { patientId, token } = await registered(deps);
+    for (let i = 0; i < LINK_PASSWORD_TRIES; i++) expect(await failure(verify(deps, token, `wrong-${i}`))).toBeInstanceOf(WrongPasswordError);
     const compares = deps.hasher.compares.length;
     const error = await failure(verify(deps, token));
-    expect(error).toBeInstanceOf(SignInLockedError);
-    expect((error as SignInLockedError).retryAfterSeconds).toBe(1);
+    expect(error).toBeInstanceOf(GoneTokenError);
+    expect(error).toMatchObject({ statusCode: 410, reason: 'spent' });
     expect(deps.hasher.compares).toHaveLength(compares);
+    deps.clock.advance(24 * 3600_000 - 1000); // still spent while the link would live
+    expect(await failure(verify(deps, token))).toMatchObject({ reason: 'spent' });
+
+    await resend(deps, deps.mailer.sent.at(-1)!.to);
+    const fresh = tokenOf((await deliverNewest(deps)).verifyUrl);
+    await expect(verify(deps, fresh)).resolves.toMatchObject({ patient_id: patientId });
+  });
+
+  it('works whatever the account lock: a stranger\'s sign-in guesses do not stop the mailbox owner (issue 19 item 2)', async () => {
+    const deps = createFakeDeps();
+    const { patientId, token } = await registered(deps);
+    const email = deps.repository.readPatient(patientId)!.email;
+    for (let i = 0; i < 6; i++) await signIn({ email, password: `Wrong-${i}` }, {}, deps).catch(() => undefined);
+    expect(await failure(signIn({ email, password: PASSWORD }, {}, deps))).toBeInstanceOf(SignInLockedError);
+    await expect(verify(deps, token)).resolves.toMatchObject({ patient_id: patientId });
   });
 
   it.each([

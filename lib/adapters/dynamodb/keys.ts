@@ -15,7 +15,11 @@ export const keys = {
   sessionFamily: (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'SESSION' }),
   /** The ids of a patient's session families (a string set), so revoking them all needs no Scan. */
   patientSessions: (patientId: string) => ({ pk: `SESSIONS#${patientId}`, sk: 'FAMILIES' }),
-  loginFailures: (patientId: string) => ({ pk: `LOGIN#${patientId}`, sk: 'FAILURES' }),
+  /**
+   * Password attempts per throttled subject (lib/auth/lockout-policy.ts `attemptSubjects`: an account,
+   * a device, a link, a session). Items of the former `FAILURES` sort key are no longer read and go by TTL.
+   */
+  loginAttempts: (subject: string) => ({ pk: `LOGIN#${subject}`, sk: 'ATTEMPTS' }),
   /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
   phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
 };

@@ -26,6 +26,8 @@ const reasonCodes = (error: TransactionCanceledException) => (error.Cancellation
 /** The store's own clock, for the methods that take no `now`: what TTL and lapse are judged by. */
 const nowSeconds = () => epochSeconds(new Date());
 const TTL_NAME = { '#ttl': TTL_ATTRIBUTE };
+/** A patient id no registration is given (random v4 ids never are all zeros). */
+const NO_PATIENT = '00000000-0000-4000-8000-000000000000';
 /** An item that has not lapsed: no TTL (verified, or no lapse) or one still ahead of :nowSeconds. */
 const NOT_LAPSED = '(attribute_not_exists(#ttl) OR #ttl > :nowSeconds)';
 /** A reservation (or patient key) that is free: never written, or written by a registration that lapsed. */
@@ -104,14 +106,16 @@ export function createDynamoPatientRepository(
    * The current key version is tried first, and a registration that took over a lapsed reservation
    * wrote it under the current version, so the first reservation found is the newest.
    */
-  async function livePatientByEmail(email: string, projection: string) {
+  async function livePatientByEmail(email: string, projection: string, { readAlike = false } = {}) {
     let reservation: Record<string, unknown> | undefined;
     for (const key of await emailKeys(email)) {
       reservation = await get(key, 'patient_id');
       if (reservation) break;
     }
-    if (!reservation) return undefined;
-    const patient = await get(keys.patient(String(reservation.patient_id)), `${projection}, #ttl`);
+    if (!reservation && !readAlike) return undefined;
+    // readAlike: an unknown email still reads a patient item (one no patient has), so that sign-in
+    // makes the same reads for it as for a known one (issue 19 item 18).
+    const patient = await get(keys.patient(reservation ? String(reservation.patient_id) : NO_PATIENT), `${projection}, #ttl`);
     return patient && !hasLapsed(patient, nowSeconds()) ? patient : undefined;
   }
 
@@ -318,7 +322,7 @@ export function createDynamoPatientRepository(
     },
 
     async findCredentials(email): Promise<PatientCredentials | undefined> {
-      const patient = await livePatientByEmail(email, 'id, password_hash, email_verified, is_active');
+      const patient = await livePatientByEmail(email, 'id, password_hash, email_verified, is_active', { readAlike: true });
       return patient && {
         id: patient.id,
         password_hash: patient.password_hash,

@@ -1,34 +1,39 @@
-import type { FailureCount, LoginFailureCounter } from '../../auth/session-ports.js';
+import type { AttemptState, LoginFailureCounter } from '../../auth/session-ports.js';
 import { callMysql } from './mysql-errors.js';
-import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
+import type { MysqlExecutor } from './mysql-executor.js';
 
-type Row = { failures: number; last_failure_at: Date };
-const toCount = (row: Row | undefined): FailureCount => (row ? { failures: row.failures, lastFailureAt: row.last_failure_at } : { failures: 0 });
-const readRow = async (db: MysqlSession, patientId: string) =>
-  (await db.query<Row>('SELECT failures, last_failure_at FROM login_failures WHERE patient_id = :patientId', { patientId }))[0];
+type Row = { failures: number; locked_until: Date };
+const toState = (row: Row | undefined): AttemptState => (row && row.failures > 0 ? { failures: row.failures, lockedUntil: row.locked_until } : { failures: 0 });
 
 /**
- * One row per patient, counted in an upsert that holds the row lock until COMMIT: concurrent failures
- * each count, and the SELECT after it reads this failure's own count (MySQL has no RETURNING). The
- * time is passed twice rather than through VALUES(), which MySQL 8.0.20 deprecates, or the row alias
- * that replaces it, which MariaDB does not know.
+ * One row per throttled subject (migration 002). A reservation makes sure the row exists (an upsert
+ * that changes nothing when it does), then locks it (SELECT … FOR UPDATE) until COMMIT: concurrent
+ * reservations of one subject queue on the row, and each reads the count and lock the one before it left.
  */
 export function createMysqlLoginFailureCounter(db: MysqlExecutor): LoginFailureCounter {
   return {
-    read: async (patientId) => toCount(await callMysql(() => readRow(db, patientId))),
-    recordFailure: (patientId, now, max) =>
+    read: async (subject) =>
+      toState((await callMysql(() => db.query<Row>('SELECT failures, locked_until FROM login_attempts WHERE subject = :subject', { subject })))[0]),
+    reserve: (subject, now, schedule) =>
       callMysql(() =>
         db.transaction(async (tx) => {
-          await tx.run(
-            `INSERT INTO login_failures (patient_id, failures, last_failure_at) VALUES (:patientId, 1, :now)
-             ON DUPLICATE KEY UPDATE failures = LEAST(failures + 1, :max), last_failure_at = GREATEST(last_failure_at, :now)`,
-            { patientId, now, max },
-          );
-          return toCount(await readRow(tx, patientId));
+          await tx.run('INSERT INTO login_attempts (subject, failures, locked_until) VALUES (:subject, 0, :epoch) ON DUPLICATE KEY UPDATE subject = subject', {
+            subject,
+            epoch: new Date(0),
+          });
+          const [row] = await tx.query<Row>('SELECT failures, locked_until FROM login_attempts WHERE subject = :subject FOR UPDATE', { subject });
+          if (row!.locked_until > now) return { reserved: false as const, lockedUntil: row!.locked_until };
+          const failures = Math.min(row!.failures + 1, schedule.maxCounted);
+          const until = new Date(now.getTime() + schedule.lockSeconds(failures) * 1000);
+          await tx.run('UPDATE login_attempts SET failures = :failures, locked_until = :until WHERE subject = :subject', { subject, failures, until });
+          return { reserved: true as const, failures };
         }),
       ),
-    async reset(patientId) {
-      await callMysql(() => db.run('DELETE FROM login_failures WHERE patient_id = :patientId', { patientId }));
+    async extendLock(subject, until) {
+      await callMysql(() => db.run('UPDATE login_attempts SET locked_until = :until WHERE subject = :subject AND locked_until < :until', { subject, until }));
+    },
+    async reset(subject) {
+      await callMysql(() => db.run('DELETE FROM login_attempts WHERE subject = :subject', { subject }));
     },
   };
 }

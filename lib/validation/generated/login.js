@@ -3,9 +3,10 @@
 import { requestValidator } from '../../patient/validators.js';
 import { ucs2length } from '../standalone-runtime.js';
 export const loginRequest = validate10;
-const schema11 = {"$id":"login-request","type":"object","additionalProperties":false,"required":["email","password"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email"},"password":{"type":"string","minLength":1,"maxLength":1024}}};
+const schema11 = {"$id":"login-request","type":"object","additionalProperties":false,"required":["email","password"],"properties":{"email":{"type":"string","minLength":1,"maxLength":254,"format":"email"},"password":{"type":"string","minLength":1,"maxLength":1024},"device_token":{"type":"string","nullable":true,"minLength":1,"maxLength":200,"pattern":"^[A-Za-z0-9._-]+$","description":"The device_token of an earlier successful sign-in on this client (optional)."}}};
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const func0 = ucs2length;
+const pattern0 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="login-request" */;
@@ -33,7 +34,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!((key0 === "email") || (key0 === "password"))){
+if(!(((key0 === "email") || (key0 === "password")) || (key0 === "device_token"))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err2];
@@ -124,14 +125,59 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.device_token !== undefined){
+let data2 = data.device_token;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err10 = {instancePath:instancePath+"/device_token",schemaPath:"#/properties/device_token/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
 else {
 vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data2 === "string"){
+if(func0(data2) > 200){
+const err11 = {instancePath:instancePath+"/device_token",schemaPath:"#/properties/device_token/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(func0(data2) < 1){
+const err12 = {instancePath:instancePath+"/device_token",schemaPath:"#/properties/device_token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(!pattern0.test(data2)){
+const err13 = {instancePath:instancePath+"/device_token",schemaPath:"#/properties/device_token/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]+$"},message:"must match pattern \""+"^[A-Za-z0-9._-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
 }
 errors++;
 }

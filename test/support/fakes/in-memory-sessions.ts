@@ -1,4 +1,4 @@
-import type { FailureCount, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
+import type { AttemptState, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
 
 interface Family {
   patientId: string;
@@ -55,21 +55,26 @@ export function createInMemorySessionStore(): SessionStore {
   };
 }
 
-/** Consecutive login failures in memory, by the LoginFailureCounter contract. */
+/** Password attempts in memory, by the LoginFailureCounter contract (one JS turn per call: atomic). */
 export function createInMemoryLoginFailureCounter(): LoginFailureCounter {
-  const counts = new Map<string, Required<FailureCount>>();
+  const counts = new Map<string, Required<AttemptState>>();
   return {
-    async read(patientId) {
-      return counts.get(patientId) ?? { failures: 0 };
+    async read(subject) {
+      return counts.get(subject) ?? { failures: 0 };
     },
-    async recordFailure(patientId, now, max) {
-      const failures = Math.min((counts.get(patientId)?.failures ?? 0) + 1, max);
-      const count = { failures, lastFailureAt: now };
-      counts.set(patientId, count);
-      return count;
+    async reserve(subject, now, schedule) {
+      const count = counts.get(subject);
+      if (count && count.lockedUntil > now) return { reserved: false, lockedUntil: count.lockedUntil };
+      const failures = Math.min((count?.failures ?? 0) + 1, schedule.maxCounted);
+      counts.set(subject, { failures, lockedUntil: new Date(now.getTime() + schedule.lockSeconds(failures) * 1000) });
+      return { reserved: true, failures };
     },
-    async reset(patientId) {
-      counts.delete(patientId);
+    async extendLock(subject, until) {
+      const count = counts.get(subject);
+      if (count && count.lockedUntil < until) count.lockedUntil = until;
+    },
+    async reset(subject) {
+      counts.delete(subject);
     },
   };
 }
