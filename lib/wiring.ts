@@ -30,7 +30,8 @@ import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-diges
 import type { IdentifierDigests } from './identifiers/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
-import type { Clock, PasswordHasher } from './patient/ports.js';
+import type { Clock, HashingAdmission, PasswordHasher } from './patient/ports.js';
+import { alwaysAdmit } from './adapters/bcrypt/hashing-gate.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
@@ -43,6 +44,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 let storageOverride: Partial<Storage> | undefined;
 let hasherOverride: PasswordHasher | undefined;
+let admissionOverride: HashingAdmission | undefined;
 
 /**
  * Puts another store behind the handlers (the local runner's STORAGE=postgres). Call it before the
@@ -53,9 +55,13 @@ export function useStorage(storage: Partial<Storage>): void {
   storageOverride = storage;
 }
 
-/** A hasher for a process that serves many requests at once (the local server's worker threads). */
-export function usePasswordHasher(hasher: PasswordHasher): void {
+/**
+ * A hasher for a process that serves many requests at once (the local server's hashing pool), and the
+ * admission that keeps its queue short. Lambda uses neither: one request per instance, nothing to refuse.
+ */
+export function usePasswordHasher(hasher: PasswordHasher, admission?: HashingAdmission): void {
   hasherOverride = hasher;
+  admissionOverride = admission;
 }
 
 /**
@@ -136,7 +142,7 @@ function signInParts(config: Config) {
   };
 }
 
-export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests };
+export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests; admission: HashingAdmission };
 
 export function createRegisterDeps(config: Config): RegisterDeps {
   const kms = kmsClientOf(config);
@@ -152,6 +158,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
     registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
+    admission: admissionOverride ?? alwaysAdmit,
   };
 }
 

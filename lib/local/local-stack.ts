@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { OpenedMysql } from '../adapters/mysql/open-database.js';
-import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-hasher.js';
+import { createHashingPool, type HashingPoolOptions } from '../adapters/bcrypt/hashing-pool.js';
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   databaseUrl?: string;
   /** The outbox mailer on new outbox items (stream, or NOTIFY), and the sweep for what it missed. */
   outboxRelay: boolean;
+  /** The password-hashing pool's size and queue (default: the machine's cores, QUEUE_PER_SLOT each). */
+  hashing?: HashingPoolOptions;
 }
 
 export interface LocalStack {
@@ -107,10 +109,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       env.SMS_ENDPOINT = sms.endpoint;
     }
 
-    // One process serves many requests here, unlike a Lambda instance: hash off the event loop.
-    const hasher = createWorkerPasswordHasher(loadConfig(env).bcryptRounds);
-    started.push({ endpoint: 'bcrypt workers', stop: () => hasher.close() });
-    usePasswordHasher(hasher);
+    // One process serves many requests here, unlike a Lambda instance: hash off the event loop, with
+    // Lambda's bcrypt, a bounded number at a time; a full pool refuses new registrations at the door.
+    const hasher = createHashingPool(loadConfig(env).bcryptRounds, options.hashing);
+    started.push({ endpoint: 'bcrypt pool', stop: () => hasher.close() });
+    usePasswordHasher(hasher, hasher);
 
     const server = createApiServer(await loadRoutes());
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHashingPool } from '../../lib/adapters/bcrypt/hashing-pool.js';
+import { loadConfig } from '../../lib/config.js';
+import { createApiServer } from '../../lib/local/api-server.js';
+import { loadRoutes } from '../../lib/local/routes.js';
+import { usePasswordHasher } from '../../lib/wiring.js';
+import { scanTable } from '../support/local-aws.js';
+import { uniqueRegistration } from '../support/requests.js';
+
+/**
+ * Issue 23 item 5: a full hashing pool answers 503 + Retry-After before any work, and a 503 never
+ * stands for a registration that was written. The local server as `npm start` runs it, with a small
+ * pool (1 hash at a time, 1 waiting): 40 registrations at once must each end as exactly one of
+ * "201 and stored" or "503 and nothing stored".
+ */
+const pool = createHashingPool(loadConfig().bcryptRounds, { slots: 1, queuePerSlot: 1 });
+usePasswordHasher(pool, pool); // before the handlers load: they build their dependencies at import
+const server = createApiServer(await loadRoutes());
+let base: string;
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await pool.close();
+});
+
+describe('40 registrations at once against a hashing pool with room for 2', () => {
+  it('every 503 (with Retry-After) stored nothing, every 201 stored its patient', { timeout: 120_000 }, async () => {
+    const bodies = Array.from({ length: 40 }, () => uniqueRegistration());
+    const responses = await Promise.all(bodies.map(async (body) => {
+      const response = await fetch(`${base}/api/v1/patient/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      return { email: body.email as string, status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() as { data?: { patient_id: string } } };
+    }));
+    const items = await scanTable();
+    const patientsByEmail = new Map(items.filter((i) => i.entity === 'patient').map((i) => [i.email as string, i]));
+    const reservedFor = new Set(items.filter((i) => i.entity === 'reservation').map((i) => i.patient_id as string));
+
+    expect(responses.map((r) => r.status).filter((s) => s !== 201 && s !== 503)).toEqual([]);
+    const created = responses.filter((r) => r.status === 201);
+    const refused = responses.filter((r) => r.status === 503);
+    expect(created.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of created) {
+      expect(patientsByEmail.get(r.email)?.id).toBe(r.body.data!.patient_id);
+      expect(reservedFor.has(r.body.data!.patient_id)).toBe(true);
+    }
+    for (const r of refused) {
+      expect(r.retryAfter).toBe('1');
+      expect(patientsByEmail.has(r.email)).toBe(false);
+    }
+    expect(pool.admit).toBeTypeOf('function');
+  });
+});
