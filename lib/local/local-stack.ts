@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { OpenedMysql } from '../adapters/mysql/open-database.js';
-import { createHashingPool, type HashingPoolOptions } from '../adapters/bcrypt/hashing-pool.js';
+import { createHashingPool, type HashingPool, type HashingPoolOptions } from '../adapters/bcrypt/hashing-pool.js';
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer } from './api-server.js';
@@ -45,6 +45,8 @@ export interface LocalStack {
   smsEndpoint: string;
   /** Where the data lives, for the start-up banner. */
   store: string;
+  /** The hasher every handler here hashes with (the bench's floor is measured through it). */
+  hasher: HashingPool;
   stop(): Promise<void>;
 }
 
@@ -146,7 +148,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Ready means answering: the caller prints the banner only after this.
     const apiUrl = `http://${urlHost(host)}:${port}`;
     await waitUntilHealthy(apiUrl);
-    return { apiUrl, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, stop: async () => void (await stopAll()) };
+    return { apiUrl, sesEndpoint: env.SES_ENDPOINT, smsEndpoint: env.SMS_ENDPOINT, store, hasher, stop: async () => void (await stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;
