@@ -34,7 +34,7 @@ export interface LocalStackOptions {
   databaseUrl?: string;
   /** The outbox mailer on new outbox items (stream, or NOTIFY), and the sweep for what it missed. */
   outboxRelay: boolean;
-  /** The password-hashing pool's size and queue (default: the machine's cores, QUEUE_PER_SLOT each). */
+  /** The password-hashing pool's slots and admission budget (default: the machine's cores, HASHING_BUDGET_MS). */
   hashing?: HashingPoolOptions;
 }
 

@@ -11,10 +11,10 @@ import { uniqueRegistration } from '../support/requests.js';
 /**
  * Issue 23 item 5: a full hashing pool answers 503 + Retry-After before any work, and a 503 never
  * stands for a registration that was written. The local server as `npm start` runs it, with a small
- * pool (1 hash at a time, 1 waiting): 40 registrations at once must each end as exactly one of
- * "201 and stored" or "503 and nothing stored".
+ * pool (1 hash at a time, and a budget so short that nothing waits behind it): 40 registrations at
+ * once must each end as exactly one of "201 and stored" or "503 and nothing stored".
  */
-const pool = createHashingPool(loadConfig().bcryptRounds, { slots: 1, queuePerSlot: 1 });
+const pool = createHashingPool(loadConfig().bcryptRounds, { slots: 1, budgetMs: 1 });
 usePasswordHasher(pool, pool); // before the handlers load: they build their dependencies at import
 const server = createApiServer(await loadRoutes());
 let base: string;
@@ -27,7 +27,7 @@ afterAll(async () => {
   await pool.close();
 });
 
-describe('40 registrations at once against a hashing pool with room for 2', () => {
+describe('40 registrations at once against a hashing pool with room for 1', () => {
   it('every 503 (with Retry-After) stored nothing, every 201 stored its patient', { timeout: 120_000 }, async () => {
     const bodies = Array.from({ length: 40 }, () => uniqueRegistration());
     const responses = await Promise.all(bodies.map(async (body) => {
@@ -41,7 +41,7 @@ describe('40 registrations at once against a hashing pool with room for 2', () =
     expect(responses.map((r) => r.status).filter((s) => s !== 201 && s !== 503)).toEqual([]);
     const created = responses.filter((r) => r.status === 201);
     const refused = responses.filter((r) => r.status === 503);
-    expect(created.length).toBeGreaterThanOrEqual(2);
+    expect(created.length).toBeGreaterThanOrEqual(1);
     expect(refused.length).toBeGreaterThan(0);
     for (const r of created) {
       expect(patientsByEmail.get(r.email)?.id).toBe(r.body.data!.patient_id);
@@ -51,6 +51,5 @@ describe('40 registrations at once against a hashing pool with room for 2', () =
       expect(r.retryAfter).toBe('1');
       expect(patientsByEmail.has(r.email)).toBe(false);
     }
-    expect(pool.admit).toBeTypeOf('function');
   });
 });

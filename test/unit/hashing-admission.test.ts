@@ -37,27 +37,38 @@ function heldBcrypt() {
 }
 
 describe('admission to the hashing pool (issue 23 item 5)', () => {
-  it('admits as many requests as it has room for, refuses the next with 503 + Retry-After, and admits again once one is released', () => {
-    const gate = createHashingGate(2);
-    const first = gate.admit();
-    gate.admit();
-    expect(() => gate.admit()).toThrow(HashingBusyError);
+  it('admits while the hashes ahead would end within the budget, refuses the next with 503 + Retry-After, and admits again once one is released', () => {
+    // 2 slots, 300 ms a hash, 1 s budget: ⌈n / 2⌉ × 300 ms ≤ 1 s for n ≤ 6.
+    const gate = createHashingGate({ slots: 2, budgetMs: 1000, initialHashMs: 300 });
+    const releases = Array.from({ length: 6 }, () => gate.admit());
     const refused = (() => { try { gate.admit(); } catch (error) { return error; } })();
+    expect(refused).toBeInstanceOf(HashingBusyError);
     expect(refused).toBeInstanceOf(ServiceUnavailableError);
     const response = toErrorResponse(refused);
     expect(response.statusCode).toBe(503);
     expect(response.headers['Retry-After']).toBe('1');
-    first();
-    first(); // a second release frees nothing more
-    expect(gate.admitted).toBe(1);
+    releases[0]!();
+    releases[0]!(); // a second release frees nothing more
+    expect(gate.admitted).toBe(5);
     gate.admit();
     expect(() => gate.admit()).toThrow(HashingBusyError);
   });
 
-  it('a pool of 1 slot with 1 waiting: room for 2 requests, 1 hash at a time', async () => {
+  it('admits fewer once hashes are measured slower, and never fewer than its slots', () => {
+    const gate = createHashingGate({ slots: 2, budgetMs: 1000, initialHashMs: 300 });
+    for (let i = 0; i < 30; i++) gate.observe(600); // a loaded machine: ⌈n / 2⌉ × 600 ms ≤ 1 s only for n ≤ 2
+    gate.admit();
+    gate.admit();
+    expect(() => gate.admit()).toThrow(HashingBusyError);
+    const slow = createHashingGate({ slots: 2, budgetMs: 1000, initialHashMs: 5000 }); // even a hash over budget
+    slow.admit();
+    slow.admit();
+    expect(() => slow.admit()).toThrow(HashingBusyError);
+  });
+
+  it('a pool of 1 slot runs 1 hash at a time and measures each for its admission', async () => {
     const { bcrypt, held, most } = heldBcrypt();
-    const pool = createHashingPool(12, { slots: 1, queuePerSlot: 1, bcrypt });
-    pool.admit();
+    const pool = createHashingPool(12, { slots: 1, budgetMs: 1, bcrypt });
     pool.admit();
     expect(() => pool.admit()).toThrow(HashingBusyError);
     const hashes = [pool.hash('a'), pool.hash('b')];
