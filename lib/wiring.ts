@@ -128,6 +128,9 @@ function accessTokens(config: Config, kms: () => KMSClient): AccessTokens {
   return createAccessTokens({ ...options, signingKey: createLocalEs256KeySource(loadLocalEs256Key(config.localAccessTokenKey, file)) });
 }
 
+/** Admission to this process's password hashing: the local server's pool, or always (Lambda: one request per instance). */
+export const hashingAdmission = (): HashingAdmission => admissionOverride ?? alwaysAdmit;
+
 /** What every sign-in flow shares: the store's parts, the token issuer and the audit trail. */
 function signInParts(config: Config) {
   const kms = kmsClientOf(config);
@@ -158,7 +161,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
     registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
-    admission: admissionOverride ?? alwaysAdmit,
+    admission: hashingAdmission(),
   };
 }
 

@@ -53,3 +53,24 @@ describe('40 registrations at once against a hashing pool with room for 1', () =
     }
   });
 });
+
+describe('a full hashing pool', () => {
+  const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('refuses a registration and a sign-in at once with 503 + Retry-After, having written nothing; once room is back both run', { timeout: 60_000 }, async () => {
+    const body = uniqueRegistration();
+    const held = pool.admit(); // the one slot, taken: nothing else may wait within a 1 ms budget
+    const before = (await scanTable()).length;
+    try {
+      for (const response of [await post('/api/v1/patient/register', body), await post('/api/v1/patient/login', { email: body.email, password: body.password })]) {
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('1');
+      }
+      expect((await scanTable()).length).toBe(before);
+    } finally {
+      held();
+    }
+    expect((await post('/api/v1/patient/register', body)).status).toBe(201);
+    expect((await post('/api/v1/patient/login', { email: body.email, password: body.password })).status).toBe(403); // signed up, not yet verified
+  });
+});
