@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
-import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { keys, PRE_SHARDING_DUE_PARTITION } from '../../lib/adapters/dynamodb/keys.js';
+import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
@@ -249,6 +250,22 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const { patient, token, mail } = unverified(new Date(Date.now() - 60_000));
     await repository.createPatient(patient, token, mail);
     expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
+  });
+});
+
+describe('DynamoDB outbox items queued before the due index was sharded', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+
+  it('are still swept and claimed: their partition (OUTBOX) is read, though nothing writes it any more', async () => {
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const mail = { kind: 'verification_email' as const, id, patientId: randomUUID(), to: 'jane@example.com', firstName: 'Jane', verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt };
+    await db.send(new PutCommand({ TableName: config.tableName, Item: { ...outboxItem(mail, config.outboxShards), due_pk: PRE_SHARDING_DUE_PARTITION } }));
+    const { outbox } = createDynamoStorage(db, config, testIdentifierDigests());
+    expect(await outbox.listDue(new Date(), 1000)).toContain(id);
+    expect((await outbox.claim(id, new Date(), 60_000))?.id).toBe(id);
   });
 });
 

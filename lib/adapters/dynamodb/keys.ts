@@ -47,8 +47,14 @@ function fnv1a(text: string): number {
 
 /** The due index's partition of one outbox item: a function of its id, so every writer agrees. */
 export const dueShardOf = (id: string, shards: number): string => `OUTBOX#${fnv1a(id) % shards}`;
+/**
+ * The one partition every item used before the index was sharded: read by the sweep (never written),
+ * so an item still waiting for a retry when the sharded code is deployed is not stranded. Drop it from
+ * `dueShards` once a deploy is older than the longest retry (the 8th attempt, hours) plus a sweep.
+ */
+export const PRE_SHARDING_DUE_PARTITION = 'OUTBOX';
 /** Every due-index partition, for the sweep. */
-export const dueShards = (shards: number): string[] => Array.from({ length: shards }, (_, i) => `OUTBOX#${i}`);
+export const dueShards = (shards: number): string[] => [...Array.from({ length: shards }, (_, i) => `OUTBOX#${i}`), PRE_SHARDING_DUE_PARTITION];
 
 /** Table definition shared by the local runner, the tests and (by convention) the CDK stack. */
 export const tableDefinition = (tableName: string) => ({
