@@ -1,3 +1,4 @@
+import { DEFAULT_OUTBOX_SHARDS, MAX_OUTBOX_SHARDS } from './adapters/dynamodb/keys.js';
 import { KEY_VERSION } from './identifiers/hmac-identifier-digests.js';
 
 /**
@@ -47,6 +48,12 @@ export interface Config {
   readonly bcryptRounds: number;
   /** Days an unverified registration holds its email and phone before it lapses (UNVERIFIED_LAPSE_DAYS). */
   readonly unverifiedLapseDays: number;
+  /**
+   * Shards of the outbox's due index (OUTBOX_SHARDS, 1 to 256, default 32; lib/adapters/dynamodb/keys.ts).
+   * Every function of a stage must run the same figure; raise it, never lower it while items are due
+   * (items in a dropped shard would wait for no sweep).
+   */
+  readonly outboxShards: number;
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly sesEndpoint: string | undefined;
@@ -139,6 +146,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     resetUrlBase: read('RESET_URL_BASE', `http://localhost:${port}/api/v1/patient/password/reset`, 'reset-links'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
     unverifiedLapseDays: parseLapseDays(nonEmpty(env.UNVERIFIED_LAPSE_DAYS)),
+    outboxShards: readOutboxShards(env),
     // Lambda always sets AWS_REGION; a host that does not must not silently send patient data to us-east-1.
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? read('AWS_REGION', 'us-east-1'),
     dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT),
@@ -228,6 +236,17 @@ function parseLapseDays(raw: string | undefined): number {
     );
   }
   return days;
+}
+
+/** OUTBOX_SHARDS alone, so the CDK app checks a stage's figure as a cold start would. */
+export function readOutboxShards(env: Env = process.env): number {
+  const raw = nonEmpty(env.OUTBOX_SHARDS);
+  if (raw === undefined) return DEFAULT_OUTBOX_SHARDS;
+  const shards = Number(raw);
+  if (!/^\d+$/.test(raw) || shards < 1 || shards > MAX_OUTBOX_SHARDS) {
+    throw new ConfigError(`OUTBOX_SHARDS must be a whole number from 1 to ${MAX_OUTBOX_SHARDS}, got "${raw}"`);
+  }
+  return shards;
 }
 
 function assertUrl(name: string, value: string): void {

@@ -109,11 +109,23 @@ export class GoneTokenError extends AppError {
 
 /** A dependency (DynamoDB, KMS) failed in a way that retrying later may fix. */
 export class ServiceUnavailableError extends AppError {
-  override readonly name = 'ServiceUnavailableError';
+  override readonly name: string = 'ServiceUnavailableError';
   readonly statusCode = 503;
-  readonly retryAfterSeconds = 5;
+  readonly retryAfterSeconds: number = 5;
   constructor(readonly dependency: string) {
     super('The service is temporarily unavailable. Please retry shortly.');
+  }
+}
+
+/**
+ * The process's password-hashing pool is full (the local server; a Lambda instance hashes one request at
+ * a time): refused before any work, so nothing was written. A hash takes well under a second: retry soon.
+ */
+export class HashingBusyError extends ServiceUnavailableError {
+  override readonly name = 'HashingBusyError';
+  override readonly retryAfterSeconds = 1;
+  constructor() {
+    super('bcrypt pool');
   }
 }
 

@@ -31,7 +31,8 @@ import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-diges
 import type { IdentifierDigests } from './identifiers/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
-import type { Clock, PasswordHasher } from './patient/ports.js';
+import type { Clock, HashingAdmission, PasswordHasher } from './patient/ports.js';
+import { alwaysAdmit } from './adapters/bcrypt/hashing-gate.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
@@ -44,6 +45,7 @@ export const systemClock: Clock = { now: () => new Date() };
 
 let storageOverride: Partial<Storage> | undefined;
 let hasherOverride: PasswordHasher | undefined;
+let admissionOverride: HashingAdmission | undefined;
 
 /**
  * Puts another store behind the handlers (the local runner's STORAGE=postgres). Call it before the
@@ -54,9 +56,13 @@ export function useStorage(storage: Partial<Storage>): void {
   storageOverride = storage;
 }
 
-/** A hasher for a process that serves many requests at once (the local server's worker threads). */
-export function usePasswordHasher(hasher: PasswordHasher): void {
+/**
+ * A hasher for a process that serves many requests at once (the local server's hashing pool), and the
+ * admission that keeps its queue short. Lambda uses neither: one request per instance, nothing to refuse.
+ */
+export function usePasswordHasher(hasher: PasswordHasher, admission?: HashingAdmission): void {
   hasherOverride = hasher;
+  admissionOverride = admission;
 }
 
 /**
@@ -136,6 +142,9 @@ export function createJwksDeps(config: Config): { tokens: Pick<AccessTokens, 'pu
   return { tokens: accessTokens(config, kmsClientOf(config)) };
 }
 
+/** Admission to this process's password hashing: the local server's pool, or always (Lambda: one request per instance). */
+export const hashingAdmission = (): HashingAdmission => admissionOverride ?? alwaysAdmit;
+
 /** What every sign-in flow shares: the store's parts, the token issuer and the audit trail. */
 function signInParts(config: Config) {
   const kms = kmsClientOf(config);
@@ -151,7 +160,7 @@ function signInParts(config: Config) {
   };
 }
 
-export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests };
+export type RegisterDeps = RegisterPatientDeps & { registrations: IdempotencyStore; identifiers: IdentifierDigests; admission: HashingAdmission };
 
 export function createRegisterDeps(config: Config): RegisterDeps {
   const kms = kmsClientOf(config);
@@ -167,6 +176,7 @@ export function createRegisterDeps(config: Config): RegisterDeps {
     clock: systemClock,
     verifyUrlBase: config.verifyUrlBase,
     registrationLapseMs: config.unverifiedLapseDays * 24 * 3600_000,
+    admission: hashingAdmission(),
   };
 }
 

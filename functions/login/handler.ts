@@ -3,11 +3,18 @@ import { loadConfig } from '../../lib/config.js';
 import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { validateLogin } from '../../lib/validation/generated/login.js';
-import { createLoginDeps } from '../../lib/wiring.js';
+import { createLoginDeps, hashingAdmission } from '../../lib/wiring.js';
 
 const deps = createLoginDeps(loadConfig(process.env, ['identifiers', 'tokens', 'token-signing']));
+const admission = hashingAdmission();
 
+/** A sign-in compares with bcrypt: with the hashing pool full, it is refused (503 + Retry-After) before any read. */
 export const handler = jsonApi(validateLogin, async (event) => {
-  const data = await signIn(event.body, requestContextOf(event), deps);
-  return jsonResponse(200, { success: true, message: 'Login successful', data });
+  const release = admission.admit();
+  try {
+    const data = await signIn(event.body, requestContextOf(event), deps);
+    return jsonResponse(200, { success: true, message: 'Login successful', data });
+  } finally {
+    release();
+  }
 });

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../lib/config.js';
 import { idempotencyKeyFrom, idempotent } from '../../lib/idempotency/idempotent.js';
 import { jsonApi } from '../../lib/http/json-api.js';
+import { answerBeforeWriteDeadline, guardWrites } from '../../lib/http/write-deadline.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { registerPatient, type RegistrationAttempt } from '../../lib/patient/register-patient.js';
 import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
@@ -10,17 +11,30 @@ import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 /** The spec's message. The mail is in the outbox, committed with the patient: its delivery is guaranteed. */
 export const REGISTERED = 'Patient registered successfully. Verification email sent.';
 
+/**
+ * A valid request first takes its place in the hashing pool (a full pool: 503 + Retry-After, nothing
+ * read or written), then runs against the deadline: a 503 before the patient's write begins means it
+ * never begins; once it has begun, the answer is its outcome (lib/http/write-deadline.ts).
+ */
 export function createRegisterHandler(deps: RegisterDeps) {
-  return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }) => {
-    const key = idempotencyKeyFrom(headers);
-    const register = async (attempt?: RegistrationAttempt) => {
-      const { patient } = await registerPatient(body, deps, attempt);
-      return jsonResponse(201, { success: true, message: REGISTERED, data: patient });
-    };
-    if (!key) return register();
-    const attempt = await registrationAttempt(body, key, deps.identifiers);
-    return idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt));
-  });
+  return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }, context) => {
+    const release = deps.admission.admit();
+    return answerBeforeWriteDeadline(context, async (write) => {
+      try {
+        const guarded = { ...deps, repository: guardWrites(deps.repository, write, ['createPatient']) };
+        const key = idempotencyKeyFrom(headers);
+        const register = async (attempt?: RegistrationAttempt) => {
+          const { patient } = await registerPatient(body, guarded, attempt);
+          return jsonResponse(201, { success: true, message: REGISTERED, data: patient });
+        };
+        if (!key) return await register();
+        const attempt = await registrationAttempt(body, key, deps.identifiers);
+        return await idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt));
+      } finally {
+        release();
+      }
+    });
+  }, { deadline: 'handler' });
 }
 
 export const handler = createRegisterHandler(createRegisterDeps(loadConfig(process.env, ['encryption', 'mail', 'identifiers'])));

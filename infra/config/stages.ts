@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseAllowedOrigin } from '../../lib/http/cors.js';
-import { readServiceName } from '../../lib/config.js';
+import { readOutboxShards, readServiceName } from '../../lib/config.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -71,6 +71,13 @@ export interface StageConfig {
   /** UNVERIFIED_LAPSE_DAYS: an unverified registration lapses after this many days. */
   readonly unverifiedLapseDays: number;
   /**
+   * OUTBOX_SHARDS: partitions of the outbox's due index (lib/adapters/dynamodb/keys.ts). Each takes
+   * ~1,000 index writes a second and every outbox item costs about three (write, claim, mark sent),
+   * so 32 carry ~10,000 mails a second. Raise it, never lower it while mails are due: items in a
+   * dropped shard would wait for no sweep. `-c outboxShards=<1..256>`.
+   */
+  readonly outboxShards: number;
+  /**
    * Browser origins allowed to call the API (CORS): API Gateway answers their preflight and the
    * functions echo them in Access-Control-Allow-Origin (CORS_ALLOWED_ORIGINS). Exact origins only
    * (API Gateway's preflight compares strings); empty: no preflight route and no CORS header at all.
@@ -133,6 +140,9 @@ export const OUTBOX_MAILER_CONCURRENCY = 2;
  */
 export const SIGN_IN_RATE_LIMIT_PER_IP = { limit: 20, window: Duration.minutes(5) } as const;
 
+/** The due index's shards in every stage (issue 23: no index partition below 10,000 mails a second). */
+export const OUTBOX_SHARDS = 32;
+
 /** The issue's default: a squatted address or phone number is free again after a week. */
 export const UNVERIFIED_LAPSE_DAYS = 7;
 
@@ -155,6 +165,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenIssuer: 'https://dev.patients.example.com/',
     tokenAudience: 'patient-registration-dev',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
+    outboxShards: OUTBOX_SHARDS,
     mailFrom: 'no-reply@dev.patients.example.com',
     serviceName: 'Patient Registration (dev)',
     verifyUrlBase: undefined,
@@ -180,6 +191,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenIssuer: 'https://staging.patients.example.com/',
     tokenAudience: 'patient-registration-staging',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
+    outboxShards: OUTBOX_SHARDS,
     mailFrom: 'no-reply@staging.patients.example.com',
     serviceName: 'Patient Registration (staging)',
     verifyUrlBase: undefined,
@@ -206,6 +218,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     tokenIssuer: 'https://patients.example.com/',
     tokenAudience: 'patient-registration-prod',
     unverifiedLapseDays: UNVERIFIED_LAPSE_DAYS,
+    outboxShards: OUTBOX_SHARDS,
     mailFrom: 'no-reply@patients.example.com',
     serviceName: 'Patient Registration',
     verifyUrlBase: undefined,
@@ -274,6 +287,7 @@ export function resolveStageConfig(
     mailFrom: stringContext(read, 'mailFrom') ?? defaults.mailFrom,
     // The functions' own check (lib/config.ts), so a bad name stops the synth, not a cold start.
     serviceName: readServiceName({ SERVICE_NAME: stringContext(read, 'serviceName') ?? defaults.serviceName }),
+    outboxShards: readOutboxShards({ OUTBOX_SHARDS: stringContext(read, 'outboxShards') ?? String(defaults.outboxShards) }),
     verifyUrlBase,
     resetUrlBase,
     sms: resolveSms(read, defaults.sms, account, region),

@@ -154,7 +154,8 @@ export class StatelessStack extends Stack {
     // 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'reset-links' RESET_URL_BASE; 'sms' the origination
     // identity; 'encryption' adds KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions.
     // Values only: a key ARN or table name in the environment grants nothing.
-    const tableEnv = { TABLE_NAME: table.tableName, AUDIT_TABLE_NAME: props.auditTable.tableName };
+    // OUTBOX_SHARDS with the table: every function that writes an outbox item, and the sweep, must agree on it.
+    const tableEnv = { TABLE_NAME: table.tableName, AUDIT_TABLE_NAME: props.auditTable.tableName, OUTBOX_SHARDS: String(config.outboxShards) };
     const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
     // Only the outbox mailer builds reset links (it issues them on a forgot-password request).
     const resetEnv = { RESET_URL_BASE: resetUrlBase };

@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
+import { AppError, HashingBusyError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
 import { errorResponse, type HttpResponse } from './response.js';
 
@@ -50,7 +50,9 @@ export function errorMapper(): MiddlewareObj {
     onError: async (request) => {
       const response = toErrorResponse(request.error);
       // Field names and status only: the request body and error messages from libraries stay out of logs.
-      if (response.statusCode >= 500) logger.error('request failed', { statusCode: response.statusCode, ...describeError(request.error) });
+      // A full hashing pool is load shed on purpose, at the door, with nothing done: no error to page on.
+      if (request.error instanceof HashingBusyError) logger.warn('request shed: hashing pool full', { statusCode: response.statusCode });
+      else if (response.statusCode >= 500) logger.error('request failed', { statusCode: response.statusCode, ...describeError(request.error) });
       else logger.info('request refused', { statusCode: response.statusCode, errorName: (request.error as Error | undefined)?.name, fields: refusedFields(request.error) });
       request.response = response;
     },

@@ -48,8 +48,13 @@ export const answerBeforeDeadline = {
  * guard nesting and text → validate → handler. Errors from any step go through the one error
  * mapper; security and CORS headers on all; a request about to run out of time gets a 503.
  */
-export function jsonApi<T>(validate: (body: unknown) => T, handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>) {
-  return jsonChain(validate, handler);
+export function jsonApi<T>(
+  validate: (body: unknown) => T,
+  handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>,
+  /** 'handler': the handler keeps its own deadline (a write it reports: lib/http/write-deadline.ts). */
+  { deadline = 'chain' }: { deadline?: 'chain' | 'handler' } = {},
+) {
+  return jsonChain(validate, handler, undefined, deadline === 'chain');
 }
 
 /**
@@ -71,8 +76,9 @@ function jsonChain<T>(
   validate: (body: unknown) => T,
   handler: (event: ParsedEvent<T>, context: Context) => Promise<HttpResponse>,
   beforeBody?: { before: (request: { event: ApiEvent }) => Promise<void> },
+  chainDeadline = true,
 ) {
-  const chain = middy<ApiEvent, HttpResponse>(answerBeforeDeadline)
+  const chain = middy<ApiEvent, HttpResponse>(chainDeadline ? answerBeforeDeadline : {})
     .use(lambdaLogContext())
     .use(httpHeaderNormalizer())
     .use(securityHeaders())

@@ -283,7 +283,7 @@ const BODY_ERRORS: Record<number, ResponseDoc> = {
   422: { description: 'The body does not match the request schema: every problem, per field.', schema: 'ValidationError' },
 };
 const UNAVAILABLE: Record<number, ResponseDoc> = {
-  503: { ...error('A dependency (DynamoDB, KMS, SES) failed or the request ran out of time; retry after Retry-After.'), headers: RETRY_AFTER },
+  503: { ...error('A dependency (DynamoDB, KMS, SES) failed, the request ran out of time (a registration only before its patient was written), or the password hashing is saturated (refused before any work); retry after Retry-After.'), headers: RETRY_AFTER },
 };
 const BEARER_ERRORS: Record<number, ResponseDoc> = {
   401: { ...error('The access token is missing, expired or not ours.', message('no-token', 'Invalid or expired access token')), headers: WWW_AUTHENTICATE },

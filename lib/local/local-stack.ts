@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { OpenedMysql } from '../adapters/mysql/open-database.js';
-import { createWorkerPasswordHasher } from '../adapters/bcrypt/worker-password-hasher.js';
+import { createHashingPool, type HashingPool, type HashingPoolOptions } from '../adapters/bcrypt/hashing-pool.js';
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer, type RequestLogEntry } from './api-server.js';
@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   quickStart?: boolean;
   /** Told every request once answered (npm start's compact log). */
   onRequest?: (entry: RequestLogEntry) => void;
+  /** The password-hashing pool's slots and admission budget (default: the machine's cores, HASHING_BUDGET_MS). */
+  hashing?: HashingPoolOptions;
 }
 
 export interface LocalStack {
@@ -50,6 +52,8 @@ export interface LocalStack {
   smsEndpoint: string;
   /** Where the data lives, for the start-up banner. */
   store: string;
+  /** The hasher every handler here hashes with (the bench's floor is measured through it). */
+  hasher: HashingPool;
   stop(): Promise<void>;
 }
 
@@ -129,10 +133,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
       }
     };
-    // One process serves many requests here, unlike a Lambda instance: hash off the event loop.
-    const hasher = createWorkerPasswordHasher(loadConfig(env).bcryptRounds);
-    started.push({ endpoint: 'bcrypt workers', stop: () => hasher.close() });
-    usePasswordHasher(hasher);
+    // One process serves many requests here, unlike a Lambda instance: hash off the event loop, with
+    // Lambda's bcrypt, a bounded number at a time; a full pool refuses new registrations at the door.
+    const hasher = createHashingPool(loadConfig(env).bcryptRounds, options.hashing);
+    started.push({ endpoint: 'bcrypt pool', stop: () => hasher.close() });
+    usePasswordHasher(hasher, hasher);
 
     // The store (Java's start is the slowest part), the inboxes and the handlers' import side by side
     // (a SQL store is chosen before the handlers load: they take it at import); if one fails, the
@@ -176,7 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiUrl = `http://${urlHost(host)}:${port}`;
     await waitUntilHealthy(apiUrl);
     progress(`${'API (the Lambda handlers)'.padEnd(26)} ready  ${apiUrl}  (${seconds()})`);
-    return { apiUrl, sesEndpoint: env.SES_ENDPOINT!, smsEndpoint: env.SMS_ENDPOINT!, store, stop: async () => void (await stopAll()) };
+    return { apiUrl, sesEndpoint: env.SES_ENDPOINT!, smsEndpoint: env.SMS_ENDPOINT!, store, hasher, stop: async () => void (await stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

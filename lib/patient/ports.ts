@@ -209,6 +209,16 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
 }
 
+/**
+ * Room for one request in the process's password-hashing pool, taken before the request does any
+ * work: a full pool refuses at once (HashingBusyError, 503 + Retry-After) instead of queueing a request
+ * that would wait past its deadline after writing. Given back when the request's work has ended.
+ */
+export interface HashingAdmission {
+  /** Takes a place or throws HashingBusyError; returns the release (calling it twice is harmless). */
+  admit(): () => void;
+}
+
 export interface VerificationMail {
   to: string;
   firstName: string;

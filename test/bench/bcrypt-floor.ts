@@ -1,8 +1,7 @@
 /**
- * The floor: what one bcrypt hash at the configured cost costs on this machine, measured the way the
- * service hashes (bcryptjs, async). Optionally the same for a native bcrypt (@node-rs/bcrypt), which is
- * not a dependency: point BENCH_NATIVE_BCRYPT at an installed copy (e.g. /tmp/nrs/node_modules/@node-rs/bcrypt)
- * or install it next to the project to get its row.
+ * bcryptjs against a native bcrypt (@node-rs/bcrypt; BENCH_NATIVE_BCRYPT may point at another installed
+ * copy), hash for hash, for the `bcrypt native` row. The floor the registration and sign-in rows divide
+ * by is not measured here: it is the server's own hasher (bench.ts, `stack.hasher`).
  */
 import { pathToFileURL } from 'node:url';
 import bcrypt from 'bcryptjs';
@@ -13,11 +12,6 @@ const PASSWORD = 'SecurePassword123!';
 export type Hash = (password: string, cost: number) => Promise<string>;
 
 export const bcryptjsHash: Hash = (password, cost) => bcrypt.hash(password, cost);
-
-/** One bcryptjs compare of the right password against a hash of `cost`: what a sign-in must pay. */
-export async function compareOnce(hash: string): Promise<number> {
-  return (await timed(() => bcrypt.compare(PASSWORD, hash))).ms;
-}
 
 export async function hashOnce(hash: Hash, cost: number): Promise<number> {
   return (await timed(() => hash(PASSWORD, cost))).ms;

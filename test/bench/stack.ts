@@ -7,9 +7,12 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startLocalStack } from '../../lib/local/local-stack.js';
 import { startOutboxStream } from '../../lib/local/outbox-relay.js';
+import type { HashingPool } from '../../lib/adapters/bcrypt/hashing-pool.js';
 
 export interface BenchStack {
   apiUrl: string;
+  /** The very hasher the API's handlers hash with: the floor is measured through it. */
+  hasher: HashingPool;
   sesEndpoint: string;
   stop(): Promise<void>;
 }
@@ -31,7 +34,7 @@ export async function startStack(): Promise<BenchStack> {
     await stream.stop();
     await stack.stop();
   };
-  return { apiUrl: stack.apiUrl.replace('localhost', '127.0.0.1'), sesEndpoint: stack.sesEndpoint, stop };
+  return { apiUrl: stack.apiUrl.replace('localhost', '127.0.0.1'), sesEndpoint: stack.sesEndpoint, hasher: stack.hasher, stop };
 }
 
 /** Verification tokens by recipient, from the SES emulator's store. */

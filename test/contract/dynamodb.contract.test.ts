@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
-import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { keys, PRE_SHARDING_DUE_PARTITION } from '../../lib/adapters/dynamodb/keys.js';
+import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
@@ -14,11 +15,16 @@ import { scanTable } from '../support/local-aws.js';
 import { fullAuditEvent, minimalAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { constantPartitions, kindOf, recordPartitionWrites, type PartitionWrite } from '../support/partition-keys.js';
+
+/** Every partition key the storage contract's operations write, for the check at the end of this file. */
+let written: PartitionWrite[] = [];
 
 // DynamoDB Local and this file's table come from the integration setup (global-setup.ts, integration-env.ts).
 describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
   const config = loadConfig();
   const db = createDynamoDocumentClient(config);
+  written = recordPartitionWrites(db);
   return {
     ...createDynamoStorage(db, config, testIdentifierDigests()),
     // Pages of 3 items, so every trail the contract reads back spans pages.
@@ -270,5 +276,46 @@ describe('DynamoDB sign-in reads (issue 19 item 18)', () => {
     } finally {
       db.middlewareStack.remove('countSignInReads');
     }
+  });
+});
+
+describe('DynamoDB outbox items queued before the due index was sharded', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+
+  it('are still swept and claimed: their partition (OUTBOX) is read, though nothing writes it any more', async () => {
+    const id = randomUUID();
+    const createdAt = new Date().toISOString();
+    const mail = { kind: 'verification_email' as const, id, patientId: randomUUID(), to: 'jane@example.com', firstName: 'Jane', verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt };
+    await db.send(new PutCommand({ TableName: config.tableName, Item: { ...outboxItem(mail, config.outboxShards), due_pk: PRE_SHARDING_DUE_PARTITION } }));
+    const { outbox } = createDynamoStorage(db, config, testIdentifierDigests());
+    expect(await outbox.listDue(new Date(), 1000)).toContain(id);
+    expect((await outbox.claim(id, new Date(), 60_000))?.id).toBe(id);
+  });
+});
+
+/**
+ * Issue 23 item 1: no write path writes a constant partition key. The storage contract above runs
+ * every operation of every store; this reads the keys they wrote (base table, due index, audit table).
+ * Runs after the contract (file order); with `-t`, run it together with the contract.
+ */
+describe('DynamoDB partition keys written by the storage contract', () => {
+  const config = loadConfig();
+  const kinds = (target: string) => new Set(written.filter((w) => w.target === target).map((w) => kindOf(w.partition)));
+
+  it('covers every key builder of the patient table and the due index', () => {
+    const builders = Object.values(keys).map((build) => kindOf((build as (...a: string[]) => { pk: string })('x', 'x').pk));
+    expect([...kinds(config.tableName)].sort()).toEqual(expect.arrayContaining(builders.sort()));
+    expect([...kinds(`${config.tableName}/index/due`)]).toEqual(['OUTBOX']);
+  });
+
+  it('spreads every kind of item over many partitions: none is constant', () => {
+    const onPatientTable = written.filter((w) => w.target.startsWith(config.tableName));
+    expect(constantPartitions(onPatientTable)).toEqual([]);
+    // The audit table's events without a patient share one partition a day (UNATTRIBUTED#<day>):
+    // issue 19 item 19 spreads it; until then it is the one known constant key, and only it.
+    const onAuditTable = written.filter((w) => w.target === config.auditTableName && kindOf(w.partition) !== 'UNATTRIBUTED');
+    expect(constantPartitions(onAuditTable)).toEqual([]);
   });
 });

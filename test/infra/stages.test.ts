@@ -51,6 +51,12 @@ describe('stage selection', () => {
     expect(() => resolveStageConfig(context({ serviceName: 'Clinic\nBcc: x@y.z' }), {})).toThrow(/SERVICE_NAME must be 1 to 64 characters/);
   });
 
+  it('spreads the outbox due index over 32 shards in every stage, overridable per deploy, checked as the functions do (issue 23)', () => {
+    expect(STAGE_NAMES.map((stage) => resolveStageConfig(context({ stage }), {}).outboxShards)).toEqual([32, 32, 32]);
+    expect(resolveStageConfig(context({ stage: 'prod', outboxShards: '64' }), {}).outboxShards).toBe(64);
+    expect(() => resolveStageConfig(context({ outboxShards: '0' }), {})).toThrow(/OUTBOX_SHARDS must be a whole number from 1 to 256/);
+  });
+
   it('lets a deploy override the token issuer, but only with https', () => {
     expect(resolveStageConfig(context({ stage: 'prod', tokenIssuer: 'https://clinic.example/' }), {}).tokenIssuer).toBe('https://clinic.example/');
     expect(() => resolveStageConfig(context({ tokenIssuer: 'http://clinic.example/' }), {})).toThrow(/tokenIssuer must be an https/);

@@ -169,8 +169,9 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
 
   it('passes each function exactly the environment lib/config.ts requires of it', () => {
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
-    // lib/config.ts reads both table names for every function (test/infra/function-config.test.ts).
-    const tables = ['TABLE_NAME', 'AUDIT_TABLE_NAME'];
+    // lib/config.ts reads both table names for every function (test/infra/function-config.test.ts), and
+    // the outbox index's shard count with them: every writer of an outbox item and the sweep must agree.
+    const tables = ['TABLE_NAME', 'AUDIT_TABLE_NAME', 'OUTBOX_SHARDS'];
     // Everything that renders a page or a mail carries the service's name.
     const named = ['SERVICE_NAME'];
     const mail = [...tables, ...named, 'MAIL_FROM', 'VERIFY_URL_BASE'];

@@ -40,7 +40,7 @@ const throttledWrites = () => {
   const mock = mockClient(db);
   mock.on(BatchGetCommand).callsFake((input) => documentClient.send(new BatchGetCommand(input)));
   mock.on(TransactWriteCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' }));
-  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers) };
+  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers, config) };
 };
 
 /** DynamoDB that accepts connections and never answers: the request timeout must end it. */
@@ -49,13 +49,13 @@ await new Promise<void>((resolve) => hungServer.listen(0, '127.0.0.1', resolve))
 afterAll(() => new Promise<void>((resolve) => { hungServer.closeAllConnections(); hungServer.close(() => resolve()); }));
 const hungDynamo = () => {
   const db = createDynamoDocumentClient({ ...config, dynamodbEndpoint: `http://127.0.0.1:${(hungServer.address() as AddressInfo).port}` });
-  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers) };
+  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers, config) };
 };
 
 /** DynamoDB that does not answer at all: a closed port, over the real SDK and its retries. */
 const unreachableDynamo = () => {
   const db = createDynamoDocumentClient({ ...config, dynamodbEndpoint: 'http://127.0.0.1:9' });
-  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers) };
+  return { ...deps, repository: createDynamoPatientRepository(db, config.tableName, deps.identifiers, config) };
 };
 
 describe.each([

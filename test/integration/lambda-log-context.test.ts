@@ -22,6 +22,7 @@ const { handler: outboxMailer } = await import('../../functions/outbox-mailer/ha
 const { handler: register } = await import('../../functions/register/handler.js');
 const { handler: verify } = await import('../../functions/verify-email/handler.js');
 const { outboxItem } = await import('../../lib/adapters/dynamodb/outbox-store.js');
+const { DEFAULT_OUTBOX_SHARDS } = await import('../../lib/adapters/dynamodb/keys.js');
 const { documentClient } = await import('../support/local-aws.js');
 const { apiEvent, uniqueRegistration } = await import('../support/requests.js');
 
@@ -90,7 +91,7 @@ describe('log lines carry the Lambda request id and cold start', () => {
     const item = outboxItem({
       kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to, firstName: CANARY.lastName,
       verifyUrl: 'https://app.clinic.test/verify-email?token=canary-token-1234', createdAt: new Date().toISOString(),
-    });
+    }, DEFAULT_OUTBOX_SHARDS);
     await documentClient.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: item }));
     const invocation = context('OutboxMailer');
     const stream = { Records: [{ eventName: 'INSERT', dynamodb: { SequenceNumber: '1', StreamViewType: 'KEYS_ONLY', Keys: { pk: { S: item.pk }, sk: { S: item.sk } } } }] };

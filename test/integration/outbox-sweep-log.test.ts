@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
+import { DEFAULT_OUTBOX_SHARDS } from '../../lib/adapters/dynamodb/keys.js';
 import { captureOutput } from '../support/capture-output.js';
 import { documentClient, mailsTo } from '../support/local-aws.js';
 
@@ -20,7 +21,7 @@ describe('the outbox sweep\'s log', () => {
   it('a sweep that delivers writes one "outbox sweep" line with its counts (and the mail\'s own line)', async () => {
     const to = `jane.${randomUUID().slice(0, 8)}@email.com`;
     const mail = { kind: 'verification_email' as const, id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane', verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString() };
-    await documentClient.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: outboxItem(mail) }));
+    await documentClient.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: outboxItem(mail, DEFAULT_OUTBOX_SHARDS) }));
     output.reset();
     await sweep();
     expect(await mailsTo(to)).toHaveLength(1);

@@ -3,6 +3,7 @@ import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
+import { DEFAULT_OUTBOX_SHARDS, dueShardOf } from '../../lib/adapters/dynamodb/keys.js';
 import { freePort, startSesEmulator, type RunningService } from '../../lib/local/services.js';
 import { startStreamConsumer } from '../../lib/local/stream-consumer.js';
 import { OUTBOX_STREAM_SOURCE } from '../../lib/outbox/stream-source.js';
@@ -62,7 +63,7 @@ async function putDueMail(): Promise<{ to: string; item: Record<string, any> }> 
   const item = outboxItem({
     kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane',
     verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString(),
-  });
+  }, DEFAULT_OUTBOX_SHARDS);
   await documentClient.send(new PutCommand({ TableName: env.TABLE_NAME, Item: item }));
   return { to, item };
 }
@@ -191,7 +192,7 @@ describe('registration answers after the commit; the outbox delivers', () => {
       TableName: env.TABLE_NAME, Key: { pk: item!.pk, sk: item!.sk },
       UpdateExpression: 'SET #s = :sending, due_pk = :due, due_at = :lease, verify_url = :url',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':sending': 'sending', ':due': 'OUTBOX', ':lease': new Date(Date.now() + 60_000).toISOString(), ':url': 'https://app.clinic.test/verify-email?token=t' },
+      ExpressionAttributeValues: { ':sending': 'sending', ':due': dueShardOf(String(item!.pk).slice('OUTBOX#'.length), DEFAULT_OUTBOX_SHARDS), ':lease': new Date(Date.now() + 60_000).toISOString(), ':url': 'https://app.clinic.test/verify-email?token=t' },
     }));
     expect((await deliverDueMails(deps)).sent).toBe(0); // lease still held
     const after = { ...deps, clock: { now: () => new Date(Date.now() + 61_000) } };

@@ -44,6 +44,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...local, UNVERIFIED_LAPSE_DAYS: days })).toThrow('UNVERIFIED_LAPSE_DAYS');
   });
 
+  it('spreads the outbox due index over 32 shards unless OUTBOX_SHARDS says otherwise, in Lambda too', () => {
+    expect(loadConfig(local).outboxShards).toBe(32);
+    expect(loadConfig(lambdaEnv, ['encryption', 'mail']).outboxShards).toBe(32);
+    expect(loadConfig({ ...local, OUTBOX_SHARDS: '1' }).outboxShards).toBe(1);
+    expect(loadConfig({ ...local, OUTBOX_SHARDS: '256' }).outboxShards).toBe(256);
+  });
+
+  it.each(['0', '257', '-1', '1.5', '32x', 'many', '1e1'])('refuses to start with OUTBOX_SHARDS=%s', (shards) => {
+    expect(() => loadConfig({ ...local, OUTBOX_SHARDS: shards })).toThrow('OUTBOX_SHARDS');
+  });
+
   it('names the service SERVICE_NAME, "Patient Registration" when unset, in Lambda as locally', () => {
     expect(loadConfig(local).serviceName).toBe(DEFAULT_SERVICE_NAME);
     expect(DEFAULT_SERVICE_NAME).toBe('Patient Registration');

@@ -2,6 +2,7 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_OUTBOX_SHARDS } from '../../lib/adapters/dynamodb/keys.js';
 import { createDynamoPatientRepository } from '../../lib/adapters/dynamodb/patient-repository.js';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../lib/errors.js';
 import type { PatientRecord } from '../../lib/patient/ports.js';
@@ -10,6 +11,7 @@ import { identifierKeyRingJson, testIdentifierDigests } from '../support/identif
 /** Faults DynamoDB Local cannot produce on demand: conflicts, throttling, outages. */
 const db = mockClient(DynamoDBDocumentClient);
 const repository = createDynamoPatientRepository(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', testIdentifierDigests(identifierKeyRingJson()), {
+  outboxShards: DEFAULT_OUTBOX_SHARDS,
   sleep: async () => {},
 });
 

@@ -30,9 +30,35 @@ export const TTL_ATTRIBUTE = 'ttl';
  * The sparse index of mails still to send: only outbox items carry `due_pk`; `due_at` is when each
  * becomes due (now for a new mail, after a backoff for a failed one, after its lease for a claimed
  * one). Sent mails drop both attributes and leave the index.
+ *
+ * `due_pk` is one of OUTBOX_SHARDS shards (`OUTBOX#0` … `OUTBOX#<n-1>`), hashed from the item's id,
+ * never one constant: every outbox write, claim and mark-sent writes the index too, one index
+ * partition takes about 1,000 writes a second, a rising `due_at` defeats split-for-heat, and a
+ * throttled index throttles the base-table writes behind it (registrations included). The sweep
+ * queries every shard (lib/adapters/README.md, "The outbox's due index").
  */
 export const DUE_INDEX = 'due';
-export const DUE_PARTITION = 'OUTBOX';
+export const DEFAULT_OUTBOX_SHARDS = 32;
+/** The sweep queries every shard each run: more than this buys nothing and costs reads. */
+export const MAX_OUTBOX_SHARDS = 256;
+
+/** FNV-1a (32 bit): cheap, stable across processes and versions, spreads UUIDs evenly. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** The due index's partition of one outbox item: a function of its id, so every writer agrees. */
+export const dueShardOf = (id: string, shards: number): string => `OUTBOX#${fnv1a(id) % shards}`;
+/**
+ * The one partition every item used before the index was sharded: read by the sweep (never written),
+ * so an item still waiting for a retry when the sharded code is deployed is not stranded. Drop it from
+ * `dueShards` once a deploy is older than the longest retry (the 8th attempt, hours) plus a sweep.
+ */
+export const PRE_SHARDING_DUE_PARTITION = 'OUTBOX';
+/** Every due-index partition, for the sweep. */
+export const dueShards = (shards: number): string[] => [...Array.from({ length: shards }, (_, i) => `OUTBOX#${i}`), PRE_SHARDING_DUE_PARTITION];
 
 /** Table definition shared by the local runner, the tests and (by convention) the CDK stack. */
 export const tableDefinition = (tableName: string) => ({

@@ -4,7 +4,7 @@ import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import type { ClaimedItem, OutboxItem, OutboxStore } from '../../outbox/ports.js';
 import { MAX_SEND_ATTEMPTS, nextAttemptAt } from '../../outbox/retry-policy.js';
 import { callAws } from '../aws-errors.js';
-import { DUE_INDEX, DUE_PARTITION, keys, TTL_ATTRIBUTE } from './keys.js';
+import { DUE_INDEX, dueShardOf, dueShards, keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** Sent and given-up mails are kept a week (without their link), then TTL removes them. */
 const SENT_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -27,7 +27,8 @@ function fieldsOf(item: OutboxItem): Record<string, unknown> {
   }
 }
 
-export function outboxItem(item: OutboxItem): Record<string, unknown> {
+/** The item as written (alone or inside another transaction), in the due index's shard of its id. */
+export function outboxItem(item: OutboxItem, shards: number): Record<string, unknown> {
   return {
     ...keys.outbox(item.id),
     entity: 'outbox',
@@ -38,7 +39,7 @@ export function outboxItem(item: OutboxItem): Record<string, unknown> {
     status: 'pending',
     attempts: 0,
     created_at: item.createdAt,
-    due_pk: DUE_PARTITION,
+    due_pk: dueShardOf(item.id, shards),
     due_at: item.createdAt,
   };
 }
@@ -74,19 +75,38 @@ async function ignoreConditionFailure(write: Promise<unknown>): Promise<void> {
   }
 }
 
-export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: string): OutboxStore {
+/** Shard queries a sweep runs at once: all 32 default shards in four rounds, without a burst of 32. */
+const SHARD_QUERIES_IN_FLIGHT = 8;
+
+/** Runs `task` over `inputs` with at most `limit` in flight; results in input order. */
+async function mapBounded<T, R>(inputs: readonly T[], limit: number, task: (input: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(inputs.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < inputs.length) {
+      const i = next++;
+      results[i] = await task(inputs[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, lane));
+  return results;
+}
+
+/** `shards`: the due index's shard count (OUTBOX_SHARDS); every writer of outbox items must use the same. */
+export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: string, shards: number): OutboxStore {
   const update = (input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) =>
     callAws('dynamodb', () => db.send(new UpdateCommand({ TableName: tableName, ...input })));
 
   return {
     async claim(id, now, leaseMs) {
-      const due = { ':due': DUE_PARTITION, ':now': now.toISOString(), ':max': MAX_SEND_ATTEMPTS };
+      // Still in the due index (any shard: the item carries its own), due, and attempts left.
+      const due = { ':now': now.toISOString(), ':max': MAX_SEND_ATTEMPTS };
       const claimId = randomUUID();
       try {
         const { Attributes: item } = await update({
           Key: keys.outbox(id),
           UpdateExpression: 'SET #status = :sending, due_at = :leaseEnd, claim_id = :claim ADD attempts :one',
-          ConditionExpression: 'due_pk = :due AND due_at <= :now AND attempts < :max',
+          ConditionExpression: 'attribute_exists(due_pk) AND due_at <= :now AND attempts < :max',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ...due, ':sending': 'sending', ':leaseEnd': new Date(now.getTime() + leaseMs).toISOString(), ':one': 1, ':claim': claimId },
           ReturnValues: 'ALL_NEW',
@@ -99,7 +119,7 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
       await ignoreConditionFailure(update({
         Key: keys.outbox(id),
         ...giveUp(now),
-        ConditionExpression: 'due_pk = :due AND due_at <= :now AND attempts >= :max',
+        ConditionExpression: 'attribute_exists(due_pk) AND due_at <= :now AND attempts >= :max',
         ExpressionAttributeValues: { ...giveUp(now).ExpressionAttributeValues, ...due },
       }));
       return undefined;
@@ -134,21 +154,26 @@ export function createDynamoOutboxStore(db: DynamoDBDocumentClient, tableName: s
 
     async enqueue(request) {
       await callAws('dynamodb', () =>
-        db.send(new PutCommand({ TableName: tableName, Item: outboxItem(request), ConditionExpression: 'attribute_not_exists(pk)' })),
+        db.send(new PutCommand({ TableName: tableName, Item: outboxItem(request, shards), ConditionExpression: 'attribute_not_exists(pk)' })),
       );
     },
 
     async listDue(now, limit) {
-      const { Items = [] } = await callAws('dynamodb', () =>
-        db.send(new QueryCommand({
-          TableName: tableName,
-          IndexName: DUE_INDEX,
-          KeyConditionExpression: 'due_pk = :due AND due_at <= :now',
-          ExpressionAttributeValues: { ':due': DUE_PARTITION, ':now': now.toISOString() },
-          Limit: limit,
-        })),
-      );
-      return Items.map((item) => String(item.pk).slice('OUTBOX#'.length));
+      // Each shard's oldest due items (the index sorts by due_at within a shard), merged: the oldest
+      // `limit` of all of them. One shard's `limit` is enough, since none can give more than that.
+      const perShard = await mapBounded(dueShards(shards), SHARD_QUERIES_IN_FLIGHT, async (shard) => {
+        const { Items = [] } = await callAws('dynamodb', () =>
+          db.send(new QueryCommand({
+            TableName: tableName,
+            IndexName: DUE_INDEX,
+            KeyConditionExpression: 'due_pk = :shard AND due_at <= :now',
+            ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+            Limit: limit,
+          })),
+        );
+        return Items.map((item) => ({ id: String(item.pk).slice('OUTBOX#'.length), dueAt: String(item.due_at) }));
+      });
+      return perShard.flat().sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0)).slice(0, limit).map((item) => item.id);
     },
   };
 }

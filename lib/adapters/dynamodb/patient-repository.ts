@@ -14,6 +14,8 @@ import { epochSeconds, fromPatientItem, hasLapsed, lapseTtl, toPatientItem } fro
 const TOKEN_RETENTION_SECONDS = 7 * 24 * 3600;
 
 export interface DynamoRepositoryOptions {
+  /** The outbox due index's shard count (OUTBOX_SHARDS): the mails this repository writes land in one by id. */
+  outboxShards: number;
   /** Attempts for a transaction cancelled by a conflicting one (not for throttling: the SDK retries that). */
   maxTransactionAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -48,7 +50,7 @@ export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
   tableName: string,
   identifiers: IdentifierDigests,
-  { maxTransactionAttempts = 6, sleep = wait }: DynamoRepositoryOptions = {},
+  { outboxShards, maxTransactionAttempts = 6, sleep = wait }: DynamoRepositoryOptions,
 ): PatientRepository {
   const emailKeys = async (email: string) => (await identifiers.all('email', email)).map(keys.email);
   const phoneKeys = async (phone: string) => (await identifiers.all('phone', phone)).map(keys.phone);
@@ -247,7 +249,7 @@ export function createDynamoPatientRepository(
           { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } },
           { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...free } },
           tokenPut(token),
-          { Put: { TableName: tableName, Item: { ...outboxItem(mail), ...lapseTtl(patient) }, ...absent } },
+          { Put: { TableName: tableName, Item: { ...outboxItem(mail, outboxShards), ...lapseTtl(patient) }, ...absent } },
           ...olderEmailKeys.map(stillFree),
           ...olderPhoneKeys.map(stillFree),
         ],
@@ -311,7 +313,7 @@ export function createDynamoPatientRepository(
               },
             },
             tokenPut(token),
-            { Put: { TableName: tableName, Item: outboxItem(mail), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: tableName, Item: outboxItem(mail, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }));
         return true;
@@ -390,7 +392,7 @@ export function createDynamoPatientRepository(
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            { Put: { TableName: tableName, Item: outboxItem(mail), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: tableName, Item: outboxItem(mail, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         }));
         return true;
@@ -415,7 +417,7 @@ export function createDynamoPatientRepository(
           expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
         },
-        alsoWrite: [{ Put: { TableName: tableName, Item: outboxItem(notice), ConditionExpression: 'attribute_not_exists(pk)' } }],
+        alsoWrite: [{ Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } }],
       });
       return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
     },

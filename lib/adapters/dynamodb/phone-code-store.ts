@@ -17,7 +17,8 @@ const MAX_ROUNDS = 5;
  * count below the cap): a wrong try is an atomic ADD, a right one deletes the code and verifies the
  * phone in one transaction. A try whose condition fails lost a race and judges the item afresh.
  */
-export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string): PhoneVerificationStore {
+/** `outboxShards`: the due index's shard count (OUTBOX_SHARDS), for the SMS each code queues. */
+export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string, outboxShards: number): PhoneVerificationStore {
   return {
     async issueCode(code, sms) {
       await callAws('dynamodb', () =>
@@ -39,7 +40,7 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
                 },
               },
             },
-            { Put: { TableName: tableName, Item: outboxItem(sms), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: tableName, Item: outboxItem(sms, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         })),
       );

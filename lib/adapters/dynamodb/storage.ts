@@ -14,18 +14,20 @@ import { createDynamoSessionStore } from './session-store.js';
 export interface DynamoTableNames {
   tableName: string;
   auditTableName: string;
+  /** Shards of the outbox's due index (OUTBOX_SHARDS, keys.ts): writers and the sweep must agree. */
+  outboxShards: number;
 }
 
 /** All stores on the patient table, the audit trail on its own. A Config is a DynamoTableNames. */
-export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, auditTableName }: DynamoTableNames, identifiers: IdentifierDigests): Storage {
+export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, auditTableName, outboxShards }: DynamoTableNames, identifiers: IdentifierDigests): Storage {
   return {
-    repository: createDynamoPatientRepository(db, tableName, identifiers),
-    outbox: createDynamoOutboxStore(db, tableName),
+    repository: createDynamoPatientRepository(db, tableName, identifiers, { outboxShards }),
+    outbox: createDynamoOutboxStore(db, tableName, outboxShards),
     registrations: createDynamoIdempotencyStore(db, tableName, 'register'),
     rateLimiter: createDynamoRateLimiter(db, tableName),
     sessions: createDynamoSessionStore(db, tableName),
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
-    phoneCodes: createDynamoPhoneCodeStore(db, tableName),
+    phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards),
   };
 }
