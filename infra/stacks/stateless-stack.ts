@@ -393,10 +393,10 @@ export class StatelessStack extends Stack {
 
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
       environment: sessionEnv,
-      whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient per hour.`,
+      whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
     });
     phoneVerification.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.hit', 'phoneCodes.issueCode')),
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,

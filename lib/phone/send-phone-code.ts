@@ -32,7 +32,7 @@ export async function sendPhoneCode(caller: VerifiedAccessToken, context: Reques
   }
   if (patient.phone_verified) throw new PhoneAlreadyVerifiedError();
   const now = deps.clock.now();
-  const decision = await deps.rateLimiter.hit(`phone-code#${patient.id}`, PHONE_CODE_LIMIT, now);
+  const decision = await deps.rateLimiter.slide(`phone-code#${patient.id}`, PHONE_CODE_LIMIT, now);
   if (!decision.allowed) {
     await deps.auditor.record(context, { action: 'phone_code_sent', outcome: 'failure', reason: 'rate_limited', patientId: patient.id });
     throw new TooManyRequestsError(decision.retryAfterSeconds, 'Too many codes requested. Please try again later.');
