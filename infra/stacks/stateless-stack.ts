@@ -9,7 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../config/stages.js';
+import { smsBudgetEnvironment, type StageConfig } from '../config/stages.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
 import {
@@ -392,7 +392,7 @@ export class StatelessStack extends Stack {
     );
 
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
-      environment: sessionEnv,
+      environment: { ...sessionEnv, ...smsBudgetEnvironment(config.sms.budgets) },
       whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
     });
     phoneVerification.allow(
@@ -425,6 +425,7 @@ export class StatelessStack extends Stack {
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
+    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,

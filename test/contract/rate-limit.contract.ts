@@ -50,4 +50,18 @@ export function describeRateLimitContract(ctx: RateLimitContext): void {
       expect(later.filter((d) => d.allowed)).toHaveLength(3);
     });
   });
+
+  describe('text budgets (fixed UTC days, conditional counters)', () => {
+    const budget = { limit: 5, windowSeconds: 86_400 };
+
+    it('20 concurrent texts against a day\'s budget of 5 send exactly 5; the refusals wait for UTC midnight; the next day starts afresh', async () => {
+      const key = `sms-budget#service#${newKey()}`;
+      const evening = new Date('2025-06-01T22:00:00.000Z');
+      const decisions = await Promise.all(Array.from({ length: 20 }, () => ctx.rateLimiter().hit(key, budget, evening)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+      expect(decisions.find((d) => !d.allowed)).toEqual({ allowed: false, retryAfterSeconds: 2 * 3600 });
+      expect(await ctx.rateLimiter().hit(key, budget, new Date('2025-06-01T23:59:59.000Z'))).toEqual({ allowed: false, retryAfterSeconds: 1 });
+      expect(await ctx.rateLimiter().hit(key, budget, new Date('2025-06-02T00:00:00.000Z'))).toEqual({ allowed: true });
+    });
+  });
 }
