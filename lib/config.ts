@@ -63,6 +63,15 @@ export interface Config {
   readonly smsConfigurationSet: string | undefined;
   /** Locally the SMS inbox (lib/local/sms-inbox.ts); unset in AWS. */
   readonly smsEndpoint: string | undefined;
+  /** Texts the whole service may send per UTC day (SMS_DAILY_BUDGET): the cap on an SMS-pumping bill. */
+  readonly smsDailyBudget: number;
+  /**
+   * Texts per destination country per UTC day (SMS_COUNTRY_DAILY_BUDGET), and per-country exceptions
+   * (SMS_COUNTRY_BUDGETS, e.g. `US=2000,GB=300`; countries as ISO 3166-1 alpha-2, or `+<calling code>`
+   * for a number no country claims).
+   */
+  readonly smsCountryDailyBudget: number;
+  readonly smsCountryBudgets: Readonly<Record<string, number>>;
 }
 
 /** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
@@ -95,7 +104,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** What a function uses beyond the table: outside local mode, only these settings become mandatory. */
-export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms'
+export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms' | 'sms-budget'
   /** Issues access tokens (login, refresh, email verification): the wrapped signing key and its KMS key. */
   | 'token-signing'
   /** Writes password-reset links (the outbox mailer): register mails too, but never a reset link. */
@@ -154,6 +163,9 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsOriginationIdentity: read('SMS_ORIGINATION_IDENTITY', 'PatientPortal', 'sms'),
     smsConfigurationSet: nonEmpty(env.SMS_CONFIGURATION_SET),
     smsEndpoint: nonEmpty(env.SMS_ENDPOINT),
+    smsDailyBudget: parseBudget('SMS_DAILY_BUDGET', read('SMS_DAILY_BUDGET', '5000', 'sms-budget')),
+    smsCountryDailyBudget: parseBudget('SMS_COUNTRY_DAILY_BUDGET', read('SMS_COUNTRY_DAILY_BUDGET', '1000', 'sms-budget')),
+    smsCountryBudgets: parseCountryBudgets(nonEmpty(env.SMS_COUNTRY_BUDGETS) ?? ''),
   };
   if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
@@ -247,6 +259,23 @@ export function readOutboxShards(env: Env = process.env): number {
     throw new ConfigError(`OUTBOX_SHARDS must be a whole number from 1 to ${MAX_OUTBOX_SHARDS}, got "${raw}"`);
   }
   return shards;
+}
+
+function parseBudget(name: string, raw: string): number {
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new ConfigError(`${name} must be a whole number of texts, at least 1, got "${raw}"`);
+  return Number(raw);
+}
+
+const COUNTRY_BUDGET = /^([A-Z]{2}|\+[1-9]\d{0,2})=(\d{1,9})$/;
+
+function parseCountryBudgets(raw: string): Record<string, number> {
+  const budgets: Record<string, number> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = COUNTRY_BUDGET.exec(entry);
+    if (!match) throw new ConfigError(`SMS_COUNTRY_BUDGETS must list entries such as "US=2000,GB=300,+882=0", got "${entry}"`);
+    budgets[match[1]!] = Number(match[2]);
+  }
+  return budgets;
 }
 
 function assertUrl(name: string, value: string): void {

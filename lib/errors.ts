@@ -236,6 +236,19 @@ export class GonePhoneCodeError extends AppError {
   }
 }
 
+/**
+ * A text budget (lib/phone/sms-budget.ts) is spent for the day: nothing is sent. Which one is said in
+ * the message (the service's or the destination country's), never the number.
+ */
+export class SmsBudgetExhaustedError extends TooManyRequestsError {
+  override readonly name = 'SmsBudgetExhaustedError';
+  constructor(readonly budget: 'service' | 'country', retryAfterSeconds: number) {
+    super(retryAfterSeconds, budget === 'country'
+      ? 'We cannot send more text messages to this country today. Please try again later.'
+      : 'We cannot send more text messages today. Please try again later.');
+  }
+}
+
 /** The phone number is verified already: no code is sent (an SMS costs money and bothers the patient). */
 export class PhoneAlreadyVerifiedError extends AppError {
   override readonly name = 'PhoneAlreadyVerifiedError';

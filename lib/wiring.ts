@@ -232,8 +232,11 @@ export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps &
   return {
     repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
+    smsBudgets: smsBudgets(config),
   };
 }
+
+const smsBudgets = (config: Config) => ({ daily: config.smsDailyBudget, countryDaily: config.smsCountryDailyBudget, countries: config.smsCountryBudgets });
 
 export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & { tokens: AccessTokens } {
   const kms = kmsClientOf(config);

@@ -5,7 +5,7 @@ import { jsonResponse } from '../../lib/http/response.js';
 import { sendPhoneCode } from '../../lib/phone/send-phone-code.js';
 import { createPhoneVerificationDeps } from '../../lib/wiring.js';
 
-const deps = createPhoneVerificationDeps(loadConfig(process.env, ['identifiers', 'tokens']));
+const deps = createPhoneVerificationDeps(loadConfig(process.env, ['identifiers', 'tokens', 'sms-budget']));
 
 /** 202: the code is stored and its SMS queued; the outbox mailer sends it (seconds, or later during an SMS outage). */
 export const CODE_QUEUED = 'A verification code is on its way to your phone. It is valid for 10 minutes.';

@@ -112,7 +112,33 @@ export interface SmsConfig {
    * sends the same way in both.
    */
   readonly sandbox: boolean;
+  /**
+   * Texts per UTC day (SMS pumping, issue 19 item 16): the whole service's, each destination
+   * country's, and exceptions by country (ISO alpha-2, or `+<calling code>` for numbers no country
+   * claims; 0 sends nothing there). Beyond them a code request answers 429 and the
+   * SmsBudgetServiceExhausted / SmsBudgetCountryExhausted alarms fire. Sized from the clinic's
+   * expected sign-ups; the monthly spend limit of End User Messaging SMS stays the last line.
+   */
+  readonly budgets: SmsBudgetConfig;
 }
+
+export interface SmsBudgetConfig {
+  readonly daily: number;
+  readonly countryDaily: number;
+  readonly countries: Readonly<Record<string, number>>;
+}
+
+/** SMS_DAILY_BUDGET, SMS_COUNTRY_DAILY_BUDGET and SMS_COUNTRY_BUDGETS (lib/config.ts) for a function that texts. */
+export function smsBudgetEnvironment(budgets: SmsBudgetConfig): Record<string, string> {
+  return {
+    SMS_DAILY_BUDGET: String(budgets.daily),
+    SMS_COUNTRY_DAILY_BUDGET: String(budgets.countryDaily),
+    SMS_COUNTRY_BUDGETS: Object.entries(budgets.countries).map(([country, budget]) => `${country}=${budget}`).join(','),
+  };
+}
+
+/** Testers only: a handful of texts a day, anywhere. */
+const TEST_STAGE_SMS_BUDGETS: SmsBudgetConfig = { daily: 100, countryDaily: 50, countries: {} };
 
 type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region' | 'sms'> & {
   /** Everything but the origination identity's ARN, which needs the stage's account and region. */
@@ -171,7 +197,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
-    sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true },
+    sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     // A front end's dev server (Vite's default port) against the dev API; dev holds test data only.
     corsAllowedOrigins: ['http://localhost:5173'],
     logLevel: 'DEBUG',
@@ -197,7 +223,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
-    sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true },
+    sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     corsAllowedOrigins: [],
     logLevel: 'INFO',
     alarmEmail: undefined,
@@ -224,7 +250,11 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     verifyUrlBase: undefined,
     resetUrlBase: undefined,
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
-    sms: { originationIdentityResource: 'pool/pool-patient-registration-prod', configurationSet: undefined, sandbox: false },
+    // A US clinic (the spec's addresses): most texts go home; any other country gets a little.
+    sms: {
+      originationIdentityResource: 'pool/pool-patient-registration-prod', configurationSet: undefined, sandbox: false,
+      budgets: { daily: 2000, countryDaily: 50, countries: { US: 2000 } },
+    },
     // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
     corsAllowedOrigins: [],
     logLevel: 'INFO',
@@ -330,5 +360,7 @@ function resolveSms(read: ContextReader, defaults: StageDefaults['sms'], account
   if (sandbox !== undefined && ![true, false, 'true', 'false'].includes(sandbox as never)) {
     throw new Error(`smsSandbox must be true or false, got "${String(sandbox)}"`);
   }
-  return { originationIdentity, configurationSet, sandbox: sandbox === undefined ? rest.sandbox : sandbox === true || sandbox === 'true' };
+  return {
+    originationIdentity, configurationSet, sandbox: sandbox === undefined ? rest.sandbox : sandbox === true || sandbox === 'true', budgets: rest.budgets,
+  };
 }

@@ -58,6 +58,9 @@ export const REFRESH_TOKEN_REUSE_PATTERN = '{ $.message = "refresh token reuse" 
  */
 export const SMS_SEND_FAILURE_PATTERN =
   '{ $.kind = "phone_code_sms" && ($.level = "WARN" || $.level = "ERROR") }';
+/** lib/phone/sms-budget.ts logs each text a budget refused, naming the budget (service or country). */
+export const smsBudgetExhaustedPattern = (budget: 'service' | 'country') =>
+  `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`;
 /** lib/password/reset-password.ts logs outcome "reset" for a completed reset (and the token's state otherwise). */
 export const PASSWORD_RESET_SUCCESS_PATTERN = '{ $.message = "password reset" && $.outcome = "reset" }';
 
@@ -107,6 +110,22 @@ export class ServiceAlarms extends Construct {
     const metric = this.countLogLines('SmsSendFailures', SMS_SEND_FAILURE_PATTERN, logGroups);
     this.alarm('SmsSendFailures', metric, SMS_SEND_FAILURE_THRESHOLD,
       `${SMS_SEND_FAILURE_THRESHOLD} or more SMS sends failed in ${PERIOD.toMinutes()} minutes: spend limit, origination identity, sandbox or an outage (texts stay in the outbox)`);
+  }
+
+  /**
+   * One alarm per text budget (issue 19 item 16): any text refused because the day's service-wide or
+   * a country's budget is spent. Either SMS pumping is under way (the budget did its job: look at
+   * which country's counter, RATE#sms-budget#country#…, filled) or real patients outgrew the budget
+   * (raise it in infra/config/stages.ts).
+   */
+  watchSmsBudgets(logGroups: Readonly<Record<string, ILogGroup>>): void {
+    for (const budget of ['service', 'country'] as const) {
+      const name = budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted';
+      const metric = this.countLogLines(name, smsBudgetExhaustedPattern(budget), logGroups);
+      this.alarm(name, metric, 1, budget === 'service'
+        ? 'The day\'s service-wide SMS budget is spent: codes are refused (429) until midnight UTC. SMS pumping, or raise the budget'
+        : 'A country\'s daily SMS budget is spent: codes to it are refused (429) until midnight UTC. SMS pumping toward it, or raise its budget');
+    }
   }
 
   /** A spike of completed password resets: account takeover at scale, or a reset fault. */

@@ -43,6 +43,8 @@ export const TABLE_CALLS = {
 
   // lib/adapters/dynamodb/rate-limiter.ts: one conditional ADD on the window's counter.
   'rateLimits.hit': { 'dynamodb:UpdateItem': ['RATE#'] },
+  /** A sliding window: ConsistentRead GetItem of its hits, then an Update conditioned on the version read. */
+  'rateLimits.slide': { 'dynamodb:GetItem': ['RATE#'], 'dynamodb:UpdateItem': ['RATE#'] },
 
   // lib/adapters/dynamodb/outbox-store.ts
   /** A request queued for the outbox (resend, forgot password): one conditional Put. */

@@ -9,7 +9,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { StageConfig } from '../config/stages.js';
+import { smsBudgetEnvironment, type StageConfig } from '../config/stages.js';
 import { tokenSignerRoleName, type AccessTokenKeyVersion } from '../constructs/access-token-keys.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
@@ -394,11 +394,11 @@ export class StatelessStack extends Stack {
     );
 
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
-      environment: sessionEnv,
-      whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient per hour.`,
+      environment: { ...sessionEnv, ...smsBudgetEnvironment(config.sms.budgets) },
+      whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
     });
     phoneVerification.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.hit', 'phoneCodes.issueCode')),
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,
@@ -432,6 +432,7 @@ export class StatelessStack extends Stack {
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
+    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,

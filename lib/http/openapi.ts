@@ -465,7 +465,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   phoneVerification: {
     summary: 'Text a verification code to the phone number on record',
-    description: 'No body: the code goes to the stored number, never one from the request. 3 codes per patient per hour.',
+    description: 'No body: the code goes to the stored number, never one from the request. 3 codes per patient in any 60 minutes '
+      + '(a sliding window, not clock hours), and within the day\'s text budgets: the whole service\'s and the destination country\'s '
+      + '(stage settings, reset at midnight UTC).',
     bearer: true,
     responses: {
       202: {
@@ -475,7 +477,15 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       },
       ...BEARER_ERRORS,
       409: error('The phone number is already verified.'),
-      429: { ...error('Too many codes for this patient.'), headers: RETRY_AFTER },
+      429: {
+        ...error('Too many codes for this patient, or a text budget (the destination country\'s, the whole service\'s) is spent for today. '
+          + 'Retry-After says when (the budgets: midnight UTC).', {
+          ...message('patient limit', 'Too many codes requested. Please try again later.'),
+          ...message('country budget', 'We cannot send more text messages to this country today. Please try again later.'),
+          ...message('service budget', 'We cannot send more text messages today. Please try again later.'),
+        }),
+        headers: RETRY_AFTER,
+      },
       ...UNAVAILABLE,
     },
   },

@@ -19,6 +19,7 @@ const LOGGABLE_KEYS = new Set([
   'reason', // a short code chosen in the code: why a sign-in or token failed (wrong_password, reused, …)
   'sessionId', // a refresh-token family's random id (never the token)
   'removed', // how many lapsed registrations a cleanup removed (a count, never who)
+  'budget', // which text budget refused a text: service or country (lib/phone/sms-budget.ts), never the number or its country
   // outbox sweep counts (Record<Delivery, number>)
   'sent',
   'not-due',

@@ -5,7 +5,7 @@ import type { RateLimit } from '../rate-limit/ports.js';
 export const PHONE_CODE_TTL_MS = 10 * 60_000;
 /** Wrong tries per code: 5 of 1,000,000 codes leaves a guesser a 1-in-200,000 chance per code. */
 export const MAX_WRONG_TRIES = 5;
-/** Codes per patient per clock hour: with 5 tries each, at most 15 guesses an hour. */
+/** Codes per patient in any 60 minutes (a sliding window, not clock hours): with 5 tries each, at most 15 guesses in any hour. */
 export const PHONE_CODE_LIMIT: RateLimit = { limit: 3, windowSeconds: 3600 };
 
 /** Six digits, uniformly from a CSPRNG (randomInt has no modulo bias); leading zeros kept. */

@@ -15,6 +15,7 @@ import { describeSessionContract } from './session-storage.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
+import { describeRateLimitContract } from './rate-limit.contract.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -555,6 +556,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     });
 
     describeAuditTrailContract({ audit: () => store.audit });
+    describeRateLimitContract({ rateLimiter: () => store.rateLimiter });
     describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
     describePhoneVerificationContract({ store: () => store, create });
     describePasswordResetContract({ store: () => store, create, patientFixture });

@@ -20,8 +20,11 @@ const PHONE_METADATA = 'lib/patient/phone-metadata.ts';
 
 /** The functions whose requests choose a new password (the password rules and their list). */
 const CHOOSE_A_PASSWORD = ['register', 'password-reset', 'password-change'];
-/** The functions that read or normalize a phone number in the request (libphonenumber-js). */
-const NORMALIZE_A_PHONE = ['register'];
+/**
+ * The functions that normalize a phone number in the request, or place a stored one in its country
+ * for the text budgets (libphonenumber-js).
+ */
+const NORMALIZE_A_PHONE = ['register', 'phone-verification'];
 
 const includes = (bundle: BuiltBundle, predicate: (input: string) => boolean) => Object.keys(bundle.inputs).filter(predicate);
 const fromPackage = (name: string) => (input: string) => input.includes(`node_modules/${name}/`);

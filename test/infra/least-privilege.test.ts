@@ -208,8 +208,9 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
     }],
+    // The sliding window of its codes reads its hits (RATE#) before its conditional Update.
     ['PhoneVerification', {
-      'dynamodb:GetItem': ['PATIENT#'],
+      'dynamodb:GetItem': ['PATIENT#', 'RATE#'],
       'dynamodb:UpdateItem': ['RATE#'],
       'dynamodb:PutItem': ['OUTBOX#', 'PHONECODE#'],
     }],

@@ -207,7 +207,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Jwks: [...tables, ...tokens],
       // Bearer: verifies the access token; compares and hashes.
       PasswordChange: [...session, 'BCRYPT_ROUNDS'],
-      PhoneVerification: session,
+      // Texts codes: the day's text budgets (issue 19 item 16).
+      PhoneVerification: [...session, 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
       PhoneVerify: session,
     };
     // dev allows one browser origin: every API function echoes it (lib/http/cors.ts); the mailer answers no browser.
@@ -400,7 +401,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(byMetric('PasswordResets')).toEqual([{
       group: logGroupOf('PasswordReset'), pattern: '{ $.message = "password reset" && $.outcome = "reset" }',
     }]);
-    expect(filters).toHaveLength(5);
+    // Issue 19 item 16: one metric and one alarm per text budget, from the function that texts codes.
+    for (const budget of ['service', 'country']) {
+      expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([{
+        group: logGroupOf('PhoneVerification'), pattern: `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`,
+      }]);
+    }
+    expect(filters).toHaveLength(7);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();
@@ -426,6 +433,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     })]);
     // At the per-IP WAF credential budget: one address alone cannot raise it.
     expect(PASSWORD_RESET_SPIKE_THRESHOLD).toBe(dev.config.wafSignInRateLimitPerIp.limit);
+    for (const metric of ['SmsBudgetServiceExhausted', 'SmsBudgetCountryExhausted']) {
+      expect(alarmOn(metric)).toEqual([expect.objectContaining({
+        Namespace: 'patient-registration/dev', Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      })]);
+    }
   });
 
   it('alarms on API 5xx rate, each function errors and throttles, table system errors and a non-empty DLQ, to an encrypted SSL-only topic', () => {
@@ -440,12 +453,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 4);
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 4 + 2); // + the two text budgets (issue 19 item 16)
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
     expect(metricNames).toEqual(
       ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression',
-        'SignInFailures', 'RefreshTokenReuse', 'SmsSendFailures', 'PasswordResets'].sort(),
+        'SignInFailures', 'RefreshTokenReuse', 'SmsSendFailures', 'PasswordResets', 'SmsBudgetServiceExhausted', 'SmsBudgetCountryExhausted'].sort(),
     );
     const errorAlarmFunctions = alarms
       .filter((a) => a.Properties?.MetricName === 'Errors')

@@ -83,6 +83,34 @@ describe('sendPhoneCode (POST /phone/verification)', () => {
     await expect(sendPhoneCode(caller, CONTEXT, deps)).resolves.toBeUndefined();
   });
 
+  it(`no clock-hour boundary doubles it: ${CODES_PER_HOUR} codes at 12:59 leave none at 13:00:30, so at most ${CODES_PER_HOUR * MAX_WRONG_TRIES} guesses in any hour`, async () => {
+    const deps = createFakeDeps();
+    const { patientId } = await registeredPatient(deps);
+    deps.clock.set(new Date('2025-06-01T12:59:00.000Z'));
+    const caller = await callerOf(deps, patientId);
+    let guesses = 0;
+    const guessAll = async () => {
+      for (;;) {
+        const answer = await verifyPhone(caller, '000000', CONTEXT, deps).catch((e: unknown) => e);
+        if (!(answer instanceof WrongPhoneCodeError)) return;
+        guesses++;
+      }
+    };
+    for (let i = 0; i < CODES_PER_HOUR; i++) {
+      await sendPhoneCode(caller, CONTEXT, deps);
+      await guessAll();
+      deps.clock.advance(10_000);
+    }
+    deps.clock.set(new Date('2025-06-01T13:00:30.000Z'));
+    const refused = await sendPhoneCode(caller, CONTEXT, deps).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TooManyRequestsError);
+    expect((refused as TooManyRequestsError).retryAfterSeconds).toBe(3600 - 90); // until the 12:59:00 code is an hour old
+    await guessAll();
+    expect(guesses).toBeLessThanOrEqual(CODES_PER_HOUR * MAX_WRONG_TRIES);
+    deps.clock.set(new Date('2025-06-01T13:59:00.000Z'));
+    await expect(sendPhoneCode(caller, CONTEXT, deps)).resolves.toBeUndefined();
+  });
+
   it('a new code replaces the older one: the older code no longer works', async () => {
     const { deps, caller, code: first, patientId } = await withCode();
     await sendPhoneCode(caller, CONTEXT, deps);

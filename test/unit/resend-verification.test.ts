@@ -24,7 +24,7 @@ function recording(deps: FakeDeps): { deps: RequestResendDeps; calls: string[] }
         current: async (kind, value) => (calls.push(`digest ${kind}`), deps.identifiers.current(kind, value)),
         all: async () => expect.fail('a resend request never looks an address up'),
       },
-      rateLimiter: { hit: async (key, rule, now) => (calls.push(`hit ${rule.limit}/${rule.windowSeconds}s`), deps.rateLimiter.hit(key, rule, now)) },
+      rateLimiter: { ...deps.rateLimiter, hit: async (key, rule, now) => (calls.push(`hit ${rule.limit}/${rule.windowSeconds}s`), deps.rateLimiter.hit(key, rule, now)) },
       outbox: { ...deps.outbox, enqueue: async (request) => (calls.push(`enqueue ${request.kind}`), deps.outbox.enqueue(request)) },
     },
   };

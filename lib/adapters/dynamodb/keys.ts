@@ -10,6 +10,8 @@ export const keys = {
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
   rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),
+  /** A sliding window's admitted hits (a list of epoch ms) and its version, for compare-and-set. */
+  rateSlide: (key: string) => ({ pk: `RATE#${key}`, sk: 'SLIDING' }),
   /** Sign-in items have prefixes of their own (not PATIENT#), so a grant to them opens no patient profile. */
   refreshToken: (tokenHash: string) => ({ pk: `REFRESH#${tokenHash}`, sk: 'TOKEN' }),
   sessionFamily: (familyId: string) => ({ pk: `FAMILY#${familyId}`, sk: 'SESSION' }),

@@ -28,6 +28,7 @@ import { createRecordingCipher, type RecordingCipher } from './recording-cipher.
 import { createRecordingHasher, type RecordingHasher } from './recording-hasher.js';
 import { createRecordingMailer, type RecordingMailer } from './recording-mailer.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../identifier-keys.js';
+import type { SmsBudgets } from '../../../lib/phone/sms-budget.js';
 
 export interface InMemoryStorage extends Storage {
   repository: InMemoryPatientRepository;
@@ -79,6 +80,8 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   dummyHash: string;
   phoneCodes: InMemoryPhoneCodes;
   sms: RecordingSmsSender;
+  /** The local defaults (lib/config.ts); a test lowers them to reach a budget. */
+  smsBudgets: SmsBudgets;
 }
 
 export const TEST_TOKEN_ISSUER = 'https://patient-api.test/';
@@ -115,6 +118,7 @@ export function createFakeDeps(): FakeDeps {
     registrationLapseMs: REGISTRATION_LAPSE_MS,
     phoneCodes: storage.phoneCodes,
     sms: createRecordingSmsSender(),
+    smsBudgets: { daily: 1000, countryDaily: 200, countries: {} },
   };
 }
 
