@@ -11,6 +11,8 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
+import { US_CORE_PATIENT } from '../record/fhir.js';
+import { FHIR_JSON } from './content-negotiation.js';
 import {
   forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, refreshTokenSchema, registrationSchema,
   resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
@@ -67,6 +69,15 @@ export function toOpenApiSchema(schema: Json): Json {
   if (notes.length > 0) out.description = notes.join(' ');
   return out;
 }
+
+/** The FHIR answer is described, not restated: FHIR's own definitions are the schema. */
+const FHIR_PATIENT_SCHEMA = {
+  type: 'object',
+  description: `A FHIR R4 Patient resource conforming to US Core Patient (${US_CORE_PATIENT}).`,
+  required: ['resourceType', 'id', 'identifier', 'name', 'gender'],
+  properties: { resourceType: { const: 'Patient' }, id: { type: 'string' } },
+  externalDocs: { url: 'https://hl7.org/fhir/R4/patient.html' },
+};
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const registration = toOpenApiSchema(registrationSchema as Json);
@@ -188,7 +199,15 @@ const { password: _p, confirm_password: _c, ...storedExample } = SPEC_REGISTRATI
 const NEW_PASSWORD = 'Another-Secure-Pass-42';
 
 interface Example { summary: string; value: unknown }
-interface ResponseDoc { description: string; schema?: string; headers?: Json; examples?: Record<string, Example>; html?: boolean }
+interface ResponseDoc {
+  description: string;
+  schema?: string;
+  headers?: Json;
+  examples?: Record<string, Example>;
+  html?: boolean;
+  /** Other media types the same answer can take, chosen by the request's Accept header. */
+  alternatives?: Record<string, Json>;
+}
 interface OperationDoc {
   summary: string;
   description?: string;
@@ -359,11 +378,13 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   me: {
     summary: 'The signed-in patient\'s own record',
+    description: 'With `Accept: application/fhir+json` the record is a FHIR R4 Patient resource (US Core Patient profile) instead of the envelope.',
     bearer: true,
     responses: {
       200: {
         description: 'The record as stored, decrypted, without the password hash.',
         schema: 'PatientRecord',
+        alternatives: { [FHIR_JSON]: { schema: FHIR_PATIENT_SCHEMA } },
         examples: {
           'signed-in': {
             summary: 'The record',
@@ -476,7 +497,7 @@ function operation(key: RouteKey, route: ApiRoute): Json {
     ...(r.headers && { headers: r.headers }),
     content: r.html
       ? { 'text/html': { schema: { type: 'string' } } }
-      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) } },
+      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) }, ...r.alternatives },
   }]));
   return {
     operationId: key,
