@@ -39,7 +39,7 @@ describe('access-token signing key rotation (new key, old one verify-only)', { t
 
     const statements = (fn: string): Statement[] =>
       resources[logicalIdAt(stateless_t, 'AWS::IAM::ManagedPolicy', `${fn}/Policy`)].Properties.PolicyDocument.Statement;
-    for (const fn of ['Login', 'TokenRefresh', 'VerifyEmail', 'Logout', 'Me']) {
+    for (const fn of ['Login', 'TokenRefresh', 'VerifyEmail', 'Logout', 'Me', 'MeUpdate']) {
       const getPublicKey = statements(fn).find((s) => s.Sid === 'AccessTokenGetPublicKey')!;
       expect(label(getPublicKey.Resource, fn).split(', ').sort(), fn).toEqual(['signing key v1', 'signing key v2']);
       const sign = statements(fn).find((s) => s.Sid === 'AccessTokenSign');
