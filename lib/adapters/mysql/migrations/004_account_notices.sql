@@ -1,4 +1,4 @@
--- Notices about the patient's own account (issue 20; as PostgreSQL's 011_account_notices.sql): one
+-- Notices about the patient's own account (issue 20; as PostgreSQL's 013_account_notices.sql): one
 -- outbox kind, `account_notice_email`, whose `notice` says which. No name and no value in it.
 ALTER TABLE outbox_mails ADD COLUMN notice VARCHAR(32) NULL AFTER sms_text;
 -- Any migration that adds another outbox kind must restate both constraints with every kind.
