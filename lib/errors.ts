@@ -290,3 +290,21 @@ export class WrongCurrentPasswordError extends AppError {
     super('The current password is not correct.');
   }
 }
+
+/** A write to the record without `If-Match` (RFC 6585 §3): the client must say which version it corrects. */
+export class PreconditionRequiredError extends AppError {
+  override readonly name = 'PreconditionRequiredError';
+  readonly statusCode = 428;
+  constructor() {
+    super('If-Match is required: send the ETag of the record you read (GET /api/v1/patient/me)');
+  }
+}
+
+/** The record changed since the client read it (RFC 9110 §13.1.1): nothing was written; `etag` is the current version. */
+export class PreconditionFailedError extends AppError {
+  override readonly name = 'PreconditionFailedError';
+  readonly statusCode = 412;
+  constructor(readonly etag: string) {
+    super('The record has changed since you read it: read it again and re-apply your change');
+  }
+}

@@ -208,9 +208,20 @@ export function createLogoutDeps(config: Config): SignOutDeps & { tokens: Access
   return { sessions: stores.sessions, tokens, auditor, clock };
 }
 
-export function createMeDeps(config: Config): ReadOwnRecordDeps & { tokens: AccessTokens; clock: typeof systemClock } {
+/** The patient's own record: its reads, its decryption and (PATCH) a fresh data key to re-encrypt. */
+function ownRecordParts(config: Config): ReadOwnRecordDeps & { tokens: AccessTokens; clock: typeof systemClock } {
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
   return { repository: stores.repository, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
+}
+
+/** GET /me. Its own factory (not shared with PATCH): each function's AWS calls are recorded by the factory that built its clients. */
+export function createMeDeps(config: Config) {
+  return ownRecordParts(config);
+}
+
+/** PATCH /me. */
+export function createMeUpdateDeps(config: Config) {
+  return ownRecordParts(config);
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {

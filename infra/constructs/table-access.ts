@@ -15,6 +15,8 @@ export const TABLE_CALLS = {
   /** Compare-and-set of the hash after a sign-in at a lower cost. */
   'patients.replacePasswordHash': { 'dynamodb:UpdateItem': ['PATIENT#'] },
   'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'] },
+  /** PATCH /me: a conditional Update of the patient; with a notice, one transaction that also Puts its OUTBOX# item. */
+  'patients.updateProfile': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] },
   /** Read the token, then one transaction: token used + patient verified (two Updates). */
   // Verifying also lifts the lapse TTL from both reservations (lib/adapters/dynamodb/patient-repository.ts).
   'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },

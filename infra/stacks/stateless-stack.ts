@@ -372,6 +372,20 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    const meUpdate = this.addEndpoint('MeUpdate', API_ROUTES.meUpdate, {
+      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It changes only the record of the patient the token names, only from the version named in If-Match, and each change is an audit event.`,
+    });
+    meUpdate.allow(
+      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'patients.updateProfile')),
+      tableKeyViaDynamoDb(tableKey),
+      // Reads the record it corrects (as GET /me does) and re-encrypts changed patient data under a fresh data key.
+      patientDataKeyDecryptPhi(patientDataKey),
+      patientDataKeyGenerateOnly(patientDataKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
     const passwordChange = this.addEndpoint('PasswordChange', API_ROUTES.passwordChange, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
       environment: { ...sessionEnv, ...bcryptEnv },

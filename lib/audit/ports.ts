@@ -11,6 +11,7 @@ export type AuditAction =
   | 'refresh_token_reuse'
   | 'sign_out'
   | 'record_read'
+  | 'record_update'
   | 'phone_code_sent'
   | 'phone_verification'
   | 'password_reset'
@@ -29,7 +30,7 @@ export interface AuditEvent {
   patientId?: string;
   /** Why a failure failed, as a short code: `wrong_password`, `unknown_email`, `locked`, `unverified`, … */
   reason?: string;
-  /** The record fields disclosed by a read, by name (never their values). */
+  /** The record fields disclosed by a read, or changed by an update, by name (never their values). */
   fields?: readonly string[];
   /** The session family the event concerns (refresh, reuse, sign-out). */
   sessionId?: string;

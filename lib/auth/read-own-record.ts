@@ -50,7 +50,7 @@ export async function readOwnRecord(caller: VerifiedAccessToken, context: Reques
   return view;
 }
 
-async function toView(patient: PatientRecord, cipher: FieldCipher): Promise<PatientView> {
+export async function toView(patient: PatientRecord, cipher: FieldCipher): Promise<PatientView> {
   const decrypted = patient.encrypted ? await cipher.decryptFields(patient.id, patient.encrypted) : {};
   return {
     id: patient.id,

@@ -18,10 +18,10 @@ import type { HttpResponse } from './response.js';
  */
 export const CORS_ENV = 'CORS_ALLOWED_ORIGINS';
 
-/** What a browser may send: the JSON body, the access token, the registration's idempotency key. */
-export const CORS_ALLOW_HEADERS = ['Content-Type', 'Authorization', 'Idempotency-Key'] as const;
+/** What a browser may send: the JSON body, the access token, the registration's idempotency key, the version a correction is based on. */
+export const CORS_ALLOW_HEADERS = ['Content-Type', 'Authorization', 'Idempotency-Key', 'If-Match'] as const;
 /** Headers of our answers a script may read besides the CORS-safelisted ones. */
-export const CORS_EXPOSE_HEADERS = ['Retry-After', 'WWW-Authenticate'] as const;
+export const CORS_EXPOSE_HEADERS = ['Retry-After', 'WWW-Authenticate', 'ETag'] as const;
 /** How long a browser may cache a preflight (Chromium caps it at 2 h). */
 export const CORS_MAX_AGE_SECONDS = 600;
 

@@ -1,5 +1,8 @@
 import type { MiddlewareObj } from '@middy/core';
-import { AppError, HashingBusyError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, ServiceUnavailableError, TooManyRequestsError, ValidationError } from '../errors.js';
+import {
+  AppError, HashingBusyError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, PreconditionFailedError, ServiceUnavailableError,
+  TooManyRequestsError, ValidationError,
+} from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
 import { errorResponse, type HttpResponse } from './response.js';
 
@@ -28,6 +31,8 @@ export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof InvalidAccessTokenError) {
     return errorResponse(401, error.message, {}, { 'WWW-Authenticate': error.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"' });
   }
+  // The current version, so the client can re-read or re-apply without another round trip.
+  if (error instanceof PreconditionFailedError) return errorResponse(412, error.message, {}, { ETag: error.etag });
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });
   if (error instanceof AppError && error.expose) return errorResponse(error.statusCode, error.message);
   const known = middyHttpError(error);

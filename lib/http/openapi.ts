@@ -11,9 +11,11 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
+import { US_CORE_PATIENT } from '../record/fhir.js';
+import { FHIR_JSON } from './content-negotiation.js';
 import {
-  forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, refreshTokenSchema, registrationSchema,
-  resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
+  forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
 import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
@@ -86,6 +88,14 @@ const { nullable: _nullable, description: _description, ...presentedDeviceToken 
 const DEVICE_TOKEN_NOTE =
   'Keep it on this client and send it as `device_token` with the next sign-in: this client is then throttled on its own counter, ' +
   'so a stranger\'s wrong passwords (which lock the account for clients without one) cannot keep it out. Valid until the password changes.';
+/** The FHIR answer is described, not restated: FHIR's own definitions are the schema. */
+const FHIR_PATIENT_SCHEMA = {
+  type: 'object',
+  description: `A FHIR R4 Patient resource conforming to US Core Patient (${US_CORE_PATIENT}).`,
+  required: ['resourceType', 'id', 'identifier', 'name', 'gender'],
+  properties: { resourceType: { const: 'Patient' }, id: { type: 'string' } },
+  externalDocs: { url: 'https://hl7.org/fhir/R4/patient.html' },
+};
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const registration = toOpenApiSchema(registrationSchema as Json);
@@ -101,8 +111,32 @@ const REQUEST_SCHEMAS = {
   PasswordResetRequest: passwordResetSchema,
   PasswordChangeRequest: passwordChangeSchema,
   PhoneVerifyRequest: phoneVerifySchema,
+  ProfilePatchRequest: profilePatchSchema,
+  Profile: profileSchema,
 } as const;
 type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
+
+/**
+ * A JSON Merge Patch of a schema (RFC 7396), for the documents: every member optional, `null` removes
+ * it, objects merge member by member. What the patch may name is profilePatchSchema's; what the merged
+ * record must be is the schema itself (`Profile`), judged after the merge.
+ */
+function mergePatchOf(schema: Json): Json {
+  const { required: _required, ...rest } = schema;
+  const out: Json = { ...rest };
+  if (rest.properties) out.properties = Object.fromEntries(Object.entries(rest.properties as Json).map(([name, s]) => [name, mergePatchOf(s as Json)]));
+  if (out.type !== undefined && !(Array.isArray(out.type) && out.type.includes('null'))) out.type = [out.type, 'null'].flat();
+  return out;
+}
+const requestSchemaDoc = (name: string, schema: Json): Json =>
+  name === 'ProfilePatchRequest'
+    ? {
+      ...mergePatchOf(toOpenApiSchema(profileSchema as Json)),
+      type: 'object',
+      minProperties: profilePatchSchema.minProperties,
+      description: 'A JSON Merge Patch (RFC 7396) of the profile: send only what changes; `null` removes an optional field; objects such as `address` merge field by field; a list replaces the list. Email and phone number have their own routes; server-owned fields are refused. The merged record must satisfy `Profile`, with the registration\'s rules and messages.',
+    }
+    : toOpenApiSchema(schema);
 
 const success = (data?: Json): Json => ({
   type: 'object',
@@ -256,14 +290,25 @@ const SESSION_EXAMPLE = {
 };
 const { password: _p, confirm_password: _c, ...storedExample } = SPEC_REGISTRATION_EXAMPLE;
 const NEW_PASSWORD = 'Another-Secure-Pass-42';
+const { insurance_info: _insurance, ...uninsuredExample } = storedExample;
 
 interface Example { summary: string; value: unknown }
-interface ResponseDoc { description: string; schema?: string; headers?: Json; examples?: Record<string, Example>; html?: boolean }
+interface ResponseDoc {
+  description: string;
+  schema?: string;
+  headers?: Json;
+  examples?: Record<string, Example>;
+  html?: boolean;
+  /** Other media types the same answer can take, chosen by the request's Accept header. */
+  alternatives?: Record<string, Json>;
+}
 interface OperationDoc {
   summary: string;
   description?: string;
   bearer?: boolean;
-  request?: { schema: RequestSchemaName; examples: Record<string, Example> };
+  request?: { schema: RequestSchemaName; examples: Record<string, Example>; mediaTypes?: readonly string[] };
+  /** Request headers the operation reads (If-Match). */
+  headers?: Json[];
   /** The fields a page's form posts (application/x-www-form-urlencoded, no JavaScript): the answer is then the page, same status. */
   form?: { fields: readonly string[]; tokenInQuery?: boolean };
   parameters?: Json[];
@@ -440,11 +485,14 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   me: {
     summary: 'The signed-in patient\'s own record',
+    description: 'With `Accept: application/fhir+json` the record is a FHIR R4 Patient resource (US Core Patient profile) instead of the envelope.',
     bearer: true,
     responses: {
       200: {
         description: 'The record as stored, decrypted, without the password hash.',
         schema: 'PatientRecord',
+        headers: { ETag: { description: 'The record\'s version: send it as If-Match to correct the record (PATCH).', schema: { type: 'string' } } },
+        alternatives: { [FHIR_JSON]: { schema: FHIR_PATIENT_SCHEMA } },
         examples: {
           'signed-in': {
             summary: 'The record',
@@ -526,6 +574,50 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
+  meUpdate: {
+    summary: 'Correct the signed-in patient\'s own record',
+    description: 'Send the ETag of the record you read (GET /me) as If-Match. A change of name or date of birth mails a notice without the values. Medical history and insurance stay encrypted.',
+    bearer: true,
+    headers: [{
+      name: 'If-Match', in: 'header', required: true, schema: { type: 'string' },
+      description: 'The ETag of the record the correction is based on (or `*`). Missing: 428; another version: 412 with the current ETag.',
+    }],
+    request: {
+      schema: 'ProfilePatchRequest',
+      mediaTypes: ['application/json', 'application/merge-patch+json'],
+      examples: {
+        correction: { summary: 'A new address and a new list of conditions; the insurance removed', value: {
+          address: { street: '12 Elm Street', zip: '02139', city: 'Cambridge' }, medical_history: ['Hypertension'], insurance_info: null,
+        } },
+        'no-if-match': { summary: 'Without If-Match', value: { last_name: 'Jones' } },
+        stale: { summary: 'With the ETag of an older read', value: { last_name: 'Jones' } },
+        invalid: { summary: 'Rules of the registration broken', value: { first_name: 'J', address: { zip: 'ABCDE' } } },
+      },
+    },
+    responses: {
+      200: {
+        description: 'Corrected: the record as GET /me now shows it, with its new ETag.',
+        schema: 'PatientRecord',
+        headers: { ETag: { description: 'The new version.', schema: { type: 'string' } } },
+        examples: { correction: { summary: 'Corrected', value: {
+          success: true, message: 'Patient record updated',
+          data: {
+            id: EXAMPLE_PATIENT_ID, ...uninsuredExample, address: { street: '12 Elm Street', city: 'Cambridge', state: 'MA', zip: '02139', country: 'US' },
+            medical_history: ['Hypertension'], email_verified: true, phone_verified: false, is_active: true,
+            created_at: '2026-01-05T09:30:00.000Z', updated_at: '2026-02-11T16:02:45.000Z',
+          },
+        } } },
+      },
+      ...BODY_ERRORS,
+      422: { description: 'The patch names a field it may not, or the merged record breaks a registration rule: every problem, per field.', schema: 'ValidationError', examples: {
+        invalid: { summary: 'Refused field by field', value: { success: false, message: 'Validation failed', errors: { first_name: ['Must be at least 2 characters'], 'address.zip': ['Must be a valid US ZIP code (12345 or 12345-6789)'] } } },
+      } },
+      ...BEARER_ERRORS,
+      412: { ...error('The record changed since the ETag you sent: read it again (the current ETag is in the answer).', message('stale', 'The record has changed since you read it: read it again and re-apply your change')), headers: { ETag: { description: 'The current version.', schema: { type: 'string' } } } },
+      428: error('If-Match is missing.', message('no-if-match', 'If-Match is required: send the ETag of the record you read (GET /api/v1/patient/me)')),
+      ...UNAVAILABLE,
+    },
+  },
   passwordChange: {
     summary: 'Change the password (signed in)',
     description: 'Signs the other sessions out and mails a notice.',
@@ -581,11 +673,11 @@ function operation(key: RouteKey, route: ApiRoute): Json {
     ...(r.headers && { headers: r.headers }),
     content: r.html
       ? HTML
-      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) }, ...(doc.form && HTML) },
+      : { 'application/json': { schema: ref(r.schema!), ...(r.examples && { examples: r.examples }) }, ...(doc.form && HTML), ...r.alternatives },
   }]));
   const tokenForForm = doc.form?.tokenInQuery
     ? [{ ...TOKEN_QUERY, required: false, description: 'The link\'s token, when its page\'s form posts (the JSON body carries it otherwise).' }] : [];
-  const parameters = [...(doc.parameters ?? []), ...tokenForForm];
+  const parameters = [...(doc.parameters ?? []), ...(doc.headers ?? []), ...tokenForForm];
   return {
     operationId: key,
     summary: doc.summary,
@@ -597,7 +689,7 @@ function operation(key: RouteKey, route: ApiRoute): Json {
       requestBody: {
         required: true,
         content: {
-          'application/json': { schema: ref(doc.request.schema), examples: doc.request.examples },
+          ...Object.fromEntries((doc.request.mediaTypes ?? ['application/json']).map((type) => [type, { schema: ref(doc.request!.schema), examples: doc.request!.examples }])),
           ...(doc.form && { 'application/x-www-form-urlencoded': { schema: formSchema(doc.request.schema, doc.form.fields) } }),
         },
       },
@@ -645,7 +737,7 @@ export function openApiDocument(version = packageJson.version, servers: readonly
     paths,
     components: {
       schemas: {
-        ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, toOpenApiSchema(schema as Json)])),
+        ...Object.fromEntries(Object.entries(REQUEST_SCHEMAS).map(([name, schema]) => [name, requestSchemaDoc(name, schema as Json)])),
         ...RESPONSE_SCHEMAS,
       },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: `The access_token of a sign-in: an ES256 JWT whose \`kid\` names a key of [${API_ROUTES.jwks.path}](${API_ROUTES.jwks.path}).` } },

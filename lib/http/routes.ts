@@ -4,7 +4,7 @@
  * deployed and what is run and tested locally. No imports: infra loads it without CDK reaching the
  * Lambda bundles, and without the handlers reaching the CDK app.
  */
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH';
 
 /** Folder under functions/ holding the route's handler (`functions/<name>/handler.ts`). */
 export type ApiFunctionName =
@@ -16,6 +16,7 @@ export type ApiFunctionName =
   | 'token-refresh'
   | 'logout'
   | 'me'
+  | 'me-update'
   | 'password-forgot'
   | 'password-reset'
   | 'password-reset-page'
@@ -68,6 +69,8 @@ export const API_ROUTES = {
   tokenRefresh: { method: 'POST', path: API_PATHS.tokenRefresh, functionName: 'token-refresh', timeoutSeconds: 12 },
   logout: { method: 'POST', path: API_PATHS.logout, functionName: 'logout', timeoutSeconds: 12 },
   me: { method: 'GET', path: API_PATHS.me, functionName: 'me', timeoutSeconds: 12 },
+  // Reads, decrypts, may re-encrypt (a data key from KMS) and writes once.
+  meUpdate: { method: 'PATCH', path: API_PATHS.me, functionName: 'me-update', timeoutSeconds: 12 },
   // Only counts and queues: the outbox looks the address up and mails (issue 11).
   passwordForgot: { method: 'POST', path: API_PATHS.passwordForgot, functionName: 'password-forgot', timeoutSeconds: 12 },
   // Hash the new password with bcrypt: the register function's budget.

@@ -15,6 +15,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'token-refresh': () => import('../../functions/token-refresh/handler.js'),
   logout: () => import('../../functions/logout/handler.js'),
   me: () => import('../../functions/me/handler.js'),
+  'me-update': () => import('../../functions/me-update/handler.js'),
   'phone-verification': () => import('../../functions/phone-verification/handler.js'),
   'phone-verify': () => import('../../functions/phone-verify/handler.js'),
   'password-forgot': () => import('../../functions/password-forgot/handler.js'),

@@ -26,6 +26,7 @@ const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
   password_reset_request: 'password reset request handled',
   password_reset_email: 'mail sent',
   password_changed_email: 'mail sent',
+  account_notice_email: 'mail sent',
 };
 
 /**
@@ -50,6 +51,9 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       return undefined;
     case 'password_changed_email':
       await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName });
+      return undefined;
+    case 'account_notice_email':
+      await deps.mailer.sendAccountNotice({ to: item.to, notice: item.notice });
       return undefined;
   }
 }

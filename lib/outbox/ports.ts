@@ -1,4 +1,4 @@
-import type { OutboxMail, PasswordChangedMail, PasswordResetMail } from '../patient/ports.js';
+import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PasswordResetMail } from '../patient/ports.js';
 
 /**
  * A request for a new verification link, recorded exactly as asked: whether the address belongs to
@@ -41,7 +41,7 @@ export interface PasswordResetRequest {
 export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail;
 
 /** What the outbox holds: mails to send, requests that may end in one, and SMS. */
-export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms;
+export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail;
 
 /**
  * The transactional outbox: items are written in the same transaction as the data they announce (or

@@ -129,6 +129,44 @@ export interface PasswordChangedMail {
   createdAt: string;
 }
 
+/**
+ * A notice about the account to its own (proven) address: what happened, never the values (a name
+ * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
+ * record, so a new notice is a new `notice`, not a new outbox kind.
+ */
+export type AccountNotice = 'profile_changed';
+export interface AccountNoticeMail {
+  kind: 'account_notice_email';
+  id: string;
+  patientId: string;
+  to: string;
+  notice: AccountNotice;
+  createdAt: string;
+}
+
+/** The part of the record PATCH /me rewrites, as stored (the address with its country, a removed contact as null). */
+export interface StoredProfile {
+  first_name: string;
+  last_name: string;
+  date_of_birth: string;
+  gender: Gender;
+  address: Address;
+  emergency_contact: EmergencyContact | null;
+}
+
+/** What PATCH /me writes: the whole profile as it now stands, guarded by the version it was read at. */
+export interface ProfileWrite {
+  patientId: string;
+  /** updated_at as read: the write happens only while the record still has it (else the client gets 412). */
+  expectedUpdatedAt: string;
+  /** Always later than expectedUpdatedAt, so every write moves the version. */
+  updatedAt: string;
+  profile: StoredProfile;
+  /** The re-encrypted patient data; null when none is left; absent leaves the stored ciphertexts as they are. */
+  encrypted?: EncryptedFields | null;
+  notice?: AccountNoticeMail;
+}
+
 export type PasswordReset =
   | { outcome: 'reset'; patientId: string }
   | { outcome: 'unknown' }
@@ -193,6 +231,12 @@ export interface PatientRepository {
    * exactly one gets `reset`; nothing is written for any other outcome.
    */
   resetPassword(write: PasswordResetWrite): Promise<PasswordReset>;
+  /**
+   * Writes the profile (and its notice, in the same transaction) while the patient is active and its
+   * updated_at is still `expectedUpdatedAt`; returns whether it did. Of concurrent writes read at one
+   * version exactly one succeeds.
+   */
+  updateProfile(write: ProfileWrite): Promise<boolean>;
 }
 
 export interface FieldCipher {
@@ -240,6 +284,7 @@ export interface Mailer {
   sendVerificationEmail(mail: VerificationMail): Promise<void>;
   sendPasswordResetEmail(mail: ResetMail): Promise<void>;
   sendPasswordChangedEmail(mail: ChangedMail): Promise<void>;
+  sendAccountNotice(mail: Pick<AccountNoticeMail, 'to' | 'notice'>): Promise<void>;
 }
 
 export interface Clock {

@@ -115,7 +115,7 @@ async function encryptPatientData(id: string, request: RegistrationRequest, ciph
   return Object.keys(fields).length > 0 ? cipher.encryptFields(id, fields) : undefined;
 }
 
-function normalizeContact(contact: NonNullable<RegistrationRequest['emergency_contact']>) {
+export function normalizeContact(contact: NonNullable<RegistrationRequest['emergency_contact']>) {
   return {
     name: contact.name,
     phone: normalizePhone(contact.phone) ?? contact.phone,

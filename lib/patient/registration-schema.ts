@@ -259,3 +259,43 @@ export const passwordChangeSchema: JSONSchemaType<PasswordChangeRequest> = {
     confirm_password: confirmedPassword,
   },
 };
+
+/** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
+export type ProfileFields = Pick<
+  RegistrationRequest,
+  'first_name' | 'last_name' | 'date_of_birth' | 'gender' | 'address' | 'emergency_contact' | 'medical_history' | 'insurance_info'
+>;
+export const PROFILE_FIELDS = [
+  'first_name', 'last_name', 'date_of_birth', 'gender', 'address', 'emergency_contact', 'medical_history', 'insurance_info',
+] as const satisfies readonly (keyof ProfileFields)[];
+
+/** A JSON Merge Patch (RFC 7396) of the profile: which fields it may name; their values are judged after the merge. */
+export type ProfilePatch = { [K in keyof ProfileFields]?: unknown };
+
+/**
+ * PATCH /me's body, judged before the merge: only the profile's fields (email and phone move by their
+ * own flows; server-owned fields are refused as at registration), at least one of them.
+ */
+export const profilePatchSchema = {
+  $id: 'profile-patch-request',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: Object.fromEntries(PROFILE_FIELDS.map((field) => [field, {}])),
+} as const;
+
+// The registration's property schemas, picked by name (JSONSchemaType cannot type a pick; the profile schema's own type checks the result).
+const registered = registrationSchema.properties as Record<keyof RegistrationRequest, any>;
+const { first_name, last_name, date_of_birth, gender, address, emergency_contact, medical_history, insurance_info } = registered;
+
+/**
+ * The profile after a merge patch: the registration's own rules for each field (the same objects, so
+ * the same messages), the same fields required.
+ */
+export const profileSchema: JSONSchemaType<ProfileFields> = {
+  $id: 'profile',
+  type: 'object',
+  additionalProperties: false,
+  required: ['first_name', 'last_name', 'date_of_birth', 'gender', 'address'],
+  properties: { first_name, last_name, date_of_birth, gender, address, emergency_contact, medical_history, insurance_info },
+};

@@ -48,6 +48,10 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
   'password-forgot': { validateForgotPassword: { schema: requestSchemas.forgotPasswordSchema, type: 'ForgotPasswordRequest' } },
   'password-reset': { validatePasswordReset: { schema: requestSchemas.passwordResetSchema, type: 'PasswordResetRequest' } },
   'password-change': { validatePasswordChange: { schema: requestSchemas.passwordChangeSchema, type: 'PasswordChangeRequest' } },
+  'me-update': {
+    validateProfilePatch: { schema: requestSchemas.profilePatchSchema, type: 'ProfilePatch' },
+    validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
+  },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

@@ -11,6 +11,7 @@ import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-p
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
+import { describeProfileUpdateContract } from './profile-update.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
@@ -560,5 +561,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
     describePhoneVerificationContract({ store: () => store, create });
     describePasswordResetContract({ store: () => store, create, patientFixture });
+    describeProfileUpdateContract({ store: () => store, create, patientFixture });
   });
 }

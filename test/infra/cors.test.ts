@@ -27,7 +27,7 @@ function preflights(stage: SynthesizedStage): Record<string, Record<string, any>
 
 const apiFunctionEnvironments = (stage: SynthesizedStage) =>
   Object.values(resourcesOfType(stage.statelessTemplate, 'AWS::Lambda::Function'))
-    .filter((f) => /^(GET|POST) \//.test(String(f.Properties?.Description)))
+    .filter((f) => /^(GET|POST|PATCH) \//.test(String(f.Properties?.Description)))
     .map((f) => [String(f.Properties?.Description), f.Properties?.Environment?.Variables ?? {}] as const);
 
 describe('CORS origins per stage', () => {
@@ -84,7 +84,7 @@ describe('CORS preflight in API Gateway', { timeout: 180_000 }, () => {
         ContentHandling: 'CONVERT_TO_TEXT',
         ResponseParameters: {
           'method.response.header.Access-Control-Allow-Methods': `'${methods}'`,
-          'method.response.header.Access-Control-Allow-Headers': "'Content-Type, Authorization, Idempotency-Key'",
+          'method.response.header.Access-Control-Allow-Headers': "'Content-Type, Authorization, Idempotency-Key, If-Match'",
           'method.response.header.Access-Control-Max-Age': "'600'",
           'method.response.header.Vary': "'Origin'",
         },

@@ -22,9 +22,9 @@ const PHONE_METADATA = 'lib/patient/phone-metadata.ts';
 const CHOOSE_A_PASSWORD = ['register', 'password-reset', 'password-change'];
 /**
  * The functions that normalize a phone number in the request, or place a stored one in its country
- * for the text budgets (libphonenumber-js).
+ * for the text budgets, or an emergency contact's in a corrected record (libphonenumber-js).
  */
-const NORMALIZE_A_PHONE = ['register', 'phone-verification'];
+const NORMALIZE_A_PHONE = ['register', 'phone-verification', 'me-update'];
 
 const includes = (bundle: BuiltBundle, predicate: (input: string) => boolean) => Object.keys(bundle.inputs).filter(predicate);
 const fromPackage = (name: string) => (input: string) => input.includes(`node_modules/${name}/`);
@@ -56,11 +56,12 @@ describe('function bundles (esbuild metafiles, deployed settings)', { timeout: 1
     }
   });
 
-  it('carry the registration validator and postcode patterns only in register', () => {
+  it('carry the registration validator only in register, postcode patterns only where an address is judged', () => {
     for (const [name, bundle] of Object.entries(bundles)) {
       if (name === 'register') continue;
       expect(includes(bundle, (input) => input === 'lib/validation/generated/register.js'), name).toEqual([]);
-      expect(includes(bundle, fromPackage('postcode-validator')), name).toEqual([]);
+      // PATCH /me judges a corrected address by the registration's postal-code rule.
+      if (name !== 'me-update') expect(includes(bundle, fromPackage('postcode-validator')), name).toEqual([]);
     }
     expect(includes(bundles.register!, fromPackage('postcode-validator')).length).toBeGreaterThan(0);
   });

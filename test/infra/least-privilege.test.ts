@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -167,6 +167,26 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
+  it('me-update: the me function\'s reads and decryption, plus a data key to re-encrypt, token verification and the audit trail', () => {
+    expect(summaryOf('MeUpdate')).toEqual({
+      ...BASELINE,
+      ...tableKey,
+      PatientDataKeyDecryptPhi: {
+        actions: ['kms:Decrypt'],
+        on: 'patient-data key',
+        when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
+      },
+      PatientDataKeyGenerateDataKeyOnly: {
+        actions: ['kms:GenerateDataKey'],
+        on: 'patient-data key',
+        when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
+      },
+      ...generateMac,
+      ...verifyTokens,
+      ...writeAudit,
+    });
+  });
+
   /**
    * The sign-in roles' table items, pinned from the DynamoDB adapters (session-store, login-failure-counter,
    * patient-repository): a change to infra/constructs/table-access.ts that widens one (say, a prefix
@@ -192,6 +212,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     ['Logout', { 'dynamodb:GetItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['FAMILY#'] }],
     ['Me', { 'dynamodb:GetItem': ['PATIENT#'] }],
+    ['MeUpdate', { 'dynamodb:GetItem': ['PATIENT#'], 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
@@ -229,17 +250,18 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(tableItemsOf(fn)).toEqual(expected);
   });
 
-  it('only me may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
+  it('only me and me-update (the patient\'s own record) may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
     const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt')).filter(({ s }) => s.Sid !== 'AccessTokenKeyUnwrap');
     const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
     expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition])).toEqual([
       ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
+      ['MeUpdate', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
     ]);
     for (const { fn, s } of decrypting.filter((d) => !phi.includes(d))) {
       expect(s.Condition?.StringEquals?.['kms:ViaService'], `${fn} ${s.Sid}`).toMatch(/^(dynamodb|sqs)\.us-east-1\.amazonaws\.com$/);
     }
     for (const fn of ALL_FUNCTIONS.filter((f) => f !== 'Me')) {
-      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)));
+      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)) && s.Sid !== 'PatientDataKeyDecryptPhi');
       for (const s of onPatientKey) expect(asArray(s.Action), fn).toEqual(['kms:GenerateDataKey']);
     }
   });
@@ -257,7 +279,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

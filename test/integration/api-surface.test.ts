@@ -46,7 +46,7 @@ describe('CORS on the local server', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     expect(response.headers.get('access-control-allow-methods')).toBe('POST, GET, OPTIONS');
-    expect(response.headers.get('access-control-allow-headers')).toBe('Content-Type, Authorization, Idempotency-Key');
+    expect(response.headers.get('access-control-allow-headers')).toBe('Content-Type, Authorization, Idempotency-Key, If-Match');
     expect(response.headers.get('vary')).toBe('Origin');
   });
 
@@ -111,7 +111,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
    * Sends the operation's request example `example` (tokens replaced with live ones) and checks the
    * answer: the documented status, a body valid against the documented schema, the documented message.
    */
-  async function run(id: string, example: string, { replace = {}, bearer }: { replace?: Json; bearer?: string } = {}): Promise<Json> {
+  async function run(id: string, example: string, { replace = {}, bearer, headers = {} }: { replace?: Json; bearer?: string; headers?: Record<string, string> } = {}): Promise<Json> {
     const { path, method, op } = operation(id);
     // A response example without a request example of its name (no token sent) goes with the first body.
     const examples = op.requestBody?.content['application/json'].examples;
@@ -119,7 +119,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     const body = requestExample ? { ...requestExample.value, ...replace } : undefined;
     const response = await fetch(`${base}${path}`, {
       method: method.toUpperCase(),
-      headers: { ...(body && { 'Content-Type': 'application/json' }), ...(bearer && { Authorization: `Bearer ${bearer}` }) },
+      headers: { ...(body && { 'Content-Type': 'application/json' }), ...(bearer && { Authorization: `Bearer ${bearer}` }), ...headers },
       ...(body && { body: JSON.stringify(body) }),
     });
     const answer = await response.json() as Json;
@@ -162,6 +162,13 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('login', 'wrong-password');
     await run('me', 'signed-in', { bearer: state.session.access_token });
     await run('me', 'no-token');
+    const read = await fetch(`${base}/api/v1/patient/me`, { headers: { Authorization: `Bearer ${state.session.access_token}` } });
+    const etag = read.headers.get('etag')!;
+    await run('meUpdate', 'no-token', { headers: { 'If-Match': etag } });
+    await run('meUpdate', 'no-if-match', { bearer: state.session.access_token });
+    await run('meUpdate', 'invalid', { bearer: state.session.access_token, headers: { 'If-Match': etag } });
+    await run('meUpdate', 'correction', { bearer: state.session.access_token, headers: { 'If-Match': etag } });
+    await run('meUpdate', 'stale', { bearer: state.session.access_token, headers: { 'If-Match': etag } });
     await run('phoneVerification', 'no-token');
     await run('phoneVerification', 'signed-in', { bearer: state.session.access_token });
     await phoneApi.sweep();

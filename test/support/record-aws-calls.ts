@@ -28,6 +28,7 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createRefreshDeps: 'TokenRefresh',
   createLogoutDeps: 'Logout',
   createMeDeps: 'Me',
+  createMeUpdateDeps: 'MeUpdate',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
   createPasswordForgotDeps: 'PasswordForgot',

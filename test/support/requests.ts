@@ -85,6 +85,6 @@ export interface ParsedResponse {
 
 export async function invoke(handler: (e: any, c: Context) => Promise<any>, event: APIGatewayProxyEvent): Promise<ParsedResponse> {
   const response = await handler(event, lambdaContext);
-  const isJson = String(response.headers?.['Content-Type'] ?? '').startsWith('application/json');
+  const isJson = /^application\/(.+\+)?json/.test(String(response.headers?.['Content-Type'] ?? ''));
   return { statusCode: response.statusCode, headers: response.headers, body: isJson ? JSON.parse(response.body) : response.body };
 }

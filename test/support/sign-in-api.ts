@@ -1,6 +1,7 @@
 import { handler as login } from '../../functions/login/handler.js';
 import { handler as logout } from '../../functions/logout/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
+import { handler as meUpdate } from '../../functions/me-update/handler.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
@@ -23,6 +24,9 @@ export const api = {
     invoke(logout, apiEvent({ refresh_token: refreshToken }, { path: API_PATHS.logout, headers: { ...json, ...bearer(accessToken) } })),
   me: (headers: Record<string, string>) => invoke(me, apiEvent(undefined, { method: 'GET', path: API_PATHS.me, headers })),
   meAs: (accessToken: string) => api.me(bearer(accessToken)),
+  /** PATCH /me with a merge patch; headers add If-Match (and may replace the Content-Type). */
+  meUpdate: (accessToken: string, patch: unknown, headers: Record<string, string> = {}) =>
+    invoke(meUpdate, apiEvent(patch, { method: 'PATCH', path: API_PATHS.me, headers: { 'Content-Type': 'application/merge-patch+json', ...bearer(accessToken), ...headers } })),
 };
 
 /** The outbox mailer's sweep, as the schedule runs it: sends whatever is due (the stream usually has already). */

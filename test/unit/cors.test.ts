@@ -49,7 +49,7 @@ describe('preflight answer', () => {
         Vary: 'Origin',
         'Access-Control-Allow-Origin': 'http://localhost:5173',
         'Access-Control-Allow-Methods': 'POST, GET, OPTIONS',
-        'Access-Control-Allow-Headers': 'Content-Type, Authorization, Idempotency-Key',
+        'Access-Control-Allow-Headers': 'Content-Type, Authorization, Idempotency-Key, If-Match',
         'Access-Control-Max-Age': '600',
       },
       body: '',
@@ -84,7 +84,7 @@ describe('the shared chain adds the header to every answer, success and error', 
       expect(response.statusCode).toBe(status);
       expect(response.headers['Access-Control-Allow-Origin']).toBe(expected);
       expect(response.headers.Vary).toBe('Origin');
-      expect(response.headers['Access-Control-Expose-Headers']).toBe(expected && 'Retry-After, WWW-Authenticate');
+      expect(response.headers['Access-Control-Expose-Headers']).toBe(expected && 'Retry-After, WWW-Authenticate, ETag');
     }
   });
 

@@ -18,6 +18,8 @@ function fieldsOf(item: OutboxItem): Record<string, unknown> {
       return { to: item.to, patient_id: item.patientId, first_name: item.firstName, reset_url: item.resetUrl };
     case 'password_changed_email':
       return { to: item.to, patient_id: item.patientId, first_name: item.firstName };
+    case 'account_notice_email':
+      return { to: item.to, patient_id: item.patientId, notice: item.notice };
     // The text holds the code: kept under its own name, forgotten like a mail's link.
     case 'phone_code_sms':
       return { to: item.to, patient_id: item.patientId, sms_text: item.text };
@@ -50,6 +52,7 @@ function claimedItem(id: string, item: Record<string, any>, claimId: string): Cl
   if (item.kind === 'password_reset_email') {
     return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, resetUrl: item.reset_url };
   }
+  if (item.kind === 'account_notice_email') return { kind: 'account_notice_email', ...common, to: item.to, patientId: item.patient_id, notice: item.notice };
   if (item.kind === 'password_changed_email') return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name };
   if (item.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, to: item.to, patientId: item.patient_id, text: item.sms_text };
   return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };

@@ -3,7 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type 
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, ProfileWrite, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -422,11 +422,74 @@ export function createDynamoPatientRepository(
       return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
     },
 
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
+      const update = profileUpdate(tableName, patientId, { expectedUpdatedAt, updatedAt, profile, encrypted });
+      try {
+        if (notice) {
+          await transact(new TransactWriteCommand({
+            TransactItems: [{ Update: update }, { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } }],
+          }));
+        } else {
+          await callAws('dynamodb', () => db.send(new UpdateCommand(update)));
+        }
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
     async removeLapsedRegistrations() {
       // Nothing to do: DynamoDB's TTL deletes a lapsed registration's items (patient, reservations,
       // outbox mail at lapses_at; its tokens a week after they expire), and every read above already
       // treats them as absent from the moment they lapse.
       return 0;
     },
+  };
+}
+
+/**
+ * The profile write as one conditional Update: every profile attribute set (a removed contact or
+ * encrypted field removed, not blanked), only while the patient is active, not lapsed and still at
+ * the version the use case read.
+ */
+function profileUpdate(tableName: string, patientId: string, write: Omit<ProfileWrite, 'patientId' | 'notice'>) {
+  const { profile, encrypted } = write;
+  const values: Record<string, unknown> = {
+    ':first': profile.first_name, ':last': profile.last_name, ':dob': profile.date_of_birth, ':gender': profile.gender,
+    ':address': profile.address, ':at': write.updatedAt, ':expected': write.expectedUpdatedAt, ':yes': true, ':nowSeconds': nowSeconds(),
+  };
+  const set = ['first_name = :first', 'last_name = :last', 'date_of_birth = :dob', 'gender = :gender', 'address = :address', 'updated_at = :at'];
+  const remove: string[] = [];
+  if (profile.emergency_contact) {
+    set.push('emergency_contact = :contact');
+    values[':contact'] = profile.emergency_contact;
+  } else {
+    remove.push('emergency_contact');
+  }
+  if (encrypted !== undefined) {
+    for (const field of ['medical_history', 'insurance_info']) {
+      const ciphertext = encrypted?.ciphertexts[field];
+      if (ciphertext === undefined) remove.push(field);
+      else {
+        set.push(`${field} = :${field}`);
+        values[`:${field}`] = ciphertext;
+      }
+    }
+    if (encrypted) {
+      set.push('phi_key = :phiKey');
+      values[':phiKey'] = { key_id: encrypted.keyId, wrapped_key: encrypted.wrappedKey, algorithm: 'AES-256-GCM' };
+    } else {
+      remove.push('phi_key');
+    }
+  }
+  return {
+    TableName: tableName,
+    Key: keys.patient(patientId),
+    UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: `updated_at = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+    ExpressionAttributeNames: TTL_NAME,
+    ExpressionAttributeValues: values,
   };
 }

@@ -3,7 +3,7 @@ import type {
 } from '../../patient/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
-import { CONTACT_COLUMNS, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
 
@@ -119,6 +119,24 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
     async getPatient(id) {
       const [row] = await callMysql(() => db.query(SELECT_LIVE_PATIENT, { id }));
       return row && fromPatientRow(row);
+    },
+
+    async updateProfile(write) {
+      const columns = profileColumns(write);
+      const assignments = Object.keys(columns).map((name) => `${name} = :${name}`);
+      return callMysql(() =>
+        db.transaction(async (tx) => {
+          // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
+          const changed = await tx.run(
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = :updatedAt
+              WHERE id = :patientId AND updated_at = :expected AND is_active AND ${LIVE}`,
+            { ...columns, patientId: write.patientId, expected: new Date(write.expectedUpdatedAt), updatedAt: new Date(write.updatedAt) },
+          );
+          if (changed !== 1) return false;
+          if (write.notice) await insertOutboxMail(tx, write.notice);
+          return true;
+        }),
+      );
     },
 
     async replacePasswordHash(patientId, expected, next, now) {

@@ -1,7 +1,7 @@
 import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
-import { CONTACT_COLUMNS, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
@@ -128,6 +128,25 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
     async getPatient(id) {
       const { rows: [row] } = await callPostgres(() => db.query(SELECT_LIVE_PATIENT, [id]));
       return row && fromPatientRow(row);
+    },
+
+    async updateProfile(write) {
+      const columns = profileColumns(write);
+      const names = Object.keys(columns);
+      const assignments = names.map((name, i) => `${name} = $${i + 4}`);
+      return callPostgres(() =>
+        db.transaction(async (tx) => {
+          // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
+          const { rows } = await tx.query(
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = $3
+              WHERE id = $1 AND updated_at = $2::timestamptz AND is_active AND NOT ${lapsedBy('now()')} RETURNING id`,
+            [write.patientId, write.expectedUpdatedAt, write.updatedAt, ...Object.values(columns)],
+          );
+          if (rows.length !== 1) return false;
+          if (write.notice) await insertOutboxMail(tx, write.notice);
+          return true;
+        }),
+      );
     },
 
     async replacePasswordHash(patientId, expected, next, now) {

@@ -5,6 +5,7 @@ import { senderMailbox } from '../../mail/sender.js';
 import { composePasswordChangedMail, composePasswordResetMail } from '../../password/password-mails.js';
 import type { Mailer } from '../../patient/ports.js';
 import { composeVerificationMail } from '../../patient/verification-mail.js';
+import { composeAccountNotice } from '../../record/notice-mails.js';
 
 /** Sends from `from` under the service's name ("Patient Registration <no-reply@…>"). */
 export function createSesMailer(ses: SESClient, from: string, serviceName = DEFAULT_SERVICE_NAME): Mailer {
@@ -25,5 +26,6 @@ export function createSesMailer(ses: SESClient, from: string, serviceName = DEFA
     sendVerificationEmail: (mail) => send(mail.to, composeVerificationMail(mail, serviceName)),
     sendPasswordResetEmail: (mail) => send(mail.to, composePasswordResetMail(mail, serviceName)),
     sendPasswordChangedEmail: (mail) => send(mail.to, composePasswordChangedMail(mail, serviceName)),
+    sendAccountNotice: (mail) => send(mail.to, composeAccountNotice(mail.notice, serviceName)),
   };
 }

@@ -1,4 +1,5 @@
 import type { ClaimedItem, OutboxItem } from '../../outbox/ports.js';
+import type { AccountNotice } from '../../patient/ports.js';
 
 /** The columns of outbox_mails an item fills when it is queued (status, attempts and due_at are the queue's). */
 export function outboxColumns(item: OutboxItem) {
@@ -12,6 +13,7 @@ export function outboxColumns(item: OutboxItem) {
     verify_url: item.kind === 'verification_email' ? item.verifyUrl : null,
     reset_url: item.kind === 'password_reset_email' ? item.resetUrl : null,
     sms_text: item.kind === 'phone_code_sms' ? item.text : null,
+    notice: item.kind === 'account_notice_email' ? item.notice : null,
     created_at: item.createdAt,
   };
 }
@@ -26,6 +28,7 @@ export interface OutboxRow {
   verify_url: string;
   sms_text: string;
   reset_url: string;
+  notice: AccountNotice;
   created_at: Date | string;
   attempts: number;
 }
@@ -35,6 +38,7 @@ export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
   if (row.kind === 'resend_request' || row.kind === 'password_reset_request') return { kind: row.kind, ...common };
   if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
   if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, resetUrl: row.reset_url };
+  if (row.kind === 'account_notice_email') return { kind: row.kind, ...common, patientId: row.patient_id, notice: row.notice };
   if (row.kind === 'password_changed_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name };
   return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
 }

@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError } from '../../errors.js';
-import type { PatientContact, PatientRecord } from '../../patient/ports.js';
+import type { PatientContact, PatientRecord, ProfileWrite } from '../../patient/ports.js';
 
 /** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
 const CIPHERTEXT_COLUMNS: Record<string, string> = {
@@ -49,6 +49,38 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
     row[column] = bytes(ciphertext);
   }
   return row;
+}
+
+/**
+ * The columns PATCH /me sets (the same in PostgreSQL and MySQL): the whole profile, a removed contact
+ * as NULLs, and, when the patient data was re-encrypted, its ciphertexts and wrapped key (NULL for a
+ * field no longer held). updated_at is the adapter's, which converts it where its driver needs.
+ */
+export function profileColumns({ profile, encrypted }: Pick<ProfileWrite, 'profile' | 'encrypted'>): Record<string, unknown> {
+  const { address, emergency_contact: contact } = profile;
+  const columns: Record<string, unknown> = {
+    first_name: profile.first_name,
+    last_name: profile.last_name,
+    date_of_birth: profile.date_of_birth,
+    gender: profile.gender,
+    address_street: address.street,
+    address_city: address.city,
+    address_state: address.state,
+    address_zip: address.zip,
+    address_country: address.country,
+    emergency_contact_name: contact?.name ?? null,
+    emergency_contact_phone: contact?.phone ?? null,
+    emergency_contact_relationship: contact?.relationship ?? null,
+  };
+  if (encrypted !== undefined) {
+    columns.phi_key_id = encrypted?.keyId ?? null;
+    columns.phi_wrapped_key = encrypted ? bytes(encrypted.wrappedKey) : null;
+    for (const [field, column] of Object.entries(CIPHERTEXT_COLUMNS)) {
+      const ciphertext = encrypted?.ciphertexts[field];
+      columns[column] = ciphertext === undefined ? null : bytes(ciphertext);
+    }
+  }
+  return columns;
 }
 
 const iso = (value: unknown) => new Date(value as string | Date).toISOString();

@@ -173,6 +173,19 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
       return { outcome: 'reset', patientId: patient.id };
     },
 
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
+      const patient = live(patientId);
+      if (!patient || !patient.is_active || patient.updated_at !== expectedUpdatedAt) return false;
+      const { emergency_contact: contact, ...fields } = profile;
+      Object.assign(patient, structuredClone(fields), { updated_at: updatedAt });
+      if (contact) patient.emergency_contact = structuredClone(contact);
+      else delete patient.emergency_contact;
+      if (encrypted) patient.encrypted = structuredClone(encrypted);
+      else if (encrypted === null) delete patient.encrypted;
+      if (notice) outbox.add(notice);
+      return true;
+    },
+
     async replaceVerificationToken(contact, token, mail) {
       const patient = live(contact.id);
       // Compare-and-set on the newest digest, as the real stores do.

@@ -1,4 +1,4 @@
-import type { ChangedMail, Mailer, ResetMail, VerificationMail } from '../../../lib/patient/ports.js';
+import type { AccountNoticeMail, ChangedMail, Mailer, ResetMail, VerificationMail } from '../../../lib/patient/ports.js';
 
 /** Records each mail it is asked to send; while `failing`, every send throws as an unreachable SES would. */
 export interface RecordingMailer extends Mailer {
@@ -6,6 +6,7 @@ export interface RecordingMailer extends Mailer {
   readonly sent: VerificationMail[];
   readonly resetMails: ResetMail[];
   readonly changedMails: ChangedMail[];
+  readonly notices: Pick<AccountNoticeMail, 'to' | 'notice'>[];
   failing: boolean;
   attempts: number;
 }
@@ -19,6 +20,7 @@ export function createRecordingMailer(): RecordingMailer {
     sent: [],
     resetMails: [],
     changedMails: [],
+    notices: [],
     failing: false,
     attempts: 0,
     async sendVerificationEmail(mail) {
@@ -32,6 +34,10 @@ export function createRecordingMailer(): RecordingMailer {
     async sendPasswordChangedEmail(mail) {
       attempt(mail.to);
       mailer.changedMails.push({ ...mail });
+    },
+    async sendAccountNotice(mail) {
+      attempt(mail.to);
+      mailer.notices.push({ ...mail });
     },
   };
   return mailer;
