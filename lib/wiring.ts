@@ -18,6 +18,7 @@ import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/l
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuditRecorder } from './auth/audit-recorder.js';
 import { createLoginAttempts } from './auth/lockout-policy.js';
+import type { AuthenticateDeps } from './auth/authenticate.js';
 import type { AccessTokens } from './auth/ports.js';
 import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
 import type { RefreshDeps } from './auth/refresh-session.js';
@@ -130,6 +131,7 @@ function signInParts(config: Config) {
   return {
     kms,
     stores,
+    identifiers,
     tokens: accessTokens(config, kms),
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock),
     clock: systemClock,
@@ -174,18 +176,18 @@ export function createLoginDeps(config: Config): SignInDeps {
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {
-  const { stores, tokens, auditor, clock } = signInParts(config);
-  return { sessions: stores.sessions, repository: stores.repository, tokens, auditor, clock };
+  const { stores, identifiers, tokens, auditor, clock } = signInParts(config);
+  return { sessions: stores.sessions, repository: stores.repository, tokens, auditor, identifiers, clock };
 }
 
-export function createLogoutDeps(config: Config): SignOutDeps & { tokens: AccessTokens } {
+export function createLogoutDeps(config: Config): SignOutDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return { sessions: stores.sessions, tokens, auditor, clock };
 }
 
-export function createMeDeps(config: Config): ReadOwnRecordDeps & { tokens: AccessTokens; clock: typeof systemClock } {
+export function createMeDeps(config: Config): ReadOwnRecordDeps & AuthenticateDeps {
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
-  return { repository: stores.repository, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
+  return { repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {
@@ -200,22 +202,22 @@ export function createMailerDeps(config: Config): DeliverMailDeps {
 }
 
 /** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */
-export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps & { tokens: AccessTokens } {
+export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps & AuthenticateDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers,
+    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers, sessions: stores.sessions,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
   };
 }
 
-export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & { tokens: AccessTokens } {
+export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & AuthenticateDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers,
+    repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers, sessions: stores.sessions,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
   };
 }
@@ -231,15 +233,15 @@ export function createPasswordResetDeps(config: Config): ResetPasswordDeps {
   const identifiers = identifierDigests(config, kmsClientOf(config));
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    repository: stores.repository, hasher: hasher(config), attempts: createLoginAttempts(stores.loginFailures),
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), clock: systemClock,
   };
 }
 
-export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & { tokens: AccessTokens } {
+export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    outbox: stores.outbox, tokens, auditor, clock,
+    tokens, auditor, clock,
   };
 }

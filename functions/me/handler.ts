@@ -8,7 +8,7 @@ import { createMeDeps } from '../../lib/wiring.js';
 const deps = createMeDeps(loadConfig(process.env, ['encryption', 'identifiers', 'tokens']));
 
 export const handler = readApi(async (event) => {
-  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+  const caller = await authenticate(event.headers, deps);
   const data = await readOwnRecord(caller, requestContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Patient record', data });
 });

@@ -99,7 +99,7 @@ describe('DynamoDB sign-in items', () => {
     const now = new Date();
     await storage.sessions.startFamily({ familyId, patientId, tokenHash: first, now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
     const second = hash();
-    expect((await storage.sessions.rotate(first, second, now)).outcome).toBe('rotated');
+    expect((await storage.sessions.rotate(first, second, now, 0)).outcome).toBe('rotated');
     await storage.loginFailures.recordFailure(patientId, now, 100);
 
     const mine = (await scanTable()).filter((i) =>

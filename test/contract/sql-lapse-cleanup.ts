@@ -40,7 +40,7 @@ export function describeSqlLapseCleanup(name: string, open: () => Promise<LapseC
       const sessions = db.storage.sessions;
       const first = digest();
       await sessions.startFamily({ familyId: randomUUID(), patientId: patient.id, tokenHash: first, now: new Date(), idleTtlMs: DAY, absoluteTtlMs: 2 * DAY });
-      await sessions.rotate(first, digest(), new Date());
+      await sessions.rotate(first, digest(), new Date(), 0);
       await db.storage.loginFailures.recordFailure(patient.id, new Date(), 100);
       const later = new Date(Date.now() + DAY);
       const at = new Date().toISOString();

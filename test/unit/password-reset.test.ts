@@ -130,7 +130,7 @@ describe('the reset link', () => {
     expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(true);
     await reset(deps, token);
     for (const { tokens } of [first, second]) {
-      expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now())).outcome).toBe('revoked');
+      expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now(), 0)).outcome).toBe('revoked');
     }
     expect((await deps.attempts.check(patient.id, deps.clock.now())).locked).toBe(false);
   });
@@ -183,7 +183,7 @@ describe('password change', () => {
     const { deps, patient, current, other, caller } = await signedIn();
     expect(caller.sessionId).toBe(current.sessionId);
     await changePassword(caller, request(NEW_PASSWORD), {}, deps);
-    const rotate = (t: string) => deps.sessions.rotate(hashRefreshToken(t), hashRefreshToken(`${t}-next`), deps.clock.now());
+    const rotate = (t: string) => deps.sessions.rotate(hashRefreshToken(t), hashRefreshToken(`${t}-next`), deps.clock.now(), 0);
     expect((await rotate(other.tokens.refresh_token)).outcome).toBe('revoked');
     expect((await rotate(current.tokens.refresh_token)).outcome).toBe('rotated');
     expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);

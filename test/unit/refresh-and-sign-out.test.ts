@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
-import { SESSION_ABSOLUTE_TTL_MS, SESSION_IDLE_TTL_MS } from '../../lib/auth/session-issuer.js';
+import { REFRESH_REUSE_INTERVAL_MS, SESSION_ABSOLUTE_TTL_MS, SESSION_IDLE_TTL_MS } from '../../lib/auth/session-issuer.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { signOut } from '../../lib/auth/sign-out.js';
 import { InvalidRefreshTokenError } from '../../lib/errors.js';
@@ -27,10 +27,11 @@ describe('refreshSession', () => {
     await expect(refresh(deps, next.refresh_token)).resolves.toBeDefined();
   });
 
-  it('a rotated token presented again revokes the family: the newest token stops working too', async () => {
+  it('a rotated token presented again after the reuse interval revokes the family: the newest token stops working too', async () => {
     const deps = createFakeDeps();
     const { patientId, tokens } = await signedIn(deps);
     const next = await refresh(deps, tokens.refresh_token);
+    deps.clock.advance(REFRESH_REUSE_INTERVAL_MS);
     expect(await refusal(refresh(deps, tokens.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
     expect(await refusal(refresh(deps, next.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
     expect((await deps.audit.eventsFor(patientId)).map((e) => e.action)).toContain('refresh_token_reuse');
@@ -41,8 +42,39 @@ describe('refreshSession', () => {
     const { email, password, tokens } = await signedIn(deps);
     const other = await signIn({ email, password }, CONTEXT, deps);
     await refresh(deps, tokens.refresh_token);
+    deps.clock.advance(REFRESH_REUSE_INTERVAL_MS);
     await refusal(refresh(deps, tokens.refresh_token));
     await expect(refresh(deps, other.refresh_token)).resolves.toBeDefined();
+  });
+
+  it('20 refreshes of one token at once all get the same successor, and the session lives on', async () => {
+    const deps = createFakeDeps();
+    const { patientId, tokens } = await signedIn(deps);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(deps, tokens.refresh_token)));
+    expect(new Set(answers.map((a) => a.refresh_token)).size).toBe(1);
+    const caller = await callerOf(deps, answers[0]!.access_token);
+    expect(await deps.sessions.isLive({ familyId: caller.sessionId!, patientId }, deps.clock.now())).toBe(true);
+    await expect(refresh(deps, answers[0]!.refresh_token)).resolves.toBeDefined();
+    expect((await deps.audit.eventsFor(patientId)).map((e) => e.action)).not.toContain('refresh_token_reuse');
+  });
+
+  it('a retry of a refresh whose answer was lost, within the reuse interval, gets the same successor', async () => {
+    const deps = createFakeDeps();
+    const { tokens } = await signedIn(deps);
+    const lost = await refresh(deps, tokens.refresh_token);
+    deps.clock.advance(REFRESH_REUSE_INTERVAL_MS - 1);
+    const retried = await refresh(deps, tokens.refresh_token);
+    expect(retried.refresh_token).toBe(lost.refresh_token);
+    await expect(refresh(deps, retried.refresh_token)).resolves.toBeDefined();
+  });
+
+  it('the rotated token is reuse once its successor has been used, even within the interval', async () => {
+    const deps = createFakeDeps();
+    const { tokens } = await signedIn(deps);
+    const next = await refresh(deps, tokens.refresh_token);
+    const after = await refresh(deps, next.refresh_token);
+    expect(await refusal(refresh(deps, tokens.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
+    expect(await refusal(refresh(deps, after.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
   });
 
   it('an unknown token is refused', async () => {
