@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
 import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
-import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';
+import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, SignInRefusedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { changePassword } from '../../lib/password/change-password.js';
 import { requestPasswordReset, RESET_REQUEST_LIMIT } from '../../lib/password/forgot-password.js';
@@ -177,6 +177,12 @@ describe('password change', () => {
     const caller = await deps.tokens.verify(current.tokens.access_token, deps.clock.now());
     return { deps, patient, current, other, caller };
   }
+  async function signedInWithEmail() {
+    const { deps, body, patient } = await registered();
+    await reset(deps, await resetLink(deps, body.email));
+    const current = await startSession(patient.id, deps);
+    return { deps, body, patient, caller: await deps.tokens.verify(current.tokens.access_token, deps.clock.now()) };
+  }
   const request = (current_password: string, password = 'Ch4nged-Passphrase!') => ({ current_password, password, confirm_password: password });
 
   it('replaces the hash, ends the other sessions, keeps the caller\'s, queues the notice', async () => {
@@ -198,6 +204,31 @@ describe('password change', () => {
     for (let i = 0; i < 4; i++) await changePassword(caller, request('Wrong-Passphrase1!'), {}, deps).catch(() => undefined);
     await expect(changePassword(caller, request(NEW_PASSWORD), {}, deps)).rejects.toBeInstanceOf(SignInLockedError);
     expect(await deps.hasher.compare(NEW_PASSWORD, deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+  });
+
+  it('a deactivated patient cannot change the password, as on every other Bearer route (issue 19 item 15)', async () => {
+    const { deps, patient, caller } = await signedIn();
+    deps.repository.setActive(patient.id, false);
+    const before = deps.repository.readPatient(patient.id)!.password_hash;
+    await expect(changePassword(caller, request(NEW_PASSWORD), {}, deps)).rejects.toBeInstanceOf(SignInRefusedError);
+    expect(deps.repository.readPatient(patient.id)!.password_hash).toBe(before);
+    expect((await deps.storage.loginFailures.read(patient.id)).failures).toBe(0);
+    expect((await deps.audit.eventsFor(patient.id)).at(-1)).toMatchObject({ action: 'password_change', outcome: 'failure', reason: 'inactive' });
+  });
+
+  it('a change ends the reset link mailed before it: the link cannot undo the change (issue 19 item 8)', async () => {
+    const { deps, body, patient, caller } = await signedInWithEmail();
+    const link = await resetLink(deps, body.email);
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    await expect(reset(deps, link)).rejects.toThrow(new GoneResetTokenError('superseded'));
+    expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+  });
+
+  it('the access tokens of the ended sessions stop working at once; the caller\'s goes on (issue 19 item 3)', async () => {
+    const { deps, patient, current, other, caller } = await signedIn();
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    const live = (sessionId: string) => deps.sessions.isLive({ familyId: sessionId, patientId: patient.id }, deps.clock.now());
+    expect([await live(current.sessionId), await live(other.sessionId)]).toEqual([true, false]);
   });
 
   it('audits the change with the caller\'s session', async () => {
