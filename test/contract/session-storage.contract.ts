@@ -60,8 +60,9 @@ export function describeSessionContract({ sessions, loginFailures, newPatient }:
       const replay = await rotate(family.tokenHash, at(2 * MINUTE));
       expect(replay.result).toEqual({ outcome: 'reused', patientId: family.patientId, familyId: family.familyId });
       expect((await rotate(next, at(3 * MINUTE))).result).toEqual({ outcome: 'revoked' });
-      // The token the replay offered never became valid.
+      // The token the replay offered never became valid, and the session's access tokens die with it.
       expect((await rotate(replay.next, at(3 * MINUTE))).result).toEqual({ outcome: 'unknown' });
+      expect(await sessions().isLive(refOf(family), at(3 * MINUTE))).toBe(false);
     });
 
     it('expires a family idle for its idle lifetime, to the millisecond', async () => {
@@ -149,6 +150,23 @@ export function describeSessionContract({ sessions, loginFailures, newPatient }:
       const other = await startFamily();
       await rotate(other.tokenHash, at(MINUTE));
       expect((await rotate(other.tokenHash, at(MINUTE + 1000))).result.outcome).toBe('reused');
+    });
+
+    it('20 families of one patient started at once all start (no transaction conflict escapes)', async () => {
+      const patientId = await newPatient();
+      const families = await Promise.all(Array.from({ length: 20 }, () => startFamily(patientId)));
+      expect(await Promise.all(families.map((f) => sessions().isLive(refOf(f), at(MINUTE))))).toEqual(Array(20).fill(true));
+    });
+
+    it('revocations racing rotations and sign-ins of one patient all answer, and the revoked families end', async () => {
+      const patientId = await newPatient();
+      const families = await Promise.all(Array.from({ length: 5 }, () => startFamily(patientId)));
+      await Promise.all([
+        ...families.map((f) => sessions().revokeFamily(refOf(f), at(MINUTE))),
+        ...families.map((f) => rotate(f.tokenHash, at(MINUTE))),
+        ...Array.from({ length: 5 }, () => startFamily(patientId)),
+      ]);
+      expect(await Promise.all(families.map((f) => sessions().isLive(refOf(f), at(2 * MINUTE))))).toEqual(Array(5).fill(false));
     });
 
     it('a repeat within the interval does not bring a revoked family back', async () => {
