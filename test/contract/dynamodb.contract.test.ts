@@ -246,3 +246,75 @@ describe('DynamoDB registration lapse (TTL)', () => {
     expect(await repository.removeLapsedRegistrations(new Date())).toBe(0);
   });
 });
+
+/**
+ * Issue 19 item 5: a fault where the old code ended the sessions (after the password had committed)
+ * now fails the one transaction that does both, so nothing is half-written and a retry finishes the
+ * job. DynamoDB Local cannot fail on demand, so a middleware on a client of its own fails the first
+ * write that touches a FAMILY# item, once, as an outage would (a 503).
+ */
+describe('DynamoDB password writes under a fault', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  let armed = false;
+  db.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { TransactItems?: unknown; UpdateExpression?: unknown };
+      if (armed && (input.TransactItems || input.UpdateExpression) && JSON.stringify(input).includes('FAMILY#')) {
+        armed = false;
+        throw Object.assign(new Error('injected outage'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failFirstFamilyWrite' },
+  );
+  const storage = createDynamoStorage(db, config, testIdentifierDigests());
+  afterAll(() => db.destroy());
+  const notice = (patientId: string, to: string) => ({ kind: 'password_changed_email' as const, id: randomUUID(), patientId, to, firstName: 'A', createdAt: new Date().toISOString() });
+  const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
+
+  async function patientWithSessions() {
+    const patient = patientFixture({ email_verified: true });
+    await storage.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const families = await Promise.all([0, 1].map(async () => {
+      const family = { familyId: randomUUID(), patientId: patient.id };
+      await storage.sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now: new Date(), idleTtlMs: 3_600_000, absoluteTtlMs: 7_200_000 });
+      return family;
+    }));
+    const live = async () => Promise.all(families.map((f) => storage.sessions.isLive(f, new Date())));
+    return { patient, families, live };
+  }
+
+  it('a reset whose session revocation fails writes nothing; the same link then does all of it', async () => {
+    const { patient, live } = await patientWithSessions();
+    const token = { tokenHash: randomBytes(32).toString('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1_800_000) };
+    const mail = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: 'A', resetUrl: 'https://x.test/r', createdAt: new Date().toISOString() };
+    expect(await storage.repository.issueResetToken(token, mail)).toBe(true);
+    const write = () => storage.repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: notice(patient.id, patient.email), now: new Date() });
+
+    armed = true;
+    await expect(write()).rejects.toMatchObject({ statusCode: 503 });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+    expect(await live()).toEqual([true, true]);
+
+    expect(await write()).toEqual({ outcome: 'reset', patientId: patient.id });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+    expect(await live()).toEqual([false, false]);
+  });
+
+  it('a change whose session revocation fails writes nothing; the same current password then does all of it', async () => {
+    const { patient, families, live } = await patientWithSessions();
+    const write = () => storage.repository.changePassword({
+      patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, keepSessionId: families[0]!.familyId, notice: notice(patient.id, patient.email), now: new Date(),
+    });
+
+    armed = true;
+    await expect(write()).rejects.toMatchObject({ statusCode: 503 });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+    expect(await live()).toEqual([true, true]);
+
+    expect(await write()).toBe(true);
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+    expect(await live()).toEqual([true, false]);
+  });
+});
