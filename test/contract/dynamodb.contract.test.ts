@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
@@ -316,5 +317,43 @@ describe('DynamoDB password writes under a fault', () => {
     expect(await write()).toBe(true);
     expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(NEW_HASH);
     expect(await live()).toEqual([true, false]);
+  });
+});
+
+/** Issue 19 item 12: SESSIONS#<patient> names only live families, so it stays small. */
+describe('DynamoDB index of a patient\'s sessions', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+  const { sessions } = createDynamoStorage(db, config, testIdentifierDigests());
+  const named = async (patientId: string) => {
+    const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patientSessions(patientId), ConsistentRead: true }));
+    return Object.keys(Item ?? {}).filter((k) => k.startsWith('F#')).map((k) => k.slice(2)).sort();
+  };
+  const start = async (patientId: string, now: Date) => {
+    const family = { familyId: randomUUID(), patientId };
+    await sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
+    return family;
+  };
+
+  it('signing out removes a family; a sign-in prunes those past their absolute end', async () => {
+    const patientId = randomUUID();
+    const t0 = new Date();
+    const first = await Promise.all(Array.from({ length: 6 }, () => start(patientId, t0)));
+    for (const family of first.slice(0, 2)) await sessions.revokeFamily(family, t0);
+    expect(await named(patientId)).toEqual(first.slice(2).map((f) => f.familyId).sort());
+    const later = await start(patientId, new Date(t0.getTime() + 120_000));
+    expect(await named(patientId)).toEqual([later.familyId]);
+  });
+
+  it(`beyond ${MAX_LIVE_FAMILIES} live families a sign-in ends the oldest`, async () => {
+    const patientId = randomUUID();
+    const t0 = Date.now();
+    const families = [];
+    for (let i = 0; i <= MAX_LIVE_FAMILIES; i++) families.push(await start(patientId, new Date(t0 + i)));
+    expect(await named(patientId)).toHaveLength(MAX_LIVE_FAMILIES);
+    expect(await named(patientId)).not.toContain(families[0]!.familyId);
+    expect(await sessions.isLive(families[0]!, new Date(t0 + 100))).toBe(false);
+    expect(await sessions.isLive(families[1]!, new Date(t0 + 100))).toBe(true);
   });
 });
