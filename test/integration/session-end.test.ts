@@ -1,3 +1,4 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handler as change } from '../../functions/password-change/handler.js';
@@ -5,12 +6,14 @@ import { handler as forgot } from '../../functions/password-forgot/handler.js';
 import { handler as reset } from '../../functions/password-reset/handler.js';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { createDynamoSessionStore, MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
 import { loadConfig } from '../../lib/config.js';
 import { API_PATHS } from '../../lib/http/routes.js';
 import { auditTrailOf } from '../support/audit-trail.js';
 import { mailsTo, tokenFrom } from '../support/local-aws.js';
 import { apiEvent, invoke } from '../support/requests.js';
-import { api, sweepOutbox, verifiedPatient } from '../support/sign-in-api.js';
+import { api, newestToken, sweepOutbox, verifiedPatient } from '../support/sign-in-api.js';
+import { uniqueRegistration } from '../support/requests.js';
 
 /**
  * Issue 19's repro, through the real handlers on DynamoDB Local: an access token whose session has
@@ -122,5 +125,37 @@ describe('SESSIONS#<patient> keeps only live families (issue 19 item 12)', () =>
     const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patientSessions(patientId), ConsistentRead: true }));
     const named = Object.keys(Item ?? {}).filter((k) => k.startsWith('F#')).map((k) => k.slice(2));
     expect(named.sort()).toEqual(open.sort());
+  }, 180_000);
+
+  /** Fills the patient's sessions up to the cap directly in the store (no function's calls), oldest first. */
+  async function fillToCap(patientId: string) {
+    const sessions = createDynamoSessionStore(db, config.tableName);
+    const families = [];
+    const t0 = Date.now() - 60_000;
+    for (let i = 0; i < MAX_LIVE_FAMILIES; i++) {
+      const family = { familyId: randomUUID(), patientId };
+      await sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now: new Date(t0 + i), idleTtlMs: 3_600_000, absoluteTtlMs: 7_200_000 + i });
+      families.push(family);
+    }
+    return { sessions, families };
+  }
+
+  it(`a sign-in beyond ${MAX_LIVE_FAMILIES} live sessions ends the oldest`, async () => {
+    const { body, patientId, session } = await verifiedPatient();
+    await api.logout(session.access_token, session.refresh_token);
+    const { sessions, families } = await fillToCap(patientId);
+    expect((await api.login(body.email, body.password)).statusCode).toBe(200);
+    expect(await sessions.isLive(families[0]!, new Date())).toBe(false);
+    expect(await sessions.isLive(families[1]!, new Date())).toBe(true);
+  }, 180_000);
+
+  it(`a verification that signs in beyond ${MAX_LIVE_FAMILIES} live sessions ends the oldest too`, async () => {
+    const body = uniqueRegistration();
+    const registered = await api.register(body);
+    const patientId = registered.body.data.patient_id as string;
+    await sweepOutbox();
+    const { sessions, families } = await fillToCap(patientId);
+    expect((await api.verify(await newestToken(body.email), body.password)).statusCode).toBe(200);
+    expect(await sessions.isLive(families[0]!, new Date())).toBe(false);
   }, 180_000);
 });

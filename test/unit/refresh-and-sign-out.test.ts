@@ -3,7 +3,7 @@ import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { REFRESH_REUSE_INTERVAL_MS, SESSION_ABSOLUTE_TTL_MS, SESSION_IDLE_TTL_MS } from '../../lib/auth/session-issuer.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { signOut } from '../../lib/auth/sign-out.js';
-import { InvalidRefreshTokenError } from '../../lib/errors.js';
+import { InvalidRefreshTokenError, ServiceUnavailableError } from '../../lib/errors.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
 
@@ -66,6 +66,27 @@ describe('refreshSession', () => {
     const retried = await refresh(deps, tokens.refresh_token);
     expect(retried.refresh_token).toBe(lost.refresh_token);
     await expect(refresh(deps, retried.refresh_token)).resolves.toBeDefined();
+  });
+
+  it('a 503 after the rotation committed (the audit write failed): the client’s retry gets a working session (issue 19 item 6)', async () => {
+    const deps = createFakeDeps();
+    const { patientId, tokens } = await signedIn(deps);
+    let failNext = true;
+    const auditor = {
+      record: async (...args: Parameters<FakeDeps['auditor']['record']>) => {
+        if (failNext && args[1].action === 'token_refresh') {
+          failNext = false;
+          throw new ServiceUnavailableError('audit');
+        }
+        return deps.auditor.record(...args);
+      },
+    };
+    expect(await refusal(refreshSession(tokens.refresh_token, CONTEXT, { ...deps, auditor }))).toBeInstanceOf(ServiceUnavailableError);
+    deps.clock.advance(2000);
+    const retried = await refreshSession(tokens.refresh_token, CONTEXT, { ...deps, auditor });
+    expect((await callerOf(deps, retried.access_token)).patientId).toBe(patientId);
+    await expect(refresh(deps, retried.refresh_token)).resolves.toBeDefined();
+    expect((await deps.audit.eventsFor(patientId)).map((e) => e.action)).not.toContain('refresh_token_reuse');
   });
 
   it('the rotated token is reuse once its successor has been used, even within the interval', async () => {
