@@ -6,6 +6,8 @@ import { signOut } from '../../lib/auth/sign-out.js';
 import { InvalidRefreshTokenError, ServiceUnavailableError } from '../../lib/errors.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
+import { successorRefreshToken } from '../../lib/auth/refresh-token.js';
+import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 
 const refusal = (promise: Promise<unknown>) => promise.then(() => expect.fail('refreshed'), (e: unknown) => e);
 const refresh = (deps: FakeDeps, token: string) => refreshSession(token, CONTEXT, deps);
@@ -127,6 +129,18 @@ describe('refreshSession', () => {
     deps.repository.setActive(patientId, false);
     expect(await refusal(refresh(deps, tokens.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
     expect((await deps.audit.eventsFor(patientId)).at(-1)).toMatchObject({ action: 'token_refresh', reason: 'inactive' });
+  });
+});
+
+describe('successorRefreshToken', () => {
+  it('is the same for the same token and key, another for another token or key, and looks like a random token', async () => {
+    const digests = testIdentifierDigests(identifierKeyRingJson());
+    const parent = 'A'.repeat(43);
+    const successor = await successorRefreshToken(parent, digests);
+    expect(successor).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await successorRefreshToken(parent, digests)).toBe(successor);
+    expect(await successorRefreshToken('B'.repeat(43), digests)).not.toBe(successor);
+    expect(await successorRefreshToken(parent, testIdentifierDigests(identifierKeyRingJson()))).not.toBe(successor);
   });
 });
 
