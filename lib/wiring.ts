@@ -19,6 +19,7 @@ import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/l
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuditRecorder } from './auth/audit-recorder.js';
 import { createLoginAttempts } from './auth/lockout-policy.js';
+import type { AuthenticateDeps } from './auth/authenticate.js';
 import type { AccessTokens } from './auth/ports.js';
 import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
 import type { RefreshDeps } from './auth/refresh-session.js';
@@ -199,19 +200,19 @@ export function createLoginDeps(config: Config): SignInDeps {
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {
-  const { stores, tokens, auditor, clock } = signInParts(config);
-  return { sessions: stores.sessions, repository: stores.repository, tokens, auditor, clock };
+  const { stores, identifiers, tokens, auditor, clock } = signInParts(config);
+  return { sessions: stores.sessions, repository: stores.repository, tokens, auditor, identifiers, clock };
 }
 
-export function createLogoutDeps(config: Config): SignOutDeps & { tokens: AccessTokens } {
+export function createLogoutDeps(config: Config): SignOutDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return { sessions: stores.sessions, tokens, auditor, clock };
 }
 
 /** The patient's own record: its reads, its decryption and (PATCH) a fresh data key to re-encrypt. */
-function ownRecordParts(config: Config): ReadOwnRecordDeps & { tokens: AccessTokens; clock: typeof systemClock } {
+function ownRecordParts(config: Config): ReadOwnRecordDeps & AuthenticateDeps {
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
-  return { repository: stores.repository, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
+  return { repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
 }
 
 /** GET /me. Its own factory (not shared with PATCH): each function's AWS calls are recorded by the factory that built its clients. */
@@ -236,12 +237,12 @@ export function createMailerDeps(config: Config): DeliverMailDeps {
 }
 
 /** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */
-export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps & { tokens: AccessTokens } {
+export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps & AuthenticateDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers,
+    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers, sessions: stores.sessions,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
     smsBudgets: smsBudgets(config),
   };
@@ -249,12 +250,12 @@ export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps &
 
 const smsBudgets = (config: Config) => ({ daily: config.smsDailyBudget, countryDaily: config.smsCountryDailyBudget, countries: config.smsCountryBudgets });
 
-export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & { tokens: AccessTokens } {
+export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & AuthenticateDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers,
+    repository: stores.repository, phoneCodes: stores.phoneCodes, identifiers, sessions: stores.sessions,
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), tokens: accessTokens(config, kms), clock: systemClock,
   };
 }
@@ -270,15 +271,15 @@ export function createPasswordResetDeps(config: Config): ResetPasswordDeps {
   const identifiers = identifierDigests(config, kmsClientOf(config));
   const stores = storage(config, identifiers);
   return {
-    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    repository: stores.repository, hasher: hasher(config), attempts: createLoginAttempts(stores.loginFailures),
     auditor: createAuditRecorder(stores.audit, identifiers, systemClock), clock: systemClock,
   };
 }
 
-export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & { tokens: AccessTokens } {
+export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    outbox: stores.outbox, tokens, auditor, clock,
+    tokens, auditor, clock,
   };
 }

@@ -8,7 +8,7 @@ import { createLogoutDeps } from '../../lib/wiring.js';
 
 const deps = createLogoutDeps(loadConfig(process.env, ['identifiers', 'tokens']));
 
-export const handler = bearerJsonApi((headers) => authenticate(headers, deps.tokens, deps.clock), validateRefreshToken, async (event, caller) => {
+export const handler = bearerJsonApi((headers) => authenticate(headers, deps), validateRefreshToken, async (event, caller) => {
   await signOut(caller, event.body.refresh_token, requestContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Logout successful' });
 });

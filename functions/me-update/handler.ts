@@ -10,7 +10,7 @@ const deps = { ...createMeUpdateDeps(loadConfig(process.env, ['encryption', 'ide
 
 /** PATCH /api/v1/patient/me: a JSON Merge Patch (application/merge-patch+json or application/json) of the profile, with If-Match. */
 export const handler = bearerJsonApi(
-  (headers) => authenticate(headers, deps.tokens, deps.clock),
+  (headers) => authenticate(headers, deps),
   validateProfilePatch,
   async (event, caller) => {
     const { view, etag } = await updateProfile(caller, { ifMatch: event.headers?.['if-match'], patch: event.body }, requestContextOf(event), deps);

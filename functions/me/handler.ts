@@ -12,7 +12,7 @@ const config = loadConfig(process.env, ['encryption', 'identifiers', 'tokens']);
 const deps = createMeDeps(config);
 
 export const handler = readApi(async (event) => {
-  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+  const caller = await authenticate(event.headers, deps);
   const data = await readOwnRecord(caller, requestContextOf(event), deps);
   // The version a correction (PATCH with If-Match) names: the same for both representations of one record.
   const headers = { ETag: etagOf(data), Vary: 'Accept' };

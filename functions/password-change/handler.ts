@@ -8,7 +8,7 @@ import { createPasswordChangeDeps } from '../../lib/wiring.js';
 
 const deps = createPasswordChangeDeps(loadConfig(process.env, ['identifiers', 'tokens']));
 
-export const handler = bearerJsonApi((headers) => authenticate(headers, deps.tokens, deps.clock), validatePasswordChange, async (event, caller) => {
+export const handler = bearerJsonApi((headers) => authenticate(headers, deps), validatePasswordChange, async (event, caller) => {
   await changePassword(caller, event.body, requestContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Your password has been changed. Your other sessions were signed out.' });
 });

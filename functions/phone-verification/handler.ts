@@ -12,7 +12,7 @@ export const CODE_QUEUED = 'A verification code is on its way to your phone. It 
 
 // No body to read: the code goes to the phone number on record, never to one named in the request.
 export const handler = readApi(async (event) => {
-  const caller = await authenticate(event.headers, deps.tokens, deps.clock);
+  const caller = await authenticate(event.headers, deps);
   await sendPhoneCode(caller, requestContextOf(event), deps);
   return jsonResponse(202, { success: true, message: CODE_QUEUED });
 });

@@ -8,7 +8,7 @@ import { createPhoneVerifyDeps } from '../../lib/wiring.js';
 
 const deps = createPhoneVerifyDeps(loadConfig(process.env, ['identifiers', 'tokens']));
 
-export const handler = bearerJsonApi((headers) => authenticate(headers, deps.tokens, deps.clock), validatePhoneVerify, async (event, caller) => {
+export const handler = bearerJsonApi((headers) => authenticate(headers, deps), validatePhoneVerify, async (event, caller) => {
   await verifyPhone(caller, event.body.code, requestContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Phone number verified', data: { phone_verified: true } });
 });

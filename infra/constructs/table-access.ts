@@ -30,18 +30,22 @@ export const TABLE_CALLS = {
   'loginFailures.reset': { 'dynamodb:DeleteItem': ['LOGIN#'] },
 
   // lib/adapters/dynamodb/session-store.ts
-  /** One transaction: Put FAMILY#, Put REFRESH#, Update SESSIONS# (the patient's family ids). */
-  'sessions.startFamily': { 'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['SESSIONS#'] },
+  /**
+   * Get SESSIONS# (the patient's live families), then one transaction: Put FAMILY#, Put REFRESH#,
+   * Update SESSIONS# (add this family, prune ended ones) and, beyond the cap, Update FAMILY# (the oldest revoked).
+   */
+  'sessions.startFamily': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['SESSIONS#', 'FAMILY#'] },
   /**
    * Get REFRESH# then FAMILY#; one transaction Update FAMILY# + Put REFRESH#; on reuse, revokeFamily
-   * (Update FAMILY#).
+   * (Update FAMILY# + SESSIONS#).
    */
-  'sessions.rotate': { 'dynamodb:GetItem': ['REFRESH#', 'FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#'], 'dynamodb:PutItem': ['REFRESH#'] },
+  'sessions.rotate': { 'dynamodb:GetItem': ['REFRESH#', 'FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:PutItem': ['REFRESH#'] },
   /** Get REFRESH# then its FAMILY# (the family must still exist to name its patient). */
   'sessions.familyOf': { 'dynamodb:GetItem': ['REFRESH#', 'FAMILY#'] },
-  'sessions.revokeFamily': { 'dynamodb:UpdateItem': ['FAMILY#'] },
-  /** Get SESSIONS# (the patient's family ids), then revokeFamily on each (but the one kept). */
-  'sessions.revokeAllFor': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#'] },
+  /** Every Bearer request: one consistent Get of the access token's FAMILY# (lib/auth/authenticate.ts). */
+  'sessions.isLive': { 'dynamodb:GetItem': ['FAMILY#'] },
+  /** One transaction: Update FAMILY# (revoked) + Update SESSIONS# (the family leaves the patient's index). */
+  'sessions.revokeFamily': { 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] },
 
   // lib/adapters/dynamodb/rate-limiter.ts: one conditional ADD on the window's counter.
   'rateLimits.hit': { 'dynamodb:UpdateItem': ['RATE#'] },
@@ -60,12 +64,23 @@ export const TABLE_CALLS = {
   /** The token (RESET#), then its patient. */
   'patients.findResetToken': { 'dynamodb:GetItem': ['RESET#', 'PATIENT#'] },
   /**
-   * Read token and patient, then one transaction: token used, new hash + email verified (patient), the
-   * lapse TTL lifted from the reservations (EMAIL#, PHONE#) and the "password changed" notice.
+   * Read token, patient and the patient's live families (SESSIONS#), then one transaction: token used,
+   * new hash + email verified (patient), the lapse TTL lifted from the reservations (EMAIL#, PHONE#),
+   * the "password changed" notice, every family revoked (FAMILY#) and the index emptied (SESSIONS#).
    */
   'patients.resetPassword': {
-    'dynamodb:GetItem': ['RESET#', 'PATIENT#'],
-    'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#'],
+    'dynamodb:GetItem': ['RESET#', 'PATIENT#', 'SESSIONS#'],
+    'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#', 'FAMILY#', 'SESSIONS#'],
+    'dynamodb:PutItem': ['OUTBOX#'],
+  },
+  /**
+   * Read the patient's live families (SESSIONS#), then one transaction: the compare-and-set of the
+   * hash (PATIENT#, also ending the reset links), the notice (OUTBOX#), every other family revoked
+   * (FAMILY#) and removed from the index (SESSIONS#).
+   */
+  'patients.changePassword': {
+    'dynamodb:GetItem': ['SESSIONS#'],
+    'dynamodb:UpdateItem': ['PATIENT#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
   },
 

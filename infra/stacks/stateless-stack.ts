@@ -293,7 +293,6 @@ export class StatelessStack extends Stack {
         'patients.findResetToken',
         'patients.getPatient',
         'patients.resetPassword',
-        'sessions.revokeAllFor',
         'loginFailures.reset',
       )),
       tableKeyViaDynamoDb(tableKey),
@@ -338,8 +337,8 @@ export class StatelessStack extends Stack {
         'The refresh token in the body is the credential: 256 random bits, stored only as a digest, single-use and rotated in families (a replay revokes the family).',
     });
     tokenRefresh.allow(
-      // Rotating, then refusing a deactivated patient.
-      ...patientTableItems(table, tableAccessFor('sessions.rotate', 'patients.getPatient')),
+      // Rotating, then refusing a deactivated patient (and ending its session).
+      ...patientTableItems(table, tableAccessFor('sessions.rotate', 'patients.getPatient', 'sessions.revokeFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...signTokens,
@@ -353,7 +352,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The refresh token in the body names the session family to revoke.`,
     });
     logout.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.familyOf', 'sessions.revokeFamily')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.familyOf', 'sessions.revokeFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -364,7 +363,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It returns only the record of the patient the token names, and each read is an audit event.`,
     });
     me.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient')),
       tableKeyViaDynamoDb(tableKey),
       // The only decrypting role: the patient's own medical history and insurance, shown to them.
       patientDataKeyDecryptPhi(patientDataKey),
@@ -377,7 +376,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It changes only the record of the patient the token names, only from the version named in If-Match, and each change is an audit event.`,
     });
     meUpdate.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'patients.updateProfile')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'patients.updateProfile')),
       tableKeyViaDynamoDb(tableKey),
       // Reads the record it corrects (as GET /me does) and re-encrypts changed patient data under a fresh data key.
       patientDataKeyDecryptPhi(patientDataKey),
@@ -393,14 +392,13 @@ export class StatelessStack extends Stack {
     });
     passwordChange.allow(
       ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
         'loginFailures.extendLock',
         'loginFailures.reset',
-        'patients.replacePasswordHash',
-        'sessions.revokeAllFor',
-        // The "your password was changed" notice, queued right after the change.
-        'outbox.enqueue',
+        // The new hash, the other sessions ended and the "your password was changed" notice: one transaction.
+        'patients.changePassword',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -412,7 +410,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
     });
     phoneVerification.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,
@@ -424,7 +422,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
     });
     phoneVerify.allow(
-      ...patientTableItems(table, tableAccessFor('patients.getPatient', 'phoneCodes.attemptCode')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptCode')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,

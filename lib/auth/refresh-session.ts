@@ -3,8 +3,9 @@ import { logger } from '../logging/logger.js';
 import type { Clock, PatientRepository } from '../patient/ports.js';
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import type { AccessTokens } from './ports.js';
-import { hashRefreshToken, newRefreshToken } from './refresh-token.js';
-import { sessionTokens, type SessionTokens } from './session-issuer.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
+import { hashRefreshToken, successorRefreshToken } from './refresh-token.js';
+import { REFRESH_REUSE_INTERVAL_MS, sessionTokens, type SessionTokens } from './session-issuer.js';
 import type { SessionStore } from './session-ports.js';
 
 export interface RefreshDeps {
@@ -12,17 +13,21 @@ export interface RefreshDeps {
   tokens: AccessTokens;
   repository: PatientRepository;
   auditor: AuditRecorder;
+  /** Keys the successor of each refresh token (see successorRefreshToken). */
+  identifiers: IdentifierDigests;
   clock: Clock;
 }
 
 /**
- * POST /token/refresh: swaps a refresh token for a new pair. A token presented twice means two
- * parties hold it; the store has already revoked its whole family, so both must sign in again.
+ * POST /token/refresh: swaps a refresh token for a new pair. A token presented again within
+ * REFRESH_REUSE_INTERVAL_MS of its rotation gets the same successor (a retry whose answer was lost,
+ * two tabs at once), as Supabase Auth's reuse interval does; presented later it means two parties
+ * hold it, and the store has already revoked its whole family, so both must sign in again.
  */
 export async function refreshSession(refreshToken: string, context: RequestContext, deps: RefreshDeps): Promise<SessionTokens> {
   const now = deps.clock.now();
-  const next = newRefreshToken();
-  const result = await deps.sessions.rotate(hashRefreshToken(refreshToken), hashRefreshToken(next), now);
+  const next = await successorRefreshToken(refreshToken, deps.identifiers);
+  const result = await deps.sessions.rotate(hashRefreshToken(refreshToken), hashRefreshToken(next), now, REFRESH_REUSE_INTERVAL_MS);
 
   if (result.outcome === 'reused') {
     logger.warn('refresh token reuse', { patientId: result.patientId, sessionId: result.familyId });
@@ -37,12 +42,13 @@ export async function refreshSession(refreshToken: string, context: RequestConte
   // A deactivated (or removed) patient keeps no session, whatever its tokens say.
   const patient = await deps.repository.getPatient(result.patientId);
   if (!patient?.is_active) {
-    await deps.sessions.revokeFamily(result.familyId, now);
+    await deps.sessions.revokeFamily(result, now);
     logger.info('token refresh', { outcome: 'failure', reason: 'inactive', patientId: result.patientId });
     await deps.auditor.record(context, { action: 'token_refresh', outcome: 'failure', reason: 'inactive', patientId: result.patientId, sessionId: result.familyId });
     throw new InvalidRefreshTokenError();
   }
-  logger.info('token refresh', { outcome: 'success', patientId: result.patientId, sessionId: result.familyId });
-  await deps.auditor.record(context, { action: 'token_refresh', outcome: 'success', patientId: result.patientId, sessionId: result.familyId });
+  const reason = result.repeated ? 'repeated' : undefined;
+  logger.info('token refresh', { outcome: 'success', patientId: result.patientId, sessionId: result.familyId, ...(reason && { reason }) });
+  await deps.auditor.record(context, { action: 'token_refresh', outcome: 'success', patientId: result.patientId, sessionId: result.familyId, ...(reason && { reason }) });
   return sessionTokens(result.patientId, next, deps.tokens, now, result.familyId);
 }

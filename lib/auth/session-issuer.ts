@@ -7,6 +7,12 @@ import type { SessionStore } from './session-ports.js';
 /** 30 days sliding, 90 days absolute: a patient who uses the app monthly stays signed in for a quarter. */
 export const SESSION_IDLE_TTL_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_ABSOLUTE_TTL_MS = 90 * 24 * 3600 * 1000;
+/**
+ * How long after a rotation the rotated token still gets its successor instead of revoking the
+ * family: Supabase Auth's default (GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL, 10 s). Long enough
+ * for a client's retry after a lost answer or a timeout; a thief replaying the token later is caught.
+ */
+export const REFRESH_REUSE_INTERVAL_MS = 10_000;
 
 /** The `data` of every answer that signs a patient in (login, refresh, verification). */
 export interface SessionTokens {

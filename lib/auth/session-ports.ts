@@ -26,42 +26,51 @@ export interface FamilyRef {
 /**
  * What presenting a refresh token did, checked in this order:
  * - `unknown`: no such token (never issued, or removed long after its family ended);
- * - `reused`: the token was already rotated. The family is revoked in the same step, so its newest
- *   token stops working too (it may be in a thief's hands). Also the answer when the family had
- *   already ended: a rotated token presented again is always reported as reuse;
+ * - `rotated`: the family's current token: it is now rotated and `newHash` is the current one. Also
+ *   the answer (`repeated: true`, nothing written) when the token was rotated less than the reuse
+ *   interval ago into this very `newHash` and that successor is still current: a retry of a refresh
+ *   whose answer was lost, or two tabs refreshing at once (successors are derived from their parent,
+ *   so a retry offers the same one);
+ * - `reused`: the token was already rotated (and is no repeat as above). The family is revoked in the
+ *   same step, so its newest token stops working too (it may be in a thief's hands). Also the answer
+ *   when the family had already ended: a rotated token presented again is always reported as reuse;
  * - `revoked`: the family's current token, but the family was revoked (logout, reuse, password reset);
- * - `expired`: the family's current token, but the family is past its idle or absolute end;
- * - `rotated`: the family's current token: it is now rotated and `newHash` is the current one.
+ * - `expired`: the family's current token, but the family is past its idle or absolute end.
  */
 export type RotationResult =
-  | ({ outcome: 'rotated'; expiresAt: Date } & FamilyRef)
+  | ({ outcome: 'rotated'; expiresAt: Date; repeated?: true } & FamilyRef)
   | ({ outcome: 'reused' } & FamilyRef)
   | { outcome: 'revoked' | 'expired' | 'unknown' };
 
-/** Refresh-token families: single-use tokens, rotated on every use, revoked as a whole. */
+/**
+ * Refresh-token families: single-use tokens, rotated on every use, revoked as a whole. Ending every
+ * family of a patient is part of the password writes (PatientRepository.resetPassword and
+ * changePassword), in their transaction, so no password change can leave the old sessions alive.
+ */
 export interface SessionStore {
   /**
    * Starts a family whose current token is `tokenHash`. Family ids and token hashes are new (random);
-   * `patientId` names a registered patient (PostgreSQL enforces it with a foreign key).
+   * `patientId` names a registered patient (PostgreSQL enforces it with a foreign key). The patient's
+   * index of families keeps only live ones: ended ones are pruned here.
    */
   startFamily(family: NewSessionFamily): Promise<void>;
   /**
    * Atomically swaps the presented token for `newHash` (see RotationResult). Concurrent rotations of
-   * one token: exactly one gets `rotated`, every other one `reused`, and the family ends revoked.
-   * That also ends a legitimate client's session when it sent the same refresh twice at once; the
-   * store cannot tell that client from a thief racing it, so it takes the safe reading.
+   * one token into one `newHash` within `reuseIntervalMs`: all get `rotated`, and one writes. A
+   * different `newHash`, or the interval passed: exactly one rotates, the others are `reused` and the
+   * family ends revoked.
    */
-  rotate(presentedHash: string, newHash: string, now: Date): Promise<RotationResult>;
+  rotate(presentedHash: string, newHash: string, now: Date, reuseIntervalMs: number): Promise<RotationResult>;
   /** The family a token (current or rotated) belongs to, e.g. to check a logout's owner; undefined if unknown. */
   familyOf(tokenHash: string): Promise<FamilyRef | undefined>;
-  /** Revokes one family; idempotent (the first revocation time stays); unknown families are ignored. */
-  revokeFamily(familyId: string, now: Date): Promise<void>;
   /**
-   * Revokes every family of the patient (password reset) or all but `exceptFamilyId` (password change).
-   * A family started while this runs may survive it: callers change the password first, so no new
-   * family starts with the old one.
+   * Whether the family is the patient's and neither revoked nor past its end at `now`: what every
+   * Bearer request asks of its access token's `sid`. One strongly consistent point read, so a
+   * revocation that has returned is seen by the next request.
    */
-  revokeAllFor(patientId: string, now: Date, exceptFamilyId?: string): Promise<void>;
+  isLive(family: FamilyRef, now: Date): Promise<boolean>;
+  /** Revokes one family; idempotent (the first revocation time stays); unknown families are ignored. */
+  revokeFamily(family: FamilyRef, now: Date): Promise<void>;
 }
 
 /** What a throttled subject (an account, a device, a mailed link, a session) has counted so far. */

@@ -25,7 +25,7 @@ export async function signOut(caller: VerifiedAccessToken, refreshToken: string,
     await deps.auditor.record(context, { action: 'sign_out', outcome: 'failure', reason, patientId });
     return;
   }
-  await deps.sessions.revokeFamily(family.familyId, deps.clock.now());
+  await deps.sessions.revokeFamily(family, deps.clock.now());
   logger.info('sign-out', { outcome: 'success', patientId, sessionId: family.familyId });
   await deps.auditor.record(context, { action: 'sign_out', outcome: 'success', patientId, sessionId: family.familyId });
 }

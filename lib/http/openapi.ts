@@ -331,7 +331,7 @@ const UNAVAILABLE: Record<number, ResponseDoc> = {
   503: { ...error('A dependency (DynamoDB, KMS, SES) failed, the request ran out of time (a registration only before its patient was written), or the password hashing is saturated (refused before any work); retry after Retry-After.'), headers: RETRY_AFTER },
 };
 const BEARER_ERRORS: Record<number, ResponseDoc> = {
-  401: { ...error('The access token is missing, expired or not ours.', message('no-token', 'Invalid or expired access token')), headers: WWW_AUTHENTICATE },
+  401: { ...error('The access token is missing, expired or not ours, or its session has ended (sign-out, password reset or change, refresh-token reuse).', message('no-token', 'Invalid or expired access token')), headers: WWW_AUTHENTICATE },
   403: error('The account is deactivated.'),
 };
 const TOKEN_QUERY = { name: 'token', in: 'query', required: true, description: 'The token from the mailed link.', schema: { ...verifyEmailSchema.properties.token } };
@@ -468,7 +468,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   tokenRefresh: {
     summary: 'Trade the refresh token for a new pair',
-    description: 'Each refresh token works once; presenting a used one again ends the whole session family.',
+    description: 'Each refresh token works once. Presented again within 10 s of its use (a retry after a lost answer, two tabs at once) it gets the same new refresh token; presented later, or after that new one was used, it ends the whole session family.',
     request: {
       schema: 'RefreshTokenRequest',
       examples: {
@@ -620,7 +620,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   passwordChange: {
     summary: 'Change the password (signed in)',
-    description: 'Signs the other sessions out and mails a notice.',
+    description: 'Signs the other sessions out, ends every reset link already mailed, and mails a notice.',
     bearer: true,
     request: {
       schema: 'PasswordChangeRequest',
@@ -629,7 +629,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     responses: {
       200: { description: 'Changed.', schema: 'Message', examples: { change: { summary: 'Changed', value: { success: true, message: 'Your password has been changed. Your other sessions were signed out.' } } } },
       ...BODY_ERRORS,
-      401: { ...error('The access token is bad, or the current password is wrong (it counts toward this session\'s lock, not the account\'s).'), headers: WWW_AUTHENTICATE },
+      401: { ...error('The access token is bad or its session has ended, or the current password is wrong (it counts toward this session\'s lock, not the account\'s).'), headers: WWW_AUTHENTICATE },
+      403: error('The account is deactivated.'),
       429: { ...error('Too many wrong current passwords in this session: locked for a while.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
@@ -642,7 +643,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     responses: {
       200: { description: 'Signed out.', schema: 'Message', examples: { logout: { summary: 'Signed out', value: { success: true, message: 'Logout successful' } } } },
       ...BODY_ERRORS,
-      401: { ...error('The access token is missing, expired or not ours.'), headers: WWW_AUTHENTICATE },
+      401: { ...error('The access token is missing, expired or not ours, or its session has already ended.'), headers: WWW_AUTHENTICATE },
       ...UNAVAILABLE,
     },
   },

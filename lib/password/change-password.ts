@@ -2,16 +2,12 @@ import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { attemptSubjects } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
-import type { SessionStore } from '../auth/session-ports.js';
-import { InvalidAccessTokenError, SignInLockedError, WrongCurrentPasswordError } from '../errors.js';
+import { InvalidAccessTokenError, SignInLockedError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
-import type { OutboxStore } from '../outbox/ports.js';
 import type { PasswordChangeRequest } from '../patient/registration-schema.js';
 import { passwordChangedNotice } from './reset-token.js';
 
 export interface ChangePasswordDeps extends PasswordCheckDeps {
-  sessions: SessionStore;
-  outbox: OutboxStore;
   auditor: AuditRecorder;
 }
 
@@ -19,8 +15,10 @@ export interface ChangePasswordDeps extends PasswordCheckDeps {
  * A signed-in patient's new password. The current one is checked under the lock schedule of the
  * caller's session (a stolen access token must not become a way to guess the password), not the
  * account's: a stranger's guesses at sign-in cannot stop the owner from changing it, and the owner's
- * typos here do not lock sign-in. Success replaces the hash and ends every other session: the
- * caller's own (named by its access token's `sid`) survives.
+ * typos here do not lock sign-in. Success replaces the hash, ends every other session (the caller's
+ * own, named by its access token's `sid`, survives) and every outstanding reset link, and queues the
+ * notice, all in one transaction. A deactivated patient is refused as on every other Bearer route,
+ * before the password is looked at.
  */
 export async function changePassword(caller: VerifiedAccessToken, request: PasswordChangeRequest, context: RequestContext, deps: ChangePasswordDeps): Promise<void> {
   const patient = await deps.repository.getPatient(caller.patientId);
@@ -28,6 +26,10 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
   if (!patient) throw new InvalidAccessTokenError('unknown_patient');
   const audit = (outcome: 'success' | 'failure', reason?: string) =>
     deps.auditor.record(context, { action: 'password_change', outcome, patientId: patient.id, ...(caller.sessionId && { sessionId: caller.sessionId }), ...(reason && { reason }) });
+  if (!patient.is_active) {
+    await audit('failure', 'inactive');
+    throw new SignInRefusedError('inactive');
+  }
 
   // No re-hash of the current password: it is about to be replaced, and a re-hash would change the
   // hash the compare-and-set below expects.
@@ -42,15 +44,19 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
     throw new WrongCurrentPasswordError();
   }
   const now = deps.clock.now();
-  if (!(await deps.repository.replacePasswordHash(patient.id, patient.password_hash, await deps.hasher.hash(request.password), now))) {
-    // Another change (or a reset) won meanwhile: the current password given here is no longer it.
+  const changed = await deps.repository.changePassword({
+    patientId: patient.id,
+    expectedHash: patient.password_hash,
+    passwordHash: await deps.hasher.hash(request.password),
+    ...(caller.sessionId && { keepSessionId: caller.sessionId }),
+    notice: passwordChangedNotice(patient, now),
+    now,
+  });
+  if (!changed) {
+    // Another change (or a reset, or a deactivation) won meanwhile: the current password given here is no longer it.
     await audit('failure', 'changed_meanwhile');
     throw new WrongCurrentPasswordError();
   }
-  await deps.sessions.revokeAllFor(patient.id, now, caller.sessionId);
-  // Right after the change, not in its transaction (the compare-and-set is a single update): a crash
-  // in between loses this notice, never the change.
-  await deps.outbox.enqueue(passwordChangedNotice(patient, now));
   logger.info('password change', { outcome: 'changed', patientId: patient.id, sessionId: caller.sessionId });
   await audit('success');
 }

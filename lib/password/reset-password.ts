@@ -1,6 +1,5 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { LoginAttempts } from '../auth/lockout-policy.js';
-import type { SessionStore } from '../auth/session-ports.js';
 import { GoneResetTokenError, InvalidResetTokenError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { Clock, PasswordHasher, PatientRepository } from '../patient/ports.js';
@@ -10,7 +9,6 @@ import { hashResetToken, passwordChangedNotice } from './reset-token.js';
 export interface ResetPasswordDeps {
   repository: PatientRepository;
   hasher: PasswordHasher;
-  sessions: SessionStore;
   attempts: LoginAttempts;
   auditor: AuditRecorder;
   clock: Clock;
@@ -20,7 +18,8 @@ export interface ResetPasswordDeps {
  * Sets a new password with a reset link's token. The link proves the mailbox, so the email becomes
  * verified (and an unverified registration stops lapsing): this is how the owner of a squatted
  * address takes the account over, the squatter's password replaced. Whoever held a session with the
- * old password loses it, and the lock counter starts again. It does not sign in: the page has
+ * old password loses it in the same transaction as the new hash (a failure leaves the link usable,
+ * so a retry does all of it), and the lock counter starts again. It does not sign in: the page has
  * nowhere to keep tokens, and signing in next proves the new password works.
  */
 export async function resetPassword(request: PasswordResetRequest, context: RequestContext, deps: ResetPasswordDeps): Promise<void> {
@@ -49,8 +48,7 @@ export async function resetPassword(request: PasswordResetRequest, context: Requ
     if (result.outcome === 'unknown') throw new InvalidResetTokenError();
     throw new GoneResetTokenError(result.outcome);
   }
-  // After the new hash: no family can start with the old password once these run.
-  await Promise.all([deps.sessions.revokeAllFor(patient.id, now), deps.attempts.recordSuccess(patient.id)]);
+  await deps.attempts.recordSuccess(patient.id);
   logger.info('password reset', { outcome: 'reset', patientId: patient.id });
   await audit('success');
 }

@@ -183,6 +183,17 @@ export interface PasswordResetWrite {
   now: Date;
 }
 
+/** A signed-in patient's new password (POST /password/change), written only over `expectedHash`. */
+export interface PasswordChangeWrite {
+  patientId: string;
+  expectedHash: string;
+  passwordHash: string;
+  /** The caller's own session (its access token's `sid`): every other one ends. */
+  keepSessionId?: string;
+  notice: PasswordChangedMail;
+  now: Date;
+}
+
 export interface PatientRepository {
   /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
@@ -227,8 +238,9 @@ export interface PatientRepository {
   findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
   /**
    * Atomically: the token used, the new password hash, the email verified (the mailbox was proven)
-   * and the registration's lapse lifted, and the notice queued. Of concurrent resets with one token
-   * exactly one gets `reset`; nothing is written for any other outcome.
+   * and the registration's lapse lifted, every session family of the patient revoked, and the notice
+   * queued. Of concurrent resets with one token exactly one gets `reset`; nothing is written for any
+   * other outcome, so a failed reset leaves the link usable for a retry that does all of it.
    */
   resetPassword(write: PasswordResetWrite): Promise<PasswordReset>;
   /**
@@ -237,6 +249,13 @@ export interface PatientRepository {
    * version exactly one succeeds.
    */
   updateProfile(write: ProfileWrite): Promise<boolean>;
+  /**
+   * Atomically, only while the stored hash is still `expectedHash` and the patient is active: the new
+   * hash, every session family but `keepSessionId` revoked, every outstanding reset link ended (a link
+   * mailed before the change must not undo it), and the notice queued. False (nothing written) when
+   * another change, a reset or a deactivation got there first.
+   */
+  changePassword(write: PasswordChangeWrite): Promise<boolean>;
 }
 
 export interface FieldCipher {

@@ -52,6 +52,11 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
     throw new WrongPasswordError();
   }
 
+  // Refused before the link is consumed: a deactivated account's email is not marked verified.
+  if (!patient.is_active) {
+    await fail('inactive');
+    throw new SignInRefusedError('inactive');
+  }
   const result = await deps.repository.consumeVerificationToken(tokenHash, deps.clock.now());
   if (result.outcome === 'unknown') {
     await fail('unknown');
@@ -60,10 +65,6 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
   if (result.outcome !== 'verified') {
     await fail(result.outcome);
     throw new GoneTokenError(result.outcome);
-  }
-  if (!patient.is_active) {
-    await fail('inactive');
-    throw new SignInRefusedError('inactive');
   }
   if (!signIn) {
     logger.info('email verification', { outcome: 'verified', patientId: patient.id });

@@ -13,6 +13,9 @@ import { uniqueRegistration } from '../support/requests.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createLocalEs256KeySource } from '../../lib/adapters/local/local-es256-key-source.js';
 import { createAccessTokens } from '../../lib/auth/access-tokens.js';
+import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
+import { createDynamoSessionStore } from '../../lib/adapters/dynamodb/session-store.js';
+import { loadConfig } from '../../lib/config.js';
 import { bcryptjsHash, hashRate, loadNativeHash, measurePaired } from './bcrypt-floor.js';
 import { registrationSteps, STEPS } from './registration-steps.js';
 import { buildBundles, importOnce, importTimes, REPO_ROOT, withNativeBcrypt, withTempDir } from './bundle.js';
@@ -461,9 +464,30 @@ async function signInRows(client: HttpClient, hasher: HashingPool, verified: str
   const me = await sequential(COUNTS.me, async () => expectStatus(await client.get(ME, headers), 200, 'me'));
   rows.push({
     row: `GET /me (n=${me.n})`, median: me.median, p95: me.p95,
-    detail: 'ES256 verify, one read, envelope decryption (local key), one audit write',
+    detail: 'ES256 verify, the session check (one consistent read), one read, envelope decryption (local key), one audit write',
     target: '≤ 15 ms', met: me.median <= 15,
   });
+
+  // What the session check adds to every Bearer request (issue 19 item 3): the one consistent
+  // GetItem of the token's FAMILY# that authenticate() makes, alone, against the same DynamoDB Local.
+  log(`bench: ${COUNTS.me} session checks alone…`);
+  const claims = JSON.parse(Buffer.from(session!.access_token.split('.')[1]!, 'base64url').toString()) as { sub: string; sid: string };
+  const db = createDynamoDocumentClient(loadConfig());
+  try {
+    const sessions = createDynamoSessionStore(db, process.env.TABLE_NAME!);
+    const family = { familyId: claims.sid, patientId: claims.sub };
+    if (!(await sessions.isLive(family, new Date()))) throw new Error('session check: the bench session is not live');
+    const samples: number[] = [];
+    for (let i = 0; i < COUNTS.me; i++) samples.push((await timed(() => sessions.isLive(family, new Date()))).ms);
+    const checks = summarize(samples);
+    rows.push({
+      row: `session check alone: consistent GetItem of FAMILY# (n=${checks.n})`, median: checks.median, p95: checks.p95,
+      detail: 'what every Bearer route adds so that a token dies with its session (in process, DynamoDB Local)',
+      target: '≤ 2 ms', met: checks.median <= 2,
+    });
+  } finally {
+    db.destroy();
+  }
 
   const tokens = createAccessTokens({
     signingKey: createLocalEs256KeySource(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), issuer: 'bench', audience: 'bench',

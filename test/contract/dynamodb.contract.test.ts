@@ -6,6 +6,7 @@ import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys, PRE_SHARDING_DUE_PARTITION } from '../../lib/adapters/dynamodb/keys.js';
 import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
+import { MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
@@ -105,7 +106,7 @@ describe('DynamoDB sign-in items', () => {
     const now = new Date();
     await storage.sessions.startFamily({ familyId, patientId, tokenHash: first, now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
     const second = hash();
-    expect((await storage.sessions.rotate(first, second, now)).outcome).toBe('rotated');
+    expect((await storage.sessions.rotate(first, second, now, 0)).outcome).toBe('rotated');
     await storage.loginFailures.reserve(`account:${patientId}`, now, { maxCounted: 100, lockSeconds: () => 0 });
 
     const mine = (await scanTable()).filter((i) =>
@@ -317,5 +318,115 @@ describe('DynamoDB partition keys written by the storage contract', () => {
     // issue 19 item 19 spreads it; until then it is the one known constant key, and only it.
     const onAuditTable = written.filter((w) => w.target === config.auditTableName && kindOf(w.partition) !== 'UNATTRIBUTED');
     expect(constantPartitions(onAuditTable)).toEqual([]);
+  });
+});
+
+/**
+ * Issue 19 item 5: a fault where the old code ended the sessions (after the password had committed)
+ * now fails the one transaction that does both, so nothing is half-written and a retry finishes the
+ * job. DynamoDB Local cannot fail on demand, so a middleware on a client of its own fails the first
+ * write that touches a FAMILY# item, once, as an outage would (a 503).
+ */
+describe('DynamoDB password writes under a fault', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  let armed = false;
+  db.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as { TransactItems?: unknown; UpdateExpression?: unknown };
+      if (armed && (input.TransactItems || input.UpdateExpression) && JSON.stringify(input).includes('FAMILY#')) {
+        armed = false;
+        throw Object.assign(new Error('injected outage'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failFirstFamilyWrite' },
+  );
+  const storage = createDynamoStorage(db, config, testIdentifierDigests());
+  afterAll(() => db.destroy());
+  const notice = (patientId: string, to: string) => ({ kind: 'password_changed_email' as const, id: randomUUID(), patientId, to, firstName: 'A', createdAt: new Date().toISOString() });
+  const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
+
+  async function patientWithSessions() {
+    const patient = patientFixture({ email_verified: true });
+    await storage.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const families = await Promise.all([0, 1].map(async () => {
+      const family = { familyId: randomUUID(), patientId: patient.id };
+      await storage.sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now: new Date(), idleTtlMs: 3_600_000, absoluteTtlMs: 7_200_000 });
+      return family;
+    }));
+    const live = async () => Promise.all(families.map((f) => storage.sessions.isLive(f, new Date())));
+    return { patient, families, live };
+  }
+
+  it('a reset whose session revocation fails writes nothing; the same link then does all of it', async () => {
+    const { patient, live } = await patientWithSessions();
+    const token = { tokenHash: randomBytes(32).toString('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1_800_000) };
+    const mail = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: 'A', resetUrl: 'https://x.test/r', createdAt: new Date().toISOString() };
+    expect(await storage.repository.issueResetToken(token, mail)).toBe(true);
+    const write = () => storage.repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: notice(patient.id, patient.email), now: new Date() });
+
+    armed = true;
+    await expect(write()).rejects.toMatchObject({ statusCode: 503 });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+    expect(await live()).toEqual([true, true]);
+
+    expect(await write()).toEqual({ outcome: 'reset', patientId: patient.id });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+    expect(await live()).toEqual([false, false]);
+  });
+
+  it('a change whose session revocation fails writes nothing; the same current password then does all of it', async () => {
+    const { patient, families, live } = await patientWithSessions();
+    const write = () => storage.repository.changePassword({
+      patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, keepSessionId: families[0]!.familyId, notice: notice(patient.id, patient.email), now: new Date(),
+    });
+
+    armed = true;
+    await expect(write()).rejects.toMatchObject({ statusCode: 503 });
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+    expect(await live()).toEqual([true, true]);
+
+    expect(await write()).toBe(true);
+    expect((await storage.repository.getPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+    expect(await live()).toEqual([true, false]);
+  });
+});
+
+/** Issue 19 item 12: SESSIONS#<patient> names only live families, so it stays small. */
+describe('DynamoDB index of a patient\'s sessions', () => {
+  const config = loadConfig();
+  const db = createDynamoDocumentClient(config);
+  afterAll(() => db.destroy());
+  const { sessions } = createDynamoStorage(db, config, testIdentifierDigests());
+  const named = async (patientId: string) => {
+    const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patientSessions(patientId), ConsistentRead: true }));
+    return Object.keys(Item ?? {}).filter((k) => k.startsWith('F#')).map((k) => k.slice(2)).sort();
+  };
+  const start = async (patientId: string, now: Date) => {
+    const family = { familyId: randomUUID(), patientId };
+    await sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now, idleTtlMs: 60_000, absoluteTtlMs: 120_000 });
+    return family;
+  };
+
+  it('signing out removes a family; a sign-in prunes those past their absolute end', async () => {
+    const patientId = randomUUID();
+    const t0 = new Date();
+    const first = await Promise.all(Array.from({ length: 6 }, () => start(patientId, t0)));
+    for (const family of first.slice(0, 2)) await sessions.revokeFamily(family, t0);
+    expect(await named(patientId)).toEqual(first.slice(2).map((f) => f.familyId).sort());
+    const later = await start(patientId, new Date(t0.getTime() + 120_000));
+    expect(await named(patientId)).toEqual([later.familyId]);
+  });
+
+  it(`beyond ${MAX_LIVE_FAMILIES} live families a sign-in ends the oldest`, async () => {
+    const patientId = randomUUID();
+    const t0 = Date.now();
+    const families = [];
+    for (let i = 0; i <= MAX_LIVE_FAMILIES; i++) families.push(await start(patientId, new Date(t0 + i)));
+    expect(await named(patientId)).toHaveLength(MAX_LIVE_FAMILIES);
+    expect(await named(patientId)).not.toContain(families[0]!.familyId);
+    expect(await sessions.isLive(families[0]!, new Date(t0 + 100))).toBe(false);
+    expect(await sessions.isLive(families[1]!, new Date(t0 + 100))).toBe(true);
   });
 });

@@ -120,4 +120,72 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(outcomes.map((o) => o.outcome).sort()).toEqual(['reset', 'used']);
     });
   });
+
+  /** A session family of `patientId` started now (real time: the password writes take real `now`s here). */
+  const startFamily = async (patientId: string) => {
+    const family = { familyId: randomUUID(), patientId };
+    await ctx.store().sessions.startFamily({ ...family, tokenHash: digest(), now: new Date(), idleTtlMs: 60 * MINUTE, absoluteTtlMs: 120 * MINUTE });
+    return family;
+  };
+  const live = (family: { familyId: string; patientId: string }) => ctx.store().sessions.isLive(family, new Date());
+  const change = (patient: PatientRecord, overrides: { expectedHash?: string; keepSessionId?: string; passwordHash?: string } = {}) =>
+    ctx.store().repository.changePassword({
+      patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, notice: notice(patient), now: new Date(), ...overrides,
+    });
+
+  describe('password writes end sessions and links in their own transaction (issue 19 items 5 and 8)', () => {
+    it('a reset ends every session of the patient, and no one else\'s', async () => {
+      const { patient, token } = await issued();
+      const neighbour = (await ctx.create()).patient;
+      const families = [await startFamily(patient.id), await startFamily(patient.id)];
+      const theirs = await startFamily(neighbour.id);
+      expect((await reset(patient, token.tokenHash)).outcome).toBe('reset');
+      expect(await Promise.all(families.map(live))).toEqual([false, false]);
+      expect(await live(theirs)).toBe(true);
+    });
+
+    it('a reset that is refused (used, superseded) ends no session', async () => {
+      const { patient, token } = await issued();
+      await reset(patient, token.tokenHash);
+      const family = await startFamily(patient.id);
+      expect((await reset(patient, token.tokenHash)).outcome).toBe('used');
+      expect(await live(family)).toBe(true);
+    });
+
+    it('a change writes the new hash over the expected one, ends every other session, keeps the caller\'s, queues the notice', async () => {
+      const { patient } = await ctx.create();
+      const [kept, ended] = [await startFamily(patient.id), await startFamily(patient.id)];
+      const mail = notice(patient);
+      expect(await change(patient, { keepSessionId: kept.familyId })).toBe(true);
+      expect((await ctx.store().readPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+      expect([await live(kept), await live(ended)]).toEqual([true, false]);
+      expect(await ctx.store().repository.changePassword({ patientId: patient.id, expectedHash: NEW_HASH, passwordHash: 'next', notice: mail, now: new Date() })).toBe(true);
+      expect(await live(kept)).toBe(false);
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id });
+    });
+
+    it('a change over a hash that is no longer stored writes nothing and ends nothing', async () => {
+      const { patient } = await ctx.create();
+      const family = await startFamily(patient.id);
+      expect(await change(patient, { expectedHash: 'not-the-stored-hash' })).toBe(false);
+      expect((await ctx.store().readPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+      expect(await live(family)).toBe(true);
+    });
+
+    it('a deactivated patient\'s password does not change', async () => {
+      const { patient } = await ctx.create(ctx.patientFixture({ is_active: false, email_verified: true }));
+      expect(await change(patient)).toBe(false);
+      expect((await ctx.store().readPatient(patient.id))!.password_hash).toBe(patient.password_hash);
+    });
+
+    it('a change ends every outstanding reset link: one mailed before it cannot undo it', async () => {
+      const { patient, token } = await issued();
+      expect(await change(patient)).toBe(true);
+      expect(await reset(patient, token.tokenHash)).toEqual({ outcome: 'superseded' });
+      expect((await ctx.store().readPatient(patient.id))!.password_hash).toBe(NEW_HASH);
+      const newer = resetToken(patient);
+      expect(await ctx.store().repository.issueResetToken(newer, resetMail(patient))).toBe(true);
+      expect((await reset(patient, newer.tokenHash)).outcome).toBe('reset');
+    });
+  });
 }

@@ -41,7 +41,7 @@ export function describeSqlLapseCleanup(name: string, open: () => Promise<LapseC
       const sessions = db.storage.sessions;
       const first = digest();
       await sessions.startFamily({ familyId: randomUUID(), patientId: patient.id, tokenHash: first, now: new Date(), idleTtlMs: DAY, absoluteTtlMs: 2 * DAY });
-      await sessions.rotate(first, digest(), new Date());
+      await sessions.rotate(first, digest(), new Date(), 0);
       const later = new Date(Date.now() + DAY);
       const at = new Date().toISOString();
       await db.storage.phoneCodes.issueCode({ patientId: patient.id, codeId: randomUUID(), digest: `v1.${digest()}`, expiresAt: later, createdAt: new Date() }, {

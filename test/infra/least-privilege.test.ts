@@ -194,49 +194,50 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
    */
   it.each([
     ['Login', {
-      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#'],
-      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
     }],
     ['VerifyEmail', {
-      'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'VERIFY#'],
-      'dynamodb:UpdateItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'PHONE#', 'SESSIONS#', 'VERIFY#'],
+      'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#', 'VERIFY#'],
+      'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'LOGIN#', 'PATIENT#', 'PHONE#', 'SESSIONS#', 'VERIFY#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
     }],
     ['TokenRefresh', {
       'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'REFRESH#'],
-      'dynamodb:UpdateItem': ['FAMILY#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'],
       'dynamodb:PutItem': ['REFRESH#'],
     }],
-    ['Logout', { 'dynamodb:GetItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['FAMILY#'] }],
-    ['Me', { 'dynamodb:GetItem': ['PATIENT#'] }],
-    ['MeUpdate', { 'dynamodb:GetItem': ['PATIENT#'], 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    ['Logout', { 'dynamodb:GetItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
+    // The session check of every Bearer route reads the token's FAMILY# (issue 19 item 3).
+    ['Me', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'] }],
+    ['MeUpdate', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     ['ResendVerification', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     ['PasswordReset', {
       'dynamodb:GetItem': ['PATIENT#', 'RESET#', 'SESSIONS#'],
-      'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#'],
+      'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#', 'SESSIONS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
     }],
     ['PasswordChange', {
-      'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#'],
-      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
     }],
     // The sliding window of its codes reads its hits (RATE#) before its conditional Update.
     ['PhoneVerification', {
-      'dynamodb:GetItem': ['PATIENT#', 'RATE#'],
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'RATE#'],
       'dynamodb:UpdateItem': ['RATE#'],
       'dynamodb:PutItem': ['OUTBOX#', 'PHONECODE#'],
     }],
     ['PhoneVerify', {
-      'dynamodb:GetItem': ['PATIENT#', 'PHONECODE#'],
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'PHONECODE#'],
       'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
       'dynamodb:DeleteItem': ['PHONECODE#'],
     }],

@@ -82,9 +82,11 @@ describe('patient data privacy', () => {
     await api.meAs(session.access_token); // decrypts medical history and insurance
     await api.meAs(`${session.access_token}x`); // tampered
     const rotated = (await api.refresh(session.refresh_token)).body.data;
-    await api.refresh(session.refresh_token); // reuse
+    await api.refresh(session.refresh_token); // a retry within the reuse interval: the same successor
+    const newest = (await api.refresh(rotated.refresh_token)).body.data;
+    await api.refresh(session.refresh_token); // reuse: the successor was used
     await api.logout(verified.body.data.access_token, verified.body.data.refresh_token);
-    const secrets = [session.access_token, session.refresh_token, rotated.refresh_token, verified.body.data.refresh_token];
+    const secrets = [session.access_token, session.refresh_token, rotated.refresh_token, newest.refresh_token, verified.body.data.refresh_token];
     for (let i = 0; i < 3; i++) await invoke(resend, apiEvent({ email: body.email }, RESEND)); // verified: nothing sent, then 429
 
     const keyed = canaryRegistration();

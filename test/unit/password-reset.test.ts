@@ -3,7 +3,7 @@ import { attemptSubjects } from '../../lib/auth/lockout-policy.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
 import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
-import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';
+import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, SignInRefusedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { changePassword } from '../../lib/password/change-password.js';
 import { requestPasswordReset, RESET_REQUEST_LIMIT } from '../../lib/password/forgot-password.js';
@@ -132,7 +132,7 @@ describe('the reset link', () => {
     expect((await deps.storage.loginFailures.read(account)).failures).toBe(5);
     await reset(deps, token);
     for (const { tokens } of [first, second]) {
-      expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now())).outcome).toBe('revoked');
+      expect((await deps.sessions.rotate(hashRefreshToken(tokens.refresh_token), hashRefreshToken('x'.repeat(43)), deps.clock.now(), 0)).outcome).toBe('revoked');
     }
     expect(await deps.storage.loginFailures.read(account)).toEqual({ failures: 0 });
   });
@@ -179,13 +179,19 @@ describe('password change', () => {
     const caller = await deps.tokens.verify(current.tokens.access_token, deps.clock.now());
     return { deps, body, patient, current, other, caller };
   }
+  async function signedInWithEmail() {
+    const { deps, body, patient } = await registered();
+    await reset(deps, await resetLink(deps, body.email));
+    const current = await startSession(patient.id, deps);
+    return { deps, body, patient, caller: await deps.tokens.verify(current.tokens.access_token, deps.clock.now()) };
+  }
   const request = (current_password: string, password = 'Ch4nged-Passphrase!') => ({ current_password, password, confirm_password: password });
 
   it('replaces the hash, ends the other sessions, keeps the caller\'s, queues the notice', async () => {
     const { deps, patient, current, other, caller } = await signedIn();
     expect(caller.sessionId).toBe(current.sessionId);
     await changePassword(caller, request(NEW_PASSWORD), {}, deps);
-    const rotate = (t: string) => deps.sessions.rotate(hashRefreshToken(t), hashRefreshToken(`${t}-next`), deps.clock.now());
+    const rotate = (t: string) => deps.sessions.rotate(hashRefreshToken(t), hashRefreshToken(`${t}-next`), deps.clock.now(), 0);
     expect((await rotate(other.tokens.refresh_token)).outcome).toBe('revoked');
     expect((await rotate(current.tokens.refresh_token)).outcome).toBe('rotated');
     expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
@@ -214,6 +220,31 @@ describe('password change', () => {
     await expect(signIn({ email: ownerBody.email, password: NEW_PASSWORD }, {}, ownerDeps)).rejects.toBeInstanceOf(SignInLockedError);
     // …and the signed-in owner still changes the password.
     await expect(changePassword(owner, request(NEW_PASSWORD), {}, ownerDeps)).resolves.toBeUndefined();
+  });
+
+  it('a deactivated patient cannot change the password, as on every other Bearer route (issue 19 item 15)', async () => {
+    const { deps, patient, caller } = await signedIn();
+    deps.repository.setActive(patient.id, false);
+    const before = deps.repository.readPatient(patient.id)!.password_hash;
+    await expect(changePassword(caller, request(NEW_PASSWORD), {}, deps)).rejects.toBeInstanceOf(SignInRefusedError);
+    expect(deps.repository.readPatient(patient.id)!.password_hash).toBe(before);
+    expect((await deps.storage.loginFailures.read(patient.id)).failures).toBe(0);
+    expect((await deps.audit.eventsFor(patient.id)).at(-1)).toMatchObject({ action: 'password_change', outcome: 'failure', reason: 'inactive' });
+  });
+
+  it('a change ends the reset link mailed before it: the link cannot undo the change (issue 19 item 8)', async () => {
+    const { deps, body, patient, caller } = await signedInWithEmail();
+    const link = await resetLink(deps, body.email);
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    await expect(reset(deps, link)).rejects.toThrow(new GoneResetTokenError('superseded'));
+    expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
+  });
+
+  it('the access tokens of the ended sessions stop working at once; the caller\'s goes on (issue 19 item 3)', async () => {
+    const { deps, patient, current, other, caller } = await signedIn();
+    await changePassword(caller, request(NEW_PASSWORD), {}, deps);
+    const live = (sessionId: string) => deps.sessions.isLive({ familyId: sessionId, patientId: patient.id }, deps.clock.now());
+    expect([await live(current.sessionId), await live(other.sessionId)]).toEqual([true, false]);
   });
 
   it('audits the change with the caller\'s session', async () => {

@@ -109,12 +109,12 @@ describe('verifyEmail', () => {
     expect(deps.repository.readPatient(patientId)!.email_verified).toBe(verifiedBefore);
   });
 
-  it('a deactivated account is verified but not signed in', async () => {
+  it('a deactivated account is refused before its email is marked verified (issue 19 item 15)', async () => {
     const deps = createFakeDeps();
     const { patientId, token } = await registered(deps);
     deps.repository.setActive(patientId, false);
     expect(await failure(verify(deps, token))).toBeInstanceOf(SignInRefusedError);
-    expect(deps.repository.readPatient(patientId)!.email_verified).toBe(true);
+    expect(deps.repository.readPatient(patientId)!.email_verified).toBe(false);
     expect((await deps.audit.eventsFor(patientId)).map((e) => [e.outcome, e.reason])).toEqual([['failure', 'inactive']]);
   });
 

@@ -8,6 +8,7 @@ import type {
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
+import { endFamiliesWrites } from './session-store.js';
 import { epochSeconds, fromPatientItem, hasLapsed, lapseTtl, toPatientItem } from './patient-item.js';
 
 /** Used and expired tokens stay a week so a late click still gets "expired"/"used", then TTL removes them. */
@@ -156,8 +157,10 @@ export function createDynamoPatientRepository(
     now: Date;
     patientSet: { expression: string; values: Record<string, unknown> };
     alsoWrite?: object[];
+    /** More writes that depend on the token's patient (read here first). */
+    alsoWriteFor?: (patientId: string) => Promise<object[]>;
   }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: 'unknown' | 'used' | 'expired' | 'superseded' }> {
-    const { tokenKey, tokenHash, newestAttribute, now, patientSet, alsoWrite = [] } = use;
+    const { tokenKey, tokenHash, newestAttribute, now, patientSet, alsoWrite = [], alsoWriteFor } = use;
     const token = (await get(tokenKey)) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
     if (!token) return { outcome: 'unknown' };
     const patient = await get(keys.patient(token.patient_id), `${newestAttribute}, reservation_pks, #ttl`);
@@ -167,6 +170,7 @@ export function createDynamoPatientRepository(
     if (patient[newestAttribute] !== tokenHash) return { outcome: 'superseded' };
     const at = now.toISOString();
     const keepReservations = liftLapseFromReservations(patient, token.patient_id);
+    const dependent = alsoWriteFor ? await alsoWriteFor(token.patient_id) : [];
     try {
       await transact(new TransactWriteCommand({
         TransactItems: [
@@ -192,6 +196,7 @@ export function createDynamoPatientRepository(
           },
           ...keepReservations,
           ...alsoWrite,
+          ...dependent,
         ],
       }));
       return { outcome: 'consumed', patientId: token.patient_id };
@@ -358,6 +363,33 @@ export function createDynamoPatientRepository(
       }
     },
 
+    async changePassword({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) {
+      try {
+        await transact(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(patientId),
+                // Removing the pointer to the newest reset link ends every outstanding one ("superseded").
+                UpdateExpression: 'SET password_hash = :next, updated_at = :at REMOVE reset_token_hash',
+                // Compare-and-set: a concurrent change, reset or deactivation wins.
+                ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':next': passwordHash, ':at': now.toISOString(), ':expected': expectedHash, ':yes': true, ':nowSeconds': epochSeconds(now) },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...(await endFamiliesWrites(db, tableName, patientId, now, keepSessionId)),
+          ],
+        }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
     async findVerificationToken(tokenHash) {
       const token = await readToken(tokenHash);
       if (!token) return undefined;
@@ -417,7 +449,11 @@ export function createDynamoPatientRepository(
           expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
         },
-        alsoWrite: [{ Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } }],
+        alsoWrite: [
+          { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+        // Whoever held a session with the old password loses it, in the same transaction.
+        alsoWriteFor: (patientId) => endFamiliesWrites(db, tableName, patientId, now),
       });
       return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
     },

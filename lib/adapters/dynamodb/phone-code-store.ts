@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PhoneCodeAttempt, PhoneVerificationStore } from '../../phone/ports.js';
 import { callAws } from '../aws-errors.js';
+import { isPassingConflict, retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { epochSeconds } from './patient-item.js';
@@ -21,7 +22,8 @@ const MAX_ROUNDS = 5;
 export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string, outboxShards: number): PhoneVerificationStore {
   return {
     async issueCode(code, sms) {
-      await callAws('dynamodb', () =>
+      // Two codes asked for at once conflict on PHONECODE#: retried, never a 500 (issue 19 item 7).
+      await retryingConflicts(() => callAws('dynamodb', () =>
         db.send(new TransactWriteCommand({
           TransactItems: [
             {
@@ -43,7 +45,7 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
             { Put: { TableName: tableName, Item: outboxItem(sms, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
           ],
         })),
-      );
+      ));
     },
 
     async attemptCode(patientId, digests, now, maxWrongTries) {
@@ -92,7 +94,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
           );
           return { outcome: 'wrong', triesLeft: maxWrongTries - Number(Attributes!.failures) };
         } catch (error) {
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          // A right try's transaction under way on the same item: judge it afresh, as a lost race.
+          if (!(error instanceof ConditionalCheckFailedException) && !isPassingConflict(error)) throw error;
         }
       }
       // Still racing after every round: answer as if the code were spent rather than loop on.

@@ -1,16 +1,28 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../errors.js';
-import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { FamilyRef, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callAws } from '../aws-errors.js';
+import { retryingConflicts, type ConflictRetryOptions } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** Ended families and their tokens stay a week past their absolute end (a late replay still reads as reuse), then TTL removes them. */
 const RETENTION_SECONDS = 7 * 24 * 3600;
 /** Rounds of read-then-conditional-write before giving up with a 503; each lost round means another writer won. */
 const MAX_ROTATION_ROUNDS = 6;
+/**
+ * Live families one patient may hold; a sign-in beyond it ends the oldest. It keeps the patient's
+ * index small and lets a password write revoke every family in its one transaction (at most 100
+ * items, of which the password write itself needs up to 6).
+ */
+export const MAX_LIVE_FAMILIES = 40;
+/** The index's attribute for one family: its absolute end (ms), so pruning needs no family read. */
+const FAMILY_ATTRIBUTE = 'F#';
+/** The index's old form: a string set of every family id ever started (read, revoked, then removed). */
+const LEGACY_FAMILY_IDS = 'family_ids';
 
 const ttlAfter = (absoluteEndMs: number) => Math.floor(absoluteEndMs / 1000) + RETENTION_SECONDS;
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface FamilyItem {
   patient_id: string;
@@ -19,32 +31,117 @@ interface FamilyItem {
   expires_at_ms: number;
   absolute_end_ms: number;
   revoked_at?: string;
+  /** The token the current one replaced, and when: a retry of that rotation gets the same successor. */
+  previous_hash?: string;
+  rotated_at_ms?: number;
+}
+
+/** The patient's live families (id → absolute end, ms) and any ids left in the old string set. */
+interface FamilyIndex {
+  families: Map<string, number>;
+  legacyIds: string[];
+}
+
+function readIndex(item: Record<string, unknown> | undefined): FamilyIndex {
+  const families = new Map<string, number>();
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (name.startsWith(FAMILY_ATTRIBUTE)) families.set(name.slice(FAMILY_ATTRIBUTE.length), Number(value));
+  }
+  return { families, legacyIds: [...((item?.[LEGACY_FAMILY_IDS] as Set<string> | undefined) ?? [])] };
+}
+
+/** `REMOVE #f0, #f1 …` with the names, for the index's attributes of `ids` (undefined when none). */
+function removeFamilies(ids: string[], prefix = 'r'): { clause: string; names: Record<string, string> } | undefined {
+  if (ids.length === 0) return undefined;
+  const names = Object.fromEntries(ids.map((id, i) => [`#${prefix}${i}`, `${FAMILY_ATTRIBUTE}${id}`]));
+  return { clause: Object.keys(names).join(', '), names };
+}
+
+/** Revokes a family as part of a transaction. A family TTL already removed gets a stub that only says "revoked" (and expires). */
+function revokeFamilyItem(tableName: string, familyId: string, now: Date) {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: keys.sessionFamily(familyId),
+      UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :now), #ttl = if_not_exists(#ttl, :ttl)',
+      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+      ExpressionAttributeValues: { ':now': now.toISOString(), ':ttl': Math.floor(now.getTime() / 1000) + RETENTION_SECONDS },
+    },
+  };
 }
 
 /**
- * Families on the one table: `FAMILY#<id>` holds the current token's digest, the ends and the
- * revocation; `REFRESH#<digest>` maps every token ever issued to its family (a token is current
- * iff the family names it, so rotating never rewrites the old token's item); `SESSIONS#<patient>`
- * holds the patient's family ids. A rotation is one transaction conditioned on the family still
- * naming the presented token and not being revoked: of concurrent rotations only one can commit.
+ * The writes that end every family of a patient but `keepFamilyId`, for the caller's own
+ * transaction (a password reset or change): each family revoked and the index emptied of them.
+ * Ids left in the index's old string set (written before the index kept only live families) are
+ * revoked first, outside the transaction, and the set removed inside it.
  */
-export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: string): SessionStore {
-  const get = async (key: { pk: string; sk: string }) =>
-    (await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })))).Item;
+export async function endFamiliesWrites(db: DynamoDBDocumentClient, tableName: string, patientId: string, now: Date, keepFamilyId?: string): Promise<object[]> {
+  const { Item } = await callAws('dynamodb', () =>
+    db.send(new GetCommand({ TableName: tableName, Key: keys.patientSessions(patientId), ConsistentRead: true })));
+  const { families, legacyIds } = readIndex(Item);
+  const ended = [...families.keys()].filter((id) => id !== keepFamilyId);
+  const legacy = legacyIds.filter((id) => id !== keepFamilyId && !families.has(id));
+  for (const id of legacy) await callAws('dynamodb', () => db.send(new UpdateCommand(revokeFamilyItem(tableName, id, now).Update)));
+  const removal = removeFamilies(ended);
+  if (!removal && legacyIds.length === 0) return [];
+  const removed = [removal?.clause, legacyIds.length > 0 ? LEGACY_FAMILY_IDS : undefined].filter(Boolean).join(', ');
+  return [
+    ...ended.map((id) => revokeFamilyItem(tableName, id, now)),
+    {
+      Update: {
+        TableName: tableName,
+        Key: keys.patientSessions(patientId),
+        UpdateExpression: `REMOVE ${removed}`,
+        ...(removal && { ExpressionAttributeNames: removal.names }),
+      },
+    },
+  ];
+}
 
-  async function revokeFamily(familyId: string, now: Date): Promise<void> {
+/**
+ * Families on the one table: `FAMILY#<id>` holds the current token's digest (and the one it
+ * replaced), the ends and the revocation; `REFRESH#<digest>` maps every token ever issued to its
+ * family (a token is current iff the family names it, so rotating never rewrites the old token's
+ * item); `SESSIONS#<patient>` holds one attribute per live family (`F#<id>` = its absolute end), so
+ * ending them all needs no Scan. Revoking a family removes it from the index; starting one prunes
+ * those past their absolute end, and beyond MAX_LIVE_FAMILIES ends the oldest. A rotation is one
+ * transaction conditioned on the family still naming the presented token and not being revoked: of
+ * concurrent rotations only one can commit. Writes to the patient's index (two sign-ins at once, a
+ * revocation racing a sign-in) conflict in DynamoDB rather than wait: they are retried.
+ */
+export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: string, { attempts = 6, sleep = wait }: ConflictRetryOptions = {}): SessionStore {
+  const retry = { attempts, sleep };
+  const get = async (key: { pk: string; sk: string }, projection?: string) =>
+    (await callAws('dynamodb', () =>
+      db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true, ...(projection && { ProjectionExpression: projection }) })))).Item;
+  const transact = (items: object[]) =>
+    retryingConflicts(() => callAws('dynamodb', () => db.send(new TransactWriteCommand({ TransactItems: items as never }))), retry);
+
+  async function revokeFamily({ familyId, patientId }: FamilyRef, now: Date): Promise<void> {
     try {
-      await callAws('dynamodb', () =>
-        db.send(new UpdateCommand({
-          TableName: tableName,
-          Key: keys.sessionFamily(familyId),
-          UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :now)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':now': now.toISOString() },
-        })),
-      );
+      await transact([
+        { Update: { ...revokeFamilyItem(tableName, familyId, now).Update, ConditionExpression: 'attribute_exists(pk)' } },
+        {
+          Update: {
+            TableName: tableName,
+            Key: keys.patientSessions(patientId),
+            UpdateExpression: 'REMOVE #family',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#family': `${FAMILY_ATTRIBUTE}${familyId}` },
+          },
+        },
+      ]);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error; // no such family (or TTL removed it)
+      // No such family (or TTL removed it), or no index (a family started before the index kept live
+      // ones): revoke what exists, one item at a time.
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      try {
+        await retryingConflicts(() => callAws('dynamodb', () =>
+          db.send(new UpdateCommand({ ...revokeFamilyItem(tableName, familyId, now).Update, ConditionExpression: 'attribute_exists(pk)' }))), retry);
+      } catch (inner) {
+        if (!(inner instanceof ConditionalCheckFailedException)) throw inner;
+      }
     }
   }
 
@@ -56,38 +153,52 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
         patient_id: patientId, current_hash: tokenHash, idle_ms: idleTtlMs,
         expires_at_ms: Math.min(now.getTime() + idleTtlMs, absoluteEnd), absolute_end_ms: absoluteEnd,
       };
-      await callAws('dynamodb', () =>
-        db.send(new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: tableName, Item: { ...keys.sessionFamily(familyId), entity: 'session_family', ...family, created_at: now.toISOString(), [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: tableName, Item: { ...keys.refreshToken(tokenHash), entity: 'refresh_token', family_id: familyId, [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.patientSessions(patientId),
-                // Families of one patient share the absolute lifetime, so the newest family ends last.
-                UpdateExpression: 'ADD family_ids :id SET #ttl = :ttl, entity = :entity',
-                ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-                ExpressionAttributeValues: { ':id': new Set([familyId]), ':ttl': ttl, ':entity': 'patient_sessions' },
+      await retryingConflicts(async () => {
+        // Read each round: a conflict means another sign-in changed the index.
+        const { families } = readIndex(await get(keys.patientSessions(patientId)));
+        const over = [...families].filter(([, end]) => end <= now.getTime()).map(([id]) => id);
+        const live = [...families].filter(([, end]) => end > now.getTime()).sort((a, b) => a[1] - b[1]);
+        const evicted = live.slice(0, Math.max(0, live.length - MAX_LIVE_FAMILIES + 1)).map(([id]) => id);
+        const removal = removeFamilies([...over, ...evicted]);
+        await callAws('dynamodb', () =>
+          db.send(new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: tableName, Item: { ...keys.sessionFamily(familyId), entity: 'session_family', ...family, created_at: now.toISOString(), [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: tableName, Item: { ...keys.refreshToken(tokenHash), entity: 'refresh_token', family_id: familyId, [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.patientSessions(patientId),
+                  // Families of one patient share the absolute lifetime, so the newest family ends last.
+                  UpdateExpression: `SET #new = :end, #ttl = :ttl, entity = :entity${removal ? ` REMOVE ${removal.clause}` : ''}`,
+                  ExpressionAttributeNames: { '#new': `${FAMILY_ATTRIBUTE}${familyId}`, '#ttl': TTL_ATTRIBUTE, ...removal?.names },
+                  ExpressionAttributeValues: { ':end': absoluteEnd, ':ttl': ttl, ':entity': 'patient_sessions' },
+                },
               },
-            },
-          ],
-        })),
-      );
+              ...evicted.map((id) => revokeFamilyItem(tableName, id, now)),
+            ],
+          })),
+        );
+      }, retry);
     },
 
-    async rotate(presentedHash, newHash, now): Promise<RotationResult> {
+    async rotate(presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> {
       for (let round = 1; round <= MAX_ROTATION_ROUNDS; round++) {
         const token = await get(keys.refreshToken(presentedHash));
         const family = token && ((await get(keys.sessionFamily(token.family_id))) as FamilyItem | undefined);
-        if (!token || !family) return { outcome: 'unknown' };
+        if (!token || !family?.patient_id) return { outcome: 'unknown' };
         const ref = { patientId: family.patient_id, familyId: token.family_id as string };
         if (family.current_hash !== presentedHash) {
-          await revokeFamily(ref.familyId, now);
-          return { outcome: 'reused', ...ref };
+          const repeat = family.previous_hash === presentedHash && family.current_hash === newHash &&
+            now.getTime() - (family.rotated_at_ms ?? 0) < reuseIntervalMs;
+          if (!repeat) {
+            await revokeFamily(ref, now);
+            return { outcome: 'reused', ...ref };
+          }
         }
         if (family.revoked_at !== undefined) return { outcome: 'revoked' };
         if (now.getTime() >= family.expires_at_ms) return { outcome: 'expired' };
+        if (family.current_hash === newHash) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expires_at_ms), repeated: true };
         const expiresAt = Math.min(now.getTime() + family.idle_ms, family.absolute_end_ms);
         try {
           await callAws('dynamodb', () =>
@@ -97,9 +208,9 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
                   Update: {
                     TableName: tableName,
                     Key: keys.sessionFamily(ref.familyId),
-                    UpdateExpression: 'SET current_hash = :new, expires_at_ms = :expires',
+                    UpdateExpression: 'SET current_hash = :new, expires_at_ms = :expires, previous_hash = :presented, rotated_at_ms = :now',
                     ConditionExpression: 'current_hash = :presented AND attribute_not_exists(revoked_at)',
-                    ExpressionAttributeValues: { ':new': newHash, ':expires': expiresAt, ':presented': presentedHash },
+                    ExpressionAttributeValues: { ':new': newHash, ':expires': expiresAt, ':presented': presentedHash, ':now': now.getTime() },
                   },
                 },
                 {
@@ -117,8 +228,9 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
           // Another rotation or a revocation got there first (or is committing): read again and report what it left.
           if (!(error instanceof TransactionCanceledException)) throw error;
           const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
-          if (codes[1] === 'ConditionalCheckFailed') throw new Error('refresh token digest already issued'); // 2^256 space: a bug, not luck
+          if (codes[0] !== 'ConditionalCheckFailed' && codes[1] === 'ConditionalCheckFailed') throw new Error('refresh token digest already issued'); // 2^256 space: a bug, not luck
           if (!codes.some((c) => c === 'ConditionalCheckFailed' || c === 'TransactionConflict')) throw error;
+          await sleep(Math.random() * 10 * round);
         }
       }
       throw new ServiceUnavailableError('dynamodb');
@@ -127,16 +239,14 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
     async familyOf(tokenHash) {
       const token = await get(keys.refreshToken(tokenHash));
       const family = token && (await get(keys.sessionFamily(token.family_id)));
-      return token && family ? { familyId: token.family_id, patientId: family.patient_id } : undefined;
+      return token && family?.patient_id ? { familyId: token.family_id, patientId: family.patient_id } : undefined;
+    },
+
+    async isLive({ familyId, patientId }, now) {
+      const family = await get(keys.sessionFamily(familyId), 'patient_id, revoked_at, expires_at_ms');
+      return family?.patient_id === patientId && family.revoked_at === undefined && now.getTime() < Number(family.expires_at_ms);
     },
 
     revokeFamily,
-
-    async revokeAllFor(patientId, now, exceptFamilyId) {
-      const index = await get(keys.patientSessions(patientId));
-      const ids = [...((index?.family_ids as Set<string> | undefined) ?? [])].filter((id) => id !== exceptFamilyId);
-      // Ids of families TTL already removed stay in the set; revoking them is a no-op.
-      await Promise.all(ids.map((id) => revokeFamily(id, now)));
-    },
   };
 }

@@ -5,6 +5,7 @@ import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
+import { endFamilies } from './session-store.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
 
 async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', token: VerificationTokenRecord): Promise<void> {
@@ -151,6 +152,22 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
       return changed === 1;
     },
 
+    changePassword: ({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set under the row lock; clearing reset_token_hash ends every outstanding link.
+          const changed = await tx.run(
+            `UPDATE patients SET password_hash = :next, reset_token_hash = NULL, updated_at = :now
+              WHERE id = :id AND password_hash = :expected AND is_active AND NOT ${lapsedBefore(':line')}`,
+            { id: patientId, expected: expectedHash, next: passwordHash, now, line: nextSecond(now) },
+          );
+          if (changed !== 1) return false;
+          await endFamilies(tx, patientId, now, keepSessionId);
+          await insertOutboxMail(tx, notice);
+          return true;
+        }),
+      ),
+
     async findVerificationToken(tokenHash) {
       const [row] = await callMysql(() =>
         db.query<{ patient_id: string }>(
@@ -199,6 +216,8 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
                     updated_at = :at, lapses_at = NULL WHERE id = :id`,
             { id: locked.patientId, hash: passwordHash, at: now },
           );
+          // Whoever held a session with the old password loses it, in the same transaction.
+          await endFamilies(tx, locked.patientId, now);
           await insertOutboxMail(tx, notice);
           return { outcome: 'reset', patientId: locked.patientId };
         }),

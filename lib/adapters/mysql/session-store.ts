@@ -1,6 +1,6 @@
 import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callMysql } from './mysql-errors.js';
-import type { MysqlExecutor } from './mysql-executor.js';
+import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 
 interface FamilyRow {
   family_id: string;
@@ -10,15 +10,26 @@ interface FamilyRow {
   expires_at: Date;
   absolute_expires_at: Date;
   revoked_at: Date | null;
+  previous_token_hash: string | null;
+  rotated_at: Date | null;
 }
 
 const REVOKE = 'UPDATE session_families SET revoked_at = :now WHERE id = :familyId AND revoked_at IS NULL';
 
+/** Revokes the patient's families but `keepFamilyId`, inside the caller's transaction (a password write). */
+export async function endFamilies(tx: MysqlSession, patientId: string, now: Date, keepFamilyId?: string): Promise<void> {
+  await tx.run(
+    'UPDATE session_families SET revoked_at = :now WHERE patient_id = :patientId AND revoked_at IS NULL AND (:except IS NULL OR id <> :except)',
+    { patientId, now, except: keepFamilyId ?? null },
+  );
+}
+
 /**
- * Families as rows (as in PostgreSQL's 005_sessions.sql). A rotation locks the presented token's row
- * and its family's (SELECT … FOR UPDATE on the join: MariaDB has no FOR UPDATE OF), so concurrent
- * rotations of one token run one after the other: the first finds its token current and rotates,
- * the others find it rotated and revoke the family.
+ * Families as rows (as in PostgreSQL's 005_sessions.sql and 014_refresh_reuse_interval.sql). A
+ * rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
+ * MariaDB has no FOR UPDATE OF), so concurrent rotations of one token run one after the other: the
+ * first finds its token current and rotates; the others find it rotated and either repeat that
+ * rotation (same successor, within the reuse interval) or revoke the family.
  */
 export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
   return {
@@ -37,25 +48,32 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
       );
     },
 
-    rotate: (presentedHash, newHash, now): Promise<RotationResult> =>
+    rotate: (presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> =>
       callMysql(() =>
         db.transaction(async (tx): Promise<RotationResult> => {
           const [family] = await tx.query<FamilyRow>(
-            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at
+            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at,
+                    f.previous_token_hash, f.rotated_at
              FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
              WHERE t.token_hash = :presentedHash FOR UPDATE`,
             { presentedHash },
           );
           if (!family) return { outcome: 'unknown' };
           const ref = { patientId: family.patient_id, familyId: family.family_id };
-          if (family.current_token_hash !== presentedHash) {
+          const repeat = family.current_token_hash === newHash && family.previous_token_hash === presentedHash &&
+            family.rotated_at !== null && now.getTime() - family.rotated_at.getTime() < reuseIntervalMs;
+          if (family.current_token_hash !== presentedHash && !repeat) {
             await tx.run(REVOKE, { familyId: ref.familyId, now });
             return { outcome: 'reused', ...ref };
           }
           if (family.revoked_at !== null) return { outcome: 'revoked' };
           if (now.getTime() >= family.expires_at.getTime()) return { outcome: 'expired' };
+          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: family.expires_at, repeated: true };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), family.absolute_expires_at.getTime()));
-          await tx.run('UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt WHERE id = :familyId', { ...ref, newHash, expiresAt });
+          await tx.run(
+            'UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt, previous_token_hash = :presentedHash, rotated_at = :now WHERE id = :familyId',
+            { ...ref, newHash, expiresAt, presentedHash, now },
+          );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:newHash, :familyId, :now)', { ...ref, newHash, now });
           return { outcome: 'rotated', ...ref, expiresAt };
         }),
@@ -70,16 +88,17 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
       return row && { familyId: row.family_id, patientId: row.patient_id };
     },
 
-    async revokeFamily(familyId, now) {
-      await callMysql(() => db.run(REVOKE, { familyId, now }));
+    async isLive({ familyId, patientId }, now) {
+      const [row] = await callMysql(() =>
+        db.query<{ live: number | string }>(
+          'SELECT (revoked_at IS NULL AND expires_at > :now) AS live FROM session_families WHERE id = :familyId AND patient_id = :patientId',
+          { familyId, patientId, now },
+        ));
+      return Number(row?.live) === 1;
     },
 
-    async revokeAllFor(patientId, now, exceptFamilyId) {
-      await callMysql(() =>
-        db.run(
-          'UPDATE session_families SET revoked_at = :now WHERE patient_id = :patientId AND revoked_at IS NULL AND (:except IS NULL OR id <> :except)',
-          { patientId, now, except: exceptFamilyId ?? null },
-        ));
+    async revokeFamily({ familyId }, now) {
+      await callMysql(() => db.run(REVOKE, { familyId, now }));
     },
   };
 }

@@ -5,6 +5,7 @@ import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, t
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
+import { endFamilies } from './session-store.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
 /**
@@ -161,6 +162,22 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
       return rows.length === 1;
     },
 
+    changePassword: ({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set under the row lock; clearing reset_token_hash ends every outstanding link.
+          const { rows } = await tx.query(
+            `UPDATE patients SET password_hash = $3, reset_token_hash = NULL, updated_at = $4
+              WHERE id = $1 AND password_hash = $2 AND is_active AND NOT ${lapsedBy('$4::timestamptz')} RETURNING id`,
+            [patientId, expectedHash, passwordHash, now.toISOString()],
+          );
+          if (rows.length !== 1) return false;
+          await endFamilies(tx, patientId, now, keepSessionId);
+          await insertOutboxMail(tx, notice);
+          return true;
+        }),
+      ),
+
     async findVerificationToken(tokenHash) {
       const { rows: [row] } = await callPostgres(() =>
         db.query<{ patient_id: string }>(
@@ -225,6 +242,8 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
                     updated_at = $3, lapses_at = NULL WHERE id = $1`,
             [token.patient_id, passwordHash, at],
           );
+          // Whoever held a session with the old password loses it, in the same transaction.
+          await endFamilies(tx, token.patient_id, now);
           await insertOutboxMail(tx, notice);
           return { outcome: 'reset', patientId: token.patient_id };
         }),

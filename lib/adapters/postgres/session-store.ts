@@ -1,6 +1,6 @@
 import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callPostgres } from './postgres-errors.js';
-import type { SqlExecutor } from './sql-executor.js';
+import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
 interface FamilyRow {
   family_id: string;
@@ -10,14 +10,27 @@ interface FamilyRow {
   expires_at: Date | string;
   absolute_expires_at: Date | string;
   revoked_at: Date | string | null;
+  previous_token_hash: string | null;
+  rotated_at: Date | string | null;
 }
 
 const ms = (value: Date | string) => new Date(value).getTime();
 
+/** Revokes the patient's families but `keepFamilyId`, inside the caller's transaction (a password write). */
+export async function endFamilies(tx: SqlSession, patientId: string, now: Date, keepFamilyId?: string): Promise<void> {
+  await tx.query(
+    `UPDATE session_families SET revoked_at = $2
+     WHERE patient_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
+    [patientId, now.toISOString(), keepFamilyId ?? null],
+  );
+}
+
 /**
- * Families as rows (see 005_sessions.sql). A rotation locks the family row (SELECT … FOR UPDATE)
- * before deciding, so concurrent rotations of one token run one after the other: the first finds
- * its token current and rotates, the others find it rotated and revoke the family.
+ * Families as rows (see 005_sessions.sql, 014_refresh_reuse_interval.sql). A rotation locks the
+ * family row (SELECT … FOR UPDATE) before deciding, so concurrent rotations of one token run one
+ * after the other: the first finds its token current and rotates; the others find it rotated and
+ * either repeat that rotation (same successor, within the reuse interval) or revoke the family.
+ * The patient's families are a query (by patient_id), not a stored list: nothing to prune.
  */
 export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
   const revokeFamily = async (familyId: string, now: Date) => {
@@ -42,11 +55,12 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
       );
     },
 
-    async rotate(presentedHash, newHash, now): Promise<RotationResult> {
+    async rotate(presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> {
       return callPostgres(() =>
         db.transaction(async (tx): Promise<RotationResult> => {
           const { rows } = await tx.query<FamilyRow>(
-            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at
+            `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at,
+                    f.previous_token_hash, f.rotated_at
              FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
              WHERE t.token_hash = $1 FOR UPDATE OF f`,
             [presentedHash],
@@ -54,14 +68,20 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
           const family = rows[0];
           if (!family) return { outcome: 'unknown' };
           const ref = { patientId: family.patient_id, familyId: family.family_id };
-          if (family.current_token_hash !== presentedHash) {
+          const repeat = family.current_token_hash === newHash && family.previous_token_hash === presentedHash &&
+            family.rotated_at !== null && now.getTime() - ms(family.rotated_at) < reuseIntervalMs;
+          if (family.current_token_hash !== presentedHash && !repeat) {
             await tx.query('UPDATE session_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [ref.familyId, now.toISOString()]);
             return { outcome: 'reused', ...ref };
           }
           if (family.revoked_at !== null) return { outcome: 'revoked' };
           if (now.getTime() >= ms(family.expires_at)) return { outcome: 'expired' };
+          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(ms(family.expires_at)), repeated: true };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), ms(family.absolute_expires_at)));
-          await tx.query('UPDATE session_families SET current_token_hash = $2, expires_at = $3 WHERE id = $1', [ref.familyId, newHash, expiresAt.toISOString()]);
+          await tx.query(
+            'UPDATE session_families SET current_token_hash = $2, expires_at = $3, previous_token_hash = $4, rotated_at = $5 WHERE id = $1',
+            [ref.familyId, newHash, expiresAt.toISOString(), presentedHash, now.toISOString()],
+          );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [newHash, ref.familyId, now.toISOString()]);
           return { outcome: 'rotated', ...ref, expiresAt };
         }),
@@ -77,15 +97,15 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
       return rows[0] && { familyId: rows[0].family_id, patientId: rows[0].patient_id };
     },
 
-    revokeFamily,
-
-    async revokeAllFor(patientId, now, exceptFamilyId) {
-      await callPostgres(() =>
-        db.query(
-          `UPDATE session_families SET revoked_at = $2
-           WHERE patient_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
-          [patientId, now.toISOString(), exceptFamilyId ?? null],
+    async isLive({ familyId, patientId }, now) {
+      const { rows } = await callPostgres(() =>
+        db.query<{ live: boolean }>(
+          'SELECT revoked_at IS NULL AND expires_at > $3 AS live FROM session_families WHERE id = $1 AND patient_id = $2',
+          [familyId, patientId, now.toISOString()],
         ));
+      return rows[0]?.live === true;
     },
+
+    revokeFamily: ({ familyId }, now) => revokeFamily(familyId, now),
   };
 }

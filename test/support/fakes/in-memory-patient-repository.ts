@@ -1,6 +1,7 @@
 import { DuplicateRegistrationError } from '../../../lib/errors.js';
 import type { Clock, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
+import type { InMemorySessionStore } from './in-memory-sessions.js';
 
 interface TokenRow {
   patientId: string;
@@ -35,7 +36,9 @@ export interface InMemoryPatientRepository extends PatientRepository {
  * with its tokens and mail; a new registration takes its email and phone over. `clock` is the store's
  * own clock, for the methods that take no `now` (the use-case tests pass their fixed clock).
  */
-export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: Clock = { now: () => new Date() }): InMemoryPatientRepository {
+export function createInMemoryPatientRepository(
+  outbox: InMemoryOutbox, clock: Clock = { now: () => new Date() }, sessions?: Pick<InMemorySessionStore, 'endFamilies'>,
+): InMemoryPatientRepository {
   const patients = new Map<string, PatientRecord>();
   const byEmail = new Map<string, string>();
   const byPhone = new Map<string, string>();
@@ -133,6 +136,16 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
       return true;
     },
 
+    async changePassword({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) {
+      const patient = live(patientId, now);
+      if (!patient || !patient.is_active || patient.password_hash !== expectedHash) return false;
+      Object.assign(patient, { password_hash: passwordHash, updated_at: now.toISOString() });
+      newestResetToken.delete(patientId); // every outstanding reset link now reads "superseded"
+      sessions?.endFamilies(patientId, now, keepSessionId);
+      outbox.add(notice);
+      return true;
+    },
+
     async findVerificationToken(tokenHash) {
       const token = tokens.get(tokenHash);
       return token && live(token.patientId) ? { patientId: token.patientId } : undefined;
@@ -169,6 +182,7 @@ export function createInMemoryPatientRepository(outbox: InMemoryOutbox, clock: C
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
       Object.assign(patient, { password_hash: passwordHash, email_verified: true, updated_at: now.toISOString() });
       delete patient.lapses_at;
+      sessions?.endFamilies(patient.id, now);
       outbox.add(notice);
       return { outcome: 'reset', patientId: patient.id };
     },

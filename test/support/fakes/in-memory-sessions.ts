@@ -7,10 +7,17 @@ interface Family {
   expiresAt: number;
   absoluteEnd: number;
   revokedAt?: number;
+  previousHash?: string;
+  rotatedAt?: number;
+}
+
+export interface InMemorySessionStore extends SessionStore {
+  /** The password writes' half (PatientRepository.resetPassword/changePassword run it in their step). */
+  endFamilies(patientId: string, now: Date, keepFamilyId?: string): void;
 }
 
 /** Refresh-token families in memory, by the SessionStore contract (one JS turn per call: atomic). */
-export function createInMemorySessionStore(): SessionStore {
+export function createInMemorySessionStore(): InMemorySessionStore {
   const families = new Map<string, Family>();
   const tokens = new Map<string, string>(); // token hash → family id
 
@@ -24,18 +31,20 @@ export function createInMemorySessionStore(): SessionStore {
       families.set(familyId, { patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd) });
       tokens.set(tokenHash, familyId);
     },
-    async rotate(presentedHash, newHash, now): Promise<RotationResult> {
+    async rotate(presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> {
       const familyId = tokens.get(presentedHash);
       const family = familyId === undefined ? undefined : families.get(familyId);
       if (!familyId || !family) return { outcome: 'unknown' };
       const ref = { patientId: family.patientId, familyId };
-      if (family.currentHash !== presentedHash) {
+      const repeat = family.currentHash === newHash && family.previousHash === presentedHash && now.getTime() - (family.rotatedAt ?? 0) < reuseIntervalMs;
+      if (family.currentHash !== presentedHash && !repeat) {
         revoke(family, now);
         return { outcome: 'reused', ...ref };
       }
       if (family.revokedAt !== undefined) return { outcome: 'revoked' };
       if (now.getTime() >= family.expiresAt) return { outcome: 'expired' };
-      family.currentHash = newHash;
+      if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt), repeated: true };
+      Object.assign(family, { currentHash: newHash, previousHash: presentedHash, rotatedAt: now.getTime() });
       family.expiresAt = Math.min(now.getTime() + family.idleTtlMs, family.absoluteEnd);
       tokens.set(newHash, familyId);
       return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt) };
@@ -45,12 +54,16 @@ export function createInMemorySessionStore(): SessionStore {
       const family = familyId === undefined ? undefined : families.get(familyId);
       return familyId && family ? { familyId, patientId: family.patientId } : undefined;
     },
-    async revokeFamily(familyId, now) {
+    async isLive({ familyId, patientId }, now) {
+      const family = families.get(familyId);
+      return family?.patientId === patientId && family.revokedAt === undefined && now.getTime() < family.expiresAt;
+    },
+    async revokeFamily({ familyId }, now) {
       const family = families.get(familyId);
       if (family) revoke(family, now);
     },
-    async revokeAllFor(patientId, now, exceptFamilyId) {
-      for (const [id, family] of families) if (family.patientId === patientId && id !== exceptFamilyId) revoke(family, now);
+    endFamilies(patientId, now, keepFamilyId) {
+      for (const [id, family] of families) if (family.patientId === patientId && id !== keepFamilyId) revoke(family, now);
     },
   };
 }

@@ -40,14 +40,16 @@ export interface InMemoryStorage extends Storage {
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
 export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
-  const repository = createInMemoryPatientRepository(outbox, clock);
+  const sessions = createInMemorySessionStore();
+  // The password writes end sessions in the repository's "transaction", as the real stores do.
+  const repository = createInMemoryPatientRepository(outbox, clock, sessions);
   return {
     repository,
     phoneCodes: createInMemoryPhoneCodes(repository, outbox),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
-    sessions: createInMemorySessionStore(),
+    sessions,
     loginFailures: createInMemoryLoginFailureCounter(),
     audit: createInMemoryAuditTrail(),
   };
