@@ -30,6 +30,7 @@ import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-diges
 import type { IdentifierDigests } from './identifiers/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
+import type { OpenLinkDeps } from './patient/open-link.js';
 import type { Clock, PasswordHasher } from './patient/ports.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
@@ -246,4 +247,21 @@ export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
     outbox: stores.outbox, tokens, auditor, clock,
   };
+}
+
+/**
+ * The link pages (GET) read a link's state and nothing else: the repository, no keys. Identifier
+ * digests are never asked for (no email is looked up), so no KMS client is built.
+ */
+function linkPageDeps(config: Config): OpenLinkDeps {
+  const { repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
+  return { repository, clock: systemClock };
+}
+
+export function createVerifyEmailPageDeps(config: Config): OpenLinkDeps {
+  return linkPageDeps(config);
+}
+
+export function createPasswordResetPageDeps(config: Config): OpenLinkDeps {
+  return linkPageDeps(config);
 }

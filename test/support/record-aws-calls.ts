@@ -29,6 +29,8 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createPasswordForgotDeps: 'PasswordForgot',
   createPasswordResetDeps: 'PasswordReset',
   createPasswordChangeDeps: 'PasswordChange',
+  createVerifyEmailPageDeps: 'VerifyEmailPage',
+  createPasswordResetPageDeps: 'PasswordResetPage',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */
