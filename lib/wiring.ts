@@ -251,7 +251,8 @@ export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & {
 
 /**
  * The link pages (GET) read a link's state and nothing else: the repository, no keys. Identifier
- * digests are never asked for (no email is looked up), so no KMS client is built.
+ * digests are never asked for (no email is looked up) and the stack gives these functions no
+ * IDENTIFIER_KEY_ID, so no KMS client is built.
  */
 function linkPageDeps(config: Config): OpenLinkDeps {
   const { repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
