@@ -32,6 +32,7 @@ import { createHmacIdentifierDigests } from './identifiers/hmac-identifier-diges
 import type { IdentifierDigests } from './identifiers/ports.js';
 import { logger } from './logging/logger.js';
 import type { DeliverMailDeps } from './outbox/deliver-mail.js';
+import type { OpenLinkDeps } from './patient/open-link.js';
 import type { Clock, HashingAdmission, PasswordHasher } from './patient/ports.js';
 import { alwaysAdmit } from './adapters/bcrypt/hashing-gate.js';
 import type { RegisterPatientDeps } from './patient/register-patient.js';
@@ -282,4 +283,22 @@ export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & A
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
     tokens, auditor, clock,
   };
+}
+
+/**
+ * The link pages (GET) read a link's state and nothing else: the repository, no keys. Identifier
+ * digests are never asked for (no email is looked up) and the stack gives these functions no
+ * IDENTIFIER_KEY_ID, so no KMS client is built.
+ */
+function linkPageDeps(config: Config): OpenLinkDeps {
+  const { repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
+  return { repository, clock: systemClock };
+}
+
+export function createVerifyEmailPageDeps(config: Config): OpenLinkDeps {
+  return linkPageDeps(config);
+}
+
+export function createPasswordResetPageDeps(config: Config): OpenLinkDeps {
+  return linkPageDeps(config);
 }

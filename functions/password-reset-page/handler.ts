@@ -1,6 +1,15 @@
-import { readServiceName } from '../../lib/config.js';
+import { loadConfig } from '../../lib/config.js';
 import { linkPage } from '../../lib/http/html-form.js';
 import { passwordResetPages } from '../../lib/http/password-reset-page.js';
+import { openLink } from '../../lib/patient/open-link.js';
+import { createPasswordResetPageDeps } from '../../lib/wiring.js';
 
-/** GET on the reset link: the page whose form POSTs the token with the new password. It reads no data. */
-export const handler = linkPage(passwordResetPages(readServiceName(process.env)));
+const config = loadConfig(process.env);
+const deps = createPasswordResetPageDeps(config);
+
+/**
+ * GET on the reset link: the page whose form POSTs the token with the new password while the link is
+ * usable, else what that POST would answer (already used, replaced, expired, unknown). It reads the
+ * link's state and writes nothing.
+ */
+export const handler = linkPage(passwordResetPages(config.serviceName), (token) => openLink('reset', token, deps));

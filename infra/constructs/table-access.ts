@@ -21,6 +21,13 @@ export const TABLE_CALLS = {
   // Verifying also lifts the lapse TTL from both reservations (lib/adapters/dynamodb/patient-repository.ts).
   'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
 
+  /**
+   * A link's state for its page (GET): the token, then its patient (the newest-link pointer and the
+   * lapse), as consuming reads them (judgeMailboxToken), and no write.
+   */
+  'patients.linkState.verification': { 'dynamodb:GetItem': ['VERIFY#', 'PATIENT#'] },
+  'patients.linkState.reset': { 'dynamodb:GetItem': ['RESET#', 'PATIENT#'] },
+
   // lib/adapters/dynamodb/login-failure-counter.ts
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },
   /** Read the subject's count (ConsistentRead), then one Update conditional on the version read; again on a conflict. */

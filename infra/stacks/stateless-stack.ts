@@ -249,11 +249,14 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
-    // Renders the page whose button POSTs the token: no AWS calls, so no permissions.
-    this.addEndpoint('VerifyEmailPage', API_ROUTES.verifyEmailPage, {
-      environment: serviceNameEnv,
-      whyPublic: 'Serves a static confirmation page reached from an email link; it reads nothing, consumes nothing and returns no patient data.',
+    // Renders the page whose button POSTs the token, or says at once that the link is used, replaced,
+    // expired or unknown: it reads the token and its patient (GetItem), and writes nothing.
+    const verifyEmailPage = this.addEndpoint('VerifyEmailPage', API_ROUTES.verifyEmailPage, {
+      environment: { ...tableEnv, ...serviceNameEnv },
+      whyPublic:
+        'Serves the confirmation page reached from an email link. It reads the link\'s state (token and patient items, GetItem only) to say whether the link is still usable; it consumes nothing and returns no patient data.',
     });
+    verifyEmailPage.allow(...patientTableItems(table, tableAccessFor('patients.linkState.verification')), tableKeyViaDynamoDb(tableKey));
 
     const resend = this.addEndpoint('ResendVerification', API_ROUTES.resendVerification, {
       environment: { ...tableEnv, ...identifierEnv, ...serviceNameEnv },
@@ -301,11 +304,14 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
-    // Renders the new-password form whose submit POSTs the token: no AWS calls, so no permissions.
-    this.addEndpoint('PasswordResetPage', API_ROUTES.passwordResetPage, {
-      environment: serviceNameEnv,
-      whyPublic: 'Serves a static new-password form reached from a reset email link; opening it reads nothing, consumes nothing and returns no patient data.',
+    // Renders the new-password form whose submit POSTs the token, or says at once that the link is
+    // used, replaced, expired or unknown: it reads the token and its patient (GetItem), and writes nothing.
+    const passwordResetPage = this.addEndpoint('PasswordResetPage', API_ROUTES.passwordResetPage, {
+      environment: { ...tableEnv, ...serviceNameEnv },
+      whyPublic:
+        'Serves the new-password form reached from a reset email link. It reads the link\'s state (token and patient items, GetItem only) to say whether the link is still usable; opening it consumes nothing and returns no patient data.',
     });
+    passwordResetPage.allow(...patientTableItems(table, tableAccessFor('patients.linkState.reset')), tableKeyViaDynamoDb(tableKey));
 
     const login = this.addEndpoint('Login', API_ROUTES.login, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,

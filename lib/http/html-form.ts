@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { lambdaLogContext } from '../logging/lambda-context.js';
+import type { LinkState } from '../patient/ports.js';
 import { describeError, logger } from '../logging/logger.js';
 import { bodyGuard, FORM_MEDIA_TYPE } from './body-guard.js';
 import { errorMapper, toErrorResponse } from './error-mapper.js';
@@ -84,13 +85,29 @@ export function htmlForm(
 }
 
 /**
- * The GET of a mailed link: the page whose form posts the token, or the "invalid link" page when the
- * address has no token. Both depend only on the service name, so they are rendered once, at init.
+ * The GET of a mailed link: the page for the link's state (`stateOf` reads it, writing nothing) or
+ * the "invalid link" page when the address has no token. Every page depends only on the service name
+ * and the state, so all are rendered once, at init. If the state cannot be read (an outage), the
+ * form is served as it was before pages read state: its POST judges the link anyway.
  */
-export function linkPage(pages: { form(): string; missingToken(): string }) {
-  const form = htmlPage(200, pages.form());
+export function linkPage(pages: { opened(state: LinkState): string; missingToken(): string }, stateOf: (token: string) => Promise<LinkState>) {
+  const opened = (state: LinkState) => htmlPage(200, pages.opened(state));
+  const byState: Record<LinkState, HttpResponse> = {
+    usable: opened('usable'), used: opened('used'), superseded: opened('superseded'), expired: opened('expired'), unknown: opened('unknown'),
+  };
   const missingToken = htmlPage(400, pages.missingToken());
   // A copy per answer: the chain's middlewares add headers to the response they are given.
   const copy = (page: HttpResponse): HttpResponse => ({ ...page, headers: { ...page.headers } });
-  return htmlRead(async (event) => copy(event.queryStringParameters?.token ? form : missingToken));
+  const stateOrForm = async (token: string): Promise<LinkState> => {
+    try {
+      return await stateOf(token);
+    } catch (error) {
+      logger.warn('link state unreadable: serving the form', describeError(error));
+      return 'usable';
+    }
+  };
+  return htmlRead(async (event) => {
+    const token = event.queryStringParameters?.token;
+    return copy(token ? byState[await stateOrForm(token)] : missingToken);
+  });
 }

@@ -416,9 +416,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   verifyEmailPage: {
     summary: 'The page behind the verification link',
-    description: 'Opening it changes nothing; its form posts the password (works without JavaScript).',
+    description: 'Opening it reads the link\'s state and changes nothing; its form posts the password (works without JavaScript).',
     parameters: [TOKEN_QUERY],
-    responses: { 200: htmlPage('The confirmation page.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
+    responses: { 200: htmlPage('The confirmation page while the link is usable; for a used link "already confirmed, sign in", for a replaced, expired or unknown one a page offering a new link.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
   },
   verifyEmail: {
     summary: 'Confirm the email with the link\'s token and the password, and sign in',
@@ -554,9 +554,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     'If an account exists for this email, a password reset email is on its way.'),
   passwordResetPage: {
     summary: 'The page behind the reset link',
-    description: 'Opening it changes nothing; its form posts the new password (works without JavaScript).',
+    description: 'Opening it reads the link\'s state and changes nothing; its form posts the new password (works without JavaScript).',
     parameters: [TOKEN_QUERY],
-    responses: { 200: htmlPage('The new-password form.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
+    responses: { 200: htmlPage('The new-password form while the link is usable; for a used, replaced, expired or unknown link a page saying so and offering a new link.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
   },
   passwordReset: {
     summary: 'Set a new password with the reset link\'s token',

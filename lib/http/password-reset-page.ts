@@ -31,6 +31,7 @@ export const passwordResetPages = (serviceName: string) => tokenFormPages(servic
     sentNext: ['Open the link in the new email within 30 minutes. It can take a few minutes to arrive: check your spam folder too.'],
   },
   missingToken: new InvalidResetTokenError().message,
+  refusal: (state) => (state === 'unknown' ? new InvalidResetTokenError() : new GoneResetTokenError(state)),
   verdict: ({ statusCode, error }) => {
     if (statusCode < 300) return 'done';
     if (error instanceof GoneResetTokenError || error instanceof InvalidResetTokenError || isTokenRefused(error)) return 'new-link';

@@ -1,10 +1,13 @@
-import { ValidationError } from '../errors.js';
+import { ValidationError, type AppError } from '../errors.js';
+import type { LinkState } from '../patient/ports.js';
 import type { FormResult } from './html-form.js';
 import { renderPage, type PageForm } from './page.js';
 
 /**
  * A page behind a link in a mail (verify the email, reset the password), in every state the patient
- * can meet. Opening it changes nothing (mail scanners prefetch links); its form POSTs to the page's
+ * can meet. Opening it changes nothing (mail scanners prefetch links), but it reads the link's state:
+ * a used, replaced, expired or unknown link says so at once, with what its POST would answer, and
+ * only a usable one shows the form. Its form POSTs to the page's
  * own address, the token in the query string (never echoed into the HTML), and the answer is the
  * next page. A link that can no longer be used leads to a form asking for a new one: the email
  * posted to resend-verification or password/forgot, whose answer does not tell whether the address
@@ -22,10 +25,14 @@ export interface TokenFormPage {
   missingToken: string;
   /** What an answer means: the link did its work, it cannot be used, try again, or nothing more to do here. */
   verdict(result: FormResult): 'done' | 'new-link' | 'retry' | 'end';
+  /** The error the link's POST answers for a link in this state: its page is what opening the link shows. */
+  refusal(state: Exclude<LinkState, 'usable'>): AppError & { statusCode: number };
 }
 
 export interface TokenFormPages {
-  /** The page of the link, opened. */
+  /** The page of the link, opened: the form while the link is usable, else what its POST would answer. */
+  opened(state: LinkState): string;
+  /** The link's form. */
   form(): string;
   /** The page opened without a token. */
   missingToken(): string;
@@ -36,6 +43,7 @@ export interface TokenFormPages {
 }
 
 const LINK_UNUSABLE_TITLE = 'This link cannot be used';
+const LINK_USED_TITLE = 'This link was already used';
 const NEW_LINK_SENT_TITLE = 'Check your inbox';
 const NEW_LINK_TITLE = 'Get a new link';
 
@@ -55,7 +63,18 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
   };
   const unusable = (message: string) =>
     renderPage(serviceName, { title: LINK_UNUSABLE_TITLE, result: { tone: 'error', message }, form: newLinkForm });
-  return {
+  const pages: TokenFormPages = {
+    opened(state) {
+      if (state === 'usable') return pages.form();
+      const error = page.refusal(state);
+      const result = { statusCode: error.statusCode, message: error.message, error };
+      // A used link did its work once (the email verified, a password set): news, not an error,
+      // even where the page goes on to offer a new link.
+      if (state === 'used' && page.verdict(result) === 'new-link') {
+        return renderPage(serviceName, { title: LINK_USED_TITLE, result: { tone: 'ok', message: error.message }, form: newLinkForm });
+      }
+      return pages.result(result);
+    },
     form: () => renderPage(serviceName, { title: page.title, form: tokenForm }),
     missingToken: () => unusable(page.missingToken),
     result(result) {
@@ -77,4 +96,5 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
         ? renderPage(serviceName, { title: NEW_LINK_SENT_TITLE, result: { tone: 'ok', message }, paragraphs: page.newLink.sentNext })
         : renderPage(serviceName, { title: NEW_LINK_TITLE, result: { tone: 'error', message }, form: newLinkForm }),
   };
+  return pages;
 }

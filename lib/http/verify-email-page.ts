@@ -24,6 +24,7 @@ export const verifyEmailPages = (serviceName: string) => tokenFormPages(serviceN
     sentNext: ['Open the link in the new email within 24 hours. It can take a few minutes to arrive: check your spam folder too.'],
   },
   missingToken: new InvalidTokenError().message,
+  refusal: (state) => (state === 'unknown' ? new InvalidTokenError() : new GoneTokenError(state)),
   verdict: ({ statusCode, error }) => {
     if (statusCode < 300 || (error instanceof GoneTokenError && error.reason === 'used')) return 'done';
     if (error instanceof GoneTokenError || error instanceof InvalidTokenError || isTokenRefused(error)) return 'new-link';

@@ -175,6 +175,16 @@ export type PasswordReset =
   /** A newer reset link was requested: only the newest one works. */
   | { outcome: 'superseded' };
 
+/** The two kinds of single-use link a mail carries. */
+export type LinkKind = 'verification' | 'reset';
+
+/**
+ * What a link would meet if it were used now, judged as consumeVerificationToken and resetPassword
+ * judge it (a lapsed registration's link is unknown; expiry has whole-second resolution; only the
+ * newest link of its kind works), without using it.
+ */
+export type LinkState = 'usable' | 'used' | 'superseded' | 'expired' | 'unknown';
+
 /** What a reset writes when its token is good: the new hash and the notice mail. */
 export interface PasswordResetWrite {
   tokenHash: string;
@@ -256,6 +266,11 @@ export interface PatientRepository {
    * another change, a reset or a deactivation got there first.
    */
   changePassword(write: PasswordChangeWrite): Promise<boolean>;
+  /**
+   * Read only: the state of a link (its token's digest) at `now`, as consuming it would find it. It
+   * writes nothing, so opening a link's page (or a mail scanner prefetching it) never spends it.
+   */
+  linkState(kind: LinkKind, tokenHash: string, now: Date): Promise<LinkState>;
 }
 
 export interface FieldCipher {

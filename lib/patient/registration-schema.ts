@@ -127,7 +127,7 @@ export interface VerifyEmailRequest {
  */
 const presentedPassword = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 /** base64url of 32 random bytes is 43 characters; anything else cannot be one of our tokens. */
-const opaqueToken = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
+export const opaqueToken = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' } as const;
 
 /** Confirming the email also proves the password (pre-account hijacking: issue 10). */
 export const verifyEmailSchema: JSONSchemaType<VerifyEmailRequest> = {

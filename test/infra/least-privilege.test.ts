@@ -288,8 +288,18 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it.each(['VerifyEmailPage', 'PasswordResetPage', 'Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+  it.each(['Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
     expect(summaryOf(fn)).toEqual(BASELINE);
+  });
+
+  // Opening a link reads its state (issue 22 item 7): the token and its patient, GetItem only, and
+  // the table key to read them with. No write, no KMS key of its own, no audit.
+  it.each([
+    ['VerifyEmailPage', 'VERIFY#'],
+    ['PasswordResetPage', 'RESET#'],
+  ])('%s: GetItem on its link\'s token and the patient, and the table key; nothing else', (fn, token) => {
+    expect(tableItemsOf(fn)).toEqual({ 'dynamodb:GetItem': ['PATIENT#', token].sort() });
+    expect(summaryOf(fn)).toEqual({ ...BASELINE, ...tableKey });
   });
 
   it('password-forgot: besides its table items, identifier MACs only, like resend: no SES, no audit, no tokens', () => {

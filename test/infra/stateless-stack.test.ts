@@ -194,7 +194,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Me: [...session, 'KMS_KEY_ID'],
       // Decrypts what it corrects and re-encrypts with a fresh data key.
       MeUpdate: [...session, 'KMS_KEY_ID'],
-      VerifyEmailPage: named,
+      // Reads the link's state from the table.
+      VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.
       ResendVerification: [...tables, ...identifiers, ...named],
       // Also issues reset links and texts the phone codes: where from (no configuration set in dev).
@@ -203,7 +204,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       PasswordForgot: [...tables, ...identifiers, ...named],
       // Hashes the new password and audits; signs no one in, so no token settings.
       PasswordReset: [...tables, ...identifiers, 'BCRYPT_ROUNDS', ...named],
-      PasswordResetPage: named,
+      PasswordResetPage: [...tables, ...named],
       // Reads no configuration at all.
       Health: [],
       // The public keys only (and the table names lib/config.ts reads for every function).

@@ -75,8 +75,13 @@ describe('POST /password/reset', () => {
     await askReset(body.email);
     await runOutbox();
     const newer = await resetTokenFor(body.email);
+    // Opened, the older link says so at once; the newer one shows the form, and reading it spends nothing.
+    const open = async (token: string) => (await invoke(resetPage, apiEvent(undefined, { method: 'GET', path: API_PATHS.passwordReset, query: { token } }))).body as string;
+    expect(await open(older)).toContain('This password reset link was replaced by a newer one.');
+    expect(await open(newer)).toContain('name="confirm_password"');
     expect((await setPassword(older, NEW_PASSWORD)).statusCode).toBe(410);
     expect((await setPassword(newer, NEW_PASSWORD)).statusCode).toBe(200);
+    expect(await open(newer)).toContain('This password reset link has already been used.');
   });
 });
 

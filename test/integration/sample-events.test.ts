@@ -52,10 +52,11 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
   });
 
-  it('events/verify-email-page.json serves the page', async () => {
+  it('events/verify-email-page.json serves the page (its placeholder token is unknown: the page says so and offers a new link)', async () => {
     const response = await verifyPage(load('verify-email-page'), lambdaContext);
     expect(response.statusCode).toBe(200);
-    expect(response.body).toContain('Confirm my email');
+    expect(response.body).toContain('This verification link is invalid.');
+    expect(response.body).toContain('Send me a new link');
   });
 
   it('events/resend-verification.json gets the standard answer (200, whether or not the address is registered)', async () => {
@@ -78,10 +79,11 @@ describe('sample password events pass through the handlers', () => {
     expect(JSON.parse(response.body).message).toMatch(/reset link is invalid/);
   });
 
-  it('events/password-reset-page.json serves the page', async () => {
+  it('events/password-reset-page.json serves the page (its placeholder token is unknown: the page says so and offers a new link)', async () => {
     const response = await passwordResetPage(load('password-reset-page'), lambdaContext);
     expect(response.statusCode).toBe(200);
-    expect(response.body).toContain('Set my new password');
+    expect(response.body).toContain('This password reset link is invalid.');
+    expect(response.body).toContain('Send me a new link');
   });
 
   it('events/password-change.json reaches the token check (its placeholder token is refused: 401)', async () => {

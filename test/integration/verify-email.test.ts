@@ -4,6 +4,7 @@ import { handler as verify } from '../../functions/verify-email/handler.js';
 import { handler as verifyPage } from '../../functions/verify-email-page/handler.js';
 import { loadConfig } from '../../lib/config.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
+import { hashVerificationToken } from '../../lib/patient/verification-token.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 import { GoneTokenError } from '../../lib/errors.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
@@ -41,6 +42,19 @@ describe('the verification link', () => {
     expect(page.body).toMatch(/<input id="password" name="password" type="password"/);
     expect(page.body).not.toContain(token); // the script reads it from the address bar
     expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(false);
+  });
+
+  it('opened, it reads the link\'s state without spending it: the form twice, then after the use "already used"', async () => {
+    const { patientId, token } = await registered();
+    const open = () => invoke(verifyPage, apiEvent(undefined, { method: 'GET', path: PATH, headers: {}, query: { token } }));
+    for (const _ of [1, 2]) expect((await open()).body).toMatch(/<form id="verify" method="post"/);
+    expect(await getItem(`VERIFY#${hashVerificationToken(token)}`, 'TOKEN')).not.toHaveProperty('used_at');
+    expect((await postToken(token)).statusCode).toBe(200);
+    const used = await open();
+    expect(used.statusCode).toBe(200);
+    expect(used.body).toContain('This verification link has already been used. Your email address is verified.');
+    expect(used.body).not.toContain('<form');
+    expect((await getItem(`PATIENT#${patientId}`, 'PROFILE'))!.email_verified).toBe(true);
   });
 
   it('verifies the email when the token is posted with the password, once, and signs the patient in', async () => {

@@ -35,6 +35,8 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createPasswordResetDeps: 'PasswordReset',
   createPasswordChangeDeps: 'PasswordChange',
   createJwksDeps: 'Jwks',
+  createVerifyEmailPageDeps: 'VerifyEmailPage',
+  createPasswordResetPageDeps: 'PasswordResetPage',
 };
 
 /** The function whose wiring is on the call stack right now (the client is being built). */

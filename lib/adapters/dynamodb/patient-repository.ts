@@ -3,7 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type 
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, ProfileWrite, TokenConsumption, VerificationTokenRecord,
+  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, ProfileWrite, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -21,6 +21,16 @@ export interface DynamoRepositoryOptions {
   maxTransactionAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Where each kind of mailed link lives: its token item, and the patient attribute naming the newest one. */
+interface MailboxLink {
+  tokenKey: (tokenHash: string) => { pk: string; sk: string };
+  newestAttribute: 'verification_token_hash' | 'reset_token_hash';
+}
+const MAILBOX_LINKS: Record<LinkKind, MailboxLink> = {
+  verification: { tokenKey: keys.verificationToken, newestAttribute: 'verification_token_hash' },
+  reset: { tokenKey: keys.resetToken, newestAttribute: 'reset_token_hash' },
+};
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
@@ -143,34 +153,46 @@ export function createDynamoPatientRepository(
   }
 
   /**
-   * A single-use link from a mail (verification, password reset). The token item and the patient's
-   * pointer to its newest link decide the outcome; a lapsed registration's link is as unknown as it
-   * will be once TTL has deleted it. Consuming marks the token used, applies `patientSet` to the
+   * The read half of consuming a link: the token item and its patient's pointer to the newest link
+   * decide what a use would meet now. A lapsed registration's link is as unknown as it will be once
+   * TTL has deleted it. Writes nothing (linkState is this alone).
+   */
+  async function judgeMailboxToken(link: MailboxLink, tokenHash: string, now: Date) {
+    const token = (await get(link.tokenKey(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
+    if (!token) return { state: 'unknown' } as const;
+    const patient = await get(keys.patient(token.patient_id), `${link.newestAttribute}, reservation_pks, #ttl`);
+    if (!patient || hasLapsed(patient, epochSeconds(now))) return { state: 'unknown' } as const;
+    if (token.used_at) return { state: 'used' } as const;
+    if (token.expires_at <= epochSeconds(now)) return { state: 'expired' } as const;
+    if (patient[link.newestAttribute] !== tokenHash) return { state: 'superseded' } as const;
+    return { state: 'usable', patientId: token.patient_id, patient } as const;
+  }
+
+  /**
+   * A single-use link from a mail (verification, password reset). judgeMailboxToken decides the outcome
+   * (the same reads as linkState's); consuming marks the token used, applies `patientSet` to the
    * patient (only while the link is still its newest and the registration has not lapsed) and lifts
    * the lapse from the patient and its reservations: the mailbox is proven, so it never lapses. One
    * transaction, with `alsoWrite`.
    */
   async function consumeMailboxToken(use: {
-    tokenKey: { pk: string; sk: string };
+    link: MailboxLink;
     tokenHash: string;
-    newestAttribute: 'verification_token_hash' | 'reset_token_hash';
     now: Date;
     patientSet: { expression: string; values: Record<string, unknown> };
     alsoWrite?: object[];
     /** More writes that depend on the token's patient (read here first). */
     alsoWriteFor?: (patientId: string) => Promise<object[]>;
-  }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: 'unknown' | 'used' | 'expired' | 'superseded' }> {
-    const { tokenKey, tokenHash, newestAttribute, now, patientSet, alsoWrite = [], alsoWriteFor } = use;
-    const token = (await get(tokenKey)) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
-    if (!token) return { outcome: 'unknown' };
-    const patient = await get(keys.patient(token.patient_id), `${newestAttribute}, reservation_pks, #ttl`);
-    if (!patient || hasLapsed(patient, epochSeconds(now))) return { outcome: 'unknown' };
-    if (token.used_at) return { outcome: 'used' };
-    if (token.expires_at <= epochSeconds(now)) return { outcome: 'expired' };
-    if (patient[newestAttribute] !== tokenHash) return { outcome: 'superseded' };
+  }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: Exclude<LinkState, 'usable'> }> {
+    const { link, tokenHash, now, patientSet, alsoWrite = [], alsoWriteFor } = use;
+    const { newestAttribute } = link;
+    const tokenKey = link.tokenKey(tokenHash);
+    const judged = await judgeMailboxToken(link, tokenHash, now);
+    if (judged.state !== 'usable') return { outcome: judged.state };
+    const { patient, patientId } = judged;
     const at = now.toISOString();
-    const keepReservations = liftLapseFromReservations(patient, token.patient_id);
-    const dependent = alsoWriteFor ? await alsoWriteFor(token.patient_id) : [];
+    const keepReservations = liftLapseFromReservations(patient, patientId);
+    const dependent = alsoWriteFor ? await alsoWriteFor(patientId) : [];
     try {
       await transact(new TransactWriteCommand({
         TransactItems: [
@@ -186,7 +208,7 @@ export function createDynamoPatientRepository(
           {
             Update: {
               TableName: tableName,
-              Key: keys.patient(token.patient_id),
+              Key: keys.patient(patientId),
               UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at`,
               // Only the newest link works: a new one replaces the patient's pointer.
               ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
@@ -199,7 +221,7 @@ export function createDynamoPatientRepository(
           ...dependent,
         ],
       }));
-      return { outcome: 'consumed', patientId: token.patient_id };
+      return { outcome: 'consumed', patientId };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // Another use consumed it between our read and write, a newer link replaced it, or a new
@@ -275,7 +297,7 @@ export function createDynamoPatientRepository(
 
     async consumeVerificationToken(tokenHash, now): Promise<TokenConsumption> {
       const result = await consumeMailboxToken({
-        tokenKey: keys.verificationToken(tokenHash), tokenHash, newestAttribute: 'verification_token_hash', now,
+        link: MAILBOX_LINKS.verification, tokenHash, now,
         patientSet: { expression: 'email_verified = :yes, email_verified_at = :at, updated_at = :at', values: { ':yes': true } },
       });
       return result.outcome === 'consumed' ? { outcome: 'verified', patientId: result.patientId } : result;
@@ -444,7 +466,7 @@ export function createDynamoPatientRepository(
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
       // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
       const result = await consumeMailboxToken({
-        tokenKey: keys.resetToken(tokenHash), tokenHash, newestAttribute: 'reset_token_hash', now,
+        link: MAILBOX_LINKS.reset, tokenHash, now,
         patientSet: {
           expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
@@ -474,6 +496,10 @@ export function createDynamoPatientRepository(
         if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
         throw error;
       }
+    },
+
+    async linkState(kind, tokenHash, now) {
+      return (await judgeMailboxToken(MAILBOX_LINKS[kind], tokenHash, now)).state;
     },
 
     async removeLapsedRegistrations() {

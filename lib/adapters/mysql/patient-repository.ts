@@ -3,6 +3,7 @@ import type {
 } from '../../patient/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
+import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { endFamilies } from './session-store.js';
@@ -222,6 +223,20 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           return { outcome: 'reset', patientId: locked.patientId };
         }),
       ),
+
+    async linkState(kind, tokenHash, now) {
+      const { table, newestColumn } = LINK_TABLES[kind];
+      // One read, no lock: it writes nothing, and a use racing it is judged by its own transaction.
+      const [row] = await callMysql(() =>
+        db.query<{ lapsed: unknown; used: unknown; expired: unknown; newest: unknown }>(
+          `SELECT ${lapsedBefore(':line')} AS lapsed, t.used_at IS NOT NULL AS used, t.expires_at <= :now AS expired,
+                  COALESCE(p.${newestColumn} = t.token_hash, 0) AS newest
+             FROM ${table} t JOIN patients p ON p.id = t.patient_id WHERE t.token_hash = :hash`,
+          { hash: tokenHash, now: toSecond(now), line: nextSecond(now) },
+        ),
+      );
+      return linkStateOf(row && { lapsed: yes(row.lapsed), used: yes(row.used), expired: yes(row.expired), newest: yes(row.newest) });
+    },
 
     removeLapsedRegistrations: (now) =>
       // Tokens, mails, sessions, counters and codes go with the patient (ON DELETE CASCADE).

@@ -1,6 +1,7 @@
 import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
+import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
@@ -248,6 +249,20 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           return { outcome: 'reset', patientId: token.patient_id };
         }),
       ),
+
+    async linkState(kind, tokenHash, now) {
+      const { table, newestColumn } = LINK_TABLES[kind];
+      // One read, no lock: it writes nothing, and a use racing it is judged by its own transaction.
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<{ lapsed: boolean; used: boolean; expired: boolean; newest: boolean }>(
+          `SELECT ${lapsedBy('$3::timestamptz')} AS lapsed, t.used_at IS NOT NULL AS used, t.expires_at <= $2 AS expired,
+                  coalesce(p.${newestColumn} = t.token_hash, false) AS newest
+             FROM ${table} t JOIN patients p ON p.id = t.patient_id WHERE t.token_hash = $1`,
+          [tokenHash, toSecond(now), now.toISOString()],
+        ),
+      );
+      return linkStateOf(row);
+    },
 
     async removeLapsedRegistrations(now) {
       // The partial index on lapses_at serves this; tokens, mails, sessions and counters cascade.

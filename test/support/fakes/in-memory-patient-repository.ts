@@ -200,6 +200,15 @@ export function createInMemoryPatientRepository(
       return true;
     },
 
+    async linkState(kind, tokenHash, now) {
+      const [rows, newest] = kind === 'verification' ? [tokens, newestToken] : [resetTokens, newestResetToken];
+      const token = rows.get(tokenHash);
+      if (!token || !live(token.patientId, now)) return 'unknown';
+      if (token.used) return 'used';
+      if (second(token.expiresAt) <= second(now)) return 'expired';
+      return newest.get(token.patientId) === tokenHash ? 'usable' : 'superseded';
+    },
+
     async replaceVerificationToken(contact, token, mail) {
       const patient = live(contact.id);
       // Compare-and-set on the newest digest, as the real stores do.
