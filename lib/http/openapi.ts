@@ -33,6 +33,7 @@ export const KEYWORD_DOCS: Readonly<Record<string, (value: any) => string>> = {
   passwordPolicy: () =>
     `${passwordProblems('').join('; ')}; at most ${PASSWORD_MAX_BYTES} bytes in UTF-8; not a common password.`,
   sameAs: (field: string) => `Must equal \`${field}\`.`,
+  differsFrom: (field: string) => `Must differ from \`${field}\` (422 otherwise: nothing is changed or mailed).`,
   age: ({ min, max }: { min: number; max: number }) => `A date in the past: at least ${min} and at most ${max} years before today (UTC).`,
   postalCode: () => 'A postal code valid for `country` (US when omitted: 12345 or 12345-6789).',
   countryCode: () => 'An ISO 3166-1 alpha-2 country code such as US (the default).',
@@ -436,7 +437,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   passwordChange: {
     summary: 'Change the password (signed in)',
-    description: 'Signs the other sessions out and mails a notice.',
+    description: 'Signs the other sessions out and mails a notice. A new password equal to the current one is refused (422).',
     bearer: true,
     request: {
       schema: 'PasswordChangeRequest',

@@ -164,6 +164,21 @@ describe('password rules are the registration rules', () => {
     expect((changeErrors as Record<string, unknown>).password).toEqual((registration as Record<string, unknown>).password);
   });
 
+  it('a change to the same password is refused (422) before anything is checked, written or mailed', () => {
+    const same = { current_password: NEW_PASSWORD, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD };
+    const refused = (() => {
+      try {
+        validatePasswordChange(same);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).statusCode).toBe(422);
+    expect((refused as ValidationError).errors).toEqual({ password: ['The new password must differ from the current one'] });
+    expect(validatePasswordChange({ ...same, current_password: `${NEW_PASSWORD}-old` })).toMatchObject({ password: NEW_PASSWORD });
+  });
+
   it('confirm_password must match', () => {
     expect(() => validatePasswordReset({ token: 'A'.repeat(43), password: NEW_PASSWORD, confirm_password: `${NEW_PASSWORD}x` })).toThrow(ValidationError);
   });
