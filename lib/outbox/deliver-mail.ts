@@ -49,7 +49,7 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       await deps.mailer.sendPasswordResetEmail({ to: item.to, firstName: item.firstName, resetUrl: item.resetUrl });
       return undefined;
     case 'password_changed_email':
-      await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName });
+      await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName, changedAt: item.createdAt, sessionsEnded: item.sessionsEnded });
       return undefined;
   }
 }

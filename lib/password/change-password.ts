@@ -46,7 +46,7 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
   await deps.sessions.revokeAllFor(patient.id, now, caller.sessionId);
   // Right after the change, not in its transaction (the compare-and-set is a single update): a crash
   // in between loses this notice, never the change.
-  await deps.outbox.enqueue(passwordChangedNotice(patient, now));
+  await deps.outbox.enqueue(passwordChangedNotice(patient, now, 'others'));
   logger.info('password change', { outcome: 'changed', patientId: patient.id, sessionId: caller.sessionId });
   await audit('success');
 }

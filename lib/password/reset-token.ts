@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PasswordChangedMail, PasswordResetMail, ResetTokenRecord } from '../patient/ports.js';
+import type { PasswordChangedMail, PasswordResetMail, ResetTokenRecord, SessionsEnded } from '../patient/ports.js';
 import { hashVerificationToken, newVerificationToken, verificationUrl } from '../patient/verification-token.js';
 
 /** 30 minutes: long enough to open the mail, short enough that an old mailbox copy is useless. */
@@ -29,6 +29,6 @@ export function newPasswordReset(
   };
 }
 
-export function passwordChangedNotice(patient: { id: string; email: string; first_name: string }, now: Date): PasswordChangedMail {
-  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: now.toISOString() };
+export function passwordChangedNotice(patient: { id: string; email: string; first_name: string }, now: Date, sessionsEnded: SessionsEnded): PasswordChangedMail {
+  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: now.toISOString(), sessionsEnded };
 }

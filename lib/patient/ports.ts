@@ -119,6 +119,12 @@ export interface PasswordResetMail {
   createdAt: string;
 }
 
+/**
+ * Which sessions a password change ended: `all` after a reset (a link, no session), `others` after a
+ * signed-in change (the caller's own session goes on). The notice says which.
+ */
+export type SessionsEnded = 'all' | 'others';
+
 /** "Your password was changed": a notice only, with no link that changes anything. */
 export interface PasswordChangedMail {
   kind: 'password_changed_email';
@@ -126,7 +132,9 @@ export interface PasswordChangedMail {
   patientId: string;
   to: string;
   firstName: string;
+  /** The time of the change, which the notice gives. */
   createdAt: string;
+  sessionsEnded: SessionsEnded;
 }
 
 export type PasswordReset =
@@ -224,6 +232,9 @@ export interface ResetMail {
 export interface ChangedMail {
   to: string;
   firstName: string;
+  /** ISO time of the change. */
+  changedAt: string;
+  sessionsEnded: SessionsEnded;
 }
 
 export interface Mailer {

@@ -24,8 +24,8 @@ function resetMail(patient: PatientRecord): PasswordResetMail {
     resetUrl: `https://app.clinic.test/password/reset?token=${randomBytes(8).toString('hex')}`, createdAt: new Date().toISOString(),
   };
 }
-function notice(patient: PatientRecord): PasswordChangedMail {
-  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
+function notice(patient: PatientRecord, sessionsEnded: PasswordChangedMail['sessionsEnded'] = 'all'): PasswordChangedMail {
+  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded };
 }
 
 /** Reset tokens and the reset transaction (issue 11), on every store. */
@@ -71,7 +71,7 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(stored).toMatchObject({ password_hash: NEW_HASH, email_verified: true });
       expect(stored!.lapses_at ?? undefined).toBeUndefined();
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
-      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id });
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, sessionsEnded: 'all' });
     });
 
     it('used once: the second reset is "used" and writes nothing', async () => {
@@ -109,9 +109,10 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
 
     it('a "password changed" notice can be queued on its own (after a change)', async () => {
       const { patient } = await ctx.create();
-      const mail = notice(patient);
+      const mail = notice(patient, 'others');
       await ctx.store().outbox.enqueue(mail);
-      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name });
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000))
+        .toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: mail.createdAt, sessionsEnded: 'others' });
     });
 
     it('two concurrent resets with one token: exactly one wins', async () => {

@@ -87,7 +87,7 @@ describe('the reset link', () => {
     expect(after.lapses_at).toBeUndefined();
     expect(await deps.hasher.compare(NEW_PASSWORD, after.password_hash)).toBe(true);
     await deliverDueMails(deps);
-    expect(deps.mailer.changedMails).toEqual([{ to: body.email, firstName: patient.first_name }]);
+    expect(deps.mailer.changedMails).toEqual([{ to: body.email, firstName: patient.first_name, changedAt: deps.clock.now().toISOString(), sessionsEnded: 'all' }]);
     await expect(signIn({ email: body.email, password: NEW_PASSWORD }, {}, deps)).resolves.toMatchObject({ patient_id: patient.id });
     await expect(signIn({ email: body.email, password: body.password }, {}, deps)).rejects.toThrow('Invalid email or password');
   });
@@ -204,7 +204,8 @@ describe('password change', () => {
     expect((await rotate(current.tokens.refresh_token)).outcome).toBe('rotated');
     expect(await deps.hasher.compare('Ch4nged-Passphrase!', deps.repository.readPatient(patient.id)!.password_hash)).toBe(true);
     await deliverDueMails(deps);
-    expect(deps.mailer.changedMails).toHaveLength(2); // the reset's and the change's
+    // The reset's (every session ended) and the change's (every other one).
+    expect(deps.mailer.changedMails.map((m) => m.sessionsEnded)).toEqual(['all', 'others']);
   });
 
   it('a wrong current password: 401, counted toward the lock, then 429 when locked', async () => {
@@ -232,7 +233,7 @@ describe('the mails', () => {
   });
 
   it('the "password changed" mail carries no link', () => {
-    const mail = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane' }, 'Clinic Test');
+    const mail = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane', changedAt: new Date().toISOString(), sessionsEnded: 'all' }, 'Clinic Test');
     expect(mail.text).not.toMatch(/https?:/);
     expect(mail.html).not.toMatch(/href|https?:/);
   });

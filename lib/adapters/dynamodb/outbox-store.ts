@@ -17,7 +17,7 @@ function fieldsOf(item: OutboxItem): Record<string, unknown> {
     case 'password_reset_email':
       return { to: item.to, patient_id: item.patientId, first_name: item.firstName, reset_url: item.resetUrl };
     case 'password_changed_email':
-      return { to: item.to, patient_id: item.patientId, first_name: item.firstName };
+      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, sessions_ended: item.sessionsEnded };
     // The text holds the code: kept under its own name, forgotten like a mail's link.
     case 'phone_code_sms':
       return { to: item.to, patient_id: item.patientId, sms_text: item.text };
@@ -49,7 +49,10 @@ function claimedItem(id: string, item: Record<string, any>, claimId: string): Cl
   if (item.kind === 'password_reset_email') {
     return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, resetUrl: item.reset_url };
   }
-  if (item.kind === 'password_changed_email') return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name };
+  if (item.kind === 'password_changed_email') {
+    // Notices queued before sessions_ended was stored came from either flow; 'others' is what they said.
+    return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, sessionsEnded: item.sessions_ended ?? 'others' };
+  }
   if (item.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, to: item.to, patientId: item.patient_id, text: item.sms_text };
   return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
 }

@@ -1,4 +1,5 @@
 import type { ClaimedItem, OutboxItem } from '../../outbox/ports.js';
+import type { SessionsEnded } from '../../patient/ports.js';
 
 /** The columns of outbox_mails an item fills when it is queued (status, attempts and due_at are the queue's). */
 export function outboxColumns(item: OutboxItem) {
@@ -12,6 +13,7 @@ export function outboxColumns(item: OutboxItem) {
     verify_url: item.kind === 'verification_email' ? item.verifyUrl : null,
     reset_url: item.kind === 'password_reset_email' ? item.resetUrl : null,
     sms_text: item.kind === 'phone_code_sms' ? item.text : null,
+    sessions_ended: item.kind === 'password_changed_email' ? item.sessionsEnded : null,
     created_at: item.createdAt,
   };
 }
@@ -26,6 +28,7 @@ export interface OutboxRow {
   verify_url: string;
   sms_text: string;
   reset_url: string;
+  sessions_ended: SessionsEnded | null;
   created_at: Date | string;
   attempts: number;
 }
@@ -35,7 +38,10 @@ export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
   if (row.kind === 'resend_request' || row.kind === 'password_reset_request') return { kind: row.kind, ...common };
   if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
   if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, resetUrl: row.reset_url };
-  if (row.kind === 'password_changed_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name };
+  if (row.kind === 'password_changed_email') {
+    // Notices queued before sessions_ended existed came from either flow; 'others' is what they said.
+    return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, sessionsEnded: row.sessions_ended ?? 'others' };
+  }
   return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
 }
 
