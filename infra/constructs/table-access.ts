@@ -14,10 +14,11 @@ export const TABLE_CALLS = {
   'patients.getPatient': { 'dynamodb:GetItem': ['PATIENT#'] },
   /** Compare-and-set of the hash after a sign-in at a lower cost. */
   'patients.replacePasswordHash': { 'dynamodb:UpdateItem': ['PATIENT#'] },
-  'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'] },
-  /** Read the token, then one transaction: token used + patient verified (two Updates). */
+  /** The token (VERIFY#), then its patient (is the registration lapsed?). */
+  'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#', 'PATIENT#'] },
+  /** Read the token and its patient, then one transaction: token used + patient verified (two Updates). */
   // Verifying also lifts the lapse TTL from both reservations (lib/adapters/dynamodb/patient-repository.ts).
-  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
+  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#', 'PATIENT#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
 
   // lib/adapters/dynamodb/login-failure-counter.ts
   'loginFailures.read': { 'dynamodb:GetItem': ['LOGIN#'] },
