@@ -3,7 +3,8 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
-import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
+import { auditKeys } from '../../lib/adapters/dynamodb/audit-table.js';
+import { createDynamoAuditTrail, readUnattributedDay } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
@@ -138,10 +139,15 @@ describe('DynamoDB audit table', () => {
     expect(item?.ttl).toBe(Math.floor(Date.parse('2030-03-31T23:59:59.999Z') / 1000));
   });
 
-  it('files events that name no patient under their UTC day', async () => {
-    const event = minimalAuditEvent({ at: '2025-06-02T23:59:59.999Z' });
-    await audit().record(event);
-    expect((await itemsUnder('UNATTRIBUTED#2025-06-02')).map((i) => i.id)).toContain(event.id);
+  it('files events that name no patient under their UTC day, spread over its shards; readUnattributedDay reads them back in order', async () => {
+    const day = '2025-06-02';
+    const events = Array.from({ length: 12 }, (_, i) => minimalAuditEvent({ at: `${day}T23:59:${String(i).padStart(2, '0')}.000Z` }));
+    await Promise.all(events.map((event) => audit().record(event)));
+    const shards = await Promise.all(auditKeys.unattributedDay(day).map(itemsUnder));
+    const mine = (items: { id?: unknown }[]) => items.filter((i) => events.some((e) => e.id === i.id));
+    expect(shards.filter((items) => mine(items).length > 0).length).toBeGreaterThan(1);
+    const read = await readUnattributedDay(db, config.auditTableName, day);
+    expect(read.filter((e) => events.some((m) => m.id === e.id)).map((e) => e.id)).toEqual(events.map((e) => e.id));
   });
 
   it('stores exactly the event\'s fields beside its keys and TTL: nothing else reaches the table', async () => {
