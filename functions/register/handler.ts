@@ -1,10 +1,10 @@
 import { loadConfig } from '../../lib/config.js';
 import { idempotencyKeyFrom, idempotent } from '../../lib/idempotency/idempotent.js';
 import { jsonApi } from '../../lib/http/json-api.js';
-import { jsonResponse } from '../../lib/http/response.js';
+import { jsonResponse, replayedResponse } from '../../lib/http/response.js';
 import { registerPatient, type RegistrationAttempt } from '../../lib/patient/register-patient.js';
 import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 
 /** The spec's message. The mail is in the outbox, committed with the patient: its delivery is guaranteed. */
@@ -19,7 +19,7 @@ export function createRegisterHandler(deps: RegisterDeps) {
     };
     if (!key) return register();
     const attempt = await registrationAttempt(body, key, deps.identifiers);
-    return idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt));
+    return idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt), replayedResponse);
   });
 }
 

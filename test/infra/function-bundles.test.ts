@@ -56,7 +56,7 @@ describe('function bundles (esbuild metafiles, deployed settings)', { timeout: 1
   it('carry the registration validator and postcode patterns only in register', () => {
     for (const [name, bundle] of Object.entries(bundles)) {
       if (name === 'register') continue;
-      expect(includes(bundle, (input) => input === 'lib/validation/generated/register.js'), name).toEqual([]);
+      expect(includes(bundle, (input) => input === 'lib/patient/generated/register.js'), name).toEqual([]);
       expect(includes(bundle, fromPackage('postcode-validator')), name).toEqual([]);
     }
     expect(includes(bundles.register!, fromPackage('postcode-validator')).length).toBeGreaterThan(0);
@@ -68,8 +68,8 @@ describe('function bundles (esbuild metafiles, deployed settings)', { timeout: 1
 
   it('carry only their own generated validator module, and never ajv\'s compiler', () => {
     for (const [name, bundle] of Object.entries(bundles)) {
-      const own = name in FUNCTION_VALIDATORS ? [`lib/validation/generated/${name}.js`] : [];
-      expect(includes(bundle, (input) => input.startsWith('lib/validation/generated/')), name).toEqual(own);
+      const own = name in FUNCTION_VALIDATORS ? [`lib/patient/generated/${name}.js`] : [];
+      expect(includes(bundle, (input) => input.startsWith('lib/patient/generated/')), name).toEqual(own);
       expect(includes(bundle, (input) => /node_modules\/ajv\/dist\/(core|compile|vocabularies)\b/.test(input)), name).toEqual([]);
     }
   });

@@ -8,7 +8,7 @@ import { loadConfig } from '../../lib/config.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import { createMailerDeps, createRegisterDeps } from '../../lib/wiring.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';
