@@ -29,7 +29,7 @@ type RouteKey = keyof typeof API_ROUTES;
 /** What each custom keyword means, in words, from its own schema value (lib/patient/validation-keywords.ts). */
 export const KEYWORD_DOCS: Readonly<Record<string, (value: any) => string>> = {
   e164Phone: () => 'An international phone number such as +14155552671; spaces, dashes and brackets are ignored, and it is stored in E.164.',
-  personName: () => 'Letters, spaces, apostrophes, hyphens and periods only, with at least one letter.',
+  personName: () => 'Letters, spaces, apostrophes, hyphens and periods only, with at least one letter, all of one script (Unicode UTS #39 Highly Restrictive: no Latin mixed with Cyrillic look-alikes); stored NFKC-normalized (fullwidth letters become plain ones).',
   passwordPolicy: () =>
     `${passwordProblems('').join('; ')}; at most ${PASSWORD_MAX_BYTES} bytes in UTF-8; not a common password.`,
   sameAs: (field: string) => `Must equal \`${field}\`.`,

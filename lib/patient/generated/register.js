@@ -158,6 +158,9 @@ const _errs4 = errors;
 let valid1;
 keyword1.errors = null;
 valid1 = keyword1.call(this, true, data0, schema11.properties.first_name, {instancePath:instancePath+"/first_name",parentData:data,parentDataProperty:"first_name",rootData});
+if(data){
+data0 = data["first_name"];
+}
 if(!valid1){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
@@ -220,6 +223,9 @@ const _errs7 = errors;
 let valid2;
 keyword1.errors = null;
 valid2 = keyword1.call(this, true, data1, schema11.properties.last_name, {instancePath:instancePath+"/last_name",parentData:data,parentDataProperty:"last_name",rootData});
+if(data){
+data1 = data["last_name"];
+}
 if(!valid2){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
@@ -973,6 +979,9 @@ const _errs48 = errors;
 let valid13;
 keyword1.errors = null;
 valid13 = keyword1.call(this, true, data15, schema11.properties.emergency_contact.properties.name, {instancePath:instancePath+"/emergency_contact/name",parentData:data14,parentDataProperty:"name",rootData});
+if(data14){
+data15 = data14["name"];
+}
 if(!valid13){
 if(Array.isArray(keyword1.errors)){
 vErrors = vErrors === null ? keyword1.errors : vErrors.concat(keyword1.errors);
