@@ -1,11 +1,10 @@
 import { renderMail, type RenderedMail } from '../mail/render-mail.js';
 import type { ChangedMail, ResetMail } from '../patient/ports.js';
 
-/** The reset mail: the first name and the link only, no other patient data. */
+/** The reset mail: the link only. The account may be unverified (the address unproven), so nothing the registrant typed. */
 export function composePasswordResetMail(mail: ResetMail, serviceName: string): RenderedMail {
   return renderMail(serviceName, {
     subject: 'Reset your password',
-    firstName: mail.firstName,
     intro: [`We received a request to reset the password of your ${serviceName} account.`],
     action: { label: 'Choose a new password', url: mail.resetUrl },
     outro: [

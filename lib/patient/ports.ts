@@ -217,18 +217,22 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
 }
 
+/**
+ * Mails with a link go to an address that has not proven itself (a verification always; a reset may
+ * be for an unverified account), so they carry no text the registrant chose: no name. Anyone can
+ * register any address, and "Hello <whatever they typed>" from the real sender is a phishing kit.
+ */
 export interface VerificationMail {
   to: string;
-  firstName: string;
   verifyUrl: string;
 }
 
 export interface ResetMail {
   to: string;
-  firstName: string;
   resetUrl: string;
 }
 
+/** Sent only after the mailbox was proven (a reset link) or by a signed-in, verified patient: it may greet by name. */
 export interface ChangedMail {
   to: string;
   firstName: string;
