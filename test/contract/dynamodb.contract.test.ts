@@ -33,6 +33,10 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
       return Item?.to ?? Item?.requested_address;
     },
+    async outboxRaw(id) {
+      const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
+      return Item && JSON.stringify(Item);
+    },
     async outboxText(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
       return Item?.sms_text;

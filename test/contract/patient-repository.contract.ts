@@ -40,6 +40,11 @@ export interface ContractStore {
   lapsedRemovedBy?: 'ttl';
   /** The recipient or requested address an outbox item still holds, as stored. */
   outboxAddress(id: string): Promise<string | undefined>;
+  /**
+   * The outbox item or row exactly as stored, every attribute or column, as JSON text (undefined if
+   * gone): a forgotten value must be removed (attribute REMOVEd, column NULL), not only marked.
+   */
+  outboxRaw(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
 }
 
@@ -399,11 +404,18 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await store.outboxAddress(queued.id)).toBe(queued.to);
         await close((await store.outbox.claim(queued.id, at(HOUR), LEASE))!);
         expect(await store.outboxAddress(queued.id)).toBeUndefined();
+        // Removed from the stored item itself, not only hidden: no attribute or column holds it.
+        expect(await store.outboxRaw(queued.id)).toBeDefined();
+        expect(await store.outboxRaw(queued.id)).not.toContain(queued.to);
         expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(queued.id);
 
         const { mail } = await create();
-        await store.outbox.markSent((await store.outbox.claim(mail.id, at(HOUR), LEASE))!, at(HOUR));
+        await close((await store.outbox.claim(mail.id, at(HOUR), LEASE))!);
         expect(await store.outboxAddress(mail.id)).toBe(mail.to);
+        // The link is a credential: the stored item keeps neither it nor its token.
+        const token = new URL(mail.verifyUrl).searchParams.get('token')!;
+        expect(await store.outboxRaw(mail.id)).toBeDefined();
+        expect(await store.outboxRaw(mail.id)).not.toContain(token);
       });
 
       it('the same request id is never queued twice', async () => {
