@@ -5,9 +5,10 @@
  * A bare SHA-256 would not do: hashing a list of likely addresses reverses it. The same keys digest
  * request fingerprints ('request'), which cover fields that are stored only encrypted, and the source
  * addresses in audit events ('ip'), and phone verification codes ('phone-code', of
- * `<patientId>:<code>`, so that a leaked digest cannot be tried against a list of a million codes).
+ * `<patientId>:<code>`, so that a leaked digest cannot be tried against a list of a million codes),
+ * and derive link tokens from their stored seeds ('link', lib/patient/link-token.ts).
  */
-export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code';
+export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code' | 'link';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

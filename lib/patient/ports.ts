@@ -66,6 +66,19 @@ export interface VerificationTokenRecord {
   tokenHash: string;
   patientId: string;
   expiresAt: Date;
+  /**
+   * The random seed the token was derived from (lib/patient/link-token.ts): with the HMAC key it
+   * gives the same token back, so a request inside the link's life re-sends it instead of replacing
+   * it. Stored on the patient beside the token's digest; alone it is not a token.
+   */
+  seed: string;
+}
+
+/** The patient's newest link (verification or reset) while it can still be re-sent. */
+export interface LiveLink {
+  tokenHash: string;
+  seed: string;
+  expiresAt: Date;
 }
 
 export type TokenConsumption =
@@ -87,6 +100,10 @@ export interface PatientContact {
   email_verified: boolean;
   /** Digest of the newest verification token; older tokens are superseded. */
   verification_token_hash: string | undefined;
+  /** The newest verification link's seed and expiry (absent for links issued before seeds were kept). */
+  verification_link?: LiveLink;
+  /** The newest reset link's digest, seed and expiry, until it is used. */
+  reset_link?: LiveLink;
 }
 
 /** A verification mail waiting in the transactional outbox until the mailer has sent it. */
@@ -100,12 +117,13 @@ export interface OutboxMail {
   createdAt: string;
 }
 
-/** A password-reset token as stored: only its digest, like a verification token. */
+/** A password-reset token as stored: only its digest (and its seed on the patient), like a verification token. */
 export interface ResetTokenRecord {
   /** SHA-256 of the token, hex. */
   tokenHash: string;
   patientId: string;
   expiresAt: Date;
+  seed: string;
 }
 
 /** The mail with a reset link, queued in the same transaction as its token. */
@@ -166,8 +184,9 @@ export interface PatientRepository {
   consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
   findPatientByEmail(email: string): Promise<PatientContact | undefined>;
   /**
-   * Issues a new token (the previous one stops working) and queues its mail, atomically. Returns
-   * false when the patient changed meanwhile (verified, or another resend won): nothing is written.
+   * Issues a new token (the previous one stops working) and queues its mail, atomically, keeping its
+   * seed and expiry on the patient. Returns false when the patient changed meanwhile (verified, or
+   * another resend won): nothing is written.
    */
   replaceVerificationToken(patient: PatientContact, token: VerificationTokenRecord, mail: OutboxMail): Promise<boolean>;
   /** Sign-in's lookup: undefined for an unknown email or a lapsed registration. */

@@ -16,7 +16,7 @@ const digest = () => randomBytes(32).toString('hex');
 const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 function resetToken(patient: PatientRecord, expiresAt = fromNow(30 * MINUTE)): ResetTokenRecord {
-  return { tokenHash: digest(), patientId: patient.id, expiresAt };
+  return { tokenHash: digest(), patientId: patient.id, expiresAt, seed: randomUUID() };
 }
 function resetMail(patient: PatientRecord): PasswordResetMail {
   return {
@@ -49,6 +49,24 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
       const claimed = await ctx.store().outbox.claim(mail.id, new Date(), 60_000);
       expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl, firstName: patient.first_name });
+    });
+
+    it('the patient keeps its newest reset link\'s digest, seed and expiry (to send it again) until it is used', async () => {
+      const { patient, token } = await issued();
+      const linkOf = async () => (await ctx.store().repository.findPatientByEmail(patient.email))?.reset_link;
+      expect(await linkOf()).toEqual({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
+      const newer = resetToken(patient);
+      expect(await ctx.store().repository.issueResetToken(newer, resetMail(patient))).toBe(true);
+      expect(await linkOf()).toEqual({ tokenHash: newer.tokenHash, seed: newer.seed, expiresAt: newer.expiresAt });
+      expect((await reset(patient, newer.tokenHash)).outcome).toBe('reset');
+      expect(await linkOf()).toBeUndefined();
+    });
+
+    it('a live reset link\'s mail can be queued again on its own', async () => {
+      const { patient } = await issued();
+      const again = resetMail(patient);
+      await ctx.store().outbox.enqueue(again);
+      expect(await ctx.store().outbox.claim(again.id, new Date(), 60_000)).toMatchObject({ kind: 'password_reset_email', resetUrl: again.resetUrl });
     });
 
     it('no token is issued for a patient that does not exist', async () => {

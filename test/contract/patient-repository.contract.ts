@@ -91,7 +91,7 @@ export function mailFor(patient: PatientRecord, createdAt = REGISTERED_AT): Outb
 }
 
 export function tokenFor(patient: PatientRecord, expiresAt = at(24 * HOUR)): VerificationTokenRecord {
-  return { tokenHash: createHash('sha256').update(randomBytes(32)).digest('hex'), patientId: patient.id, expiresAt };
+  return { tokenHash: createHash('sha256').update(randomBytes(32)).digest('hex'), patientId: patient.id, expiresAt, seed: randomBytes(32).toString('base64url') };
 }
 
 /** The clashes a refused createPatient reported; fails the test if it was not a duplicate refusal. */
@@ -431,6 +431,8 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await repository.findPatientByEmail(patient.email)).toEqual({
           id: patient.id, first_name: patient.first_name, email: patient.email, phone_number: patient.phone_number,
           email_verified: false, verification_token_hash: token.tokenHash, registration_key: undefined, registration_fingerprint: undefined,
+          // The newest link's seed and expiry, for sending it again (lib/patient/link-token.ts).
+          verification_link: { tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt },
         });
         expect(await repository.findPatientByEmail(uniqueEmail())).toBeUndefined();
       });
@@ -449,10 +451,22 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         const contact = (await repository.findPatientByEmail(patient.email))!;
         const [next, nextMail] = [tokenFor(patient, at(25 * HOUR)), mailFor(patient, at(HOUR))];
         expect(await repository.replaceVerificationToken(contact, next, nextMail)).toBe(true);
-        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({ verification_token_hash: next.tokenHash });
+        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({
+          verification_token_hash: next.tokenHash,
+          verification_link: { tokenHash: next.tokenHash, seed: next.seed, expiresAt: next.expiresAt },
+        });
         expect(await repository.consumeVerificationToken(token.tokenHash, at(2 * HOUR))).toEqual({ outcome: 'superseded' });
         expect(await store.outbox.claim(nextMail.id, at(HOUR), 60_000)).toMatchObject({ id: nextMail.id });
         expect(await repository.consumeVerificationToken(next.tokenHash, at(2 * HOUR))).toEqual({ outcome: 'verified', patientId: patient.id });
+        // A used link is never sent again: its seed is forgotten with it.
+        expect((await repository.findPatientByEmail(patient.email))?.verification_link).toBeUndefined();
+      });
+
+      it('a live link\'s mail can be queued again on its own (a resend inside its life)', async () => {
+        const { patient } = await create();
+        const again = mailFor(patient, at(HOUR));
+        await store.outbox.enqueue(again);
+        expect(await store.outbox.claim(again.id, at(HOUR), 60_000)).toMatchObject({ kind: 'verification_email', id: again.id, verifyUrl: again.verifyUrl, to: patient.email });
       });
 
       it('refuses a replacement based on a stale read and writes nothing', async () => {

@@ -6,6 +6,7 @@ import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, TooMany
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { changePassword } from '../../lib/password/change-password.js';
 import { requestPasswordReset } from '../../lib/password/forgot-password.js';
+import { MIN_RESEND_LIFE_MS } from '../../lib/patient/link-token.js';
 import { composePasswordChangedMail, composePasswordResetMail } from '../../lib/password/password-mails.js';
 import { resetPassword } from '../../lib/password/reset-password.js';
 import { RESET_TOKEN_LIFETIME_MS } from '../../lib/password/reset-token.js';
@@ -114,12 +115,25 @@ describe('the reset link', () => {
     await expect(reset(deps, token)).resolves.toBeUndefined();
   });
 
-  it('a newer request replaces the older link', async () => {
+  it('a request inside a live link\'s life sends that same link again: whoever spends the quota cannot replace the owner\'s link', async () => {
+    const { deps, body } = await registered();
+    const owners = await resetLink(deps, body.email);
+    deps.clock.advance(10 * 60_000);
+    expect(await resetLink(deps, body.email)).toBe(owners); // a stranger's request
+    expect(deps.mailer.resetMails).toHaveLength(2);
+    await expect(reset(deps, owners)).resolves.toBeUndefined();
+  });
+
+  it('a link with less than 5 minutes left, or used, is replaced by a new one; the older one is then superseded', async () => {
     const { deps, body } = await registered();
     const older = await resetLink(deps, body.email);
+    deps.clock.advance(RESET_TOKEN_LIFETIME_MS - MIN_RESEND_LIFE_MS + 1000);
     const newer = await resetLink(deps, body.email);
+    expect(newer).not.toBe(older);
     await expect(reset(deps, older)).rejects.toThrow(new GoneResetTokenError('superseded'));
     await expect(reset(deps, newer)).resolves.toBeUndefined();
+    const after = await resetLink(deps, body.email); // the used link is not sent again
+    expect(after).not.toBe(newer);
   });
 
   it('revokes every session and clears the lock counter', async () => {

@@ -42,6 +42,16 @@ const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
  * treats an item whose TTL has passed as absent, and a new registration takes its reservations over.
  * Verifying the email removes the TTL from the patient and its reservations.
  */
+
+/** Where the patient keeps its newest links' seeds and expiries (lib/patient/link-token.ts), to send them again. */
+const VERIFICATION_LINK = 'verification_link_seed, verification_link_expires_at';
+const RESET_LINK = 'reset_link_seed, reset_link_expires_at';
+
+function liveLink(name: 'verification_link' | 'reset_link', tokenHash: unknown, seed: unknown, expiresAt: unknown) {
+  if (typeof tokenHash !== 'string' || typeof seed !== 'string' || typeof expiresAt !== 'string') return {};
+  return { [name]: { tokenHash, seed, expiresAt: new Date(expiresAt) } };
+}
+
 export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
   tableName: string,
@@ -147,11 +157,13 @@ export function createDynamoPatientRepository(
     tokenKey: { pk: string; sk: string };
     tokenHash: string;
     newestAttribute: 'verification_token_hash' | 'reset_token_hash';
+    /** The link's seed and expiry on the patient, forgotten with its use: a used link is never sent again. */
+    linkAttributes: string;
     now: Date;
     patientSet: { expression: string; values: Record<string, unknown> };
     alsoWrite?: object[];
   }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: 'unknown' | 'used' | 'expired' | 'superseded' }> {
-    const { tokenKey, tokenHash, newestAttribute, now, patientSet, alsoWrite = [] } = use;
+    const { tokenKey, tokenHash, newestAttribute, linkAttributes, now, patientSet, alsoWrite = [] } = use;
     const token = (await get(tokenKey)) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
     if (!token) return { outcome: 'unknown' };
     const patient = await get(keys.patient(token.patient_id), `${newestAttribute}, reservation_pks, #ttl`);
@@ -177,7 +189,7 @@ export function createDynamoPatientRepository(
             Update: {
               TableName: tableName,
               Key: keys.patient(token.patient_id),
-              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at`,
+              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at, ${linkAttributes}`,
               // Only the newest link works: a new one replaces the patient's pointer.
               ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
               ExpressionAttributeNames: TTL_NAME,
@@ -235,7 +247,12 @@ export function createDynamoPatientRepository(
       ]);
       // A reservation written under an older key version still counts while a rotation is under way.
       const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
-      const patientItem = { ...toPatientItem(patient, [emailKey!.pk, phoneKey!.pk]), verification_token_hash: token.tokenHash };
+      const patientItem = {
+        ...toPatientItem(patient, [emailKey!.pk, phoneKey!.pk]),
+        verification_token_hash: token.tokenHash,
+        verification_link_seed: token.seed,
+        verification_link_expires_at: token.expiresAt.toISOString(),
+      };
       const command = new TransactWriteCommand({
         ClientRequestToken: patient.id,
         TransactItems: [
@@ -264,7 +281,7 @@ export function createDynamoPatientRepository(
 
     async consumeVerificationToken(tokenHash, now): Promise<TokenConsumption> {
       const result = await consumeMailboxToken({
-        tokenKey: keys.verificationToken(tokenHash), tokenHash, newestAttribute: 'verification_token_hash', now,
+        tokenKey: keys.verificationToken(tokenHash), tokenHash, newestAttribute: 'verification_token_hash', linkAttributes: VERIFICATION_LINK, now,
         patientSet: { expression: 'email_verified = :yes, email_verified_at = :at, updated_at = :at', values: { ':yes': true } },
       });
       return result.outcome === 'consumed' ? { outcome: 'verified', patientId: result.patientId } : result;
@@ -273,7 +290,8 @@ export function createDynamoPatientRepository(
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
       const patient = await livePatientByEmail(
         email,
-        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint',
+        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint, '
+          + `reset_token_hash, ${VERIFICATION_LINK}, ${RESET_LINK}`,
       );
       if (!patient) return undefined;
       return {
@@ -285,6 +303,8 @@ export function createDynamoPatientRepository(
         registration_fingerprint: patient.registration_fingerprint,
         email_verified: patient.email_verified === true,
         verification_token_hash: patient.verification_token_hash,
+        ...liveLink('verification_link', patient.verification_token_hash, patient.verification_link_seed, patient.verification_link_expires_at),
+        ...liveLink('reset_link', patient.reset_token_hash, patient.reset_link_seed, patient.reset_link_expires_at),
       };
     },
 
@@ -298,11 +318,11 @@ export function createDynamoPatientRepository(
               Update: {
                 TableName: tableName,
                 Key: keys.patient(patient.id),
-                UpdateExpression: 'SET verification_token_hash = :new, updated_at = :now',
+                UpdateExpression: 'SET verification_token_hash = :new, verification_link_seed = :seed, verification_link_expires_at = :expires, updated_at = :now',
                 ConditionExpression: `email_verified = :no AND ${previous ? 'verification_token_hash = :old' : 'attribute_not_exists(verification_token_hash)'} AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
                 ExpressionAttributeValues: {
-                  ':new': token.tokenHash, ':now': mail.createdAt, ':no': false, ':nowSeconds': nowSeconds(), ...(previous && { ':old': previous }),
+                  ':new': token.tokenHash, ':seed': token.seed, ':expires': token.expiresAt.toISOString(), ':now': mail.createdAt, ':no': false, ':nowSeconds': nowSeconds(), ...(previous && { ':old': previous }),
                 },
               },
             },
@@ -370,10 +390,10 @@ export function createDynamoPatientRepository(
                 TableName: tableName,
                 Key: keys.patient(token.patientId),
                 // The newest token wins: whatever the patient held before stops working.
-                UpdateExpression: 'SET reset_token_hash = :new',
+                UpdateExpression: 'SET reset_token_hash = :new, reset_link_seed = :seed, reset_link_expires_at = :expires',
                 ConditionExpression: `attribute_exists(pk) AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':new': token.tokenHash, ':nowSeconds': nowSeconds() },
+                ExpressionAttributeValues: { ':new': token.tokenHash, ':seed': token.seed, ':expires': token.expiresAt.toISOString(), ':nowSeconds': nowSeconds() },
               },
             },
             {
@@ -406,7 +426,7 @@ export function createDynamoPatientRepository(
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
       // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
       const result = await consumeMailboxToken({
-        tokenKey: keys.resetToken(tokenHash), tokenHash, newestAttribute: 'reset_token_hash', now,
+        tokenKey: keys.resetToken(tokenHash), tokenHash, newestAttribute: 'reset_token_hash', linkAttributes: RESET_LINK, now,
         patientSet: {
           expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
