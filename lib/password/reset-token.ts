@@ -27,7 +27,7 @@ export async function newPasswordReset(
 
 /** The outbox mail carrying a reset link (new, or a live one sent again). */
 export function passwordResetMail(patient: { id: string; email: string; first_name: string }, now: Date, resetUrl: string): PasswordResetMail {
-  return { kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, resetUrl, createdAt: now.toISOString() };
+  return { kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl, createdAt: now.toISOString() };
 }
 
 export function passwordChangedNotice(patient: { id: string; email: string; first_name: string }, now: Date, sessionsEnded: SessionsEnded): PasswordChangedMail {

@@ -106,13 +106,15 @@ export interface PatientContact {
   reset_link?: LiveLink;
 }
 
-/** A verification mail waiting in the transactional outbox until the mailer has sent it. */
+/**
+ * A verification mail waiting in the transactional outbox until the mailer has sent it. No name: the
+ * mail carries nothing the registrant chose (VerificationMail), so the outbox keeps nothing of it.
+ */
 export interface OutboxMail {
   kind: 'verification_email';
   id: string;
   patientId: string;
   to: string;
-  firstName: string;
   verifyUrl: string;
   createdAt: string;
 }
@@ -126,13 +128,12 @@ export interface ResetTokenRecord {
   seed: string;
 }
 
-/** The mail with a reset link, queued in the same transaction as its token. */
+/** The mail with a reset link, queued in the same transaction as its token; no name, as a verification mail. */
 export interface PasswordResetMail {
   kind: 'password_reset_email';
   id: string;
   patientId: string;
   to: string;
-  firstName: string;
   resetUrl: string;
   createdAt: string;
 }

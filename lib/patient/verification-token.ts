@@ -42,5 +42,5 @@ export async function newVerification(
 
 /** The outbox mail carrying a verification link (new, or a live one sent again). */
 export function verificationMail(patient: { id: string; email: string; first_name: string }, now: Date, verifyUrl: string): OutboxMail {
-  return { kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, verifyUrl, createdAt: now.toISOString() };
+  return { kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email, verifyUrl, createdAt: now.toISOString() };
 }

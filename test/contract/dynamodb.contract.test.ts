@@ -222,7 +222,7 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
     await repository.createPatient(patient, token, mail);
     const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
-    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
+    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
     expect(await repository.issueResetToken(reset, link)).toBe(true);
     const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'others' as const };
     expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });

@@ -20,7 +20,7 @@ function resetToken(patient: PatientRecord, expiresAt = fromNow(30 * MINUTE)): R
 }
 function resetMail(patient: PatientRecord): PasswordResetMail {
   return {
-    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email,
     resetUrl: `https://app.clinic.test/password/reset?token=${randomBytes(8).toString('hex')}`, createdAt: new Date().toISOString(),
   };
 }
@@ -48,7 +48,7 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(await ctx.store().repository.findResetToken(token.tokenHash)).toEqual({ patientId: patient.id });
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
       const claimed = await ctx.store().outbox.claim(mail.id, new Date(), 60_000);
-      expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl, firstName: patient.first_name });
+      expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl });
     });
 
     it('the patient keeps its newest reset link\'s digest, seed and expiry (to send it again) until it is used', async () => {

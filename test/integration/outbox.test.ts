@@ -60,7 +60,7 @@ const streamInsert = (item: Record<string, any>) => ({
 async function putDueMail(): Promise<{ to: string; item: Record<string, any> }> {
   const to = uniqueRegistration().email as string;
   const item = outboxItem({
-    kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane',
+    kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to,
     verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString(),
   });
   await documentClient.send(new PutCommand({ TableName: env.TABLE_NAME, Item: item }));

@@ -10,7 +10,7 @@ import { registerPatient } from '../../lib/patient/register-patient.js';
 import { createMailerDeps, createRegisterDeps } from '../../lib/wiring.js';
 import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+import { bringLinkNearItsEnd, getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { CANARY, canaryOverrides, captureOutput } from '../support/capture-output.js';
 import { api } from '../support/sign-in-api.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
@@ -66,6 +66,7 @@ describe('patient data privacy', () => {
     const token = tokenFrom((await mailsTo(body.email))[0]!);
     const VERIFY = { path: '/api/v1/patient/verify-email' };
     const RESEND = { path: '/api/v1/patient/resend-verification' };
+    await bringLinkNearItsEnd(body.email, 'verification'); // a live link would be sent again, not replaced
     await invoke(resend, apiEvent({ email: body.email }, RESEND)); // resend: new token, old one superseded
     await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never); // the outbox acts on it
     await invoke(verify, apiEvent({ token, password: body.password }, VERIFY)); // superseded

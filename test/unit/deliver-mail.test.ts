@@ -14,7 +14,6 @@ function queued(deps: FakeDeps): OutboxMail {
     id: randomUUID(),
     patientId: randomUUID(),
     to: `jane.${randomUUID().slice(0, 8)}@email.com`,
-    firstName: 'Jane',
     verifyUrl: `${deps.verifyUrlBase}?token=${'A'.repeat(43)}`,
     createdAt: deps.clock.now().toISOString(),
   };
