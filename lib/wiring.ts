@@ -233,8 +233,9 @@ export function createResendVerificationDeps(config: Config): RequestResendDeps 
 }
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
-  const { outbox, repository } = storage(config, identifierDigests(config, kmsClientOf(config)));
-  return { outbox, repository, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase };
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const { outbox, repository } = storage(config, identifiers);
+  return { outbox, repository, identifiers, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase };
 }
 
 /** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */

@@ -2,7 +2,7 @@ import { signIn } from '../../lib/auth/sign-in.js';
 import { loadConfig } from '../../lib/config.js';
 import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
-import { validateLogin } from '../../lib/validation/generated/login.js';
+import { validateLogin } from '../../lib/patient/generated/login.js';
 import { createLoginDeps, hashingAdmission } from '../../lib/wiring.js';
 
 const deps = createLoginDeps(loadConfig(process.env, ['identifiers', 'tokens', 'token-signing']));

@@ -3,7 +3,7 @@ import { signOut } from '../../lib/auth/sign-out.js';
 import { loadConfig } from '../../lib/config.js';
 import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
-import { validateRefreshToken } from '../../lib/validation/generated/logout.js';
+import { validateRefreshToken } from '../../lib/patient/generated/logout.js';
 import { createLogoutDeps } from '../../lib/wiring.js';
 
 const deps = createLogoutDeps(loadConfig(process.env, ['identifiers', 'tokens']));

@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config.js';
 import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { updateProfile } from '../../lib/record/update-profile.js';
-import { validateProfile, validateProfilePatch } from '../../lib/validation/generated/me-update.js';
+import { validateProfile, validateProfilePatch } from '../../lib/patient/generated/me-update.js';
 import { createMeUpdateDeps } from '../../lib/wiring.js';
 
 const deps = { ...createMeUpdateDeps(loadConfig(process.env, ['encryption', 'identifiers', 'tokens'])), validateProfile };

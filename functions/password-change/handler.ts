@@ -3,7 +3,7 @@ import { loadConfig } from '../../lib/config.js';
 import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { changePassword } from '../../lib/password/change-password.js';
-import { validatePasswordChange } from '../../lib/validation/generated/password-change.js';
+import { validatePasswordChange } from '../../lib/patient/generated/password-change.js';
 import { createPasswordChangeDeps } from '../../lib/wiring.js';
 
 const deps = createPasswordChangeDeps(loadConfig(process.env, ['identifiers', 'tokens']));

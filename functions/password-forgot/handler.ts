@@ -4,7 +4,7 @@ import { jsonApi } from '../../lib/http/json-api.js';
 import { passwordResetPages } from '../../lib/http/password-reset-page.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { requestPasswordReset } from '../../lib/password/forgot-password.js';
-import { validateForgotPassword } from '../../lib/validation/generated/password-forgot.js';
+import { validateForgotPassword } from '../../lib/patient/generated/password-forgot.js';
 import { createPasswordForgotDeps } from '../../lib/wiring.js';
 
 const config = loadConfig(process.env, ['identifiers']);

@@ -4,7 +4,7 @@ import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { passwordResetPages } from '../../lib/http/password-reset-page.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { resetPassword } from '../../lib/password/reset-password.js';
-import { validatePasswordReset } from '../../lib/validation/generated/password-reset.js';
+import { validatePasswordReset } from '../../lib/patient/generated/password-reset.js';
 import { createPasswordResetDeps } from '../../lib/wiring.js';
 
 const config = loadConfig(process.env, ['identifiers']);

@@ -2,7 +2,7 @@ import { authenticate } from '../../lib/auth/authenticate.js';
 import { loadConfig } from '../../lib/config.js';
 import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
-import { validatePhoneVerify } from '../../lib/validation/generated/phone-verify.js';
+import { validatePhoneVerify } from '../../lib/patient/generated/phone-verify.js';
 import { verifyPhone } from '../../lib/phone/verify-phone.js';
 import { createPhoneVerifyDeps } from '../../lib/wiring.js';
 

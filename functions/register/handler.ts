@@ -2,10 +2,10 @@ import { loadConfig } from '../../lib/config.js';
 import { idempotencyKeyFrom, idempotent } from '../../lib/idempotency/idempotent.js';
 import { jsonApi } from '../../lib/http/json-api.js';
 import { answerBeforeWriteDeadline, guardWrites } from '../../lib/http/write-deadline.js';
-import { jsonResponse } from '../../lib/http/response.js';
+import { jsonResponse, replayedResponse } from '../../lib/http/response.js';
 import { registerPatient, type RegistrationAttempt } from '../../lib/patient/register-patient.js';
 import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { createRegisterDeps, type RegisterDeps } from '../../lib/wiring.js';
 
 /** The spec's message. The mail is in the outbox, committed with the patient: its delivery is guaranteed. */
@@ -29,7 +29,7 @@ export function createRegisterHandler(deps: RegisterDeps) {
         };
         if (!key) return await register();
         const attempt = await registrationAttempt(body, key, deps.identifiers);
-        return await idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt));
+        return await idempotent(deps.registrations, deps.clock, attempt.storeKey, attempt.fingerprint, () => register(attempt), replayedResponse);
       } finally {
         release();
       }

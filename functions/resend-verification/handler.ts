@@ -4,7 +4,7 @@ import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
 import { requestVerificationResend } from '../../lib/patient/resend-verification.js';
-import { validateResendVerification } from '../../lib/validation/generated/resend-verification.js';
+import { validateResendVerification } from '../../lib/patient/generated/resend-verification.js';
 import { createResendVerificationDeps } from '../../lib/wiring.js';
 
 const config = loadConfig(process.env, ['identifiers']);

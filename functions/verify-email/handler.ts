@@ -3,7 +3,7 @@ import { formOrJson, htmlForm } from '../../lib/http/html-form.js';
 import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
-import { validateVerifyEmail } from '../../lib/validation/generated/verify-email.js';
+import { validateVerifyEmail } from '../../lib/patient/generated/verify-email.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { createVerifyEmailDeps } from '../../lib/wiring.js';
 

@@ -14,12 +14,13 @@ export const TABLE_CALLS = {
   'patients.getPatient': { 'dynamodb:GetItem': ['PATIENT#'] },
   /** Compare-and-set of the hash after a sign-in at a lower cost. */
   'patients.replacePasswordHash': { 'dynamodb:UpdateItem': ['PATIENT#'] },
-  'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'] },
+  /** The token (VERIFY#), then its patient (is the registration lapsed?). */
+  'patients.findVerificationToken': { 'dynamodb:GetItem': ['VERIFY#', 'PATIENT#'] },
   /** PATCH /me: a conditional Update of the patient; with a notice, one transaction that also Puts its OUTBOX# item. */
   'patients.updateProfile': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] },
-  /** Read the token, then one transaction: token used + patient verified (two Updates). */
+  /** Read the token and its patient, then one transaction: token used + patient verified (two Updates). */
   // Verifying also lifts the lapse TTL from both reservations (lib/adapters/dynamodb/patient-repository.ts).
-  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
+  'patients.consumeVerificationToken': { 'dynamodb:GetItem': ['VERIFY#', 'PATIENT#'], 'dynamodb:UpdateItem': ['VERIFY#', 'PATIENT#', 'EMAIL#', 'PHONE#'] },
 
   /**
    * A link's state for its page (GET): the token, then its patient (the newest-link pointer and the

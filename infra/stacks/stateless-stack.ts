@@ -73,10 +73,11 @@ export function statefulResourcesOf(stateful: StatefulResources): StatefulResour
 type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment' | 'roleName'>;
 
 /**
- * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request. A
- * phone code's SMS carries its text in the outbox item, so texting reads nothing more.
+ * The outbox mailer's issue-11 table calls: issuing a reset link on a forgot-password request; and
+ * (issue 19 item 10) queuing a live link's mail again on its own, whose seed the patient lookup
+ * already reads. A phone code's SMS carries its text in the outbox item, so texting reads nothing more.
  */
-const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('patients.issueResetToken');
+const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('patients.issueResetToken', 'outbox.enqueue');
 
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
 export const BCRYPT_ROUNDS = 12;

@@ -32,10 +32,11 @@ type RouteKey = keyof typeof API_ROUTES;
 /** What each custom keyword means, in words, from its own schema value (lib/patient/validation-keywords.ts). */
 export const KEYWORD_DOCS: Readonly<Record<string, (value: any) => string>> = {
   e164Phone: () => 'An international phone number such as +14155552671; spaces, dashes and brackets are ignored, and it is stored in E.164.',
-  personName: () => 'Letters, spaces, apostrophes, hyphens and periods only, with at least one letter.',
+  personName: () => 'Letters, spaces, apostrophes, hyphens and periods only, with at least one letter, all of one script (Unicode UTS #39 Highly Restrictive: no Latin mixed with Cyrillic look-alikes); stored NFKC-normalized (fullwidth letters become plain ones).',
   passwordPolicy: () =>
     `${passwordProblems('').join('; ')}; at most ${PASSWORD_MAX_BYTES} bytes in UTF-8; not a common password.`,
   sameAs: (field: string) => `Must equal \`${field}\`.`,
+  differsFrom: (field: string) => `Must differ from \`${field}\` (422 otherwise: nothing is changed or mailed).`,
   age: ({ min, max }: { min: number; max: number }) => `A date in the past: at least ${min} and at most ${max} years before today (UTC).`,
   postalCode: () => 'A postal code valid for `country` (US when omitted: 12345 or 12345-6789).',
   countryCode: () => 'An ISO 3166-1 alpha-2 country code such as US (the default).',
@@ -620,7 +621,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   passwordChange: {
     summary: 'Change the password (signed in)',
-    description: 'Signs the other sessions out, ends every reset link already mailed, and mails a notice.',
+    description: 'Signs the other sessions out, ends every reset link already mailed, and mails a notice. A new password equal to the current one is refused (422).',
     bearer: true,
     request: {
       schema: 'PasswordChangeRequest',

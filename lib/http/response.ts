@@ -10,6 +10,11 @@ export interface HttpResponse {
   body: string;
 }
 
+/** A stored answer given again for a retried Idempotency-Key (lib/idempotency), marked as such. */
+export function replayedResponse(stored: { statusCode: number; body: string }): HttpResponse {
+  return { statusCode: stored.statusCode, headers: { ...JSON_HEADERS, 'Idempotent-Replayed': 'true' }, body: stored.body };
+}
+
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidIdempotencyKeyError } from '../errors.js';
-import { JSON_HEADERS, type HttpResponse } from '../http/response.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
 import type { Clock } from '../patient/ports.js';
-import type { IdempotencyStore } from './ports.js';
+import type { IdempotencyStore, StoredResponse } from './ports.js';
 
 const KEY_FORMAT = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -37,22 +36,24 @@ export async function requestFingerprint(body: object, digests: IdentifierDigest
 
 /**
  * Runs `handle` at most once per key: a retry with the same key and body gets the stored answer
- * (marked Idempotent-Replayed), the same key with another body is refused, and a concurrent
- * duplicate is told to retry. Only successful answers are stored; after a failure the key is freed.
+ * (as `replay` presents it: the HTTP layer marks it Idempotent-Replayed), the same key with another
+ * body is refused, and a concurrent duplicate is told to retry. Only successful answers are stored;
+ * after a failure the key is freed. This layer knows no HTTP: the answer is a status and a body.
  */
-export async function idempotent(
+export async function idempotent<R extends StoredResponse>(
   store: IdempotencyStore,
   clock: Clock,
   key: string,
   fingerprint: string,
-  handle: () => Promise<HttpResponse>,
-): Promise<HttpResponse> {
+  handle: () => Promise<R>,
+  replay: (stored: StoredResponse) => R,
+): Promise<R> {
   const owner = randomUUID();
   const start = await store.begin(key, fingerprint, owner, clock.now());
   switch (start.state) {
     case 'completed':
       logger.info('idempotent replay');
-      return { statusCode: start.response.statusCode, headers: { ...JSON_HEADERS, 'Idempotent-Replayed': 'true' }, body: start.response.body };
+      return replay(start.response);
     case 'mismatch':
       throw new IdempotencyKeyReusedError();
     case 'in-progress':
@@ -60,7 +61,7 @@ export async function idempotent(
     case 'started':
       break;
   }
-  let response: HttpResponse;
+  let response: R;
   try {
     response = await handle();
   } catch (error) {

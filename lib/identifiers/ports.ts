@@ -6,11 +6,12 @@
  * request fingerprints ('request'), which cover fields that are stored only encrypted, and the source
  * addresses in audit events ('ip'), and phone verification codes ('phone-code', of
  * `<patientId>:<code>`, so that a leaked digest cannot be tried against a list of a million codes),
- * and sign device tokens ('device', lib/auth/device-token.ts), and derive a refresh token's successor
+ * and sign device tokens ('device', lib/auth/device-token.ts), derive a refresh token's successor
  * from it ('refresh-successor': a retry of a refresh gets the same successor, which nobody can compute
- * without the key; lib/auth/refresh-token.ts).
+ * without the key; lib/auth/refresh-token.ts), and derive link tokens from their stored seeds ('link',
+ * lib/patient/link-token.ts).
  */
-export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code' | 'device' | 'refresh-successor';
+export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code' | 'device' | 'refresh-successor' | 'link';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

@@ -15,7 +15,7 @@ const LOGGABLE_KEYS = new Set([
   'attempts',
   'statusCode',
   'fields', // schema field names that failed validation (error-mapper keeps client-made names out)
-  'code', // a driver's error code, e.g. PostgreSQL's SQLSTATE
+  'driverCode', // a database driver's error code, e.g. PostgreSQL's SQLSTATE (never `code`: the OTP field's name)
   'reason', // a short code chosen in the code: why a sign-in or token failed (wrong_password, reused, …)
   'sessionId', // a refresh-token family's random id (never the token)
   'removed', // how many lapsed registrations a cleanup removed (a count, never who)

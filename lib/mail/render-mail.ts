@@ -6,7 +6,10 @@ import { escapeHtml } from '../escape-html.js';
  */
 export interface MailContent {
   subject: string;
-  /** The first name the patient gave: the only patient data a mail carries. Absent: a plain "Hello,". */
+  /**
+   * The first name the patient gave: the only patient data a mail carries, and only in mails to an
+   * address that has proven itself (lib/patient/ports.ts, VerificationMail); without it, "Hello,".
+   */
   firstName?: string;
   /** Paragraphs before the link. */
   intro: readonly string[];
@@ -29,7 +32,7 @@ const paragraph = (text: string) => `<p style="margin:0 0 16px">${escapeHtml(tex
 const footerOf = (serviceName: string) => `This email was sent by ${serviceName}. Replies to this address are not read.`;
 
 export function renderMail(serviceName: string, content: MailContent): RenderedMail {
-  const greeting = content.firstName ? `Hello ${content.firstName},` : 'Hello,';
+  const greeting = content.firstName === undefined ? 'Hello,' : `Hello ${content.firstName},`;
   const footer = footerOf(serviceName);
   const { action } = content;
   const text = [

@@ -37,7 +37,7 @@ const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
 async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string | undefined> {
   switch (item.kind) {
     case 'verification_email':
-      await deps.mailer.sendVerificationEmail({ to: item.to, firstName: item.firstName, verifyUrl: item.verifyUrl });
+      await deps.mailer.sendVerificationEmail({ to: item.to, verifyUrl: item.verifyUrl });
       return undefined;
     case 'resend_request':
       return (await issueVerificationResend(item.to, deps))?.id;
@@ -47,10 +47,10 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
     case 'password_reset_request':
       return (await issuePasswordReset(item.to, deps))?.id;
     case 'password_reset_email':
-      await deps.mailer.sendPasswordResetEmail({ to: item.to, firstName: item.firstName, resetUrl: item.resetUrl });
+      await deps.mailer.sendPasswordResetEmail({ to: item.to, resetUrl: item.resetUrl });
       return undefined;
     case 'password_changed_email':
-      await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName });
+      await deps.mailer.sendPasswordChangedEmail({ to: item.to, firstName: item.firstName, changedAt: item.createdAt, sessionsEnded: item.sessionsEnded });
       return undefined;
     case 'account_notice_email':
       await deps.mailer.sendAccountNotice({ to: item.to, notice: item.notice });

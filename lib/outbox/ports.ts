@@ -37,8 +37,11 @@ export interface PasswordResetRequest {
   createdAt: string;
 }
 
-/** Items queued on their own (not inside another transaction). */
-export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail;
+/**
+ * Items queued on their own (not inside another transaction): requests, the notice, and a live
+ * link's mail sent again (its token is already stored: nothing else to write with it).
+ */
+export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail | OutboxMail | PasswordResetMail;
 
 /** What the outbox holds: mails to send, requests that may end in one, and SMS. */
 export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail;

@@ -49,7 +49,7 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
     expectedHash: patient.password_hash,
     passwordHash: await deps.hasher.hash(request.password),
     ...(caller.sessionId && { keepSessionId: caller.sessionId }),
-    notice: passwordChangedNotice(patient, now),
+    notice: passwordChangedNotice(patient, now, 'others'),
     now,
   });
   if (!changed) {

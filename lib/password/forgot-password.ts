@@ -6,7 +6,9 @@ import type { OutboxStore } from '../outbox/ports.js';
 import { normalizeEmail } from '../patient/normalize.js';
 import type { Clock, PasswordResetMail, PatientRepository } from '../patient/ports.js';
 import type { RateLimit, RateLimiter } from '../rate-limit/ports.js';
-import { newPasswordReset } from './reset-token.js';
+import { liveLinkToken } from '../patient/link-token.js';
+import { verificationUrl } from '../patient/verification-token.js';
+import { newPasswordReset, passwordResetMail } from './reset-token.js';
 
 export interface RequestPasswordResetDeps {
   outbox: OutboxStore;
@@ -36,6 +38,8 @@ export async function requestPasswordReset(rawEmail: string, deps: RequestPasswo
 
 export interface IssuePasswordResetDeps {
   repository: PatientRepository;
+  outbox: OutboxStore;
+  identifiers: IdentifierDigests;
   clock: Clock;
   resetUrlBase: string;
 }
@@ -43,7 +47,9 @@ export interface IssuePasswordResetDeps {
 /**
  * Acts on a forgot-password request: a registered patient, verified or not (a squatted address's
  * owner holds an unverified account someone else registered), gets a fresh link, the older one
- * stops working; an unknown address gets nothing. Returns the new mail, for its immediate delivery.
+ * stops working; an unknown address gets nothing. A patient whose reset link is still live
+ * (MIN_RESEND_LIFE_MS left, unused) gets that same link again instead, so a stranger spending the
+ * quota cannot keep replacing the owner's link. Returns the mail, for its immediate delivery.
  */
 export async function issuePasswordReset(email: string, deps: IssuePasswordResetDeps): Promise<PasswordResetMail | undefined> {
   const patient = await deps.repository.findPatientByEmail(email);
@@ -51,7 +57,15 @@ export async function issuePasswordReset(email: string, deps: IssuePasswordReset
     logger.info('password reset: nothing to send');
     return undefined;
   }
-  const { token, mail } = newPasswordReset(patient, deps.clock.now(), deps.resetUrlBase);
+  const now = deps.clock.now();
+  const live = await liveLinkToken(patient.reset_link, now, deps.identifiers);
+  if (live) {
+    const again = passwordResetMail(patient, now, verificationUrl(deps.resetUrlBase, live));
+    await deps.outbox.enqueue(again);
+    logger.info('password reset: live link sent again', { patientId: patient.id });
+    return again;
+  }
+  const { token, mail } = await newPasswordReset(patient, now, deps.resetUrlBase, deps.identifiers);
   if (!(await deps.repository.issueResetToken(token, mail))) {
     logger.info('password reset: patient gone meanwhile', { patientId: patient.id });
     return undefined;

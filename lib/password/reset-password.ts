@@ -39,7 +39,7 @@ export async function resetPassword(request: PasswordResetRequest, context: Requ
     tokenHash,
     passwordHash: await deps.hasher.hash(request.password),
     // Queued in the reset's own transaction: the notice cannot be lost once the password changed.
-    notice: passwordChangedNotice(patient, now),
+    notice: passwordChangedNotice(patient, now, 'all'),
     now,
   });
   if (result.outcome !== 'reset') {

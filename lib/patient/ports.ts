@@ -66,6 +66,19 @@ export interface VerificationTokenRecord {
   tokenHash: string;
   patientId: string;
   expiresAt: Date;
+  /**
+   * The random seed the token was derived from (lib/patient/link-token.ts): with the HMAC key it
+   * gives the same token back, so a request inside the link's life re-sends it instead of replacing
+   * it. Stored on the patient beside the token's digest; alone it is not a token.
+   */
+  seed: string;
+}
+
+/** The patient's newest link (verification or reset) while it can still be re-sent. */
+export interface LiveLink {
+  tokenHash: string;
+  seed: string;
+  expiresAt: Date;
 }
 
 export type TokenConsumption =
@@ -87,37 +100,49 @@ export interface PatientContact {
   email_verified: boolean;
   /** Digest of the newest verification token; older tokens are superseded. */
   verification_token_hash: string | undefined;
+  /** The newest verification link's seed and expiry (absent for links issued before seeds were kept). */
+  verification_link?: LiveLink;
+  /** The newest reset link's digest, seed and expiry, until it is used. */
+  reset_link?: LiveLink;
 }
 
-/** A verification mail waiting in the transactional outbox until the mailer has sent it. */
+/**
+ * A verification mail waiting in the transactional outbox until the mailer has sent it. No name: the
+ * mail carries nothing the registrant chose (VerificationMail), so the outbox keeps nothing of it.
+ */
 export interface OutboxMail {
   kind: 'verification_email';
   id: string;
   patientId: string;
   to: string;
-  firstName: string;
   verifyUrl: string;
   createdAt: string;
 }
 
-/** A password-reset token as stored: only its digest, like a verification token. */
+/** A password-reset token as stored: only its digest (and its seed on the patient), like a verification token. */
 export interface ResetTokenRecord {
   /** SHA-256 of the token, hex. */
   tokenHash: string;
   patientId: string;
   expiresAt: Date;
+  seed: string;
 }
 
-/** The mail with a reset link, queued in the same transaction as its token. */
+/** The mail with a reset link, queued in the same transaction as its token; no name, as a verification mail. */
 export interface PasswordResetMail {
   kind: 'password_reset_email';
   id: string;
   patientId: string;
   to: string;
-  firstName: string;
   resetUrl: string;
   createdAt: string;
 }
+
+/**
+ * Which sessions a password change ended: `all` after a reset (a link, no session), `others` after a
+ * signed-in change (the caller's own session goes on). The notice says which.
+ */
+export type SessionsEnded = 'all' | 'others';
 
 /** "Your password was changed": a notice only, with no link that changes anything. */
 export interface PasswordChangedMail {
@@ -126,7 +151,9 @@ export interface PasswordChangedMail {
   patientId: string;
   to: string;
   firstName: string;
+  /** The time of the change, which the notice gives. */
   createdAt: string;
+  sessionsEnded: SessionsEnded;
 }
 
 /**
@@ -217,8 +244,9 @@ export interface PatientRepository {
   consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
   findPatientByEmail(email: string): Promise<PatientContact | undefined>;
   /**
-   * Issues a new token (the previous one stops working) and queues its mail, atomically. Returns
-   * false when the patient changed meanwhile (verified, or another resend won): nothing is written.
+   * Issues a new token (the previous one stops working) and queues its mail, atomically, keeping its
+   * seed and expiry on the patient. Returns false when the patient changed meanwhile (verified, or
+   * another resend won): nothing is written.
    */
   replaceVerificationToken(patient: PatientContact, token: VerificationTokenRecord, mail: OutboxMail): Promise<boolean>;
   /** Sign-in's lookup: undefined for an unknown email or a lapsed registration. */
@@ -297,21 +325,28 @@ export interface HashingAdmission {
   admit(): () => void;
 }
 
+/**
+ * Mails with a link go to an address that has not proven itself (a verification always; a reset may
+ * be for an unverified account), so they carry no text the registrant chose: no name. Anyone can
+ * register any address, and "Hello <whatever they typed>" from the real sender is a phishing kit.
+ */
 export interface VerificationMail {
   to: string;
-  firstName: string;
   verifyUrl: string;
 }
 
 export interface ResetMail {
   to: string;
-  firstName: string;
   resetUrl: string;
 }
 
+/** Sent only after the mailbox was proven (a reset link) or by a signed-in, verified patient: it may greet by name. */
 export interface ChangedMail {
   to: string;
   firstName: string;
+  /** ISO time of the change. */
+  changedAt: string;
+  sessionsEnded: SessionsEnded;
 }
 
 export interface Mailer {

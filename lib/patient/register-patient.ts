@@ -4,6 +4,7 @@ import { logger } from '../logging/logger.js';
 import { normalizeEmail, normalizePhone } from './normalize.js';
 import type { Clock, FieldCipher, PasswordHasher, PatientRecord, PatientRepository } from './ports.js';
 import type { RegistrationRequest } from './registration-schema.js';
+import type { IdentifierDigests } from '../identifiers/ports.js';
 import { newVerification } from './verification-token.js';
 
 export interface RegisterPatientDeps {
@@ -12,6 +13,8 @@ export interface RegisterPatientDeps {
   hasher: PasswordHasher;
   clock: Clock;
   verifyUrlBase: string;
+  /** Keyed digests: here, the key the verification link's token is derived with. */
+  identifiers: IdentifierDigests;
   /**
    * How long an unverified registration holds its email and phone: unverified by then, it lapses and
    * both are free again, so a squatter cannot keep someone else's address (UNVERIFIED_LAPSE_DAYS).
@@ -87,7 +90,7 @@ export async function registerPatient(
     ...(attempt && { registration_key: attempt.key, registration_fingerprint: attempt.fingerprint }),
   };
 
-  const { token, mail } = newVerification(patient, now, deps.verifyUrlBase);
+  const { token, mail } = await newVerification(patient, now, deps.verifyUrlBase, deps.identifiers);
   await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
   return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false } };

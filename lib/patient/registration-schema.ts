@@ -255,7 +255,7 @@ export const passwordChangeSchema: JSONSchemaType<PasswordChangeRequest> = {
   required: ['current_password', 'password', 'confirm_password'],
   properties: {
     current_password: presentedPassword,
-    password: chosenPassword,
+    password: { ...chosenPassword, differsFrom: 'current_password' },
     confirm_password: confirmedPassword,
   },
 };

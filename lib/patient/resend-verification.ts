@@ -6,7 +6,8 @@ import type { OutboxStore } from '../outbox/ports.js';
 import type { RateLimit, RateLimiter } from '../rate-limit/ports.js';
 import { normalizeEmail } from './normalize.js';
 import type { Clock, OutboxMail, PatientRepository } from './ports.js';
-import { newVerification } from './verification-token.js';
+import { liveLinkToken } from './link-token.js';
+import { newVerification, verificationMail, verificationUrl } from './verification-token.js';
 
 export interface RequestResendDeps {
   outbox: OutboxStore;
@@ -36,14 +37,17 @@ export async function requestVerificationResend(rawEmail: string, deps: RequestR
 
 export interface IssueResendDeps {
   repository: PatientRepository;
+  outbox: OutboxStore;
+  identifiers: IdentifierDigests;
   clock: Clock;
   verifyUrlBase: string;
 }
 
 /**
- * Acts on a resend request: an unverified patient gets a fresh link (the previous one stops
- * working), queued in the outbox with the new token; unknown and verified addresses get nothing.
- * Returns the new mail, for its immediate delivery.
+ * Acts on a resend request: an unverified patient whose link is still live (MIN_RESEND_LIFE_MS left)
+ * gets that same link again, so whoever spends the address's quota cannot take the owner's working
+ * link away; otherwise a fresh link (the previous one stops working), queued in the outbox with the
+ * new token. Unknown and verified addresses get nothing. Returns the mail, for its immediate delivery.
  */
 export async function issueVerificationResend(email: string, deps: IssueResendDeps): Promise<OutboxMail | undefined> {
   const patient = await deps.repository.findPatientByEmail(email);
@@ -51,7 +55,15 @@ export async function issueVerificationResend(email: string, deps: IssueResendDe
     logger.info('verification resend: nothing to send');
     return undefined;
   }
-  const { token, mail } = newVerification(patient, deps.clock.now(), deps.verifyUrlBase);
+  const now = deps.clock.now();
+  const live = await liveLinkToken(patient.verification_link, now, deps.identifiers);
+  if (live) {
+    const again = verificationMail(patient, now, verificationUrl(deps.verifyUrlBase, live));
+    await deps.outbox.enqueue(again);
+    logger.info('verification resend: live link sent again', { patientId: patient.id });
+    return again;
+  }
+  const { token, mail } = await newVerification(patient, now, deps.verifyUrlBase, deps.identifiers);
   if (!(await deps.repository.replaceVerificationToken(patient, token, mail))) {
     logger.info('verification resend: patient changed meanwhile', { patientId: patient.id });
     return undefined;

@@ -1,7 +1,7 @@
 import { countryCode, postalCode } from './keywords/address.js';
 import { emailDomainLabel, emailLocalPart } from './keywords/email.js';
 import type { ValidationKeyword } from './keywords/keyword.js';
-import { passwordPolicy, sameAs } from './keywords/password.js';
+import { differsFrom, passwordPolicy, sameAs } from './keywords/password.js';
 import { age, personName } from './keywords/person.js';
 import { e164Phone } from './keywords/phone.js';
 
@@ -14,4 +14,6 @@ export { validationContext, type ValidationContext, type ValidationKeyword } fro
  */
 export const VALIDATION_KEYWORDS: readonly ValidationKeyword[] = [
   e164Phone, personName, passwordPolicy, sameAs, age, postalCode, countryCode, emailLocalPart, emailDomainLabel,
+  // New keywords go last: the generated modules number keywords in this order.
+  differsFrom,
 ];

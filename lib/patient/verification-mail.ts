@@ -1,11 +1,10 @@
 import { renderMail, type RenderedMail } from '../mail/render-mail.js';
 import type { VerificationMail } from './ports.js';
 
-/** The verification email. It carries the first name and the link only, no other patient data. */
+/** The verification email: the link only. The address has not proven itself, so nothing the registrant typed. */
 export function composeVerificationMail(mail: VerificationMail, serviceName: string): RenderedMail {
   return renderMail(serviceName, {
     subject: 'Confirm your email address',
-    firstName: mail.firstName,
     intro: [`Thank you for registering with ${serviceName}. Please confirm your email address to finish your registration.`],
     action: { label: 'Confirm my email', url: mail.verifyUrl },
     outro: [

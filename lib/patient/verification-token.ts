@@ -1,4 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { IdentifierDigests } from '../identifiers/ports.js';
+import { linkToken, newLinkSeed } from './link-token.js';
 import type { OutboxMail, VerificationTokenRecord } from './ports.js';
 
 export const TOKEN_BYTES = 32;
@@ -20,23 +22,25 @@ export function verificationUrl(base: string, token: string): string {
   return url.toString();
 }
 
-/** A fresh token for a patient and the outbox mail that carries its link; only the digest is stored. */
-export function newVerification(
+/**
+ * A fresh link for a patient (a token derived from a new seed, lib/patient/link-token.ts) and the
+ * outbox mail that carries it; only the digest and the seed are stored.
+ */
+export async function newVerification(
   patient: { id: string; email: string; first_name: string },
   now: Date,
   verifyUrlBase: string,
-): { token: VerificationTokenRecord; mail: OutboxMail } {
-  const token = newVerificationToken();
+  digests: IdentifierDigests,
+): Promise<{ token: VerificationTokenRecord; mail: OutboxMail }> {
+  const seed = newLinkSeed();
+  const token = await linkToken(seed, digests);
   return {
-    token: { tokenHash: hashVerificationToken(token), patientId: patient.id, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS) },
-    mail: {
-      kind: 'verification_email',
-      id: randomUUID(),
-      patientId: patient.id,
-      to: patient.email,
-      firstName: patient.first_name,
-      verifyUrl: verificationUrl(verifyUrlBase, token),
-      createdAt: now.toISOString(),
-    },
+    token: { tokenHash: hashVerificationToken(token), patientId: patient.id, expiresAt: new Date(now.getTime() + TOKEN_LIFETIME_MS), seed },
+    mail: verificationMail(patient, now, verificationUrl(verifyUrlBase, token)),
   };
+}
+
+/** The outbox mail carrying a verification link (new, or a live one sent again). */
+export function verificationMail(patient: { id: string; email: string; first_name: string }, now: Date, verifyUrl: string): OutboxMail {
+  return { kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email, verifyUrl, createdAt: now.toISOString() };
 }

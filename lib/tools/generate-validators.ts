@@ -1,5 +1,5 @@
 /**
- * Precompiles the request schemas into one module per function, lib/validation/generated/<function>.js
+ * Precompiles the request schemas into one module per function, lib/patient/generated/<function>.js
  * (ajv standalone code, ESM), so that no function compiles a schema, or bundles ajv's compiler, at cold
  * start, and no function carries a schema, keyword or format it never uses. FUNCTION_VALIDATORS below
  * says which request schemas of lib/patient/registration-schema.ts each function validates; a module
@@ -25,7 +25,7 @@ import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 import { createAjv } from '../validation/ajv.js';
 import { ucs2length } from '../validation/standalone-runtime.js';
 
-export const GENERATED_DIR = fileURLToPath(new URL('../validation/generated/', import.meta.url));
+export const GENERATED_DIR = fileURLToPath(new URL('../patient/generated/', import.meta.url));
 
 /** One validator a function exports: its schema, the TypeScript type it returns, and whether it is judged on a clock. */
 export interface ValidatorSpec {
@@ -105,7 +105,7 @@ export interface GeneratedModule {
 }
 
 export function generateValidatorModule(name: string, validators: Readonly<Record<string, ValidatorSpec>>): GeneratedModule {
-  const ajv = createAjv({ code: { source: true, esm: true, lines: true, formats: FORMATS } });
+  const ajv = createAjv(VALIDATION_KEYWORDS, { code: { source: true, esm: true, lines: true, formats: FORMATS } });
   // ajv names each value a compiled function uses; registering the values first, with the code that
   // reaches them at run time, makes the generated code import them instead of failing to serialize them.
   for (const { keyword, validate } of VALIDATION_KEYWORDS) {
@@ -134,10 +134,10 @@ export function generateValidatorModule(name: string, validators: Readonly<Recor
   const specs = Object.entries(validators);
   const factories = [...new Set(specs.map(([, spec]) => (spec.clocked ? 'clockedRequestValidator' : 'requestValidator')))].sort();
   const imports = [
-    `import { ${factories.join(', ')} } from '../../patient/validators.js';`,
-    ...[...keywordsByModule].sort(([a], [b]) => a.localeCompare(b)).map(([file, names]) => `import { ${names.sort().join(', ')} } from '../../patient/keywords/${file}';`),
-    ...(new RegExp(`\\b${FORMATS.str}\\.`).test(code) ? [`import { ${FORMATS.str} } from '../standalone-formats.js';`] : []),
-    ...(new RegExp(`\\b${UCS2LENGTH.str}\\b`).test(code) ? [`import { ${UCS2LENGTH.str} } from '../standalone-runtime.js';`] : []),
+    `import { ${factories.join(', ')} } from '../validators.js';`,
+    ...[...keywordsByModule].sort(([a], [b]) => a.localeCompare(b)).map(([file, names]) => `import { ${names.sort().join(', ')} } from '../keywords/${file}';`),
+    ...(new RegExp(`\\b${FORMATS.str}\\.`).test(code) ? [`import { ${FORMATS.str} } from '../../validation/standalone-formats.js';`] : []),
+    ...(new RegExp(`\\b${UCS2LENGTH.str}\\b`).test(code) ? [`import { ${UCS2LENGTH.str} } from '../../validation/standalone-runtime.js';`] : []),
   ];
   const js = [
     header(name),
@@ -152,9 +152,9 @@ export function generateValidatorModule(name: string, validators: Readonly<Recor
   const types = [...new Set(specs.map(([, spec]) => spec.type))].sort();
   const dts = [
     header(name),
-    "import type { PrecompiledValidate } from '../precompiled.js';",
-    `import type { ${factories.map((f) => (f === 'requestValidator' ? 'RequestValidator' : 'ClockedRequestValidator')).join(', ')} } from '../../patient/validators.js';`,
-    `import type { ${types.join(', ')} } from '../../patient/registration-schema.js';`,
+    "import type { PrecompiledValidate } from '../../validation/precompiled.js';",
+    `import type { ${factories.map((f) => (f === 'requestValidator' ? 'RequestValidator' : 'ClockedRequestValidator')).join(', ')} } from '../validators.js';`,
+    `import type { ${types.join(', ')} } from '../registration-schema.js';`,
     ...Object.keys(refs).sort().map((schema) => `export declare const ${schema}: PrecompiledValidate;`),
     ...specs.map(([exported, spec]) => `export declare const ${exported}: ${spec.clocked ? 'ClockedRequestValidator' : 'RequestValidator'}<${spec.type}>;`),
     '',

@@ -1,6 +1,5 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type KeywordDefinition, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
-import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
 
 /**
  * Strict, every error at once, no coercion, no $data. The generator compiles with exactly these.
@@ -11,13 +10,14 @@ export const AJV_OPTIONS = { allErrors: true, coerceTypes: false, $data: false, 
 export const FORMATS = ['email', 'date'] as const;
 
 /**
- * An ajv with our options, custom keywords and formats, for the build-time generator (`extra`:
- * standalone code options) and the test that compares it with the generated file; validators at
- * run time come precompiled from ./generated/ and never compile a schema.
+ * An ajv with our options, the given custom keywords (lib/patient/validation-keywords.ts: the
+ * domain's rules, passed in so this layer imports nothing above it) and formats, for the build-time
+ * generator (`extra`: standalone code options) and the test that compares it with the generated
+ * files; validators at run time come precompiled (lib/patient/generated/) and never compile a schema.
  */
-export function createAjv(extra: Options = {}): Ajv {
+export function createAjv(keywords: readonly KeywordDefinition[], extra: Options = {}): Ajv {
   const ajv = new Ajv({ ...AJV_OPTIONS, ...extra });
-  for (const definition of VALIDATION_KEYWORDS) ajv.addKeyword(definition);
+  for (const definition of keywords) ajv.addKeyword(definition);
   addFormats.default(ajv, [...FORMATS]);
   return ajv;
 }

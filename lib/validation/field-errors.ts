@@ -1,6 +1,5 @@
 import type { ErrorObject } from 'ajv';
 import type { FieldErrors } from '../errors.js';
-import { SERVER_OWNED_FIELDS } from '../patient/registration-schema.js';
 
 /** "/address/zip" → "address.zip"; array items keep their index ("medical_history.3"). */
 function dotted(instancePath: string, child?: string): string {
@@ -26,7 +25,7 @@ const PATTERN_MESSAGES: Record<string, string> = {
   '^[0-9]{6}$': 'Must be the 6 digits from the text message',
 };
 
-function describe(error: ErrorObject, key: string, data: unknown): string {
+function describe(error: ErrorObject, key: string, data: unknown, serverOwned: ReadonlySet<string>): string {
   const p = error.params as Record<string, any>;
   switch (error.keyword) {
     case 'required':
@@ -47,7 +46,7 @@ function describe(error: ErrorObject, key: string, data: unknown): string {
     case 'enum':
       return `Must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
     case 'additionalProperties':
-      return SERVER_OWNED_FIELDS.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
+      return serverOwned.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
     default:
       return error.message ?? 'Is invalid';
   }
@@ -59,15 +58,18 @@ function valueAt(root: unknown, instancePath: string): unknown {
   return node;
 }
 
-/** Every failing field at once, in the spec's envelope shape: `{ "address.zip": ["…"] }`. */
-export function toFieldErrors(errors: ErrorObject[], data: unknown): FieldErrors {
+/**
+ * Every failing field at once, in the spec's envelope shape: `{ "address.zip": ["…"] }`. A top-level
+ * field in `serverOwned` (the caller's domain says which) is named as one the client cannot set.
+ */
+export function toFieldErrors(errors: ErrorObject[], data: unknown, serverOwned: ReadonlySet<string> = new Set()): FieldErrors {
   // A Map, then fromEntries: a "__proto__" key from the client must stay an ordinary key.
   const fields = new Map<string, string[]>();
   for (const error of errors) {
     const p = error.params as Record<string, any>;
     const child = error.keyword === 'required' ? p.missingProperty : error.keyword === 'additionalProperties' ? p.additionalProperty : undefined;
     const key = dotted(error.instancePath, child) || 'body';
-    const message = key === 'body' && error.keyword === 'type' ? 'Request body must be a JSON object' : describe(error, key, valueAt(data, error.instancePath));
+    const message = key === 'body' && error.keyword === 'type' ? 'Request body must be a JSON object' : describe(error, key, valueAt(data, error.instancePath), serverOwned);
     const list = fields.get(key) ?? [];
     if (!list.includes(message)) list.push(message);
     fields.set(key, list);

@@ -11,14 +11,22 @@ export interface PrecompiledValidate {
   errors?: ErrorObject[] | null;
 }
 
+export interface ValidatorOptions {
+  /** What the body goes through first (trimming). */
+  prepare?: (body: unknown) => unknown;
+  /** Top-level fields the server owns: refused as "Cannot be set by the client" rather than "Unknown field". */
+  serverOwnedFields?: ReadonlySet<string>;
+}
+
 /**
  * Wraps a compiled validate function (call at module scope) into one that returns the typed value or
  * throws a ValidationError listing every failing field. `context` reaches the keywords as `this`.
  */
-export function createValidator<T>(validate: PrecompiledValidate, prepare: (body: unknown) => unknown = (b) => b): (body: unknown, context?: object) => T {
+export function createValidator<T>(validate: PrecompiledValidate, options: ValidatorOptions = {}): (body: unknown, context?: object) => T {
+  const { prepare = (b: unknown) => b, serverOwnedFields } = options;
   return (body: unknown, context?: object): T => {
     const data = prepare(body);
     if (validate.call(context, data)) return data as T;
-    throw new ValidationError(toFieldErrors(validate.errors ?? [], data));
+    throw new ValidationError(toFieldErrors(validate.errors ?? [], data, serverOwnedFields));
   };
 }

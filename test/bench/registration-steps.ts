@@ -8,7 +8,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { loadConfig } from '../../lib/config.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { apiEvent, uniqueRegistration } from '../support/requests.js';
 import { summarize, timed, type Summary } from './stats.js';
 

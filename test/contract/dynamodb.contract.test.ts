@@ -3,7 +3,8 @@ import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
-import { createDynamoAuditTrail } from '../../lib/adapters/dynamodb/audit-trail.js';
+import { auditKeys } from '../../lib/adapters/dynamodb/audit-table.js';
+import { createDynamoAuditTrail, readUnattributedDay } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys, PRE_SHARDING_DUE_PARTITION } from '../../lib/adapters/dynamodb/keys.js';
 import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
 import { MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
@@ -38,6 +39,10 @@ describeStorageContract('DynamoDB (DynamoDB Local)', async () => {
     async outboxAddress(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
       return Item?.to ?? Item?.requested_address;
+    },
+    async outboxRaw(id) {
+      const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
+      return Item && JSON.stringify(Item);
     },
     async outboxText(id) {
       const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.outbox(id), ConsistentRead: true }));
@@ -145,10 +150,15 @@ describe('DynamoDB audit table', () => {
     expect(item?.ttl).toBe(Math.floor(Date.parse('2030-03-31T23:59:59.999Z') / 1000));
   });
 
-  it('files events that name no patient under their UTC day', async () => {
-    const event = minimalAuditEvent({ at: '2025-06-02T23:59:59.999Z' });
-    await audit().record(event);
-    expect((await itemsUnder('UNATTRIBUTED#2025-06-02')).map((i) => i.id)).toContain(event.id);
+  it('files events that name no patient under their UTC day, spread over its shards; readUnattributedDay reads them back in order', async () => {
+    const day = '2025-06-02';
+    const events = Array.from({ length: 12 }, (_, i) => minimalAuditEvent({ at: `${day}T23:59:${String(i).padStart(2, '0')}.000Z` }));
+    await Promise.all(events.map((event) => audit().record(event)));
+    const shards = await Promise.all(auditKeys.unattributedDay(day).map(itemsUnder));
+    const mine = (items: { id?: unknown }[]) => items.filter((i) => events.some((e) => e.id === i.id));
+    expect(shards.filter((items) => mine(items).length > 0).length).toBeGreaterThan(1);
+    const read = await readUnattributedDay(db, config.auditTableName, day);
+    expect(read.filter((e) => events.some((m) => m.id === e.id)).map((e) => e.id)).toEqual(events.map((e) => e.id));
   });
 
   it('stores exactly the event\'s fields beside its keys and TTL: nothing else reaches the table', async () => {
@@ -218,10 +228,10 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
     const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
     await repository.createPatient(patient, token, mail);
-    const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000) };
-    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
+    const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
+    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
     expect(await repository.issueResetToken(reset, link)).toBe(true);
-    const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
+    const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'others' as const };
     expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });
     await expectLapseLifted(patient.id);
   });
@@ -344,7 +354,7 @@ describe('DynamoDB password writes under a fault', () => {
   );
   const storage = createDynamoStorage(db, config, testIdentifierDigests());
   afterAll(() => db.destroy());
-  const notice = (patientId: string, to: string) => ({ kind: 'password_changed_email' as const, id: randomUUID(), patientId, to, firstName: 'A', createdAt: new Date().toISOString() });
+  const notice = (patientId: string, to: string) => ({ kind: 'password_changed_email' as const, id: randomUUID(), patientId, to, firstName: 'A', createdAt: new Date().toISOString(), sessionsEnded: 'all' as const });
   const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
   async function patientWithSessions() {
@@ -361,8 +371,8 @@ describe('DynamoDB password writes under a fault', () => {
 
   it('a reset whose session revocation fails writes nothing; the same link then does all of it', async () => {
     const { patient, live } = await patientWithSessions();
-    const token = { tokenHash: randomBytes(32).toString('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1_800_000) };
-    const mail = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: 'A', resetUrl: 'https://x.test/r', createdAt: new Date().toISOString() };
+    const token = { tokenHash: randomBytes(32).toString('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1_800_000), seed: randomUUID() };
+    const mail = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r', createdAt: new Date().toISOString() };
     expect(await storage.repository.issueResetToken(token, mail)).toBe(true);
     const write = () => storage.repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: notice(patient.id, patient.email), now: new Date() });
 

@@ -24,13 +24,13 @@ const digest = () => randomBytes(32).toString('hex');
  */
 export function describeLinkStateContract(ctx: LinkStateContext): void {
   const repository = () => ctx.store().repository;
-  const token = (patient: PatientRecord, expiresAt = fromNow(DAY)): ResetTokenRecord => ({ tokenHash: digest(), patientId: patient.id, expiresAt });
+  const token = (patient: PatientRecord, expiresAt = fromNow(DAY)): ResetTokenRecord => ({ tokenHash: digest(), patientId: patient.id, expiresAt, seed: randomUUID() });
   const resetMail = (patient: PatientRecord): PasswordResetMail => ({
-    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email,
     resetUrl: 'https://app.clinic.test/password/reset?token=x', createdAt: new Date().toISOString(),
   });
   const notice = (patient: PatientRecord): PasswordChangedMail => ({
-    kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(),
+    kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
   });
 
   /** Each kind's way to hand out a link (optionally a second, newer one) and to use it. */

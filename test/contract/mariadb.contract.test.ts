@@ -36,6 +36,10 @@ async function mysqlContractStore(db: MysqlExecutor): Promise<ContractStore> {
     ...createMysqlStorage(db),
     outboxText: (id) => outboxColumn(id, 'sms_text'),
     outboxAddress: (id) => outboxColumn(id, 'recipient'),
+    async outboxRaw(id) {
+      const [row] = await db.query<Record<string, unknown>>('SELECT * FROM outbox_mails WHERE id = :id', { id });
+      return row && JSON.stringify(row);
+    },
     async readPatient(id) {
       const [row] = await db.query(SELECT_PATIENT, { id });
       return row && fromPatientRow(row);

@@ -16,16 +16,16 @@ const digest = () => randomBytes(32).toString('hex');
 const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 function resetToken(patient: PatientRecord, expiresAt = fromNow(30 * MINUTE)): ResetTokenRecord {
-  return { tokenHash: digest(), patientId: patient.id, expiresAt };
+  return { tokenHash: digest(), patientId: patient.id, expiresAt, seed: randomUUID() };
 }
 function resetMail(patient: PatientRecord): PasswordResetMail {
   return {
-    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    kind: 'password_reset_email', id: randomUUID(), patientId: patient.id, to: patient.email,
     resetUrl: `https://app.clinic.test/password/reset?token=${randomBytes(8).toString('hex')}`, createdAt: new Date().toISOString(),
   };
 }
-function notice(patient: PatientRecord): PasswordChangedMail {
-  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString() };
+function notice(patient: PatientRecord, sessionsEnded: PasswordChangedMail['sessionsEnded'] = 'all'): PasswordChangedMail {
+  return { kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded };
 }
 
 /** Reset tokens and the reset transaction (issue 11), on every store. */
@@ -48,7 +48,25 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(await ctx.store().repository.findResetToken(token.tokenHash)).toEqual({ patientId: patient.id });
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
       const claimed = await ctx.store().outbox.claim(mail.id, new Date(), 60_000);
-      expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl, firstName: patient.first_name });
+      expect(claimed).toMatchObject({ kind: 'password_reset_email', patientId: patient.id, resetUrl: mail.resetUrl });
+    });
+
+    it('the patient keeps its newest reset link\'s digest, seed and expiry (to send it again) until it is used', async () => {
+      const { patient, token } = await issued();
+      const linkOf = async () => (await ctx.store().repository.findPatientByEmail(patient.email))?.reset_link;
+      expect(await linkOf()).toEqual({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
+      const newer = resetToken(patient);
+      expect(await ctx.store().repository.issueResetToken(newer, resetMail(patient))).toBe(true);
+      expect(await linkOf()).toEqual({ tokenHash: newer.tokenHash, seed: newer.seed, expiresAt: newer.expiresAt });
+      expect((await reset(patient, newer.tokenHash)).outcome).toBe('reset');
+      expect(await linkOf()).toBeUndefined();
+    });
+
+    it('a live reset link\'s mail can be queued again on its own', async () => {
+      const { patient } = await issued();
+      const again = resetMail(patient);
+      await ctx.store().outbox.enqueue(again);
+      expect(await ctx.store().outbox.claim(again.id, new Date(), 60_000)).toMatchObject({ kind: 'password_reset_email', resetUrl: again.resetUrl });
     });
 
     it('no token is issued for a patient that does not exist', async () => {
@@ -71,7 +89,7 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       expect(stored).toMatchObject({ password_hash: NEW_HASH, email_verified: true });
       expect(stored!.lapses_at ?? undefined).toBeUndefined();
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
-      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id });
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, sessionsEnded: 'all' });
     });
 
     it('used once: the second reset is "used" and writes nothing', async () => {
@@ -109,9 +127,10 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
 
     it('a "password changed" notice can be queued on its own (after a change)', async () => {
       const { patient } = await ctx.create();
-      const mail = notice(patient);
+      const mail = notice(patient, 'others');
       await ctx.store().outbox.enqueue(mail);
-      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name });
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000))
+        .toMatchObject({ kind: 'password_changed_email', patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: mail.createdAt, sessionsEnded: 'others' });
     });
 
     it('two concurrent resets with one token: exactly one wins', async () => {

@@ -43,6 +43,11 @@ export interface ContractStore {
   lapsedRemovedBy?: 'ttl';
   /** The recipient or requested address an outbox item still holds, as stored. */
   outboxAddress(id: string): Promise<string | undefined>;
+  /**
+   * The outbox item or row exactly as stored, every attribute or column, as JSON text (undefined if
+   * gone): a forgotten value must be removed (attribute REMOVEd, column NULL), not only marked.
+   */
+  outboxRaw(id: string): Promise<string | undefined>;
   cleanup?(): Promise<void>;
 }
 
@@ -83,13 +88,13 @@ export function patientFixture(overrides: Partial<PatientRecord> = {}): PatientR
 
 export function mailFor(patient: PatientRecord, createdAt = REGISTERED_AT): OutboxMail {
   return {
-    kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name,
+    kind: 'verification_email', id: randomUUID(), patientId: patient.id, to: patient.email,
     verifyUrl: `https://app.clinic.test/verify-email?token=${randomBytes(8).toString('hex')}`, createdAt: createdAt.toISOString(),
   };
 }
 
 export function tokenFor(patient: PatientRecord, expiresAt = at(24 * HOUR)): VerificationTokenRecord {
-  return { tokenHash: createHash('sha256').update(randomBytes(32)).digest('hex'), patientId: patient.id, expiresAt };
+  return { tokenHash: createHash('sha256').update(randomBytes(32)).digest('hex'), patientId: patient.id, expiresAt, seed: randomBytes(32).toString('base64url') };
 }
 
 /** The clashes a refused createPatient reported; fails the test if it was not a duplicate refusal. */
@@ -402,11 +407,20 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await store.outboxAddress(queued.id)).toBe(queued.to);
         await close((await store.outbox.claim(queued.id, at(HOUR), LEASE))!);
         expect(await store.outboxAddress(queued.id)).toBeUndefined();
+        // Removed from the stored item itself, not only hidden: no attribute or column holds it.
+        expect(await store.outboxRaw(queued.id)).toBeDefined();
+        expect(await store.outboxRaw(queued.id)).not.toContain(queued.to);
         expect(await store.outbox.listDue(at(48 * HOUR), 1000)).not.toContain(queued.id);
 
-        const { mail } = await create();
-        await store.outbox.markSent((await store.outbox.claim(mail.id, at(HOUR), LEASE))!, at(HOUR));
+        const { patient, mail } = await create();
+        // A link mail carries nothing the registrant chose, so its item holds no name either.
+        expect(await store.outboxRaw(mail.id)).not.toContain(JSON.stringify(patient.first_name));
+        await close((await store.outbox.claim(mail.id, at(HOUR), LEASE))!);
         expect(await store.outboxAddress(mail.id)).toBe(mail.to);
+        // The link is a credential: the stored item keeps neither it nor its token.
+        const token = new URL(mail.verifyUrl).searchParams.get('token')!;
+        expect(await store.outboxRaw(mail.id)).toBeDefined();
+        expect(await store.outboxRaw(mail.id)).not.toContain(token);
       });
 
       it('the same request id is never queued twice', async () => {
@@ -422,6 +436,8 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await repository.findPatientByEmail(patient.email)).toEqual({
           id: patient.id, first_name: patient.first_name, email: patient.email, phone_number: patient.phone_number,
           email_verified: false, verification_token_hash: token.tokenHash, registration_key: undefined, registration_fingerprint: undefined,
+          // The newest link's seed and expiry, for sending it again (lib/patient/link-token.ts).
+          verification_link: { tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt },
         });
         expect(await repository.findPatientByEmail(uniqueEmail())).toBeUndefined();
       });
@@ -440,10 +456,22 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         const contact = (await repository.findPatientByEmail(patient.email))!;
         const [next, nextMail] = [tokenFor(patient, at(25 * HOUR)), mailFor(patient, at(HOUR))];
         expect(await repository.replaceVerificationToken(contact, next, nextMail)).toBe(true);
-        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({ verification_token_hash: next.tokenHash });
+        expect(await repository.findPatientByEmail(patient.email)).toMatchObject({
+          verification_token_hash: next.tokenHash,
+          verification_link: { tokenHash: next.tokenHash, seed: next.seed, expiresAt: next.expiresAt },
+        });
         expect(await repository.consumeVerificationToken(token.tokenHash, at(2 * HOUR))).toEqual({ outcome: 'superseded' });
         expect(await store.outbox.claim(nextMail.id, at(HOUR), 60_000)).toMatchObject({ id: nextMail.id });
         expect(await repository.consumeVerificationToken(next.tokenHash, at(2 * HOUR))).toEqual({ outcome: 'verified', patientId: patient.id });
+        // A used link is never sent again: its seed is forgotten with it.
+        expect((await repository.findPatientByEmail(patient.email))?.verification_link).toBeUndefined();
+      });
+
+      it('a live link\'s mail can be queued again on its own (a resend inside its life)', async () => {
+        const { patient } = await create();
+        const again = mailFor(patient, at(HOUR));
+        await store.outbox.enqueue(again);
+        expect(await store.outbox.claim(again.id, at(HOUR), 60_000)).toMatchObject({ kind: 'verification_email', id: again.id, verifyUrl: again.verifyUrl, to: patient.email });
       });
 
       it('refuses a replacement based on a stale read and writes nothing', async () => {

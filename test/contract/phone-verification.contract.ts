@@ -97,6 +97,11 @@ export function describePhoneVerificationContract(ctx: PhoneVerificationContext)
       await ctx.store().outbox.markSent(claimed!, at(2000));
       expect(await ctx.store().outbox.claim(sms.id, at(3000), MINUTE)).toBeUndefined();
       expect(await ctx.store().outboxText(sms.id)).toBeFalsy();
+      // Removed from the stored item itself (attribute REMOVEd, column NULL), not only marked sent.
+      const raw = await ctx.store().outboxRaw(sms.id);
+      expect(raw).toBeDefined();
+      expect(raw).not.toContain(sms.text);
+      expect(raw).not.toMatch(/\b\d{6}\b/);
     });
 
     it('an SMS whose send failed is due again after its backoff, text intact', async () => {

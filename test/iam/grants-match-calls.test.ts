@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_CALLS, type TableCall } from '../../infra/constructs/table-access.js';
 import { DUE_INDEX } from '../../lib/adapters/dynamodb/keys.js';
 import { INTEGRATION_INCLUDE } from '../../vitest.config.js';
 import { environmentOf, label, policyOf, type Statement } from '../infra/policies.js';
@@ -206,6 +207,25 @@ describe('IAM grants = the AWS calls each function\'s code makes (recorded by th
       }
     }
     expect(checked).toBeGreaterThan(0);
+  });
+
+  /**
+   * Per adapter method, not per function: a method's line in infra/constructs/table-access.ts must
+   * cover every table call made while it ran (the recorder names the methods on the stack). A
+   * function-wide comparison misses a line that leaves out a read another method's line grants to
+   * the same function (findVerificationToken's patient read, covered by getPatient's grant).
+   */
+  it('every table call an adapter method made is on that method\'s line in TABLE_CALLS', () => {
+    const attributed = recorded().filter((c) => c.resource === 'table' && c.methods);
+    expect(attributed.length).toBeGreaterThan(0);
+    const missing = new Set<string>();
+    for (const call of attributed) {
+      for (const method of call.methods as TableCall[]) {
+        const prefixes: readonly string[] = (TABLE_CALLS[method] as Record<string, readonly string[]>)[call.action] ?? [];
+        if (!prefixes.includes(call.prefix!)) missing.add(`${method}: ${callKey(call)}`);
+      }
+    }
+    expect([...missing].sort(), 'add these to the method\'s line in infra/constructs/table-access.ts').toEqual([]);
   });
 
   it('sets aside only the statements AWS services use, each of them somewhere in the stack', () => {

@@ -59,7 +59,7 @@ describe('function bundles (esbuild metafiles, deployed settings)', { timeout: 1
   it('carry the registration validator only in register, postcode patterns only where an address is judged', () => {
     for (const [name, bundle] of Object.entries(bundles)) {
       if (name === 'register') continue;
-      expect(includes(bundle, (input) => input === 'lib/validation/generated/register.js'), name).toEqual([]);
+      expect(includes(bundle, (input) => input === 'lib/patient/generated/register.js'), name).toEqual([]);
       // PATCH /me judges a corrected address by the registration's postal-code rule.
       if (name !== 'me-update') expect(includes(bundle, fromPackage('postcode-validator')), name).toEqual([]);
     }
@@ -72,8 +72,8 @@ describe('function bundles (esbuild metafiles, deployed settings)', { timeout: 1
 
   it('carry only their own generated validator module, and never ajv\'s compiler', () => {
     for (const [name, bundle] of Object.entries(bundles)) {
-      const own = name in FUNCTION_VALIDATORS ? [`lib/validation/generated/${name}.js`] : [];
-      expect(includes(bundle, (input) => input.startsWith('lib/validation/generated/')), name).toEqual(own);
+      const own = name in FUNCTION_VALIDATORS ? [`lib/patient/generated/${name}.js`] : [];
+      expect(includes(bundle, (input) => input.startsWith('lib/patient/generated/')), name).toEqual(own);
       expect(includes(bundle, (input) => /node_modules\/ajv\/dist\/(core|compile|vocabularies)\b/.test(input)), name).toEqual([]);
     }
   });

@@ -5,7 +5,7 @@ import { registrationAttempt } from '../../lib/patient/registration-attempt.js';
 import { loadConfig } from '../../lib/config.js';
 import { requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';

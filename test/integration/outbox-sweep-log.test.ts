@@ -20,7 +20,7 @@ describe('the outbox sweep\'s log', () => {
 
   it('a sweep that delivers writes one "outbox sweep" line with its counts (and the mail\'s own line)', async () => {
     const to = `jane.${randomUUID().slice(0, 8)}@email.com`;
-    const mail = { kind: 'verification_email' as const, id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane', verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString() };
+    const mail = { kind: 'verification_email' as const, id: randomUUID(), patientId: randomUUID(), to, verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString() };
     await documentClient.send(new PutCommand({ TableName: process.env.TABLE_NAME, Item: outboxItem(mail, DEFAULT_OUTBOX_SHARDS) }));
     output.reset();
     await sweep();

@@ -61,7 +61,7 @@ const streamInsert = (item: Record<string, any>) => ({
 async function putDueMail(): Promise<{ to: string; item: Record<string, any> }> {
   const to = uniqueRegistration().email as string;
   const item = outboxItem({
-    kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to, firstName: 'Jane',
+    kind: 'verification_email', id: randomUUID(), patientId: randomUUID(), to,
     verifyUrl: 'https://app.clinic.test/verify-email?token=t', createdAt: new Date().toISOString(),
   }, DEFAULT_OUTBOX_SHARDS);
   await documentClient.send(new PutCommand({ TableName: env.TABLE_NAME, Item: item }));

@@ -5,9 +5,8 @@ import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.j
 import { handler as reset } from '../../functions/password-reset/handler.js';
 import { handler as resetPage } from '../../functions/password-reset-page/handler.js';
 import { API_PATHS } from '../../lib/http/routes.js';
-import { RESET_REQUEST_LIMIT } from '../../lib/password/forgot-password.js';
 import { auditTrailOf } from '../support/audit-trail.js';
-import { mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+import { bringLinkNearItsEnd, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { api, verifiedPatient } from '../support/sign-in-api.js';
 
@@ -37,9 +36,10 @@ describe('POST /password/forgot', () => {
     expect(requests.every((i) => i.requested_address === undefined)).toBe(true);
   });
 
-  it(`${RESET_REQUEST_LIMIT.limit} per hour per address, then 429 with Retry-After`, async () => {
+  // The issue's number, not the constant: a limit of 300 must fail here.
+  it('3 per hour per address, then 429 with Retry-After', async () => {
     const email = uniqueRegistration().email as string;
-    for (let i = 0; i < RESET_REQUEST_LIMIT.limit; i++) expect((await askReset(email)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await askReset(email)).statusCode).toBe(200);
     const refused = await askReset(email);
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['Retry-After'])).toBeGreaterThan(0);
@@ -67,11 +67,15 @@ describe('POST /password/reset', () => {
     expect((await auditTrailOf(patientId)).some((e) => e.action === 'password_reset' && e.outcome === 'success')).toBe(true);
   });
 
-  it('a newer link replaces the older one: 410', async () => {
+  it('inside a link\'s life a request sends that same link again; one about to expire is replaced, and then answers 410', async () => {
     const { body } = await verifiedPatient();
     await askReset(body.email);
     await runOutbox();
     const older = await resetTokenFor(body.email);
+    await askReset(body.email);
+    await runOutbox();
+    expect(await resetTokenFor(body.email)).toBe(older);
+    await bringLinkNearItsEnd(body.email, 'reset');
     await askReset(body.email);
     await runOutbox();
     const newer = await resetTokenFor(body.email);

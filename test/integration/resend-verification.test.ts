@@ -5,7 +5,7 @@ import { handler as resend, RESEND_ANSWER } from '../../functions/resend-verific
 import { handler as verify } from '../../functions/verify-email/handler.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
-import { mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
+import { bringLinkNearItsEnd, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 
 const RESEND = '/api/v1/patient/resend-verification';
 const askResend = (email: unknown) => invoke(resend, apiEvent({ email }, { path: RESEND }));
@@ -22,9 +22,21 @@ async function registered() {
 }
 
 describe('POST /api/v1/patient/resend-verification', () => {
-  it('sends a fresh link; the old one stops working and the new one verifies', async () => {
+  it('inside the link\'s life, sends that same link again: a stranger\'s requests cannot replace the owner\'s link', async () => {
+    const email = await registered();
+    const owners = tokenFrom((await mailsTo(email))[0]!);
+    expect((await askResend(email)).statusCode).toBe(200);
+    await runOutbox();
+    const mails = await mailsTo(email);
+    expect(mails).toHaveLength(2);
+    expect(tokenFrom(mails[1]!)).toBe(owners);
+    expect((await postToken(owners)).statusCode).toBe(200);
+  });
+
+  it('a link about to expire: sends a fresh link; the old one stops working and the new one verifies', async () => {
     const email = await registered();
     const oldToken = tokenFrom((await mailsTo(email))[0]!);
+    await bringLinkNearItsEnd(email, 'verification');
 
     const response = await askResend(email.toUpperCase());
     expect(response.statusCode).toBe(200);

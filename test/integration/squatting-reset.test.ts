@@ -73,9 +73,11 @@ describe('squatting, closed end to end (the reset part)', () => {
 
     // The "password changed" notice arrives, and holds no link.
     await runOutbox();
-    const notice = (await mailsTo(victimEmail)).find((m) => /was just changed/.test(m.body.text));
+    const notice = (await mailsTo(victimEmail)).find((m) => m.subject === 'Your password was changed');
     expect(notice).toBeDefined();
     expect(notice!.body.text).not.toMatch(/https?:/);
+    // After a reset every session ended, the squatter's too (issue 22 item 8).
+    expect(notice!.body.text).toContain('every device signed in to your account was signed out');
   });
 
   it('an unknown reset token: 400', async () => {

@@ -23,6 +23,38 @@ export interface AwsCall {
   encryptionContext?: Record<string, string>;
   /** KMS GenerateMac: the algorithm, which the grant's kms:MacAlgorithm condition checks. */
   macAlgorithm?: string;
+  /**
+   * The DynamoDB adapter methods on the call stack, as infra/constructs/table-access.ts names them
+   * ("patients.findVerificationToken"), innermost first: each one's line must cover the call.
+   */
+  methods?: string[];
+}
+
+/** The adapter file behind each object of infra/constructs/table-access.ts's TABLE_CALLS. */
+const ADAPTER_FILES: Readonly<Record<string, string>> = {
+  'patient-repository': 'patients',
+  'login-failure-counter': 'loginFailures',
+  'session-store': 'sessions',
+  'rate-limiter': 'rateLimits',
+  'outbox-store': 'outbox',
+  'phone-code-store': 'phoneCodes',
+};
+const ADAPTER_FRAME = /\bat (?:async )?(?:\S+\.)?([\w$]+) \((?:file:\/\/)?[^()]*\/lib\/adapters\/dynamodb\/([\w-]+)\.ts:\d+/;
+
+/**
+ * The adapter methods a stack trace passes through, innermost first, limited to the names `known`
+ * (TABLE_CALLS's keys): helpers inside an adapter file (readToken, consumeMailboxToken) are not lines
+ * of their own. V8 keeps the awaiting async frames, so a call sent after awaits still names its method.
+ */
+export function adapterMethodsOnStack(stack: string, known: ReadonlySet<string>): string[] {
+  const methods: string[] = [];
+  for (const line of stack.split('\n')) {
+    const match = ADAPTER_FRAME.exec(line);
+    const object = match && ADAPTER_FILES[match[2]!];
+    const method = object && `${object}.${match[1]}`;
+    if (method && known.has(method) && !methods.includes(method)) methods.push(method);
+  }
+  return methods;
 }
 
 export interface Recording {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { testIdentifierDigests } from './identifier-keys.js';
 
@@ -118,4 +118,22 @@ export function codeFrom(text: StoredText): string {
   const match = /\b(\d{6})\b/.exec(text.body);
   if (!match?.[1]) throw new Error('no code in the text');
   return match[1];
+}
+
+/**
+ * Brings a patient's newest link (verification or reset) to its last minute, as time would: a request
+ * inside a live link's life sends that link again (lib/patient/link-token.ts), so only a link about
+ * to expire is replaced by the next request. Integration tests run on the wall clock; this is the
+ * stored expiry the use case reads, the token's own expiry is left as it is.
+ */
+export async function bringLinkNearItsEnd(email: string, link: 'verification' | 'reset'): Promise<void> {
+  const patient = (await scanTable()).find((item) => item.entity === 'patient' && item.email === email.toLowerCase());
+  if (!patient) throw new Error(`no patient with ${email}`);
+  await documentClient.send(new UpdateCommand({
+    TableName: env.TABLE_NAME,
+    Key: { pk: patient.pk, sk: patient.sk },
+    UpdateExpression: `SET ${link}_link_expires_at = :soon`,
+    ConditionExpression: `attribute_exists(${link}_link_seed)`,
+    ExpressionAttributeValues: { ':soon': new Date(Date.now() + 60_000).toISOString() },
+  }));
 }

@@ -32,6 +32,10 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
       const { rows } = await db.query(SELECT_PATIENT, [id]);
       return rows[0] && fromPatientRow(rows[0]);
     },
+    async outboxRaw(id) {
+      const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM outbox_mails WHERE id = $1', [id]);
+      return rows[0] && JSON.stringify(rows[0]);
+    },
     async outboxAddress(id) {
       const { rows } = await db.query<{ recipient: string | null }>('SELECT recipient FROM outbox_mails WHERE id = $1', [id]);
       return rows[0]?.recipient ?? undefined;

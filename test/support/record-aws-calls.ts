@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { observeAwsClients, type AwsClient } from '../../lib/adapters/aws-clients.js';
+import { TABLE_CALLS } from '../../infra/constructs/table-access.js';
 import { captureCall } from './capacity-capture.js';
-import { AWS_CALLS_DIR, callKey, iamCallsOf, type AwsCall, type Recording } from './aws-calls.js';
+import { adapterMethodsOnStack, AWS_CALLS_DIR, callKey, iamCallsOf, type AwsCall, type Recording } from './aws-calls.js';
 
 /**
  * Setup file of the integration project: records every command that a function's SDK clients send
@@ -39,12 +40,17 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createPasswordResetPageDeps: 'PasswordResetPage',
 };
 
-/** The function whose wiring is on the call stack right now (the client is being built). */
-function functionBuildingClient(): string | undefined {
+function currentStack(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 100;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
+  return stack;
+}
+
+/** The function whose wiring is on the call stack right now (the client is being built). */
+function functionBuildingClient(): string | undefined {
+  const stack = currentStack();
   const frames = stack.split('\n').filter((line) => line.trimStart().startsWith('at '));
   for (const frame of frames) {
     const wiring = Object.keys(FUNCTION_OF_WIRING).find((name) => new RegExp(`\\bat (\\S+\\.)?${name} `).test(frame));
@@ -66,10 +72,15 @@ interface InitializeStack {
 
 const calls = new Map<string, AwsCall>();
 
+const TABLE_METHODS: ReadonlySet<string> = new Set(Object.keys(TABLE_CALLS));
+
 function record(fn: string, clientName: string, commandName: string, input: Record<string, any>): void {
+  // Which adapter methods sent it: test/iam checks each method's line in infra/constructs/table-access.ts
+  // covers the call, which a function-wide comparison cannot see when another method's grant covers it.
+  const methods = clientName === 'DynamoDBClient' ? adapterMethodsOnStack(currentStack(), TABLE_METHODS) : [];
   for (const call of iamCallsOf(clientName, commandName, input)) {
-    const entry = { fn, ...call };
-    calls.set(`${fn} ${callKey(call)} ${JSON.stringify(call.encryptionContext ?? null)}`, entry);
+    const entry = { fn, ...call, ...(methods.length > 0 && { methods }) };
+    calls.set(`${fn} ${callKey(call)} ${JSON.stringify(call.encryptionContext ?? null)} ${methods.join(',')}`, entry);
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { auditKeys, UNATTRIBUTED_SHARDS } from '../../lib/adapters/dynamodb/audit-table.js';
 import { auditExpiry, toAuditItem } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { AUDIT_COLUMNS, toAuditRow } from '../../lib/adapters/postgres/audit-trail.js';
 import type { AuditEvent } from '../../lib/audit/ports.js';
@@ -39,9 +40,20 @@ describe('DynamoDB audit keys and retention', () => {
     expect(toAuditItem(event)).toMatchObject({ pk: `PATIENT#${event.patientId}`, sk: `2025-06-01T12:00:00.000Z#${event.id}` });
   });
 
-  it('files an event naming no patient under its UTC day', () => {
-    expect(toAuditItem(minimalAuditEvent({ at: '2025-06-01T23:59:59.999Z' })).pk).toBe('UNATTRIBUTED#2025-06-01');
-    expect(toAuditItem(minimalAuditEvent({ at: '2025-06-02T00:00:00.000Z' })).pk).toBe('UNATTRIBUTED#2025-06-02');
+  it('files an event naming no patient under its UTC day and a shard', () => {
+    expect(toAuditItem(minimalAuditEvent({ at: '2025-06-01T23:59:59.999Z' })).pk).toMatch(/^UNATTRIBUTED#2025-06-01#\d\d$/);
+    expect(toAuditItem(minimalAuditEvent({ at: '2025-06-02T00:00:00.000Z' })).pk).toMatch(/^UNATTRIBUTED#2025-06-02#\d\d$/);
+  });
+
+  it('spreads a day\'s unattributed events over its shards (a flood is not one hot partition); a retried event keeps its key', () => {
+    const keys = Array.from({ length: 640 }, () => toAuditItem(minimalAuditEvent({ at: '2025-06-01T12:00:00.000Z' })).pk as string);
+    const perShard = new Map<string, number>();
+    for (const key of keys) perShard.set(key, (perShard.get(key) ?? 0) + 1);
+    expect(new Set(keys)).toEqual(new Set(auditKeys.unattributedDay('2025-06-01')));
+    expect(UNATTRIBUTED_SHARDS).toBeGreaterThanOrEqual(16);
+    expect(Math.max(...perShard.values())).toBeLessThan(640 / 8); // no shard takes more than a few times its share
+    const event = minimalAuditEvent();
+    expect(toAuditItem(event).pk).toBe(toAuditItem({ ...event }).pk);
   });
 
   it('sorts by time even when a writer left out the milliseconds (the key is fixed-width ISO)', () => {

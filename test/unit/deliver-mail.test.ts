@@ -14,7 +14,6 @@ function queued(deps: FakeDeps): OutboxMail {
     id: randomUUID(),
     patientId: randomUUID(),
     to: `jane.${randomUUID().slice(0, 8)}@email.com`,
-    firstName: 'Jane',
     verifyUrl: `${deps.verifyUrlBase}?token=${'A'.repeat(43)}`,
     createdAt: deps.clock.now().toISOString(),
   };
@@ -28,7 +27,7 @@ describe('deliverMail: claim, send, mark sent', () => {
     const mail = queued(deps);
     expect(await deliverMail(mail.id, deps)).toBe('sent');
     expect(await deliverMail(mail.id, deps)).toBe('not-due');
-    expect(deps.mailer.sent).toEqual([{ to: mail.to, firstName: mail.firstName, verifyUrl: mail.verifyUrl }]);
+    expect(deps.mailer.sent).toEqual([{ to: mail.to, verifyUrl: mail.verifyUrl }]);
     expect(deps.outbox.statusOf(mail.id)).toEqual({ status: 'sent', attempts: 1 });
   });
 

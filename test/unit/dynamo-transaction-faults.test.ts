@@ -16,8 +16,8 @@ const repository = createDynamoPatientRepository(DynamoDBDocumentClient.from(new
 });
 
 const patient = { id: '5f8e2b1c-0000-4000-8000-000000000001', email: 'a@b.co', phone_number: '+12345678901', created_at: 'now' } as PatientRecord;
-const token = { tokenHash: 'ab'.repeat(32), patientId: patient.id, expiresAt: new Date() };
-const mail = { kind: 'verification_email' as const, id: 'm1', patientId: patient.id, to: patient.email, firstName: 'A', verifyUrl: 'https://x.test/?token=t', createdAt: 'now' };
+const token = { tokenHash: 'ab'.repeat(32), patientId: patient.id, expiresAt: new Date(), seed: 'seed' };
+const mail = { kind: 'verification_email' as const, id: 'm1', patientId: patient.id, to: patient.email, verifyUrl: 'https://x.test/?token=t', createdAt: 'now' };
 
 const cancelled = (...codes: string[]) =>
   new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) });

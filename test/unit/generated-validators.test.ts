@@ -8,14 +8,14 @@ import {
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { createAjv, FORMATS } from '../../lib/validation/ajv.js';
 import { formats } from '../../lib/validation/standalone-formats.js';
-import type { ValidationContext } from '../../lib/patient/validation-keywords.js';
+import { VALIDATION_KEYWORDS, type ValidationContext } from '../../lib/patient/validation-keywords.js';
 import type { PrecompiledValidate } from '../../lib/validation/precompiled.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
 const modules = generateValidatorModules();
 // Every generated module, loaded as the functions load them: one per function with validators.
 const loaded = Object.fromEntries(await Promise.all(modules.map(async ({ name }) =>
-  [name, (await import(`../../lib/validation/generated/${name}.js`)) as Record<string, unknown>] as const)));
+  [name, (await import(`../../lib/patient/generated/${name}.js`)) as Record<string, unknown>] as const)));
 
 describe('precompiled request validators', () => {
   it('are up to date with the schemas, one module per function and no other (run `npm run generate` when this fails)', () => {
@@ -51,7 +51,7 @@ describe('precompiled request validators', () => {
   });
 
   // The same answers, errors included, as compiling the schema at start with the same ajv setup.
-  const compiled = createAjv();
+  const compiled = createAjv(VALIDATION_KEYWORDS);
   const schemas = requestSchemasById();
   // A fixed day for the age rule: the same context both ways, as the request validators pass it.
   const context: ValidationContext = { today: '2026-06-15' };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { iamCallsOf } from '../support/aws-calls.js';
+import { adapterMethodsOnStack, iamCallsOf } from '../support/aws-calls.js';
 
 /** The recorder behind test/iam must see a command the way IAM authorises it. */
 describe('SDK command → IAM actions (the AWS call recorder)', () => {
@@ -65,5 +65,20 @@ describe('SDK command → IAM actions (the AWS call recorder)', () => {
     expect(iamCallsOf('KMSClient', 'GenerateDataKeyCommand', { KeyId: 'arn:k', EncryptionContext: { purpose: 'p' } })).toEqual([
       { action: 'kms:GenerateDataKey', resource: '$KMS_KEY_ID', encryptionContext: { purpose: 'p' } },
     ]);
+  });
+
+  it('names the adapter methods on the stack, innermost first: only lines of TABLE_CALLS, never helpers or other files', () => {
+    const stack = [
+      'Error',
+      '    at record (/r/test/support/record-aws-calls.ts:70:5)',
+      '    at get (/r/lib/adapters/dynamodb/patient-repository.ts:90:11)',
+      '    at async readToken (/r/lib/adapters/dynamodb/patient-repository.ts:120:3)',
+      '    at async Object.findVerificationToken (file:///r/lib/adapters/dynamodb/patient-repository.ts:356:21)',
+      '    at async Object.rotate (/r/lib/adapters/dynamodb/session-store.ts:60:9)',
+      '    at async Object.getPatient (/r/lib/adapters/postgres/patient-repository.ts:10:1)',
+      '    at async verifyEmail (/r/lib/patient/verify-email.ts:23:17)',
+    ].join('\n');
+    const known = new Set(['patients.findVerificationToken', 'patients.getPatient', 'sessions.rotate']);
+    expect(adapterMethodsOnStack(stack, known)).toEqual(['patients.findVerificationToken', 'sessions.rotate']);
   });
 });

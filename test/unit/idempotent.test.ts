@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DuplicateRegistrationError, IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../lib/errors.js';
-import { jsonResponse, type HttpResponse } from '../../lib/http/response.js';
+import { jsonResponse, replayedResponse, type HttpResponse } from '../../lib/http/response.js';
 import { createHash } from 'node:crypto';
-import { idempotent, requestFingerprint } from '../../lib/idempotency/idempotent.js';
+import { idempotent as idempotentRun, requestFingerprint } from '../../lib/idempotency/idempotent.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 import { IDEMPOTENCY_LOCK_MS } from '../../lib/idempotency/ports.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
@@ -19,6 +19,10 @@ function countingHandler() {
 function setup() {
   return { store: createInMemoryIdempotencyStore(), clock: createFixedClock(), handle: countingHandler() };
 }
+
+/** As the register handler composes it: a replay is answered with the HTTP layer's replayedResponse. */
+const idempotent = (...args: [Parameters<typeof idempotentRun>[0], Parameters<typeof idempotentRun>[1], string, string, () => Promise<HttpResponse>]) =>
+  idempotentRun(...args, replayedResponse);
 
 const rejection = (attempt: Promise<unknown>) => attempt.then(() => expect.fail('answered'), (e: unknown) => e);
 

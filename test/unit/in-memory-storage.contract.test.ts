@@ -5,5 +5,5 @@ import { createInMemoryStorage } from '../support/fakes/index.js';
 // use case could pass its tests against behaviour no database has.
 describeStorageContract('in-memory fakes', async () => {
   const storage = createInMemoryStorage();
-  return { ...storage, readPatient: async (id) => storage.repository.readPatient(id), outboxAddress: async (id) => storage.outbox.addressOf(id), outboxText: async (id) => storage.outbox.textOf(id) };
+  return { ...storage, readPatient: async (id) => storage.repository.readPatient(id), outboxAddress: async (id) => storage.outbox.addressOf(id), outboxText: async (id) => storage.outbox.textOf(id), outboxRaw: async (id) => storage.outbox.rawOf(id) };
 });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/http/openapi.js';
 import { describeError, logger, MASK } from '../../lib/logging/logger.js';
+import type { OutboxItem } from '../../lib/outbox/ports.js';
 import { captureOutput } from '../support/capture-output.js';
 
 /**
@@ -16,23 +18,74 @@ afterEach(() => {
   logger.resetKeys();
 });
 
-/** Keys under which the code holds patient data or secrets: the outbox mail, the request, credentials. */
-const SENSITIVE = ['to', 'firstName', 'verifyUrl', 'email', 'password', 'first_name', 'phone_number', 'insurance_info', 'token', 'body', 'aUnknownKey'];
+/** Every property name of every request and response schema the API documents (requests, tokens, the record). */
+function schemaPropertyNames(): string[] {
+  const names = new Set<string>();
+  const walk = (schema: unknown): void => {
+    if (!schema || typeof schema !== 'object') return;
+    if (Array.isArray(schema)) return schema.forEach(walk);
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === 'properties' && value && typeof value === 'object') {
+        for (const [name, property] of Object.entries(value)) {
+          names.add(name);
+          walk(property);
+        }
+      } else {
+        walk(value);
+      }
+    }
+  };
+  walk(openApiDocument().components.schemas);
+  return [...names];
+}
+
+/** One outbox item of every kind with every field set (the compiler checks both): the test reads their field names. */
+const OUTBOX_ITEMS: { [K in OutboxItem['kind']]: Required<Extract<OutboxItem, { kind: K }>> } = {
+  verification_email: { kind: 'verification_email', id: 'i', patientId: 'p', to: 't', verifyUrl: 'u', createdAt: 'c' },
+  resend_request: { kind: 'resend_request', id: 'i', to: 't', createdAt: 'c' },
+  password_reset_request: { kind: 'password_reset_request', id: 'i', to: 't', createdAt: 'c' },
+  password_reset_email: { kind: 'password_reset_email', id: 'i', patientId: 'p', to: 't', resetUrl: 'u', createdAt: 'c' },
+  password_changed_email: { kind: 'password_changed_email', id: 'i', patientId: 'p', to: 't', firstName: 'f', createdAt: 'c', sessionsEnded: 'all' },
+  phone_code_sms: { kind: 'phone_code_sms', id: 'i', patientId: 'p', to: 't', text: 's', createdAt: 'c' },
+  account_notice_email: { kind: 'account_notice_email', id: 'i', patientId: 'p', to: 't', notice: 'profile_changed', createdAt: 'c' },
+};
+
+/** Of those names, the ones whose values are never patient data or a secret, and why. Nothing else may be logged. */
+const NOT_SECRET: Readonly<Record<string, string>> = {
+  kind: 'an outbox item\'s kind, a constant of the code',
+  patientId: 'a random id',
+};
+
+/**
+ * Keys under which the code holds patient data or secrets: every request and response field, every
+ * outbox item field (the mail's link, the SMS text with its code), and a few more names the code uses.
+ * Adding any of them to the logger's list of loggable keys fails a test here.
+ */
+const SENSITIVE = [
+  ...new Set([...schemaPropertyNames(), ...Object.values(OUTBOX_ITEMS).flatMap((item) => Object.keys(item)), 'body', 'aUnknownKey']),
+].filter((name) => !(name in NOT_SECRET)).sort();
+
+it('derives its canaries from the schemas and the outbox: the credentials and codes are among them', () => {
+  for (const name of ['refresh_token', 'access_token', 'current_password', 'password', 'token', 'code', 'resetUrl', 'verifyUrl', 'text', 'to', 'first_name', 'medical_history']) {
+    expect(SENSITIVE).toContain(name);
+  }
+});
 
 describe('log masking: only listed keys are written in clear', () => {
   it.each(SENSITIVE)('a value under "%s" never reaches the output, at the top or nested at any depth', (key) => {
-    const secret = key === 'verifyUrl' ? `https://clinic.test/verify-email?token=${canary('token')}` : canary(key);
+    const secret = key === 'verifyUrl' || key === 'resetUrl' ? `https://clinic.test/link?token=${canary('token')}` : canary(key);
     logger.info('top level', { [key]: secret });
     logger.info('nested', { patientId: { [key]: secret }, fields: [{ [key]: secret }], outcome: { attempts: [{ patientId: { [key]: secret } }] }, deeper: { a: { [key]: secret } } });
     const text = output.text();
     expect(text).toContain('"message":"nested"'); // the capture works
     expect(text).not.toContain(secret);
     expect(text).not.toContain('token=');
-    expect(lines()[0]![key]).toBe(MASK); // the key stays visible, its value does not
+    // The key stays visible, its value does not; Powertools drops its own reserved keys (message) instead.
+    if (key !== 'message') expect(lines()[0]![key]).toBe(MASK);
   });
 
   it('writes the ids, outcomes and counts the code logs in clear', () => {
-    const entry = { patientId: 'p-2f1c', outboxId: 'o-77aa', outcome: 'verified', attempts: 3, statusCode: 422, fields: ['email', 'address.zip'], code: '23505', kind: 'resend_request' };
+    const entry = { patientId: 'p-2f1c', outboxId: 'o-77aa', outcome: 'verified', attempts: 3, statusCode: 422, fields: ['email', 'address.zip'], driverCode: '23505', kind: 'resend_request' };
     logger.info('ids', entry);
     logger.info('outbox sweep', { sent: 2, 'not-due': 1, failed: 0 });
     const [ids, sweep] = lines();

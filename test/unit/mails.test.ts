@@ -62,19 +62,33 @@ describe('a mail', () => {
   });
 
   it.each([
-    ['verification', composeVerificationMail({ to: 'a@b.test', firstName: 'Jane', verifyUrl: url }, SERVICE), 'Confirm my email'],
-    ['reset', composePasswordResetMail({ to: 'a@b.test', firstName: 'Jane', resetUrl: url }, SERVICE), 'Choose a new password'],
-  ])('the %s mail carries the service name, the link, and what to do next', (_name, composed, label) => {
+    ['verification', composeVerificationMail({ to: 'a@b.test', verifyUrl: url }, SERVICE), 'Confirm my email'],
+    ['reset', composePasswordResetMail({ to: 'a@b.test', resetUrl: url }, SERVICE), 'Choose a new password'],
+  ])('the %s mail carries the service name, the link, and what to do next, and greets no one by name (the address is unproven)', (_name, composed, label) => {
     expect(composed.text).toContain(SERVICE);
+    expect(composed.text).toMatch(/^Hello,\n/);
     expect(composed.text).toContain(`${label}:\n${url}`);
     expect(composed.text).toMatch(/expires in (24 hours|30 minutes)/);
     expect(composed.text).toMatch(/If you did not (register|ask for it), ignore this email/);
   });
 
-  it('the "password changed" mail names the service and says what to do if it was not the patient, with no link', () => {
-    const changed = composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane' }, SERVICE);
+  const CHANGED_AT = '2026-12-07T03:14:00.000Z';
+  const changedMail = (sessionsEnded: 'all' | 'others') =>
+    composePasswordChangedMail({ to: 'a@b.test', firstName: 'Jane', changedAt: CHANGED_AT, sessionsEnded }, SERVICE);
+
+  it.each(['all', 'others'] as const)('the "password changed" mail (sessions ended: %s) names the service, the time, and what to do if it was not the patient, with no link', (ended) => {
+    const changed = changedMail(ended);
     expect(changed.text).toContain(`your ${SERVICE} account`);
-    expect(changed.text).toContain('If this was not you, request a password reset');
+    expect(changed.text).toContain('Monday, 7 December 2026 at 03:14 UTC');
+    expect(changed.text).toMatch(/If this was not you, .*request a password reset from the sign-in page.*contact the clinic/);
     expect(changed.html).not.toMatch(/href|https?:/);
+  });
+
+  it('after a reset it says every device was signed out, and to secure the mailbox first; after a change, every other device', () => {
+    const afterReset = changedMail('all').text;
+    expect(afterReset).toContain('every device signed in to your account was signed out');
+    expect(afterReset).not.toContain('every other');
+    expect(afterReset).toContain("change your email account's password first");
+    expect(changedMail('others').text).toContain('every other device signed in to your account was signed out');
   });
 });

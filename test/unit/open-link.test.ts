@@ -36,11 +36,11 @@ async function registered(deps: FakeDeps) {
 async function newLink(deps: FakeDeps, kind: LinkKind, email: string): Promise<string> {
   const contact = (await deps.repository.findPatientByEmail(email))!;
   if (kind === 'verification') {
-    const { token, mail } = newVerification(contact, deps.clock.now(), deps.verifyUrlBase);
+    const { token, mail } = await newVerification(contact, deps.clock.now(), deps.verifyUrlBase, deps.identifiers);
     expect(await deps.repository.replaceVerificationToken(contact, token, mail)).toBe(true);
     return tokenOf(mail.verifyUrl);
   }
-  const { token, mail } = newPasswordReset(contact, deps.clock.now(), deps.resetUrlBase);
+  const { token, mail } = await newPasswordReset(contact, deps.clock.now(), deps.resetUrlBase, deps.identifiers);
   expect(await deps.repository.issueResetToken(token, mail)).toBe(true);
   return tokenOf(mail.resetUrl);
 }

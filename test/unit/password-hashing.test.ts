@@ -5,7 +5,9 @@ import { buildCommonPasswordList } from '../../lib/tools/generate-common-passwor
 import { COMMON_PASSWORDS } from '../../lib/patient/common-passwords.js';
 import { packWords, unpackWords } from '../../lib/compact-data.js';
 
-describe('bcrypt password hasher', () => {
+// Several cost-12 hashes per test (bcryptjs on the main thread): a shared 2-core machine under load
+// needs more than vitest's default 5 s.
+describe('bcrypt password hasher', { timeout: 60_000 }, () => {
   const hasher = createBcryptPasswordHasher(12);
 
   it('hashes at cost 12 with a fresh salt each time', async () => {

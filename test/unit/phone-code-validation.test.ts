@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
-import { validatePhoneVerify } from '../../lib/validation/generated/phone-verify.js';
+import { validatePhoneVerify } from '../../lib/patient/generated/phone-verify.js';
 
 function fieldErrors(body: unknown) {
   try {

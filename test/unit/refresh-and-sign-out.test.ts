@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
+import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
 import { REFRESH_REUSE_INTERVAL_MS, SESSION_ABSOLUTE_TTL_MS, SESSION_IDLE_TTL_MS } from '../../lib/auth/session-issuer.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import { signOut } from '../../lib/auth/sign-out.js';
@@ -126,9 +127,18 @@ describe('refreshSession', () => {
   it('a deactivated patient cannot refresh, and its session ends', async () => {
     const deps = createFakeDeps();
     const { patientId, tokens } = await signedIn(deps);
+    const revoked: string[] = [];
+    const revokeFamily = deps.sessions.revokeFamily.bind(deps.sessions);
+    deps.sessions.revokeFamily = async (family, now) => {
+      revoked.push(family.familyId);
+      return revokeFamily(family, now);
+    };
     deps.repository.setActive(patientId, false);
     expect(await refusal(refresh(deps, tokens.refresh_token))).toBeInstanceOf(InvalidRefreshTokenError);
     expect((await deps.audit.eventsFor(patientId)).at(-1)).toMatchObject({ action: 'token_refresh', reason: 'inactive' });
+    // The session itself ended, not only this answer: its family is revoked in the store.
+    const family = await deps.sessions.familyOf(hashRefreshToken(tokens.refresh_token));
+    expect(revoked).toEqual([family?.familyId]);
   });
 });
 

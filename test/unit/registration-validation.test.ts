@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lib/errors.js';
-import { validateRegistration } from '../../lib/validation/generated/register.js';
-import { validateResendVerification } from '../../lib/validation/generated/resend-verification.js';
+import { validateRegistration } from '../../lib/patient/generated/register.js';
+import { validateResendVerification } from '../../lib/patient/generated/resend-verification.js';
 import type { Clock } from '../../lib/patient/ports.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 

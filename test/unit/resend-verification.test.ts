@@ -4,6 +4,8 @@ import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
 import { requestVerificationResend, RESEND_LIMIT, type RequestResendDeps } from '../../lib/patient/resend-verification.js';
+import { MIN_RESEND_LIFE_MS } from '../../lib/patient/link-token.js';
+import { TOKEN_LIFETIME_MS } from '../../lib/patient/verification-token.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import { captureOutput } from '../support/capture-output.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
@@ -72,9 +74,21 @@ describe('requestVerificationResend: the answer cannot depend on the address', (
 });
 
 describe('the outbox acts on a resend request', () => {
-  it('an unverified patient gets a new link; the old one is superseded and the new one verifies', async () => {
+  it('inside the live link\'s life, an unverified patient gets that same link again: a stranger\'s requests cannot replace it', async () => {
+    const { deps, email, password } = await scenario('unverified');
+    const owners = tokenOf(deps.mailer.sent[0]!.verifyUrl);
+    deps.clock.advance(3600_000);
+    await requestVerificationResend(email, deps);
+    expect(await deliverDueMails(deps)).toMatchObject({ sent: 1, failed: 0 });
+    expect(deps.mailer.sent).toHaveLength(2);
+    expect(tokenOf(deps.mailer.sent[1]!.verifyUrl)).toBe(owners);
+    await expect(verifyEmail({ token: owners, password }, {}, deps)).resolves.toMatchObject({ patient_id: expect.any(String) });
+  });
+
+  it('with less than 5 minutes left, an unverified patient gets a new link; the old one is superseded and the new one verifies', async () => {
     const { deps, email, password } = await scenario('unverified');
     const oldToken = tokenOf(deps.mailer.sent[0]!.verifyUrl);
+    deps.clock.advance(TOKEN_LIFETIME_MS - MIN_RESEND_LIFE_MS + 1000);
     await requestVerificationResend(email, deps);
     expect(await deliverDueMails(deps)).toMatchObject({ sent: 1, failed: 0 });
     expect(deps.mailer.sent).toHaveLength(2);

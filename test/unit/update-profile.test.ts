@@ -5,7 +5,7 @@ import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { etagOf, matchesEtag } from '../../lib/record/etag.js';
 import { applyMergePatch } from '../../lib/record/merge-patch.js';
 import { updateProfile, type ProfileUpdateRequest } from '../../lib/record/update-profile.js';
-import { validateProfile } from '../../lib/validation/generated/me-update.js';
+import { validateProfile } from '../../lib/patient/generated/me-update.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
 

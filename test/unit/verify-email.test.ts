@@ -26,7 +26,7 @@ const failure = (promise: Promise<unknown>) => promise.then(() => expect.fail('v
 /** Issues a newer link for the patient, as a resend does: the earlier one is superseded. */
 async function resend(deps: FakeDeps, email: string) {
   const contact = (await deps.repository.findPatientByEmail(email))!;
-  const { token, mail } = newVerification(contact, deps.clock.now(), deps.verifyUrlBase);
+  const { token, mail } = await newVerification(contact, deps.clock.now(), deps.verifyUrlBase, deps.identifiers);
   expect(await deps.repository.replaceVerificationToken(contact, token, mail)).toBe(true);
 }
 

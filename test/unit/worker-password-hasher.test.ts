@@ -2,7 +2,8 @@ import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkerPasswordHasher } from '../../lib/adapters/bcrypt/worker-password-hasher.js';
 
-describe('bcrypt on worker threads', () => {
+// Cost-12 hashes: a shared 2-core machine under load needs more than vitest's default 5 s.
+describe('bcrypt on worker threads', { timeout: 60_000 }, () => {
   const hasher = createWorkerPasswordHasher(12, 2);
   afterAll(() => hasher.close());
 

@@ -25,7 +25,7 @@ export function toAuditItem(event: AuditEvent): Record<string, unknown> {
   // Normalised for the key only: a sort key must be fixed-width ISO to sort by time.
   const at = new Date(event.at).toISOString();
   return {
-    pk: event.patientId !== undefined ? auditKeys.patient(event.patientId) : auditKeys.unattributed(at.slice(0, 10)),
+    pk: event.patientId !== undefined ? auditKeys.patient(event.patientId) : auditKeys.unattributed(at.slice(0, 10), event.id),
     sk: auditKeys.event(at, event.id),
     [AUDIT_TTL_ATTRIBUTE]: auditExpiry(at),
     id: event.id,
@@ -54,6 +54,25 @@ export function fromAuditItem(item: Record<string, any>): AuditEvent {
     ...(item.request_id !== undefined && { requestId: item.request_id }),
     ...(item.source_ip_digest !== undefined && { sourceIpDigest: item.source_ip_digest }),
   };
+}
+
+/**
+ * The events of one UTC day that name no patient, oldest first: one Query per shard, merged. For
+ * operators (and the tests); no function is granted reads of the trail.
+ */
+export async function readUnattributedDay(db: DynamoDBDocumentClient, tableName: string, day: string): Promise<AuditEvent[]> {
+  const shards = await Promise.all(auditKeys.unattributedDay(day).map(async (pk) => {
+    const items: Record<string, any>[] = [];
+    let start: Record<string, any> | undefined;
+    do {
+      const page = await callAws('dynamodb', () =>
+        db.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start })));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }));
+  return shards.flat().sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0)).map(fromAuditItem);
 }
 
 export interface DynamoAuditTrailOptions {

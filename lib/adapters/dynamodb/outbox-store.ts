@@ -13,11 +13,11 @@ const SENT_RETENTION_SECONDS = 7 * 24 * 3600;
 function fieldsOf(item: OutboxItem): Record<string, unknown> {
   switch (item.kind) {
     case 'verification_email':
-      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, verify_url: item.verifyUrl };
+      return { to: item.to, patient_id: item.patientId, verify_url: item.verifyUrl };
     case 'password_reset_email':
-      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, reset_url: item.resetUrl };
+      return { to: item.to, patient_id: item.patientId, reset_url: item.resetUrl };
     case 'password_changed_email':
-      return { to: item.to, patient_id: item.patientId, first_name: item.firstName };
+      return { to: item.to, patient_id: item.patientId, first_name: item.firstName, sessions_ended: item.sessionsEnded };
     case 'account_notice_email':
       return { to: item.to, patient_id: item.patientId, notice: item.notice };
     // The text holds the code: kept under its own name, forgotten like a mail's link.
@@ -50,12 +50,15 @@ function claimedItem(id: string, item: Record<string, any>, claimId: string): Cl
   const common = { id, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
   if (item.kind === 'resend_request' || item.kind === 'password_reset_request') return { kind: item.kind, ...common, to: item.requested_address };
   if (item.kind === 'password_reset_email') {
-    return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, resetUrl: item.reset_url };
+    return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, resetUrl: item.reset_url };
+  }
+  if (item.kind === 'password_changed_email') {
+    // Notices queued before sessions_ended was stored came from either flow; 'others' is what they said.
+    return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, sessionsEnded: item.sessions_ended ?? 'others' };
   }
   if (item.kind === 'account_notice_email') return { kind: 'account_notice_email', ...common, to: item.to, patientId: item.patient_id, notice: item.notice };
-  if (item.kind === 'password_changed_email') return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name };
   if (item.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, to: item.to, patientId: item.patient_id, text: item.sms_text };
-  return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, verifyUrl: item.verify_url };
+  return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, verifyUrl: item.verify_url };
 }
 
 const retainUntil = (now: Date) => Math.floor(now.getTime() / 1000) + SENT_RETENTION_SECONDS;

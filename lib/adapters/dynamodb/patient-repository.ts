@@ -26,10 +26,15 @@ export interface DynamoRepositoryOptions {
 interface MailboxLink {
   tokenKey: (tokenHash: string) => { pk: string; sk: string };
   newestAttribute: 'verification_token_hash' | 'reset_token_hash';
+  /** The link's seed and expiry on the patient, forgotten with its use: a used link is never sent again. */
+  linkAttributes: string;
 }
+/** Where the patient keeps its newest links' seeds and expiries (lib/patient/link-token.ts), to send them again. */
+const VERIFICATION_LINK = 'verification_link_seed, verification_link_expires_at';
+const RESET_LINK = 'reset_link_seed, reset_link_expires_at';
 const MAILBOX_LINKS: Record<LinkKind, MailboxLink> = {
-  verification: { tokenKey: keys.verificationToken, newestAttribute: 'verification_token_hash' },
-  reset: { tokenKey: keys.resetToken, newestAttribute: 'reset_token_hash' },
+  verification: { tokenKey: keys.verificationToken, newestAttribute: 'verification_token_hash', linkAttributes: VERIFICATION_LINK },
+  reset: { tokenKey: keys.resetToken, newestAttribute: 'reset_token_hash', linkAttributes: RESET_LINK },
 };
 
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -57,6 +62,13 @@ const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
  * treats an item whose TTL has passed as absent, and a new registration takes its reservations over.
  * Verifying the email removes the TTL from the patient and its reservations.
  */
+
+
+function liveLink(name: 'verification_link' | 'reset_link', tokenHash: unknown, seed: unknown, expiresAt: unknown) {
+  if (typeof tokenHash !== 'string' || typeof seed !== 'string' || typeof expiresAt !== 'string') return {};
+  return { [name]: { tokenHash, seed, expiresAt: new Date(expiresAt) } };
+}
+
 export function createDynamoPatientRepository(
   db: DynamoDBDocumentClient,
   tableName: string,
@@ -209,7 +221,7 @@ export function createDynamoPatientRepository(
             Update: {
               TableName: tableName,
               Key: keys.patient(patientId),
-              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at`,
+              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at, ${link.linkAttributes}`,
               // Only the newest link works: a new one replaces the patient's pointer.
               ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
               ExpressionAttributeNames: TTL_NAME,
@@ -268,7 +280,12 @@ export function createDynamoPatientRepository(
       ]);
       // A reservation written under an older key version still counts while a rotation is under way.
       const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
-      const patientItem = { ...toPatientItem(patient, [emailKey!.pk, phoneKey!.pk]), verification_token_hash: token.tokenHash };
+      const patientItem = {
+        ...toPatientItem(patient, [emailKey!.pk, phoneKey!.pk]),
+        verification_token_hash: token.tokenHash,
+        verification_link_seed: token.seed,
+        verification_link_expires_at: token.expiresAt.toISOString(),
+      };
       const command = new TransactWriteCommand({
         ClientRequestToken: patient.id,
         TransactItems: [
@@ -306,7 +323,8 @@ export function createDynamoPatientRepository(
     async findPatientByEmail(email): Promise<PatientContact | undefined> {
       const patient = await livePatientByEmail(
         email,
-        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint',
+        'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint, '
+          + `reset_token_hash, ${VERIFICATION_LINK}, ${RESET_LINK}`,
       );
       if (!patient) return undefined;
       return {
@@ -318,6 +336,8 @@ export function createDynamoPatientRepository(
         registration_fingerprint: patient.registration_fingerprint,
         email_verified: patient.email_verified === true,
         verification_token_hash: patient.verification_token_hash,
+        ...liveLink('verification_link', patient.verification_token_hash, patient.verification_link_seed, patient.verification_link_expires_at),
+        ...liveLink('reset_link', patient.reset_token_hash, patient.reset_link_seed, patient.reset_link_expires_at),
       };
     },
 
@@ -331,11 +351,11 @@ export function createDynamoPatientRepository(
               Update: {
                 TableName: tableName,
                 Key: keys.patient(patient.id),
-                UpdateExpression: 'SET verification_token_hash = :new, updated_at = :now',
+                UpdateExpression: 'SET verification_token_hash = :new, verification_link_seed = :seed, verification_link_expires_at = :expires, updated_at = :now',
                 ConditionExpression: `email_verified = :no AND ${previous ? 'verification_token_hash = :old' : 'attribute_not_exists(verification_token_hash)'} AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
                 ExpressionAttributeValues: {
-                  ':new': token.tokenHash, ':now': mail.createdAt, ':no': false, ':nowSeconds': nowSeconds(), ...(previous && { ':old': previous }),
+                  ':new': token.tokenHash, ':seed': token.seed, ':expires': token.expiresAt.toISOString(), ':now': mail.createdAt, ':no': false, ':nowSeconds': nowSeconds(), ...(previous && { ':old': previous }),
                 },
               },
             },
@@ -430,10 +450,10 @@ export function createDynamoPatientRepository(
                 TableName: tableName,
                 Key: keys.patient(token.patientId),
                 // The newest token wins: whatever the patient held before stops working.
-                UpdateExpression: 'SET reset_token_hash = :new',
+                UpdateExpression: 'SET reset_token_hash = :new, reset_link_seed = :seed, reset_link_expires_at = :expires',
                 ConditionExpression: `attribute_exists(pk) AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':new': token.tokenHash, ':nowSeconds': nowSeconds() },
+                ExpressionAttributeValues: { ':new': token.tokenHash, ':seed': token.seed, ':expires': token.expiresAt.toISOString(), ':nowSeconds': nowSeconds() },
               },
             },
             {

@@ -6,8 +6,8 @@ import type { MysqlSession } from './mysql-executor.js';
 export async function insertOutboxMail(tx: MysqlSession, item: OutboxItem): Promise<void> {
   const columns = outboxColumns(item);
   await tx.run(
-    `INSERT INTO outbox_mails (id, kind, patient_id, recipient, first_name, verify_url, reset_url, sms_text, notice, status, created_at, due_at)
-     VALUES (:id, :kind, :patient_id, :recipient, :first_name, :verify_url, :reset_url, :sms_text, :notice, 'pending', :created_at, :created_at)`,
+    `INSERT INTO outbox_mails (id, kind, patient_id, recipient, first_name, verify_url, reset_url, sms_text, sessions_ended, notice, status, created_at, due_at)
+     VALUES (:id, :kind, :patient_id, :recipient, :first_name, :verify_url, :reset_url, :sms_text, :sessions_ended, :notice, 'pending', :created_at, :created_at)`,
     { ...columns, created_at: new Date(columns.created_at) },
   );
 }

@@ -4,7 +4,7 @@ import type {
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
-import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { endFamilies } from './session-store.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
@@ -49,7 +49,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
     findTakenIdentifiers: (email, phone) => callMysql(() => takenIdentifiers(db, email, phone)),
 
     async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
-      const row = { ...toMysqlPatientRow(patient), verification_token_hash: token.tokenHash };
+      const row = { ...toMysqlPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt };
       const columns = Object.keys(row);
       try {
         await callMysql(() =>
@@ -83,7 +83,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           await tx.run('UPDATE verification_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
           // A verified email never lapses.
           await tx.run(
-            'UPDATE patients SET email_verified = TRUE, email_verified_at = :at, updated_at = :at, lapses_at = NULL WHERE id = :id',
+            `UPDATE patients SET email_verified = TRUE, email_verified_at = :at, updated_at = :at, lapses_at = NULL, ${FORGET_VERIFICATION_LINK} WHERE id = :id`,
             { id: locked.patientId, at: now },
           );
           return { outcome: 'verified', patientId: locked.patientId };
@@ -100,9 +100,9 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
         db.transaction(async (tx) => {
           // Compare-and-set on the newest digest (<=> is MySQL's null-safe "IS NOT DISTINCT FROM").
           const changed = await tx.run(
-            `UPDATE patients SET verification_token_hash = :next, updated_at = :at
+            `UPDATE patients SET verification_token_hash = :next, updated_at = :at, verification_link_seed = :seed, verification_link_expires_at = :expires
               WHERE id = :id AND NOT email_verified AND verification_token_hash <=> :expected AND ${LIVE}`,
-            { id: patient.id, next: token.tokenHash, at: new Date(mail.createdAt), expected: patient.verification_token_hash ?? null },
+            { id: patient.id, next: token.tokenHash, at: new Date(mail.createdAt), expected: patient.verification_token_hash ?? null, seed: token.seed, expires: token.expiresAt },
           );
           if (changed === 0) return false;
           await insertToken(tx, 'verification_tokens', token);
@@ -183,7 +183,10 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
       callMysql(() =>
         db.transaction(async (tx) => {
           // The newest token wins: whatever the patient held before stops working.
-          const changed = await tx.run(`UPDATE patients SET reset_token_hash = :hash WHERE id = :id AND ${LIVE}`, { id: token.patientId, hash: token.tokenHash });
+          const changed = await tx.run(
+            `UPDATE patients SET reset_token_hash = :hash, reset_link_seed = :seed, reset_link_expires_at = :expires WHERE id = :id AND ${LIVE}`,
+            { id: token.patientId, hash: token.tokenHash, seed: token.seed, expires: token.expiresAt },
+          );
           if (changed === 0) return false;
           await insertToken(tx, 'password_reset_tokens', token);
           await insertOutboxMail(tx, mail);
@@ -214,7 +217,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           // The mailbox is proven: the email is verified, and a verified email never lapses.
           await tx.run(
             `UPDATE patients SET password_hash = :hash, email_verified = TRUE, email_verified_at = COALESCE(email_verified_at, :at),
-                    updated_at = :at, lapses_at = NULL WHERE id = :id`,
+                    updated_at = :at, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = :id`,
             { id: locked.patientId, hash: passwordHash, at: now },
           );
           // Whoever held a session with the old password loses it, in the same transaction.

@@ -25,7 +25,7 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
 }
 
 /**
- * Families as rows (as in PostgreSQL's 005_sessions.sql and 014_refresh_reuse_interval.sql). A
+ * Families as rows (as in PostgreSQL's 005_sessions.sql and 015_refresh_reuse_interval.sql). A
  * rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
  * MariaDB has no FOR UPDATE OF), so concurrent rotations of one token run one after the other: the
  * first finds its token current and rotates; the others find it rotated and either repeat that

@@ -2,7 +2,7 @@ import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
-import { CONTACT_COLUMNS, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
@@ -43,7 +43,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
     findTakenIdentifiers: (email, phone) => callPostgres(() => takenIdentifiers(db, email, phone)),
 
     async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
-      const row = { ...toPatientRow(patient), verification_token_hash: token.tokenHash };
+      const row = { ...toPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt.toISOString() };
       const columns = Object.keys(row);
       const placeholders = columns.map((_, i) => `$${i + 1}`);
       try {
@@ -89,7 +89,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           await tx.query('UPDATE verification_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
           // A verified email never lapses.
           await tx.query(
-            'UPDATE patients SET email_verified = true, email_verified_at = $2, updated_at = $2, lapses_at = NULL WHERE id = $1',
+            `UPDATE patients SET email_verified = true, email_verified_at = $2, updated_at = $2, lapses_at = NULL, ${FORGET_VERIFICATION_LINK} WHERE id = $1`,
             [token.patient_id, at],
           );
           return { outcome: 'verified', patientId: token.patient_id };
@@ -106,9 +106,9 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         db.transaction(async (tx) => {
           // Compare-and-set on the newest digest: a verification or another resend since the read wins.
           const { rows } = await tx.query(
-            `UPDATE patients SET verification_token_hash = $2, updated_at = $3
+            `UPDATE patients SET verification_token_hash = $2, updated_at = $3, verification_link_seed = $5, verification_link_expires_at = $6
               WHERE id = $1 AND NOT email_verified AND verification_token_hash IS NOT DISTINCT FROM $4 AND ${LIVE} RETURNING id`,
-            [patient.id, token.tokenHash, mail.createdAt, patient.verification_token_hash ?? null],
+            [patient.id, token.tokenHash, mail.createdAt, patient.verification_token_hash ?? null, token.seed, token.expiresAt.toISOString()],
           );
           if (rows.length === 0) return false;
           await insertToken(tx, token);
@@ -195,8 +195,8 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         db.transaction(async (tx) => {
           // The newest token wins: whatever the patient held before stops working.
           const { rows } = await tx.query(
-            `UPDATE patients SET reset_token_hash = $2 WHERE id = $1 AND ${LIVE} RETURNING id`,
-            [token.patientId, token.tokenHash],
+            `UPDATE patients SET reset_token_hash = $2, reset_link_seed = $3, reset_link_expires_at = $4 WHERE id = $1 AND ${LIVE} RETURNING id`,
+            [token.patientId, token.tokenHash, token.seed, token.expiresAt.toISOString()],
           );
           if (rows.length === 0) return false;
           await tx.query('INSERT INTO password_reset_tokens (token_hash, patient_id, expires_at) VALUES ($1, $2, $3)', [
@@ -240,7 +240,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           // The mailbox is proven: the email is verified, and a verified email never lapses.
           await tx.query(
             `UPDATE patients SET password_hash = $2, email_verified = true, email_verified_at = coalesce(email_verified_at, $3),
-                    updated_at = $3, lapses_at = NULL WHERE id = $1`,
+                    updated_at = $3, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = $1`,
             [token.patient_id, passwordHash, at],
           );
           // Whoever held a session with the old password loses it, in the same transaction.

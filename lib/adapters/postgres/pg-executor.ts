@@ -14,7 +14,7 @@ const session = (client: pg.Pool | pg.PoolClient): SqlSession => ({
 export function createPgExecutor(connectionString: string, options: pg.PoolConfig = {}): SqlExecutor {
   const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, ...options });
   // An idle connection dropped by the server (restart, failover) must not crash the process.
-  pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { code: (error as { code?: string }).code }));
+  pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { driverCode: (error as { code?: string }).code }));
   return {
     ...session(pool),
     async transaction(work) {
@@ -36,7 +36,7 @@ export function createPgExecutor(connectionString: string, options: pg.PoolConfi
     // LISTEN holds its connection for as long as it listens: a client of its own, outside the pool.
     async listen(channel, onMessage) {
       const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000 });
-      client.on('error', (error) => logger.warn('PostgreSQL listener connection failed', { channel, code: (error as { code?: string }).code }));
+      client.on('error', (error) => logger.warn('PostgreSQL listener connection failed', { channel, driverCode: (error as { code?: string }).code }));
       client.on('notification', ({ channel: from, payload }) => {
         if (from === channel && payload !== undefined) onMessage(payload);
       });

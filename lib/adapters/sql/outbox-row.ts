@@ -1,18 +1,19 @@
 import type { ClaimedItem, OutboxItem } from '../../outbox/ports.js';
-import type { AccountNotice } from '../../patient/ports.js';
+import type { AccountNotice, SessionsEnded } from '../../patient/ports.js';
 
 /** The columns of outbox_mails an item fills when it is queued (status, attempts and due_at are the queue's). */
 export function outboxColumns(item: OutboxItem) {
-  const mail = 'firstName' in item ? item : undefined;
   return {
     id: item.id,
     kind: item.kind,
     patient_id: 'patientId' in item ? item.patientId : null,
     recipient: item.to,
-    first_name: mail?.firstName ?? null,
+    // Only the notice greets by name (a proven mailbox); link mails carry nothing the registrant chose.
+    first_name: item.kind === 'password_changed_email' ? item.firstName : null,
     verify_url: item.kind === 'verification_email' ? item.verifyUrl : null,
     reset_url: item.kind === 'password_reset_email' ? item.resetUrl : null,
     sms_text: item.kind === 'phone_code_sms' ? item.text : null,
+    sessions_ended: item.kind === 'password_changed_email' ? item.sessionsEnded : null,
     notice: item.kind === 'account_notice_email' ? item.notice : null,
     created_at: item.createdAt,
   };
@@ -28,6 +29,7 @@ export interface OutboxRow {
   verify_url: string;
   sms_text: string;
   reset_url: string;
+  sessions_ended: SessionsEnded | null;
   notice: AccountNotice;
   created_at: Date | string;
   attempts: number;
@@ -37,10 +39,13 @@ export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
   const common = { id: row.id, to: row.recipient, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId };
   if (row.kind === 'resend_request' || row.kind === 'password_reset_request') return { kind: row.kind, ...common };
   if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
-  if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, resetUrl: row.reset_url };
+  if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, resetUrl: row.reset_url };
+  if (row.kind === 'password_changed_email') {
+    // Notices queued before sessions_ended existed came from either flow; 'others' is what they said.
+    return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, sessionsEnded: row.sessions_ended ?? 'others' };
+  }
   if (row.kind === 'account_notice_email') return { kind: row.kind, ...common, patientId: row.patient_id, notice: row.notice };
-  if (row.kind === 'password_changed_email') return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name };
-  return { kind: 'verification_email', ...common, patientId: row.patient_id, firstName: row.first_name, verifyUrl: row.verify_url };
+  return { kind: 'verification_email', ...common, patientId: row.patient_id, verifyUrl: row.verify_url };
 }
 
 /**

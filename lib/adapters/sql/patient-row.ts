@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError } from '../../errors.js';
-import type { PatientContact, PatientRecord, ProfileWrite } from '../../patient/ports.js';
+import type { LiveLink, PatientContact, PatientRecord, ProfileWrite } from '../../patient/ports.js';
 
 /** The encrypted fields the schema has a ciphertext column for; any other name is a programming error. */
 const CIPHERTEXT_COLUMNS: Record<string, string> = {
@@ -125,20 +125,38 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
 }
 
 /** The columns findPatientByEmail reads (CONTACT_COLUMNS), NULL where a patient has none. */
-export type ContactRow = Omit<PatientContact, 'verification_token_hash' | 'registration_key' | 'registration_fingerprint'> & {
+export type ContactRow = Omit<PatientContact, 'verification_token_hash' | 'registration_key' | 'registration_fingerprint' | 'verification_link' | 'reset_link'> & {
   verification_token_hash: string | null; registration_key: string | null; registration_fingerprint: string | null;
+  reset_token_hash: string | null;
+  verification_link_seed: string | null; verification_link_expires_at: Date | string | null;
+  reset_link_seed: string | null; reset_link_expires_at: Date | string | null;
 };
-export const CONTACT_COLUMNS = 'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint';
+export const CONTACT_COLUMNS = 'id, first_name, email, phone_number, email_verified, verification_token_hash, registration_key, registration_fingerprint, '
+  + 'reset_token_hash, verification_link_seed, verification_link_expires_at, reset_link_seed, reset_link_expires_at';
+
+/** A newest link the patient keeps (digest, seed and expiry: lib/patient/link-token.ts), when it has all three. */
+function liveLink(tokenHash: string | null, seed: string | null, expiresAt: Date | string | null): LiveLink | undefined {
+  return tokenHash && seed && expiresAt ? { tokenHash, seed, expiresAt: new Date(expiresAt) } : undefined;
+}
 
 /** A contact row as the port answers it: NULLs as absent. */
 export function toPatientContact(row: ContactRow): PatientContact {
+  const { reset_token_hash, verification_link_seed, verification_link_expires_at, reset_link_seed, reset_link_expires_at, ...contact } = row;
+  const verificationLink = liveLink(row.verification_token_hash, verification_link_seed, verification_link_expires_at);
+  const resetLink = liveLink(reset_token_hash, reset_link_seed, reset_link_expires_at);
   return {
-    ...row,
+    ...contact,
     verification_token_hash: row.verification_token_hash ?? undefined,
     registration_key: row.registration_key ?? undefined,
     registration_fingerprint: row.registration_fingerprint ?? undefined,
+    ...(verificationLink && { verification_link: verificationLink }),
+    ...(resetLink && { reset_link: resetLink }),
   };
 }
+
+/** What forgets a patient's link once used: a used link is never sent again. */
+export const FORGET_VERIFICATION_LINK = 'verification_link_seed = NULL, verification_link_expires_at = NULL';
+export const FORGET_RESET_LINK = 'reset_link_seed = NULL, reset_link_expires_at = NULL';
 
 /** The unique constraint / index names (both SQL stores' migrations) that mean "already registered". */
 const EMAIL_UNIQUE = 'patients_email_unique';

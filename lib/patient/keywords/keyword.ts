@@ -15,8 +15,11 @@ export function validationContext(clock: Clock): ValidationContext {
   return { today: clock.now().toISOString().slice(0, 10) };
 }
 
-/** Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries its own message. */
-type KeywordCheck = (schema: any, data: any, parentData: any, context: ValidationContext | undefined) => string[];
+/**
+ * Custom keywords for the rules JSON Schema cannot state; all apply to strings only. Each error carries
+ * its own message. A normalizing keyword judges the normalized value; `asSent` is the value before.
+ */
+type KeywordCheck = (schema: any, data: any, parentData: any, context: ValidationContext | undefined, asSent: any) => string[];
 
 /** A keyword as ajv takes it, with the one name and the validate function the generated validators call. */
 export interface ValidationKeyword extends FuncKeywordDefinition {
@@ -29,11 +32,18 @@ export interface ValidationKeyword extends FuncKeywordDefinition {
  * only the data its rules need: a generated validator imports the modules of the keywords its schemas
  * use, so a function that never judges a password never loads the common-password list.
  */
-export function keyword(name: string, check: KeywordCheck): ValidationKeyword {
+export function keyword(name: string, check: KeywordCheck, options: { normalize?: (value: string) => string } = {}): ValidationKeyword {
+  const { normalize } = options;
   const validate: SchemaValidateFunction = function (this: ValidationContext | undefined, schema, data, _parentSchema, dataCxt) {
-    const messages = check(schema, data, dataCxt?.parentData, this);
+    let value = data;
+    if (normalize) {
+      // The validated copy takes the normalized value (the validators judge a copy of the body).
+      value = normalize(data);
+      if (dataCxt && value !== data) (dataCxt.parentData as Record<string | number, unknown>)[dataCxt.parentDataProperty] = value;
+    }
+    const messages = check(schema, value, dataCxt?.parentData, this, data);
     validate.errors = messages.map((message): Partial<ErrorObject> => ({ keyword: name, message, params: {} }));
     return messages.length === 0;
   };
-  return { keyword: name, type: 'string', validate, errors: true };
+  return { keyword: name, type: 'string', validate, errors: true, ...(normalize && { modifying: true }) };
 }

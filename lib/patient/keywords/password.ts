@@ -30,3 +30,9 @@ export const passwordPolicy = keyword('passwordPolicy', (_s, password: string) =
 export const sameAs = keyword('sameAs', (other: string, value: string, parent) =>
   parent?.[other] === value ? [] : ['Passwords do not match'],
 );
+
+// A "change" to the same password ends the other sessions and mails a notice for nothing, and keeps a
+// password the patient meant to leave behind. The request carries both, so this needs no store.
+export const differsFrom = keyword('differsFrom', (other: string, value: string, parent) =>
+  parent?.[other] === value ? ['The new password must differ from the current one'] : [],
+);

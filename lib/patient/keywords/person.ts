@@ -1,4 +1,5 @@
 import { keyword } from './keyword.js';
+import { isHighlyRestrictive } from './scripts.js';
 
 // A name is written into mails to any address, so it may not carry line breaks, links, digits, or
 // invisible and bidi-control (format) characters: letters, combining marks, single ASCII spaces,
@@ -8,13 +9,17 @@ const NAME_CHARACTERS = /^[\p{L}\p{M} '’\-‐.]*$/u;
 // initials ("J.R.") may follow a period directly: a top-level domain has more than one letter.
 const PERIOD_INTO_WORD = /\.\p{L}\p{M}*(?![\p{M}.])/u;
 
-function nameProblems(name: string): string[] {
-  if (!NAME_CHARACTERS.test(name)) return ['May contain only letters, spaces, apostrophes, hyphens and periods'];
+function nameProblems(name: string, asSent: string): string[] {
+  // As sent too: NFKC would turn a no-break or other odd space into a plain one, and fold look-alike
+  // punctuation, which a name has no business carrying in the first place.
+  if (!NAME_CHARACTERS.test(name) || !NAME_CHARACTERS.test(asSent)) return ['May contain only letters, spaces, apostrophes, hyphens and periods'];
   const problems: string[] = [];
   if (name === '') return problems; // blank: minLength reports it as missing
   if (!/\p{L}/u.test(name)) problems.push('Must contain a letter');
   if (name.includes('  ')) problems.push('Must not contain two spaces in a row');
   if (PERIOD_INTO_WORD.test(name)) problems.push('A period must be followed by a space, except between initials as in J.R.');
+  // Look-alikes from another script ("Jane" with a Lisu ꓸ or a Cyrillic а) pass every rule above.
+  if (!isHighlyRestrictive(name)) problems.push('Must be written in one script: letters of different alphabets (such as Latin and Cyrillic) cannot be mixed');
   return problems;
 }
 
@@ -37,7 +42,11 @@ function ageProblems(dateOfBirth: string, limits: { min: number; max: number }, 
   return [];
 }
 
-export const personName = keyword('personName', (_s, name: string) => nameProblems(name));
+/**
+ * Names are stored NFKC-normalized: fullwidth and other compatibility forms ("Ｊａｎｅ", "ﬁ") become the
+ * letters they stand for, and what is judged is what is stored.
+ */
+export const personName = keyword('personName', (_s, name: string, _parent, _context, asSent: string) => nameProblems(name, asSent), { normalize: (name) => name.normalize('NFKC') });
 
 export const age = keyword('age', (limits, dob: string, _parent, context) => {
   if (!context?.today) throw new Error('the age rule needs today: call the validator with a clock');

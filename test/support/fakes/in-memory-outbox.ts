@@ -20,6 +20,8 @@ export interface InMemoryOutbox extends OutboxStore {
   statusOf(id: string): { status: OutboxStatus; attempts: number } | undefined;
   /** The address a stored item still holds (empty once forgotten). */
   addressOf(id: string): string | undefined;
+  /** The stored item as JSON, every field (undefined if gone): what a raw read of a real store would see. */
+  rawOf(id: string): string | undefined;
   /** The text a stored SMS still holds (empty once forgotten: it holds the code). */
   textOf(id: string): string | undefined;
   /** Drops a removed patient's mails, as the real stores' cascade (PostgreSQL) and TTL (DynamoDB) do. */
@@ -67,6 +69,10 @@ export function createInMemoryOutbox(): InMemoryOutbox {
     textOf(id) {
       const mail = rows.get(id)?.mail;
       return mail?.kind === 'phone_code_sms' ? mail.text : undefined;
+    },
+    rawOf(id) {
+      const row = rows.get(id);
+      return row && JSON.stringify(row);
     },
     addressOf(id) {
       return rows.get(id)?.mail.to || undefined;

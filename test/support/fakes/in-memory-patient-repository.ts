@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError } from '../../../lib/errors.js';
-import type { Clock, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import type { Clock, LiveLink, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemorySessionStore } from './in-memory-sessions.js';
 
@@ -46,6 +46,10 @@ export function createInMemoryPatientRepository(
   const newestToken = new Map<string, string>();
   const resetTokens = new Map<string, TokenRow>();
   const newestResetToken = new Map<string, string>();
+  // The newest links' seeds, kept on the patient by the real stores (verification_link_*, reset_link_*).
+  const verificationLinks = new Map<string, LiveLink>();
+  const resetLinks = new Map<string, LiveLink>();
+  const linkOf = (token: { tokenHash: string; seed: string; expiresAt: Date }): LiveLink => ({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
 
   const live = (id: string | undefined, now = clock.now()) => {
     const patient = patients.get(id ?? '');
@@ -59,6 +63,8 @@ export function createInMemoryPatientRepository(
     newestToken.delete(patient.id);
     for (const [hash, token] of resetTokens) if (token.patientId === patient.id) resetTokens.delete(hash);
     newestResetToken.delete(patient.id);
+    verificationLinks.delete(patient.id);
+    resetLinks.delete(patient.id);
     outbox.forgetPatient(patient.id);
   }
 
@@ -86,6 +92,7 @@ export function createInMemoryPatientRepository(
       byPhone.set(patient.phone_number, patient.id);
       tokens.set(token.tokenHash, { patientId: token.patientId, expiresAt: token.expiresAt, used: false });
       newestToken.set(patient.id, token.tokenHash);
+      verificationLinks.set(patient.id, linkOf(token));
       outbox.add(mail);
     },
 
@@ -98,6 +105,7 @@ export function createInMemoryPatientRepository(
       if (second(token.expiresAt) <= second(now)) return { outcome: 'expired' };
       if (newestToken.get(token.patientId) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
+      verificationLinks.delete(patient.id);
       Object.assign(patient, { email_verified: true, updated_at: now.toISOString() });
       delete patient.lapses_at; // a verified email never lapses
       return { outcome: 'verified', patientId: token.patientId };
@@ -115,6 +123,8 @@ export function createInMemoryPatientRepository(
         registration_fingerprint: patient.registration_fingerprint,
         email_verified: patient.email_verified,
         verification_token_hash: newestToken.get(patient.id),
+        ...(verificationLinks.has(patient.id) && { verification_link: { ...verificationLinks.get(patient.id)! } }),
+        ...(resetLinks.has(patient.id) && { reset_link: { ...resetLinks.get(patient.id)! } }),
       };
     },
 
@@ -162,6 +172,7 @@ export function createInMemoryPatientRepository(
       if (!patient) return false;
       resetTokens.set(token.tokenHash, { patientId: token.patientId, expiresAt: token.expiresAt, used: false });
       newestResetToken.set(patient.id, token.tokenHash);
+      resetLinks.set(patient.id, linkOf(token));
       outbox.add(mail);
       return true;
     },
@@ -179,6 +190,7 @@ export function createInMemoryPatientRepository(
       if (second(token.expiresAt) <= second(now)) return { outcome: 'expired' };
       if (newestResetToken.get(patient.id) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
+      resetLinks.delete(patient.id);
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
       Object.assign(patient, { password_hash: passwordHash, email_verified: true, updated_at: now.toISOString() });
       delete patient.lapses_at;
@@ -215,6 +227,7 @@ export function createInMemoryPatientRepository(
       if (!patient || patient.email_verified || newestToken.get(patient.id) !== contact.verification_token_hash) return false;
       tokens.set(token.tokenHash, { patientId: token.patientId, expiresAt: token.expiresAt, used: false });
       newestToken.set(patient.id, token.tokenHash);
+      verificationLinks.set(patient.id, linkOf(token));
       patient.updated_at = mail.createdAt;
       outbox.add(mail);
       return true;

@@ -1,4 +1,4 @@
--- Notices about the patient's own account (issue 20; as PostgreSQL's 013_account_notices.sql): one
+-- Notices about the patient's own account (issue 20; as PostgreSQL's 014_account_notices.sql): one
 -- outbox kind, `account_notice_email`, whose `notice` says which. No name and no value in it.
 ALTER TABLE outbox_mails ADD COLUMN notice VARCHAR(32) NULL AFTER sms_text;
 -- Any migration that adds another outbox kind must restate both constraints with every kind.
@@ -10,9 +10,9 @@ ALTER TABLE outbox_mails
     'account_notice_email')),
   ADD CONSTRAINT outbox_mails_kind_shape CHECK (
     CASE kind
-      WHEN 'verification_email' THEN first_name IS NOT NULL AND recipient IS NOT NULL
+      WHEN 'verification_email' THEN recipient IS NOT NULL
            AND reset_url IS NULL AND sms_text IS NULL AND notice IS NULL
-      WHEN 'password_reset_email' THEN first_name IS NOT NULL AND recipient IS NOT NULL
+      WHEN 'password_reset_email' THEN recipient IS NOT NULL
            AND verify_url IS NULL AND sms_text IS NULL AND notice IS NULL
       WHEN 'password_changed_email' THEN first_name IS NOT NULL AND recipient IS NOT NULL
            AND verify_url IS NULL AND reset_url IS NULL AND sms_text IS NULL AND notice IS NULL

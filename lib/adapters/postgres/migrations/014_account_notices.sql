@@ -10,9 +10,9 @@ ALTER TABLE outbox_mails
     'account_notice_email')),
   ADD CONSTRAINT outbox_mails_kind_shape CHECK (
     CASE kind
-      WHEN 'verification_email' THEN patient_id IS NOT NULL AND first_name IS NOT NULL AND recipient IS NOT NULL
+      WHEN 'verification_email' THEN patient_id IS NOT NULL AND recipient IS NOT NULL
            AND reset_url IS NULL AND sms_text IS NULL AND notice IS NULL
-      WHEN 'password_reset_email' THEN patient_id IS NOT NULL AND first_name IS NOT NULL AND recipient IS NOT NULL
+      WHEN 'password_reset_email' THEN patient_id IS NOT NULL AND recipient IS NOT NULL
            AND verify_url IS NULL AND sms_text IS NULL AND notice IS NULL
       WHEN 'password_changed_email' THEN patient_id IS NOT NULL AND first_name IS NOT NULL AND recipient IS NOT NULL
            AND verify_url IS NULL AND reset_url IS NULL AND sms_text IS NULL AND notice IS NULL
