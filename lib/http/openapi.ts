@@ -94,7 +94,13 @@ const FHIR_PATIENT_SCHEMA = {
   type: 'object',
   description: `A FHIR R4 Patient resource conforming to US Core Patient (${US_CORE_PATIENT}).`,
   required: ['resourceType', 'id', 'identifier', 'name', 'gender'],
-  properties: { resourceType: { const: 'Patient' }, id: { type: 'string' } },
+  properties: {
+    resourceType: { const: 'Patient' },
+    id: { type: 'string' },
+    identifier: { type: 'array', items: { type: 'object' } },
+    name: { type: 'array', items: { type: 'object' } },
+    gender: { enum: ['male', 'female', 'other', 'unknown'] },
+  },
   externalDocs: { url: 'https://hl7.org/fhir/R4/patient.html' },
 };
 
@@ -113,7 +119,6 @@ const REQUEST_SCHEMAS = {
   PasswordChangeRequest: passwordChangeSchema,
   PhoneVerifyRequest: phoneVerifySchema,
   ProfilePatchRequest: profilePatchSchema,
-  Profile: profileSchema,
 } as const;
 type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
 
@@ -592,7 +597,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
         } },
         'no-if-match': { summary: 'Without If-Match', value: { last_name: 'Jones' } },
         stale: { summary: 'With the ETag of an older read', value: { last_name: 'Jones' } },
-        invalid: { summary: 'Rules of the registration broken', value: { first_name: 'J', address: { zip: 'ABCDE' } } },
+        invalid: { summary: 'Rules of the registration broken', value: { first_name: 'J4ne', address: { zip: 'ABCDE' } } },
       },
     },
     responses: {
@@ -611,7 +616,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       },
       ...BODY_ERRORS,
       422: { description: 'The patch names a field it may not, or the merged record breaks a registration rule: every problem, per field.', schema: 'ValidationError', examples: {
-        invalid: { summary: 'Refused field by field', value: { success: false, message: 'Validation failed', errors: { first_name: ['Must be at least 2 characters'], 'address.zip': ['Must be a valid US ZIP code (12345 or 12345-6789)'] } } },
+        invalid: { summary: 'Refused field by field', value: { success: false, message: 'Validation failed', errors: { first_name: ['May contain only letters, spaces, apostrophes, hyphens and periods'], 'address.zip': ['Must be a valid US ZIP code (12345 or 12345-6789)'] } } },
       } },
       ...BEARER_ERRORS,
       412: { ...error('The record changed since the ETag you sent: read it again (the current ETag is in the answer).', message('stale', 'The record has changed since you read it: read it again and re-apply your change')), headers: { ETag: { description: 'The current version.', schema: { type: 'string' } } } },
@@ -648,7 +653,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
-  jwks: JWKS_OPERATION,
+  jwks: { ...JWKS_OPERATION, responses: { ...JWKS_OPERATION.responses, ...THROTTLED } },
   health: {
     summary: 'Health check',
     description: 'For load balancers and uptime checks: no data, no dependency touched.',
@@ -748,4 +753,5 @@ export function openApiDocument(version = packageJson.version, servers: readonly
 }
 
 /** Every request schema the validators are generated from is in the document (a test checks none is left out). */
-export const DOCUMENTED_REQUEST_SCHEMAS: readonly object[] = Object.values(REQUEST_SCHEMAS);
+// The profile's own schema is documented inside ProfilePatchRequest, in its merge-patch form.
+export const DOCUMENTED_REQUEST_SCHEMAS: readonly object[] = [...Object.values(REQUEST_SCHEMAS), profileSchema];

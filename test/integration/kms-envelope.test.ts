@@ -53,6 +53,7 @@ const { handler: login } = await import('../../functions/login/handler.js');
 const { handler: refresh } = await import('../../functions/token-refresh/handler.js');
 const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
+const { handler: meUpdate } = await import('../../functions/me-update/handler.js');
 const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
 const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
 const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
@@ -144,6 +145,27 @@ describe('sign-in with AWS KMS', () => {
     // Verifying needs the published public key only: no KMS call at all.
     expect(targets(logoutStart)).toEqual([]);
     expect(kms.received.filter((r) => r.target === 'Decrypt' && r.body.KeyId === KEY_ARN)).toHaveLength(1);
+  });
+});
+
+describe('correcting the record with AWS KMS (PATCH /me)', () => {
+  it('decrypts the record it corrects and re-encrypts the patient data under a fresh data key, both under the patient-phi context of the caller', async () => {
+    const body = uniqueRegistration({ medical_history: ['asthma'] });
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const { access_token: accessToken, patient_id: patientId } = verified.body.data;
+    const read = await invoke(me, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me', headers: { Authorization: `Bearer ${accessToken}` } }));
+    const start = kms.received.length;
+    const headers = { 'Content-Type': 'application/merge-patch+json', Authorization: `Bearer ${accessToken}`, 'If-Match': read.headers.ETag! };
+    const corrected = await invoke(meUpdate, apiEvent({ medical_history: ['asthma', 'hay fever'] }, { method: 'PATCH', path: '/api/v1/patient/me', headers }));
+    expect(corrected.statusCode).toBe(200);
+    expect(corrected.body.data.medical_history).toEqual(['asthma', 'hay fever']);
+    const phi = { purpose: 'patient-phi', patient_id: patientId };
+    expect(kms.received.slice(start).filter((r) => r.target !== 'GenerateMac')).toEqual([
+      { target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
+      { target: 'GenerateDataKey', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
+    ]);
   });
 });
 

@@ -33,7 +33,7 @@ describe('CORS on the local server\'s own answers', () => {
     const response = await send();
     expect(response.status).toBe(status);
     expect(response.headers.get('access-control-allow-origin')).toBe(APP);
-    expect(response.headers.get('access-control-expose-headers')).toBe('Retry-After, WWW-Authenticate');
+    expect(response.headers.get('access-control-expose-headers')).toBe('Retry-After, WWW-Authenticate, ETag');
     expect(response.headers.get('vary')).toBe('Origin');
   });
 

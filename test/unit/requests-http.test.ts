@@ -45,10 +45,11 @@ describe('requests.http', () => {
   });
 
   it('sends JSON with its Content-Type, a bearer token where the route wants one, and defines every variable it uses', () => {
-    const bearer = new Set([API_ROUTES.me, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify].map(key));
+    const bearer = new Set([API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify].map(key));
     for (const request of requests) {
       if (request.body) {
-        expect(request.headers['Content-Type'], key(request)).toBe('application/json');
+        // JSON, or a JSON Merge Patch (RFC 7396) where the route takes one.
+        expect(request.headers['Content-Type'], key(request)).toBe(request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json');
         expect(() => JSON.parse(substitute(request.body!)), key(request)).not.toThrow();
       }
       expect(request.headers.Authorization !== undefined, key(request)).toBe(bearer.has(key(request)));
