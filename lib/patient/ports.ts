@@ -134,7 +134,7 @@ export interface PasswordChangedMail {
  * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
  * record, so a new notice is a new `notice`, not a new outbox kind.
  */
-export type AccountNotice = 'profile_changed';
+export type AccountNotice = 'profile_changed' | 'account_closed';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;
@@ -191,6 +191,16 @@ export interface PasswordChangeWrite {
   /** The caller's own session (its access token's `sid`): every other one ends. */
   keepSessionId?: string;
   notice: PasswordChangedMail;
+  now: Date;
+}
+
+/** POST /me/close: the account deactivated, only while it is active and its hash is still the one the password was checked against. */
+export interface AccountCloseWrite {
+  patientId: string;
+  /** The hash the given password matched: a password change or reset that landed meanwhile makes the close fail. */
+  expectedHash: string;
+  /** "Your account was closed", queued in the close's own transaction. */
+  notice: AccountNoticeMail;
   now: Date;
 }
 
@@ -256,6 +266,14 @@ export interface PatientRepository {
    * another change, a reset or a deactivation got there first.
    */
   changePassword(write: PasswordChangeWrite): Promise<boolean>;
+  /**
+   * Atomically, only while the patient is active, not lapsed and its hash is still `expectedHash`:
+   * `is_active` false, every session family revoked (its refresh and access tokens die at once),
+   * every outstanding reset link ended (only a link asked for after the close reopens it), and the
+   * notice queued. The record, its reservations and its data stay. False (nothing written) when the
+   * account is already closed or a password change or reset got there first.
+   */
+  closeAccount(write: AccountCloseWrite): Promise<boolean>;
 }
 
 export interface FieldCipher {
