@@ -2,7 +2,7 @@ import { authenticate } from '../../lib/auth/authenticate.js';
 import { loadConfig } from '../../lib/config.js';
 import { bearerJsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
-import { closeAccount } from '../../lib/record/close-account.js';
+import { ACCOUNT_CLOSED_ANSWER, closeAccount } from '../../lib/record/close-account.js';
 import { validateAccountClose } from '../../lib/validation/generated/me-close.js';
 import { createMeCloseDeps } from '../../lib/wiring.js';
 
@@ -11,8 +11,5 @@ const deps = createMeCloseDeps(loadConfig(process.env, ['identifiers', 'tokens']
 /** POST /api/v1/patient/me/close: the account deactivated, every session ended, the record kept (lib/record/README.md). */
 export const handler = bearerJsonApi((headers) => authenticate(headers, deps), validateAccountClose, async (event, caller) => {
   await closeAccount(caller, event.body, requestContextOf(event), deps);
-  return jsonResponse(200, {
-    success: true,
-    message: 'Your account is closed and every session was signed out. To reopen it, choose "Forgot password" and follow the link mailed to you.',
-  });
+  return jsonResponse(200, { success: true, message: ACCOUNT_CLOSED_ANSWER });
 });

@@ -8,6 +8,9 @@ import { logger } from '../logging/logger.js';
 import type { AccountNoticeMail, PatientRecord } from '../patient/ports.js';
 import type { AccountCloseRequest } from '../patient/registration-schema.js';
 
+/** What POST /me/close answers (the OpenAPI example is this text). */
+export const ACCOUNT_CLOSED_ANSWER = 'Your account is closed and every session was signed out. To reopen it, choose "Forgot password" and follow the link mailed to you.';
+
 export interface CloseAccountDeps extends PasswordCheckDeps {
   auditor: AuditRecorder;
 }
