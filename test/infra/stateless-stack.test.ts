@@ -154,8 +154,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('sizes the bcrypt functions (register, login, verify-email, password reset and change) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange'] as const;
+  it('sizes the bcrypt functions (register, login, verify-email, password reset and change, account close) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose'] as const;
     for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
     for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
