@@ -93,6 +93,16 @@ describe('closeAccount (POST /me/close)', () => {
     expect(await closeEvents(deps, patientId)).toEqual([['failure', 'changed_meanwhile']]);
   });
 
+  it('two closes at once (two tabs): one closes, the other is told the account is closed (403), one mail', async () => {
+    const { deps, patientId, close } = await signedIn();
+    const outcomes = await Promise.allSettled([close(), close()]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(SignInRefusedError);
+    expect((await closeEvents(deps, patientId)).sort()).toEqual([['failure', 'inactive'], ['success', undefined]]);
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices).toHaveLength(1);
+  });
+
   it('audits success and failure with the caller\'s session, and logs no password', async () => {
     const { deps, patientId, password, caller, close } = await signedIn();
     await close(WRONG).catch(() => undefined);
