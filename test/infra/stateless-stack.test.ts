@@ -358,7 +358,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     for (const uri of [
       '/dev/api/v1/patient/login', '/api/v1/patient/login', '/dev/api/v1/patient/login/', '/dev/api/v1/patient/verify-email',
       '/dev/api/v1/patient/password/forgot', '/dev/api/v1/patient/password/reset', '/api/v1/patient/password/reset/',
-      '/dev/api/v1/patient/password/change', '/dev/api/v1/patient/phone/verify',
+      '/dev/api/v1/patient/password/change', '/dev/api/v1/patient/phone/verify', '/dev/api/v1/patient/me/close',
     ]) {
       expect(matches(uri), uri).toBe(true);
     }
