@@ -247,8 +247,9 @@ export interface PatientRepository {
   /** The patient a reset token names, whatever the token's state; undefined if unknown or lapsed. */
   findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
   /**
-   * Atomically: the token used, the new password hash, the email verified (the mailbox was proven)
-   * and the registration's lapse lifted, every session family of the patient revoked, and the notice
+   * Atomically: the token used, the new password hash, the email verified (the mailbox was proven),
+   * the registration's lapse lifted and a closed account reopened (`is_active` true: proving the
+   * mailbox is how a closed account comes back), every session family of the patient revoked, and the notice
    * queued. Of concurrent resets with one token exactly one gets `reset`; nothing is written for any
    * other outcome, so a failed reset leaves the link usable for a retry that does all of it.
    */
