@@ -164,12 +164,15 @@ export class WrongPasswordError extends AppError {
   }
 }
 
+/** Every deactivated account is one its patient closed (POST /me/close); proving the mailbox reopens it. */
+const INACTIVE_MESSAGE = 'This account is closed. To reopen it, use Forgot password: the link mailed to the account email address sets a new password and reopens it.';
+
 /** The right password for an account that may not sign in (yet). The caller knows the password: this reveals nothing new. */
 export class SignInRefusedError extends AppError {
   override readonly name = 'SignInRefusedError';
   readonly statusCode = 403;
   constructor(readonly reason: 'unverified' | 'inactive') {
-    super(reason === 'unverified' ? 'Email address is not verified' : 'This account is deactivated');
+    super(reason === 'unverified' ? 'Email address is not verified' : INACTIVE_MESSAGE);
   }
 }
 

@@ -39,6 +39,7 @@ import type { RegisterPatientDeps } from './patient/register-patient.js';
 import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
+import type { CloseAccountDeps } from './record/close-account.js';
 import type { ChangePasswordDeps } from './password/change-password.js';
 import type { RequestPasswordResetDeps } from './password/forgot-password.js';
 import type { ResetPasswordDeps } from './password/reset-password.js';
@@ -302,4 +303,13 @@ export function createVerifyEmailPageDeps(config: Config): OpenLinkDeps {
 
 export function createPasswordResetPageDeps(config: Config): OpenLinkDeps {
   return linkPageDeps(config);
+}
+
+/** POST /me/close: the password change's parts (the same per-session throttle), for the close's one transaction. */
+export function createMeCloseDeps(config: Config): CloseAccountDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
+    tokens, auditor, clock,
+  };
 }

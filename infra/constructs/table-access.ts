@@ -91,6 +91,16 @@ export const TABLE_CALLS = {
     'dynamodb:UpdateItem': ['PATIENT#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
   },
+  /**
+   * Read the patient's live families (SESSIONS#), then one transaction: the conditional deactivation
+   * (PATIENT#, also ending the reset links), the "account closed" notice (OUTBOX#), every family
+   * revoked (FAMILY#) and removed from the index (SESSIONS#).
+   */
+  'patients.closeAccount': {
+    'dynamodb:GetItem': ['SESSIONS#'],
+    'dynamodb:UpdateItem': ['PATIENT#', 'FAMILY#', 'SESSIONS#'],
+    'dynamodb:PutItem': ['OUTBOX#'],
+  },
 
   // lib/adapters/dynamodb/phone-code-store.ts
   /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */

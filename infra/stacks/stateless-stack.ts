@@ -134,6 +134,7 @@ export class StatelessStack extends Stack {
         API_ROUTES.passwordForgot.path,
         API_ROUTES.passwordReset.path,
         API_ROUTES.passwordChange.path,
+        API_ROUTES.meClose.path,
         API_ROUTES.phoneVerify.path,
       ],
       logs: this.logs,
@@ -406,6 +407,26 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         // The new hash, the other sessions ended and the "your password was changed" notice: one transaction.
         'patients.changePassword',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meClose = this.addEndpoint('MeClose', API_ROUTES.meClose, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv },
+      whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies); it closes only the account of the patient the token names.`,
+    });
+    meClose.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        // The deactivation, every session ended and the "account closed" notice: one transaction.
+        'patients.closeAccount',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,

@@ -15,7 +15,8 @@ export type AuditAction =
   | 'phone_code_sent'
   | 'phone_verification'
   | 'password_reset'
-  | 'password_change';
+  | 'password_change'
+  | 'account_close';
 
 export type AuditOutcome = 'success' | 'failure';
 

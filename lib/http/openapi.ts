@@ -14,7 +14,7 @@ import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
-  forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  accountCloseSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
   registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
@@ -23,6 +23,8 @@ import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
+import { SignInRefusedError } from '../errors.js';
+import { ACCOUNT_CLOSED_ANSWER } from '../record/close-account.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -117,6 +119,7 @@ const REQUEST_SCHEMAS = {
   ForgotPasswordRequest: forgotPasswordSchema,
   PasswordResetRequest: passwordResetSchema,
   PasswordChangeRequest: passwordChangeSchema,
+  AccountCloseRequest: accountCloseSchema,
   PhoneVerifyRequest: phoneVerifySchema,
   ProfilePatchRequest: profilePatchSchema,
 } as const;
@@ -362,6 +365,9 @@ function mailByAddress(summary: string, schema: RequestSchemaName, queued: strin
   };
 }
 
+/** What a closed account's sign-in (and any Bearer route) answers: lib/errors.ts SignInRefusedError('inactive'). */
+const CLOSED_MESSAGE = new SignInRefusedError('inactive').message;
+
 export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   register: {
     summary: 'Register a patient',
@@ -464,7 +470,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       200: { description: 'Signed in.', schema: 'LoginSession', examples: { credentials: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } } } },
       ...BODY_ERRORS,
       401: error('Unknown email or wrong password (one answer for both).', message('wrong-password', 'Invalid email or password')),
-      403: error('The email is not verified yet, or the account is deactivated.'),
+      403: error('The email is not verified yet, or the account is closed (the message says how to reopen it: a password reset).', message('closed', CLOSED_MESSAGE)),
       429: {
         ...error('Too many failed sign-ins: locked for a while. Without a valid device token the account\'s lock applies; with one, only that device\'s.'),
         headers: RETRY_AFTER,
@@ -638,6 +644,33 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       401: { ...error('The access token is bad or its session has ended, or the current password is wrong (it counts toward this session\'s lock, not the account\'s).'), headers: WWW_AUTHENTICATE },
       403: error('The account is deactivated.'),
       429: { ...error('Too many wrong current passwords in this session: locked for a while.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meClose: {
+    summary: 'Close the signed-in patient\'s account',
+    description:
+      'The password again, then: the account is deactivated (`is_active: false`), every session ends at once (its refresh and access tokens, the caller\'s too), ' +
+      'every reset link already mailed ends, and a confirmation is mailed. The record is kept, closed, for the medical-records retention (HIPAA, six years) ' +
+      'and is not readable through the API while closed; the email address and phone number stay reserved to it. ' +
+      'To reopen, the patient proves the mailbox: POST /password/forgot, then the mailed link (POST /password/reset) reactivates the account with the new password.',
+    bearer: true,
+    request: {
+      schema: 'AccountCloseRequest',
+      examples: {
+        close: { summary: 'The current password', value: { password: 'Third-Secure-Pass-77' } },
+        'wrong-password': { summary: 'A wrong password', value: { password: 'NotThePassword1!' } },
+      },
+    },
+    responses: {
+      200: { description: 'Closed; every session signed out.', schema: 'Message', examples: { close: { summary: 'Closed', value: { success: true, message: ACCOUNT_CLOSED_ANSWER } } } },
+      ...BODY_ERRORS,
+      401: {
+        ...error('The access token is bad or its session has ended, or the password is wrong (it counts toward this session\'s lock, not the account\'s).', message('wrong-password', 'The current password is not correct.')),
+        headers: WWW_AUTHENTICATE,
+      },
+      403: error('The account is already closed.'),
+      429: { ...error('Too many wrong passwords in this session: locked for a while.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
   },

@@ -17,6 +17,7 @@ export type ApiFunctionName =
   | 'logout'
   | 'me'
   | 'me-update'
+  | 'me-close'
   | 'password-forgot'
   | 'password-reset'
   | 'password-reset-page'
@@ -48,6 +49,7 @@ export const API_PATHS = {
   tokenRefresh: '/api/v1/patient/token/refresh',
   logout: '/api/v1/patient/logout',
   me: '/api/v1/patient/me',
+  meClose: '/api/v1/patient/me/close',
   passwordForgot: '/api/v1/patient/password/forgot',
   passwordReset: '/api/v1/patient/password/reset',
   passwordChange: '/api/v1/patient/password/change',
@@ -71,6 +73,8 @@ export const API_ROUTES = {
   me: { method: 'GET', path: API_PATHS.me, functionName: 'me', timeoutSeconds: 12 },
   // Reads, decrypts, may re-encrypt (a data key from KMS) and writes once.
   meUpdate: { method: 'PATCH', path: API_PATHS.me, functionName: 'me-update', timeoutSeconds: 12 },
+  // A compare with bcrypt, then one transaction (the password change's budget).
+  meClose: { method: 'POST', path: API_PATHS.meClose, functionName: 'me-close', timeoutSeconds: 15 },
   // Only counts and queues: the outbox looks the address up and mails (issue 11).
   passwordForgot: { method: 'POST', path: API_PATHS.passwordForgot, functionName: 'password-forgot', timeoutSeconds: 12 },
   // Hash the new password with bcrypt: the register function's budget.

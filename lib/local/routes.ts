@@ -16,6 +16,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   logout: () => import('../../functions/logout/handler.js'),
   me: () => import('../../functions/me/handler.js'),
   'me-update': () => import('../../functions/me-update/handler.js'),
+  'me-close': () => import('../../functions/me-close/handler.js'),
   'phone-verification': () => import('../../functions/phone-verification/handler.js'),
   'phone-verify': () => import('../../functions/phone-verify/handler.js'),
   'password-forgot': () => import('../../functions/password-forgot/handler.js'),

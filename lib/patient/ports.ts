@@ -161,7 +161,7 @@ export interface PasswordChangedMail {
  * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
  * record, so a new notice is a new `notice`, not a new outbox kind.
  */
-export type AccountNotice = 'profile_changed';
+export type AccountNotice = 'profile_changed' | 'account_closed';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;
@@ -231,6 +231,16 @@ export interface PasswordChangeWrite {
   now: Date;
 }
 
+/** POST /me/close: the account deactivated, only while it is active and its hash is still the one the password was checked against. */
+export interface AccountCloseWrite {
+  patientId: string;
+  /** The hash the given password matched: a password change or reset that landed meanwhile makes the close fail. */
+  expectedHash: string;
+  /** "Your account was closed", queued in the close's own transaction. */
+  notice: AccountNoticeMail;
+  now: Date;
+}
+
 export interface PatientRepository {
   /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
@@ -275,8 +285,9 @@ export interface PatientRepository {
   /** The patient a reset token names, whatever the token's state; undefined if unknown or lapsed. */
   findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
   /**
-   * Atomically: the token used, the new password hash, the email verified (the mailbox was proven)
-   * and the registration's lapse lifted, every session family of the patient revoked, and the notice
+   * Atomically: the token used, the new password hash, the email verified (the mailbox was proven),
+   * the registration's lapse lifted and a closed account reopened (`is_active` true: proving the
+   * mailbox is how a closed account comes back), every session family of the patient revoked, and the notice
    * queued. Of concurrent resets with one token exactly one gets `reset`; nothing is written for any
    * other outcome, so a failed reset leaves the link usable for a retry that does all of it.
    */
@@ -299,6 +310,14 @@ export interface PatientRepository {
    * writes nothing, so opening a link's page (or a mail scanner prefetching it) never spends it.
    */
   linkState(kind: LinkKind, tokenHash: string, now: Date): Promise<LinkState>;
+  /**
+   * Atomically, only while the patient is active, not lapsed and its hash is still `expectedHash`:
+   * `is_active` false, every session family revoked (its refresh and access tokens die at once),
+   * every outstanding reset link ended (only a link asked for after the close reopens it), and the
+   * notice queued. The record, its reservations and its data stay. False (nothing written) when the
+   * account is already closed or a password change or reset got there first.
+   */
+  closeAccount(write: AccountCloseWrite): Promise<boolean>;
 }
 
 export interface FieldCipher {

@@ -260,6 +260,21 @@ export const passwordChangeSchema: JSONSchemaType<PasswordChangeRequest> = {
   },
 };
 
+export interface AccountCloseRequest {
+  password: string;
+}
+
+/** POST /me/close: the password again, so a token left on a shared computer cannot close the account. */
+export const accountCloseSchema: JSONSchemaType<AccountCloseRequest> = {
+  $id: 'account-close-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['password'],
+  properties: {
+    password: presentedPassword,
+  },
+};
+
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<
   RegistrationRequest,

@@ -52,6 +52,7 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateProfilePatch: { schema: requestSchemas.profilePatchSchema, type: 'ProfilePatch' },
     validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
   },
+  'me-close': { validateAccountClose: { schema: requestSchemas.accountCloseSchema, type: 'AccountCloseRequest' } },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

@@ -9,6 +9,7 @@ import type { OutboxMail, PatientRecord, PatientRepository, VerificationTokenRec
 import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 import type { AuditTrail } from '../../lib/audit/ports.js';
+import { describeAccountCloseContract } from './account-close.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
@@ -592,5 +593,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describePasswordResetContract({ store: () => store, create, patientFixture });
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
+    describeAccountCloseContract({ store: () => store, create, patientFixture });
   });
 }

@@ -1,8 +1,8 @@
-import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedRuleId } from '../../infra/compliance.js';
+import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const unacknowledged = (stage: SynthesizedStage) =>
@@ -40,7 +40,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });
@@ -86,6 +86,6 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
         expect(binary.readUInt16LE(18)).toBe(183); // ELF e_machine: AArch64
         return String(fn.Metadata?.['aws:cdk:path']).split('/')[1];
       });
-    expect(withBinding.sort()).toEqual(['Login', 'PasswordChange', 'PasswordReset', 'Register', 'VerifyEmail']);
+    expect(withBinding.sort()).toEqual(['Login', 'MeClose', 'PasswordChange', 'PasswordReset', 'Register', 'VerifyEmail']);
   });
 });

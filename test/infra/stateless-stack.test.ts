@@ -14,7 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
@@ -106,6 +106,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/logout': expect.stringMatching(/^LogoutFunction/),
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
       'PATCH /api/v1/patient/me': expect.stringMatching(/^MeUpdateFunction/),
+      'POST /api/v1/patient/me/close': expect.stringMatching(/^MeCloseFunction/),
       'POST /api/v1/patient/password/forgot': expect.stringMatching(/^PasswordForgotFunction/),
       'POST /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetFunction/),
       'GET /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetPageFunction/),
@@ -153,8 +154,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('sizes the bcrypt functions (register, login, verify-email, password reset and change) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange'] as const;
+  it('sizes the bcrypt functions (register, login, verify-email, password reset and change, account close) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose'] as const;
     for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
     for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
@@ -194,6 +195,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Me: [...session, 'KMS_KEY_ID'],
       // Decrypts what it corrects and re-encrypts with a fresh data key.
       MeUpdate: [...session, 'KMS_KEY_ID'],
+      // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
+      MeClose: [...session, 'BCRYPT_ROUNDS'],
       // Reads the link's state from the table.
       VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.
@@ -249,7 +252,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
@@ -356,7 +359,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     for (const uri of [
       '/dev/api/v1/patient/login', '/api/v1/patient/login', '/dev/api/v1/patient/login/', '/dev/api/v1/patient/verify-email',
       '/dev/api/v1/patient/password/forgot', '/dev/api/v1/patient/password/reset', '/api/v1/patient/password/reset/',
-      '/dev/api/v1/patient/password/change', '/dev/api/v1/patient/phone/verify',
+      '/dev/api/v1/patient/password/change', '/dev/api/v1/patient/phone/verify', '/dev/api/v1/patient/me/close',
     ]) {
       expect(matches(uri), uri).toBe(true);
     }

@@ -200,6 +200,15 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('jwks', 'keys');
   });
 
+  it('close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {
+    const { op } = operation('meClose');
+    const password = op.requestBody.content['application/json'].examples.close.value.password;
+    const session = await login(password);
+    await run('meClose', 'wrong-password', { bearer: session.access_token });
+    await run('meClose', 'close', { bearer: session.access_token });
+    await run('login', 'closed', { replace: { password } });
+  });
+
   it('ran every example in the document', () => {
     const all = new Set<string>();
     for (const methods of Object.values(doc.paths as Json)) {

@@ -87,7 +87,11 @@ describe('patient data privacy', () => {
     const newest = (await api.refresh(rotated.refresh_token)).body.data;
     await api.refresh(session.refresh_token); // reuse: the successor was used
     await api.logout(verified.body.data.access_token, verified.body.data.refresh_token);
-    const secrets = [session.access_token, session.refresh_token, rotated.refresh_token, newest.refresh_token, verified.body.data.refresh_token];
+    const closing = (await api.login(body.email, body.password)).body.data;
+    await api.meClose(closing.access_token, `${body.password}-wrong`); // closing: a wrong password
+    expect((await api.meClose(closing.access_token, body.password)).statusCode).toBe(200); // closed: every session ends
+    await api.login(body.email, body.password); // closed: 403 with how to reopen
+    const secrets = [session.access_token, session.refresh_token, rotated.refresh_token, newest.refresh_token, closing.access_token, closing.refresh_token, verified.body.data.refresh_token];
     for (let i = 0; i < 3; i++) await invoke(resend, apiEvent({ email: body.email }, RESEND)); // verified: nothing sent, then 429
 
     const keyed = canaryRegistration();
@@ -113,6 +117,7 @@ describe('patient data privacy', () => {
     expect(text).toContain('"statusCode":429');
     expect(text).toContain('"statusCode":410');
     expect(text).toContain('mail send failed');
+    expect(text).toContain('account close');
     for (const secret of [...Object.values(CANARY), body.email, body.phone_number, keyed.email, keyed.phone_number, unsent.email, CANARY_FIRST_NAME, token, newToken, '$2b$', 'token=', ...secrets, '203.0.113.10']) {
       expect(text).not.toContain(secret);
     }

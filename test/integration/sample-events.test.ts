@@ -15,6 +15,7 @@ import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/passwo
 import { handler as passwordReset } from '../../functions/password-reset/handler.js';
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as passwordChange } from '../../functions/password-change/handler.js';
+import { handler as meClose } from '../../functions/me-close/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -88,6 +89,11 @@ describe('sample password events pass through the handlers', () => {
 
   it('events/password-change.json reaches the token check (its placeholder token is refused: 401)', async () => {
     const response = await passwordChange(load('password-change'), lambdaContext);
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('events/me-close.json reaches the token check (its placeholder token is refused: 401)', async () => {
+    const response = await meClose(load('me-close'), lambdaContext);
     expect(response.statusCode).toBe(401);
   });
 

@@ -30,6 +30,7 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createLogoutDeps: 'Logout',
   createMeDeps: 'Me',
   createMeUpdateDeps: 'MeUpdate',
+  createMeCloseDeps: 'MeClose',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
   createPasswordForgotDeps: 'PasswordForgot',

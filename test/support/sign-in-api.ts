@@ -2,6 +2,7 @@ import { handler as login } from '../../functions/login/handler.js';
 import { handler as logout } from '../../functions/logout/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
 import { handler as meUpdate } from '../../functions/me-update/handler.js';
+import { handler as meClose } from '../../functions/me-close/handler.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
@@ -27,6 +28,9 @@ export const api = {
   /** PATCH /me with a merge patch; headers add If-Match (and may replace the Content-Type). */
   meUpdate: (accessToken: string, patch: unknown, headers: Record<string, string> = {}) =>
     invoke(meUpdate, apiEvent(patch, { method: 'PATCH', path: API_PATHS.me, headers: { 'Content-Type': 'application/merge-patch+json', ...bearer(accessToken), ...headers } })),
+  /** POST /me/close with the password. */
+  meClose: (accessToken: string, password: string) =>
+    invoke(meClose, apiEvent({ password }, { path: API_PATHS.meClose, headers: { ...json, ...bearer(accessToken) } })),
 };
 
 /** The outbox mailer's sweep, as the schedule runs it: sends whatever is due (the stream usually has already). */

@@ -51,7 +51,7 @@ describe('toErrorResponse', () => {
     [new SignInLockedError(4), 429, 'Too many failed sign-in attempts. Please try again later.'],
     [new InvalidCredentialsError(), 401, 'Invalid email or password'],
     [new SignInRefusedError('unverified'), 403, 'Email address is not verified'],
-    [new SignInRefusedError('inactive'), 403, 'This account is deactivated'],
+    [new SignInRefusedError('inactive'), 403, 'This account is closed. To reopen it, use Forgot password: the link mailed to the account email address sets a new password and reopens it.'],
     [new InvalidRefreshTokenError(), 401, 'Invalid or expired refresh token'],
     [new WrongPasswordError(), 401, 'The password is not correct. Enter the password you registered with.'],
   ])('%s → %i in the envelope', (error, status, message) => {

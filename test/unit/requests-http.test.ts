@@ -34,7 +34,7 @@ describe('requests.http', () => {
   it('goes in the order a newcomer tries them', () => {
     const order = [
       API_ROUTES.register, API_ROUTES.verifyEmail, API_ROUTES.login, API_ROUTES.me, API_ROUTES.tokenRefresh, API_ROUTES.phoneVerification,
-      API_ROUTES.phoneVerify, API_ROUTES.passwordForgot, API_ROUTES.passwordReset, API_ROUTES.passwordChange, API_ROUTES.logout,
+      API_ROUTES.phoneVerify, API_ROUTES.passwordForgot, API_ROUTES.passwordReset, API_ROUTES.passwordChange, API_ROUTES.logout, API_ROUTES.meClose,
     ].map((r) => requests.findIndex((q) => key(q) === key(r)));
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
@@ -45,7 +45,7 @@ describe('requests.http', () => {
   });
 
   it('sends JSON with its Content-Type, a bearer token where the route wants one, and defines every variable it uses', () => {
-    const bearer = new Set([API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify].map(key));
+    const bearer = new Set([API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.meClose, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify].map(key));
     for (const request of requests) {
       if (request.body) {
         // JSON, or a JSON Merge Patch (RFC 7396) where the route takes one.

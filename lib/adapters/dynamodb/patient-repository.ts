@@ -432,6 +432,33 @@ export function createDynamoPatientRepository(
       }
     },
 
+    async closeAccount({ patientId, expectedHash, notice, now }) {
+      try {
+        await transact(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(patientId),
+                // Removing the pointer to the newest reset link ends every outstanding one: only a link asked for after the close reopens.
+                UpdateExpression: 'SET is_active = :no, updated_at = :at REMOVE reset_token_hash',
+                // Only while active and still at the hash the password matched: a concurrent close, change or reset wins.
+                ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ':no': false, ':yes': true, ':at': now.toISOString(), ':expected': expectedHash, ':nowSeconds': epochSeconds(now) },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...(await endFamiliesWrites(db, tableName, patientId, now)),
+          ],
+        }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    },
+
     async findVerificationToken(tokenHash) {
       const token = await readToken(tokenHash);
       if (!token) return undefined;
@@ -488,7 +515,8 @@ export function createDynamoPatientRepository(
       const result = await consumeMailboxToken({
         link: MAILBOX_LINKS.reset, tokenHash, now,
         patientSet: {
-          expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), updated_at = :at',
+          // is_active too: a closed account is reopened by proving its mailbox (lib/record/README.md).
+          expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), is_active = :yes, updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
         },
         alsoWrite: [

@@ -169,6 +169,23 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
         }),
       ),
 
+    closeAccount: ({ patientId, expectedHash, notice, now }) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set under the row lock: a concurrent close, change or reset waits, then finds it moved.
+          // Clearing reset_token_hash ends every outstanding link: only one asked for after the close reopens.
+          const changed = await tx.run(
+            `UPDATE patients SET is_active = FALSE, reset_token_hash = NULL, updated_at = :now
+              WHERE id = :id AND password_hash = :expected AND is_active AND NOT ${lapsedBefore(':line')}`,
+            { id: patientId, expected: expectedHash, now, line: nextSecond(now) },
+          );
+          if (changed !== 1) return false;
+          await endFamilies(tx, patientId, now);
+          await insertOutboxMail(tx, notice);
+          return true;
+        }),
+      ),
+
     async findVerificationToken(tokenHash) {
       const [row] = await callMysql(() =>
         db.query<{ patient_id: string }>(
@@ -214,10 +231,10 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           if (locked.expired) return { outcome: 'expired' };
           if (locked.patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
           await tx.run('UPDATE password_reset_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
-          // The mailbox is proven: the email is verified, and a verified email never lapses.
+          // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
           await tx.run(
             `UPDATE patients SET password_hash = :hash, email_verified = TRUE, email_verified_at = COALESCE(email_verified_at, :at),
-                    updated_at = :at, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = :id`,
+                    is_active = TRUE, updated_at = :at, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = :id`,
             { id: locked.patientId, hash: passwordHash, at: now },
           );
           // Whoever held a session with the old password loses it, in the same transaction.

@@ -179,6 +179,23 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         }),
       ),
 
+    closeAccount: ({ patientId, expectedHash, notice, now }) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          // Compare-and-set under the row lock: a concurrent close, change or reset waits, then finds it moved.
+          // Clearing reset_token_hash ends every outstanding link: only one asked for after the close reopens.
+          const { rows } = await tx.query(
+            `UPDATE patients SET is_active = false, reset_token_hash = NULL, updated_at = $3
+              WHERE id = $1 AND password_hash = $2 AND is_active AND NOT ${lapsedBy('$3::timestamptz')} RETURNING id`,
+            [patientId, expectedHash, now.toISOString()],
+          );
+          if (rows.length !== 1) return false;
+          await endFamilies(tx, patientId, now);
+          await insertOutboxMail(tx, notice);
+          return true;
+        }),
+      ),
+
     async findVerificationToken(tokenHash) {
       const { rows: [row] } = await callPostgres(() =>
         db.query<{ patient_id: string }>(
@@ -237,10 +254,10 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
           const at = now.toISOString();
           await tx.query('UPDATE password_reset_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
-          // The mailbox is proven: the email is verified, and a verified email never lapses.
+          // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
           await tx.query(
             `UPDATE patients SET password_hash = $2, email_verified = true, email_verified_at = coalesce(email_verified_at, $3),
-                    updated_at = $3, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = $1`,
+                    is_active = true, updated_at = $3, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = $1`,
             [token.patient_id, passwordHash, at],
           );
           // Whoever held a session with the old password loses it, in the same transaction.

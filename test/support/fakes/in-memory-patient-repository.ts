@@ -21,7 +21,7 @@ export interface InMemoryPatientRepository extends PatientRepository {
   readPatient(id: string): PatientRecord | undefined;
   /** Every stored patient, to assert on what the use case handed over. */
   patients(): PatientRecord[];
-  /** Deactivates (or reactivates) a patient: no use case does yet, an operator would. */
+  /** Deactivates (or reactivates) a patient directly, as a test's shortcut past POST /me/close. */
   setActive(id: string, active: boolean): void;
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
@@ -156,6 +156,16 @@ export function createInMemoryPatientRepository(
       return true;
     },
 
+    async closeAccount({ patientId, expectedHash, notice, now }) {
+      const patient = live(patientId, now);
+      if (!patient || !patient.is_active || patient.password_hash !== expectedHash) return false;
+      Object.assign(patient, { is_active: false, updated_at: now.toISOString() });
+      newestResetToken.delete(patientId); // only a link asked for after the close reopens the account
+      sessions?.endFamilies(patientId, now);
+      outbox.add(notice);
+      return true;
+    },
+
     async findVerificationToken(tokenHash) {
       const token = tokens.get(tokenHash);
       return token && live(token.patientId) ? { patientId: token.patientId } : undefined;
@@ -192,7 +202,8 @@ export function createInMemoryPatientRepository(
       token.used = true;
       resetLinks.delete(patient.id);
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
-      Object.assign(patient, { password_hash: passwordHash, email_verified: true, updated_at: now.toISOString() });
+      // A closed account is reopened: proving the mailbox is how its patient comes back.
+      Object.assign(patient, { password_hash: passwordHash, email_verified: true, is_active: true, updated_at: now.toISOString() });
       delete patient.lapses_at;
       sessions?.endFamilies(patient.id, now);
       outbox.add(notice);
