@@ -467,7 +467,14 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       },
     },
     responses: {
-      200: { description: 'Signed in.', schema: 'LoginSession', examples: { credentials: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } } } },
+      200: {
+        description: 'Signed in.',
+        schema: 'LoginSession',
+        examples: {
+          credentials: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
+          'known-device': { summary: 'Signed in from a known device', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
+        },
+      },
       ...BODY_ERRORS,
       401: error('Unknown email or wrong password (one answer for both).', message('wrong-password', 'Invalid email or password')),
       403: error('The email is not verified yet, or the account is closed (the message says how to reopen it: a password reset).', message('closed', CLOSED_MESSAGE)),
@@ -538,12 +545,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...BEARER_ERRORS,
       409: error('The phone number is already verified.'),
       429: {
-        ...error('Too many codes for this patient, or a text budget (the destination country\'s, the whole service\'s) is spent for today. '
-          + 'Retry-After says when (the budgets: midnight UTC).', {
-          ...message('patient limit', 'Too many codes requested. Please try again later.'),
-          ...message('country budget', 'We cannot send more text messages to this country today. Please try again later.'),
-          ...message('service budget', 'We cannot send more text messages today. Please try again later.'),
-        }),
+        // In words, not as examples: the document's examples are each sent to the handlers (test/integration/api-surface.test.ts),
+        // and a day's text budget cannot be spent there.
+        ...error('Too many codes for this patient ("Too many codes requested. Please try again later."), or a text budget spent for today: '
+          + 'the destination country\'s ("We cannot send more text messages to this country today. Please try again later.") or the whole '
+          + 'service\'s ("We cannot send more text messages today. Please try again later."). Retry-After says when (the budgets: midnight UTC).'),
         headers: RETRY_AFTER,
       },
       ...UNAVAILABLE,

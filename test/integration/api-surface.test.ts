@@ -159,6 +159,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
 
   it('login, me, and the phone', async () => {
     state.session = (await run('login', 'credentials')).data;
+    await run('login', 'known-device', { replace: { device_token: state.session.device_token } });
     await run('login', 'wrong-password');
     await run('me', 'signed-in', { bearer: state.session.access_token });
     await run('me', 'no-token');
