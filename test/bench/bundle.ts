@@ -96,7 +96,11 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     AUDIT_TABLE_NAME: 'patient-audit-bench',
     KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000',
     IDENTIFIER_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/11111111-0000-4000-8000-000000000000',
-    ACCESS_TOKEN_SIGNING_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/22222222-0000-4000-8000-000000000000',
+    // The published public key (any P-256 key: nothing is verified at import) and, for the signing
+    // functions, the wrapped private key and its KMS key: unwrapped at the first token, not at import.
+    ACCESS_TOKEN_PUBLIC_KEYS: '{"keys":[{"kty":"EC","crv":"P-256","x":"DVfriGFA5_d2wEjJsFAEbxMVPkJvXrq4mxG3f-uZ02M","y":"YvlYhvYEVvVDJsRl_YEB1rYHE4cYzTdF8kAlsvC7qws","kid":"bench-key-v1"}]}',
+    ACCESS_TOKEN_SIGNING_KEY: Buffer.from('bench: not a real ciphertext').toString('base64'),
+    ACCESS_TOKEN_WRAPPING_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/22222222-0000-4000-8000-000000000000',
     TOKEN_ISSUER: 'https://api.example.com/prod/',
     TOKEN_AUDIENCE: 'patient-api-prod',
     MAIL_FROM: 'no-reply@patients.example.com',

@@ -54,6 +54,7 @@ const { handler: refresh } = await import('../../functions/token-refresh/handler
 const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
 const { handler: meUpdate } = await import('../../functions/me-update/handler.js');
+const { handler: meClose } = await import('../../functions/me-close/handler.js');
 const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
 const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
 const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
@@ -166,6 +167,23 @@ describe('correcting the record with AWS KMS (PATCH /me)', () => {
       { target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
       { target: 'GenerateDataKey', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
     ]);
+  });
+});
+
+describe('closing the account with AWS KMS (POST /me/close)', () => {
+  it('derives its identifier keys (the audit\'s source-address digest) inside KMS, and decrypts, generates or signs nothing', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const start = kms.received.length;
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${verified.body.data.access_token}` };
+    const closed = await invoke(meClose, apiEvent({ password: body.password }, { path: '/api/v1/patient/me/close', headers }));
+    expect(closed.statusCode).toBe(200);
+    const calls = kms.received.slice(start);
+    expect(calls.map((r) => r.target).filter((t) => t !== 'GenerateMac')).toEqual([]);
+    expect(calls.filter((r) => r.target === 'GenerateMac').every((r) => r.body.KeyId === IDENTIFIER_KEY_ARN)).toBe(true);
+    expect(calls.length).toBeGreaterThan(0);
   });
 });
 

@@ -48,6 +48,7 @@ describe("the README's curl walk-through", () => {
       [true, 'Patient registered successfully. Verification email sent.'],
       [true, 'Email verified successfully.'],
       [true, 'Patient record'],
+      [true, 'Patient record updated'],
       [true, 'A verification code is on its way to your phone. It is valid for 10 minutes.'],
       [true, 'Phone number verified'],
       [true, 'Logout successful'],
@@ -57,6 +58,7 @@ describe("the README's curl walk-through", () => {
     expect(answers[0]!.data).toMatchObject({ email: 'jane.smith@email.com', phone_number: '+1234567890', email_verified: false });
     expect(answers[2]!.data).toMatchObject({ email_verified: true, insurance_info: { provider: 'Blue Cross', policy_number: 'BC123456789' } });
     expect(answers[2]!.data).not.toHaveProperty('password_hash');
-    expect(answers[4]!.data).toEqual({ phone_verified: true });
+    expect(answers[3]!.data).toMatchObject({ address: { street: '12 Elm Street', city: 'Boston' } });
+    expect(answers[5]!.data).toEqual({ phone_verified: true });
   });
 });
