@@ -15,7 +15,8 @@ export type AuditAction =
   | 'phone_code_sent'
   | 'phone_verification'
   | 'password_reset'
-  | 'password_change';
+  | 'password_change'
+  | 'session_end';
 
 export type AuditOutcome = 'success' | 'failure';
 
