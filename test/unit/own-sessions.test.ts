@@ -105,7 +105,10 @@ describe('endSession', () => {
     const deps = createFakeDeps();
     const { laptopCaller } = await signedInTwice(deps);
     const asked: unknown[] = [];
-    const sessions = { ...deps.sessions, endOwn: async (...args: unknown[]) => void asked.push(args) ?? false };
+    const sessions = { ...deps.sessions, endOwn: async (...args: unknown[]) => {
+      asked.push(args);
+      return false;
+    } };
     expect(await rejection(endSession(laptopCaller, "x' OR 1=1", CONTEXT, { ...deps, sessions }))).toBeInstanceOf(UnknownSessionError);
     expect(asked).toEqual([]);
   });
