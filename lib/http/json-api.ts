@@ -16,6 +16,8 @@ export interface ApiEvent {
   isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
   queryStringParameters?: Record<string, string | undefined> | null;
+  /** The values of the route's `{name}` segments (lib/http/routes.ts). */
+  pathParameters?: Record<string, string | undefined> | null;
   requestContext?: { requestId?: string; identity?: { sourceIp?: string | null; userAgent?: string | null } };
 }
 
