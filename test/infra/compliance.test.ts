@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qualifiedRuleId } from '../../infra/compliance.js';
+import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const unacknowledged = (stage: SynthesizedStage) =>
@@ -39,7 +40,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });
@@ -64,7 +65,8 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
 
   it('bundles each function as minified ESM (.mjs) with a require shim and a source map, SDK included', () => {
     const functions = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::Function'));
-    expect(functions).toHaveLength(17);
+    // One per route and the outbox mailer (counted from the route table: a new route needs no edit here).
+    expect(functions).toHaveLength(ALL_API_ROUTES.length + 1);
     for (const fn of functions) {
       const assetDir = path.join(dev.assembly.directory, fn.Metadata?.['aws:asset:path']);
       const hashes = fn.Properties?.Environment?.Variables?.BCRYPT_ROUNDS !== undefined; // + the native bcrypt binding
