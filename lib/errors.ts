@@ -59,6 +59,18 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * No live session of the caller's has that id: 404 alike for an unknown, an ended and another
+ * patient's session, so the answer tells nobody which session ids exist.
+ */
+export class UnknownSessionError extends AppError {
+  override readonly name = 'UnknownSessionError';
+  readonly statusCode = 404;
+  constructor() {
+    super('No such session');
+  }
+}
+
 export class MethodNotAllowedError extends AppError {
   override readonly name = 'MethodNotAllowedError';
   readonly statusCode = 405;

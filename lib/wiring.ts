@@ -25,6 +25,7 @@ import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
 import type { RefreshDeps } from './auth/refresh-session.js';
 import type { SignInDeps } from './auth/sign-in.js';
 import type { SignOutDeps } from './auth/sign-out.js';
+import type { OwnSessionsDeps } from './auth/own-sessions.js';
 import { bcryptDummyHash } from './adapters/bcrypt/bcrypt-password-hasher.js';
 import { ConfigError, LOCAL_MODE, type Config } from './config.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
@@ -225,6 +226,27 @@ export function createMeDeps(config: Config) {
 /** PATCH /me. */
 export function createMeUpdateDeps(config: Config) {
   return ownRecordParts(config);
+}
+
+/** The patient's sessions (issue 20): each route its own factory, so the IAM test attributes its calls. */
+function ownSessionsParts(config: Config): OwnSessionsDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return { sessions: stores.sessions, tokens, auditor, clock };
+}
+
+/** GET /me/sessions. */
+export function createMeSessionsDeps(config: Config) {
+  return ownSessionsParts(config);
+}
+
+/** DELETE /me/sessions/{id}. */
+export function createMeSessionEndDeps(config: Config) {
+  return ownSessionsParts(config);
+}
+
+/** POST /me/sessions/revoke-others. */
+export function createMeSessionsRevokeOthersDeps(config: Config) {
+  return ownSessionsParts(config);
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {

@@ -1,6 +1,7 @@
 import { signIn } from '../../lib/auth/sign-in.js';
 import { loadConfig } from '../../lib/config.js';
-import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
+import { signInContextOf } from '../../lib/http/device-summary.js';
+import { jsonApi } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
 import { validateLogin } from '../../lib/patient/generated/login.js';
 import { createLoginDeps, hashingAdmission } from '../../lib/wiring.js';
@@ -12,7 +13,7 @@ const admission = hashingAdmission();
 export const handler = jsonApi(validateLogin, async (event) => {
   const release = admission.admit();
   try {
-    const data = await signIn(event.body, requestContextOf(event), deps);
+    const data = await signIn(event.body, signInContextOf(event), deps);
     return jsonResponse(200, { success: true, message: 'Login successful', data });
   } finally {
     release();

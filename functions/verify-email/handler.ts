@@ -1,4 +1,5 @@
 import { loadConfig } from '../../lib/config.js';
+import { signInContextOf } from '../../lib/http/device-summary.js';
 import { formOrJson, htmlForm } from '../../lib/http/html-form.js';
 import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { jsonResponse } from '../../lib/http/response.js';
@@ -12,7 +13,7 @@ const deps = createVerifyEmailDeps(config);
 
 /** The API: confirms the email with the link's token and the account's password, and signs the patient in. */
 const json = jsonApi(validateVerifyEmail, async (event) => {
-  const data = await verifyEmail(event.body, requestContextOf(event), deps);
+  const data = await verifyEmail(event.body, signInContextOf(event), deps);
   return jsonResponse(200, { success: true, message: 'Email verified successfully.', data });
 });
 

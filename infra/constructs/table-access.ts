@@ -54,6 +54,15 @@ export const TABLE_CALLS = {
   'sessions.isLive': { 'dynamodb:GetItem': ['FAMILY#'] },
   /** One transaction: Update FAMILY# (revoked) + Update SESSIONS# (the family leaves the patient's index). */
   'sessions.revokeFamily': { 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] },
+  /** The session list: Get SESSIONS# (the patient's live families), then BatchGet their FAMILY# items; no Scan. */
+  'sessions.listLive': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] },
+  /**
+   * One transaction: Update FAMILY# conditioned on owner and liveness + Update SESSIONS#; a family
+   * without an index (started before it) gets the FAMILY# Update alone.
+   */
+  'sessions.endOwn': { 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] },
+  /** Get SESSIONS#, then one transaction: every other FAMILY# revoked, the index emptied of them. */
+  'sessions.endOthers': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] },
 
   // lib/adapters/dynamodb/rate-limiter.ts: one conditional ADD on the window's counter.
   'rateLimits.hit': { 'dynamodb:UpdateItem': ['RATE#'] },

@@ -393,6 +393,39 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // The patient's sessions (issue 20): no patient data, only session families, so no KMS data key.
+    const meSessions = this.addEndpoint('MeSessions', API_ROUTES.meSessions, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} It lists only the sessions of the patient the token names (ids, times, a device summary; no tokens).`,
+    });
+    meSessions.allow(
+      // Nothing to audit (no patient data read) and so no source-address digest either.
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.listLive')),
+      tableKeyViaDynamoDb(tableKey),
+    );
+
+    const meSessionEnd = this.addEndpoint('MeSessionEnd', API_ROUTES.meSessionEnd, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} It ends a session only if the store finds it is the token's patient's (another's is 404), and each ending is an audit event.`,
+    });
+    meSessionEnd.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.endOwn')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meSessionsRevokeOthers = this.addEndpoint('MeSessionsRevokeOthers', API_ROUTES.meSessionsRevokeOthers, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} It ends the other sessions of the patient the token names only, and the ending is an audit event.`,
+    });
+    meSessionsRevokeOthers.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.endOthers')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
     const passwordChange = this.addEndpoint('PasswordChange', API_ROUTES.passwordChange, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
       environment: { ...sessionEnv, ...bcryptEnv },

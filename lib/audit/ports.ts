@@ -16,7 +16,8 @@ export type AuditAction =
   | 'phone_verification'
   | 'password_reset'
   | 'password_change'
-  | 'account_close';
+  | 'account_close'
+  | 'session_end';
 
 export type AuditOutcome = 'success' | 'failure';
 

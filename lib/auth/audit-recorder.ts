@@ -7,6 +7,12 @@ import type { Clock } from '../patient/ports.js';
 export interface RequestContext {
   requestId?: string;
   sourceIp?: string;
+  /**
+   * What the request came from, summarised ("Chrome 120 on macOS", lib/http/device-summary.ts): set
+   * by the handlers that start a session, which keep it with the session for the patient's list.
+   * Never written to the audit trail.
+   */
+  device?: string;
 }
 
 export type AuditFacts = Omit<AuditEvent, 'id' | 'at' | 'requestId' | 'sourceIpDigest'>;

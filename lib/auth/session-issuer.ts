@@ -29,8 +29,11 @@ export interface SessionDeps {
   clock: Clock;
 }
 
-/** A new refresh-token family and a first access token; returns the family id for the audit trail. */
-export async function startSession(patientId: string, deps: SessionDeps): Promise<{ tokens: SessionTokens; sessionId: string }> {
+/**
+ * A new refresh-token family and a first access token; returns the family id for the audit trail.
+ * `device` (the request's summarised user agent) is kept with the family for the session list.
+ */
+export async function startSession(patientId: string, deps: SessionDeps, device?: string): Promise<{ tokens: SessionTokens; sessionId: string }> {
   const now = deps.clock.now();
   const refreshToken = newRefreshToken();
   const sessionId = randomUUID();
@@ -41,6 +44,7 @@ export async function startSession(patientId: string, deps: SessionDeps): Promis
     now,
     idleTtlMs: SESSION_IDLE_TTL_MS,
     absoluteTtlMs: SESSION_ABSOLUTE_TTL_MS,
+    ...(device && { device }),
   });
   return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now, sessionId), sessionId };
 }

@@ -16,6 +16,23 @@ export interface NewSessionFamily {
   idleTtlMs: number;
   /** Fixed lifetime from the start: no rotation extends the family past now + absoluteTtlMs. */
   absoluteTtlMs: number;
+  /**
+   * What signed in, as the patient's session list shows it ("Chrome 120 on macOS", at most
+   * DEVICE_SUMMARY_MAX_LENGTH characters): a summary parsed from the user agent, never the header itself.
+   */
+  device?: string;
+}
+
+/** The longest device summary a store keeps (the SQL columns are this wide). */
+export const DEVICE_SUMMARY_MAX_LENGTH = 100;
+
+/** A live family as its patient's session list shows it. */
+export interface LiveSession {
+  familyId: string;
+  createdAt: Date;
+  /** The sign-in, or the newest rotation (refresh) since. */
+  lastUsedAt: Date;
+  device?: string;
 }
 
 export interface FamilyRef {
@@ -55,7 +72,8 @@ export interface SessionStore {
    */
   startFamily(family: NewSessionFamily): Promise<void>;
   /**
-   * Atomically swaps the presented token for `newHash` (see RotationResult). Concurrent rotations of
+   * Atomically swaps the presented token for `newHash` (see RotationResult); a rotation that writes
+   * also records `now` as the family's last use. Concurrent rotations of
    * one token into one `newHash` within `reuseIntervalMs`: all get `rotated`, and one writes. A
    * different `newHash`, or the interval passed: exactly one rotates, the others are `reused` and the
    * family ends revoked.
@@ -71,6 +89,19 @@ export interface SessionStore {
   isLive(family: FamilyRef, now: Date): Promise<boolean>;
   /** Revokes one family; idempotent (the first revocation time stays); unknown families are ignored. */
   revokeFamily(family: FamilyRef, now: Date): Promise<void>;
+  /**
+   * The patient's families that are live at `now` (neither revoked nor past their end), in no
+   * particular order. Read through the patient's own index or rows: never a scan of every family.
+   */
+  listLive(patientId: string, now: Date): Promise<LiveSession[]>;
+  /**
+   * Ends the family only if it is the patient's and live at `now`, decided by the store in the
+   * write itself (not by a read before it): true if this call ended it, false for another
+   * patient's, an unknown, an ended or an expired family (nothing written then).
+   */
+  endOwn(family: FamilyRef, now: Date): Promise<boolean>;
+  /** Revokes every family of the patient but `keepFamilyId` (a sign-out everywhere else). */
+  endOthers(patientId: string, keepFamilyId: string, now: Date): Promise<void>;
 }
 
 /** What a throttled subject (an account, a device, a mailed link, a session) has counted so far. */

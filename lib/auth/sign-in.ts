@@ -75,7 +75,7 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     await fail(reason, patient.id);
     throw new SignInRefusedError(reason);
   }
-  const { tokens, sessionId } = await startSession(patient.id, deps);
+  const { tokens, sessionId } = await startSession(patient.id, deps, context.device);
   // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
   const device_token = await issueDeviceToken({ id: patient.id, password_hash: check.passwordHash }, deps.identifiers, deviceId);
   logger.info('sign-in', { outcome: 'success', patientId: patient.id });

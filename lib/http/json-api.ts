@@ -16,7 +16,9 @@ export interface ApiEvent {
   isBase64Encoded?: boolean;
   headers?: Record<string, string | undefined>;
   queryStringParameters?: Record<string, string | undefined> | null;
-  requestContext?: { requestId?: string; identity?: { sourceIp?: string | null } };
+  /** The values of the route's `{name}` segments (lib/http/routes.ts). */
+  pathParameters?: Record<string, string | undefined> | null;
+  requestContext?: { requestId?: string; identity?: { sourceIp?: string | null; userAgent?: string | null } };
 }
 
 /** The request id and client address for the audit trail (API Gateway sets both; the address is the TCP peer). */

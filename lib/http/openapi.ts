@@ -245,6 +245,32 @@ const RESPONSE_SCHEMAS: Json = {
       updated_at: { type: 'string', format: 'date-time' },
     },
   }),
+  SessionList: success({
+    type: 'object',
+    additionalProperties: false,
+    required: ['sessions'],
+    properties: {
+      sessions: {
+        type: 'array',
+        description: 'Live sessions (signed in, neither ended nor expired), most recently used first.',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'created_at', 'last_used_at', 'device', 'current'],
+          properties: {
+            id: { type: 'string', format: 'uuid', description: 'The session\'s id: the `sid` claim of its access tokens; what DELETE /me/sessions/{id} takes.' },
+            created_at: { type: 'string', format: 'date-time', description: 'The sign-in (login or email verification) that started it.' },
+            last_used_at: { type: 'string', format: 'date-time', description: 'The sign-in, or its newest refresh since.' },
+            device: {
+              type: ['string', 'null'], maxLength: 100,
+              description: 'A summary of the user agent that signed in ("Chrome 120 on macOS"); the header itself is never kept. null when it said nothing recognisable.',
+            },
+            current: { type: 'boolean', description: 'The session this request\'s access token belongs to.' },
+          },
+        },
+      },
+    },
+  }),
   PhoneVerified: success({ type: 'object', additionalProperties: false, required: ['phone_verified'], properties: { phone_verified: { const: true } } }),
   Health: success({ type: 'object', additionalProperties: false, required: ['status'], properties: { status: { const: HEALTHY.data.status } } }),
   ...JWKS_SCHEMAS,
@@ -290,6 +316,7 @@ export const SPEC_REGISTRATION_EXAMPLE = {
 /** Placeholders of the right shape; the test puts the real token (from the mail, the SMS, a sign-in) in their place. */
 export const EXAMPLE_TOKEN = 'kq3X9vYp2LrT8sWmN4bC7dFgH1jK5zQ0aE6uI-o_RtS';
 export const EXAMPLE_PATIENT_ID = '3f2b8c1e-9d4a-4e7b-8a61-2c5d9e0f1a7b';
+const EXAMPLE_SESSION_ID = '5c4d3e2f-1a0b-4c9d-8e7f-6a5b4c3d2e1f';
 const EXAMPLE_DEVICE_TOKEN = '9b1f0c7e4a2d4e6f8a0b1c2d3e4f5a6b.v1.4c1e7f0a9b2d3e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f';
 const EXAMPLE_ACCESS_TOKEN = 'eyJhbGciOiJFUzI1NiIsImtpZCI6InYxIn0.eyJzdWIiOiIzZjJiOGMxZSJ9.c2lnbmF0dXJl';
 const SESSION_EXAMPLE = {
@@ -689,6 +716,56 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       200: { description: 'Signed out.', schema: 'Message', examples: { logout: { summary: 'Signed out', value: { success: true, message: 'Logout successful' } } } },
       ...BODY_ERRORS,
       401: { ...error('The access token is missing, expired or not ours, or its session has already ended.'), headers: WWW_AUTHENTICATE },
+      ...UNAVAILABLE,
+    },
+  },
+  meSessions: {
+    summary: 'The signed-in patient\'s sessions',
+    description: 'Every live session (each sign-in on a device, kept alive by its refreshes), to spot one the patient does not recognise and end it.',
+    bearer: true,
+    responses: {
+      200: {
+        description: 'The live sessions, the caller\'s own flagged `current`.',
+        schema: 'SessionList',
+        examples: {
+          'signed-in': {
+            summary: 'Two sessions',
+            value: {
+              success: true,
+              message: 'Active sessions',
+              data: {
+                sessions: [
+                  { id: EXAMPLE_SESSION_ID, created_at: '2026-01-10T08:00:00.000Z', last_used_at: '2026-01-12T17:45:10.120Z', device: 'Chrome 120 on macOS', current: true },
+                  { id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', created_at: '2026-01-02T19:12:00.000Z', last_used_at: '2026-01-09T07:30:00.000Z', device: 'Safari 17 on iOS', current: false },
+                ],
+              },
+            },
+          },
+        },
+      },
+      ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  meSessionEnd: {
+    summary: 'End one of the signed-in patient\'s sessions',
+    description: 'Its refresh token and its access tokens stop working at once. The caller\'s own current session may be ended too: that is a sign-out.',
+    bearer: true,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from GET /me/sessions.', schema: { type: 'string', format: 'uuid' }, example: EXAMPLE_SESSION_ID }],
+    responses: {
+      200: { description: 'The session has ended.', schema: 'Message', examples: { other: { summary: 'Ended', value: { success: true, message: 'Session ended' } } } },
+      ...BEARER_ERRORS,
+      404: error('No live session of the caller\'s has this id (unknown, already ended, or another patient\'s: one answer for all).', message('unknown', 'No such session')),
+      ...UNAVAILABLE,
+    },
+  },
+  meSessionsRevokeOthers: {
+    summary: 'End every other session of the signed-in patient',
+    description: 'No body. Every session but the one this request\'s access token belongs to ends: their refresh and access tokens stop working at once.',
+    bearer: true,
+    responses: {
+      200: { description: 'The other sessions have ended.', schema: 'Message', examples: { 'signed-in': { summary: 'Ended', value: { success: true, message: 'Other sessions ended' } } } },
+      ...BEARER_ERRORS,
       ...UNAVAILABLE,
     },
   },

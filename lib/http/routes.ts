@@ -4,7 +4,7 @@
  * deployed and what is run and tested locally. No imports: infra loads it without CDK reaching the
  * Lambda bundles, and without the handlers reaching the CDK app.
  */
-export type HttpMethod = 'GET' | 'POST' | 'PATCH';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Folder under functions/ holding the route's handler (`functions/<name>/handler.ts`). */
 export type ApiFunctionName =
@@ -18,6 +18,9 @@ export type ApiFunctionName =
   | 'me'
   | 'me-update'
   | 'me-close'
+  | 'me-sessions'
+  | 'me-session-end'
+  | 'me-sessions-revoke-others'
   | 'password-forgot'
   | 'password-reset'
   | 'password-reset-page'
@@ -50,6 +53,11 @@ export const API_PATHS = {
   logout: '/api/v1/patient/logout',
   me: '/api/v1/patient/me',
   meClose: '/api/v1/patient/me/close',
+  meSessions: '/api/v1/patient/me/sessions',
+  // `{id}` is one path segment, handed to the function as `pathParameters.id` (API Gateway's syntax;
+  // lib/local/api-server.ts matches it the same way, a literal path such as revoke-others first).
+  meSession: '/api/v1/patient/me/sessions/{id}',
+  meSessionsRevokeOthers: '/api/v1/patient/me/sessions/revoke-others',
   passwordForgot: '/api/v1/patient/password/forgot',
   passwordReset: '/api/v1/patient/password/reset',
   passwordChange: '/api/v1/patient/password/change',
@@ -75,6 +83,10 @@ export const API_ROUTES = {
   meUpdate: { method: 'PATCH', path: API_PATHS.me, functionName: 'me-update', timeoutSeconds: 12 },
   // A compare with bcrypt, then one transaction (the password change's budget).
   meClose: { method: 'POST', path: API_PATHS.meClose, functionName: 'me-close', timeoutSeconds: 15 },
+  // The patient's sessions (issue 20): a Get and a BatchGet; one conditional transaction; one transaction.
+  meSessions: { method: 'GET', path: API_PATHS.meSessions, functionName: 'me-sessions', timeoutSeconds: 12 },
+  meSessionEnd: { method: 'DELETE', path: API_PATHS.meSession, functionName: 'me-session-end', timeoutSeconds: 12 },
+  meSessionsRevokeOthers: { method: 'POST', path: API_PATHS.meSessionsRevokeOthers, functionName: 'me-sessions-revoke-others', timeoutSeconds: 12 },
   // Only counts and queues: the outbox looks the address up and mails (issue 11).
   passwordForgot: { method: 'POST', path: API_PATHS.passwordForgot, functionName: 'password-forgot', timeoutSeconds: 12 },
   // Hash the new password with bcrypt: the register function's budget.

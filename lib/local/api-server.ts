@@ -59,12 +59,44 @@ function* headerPairs(rawHeaders: string[]): Generator<[string, string]> {
   for (let i = 0; i < rawHeaders.length; i += 2) yield [rawHeaders[i]!, rawHeaders[i + 1]!];
 }
 
+/** A `{name}` segment of a route's path: API Gateway's path parameter, one non-empty segment. */
+const PATH_PARAMETER = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** The values of `template`'s `{name}` segments in `pathname`, or undefined when it does not match. */
+export function matchPath(template: string, pathname: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = pathname.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, segment] of want.entries()) {
+    const name = PATH_PARAMETER.exec(segment)?.[1];
+    if (name && got[i] !== '') params[name] = got[i]!;
+    else if (segment !== got[i]) return undefined;
+  }
+  return params;
+}
+
+/**
+ * The routes on the resource `pathname` lands on, as API Gateway picks it: a literal path
+ * (`/me/sessions/revoke-others`) wins over a templated one (`/me/sessions/{id}`); `pathParameters`
+ * are the templated resource's values (null for a literal one, as in AWS).
+ */
+export function routesForPath<R extends ApiRoute>(routes: readonly R[], pathname: string): { onPath: R[]; pathParameters: Record<string, string> | null } {
+  const literal = routes.filter((r) => r.path === pathname);
+  if (literal.length > 0) return { onPath: literal, pathParameters: null };
+  for (const route of routes) {
+    const params = route.path.includes('{') ? matchPath(route.path, pathname) : undefined;
+    if (params) return { onPath: routes.filter((r) => r.path === route.path), pathParameters: params };
+  }
+  return { onPath: [], pathParameters: null };
+}
+
 /**
  * The API Gateway REST API (v1) Lambda proxy event the functions get in AWS: headers with the client's
  * spelling, single- and multi-value maps, and — because the deployed API treats every media type as
  * binary — the body's raw bytes as base64, so the handler decodes them exactly as it does in AWS.
  */
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: ApiRoute | undefined): APIGatewayProxyEvent {
+export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: ApiRoute | undefined, pathParameters: Record<string, string> | null = null): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   const headers = singleAndMulti(headerPairs(req.rawHeaders));
@@ -81,7 +113,7 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: Api
     multiValueHeaders: headers.multi ?? {},
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
-    pathParameters: null,
+    pathParameters,
     stageVariables: null,
     requestContext: {
       accountId: '000000000000',
@@ -187,10 +219,10 @@ export function createApiServer(
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     res.once('finish', () => onRequest?.({ method: req.method ?? '?', path: pathname, statusCode: res.statusCode, ms: Math.round(performance.now() - startedAt), requestId }));
     try {
-      const onPath = routes.filter((r) => r.path === pathname);
+      const { onPath, pathParameters } = routesForPath(routes, pathname);
       const route = onPath.find((r) => r.method === req.method);
       const body = await readBody(req);
-      const event = toApiGatewayEvent(req, body ?? Buffer.alloc(0), route);
+      const event = toApiGatewayEvent(req, body ?? Buffer.alloc(0), route, pathParameters);
       requestId = event.requestContext.requestId;
       const methods = onPath.map((r) => r.method);
       // The CORS preflight, answered here as API Gateway answers it in AWS (its OPTIONS mock integration).

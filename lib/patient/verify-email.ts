@@ -71,7 +71,7 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
     await audit('success');
     return undefined;
   }
-  const { tokens, sessionId } = await startSession(patient.id, deps);
+  const { tokens, sessionId } = await startSession(patient.id, deps, context.device);
   logger.info('email verification', { outcome: 'verified', patientId: patient.id, sessionId });
   await audit('success', { sessionId });
   return tokens;

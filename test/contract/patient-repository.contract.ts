@@ -15,6 +15,7 @@ import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
 import { describeProfileUpdateContract } from './profile-update.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
+import { describeSessionListingContract } from './session-listing.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
@@ -585,6 +586,8 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
       loginFailures: () => store.loginFailures,
       newPatient: async () => (await create()).patient.id,
     });
+
+    describeSessionListingContract({ sessions: () => store.sessions, newPatient: async () => (await create()).patient.id });
 
     describeAuditTrailContract({ audit: () => store.audit });
     describeRateLimitContract({ rateLimiter: () => store.rateLimiter });

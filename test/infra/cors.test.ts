@@ -27,7 +27,7 @@ function preflights(stage: SynthesizedStage): Record<string, Record<string, any>
 
 const apiFunctionEnvironments = (stage: SynthesizedStage) =>
   Object.values(resourcesOfType(stage.statelessTemplate, 'AWS::Lambda::Function'))
-    .filter((f) => /^(GET|POST|PATCH) \//.test(String(f.Properties?.Description)))
+    .filter((f) => /^(GET|POST|PATCH|DELETE) \//.test(String(f.Properties?.Description)))
     .map((f) => [String(f.Properties?.Description), f.Properties?.Environment?.Variables ?? {}] as const);
 
 describe('CORS origins per stage', () => {

@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -167,6 +167,12 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
+  it('the session routes: their table items and token verification; ending sessions is audited (IP MACs), listing them is not; no patient data key', () => {
+    expect(summaryOf('MeSessions')).toEqual({ ...BASELINE, ...tableKey, ...verifyTokens });
+    expect(summaryOf('MeSessionEnd')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    expect(summaryOf('MeSessionsRevokeOthers')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+  });
+
   it('me-update: the me function\'s reads and decryption, plus a data key to re-encrypt, token verification and the audit trail', () => {
     expect(summaryOf('MeUpdate')).toEqual({
       ...BASELINE,
@@ -221,6 +227,10 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
     }],
+    // The session list reads the patient's index and BatchGets the families it names: never a Scan.
+    ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
+    ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
+    ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
@@ -287,7 +297,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

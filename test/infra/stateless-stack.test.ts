@@ -15,6 +15,7 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
+  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
@@ -107,6 +108,9 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
       'PATCH /api/v1/patient/me': expect.stringMatching(/^MeUpdateFunction/),
       'POST /api/v1/patient/me/close': expect.stringMatching(/^MeCloseFunction/),
+      'GET /api/v1/patient/me/sessions': expect.stringMatching(/^MeSessionsFunction/),
+      'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
+      'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
       'POST /api/v1/patient/password/forgot': expect.stringMatching(/^PasswordForgotFunction/),
       'POST /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetFunction/),
       'GET /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetPageFunction/),
@@ -197,6 +201,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeUpdate: [...session, 'KMS_KEY_ID'],
       // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
       MeClose: [...session, 'BCRYPT_ROUNDS'],
+      // The patient's sessions: no patient data, so no data key.
+      MeSessions: session,
+      MeSessionEnd: session,
+      MeSessionsRevokeOthers: session,
       // Reads the link's state from the table.
       VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.
@@ -252,7 +260,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({

@@ -111,8 +111,10 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
    * Sends the operation's request example `example` (tokens replaced with live ones) and checks the
    * answer: the documented status, a body valid against the documented schema, the documented message.
    */
-  async function run(id: string, example: string, { replace = {}, bearer, headers = {} }: { replace?: Json; bearer?: string; headers?: Record<string, string> } = {}): Promise<Json> {
-    const { path, method, op } = operation(id);
+  async function run(id: string, example: string, { replace = {}, bearer, headers = {}, params = {} }: { replace?: Json; bearer?: string; headers?: Record<string, string>; params?: Record<string, string> } = {}): Promise<Json> {
+    const { path: template, method, op } = operation(id);
+    // A templated path (`/me/sessions/{id}`) gets the test's values for its parameters.
+    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
     // A response example without a request example of its name (no token sent) goes with the first body.
     const examples = op.requestBody?.content['application/json'].examples;
     const requestExample = examples?.[example] ?? (examples && Object.values(examples)[0]);
@@ -176,6 +178,20 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     const code = codeFrom((await awaitTexts(SPEC_EXAMPLE.phone_number)).at(-1)!);
     await run('phoneVerify', 'no-token', { replace: { code } });
     await run('phoneVerify', 'code', { replace: { code }, bearer: state.session.access_token });
+  });
+
+  it('sessions: list them, end another, end the others', async () => {
+    const bearer = state.session.access_token;
+    await run('meSessions', 'no-token');
+    await run('meSessions', 'signed-in', { bearer });
+    const other = await login(SPEC_EXAMPLE.password);
+    const listed = await (await fetch(`${base}/api/v1/patient/me/sessions`, { headers: { Authorization: `Bearer ${other.access_token}` } })).json() as Json;
+    const otherId = (listed.data.sessions as Json[]).find((s) => s.current)!.id as string;
+    await run('meSessionEnd', 'no-token', { params: { id: otherId } });
+    await run('meSessionEnd', 'other', { bearer, params: { id: otherId } });
+    await run('meSessionEnd', 'unknown', { bearer, params: { id: otherId } }); // ended already
+    await run('meSessionsRevokeOthers', 'no-token');
+    await run('meSessionsRevokeOthers', 'signed-in', { bearer });
   });
 
   it('forgot, reset with the mailed link, change (signed in with the new password)', async () => {

@@ -9,6 +9,9 @@ import { handler as login } from '../../functions/login/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
 import { handler as logout } from '../../functions/logout/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
+import { handler as meSessions } from '../../functions/me-sessions/handler.js';
+import { handler as meSessionEnd } from '../../functions/me-session-end/handler.js';
+import { handler as meSessionsRevokeOthers } from '../../functions/me-sessions-revoke-others/handler.js';
 import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
 import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
 import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/password-forgot/handler.js';
@@ -47,7 +50,8 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     expect(JSON.parse(response.body).message).toBe('Invalid or expired refresh token');
   });
 
-  it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+  it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify],
+    ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');

@@ -3,6 +3,9 @@ import { handler as logout } from '../../functions/logout/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
 import { handler as meUpdate } from '../../functions/me-update/handler.js';
 import { handler as meClose } from '../../functions/me-close/handler.js';
+import { handler as meSessions } from '../../functions/me-sessions/handler.js';
+import { handler as meSessionEnd } from '../../functions/me-session-end/handler.js';
+import { handler as meSessionsRevokeOthers } from '../../functions/me-sessions-revoke-others/handler.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
@@ -31,6 +34,31 @@ export const api = {
   /** POST /me/close with the password. */
   meClose: (accessToken: string, password: string) =>
     invoke(meClose, apiEvent({ password }, { path: API_PATHS.meClose, headers: { ...json, ...bearer(accessToken) } })),
+};
+
+/** An event as API Gateway builds it for a client with this User-Agent (header and identity.userAgent alike). */
+function fromAgent<E extends ReturnType<typeof apiEvent>>(event: E, userAgent: string): E {
+  return {
+    ...event,
+    headers: { ...event.headers, 'User-Agent': userAgent },
+    multiValueHeaders: { ...event.multiValueHeaders, 'User-Agent': [userAgent] },
+    requestContext: { ...event.requestContext, identity: { ...event.requestContext.identity, userAgent } },
+  };
+}
+
+/** The patient's sessions (issue 20), through their handlers. */
+export const sessionsApi = {
+  loginFrom: (userAgent: string, email: string, password: string) =>
+    invoke(login, fromAgent(apiEvent({ email, password }, { path: API_PATHS.login }), userAgent)),
+  list: (accessToken: string) => invoke(meSessions, apiEvent(undefined, { method: 'GET', path: API_PATHS.meSessions, headers: bearer(accessToken) })),
+  /** DELETE /me/sessions/{id}: `pathParameters.id` as API Gateway hands it over. */
+  end: (accessToken: string, id: string) => {
+    const path = API_PATHS.meSession.replace('{id}', encodeURIComponent(id));
+    const event = apiEvent(undefined, { method: 'DELETE', path, headers: bearer(accessToken) });
+    return invoke(meSessionEnd, { ...event, resource: API_PATHS.meSession, pathParameters: { id } });
+  },
+  revokeOthers: (accessToken: string) =>
+    invoke(meSessionsRevokeOthers, apiEvent(undefined, { method: 'POST', path: API_PATHS.meSessionsRevokeOthers, headers: bearer(accessToken) })),
 };
 
 /** The outbox mailer's sweep, as the schedule runs it: sends whatever is due (the stream usually has already). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_PATH } from '../../lib/http/openapi.js';
 import { ALL_API_ROUTES, API_ROUTES } from '../../lib/http/routes.js';
+import { routesForPath } from '../../lib/local/api-server.js';
 import { SPEC_EXAMPLE } from '../support/requests.js';
 
 /** requests.http at the repository root (VS Code REST Client / JetBrains HTTP Client format). */
@@ -24,7 +25,11 @@ const requests: HttpRequest[] = text.split(/^###.*$/m).slice(1).map((block) => {
   const body = blank === -1 ? undefined : lines.slice(blank + 1).join('\n').trim() || undefined;
   return { method, path: new URL(substitute(url)).pathname, headers, body };
 });
-const key = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
+/** `METHOD /path`, a request's path as the route it reaches names it (`/me/sessions/{id}`, not the pasted id). */
+const key = (r: { method: string; path: string }) => {
+  const route = routesForPath(ALL_API_ROUTES, r.path).onPath.find((q) => q.method === r.method);
+  return `${r.method} ${route?.path ?? r.path}`;
+};
 
 describe('requests.http', () => {
   it('has every route of the route table (and the OpenAPI document), and no other request', () => {
@@ -45,7 +50,10 @@ describe('requests.http', () => {
   });
 
   it('sends JSON with its Content-Type, a bearer token where the route wants one, and defines every variable it uses', () => {
-    const bearer = new Set([API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.meClose, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify].map(key));
+    const bearer = new Set([
+      API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.meClose, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify,
+      API_ROUTES.meSessions, API_ROUTES.meSessionEnd, API_ROUTES.meSessionsRevokeOthers,
+    ].map(key));
     for (const request of requests) {
       if (request.body) {
         // JSON, or a JSON Merge Patch (RFC 7396) where the route takes one.

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../errors.js';
-import type { FamilyRef, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { FamilyRef, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callAws } from '../aws-errors.js';
 import { retryingConflicts, type ConflictRetryOptions } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -34,7 +34,16 @@ interface FamilyItem {
   /** The token the current one replaced, and when: a retry of that rotation gets the same successor. */
   previous_hash?: string;
   rotated_at_ms?: number;
+  created_at?: string;
+  /** The sign-in or the newest rotation; absent in families started before the session list. */
+  last_used_at_ms?: number;
+  device?: string;
 }
+
+/** BatchGetItem's limit of keys per request. */
+const BATCH_GET_KEYS = 100;
+/** Rounds of re-asking for keys a BatchGet left unprocessed (throttling) before a 503. */
+const MAX_BATCH_ROUNDS = 5;
 
 /** The patient's live families (id → absolute end, ms) and any ids left in the old string set. */
 interface FamilyIndex {
@@ -104,7 +113,8 @@ export async function endFamiliesWrites(db: DynamoDBDocumentClient, tableName: s
  * replaced), the ends and the revocation; `REFRESH#<digest>` maps every token ever issued to its
  * family (a token is current iff the family names it, so rotating never rewrites the old token's
  * item); `SESSIONS#<patient>` holds one attribute per live family (`F#<id>` = its absolute end), so
- * ending them all needs no Scan. Revoking a family removes it from the index; starting one prunes
+ * ending them all, or listing them (one Get of the index, then BatchGet of the families), needs no
+ * Scan. Revoking a family removes it from the index; starting one prunes
  * those past their absolute end, and beyond MAX_LIVE_FAMILIES ends the oldest. A rotation is one
  * transaction conditioned on the family still naming the presented token and not being revoked: of
  * concurrent rotations only one can commit. Writes to the patient's index (two sign-ins at once, a
@@ -146,12 +156,13 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
   }
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const ttl = ttlAfter(absoluteEnd);
       const family: FamilyItem = {
         patient_id: patientId, current_hash: tokenHash, idle_ms: idleTtlMs,
         expires_at_ms: Math.min(now.getTime() + idleTtlMs, absoluteEnd), absolute_end_ms: absoluteEnd,
+        last_used_at_ms: now.getTime(), ...(device !== undefined && { device }),
       };
       await retryingConflicts(async () => {
         // Read each round: a conflict means another sign-in changed the index.
@@ -208,7 +219,7 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
                   Update: {
                     TableName: tableName,
                     Key: keys.sessionFamily(ref.familyId),
-                    UpdateExpression: 'SET current_hash = :new, expires_at_ms = :expires, previous_hash = :presented, rotated_at_ms = :now',
+                    UpdateExpression: 'SET current_hash = :new, expires_at_ms = :expires, previous_hash = :presented, rotated_at_ms = :now, last_used_at_ms = :now',
                     ConditionExpression: 'current_hash = :presented AND attribute_not_exists(revoked_at)',
                     ExpressionAttributeValues: { ':new': newHash, ':expires': expiresAt, ':presented': presentedHash, ':now': now.getTime() },
                   },
@@ -248,5 +259,87 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
     },
 
     revokeFamily,
+
+    async listLive(patientId, now): Promise<LiveSession[]> {
+      // The index names the candidates; each family's own item decides (it may be revoked or idle-expired).
+      const { families, legacyIds } = readIndex(await get(keys.patientSessions(patientId)));
+      const ids = [...new Set([...[...families].filter(([, end]) => end > now.getTime()).map(([id]) => id), ...legacyIds])];
+      const items = await batchGetFamilies(ids);
+      return items
+        .filter((item) => item.patient_id === patientId && item.revoked_at === undefined && now.getTime() < item.expires_at_ms)
+        .map((item) => {
+          const createdAt = new Date(item.created_at ?? 0);
+          return {
+            familyId: item.pk.slice('FAMILY#'.length),
+            createdAt,
+            lastUsedAt: item.last_used_at_ms === undefined ? createdAt : new Date(item.last_used_at_ms),
+            ...(item.device !== undefined && { device: item.device }),
+          };
+        });
+    },
+
+    async endOwn({ familyId, patientId }, now) {
+      // Ownership and liveness are the family update's condition: decided in the write, not before it.
+      const endFamily = {
+        TableName: tableName,
+        Key: keys.sessionFamily(familyId),
+        UpdateExpression: 'SET revoked_at = :now',
+        ConditionExpression: 'patient_id = :patient AND attribute_not_exists(revoked_at) AND expires_at_ms > :nowMs',
+        ExpressionAttributeValues: { ':now': now.toISOString(), ':patient': patientId, ':nowMs': now.getTime() },
+      };
+      try {
+        await transact([
+          { Update: endFamily },
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.patientSessions(patientId),
+              UpdateExpression: 'REMOVE #family',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#family': `${FAMILY_ATTRIBUTE}${familyId}` },
+            },
+          },
+        ]);
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [family, index] = (error.CancellationReasons ?? []).map((r) => r.Code);
+        if (family === 'ConditionalCheckFailed') return false;
+        if (index !== 'ConditionalCheckFailed') throw error;
+      }
+      // No index (a family started before the index kept live ones): the family alone, same condition.
+      try {
+        await retryingConflicts(() => callAws('dynamodb', () => db.send(new UpdateCommand(endFamily))), retry);
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
+    async endOthers(patientId, keepFamilyId, now) {
+      // Read the index each round: a conflict means a sign-in or a revocation changed it meanwhile.
+      await retryingConflicts(async () => {
+        const writes = await endFamiliesWrites(db, tableName, patientId, now, keepFamilyId);
+        if (writes.length > 0) await callAws('dynamodb', () => db.send(new TransactWriteCommand({ TransactItems: writes as never })));
+      }, retry);
+    },
   };
+
+  /** The families' items (consistent reads), BatchGet by BatchGet: never a Scan. */
+  async function batchGetFamilies(ids: string[]): Promise<(FamilyItem & { pk: string })[]> {
+    const found: (FamilyItem & { pk: string })[] = [];
+    for (let start = 0; start < ids.length; start += BATCH_GET_KEYS) {
+      let pending: Record<string, unknown>[] | undefined = ids.slice(start, start + BATCH_GET_KEYS).map((id) => keys.sessionFamily(id));
+      for (let round = 1; pending && pending.length > 0; round++) {
+        if (round > MAX_BATCH_ROUNDS) throw new ServiceUnavailableError('dynamodb');
+        if (round > 1) await sleep(Math.random() * 25 * 2 ** round);
+        const request: BatchGetCommandInput = { RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } };
+        const answer: BatchGetCommandOutput = await callAws('dynamodb', () => db.send(new BatchGetCommand(request)));
+        found.push(...((answer.Responses?.[tableName] ?? []) as (FamilyItem & { pk: string })[]));
+        pending = answer.UnprocessedKeys?.[tableName]?.Keys;
+      }
+    }
+    return found;
+  }
 }

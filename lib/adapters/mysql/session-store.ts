@@ -1,4 +1,4 @@
-import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callMysql } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 
@@ -25,7 +25,7 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
 }
 
 /**
- * Families as rows (as in PostgreSQL's 005_sessions.sql and 015_refresh_reuse_interval.sql). A
+ * Families as rows (as in PostgreSQL's 005_sessions.sql, 015_refresh_reuse_interval.sql and 016_session_devices.sql). A
  * rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
  * MariaDB has no FOR UPDATE OF), so concurrent rotations of one token run one after the other: the
  * first finds its token current and rotates; the others find it rotated and either repeat that
@@ -33,15 +33,15 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
  */
 export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
       const absoluteEnd = new Date(now.getTime() + absoluteTtlMs);
       const expiresAt = new Date(Math.min(now.getTime() + idleTtlMs, absoluteEnd.getTime()));
       await callMysql(() =>
         db.transaction(async (tx) => {
           await tx.run(
-            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at)
-             VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now)`,
-            { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now },
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device)
+             VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now, :now, :device)`,
+            { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now, device: device ?? null },
           );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:tokenHash, :familyId, :now)', { tokenHash, familyId, now });
         }),
@@ -71,7 +71,7 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
           if (repeat) return { outcome: 'rotated', ...ref, expiresAt: family.expires_at, repeated: true };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), family.absolute_expires_at.getTime()));
           await tx.run(
-            'UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt, previous_token_hash = :presentedHash, rotated_at = :now WHERE id = :familyId',
+            'UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt, previous_token_hash = :presentedHash, rotated_at = :now, last_used_at = :now WHERE id = :familyId',
             { ...ref, newHash, expiresAt, presentedHash, now },
           );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:newHash, :familyId, :now)', { ...ref, newHash, now });
@@ -99,6 +99,34 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
 
     async revokeFamily({ familyId }, now) {
       await callMysql(() => db.run(REVOKE, { familyId, now }));
+    },
+
+    async listLive(patientId, now): Promise<LiveSession[]> {
+      const rows = await callMysql(() =>
+        db.query<{ id: string; created_at: Date; last_used_at: Date | null; device: string | null }>(
+          'SELECT id, created_at, last_used_at, device FROM session_families WHERE patient_id = :patientId AND revoked_at IS NULL AND expires_at > :now',
+          { patientId, now },
+        ));
+      return rows.map((row) => ({
+        familyId: row.id,
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at ?? row.created_at,
+        ...(row.device !== null && { device: row.device }),
+      }));
+    },
+
+    async endOwn({ familyId, patientId }, now) {
+      // The ownership and liveness checks are the UPDATE's own WHERE: nothing between a read and the write.
+      const changed = await callMysql(() =>
+        db.run(
+          'UPDATE session_families SET revoked_at = :now WHERE id = :familyId AND patient_id = :patientId AND revoked_at IS NULL AND expires_at > :now',
+          { familyId, patientId, now },
+        ));
+      return changed === 1;
+    },
+
+    async endOthers(patientId, keepFamilyId, now) {
+      await callMysql(() => endFamilies(db, patientId, now, keepFamilyId));
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
@@ -26,7 +26,7 @@ export async function endFamilies(tx: SqlSession, patientId: string, now: Date, 
 }
 
 /**
- * Families as rows (see 005_sessions.sql, 015_refresh_reuse_interval.sql). A rotation locks the
+ * Families as rows (see 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql). A rotation locks the
  * family row (SELECT … FOR UPDATE) before deciding, so concurrent rotations of one token run one
  * after the other: the first finds its token current and rotates; the others find it rotated and
  * either repeat that rotation (same successor, within the reuse interval) or revoke the family.
@@ -39,16 +39,16 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const expiresAt = Math.min(now.getTime() + idleTtlMs, absoluteEnd);
       const iso = (t: number) => new Date(t).toISOString();
       await callPostgres(() =>
         db.transaction(async (tx) => {
           await tx.query(
-            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-            [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString()],
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
+            [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString(), device ?? null],
           );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [tokenHash, familyId, now.toISOString()]);
         }),
@@ -79,7 +79,7 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
           if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(ms(family.expires_at)), repeated: true };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), ms(family.absolute_expires_at)));
           await tx.query(
-            'UPDATE session_families SET current_token_hash = $2, expires_at = $3, previous_token_hash = $4, rotated_at = $5 WHERE id = $1',
+            'UPDATE session_families SET current_token_hash = $2, expires_at = $3, previous_token_hash = $4, rotated_at = $5, last_used_at = $5 WHERE id = $1',
             [ref.familyId, newHash, expiresAt.toISOString(), presentedHash, now.toISOString()],
           );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [newHash, ref.familyId, now.toISOString()]);
@@ -107,5 +107,35 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
     },
 
     revokeFamily: ({ familyId }, now) => revokeFamily(familyId, now),
+
+    async listLive(patientId, now): Promise<LiveSession[]> {
+      const { rows } = await callPostgres(() =>
+        db.query<{ id: string; created_at: Date | string; last_used_at: Date | string | null; device: string | null }>(
+          `SELECT id, created_at, last_used_at, device FROM session_families
+           WHERE patient_id = $1 AND revoked_at IS NULL AND expires_at > $2`,
+          [patientId, now.toISOString()],
+        ));
+      return rows.map((row) => ({
+        familyId: row.id,
+        createdAt: new Date(row.created_at),
+        lastUsedAt: new Date(row.last_used_at ?? row.created_at),
+        ...(row.device !== null && { device: row.device }),
+      }));
+    },
+
+    async endOwn({ familyId, patientId }, now) {
+      // The ownership and liveness checks are the UPDATE's own WHERE: nothing between a read and the write.
+      const { rows } = await callPostgres(() =>
+        db.query(
+          `UPDATE session_families SET revoked_at = $3
+           WHERE id = $1 AND patient_id = $2 AND revoked_at IS NULL AND expires_at > $3 RETURNING id`,
+          [familyId, patientId, now.toISOString()],
+        ));
+      return rows.length === 1;
+    },
+
+    async endOthers(patientId, keepFamilyId, now) {
+      await callPostgres(() => endFamilies(db, patientId, now, keepFamilyId));
+    },
   };
 }

@@ -9,6 +9,9 @@ interface Family {
   revokedAt?: number;
   previousHash?: string;
   rotatedAt?: number;
+  createdAt: number;
+  lastUsedAt: number;
+  device?: string;
 }
 
 export interface InMemorySessionStore extends SessionStore {
@@ -21,14 +24,19 @@ export function createInMemorySessionStore(): InMemorySessionStore {
   const families = new Map<string, Family>();
   const tokens = new Map<string, string>(); // token hash → family id
 
+  const isLive = (family: Family | undefined, patientId: string, now: Date) =>
+    family?.patientId === patientId && family.revokedAt === undefined && now.getTime() < family.expiresAt;
   const revoke = (family: Family, now: Date) => {
     family.revokedAt ??= now.getTime();
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
-      families.set(familyId, { patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd) });
+      families.set(familyId, {
+        patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd),
+        createdAt: now.getTime(), lastUsedAt: now.getTime(), ...(device !== undefined && { device }),
+      });
       tokens.set(tokenHash, familyId);
     },
     async rotate(presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> {
@@ -44,7 +52,7 @@ export function createInMemorySessionStore(): InMemorySessionStore {
       if (family.revokedAt !== undefined) return { outcome: 'revoked' };
       if (now.getTime() >= family.expiresAt) return { outcome: 'expired' };
       if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt), repeated: true };
-      Object.assign(family, { currentHash: newHash, previousHash: presentedHash, rotatedAt: now.getTime() });
+      Object.assign(family, { currentHash: newHash, previousHash: presentedHash, rotatedAt: now.getTime(), lastUsedAt: now.getTime() });
       family.expiresAt = Math.min(now.getTime() + family.idleTtlMs, family.absoluteEnd);
       tokens.set(newHash, familyId);
       return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt) };
@@ -55,8 +63,23 @@ export function createInMemorySessionStore(): InMemorySessionStore {
       return familyId && family ? { familyId, patientId: family.patientId } : undefined;
     },
     async isLive({ familyId, patientId }, now) {
+      return isLive(families.get(familyId), patientId, now);
+    },
+    async listLive(patientId, now) {
+      return [...families]
+        .filter(([, family]) => isLive(family, patientId, now))
+        .map(([familyId, family]) => ({
+          familyId, createdAt: new Date(family.createdAt), lastUsedAt: new Date(family.lastUsedAt), ...(family.device !== undefined && { device: family.device }),
+        }));
+    },
+    async endOwn({ familyId, patientId }, now) {
       const family = families.get(familyId);
-      return family?.patientId === patientId && family.revokedAt === undefined && now.getTime() < family.expiresAt;
+      if (!isLive(family, patientId, now)) return false;
+      revoke(family!, now);
+      return true;
+    },
+    async endOthers(patientId, keepFamilyId, now) {
+      for (const [id, family] of families) if (family.patientId === patientId && id !== keepFamilyId) revoke(family, now);
     },
     async revokeFamily({ familyId }, now) {
       const family = families.get(familyId);
