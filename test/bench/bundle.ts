@@ -105,6 +105,8 @@ export function lambdaEnvironment(name: string): NodeJS.ProcessEnv {
     TOKEN_AUDIENCE: 'patient-api-prod',
     MAIL_FROM: 'no-reply@patients.example.com',
     SMS_ORIGINATION_IDENTITY: 'arn:aws:sms-voice:us-east-1:123456789012:pool/pool-bench',
+    SMS_DAILY_BUDGET: '2000',
+    SMS_COUNTRY_DAILY_BUDGET: '50',
     VERIFY_URL_BASE: 'https://api.example.com/prod/api/v1/patient/verify-email',
     RESET_URL_BASE: 'https://api.example.com/prod/api/v1/patient/password/reset',
     POWERTOOLS_SERVICE_NAME: 'patient-registration',

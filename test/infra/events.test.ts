@@ -11,7 +11,10 @@ describe('sample API Gateway (REST, v1 proxy) events for sam local invoke', () =
   it.each(Object.values(API_ROUTES))('events/$functionName.json is a $method $path event', ({ functionName, method, path }) => {
     const event = load(functionName);
     // A body arrives base64-encoded (binaryMediaTypes */*), a missing one as null.
-    expect(event).toMatchObject({ httpMethod: method, resource: path, path, isBase64Encoded: event.body !== null });
+    // `path` is the path as requested: a `{name}` of the route's is a value there, named in pathParameters.
+    const asRequested = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_m, name: string) => event.pathParameters?.[name] ?? '{missing}')}$`);
+    expect(event).toMatchObject({ httpMethod: method, resource: path, isBase64Encoded: event.body !== null });
+    expect(event.path).toMatch(asRequested);
     expect(event.requestContext).toMatchObject({ httpMethod: method, resourcePath: path });
     expect(typeof event.headers).toBe('object');
     expect(Object.keys(event.multiValueHeaders)).toEqual(Object.keys(event.headers));

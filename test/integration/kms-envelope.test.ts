@@ -1,5 +1,5 @@
 import { KMSClient } from '@aws-sdk/client-kms';
-import { decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateWrappedSigningKey, SIGNING_KEY_PURPOSE } from '../../lib/adapters/kms/kms-wrapped-signing-key.js';
 import { identifierKeyMessage } from '../../lib/adapters/kms/kms-identifier-key-ring.js';
@@ -55,6 +55,8 @@ const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
 const { handler: meUpdate } = await import('../../functions/me-update/handler.js');
 const { handler: meClose } = await import('../../functions/me-close/handler.js');
+const { handler: meSessionEnd } = await import('../../functions/me-session-end/handler.js');
+const { handler: meSessionsRevokeOthers } = await import('../../functions/me-sessions-revoke-others/handler.js');
 const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
 const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
 const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
@@ -167,6 +169,30 @@ describe('correcting the record with AWS KMS (PATCH /me)', () => {
       { target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
       { target: 'GenerateDataKey', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
     ]);
+  });
+});
+
+describe('ending sessions with AWS KMS (DELETE /me/sessions/{id}, POST /me/sessions/revoke-others)', () => {
+  it('derive their identifier keys (the audit\'s source-address digest) inside KMS, and decrypt, generate or sign nothing', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const signIn = async () => (await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }))).body.data;
+    const other = await signIn();
+    await signIn(); // a third session, for revoke-others to end
+    const bearer = { Authorization: `Bearer ${verified.body.data.access_token}` };
+    const start = kms.received.length;
+    const id = String(decodeJwt(other.access_token).sid);
+    const path = `/api/v1/patient/me/sessions/${id}`;
+    const ended = await invoke(meSessionEnd, { ...apiEvent(undefined, { method: 'DELETE', path, headers: bearer }), resource: '/api/v1/patient/me/sessions/{id}', pathParameters: { id } });
+    expect(ended.statusCode).toBe(200);
+    const revoked = await invoke(meSessionsRevokeOthers, apiEvent(undefined, { method: 'POST', path: '/api/v1/patient/me/sessions/revoke-others', headers: bearer }));
+    expect(revoked.statusCode).toBe(200);
+    const calls = kms.received.slice(start);
+    expect(calls.map((r) => r.target).filter((t) => t !== 'GenerateMac')).toEqual([]);
+    expect(calls.filter((r) => r.target === 'GenerateMac').every((r) => r.body.KeyId === IDENTIFIER_KEY_ARN)).toBe(true);
+    expect(calls.length).toBeGreaterThan(0);
   });
 });
 
