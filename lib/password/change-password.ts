@@ -1,8 +1,8 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
-import { attemptSubjects } from '../auth/lockout-policy.js';
-import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
+import { confirmCurrentPassword } from '../auth/current-password.js';
+import type { PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
-import { InvalidAccessTokenError, SignInLockedError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
+import { InvalidAccessTokenError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { PasswordChangeRequest } from '../patient/registration-schema.js';
 import { passwordChangedNotice } from './reset-token.js';
@@ -31,18 +31,7 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
     throw new SignInRefusedError('inactive');
   }
 
-  // No re-hash of the current password: it is about to be replaced, and a re-hash would change the
-  // hash the compare-and-set below expects.
-  const throttle = { subject: attemptSubjects.session(caller.sessionId ?? `token:${caller.tokenId}`) };
-  const check = await checkPassword(patient, request.current_password, { ...deps, hasher: { ...deps.hasher, needsRehash: () => false } }, throttle);
-  if (check.outcome === 'locked') {
-    await audit('failure', 'locked');
-    throw new SignInLockedError(check.retryAfterSeconds);
-  }
-  if (check.outcome === 'wrong') {
-    await audit('failure', 'wrong_password');
-    throw new WrongCurrentPasswordError();
-  }
+  await confirmCurrentPassword(caller, patient, request.current_password, deps, audit);
   const now = deps.clock.now();
   const changed = await deps.repository.changePassword({
     patientId: patient.id,

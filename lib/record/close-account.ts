@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
-import { attemptSubjects } from '../auth/lockout-policy.js';
-import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
+import { confirmCurrentPassword } from '../auth/current-password.js';
+import type { PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
-import { InvalidAccessTokenError, SignInLockedError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
+import { InvalidAccessTokenError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { AccountNoticeMail, PatientRecord } from '../patient/ports.js';
 import type { AccountCloseRequest } from '../patient/registration-schema.js';
@@ -35,17 +35,7 @@ export async function closeAccount(caller: VerifiedAccessToken, request: Account
     throw new SignInRefusedError('inactive');
   }
 
-  // No re-hash: the close is conditioned on the hash the password matched, and a re-hash would move it.
-  const throttle = { subject: attemptSubjects.session(caller.sessionId ?? `token:${caller.tokenId}`) };
-  const check = await checkPassword(patient, request.password, { ...deps, hasher: { ...deps.hasher, needsRehash: () => false } }, throttle);
-  if (check.outcome === 'locked') {
-    await audit('failure', 'locked');
-    throw new SignInLockedError(check.retryAfterSeconds);
-  }
-  if (check.outcome === 'wrong') {
-    await audit('failure', 'wrong_password');
-    throw new WrongCurrentPasswordError();
-  }
+  await confirmCurrentPassword(caller, patient, request.password, deps, audit);
   const now = deps.clock.now();
   const closed = await deps.repository.closeAccount({ patientId: patient.id, expectedHash: patient.password_hash, notice: closedNotice(patient, now), now });
   if (!closed) {
