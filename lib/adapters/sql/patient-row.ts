@@ -14,26 +14,14 @@ const bytes = (base64: string) => Buffer.from(base64, 'base64');
  * in PostgreSQL and MySQL; timestamps are ISO text, which an adapter converts where its driver needs.
  */
 export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
-  const { address, emergency_contact: contact, encrypted } = patient;
-  const row: Record<string, unknown> = {
+  const { emergency_contact: contact, encrypted, ...fields } = patient;
+  return {
     id: patient.id,
-    first_name: patient.first_name,
-    last_name: patient.last_name,
     email: patient.email,
     phone_number: patient.phone_number,
     password_hash: patient.password_hash,
-    date_of_birth: patient.date_of_birth,
-    gender: patient.gender,
-    address_street: address.street,
-    address_city: address.city,
-    address_state: address.state,
-    address_zip: address.zip,
-    address_country: address.country,
-    emergency_contact_name: contact?.name ?? null,
-    emergency_contact_phone: contact?.phone ?? null,
-    emergency_contact_relationship: contact?.relationship ?? null,
-    phi_key_id: encrypted?.keyId ?? null,
-    phi_wrapped_key: encrypted ? bytes(encrypted.wrappedKey) : null,
+    // The profile's columns as PATCH /me writes them: one mapping of names, address and contact.
+    ...profileColumns({ profile: { ...fields, emergency_contact: contact ?? null }, encrypted: encrypted ?? null }),
     email_verified: patient.email_verified,
     phone_verified: patient.phone_verified,
     is_active: patient.is_active,
@@ -43,12 +31,6 @@ export function toPatientRow(patient: PatientRecord): Record<string, unknown> {
     registration_fingerprint: patient.registration_fingerprint ?? null,
     lapses_at: patient.lapses_at ?? null,
   };
-  for (const [field, ciphertext] of Object.entries(encrypted?.ciphertexts ?? {})) {
-    const column = CIPHERTEXT_COLUMNS[field];
-    if (!column) throw new Error(`no ciphertext column for encrypted field "${field}"`);
-    row[column] = bytes(ciphertext);
-  }
-  return row;
 }
 
 /**
@@ -75,6 +57,9 @@ export function profileColumns({ profile, encrypted }: Pick<ProfileWrite, 'profi
   if (encrypted !== undefined) {
     columns.phi_key_id = encrypted?.keyId ?? null;
     columns.phi_wrapped_key = encrypted ? bytes(encrypted.wrappedKey) : null;
+    for (const field of Object.keys(encrypted?.ciphertexts ?? {})) {
+      if (!CIPHERTEXT_COLUMNS[field]) throw new Error(`no ciphertext column for encrypted field "${field}"`);
+    }
     for (const [field, column] of Object.entries(CIPHERTEXT_COLUMNS)) {
       const ciphertext = encrypted?.ciphertexts[field];
       columns[column] = ciphertext === undefined ? null : bytes(ciphertext);
