@@ -159,7 +159,11 @@ export class PatientApi extends Construct {
       this.restApi.addGatewayResponse(`GatewayResponse${type.responseType}`, {
         type,
         ...(response.statusCode && { statusCode: response.statusCode }),
-        responseHeaders: { ...GATEWAY_RESPONSE_HEADERS, ...(response.retryAfterSeconds && { 'Retry-After': `'${response.retryAfterSeconds}'` }) },
+        responseHeaders: {
+          ...GATEWAY_RESPONSE_HEADERS,
+          ...gatewayCorsHeaders(this.corsAllowedOrigins),
+          ...(response.retryAfterSeconds && { 'Retry-After': `'${response.retryAfterSeconds}'` }),
+        },
         templates: { 'application/json': JSON.stringify({ success: false, message: response.message }) },
       });
     }
@@ -197,6 +201,22 @@ export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'Strict-Transport-Security': "'max-age=15552000; includeSubDomains'",
   'Cache-Control': "'no-store'",
 };
+
+/**
+ * CORS headers of the answers API Gateway gives itself (413, 429, WAF 403, …): without them a browser
+ * front end sees an opaque network error instead of the envelope. A gateway response cannot run the
+ * preflight's allow-list template, so one allowed origin is named literally and several are answered
+ * by echoing the caller's `Origin`: these answers carry no data (a fixed message), and credentials are
+ * never allowed, so echoing reveals nothing a listed origin could not read. None allowed (prod by
+ * default): no header, as everywhere else.
+ */
+export function gatewayCorsHeaders(allowedOrigins: readonly string[]): Record<string, string> {
+  if (allowedOrigins.length === 0) return {};
+  return {
+    'Access-Control-Allow-Origin': allowedOrigins.length === 1 ? `'${allowedOrigins[0]}'` : 'method.request.header.Origin',
+    Vary: "'Origin'",
+  };
+}
 
 interface GatewayAnswer {
   /** Omitted: API Gateway keeps the status of the error it is answering (DEFAULT_4XX). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveStageConfig, STAGE_DEFAULTS } from '../../infra/config/stages.js';
-import { corsOriginTemplate } from '../../infra/constructs/patient-api.js';
+import { corsOriginTemplate, gatewayCorsHeaders } from '../../infra/constructs/patient-api.js';
 import { ALL_API_ROUTES } from '../../lib/http/routes.js';
 import { removeSynthOutputs, resourcesOfType, synthStage, type SynthesizedStage } from './synth.js';
 
@@ -50,6 +50,12 @@ describe('CORS origins per stage', () => {
     ['a bare star', '*', /is not an origin/],
   ])('refuses %s', (_name, origin, message) => {
     expect(() => resolveStageConfig(context({ stage: 'prod', corsAllowedOrigins: origin }), {})).toThrow(message);
+  });
+
+  it('gives the gateway\'s own answers (413, 429, …) the allowed origin: literal when one, the caller\'s when several, none when none', () => {
+    expect(gatewayCorsHeaders([])).toEqual({});
+    expect(gatewayCorsHeaders(['https://a.example'])).toEqual({ 'Access-Control-Allow-Origin': "'https://a.example'", Vary: "'Origin'" });
+    expect(gatewayCorsHeaders(['https://a.example', 'https://b.example'])['Access-Control-Allow-Origin']).toBe('method.request.header.Origin');
   });
 
   it('echoes an origin in the preflight only when it is exactly one of the allowed ones', () => {
@@ -102,8 +108,19 @@ describe('CORS preflight in API Gateway', { timeout: 180_000 }, () => {
     for (const [name, variables] of environments) expect(variables.CORS_ALLOWED_ORIGINS, name).toBe('http://localhost:5173');
   });
 
+  it('dev: every answer API Gateway gives itself (413 too large, 429, WAF 403, 5xx) names the allowed origin', () => {
+    const responses = Object.values(resourcesOfType(dev.statelessTemplate, 'AWS::ApiGateway::GatewayResponse'));
+    expect(responses.length).toBeGreaterThan(0);
+    for (const { Properties: p } of responses) {
+      expect(p!.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'], p!.ResponseType).toBe("'http://localhost:5173'");
+    }
+  });
+
   it('prod: no preflight route and no CORS setting anywhere (a browser on another origin is refused)', () => {
     expect(preflights(prod)).toEqual({});
+    for (const { Properties: p } of Object.values(resourcesOfType(prod.statelessTemplate, 'AWS::ApiGateway::GatewayResponse'))) {
+      expect(p!.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']).toBeUndefined();
+    }
     const environments = apiFunctionEnvironments(prod);
     expect(environments).toHaveLength(ALL_API_ROUTES.length);
     for (const [name, variables] of environments) expect(variables.CORS_ALLOWED_ORIGINS, name).toBeUndefined();
