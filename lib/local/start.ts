@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL || undefined,
     outboxRelay: true,
   });
-  console.log(`Start here                 ${stack.apiUrl}/  (what runs where, the API reference, requests.http)`);
+  console.log(`Start here                 ${stack.apiUrl}/  (what runs where, the inboxes, the API reference, example calls)`);
   console.log(`Patient registration API  POST ${stack.apiUrl}${API_PATHS.register}`);
   console.log(`API description (OpenAPI) ${stack.apiUrl}${OPENAPI_PATH}`);
   console.log(`Email inbox (SES emulator) ${stack.sesEndpoint}`);
