@@ -17,7 +17,8 @@ export type AuditAction =
   | 'password_reset'
   | 'password_change'
   | 'account_close'
-  | 'session_end';
+  | 'session_end'
+  | 'record_export';
 
 export type AuditOutcome = 'success' | 'failure';
 
@@ -47,7 +48,10 @@ export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
 }
 
-/** Reading the trail back (operators, the tests); no Lambda role is granted this. */
+/**
+ * Reading the trail back: operators, the tests, and GET /me/export (lib/record/export-record.ts),
+ * which reads only the caller's own events and shows them without the source-address digest.
+ */
 export interface AuditTrail extends AuditLog {
   /** Every event naming the patient, oldest first. */
   eventsFor(patientId: string): Promise<AuditEvent[]>;
