@@ -4,21 +4,25 @@
  * patient data, tokens or the address itself. Events outlive the patient they name (6 years), so no
  * store may tie them to the patient's row (no foreign key, no shared TTL).
  */
-export type AuditAction =
-  | 'sign_in'
-  | 'email_verification'
-  | 'token_refresh'
-  | 'refresh_token_reuse'
-  | 'sign_out'
-  | 'record_read'
-  | 'record_update'
-  | 'phone_code_sent'
-  | 'phone_verification'
-  | 'password_reset'
-  | 'password_change'
-  | 'account_close'
-  | 'session_end'
-  | 'record_export';
+/** Every kind of event, as a list so that documents (the export's OpenAPI schema) can enumerate them. */
+export const AUDIT_ACTIONS = [
+  'sign_in',
+  'email_verification',
+  'token_refresh',
+  'refresh_token_reuse',
+  'sign_out',
+  'record_read',
+  'record_update',
+  'phone_code_sent',
+  'phone_verification',
+  'password_reset',
+  'password_change',
+  'account_close',
+  'session_end',
+  'record_export',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type AuditOutcome = 'success' | 'failure';
 
