@@ -41,6 +41,7 @@ import type { RequestResendDeps } from './patient/resend-verification.js';
 import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
 import type { CloseAccountDeps } from './record/close-account.js';
+import type { ExportRecordDeps } from './record/export-record.js';
 import type { ChangePasswordDeps } from './password/change-password.js';
 import type { RequestPasswordResetDeps } from './password/forgot-password.js';
 import type { ResetPasswordDeps } from './password/reset-password.js';
@@ -247,6 +248,18 @@ export function createMeSessionEndDeps(config: Config) {
 /** POST /me/sessions/revoke-others. */
 export function createMeSessionsRevokeOthersDeps(config: Config) {
   return ownSessionsParts(config);
+}
+
+/**
+ * GET /me/export: GET /me's parts (the record and its decryption), the session list and the audit
+ * trail read back, for the caller's own events (the only function that reads the trail).
+ */
+export function createMeExportDeps(config: Config): ExportRecordDeps & AuthenticateDeps {
+  const { kms, stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), trail: stores.audit,
+    tokens, auditor, clock,
+  };
 }
 
 export function createResendVerificationDeps(config: Config): RequestResendDeps {

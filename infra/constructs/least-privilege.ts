@@ -120,6 +120,21 @@ export function auditTableAppendOnly(auditTable: ITable): PolicyStatement {
   });
 }
 
+/**
+ * Reading the trail back, for GET /me/export only: one Query of the caller's own partition
+ * (`PATIENT#<id>`, lib/adapters/dynamodb/audit-trail.ts eventsFor), the id taken from the verified
+ * token. IAM cannot tie the key to the token's subject (it is not an IAM variable), so the code is
+ * what keeps the read to the caller's events; no Scan, GetItem or write beyond PutItem is granted.
+ */
+export function auditTableQuery(auditTable: ITable): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'AuditTableQuery',
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:Query'],
+    resources: [auditTable.tableArn],
+  });
+}
+
 /** The audit table's own key, through DynamoDB only (see tableKeyViaDynamoDb). */
 export function auditKeyViaDynamoDb(auditKey: IKey): PolicyStatement {
   return tableKeyViaDynamoDb(auditKey, 'AuditKeyViaDynamoDb');

@@ -17,6 +17,7 @@ import {
   accessTokenKeyUnwrap,
   auditKeyViaDynamoDb,
   auditTableAppendOnly,
+  auditTableQuery,
   dueIndexQuery,
   identifierKeyGenerateMac,
   patientDataKeyDecryptPhi,
@@ -373,7 +374,7 @@ export class StatelessStack extends Stack {
     me.allow(
       ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient')),
       tableKeyViaDynamoDb(tableKey),
-      // The only decrypting role: the patient's own medical history and insurance, shown to them.
+      // Decrypting for the patient's own eyes (as MeUpdate and MeExport do): medical history and insurance.
       patientDataKeyDecryptPhi(patientDataKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -424,6 +425,21 @@ export class StatelessStack extends Stack {
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
+    );
+
+    // The right of access (issue 20): what GET /me reads and decrypts, the session list, and the only
+    // read of the audit trail (the caller's own partition).
+    const meExport = this.addEndpoint('MeExport', API_ROUTES.meExport, {
+      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It returns only what is held about the patient the token names (the record, its sessions, its own audit events), and each export is an audit event.`,
+    });
+    meExport.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive')),
+      tableKeyViaDynamoDb(tableKey),
+      patientDataKeyDecryptPhi(patientDataKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+      auditTableQuery(props.auditTable),
     );
 
     const passwordChange = this.addEndpoint('PasswordChange', API_ROUTES.passwordChange, {

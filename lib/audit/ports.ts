@@ -4,20 +4,25 @@
  * patient data, tokens or the address itself. Events outlive the patient they name (6 years), so no
  * store may tie them to the patient's row (no foreign key, no shared TTL).
  */
-export type AuditAction =
-  | 'sign_in'
-  | 'email_verification'
-  | 'token_refresh'
-  | 'refresh_token_reuse'
-  | 'sign_out'
-  | 'record_read'
-  | 'record_update'
-  | 'phone_code_sent'
-  | 'phone_verification'
-  | 'password_reset'
-  | 'password_change'
-  | 'account_close'
-  | 'session_end';
+/** Every kind of event, as a list so that documents (the export's OpenAPI schema) can enumerate them. */
+export const AUDIT_ACTIONS = [
+  'sign_in',
+  'email_verification',
+  'token_refresh',
+  'refresh_token_reuse',
+  'sign_out',
+  'record_read',
+  'record_update',
+  'phone_code_sent',
+  'phone_verification',
+  'password_reset',
+  'password_change',
+  'account_close',
+  'session_end',
+  'record_export',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export type AuditOutcome = 'success' | 'failure';
 
@@ -47,7 +52,10 @@ export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
 }
 
-/** Reading the trail back (operators, the tests); no Lambda role is granted this. */
+/**
+ * Reading the trail back: operators, the tests, and GET /me/export (lib/record/export-record.ts),
+ * which reads only the caller's own events and shows them without the source-address digest.
+ */
 export interface AuditTrail extends AuditLog {
   /** Every event naming the patient, oldest first. */
   eventsFor(patientId: string): Promise<AuditEvent[]>;

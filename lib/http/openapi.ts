@@ -11,6 +11,8 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
+import { AUDIT_ACTIONS } from '../audit/ports.js';
+import { EXPORT_FORMATS } from '../record/export-record.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
@@ -104,6 +106,22 @@ const FHIR_PATIENT_SCHEMA = {
     gender: { enum: ['male', 'female', 'other', 'unknown'] },
   },
   externalDocs: { url: 'https://hl7.org/fhir/R4/patient.html' },
+};
+
+const FHIR_BUNDLE_SCHEMA = {
+  type: 'object',
+  description: 'A FHIR R4 Bundle of type `collection`: the US Core Patient, a Coverage for the insurance (if any) and a Condition (`code.text`) per medical-history entry.',
+  required: ['resourceType', 'type', 'timestamp', 'entry'],
+  properties: {
+    resourceType: { const: 'Bundle' },
+    type: { const: 'collection' },
+    timestamp: { type: 'string', format: 'date-time' },
+    entry: {
+      type: 'array',
+      items: { type: 'object', required: ['fullUrl', 'resource'], properties: { fullUrl: { type: 'string', format: 'uri' }, resource: { type: 'object', required: ['resourceType'], properties: { resourceType: { enum: ['Patient', 'Coverage', 'Condition'] } } } } },
+    },
+  },
+  externalDocs: { url: 'https://hl7.org/fhir/R4/bundle.html' },
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -207,6 +225,43 @@ const JWKS_OPERATION = {
   },
 } satisfies OperationDoc;
 
+const PATIENT_RECORD_DATA: Json = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', ...(registrationSchema.required as readonly string[]).filter((f) => f !== 'password' && f !== 'confirm_password'),
+    'email_verified', 'phone_verified', 'is_active', 'created_at', 'updated_at'],
+  // The registration's own fields as stored (without the passwords), and what the server keeps.
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    ...storedFields,
+    email_verified: { type: 'boolean' },
+    phone_verified: { type: 'boolean' },
+    is_active: { type: 'boolean' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const SESSION_LIST: Json = {
+  type: 'array',
+  description: 'Live sessions (signed in, neither ended nor expired), most recently used first.',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'created_at', 'last_used_at', 'device', 'current'],
+    properties: {
+      id: { type: 'string', format: 'uuid', description: 'The session\'s id: the `sid` claim of its access tokens; what DELETE /me/sessions/{id} takes.' },
+      created_at: { type: 'string', format: 'date-time', description: 'The sign-in (login or email verification) that started it.' },
+      last_used_at: { type: 'string', format: 'date-time', description: 'The sign-in, or its newest refresh since.' },
+      device: {
+        type: ['string', 'null'], maxLength: 100,
+        description: 'A summary of the user agent that signed in ("Chrome 120 on macOS"); the header itself is never kept. null when it said nothing recognisable.',
+      },
+      current: { type: 'boolean', description: 'The session this request\'s access token belongs to.' },
+    },
+  },
+};
+
 const RESPONSE_SCHEMAS: Json = {
   Message: success(),
   Registered: success({
@@ -229,43 +284,38 @@ const RESPONSE_SCHEMAS: Json = {
     required: [...SESSION_DATA.required, 'device_token'],
     properties: { ...SESSION_DATA.properties, device_token: { ...presentedDeviceToken, description: DEVICE_TOKEN_NOTE } },
   }),
-  PatientRecord: success({
-    type: 'object',
-    additionalProperties: false,
-    required: ['id', ...(registrationSchema.required as readonly string[]).filter((f) => f !== 'password' && f !== 'confirm_password'),
-      'email_verified', 'phone_verified', 'is_active', 'created_at', 'updated_at'],
-    // The registration's own fields as stored (without the passwords), and what the server keeps.
-    properties: {
-      id: { type: 'string', format: 'uuid' },
-      ...storedFields,
-      email_verified: { type: 'boolean' },
-      phone_verified: { type: 'boolean' },
-      is_active: { type: 'boolean' },
-      created_at: { type: 'string', format: 'date-time' },
-      updated_at: { type: 'string', format: 'date-time' },
-    },
-  }),
+  PatientRecord: success(PATIENT_RECORD_DATA),
   SessionList: success({
     type: 'object',
     additionalProperties: false,
     required: ['sessions'],
+    properties: { sessions: SESSION_LIST },
+  }),
+  RecordExport: success({
+    type: 'object',
+    additionalProperties: false,
+    required: ['exported_at', 'record', 'sessions', 'audit_trail'],
     properties: {
-      sessions: {
+      exported_at: { type: 'string', format: 'date-time' },
+      record: { ...PATIENT_RECORD_DATA, description: 'As GET /me answers it.' },
+      sessions: { ...SESSION_LIST, description: 'Live sessions, as GET /me/sessions answers them.' },
+      audit_trail: {
         type: 'array',
-        description: 'Live sessions (signed in, neither ended nor expired), most recently used first.',
+        description: 'Every event naming the patient, oldest first, up to (not including) this export, which the next export shows. '
+          + 'Without the source address or its keyed digest (the same for every patient behind one address) and without the patient id.',
         items: {
           type: 'object',
           additionalProperties: false,
-          required: ['id', 'created_at', 'last_used_at', 'device', 'current'],
+          required: ['id', 'at', 'action', 'outcome'],
           properties: {
-            id: { type: 'string', format: 'uuid', description: 'The session\'s id: the `sid` claim of its access tokens; what DELETE /me/sessions/{id} takes.' },
-            created_at: { type: 'string', format: 'date-time', description: 'The sign-in (login or email verification) that started it.' },
-            last_used_at: { type: 'string', format: 'date-time', description: 'The sign-in, or its newest refresh since.' },
-            device: {
-              type: ['string', 'null'], maxLength: 100,
-              description: 'A summary of the user agent that signed in ("Chrome 120 on macOS"); the header itself is never kept. null when it said nothing recognisable.',
-            },
-            current: { type: 'boolean', description: 'The session this request\'s access token belongs to.' },
+            id: { type: 'string', format: 'uuid' },
+            at: { type: 'string', format: 'date-time' },
+            action: { enum: [...AUDIT_ACTIONS] },
+            outcome: { enum: ['success', 'failure'] },
+            reason: { type: 'string', description: 'Why a failure failed, as a short code (`wrong_password`, `locked`, `inactive`, …); on some successes, which kind.' },
+            fields: { type: 'array', items: { type: 'string' }, description: 'The record fields read or changed, by name (never their values).' },
+            session_id: { type: 'string', format: 'uuid', description: 'The session the event came through (an id of GET /me/sessions while it lives).' },
+            request_id: { type: 'string', description: 'API Gateway\'s request id: what to quote to support about one request.' },
           },
         },
       },
@@ -765,6 +815,47 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     bearer: true,
     responses: {
       200: { description: 'The other sessions have ended.', schema: 'Message', examples: { 'signed-in': { summary: 'Ended', value: { success: true, message: 'Other sessions ended' } } } },
+      ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  meExport: {
+    summary: 'Everything held about the signed-in patient (the right of access)',
+    description: 'The decrypted record, the live sessions and the patient\'s own audit trail (who read or changed the record, when, with what outcome). '
+      + 'With `?format=fhir` the record alone, as a FHIR R4 collection Bundle (`application/fhir+json`). Every export is an audit event (`record_export`). Never cached (`Cache-Control: no-store`).',
+    bearer: true,
+    parameters: [{
+      name: 'format', in: 'query', required: false, schema: { enum: [...EXPORT_FORMATS], default: 'json' },
+      description: '`json` (default): the envelope below; `fhir`: a FHIR R4 Bundle of type collection. Anything else is 400.',
+    }],
+    responses: {
+      200: {
+        description: 'Everything held about the caller.',
+        schema: 'RecordExport',
+        alternatives: { [FHIR_JSON]: { schema: FHIR_BUNDLE_SCHEMA } },
+        examples: {
+          'signed-in': {
+            summary: 'The export',
+            value: {
+              success: true,
+              message: 'Everything held about you',
+              data: {
+                exported_at: '2026-01-12T17:46:00.000Z',
+                record: {
+                  id: EXAMPLE_PATIENT_ID, ...storedExample, email_verified: true, phone_verified: false, is_active: true,
+                  created_at: '2026-01-05T09:30:00.000Z', updated_at: '2026-01-05T09:31:12.000Z',
+                },
+                sessions: [{ id: EXAMPLE_SESSION_ID, created_at: '2026-01-10T08:00:00.000Z', last_used_at: '2026-01-12T17:45:10.120Z', device: 'Chrome 120 on macOS', current: true }],
+                audit_trail: [
+                  { id: '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', at: '2026-01-05T09:31:12.000Z', action: 'email_verification', outcome: 'success', session_id: EXAMPLE_SESSION_ID, request_id: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' },
+                  { id: '1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a', at: '2026-01-12T17:45:30.000Z', action: 'record_read', outcome: 'success', fields: ['first_name', 'medical_history'], request_id: 'd7b0ab07-8c72-11e6-9a41-93e8deadbeef' },
+                ],
+              },
+            },
+          },
+        },
+      },
+      400: error('`format` is neither `json` nor `fhir`.', message('unknown-format', 'format must be one of: json, fhir')),
       ...BEARER_ERRORS,
       ...UNAVAILABLE,
     },

@@ -21,6 +21,7 @@ export type ApiFunctionName =
   | 'me-sessions'
   | 'me-session-end'
   | 'me-sessions-revoke-others'
+  | 'me-export'
   | 'password-forgot'
   | 'password-reset'
   | 'password-reset-page'
@@ -58,6 +59,7 @@ export const API_PATHS = {
   // lib/local/api-server.ts matches it the same way, a literal path such as revoke-others first).
   meSession: '/api/v1/patient/me/sessions/{id}',
   meSessionsRevokeOthers: '/api/v1/patient/me/sessions/revoke-others',
+  meExport: '/api/v1/patient/me/export',
   passwordForgot: '/api/v1/patient/password/forgot',
   passwordReset: '/api/v1/patient/password/reset',
   passwordChange: '/api/v1/patient/password/change',
@@ -87,6 +89,9 @@ export const API_ROUTES = {
   meSessions: { method: 'GET', path: API_PATHS.meSessions, functionName: 'me-sessions', timeoutSeconds: 12 },
   meSessionEnd: { method: 'DELETE', path: API_PATHS.meSession, functionName: 'me-session-end', timeoutSeconds: 12 },
   meSessionsRevokeOthers: { method: 'POST', path: API_PATHS.meSessionsRevokeOthers, functionName: 'me-sessions-revoke-others', timeoutSeconds: 12 },
+  // The right of access (issue 20): GET /me's reads and decryption, the session list, one Query of the
+  // patient's audit partition (paged), one audit write.
+  meExport: { method: 'GET', path: API_PATHS.meExport, functionName: 'me-export', timeoutSeconds: 12 },
   // Only counts and queues: the outbox looks the address up and mails (issue 11).
   passwordForgot: { method: 'POST', path: API_PATHS.passwordForgot, functionName: 'password-forgot', timeoutSeconds: 12 },
   // Hash the new password with bcrypt: the register function's budget.

@@ -20,6 +20,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'me-sessions': () => import('../../functions/me-sessions/handler.js'),
   'me-session-end': () => import('../../functions/me-session-end/handler.js'),
   'me-sessions-revoke-others': () => import('../../functions/me-sessions-revoke-others/handler.js'),
+  'me-export': () => import('../../functions/me-export/handler.js'),
   'phone-verification': () => import('../../functions/phone-verification/handler.js'),
   'phone-verify': () => import('../../functions/phone-verify/handler.js'),
   'password-forgot': () => import('../../functions/password-forgot/handler.js'),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PatientView } from '../auth/read-own-record.js';
 import type { Gender } from '../patient/registration-schema.js';
 
@@ -65,6 +66,19 @@ export function toFhirPatient(view: PatientView, serviceUri: string): FhirResour
   };
 }
 
+/**
+ * A name-based UUID (RFC 9562 version 5: SHA-1 of the namespace's bytes and the name) for a part of
+ * the patient's record: an entry that no server stores needs a `urn:uuid:` fullUrl (FHIR R4 Bundle),
+ * and one derived from the patient id is the same in every export and never another patient's.
+ */
+function partUuid(patientId: string, part: string): string {
+  const hash = createHash('sha1').update(Buffer.from(patientId.replace(/-/g, ''), 'hex')).update(part, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Everything the record holds, as one Bundle of type `collection` (no server ids are implied for the parts). */
 export function toFhirBundle(view: PatientView, serviceUri: string, now: Date): FhirBundle {
   const patientUrl = `urn:uuid:${view.id}`;
@@ -72,7 +86,7 @@ export function toFhirBundle(view: PatientView, serviceUri: string, now: Date): 
   const entry: FhirBundle['entry'] = [{ fullUrl: patientUrl, resource: toFhirPatient(view, serviceUri) }];
   if (view.insurance_info) {
     entry.push({
-      fullUrl: `urn:uuid:${view.id}-coverage`,
+      fullUrl: `urn:uuid:${partUuid(view.id, 'coverage')}`,
       resource: {
         resourceType: 'Coverage',
         status: 'active',
@@ -85,7 +99,7 @@ export function toFhirBundle(view: PatientView, serviceUri: string, now: Date): 
   }
   (view.medical_history ?? []).forEach((text, index) => {
     entry.push({
-      fullUrl: `urn:uuid:${view.id}-condition-${index + 1}`,
+      fullUrl: `urn:uuid:${partUuid(view.id, `condition-${index + 1}`)}`,
       resource: {
         resourceType: 'Condition',
         // The patient's own words: a history they report, not a diagnosis we confirmed.

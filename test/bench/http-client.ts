@@ -4,13 +4,15 @@ export interface HttpResult {
   status: number;
   body: string;
   ms: number;
+  /** Response headers, lower-case names (node:http). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** A keep-alive HTTP/1.1 client, so each measured request reuses a connection like a browser or API Gateway would. */
 export function createClient(baseUrl: string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const url = new URL(baseUrl);
-  const send = (method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<HttpResult> => {
+  const send = (method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}, contentType = 'application/json'): Promise<HttpResult> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const start = performance.now();
@@ -20,11 +22,11 @@ export function createClient(baseUrl: string) {
         port: url.port,
         method,
         path,
-        headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }) },
+        headers: { ...extraHeaders, ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - start }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - start, headers: res.headers }));
         res.on('error', reject);
       });
       req.on('error', reject);
@@ -34,6 +36,8 @@ export function createClient(baseUrl: string) {
   return {
     post: (path: string, body: unknown) => send('POST', path, body),
     get: (path: string, headers: Record<string, string> = {}) => send('GET', path, undefined, headers),
+    /** A JSON Merge Patch (RFC 7396), as PATCH /me takes it. */
+    patch: (path: string, body: unknown, headers: Record<string, string> = {}) => send('PATCH', path, body, headers, 'application/merge-patch+json'),
     close: () => agent.destroy(),
   };
 }

@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -173,6 +173,22 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('MeSessionsRevokeOthers')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
   });
 
+  it('me-export: the me function\'s reads and decryption, token verification, the audit trail, and a Query of the trail (its only reader)', () => {
+    expect(summaryOf('MeExport')).toEqual({
+      ...BASELINE,
+      ...tableKey,
+      PatientDataKeyDecryptPhi: {
+        actions: ['kms:Decrypt'],
+        on: 'patient-data key',
+        when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
+      },
+      ...generateMac,
+      ...verifyTokens,
+      ...writeAudit,
+      AuditTableQuery: { actions: ['dynamodb:Query'], on: 'audit table' },
+    });
+  });
+
   it('me-update: the me function\'s reads and decryption, plus a data key to re-encrypt, token verification and the audit trail', () => {
     expect(summaryOf('MeUpdate')).toEqual({
       ...BASELINE,
@@ -231,6 +247,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
+    // The export reads what GET /me and GET /me/sessions read, and writes nothing to this table.
+    ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
@@ -268,11 +286,12 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(tableItemsOf(fn)).toEqual(expected);
   });
 
-  it('only me and me-update (the patient\'s own record) may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
+  it('only me, me-update and me-export (the patient\'s own record) may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
     const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt')).filter(({ s }) => s.Sid !== 'AccessTokenKeyUnwrap');
     const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
-    expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition])).toEqual([
+    expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition]).sort()).toEqual([
       ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
+      ['MeExport', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
       ['MeUpdate', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
     ]);
     for (const { fn, s } of decrypting.filter((d) => !phi.includes(d))) {
@@ -294,15 +313,18 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(allStatements().filter(({ s }) => asArray(s.Action).some((a) => a === 'kms:Sign' || a === 'kms:GetPublicKey'))).toEqual([]);
   });
 
-  it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
+  it('no role can change or delete the audit trail: PutItem only, for the sign-in, recovery, phone and record functions; only the export reads it (Query)', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
-    expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+    const writing = onAudit.filter(({ s }) => s.Sid === 'AuditTablePutItem');
+    expect(writing.map(({ fn }) => fn).sort()).toEqual([
+      'Login', 'Logout', 'Me', 'MeClose', 'MeExport', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
-    for (const { s } of onAudit) {
+    for (const { s } of writing) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
       expect(s.Condition).toBeUndefined();
     }
+    const reading = onAudit.filter((statement) => !writing.includes(statement));
+    expect(reading.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action)])).toEqual([['MeExport', 'AuditTableQuery', ['dynamodb:Query']]]);
   });
 
   it.each(['Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {

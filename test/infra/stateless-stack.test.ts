@@ -15,7 +15,7 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
-  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers',
+  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
@@ -111,6 +111,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/me/sessions': expect.stringMatching(/^MeSessionsFunction/),
       'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
       'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
+      'GET /api/v1/patient/me/export': expect.stringMatching(/^MeExportFunction/),
       'POST /api/v1/patient/password/forgot': expect.stringMatching(/^PasswordForgotFunction/),
       'POST /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetFunction/),
       'GET /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetPageFunction/),
@@ -205,6 +206,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeSessions: session,
       MeSessionEnd: session,
       MeSessionsRevokeOthers: session,
+      // Decrypts the record for the patient's own copy (the right of access).
+      MeExport: [...session, 'KMS_KEY_ID'],
       // Reads the link's state from the table.
       VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.
@@ -260,7 +263,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({

@@ -111,10 +111,10 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
    * Sends the operation's request example `example` (tokens replaced with live ones) and checks the
    * answer: the documented status, a body valid against the documented schema, the documented message.
    */
-  async function run(id: string, example: string, { replace = {}, bearer, headers = {}, params = {} }: { replace?: Json; bearer?: string; headers?: Record<string, string>; params?: Record<string, string> } = {}): Promise<Json> {
+  async function run(id: string, example: string, { replace = {}, bearer, headers = {}, params = {}, query }: { replace?: Json; bearer?: string; headers?: Record<string, string>; params?: Record<string, string>; query?: Record<string, string> } = {}): Promise<Json> {
     const { path: template, method, op } = operation(id);
-    // A templated path (`/me/sessions/{id}`) gets the test's values for its parameters.
-    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+    // A templated path (`/me/sessions/{id}`) gets the test's values for its parameters; a query its parameters.
+    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? '')) + (query ? `?${new URLSearchParams(query)}` : '');
     // A response example without a request example of its name (no token sent) goes with the first body.
     const examples = op.requestBody?.content['application/json'].examples;
     const requestExample = examples?.[example] ?? (examples && Object.values(examples)[0]);
@@ -192,6 +192,18 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('meSessionEnd', 'unknown', { bearer, params: { id: otherId } }); // ended already
     await run('meSessionsRevokeOthers', 'no-token');
     await run('meSessionsRevokeOthers', 'signed-in', { bearer });
+  });
+
+  it('the export: JSON, an unknown format, no token; the FHIR form\'s media type', async () => {
+    const bearer = state.session.access_token;
+    await run('meExport', 'signed-in', { bearer });
+    await run('meExport', 'unknown-format', { bearer, query: { format: 'xml' } });
+    await run('meExport', 'no-token');
+    const fhir = await fetch(`${base}/api/v1/patient/me/export?format=fhir`, { headers: { Authorization: `Bearer ${bearer}` } });
+    expect(fhir.status).toBe(200);
+    expect(fhir.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
+    expect(fhir.headers.get('cache-control')).toBe('no-store');
+    expect(((await fhir.json()) as Json).resourceType).toBe('Bundle');
   });
 
   it('forgot, reset with the mailed link, change (signed in with the new password)', async () => {

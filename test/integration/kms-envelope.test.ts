@@ -57,6 +57,7 @@ const { handler: meUpdate } = await import('../../functions/me-update/handler.js
 const { handler: meClose } = await import('../../functions/me-close/handler.js');
 const { handler: meSessionEnd } = await import('../../functions/me-session-end/handler.js');
 const { handler: meSessionsRevokeOthers } = await import('../../functions/me-sessions-revoke-others/handler.js');
+const { handler: meExport } = await import('../../functions/me-export/handler.js');
 const { handler: phoneVerification } = await import('../../functions/phone-verification/handler.js');
 const { handler: passwordForgot } = await import('../../functions/password-forgot/handler.js');
 const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
@@ -169,6 +170,25 @@ describe('correcting the record with AWS KMS (PATCH /me)', () => {
       { target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
       { target: 'GenerateDataKey', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: phi }) },
     ]);
+  });
+});
+
+describe('exporting the record with AWS KMS (GET /me/export)', () => {
+  it('decrypts the caller\'s record under its patient-phi context, once per form, and generates or signs nothing', async () => {
+    const body = uniqueRegistration({ medical_history: ['asthma'] });
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const { access_token: accessToken, patient_id: patientId } = verified.body.data;
+    const headers = { Authorization: `Bearer ${accessToken}` };
+    const start = kms.received.length;
+    const exported = await invoke(meExport, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me/export', headers }));
+    expect(exported.statusCode).toBe(200);
+    expect(exported.body.data.record.medical_history).toEqual(['asthma']);
+    const fhir = await invoke(meExport, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me/export', headers, query: { format: 'fhir' } }));
+    expect(fhir.statusCode).toBe(200);
+    const decrypt = { target: 'Decrypt', body: expect.objectContaining({ KeyId: KEY_ARN, EncryptionContext: { purpose: 'patient-phi', patient_id: patientId } }) };
+    expect(kms.received.slice(start).filter((r) => r.target !== 'GenerateMac')).toEqual([decrypt, decrypt]);
   });
 });
 

@@ -12,6 +12,7 @@ import { handler as me } from '../../functions/me/handler.js';
 import { handler as meSessions } from '../../functions/me-sessions/handler.js';
 import { handler as meSessionEnd } from '../../functions/me-session-end/handler.js';
 import { handler as meSessionsRevokeOthers } from '../../functions/me-sessions-revoke-others/handler.js';
+import { handler as meExport } from '../../functions/me-export/handler.js';
 import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
 import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
 import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/password-forgot/handler.js';
@@ -51,7 +52,8 @@ describe('sample API Gateway REST events pass through the handlers', () => {
   });
 
   it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify],
-    ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+    ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers],
+    ['me-export', meExport]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');

@@ -123,8 +123,8 @@ function dynamoCalls(command: string, input: Input): Call[] {
     case 'Scan':
       // An index is its own IAM resource; a Query/Scan on the table itself would need its key values,
       // which no adapter sends today: refuse to guess rather than record something IAM would not see.
-      // The audit trail is read back only by the tests and operators, never by a function: record it as
-      // what it is, so a function that did would show up as an ungranted call.
+      // The audit trail is read back by the tests, operators and GET /me/export alone: record it as
+      // what it is, so any other function that did would show up as an ungranted call.
       if (!input.IndexName && input.TableName !== undefined && input.TableName === process.env.AUDIT_TABLE_NAME) return [{ action: `dynamodb:${command}`, resource: 'audit table' }];
       if (!input.IndexName) throw new Error(`${command} on the table itself: teach the recorder its LeadingKeys`);
       return [{ action: `dynamodb:${command}`, resource: `index/${input.IndexName}` }];

@@ -34,6 +34,7 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createMeSessionsDeps: 'MeSessions',
   createMeSessionEndDeps: 'MeSessionEnd',
   createMeSessionsRevokeOthersDeps: 'MeSessionsRevokeOthers',
+  createMeExportDeps: 'MeExport',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
   createPasswordForgotDeps: 'PasswordForgot',

@@ -6,6 +6,7 @@ import { handler as meClose } from '../../functions/me-close/handler.js';
 import { handler as meSessions } from '../../functions/me-sessions/handler.js';
 import { handler as meSessionEnd } from '../../functions/me-session-end/handler.js';
 import { handler as meSessionsRevokeOthers } from '../../functions/me-sessions-revoke-others/handler.js';
+import { handler as meExport } from '../../functions/me-export/handler.js';
 import { handler as outboxMailer } from '../../functions/outbox-mailer/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
 import { handler as refresh } from '../../functions/token-refresh/handler.js';
@@ -31,6 +32,9 @@ export const api = {
   /** PATCH /me with a merge patch; headers add If-Match (and may replace the Content-Type). */
   meUpdate: (accessToken: string, patch: unknown, headers: Record<string, string> = {}) =>
     invoke(meUpdate, apiEvent(patch, { method: 'PATCH', path: API_PATHS.me, headers: { 'Content-Type': 'application/merge-patch+json', ...bearer(accessToken), ...headers } })),
+  /** GET /me/export, with `?format=` when given. */
+  meExport: (accessToken: string | undefined, query?: Record<string, string>) =>
+    invoke(meExport, apiEvent(undefined, { method: 'GET', path: API_PATHS.meExport, headers: accessToken ? bearer(accessToken) : {}, ...(query && { query }) })),
   /** POST /me/close with the password. */
   meClose: (accessToken: string, password: string) =>
     invoke(meClose, apiEvent({ password }, { path: API_PATHS.meClose, headers: { ...json, ...bearer(accessToken) } })),

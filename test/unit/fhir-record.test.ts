@@ -99,6 +99,17 @@ describe('the export as a FHIR R4 collection Bundle', () => {
     for (const c of conditions) expect(c.resource.subject).toEqual({ reference: bundle.entry[0]!.fullUrl });
   });
 
+  it('every entry\'s fullUrl is a UUID URN (FHIR: an entry not on a server SHALL have one), distinct, and the same in every export', () => {
+    const UUID_URN = /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const urls = toFhirBundle(jane, SERVICE, now).entry.map((e) => e.fullUrl);
+    for (const url of urls) expect(url).toMatch(UUID_URN);
+    expect(new Set(urls).size).toBe(urls.length);
+    expect(toFhirBundle(jane, SERVICE, new Date()).entry.map((e) => e.fullUrl)).toEqual(urls);
+    // Another patient's parts get other ids.
+    const other = toFhirBundle({ ...jane, id: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }, SERVICE, now).entry.map((e) => e.fullUrl);
+    expect(other.filter((url) => urls.includes(url))).toEqual([]);
+  });
+
   it('without insurance or history the Bundle holds the Patient alone', () => {
     const bundle = toFhirBundle(bare, SERVICE, now);
     expect(bundle.entry.map((e) => e.resource.resourceType)).toEqual(['Patient']);

@@ -1,7 +1,7 @@
 /**
  * The audit trail's own table, apart from the patient table: events must outlive the patient they
  * name (6 years), so they share neither its TTL/lapse nor its grants (the functions may only PutItem
- * here; reading the trail is for operators).
+ * here; reading the trail is for operators, and GET /me/export's Query of the caller's own partition).
  */
 import { createHash } from 'node:crypto';
 import { TTL_ATTRIBUTE } from './keys.js';

@@ -58,7 +58,7 @@ export function fromAuditItem(item: Record<string, any>): AuditEvent {
 
 /**
  * The events of one UTC day that name no patient, oldest first: one Query per shard, merged. For
- * operators (and the tests); no function is granted reads of the trail.
+ * operators (and the tests); no function is granted these (GET /me/export reads only `PATIENT#` partitions).
  */
 export async function readUnattributedDay(db: DynamoDBDocumentClient, tableName: string, day: string): Promise<AuditEvent[]> {
   const shards = await Promise.all(auditKeys.unattributedDay(day).map(async (pk) => {
