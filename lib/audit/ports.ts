@@ -17,6 +17,8 @@ export type AuditAction =
   | 'password_reset'
   | 'password_change'
   | 'account_close'
+  | 'email_move_request'
+  | 'email_move'
   | 'session_end';
 
 export type AuditOutcome = 'success' | 'failure';

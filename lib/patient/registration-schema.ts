@@ -275,6 +275,41 @@ export const accountCloseSchema: JSONSchemaType<AccountCloseRequest> = {
   },
 };
 
+export interface EmailMoveRequestBody {
+  email: string;
+  password: string;
+}
+
+/** POST /me/email: the new address (the registration's rules) and the password again. */
+export const emailMoveSchema: JSONSchemaType<EmailMoveRequestBody> = {
+  $id: 'email-move-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'password'],
+  properties: {
+    email: registrationSchema.properties!.email,
+    password: presentedPassword,
+  },
+};
+
+export interface EmailMoveConfirmRequest {
+  token: string;
+}
+
+/** POST /me/email/confirm (Bearer): the link's token; the session proves the account. */
+export const emailMoveConfirmSchema: JSONSchemaType<EmailMoveConfirmRequest> = {
+  $id: 'email-move-confirm-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: { token: opaqueToken },
+};
+
+export type EmailMovePageRequest = VerifyEmailRequest;
+
+/** The move link's page: the token and the account's password (no session there), as the verification page. */
+export const emailMovePageSchema: JSONSchemaType<EmailMovePageRequest> = { ...verifyEmailSchema, $id: 'email-move-page-request' };
+
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<
   RegistrationRequest,
