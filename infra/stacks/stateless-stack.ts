@@ -135,6 +135,8 @@ export class StatelessStack extends Stack {
         API_ROUTES.passwordReset.path,
         API_ROUTES.passwordChange.path,
         API_ROUTES.meClose.path,
+        API_ROUTES.meEmail.path,
+        API_ROUTES.meEmailConfirm.path,
         API_ROUTES.phoneVerify.path,
       ],
       logs: this.logs,
@@ -150,6 +152,8 @@ export class StatelessStack extends Stack {
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
     const resetUrlBase = config.resetUrlBase ?? this.api.urlForPath(API_PATHS.passwordReset);
+    // The email-move link opens its page on the API itself (GET /me/email/confirm).
+    const emailMoveUrlBase = this.api.urlForPath(API_PATHS.meEmailConfirm);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
     // both table names always (lib/config.ts reads them for every function, whether it audits or not;
     // test/infra/function-config.test.ts loads each function's environment with the real config);
@@ -465,6 +469,57 @@ export class StatelessStack extends Stack {
       deriveIdentifierKeys,
       ...writeAudit,
     );
+
+    // Moving the email (issue 20): the request, the link's use (Bearer JSON, or the page's form with
+    // the password) and the link's page.
+    const meEmail = this.addEndpoint('MeEmail', API_ROUTES.meEmail, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, EMAIL_MOVE_URL_BASE: emailMoveUrlBase },
+      whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies); it answers the same 202 whether or not the new address is registered, and mails only: nothing changes until the link is used.`,
+    });
+    meEmail.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'patients.findTakenIdentifiers',
+        // A registered address: only the "someone tried" mail, queued on its own.
+        'outbox.enqueue',
+        'contactMoves.requestEmailMove',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meEmailConfirm = this.addEndpoint('MeEmailConfirm', API_ROUTES.meEmailConfirm, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, ...serviceNameEnv },
+      whyPublic: `${bearerOnly} From the link's page (no token) the account's password proves the account instead (5 wrong ones spend the link; the tighter per-IP WAF sign-in rule applies). Either way it needs the single-use link (30 minutes) mailed to the new address, and moves only the email of the patient the link names.`,
+    });
+    meEmailConfirm.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'contactMoves.emailMoveLink',
+        'contactMoves.confirmEmailMove',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meEmailConfirmPage = this.addEndpoint('MeEmailConfirmPage', API_ROUTES.meEmailConfirmPage, {
+      environment: { ...tableEnv, ...serviceNameEnv },
+      whyPublic:
+        'Serves the confirmation page reached from the email-move link. It reads the link\'s state (link and patient items, GetItem only) to say whether the link is still usable; it consumes nothing and returns no patient data.',
+    });
+    meEmailConfirmPage.allow(...patientTableItems(table, tableAccessFor('contactMoves.emailMoveLink')), tableKeyViaDynamoDb(tableKey));
 
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
       environment: { ...sessionEnv, ...smsBudgetEnvironment(config.sms.budgets) },

@@ -14,7 +14,7 @@ import { ACCESS_TOKEN_TTL_SECONDS } from '../auth/access-tokens.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
-  accountCloseSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  accountCloseSchema, emailMoveConfirmSchema, emailMovePageSchema, emailMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
   registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
@@ -25,6 +25,7 @@ import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
 import { SignInRefusedError } from '../errors.js';
 import { ACCOUNT_CLOSED_ANSWER } from '../record/close-account.js';
+import { EMAIL_MOVE_REQUESTED_ANSWER } from '../record/move-email.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -120,6 +121,9 @@ const REQUEST_SCHEMAS = {
   PasswordResetRequest: passwordResetSchema,
   PasswordChangeRequest: passwordChangeSchema,
   AccountCloseRequest: accountCloseSchema,
+  EmailMoveRequest: emailMoveSchema,
+  EmailMoveConfirmRequest: emailMoveConfirmSchema,
+  EmailMovePageRequest: emailMovePageSchema,
   PhoneVerifyRequest: phoneVerifySchema,
   ProfilePatchRequest: profilePatchSchema,
 } as const;
@@ -704,6 +708,61 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       },
       403: error('The account is already closed.'),
       429: { ...error('Too many wrong passwords in this session: locked for a while.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meEmail: {
+    summary: 'Move the signed-in patient\'s account to another email address',
+    description:
+      'The password again (it counts toward this session\'s lock, as for a password change), then a single-use link (30 minutes; only the newest works) goes to the new address ' +
+      'and a notice to the current one. Nothing changes until the link is used (POST /me/email/confirm, or its page). An address that already has an account gets the same 202 and only a mail saying ' +
+      'someone tried to move an account to it: the answer never tells whether an address is registered.',
+    bearer: true,
+    request: {
+      schema: 'EmailMoveRequest',
+      examples: {
+        move: { summary: 'The new address and the current password', value: { email: 'jane.new@example.com', password: 'Third-Secure-Pass-77' } },
+        'wrong-password': { summary: 'A wrong password', value: { email: 'jane.new@example.com', password: 'NotThePassword1!' } },
+      },
+    },
+    responses: {
+      202: { description: 'The link is on its way (or, for a registered address, the "someone tried" mail).', schema: 'Message', examples: { move: { summary: 'Asked', value: { success: true, message: EMAIL_MOVE_REQUESTED_ANSWER } } } },
+      ...BODY_ERRORS,
+      401: {
+        ...error('The access token is bad or its session has ended, or the password is wrong (it counts toward this session\'s lock, not the account\'s).', message('wrong-password', 'The current password is not correct.')),
+        headers: WWW_AUTHENTICATE,
+      },
+      403: error('The account is deactivated.'),
+      429: { ...error('Too many wrong passwords in this session: locked for a while.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meEmailConfirmPage: {
+    summary: 'The page behind the email-move link',
+    description: 'Opening it reads the link\'s state and changes nothing; its form posts the account\'s password (works without JavaScript): the link alone proves only the new mailbox.',
+    parameters: [TOKEN_QUERY],
+    responses: { 200: htmlPage('The confirmation page while the link is usable; for a used link "address changed", for a replaced, expired or unknown one a page saying to sign in and ask again.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
+  },
+  meEmailConfirm: {
+    summary: 'Use the email-move link: the account moves to the new address',
+    description:
+      'Bearer: the session of the account that asked proves the account (another account\'s link reads as unknown). In one write the new address is reserved (if it was registered meanwhile: 422, nothing written), ' +
+      'the old one released, the email replaced (still verified), the record\'s version (`ETag`, `updated_at`) moves, every other session ends at once (refresh and access tokens; the one that asked goes on) ' +
+      'and the old address is told. The page\'s form may also post `application/x-www-form-urlencoded` with the account\'s `password` (token in the query, no Bearer): the answer is then the page, with the same status.',
+    bearer: true,
+    request: {
+      schema: 'EmailMoveConfirmRequest',
+      examples: { unknown: { summary: 'A token that was never issued', value: { token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } } },
+    },
+    form: { fields: ['password'], tokenInQuery: true },
+    responses: {
+      200: { description: 'Moved.', schema: 'Message' },
+      ...BODY_ERRORS,
+      400: error('Unknown token, another account\'s, or a body that is not JSON.', message('unknown', 'This email change link is invalid. Sign in and ask for the change again.')),
+      401: { ...error('The access token is bad or its session has ended; on the page\'s form, the password is wrong (it counts against this link: 5 tries).'), headers: WWW_AUTHENTICATE },
+      403: error('The account is deactivated.'),
+      410: error('The link expired (30 minutes), was used, was replaced by a newer one, or was spent by 5 wrong passwords on its page.'),
+      422: { description: 'The body does not match the request schema, or the new address was registered meanwhile (`email`: "Email is already registered"); nothing was written.', schema: 'ValidationError' },
       ...UNAVAILABLE,
     },
   },

@@ -11,7 +11,7 @@ import { logger } from '../logging/logger.js';
 import type { OutboxStore } from '../outbox/ports.js';
 import { normalizeEmail } from '../patient/normalize.js';
 import type { AccountNotice, AccountNoticeMail, LinkState, PatientRecord } from '../patient/ports.js';
-import type { EmailMoveConfirmRequest, EmailMoveRequestBody, EmailMovePageRequest } from '../patient/registration-schema.js';
+import { opaqueToken, type EmailMoveConfirmRequest, type EmailMovePageRequest, type EmailMoveRequestBody } from '../patient/registration-schema.js';
 import { hashVerificationToken, newVerificationToken, verificationUrl } from '../patient/verification-token.js';
 import type { ContactMoveStore } from './ports.js';
 
@@ -164,4 +164,19 @@ export async function confirmEmailMoveWithPassword(request: EmailMovePageRequest
     throw new WrongPasswordError();
   }
   return moveEmail(link.patientId, tokenHash, audit, deps);
+}
+
+const TOKEN_SHAPE = new RegExp(opaqueToken.pattern);
+
+/**
+ * Opening the link's page (GET): what the link would meet if it were used now. Only reads: mail
+ * scanners prefetch links, and opening one must never spend it. A token the POST's schema would
+ * refuse cannot be one of ours: unknown, without a read.
+ */
+export async function openEmailMoveLink(token: string, deps: Pick<MoveEmailDeps, 'contactMoves' | 'clock'>): Promise<LinkState> {
+  const { state } = token.length <= opaqueToken.maxLength && TOKEN_SHAPE.test(token)
+    ? await deps.contactMoves.emailMoveLink(hashVerificationToken(token), deps.clock.now())
+    : { state: 'unknown' as const };
+  logger.info('link opened', { kind: 'email_move', outcome: state });
+  return state;
 }

@@ -14,7 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage',
   'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
@@ -108,6 +108,9 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
       'PATCH /api/v1/patient/me': expect.stringMatching(/^MeUpdateFunction/),
       'POST /api/v1/patient/me/close': expect.stringMatching(/^MeCloseFunction/),
+      'POST /api/v1/patient/me/email': expect.stringMatching(/^MeEmailFunction/),
+      'POST /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmFunction/),
+      'GET /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmPageFunction/),
       'GET /api/v1/patient/me/sessions': expect.stringMatching(/^MeSessionsFunction/),
       'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
       'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
@@ -159,7 +162,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('sizes the bcrypt functions (register, login, verify-email, password reset and change, account close) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose'] as const;
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose', 'MeEmail', 'MeEmailConfirm'] as const;
     for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
     for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
@@ -201,6 +204,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeUpdate: [...session, 'KMS_KEY_ID'],
       // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
       MeClose: [...session, 'BCRYPT_ROUNDS'],
+      // The close's password check; the link it writes points at the link's page.
+      MeEmail: [...session, 'BCRYPT_ROUNDS', 'EMAIL_MOVE_URL_BASE'],
+      // Bearer JSON, or the page's form with the password (its answer is the page).
+      MeEmailConfirm: [...session, 'BCRYPT_ROUNDS', ...named],
+      MeEmailConfirmPage: [...tables, ...named],
       // The patient's sessions: no patient data, so no data key.
       MeSessions: session,
       MeSessionEnd: session,
@@ -260,7 +268,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({

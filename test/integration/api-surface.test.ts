@@ -217,10 +217,14 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('jwks', 'keys');
   });
 
-  it('close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {
+  it('an email move asked for; close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {
     const { op } = operation('meClose');
     const password = op.requestBody.content['application/json'].examples.close.value.password;
     const session = await login(password);
+    // A move asked for (and never confirmed: the close below signs in with the spec's address).
+    await run('meEmail', 'wrong-password', { bearer: session.access_token });
+    await run('meEmail', 'move', { bearer: session.access_token });
+    await run('meEmailConfirm', 'unknown', { bearer: session.access_token });
     await run('meClose', 'wrong-password', { bearer: session.access_token });
     await run('meClose', 'close', { bearer: session.access_token });
     await run('login', 'closed', { replace: { password } });
