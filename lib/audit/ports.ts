@@ -19,6 +19,8 @@ export type AuditAction =
   | 'account_close'
   | 'email_move_request'
   | 'email_move'
+  | 'phone_move_request'
+  | 'phone_move'
   | 'session_end';
 
 export type AuditOutcome = 'success' | 'failure';

@@ -307,6 +307,23 @@ export const emailMoveConfirmSchema: JSONSchemaType<EmailMoveConfirmRequest> = {
 
 export type EmailMovePageRequest = VerifyEmailRequest;
 
+export interface PhoneMoveRequestBody {
+  phone_number: string;
+  password: string;
+}
+
+/** POST /me/phone: the new number (the registration's rule, normalized the same way) and the password again. */
+export const phoneMoveSchema: JSONSchemaType<PhoneMoveRequestBody> = {
+  $id: 'phone-move-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['phone_number', 'password'],
+  properties: {
+    phone_number: registrationSchema.properties!.phone_number,
+    password: presentedPassword,
+  },
+};
+
 /** The move link's page: the token and the account's password (no session there), as the verification page. */
 export const emailMovePageSchema: JSONSchemaType<EmailMovePageRequest> = { ...verifyEmailSchema, $id: 'email-move-page-request' };
 

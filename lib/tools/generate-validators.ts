@@ -53,6 +53,8 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
   },
   'me-close': { validateAccountClose: { schema: requestSchemas.accountCloseSchema, type: 'AccountCloseRequest' } },
+  'me-phone': { validatePhoneMove: { schema: requestSchemas.phoneMoveSchema, type: 'PhoneMoveRequestBody' } },
+  'me-phone-verify': { validatePhoneVerify: { schema: requestSchemas.phoneVerifySchema, type: 'PhoneVerifyRequest' } },
   'me-email': { validateEmailMove: { schema: requestSchemas.emailMoveSchema, type: 'EmailMoveRequestBody' } },
   'me-email-confirm': {
     validateEmailMoveConfirm: { schema: requestSchemas.emailMoveConfirmSchema, type: 'EmailMoveConfirmRequest' },

@@ -12,6 +12,7 @@ import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-p
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAccountCloseContract } from './account-close.contract.js';
 import { describeEmailMoveContract } from './email-move.contract.js';
+import { describePhoneMoveContract } from './phone-move.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
@@ -601,5 +602,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
     describeAccountCloseContract({ store: () => store, create, patientFixture });
     describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail });
+    describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
   });
 }

@@ -29,7 +29,7 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     sessions: createDynamoSessionStore(db, tableName),
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
-    phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards),
+    phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards, identifiers),
     contactMoves: createDynamoContactMoves(db, tableName, identifiers, outboxShards),
   };
 }

@@ -31,6 +31,12 @@ export interface InMemoryPatientRepository extends PatientRepository {
    * every session but `keepSessionId` ended. False (nothing changed) when the address is taken.
    */
   moveEmail(id: string, newEmail: string, now: Date, keepSessionId?: string): boolean;
+  /**
+   * The phone code store's half of a right move code (one transaction in the real stores): the new
+   * number reserved only while free (a lapsed registration's is), the old one released, the number
+   * replaced and verified. Nothing changes unless `moved`.
+   */
+  movePhone(id: string, newPhone: string, now: Date): 'moved' | 'taken' | 'gone';
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
 }
@@ -93,6 +99,17 @@ export function createInMemoryPatientRepository(
       Object.assign(patient, { email: newEmail, email_verified: true, updated_at: now.toISOString() });
       sessions?.endFamilies(id, now, keepSessionId);
       return true;
+    },
+    movePhone: (id, newPhone, now) => {
+      const patient = live(id, now);
+      if (!patient?.is_active) return 'gone';
+      const holder = patients.get(byPhone.get(newPhone) ?? '');
+      if (holder && holder.id !== id && !lapsed(holder, now)) return 'taken';
+      if (holder && holder.id !== id) remove(holder);
+      byPhone.delete(patient.phone_number);
+      byPhone.set(newPhone, id);
+      Object.assign(patient, { phone_number: newPhone, phone_verified: true, updated_at: now.toISOString() });
+      return 'moved';
     },
     markPhoneVerified: (id, now) => {
       const patient = live(id, now);

@@ -1,4 +1,4 @@
--- Moving the email address (issue 20). A move link is stored as its SHA-256 digest only, like a
+-- Moving the email address and the phone number (issue 20). A move link is stored as its SHA-256 digest only, like a
 -- verification or reset link, with the address it moves to and the session that asked (which goes
 -- on after the move); the patient names its newest, so a newer request makes every older link
 -- "superseded". The move itself is one transaction that rewrites patients.email: the UNIQUE
@@ -41,3 +41,7 @@ ALTER TABLE outbox_mails
       ELSE patient_id IS NULL AND first_name IS NULL AND verify_url IS NULL AND reset_url IS NULL AND sms_text IS NULL
            AND notice IS NULL AND (recipient IS NULL) = (status IN ('sent', 'failed'))
     END);
+
+-- Moving the phone number: a code that moves the patient to a new number holds it here until it is
+-- proven (NULL: a code that verifies the number already stored). One code per patient either way.
+ALTER TABLE phone_codes ADD COLUMN new_phone text;

@@ -1,4 +1,4 @@
--- Moving the email address (issue 20; as PostgreSQL's 018_email_moves.sql). A move link is stored as
+-- Moving the email address and the phone number (issue 20; as PostgreSQL's 018_contact_moves.sql). A move link is stored as
 -- its SHA-256 digest only, with the address it moves to and the session that asked; the patient
 -- names its newest. The UNIQUE index on patients.email is the new address's reservation.
 CREATE TABLE email_move_tokens (
@@ -40,3 +40,7 @@ ALTER TABLE outbox_mails
       ELSE first_name IS NULL AND verify_url IS NULL AND reset_url IS NULL AND sms_text IS NULL
            AND notice IS NULL AND (recipient IS NULL) = (status IN ('sent', 'failed'))
     END);
+
+-- Moving the phone number: the number a code moves the patient to, until it is proven (NULL: a code
+-- that verifies the number already stored).
+ALTER TABLE phone_codes ADD COLUMN new_phone VARCHAR(32) NULL;
