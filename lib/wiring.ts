@@ -42,6 +42,7 @@ import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
 import type { CloseAccountDeps } from './record/close-account.js';
 import type { MoveEmailDeps } from './record/move-email.js';
+import type { MovePhoneDeps } from './record/move-phone.js';
 import type { ChangePasswordDeps } from './password/change-password.js';
 import type { RequestPasswordResetDeps } from './password/forgot-password.js';
 import type { ResetPasswordDeps } from './password/reset-password.js';
@@ -363,4 +364,24 @@ export function createMeEmailConfirmDeps(config: Config): MoveEmailDeps & Authen
 export function createMeEmailConfirmPageDeps(config: Config): Pick<MoveEmailDeps, 'contactMoves' | 'clock'> {
   const { contactMoves } = storage(config, identifierDigests(config, kmsClientOf(config)));
   return { contactMoves, clock: systemClock };
+}
+
+/**
+ * The phone move's two functions (issue 20): the request (a password check under the session's lock
+ * schedule, then the phone verification's own code issuing) and the code's use (one transaction).
+ */
+function phoneMoveDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock, identifiers } = signInParts(config);
+  return {
+    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers, sessions: stores.sessions,
+    hasher: hasher(config), attempts: createLoginAttempts(stores.loginFailures), auditor, tokens, clock, smsBudgets: smsBudgets(config),
+  };
+}
+
+export function createMePhoneDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  return phoneMoveDeps(config);
+}
+
+export function createMePhoneVerifyDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  return phoneMoveDeps(config);
 }

@@ -141,6 +141,18 @@ export const TABLE_CALLS = {
     'dynamodb:DeleteItem': ['PHONECODE#'],
     'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
   },
+  /**
+   * Read the code; a right one: read the patient (its reservations), then one transaction: Delete
+   * PHONECODE#, Update PATIENT# (number, verified), Put the new PHONE# reservation (checked free under
+   * older key versions too), Delete the old one, Put the notice (OUTBOX#); a wrong one: ADD its tries.
+   */
+  'phoneCodes.attemptMoveCode': {
+    'dynamodb:GetItem': ['PHONECODE#', 'PATIENT#'],
+    'dynamodb:DeleteItem': ['PHONECODE#', 'PHONE#'],
+    'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
+    'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
+    'dynamodb:ConditionCheckItem': ['PHONE#'],
+  },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;

@@ -137,6 +137,8 @@ export class StatelessStack extends Stack {
         API_ROUTES.meClose.path,
         API_ROUTES.meEmail.path,
         API_ROUTES.meEmailConfirm.path,
+        API_ROUTES.mePhone.path,
+        API_ROUTES.mePhoneVerify.path,
         API_ROUTES.phoneVerify.path,
       ],
       logs: this.logs,
@@ -544,6 +546,41 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // Moving the phone (issue 20): the request (the password, then a code under the phone verification's
+    // own limits and budgets, to the new number) and the code's use (the swap of number and reservation).
+    const mePhone = this.addEndpoint('MePhone', API_ROUTES.mePhone, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, ...smsBudgetEnvironment(config.sms.budgets) },
+      whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock; the tighter per-IP WAF sign-in rule applies); the code goes to the new number under phone verification's limits (3 codes per patient in any hour) and the day's text budgets.`,
+    });
+    mePhone.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'patients.findTakenIdentifiers',
+        'rateLimits.slide',
+        'rateLimits.hit',
+        'phoneCodes.issueCode',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const mePhoneVerify = this.addEndpoint('MePhoneVerify', API_ROUTES.mePhoneVerify, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
+    });
+    mePhoneVerify.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptMoveCode')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
     // The access tokens' public keys for third-party verifiers: from the environment, no AWS call, so no
     // permissions. TABLE_NAME and AUDIT_TABLE_NAME only because lib/config.ts reads them for every function.
     this.addEndpoint('Jwks', API_ROUTES.jwks, {
@@ -560,7 +597,8 @@ export class StatelessStack extends Stack {
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
-    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup });
+    // Both functions that text codes spend the budgets (POST /me/phone too).
+    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup, MePhone: mePhone.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,

@@ -21,6 +21,8 @@ export type ApiFunctionName =
   | 'me-email'
   | 'me-email-confirm'
   | 'me-email-confirm-page'
+  | 'me-phone'
+  | 'me-phone-verify'
   | 'me-sessions'
   | 'me-session-end'
   | 'me-sessions-revoke-others'
@@ -58,6 +60,8 @@ export const API_PATHS = {
   meClose: '/api/v1/patient/me/close',
   meEmail: '/api/v1/patient/me/email',
   meEmailConfirm: '/api/v1/patient/me/email/confirm',
+  mePhone: '/api/v1/patient/me/phone',
+  mePhoneVerify: '/api/v1/patient/me/phone/verify',
   meSessions: '/api/v1/patient/me/sessions',
   // `{id}` is one path segment, handed to the function as `pathParameters.id` (API Gateway's syntax;
   // lib/local/api-server.ts matches it the same way, a literal path such as revoke-others first).
@@ -93,6 +97,9 @@ export const API_ROUTES = {
   // The link's use: Bearer (JSON) or the page's form (a compare with bcrypt), then one transaction.
   meEmailConfirm: { method: 'POST', path: API_PATHS.meEmailConfirm, functionName: 'me-email-confirm', timeoutSeconds: 15 },
   meEmailConfirmPage: { method: 'GET', path: API_PATHS.meEmailConfirm, functionName: 'me-email-confirm-page', timeoutSeconds: 12 },
+  // Moving the phone: a compare with bcrypt, the code's limits and one transaction; then the code's one transaction.
+  mePhone: { method: 'POST', path: API_PATHS.mePhone, functionName: 'me-phone', timeoutSeconds: 15 },
+  mePhoneVerify: { method: 'POST', path: API_PATHS.mePhoneVerify, functionName: 'me-phone-verify', timeoutSeconds: 12 },
   // The patient's sessions (issue 20): a Get and a BatchGet; one conditional transaction; one transaction.
   meSessions: { method: 'GET', path: API_PATHS.meSessions, functionName: 'me-sessions', timeoutSeconds: 12 },
   meSessionEnd: { method: 'DELETE', path: API_PATHS.meSession, functionName: 'me-session-end', timeoutSeconds: 12 },

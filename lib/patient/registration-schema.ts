@@ -305,6 +305,7 @@ export const emailMoveConfirmSchema: JSONSchemaType<EmailMoveConfirmRequest> = {
   properties: { token: opaqueToken },
 };
 
+/** The move link's page: the token and the account's password (no session there), judged by the verification page's schema. */
 export type EmailMovePageRequest = VerifyEmailRequest;
 
 export interface PhoneMoveRequestBody {
@@ -323,9 +324,6 @@ export const phoneMoveSchema: JSONSchemaType<PhoneMoveRequestBody> = {
     password: presentedPassword,
   },
 };
-
-/** The move link's page: the token and the account's password (no session there), as the verification page. */
-export const emailMovePageSchema: JSONSchemaType<EmailMovePageRequest> = { ...verifyEmailSchema, $id: 'email-move-page-request' };
 
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<

@@ -58,7 +58,7 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
   'me-email': { validateEmailMove: { schema: requestSchemas.emailMoveSchema, type: 'EmailMoveRequestBody' } },
   'me-email-confirm': {
     validateEmailMoveConfirm: { schema: requestSchemas.emailMoveConfirmSchema, type: 'EmailMoveConfirmRequest' },
-    validateEmailMovePage: { schema: requestSchemas.emailMovePageSchema, type: 'EmailMovePageRequest' },
+    validateEmailMovePage: { schema: requestSchemas.verifyEmailSchema, type: 'EmailMovePageRequest' },
   },
 };
 

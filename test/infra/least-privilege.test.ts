@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -243,6 +243,21 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:PutItem': ['EMAIL#', 'OUTBOX#'],
       'dynamodb:ConditionCheckItem': ['EMAIL#'],
     }],
+    // Moving the phone: the password, the pre-check, the phone verification's limits and code; then the swap.
+    ['MePhone', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'RATE#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONECODE#'],
+    }],
+    ['MePhoneVerify', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'PHONECODE#'],
+      'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
+      'dynamodb:DeleteItem': ['PHONE#', 'PHONECODE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONE#'],
+      'dynamodb:ConditionCheckItem': ['PHONE#'],
+    }],
     // The session list reads the patient's index and BatchGets the families it names: never a Scan.
     ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
@@ -313,7 +328,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
@@ -344,7 +359,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('PasswordReset')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...writeAudit });
   });
 
-  it.each(['MeClose', 'MeEmail', 'MeEmailConfirm', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'])(
+  it.each(['MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'])(
     '%s: besides its table items, identifier MACs, token verification only (no Sign) and the audit trail',
     (fn) => {
       expect(summaryOf(fn)).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });

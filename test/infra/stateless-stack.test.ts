@@ -14,7 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify',
   'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
@@ -111,6 +111,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/me/email': expect.stringMatching(/^MeEmailFunction/),
       'POST /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmFunction/),
       'GET /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmPageFunction/),
+      'POST /api/v1/patient/me/phone': expect.stringMatching(/^MePhoneFunction/),
+      'POST /api/v1/patient/me/phone/verify': expect.stringMatching(/^MePhoneVerifyFunction/),
       'GET /api/v1/patient/me/sessions': expect.stringMatching(/^MeSessionsFunction/),
       'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
       'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
@@ -162,7 +164,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('sizes the bcrypt functions (register, login, verify-email, password reset and change, account close) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose', 'MeEmail', 'MeEmailConfirm'] as const;
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone'] as const;
     for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
     for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
@@ -209,6 +211,9 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       // Bearer JSON, or the page's form with the password (its answer is the page).
       MeEmailConfirm: [...session, 'BCRYPT_ROUNDS', ...named],
       MeEmailConfirmPage: [...tables, ...named],
+      // The close's password check, then phone verification's code and budgets.
+      MePhone: [...session, 'BCRYPT_ROUNDS', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
+      MePhoneVerify: session,
       // The patient's sessions: no patient data, so no data key.
       MeSessions: session,
       MeSessionEnd: session,
@@ -268,7 +273,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
@@ -424,13 +429,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(byMetric('PasswordResets')).toEqual([{
       group: logGroupOf('PasswordReset'), pattern: '{ $.message = "password reset" && $.outcome = "reset" }',
     }]);
-    // Issue 19 item 16: one metric and one alarm per text budget, from the function that texts codes.
+    // Issue 19 item 16: one metric and one alarm per text budget, from the functions that text codes (issue 20: POST /me/phone too).
     for (const budget of ['service', 'country']) {
-      expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([{
-        group: logGroupOf('PhoneVerification'), pattern: `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`,
-      }]);
+      const pattern = `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`;
+      expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([
+        { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern },
+      ]);
     }
-    expect(filters).toHaveLength(7);
+    expect(filters).toHaveLength(9);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

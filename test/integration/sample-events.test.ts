@@ -22,6 +22,8 @@ import { handler as meClose } from '../../functions/me-close/handler.js';
 import { handler as meEmail } from '../../functions/me-email/handler.js';
 import { handler as meEmailConfirm } from '../../functions/me-email-confirm/handler.js';
 import { handler as meEmailConfirmPage } from '../../functions/me-email-confirm-page/handler.js';
+import { handler as mePhone } from '../../functions/me-phone/handler.js';
+import { handler as mePhoneVerify } from '../../functions/me-phone-verify/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -99,7 +101,7 @@ describe('sample password events pass through the handlers', () => {
     expect(response.statusCode).toBe(401);
   });
 
-  it.each([['me-email', meEmail], ['me-email-confirm', meEmailConfirm]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+  it.each([['me-email', meEmail], ['me-email-confirm', meEmailConfirm], ['me-phone', mePhone], ['me-phone-verify', mePhoneVerify]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
   });

@@ -34,6 +34,8 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createMeEmailDeps: 'MeEmail',
   createMeEmailConfirmDeps: 'MeEmailConfirm',
   createMeEmailConfirmPageDeps: 'MeEmailConfirmPage',
+  createMePhoneDeps: 'MePhone',
+  createMePhoneVerifyDeps: 'MePhoneVerify',
   createMeSessionsDeps: 'MeSessions',
   createMeSessionEndDeps: 'MeSessionEnd',
   createMeSessionsRevokeOthersDeps: 'MeSessionsRevokeOthers',

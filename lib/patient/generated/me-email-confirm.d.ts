@@ -3,6 +3,6 @@ import type { PrecompiledValidate } from '../../validation/precompiled.js';
 import type { RequestValidator } from '../validators.js';
 import type { EmailMoveConfirmRequest, EmailMovePageRequest } from '../registration-schema.js';
 export declare const emailMoveConfirmRequest: PrecompiledValidate;
-export declare const emailMovePageRequest: PrecompiledValidate;
+export declare const verifyEmailRequest: PrecompiledValidate;
 export declare const validateEmailMoveConfirm: RequestValidator<EmailMoveConfirmRequest>;
 export declare const validateEmailMovePage: RequestValidator<EmailMovePageRequest>;

@@ -94,11 +94,11 @@ validate10.errors = vErrors;
 return errors === 0;
 }
 
-export const emailMovePageRequest = validate11;
-const schema12 = {"$id":"email-move-page-request","type":"object","additionalProperties":false,"required":["token","password"],"properties":{"token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"},"password":{"type":"string","minLength":1,"maxLength":1024}}};
+export const verifyEmailRequest = validate11;
+const schema12 = {"$id":"verify-email-request","type":"object","additionalProperties":false,"required":["token","password"],"properties":{"token":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9_-]+$"},"password":{"type":"string","minLength":1,"maxLength":1024}}};
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="email-move-page-request" */;
+/*# sourceURL="verify-email-request" */;
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -230,4 +230,4 @@ return errors === 0;
 }
 
 export const validateEmailMoveConfirm = requestValidator(emailMoveConfirmRequest);
-export const validateEmailMovePage = requestValidator(emailMovePageRequest);
+export const validateEmailMovePage = requestValidator(verifyEmailRequest);
