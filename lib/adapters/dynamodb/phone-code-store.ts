@@ -46,7 +46,7 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
     // A patient without a number (one released to its proven owner) has nothing to release.
     const hasPhone = typeof patient.phone_number === 'string';
     const released = oldPks.length > 0 || !hasPhone ? oldPks : (await identifiers.all('phone', patient.phone_number)).map((d) => keys.phone(d).pk);
-    const free = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } };
+    const newReservation = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } };
     const writes = [
       {
         Update: {
@@ -59,8 +59,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
           },
         },
       },
-      { Put: { TableName: tableName, Item: { ...newKey!, entity: 'reservation', patient_id: patientId, created_at: at }, ...free } },
-      ...olderKeys.map((key) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } })),
+      { Put: { TableName: tableName, Item: { ...newKey!, entity: 'reservation', patient_id: patientId, created_at: at }, ...newReservation } },
+      ...olderKeys.map((key) => ({ ConditionCheck: { TableName: tableName, Key: key, ...newReservation } })),
       ...released.map((pk) => ({
         Delete: { TableName: tableName, Key: { pk, sk: 'UNIQUE' }, ConditionExpression: 'attribute_not_exists(pk) OR patient_id = :id', ExpressionAttributeValues: { ':id': patientId } },
       })),
