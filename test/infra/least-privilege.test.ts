@@ -245,7 +245,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     // Moving the phone: the password, the pre-check, the phone verification's limits and code; then the swap.
     ['MePhone', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
