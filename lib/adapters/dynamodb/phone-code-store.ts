@@ -158,7 +158,12 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
       ));
     },
 
-    attemptCode: (patientId, digests, now, maxWrongTries) => attempt(patientId, digests, now, maxWrongTries),
-    attemptMoveCode: (patientId, digests, now, maxWrongTries, move) => attempt(patientId, digests, now, maxWrongTries, move),
+    // Async methods that await: their names stay on the stack (the recorded AWS calls name the method).
+    async attemptCode(patientId, digests, now, maxWrongTries) {
+      return await attempt(patientId, digests, now, maxWrongTries);
+    },
+    async attemptMoveCode(patientId, digests, now, maxWrongTries, move) {
+      return await attempt(patientId, digests, now, maxWrongTries, move);
+    },
   };
 }
