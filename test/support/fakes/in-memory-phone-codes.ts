@@ -33,23 +33,23 @@ export function createInMemoryPhoneCodes(repository: InMemoryPatientRepository, 
 
   /** One try, atomic (no await): a move code only with a notice (the move route), a verification code only without. */
   function attempt(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, notice?: AccountNoticeMail): PhoneCodeAttempt {
-      const code = codes.get(patientId);
-      if (!code || (code.newPhone !== undefined) !== (notice !== undefined)) return { outcome: 'none' };
-      if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
-      if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
-      if (digests.includes(code.digest)) {
-        if (code.newPhone !== undefined && notice) {
-          const moved = repository.movePhone(patientId, code.newPhone, now);
-          if (moved === 'taken') return { outcome: 'taken' };
-          if (moved === 'gone') return { outcome: 'none' };
-          codes.delete(patientId);
-          outbox.add(notice);
-          return { outcome: 'verified' };
-        }
+    const code = codes.get(patientId);
+    if (!code || (code.newPhone !== undefined) !== (notice !== undefined)) return { outcome: 'none' };
+    if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
+    if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
+    if (digests.includes(code.digest)) {
+      if (code.newPhone !== undefined && notice) {
+        const moved = repository.movePhone(patientId, code.newPhone, now);
+        if (moved === 'taken') return { outcome: 'taken' };
+        if (moved === 'gone') return { outcome: 'none' };
         codes.delete(patientId);
-        return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
+        outbox.add(notice);
+        return { outcome: 'verified' };
       }
-      code.failures++;
-      return { outcome: 'wrong', triesLeft: maxWrongTries - code.failures };
+      codes.delete(patientId);
+      return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
+    }
+    code.failures++;
+    return { outcome: 'wrong', triesLeft: maxWrongTries - code.failures };
   }
 }
