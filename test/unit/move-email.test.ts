@@ -72,6 +72,24 @@ describe('requestEmailMove (POST /me/email)', () => {
     await expect(ask(email.toUpperCase())).rejects.toBeInstanceOf(SameContactError);
   });
 
+  it('closed between the read and the write: the store refuses, 403, nothing mailed', async () => {
+    const { deps, patientId, caller, password } = await signedIn();
+    const racing: FakeDeps = {
+      ...deps,
+      contactMoves: {
+        ...deps.contactMoves,
+        requestEmailMove: async (request) => {
+          deps.repository.setActive(patientId, false);
+          return deps.contactMoves.requestEmailMove(request);
+        },
+      },
+    };
+    await expect(requestEmailMove(caller, { email: newAddress(), password }, CONTEXT, racing)).rejects.toBeInstanceOf(SignInRefusedError);
+    await deliverDueMails(deps);
+    expect(deps.mailer.moveLinks).toEqual([]);
+    expect(deps.mailer.notices).toEqual([]);
+  });
+
   it('a closed account: 403 before the password is looked at', async () => {
     const { deps, patientId, ask } = await signedIn();
     deps.repository.setActive(patientId, false);
