@@ -346,7 +346,7 @@ export function createMeCloseDeps(config: Config): CloseAccountDeps & Authentica
 function emailMoveDeps(config: Config): MoveEmailDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
-    repository: stores.repository, contactMoves: stores.contactMoves, outbox: stores.outbox, hasher: hasher(config), sessions: stores.sessions,
+    repository: stores.repository, contactMoves: stores.contactMoves, outbox: stores.outbox, rateLimiter: stores.rateLimiter, hasher: hasher(config), sessions: stores.sessions,
     attempts: createLoginAttempts(stores.loginFailures), tokens, auditor, clock, emailMoveUrlBase: config.emailMoveUrlBase,
   };
 }

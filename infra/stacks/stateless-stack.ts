@@ -487,6 +487,8 @@ export class StatelessStack extends Stack {
         'loginFailures.extendLock',
         'loginFailures.reset',
         'patients.findTakenIdentifiers',
+        // 3 moves per patient in any hour (a sliding window): each mails an address the patient chose.
+        'rateLimits.slide',
         // A registered address: only the "someone tried" mail, queued on its own.
         'outbox.enqueue',
         'contactMoves.requestEmailMove',

@@ -734,7 +734,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
         headers: WWW_AUTHENTICATE,
       },
       403: error('The account is deactivated.'),
-      429: { ...error('Too many wrong passwords in this session: locked for a while.'), headers: RETRY_AFTER },
+      429: { ...error('Too many wrong passwords in this session (locked for a while), or 3 moves asked for in the last hour.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
   },

@@ -5,10 +5,12 @@ import { attemptSubjects, LINK_SCHEDULE } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
 import {
-  DuplicateRegistrationError, GoneEmailMoveLinkError, InvalidAccessTokenError, InvalidEmailMoveLinkError, SameContactError, SignInRefusedError, WrongPasswordError,
+  DuplicateRegistrationError, GoneEmailMoveLinkError, InvalidAccessTokenError, InvalidEmailMoveLinkError, SameContactError, SignInRefusedError, TooManyRequestsError,
+  WrongPasswordError,
 } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { OutboxStore } from '../outbox/ports.js';
+import type { RateLimit, RateLimiter } from '../rate-limit/ports.js';
 import { normalizeEmail } from '../patient/normalize.js';
 import type { AccountNotice, AccountNoticeMail, LinkState, PatientRecord } from '../patient/ports.js';
 import { opaqueToken, type EmailMoveConfirmRequest, type EmailMovePageRequest, type EmailMoveRequestBody } from '../patient/registration-schema.js';
@@ -22,8 +24,15 @@ const EMAIL_MOVE_LINK_MS = EMAIL_MOVE_LINK_MINUTES * 60_000;
 /** What POST /me/email answers, whether or not the new address has an account (no enumeration). */
 export const EMAIL_MOVE_REQUESTED_ANSWER = 'If this address can be used, a confirmation link is on its way to it. Your email address changes once that link is opened (within 30 minutes).';
 
+/**
+ * Moves asked for per patient in any hour (sliding): each mails an address the patient chose, so a
+ * stolen session with its password must not become a way to mail strangers at will.
+ */
+export const EMAIL_MOVE_LIMIT: RateLimit = { limit: 3, windowSeconds: 3600 };
+
 export interface MoveEmailDeps extends PasswordCheckDeps {
   contactMoves: ContactMoveStore;
+  rateLimiter: Pick<RateLimiter, 'slide'>;
   outbox: Pick<OutboxStore, 'enqueue'>;
   auditor: AuditRecorder;
   /** Where the move link's page is (GET /me/email/confirm on the API's own origin). */
@@ -61,6 +70,12 @@ export async function requestEmailMove(caller: VerifiedAccessToken, request: Ema
   const newEmail = normalizeEmail(request.email);
   if (newEmail === patient.email) throw new SameContactError('email');
   const now = deps.clock.now();
+  // Counted whether or not the address has an account: the limit tells nothing about it either.
+  const decision = await deps.rateLimiter.slide(`email-move#${patient.id}`, EMAIL_MOVE_LIMIT, now);
+  if (!decision.allowed) {
+    await audit('failure', 'rate_limited');
+    throw new TooManyRequestsError(decision.retryAfterSeconds, 'Too many email changes asked for. Please try again later.');
+  }
 
   if ((await deps.repository.findTakenIdentifiers(newEmail, '')).email) {
     // The owner of that address learns someone tried; the caller learns nothing (the same 202).

@@ -230,8 +230,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // Moving the email (issue 20): the request checks the password, pre-checks the address and writes
     // the pending move (or only the "someone tried" mail); the confirmation swaps the reservations in one transaction.
     ['MeEmail', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#'],
-      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
       'dynamodb:PutItem': ['EMAILMOVE#', 'OUTBOX#'],

@@ -5,7 +5,7 @@ import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
 import { signIn } from '../../lib/auth/sign-in.js';
 import {
-  DuplicateRegistrationError, GoneEmailMoveLinkError, InvalidAccessTokenError, InvalidEmailMoveLinkError, InvalidRefreshTokenError, SameContactError, SignInRefusedError,
+  DuplicateRegistrationError, GoneEmailMoveLinkError, InvalidAccessTokenError, InvalidEmailMoveLinkError, InvalidRefreshTokenError, SameContactError, SignInRefusedError, TooManyRequestsError,
   WrongCurrentPasswordError, WrongPasswordError,
 } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
@@ -70,6 +70,22 @@ describe('requestEmailMove (POST /me/email)', () => {
   it('the address the account has already: 422 on email', async () => {
     const { email, ask } = await signedIn();
     await expect(ask(email.toUpperCase())).rejects.toBeInstanceOf(SameContactError);
+  });
+
+  it('3 moves asked for in any hour, whether or not the address has an account; the 4th is 429 and mails nothing', async () => {
+    const { deps, ask } = await signedIn();
+    const taken = await registeredPatient(deps);
+    await deliverDueMails(deps);
+    const noticesBefore = deps.mailer.notices.length;
+    await ask(newAddress());
+    await ask(taken.email);
+    await ask(newAddress());
+    await expect(ask(newAddress())).rejects.toBeInstanceOf(TooManyRequestsError);
+    await deliverDueMails(deps);
+    expect(deps.mailer.moveLinks).toHaveLength(2);
+    expect(deps.mailer.notices.length - noticesBefore).toBe(3);
+    deps.clock.advance(3600_000);
+    await expect(ask(newAddress())).resolves.toBeUndefined();
   });
 
   it('closed between the read and the write: the store refuses, 403, nothing mailed', async () => {
