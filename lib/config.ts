@@ -45,6 +45,8 @@ export interface Config {
   readonly verifyUrlBase: string;
   /** Where the password-reset mail's link points (the page of GET /password/reset); RESET_URL_BASE. */
   readonly resetUrlBase: string;
+  /** Where the email-move mail's link points (the page of GET /me/email/confirm); EMAIL_MOVE_URL_BASE. */
+  readonly emailMoveUrlBase: string;
   readonly bcryptRounds: number;
   /** Days an unverified registration holds its email and phone before it lapses (UNVERIFIED_LAPSE_DAYS). */
   readonly unverifiedLapseDays: number;
@@ -108,7 +110,9 @@ export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms
   /** Issues access tokens (login, refresh, email verification): the wrapped signing key and its KMS key. */
   | 'token-signing'
   /** Writes password-reset links (the outbox mailer): register mails too, but never a reset link. */
-  | 'reset-links';
+  | 'reset-links'
+  /** Writes email-move links (POST /me/email). */
+  | 'email-move-links';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -153,6 +157,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     serviceName: readServiceName(env),
     verifyUrlBase: read('VERIFY_URL_BASE', `http://localhost:${port}/api/v1/patient/verify-email`, 'mail'),
     resetUrlBase: read('RESET_URL_BASE', `http://localhost:${port}/api/v1/patient/password/reset`, 'reset-links'),
+    emailMoveUrlBase: read('EMAIL_MOVE_URL_BASE', `http://localhost:${port}/api/v1/patient/me/email/confirm`, 'email-move-links'),
     bcryptRounds: parseBcryptRounds(nonEmpty(env.BCRYPT_ROUNDS)),
     unverifiedLapseDays: parseLapseDays(nonEmpty(env.UNVERIFIED_LAPSE_DAYS)),
     outboxShards: readOutboxShards(env),
@@ -175,6 +180,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   }
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
   assertUrl('RESET_URL_BASE', config.resetUrlBase);
+  assertUrl('EMAIL_MOVE_URL_BASE', config.emailMoveUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
 }

@@ -323,3 +323,35 @@ export class PreconditionFailedError extends AppError {
     super('The record has changed since you read it: read it again and re-apply your change');
   }
 }
+
+/** An email-move link that is unknown (never issued, mangled, or another account's). */
+export class InvalidEmailMoveLinkError extends AppError {
+  override readonly name = 'InvalidEmailMoveLinkError';
+  readonly statusCode = 400;
+  constructor() {
+    super('This email change link is invalid. Sign in and ask for the change again.');
+  }
+}
+
+const GONE_EMAIL_MOVE_MESSAGES = {
+  expired: 'This email change link has expired. Sign in and ask for the change again.',
+  used: 'This email change link has already been used. Sign in with your new email address.',
+  superseded: 'This email change link was replaced by a newer one. Use the link in the most recent email.',
+  spent: 'This email change link was used with a wrong password too many times. Sign in and ask for the change again.',
+} as const;
+
+/** The email-move link existed but can no longer be used. */
+export class GoneEmailMoveLinkError extends AppError {
+  override readonly name = 'GoneEmailMoveLinkError';
+  readonly statusCode = 410;
+  constructor(readonly reason: keyof typeof GONE_EMAIL_MOVE_MESSAGES) {
+    super(GONE_EMAIL_MOVE_MESSAGES[reason]);
+  }
+}
+
+/** A move to the address or number the patient already has: nothing to move. */
+export class SameContactError extends ValidationError {
+  constructor(field: 'email' | 'phone_number') {
+    super({ [field]: [field === 'email' ? 'This is already your email address' : 'This is already your phone number'] });
+  }
+}

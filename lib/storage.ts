@@ -5,6 +5,7 @@ import type { OutboxStore } from './outbox/ports.js';
 import type { PatientRepository } from './patient/ports.js';
 import type { PhoneVerificationStore } from './phone/ports.js';
 import type { RateLimiter } from './rate-limit/ports.js';
+import type { ContactMoveStore } from './record/ports.js';
 
 /** Everything that persists: one implementation per database, all behind ports. */
 export interface Storage {
@@ -16,4 +17,5 @@ export interface Storage {
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
+  contactMoves: ContactMoveStore;
 }

@@ -42,6 +42,8 @@ import type { VerifyEmailDeps } from './patient/verify-email.js';
 import type { Storage } from './storage.js';
 import type { CloseAccountDeps } from './record/close-account.js';
 import type { ExportRecordDeps } from './record/export-record.js';
+import type { MoveEmailDeps } from './record/move-email.js';
+import type { MovePhoneDeps } from './record/move-phone.js';
 import type { ChangePasswordDeps } from './password/change-password.js';
 import type { RequestPasswordResetDeps } from './password/forgot-password.js';
 import type { ResetPasswordDeps } from './password/reset-password.js';
@@ -347,4 +349,52 @@ export function createMeCloseDeps(config: Config): CloseAccountDeps & Authentica
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
     tokens, auditor, clock,
   };
+}
+
+/**
+ * The email move's three functions (issue 20): the request (a password check under the session's
+ * lock schedule, then one write or an outbox item), the confirmation (Bearer, or the page's form with
+ * the password) and the link's page (a read). The link points at the page (EMAIL_MOVE_URL_BASE).
+ */
+function emailMoveDeps(config: Config): MoveEmailDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, contactMoves: stores.contactMoves, outbox: stores.outbox, rateLimiter: stores.rateLimiter, hasher: hasher(config), sessions: stores.sessions,
+    attempts: createLoginAttempts(stores.loginFailures), tokens, auditor, clock, emailMoveUrlBase: config.emailMoveUrlBase,
+  };
+}
+
+// Each function's own name on the stack (test/support/record-aws-calls.ts attributes the clients by it).
+export function createMeEmailDeps(config: Config): MoveEmailDeps & AuthenticateDeps {
+  return emailMoveDeps(config);
+}
+
+export function createMeEmailConfirmDeps(config: Config): MoveEmailDeps & AuthenticateDeps {
+  return emailMoveDeps(config);
+}
+
+/** The move link's page: its state and nothing else (no keys: the link's token is hashed, never digested). */
+export function createMeEmailConfirmPageDeps(config: Config): Pick<MoveEmailDeps, 'contactMoves' | 'clock'> {
+  const { contactMoves } = storage(config, identifierDigests(config, kmsClientOf(config)));
+  return { contactMoves, clock: systemClock };
+}
+
+/**
+ * The phone move's two functions (issue 20): the request (a password check under the session's lock
+ * schedule, then the phone verification's own code issuing) and the code's use (one transaction).
+ */
+function phoneMoveDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock, identifiers } = signInParts(config);
+  return {
+    repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers, sessions: stores.sessions,
+    hasher: hasher(config), attempts: createLoginAttempts(stores.loginFailures), auditor, tokens, clock, smsBudgets: smsBudgets(config),
+  };
+}
+
+export function createMePhoneDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  return phoneMoveDeps(config);
+}
+
+export function createMePhoneVerifyDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
+  return phoneMoveDeps(config);
 }

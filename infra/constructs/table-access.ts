@@ -111,6 +111,27 @@ export const TABLE_CALLS = {
     'dynamodb:PutItem': ['OUTBOX#'],
   },
 
+  /** The pre-check of an address (and a number) before a move: one BatchGet of the reservations. */
+  'patients.findTakenIdentifiers': { 'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'] },
+
+  // lib/adapters/dynamodb/contact-moves.ts
+  /** One transaction: the patient's pointer to its newest move link (PATIENT#), the link (EMAILMOVE#), the link mail and the notice (OUTBOX#). */
+  'contactMoves.requestEmailMove': { 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['EMAILMOVE#', 'OUTBOX#'] },
+  /** The link, then its patient (the newest-link pointer and the lapse): the page's read, and the move's. */
+  'contactMoves.emailMoveLink': { 'dynamodb:GetItem': ['EMAILMOVE#', 'PATIENT#'] },
+  /**
+   * The link's reads and the patient's live families (SESSIONS#), then one transaction: the link used,
+   * the patient's email replaced, the new reservation put (EMAIL#, checked under older key versions
+   * too) and the old one deleted, the notice (OUTBOX#), every other family revoked.
+   */
+  'contactMoves.confirmEmailMove': {
+    'dynamodb:GetItem': ['EMAILMOVE#', 'PATIENT#', 'SESSIONS#'],
+    'dynamodb:UpdateItem': ['EMAILMOVE#', 'PATIENT#', 'FAMILY#', 'SESSIONS#'],
+    'dynamodb:PutItem': ['EMAIL#', 'OUTBOX#'],
+    'dynamodb:ConditionCheckItem': ['EMAIL#'],
+    'dynamodb:DeleteItem': ['EMAIL#'],
+  },
+
   // lib/adapters/dynamodb/phone-code-store.ts
   /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */
   'phoneCodes.issueCode': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'] },
@@ -119,6 +140,18 @@ export const TABLE_CALLS = {
     'dynamodb:GetItem': ['PHONECODE#'],
     'dynamodb:DeleteItem': ['PHONECODE#'],
     'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
+  },
+  /**
+   * Read the code; a right one: read the patient (its reservations), then one transaction: Delete
+   * PHONECODE#, Update PATIENT# (number, verified), Put the new PHONE# reservation (checked free under
+   * older key versions too), Delete the old one, Put the notice (OUTBOX#); a wrong one: ADD its tries.
+   */
+  'phoneCodes.attemptMoveCode': {
+    'dynamodb:GetItem': ['PHONECODE#', 'PATIENT#'],
+    'dynamodb:DeleteItem': ['PHONECODE#', 'PHONE#'],
+    'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
+    'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
+    'dynamodb:ConditionCheckItem': ['PHONE#'],
   },
 } as const satisfies Record<string, TableItemGrants>;
 

@@ -136,6 +136,10 @@ export class StatelessStack extends Stack {
         API_ROUTES.passwordReset.path,
         API_ROUTES.passwordChange.path,
         API_ROUTES.meClose.path,
+        API_ROUTES.meEmail.path,
+        API_ROUTES.meEmailConfirm.path,
+        API_ROUTES.mePhone.path,
+        API_ROUTES.mePhoneVerify.path,
         API_ROUTES.phoneVerify.path,
       ],
       logs: this.logs,
@@ -151,6 +155,8 @@ export class StatelessStack extends Stack {
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
     const resetUrlBase = config.resetUrlBase ?? this.api.urlForPath(API_PATHS.passwordReset);
+    // The email-move link opens its page on the API itself (GET /me/email/confirm).
+    const emailMoveUrlBase = this.api.urlForPath(API_PATHS.meEmailConfirm);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
     // both table names always (lib/config.ts reads them for every function, whether it audits or not;
     // test/infra/function-config.test.ts loads each function's environment with the real config);
@@ -482,6 +488,59 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // Moving the email (issue 20): the request, the link's use (Bearer JSON, or the page's form with
+    // the password) and the link's page.
+    const meEmail = this.addEndpoint('MeEmail', API_ROUTES.meEmail, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, EMAIL_MOVE_URL_BASE: emailMoveUrlBase },
+      whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies); it answers the same 202 whether or not the new address is registered, and mails only: nothing changes until the link is used.`,
+    });
+    meEmail.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'patients.findTakenIdentifiers',
+        // 3 moves per patient in any hour (a sliding window): each mails an address the patient chose.
+        'rateLimits.slide',
+        // A registered address: only the "someone tried" mail, queued on its own.
+        'outbox.enqueue',
+        'contactMoves.requestEmailMove',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meEmailConfirm = this.addEndpoint('MeEmailConfirm', API_ROUTES.meEmailConfirm, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, ...serviceNameEnv },
+      whyPublic: `${bearerOnly} From the link's page (no token) the account's password proves the account instead (5 wrong ones spend the link; the tighter per-IP WAF sign-in rule applies). Either way it needs the single-use link (30 minutes) mailed to the new address, and moves only the email of the patient the link names.`,
+    });
+    meEmailConfirm.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'contactMoves.emailMoveLink',
+        'contactMoves.confirmEmailMove',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meEmailConfirmPage = this.addEndpoint('MeEmailConfirmPage', API_ROUTES.meEmailConfirmPage, {
+      environment: { ...tableEnv, ...serviceNameEnv },
+      whyPublic:
+        'Serves the confirmation page reached from the email-move link. It reads the link\'s state (link and patient items, GetItem only) to say whether the link is still usable; it consumes nothing and returns no patient data.',
+    });
+    meEmailConfirmPage.allow(...patientTableItems(table, tableAccessFor('contactMoves.emailMoveLink')), tableKeyViaDynamoDb(tableKey));
+
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
       environment: { ...sessionEnv, ...smsBudgetEnvironment(config.sms.budgets) },
       whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
@@ -505,6 +564,41 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // Moving the phone (issue 20): the request (the password, then a code under the phone verification's
+    // own limits and budgets, to the new number) and the code's use (the swap of number and reservation).
+    const mePhone = this.addEndpoint('MePhone', API_ROUTES.mePhone, {
+      memorySize: PASSWORD_CHECK_MEMORY_MB,
+      environment: { ...sessionEnv, ...bcryptEnv, ...smsBudgetEnvironment(config.sms.budgets) },
+      whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock; the tighter per-IP WAF sign-in rule applies); the code goes to the new number under phone verification's limits (3 codes per patient in any hour) and the day's text budgets.`,
+    });
+    mePhone.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive',
+        'patients.getPatient',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'patients.findTakenIdentifiers',
+        'rateLimits.slide',
+        'rateLimits.hit',
+        'phoneCodes.issueCode',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const mePhoneVerify = this.addEndpoint('MePhoneVerify', API_ROUTES.mePhoneVerify, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
+    });
+    mePhoneVerify.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptMoveCode')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
     // The access tokens' public keys for third-party verifiers: from the environment, no AWS call, so no
     // permissions. TABLE_NAME and AUDIT_TABLE_NAME only because lib/config.ts reads them for every function.
     this.addEndpoint('Jwks', API_ROUTES.jwks, {
@@ -521,7 +615,8 @@ export class StatelessStack extends Stack {
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
-    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup });
+    // Both functions that text codes spend the budgets (POST /me/phone too).
+    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup, MePhone: mePhone.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,

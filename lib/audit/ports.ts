@@ -18,6 +18,10 @@ export const AUDIT_ACTIONS = [
   'password_reset',
   'password_change',
   'account_close',
+  'email_move_request',
+  'email_move',
+  'phone_move_request',
+  'phone_move',
   'session_end',
   'record_export',
 ] as const;

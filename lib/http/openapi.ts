@@ -16,7 +16,7 @@ import { EXPORT_FORMATS } from '../record/export-record.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
-  accountCloseSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  accountCloseSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
   registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
@@ -27,6 +27,8 @@ import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
 import { SignInRefusedError } from '../errors.js';
 import { ACCOUNT_CLOSED_ANSWER } from '../record/close-account.js';
+import { EMAIL_MOVE_REQUESTED_ANSWER } from '../record/move-email.js';
+import { PHONE_MOVE_REQUESTED_ANSWER } from '../record/move-phone.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -138,6 +140,9 @@ const REQUEST_SCHEMAS = {
   PasswordResetRequest: passwordResetSchema,
   PasswordChangeRequest: passwordChangeSchema,
   AccountCloseRequest: accountCloseSchema,
+  EmailMoveRequest: emailMoveSchema,
+  EmailMoveConfirmRequest: emailMoveConfirmSchema,
+  PhoneMoveRequest: phoneMoveSchema,
   PhoneVerifyRequest: phoneVerifySchema,
   ProfilePatchRequest: profilePatchSchema,
 } as const;
@@ -396,7 +401,7 @@ interface OperationDoc {
   /** Request headers the operation reads (If-Match). */
   headers?: Json[];
   /** The fields a page's form posts (application/x-www-form-urlencoded, no JavaScript): the answer is then the page, same status. */
-  form?: { fields: readonly string[]; tokenInQuery?: boolean };
+  form?: { fields: readonly string[]; tokenInQuery?: boolean; /** Where the fields' rules are, when not in the JSON body's schema. */ schema?: RequestSchemaName };
   parameters?: Json[];
   responses: Record<number, ResponseDoc>;
 }
@@ -757,6 +762,107 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
+  meEmail: {
+    summary: 'Move the signed-in patient\'s account to another email address',
+    description:
+      'The password again (it counts toward this session\'s lock, as for a password change), then a single-use link (30 minutes; only the newest works) goes to the new address ' +
+      'and a notice to the current one. Nothing changes until the link is used (POST /me/email/confirm, or its page). An address that already has an account gets the same 202 and only a mail saying ' +
+      'someone tried to move an account to it: the answer never tells whether an address is registered.',
+    bearer: true,
+    request: {
+      schema: 'EmailMoveRequest',
+      examples: {
+        move: { summary: 'The new address and the current password', value: { email: 'jane.new@example.com', password: 'Third-Secure-Pass-77' } },
+        'wrong-password': { summary: 'A wrong password', value: { email: 'jane.new@example.com', password: 'NotThePassword1!' } },
+      },
+    },
+    responses: {
+      202: { description: 'The link is on its way (or, for a registered address, the "someone tried" mail).', schema: 'Message', examples: { move: { summary: 'Asked', value: { success: true, message: EMAIL_MOVE_REQUESTED_ANSWER } } } },
+      ...BODY_ERRORS,
+      401: {
+        ...error('The access token is bad or its session has ended, or the password is wrong (it counts toward this session\'s lock, not the account\'s).', message('wrong-password', 'The current password is not correct.')),
+        headers: WWW_AUTHENTICATE,
+      },
+      403: error('The account is deactivated.'),
+      429: { ...error('Too many wrong passwords in this session (locked for a while), or 3 moves asked for in the last hour.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meEmailConfirmPage: {
+    summary: 'The page behind the email-move link',
+    description: 'Opening it reads the link\'s state and changes nothing; its form posts the account\'s password (works without JavaScript): the link alone proves only the new mailbox.',
+    parameters: [TOKEN_QUERY],
+    responses: { 200: htmlPage('The confirmation page while the link is usable; for a used link "address changed", for a replaced, expired or unknown one a page saying to sign in and ask again.'), ...LINK_PAGE_ERRORS, ...THROTTLED },
+  },
+  meEmailConfirm: {
+    summary: 'Use the email-move link: the account moves to the new address',
+    description:
+      'Bearer: the session of the account that asked proves the account (another account\'s link reads as unknown). In one write the new address is reserved (if it was registered meanwhile: 422, nothing written), ' +
+      'the old one released, the email replaced (still verified), the record\'s version (`ETag`, `updated_at`) moves, every other session ends at once (refresh and access tokens; the one that asked goes on) ' +
+      'and the old address is told. The page\'s form may also post `application/x-www-form-urlencoded` with the account\'s `password` (token in the query, no Bearer): the answer is then the page, with the same status.',
+    bearer: true,
+    request: {
+      schema: 'EmailMoveConfirmRequest',
+      examples: { unknown: { summary: 'A token that was never issued', value: { token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } } },
+    },
+    // The page's form is judged by the verification page's schema (the token and the account's password).
+    form: { fields: ['password'], tokenInQuery: true, schema: 'VerifyEmailRequest' },
+    responses: {
+      200: { description: 'Moved.', schema: 'Message' },
+      ...BODY_ERRORS,
+      400: error('Unknown token, another account\'s, or a body that is not JSON.', message('unknown', 'This email change link is invalid. Sign in and ask for the change again.')),
+      401: { ...error('The access token is bad or its session has ended; on the page\'s form, the password is wrong (it counts against this link: 5 tries).'), headers: WWW_AUTHENTICATE },
+      403: error('The account is deactivated.'),
+      410: error('The link expired (30 minutes), was used, was replaced by a newer one, or was spent by 5 wrong passwords on its page.'),
+      422: { description: 'The body does not match the request schema, or the new address was registered meanwhile (`email`: "Email is already registered"); nothing was written.', schema: 'ValidationError' },
+      ...UNAVAILABLE,
+    },
+  },
+  mePhone: {
+    summary: 'Move the signed-in patient\'s account to another phone number',
+    description:
+      'The password again (it counts toward this session\'s lock), then a 6-digit code by SMS to the new number, under the phone verification\'s own limits (3 codes per patient in any hour, ' +
+      'the day\'s text budgets). The number is normalized as at registration. Nothing changes until the code comes back (POST /me/phone/verify). Also how a patient without a usable number adds one.',
+    bearer: true,
+    request: {
+      schema: 'PhoneMoveRequest',
+      examples: {
+        move: { summary: 'The new number and the current password', value: { phone_number: '+1 202 555 0147', password: 'Third-Secure-Pass-77' } },
+        'wrong-password': { summary: 'A wrong password', value: { phone_number: '+1 202 555 0147', password: 'NotThePassword1!' } },
+      },
+    },
+    responses: {
+      202: { description: 'The code is on its way.', schema: 'Message', examples: { move: { summary: 'Texted', value: { success: true, message: PHONE_MOVE_REQUESTED_ANSWER } } } },
+      ...BODY_ERRORS,
+      401: {
+        ...error('The access token is bad or its session has ended, or the password is wrong (it counts toward this session\'s lock, not the account\'s).', message('wrong-password', 'The current password is not correct.')),
+        headers: WWW_AUTHENTICATE,
+      },
+      403: error('The account is deactivated.'),
+      422: { description: 'The body does not match the request schema, the number is already this account\'s, or another account holds it (`phone_number`: "Phone number is already registered", as at registration).', schema: 'ValidationError' },
+      429: { ...error('Too many wrong passwords in this session, too many codes in the hour, or a text budget spent for the day.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  mePhoneVerify: {
+    summary: 'Use the code from the SMS: the account moves to the new number',
+    description:
+      'Wrong codes count as on phone verification (5 per code). The right one, in one write: the new number reserved (another account holding it by now: 422, nothing written), ' +
+      'the old one released, `phone_verified: true`, the record\'s version (`ETag`, `updated_at`) moves, and the account\'s address is told.',
+    bearer: true,
+    request: {
+      schema: 'PhoneVerifyRequest',
+      examples: { code: { summary: 'The six digits from the SMS to the new number', value: { code: '042917' } } },
+    },
+    responses: {
+      200: { description: 'Moved and verified.', schema: 'Message', examples: { code: { summary: 'Moved', value: { success: true, message: 'Your phone number was changed and is verified.' } } } },
+      ...BODY_ERRORS,
+      422: { description: 'Not six digits, a wrong code (with the tries left), or the number was registered meanwhile (`phone_number`).', schema: 'ValidationError' },
+      ...BEARER_ERRORS,
+      410: error('The code expired, was tried too often, or none was issued for a move: request a new one.'),
+      ...UNAVAILABLE,
+    },
+  },
   logout: {
     summary: 'Sign out: end the refresh token\'s session family',
     description: '200 whether or not the refresh token is still valid (idempotent).',
@@ -904,7 +1010,7 @@ function operation(key: RouteKey, route: ApiRoute): Json {
         required: true,
         content: {
           ...Object.fromEntries((doc.request.mediaTypes ?? ['application/json']).map((type) => [type, { schema: ref(doc.request!.schema), examples: doc.request!.examples }])),
-          ...(doc.form && { 'application/x-www-form-urlencoded': { schema: formSchema(doc.request.schema, doc.form.fields) } }),
+          ...(doc.form && { 'application/x-www-form-urlencoded': { schema: formSchema(doc.form.schema ?? doc.request.schema, doc.form.fields) } }),
         },
       },
     }),

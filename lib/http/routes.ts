@@ -18,6 +18,11 @@ export type ApiFunctionName =
   | 'me'
   | 'me-update'
   | 'me-close'
+  | 'me-email'
+  | 'me-email-confirm'
+  | 'me-email-confirm-page'
+  | 'me-phone'
+  | 'me-phone-verify'
   | 'me-sessions'
   | 'me-session-end'
   | 'me-sessions-revoke-others'
@@ -54,6 +59,10 @@ export const API_PATHS = {
   logout: '/api/v1/patient/logout',
   me: '/api/v1/patient/me',
   meClose: '/api/v1/patient/me/close',
+  meEmail: '/api/v1/patient/me/email',
+  meEmailConfirm: '/api/v1/patient/me/email/confirm',
+  mePhone: '/api/v1/patient/me/phone',
+  mePhoneVerify: '/api/v1/patient/me/phone/verify',
   meSessions: '/api/v1/patient/me/sessions',
   // `{id}` is one path segment, handed to the function as `pathParameters.id` (API Gateway's syntax;
   // lib/local/api-server.ts matches it the same way, a literal path such as revoke-others first).
@@ -85,6 +94,14 @@ export const API_ROUTES = {
   meUpdate: { method: 'PATCH', path: API_PATHS.me, functionName: 'me-update', timeoutSeconds: 12 },
   // A compare with bcrypt, then one transaction (the password change's budget).
   meClose: { method: 'POST', path: API_PATHS.meClose, functionName: 'me-close', timeoutSeconds: 15 },
+  // Moving the email (issue 20): a compare with bcrypt, then one transaction (or one outbox item).
+  meEmail: { method: 'POST', path: API_PATHS.meEmail, functionName: 'me-email', timeoutSeconds: 15 },
+  // The link's use: Bearer (JSON) or the page's form (a compare with bcrypt), then one transaction.
+  meEmailConfirm: { method: 'POST', path: API_PATHS.meEmailConfirm, functionName: 'me-email-confirm', timeoutSeconds: 15 },
+  meEmailConfirmPage: { method: 'GET', path: API_PATHS.meEmailConfirm, functionName: 'me-email-confirm-page', timeoutSeconds: 12 },
+  // Moving the phone: a compare with bcrypt, the code's limits and one transaction; then the code's one transaction.
+  mePhone: { method: 'POST', path: API_PATHS.mePhone, functionName: 'me-phone', timeoutSeconds: 15 },
+  mePhoneVerify: { method: 'POST', path: API_PATHS.mePhoneVerify, functionName: 'me-phone-verify', timeoutSeconds: 12 },
   // The patient's sessions (issue 20): a Get and a BatchGet; one conditional transaction; one transaction.
   meSessions: { method: 'GET', path: API_PATHS.meSessions, functionName: 'me-sessions', timeoutSeconds: 12 },
   meSessionEnd: { method: 'DELETE', path: API_PATHS.meSession, functionName: 'me-session-end', timeoutSeconds: 12 },

@@ -19,8 +19,11 @@ export interface TokenFormPage {
   form: Omit<PageForm, 'action' | 'intro'>;
   /** What the patient does next once the link did its work. */
   done: { title: string; next: readonly string[] };
-  /** Where a new link comes from (relative to the page's path), and what the page then says. */
-  newLink: { action: string; intro: string; buttonText: string; sentNext: readonly string[] };
+  /**
+   * Where a new link comes from (relative to the page's path), and what the page then says; or, for a
+   * link only a signed-in patient can ask for again (an email move), what to do instead.
+   */
+  newLink: { action: string; intro: string; buttonText: string; sentNext: readonly string[] } | { signedIn: readonly string[] };
   /** The message of a page opened without a token (a link cut short). */
   missingToken: string;
   /** What an answer means: the link did its work, it cannot be used, try again, or nothing more to do here. */
@@ -52,17 +55,20 @@ export const isTokenRefused = (error: unknown) => error instanceof ValidationErr
 
 export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenFormPages {
   const tokenForm: PageForm = { ...page.form, intro: page.intro };
-  const newLinkForm: PageForm = {
+  const { newLink } = page;
+  const newLinkForm: PageForm | undefined = 'signedIn' in newLink ? undefined : {
     id: 'new-link',
-    action: page.newLink.action,
-    intro: page.newLink.intro,
+    action: newLink.action,
+    intro: newLink.intro,
     fields: [{ name: 'email', label: 'Your email address', type: 'email', autocomplete: 'email', maxLength: 254 }],
     buttonId: 'send-link',
-    buttonText: page.newLink.buttonText,
+    buttonText: newLink.buttonText,
     busyText: 'Sending…',
   };
+  // No form where a new link is asked for signed in: what to do instead.
+  const instead = newLinkForm ? { form: newLinkForm } : { paragraphs: 'signedIn' in newLink ? newLink.signedIn : [] };
   const unusable = (message: string) =>
-    renderPage(serviceName, { title: LINK_UNUSABLE_TITLE, result: { tone: 'error', message }, form: newLinkForm });
+    renderPage(serviceName, { title: LINK_UNUSABLE_TITLE, result: { tone: 'error', message }, ...instead });
   const pages: TokenFormPages = {
     opened(state) {
       if (state === 'usable') return pages.form();
@@ -71,7 +77,7 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
       // A used link did its work once (the email verified, a password set): news, not an error,
       // even where the page goes on to offer a new link.
       if (state === 'used' && page.verdict(result) === 'new-link') {
-        return renderPage(serviceName, { title: LINK_USED_TITLE, result: { tone: 'ok', message: error.message }, form: newLinkForm });
+        return renderPage(serviceName, { title: LINK_USED_TITLE, result: { tone: 'ok', message: error.message }, ...instead });
       }
       return pages.result(result);
     },
@@ -93,8 +99,8 @@ export function tokenFormPages(serviceName: string, page: TokenFormPage): TokenF
     },
     newLinkResult: ({ statusCode, message }) =>
       statusCode < 300
-        ? renderPage(serviceName, { title: NEW_LINK_SENT_TITLE, result: { tone: 'ok', message }, paragraphs: page.newLink.sentNext })
-        : renderPage(serviceName, { title: NEW_LINK_TITLE, result: { tone: 'error', message }, form: newLinkForm }),
+        ? renderPage(serviceName, { title: NEW_LINK_SENT_TITLE, result: { tone: 'ok', message }, paragraphs: 'sentNext' in newLink ? newLink.sentNext : [] })
+        : renderPage(serviceName, { title: NEW_LINK_TITLE, result: { tone: 'error', message }, ...instead }),
   };
   return pages;
 }

@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 const LOGGABLE_KEYS = new Set([
   'patientId',
   'outboxId',
-  'kind', // an outbox item's kind: verification_email, resend_request, password_reset_request, password_reset_email, password_changed_email, phone_code_sms
+  'kind', // an outbox item's kind: verification_email, resend_request, password_reset_request, password_reset_email, password_changed_email, phone_code_sms, account_notice_email, email_move_email
   'outcome',
   'attempts',
   'statusCode',

@@ -27,6 +27,7 @@ const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
   password_reset_email: 'mail sent',
   password_changed_email: 'mail sent',
   account_notice_email: 'mail sent',
+  email_move_email: 'mail sent',
 };
 
 /**
@@ -54,6 +55,9 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       return undefined;
     case 'account_notice_email':
       await deps.mailer.sendAccountNotice({ to: item.to, notice: item.notice });
+      return undefined;
+    case 'email_move_email':
+      await deps.mailer.sendEmailMoveLink({ to: item.to, confirmUrl: item.confirmUrl });
       return undefined;
   }
 }

@@ -1,4 +1,5 @@
 import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PasswordResetMail } from '../patient/ports.js';
+import type { EmailMoveMail } from '../record/ports.js';
 
 /**
  * A request for a new verification link, recorded exactly as asked: whether the address belongs to
@@ -41,10 +42,10 @@ export interface PasswordResetRequest {
  * Items queued on their own (not inside another transaction): requests, the notice, and a live
  * link's mail sent again (its token is already stored: nothing else to write with it).
  */
-export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail | OutboxMail | PasswordResetMail;
+export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail | OutboxMail | PasswordResetMail | AccountNoticeMail;
 
 /** What the outbox holds: mails to send, requests that may end in one, and SMS. */
-export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail;
+export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail | EmailMoveMail;
 
 /**
  * The transactional outbox: items are written in the same transaction as the data they announce (or

@@ -161,7 +161,17 @@ export interface PasswordChangedMail {
  * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
  * record, so a new notice is a new `notice`, not a new outbox kind.
  */
-export type AccountNotice = 'profile_changed' | 'account_closed';
+export type AccountNotice =
+  | 'profile_changed'
+  | 'account_closed'
+  /** To the current address: a move to another one was asked for (the link went there). */
+  | 'email_move_requested'
+  /** To the old address: the account now signs in with another one. */
+  | 'email_moved'
+  /** To an address that has an account already: someone tried to move another account to it (no link). */
+  | 'email_move_refused'
+  /** To the account's address: its phone number was replaced by a newly proven one. */
+  | 'phone_moved';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;
@@ -368,11 +378,18 @@ export interface ChangedMail {
   sessionsEnded: SessionsEnded;
 }
 
+/** The link that moves an account to this address (it proves the mailbox): the link only, as a verification mail. */
+export interface EmailMoveLinkMail {
+  to: string;
+  confirmUrl: string;
+}
+
 export interface Mailer {
   sendVerificationEmail(mail: VerificationMail): Promise<void>;
   sendPasswordResetEmail(mail: ResetMail): Promise<void>;
   sendPasswordChangedEmail(mail: ChangedMail): Promise<void>;
   sendAccountNotice(mail: Pick<AccountNoticeMail, 'to' | 'notice'>): Promise<void>;
+  sendEmailMoveLink(mail: EmailMoveLinkMail): Promise<void>;
 }
 
 export interface Clock {

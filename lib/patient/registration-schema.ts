@@ -275,6 +275,56 @@ export const accountCloseSchema: JSONSchemaType<AccountCloseRequest> = {
   },
 };
 
+export interface EmailMoveRequestBody {
+  email: string;
+  password: string;
+}
+
+/** POST /me/email: the new address (the registration's rules) and the password again. */
+export const emailMoveSchema: JSONSchemaType<EmailMoveRequestBody> = {
+  $id: 'email-move-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'password'],
+  properties: {
+    email: registrationSchema.properties!.email,
+    password: presentedPassword,
+  },
+};
+
+export interface EmailMoveConfirmRequest {
+  token: string;
+}
+
+/** POST /me/email/confirm (Bearer): the link's token; the session proves the account. */
+export const emailMoveConfirmSchema: JSONSchemaType<EmailMoveConfirmRequest> = {
+  $id: 'email-move-confirm-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: { token: opaqueToken },
+};
+
+/** The move link's page: the token and the account's password (no session there), judged by the verification page's schema. */
+export type EmailMovePageRequest = VerifyEmailRequest;
+
+export interface PhoneMoveRequestBody {
+  phone_number: string;
+  password: string;
+}
+
+/** POST /me/phone: the new number (the registration's rule, normalized the same way) and the password again. */
+export const phoneMoveSchema: JSONSchemaType<PhoneMoveRequestBody> = {
+  $id: 'phone-move-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['phone_number', 'password'],
+  properties: {
+    phone_number: registrationSchema.properties!.phone_number,
+    password: presentedPassword,
+  },
+};
+
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<
   RegistrationRequest,

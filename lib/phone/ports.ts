@@ -1,4 +1,5 @@
 import type { OutboxSms } from '../outbox/ports.js';
+import type { AccountNoticeMail } from '../patient/ports.js';
 
 /** A phone verification code as stored: only its keyed digest, never the code. */
 export interface PhoneCodeRecord {
@@ -9,6 +10,16 @@ export interface PhoneCodeRecord {
   digest: string;
   expiresAt: Date;
   createdAt: Date;
+  /**
+   * A code that moves the patient to this (normalized) number once it is proven (POST /me/phone);
+   * absent: a code that verifies the number already stored. Each is tried only by its own route.
+   */
+  newPhone?: string;
+}
+
+/** Trying a move code (POST /me/phone/verify): the notice the move queues in its own write. */
+export interface PhoneMoveAttempt {
+  notice: AccountNoticeMail;
 }
 
 export type PhoneCodeAttempt =
@@ -19,8 +30,10 @@ export type PhoneCodeAttempt =
   | { outcome: 'expired' }
   /** maxWrongTries wrong tries were made: the code no longer works, even the right one. */
   | { outcome: 'exhausted' }
-  /** No code to try: never issued, used, or (DynamoDB) removed by TTL after expiring. */
-  | { outcome: 'none' };
+  /** No code to try: never issued, used, (DynamoDB) removed by TTL after expiring, or one for the other route. */
+  | { outcome: 'none' }
+  /** A move code was right, but the new number belongs to another account by now: nothing written, the code kept. */
+  | { outcome: 'taken' };
 
 export interface PhoneVerificationStore {
   /** Stores the code, replacing the patient's older one (which stops working), and queues its SMS, atomically. */
@@ -31,4 +44,12 @@ export interface PhoneVerificationStore {
    * code is removed and the patient's phone_verified set, with phone_verified_at, in one step).
    */
   attemptCode(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number): Promise<PhoneCodeAttempt>;
+  /**
+   * attemptCode for a move code (one issued with `newPhone`; a verification code is `none` here, and
+   * a move code is `none` to attemptCode). The right one, in one step: the code used, the new number
+   * reserved under the same condition a registration's is (free, or a lapsed registration's), the old
+   * reservation released, phone_number replaced, phone_verified set, updated_at moved and the notice
+   * queued; `taken` (nothing written) when the number belongs to another account.
+   */
+  attemptMoveCode(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, move: PhoneMoveAttempt): Promise<PhoneCodeAttempt>;
 }

@@ -36,6 +36,16 @@ export async function sendPhoneCode(caller: VerifiedAccessToken, context: Reques
     throw new SignInRefusedError('inactive');
   }
   if (patient.phone_verified) throw new PhoneAlreadyVerifiedError();
+  await issuePhoneCode(patient.id, patient.phone_number, context, deps);
+}
+
+/**
+ * A new code by SMS to `to` for the patient, under the limits and budgets above, replacing the
+ * patient's older code (whatever it was for). `newPhone`: the code moves the patient to `to` once it
+ * is proven (POST /me/phone); without it, it verifies the number already stored.
+ */
+export async function issuePhoneCode(patientId: string, to: string, context: RequestContext, deps: SendPhoneCodeDeps, { newPhone = false } = {}): Promise<void> {
+  const patient = { id: patientId, phone_number: to };
   const now = deps.clock.now();
   const decision = await deps.rateLimiter.slide(`phone-code#${patient.id}`, PHONE_CODE_LIMIT, now);
   if (!decision.allowed) {
@@ -54,7 +64,7 @@ export async function sendPhoneCode(caller: VerifiedAccessToken, context: Reques
   const digest = await deps.identifiers.current('phone-code', phoneCodeDigestInput(patient.id, code));
   const smsId = randomUUID();
   await deps.phoneCodes.issueCode(
-    { patientId: patient.id, codeId: randomUUID(), digest, expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_MS), createdAt: now },
+    { patientId: patient.id, codeId: randomUUID(), digest, expiresAt: new Date(now.getTime() + PHONE_CODE_TTL_MS), createdAt: now, ...(newPhone && { newPhone: to }) },
     { kind: 'phone_code_sms', id: smsId, patientId: patient.id, to: patient.phone_number, text: phoneCodeText(code), createdAt: now.toISOString() },
   );
   await deps.auditor.record(context, { action: 'phone_code_sent', outcome: 'success', patientId: patient.id });

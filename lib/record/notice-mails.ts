@@ -14,6 +14,35 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
     intro: (serviceName) => [`The name or date of birth on your ${serviceName} account was just changed.`],
     outro: IF_NOT_YOU,
   },
+  email_move_requested: {
+    subject: 'A change of your email address was asked for',
+    intro: (serviceName) => [
+      `Someone signed in to your ${serviceName} account asked to move it to another email address. We sent a link to that address; nothing changes until it is opened.`,
+    ],
+    outro: [
+      'If this was you, there is nothing more to do here.',
+      'If this was not you, change your password from the sign-in page (choose "Forgot password"): that ends every session and the pending change, and contact the clinic.',
+    ],
+  },
+  email_moved: {
+    subject: 'Your email address was changed',
+    intro: (serviceName) => [
+      `Your ${serviceName} account now signs in with another email address, and every other device signed in to it was signed out. This address no longer belongs to the account.`,
+    ],
+    outro: ['If this was you, there is nothing more to do.', 'If this was not you, contact the clinic at once.'],
+  },
+  email_move_refused: {
+    subject: 'Someone tried to use your email address',
+    intro: (serviceName) => [
+      `Someone signed in to a ${serviceName} account asked to move it to this email address. This address already belongs to an account, so nothing was changed.`,
+    ],
+    outro: ['If this was you, sign in with this address instead.', 'If it was not you, there is nothing to do: your account was not touched.'],
+  },
+  phone_moved: {
+    subject: 'Your phone number was changed',
+    intro: (serviceName) => [`The phone number on your ${serviceName} account was just replaced by a new one, proven by a code sent to it.`],
+    outro: IF_NOT_YOU,
+  },
   account_closed: {
     subject: 'Your account was closed',
     intro: (serviceName) => [

@@ -53,6 +53,13 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
   },
   'me-close': { validateAccountClose: { schema: requestSchemas.accountCloseSchema, type: 'AccountCloseRequest' } },
+  'me-phone': { validatePhoneMove: { schema: requestSchemas.phoneMoveSchema, type: 'PhoneMoveRequestBody' } },
+  'me-phone-verify': { validatePhoneVerify: { schema: requestSchemas.phoneVerifySchema, type: 'PhoneVerifyRequest' } },
+  'me-email': { validateEmailMove: { schema: requestSchemas.emailMoveSchema, type: 'EmailMoveRequestBody' } },
+  'me-email-confirm': {
+    validateEmailMoveConfirm: { schema: requestSchemas.emailMoveConfirmSchema, type: 'EmailMoveConfirmRequest' },
+    validateEmailMovePage: { schema: requestSchemas.verifyEmailSchema, type: 'EmailMovePageRequest' },
+  },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

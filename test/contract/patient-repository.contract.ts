@@ -1,3 +1,4 @@
+import type { ContactMoveStore } from '../../lib/record/ports.js';
 import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuplicateRegistrationError, ServiceUnavailableError } from '../../lib/errors.js';
@@ -10,6 +11,8 @@ import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAccountCloseContract } from './account-close.contract.js';
+import { describeEmailMoveContract } from './email-move.contract.js';
+import { describePhoneMoveContract } from './phone-move.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
@@ -34,6 +37,7 @@ export interface ContractStore {
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
+  contactMoves: ContactMoveStore;
   /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
   outboxText(id: string): Promise<string | undefined>;
   /**
@@ -597,5 +601,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
     describeAccountCloseContract({ store: () => store, create, patientFixture });
+    describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail });
+    describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
   });
 }

@@ -40,7 +40,7 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });
@@ -86,6 +86,6 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
         expect(binary.readUInt16LE(18)).toBe(183); // ELF e_machine: AArch64
         return String(fn.Metadata?.['aws:cdk:path']).split('/')[1];
       });
-    expect(withBinding.sort()).toEqual(['Login', 'MeClose', 'PasswordChange', 'PasswordReset', 'Register', 'VerifyEmail']);
+    expect(withBinding.sort()).toEqual(['Login', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'PasswordChange', 'PasswordReset', 'Register', 'VerifyEmail']);
   });
 });

@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -243,6 +243,37 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
     }],
+    // Moving the email (issue 20): the request checks the password, pre-checks the address and writes
+    // the pending move (or only the "someone tried" mail); the confirmation swaps the reservations in one transaction.
+    ['MeEmail', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+      'dynamodb:PutItem': ['EMAILMOVE#', 'OUTBOX#'],
+    }],
+    ['MeEmailConfirm', {
+      'dynamodb:GetItem': ['EMAILMOVE#', 'FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['EMAILMOVE#', 'FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:DeleteItem': ['EMAIL#', 'LOGIN#'],
+      'dynamodb:PutItem': ['EMAIL#', 'OUTBOX#'],
+      'dynamodb:ConditionCheckItem': ['EMAIL#'],
+    }],
+    // Moving the phone: the password, the pre-check, the phone verification's limits and code; then the swap.
+    ['MePhone', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'RATE#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONECODE#'],
+    }],
+    ['MePhoneVerify', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'PHONECODE#'],
+      'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
+      'dynamodb:DeleteItem': ['PHONE#', 'PHONECODE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONE#'],
+      'dynamodb:ConditionCheckItem': ['PHONE#'],
+    }],
     // The session list reads the patient's index and BatchGets the families it names: never a Scan.
     ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
@@ -317,7 +348,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     const writing = onAudit.filter(({ s }) => s.Sid === 'AuditTablePutItem');
     expect(writing.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeExport', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of writing) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
@@ -336,6 +367,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it.each([
     ['VerifyEmailPage', 'VERIFY#'],
     ['PasswordResetPage', 'RESET#'],
+    ['MeEmailConfirmPage', 'EMAILMOVE#'],
   ])('%s: GetItem on its link\'s token and the patient, and the table key; nothing else', (fn, token) => {
     expect(tableItemsOf(fn)).toEqual({ 'dynamodb:GetItem': ['PATIENT#', token].sort() });
     expect(summaryOf(fn)).toEqual({ ...BASELINE, ...tableKey });
@@ -349,7 +381,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('PasswordReset')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...writeAudit });
   });
 
-  it.each(['MeClose', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'])(
+  it.each(['MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'])(
     '%s: besides its table items, identifier MACs, token verification only (no Sign) and the audit trail',
     (fn) => {
       expect(summaryOf(fn)).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });

@@ -14,8 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
-  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
@@ -108,6 +107,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
       'PATCH /api/v1/patient/me': expect.stringMatching(/^MeUpdateFunction/),
       'POST /api/v1/patient/me/close': expect.stringMatching(/^MeCloseFunction/),
+      'POST /api/v1/patient/me/email': expect.stringMatching(/^MeEmailFunction/),
+      'POST /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmFunction/),
+      'GET /api/v1/patient/me/email/confirm': expect.stringMatching(/^MeEmailConfirmPageFunction/),
+      'POST /api/v1/patient/me/phone': expect.stringMatching(/^MePhoneFunction/),
+      'POST /api/v1/patient/me/phone/verify': expect.stringMatching(/^MePhoneVerifyFunction/),
       'GET /api/v1/patient/me/sessions': expect.stringMatching(/^MeSessionsFunction/),
       'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
       'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
@@ -160,7 +164,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('sizes the bcrypt functions (register, login, verify-email, password reset and change, account close) alike and gives every function its stage reserved concurrency; the mailer stays at 2', () => {
-    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose'] as const;
+    const bcrypt = ['Register', 'Login', 'VerifyEmail', 'PasswordReset', 'PasswordChange', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone'] as const;
     for (const name of bcrypt) expect(functionProps[name].MemorySize, name).toBe(1024);
     for (const name of FUNCTIONS.filter((f) => !(bcrypt as readonly string[]).includes(f))) {
       expect(functionProps[name].MemorySize, name).toBe(256);
@@ -202,6 +206,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeUpdate: [...session, 'KMS_KEY_ID'],
       // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
       MeClose: [...session, 'BCRYPT_ROUNDS'],
+      // The close's password check; the link it writes points at the link's page.
+      MeEmail: [...session, 'BCRYPT_ROUNDS', 'EMAIL_MOVE_URL_BASE'],
+      // Bearer JSON, or the page's form with the password (its answer is the page).
+      MeEmailConfirm: [...session, 'BCRYPT_ROUNDS', ...named],
+      MeEmailConfirmPage: [...tables, ...named],
+      // The close's password check, then phone verification's code and budgets.
+      MePhone: [...session, 'BCRYPT_ROUNDS', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
+      MePhoneVerify: session,
       // The patient's sessions: no patient data, so no data key.
       MeSessions: session,
       MeSessionEnd: session,
@@ -263,7 +275,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
+    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
     const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
@@ -419,13 +431,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(byMetric('PasswordResets')).toEqual([{
       group: logGroupOf('PasswordReset'), pattern: '{ $.message = "password reset" && $.outcome = "reset" }',
     }]);
-    // Issue 19 item 16: one metric and one alarm per text budget, from the function that texts codes.
+    // Issue 19 item 16: one metric and one alarm per text budget, from the functions that text codes (issue 20: POST /me/phone too).
     for (const budget of ['service', 'country']) {
-      expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([{
-        group: logGroupOf('PhoneVerification'), pattern: `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`,
-      }]);
+      const pattern = `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`;
+      expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([
+        { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern },
+      ]);
     }
-    expect(filters).toHaveLength(7);
+    expect(filters).toHaveLength(9);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

@@ -229,10 +229,21 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('jwks', 'keys');
   });
 
-  it('close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {
+  it('an email move asked for, the phone moved; close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {
     const { op } = operation('meClose');
     const password = op.requestBody.content['application/json'].examples.close.value.password;
     const session = await login(password);
+    // A move asked for (and never confirmed: the close below signs in with the spec's address).
+    await run('meEmail', 'wrong-password', { bearer: session.access_token });
+    await run('meEmail', 'move', { bearer: session.access_token });
+    await run('meEmailConfirm', 'unknown', { bearer: session.access_token });
+    // The phone moved to the example's number with the code texted to it.
+    await run('mePhone', 'wrong-password', { bearer: session.access_token });
+    await run('mePhone', 'move', { bearer: session.access_token });
+    await phoneApi.sweep();
+    const moveCode = codeFrom((await awaitTexts('+12025550147')).at(-1)!);
+    await run('mePhoneVerify', 'no-token', { replace: { code: moveCode } });
+    await run('mePhoneVerify', 'code', { replace: { code: moveCode }, bearer: session.access_token });
     await run('meClose', 'wrong-password', { bearer: session.access_token });
     await run('meClose', 'close', { bearer: session.access_token });
     await run('login', 'closed', { replace: { password } });

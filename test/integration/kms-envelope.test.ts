@@ -55,6 +55,10 @@ const { handler: logout } = await import('../../functions/logout/handler.js');
 const { handler: me } = await import('../../functions/me/handler.js');
 const { handler: meUpdate } = await import('../../functions/me-update/handler.js');
 const { handler: meClose } = await import('../../functions/me-close/handler.js');
+const { handler: meEmail } = await import('../../functions/me-email/handler.js');
+const { handler: meEmailConfirm } = await import('../../functions/me-email-confirm/handler.js');
+const { handler: mePhone } = await import('../../functions/me-phone/handler.js');
+const { handler: mePhoneVerify } = await import('../../functions/me-phone-verify/handler.js');
 const { handler: meSessionEnd } = await import('../../functions/me-session-end/handler.js');
 const { handler: meSessionsRevokeOthers } = await import('../../functions/me-sessions-revoke-others/handler.js');
 const { handler: meExport } = await import('../../functions/me-export/handler.js');
@@ -230,6 +234,49 @@ describe('closing the account with AWS KMS (POST /me/close)', () => {
     expect(calls.map((r) => r.target).filter((t) => t !== 'GenerateMac')).toEqual([]);
     expect(calls.filter((r) => r.target === 'GenerateMac').every((r) => r.body.KeyId === IDENTIFIER_KEY_ARN)).toBe(true);
     expect(calls.length).toBeGreaterThan(0);
+  });
+});
+
+describe('moving the email with AWS KMS (POST /me/email, POST /me/email/confirm)', () => {
+  it('digest the new address (its reservation, checked under every key version in use) and the audit\'s source address inside KMS, and decrypt, generate or sign nothing', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${verified.body.data.access_token}` };
+    const to = `moved.${body.email}`;
+    const start = kms.received.length;
+    // A wrong password first: the lock's counter is reset by the right one.
+    expect((await invoke(meEmail, apiEvent({ email: to, password: 'Not-The-Password-1!' }, { path: '/api/v1/patient/me/email', headers }))).statusCode).toBe(401);
+    expect((await invoke(meEmail, apiEvent({ email: to, password: body.password }, { path: '/api/v1/patient/me/email', headers }))).statusCode).toBe(202);
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const token = tokenFrom((await mailsTo(to)).at(-1)!);
+    const moved = await invoke(meEmailConfirm, apiEvent({ token }, { path: '/api/v1/patient/me/email/confirm', headers }));
+    expect(moved.statusCode).toBe(200);
+    const calls = kms.received.slice(start);
+    expect(calls.map((r) => r.target).filter((t) => t !== 'GenerateMac')).toEqual([]);
+    expect(calls.filter((r) => r.target === 'GenerateMac').every((r) => r.body.KeyId === IDENTIFIER_KEY_ARN)).toBe(true);
+    expect(calls.length).toBeGreaterThan(0);
+  });
+});
+
+describe('moving the phone with AWS KMS (POST /me/phone, POST /me/phone/verify)', () => {
+  it('digest the code and the new number (its reservation, checked under every key version in use) inside KMS; nothing is decrypted, generated or signed', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const session = (await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email)).at(-1)!), password: body.password }, { path: '/api/v1/patient/verify-email' }))).body.data;
+    const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const { textsTo, codeFrom } = await import('../support/local-aws.js');
+    const newPhone = uniqueRegistration().phone_number;
+    const start = kms.received.length;
+    expect((await invoke(mePhone, apiEvent({ phone_number: newPhone, password: 'Not-The-Password-1!' }, { path: '/api/v1/patient/me/phone', headers }))).statusCode).toBe(401);
+    expect((await invoke(mePhone, apiEvent({ phone_number: newPhone, password: body.password }, { path: '/api/v1/patient/me/phone', headers }))).statusCode).toBe(202);
+    await outboxMailer({ source: 'aws.events' } as never);
+    const code = codeFrom((await textsTo(newPhone)).at(-1)!);
+    expect((await invoke(mePhoneVerify, apiEvent({ code }, { path: '/api/v1/patient/me/phone/verify', headers }))).statusCode).toBe(200);
+    const targets = new Set(kms.received.slice(start).map((r) => r.target));
+    expect([...targets].sort()).toEqual(['GenerateMac']);
   });
 });
 

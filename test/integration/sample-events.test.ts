@@ -20,6 +20,11 @@ import { handler as passwordReset } from '../../functions/password-reset/handler
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as passwordChange } from '../../functions/password-change/handler.js';
 import { handler as meClose } from '../../functions/me-close/handler.js';
+import { handler as meEmail } from '../../functions/me-email/handler.js';
+import { handler as meEmailConfirm } from '../../functions/me-email-confirm/handler.js';
+import { handler as meEmailConfirmPage } from '../../functions/me-email-confirm-page/handler.js';
+import { handler as mePhone } from '../../functions/me-phone/handler.js';
+import { handler as mePhoneVerify } from '../../functions/me-phone-verify/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -96,6 +101,17 @@ describe('sample password events pass through the handlers', () => {
   it('events/password-change.json reaches the token check (its placeholder token is refused: 401)', async () => {
     const response = await passwordChange(load('password-change'), lambdaContext);
     expect(response.statusCode).toBe(401);
+  });
+
+  it.each([['me-email', meEmail], ['me-email-confirm', meEmailConfirm], ['me-phone', mePhone], ['me-phone-verify', mePhoneVerify]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+    const response = await handler(load(name), lambdaContext);
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('events/me-email-confirm-page.json serves the page (its placeholder token is unknown: the page says so)', async () => {
+    const response = await meEmailConfirmPage(load('me-email-confirm-page'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('This email change link is invalid.');
   });
 
   it('events/me-close.json reaches the token check (its placeholder token is refused: 401)', async () => {

@@ -1,3 +1,4 @@
+import { createPostgresContactMoves } from '../../lib/adapters/postgres/contact-moves.js';
 import { createPostgresAuditTrail } from '../../lib/adapters/postgres/audit-trail.js';
 import { migrate } from '../../lib/adapters/postgres/migrate.js';
 import { fromPatientRow, SELECT_PATIENT } from '../../lib/adapters/postgres/patient-row.js';
@@ -24,6 +25,7 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     loginFailures: createPostgresLoginFailureCounter(db),
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
+    contactMoves: createPostgresContactMoves(db),
     async outboxText(id) {
       const { rows } = await db.query<{ sms_text: string | null }>('SELECT sms_text FROM outbox_mails WHERE id = $1', [id]);
       return rows[0]?.sms_text ?? undefined;

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoPhoneCodeStore } from '../../lib/adapters/dynamodb/phone-code-store.js';
 import { createDynamoSessionStore } from '../../lib/adapters/dynamodb/session-store.js';
 import { ServiceUnavailableError } from '../../lib/errors.js';
+import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
 
 /**
  * Transaction conflicts on the session items (issue 19 item 7). DynamoDB Local produces them only
@@ -58,7 +59,7 @@ describe('session writes that meet a concurrent transaction', () => {
 });
 
 describe('phone codes that meet a concurrent transaction', () => {
-  const phoneCodes = createDynamoPhoneCodeStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', 32);
+  const phoneCodes = createDynamoPhoneCodeStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), 't', 32, testIdentifierDigests(identifierKeyRingJson()));
   const now = new Date();
   const code = { patientId: family.patientId, codeId: 'c1', digest: 'v1.aa', expiresAt: new Date(now.getTime() + 600_000), createdAt: now };
   const sms = { kind: 'phone_code_sms' as const, id: 'm1', patientId: family.patientId, to: '+12025550100', text: 'code', createdAt: now.toISOString() };

@@ -48,6 +48,7 @@ const OUTBOX_ITEMS: { [K in OutboxItem['kind']]: Required<Extract<OutboxItem, { 
   password_changed_email: { kind: 'password_changed_email', id: 'i', patientId: 'p', to: 't', firstName: 'f', createdAt: 'c', sessionsEnded: 'all' },
   phone_code_sms: { kind: 'phone_code_sms', id: 'i', patientId: 'p', to: 't', text: 's', createdAt: 'c' },
   account_notice_email: { kind: 'account_notice_email', id: 'i', patientId: 'p', to: 't', notice: 'profile_changed', createdAt: 'c' },
+  email_move_email: { kind: 'email_move_email', id: 'i', patientId: 'p', to: 't', confirmUrl: 'u', createdAt: 'c' },
 };
 
 /** Of those names, the ones whose values are never patient data or a secret, and why. Nothing else may be logged. */

@@ -3,6 +3,8 @@ import { renderMail } from '../../lib/mail/render-mail.js';
 import { addressOf, senderMailbox } from '../../lib/mail/sender.js';
 import { composePasswordChangedMail, composePasswordResetMail } from '../../lib/password/password-mails.js';
 import { composeVerificationMail } from '../../lib/patient/verification-mail.js';
+import { composeEmailMoveMail } from '../../lib/record/email-move-mail.js';
+import { composeAccountNotice } from '../../lib/record/notice-mails.js';
 
 const SERVICE = 'Riverside Clinic';
 const url = 'https://x.test/verify?token=abc&x=1';
@@ -90,5 +92,27 @@ describe('a mail', () => {
     expect(afterReset).not.toContain('every other');
     expect(afterReset).toContain("change your email account's password first");
     expect(changedMail('others').text).toContain('every other device signed in to your account was signed out');
+  });
+});
+
+describe('the contact-move mails (issue 20)', () => {
+  it('the move link goes with what it does, its 30 minutes, the password the page asks for, and nothing the patient typed', () => {
+    const mail = composeEmailMoveMail({ to: 'new@x.test', confirmUrl: url }, SERVICE);
+    expect(mail.subject).toBe('Confirm your new email address');
+    expect(mail.text).toContain(url);
+    expect(mail.text).toContain('expires in 30 minutes');
+    expect(mail.text).toContain("enter the account's password");
+    expect(mail.text).toContain('ignore this email: nothing changes');
+  });
+
+  it.each([
+    ['email_move_requested', 'A change of your email address was asked for'],
+    ['email_moved', 'Your email address was changed'],
+    ['email_move_refused', 'Someone tried to use your email address'],
+    ['phone_moved', 'Your phone number was changed'],
+  ] as const)('the %s notice: its subject, and no link', (notice, subject) => {
+    const mail = composeAccountNotice(notice, SERVICE);
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).not.toMatch(/https?:\/\//);
   });
 });

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  GoneResetTokenError, GoneTokenError, InvalidResetTokenError, InvalidTokenError, ServiceUnavailableError, SignInLockedError,
+  DuplicateRegistrationError, GoneEmailMoveLinkError, GoneResetTokenError, GoneTokenError, InvalidEmailMoveLinkError, InvalidResetTokenError, InvalidTokenError, ServiceUnavailableError, SignInLockedError,
   SignInRefusedError, ValidationError, WrongPasswordError,
 } from '../../lib/errors.js';
 import { PAGE_CSP } from '../../lib/http/page.js';
+import { emailMovePages } from '../../lib/http/email-move-page.js';
 import { passwordResetPages } from '../../lib/http/password-reset-page.js';
 import { verifyEmailPages } from '../../lib/http/verify-email-page.js';
 
@@ -59,6 +60,41 @@ describe('the verification page, state by state', () => {
     const html = verify.missingToken();
     expect(text(html)).toContain(new InvalidTokenError().message);
     expect(formIds(html)).toEqual(['new-link']);
+  });
+});
+
+describe('the email-move page, state by state (issue 20)', () => {
+  const move = emailMovePages(SERVICE);
+  it.each([
+    ['moved', { statusCode: 200, message: 'Your email address was changed.' }, 'result ok', [], 'Email address changed'],
+    // Used means moved (one transaction): good news.
+    ['already used', failed(new GoneEmailMoveLinkError('used')), 'result ok', [], 'Email address changed'],
+    ['expired', failed(new GoneEmailMoveLinkError('expired')), 'result error', [], 'This link cannot be used'],
+    ['replaced', failed(new GoneEmailMoveLinkError('superseded')), 'result error', [], 'This link cannot be used'],
+    ['spent by wrong passwords', failed(new GoneEmailMoveLinkError('spent')), 'result error', [], 'This link cannot be used'],
+    ['unknown', failed(new InvalidEmailMoveLinkError()), 'result error', [], 'This link cannot be used'],
+    ['a wrong password', failed(new WrongPasswordError()), 'result error', ['confirm-email-move'], 'Confirm your new email address'],
+    ['an address taken meanwhile', failed(new DuplicateRegistrationError({ email: true, phone: false })), 'result error', [], 'Confirm your new email address'],
+    ['a deactivated account', failed(new SignInRefusedError('inactive')), 'result error', [], 'Confirm your new email address'],
+  ])('%s: tone, the form that follows, the heading', (_state, result, tone, forms, title) => {
+    const html = move.result(result);
+    expect(resultClass(html)).toBe(tone);
+    expect(formIds(html)).toEqual(forms);
+    expect(html).toContain(`<h1>${title}</h1>`);
+    expect(text(html)).toContain(result.message);
+  });
+
+  it('a link that cannot be used says to sign in and ask again (no form: a new link is asked for signed in)', () => {
+    const html = move.result(failed(new GoneEmailMoveLinkError('expired')));
+    expect(text(html)).toContain('sign in to the app and ask for the change again');
+    expect(formIds(move.missingToken())).toEqual([]);
+    expect(text(move.missingToken())).toContain(new InvalidEmailMoveLinkError().message);
+  });
+
+  it('opened while usable, the form asks for the account\'s password', () => {
+    const html = move.opened('usable');
+    expect(formIds(html)).toEqual(['confirm-email-move']);
+    expect(html).toMatch(/<input id="password" name="password" type="password" autocomplete="current-password" required/);
   });
 });
 

@@ -7,6 +7,8 @@ export const keys = {
   verificationToken: (tokenHash: string) => ({ pk: `VERIFY#${tokenHash}`, sk: 'TOKEN' }),
   /** Password-reset tokens, by digest; the patient item names its newest as reset_token_hash. */
   resetToken: (tokenHash: string) => ({ pk: `RESET#${tokenHash}`, sk: 'TOKEN' }),
+  /** Email-move links, by digest; the patient item names its newest as email_move_token_hash. */
+  emailMoveToken: (tokenHash: string) => ({ pk: `EMAILMOVE#${tokenHash}`, sk: 'TOKEN' }),
   outbox: (id: string) => ({ pk: `OUTBOX#${id}`, sk: 'MAIL' }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: scope.toUpperCase() }),
   rateWindow: (key: string, windowStart: number) => ({ pk: `RATE#${key}`, sk: `WINDOW#${windowStart}` }),

@@ -20,6 +20,9 @@ function fieldsOf(item: OutboxItem): Record<string, unknown> {
       return { to: item.to, patient_id: item.patientId, first_name: item.firstName, sessions_ended: item.sessionsEnded };
     case 'account_notice_email':
       return { to: item.to, patient_id: item.patientId, notice: item.notice };
+    // The link is a credential: kept as verify_url, which every way of closing an item forgets.
+    case 'email_move_email':
+      return { to: item.to, patient_id: item.patientId, verify_url: item.confirmUrl };
     // The text holds the code: kept under its own name, forgotten like a mail's link.
     case 'phone_code_sms':
       return { to: item.to, patient_id: item.patientId, sms_text: item.text };
@@ -57,6 +60,7 @@ function claimedItem(id: string, item: Record<string, any>, claimId: string): Cl
     return { kind: 'password_changed_email', ...common, to: item.to, patientId: item.patient_id, firstName: item.first_name, sessionsEnded: item.sessions_ended ?? 'others' };
   }
   if (item.kind === 'account_notice_email') return { kind: 'account_notice_email', ...common, to: item.to, patientId: item.patient_id, notice: item.notice };
+  if (item.kind === 'email_move_email') return { kind: 'email_move_email', ...common, to: item.to, patientId: item.patient_id, confirmUrl: item.verify_url };
   if (item.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, to: item.to, patientId: item.patient_id, text: item.sms_text };
   return { kind: 'verification_email', ...common, to: item.to, patientId: item.patient_id, verifyUrl: item.verify_url };
 }

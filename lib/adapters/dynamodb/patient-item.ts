@@ -39,7 +39,7 @@ export function toPatientItem(patient: PatientRecord, reservationPks: string[] =
 export function fromPatientItem(item: Record<string, any>): PatientRecord {
   const {
     pk, sk, entity, phi_key, email_verified_at, phone_verified_at, verification_token_hash, reservation_pks, [TTL_ATTRIBUTE]: ttl,
-    reset_token_hash, verification_link_seed, verification_link_expires_at, reset_link_seed, reset_link_expires_at,
+    reset_token_hash, email_move_token_hash, verification_link_seed, verification_link_expires_at, reset_link_seed, reset_link_expires_at,
     medical_history, insurance_info, ...fields
   } = item;
   const ciphertexts = { ...(medical_history && { medical_history }), ...(insurance_info && { insurance_info }) };

@@ -1,11 +1,16 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PhoneCodeAttempt, PhoneVerificationStore } from '../../phone/ports.js';
+import type { IdentifierDigests } from '../../identifiers/ports.js';
+import type { PhoneCodeAttempt, PhoneMoveAttempt, PhoneVerificationStore } from '../../phone/ports.js';
 import { callAws } from '../aws-errors.js';
 import { isPassingConflict, retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { epochSeconds } from './patient-item.js';
+
+const TTL_NAME = { '#ttl': TTL_ATTRIBUTE };
+/** A reservation that is free: never written, or written by a registration that lapsed (as at registration). */
+const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
 
 /** A code item outlives its 10 minutes by a day (TTL), for an operator; reads judge expiry themselves. */
 const RETENTION_SECONDS = 24 * 3600;
@@ -18,8 +23,112 @@ const MAX_ROUNDS = 5;
  * count below the cap): a wrong try is an atomic ADD, a right one deletes the code and verifies the
  * phone in one transaction. A try whose condition fails lost a race and judges the item afresh.
  */
-/** `outboxShards`: the due index's shard count (OUTBOX_SHARDS), for the SMS each code queues. */
-export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string, outboxShards: number): PhoneVerificationStore {
+/**
+ * `outboxShards`: the due index's shard count (OUTBOX_SHARDS), for the SMS each code queues;
+ * `identifiers`: the keyed digests a moved number's reservation is keyed by.
+ */
+export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string, outboxShards: number, identifiers: IdentifierDigests): PhoneVerificationStore {
+  /**
+   * The writes of a right move code, beside the code's Delete: the patient's number replaced and
+   * verified (only while it still has the reservations read here and is active), the new PHONE#
+   * reservation put where it is free (`newReservation`: the one place a later "possession wins"
+   * condition would go), checked free under older key versions, the old reservation deleted, the
+   * notice queued. Indexes: [0] patient, [1] new reservation, [2…] older versions, then the rest.
+   */
+  async function moveWrites(patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt) {
+    const { Item: patient } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: keys.patient(patientId), ConsistentRead: true })));
+    if (!patient) return undefined;
+    const nowSeconds = epochSeconds(now);
+    const at = now.toISOString();
+    const [newKey, ...olderKeys] = (await identifiers.all('phone', newPhone)).map(keys.phone);
+    const pks: string[] | undefined = patient.reservation_pks;
+    const oldPks = (pks ?? []).filter((pk) => pk.startsWith('PHONE#'));
+    // A patient without a number (one released to its proven owner) has nothing to release.
+    const hasPhone = typeof patient.phone_number === 'string';
+    const released = oldPks.length > 0 || !hasPhone ? oldPks : (await identifiers.all('phone', patient.phone_number)).map((d) => keys.phone(d).pk);
+    const newReservation = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } };
+    const writes = [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.patient(patientId),
+          UpdateExpression: 'SET phone_number = :new, phone_verified = :yes, phone_verified_at = :at, updated_at = :at, reservation_pks = :pks',
+          ConditionExpression: `is_active = :yes AND ${hasPhone ? 'phone_number = :old' : 'attribute_not_exists(phone_number)'} AND ${pks ? 'reservation_pks = :oldPks' : 'attribute_not_exists(reservation_pks)'}`,
+          ExpressionAttributeValues: {
+            ':new': newPhone, ':yes': true, ':at': at, ...(hasPhone && { ':old': patient.phone_number }), ':pks': [...(pks ?? []).filter((pk) => !pk.startsWith('PHONE#')), newKey!.pk], ...(pks && { ':oldPks': pks }),
+          },
+        },
+      },
+      { Put: { TableName: tableName, Item: { ...newKey!, entity: 'reservation', patient_id: patientId, created_at: at }, ...newReservation } },
+      ...olderKeys.map((key) => ({ ConditionCheck: { TableName: tableName, Key: key, ...newReservation } })),
+      ...released.map((pk) => ({
+        Delete: { TableName: tableName, Key: { pk, sk: 'UNIQUE' }, ConditionExpression: 'attribute_not_exists(pk) OR patient_id = :id', ExpressionAttributeValues: { ':id': patientId } },
+      })),
+      { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+    ];
+    return { writes, reservationChecks: 1 + olderKeys.length };
+  }
+
+  /** One try: a move code only with `move` (POST /me/phone/verify), a verification code only without. */
+  async function attempt(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, move?: PhoneMoveAttempt): Promise<PhoneCodeAttempt> {
+    const key = keys.phoneCode(patientId);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { Item: code } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
+      if (!code || (code.new_phone !== undefined) !== (move !== undefined)) return { outcome: 'none' };
+      if (epochSeconds(new Date(code.expires_at)) <= epochSeconds(now)) return { outcome: 'expired' };
+      if (Number(code.failures) >= maxWrongTries) return { outcome: 'exhausted' };
+      const unchanged = { ':id': code.code_id, ':max': maxWrongTries };
+      if (digests.includes(code.code_digest)) {
+        const at = now.toISOString();
+        const moving = move && (await moveWrites(patientId, String(code.new_phone), now, move));
+        if (move && !moving) return { outcome: 'none' };
+        try {
+          await callAws('dynamodb', () =>
+            db.send(new TransactWriteCommand({
+              TransactItems: [
+                { Delete: { TableName: tableName, Key: key, ConditionExpression: 'code_id = :id AND failures < :max', ExpressionAttributeValues: unchanged } },
+                ...(moving ? moving.writes : [{
+                  Update: {
+                    TableName: tableName,
+                    Key: keys.patient(patientId),
+                    UpdateExpression: 'SET phone_verified = :yes, phone_verified_at = :at, updated_at = :at',
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeValues: { ':yes': true, ':at': at },
+                  },
+                }]),
+              ],
+            })),
+          );
+          return { outcome: 'verified' };
+        } catch (error) {
+          if (!(error instanceof TransactionCanceledException)) throw error;
+          const failed = (error.CancellationReasons ?? []).map((r) => r.Code === 'ConditionalCheckFailed');
+          // The number is another account's: nothing written, the code kept for nothing else.
+          if (moving && failed.slice(2, 2 + moving.reservationChecks).some(Boolean)) return { outcome: 'taken' };
+          continue;
+        }
+      }
+      try {
+        const { Attributes } = await callAws('dynamodb', () =>
+          db.send(new UpdateCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: 'ADD failures :one',
+            ConditionExpression: 'code_id = :id AND failures < :max',
+            ExpressionAttributeValues: { ...unchanged, ':one': 1 },
+            ReturnValues: 'UPDATED_NEW',
+          })),
+        );
+        return { outcome: 'wrong', triesLeft: maxWrongTries - Number(Attributes!.failures) };
+      } catch (error) {
+        // A right try's transaction under way on the same item: judge it afresh, as a lost race.
+        if (!(error instanceof ConditionalCheckFailedException) && !isPassingConflict(error)) throw error;
+      }
+    }
+    // Still racing after every round: answer as if the code were spent rather than loop on.
+    return { outcome: 'exhausted' };
+  }
+
   return {
     async issueCode(code, sms) {
       // Two codes asked for at once conflict on PHONECODE#: retried, never a 500 (issue 19 item 7).
@@ -38,6 +147,7 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
                   expires_at: code.expiresAt.toISOString(),
                   failures: 0,
                   created_at: code.createdAt.toISOString(),
+                  ...(code.newPhone !== undefined && { new_phone: code.newPhone }),
                   [TTL_ATTRIBUTE]: epochSeconds(code.expiresAt) + RETENTION_SECONDS,
                 },
               },
@@ -48,58 +158,12 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
       ));
     },
 
+    // Async methods that await: their names stay on the stack (the recorded AWS calls name the method).
     async attemptCode(patientId, digests, now, maxWrongTries) {
-      const key = keys.phoneCode(patientId);
-      for (let round = 0; round < MAX_ROUNDS; round++) {
-        const { Item: code } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
-        if (!code) return { outcome: 'none' };
-        if (epochSeconds(new Date(code.expires_at)) <= epochSeconds(now)) return { outcome: 'expired' };
-        if (Number(code.failures) >= maxWrongTries) return { outcome: 'exhausted' };
-        const unchanged = { ':id': code.code_id, ':max': maxWrongTries };
-        if (digests.includes(code.code_digest)) {
-          const at = now.toISOString();
-          try {
-            await callAws('dynamodb', () =>
-              db.send(new TransactWriteCommand({
-                TransactItems: [
-                  { Delete: { TableName: tableName, Key: key, ConditionExpression: 'code_id = :id AND failures < :max', ExpressionAttributeValues: unchanged } },
-                  {
-                    Update: {
-                      TableName: tableName,
-                      Key: keys.patient(patientId),
-                      UpdateExpression: 'SET phone_verified = :yes, phone_verified_at = :at, updated_at = :at',
-                      ConditionExpression: 'attribute_exists(pk)',
-                      ExpressionAttributeValues: { ':yes': true, ':at': at },
-                    },
-                  },
-                ],
-              })),
-            );
-            return { outcome: 'verified' };
-          } catch (error) {
-            if (!(error instanceof TransactionCanceledException)) throw error;
-            continue;
-          }
-        }
-        try {
-          const { Attributes } = await callAws('dynamodb', () =>
-            db.send(new UpdateCommand({
-              TableName: tableName,
-              Key: key,
-              UpdateExpression: 'ADD failures :one',
-              ConditionExpression: 'code_id = :id AND failures < :max',
-              ExpressionAttributeValues: { ...unchanged, ':one': 1 },
-              ReturnValues: 'UPDATED_NEW',
-            })),
-          );
-          return { outcome: 'wrong', triesLeft: maxWrongTries - Number(Attributes!.failures) };
-        } catch (error) {
-          // A right try's transaction under way on the same item: judge it afresh, as a lost race.
-          if (!(error instanceof ConditionalCheckFailedException) && !isPassingConflict(error)) throw error;
-        }
-      }
-      // Still racing after every round: answer as if the code were spent rather than loop on.
-      return { outcome: 'exhausted' } satisfies PhoneCodeAttempt;
+      return await attempt(patientId, digests, now, maxWrongTries);
+    },
+    async attemptMoveCode(patientId, digests, now, maxWrongTries, move) {
+      return await attempt(patientId, digests, now, maxWrongTries, move);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type { Storage } from '../../storage.js';
 import { createDynamoAuditTrail } from './audit-trail.js';
+import { createDynamoContactMoves } from './contact-moves.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
 import { createDynamoPhoneCodeStore } from './phone-code-store.js';
@@ -28,6 +29,7 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     sessions: createDynamoSessionStore(db, tableName),
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
-    phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards),
+    phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards, identifiers),
+    contactMoves: createDynamoContactMoves(db, tableName, identifiers, outboxShards),
   };
 }

@@ -1,5 +1,6 @@
 import type { Storage } from '../../storage.js';
 import { createMysqlAuditTrail } from './audit-trail.js';
+import { createMysqlContactMoves } from './contact-moves.js';
 import { createMysqlIdempotencyStore } from './idempotency-store.js';
 import { createMysqlLoginFailureCounter } from './login-failure-counter.js';
 import type { MysqlExecutor } from './mysql-executor.js';
@@ -20,5 +21,6 @@ export function createMysqlStorage(db: MysqlExecutor): Storage {
     loginFailures: createMysqlLoginFailureCounter(db),
     audit: createMysqlAuditTrail(db),
     phoneCodes: createMysqlPhoneCodeStore(db),
+    contactMoves: createMysqlContactMoves(db),
   };
 }

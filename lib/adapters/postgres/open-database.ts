@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
 import { migrateOrClose } from '../sql/migration-files.js';
 import { redactUrl } from '../sql/redact-url.js';
+import { createPostgresContactMoves } from './contact-moves.js';
 import { createPostgresAuditTrail } from './audit-trail.js';
 import { createPostgresIdempotencyStore } from './idempotency-store.js';
 import { migrate } from './migrate.js';
@@ -58,6 +59,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     loginFailures: createPostgresLoginFailureCounter(db),
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
+    contactMoves: createPostgresContactMoves(db),
   };
   return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }

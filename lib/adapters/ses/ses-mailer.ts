@@ -5,6 +5,7 @@ import { senderMailbox } from '../../mail/sender.js';
 import { composePasswordChangedMail, composePasswordResetMail } from '../../password/password-mails.js';
 import type { Mailer } from '../../patient/ports.js';
 import { composeVerificationMail } from '../../patient/verification-mail.js';
+import { composeEmailMoveMail } from '../../record/email-move-mail.js';
 import { composeAccountNotice } from '../../record/notice-mails.js';
 
 /** Sends from `from` under the service's name ("Patient Registration <no-reply@…>"). */
@@ -27,5 +28,6 @@ export function createSesMailer(ses: SESClient, from: string, serviceName = DEFA
     sendPasswordResetEmail: (mail) => send(mail.to, composePasswordResetMail(mail, serviceName)),
     sendPasswordChangedEmail: (mail) => send(mail.to, composePasswordChangedMail(mail, serviceName)),
     sendAccountNotice: (mail) => send(mail.to, composeAccountNotice(mail.notice, serviceName)),
+    sendEmailMoveLink: (mail) => send(mail.to, composeEmailMoveMail(mail, serviceName)),
   };
 }

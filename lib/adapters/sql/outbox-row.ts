@@ -10,7 +10,8 @@ export function outboxColumns(item: OutboxItem) {
     recipient: item.to,
     // Only the notice greets by name (a proven mailbox); link mails carry nothing the registrant chose.
     first_name: item.kind === 'password_changed_email' ? item.firstName : null,
-    verify_url: item.kind === 'verification_email' ? item.verifyUrl : null,
+    // An email-move link is a credential too: in verify_url, which closing an item forgets.
+    verify_url: item.kind === 'verification_email' ? item.verifyUrl : item.kind === 'email_move_email' ? item.confirmUrl : null,
     reset_url: item.kind === 'password_reset_email' ? item.resetUrl : null,
     sms_text: item.kind === 'phone_code_sms' ? item.text : null,
     sessions_ended: item.kind === 'password_changed_email' ? item.sessionsEnded : null,
@@ -44,6 +45,7 @@ export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
     // Notices queued before sessions_ended existed came from either flow; 'others' is what they said.
     return { kind: row.kind, ...common, patientId: row.patient_id, firstName: row.first_name, sessionsEnded: row.sessions_ended ?? 'others' };
   }
+  if (row.kind === 'email_move_email') return { kind: row.kind, ...common, patientId: row.patient_id, confirmUrl: row.verify_url };
   if (row.kind === 'account_notice_email') return { kind: row.kind, ...common, patientId: row.patient_id, notice: row.notice };
   return { kind: 'verification_email', ...common, patientId: row.patient_id, verifyUrl: row.verify_url };
 }

@@ -23,6 +23,20 @@ export interface InMemoryPatientRepository extends PatientRepository {
   patients(): PatientRecord[];
   /** Deactivates (or reactivates) a patient directly, as a test's shortcut past POST /me/close. */
   setActive(id: string, active: boolean): void;
+  /** The patient as stored unless lapsed by `now` (the live object: only the other fakes of this store use it). */
+  readLive(id: string, now: Date): PatientRecord | undefined;
+  /**
+   * The contact-move store's half of a move (one transaction in the real stores): the new address
+   * reserved only while free (a lapsed registration's is), the old one released, the email replaced,
+   * every session but `keepSessionId` ended. False (nothing changed) when the address is taken.
+   */
+  moveEmail(id: string, newEmail: string, now: Date, keepSessionId?: string): boolean;
+  /**
+   * The phone code store's half of a right move code (one transaction in the real stores): the new
+   * number reserved only while free (a lapsed registration's is), the old one released, the number
+   * replaced and verified. Nothing changes unless `moved`.
+   */
+  movePhone(id: string, newPhone: string, now: Date): 'moved' | 'taken' | 'gone';
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
 }
@@ -73,6 +87,29 @@ export function createInMemoryPatientRepository(
     patients: () => [...patients.values()].map((p) => structuredClone(p)),
     setActive: (id, active) => {
       patients.get(id)!.is_active = active;
+    },
+    readLive: (id, now) => live(id, now),
+    moveEmail: (id, newEmail, now, keepSessionId) => {
+      const patient = live(id, now);
+      const holder = patients.get(byEmail.get(newEmail) ?? '');
+      if (!patient || (holder && !lapsed(holder, now))) return false;
+      if (holder) remove(holder);
+      byEmail.delete(patient.email);
+      byEmail.set(newEmail, id);
+      Object.assign(patient, { email: newEmail, email_verified: true, updated_at: now.toISOString() });
+      sessions?.endFamilies(id, now, keepSessionId);
+      return true;
+    },
+    movePhone: (id, newPhone, now) => {
+      const patient = live(id, now);
+      if (!patient?.is_active) return 'gone';
+      const holder = patients.get(byPhone.get(newPhone) ?? '');
+      if (holder && holder.id !== id && !lapsed(holder, now)) return 'taken';
+      if (holder && holder.id !== id) remove(holder);
+      byPhone.delete(patient.phone_number);
+      byPhone.set(newPhone, id);
+      Object.assign(patient, { phone_number: newPhone, phone_verified: true, updated_at: now.toISOString() });
+      return 'moved';
     },
     markPhoneVerified: (id, now) => {
       const patient = live(id, now);

@@ -1,4 +1,5 @@
-import type { PhoneCodeRecord, PhoneVerificationStore } from '../../../lib/phone/ports.js';
+import type { AccountNoticeMail } from '../../../lib/patient/ports.js';
+import type { PhoneCodeAttempt, PhoneCodeRecord, PhoneVerificationStore } from '../../../lib/phone/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemoryPatientRepository } from './in-memory-patient-repository.js';
 
@@ -23,16 +24,32 @@ export function createInMemoryPhoneCodes(repository: InMemoryPatientRepository, 
       outbox.add(sms);
     },
     async attemptCode(patientId, digests, now, maxWrongTries) {
-      const code = codes.get(patientId);
-      if (!code) return { outcome: 'none' };
-      if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
-      if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
-      if (digests.includes(code.digest)) {
-        codes.delete(patientId);
-        return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
-      }
-      code.failures++;
-      return { outcome: 'wrong', triesLeft: maxWrongTries - code.failures };
+      return attempt(patientId, digests, now, maxWrongTries);
+    },
+    async attemptMoveCode(patientId, digests, now, maxWrongTries, { notice }) {
+      return attempt(patientId, digests, now, maxWrongTries, notice);
     },
   };
+
+  /** One try, atomic (no await): a move code only with a notice (the move route), a verification code only without. */
+  function attempt(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, notice?: AccountNoticeMail): PhoneCodeAttempt {
+    const code = codes.get(patientId);
+    if (!code || (code.newPhone !== undefined) !== (notice !== undefined)) return { outcome: 'none' };
+    if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
+    if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
+    if (digests.includes(code.digest)) {
+      if (code.newPhone !== undefined && notice) {
+        const moved = repository.movePhone(patientId, code.newPhone, now);
+        if (moved === 'taken') return { outcome: 'taken' };
+        if (moved === 'gone') return { outcome: 'none' };
+        codes.delete(patientId);
+        outbox.add(notice);
+        return { outcome: 'verified' };
+      }
+      codes.delete(patientId);
+      return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
+    }
+    code.failures++;
+    return { outcome: 'wrong', triesLeft: maxWrongTries - code.failures };
+  }
 }

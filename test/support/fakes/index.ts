@@ -15,6 +15,7 @@ import type { Clock } from '../../../lib/patient/ports.js';
 import type { RegisterPatientDeps } from '../../../lib/patient/register-patient.js';
 import type { Storage } from '../../../lib/storage.js';
 import { createInMemoryAuditTrail, type InMemoryAuditTrail } from './in-memory-audit-trail.js';
+import { createInMemoryContactMoves } from './in-memory-contact-moves.js';
 import { fakeHash } from './recording-hasher.js';
 import { createFixedClock, type FixedClock } from './fixed-clock.js';
 import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js';
@@ -46,6 +47,7 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   return {
     repository,
     phoneCodes: createInMemoryPhoneCodes(repository, outbox),
+    contactMoves: createInMemoryContactMoves(repository, outbox),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -57,6 +59,7 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
 
 export const VERIFY_URL_BASE = 'https://app.clinic.test/verify-email';
 export const RESET_URL_BASE = 'https://app.clinic.test/password/reset';
+export const EMAIL_MOVE_URL_BASE = 'https://app.clinic.test/me/email/confirm';
 /** The default UNVERIFIED_LAPSE_DAYS. */
 export const REGISTRATION_LAPSE_MS = 7 * 24 * 3600_000;
 
@@ -81,6 +84,9 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   audit: InMemoryAuditTrail;
   dummyHash: string;
   phoneCodes: InMemoryPhoneCodes;
+  contactMoves: Storage['contactMoves'];
+  /** Where move links point (GET /me/email/confirm). */
+  emailMoveUrlBase: string;
   sms: RecordingSmsSender;
   /** The local defaults (lib/config.ts); a test lowers them to reach a budget. */
   smsBudgets: SmsBudgets;
@@ -119,6 +125,8 @@ export function createFakeDeps(): FakeDeps {
     dummyHash: fakeHash(`dummy-${randomUUID()}`),
     registrationLapseMs: REGISTRATION_LAPSE_MS,
     phoneCodes: storage.phoneCodes,
+    contactMoves: storage.contactMoves,
+    emailMoveUrlBase: EMAIL_MOVE_URL_BASE,
     sms: createRecordingSmsSender(),
     smsBudgets: { daily: 1000, countryDaily: 200, countries: {} },
   };

@@ -1,4 +1,4 @@
-import type { AccountNoticeMail, ChangedMail, Mailer, ResetMail, VerificationMail } from '../../../lib/patient/ports.js';
+import type { AccountNoticeMail, ChangedMail, EmailMoveLinkMail, Mailer, ResetMail, VerificationMail } from '../../../lib/patient/ports.js';
 
 /** Records each mail it is asked to send; while `failing`, every send throws as an unreachable SES would. */
 export interface RecordingMailer extends Mailer {
@@ -7,6 +7,7 @@ export interface RecordingMailer extends Mailer {
   readonly resetMails: ResetMail[];
   readonly changedMails: ChangedMail[];
   readonly notices: Pick<AccountNoticeMail, 'to' | 'notice'>[];
+  readonly moveLinks: EmailMoveLinkMail[];
   failing: boolean;
   attempts: number;
 }
@@ -21,6 +22,7 @@ export function createRecordingMailer(): RecordingMailer {
     resetMails: [],
     changedMails: [],
     notices: [],
+    moveLinks: [],
     failing: false,
     attempts: 0,
     async sendVerificationEmail(mail) {
@@ -38,6 +40,10 @@ export function createRecordingMailer(): RecordingMailer {
     async sendAccountNotice(mail) {
       attempt(mail.to);
       mailer.notices.push({ ...mail });
+    },
+    async sendEmailMoveLink(mail) {
+      attempt(mail.to);
+      mailer.moveLinks.push({ ...mail });
     },
   };
   return mailer;
