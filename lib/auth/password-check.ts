@@ -24,7 +24,7 @@ export interface Throttle {
  * ran; from the locking count on, its lock is moved to run from the answer.
  */
 export type PasswordCheck<T = undefined> =
-  | { outcome: 'correct'; passwordHash: string; then: T }
+  | { outcome: 'correct'; passwordHash: string; onCorrect: T }
   | { outcome: 'wrong' }
   | { outcome: 'locked'; retryAfterSeconds: number };
 
@@ -53,10 +53,10 @@ export async function checkPassword<T = undefined>(
   }
   const correct = async () => {
     const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
-    return { passwordHash, then: (onCorrect ? await onCorrect(passwordHash) : undefined) as T };
+    return { passwordHash, onCorrect: (onCorrect ? await onCorrect(passwordHash) : undefined) as T };
   };
-  const [, { passwordHash, then }] = await allDone<[void, { passwordHash: string; then: T }]>([attempt.succeeded(), correct()]);
-  return { outcome: 'correct', passwordHash, then };
+  const [, done] = await allDone<[void, { passwordHash: string; onCorrect: T }]>([attempt.succeeded(), correct()]);
+  return { outcome: 'correct', ...done };
 }
 
 /** Best effort: the patient is signed in either way, and the next sign-in tries again. */

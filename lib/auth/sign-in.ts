@@ -90,5 +90,5 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     await fail(refusal, patient.id);
     throw new SignInRefusedError(refusal);
   }
-  return check.then;
+  return check.onCorrect;
 }
