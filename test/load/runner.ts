@@ -52,7 +52,7 @@ const DRAIN_TIMEOUT_MS = 90_000;
 export const MAX_503_RETRIES = 5;
 const MAX_RETRY_WAIT_MS = 5_000;
 /** Retry-After doubled per retry already made (at most 5 s), plus up to half of it again at random. */
-const retryWait = (retryAfterMs: number, retried: number) => {
+export const retryWait = (retryAfterMs: number, retried: number) => {
   const base = Math.min(MAX_RETRY_WAIT_MS, retryAfterMs * 2 ** retried);
   return base + Math.random() * base / 2;
 };
