@@ -22,7 +22,7 @@ export const SMS_BUDGET_EXHAUSTED = 'sms budget exhausted';
 
 /**
  * Spends one text of today's budgets on a text to `to`, or refuses it (SmsBudgetExhaustedError, 429)
- * and logs the refusal for the alarms. Each budget is conditional counters the store decides
+ * and logs the refusal for the alarms. Each budget is kept in conditional counters the store decides
  * (RateLimiter.hit, a fixed UTC day: a budget caps a bill, it guards no secret), split into shards
  * (budgetShards). The country's is spent first, so a refused country never spends the service's; when
  * the service's then refuses, the country's unit stays spent, which only errs on the side of sending less.
