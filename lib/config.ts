@@ -74,6 +74,12 @@ export interface Config {
    */
   readonly smsCountryDailyBudget: number;
   readonly smsCountryBudgets: Readonly<Record<string, number>>;
+  /**
+   * Counters each text budget is split over (SMS_BUDGET_SHARDS, 1 to 256, default 16;
+   * lib/phone/sms-budget.ts `budgetShards`): one counter is one partition for every text of the
+   * service. Change it between UTC days: a lower figure mid-day forgets what the dropped shards counted.
+   */
+  readonly smsBudgetShards: number;
 }
 
 /** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
@@ -171,6 +177,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsDailyBudget: parseBudget('SMS_DAILY_BUDGET', read('SMS_DAILY_BUDGET', '5000', 'sms-budget')),
     smsCountryDailyBudget: parseBudget('SMS_COUNTRY_DAILY_BUDGET', read('SMS_COUNTRY_DAILY_BUDGET', '1000', 'sms-budget')),
     smsCountryBudgets: parseCountryBudgets(nonEmpty(env.SMS_COUNTRY_BUDGETS) ?? ''),
+    smsBudgetShards: readSmsBudgetShards(env),
   };
   if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
@@ -263,6 +270,20 @@ export function readOutboxShards(env: Env = process.env): number {
   const shards = Number(raw);
   if (!/^\d+$/.test(raw) || shards < 1 || shards > MAX_OUTBOX_SHARDS) {
     throw new ConfigError(`OUTBOX_SHARDS must be a whole number from 1 to ${MAX_OUTBOX_SHARDS}, got "${raw}"`);
+  }
+  return shards;
+}
+
+export const DEFAULT_SMS_BUDGET_SHARDS = 16;
+export const MAX_SMS_BUDGET_SHARDS = 256;
+
+/** SMS_BUDGET_SHARDS alone, so the CDK app checks a stage's figure as a cold start would. */
+export function readSmsBudgetShards(env: Env = process.env): number {
+  const raw = nonEmpty(env.SMS_BUDGET_SHARDS);
+  if (raw === undefined) return DEFAULT_SMS_BUDGET_SHARDS;
+  const shards = Number(raw);
+  if (!/^\d+$/.test(raw) || shards < 1 || shards > MAX_SMS_BUDGET_SHARDS) {
+    throw new ConfigError(`SMS_BUDGET_SHARDS must be a whole number from 1 to ${MAX_SMS_BUDGET_SHARDS}, got "${raw}"`);
   }
   return shards;
 }

@@ -288,7 +288,9 @@ export function createPhoneVerificationDeps(config: Config): SendPhoneCodeDeps &
   };
 }
 
-const smsBudgets = (config: Config) => ({ daily: config.smsDailyBudget, countryDaily: config.smsCountryDailyBudget, countries: config.smsCountryBudgets });
+const smsBudgets = (config: Config) => ({
+  daily: config.smsDailyBudget, countryDaily: config.smsCountryDailyBudget, countries: config.smsCountryBudgets, shards: config.smsBudgetShards,
+});
 
 export function createPhoneVerifyDeps(config: Config): VerifyPhoneDeps & AuthenticateDeps {
   const kms = kmsClientOf(config);

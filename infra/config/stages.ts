@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseAllowedOrigin } from '../../lib/http/cors.js';
-import { readOutboxShards, readServiceName } from '../../lib/config.js';
+import { DEFAULT_SMS_BUDGET_SHARDS, readOutboxShards, readServiceName, readSmsBudgetShards } from '../../lib/config.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -126,19 +126,27 @@ export interface SmsBudgetConfig {
   readonly daily: number;
   readonly countryDaily: number;
   readonly countries: Readonly<Record<string, number>>;
+  /**
+   * SMS_BUDGET_SHARDS: counters each budget is split over, each with a slice of it
+   * (lib/phone/sms-budget.ts `budgetShards`); one counter is one partition, ~1,000 texts a second
+   * for the whole service. Slices make the budget refuse a little early near its end; a test stage
+   * keeps one counter so testers see exact counts. Change it between UTC days.
+   */
+  readonly shards: number;
 }
 
-/** SMS_DAILY_BUDGET, SMS_COUNTRY_DAILY_BUDGET and SMS_COUNTRY_BUDGETS (lib/config.ts) for a function that texts. */
+/** SMS_DAILY_BUDGET, SMS_COUNTRY_DAILY_BUDGET, SMS_COUNTRY_BUDGETS and SMS_BUDGET_SHARDS (lib/config.ts) for a function that texts. */
 export function smsBudgetEnvironment(budgets: SmsBudgetConfig): Record<string, string> {
   return {
     SMS_DAILY_BUDGET: String(budgets.daily),
     SMS_COUNTRY_DAILY_BUDGET: String(budgets.countryDaily),
     SMS_COUNTRY_BUDGETS: Object.entries(budgets.countries).map(([country, budget]) => `${country}=${budget}`).join(','),
+    SMS_BUDGET_SHARDS: String(readSmsBudgetShards({ SMS_BUDGET_SHARDS: String(budgets.shards) })),
   };
 }
 
 /** Testers only: a handful of texts a day, anywhere. */
-const TEST_STAGE_SMS_BUDGETS: SmsBudgetConfig = { daily: 100, countryDaily: 50, countries: {} };
+const TEST_STAGE_SMS_BUDGETS: SmsBudgetConfig = { daily: 100, countryDaily: 50, countries: {}, shards: 1 };
 
 type StageDefaults = Omit<StageConfig, 'stage' | 'account' | 'region' | 'sms'> & {
   /** Everything but the origination identity's ARN, which needs the stage's account and region. */
@@ -253,7 +261,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // A US clinic (the spec's addresses): most texts go home; any other country gets a little.
     sms: {
       originationIdentityResource: 'pool/pool-patient-registration-prod', configurationSet: undefined, sandbox: false,
-      budgets: { daily: 2000, countryDaily: 50, countries: { US: 2000 } },
+      budgets: { daily: 2000, countryDaily: 50, countries: { US: 2000 }, shards: DEFAULT_SMS_BUDGET_SHARDS },
     },
     // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
     corsAllowedOrigins: [],

@@ -1,3 +1,4 @@
+import { allDone } from '../all-done.js';
 import { describeError, logger } from '../logging/logger.js';
 import type { Clock, PasswordHasher, PatientCredentials, PatientRepository } from '../patient/ports.js';
 import type { LoginAttempts } from './lockout-policy.js';
@@ -19,27 +20,43 @@ export interface Throttle {
 
 /**
  * `correct` carries the hash now stored (a re-hash may have replaced it), which device tokens are
- * bound to. A wrong password was counted before bcrypt ran; from the locking count on, its lock is
- * moved to run from the answer.
+ * bound to, and what the caller's `onCorrect` returned. A wrong password was counted before bcrypt
+ * ran; from the locking count on, its lock is moved to run from the answer.
  */
-export type PasswordCheck = { outcome: 'correct'; passwordHash: string } | { outcome: 'wrong' } | { outcome: 'locked'; retryAfterSeconds: number };
+export type PasswordCheck<T = undefined> =
+  | { outcome: 'correct'; passwordHash: string; onCorrect: T }
+  | { outcome: 'wrong' }
+  | { outcome: 'locked'; retryAfterSeconds: number };
 
 /**
  * A password presented for a known patient under a throttle: the attempt is reserved first (one
  * conditional write that refuses it while the subject is locked, otherwise counts it), so bcrypt never
  * runs for a guess the lock refuses, however many arrive at once. A success clears the count and
  * brings a hash made at a lower cost up to the configured one.
+ *
+ * `onCorrect` (given the hash now stored) is the caller's work for a right password, e.g. sign-in's
+ * session start: it runs alongside the count's reset, which it does not depend on (issue 23: store
+ * work off the critical path), and both are done before this returns.
  */
-export async function checkPassword(patient: PatientCredentials, password: string, deps: PasswordCheckDeps, throttle: Throttle): Promise<PasswordCheck> {
+export async function checkPassword<T = undefined>(
+  patient: PatientCredentials,
+  password: string,
+  deps: PasswordCheckDeps,
+  throttle: Throttle,
+  onCorrect?: (passwordHash: string) => Promise<T>,
+): Promise<PasswordCheck<T>> {
   const attempt = await deps.attempts.reserve(throttle.subject, deps.clock.now(), throttle.schedule);
   if (attempt.locked) return { outcome: 'locked', retryAfterSeconds: attempt.retryAfterSeconds };
   if (!(await deps.hasher.compare(password, patient.password_hash))) {
     await attempt.failed(deps.clock.now());
     return { outcome: 'wrong' };
   }
-  await attempt.succeeded();
-  const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
-  return { outcome: 'correct', passwordHash };
+  const correct = async () => {
+    const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
+    return { passwordHash, onCorrect: (onCorrect ? await onCorrect(passwordHash) : undefined) as T };
+  };
+  const [, done] = await allDone<[void, { passwordHash: string; onCorrect: T }]>([attempt.succeeded(), correct()]);
+  return { outcome: 'correct', ...done };
 }
 
 /** Best effort: the patient is signed in either way, and the next sign-in tries again. */

@@ -32,11 +32,11 @@ export interface SessionDeps {
 /**
  * A new refresh-token family and a first access token; returns the family id for the audit trail.
  * `device` (the request's summarised user agent) is kept with the family for the session list.
+ * `sessionId` may be chosen by the caller, so that an audit entry naming it can be written alongside.
  */
-export async function startSession(patientId: string, deps: SessionDeps, device?: string): Promise<{ tokens: SessionTokens; sessionId: string }> {
+export async function startSession(patientId: string, deps: SessionDeps, device?: string, sessionId: string = randomUUID()): Promise<{ tokens: SessionTokens; sessionId: string }> {
   const now = deps.clock.now();
   const refreshToken = newRefreshToken();
-  const sessionId = randomUUID();
   await deps.sessions.startFamily({
     familyId: sessionId,
     patientId,

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { allDone } from '../all-done.js';
 import { InvalidCredentialsError, SignInLockedError, SignInRefusedError } from '../errors.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
@@ -60,7 +62,21 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   }
   const deviceId = await trustedDeviceOf(request.device_token, patient, deps.identifiers);
   const subject = deviceId ? attemptSubjects.device(patient.id, deviceId) : attemptSubjects.account(patient.id);
-  const check = await checkPassword(patient, request.password, deps, { subject });
+  const refusal = !patient.email_verified ? 'unverified' : !patient.is_active ? 'inactive' : undefined;
+  // A right password of an account that may sign in: the session, the device token and the audit
+  // entry do not depend on each other (nor on the count's reset), so they are written side by side.
+  const signedIn = async (passwordHash: string): Promise<SignInAnswer> => {
+    const sessionId = randomUUID();
+    const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void]>([
+      startSession(patient.id, deps, context.device, sessionId),
+      // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
+      issueDeviceToken({ id: patient.id, password_hash: passwordHash }, deps.identifiers, deviceId),
+      deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId }),
+    ]);
+    logger.info('sign-in', { outcome: 'success', patientId: patient.id });
+    return { ...tokens, device_token };
+  };
+  const check = await checkPassword(patient, request.password, deps, { subject }, refusal ? undefined : signedIn);
   if (check.outcome === 'locked') {
     await fail('locked', patient.id);
     throw new SignInLockedError(check.retryAfterSeconds);
@@ -70,15 +86,9 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     throw new InvalidCredentialsError();
   }
   // Only after the password: whoever learns these already knows it.
-  if (!patient.email_verified || !patient.is_active) {
-    const reason = patient.email_verified ? 'inactive' : 'unverified';
-    await fail(reason, patient.id);
-    throw new SignInRefusedError(reason);
+  if (refusal) {
+    await fail(refusal, patient.id);
+    throw new SignInRefusedError(refusal);
   }
-  const { tokens, sessionId } = await startSession(patient.id, deps, context.device);
-  // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
-  const device_token = await issueDeviceToken({ id: patient.id, password_hash: check.passwordHash }, deps.identifiers, deviceId);
-  logger.info('sign-in', { outcome: 'success', patientId: patient.id });
-  await deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId });
-  return { ...tokens, device_token };
+  return check.onCorrect;
 }

@@ -64,9 +64,11 @@ export async function registerPatient(
 
   const id = randomUUID();
   const now = deps.clock.now();
-  const [passwordHash, encrypted] = await Promise.all([
+  // What does not need the hash is done while it runs: the encryption and the verification link.
+  const [passwordHash, encrypted, { token, mail }] = await Promise.all([
     deps.hasher.hash(request.password),
     encryptPatientData(id, request, deps.cipher),
+    newVerification({ id, email, first_name: request.first_name }, now, deps.verifyUrlBase, deps.identifiers),
   ]);
 
   const patient: PatientRecord = {
@@ -90,7 +92,6 @@ export async function registerPatient(
     ...(attempt && { registration_key: attempt.key, registration_fingerprint: attempt.fingerprint }),
   };
 
-  const { token, mail } = await newVerification(patient, now, deps.verifyUrlBase, deps.identifiers);
   await deps.repository.createPatient(patient, token, mail);
   logger.info('patient registered', { patientId: id });
   return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false } };

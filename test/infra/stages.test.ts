@@ -74,7 +74,7 @@ describe('stage selection', () => {
       originationIdentity: 'arn:aws:sms-voice:eu-west-1:111111111111:pool/pool-patient-registration-prod',
       configurationSet: undefined,
       sandbox: false,
-      budgets: { daily: 2000, countryDaily: 50, countries: { US: 2000 } },
+      budgets: { daily: 2000, countryDaily: 50, countries: { US: 2000 }, shards: 16 },
     });
     const phone = 'arn:aws:sms-voice:eu-west-1:222222222222:phone-number/phone-0123456789abcdef0123456789abcdef';
     expect(resolveStageConfig(context({ smsOriginationIdentity: phone, smsConfigurationSet: 'codes_1' }), env).sms).toMatchObject({

@@ -238,7 +238,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       // Bearer: verifies the access token; compares and hashes.
       PasswordChange: [...session, 'BCRYPT_ROUNDS'],
       // Texts codes: the day's text budgets (issue 19 item 16).
-      PhoneVerification: [...session, 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
+      PhoneVerification: [...session, 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS', 'SMS_BUDGET_SHARDS'],
       PhoneVerify: session,
     };
     // dev allows one browser origin: every API function echoes it (lib/http/cors.ts); the mailer answers no browser.

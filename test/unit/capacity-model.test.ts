@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, quotaFor, readUnits, writeUnits,
+  ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandOf, dynamoDbLoads, indexWrites, itemWriteUnits, kmsQuotaClass, quotaFor, readUnits, verdictAt, writeUnits,
   type Inputs, type Prices, type Quotas,
 } from '../../lib/tools/capacity/model.js';
 import type { DynamoDbCall, IndexEntry, KmsCall, OperationRun, WrittenItem } from '../../lib/tools/capacity/recording.js';
@@ -123,6 +123,20 @@ describe('an operation from its runs', () => {
     const table = ceilings.find((c) => c.quota.startsWith('DynamoDB table write'))!;
     expect([quotaFor(10_000, table), table.adjustable]).toEqual([60_000, true]);
     expect(ceilings.find((c) => c.quota.startsWith('DynamoDB one partition'))!.adjustable).toBe(false);
+  });
+
+  it('splits what stops it below the target into quotas to ask for (with the value) and key designs to change', () => {
+    const shared = demandOf('register', { description: '', runs: [run('a', 'OUTBOX', 250), run('b', 'OUTBOX', 250)] });
+    const { toAsk, keyDesign } = verdictAt(10_000, ceilingsOf(shared, inputs(shared.durationMs)));
+    expect(keyDesign.map((c) => c.quota.split(' (')[0])).toEqual(['DynamoDB one partition, table index/due OUTBOX']);
+    expect(toAsk.map((q) => [q.quota.split(' (')[0], q.defaultValue, q.ask])).toEqual([
+      ['SES sending rate', 14, 10_000],
+      ['KMS ecc requests', 300, 10_000],
+      ['Lambda concurrency', 1_000, 2_500],
+      ['DynamoDB table write units', 40_000, 60_000],
+    ]);
+    const sharded = demandOf('register', { description: '', runs: [run('a', 'OUTBOX#3', 250), run('b', 'OUTBOX#17', 250)] });
+    expect(verdictAt(10_000, ceilingsOf(sharded, inputs(sharded.durationMs))).keyDesign).toEqual([]);
   });
 
   it('tells what a cold start adds: the first run\'s KMS calls beyond the warm ones', () => {

@@ -24,6 +24,32 @@ describe('signIn', () => {
     expect((await deps.audit.eventsFor(patientId)).at(-1)).toMatchObject({ action: 'sign_in', outcome: 'success', requestId: CONTEXT.requestId });
   });
 
+  it('after the compare, the session, the audit entry and the count\'s reset are written side by side, and all are done before the answer (issue 23 item 1)', async () => {
+    const deps = createFakeDeps();
+    const { patientId, email, password } = await registeredPatient(deps);
+    const started: string[] = [];
+    let release!: () => void;
+    const resetHeld = new Promise<void>((resolve) => { release = resolve; });
+    const { reserve } = deps.attempts;
+    deps.attempts = {
+      ...deps.attempts,
+      reserve: async (...args: Parameters<typeof reserve>) => {
+        const attempt = await reserve(...args);
+        return attempt.locked ? attempt : { ...attempt, succeeded: async () => { started.push('reset'); await resetHeld; await attempt.succeeded(); } };
+      },
+    };
+    const { startFamily } = deps.sessions;
+    deps.sessions = { ...deps.sessions, startFamily: async (family) => { started.push('session'); await startFamily(family); } };
+    let answered = false;
+    const answer = signInAs(deps, email, password).then((tokens) => { answered = true; return tokens; });
+    // The session is written while the reset is still under way, not after it.
+    await expect.poll(() => started.includes('session') && started.includes('reset')).toBe(true);
+    expect(answered).toBe(false);
+    release();
+    await expect(answer).resolves.toMatchObject({ patient_id: patientId });
+    expect((await deps.audit.eventsFor(patientId)).at(-1)).toMatchObject({ action: 'sign_in', outcome: 'success' });
+  });
+
   it('the email is matched as registration normalized it', async () => {
     const deps = createFakeDeps();
     const { patientId, email, password } = await registeredPatient(deps);

@@ -87,14 +87,16 @@ describe('phoneCountryOf', () => {
 describe('text budget settings (lib/config.ts)', () => {
   const local = { LOCAL_MODE: '1' };
   it('have local defaults, and per-country exceptions by ISO code or calling code', () => {
-    expect(loadConfig(local)).toMatchObject({ smsDailyBudget: 5000, smsCountryDailyBudget: 1000, smsCountryBudgets: {} });
-    expect(loadConfig({ ...local, SMS_DAILY_BUDGET: '300', SMS_COUNTRY_DAILY_BUDGET: '20', SMS_COUNTRY_BUDGETS: 'US=250, +882=0' }))
-      .toMatchObject({ smsDailyBudget: 300, smsCountryDailyBudget: 20, smsCountryBudgets: { US: 250, '+882': 0 } });
+    expect(loadConfig(local)).toMatchObject({ smsDailyBudget: 5000, smsCountryDailyBudget: 1000, smsCountryBudgets: {}, smsBudgetShards: 16 });
+    expect(loadConfig({ ...local, SMS_DAILY_BUDGET: '300', SMS_COUNTRY_DAILY_BUDGET: '20', SMS_COUNTRY_BUDGETS: 'US=250, +882=0', SMS_BUDGET_SHARDS: '4' }))
+      .toMatchObject({ smsDailyBudget: 300, smsCountryDailyBudget: 20, smsCountryBudgets: { US: 250, '+882': 0 }, smsBudgetShards: 4 });
   });
   it.each([
     [{ SMS_DAILY_BUDGET: '0' }, /SMS_DAILY_BUDGET must be a whole number of texts, at least 1/],
     [{ SMS_COUNTRY_DAILY_BUDGET: 'lots' }, /SMS_COUNTRY_DAILY_BUDGET must be a whole number/],
     [{ SMS_COUNTRY_BUDGETS: 'usa=5' }, /SMS_COUNTRY_BUDGETS must list entries such as/],
+    [{ SMS_BUDGET_SHARDS: '0' }, /SMS_BUDGET_SHARDS must be a whole number from 1 to 256/],
+    [{ SMS_BUDGET_SHARDS: '257' }, /SMS_BUDGET_SHARDS must be a whole number from 1 to 256/],
   ])('refuse a bad value at cold start: %o', (env, message) => expect(() => loadConfig({ ...local, ...env })).toThrow(message));
   it('must be set in a deployed function that texts', () => {
     expect(() => loadConfig({ TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', AWS_REGION: 'us-east-1' }, ['sms-budget'])).toThrow(/SMS_DAILY_BUDGET must be set/);

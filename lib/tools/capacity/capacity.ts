@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandsOf, quotaFor, type Ceiling, type Inputs, type OperationDemand } from './model.js';
+import { ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandsOf, verdictAt, type Ceiling, type Inputs, type OperationDemand } from './model.js';
 import { DEFAULT_QUOTAS, PRICES, TARGET_RATE } from './quotas.js';
 import { RECORDING_FILE, RECORDING_TEST, type CapacityRecording } from './recording.js';
 
@@ -131,17 +131,24 @@ function render(recording: CapacityRecording): string {
   if (cold.length > 0) {
     out.push(`KMS calls a cold start adds (a function instance's first invocation, from the warm-up user), per new instance: ${cold.join('; ')}. At a scale-out of N instances a second, they count against the same KMS quotas.`, '');
   }
-  out.push(`Goal (issue 23): register, login and refresh have no default-quota ceiling below ${rate(TARGET_RATE)}/s other than Lambda concurrency.`);
+  out.push(`Goal (issue 23): register, login and refresh have no ceiling below ${rate(TARGET_RATE)}/s that no quota raises; the default quotas to raise for it (like Lambda concurrency), with the value to ask for:`);
   for (const name of ['register', 'login', 'refresh']) {
     const row = rows.find((r) => r.demand.name === name);
     if (!row) {
       out.push(`- ${name}: not in the recording`);
       continue;
     }
-    const below = row.ceilings.filter((c) => c.perSecond < TARGET_RATE && !c.quota.startsWith('Lambda concurrency'));
-    const ask = concurrencyFor(TARGET_RATE, row.inputs.durationMs);
-    const remedy = (c: Ceiling) => (c.adjustable ? `ask for ${quotaFor(TARGET_RATE, c).toLocaleString('en-US')}` : 'a key design to change, no quota raises it');
-    out.push(`- ${name}: ${below.length === 0 ? 'met' : `NOT met: ${below.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s (${remedy(c)})`).join('; ')}`}; Lambda concurrency to ask for at ${rate(TARGET_RATE)}/s: ${ask.toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')}).`);
+    const { toAsk, keyDesign } = verdictAt(TARGET_RATE, row.ceilings);
+    // Lambda's figure is the concurrency the durations need, not a count of operations.
+    const lambda = `Lambda concurrency ${concurrencyFor(TARGET_RATE, row.inputs.durationMs).toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')})`;
+    const asks = [lambda, ...toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency')).map((q) => `${q.quota.replace(/ \(.*\)$/, '')} ${q.ask.toLocaleString('en-US')}/s (default ${q.defaultValue.toLocaleString('en-US')})`)];
+    const others = toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency'));
+    const stops = row.ceilings.find((c) => !c.quota.startsWith('Lambda concurrency'))!;
+    out.push(keyDesign.length > 0
+      ? `- ${name}: NOT met: ${keyDesign.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s (a key design to change, no quota raises it)`).join('; ')}; quotas to ask for as well: ${asks.join('; ')}.`
+      : others.length > 0
+        ? `- ${name}: NOT met at default quotas: ${stops.quota} stops it at ${rate(stops.perSecond)}/s; no ceiling that only a key design raises, so met by asking for, at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`
+        : `- ${name}: met; quota to ask for at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`);
   }
   const mails = rows.filter((r) => r.demand.ses > 0 || r.demand.sms > 0).map((r) => `${r.demand.name} ${rate(r.ceilings[0]!.perSecond)}/s (${r.ceilings[0]!.quota})`);
   if (mails.length > 0) out.push(`- the mails and texts the outbox sends for them: ${mails.join('; ')}: a sending quota to raise with the target rate.`);

@@ -191,6 +191,27 @@ export interface Ceiling {
 /** The value a quota must have for `rate` operations a second. */
 export const quotaFor = (rate: number, ceiling: Ceiling) => Math.ceil(rate * ceiling.perOperation);
 
+/** A raisable quota that stops an operation below the target rate, and the value to ask for. */
+export interface QuotaToAsk {
+  quota: string;
+  defaultValue: number;
+  ask: number;
+}
+
+/**
+ * Whether an operation reaches `rate` a second (issue 23's goal): what stops it below that splits into
+ * quotas to ask for (with the value each needs: Lambda concurrency, a table's on-demand maximum, …) and
+ * ceilings no quota raises (a shared partition: a key design to change). The goal is met when the
+ * second list is empty; the first is then what to ask for before that rate.
+ */
+export function verdictAt(rate: number, ceilings: readonly Ceiling[]): { toAsk: QuotaToAsk[]; keyDesign: Ceiling[] } {
+  const below = ceilings.filter((c) => c.perSecond < rate);
+  return {
+    toAsk: below.filter((c) => c.adjustable).map((c) => ({ quota: c.quota, defaultValue: c.limit, ask: quotaFor(rate, c) })),
+    keyDesign: below.filter((c) => !c.adjustable),
+  };
+}
+
 export interface Inputs {
   quotas: Quotas;
   prices: Prices;
