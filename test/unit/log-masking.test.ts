@@ -55,6 +55,10 @@ const OUTBOX_ITEMS: { [K in OutboxItem['kind']]: Required<Extract<OutboxItem, { 
 const NOT_SECRET: Readonly<Record<string, string>> = {
   kind: 'an outbox item\'s kind, a constant of the code',
   patientId: 'a random id',
+  // The export's audit-trail entries (GET /me/export) name these too; the logger lists them for the same values.
+  outcome: 'an audit event\'s outcome: success or failure',
+  reason: 'a short code chosen in the code (wrong_password, used, …)',
+  fields: 'schema field names (never their values)',
 };
 
 /**
