@@ -51,6 +51,12 @@ export interface PatientRecord {
    * Verifying the email clears it. Set by the register use case; stores only honour it.
    */
   lapses_at?: string;
+  /**
+   * The number was taken over by someone who proved it by SMS (issue 19 item 4): `phone_number` is
+   * kept only for the row's constraints, no longer reserved, never shown (GET /me answers null) and
+   * never provable again by this patient, who adds a new number in the account.
+   */
+  phone_number_released?: boolean;
 }
 
 /** What sign-in needs about a patient found by email (or named by a verification token). */
@@ -161,7 +167,7 @@ export interface PasswordChangedMail {
  * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
  * record, so a new notice is a new `notice`, not a new outbox kind.
  */
-export type AccountNotice = 'profile_changed' | 'account_closed';
+export type AccountNotice = 'profile_changed' | 'account_closed' | 'phone_number_taken_over';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;
@@ -241,15 +247,41 @@ export interface AccountCloseWrite {
   now: Date;
 }
 
+/** The live patient holding a phone number (a released number has no holder). */
+export interface PhoneHolder {
+  id: string;
+  email: string;
+  phone_verified: boolean;
+}
+
+/**
+ * A registration that proved its number with a claim code (issue 19 item 4): in the registration's
+ * own transaction the claim is spent (single use: only while its code id is still `codeId`, unexpired
+ * and under the tries cap) and, when `holder` is given, the number is taken from that patient only
+ * while it still holds it unproven (phone_verified false): it is flagged released, its reservation
+ * goes to the new patient, and `holder.notice` is queued to it.
+ */
+export interface PhoneTakeover {
+  claimKey: string;
+  codeId: string;
+  now: Date;
+  maxWrongTries: number;
+  holder?: { id: string; notice: AccountNoticeMail };
+}
+
 export interface PatientRepository {
-  /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
+  /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing); a released number is free. */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
+  /** The live patient holding this normalized number unreleased, if any. */
+  findPhoneHolder(phone: string): Promise<PhoneHolder | undefined>;
   /**
    * Stores the patient, its email and phone reservations, its verification token and the mail to
    * send (outbox) atomically. Throws DuplicateRegistrationError naming the identifiers that clash;
-   * then nothing is stored.
+   * then nothing is stored. With `takeover`, also spends the claim and takes the number over (see
+   * PhoneTakeover); a claim spent meanwhile throws PhoneClaimCodeError, a holder that proved the
+   * number meanwhile DuplicateRegistrationError, and nothing is stored.
    */
-  createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail): Promise<void>;
+  createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail, takeover?: PhoneTakeover): Promise<void>;
   /** Marks the token used and the patient's email verified in one step. */
   consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
   findPatientByEmail(email: string): Promise<PatientContact | undefined>;

@@ -6,6 +6,8 @@ import type { Clock, FieldCipher, PasswordHasher, PatientRecord, PatientReposito
 import type { RegistrationRequest } from './registration-schema.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { newVerification } from './verification-token.js';
+import { checkPhoneClaim } from '../phone/phone-claim.js';
+import type { PhoneVerificationStore } from '../phone/ports.js';
 
 export interface RegisterPatientDeps {
   repository: PatientRepository;
@@ -20,6 +22,8 @@ export interface RegisterPatientDeps {
    * both are free again, so a squatter cannot keep someone else's address (UNVERIFIED_LAPSE_DAYS).
    */
   registrationLapseMs: number;
+  /** Where phone claim codes are checked (a registration with `phone_claim_code`, issue 19 item 4). */
+  phoneCodes: PhoneVerificationStore;
 }
 
 export interface RegisteredPatient {
@@ -27,7 +31,7 @@ export interface RegisteredPatient {
   email: string;
   phone_number: string;
   email_verified: false;
-  phone_verified: false;
+  phone_verified: boolean;
 }
 
 export interface RegistrationOutcome {
@@ -56,13 +60,17 @@ export async function registerPatient(
   const phone = normalizePhone(request.phone_number) ?? request.phone_number;
 
   const taken = await deps.repository.findTakenIdentifiers(email, phone);
-  if (taken.email || taken.phone) {
+  const claimCode = request.phone_claim_code ?? undefined;
+  if (taken.email || (taken.phone && !claimCode)) {
     const earlier = attempt && taken.email && taken.phone ? await registeredBy(attempt, email, phone, deps) : undefined;
     if (earlier) return earlier;
     throw new DuplicateRegistrationError(taken);
   }
 
   const id = randomUUID();
+  // A claim code is judged before the password is hashed: a wrong one costs a counted try, never bcrypt.
+  const takeover = claimCode ? await checkPhoneClaim(phone, claimCode, deps, id) : undefined;
+  if (takeover === 'proven') throw new DuplicateRegistrationError({ email: false, phone: true });
   const now = deps.clock.now();
   const [passwordHash, encrypted] = await Promise.all([
     deps.hasher.hash(request.password),
@@ -82,7 +90,8 @@ export async function registerPatient(
     ...(request.emergency_contact && { emergency_contact: normalizeContact(request.emergency_contact) }),
     ...(encrypted && { encrypted }),
     email_verified: false,
-    phone_verified: false,
+    // The claim code just proved the number.
+    phone_verified: takeover !== undefined,
     is_active: true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
@@ -91,9 +100,10 @@ export async function registerPatient(
   };
 
   const { token, mail } = await newVerification(patient, now, deps.verifyUrlBase, deps.identifiers);
-  await deps.repository.createPatient(patient, token, mail);
-  logger.info('patient registered', { patientId: id });
-  return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false } };
+  await deps.repository.createPatient(patient, token, mail, takeover);
+  logger.info('patient registered', { patientId: id, ...(takeover && { reason: 'phone_claimed' }) });
+  if (takeover?.holder) logger.info('phone number taken over from its unproven holder', { patientId: takeover.holder.id });
+  return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: patient.phone_verified } };
 }
 
 /**

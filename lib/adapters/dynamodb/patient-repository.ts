@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
+import { DuplicateRegistrationError, PhoneClaimCodeError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, ProfileWrite, TokenConsumption, VerificationTokenRecord,
+  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneTakeover, ProfileWrite, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -246,6 +246,46 @@ export function createDynamoPatientRepository(
     }
   }
 
+  /**
+   * The claim's single use (issue 19 item 4): deleted only while it is the code that was checked,
+   * under its tries cap and unexpired (whole seconds, as every store judges expiry).
+   */
+  function spendClaim(takeover: PhoneTakeover) {
+    return {
+      Delete: {
+        TableName: tableName,
+        Key: keys.phoneClaim(takeover.claimKey),
+        ConditionExpression: 'code_id = :id AND failures < :max AND expires_at >= :liveFrom',
+        ExpressionAttributeValues: { ':id': takeover.codeId, ':max': takeover.maxWrongTries, ':liveFrom': new Date((epochSeconds(takeover.now) + 1) * 1000).toISOString() },
+      },
+    };
+  }
+
+  /**
+   * Taking a number from its unproven holder: the holder flagged released and its phone reservation
+   * dropped from reservation_pks (else verifying or closing it would touch the new owner's), only
+   * while it still holds the number unproven. Its reservation item is overwritten in place when it
+   * sits under the current key, else deleted (and the new one written as free).
+   */
+  async function takeOverPhone(holderId: string, phone: string, phoneKey: { pk: string }, now: Date) {
+    const holder = await get(keys.patient(holderId), 'reservation_pks');
+    const pks: string[] = holder?.reservation_pks ?? [];
+    const index = pks.findIndex((pk) => pk.startsWith('PHONE#'));
+    const oldPk = index >= 0 ? pks[index] : undefined;
+    const heldBy = { ConditionExpression: 'patient_id = :holder', ExpressionAttributeValues: { ':holder': holderId } };
+    const writes: object[] = [{
+      Update: {
+        TableName: tableName,
+        Key: keys.patient(holderId),
+        UpdateExpression: `SET phone_number_released = :yes, updated_at = :at${oldPk ? ` REMOVE reservation_pks[${index}]` : ''}`,
+        ConditionExpression: `phone_number = :phone AND phone_verified = :no AND attribute_not_exists(phone_number_released)${oldPk ? ` AND reservation_pks[${index}] = :oldPk` : ''}`,
+        ExpressionAttributeValues: { ':yes': true, ':no': false, ':at': now.toISOString(), ':phone': phone, ...(oldPk && { ':oldPk': oldPk }) },
+      },
+    }];
+    if (oldPk && oldPk !== phoneKey.pk) writes.push({ Delete: { TableName: tableName, Key: { pk: oldPk, sk: 'UNIQUE' }, ...heldBy } });
+    return { oldPk, writes, reservationCondition: oldPk === phoneKey.pk ? heldBy : undefined };
+  }
+
   async function readToken(tokenHash: string) {
     return (await get(keys.verificationToken(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
   }
@@ -269,7 +309,18 @@ export function createDynamoPatientRepository(
       return { email: emailKeyList.some((k) => found.has(k.pk)), phone: phoneKeyList.some((k) => found.has(k.pk)) };
     },
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail) {
+    async findPhoneHolder(phone) {
+      for (const key of await phoneKeys(phone)) {
+        const reservation = await get(key, 'patient_id, #ttl');
+        if (!reservation || hasLapsed(reservation, nowSeconds())) continue;
+        const holder = await get(keys.patient(String(reservation.patient_id)), 'id, email, phone_verified, phone_number_released, #ttl');
+        if (!holder || hasLapsed(holder, nowSeconds()) || holder.phone_number_released === true) continue;
+        return { id: String(holder.id), email: String(holder.email), phone_verified: holder.phone_verified === true };
+      }
+      return undefined;
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail, takeover) {
       const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
       // A lapsed registration's reservation is taken over: it only waits for TTL to delete it.
       const free = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds() } };
@@ -278,6 +329,7 @@ export function createDynamoPatientRepository(
         emailKeys(patient.email),
         phoneKeys(patient.phone_number),
       ]);
+      const phoneTakeover = takeover?.holder ? await takeOverPhone(takeover.holder.id, patient.phone_number, phoneKey!, takeover.now) : undefined;
       // A reservation written under an older key version still counts while a rotation is under way.
       const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
       const patientItem = {
@@ -285,29 +337,31 @@ export function createDynamoPatientRepository(
         verification_token_hash: token.tokenHash,
         verification_link_seed: token.seed,
         verification_link_expires_at: token.expiresAt.toISOString(),
+        ...(takeover && { phone_verified_at: takeover.now.toISOString() }),
       };
-      const command = new TransactWriteCommand({
-        ClientRequestToken: patient.id,
-        TransactItems: [
-          { Put: { TableName: tableName, Item: patientItem, ...absent } },
-          { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } },
-          { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...free } },
-          tokenPut(token),
-          { Put: { TableName: tableName, Item: { ...outboxItem(mail, outboxShards), ...lapseTtl(patient) }, ...absent } },
-          ...olderEmailKeys.map(stillFree),
-          ...olderPhoneKeys.map(stillFree),
-        ],
-      });
+      // Each write tagged with what its failed condition means.
+      const writes: { tag: 'patient' | 'email' | 'phone' | 'claim' | 'holder' | 'other'; write: object }[] = [
+        { tag: 'patient', write: { Put: { TableName: tableName, Item: patientItem, ...absent } } },
+        { tag: 'email', write: { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } } },
+        { tag: 'phone', write: { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...(phoneTakeover?.reservationCondition ?? free) } } },
+        { tag: 'other', write: tokenPut(token) },
+        { tag: 'other', write: { Put: { TableName: tableName, Item: { ...outboxItem(mail, outboxShards), ...lapseTtl(patient) }, ...absent } } },
+        ...olderEmailKeys.map((key) => ({ tag: 'email' as const, write: stillFree(key) })),
+        ...olderPhoneKeys.filter((key) => key.pk !== phoneTakeover?.oldPk).map((key) => ({ tag: 'phone' as const, write: stillFree(key) })),
+        ...(takeover ? [{ tag: 'claim' as const, write: spendClaim(takeover) }] : []),
+        ...(phoneTakeover ? phoneTakeover.writes.map((write) => ({ tag: 'holder' as const, write })) : []),
+        ...(takeover?.holder ? [{ tag: 'other' as const, write: { Put: { TableName: tableName, Item: outboxItem(takeover.holder.notice, outboxShards), ...absent } } }] : []),
+      ];
       try {
-        await transact(command);
+        await transact(new TransactWriteCommand({ ClientRequestToken: patient.id, TransactItems: writes.map(({ write }) => write) as any }));
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const codes = reasonCodes(error);
-        const failed = (index: number) => codes[index] === 'ConditionalCheckFailed';
-        const olderEmail = olderEmailKeys.map((_, i) => 5 + i);
-        const olderPhone = olderPhoneKeys.map((_, i) => 5 + olderEmailKeys.length + i);
-        const clashes = { email: failed(1) || olderEmail.some(failed), phone: failed(2) || olderPhone.some(failed) };
+        const failed = (tag: string) => writes.some((w, i) => w.tag === tag && codes[i] === 'ConditionalCheckFailed');
+        // A holder that proved the number (or gave it up) meanwhile: the number is taken, as without a claim.
+        const clashes = { email: failed('email'), phone: failed('phone') || failed('holder') };
         if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
+        if (failed('claim')) throw new PhoneClaimCodeError('none');
         throw error;
       }
     },

@@ -21,6 +21,60 @@ const MAX_ROUNDS = 5;
 /** `outboxShards`: the due index's shard count (OUTBOX_SHARDS), for the SMS each code queues. */
 export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName: string, outboxShards: number): PhoneVerificationStore {
   return {
+    async issueClaim(claim, sms) {
+      await retryingConflicts(() => callAws('dynamodb', () =>
+        db.send(new TransactWriteCommand({
+          TransactItems: [
+            {
+              // Unconditional: the newer claim code replaces the older, whose digest stops matching.
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...keys.phoneClaim(claim.claimKey),
+                  entity: 'phone_claim',
+                  code_id: claim.codeId,
+                  code_digest: claim.digest,
+                  expires_at: claim.expiresAt.toISOString(),
+                  failures: 0,
+                  created_at: claim.createdAt.toISOString(),
+                  [TTL_ATTRIBUTE]: epochSeconds(claim.expiresAt) + RETENTION_SECONDS,
+                },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(sms, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        })),
+      ));
+    },
+
+    async attemptClaim(claimKey, digests, now, maxWrongTries) {
+      const key = keys.phoneClaim(claimKey);
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const { Item: claim } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
+        if (!claim) return { outcome: 'none' };
+        if (epochSeconds(new Date(claim.expires_at)) <= epochSeconds(now)) return { outcome: 'expired' };
+        if (Number(claim.failures) >= maxWrongTries) return { outcome: 'exhausted' };
+        // A right code is only checked here: the registration's transaction spends it (patient-repository.ts).
+        if (digests.includes(claim.code_digest)) return { outcome: 'valid', codeId: String(claim.code_id) };
+        try {
+          const { Attributes } = await callAws('dynamodb', () =>
+            db.send(new UpdateCommand({
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: 'ADD failures :one',
+              ConditionExpression: 'code_id = :id AND failures < :max',
+              ExpressionAttributeValues: { ':id': claim.code_id, ':max': maxWrongTries, ':one': 1 },
+              ReturnValues: 'UPDATED_NEW',
+            })),
+          );
+          return { outcome: 'wrong', triesLeft: maxWrongTries - Number(Attributes!.failures) };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException) && !isPassingConflict(error)) throw error;
+        }
+      }
+      return { outcome: 'exhausted' };
+    },
+
     async issueCode(code, sms) {
       // Two codes asked for at once conflict on PHONECODE#: retried, never a 500 (issue 19 item 7).
       await retryingConflicts(() => callAws('dynamodb', () =>
@@ -68,7 +122,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
                       TableName: tableName,
                       Key: keys.patient(patientId),
                       UpdateExpression: 'SET phone_verified = :yes, phone_verified_at = :at, updated_at = :at',
-                      ConditionExpression: 'attribute_exists(pk)',
+                      // A released number (taken over by its proven owner) is no longer this patient's to prove.
+                      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(phone_number_released)',
                       ExpressionAttributeValues: { ':yes': true, ':at': at },
                     },
                   },
@@ -78,6 +133,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
             return { outcome: 'verified' };
           } catch (error) {
             if (!(error instanceof TransactionCanceledException)) throw error;
+            // The patient is gone or its number released: no code of it can verify anything.
+            if (error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') return { outcome: 'none' };
             continue;
           }
         }

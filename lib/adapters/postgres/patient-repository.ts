@@ -1,5 +1,6 @@
+import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../errors.js';
 import type {
-  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneHolder, PhoneTakeover, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
@@ -25,11 +26,33 @@ async function insertToken(tx: SqlSession, token: VerificationTokenRecord): Prom
 
 async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
   const { rows } = await db.query<{ email: boolean; phone: boolean }>(
-    `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2), false) AS phone
+    `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2 AND NOT phone_number_released), false) AS phone
        FROM patients WHERE (email = $1 OR phone_number = $2) AND ${LIVE}`,
     [email, phone],
   );
   return { email: rows[0]?.email === true, phone: rows[0]?.phone === true };
+}
+
+/**
+ * A registration's phone claim (issue 19 item 4), inside its transaction: the claim spent only while
+ * it is still the code that was checked, unexpired and under its tries cap; then the holder's number
+ * released only while the holder still holds it unproven (the UPDATE takes the holder's row lock, so a
+ * concurrent phone verification either lands first and the takeover fails, or finds it released).
+ */
+async function takeOverPhone(tx: SqlSession, phone: string, takeover: PhoneTakeover): Promise<void> {
+  const { rows: spent } = await tx.query(
+    'DELETE FROM phone_claims WHERE claim_key = $1 AND code_id = $2 AND failures < $3 AND expires_at >= $4 RETURNING claim_key',
+    [takeover.claimKey, takeover.codeId, takeover.maxWrongTries, new Date((Math.floor(takeover.now.getTime() / 1000) + 1) * 1000).toISOString()],
+  );
+  if (spent.length === 0) throw new PhoneClaimCodeError('none');
+  if (!takeover.holder) return;
+  const { rows: released } = await tx.query(
+    `UPDATE patients SET phone_number_released = true, updated_at = $3
+      WHERE id = $1 AND phone_number = $2 AND NOT phone_verified AND NOT phone_number_released AND ${LIVE} RETURNING id`,
+    [takeover.holder.id, phone, takeover.now.toISOString()],
+  );
+  if (released.length === 0) throw new DuplicateRegistrationError({ email: false, phone: true });
+  await insertOutboxMail(tx, takeover.holder.notice);
 }
 
 /**
@@ -42,8 +65,18 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
   return {
     findTakenIdentifiers: (email, phone) => callPostgres(() => takenIdentifiers(db, email, phone)),
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
-      const row = { ...toPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt.toISOString() };
+    async findPhoneHolder(phone) {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<PhoneHolder>(`SELECT id, email, phone_verified FROM patients WHERE phone_number = $1 AND NOT phone_number_released AND ${LIVE}`, [phone]),
+      );
+      return row;
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail, takeover?: PhoneTakeover) {
+      const row = {
+        ...toPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt.toISOString(),
+        ...(takeover && { phone_verified_at: takeover.now.toISOString() }),
+      };
       const columns = Object.keys(row);
       const placeholders = columns.map((_, i) => `$${i + 1}`);
       try {
@@ -55,6 +88,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
               patient.email,
               patient.phone_number,
             ]);
+            if (takeover) await takeOverPhone(tx, patient.phone_number, takeover);
             await tx.query(`INSERT INTO patients (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, Object.values(row));
             await insertToken(tx, token);
             await insertOutboxMail(tx, mail);

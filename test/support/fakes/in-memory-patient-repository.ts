@@ -1,5 +1,6 @@
-import { DuplicateRegistrationError } from '../../../lib/errors.js';
+import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../../lib/errors.js';
 import type { Clock, LiveLink, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import type { PhoneClaimRecord } from '../../../lib/phone/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemorySessionStore } from './in-memory-sessions.js';
 
@@ -25,6 +26,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
   setActive(id: string, active: boolean): void;
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
+  /** Phone claim codes by claim key: kept here because a registration spends one in its own step (createPatient). */
+  claims: Map<string, PhoneClaimRecord & { failures: number }>;
 }
 
 /**
@@ -49,6 +52,7 @@ export function createInMemoryPatientRepository(
   // The newest links' seeds, kept on the patient by the real stores (verification_link_*, reset_link_*).
   const verificationLinks = new Map<string, LiveLink>();
   const resetLinks = new Map<string, LiveLink>();
+  const claims = new Map<string, PhoneClaimRecord & { failures: number }>();
   const linkOf = (token: { tokenHash: string; seed: string; expiresAt: Date }): LiveLink => ({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
 
   const live = (id: string | undefined, now = clock.now()) => {
@@ -74,8 +78,11 @@ export function createInMemoryPatientRepository(
     setActive: (id, active) => {
       patients.get(id)!.is_active = active;
     },
+    claims,
     markPhoneVerified: (id, now) => {
       const patient = live(id, now);
+      // A released number is no longer this patient's to prove.
+      if (patient?.phone_number_released) return false;
       if (patient) Object.assign(patient, { phone_verified: true, updated_at: now.toISOString() });
       return patient !== undefined;
     },
@@ -84,9 +91,27 @@ export function createInMemoryPatientRepository(
       return { email: live(byEmail.get(email)) !== undefined, phone: live(byPhone.get(phone)) !== undefined };
     },
 
-    async createPatient(patient, token, mail) {
-      const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: live(byPhone.get(patient.phone_number)) !== undefined };
+    async findPhoneHolder(phone) {
+      const holder = live(byPhone.get(phone));
+      return holder && { id: holder.id, email: holder.email, phone_verified: holder.phone_verified };
+    },
+
+    async createPatient(patient, token, mail, takeover) {
+      const holder = live(byPhone.get(patient.phone_number));
+      // With a takeover, the number is free for this patient only while the named holder still holds it unproven.
+      const takesOver = takeover?.holder !== undefined && holder?.id === takeover.holder.id && !holder.phone_verified;
+      const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: holder !== undefined && !takesOver };
       if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
+      if (takeover) {
+        const claim = claims.get(takeover.claimKey);
+        const spendable = claim && claim.codeId === takeover.codeId && claim.failures < takeover.maxWrongTries && second(claim.expiresAt) > second(takeover.now);
+        if (!spendable) throw new PhoneClaimCodeError('none');
+        claims.delete(takeover.claimKey);
+      }
+      if (takesOver) {
+        Object.assign(holder!, { phone_number_released: true, updated_at: takeover!.now.toISOString() });
+        outbox.add(takeover!.holder!.notice);
+      }
       patients.set(patient.id, structuredClone(patient));
       byEmail.set(patient.email, patient.id);
       byPhone.set(patient.phone_number, patient.id);
