@@ -18,6 +18,7 @@ import { describeSessionContract } from './session-storage.contract.js';
 import { describeSessionListingContract } from './session-listing.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
+import { describePhoneClaimContract } from './phone-claim.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
 
@@ -593,6 +594,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeRateLimitContract({ rateLimiter: () => store.rateLimiter });
     describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
     describePhoneVerificationContract({ store: () => store, create });
+    describePhoneClaimContract({ store: () => store, create, patientFixture, tokenFor: (p) => tokenFor(p), mailFor: (p) => mailFor(p) });
     describePasswordResetContract({ store: () => store, create, patientFixture });
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
