@@ -29,7 +29,7 @@ export type PatientTableAction =
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
   | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#'
   // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
-  | 'RESET#' | 'PHONECODE#';
+  | 'RESET#' | 'PHONECODE#' | 'PHONECLAIM#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;

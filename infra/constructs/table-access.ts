@@ -111,7 +111,26 @@ export const TABLE_CALLS = {
     'dynamodb:PutItem': ['OUTBOX#'],
   },
 
+  /** The live holder of a number (issue 19 item 4): each key version's PHONE# reservation, then its PATIENT#. */
+  'patients.findPhoneHolder': { 'dynamodb:GetItem': ['PHONE#', 'PATIENT#'] },
+  /**
+   * A registration with a claim code (issue 19 item 4): read the holder's reservation_pks, then in the
+   * registration's transaction Delete PHONECLAIM# (the claim spent), Update PATIENT# (the holder
+   * released), Put PHONE# over the holder's reservation (or Delete its older-key one) and Put OUTBOX#
+   * (the holder's notice). The rest of the registration transaction is the register function's own grant.
+   */
+  'patients.createPatient.takeover': {
+    'dynamodb:GetItem': ['PATIENT#'],
+    'dynamodb:UpdateItem': ['PATIENT#'],
+    'dynamodb:DeleteItem': ['PHONECLAIM#', 'PHONE#'],
+    'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
+  },
+
   // lib/adapters/dynamodb/phone-code-store.ts
+  /** One transaction: Put PHONECLAIM# (replacing the number's older claim code) + Put OUTBOX# (its SMS). */
+  'phoneCodes.issueClaim': { 'dynamodb:PutItem': ['PHONECLAIM#', 'OUTBOX#'] },
+  /** Read the claim code; a wrong try ADDs to its count (a right one is spent by the registration's transaction). */
+  'phoneCodes.attemptClaim': { 'dynamodb:GetItem': ['PHONECLAIM#'], 'dynamodb:UpdateItem': ['PHONECLAIM#'] },
   /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */
   'phoneCodes.issueCode': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'] },
   /** Read the code; a right one: Delete PHONECODE# + Update PATIENT# (phone_verified) in one transaction; a wrong one: ADD its tries. */

@@ -33,7 +33,7 @@ const signTokens: Summary = {
 };
 const ALL_FUNCTIONS = [
   'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
-  'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+  'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
@@ -235,6 +235,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     ['ResendVerification', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    // Issue 19 item 4: counted (a sliding window reads its hits first) and queued; the outbox looks the number up.
+    ['PhoneClaim', { 'dynamodb:GetItem': ['RATE#'], 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     ['PasswordReset', {
       'dynamodb:GetItem': ['PATIENT#', 'RESET#', 'SESSIONS#'],
       'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#', 'SESSIONS#'],
@@ -258,11 +260,12 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
       'dynamodb:DeleteItem': ['PHONECODE#'],
     }],
-    // Texting reads nothing: a code's SMS carries its text in the outbox item.
+    // Texting reads nothing: a code's SMS carries its text in the outbox item. A phone claim request
+    // (issue 19 item 4) reads the number's holder, spends a text of the day's budgets and stores the claim code.
     ['OutboxMailer', {
-      'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
-      'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
-      'dynamodb:PutItem': ['OUTBOX#', 'RESET#', 'VERIFY#'],
+      'dynamodb:GetItem': ['EMAIL#', 'PATIENT#', 'PHONE#'],
+      'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#', 'RATE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONECLAIM#', 'RESET#', 'VERIFY#'],
     }],
   ])('%s: table items are exactly what its adapters send', (fn, expected) => {
     expect(tableItemsOf(fn)).toEqual(expected);

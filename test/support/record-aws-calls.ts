@@ -36,6 +36,7 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createMeSessionsRevokeOthersDeps: 'MeSessionsRevokeOthers',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
+  createPhoneClaimDeps: 'PhoneClaim',
   createPasswordForgotDeps: 'PasswordForgot',
   createPasswordResetDeps: 'PasswordReset',
   createPasswordChangeDeps: 'PasswordChange',
