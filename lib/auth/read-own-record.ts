@@ -29,6 +29,8 @@ export interface PatientView {
   phone_verified: boolean;
   /** Present (true) only when the number was released: the patient adds a new number in the account. */
   phone_number_released?: true;
+  /** Present (true) after a taken-back account's reset (issue 20), until a PATCH /me names all the reviewed fields. */
+  profile_review_required?: true;
   is_active: boolean;
   created_at: string;
   updated_at: string;
@@ -71,6 +73,7 @@ export async function toView(patient: PatientRecord, cipher: FieldCipher): Promi
     email_verified: patient.email_verified,
     phone_verified: patient.phone_number_released ? false : patient.phone_verified,
     ...(patient.phone_number_released && { phone_number_released: true as const }),
+    ...(patient.profile_review_required && { profile_review_required: true as const }),
     is_active: patient.is_active,
     created_at: patient.created_at,
     updated_at: patient.updated_at,

@@ -57,6 +57,12 @@ export interface PatientRecord {
    * never provable again by this patient, who adds a new number in the account.
    */
   phone_number_released?: boolean;
+  /**
+   * Set by a password reset that proved the mailbox of a never-verified registration (issue 20,
+   * taken-back accounts): the names, date of birth, gender and address are the registrant's, not
+   * necessarily the owner's, until a PATCH /me that names all five confirms or corrects them.
+   */
+  profile_review_required?: boolean;
 }
 
 /** What sign-in needs about a patient found by email (or named by a verification token). */
@@ -198,10 +204,21 @@ export interface ProfileWrite {
   /** The re-encrypted patient data; null when none is left; absent leaves the stored ciphertexts as they are. */
   encrypted?: EncryptedFields | null;
   notice?: AccountNoticeMail;
+  /** The PATCH named every reviewed field (names, date of birth, gender, address): profile_review_required is cleared in the same write. */
+  reviewConfirmed?: boolean;
+}
+
+/**
+ * What a reset of a never-verified registration removed (issue 20, taken-back accounts): the fields
+ * deleted (names only, for the audit), and whether the unproven phone number was released.
+ */
+export interface TakenBack {
+  deleted: ('medical_history' | 'insurance_info' | 'emergency_contact')[];
+  phoneReleased: boolean;
 }
 
 export type PasswordReset =
-  | { outcome: 'reset'; patientId: string }
+  | { outcome: 'reset'; patientId: string; takenBack?: TakenBack }
   | { outcome: 'unknown' }
   | { outcome: 'expired' }
   | { outcome: 'used' }
@@ -318,6 +335,9 @@ export interface PatientRepository {
   findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
   /**
    * Atomically: the token used, the new password hash, the email verified (the mailbox was proven),
+   * and, when the email was not verified before (a taken-back account, issue 20): medical history,
+   * insurance and emergency contact deleted, the phone number released unless proven by SMS (as a
+   * phone claim releases it), profile_review_required set, and `takenBack` answered;
    * the registration's lapse lifted and a closed account reopened (`is_active` true: proving the
    * mailbox is how a closed account comes back), every session family of the patient revoked, and the notice
    * queued. Of concurrent resets with one token exactly one gets `reset`; nothing is written for any

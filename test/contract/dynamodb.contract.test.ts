@@ -224,9 +224,11 @@ describe('DynamoDB registration lapse (TTL)', () => {
     await expectLapseLifted(patient.id);
   });
 
-  it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven)', async () => {
+  it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven; the number proven by SMS stays)', async () => {
     const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
-    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    const { patient: unproven, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    // A proven number stays with a taken-back account (issue 20); an unproven one is released (below).
+    const patient = { ...unproven, phone_verified: true };
     await repository.createPatient(patient, token, mail);
     const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
     const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
@@ -234,6 +236,24 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'others' as const };
     expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });
     await expectLapseLifted(patient.id);
+  });
+
+  it('a taken-back account\'s unproven number: its reservation deleted and dropped from reservation_pks, the email\'s kept without TTL (issue 20)', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await repository.createPatient(patient, token, mail);
+    const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
+    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
+    expect(await repository.issueResetToken(reset, link)).toBe(true);
+    const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all' as const };
+    expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ takenBack: { phoneReleased: true } });
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations.map((r) => String(r.pk).split('#')[0])).toEqual(['EMAIL']);
+    expect(reservations[0]).not.toHaveProperty('ttl');
+    const stored = (await item(keys.patient(patient.id)))!;
+    expect(stored.reservation_pks).toEqual([reservations[0]!.pk]);
+    expect(stored).not.toHaveProperty('medical_history');
+    expect(stored).not.toHaveProperty('phi_key');
   });
 
   it('verifying after an identifier-key rotation removes the TTL from the reservations under the older version', async () => {

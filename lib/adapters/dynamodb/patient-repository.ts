@@ -3,7 +3,7 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type 
 import { DuplicateRegistrationError, PhoneClaimCodeError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneTakeover, ProfileWrite, TokenConsumption, VerificationTokenRecord,
+  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneTakeover, ProfileWrite, TakenBack, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -63,6 +63,47 @@ const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
  * Verifying the email removes the TTL from the patient and its reservations.
  */
 
+
+/** More of a consumed link's patient write: set, removed, conditioned on what was read, and its own writes. */
+interface PatientChange {
+  set: string[];
+  remove: string[];
+  condition: string;
+  values: Record<string, unknown>;
+  writes: object[];
+  /** A reservation (pk) the change deletes among `writes`: not to be kept by the same transaction. */
+  dropsReservation?: string;
+  takenBack?: TakenBack;
+}
+
+/** What a reset reads of its patient to judge a taken-back account (issue 20). */
+const TAKE_BACK_READ = ', email_verified, phone_verified, phone_number_released, medical_history, insurance_info, emergency_contact';
+
+/**
+ * A reset of a never-verified registration (issue 20, taken-back accounts): the ciphertexts, their
+ * data key and the emergency contact removed, the review asked for, and an unproven number released
+ * (flagged, its reservation deleted and dropped from reservation_pks), conditioned on the state read.
+ */
+function takeBackChange(tableName: string, patient: Record<string, any>, patientId: string): PatientChange | undefined {
+  if (patient.email_verified === true) return undefined;
+  const deleted: TakenBack['deleted'] = [];
+  for (const field of ['medical_history', 'insurance_info', 'emergency_contact'] as const) if (patient[field] !== undefined) deleted.push(field);
+  const pks: string[] = patient.reservation_pks ?? [];
+  const phoneIndex = pks.findIndex((pk) => pk.startsWith('PHONE#'));
+  const phoneReleased = patient.phone_verified !== true && patient.phone_number_released !== true;
+  const phonePk = phoneReleased && phoneIndex >= 0 ? pks[phoneIndex] : undefined;
+  return {
+    set: ['profile_review_required = :takenBack', ...(phoneReleased ? ['phone_number_released = :takenBack'] : [])],
+    remove: ['medical_history', 'insurance_info', 'phi_key', 'emergency_contact', ...(phonePk ? [`reservation_pks[${phoneIndex}]`] : [])],
+    condition: `email_verified = :notVerified${phoneReleased ? ' AND phone_verified = :notVerified AND attribute_not_exists(phone_number_released)' : ''}`
+      + (phonePk ? ` AND reservation_pks[${phoneIndex}] = :phonePk` : ''),
+    values: { ':takenBack': true, ':notVerified': false, ...(phonePk && { ':phonePk': phonePk }) },
+    // Only while it is still this patient's (a phone claim may have moved it).
+    writes: phonePk ? [{ Delete: { TableName: tableName, Key: { pk: phonePk, sk: 'UNIQUE' }, ConditionExpression: 'patient_id = :id', ExpressionAttributeValues: { ':id': patientId } } }] : [],
+    ...(phonePk && { dropsReservation: phonePk }),
+    takenBack: { deleted, phoneReleased },
+  };
+}
 
 function liveLink(name: 'verification_link' | 'reset_link', tokenHash: unknown, seed: unknown, expiresAt: unknown) {
   if (typeof tokenHash !== 'string' || typeof seed !== 'string' || typeof expiresAt !== 'string') return {};
@@ -169,10 +210,10 @@ export function createDynamoPatientRepository(
    * decide what a use would meet now. A lapsed registration's link is as unknown as it will be once
    * TTL has deleted it. Writes nothing (linkState is this alone).
    */
-  async function judgeMailboxToken(link: MailboxLink, tokenHash: string, now: Date) {
+  async function judgeMailboxToken(link: MailboxLink, tokenHash: string, now: Date, alsoRead = '') {
     const token = (await get(link.tokenKey(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
     if (!token) return { state: 'unknown' } as const;
-    const patient = await get(keys.patient(token.patient_id), `${link.newestAttribute}, reservation_pks, #ttl`);
+    const patient = await get(keys.patient(token.patient_id), `${link.newestAttribute}, reservation_pks, #ttl${alsoRead}`);
     if (!patient || hasLapsed(patient, epochSeconds(now))) return { state: 'unknown' } as const;
     if (token.used_at) return { state: 'used' } as const;
     if (token.expires_at <= epochSeconds(now)) return { state: 'expired' } as const;
@@ -195,15 +236,21 @@ export function createDynamoPatientRepository(
     alsoWrite?: object[];
     /** More writes that depend on the token's patient (read here first). */
     alsoWriteFor?: (patientId: string) => Promise<object[]>;
-  }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: Exclude<LinkState, 'usable'> }> {
+    /** Attributes the patient write depends on (`, name, …`), for `patientChange`. */
+    alsoRead?: string;
+    /** More of the patient's write, judged on the patient as read and conditioned on it (a taken-back account). */
+    patientChange?: (patient: Record<string, any>, patientId: string) => PatientChange | undefined;
+  }): Promise<{ outcome: 'consumed'; patientId: string; change?: PatientChange } | { outcome: Exclude<LinkState, 'usable'> }> {
     const { link, tokenHash, now, patientSet, alsoWrite = [], alsoWriteFor } = use;
     const { newestAttribute } = link;
     const tokenKey = link.tokenKey(tokenHash);
-    const judged = await judgeMailboxToken(link, tokenHash, now);
+    const judged = await judgeMailboxToken(link, tokenHash, now, use.alsoRead);
     if (judged.state !== 'usable') return { outcome: judged.state };
     const { patient, patientId } = judged;
     const at = now.toISOString();
-    const keepReservations = liftLapseFromReservations(patient, patientId);
+    const change = use.patientChange?.(patient, patientId);
+    // A reservation the change gives up is deleted by it, not kept (one write per item in a transaction).
+    const keepReservations = liftLapseFromReservations(patient, patientId).filter((u) => !change?.dropsReservation || u.Update.Key.pk !== change.dropsReservation);
     const dependent = alsoWriteFor ? await alsoWriteFor(patientId) : [];
     try {
       await transact(new TransactWriteCommand({
@@ -221,19 +268,20 @@ export function createDynamoPatientRepository(
             Update: {
               TableName: tableName,
               Key: keys.patient(patientId),
-              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at, ${link.linkAttributes}`,
+              UpdateExpression: `SET ${[patientSet.expression, ...(change?.set ?? [])].join(', ')} REMOVE #ttl, lapses_at, ${[link.linkAttributes, ...(change?.remove ?? [])].join(', ')}`,
               // Only the newest link works: a new one replaces the patient's pointer.
-              ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
+              ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}${change ? ` AND ${change.condition}` : ''}`,
               ExpressionAttributeNames: TTL_NAME,
-              ExpressionAttributeValues: { ...patientSet.values, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
+              ExpressionAttributeValues: { ...patientSet.values, ...change?.values, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
             },
           },
           ...keepReservations,
           ...alsoWrite,
           ...dependent,
+          ...(change?.writes ?? []),
         ],
       }));
-      return { outcome: 'consumed', patientId };
+      return { outcome: 'consumed', patientId, ...(change && { change }) };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // Another use consumed it between our read and write, a newer link replaced it, or a new
@@ -565,6 +613,7 @@ export function createDynamoPatientRepository(
     },
 
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
+      let takenBack: TakenBack | undefined;
       // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
       const result = await consumeMailboxToken({
         link: MAILBOX_LINKS.reset, tokenHash, now,
@@ -578,12 +627,19 @@ export function createDynamoPatientRepository(
         ],
         // Whoever held a session with the old password loses it, in the same transaction.
         alsoWriteFor: (patientId) => endFamiliesWrites(db, tableName, patientId, now),
+        // A never-verified registration is taken back in the same write (issue 20).
+        alsoRead: TAKE_BACK_READ,
+        patientChange: (patient, patientId) => {
+          const change = takeBackChange(tableName, patient, patientId);
+          takenBack = change?.takenBack;
+          return change;
+        },
       });
-      return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
+      return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId, ...(takenBack && { takenBack }) } : result;
     },
 
-    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
-      const update = profileUpdate(tableName, patientId, { expectedUpdatedAt, updatedAt, profile, encrypted });
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice, reviewConfirmed }) {
+      const update = profileUpdate(tableName, patientId, { expectedUpdatedAt, updatedAt, profile, encrypted, reviewConfirmed });
       try {
         if (notice) {
           await transact(new TransactWriteCommand({
@@ -625,7 +681,8 @@ function profileUpdate(tableName: string, patientId: string, write: Omit<Profile
     ':address': profile.address, ':at': write.updatedAt, ':expected': write.expectedUpdatedAt, ':yes': true, ':nowSeconds': nowSeconds(),
   };
   const set = ['first_name = :first', 'last_name = :last', 'date_of_birth = :dob', 'gender = :gender', 'address = :address', 'updated_at = :at'];
-  const remove: string[] = [];
+  // The review of a taken-back account (issue 20) confirmed: its flag goes in the same write.
+  const remove: string[] = write.reviewConfirmed ? ['profile_review_required'] : [];
   if (profile.emergency_contact) {
     set.push('emergency_contact = :contact');
     values[':contact'] = profile.emergency_contact;

@@ -8,6 +8,7 @@ import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { endFamilies } from './session-store.js';
+import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
 
 async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', token: VerificationTokenRecord): Promise<void> {
@@ -163,7 +164,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
         db.transaction(async (tx) => {
           // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
           const changed = await tx.run(
-            `UPDATE patients SET ${assignments.join(', ')}, updated_at = :updatedAt
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = :updatedAt${write.reviewConfirmed ? ', profile_review_required = FALSE' : ''}
               WHERE id = :patientId AND updated_at = :expected AND is_active AND ${LIVE}`,
             { ...columns, patientId: write.patientId, expected: new Date(write.expectedUpdatedAt), updatedAt: new Date(write.updatedAt) },
           );
@@ -263,6 +264,10 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           if (locked.used) return { outcome: 'used' };
           if (locked.expired) return { outcome: 'expired' };
           if (locked.patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          // The row is locked (lockToken): a never-verified registration is taken back in this transaction (issue 20).
+          const [state] = await tx.query<TakeBackRow>(`SELECT ${TAKE_BACK_COLUMNS} FROM patients WHERE id = :id FOR UPDATE`, { id: locked.patientId });
+          const takenBack = state && takeBackOf(state);
+          if (takenBack) await tx.run(`UPDATE patients SET ${takeBackAssignments(takenBack)} WHERE id = :id`, { id: locked.patientId });
           await tx.run('UPDATE password_reset_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
           await tx.run(
@@ -273,7 +278,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           // Whoever held a session with the old password loses it, in the same transaction.
           await endFamilies(tx, locked.patientId, now);
           await insertOutboxMail(tx, notice);
-          return { outcome: 'reset', patientId: locked.patientId };
+          return { outcome: 'reset', patientId: locked.patientId, ...(takenBack && { takenBack }) };
         }),
       ),
 

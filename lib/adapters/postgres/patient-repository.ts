@@ -4,6 +4,7 @@ import type {
 } from '../../patient/ports.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
@@ -174,7 +175,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         db.transaction(async (tx) => {
           // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
           const { rows } = await tx.query(
-            `UPDATE patients SET ${assignments.join(', ')}, updated_at = $3
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = $3${write.reviewConfirmed ? ', profile_review_required = false' : ''}
               WHERE id = $1 AND updated_at = $2::timestamptz AND is_active AND NOT ${lapsedBy('now()')} RETURNING id`,
             [write.patientId, write.expectedUpdatedAt, write.updatedAt, ...Object.values(columns)],
           );
@@ -278,14 +279,17 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
             [tokenHash, toSecond(now)],
           );
           if (!token) return { outcome: 'unknown' };
-          const { rows: [patient] } = await tx.query<{ reset_token_hash: string | null; lapsed: boolean }>(
-            `SELECT reset_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed FROM patients WHERE id = $1 FOR UPDATE`,
+          const { rows: [patient] } = await tx.query<{ reset_token_hash: string | null; lapsed: boolean } & TakeBackRow>(
+            `SELECT reset_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed, ${TAKE_BACK_COLUMNS} FROM patients WHERE id = $1 FOR UPDATE`,
             [token.patient_id, now.toISOString()],
           );
           if (!patient || patient.lapsed) return { outcome: 'unknown' };
           if (token.used) return { outcome: 'used' };
           if (token.expired) return { outcome: 'expired' };
           if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          // Under the row lock: a never-verified registration is taken back in this transaction (issue 20).
+          const takenBack = takeBackOf(patient);
+          if (takenBack) await tx.query(`UPDATE patients SET ${takeBackAssignments(takenBack)} WHERE id = $1`, [token.patient_id]);
           const at = now.toISOString();
           await tx.query('UPDATE password_reset_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
@@ -297,7 +301,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           // Whoever held a session with the old password loses it, in the same transaction.
           await endFamilies(tx, token.patient_id, now);
           await insertOutboxMail(tx, notice);
-          return { outcome: 'reset', patientId: token.patient_id };
+          return { outcome: 'reset', patientId: token.patient_id, ...(takenBack && { takenBack }) };
         }),
       ),
 

@@ -108,6 +108,7 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
     // MySQL answers 0/1, PostgreSQL a boolean.
     ...(Number(row.phone_number_released) === 1 && { phone_number_released: true }),
+    ...(Number(row.profile_review_required) === 1 && { profile_review_required: true }),
   };
 }
 

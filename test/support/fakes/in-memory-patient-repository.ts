@@ -1,5 +1,5 @@
 import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../../lib/errors.js';
-import type { Clock, LiveLink, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import type { Clock, LiveLink, PatientRecord, PatientRepository, TakenBack } from '../../../lib/patient/ports.js';
 import type { PhoneClaimRecord } from '../../../lib/phone/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemorySessionStore } from './in-memory-sessions.js';
@@ -70,6 +70,22 @@ export function createInMemoryPatientRepository(
     verificationLinks.delete(patient.id);
     resetLinks.delete(patient.id);
     outbox.forgetPatient(patient.id);
+  }
+
+  /** A never-verified registration's mailbox proven by a reset (issue 20): what the registrant typed goes. */
+  function takeBack(patient: PatientRecord): TakenBack {
+    const deleted: TakenBack['deleted'] = [];
+    for (const field of ['medical_history', 'insurance_info'] as const) if (patient.encrypted?.ciphertexts[field] !== undefined) deleted.push(field);
+    if (patient.emergency_contact) deleted.push('emergency_contact');
+    delete patient.encrypted;
+    delete patient.emergency_contact;
+    const phoneReleased = !patient.phone_verified && !patient.phone_number_released;
+    if (phoneReleased) {
+      patient.phone_number_released = true;
+      if (byPhone.get(patient.phone_number) === patient.id) byPhone.delete(patient.phone_number);
+    }
+    patient.profile_review_required = true;
+    return { deleted, phoneReleased };
   }
 
   return {
@@ -226,18 +242,20 @@ export function createInMemoryPatientRepository(
       if (newestResetToken.get(patient.id) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
       resetLinks.delete(patient.id);
+      const takenBack = patient.email_verified ? undefined : takeBack(patient);
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
       // A closed account is reopened: proving the mailbox is how its patient comes back.
       Object.assign(patient, { password_hash: passwordHash, email_verified: true, is_active: true, updated_at: now.toISOString() });
       delete patient.lapses_at;
       sessions?.endFamilies(patient.id, now);
       outbox.add(notice);
-      return { outcome: 'reset', patientId: patient.id };
+      return { outcome: 'reset', patientId: patient.id, ...(takenBack && { takenBack }) };
     },
 
-    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice, reviewConfirmed }) {
       const patient = live(patientId);
       if (!patient || !patient.is_active || patient.updated_at !== expectedUpdatedAt) return false;
+      if (reviewConfirmed) delete patient.profile_review_required;
       const { emergency_contact: contact, ...fields } = profile;
       Object.assign(patient, structuredClone(fields), { updated_at: updatedAt });
       if (contact) patient.emergency_contact = structuredClone(contact);

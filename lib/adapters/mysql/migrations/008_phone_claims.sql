@@ -24,3 +24,6 @@ ALTER TABLE outbox_mails
   ADD CONSTRAINT outbox_mails_kind_known CHECK (kind IN (
     'verification_email', 'resend_request', 'password_reset_request', 'password_reset_email', 'password_changed_email', 'phone_code_sms',
     'account_notice_email', 'phone_claim_request'));
+
+-- Taken-back accounts (issue 20; as PostgreSQL's 017): the patient confirms or corrects the profile.
+ALTER TABLE patients ADD COLUMN profile_review_required BOOLEAN NOT NULL DEFAULT FALSE;

@@ -27,3 +27,8 @@ ALTER TABLE outbox_mails
   ADD CONSTRAINT outbox_mails_kind_known CHECK (kind IN (
     'verification_email', 'resend_request', 'password_reset_request', 'password_reset_email', 'password_changed_email', 'phone_code_sms',
     'account_notice_email', 'phone_claim_request'));
+
+-- Taken-back accounts (issue 20): a reset that proves the mailbox of a never-verified registration
+-- deletes what the registrant typed that is not the owner's, and the patient is asked to confirm or
+-- correct the rest (names, date of birth, gender, address) with a PATCH /me that names them all.
+ALTER TABLE patients ADD COLUMN profile_review_required boolean NOT NULL DEFAULT false;
