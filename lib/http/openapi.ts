@@ -250,6 +250,12 @@ const RESPONSE_SCHEMAS: Json = {
         description: 'Present (true) only when the number, never proven by SMS here, was taken over by its owner, who proved it with a claim code '
           + '(`POST /phone-claim`). The account has no number until the patient adds a new one in the account.',
       },
+      profile_review_required: {
+        type: 'boolean',
+        description: 'Present (true) after a password reset took back a registration that was never verified: its medical history, insurance and '
+          + 'emergency contact were deleted and an unproven phone number released. Cleared by a PATCH that names all of first_name, last_name, '
+          + 'date_of_birth, gender and address (changed or confirmed as they are); a PATCH of only some leaves it set.',
+      },
       is_active: { type: 'boolean' },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
@@ -653,7 +659,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   meUpdate: {
     summary: 'Correct the signed-in patient\'s own record',
-    description: 'Send the ETag of the record you read (GET /me) as If-Match. A change of name or date of birth mails a notice without the values. Medical history and insurance stay encrypted.',
+    description: 'Send the ETag of the record you read (GET /me) as If-Match. A change of name or date of birth mails a notice without the values. Medical history and insurance stay encrypted. '
+      + 'While `profile_review_required` is true, a patch naming all of first_name, last_name, date_of_birth, gender and address confirms them and clears it.',
     bearer: true,
     headers: [{
       name: 'If-Match', in: 'header', required: true, schema: { type: 'string' },
