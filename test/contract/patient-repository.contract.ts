@@ -381,6 +381,17 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await store.outbox.claim(queued.id, at(0), LEASE)).toEqual({ ...queued, attempts: 1, claimId: expect.any(String) });
       });
 
+      it('a phone claim request (issue 19 item 4) is queued, claimed and, once handled, forgets the number it asked about', async () => {
+        const queued = { kind: 'phone_claim_request' as const, id: randomUUID(), to: uniquePhone(), createdAt: at(0).toISOString() };
+        await store.outbox.enqueue(queued);
+        expect(await store.outboxAddress(queued.id)).toBe(queued.to);
+        const claimed = await store.outbox.claim(queued.id, at(0), LEASE);
+        expect(claimed).toEqual({ ...queued, attempts: 1, claimId: expect.any(String) });
+        await store.outbox.markSent(claimed!, at(1000));
+        expect(await store.outboxAddress(queued.id)).toBeUndefined();
+        expect(await store.outboxRaw(queued.id)).not.toContain(queued.to);
+      });
+
       it('are claimed, released and marked done like mails', async () => {
         const queued = request();
         await store.outbox.enqueue(queued);
