@@ -83,12 +83,14 @@ export const TABLE_CALLS = {
   /**
    * Read token, patient and the patient's live families (SESSIONS#), then one transaction: token used,
    * new hash + email verified (patient), the lapse TTL lifted from the reservations (EMAIL#, PHONE#),
-   * the "password changed" notice, every family revoked (FAMILY#) and the index emptied (SESSIONS#).
+   * the "password changed" notice, every family revoked (FAMILY#) and the index emptied (SESSIONS#);
+   * a taken-back account (issue 20) also deletes its unproven number's reservation (PHONE#).
    */
   'patients.resetPassword': {
     'dynamodb:GetItem': ['RESET#', 'PATIENT#', 'SESSIONS#'],
     'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
+    'dynamodb:DeleteItem': ['PHONE#'],
   },
   /**
    * Read the patient's live families (SESSIONS#), then one transaction: the compare-and-set of the

@@ -237,11 +237,12 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['ResendVerification', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     // Issue 19 item 4: counted (a sliding window reads its hits first) and queued; the outbox looks the number up.
     ['PhoneClaim', { 'dynamodb:GetItem': ['RATE#'], 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    // A taken-back account's reset (issue 20) deletes its unproven number's reservation (PHONE#).
     ['PasswordReset', {
       'dynamodb:GetItem': ['PATIENT#', 'RESET#', 'SESSIONS#'],
       'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#', 'SESSIONS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
-      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:DeleteItem': ['LOGIN#', 'PHONE#'],
     }],
     ['PasswordChange', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
