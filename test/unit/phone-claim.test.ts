@@ -3,7 +3,7 @@ import { DuplicateRegistrationError, GonePhoneCodeError, PhoneClaimCodeError, Ph
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
-import { requestPhoneClaim } from '../../lib/phone/phone-claim.js';
+import { phoneClaimDigestInput, phoneClaimKey, requestPhoneClaim } from '../../lib/phone/phone-claim.js';
 import { sendPhoneCode } from '../../lib/phone/send-phone-code.js';
 import { verifyPhone } from '../../lib/phone/verify-phone.js';
 import { readOwnRecord } from '../../lib/auth/read-own-record.js';
@@ -84,9 +84,12 @@ describe('registerPatient with phone_claim_code: possession wins', () => {
     expect((error as DuplicateRegistrationError).clashes).toEqual({ email: false, phone: true });
   });
 
-  it('is single-use: a second registration with the same code is refused on phone_claim_code', async () => {
+  it('is single-use: the registration spends the code (it no longer checks), and a second registration with it is refused', async () => {
     const { deps, phone, code } = await squatted();
     await registerPatient(request({ phone_number: phone, phone_claim_code: code }), deps);
+    const claimKey = await phoneClaimKey(deps.identifiers, phone);
+    const digests = await deps.identifiers.all('phone-code', phoneClaimDigestInput(claimKey, code));
+    expect(await deps.phoneCodes.attemptClaim(claimKey, digests, deps.clock.now(), MAX_WRONG_TRIES)).toEqual({ outcome: 'none' });
     const error = await failure(registerPatient(request({ phone_number: phone, phone_claim_code: code }), deps));
     expect(error).toBeInstanceOf(DuplicateRegistrationError);
   });
