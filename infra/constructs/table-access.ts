@@ -118,13 +118,13 @@ export const TABLE_CALLS = {
   /**
    * A registration with a claim code (issue 19 item 4): read the holder's reservation_pks, then in the
    * registration's transaction Delete PHONECLAIM# (the claim spent), Update PATIENT# (the holder
-   * released), Put PHONE# over the holder's reservation (or Delete its older-key one) and Put OUTBOX#
-   * (the holder's notice). The rest of the registration transaction is the register function's own grant.
+   * released), Put PHONE# over the holder's reservation (under an older key version too) and Put
+   * OUTBOX# (the holder's notice). The rest of the registration transaction is the register function's own grant.
    */
   'patients.createPatient.takeover': {
     'dynamodb:GetItem': ['PATIENT#'],
     'dynamodb:UpdateItem': ['PATIENT#'],
-    'dynamodb:DeleteItem': ['PHONECLAIM#', 'PHONE#'],
+    'dynamodb:DeleteItem': ['PHONECLAIM#'],
     'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
   },
 

@@ -266,6 +266,24 @@ describe('DynamoDB registration lapse (TTL)', () => {
     for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
   });
 
+  it('a phone takeover during an identifier-key rotation: the holder\'s older-key reservation goes to the new owner too (issue 19 item 4)', async () => {
+    const { before, after } = rings();
+    const phoneCodes = createDynamoStorage(db, config, testIdentifierDigests()).phoneCodes;
+    const { patient: holder, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await before.createPatient(holder, token, mail);
+    const claim = { claimKey: `claim-${randomUUID()}`, codeId: randomUUID(), digest: 'claim-digest', expiresAt: new Date(Date.now() + 600_000), createdAt: new Date() };
+    await phoneCodes.issueClaim(claim, { kind: 'phone_code_sms', id: randomUUID(), patientId: holder.id, to: holder.phone_number, text: '123456', createdAt: new Date().toISOString() });
+    const owner = patientFixture({ phone_number: holder.phone_number, phone_verified: true });
+    const notice = { kind: 'account_notice_email' as const, id: randomUUID(), patientId: holder.id, to: holder.email, notice: 'phone_number_taken_over' as const, createdAt: new Date().toISOString() };
+    await after.createPatient(owner, tokenFor(owner), mailFor(owner), { claimKey: claim.claimKey, codeId: claim.codeId, now: new Date(), maxWrongTries: 5, holder: { id: holder.id, notice } });
+    const phoneReservations = (await reservationsOf(owner.id)).filter((r) => String(r.pk).startsWith('PHONE#')).map((r) => String(r.pk).split('.')[0]).sort();
+    expect(phoneReservations).toEqual(['PHONE#v1', 'PHONE#v2']);
+    expect((await item(keys.patient(holder.id)))!.reservation_pks.some((pk: string) => pk.startsWith('PHONE#'))).toBe(false);
+    expect(await after.findPhoneHolder(holder.phone_number)).toMatchObject({ id: owner.id });
+    const third = patientFixture({ phone_number: holder.phone_number });
+    await expect(after.createPatient(third, tokenFor(third), mailFor(third))).rejects.toBeInstanceOf(DuplicateRegistrationError);
+  });
+
   it('a lapsed reservation under an older key version does not block a new registration of the same email and phone', async () => {
     const { before, after } = rings();
     const old = unverified(new Date(Date.now() - 60_000));

@@ -313,9 +313,11 @@ export function createDynamoPatientRepository(
    * Taking a number from its unproven holder: the holder flagged released and its phone reservation
    * dropped from reservation_pks (else verifying or closing it would touch the new owner's), only
    * while it still holds the number unproven. Its reservation item is overwritten in place when it
-   * sits under the current key, else deleted (and the new one written as free).
+   * sits under the current key; under an older key version (a rotation under way) it is overwritten
+   * too, with the new patient's reservation, beside the new one under the current key (a Put, as the
+   * registration's own: no delete of a reservation is ever granted to the register function).
    */
-  async function takeOverPhone(holderId: string, phone: string, phoneKey: { pk: string }, now: Date) {
+  async function takeOverPhone(holderId: string, phone: string, phoneKey: { pk: string }, reservation: Record<string, unknown>, now: Date) {
     const holder = await get(keys.patient(holderId), 'reservation_pks');
     const pks: string[] = holder?.reservation_pks ?? [];
     const index = pks.findIndex((pk) => pk.startsWith('PHONE#'));
@@ -330,7 +332,7 @@ export function createDynamoPatientRepository(
         ExpressionAttributeValues: { ':yes': true, ':no': false, ':at': now.toISOString(), ':phone': phone, ...(oldPk && { ':oldPk': oldPk }) },
       },
     }];
-    if (oldPk && oldPk !== phoneKey.pk) writes.push({ Delete: { TableName: tableName, Key: { pk: oldPk, sk: 'UNIQUE' }, ...heldBy } });
+    if (oldPk && oldPk !== phoneKey.pk) writes.push({ Put: { TableName: tableName, Item: { pk: oldPk, sk: 'UNIQUE', ...reservation }, ...heldBy } });
     return { oldPk, writes, reservationCondition: oldPk === phoneKey.pk ? heldBy : undefined };
   }
 
@@ -377,7 +379,7 @@ export function createDynamoPatientRepository(
         emailKeys(patient.email),
         phoneKeys(patient.phone_number),
       ]);
-      const phoneTakeover = takeover?.holder ? await takeOverPhone(takeover.holder.id, patient.phone_number, phoneKey!, takeover.now) : undefined;
+      const phoneTakeover = takeover?.holder ? await takeOverPhone(takeover.holder.id, patient.phone_number, phoneKey!, reservation, takeover.now) : undefined;
       // A reservation written under an older key version still counts while a rotation is under way.
       const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
       const patientItem = {
