@@ -171,11 +171,12 @@ export function createRegisterDeps(config: Config): RegisterDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   // No mailer: the outbox mailer sends the mail the registration transaction wrote.
-  const { repository, registrations, phoneCodes } = storage(config, identifiers);
+  const { repository, registrations, phoneCodes, audit } = storage(config, identifiers);
   return {
     repository,
     registrations,
     phoneCodes,
+    auditor: createAuditRecorder(audit, identifiers, systemClock),
     identifiers,
     cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)),
     hasher: hasher(config),

@@ -233,6 +233,8 @@ export class StatelessStack extends Stack {
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyGenerateOnly(patientDataKey),
       deriveIdentifierKeys,
+      // A takeover of a number is recorded in its former holder's trail (issue 19 item 4).
+      ...writeAudit,
     );
 
     // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.

@@ -8,6 +8,7 @@ import type { IdentifierDigests } from '../identifiers/ports.js';
 import { newVerification } from './verification-token.js';
 import { checkPhoneClaim } from '../phone/phone-claim.js';
 import type { PhoneVerificationStore } from '../phone/ports.js';
+import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 
 export interface RegisterPatientDeps {
   repository: PatientRepository;
@@ -24,6 +25,8 @@ export interface RegisterPatientDeps {
   registrationLapseMs: number;
   /** Where phone claim codes are checked (a registration with `phone_claim_code`, issue 19 item 4). */
   phoneCodes: PhoneVerificationStore;
+  /** The holder's trail records a takeover of its number (its record changed by someone else). */
+  auditor: AuditRecorder;
 }
 
 export interface RegisteredPatient {
@@ -55,6 +58,7 @@ export async function registerPatient(
   request: RegistrationRequest,
   deps: RegisterPatientDeps,
   attempt?: RegistrationAttempt,
+  context: RequestContext = {},
 ): Promise<RegistrationOutcome> {
   const email = normalizeEmail(request.email);
   const phone = normalizePhone(request.phone_number) ?? request.phone_number;
@@ -102,7 +106,11 @@ export async function registerPatient(
   const { token, mail } = await newVerification(patient, now, deps.verifyUrlBase, deps.identifiers);
   await deps.repository.createPatient(patient, token, mail, takeover);
   logger.info('patient registered', { patientId: id, ...(takeover && { reason: 'phone_claimed' }) });
-  if (takeover?.holder) logger.info('phone number taken over from its unproven holder', { patientId: takeover.holder.id });
+  if (takeover?.holder) {
+    logger.info('phone number taken over from its unproven holder', { patientId: takeover.holder.id });
+    // In the holder's own trail (its record changed by someone else): the field, never the number.
+    await deps.auditor.record(context, { action: 'record_update', outcome: 'success', reason: 'phone_taken_over', patientId: takeover.holder.id, fields: ['phone_number'] });
+  }
   return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: patient.phone_verified } };
 }
 

@@ -117,7 +117,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     },
   );
 
-  it('register: besides its table items, PHI data keys (generate only): no SES (the outbox mailer sends its mail)', () => {
+  it('register: besides its table items, PHI data keys (generate only) and the audit trail (a phone takeover): no SES (the outbox mailer sends its mail)', () => {
     expect(summaryOf('Register')).toEqual({
       ...BASELINE,
       ...tableKey,
@@ -127,6 +127,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
         when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
       },
       ...generateMac,
+      ...writeAudit,
     });
   });
 
@@ -301,7 +302,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

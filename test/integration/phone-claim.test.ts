@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { handler as phoneClaim, PHONE_CLAIM_ANSWER } from '../../functions/phone-claim/handler.js';
 import { handler as register } from '../../functions/register/handler.js';
 import { API_PATHS } from '../../lib/http/routes.js';
+import { auditTrailOf } from '../support/audit-trail.js';
 import { codeFrom, mailsTo, scanTable, textsTo } from '../support/local-aws.js';
 import { codeSentTo, phoneApi } from '../support/phone-api.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
@@ -42,6 +43,9 @@ describe('phone claim (handlers, DynamoDB Local, SES emulator, SMS inbox)', () =
     expect(notice).toBeDefined();
     expect(JSON.stringify(notice)).not.toContain(phone);
     expect(JSON.stringify(notice)).not.toContain(squatter.body.first_name as string);
+
+    const trail = await auditTrailOf(squatter.patientId);
+    expect(trail.find((e) => e.reason === 'phone_taken_over')).toMatchObject({ action: 'record_update', outcome: 'success', fields: ['phone_number'] });
 
     // The number is the victim's now, proven: a third registration with it is the spec's 422.
     const third = await registerWith(uniqueRegistration({ phone_number: phone }));

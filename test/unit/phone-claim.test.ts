@@ -79,6 +79,10 @@ describe('registerPatient with phone_claim_code: possession wins', () => {
     await deliverDueMails(deps);
     const notice = deps.mailer.notices.find((m) => m.to === squatter.email);
     expect(notice?.notice).toBe('phone_number_taken_over');
+    // The holder's own trail says its record changed, naming the field, never the number.
+    const events = await deps.audit.eventsFor(squatterId);
+    expect(events.find((e) => e.reason === 'phone_taken_over')).toMatchObject({ action: 'record_update', outcome: 'success', fields: ['phone_number'] });
+    expect(JSON.stringify(events)).not.toContain(phone);
     // The number is the new owner's now: a third registration with it is the spec's 422.
     const error = await failure(registerPatient(request({ phone_number: phone }), deps));
     expect((error as DuplicateRegistrationError).clashes).toEqual({ email: false, phone: true });
