@@ -236,6 +236,27 @@ export class WrongPhoneCodeError extends ValidationError {
   }
 }
 
+const CLAIM_CODE_MESSAGES = {
+  expired: 'This code has expired. Request a new code.',
+  exhausted: 'Too many wrong tries for this code. Request a new code.',
+  none: 'There is no code to check for this phone number. Request a new code.',
+} as const;
+
+/**
+ * A registration's phone claim code (issue 19 item 4) that does not prove the number: wrong (with
+ * the tries left), expired, tried too often, or none (never sent, spent, or replaced). 422 on the
+ * field, in the spec's envelope; nothing is written but the counted try.
+ */
+export class PhoneClaimCodeError extends ValidationError {
+  constructor(readonly reason: 'wrong' | keyof typeof CLAIM_CODE_MESSAGES, triesLeft = 0) {
+    super({
+      phone_claim_code: [reason === 'wrong'
+        ? `The code is not correct. ${triesLeft > 0 ? `${triesLeft} ${triesLeft === 1 ? 'try' : 'tries'} left.` : 'No tries left: request a new code.'}`
+        : CLAIM_CODE_MESSAGES[reason]],
+    });
+  }
+}
+
 const GONE_CODE_MESSAGES = {
   expired: 'This code has expired. Request a new code.',
   exhausted: 'Too many wrong tries for this code. Request a new code.',
@@ -261,6 +282,15 @@ export class SmsBudgetExhaustedError extends TooManyRequestsError {
     super(retryAfterSeconds, budget === 'country'
       ? 'We cannot send more text messages to this country today. Please try again later.'
       : 'We cannot send more text messages today. Please try again later.');
+  }
+}
+
+/** The number was taken over by its proven owner (issue 19 item 4): nothing to send a code to. */
+export class PhoneNumberReleasedError extends AppError {
+  override readonly name = 'PhoneNumberReleasedError';
+  readonly statusCode = 409;
+  constructor() {
+    super('This account has no phone number to verify: add a new number in your account');
   }
 }
 

@@ -5,6 +5,7 @@ import { createDynamoDocumentClient, createKmsClient, createSesClient, createSms
 import { createEndUserMessagingSmsSender } from './adapters/sms/end-user-messaging-sms-sender.js';
 import type { SendPhoneCodeDeps } from './phone/send-phone-code.js';
 import type { VerifyPhoneDeps } from './phone/verify-phone.js';
+import type { RequestPhoneClaimDeps } from './phone/phone-claim.js';
 import type { DataKeySource } from './adapters/crypto/data-key-source.js';
 import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
 import { createDynamoStorage } from './adapters/dynamodb/storage.js';
@@ -173,10 +174,12 @@ export function createRegisterDeps(config: Config): RegisterDeps {
   const kms = kmsClientOf(config);
   const identifiers = identifierDigests(config, kms);
   // No mailer: the outbox mailer sends the mail the registration transaction wrote.
-  const { repository, registrations } = storage(config, identifiers);
+  const { repository, registrations, phoneCodes, audit } = storage(config, identifiers);
   return {
     repository,
     registrations,
+    phoneCodes,
+    auditor: createAuditRecorder(audit, identifiers, systemClock),
     identifiers,
     cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)),
     hasher: hasher(config),
@@ -272,8 +275,19 @@ export function createResendVerificationDeps(config: Config): RequestResendDeps 
 
 export function createMailerDeps(config: Config): DeliverMailDeps {
   const identifiers = identifierDigests(config, kmsClientOf(config));
-  const { outbox, repository } = storage(config, identifiers);
-  return { outbox, repository, identifiers, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase };
+  const { outbox, repository, phoneCodes, rateLimiter } = storage(config, identifiers);
+  return {
+    outbox, repository, identifiers, mailer: mailer(config), sms: smsSender(config), clock: systemClock, verifyUrlBase: config.verifyUrlBase, resetUrlBase: config.resetUrlBase,
+    // A phone claim request (issue 19 item 4) becomes a claim code: its store and the day's text budgets.
+    phoneCodes, rateLimiter, smsBudgets: smsBudgets(config),
+  };
+}
+
+/** POST /phone-claim only counts the request and queues it: the outbox mailer decides whether a code goes out. */
+export function createPhoneClaimDeps(config: Config): RequestPhoneClaimDeps {
+  const identifiers = identifierDigests(config, kmsClientOf(config));
+  const { outbox, rateLimiter } = storage(config, identifiers);
+  return { outbox, rateLimiter, identifiers, clock: systemClock };
 }
 
 /** POST /phone/verification only writes the code and queues its SMS: the outbox mailer sends it. */

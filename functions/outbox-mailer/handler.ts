@@ -6,7 +6,7 @@ import { describeError, logger } from '../../lib/logging/logger.js';
 import { deliverDueMails, deliverMail } from '../../lib/outbox/deliver-mail.js';
 import { createMailerDeps } from '../../lib/wiring.js';
 
-const deps = createMailerDeps(loadConfig(process.env, ['mail', 'identifiers', 'sms', 'reset-links']));
+const deps = createMailerDeps(loadConfig(process.env, ['mail', 'identifiers', 'sms', 'sms-budget', 'reset-links']));
 
 const isStreamEvent = (event: unknown): event is DynamoDBStreamEvent => Array.isArray((event as DynamoDBStreamEvent).Records);
 

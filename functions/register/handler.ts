@@ -1,6 +1,6 @@
 import { loadConfig } from '../../lib/config.js';
 import { idempotencyKeyFrom, idempotent } from '../../lib/idempotency/idempotent.js';
-import { jsonApi } from '../../lib/http/json-api.js';
+import { jsonApi, requestContextOf } from '../../lib/http/json-api.js';
 import { answerBeforeWriteDeadline, guardWrites } from '../../lib/http/write-deadline.js';
 import { jsonResponse, replayedResponse } from '../../lib/http/response.js';
 import { registerPatient, type RegistrationAttempt } from '../../lib/patient/register-patient.js';
@@ -17,14 +17,15 @@ export const REGISTERED = 'Patient registered successfully. Verification email s
  * never begins; once it has begun, the answer is its outcome (lib/http/write-deadline.ts).
  */
 export function createRegisterHandler(deps: RegisterDeps) {
-  return jsonApi((body) => validateRegistration(body, deps.clock), async ({ body, headers }, context) => {
+  return jsonApi((body) => validateRegistration(body, deps.clock), async (event, context) => {
+    const { body, headers } = event;
     const release = deps.admission.admit();
     return answerBeforeWriteDeadline(context, async (write) => {
       try {
         const guarded = { ...deps, repository: guardWrites(deps.repository, write, ['createPatient']) };
         const key = idempotencyKeyFrom(headers);
         const register = async (attempt?: RegistrationAttempt) => {
-          const { patient } = await registerPatient(body, guarded, attempt);
+          const { patient } = await registerPatient(body, guarded, attempt, requestContextOf(event));
           return jsonResponse(201, { success: true, message: REGISTERED, data: patient });
         };
         if (!key) return await register();

@@ -30,8 +30,8 @@ export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'O
   | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#'
   // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
   | 'RESET#' | 'PHONECODE#'
-  // Issue 20: email-move links (digests only).
-  | 'EMAILMOVE#';
+  // Issue 20: email-move links; issue 19 item 4: phone claim codes (digests only).
+  | 'EMAILMOVE#' | 'PHONECLAIM#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;

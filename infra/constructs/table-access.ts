@@ -83,12 +83,14 @@ export const TABLE_CALLS = {
   /**
    * Read token, patient and the patient's live families (SESSIONS#), then one transaction: token used,
    * new hash + email verified (patient), the lapse TTL lifted from the reservations (EMAIL#, PHONE#),
-   * the "password changed" notice, every family revoked (FAMILY#) and the index emptied (SESSIONS#).
+   * the "password changed" notice, every family revoked (FAMILY#) and the index emptied (SESSIONS#);
+   * a taken-back account (issue 20) also deletes its unproven number's reservation (PHONE#).
    */
   'patients.resetPassword': {
     'dynamodb:GetItem': ['RESET#', 'PATIENT#', 'SESSIONS#'],
     'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
+    'dynamodb:DeleteItem': ['PHONE#'],
   },
   /**
    * Read the patient's live families (SESSIONS#), then one transaction: the compare-and-set of the
@@ -132,7 +134,26 @@ export const TABLE_CALLS = {
     'dynamodb:DeleteItem': ['EMAIL#'],
   },
 
+  /** The live holder of a number (issue 19 item 4): each key version's PHONE# reservation, then its PATIENT#. */
+  'patients.findPhoneHolder': { 'dynamodb:GetItem': ['PHONE#', 'PATIENT#'] },
+  /**
+   * A registration with a claim code (issue 19 item 4): read the holder's reservation_pks, then in the
+   * registration's transaction Delete PHONECLAIM# (the claim spent), Update PATIENT# (the holder
+   * released), Put PHONE# over the holder's reservation (under an older key version too) and Put
+   * OUTBOX# (the holder's notice). The rest of the registration transaction is the register function's own grant.
+   */
+  'patients.createPatient.takeover': {
+    'dynamodb:GetItem': ['PATIENT#'],
+    'dynamodb:UpdateItem': ['PATIENT#'],
+    'dynamodb:DeleteItem': ['PHONECLAIM#'],
+    'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
+  },
+
   // lib/adapters/dynamodb/phone-code-store.ts
+  /** One transaction: Put PHONECLAIM# (replacing the number's older claim code) + Put OUTBOX# (its SMS). */
+  'phoneCodes.issueClaim': { 'dynamodb:PutItem': ['PHONECLAIM#', 'OUTBOX#'] },
+  /** Read the claim code; a wrong try ADDs to its count (a right one is spent by the registration's transaction). */
+  'phoneCodes.attemptClaim': { 'dynamodb:GetItem': ['PHONECLAIM#'], 'dynamodb:UpdateItem': ['PHONECLAIM#'] },
   /** One transaction: Put PHONECODE# (replacing the older code) + Put OUTBOX# (its SMS). */
   'phoneCodes.issueCode': { 'dynamodb:PutItem': ['PHONECODE#', 'OUTBOX#'] },
   /** Read the code; a right one: Delete PHONECODE# + Update PATIENT# (phone_verified) in one transaction; a wrong one: ADD its tries. */

@@ -78,7 +78,11 @@ type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment' | '
  * (issue 19 item 10) queuing a live link's mail again on its own, whose seed the patient lookup
  * already reads. A phone code's SMS carries its text in the outbox item, so texting reads nothing more.
  */
-const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor('patients.issueResetToken', 'outbox.enqueue');
+const TABLE_CALLS_OF_OUTBOX_MAILER = tableAccessFor(
+  'patients.issueResetToken', 'outbox.enqueue',
+  // A phone claim request (issue 19 item 4): the number's holder, the day's text budgets, the claim code and its SMS.
+  'patients.findPhoneHolder', 'rateLimits.hit', 'phoneCodes.issueClaim',
+);
 
 /** bcrypt cost; the application refuses anything below 12 (lib/config.ts). */
 export const BCRYPT_ROUNDS = 12;
@@ -141,6 +145,8 @@ export class StatelessStack extends Stack {
         API_ROUTES.mePhone.path,
         API_ROUTES.mePhoneVerify.path,
         API_ROUTES.phoneVerify.path,
+        // Texts a code: one more way to spend texts and to probe numbers, under the same per-IP budget.
+        API_ROUTES.phoneClaim.path,
       ],
       logs: this.logs,
     });
@@ -214,7 +220,7 @@ export class StatelessStack extends Stack {
       whyPublic: 'Patient self-registration: the caller has no account or credential yet. The response returns no stored patient data.',
     });
     register.allow(
-      ...patientTableItems(table, {
+      ...patientTableItems(table, mergeTableAccess({
         // Pre-check of the two reservations (lib/adapters/dynamodb/patient-repository.ts).
         'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
         // Both taken and an Idempotency-Key sent: was it this key's own committed registration whose
@@ -228,10 +234,14 @@ export class StatelessStack extends Stack {
         'dynamodb:DeleteItem': ['IDEMPOTENCY#'],
         // During an identifier-key rotation: no reservation of the address under an older key version.
         'dynamodb:ConditionCheckItem': ['EMAIL#', 'PHONE#'],
-      }),
+      },
+      // With a phone claim code (issue 19 item 4): the number's holder, the code checked, the takeover in the registration's transaction.
+      tableAccessFor('patients.findPhoneHolder', 'phoneCodes.attemptClaim', 'patients.createPatient.takeover'))),
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyGenerateOnly(patientDataKey),
       deriveIdentifierKeys,
+      // A takeover of a number is recorded in its former holder's trail (issue 19 item 4).
+      ...writeAudit,
     );
 
     // Confirming the email proves the password too (pre-account hijacking), then signs the patient in.
@@ -276,6 +286,19 @@ export class StatelessStack extends Stack {
       // The rate-limit counter (keyed by the address's digest); the request, queued for the outbox:
       // no lookup, no mail in the request.
       ...patientTableItems(table, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+    );
+
+    // Phone claim (issue 19 item 4): resend's shape, with phone verification's per-number sliding limit.
+    // The outbox looks the number up and texts a claim code only for a number held unproven.
+    const phoneClaim = this.addEndpoint('PhoneClaim', API_ROUTES.phoneClaim, {
+      environment: { ...tableEnv, ...identifierEnv, ...serviceNameEnv },
+      whyPublic:
+        'Asked for by someone registering with a phone number another account holds unproven: they have no account yet. It answers the same 202, after the same work, whatever the number\'s state (the outbox does the lookup and texts a code only for a number held unproven), at most 3 requests per number in any hour (a sliding window keyed by a keyed digest of the number); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
+    });
+    phoneClaim.allow(
+      ...patientTableItems(table, tableAccessFor('rateLimits.slide', 'outbox.enqueue')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
@@ -615,16 +638,17 @@ export class StatelessStack extends Stack {
     this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
-    // Both functions that text codes spend the budgets (POST /me/phone too).
-    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup, MePhone: mePhone.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
       table,
       tableKey,
       queueKey: props.observabilityKey,
-      environment: { ...mailEnv, ...identifierEnv, ...resetEnv, ...smsEnv },
+      // The text budgets: a phone claim request's code is texted from here (issue 19 item 4).
+      environment: { ...mailEnv, ...identifierEnv, ...resetEnv, ...smsEnv, ...smsBudgetEnvironment(config.sms.budgets) },
       grants: [sendMail, sendSms, deriveIdentifierKeys],
     });
+    // All spend texts: phone verification codes, a new number's codes (POST /me/phone), and (in the mailer) phone claim codes.
+    this.alarms.watchSmsBudgets({ PhoneVerification: phoneVerification.logGroup, MePhone: mePhone.logGroup, OutboxMailer: this.outboxMailer.fn.logGroup });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the API stage' });
     new CfnOutput(this, 'VerifyUrlBase', { value: verifyUrlBase, description: 'Link base in verification emails' });

@@ -17,7 +17,8 @@ export interface PatientView {
   first_name: string;
   last_name: string;
   email: string;
-  phone_number: string;
+  /** null once the number was released (taken over by the owner who proved it: issue 19 item 4). */
+  phone_number: string | null;
   date_of_birth: string;
   gender: Gender;
   address: Address;
@@ -26,6 +27,10 @@ export interface PatientView {
   insurance_info?: { provider: string; policy_number: string };
   email_verified: boolean;
   phone_verified: boolean;
+  /** Present (true) only when the number was released: the patient adds a new number in the account. */
+  phone_number_released?: true;
+  /** Present (true) after a taken-back account's reset (issue 20), until a PATCH /me names all the reviewed fields. */
+  profile_review_required?: true;
   is_active: boolean;
   created_at: string;
   updated_at: string;
@@ -57,7 +62,8 @@ export async function toView(patient: PatientRecord, cipher: FieldCipher): Promi
     first_name: patient.first_name,
     last_name: patient.last_name,
     email: patient.email,
-    phone_number: patient.phone_number,
+    // A released number is kept only for the stores' constraints: never shown as this patient's.
+    phone_number: patient.phone_number_released ? null : patient.phone_number,
     date_of_birth: patient.date_of_birth,
     gender: patient.gender,
     address: patient.address,
@@ -65,7 +71,9 @@ export async function toView(patient: PatientRecord, cipher: FieldCipher): Promi
     ...(decrypted.medical_history !== undefined && { medical_history: decrypted.medical_history as string[] }),
     ...(decrypted.insurance_info !== undefined && { insurance_info: decrypted.insurance_info as PatientView['insurance_info'] }),
     email_verified: patient.email_verified,
-    phone_verified: patient.phone_verified,
+    phone_verified: patient.phone_number_released ? false : patient.phone_verified,
+    ...(patient.phone_number_released && { phone_number_released: true as const }),
+    ...(patient.profile_review_required && { profile_review_required: true as const }),
     is_active: patient.is_active,
     created_at: patient.created_at,
     updated_at: patient.updated_at,

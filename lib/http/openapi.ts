@@ -17,7 +17,7 @@ import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
   accountCloseSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
-  registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES,
+  registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES, phoneClaimSchema,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
 import { VALIDATION_KEYWORDS } from '../patient/validation-keywords.js';
@@ -128,7 +128,7 @@ const FHIR_BUNDLE_SCHEMA = {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const registration = toOpenApiSchema(registrationSchema as Json);
-const { password: _password, confirm_password: _confirm, ...storedFields } = registration.properties as Json;
+const { password: _password, confirm_password: _confirm, phone_claim_code: _claim, ...storedFields } = registration.properties as Json;
 
 const REQUEST_SCHEMAS = {
   RegistrationRequest: registrationSchema,
@@ -144,6 +144,7 @@ const REQUEST_SCHEMAS = {
   EmailMoveConfirmRequest: emailMoveConfirmSchema,
   PhoneMoveRequest: phoneMoveSchema,
   PhoneVerifyRequest: phoneVerifySchema,
+  PhoneClaimRequest: phoneClaimSchema,
   ProfilePatchRequest: profilePatchSchema,
 } as const;
 type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
@@ -239,8 +240,23 @@ const PATIENT_RECORD_DATA: Json = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     ...storedFields,
+    phone_number: {
+      ...storedFields.phone_number, type: ['string', 'null'],
+      description: 'E.164, as stored; null once the number was taken over by someone who proved it by SMS (see `phone_number_released`).',
+    },
     email_verified: { type: 'boolean' },
     phone_verified: { type: 'boolean' },
+    phone_number_released: {
+      type: 'boolean',
+      description: 'Present (true) only when the number, never proven by SMS here, was taken over by its owner, who proved it with a claim code '
+        + '(`POST /phone-claim`). The account has no number until the patient adds a new one (`POST /me/phone`).',
+    },
+    profile_review_required: {
+      type: 'boolean',
+      description: 'Present (true) after a password reset took back a registration that was never verified: its medical history, insurance and '
+        + 'emergency contact were deleted and an unproven phone number released. Cleared by a PATCH that names all of first_name, last_name, '
+        + 'date_of_birth, gender and address (changed or confirmed as they are); a PATCH of only some leaves it set.',
+    },
     is_active: { type: 'boolean' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
@@ -278,7 +294,7 @@ const RESPONSE_SCHEMAS: Json = {
       email: storedFields.email,
       phone_number: { ...storedFields.phone_number, description: 'E.164, as stored.' },
       email_verified: { const: false },
-      phone_verified: { const: false },
+      phone_verified: { type: 'boolean', description: 'false, unless the request carried a `phone_claim_code` that proved the number.' },
     },
   }),
   Session: success(SESSION_DATA),
@@ -453,7 +469,11 @@ const CLOSED_MESSAGE = new SignInRefusedError('inactive').message;
 export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   register: {
     summary: 'Register a patient',
-    description: 'Mails a verification link. With an `Idempotency-Key`, a retry of the same body answers the first answer again.',
+    description: 'Mails a verification link. With an `Idempotency-Key`, a retry of the same body answers the first answer again. '
+      + 'A phone number held by another account that never proved it by SMS can be registered with `phone_claim_code`, the code '
+      + '`POST /phone-claim` texted to it: the number is taken over (`phone_verified: true` in the answer) and the other account is told by '
+      + 'mail. A number proven by SMS stays its owner\'s: 422 as without a code. A wrong, expired or used code is 422 on `phone_claim_code` '
+      + '(5 wrong tries per code), checked before anything is written.',
     parameters: [{
       name: 'Idempotency-Key', in: 'header', required: false,
       description: '1 to 128 characters: letters, digits, "-", "_", ".", ":".', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
@@ -625,7 +645,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
         examples: { 'signed-in': { summary: 'Queued', value: { success: true, message: 'A verification code is on its way to your phone. It is valid for 10 minutes.' } } },
       },
       ...BEARER_ERRORS,
-      409: error('The phone number is already verified.'),
+      409: error('The phone number is already verified, or it was released (taken over by its owner): add a new number in your account.'),
       429: {
         // In words, not as examples: the document's examples are each sent to the handlers (test/integration/api-surface.test.ts),
         // and a day's text budget cannot be spent there.
@@ -634,6 +654,24 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
           + 'service\'s ("We cannot send more text messages today. Please try again later."). Retry-After says when (the budgets: midnight UTC).'),
         headers: RETRY_AFTER,
       },
+      ...UNAVAILABLE,
+    },
+  },
+  phoneClaim: {
+    summary: 'Text a claim code to a phone number, to register with it although another account holds it unproven',
+    description: 'For a number another account registered without proving it by SMS (possession wins, issue 19 item 4). The same answer '
+      + 'whatever the number\'s state: a code goes out only when the number is held by an account whose phone is not verified. 3 requests per '
+      + 'number in any 60 minutes (a sliding window), counted in every case; a code is also within the day\'s text budgets. The code is valid for '
+      + '10 minutes and 5 tries; send it as `phone_claim_code` with the registration.',
+    request: { schema: 'PhoneClaimRequest', examples: { number: { summary: 'A number', value: { phone_number: SPEC_REGISTRATION_EXAMPLE.phone_number } } } },
+    responses: {
+      202: {
+        description: 'Queued; whether a code goes out is decided later and never told.',
+        schema: 'Message',
+        examples: { number: { summary: 'Queued', value: { success: true, message: 'If this phone number can be claimed, a code is on its way to it by text message.' } } },
+      },
+      ...BODY_ERRORS,
+      429: { ...error('Too many requests for this number ("Too many codes requested. Please try again later.").'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
   },
@@ -676,7 +714,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   meUpdate: {
     summary: 'Correct the signed-in patient\'s own record',
-    description: 'Send the ETag of the record you read (GET /me) as If-Match. A change of name or date of birth mails a notice without the values. Medical history and insurance stay encrypted.',
+    description: 'Send the ETag of the record you read (GET /me) as If-Match. A change of name or date of birth mails a notice without the values. Medical history and insurance stay encrypted. '
+      + 'While `profile_review_required` is true, a patch naming all of first_name, last_name, date_of_birth, gender and address confirms them and clears it.',
     bearer: true,
     headers: [{
       name: 'If-Match', in: 'header', required: true, schema: { type: 'string' },

@@ -33,6 +33,7 @@ export type ApiFunctionName =
   | 'password-change'
   | 'phone-verification'
   | 'phone-verify'
+  | 'phone-claim'
   | 'health'
   | 'jwks';
 
@@ -74,6 +75,7 @@ export const API_PATHS = {
   passwordChange: '/api/v1/patient/password/change',
   phoneVerification: '/api/v1/patient/phone/verification',
   phoneVerify: '/api/v1/patient/phone/verify',
+  phoneClaim: '/api/v1/patient/phone-claim',
   health: '/api/v1/health',
   // Where RFC 8414 / OpenID Connect discovery put it, so verifiers find it without configuration.
   jwks: '/.well-known/jwks.json',
@@ -118,6 +120,8 @@ export const API_ROUTES = {
   passwordChange: { method: 'POST', path: API_PATHS.passwordChange, functionName: 'password-change', timeoutSeconds: 15 },
   phoneVerification: { method: 'POST', path: API_PATHS.phoneVerification, functionName: 'phone-verification', timeoutSeconds: 12 },
   phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
+  // Only counts and queues: the outbox looks the number up and texts a claim code (issue 19 item 4).
+  phoneClaim: { method: 'POST', path: API_PATHS.phoneClaim, functionName: 'phone-claim', timeoutSeconds: 12 },
   // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
   health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
   // The access tokens' public keys, from the environment: no AWS call (functions/jwks/handler.ts).

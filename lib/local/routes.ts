@@ -28,6 +28,7 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'me-export': () => import('../../functions/me-export/handler.js'),
   'phone-verification': () => import('../../functions/phone-verification/handler.js'),
   'phone-verify': () => import('../../functions/phone-verify/handler.js'),
+  'phone-claim': () => import('../../functions/phone-claim/handler.js'),
   'password-forgot': () => import('../../functions/password-forgot/handler.js'),
   'password-reset': () => import('../../functions/password-reset/handler.js'),
   'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),

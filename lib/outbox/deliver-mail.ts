@@ -1,12 +1,13 @@
 import { describeError, logger } from '../logging/logger.js';
 import { issuePasswordReset, type IssuePasswordResetDeps } from '../password/forgot-password.js';
 import { issueVerificationResend, type IssueResendDeps } from '../patient/resend-verification.js';
+import { issuePhoneClaim, type IssuePhoneClaimDeps } from '../phone/phone-claim.js';
 import type { Mailer } from '../patient/ports.js';
 import type { SmsSender } from '../sms/ports.js';
 import type { ClaimedItem, OutboxStore } from './ports.js';
 import { MAX_SEND_ATTEMPTS } from './retry-policy.js';
 
-export interface DeliverMailDeps extends IssueResendDeps {
+export interface DeliverMailDeps extends IssueResendDeps, IssuePhoneClaimDeps {
   outbox: OutboxStore;
   mailer: Mailer;
   sms: SmsSender;
@@ -24,6 +25,7 @@ const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
   resend_request: 'resend request handled',
   phone_code_sms: 'sms sent',
   password_reset_request: 'password reset request handled',
+  phone_claim_request: 'phone claim request handled',
   password_reset_email: 'mail sent',
   password_changed_email: 'mail sent',
   account_notice_email: 'mail sent',
@@ -32,7 +34,8 @@ const DONE_MESSAGES: Record<ClaimedItem['kind'], string> = {
 
 /**
  * What delivering an item means: a mail is sent; a resend request is looked up and, for an
- * unverified patient, turns into a new mail (committed with its token before the request counts as
+ * unverified patient, turns into a new mail (a phone claim request, for a number held unproven, into
+ * a claim code's SMS) (committed with its token before the request counts as
  * done). Returns the follow-up mail to deliver, if any.
  */
 async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string | undefined> {
@@ -47,6 +50,8 @@ async function perform(item: ClaimedItem, deps: DeliverMailDeps): Promise<string
       return undefined;
     case 'password_reset_request':
       return (await issuePasswordReset(item.to, deps))?.id;
+    case 'phone_claim_request':
+      return (await issuePhoneClaim(item.to, deps))?.id;
     case 'password_reset_email':
       await deps.mailer.sendPasswordResetEmail({ to: item.to, resetUrl: item.resetUrl });
       return undefined;

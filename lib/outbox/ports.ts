@@ -39,13 +39,26 @@ export interface PasswordResetRequest {
 }
 
 /**
+ * A request for a phone claim code (issue 19 item 4), recorded as asked: whether the number is held,
+ * and by whom, is looked up by the outbox mailer (issuePhoneClaim), so the answer reveals nothing.
+ * It forgets the number once handled, as a resend request forgets the address.
+ */
+export interface PhoneClaimRequest {
+  kind: 'phone_claim_request';
+  id: string;
+  /** The normalized E.164 number asked about. */
+  to: string;
+  createdAt: string;
+}
+
+/**
  * Items queued on their own (not inside another transaction): requests, the notice, and a live
  * link's mail sent again (its token is already stored: nothing else to write with it).
  */
-export type StandaloneItem = ResendRequest | PasswordResetRequest | PasswordChangedMail | OutboxMail | PasswordResetMail | AccountNoticeMail;
+export type StandaloneItem = ResendRequest | PasswordResetRequest | PhoneClaimRequest | PasswordChangedMail | OutboxMail | PasswordResetMail | AccountNoticeMail;
 
 /** What the outbox holds: mails to send, requests that may end in one, and SMS. */
-export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail | EmailMoveMail;
+export type OutboxItem = OutboxMail | ResendRequest | PasswordResetRequest | PhoneClaimRequest | PasswordResetMail | PasswordChangedMail | OutboxSms | AccountNoticeMail | EmailMoveMail;
 
 /**
  * The transactional outbox: items are written in the same transaction as the data they announce (or

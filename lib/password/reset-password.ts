@@ -21,6 +21,11 @@ export interface ResetPasswordDeps {
  * old password loses it in the same transaction as the new hash (a failure leaves the link usable,
  * so a retry does all of it), and the lock counter starts again. It does not sign in: the page has
  * nowhere to keep tokens, and signing in next proves the new password works.
+ *
+ * A registration that was never verified is taken back (issue 20): what its registrant typed is not
+ * the owner's, so the store deletes medical history, insurance and emergency contact, releases an
+ * unproven phone number and asks for a review of the rest (profile_review_required), all in the
+ * reset's transaction. Its audit event names the deleted fields.
  */
 export async function resetPassword(request: PasswordResetRequest, context: RequestContext, deps: ResetPasswordDeps): Promise<void> {
   const tokenHash = hashResetToken(request.token);
@@ -51,4 +56,10 @@ export async function resetPassword(request: PasswordResetRequest, context: Requ
   await deps.attempts.recordSuccess(patient.id);
   logger.info('password reset', { outcome: 'reset', patientId: patient.id });
   await audit('success');
+  if (result.takenBack) {
+    // Taken back (issue 20): the audit names what went, never a value.
+    const fields = [...result.takenBack.deleted, ...(result.takenBack.phoneReleased ? ['phone_number'] : [])];
+    await deps.auditor.record(context, { action: 'record_update', outcome: 'success', reason: 'taken_back', patientId: patient.id, fields });
+    logger.info('record taken back', { patientId: patient.id, fields });
+  }
 }

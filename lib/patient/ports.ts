@@ -51,6 +51,18 @@ export interface PatientRecord {
    * Verifying the email clears it. Set by the register use case; stores only honour it.
    */
   lapses_at?: string;
+  /**
+   * The number was taken over by someone who proved it by SMS (issue 19 item 4): `phone_number` is
+   * kept only for the row's constraints, no longer reserved, never shown (GET /me answers null) and
+   * never provable again by this patient, who adds a new number in the account.
+   */
+  phone_number_released?: boolean;
+  /**
+   * Set by a password reset that proved the mailbox of a never-verified registration (issue 20,
+   * taken-back accounts): the names, date of birth, gender and address are the registrant's, not
+   * necessarily the owner's, until a PATCH /me that names all five confirms or corrects them.
+   */
+  profile_review_required?: boolean;
 }
 
 /** What sign-in needs about a patient found by email (or named by a verification token). */
@@ -171,7 +183,9 @@ export type AccountNotice =
   /** To an address that has an account already: someone tried to move another account to it (no link). */
   | 'email_move_refused'
   /** To the account's address: its phone number was replaced by a newly proven one. */
-  | 'phone_moved';
+  | 'phone_moved'
+  /** To an account whose unproven number was just proven by its owner (issue 19 item 4). */
+  | 'phone_number_taken_over';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;
@@ -202,10 +216,21 @@ export interface ProfileWrite {
   /** The re-encrypted patient data; null when none is left; absent leaves the stored ciphertexts as they are. */
   encrypted?: EncryptedFields | null;
   notice?: AccountNoticeMail;
+  /** The PATCH named every reviewed field (names, date of birth, gender, address): profile_review_required is cleared in the same write. */
+  reviewConfirmed?: boolean;
+}
+
+/**
+ * What a reset of a never-verified registration removed (issue 20, taken-back accounts): the fields
+ * deleted (names only, for the audit), and whether the unproven phone number was released.
+ */
+export interface TakenBack {
+  deleted: ('medical_history' | 'insurance_info' | 'emergency_contact')[];
+  phoneReleased: boolean;
 }
 
 export type PasswordReset =
-  | { outcome: 'reset'; patientId: string }
+  | { outcome: 'reset'; patientId: string; takenBack?: TakenBack }
   | { outcome: 'unknown' }
   | { outcome: 'expired' }
   | { outcome: 'used' }
@@ -251,15 +276,41 @@ export interface AccountCloseWrite {
   now: Date;
 }
 
+/** The live patient holding a phone number (a released number has no holder). */
+export interface PhoneHolder {
+  id: string;
+  email: string;
+  phone_verified: boolean;
+}
+
+/**
+ * A registration that proved its number with a claim code (issue 19 item 4): in the registration's
+ * own transaction the claim is spent (single use: only while its code id is still `codeId`, unexpired
+ * and under the tries cap) and, when `holder` is given, the number is taken from that patient only
+ * while it still holds it unproven (phone_verified false): it is flagged released, its reservation
+ * goes to the new patient, and `holder.notice` is queued to it.
+ */
+export interface PhoneTakeover {
+  claimKey: string;
+  codeId: string;
+  now: Date;
+  maxWrongTries: number;
+  holder?: { id: string; notice: AccountNoticeMail };
+}
+
 export interface PatientRepository {
-  /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing). */
+  /** Which of the normalized identifiers already belong to a patient (a cheap check before hashing); a released number is free. */
   findTakenIdentifiers(email: string, phone: string): Promise<{ email: boolean; phone: boolean }>;
+  /** The live patient holding this normalized number unreleased, if any. */
+  findPhoneHolder(phone: string): Promise<PhoneHolder | undefined>;
   /**
    * Stores the patient, its email and phone reservations, its verification token and the mail to
    * send (outbox) atomically. Throws DuplicateRegistrationError naming the identifiers that clash;
-   * then nothing is stored.
+   * then nothing is stored. With `takeover`, also spends the claim and takes the number over (see
+   * PhoneTakeover); a claim spent meanwhile throws PhoneClaimCodeError, a holder that proved the
+   * number meanwhile DuplicateRegistrationError, and nothing is stored.
    */
-  createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail): Promise<void>;
+  createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail, takeover?: PhoneTakeover): Promise<void>;
   /** Marks the token used and the patient's email verified in one step. */
   consumeVerificationToken(tokenHash: string, now: Date): Promise<TokenConsumption>;
   findPatientByEmail(email: string): Promise<PatientContact | undefined>;
@@ -296,6 +347,9 @@ export interface PatientRepository {
   findResetToken(tokenHash: string): Promise<{ patientId: string } | undefined>;
   /**
    * Atomically: the token used, the new password hash, the email verified (the mailbox was proven),
+   * and, when the email was not verified before (a taken-back account, issue 20): medical history,
+   * insurance and emergency contact deleted, the phone number released unless proven by SMS (as a
+   * phone claim releases it), profile_review_required set, and `takenBack` answered;
    * the registration's lapse lifted and a closed account reopened (`is_active` true: proving the
    * mailbox is how a closed account comes back), every session family of the patient revoked, and the notice
    * queued. Of concurrent resets with one token exactly one gets `reset`; nothing is written for any

@@ -6,6 +6,9 @@ import type { Clock, FieldCipher, PasswordHasher, PatientRecord, PatientReposito
 import type { RegistrationRequest } from './registration-schema.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { newVerification } from './verification-token.js';
+import { checkPhoneClaim } from '../phone/phone-claim.js';
+import type { PhoneVerificationStore } from '../phone/ports.js';
+import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 
 export interface RegisterPatientDeps {
   repository: PatientRepository;
@@ -20,6 +23,10 @@ export interface RegisterPatientDeps {
    * both are free again, so a squatter cannot keep someone else's address (UNVERIFIED_LAPSE_DAYS).
    */
   registrationLapseMs: number;
+  /** Where phone claim codes are checked (a registration with `phone_claim_code`, issue 19 item 4). */
+  phoneCodes: PhoneVerificationStore;
+  /** The holder's trail records a takeover of its number (its record changed by someone else). */
+  auditor: AuditRecorder;
 }
 
 export interface RegisteredPatient {
@@ -27,7 +34,7 @@ export interface RegisteredPatient {
   email: string;
   phone_number: string;
   email_verified: false;
-  phone_verified: false;
+  phone_verified: boolean;
 }
 
 export interface RegistrationOutcome {
@@ -51,18 +58,23 @@ export async function registerPatient(
   request: RegistrationRequest,
   deps: RegisterPatientDeps,
   attempt?: RegistrationAttempt,
+  context: RequestContext = {},
 ): Promise<RegistrationOutcome> {
   const email = normalizeEmail(request.email);
   const phone = normalizePhone(request.phone_number) ?? request.phone_number;
 
   const taken = await deps.repository.findTakenIdentifiers(email, phone);
-  if (taken.email || taken.phone) {
+  const claimCode = request.phone_claim_code ?? undefined;
+  if (taken.email || (taken.phone && !claimCode)) {
     const earlier = attempt && taken.email && taken.phone ? await registeredBy(attempt, email, phone, deps) : undefined;
     if (earlier) return earlier;
     throw new DuplicateRegistrationError(taken);
   }
 
   const id = randomUUID();
+  // A claim code is judged before the password is hashed: a wrong one costs a counted try, never bcrypt.
+  const takeover = claimCode ? await checkPhoneClaim(phone, claimCode, deps, id) : undefined;
+  if (takeover === 'proven') throw new DuplicateRegistrationError({ email: false, phone: true });
   const now = deps.clock.now();
   // What does not need the hash is done while it runs: the encryption and the verification link.
   const [passwordHash, encrypted, { token, mail }] = await Promise.all([
@@ -84,7 +96,8 @@ export async function registerPatient(
     ...(request.emergency_contact && { emergency_contact: normalizeContact(request.emergency_contact) }),
     ...(encrypted && { encrypted }),
     email_verified: false,
-    phone_verified: false,
+    // The claim code just proved the number.
+    phone_verified: takeover !== undefined,
     is_active: true,
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
@@ -92,9 +105,14 @@ export async function registerPatient(
     ...(attempt && { registration_key: attempt.key, registration_fingerprint: attempt.fingerprint }),
   };
 
-  await deps.repository.createPatient(patient, token, mail);
-  logger.info('patient registered', { patientId: id });
-  return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: false } };
+  await deps.repository.createPatient(patient, token, mail, takeover);
+  logger.info('patient registered', { patientId: id, ...(takeover && { reason: 'phone_claimed' }) });
+  if (takeover?.holder) {
+    logger.info('phone number taken over from its unproven holder', { patientId: takeover.holder.id });
+    // In the holder's own trail (its record changed by someone else): the field, never the number.
+    await deps.auditor.record(context, { action: 'record_update', outcome: 'success', reason: 'phone_taken_over', patientId: takeover.holder.id, fields: ['phone_number'] });
+  }
+  return { patient: { patient_id: id, email, phone_number: phone, email_verified: false, phone_verified: patient.phone_verified } };
 }
 
 /**

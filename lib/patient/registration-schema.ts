@@ -16,6 +16,11 @@ export interface RegistrationRequest {
   emergency_contact?: { name: string; phone: string; relationship?: string };
   medical_history?: string[];
   insurance_info?: { provider: string; policy_number: string };
+  /**
+   * The code POST /phone-claim texted to `phone_number` (issue 19 item 4): it proves the number, so a
+   * registration carrying it takes the number from an account that holds it unproven.
+   */
+  phone_claim_code?: string;
 }
 
 /** Fields the server owns: named in the error so a client learns why they were refused. */
@@ -113,6 +118,7 @@ export const registrationSchema: JSONSchemaType<RegistrationRequest> = {
         policy_number: text(1, 50),
       },
     },
+    phone_claim_code: { type: 'string', nullable: true, minLength: 1, maxLength: 6, pattern: '^[0-9]{6}$' },
   },
 };
 
@@ -195,6 +201,21 @@ export const resendVerificationSchema: JSONSchemaType<ResendVerificationRequest>
   required: ['email'],
   properties: {
     email: { type: 'string', minLength: 1, maxLength: 254, format: 'email', emailLocalPart: 64, emailDomainLabel: 63 },
+  },
+};
+
+/** POST /phone-claim: the number whose claim code is asked for (issue 19 item 4). */
+export interface PhoneClaimRequest {
+  phone_number: string;
+}
+
+export const phoneClaimSchema: JSONSchemaType<PhoneClaimRequest> = {
+  $id: 'phone-claim-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['phone_number'],
+  properties: {
+    phone_number: { type: 'string', minLength: 1, maxLength: 32, e164Phone: true },
   },
 };
 

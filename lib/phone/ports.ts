@@ -35,13 +35,39 @@ export type PhoneCodeAttempt =
   /** A move code was right, but the new number belongs to another account by now: nothing written, the code kept. */
   | { outcome: 'taken' };
 
+/**
+ * A claim code (issue 19 item 4): proves possession of a number to a registration, whoever holds the
+ * number unproven. Keyed by the number's keyed digest (`claimKey`), stored only as a keyed digest.
+ */
+export interface PhoneClaimRecord {
+  claimKey: string;
+  codeId: string;
+  /** Keyed digest (kind `phone-code`) of phoneClaimDigestInput(claimKey, code). */
+  digest: string;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export type PhoneClaimAttempt =
+  /** The code is right: the registration's transaction spends it (PhoneTakeover), only while its id is still `codeId`. */
+  | { outcome: 'valid'; codeId: string }
+  | { outcome: 'wrong'; triesLeft: number }
+  | { outcome: 'expired' }
+  | { outcome: 'exhausted' }
+  | { outcome: 'none' };
+
 export interface PhoneVerificationStore {
+  /** Stores the number's claim code, replacing an older one, and queues its SMS, atomically. */
+  issueClaim(claim: PhoneClaimRecord, sms: OutboxSms): Promise<void>;
+  /** Checks a claim code without spending it; a wrong try is counted atomically (concurrent wrong tries each count). */
+  attemptClaim(claimKey: string, digests: readonly string[], now: Date, maxWrongTries: number): Promise<PhoneClaimAttempt>;
   /** Stores the code, replacing the patient's older one (which stops working), and queues its SMS, atomically. */
   issueCode(code: PhoneCodeRecord, sms: OutboxSms): Promise<void>;
   /**
    * Tries a code: `digests` are the presented code's digests under every key version in use. Atomic:
    * concurrent wrong tries each count, and of concurrent right tries exactly one is 'verified' (the
    * code is removed and the patient's phone_verified set, with phone_verified_at, in one step).
+   * A patient whose number was released (taken over) is never verified: the code answers 'none'.
    */
   attemptCode(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number): Promise<PhoneCodeAttempt>;
   /**

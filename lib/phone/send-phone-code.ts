@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
-import { InvalidAccessTokenError, PhoneAlreadyVerifiedError, SignInRefusedError, SmsBudgetExhaustedError, TooManyRequestsError } from '../errors.js';
+import { InvalidAccessTokenError, PhoneAlreadyVerifiedError, PhoneNumberReleasedError, SignInRefusedError, SmsBudgetExhaustedError, TooManyRequestsError } from '../errors.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { logger } from '../logging/logger.js';
 import type { Clock, PatientRepository } from '../patient/ports.js';
@@ -36,6 +36,8 @@ export async function sendPhoneCode(caller: VerifiedAccessToken, context: Reques
     throw new SignInRefusedError('inactive');
   }
   if (patient.phone_verified) throw new PhoneAlreadyVerifiedError();
+  // Its number now belongs to someone else: a code must never be texted to them for this account.
+  if (patient.phone_number_released) throw new PhoneNumberReleasedError();
   await issuePhoneCode(patient.id, patient.phone_number, context, deps);
 }
 

@@ -49,7 +49,8 @@ export function toFhirPatient(view: PatientView, serviceUri: string): FhirResour
     name: [{ use: 'official', family: view.last_name, given: [view.first_name] }],
     telecom: [
       { system: 'email', value: view.email, use: 'home' },
-      { system: 'phone', value: view.phone_number, use: 'mobile' },
+      // A released number (taken over by its proven owner) is no longer this patient's.
+      ...(view.phone_number !== null ? [{ system: 'phone', value: view.phone_number, use: 'mobile' }] : []),
     ],
     gender: ADMINISTRATIVE_GENDER[view.gender],
     birthDate: view.date_of_birth,

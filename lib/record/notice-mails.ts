@@ -43,6 +43,18 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
     intro: (serviceName) => [`The phone number on your ${serviceName} account was just replaced by a new one, proven by a code sent to it.`],
     outro: IF_NOT_YOU,
   },
+  // No number and no name: the number belongs to someone else now, and the mail's address may not have proven itself.
+  phone_number_taken_over: {
+    subject: 'The phone number on your account was removed',
+    intro: (serviceName) => [
+      `The phone number on your ${serviceName} account was never confirmed by text message, and its owner has just proven it by a code sent to that phone.`,
+      'The number now belongs to their account and has been removed from yours. Your account, your sign-in and your record are otherwise unchanged.',
+    ],
+    outro: [
+      'To be reachable by phone again, sign in and add a new number in your account.',
+      'If you think this is a mistake, contact the clinic.',
+    ],
+  },
   account_closed: {
     subject: 'Your account was closed',
     intro: (serviceName) => [

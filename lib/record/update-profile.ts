@@ -29,6 +29,12 @@ export interface ProfileUpdateRequest {
 
 /** The fields whose change is mailed: a name or a date of birth changed by someone else is how an account is taken over. */
 const NOTICED_FIELDS: readonly (keyof ProfileFields)[] = ['first_name', 'last_name', 'date_of_birth'];
+/**
+ * What a taken-back account's patient must confirm or correct (issue 20): a PATCH that names all five
+ * (changed or not) clears profile_review_required; one that names only some leaves it set, because the
+ * others would still be the registrant's, unconfirmed.
+ */
+export const REVIEWED_FIELDS: readonly (keyof ProfileFields)[] = ['first_name', 'last_name', 'date_of_birth', 'gender', 'address'];
 /** The fields kept only as ciphertext under the patient's data key. */
 const ENCRYPTED_FIELDS = ['medical_history', 'insurance_info'] as const;
 
@@ -55,7 +61,8 @@ export async function updateProfile(
   const merged = deps.validateProfile(applyMergePatch(profileOf(current), request.patch), deps.clock);
   const next = storedProfileOf(merged);
   const changed = PROFILE_FIELDS.filter((field) => !isDeepStrictEqual(next[field] ?? undefined, profileOf(current)[field]));
-  if (changed.length === 0) return { view: current, etag: currentEtag };
+  const reviewConfirmed = patient.profile_review_required === true && REVIEWED_FIELDS.every((field) => field in request.patch);
+  if (changed.length === 0 && !reviewConfirmed) return { view: current, etag: currentEtag };
 
   const now = deps.clock.now();
   // The version must move even when the clock has not (two writes in one millisecond).
@@ -65,15 +72,17 @@ export async function updateProfile(
   const { medical_history: _history, insurance_info: _insurance, ...profile } = next;
   const written = await deps.repository.updateProfile({
     patientId: patient.id, expectedUpdatedAt: patient.updated_at, updatedAt, profile, ...(encrypted !== undefined && { encrypted }), ...(notice && { notice }),
+    ...(reviewConfirmed && { reviewConfirmed }),
   });
   if (!written) {
     // Another write landed between this request's read and its write: the client re-reads.
     const latest = await deps.repository.getPatient(patient.id);
     throw new PreconditionFailedError(latest ? etagOf(await toView(latest, deps.cipher)) : currentEtag);
   }
-  await deps.auditor.record(context, { action: 'record_update', outcome: 'success', patientId: patient.id, fields: changed });
+  await deps.auditor.record(context, { action: 'record_update', outcome: 'success', patientId: patient.id, fields: changed, ...(reviewConfirmed && { reason: 'review_confirmed' }) });
   logger.info('record updated', { outcome: 'success', patientId: patient.id, fields: changed });
   const view = viewAfter(current, next, updatedAt);
+  if (reviewConfirmed) delete view.profile_review_required;
   return { view, etag: etagOf(view) };
 }
 

@@ -44,6 +44,7 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
   login: { validateLogin: { schema: requestSchemas.loginSchema, type: 'LoginRequest' } },
   'token-refresh': { validateRefreshToken: { schema: requestSchemas.refreshTokenSchema, type: 'RefreshTokenRequest' } },
   logout: { validateRefreshToken: { schema: requestSchemas.refreshTokenSchema, type: 'RefreshTokenRequest' } },
+  'phone-claim': { validatePhoneClaim: { schema: requestSchemas.phoneClaimSchema, type: 'PhoneClaimRequest' } },
   'phone-verify': { validatePhoneVerify: { schema: requestSchemas.phoneVerifySchema, type: 'PhoneVerifyRequest' } },
   'password-forgot': { validateForgotPassword: { schema: requestSchemas.forgotPasswordSchema, type: 'ForgotPasswordRequest' } },
   'password-reset': { validatePasswordReset: { schema: requestSchemas.passwordResetSchema, type: 'PasswordResetRequest' } },

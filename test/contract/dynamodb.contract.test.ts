@@ -224,9 +224,11 @@ describe('DynamoDB registration lapse (TTL)', () => {
     await expectLapseLifted(patient.id);
   });
 
-  it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven)', async () => {
+  it('a password reset removes the lapse TTL from the patient and both reservations (the mailbox is proven; the number proven by SMS stays)', async () => {
     const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
-    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    const { patient: unproven, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    // A proven number stays with a taken-back account (issue 20); an unproven one is released (below).
+    const patient = { ...unproven, phone_verified: true };
     await repository.createPatient(patient, token, mail);
     const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
     const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
@@ -234,6 +236,24 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'others' as const };
     expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ outcome: 'reset' });
     await expectLapseLifted(patient.id);
+  });
+
+  it('a taken-back account\'s unproven number: its reservation deleted and dropped from reservation_pks, the email\'s kept without TTL (issue 20)', async () => {
+    const repository = createDynamoStorage(db, config, testIdentifierDigests()).repository;
+    const { patient, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await repository.createPatient(patient, token, mail);
+    const reset = { tokenHash: createHash('sha256').update(randomUUID()).digest('hex'), patientId: patient.id, expiresAt: new Date(Date.now() + 1800_000), seed: randomUUID() };
+    const link = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://x.test/r?token=t', createdAt: new Date().toISOString() };
+    expect(await repository.issueResetToken(reset, link)).toBe(true);
+    const notice = { kind: 'password_changed_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all' as const };
+    expect(await repository.resetPassword({ tokenHash: reset.tokenHash, passwordHash: 'new-hash', notice, now: new Date() })).toMatchObject({ takenBack: { phoneReleased: true } });
+    const reservations = await reservationsOf(patient.id);
+    expect(reservations.map((r) => String(r.pk).split('#')[0])).toEqual(['EMAIL']);
+    expect(reservations[0]).not.toHaveProperty('ttl');
+    const stored = (await item(keys.patient(patient.id)))!;
+    expect(stored.reservation_pks).toEqual([reservations[0]!.pk]);
+    expect(stored).not.toHaveProperty('medical_history');
+    expect(stored).not.toHaveProperty('phi_key');
   });
 
   it('verifying after an identifier-key rotation removes the TTL from the reservations under the older version', async () => {
@@ -244,6 +264,24 @@ describe('DynamoDB registration lapse (TTL)', () => {
     const reservations = await reservationsOf(patient.id);
     expect(reservations.map((r) => String(r.pk).split('.')[0]).sort()).toEqual(['EMAIL#v1', 'PHONE#v1']);
     for (const reservation of reservations) expect(reservation).not.toHaveProperty('ttl');
+  });
+
+  it('a phone takeover during an identifier-key rotation: the holder\'s older-key reservation goes to the new owner too (issue 19 item 4)', async () => {
+    const { before, after } = rings();
+    const phoneCodes = createDynamoStorage(db, config, testIdentifierDigests()).phoneCodes;
+    const { patient: holder, token, mail } = unverified(new Date(Date.now() + 7 * DAY));
+    await before.createPatient(holder, token, mail);
+    const claim = { claimKey: `claim-${randomUUID()}`, codeId: randomUUID(), digest: 'claim-digest', expiresAt: new Date(Date.now() + 600_000), createdAt: new Date() };
+    await phoneCodes.issueClaim(claim, { kind: 'phone_code_sms', id: randomUUID(), patientId: holder.id, to: holder.phone_number, text: '123456', createdAt: new Date().toISOString() });
+    const owner = patientFixture({ phone_number: holder.phone_number, phone_verified: true });
+    const notice = { kind: 'account_notice_email' as const, id: randomUUID(), patientId: holder.id, to: holder.email, notice: 'phone_number_taken_over' as const, createdAt: new Date().toISOString() };
+    await after.createPatient(owner, tokenFor(owner), mailFor(owner), { claimKey: claim.claimKey, codeId: claim.codeId, now: new Date(), maxWrongTries: 5, holder: { id: holder.id, notice } });
+    const phoneReservations = (await reservationsOf(owner.id)).filter((r) => String(r.pk).startsWith('PHONE#')).map((r) => String(r.pk).split('.')[0]).sort();
+    expect(phoneReservations).toEqual(['PHONE#v1', 'PHONE#v2']);
+    expect((await item(keys.patient(holder.id)))!.reservation_pks.some((pk: string) => pk.startsWith('PHONE#'))).toBe(false);
+    expect(await after.findPhoneHolder(holder.phone_number)).toMatchObject({ id: owner.id });
+    const third = patientFixture({ phone_number: holder.phone_number });
+    await expect(after.createPatient(third, tokenFor(third), mailFor(third))).rejects.toBeInstanceOf(DuplicateRegistrationError);
   });
 
   it('a lapsed reservation under an older key version does not block a new registration of the same email and phone', async () => {

@@ -84,12 +84,65 @@ export function describePasswordResetContract(ctx: PasswordResetContext): void {
       const { patient, token } = await issued({ lapses_at: fromNow(24 * 60 * MINUTE).toISOString() });
       const mail = notice(patient);
       expect(await ctx.store().repository.resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: mail, now: new Date() }))
-        .toEqual({ outcome: 'reset', patientId: patient.id });
+        .toMatchObject({ outcome: 'reset', patientId: patient.id });
       const stored = await ctx.store().readPatient(patient.id);
       expect(stored).toMatchObject({ password_hash: NEW_HASH, email_verified: true });
       expect(stored!.lapses_at ?? undefined).toBeUndefined();
       expect(await ctx.store().outboxAddress(mail.id)).toBe(patient.email);
       expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'password_changed_email', patientId: patient.id, sessionsEnded: 'all' });
+    });
+
+    // Issue 20, taken-back accounts: the fixture is a never-verified registration with every field.
+    it('a never-verified registration is taken back: patient data, contact and the unproven number go, the review is asked for', async () => {
+      const { patient, token } = await issued({ lapses_at: fromNow(24 * 60 * MINUTE).toISOString() });
+      const result = await reset(patient, token.tokenHash);
+      expect(result).toEqual({
+        outcome: 'reset', patientId: patient.id,
+        takenBack: { deleted: expect.arrayContaining(['medical_history', 'insurance_info', 'emergency_contact']), phoneReleased: true },
+      });
+      const stored = (await ctx.store().readPatient(patient.id))!;
+      expect(stored).toMatchObject({ email_verified: true, profile_review_required: true, phone_number_released: true, first_name: patient.first_name });
+      expect(stored.encrypted).toBeUndefined();
+      expect(stored.emergency_contact).toBeUndefined();
+      // The number is free: its owner registers it without any claim.
+      expect(await ctx.store().repository.findTakenIdentifiers('nobody@contract.test', patient.phone_number)).toEqual({ email: false, phone: false });
+      const owner = ctx.patientFixture({ phone_number: patient.phone_number });
+      await ctx.create(owner);
+      expect(await ctx.store().repository.findPhoneHolder(patient.phone_number)).toMatchObject({ id: owner.id });
+    });
+
+    it('a taken-back account keeps a number proven by SMS', async () => {
+      const { patient, token } = await issued({ phone_verified: true });
+      expect(await reset(patient, token.tokenHash)).toMatchObject({ takenBack: { phoneReleased: false } });
+      const stored = (await ctx.store().readPatient(patient.id))!;
+      expect(stored.phone_number_released).toBeFalsy();
+      expect(await ctx.store().repository.findPhoneHolder(patient.phone_number)).toMatchObject({ id: patient.id, phone_verified: true });
+    });
+
+    it('a verified account\'s reset takes nothing back', async () => {
+      const { patient, token } = await issued({ email_verified: true });
+      expect(await reset(patient, token.tokenHash)).toEqual({ outcome: 'reset', patientId: patient.id });
+      const stored = (await ctx.store().readPatient(patient.id))!;
+      expect(stored.encrypted).toEqual(patient.encrypted);
+      expect(stored.emergency_contact).toEqual(patient.emergency_contact);
+      expect(stored.profile_review_required).toBeFalsy();
+      expect(stored.phone_number_released).toBeFalsy();
+    });
+
+    it('the review flag clears only with a profile write that confirms it', async () => {
+      const { patient, token } = await issued();
+      await reset(patient, token.tokenHash);
+      const read = async () => (await ctx.store().readPatient(patient.id))!;
+      const before = await read();
+      const profile = { first_name: 'Owner', last_name: before.last_name, date_of_birth: before.date_of_birth, gender: before.gender, address: before.address, emergency_contact: null };
+      const next = (at: string) => new Date(Date.parse(at) + 1000).toISOString();
+      expect(await ctx.store().repository.updateProfile({ patientId: patient.id, expectedUpdatedAt: before.updated_at, updatedAt: next(before.updated_at), profile })).toBe(true);
+      const partly = await read();
+      expect(partly.profile_review_required).toBe(true);
+      expect(await ctx.store().repository.updateProfile({
+        patientId: patient.id, expectedUpdatedAt: partly.updated_at, updatedAt: next(partly.updated_at), profile, reviewConfirmed: true,
+      })).toBe(true);
+      expect((await read()).profile_review_required).toBeFalsy();
     });
 
     it('used once: the second reset is "used" and writes nothing', async () => {

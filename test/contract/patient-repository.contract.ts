@@ -21,6 +21,7 @@ import { describeSessionContract } from './session-storage.contract.js';
 import { describeSessionListingContract } from './session-listing.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
+import { describePhoneClaimContract } from './phone-claim.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
 
@@ -384,6 +385,17 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
         expect(await store.outbox.claim(queued.id, at(0), LEASE)).toEqual({ ...queued, attempts: 1, claimId: expect.any(String) });
       });
 
+      it('a phone claim request (issue 19 item 4) is queued, claimed and, once handled, forgets the number it asked about', async () => {
+        const queued = { kind: 'phone_claim_request' as const, id: randomUUID(), to: uniquePhone(), createdAt: at(0).toISOString() };
+        await store.outbox.enqueue(queued);
+        expect(await store.outboxAddress(queued.id)).toBe(queued.to);
+        const claimed = await store.outbox.claim(queued.id, at(0), LEASE);
+        expect(claimed).toEqual({ ...queued, attempts: 1, claimId: expect.any(String) });
+        await store.outbox.markSent(claimed!, at(1000));
+        expect(await store.outboxAddress(queued.id)).toBeUndefined();
+        expect(await store.outboxRaw(queued.id)).not.toContain(queued.to);
+      });
+
       it('are claimed, released and marked done like mails', async () => {
         const queued = request();
         await store.outbox.enqueue(queued);
@@ -597,6 +609,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeRateLimitContract({ rateLimiter: () => store.rateLimiter });
     describeSignInStorageContract({ store: () => store, create, patientFixture, tokenFor, mailFor, uniqueEmail, uniquePhone });
     describePhoneVerificationContract({ store: () => store, create });
+    describePhoneClaimContract({ store: () => store, create, patientFixture, tokenFor: (p) => tokenFor(p), mailFor: (p) => mailFor(p) });
     describePasswordResetContract({ store: () => store, create, patientFixture });
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });

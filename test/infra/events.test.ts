@@ -34,6 +34,10 @@ describe('sample API Gateway (REST, v1 proxy) events for sam local invoke', () =
     expect(page.queryStringParameters.token).toBe(token);
   });
 
+  it('phone-claim carries the spec example number as a base64 JSON body', () => {
+    expect(bodyOf('phone-claim')).toEqual({ phone_number: '+1234567890' });
+  });
+
   it('resend-verification carries the spec example address as a base64 JSON body', () => {
     expect(bodyOf('resend-verification')).toEqual({ email: 'jane.smith@email.com' });
   });

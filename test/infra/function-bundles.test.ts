@@ -23,8 +23,9 @@ const CHOOSE_A_PASSWORD = ['register', 'password-reset', 'password-change'];
 /**
  * The functions that normalize a phone number in the request, or place a stored one in its country
  * for the text budgets, or an emergency contact's in a corrected record, or a new number (libphonenumber-js).
+ * The outbox mailer places a claimed number in its country for the text budgets (issue 19 item 4).
  */
-const NORMALIZE_A_PHONE = ['register', 'phone-verification', 'me-update', 'me-phone'];
+const NORMALIZE_A_PHONE = ['register', 'phone-verification', 'me-update', 'me-phone', 'phone-claim', 'outbox-mailer'];
 
 const includes = (bundle: BuiltBundle, predicate: (input: string) => boolean) => Object.keys(bundle.inputs).filter(predicate);
 const fromPackage = (name: string) => (input: string) => input.includes(`node_modules/${name}/`);

@@ -32,8 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
-  'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
@@ -117,7 +116,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     },
   );
 
-  it('register: besides its table items, PHI data keys (generate only): no SES (the outbox mailer sends its mail)', () => {
+  it('register: besides its table items, PHI data keys (generate only) and the audit trail (a phone takeover): no SES (the outbox mailer sends its mail)', () => {
     expect(summaryOf('Register')).toEqual({
       ...BASELINE,
       ...tableKey,
@@ -127,6 +126,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
         when: { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } },
       },
       ...generateMac,
+      ...writeAudit,
     });
   });
 
@@ -284,11 +284,14 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     ['ResendVerification', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    // Issue 19 item 4: counted (a sliding window reads its hits first) and queued; the outbox looks the number up.
+    ['PhoneClaim', { 'dynamodb:GetItem': ['RATE#'], 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
+    // A taken-back account's reset (issue 20) deletes its unproven number's reservation (PHONE#).
     ['PasswordReset', {
       'dynamodb:GetItem': ['PATIENT#', 'RESET#', 'SESSIONS#'],
       'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#', 'SESSIONS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
-      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:DeleteItem': ['LOGIN#', 'PHONE#'],
     }],
     ['PasswordChange', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
@@ -307,11 +310,12 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['PATIENT#', 'PHONECODE#'],
       'dynamodb:DeleteItem': ['PHONECODE#'],
     }],
-    // Texting reads nothing: a code's SMS carries its text in the outbox item.
+    // Texting reads nothing: a code's SMS carries its text in the outbox item. A phone claim request
+    // (issue 19 item 4) reads the number's holder, spends a text of the day's budgets and stores the claim code.
     ['OutboxMailer', {
-      'dynamodb:GetItem': ['EMAIL#', 'PATIENT#'],
-      'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
-      'dynamodb:PutItem': ['OUTBOX#', 'RESET#', 'VERIFY#'],
+      'dynamodb:GetItem': ['EMAIL#', 'PATIENT#', 'PHONE#'],
+      'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#', 'RATE#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PHONECLAIM#', 'RESET#', 'VERIFY#'],
     }],
   ])('%s: table items are exactly what its adapters send', (fn, expected) => {
     expect(tableItemsOf(fn)).toEqual(expected);
@@ -348,7 +352,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     const writing = onAudit.filter(({ s }) => s.Sid === 'AuditTablePutItem');
     expect(writing.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of writing) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

@@ -14,8 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport',
-  'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
@@ -122,6 +121,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'POST /api/v1/patient/password/change': expect.stringMatching(/^PasswordChangeFunction/),
       'POST /api/v1/patient/phone/verification': expect.stringMatching(/^PhoneVerificationFunction/),
       'POST /api/v1/patient/phone/verify': expect.stringMatching(/^PhoneVerifyFunction/),
+      'POST /api/v1/patient/phone-claim': expect.stringMatching(/^PhoneClaimFunction/),
       'GET /api/v1/health': expect.stringMatching(/^HealthFunction/),
       'GET /.well-known/jwks.json': expect.stringMatching(/^JwksFunction/),
     });
@@ -224,8 +224,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.
       ResendVerification: [...tables, ...identifiers, ...named],
-      // Also issues reset links and texts the phone codes: where from (no configuration set in dev).
-      OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY'],
+      // Counted and queued like resend (issue 19 item 4); the outbox texts the claim code.
+      PhoneClaim: [...tables, ...identifiers, ...named],
+      // Also issues reset links and texts the phone codes: where from (no configuration set in dev), and
+      // within the day's text budgets (phone claim codes, issue 19 item 4).
+      OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
       // Counted and queued like resend; the outbox issues the link.
       PasswordForgot: [...tables, ...identifiers, ...named],
       // Hashes the new password and audits; signs no one in, so no token settings.
@@ -431,11 +434,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(byMetric('PasswordResets')).toEqual([{
       group: logGroupOf('PasswordReset'), pattern: '{ $.message = "password reset" && $.outcome = "reset" }',
     }]);
-    // Issue 19 item 16: one metric and one alarm per text budget, from the functions that text codes (issue 20: POST /me/phone too).
+    // Issue 19 item 16: one metric and one alarm per text budget, from the functions that spend texts
+    // (phone codes, a new number's codes (issue 20), and, issue 19 item 4, the mailer's phone claim codes).
     for (const budget of ['service', 'country']) {
       const pattern = `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`;
       expect(byMetric(budget === 'service' ? 'SmsBudgetServiceExhausted' : 'SmsBudgetCountryExhausted')).toEqual([
-        { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern },
+        { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern }, { group: logGroupOf('OutboxMailer'), pattern },
       ]);
     }
     expect(filters).toHaveLength(9);

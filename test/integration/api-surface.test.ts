@@ -178,6 +178,8 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     const code = codeFrom((await awaitTexts(SPEC_EXAMPLE.phone_number)).at(-1)!);
     await run('phoneVerify', 'no-token', { replace: { code } });
     await run('phoneVerify', 'code', { replace: { code }, bearer: state.session.access_token });
+    // The spec's number is proven now: the same 202, and no code goes out (issue 19 item 4).
+    await run('phoneClaim', 'number');
   });
 
   it('sessions: list them, end another, end the others', async () => {

@@ -15,6 +15,7 @@ import { handler as meSessionsRevokeOthers } from '../../functions/me-sessions-r
 import { handler as meExport } from '../../functions/me-export/handler.js';
 import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
 import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
+import { handler as phoneClaim, PHONE_CLAIM_ANSWER } from '../../functions/phone-claim/handler.js';
 import { handler as passwordForgot, FORGOT_ANSWER } from '../../functions/password-forgot/handler.js';
 import { handler as passwordReset } from '../../functions/password-reset/handler.js';
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
@@ -75,6 +76,14 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     const response = await resend(load('resend-verification'), lambdaContext);
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ success: true, message: RESEND_ANSWER });
+  });
+});
+
+describe('the sample phone-claim event passes through its handler (issue 19 item 4)', () => {
+  it('events/phone-claim.json gets the standard answer (202, whatever the number\'s state)', async () => {
+    const response = await phoneClaim(load('phone-claim'), lambdaContext);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ success: true, message: PHONE_CLAIM_ANSWER });
   });
 });
 

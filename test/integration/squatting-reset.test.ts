@@ -6,9 +6,9 @@ import { handler as register } from '../../functions/register/handler.js';
 import { handler as reset } from '../../functions/password-reset/handler.js';
 import { handler as resetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as phoneVerification } from '../../functions/phone-verification/handler.js';
-import { handler as phoneVerify } from '../../functions/phone-verify/handler.js';
 import { handler as me } from '../../functions/me/handler.js';
-import { codeFrom, mailsTo, textsTo, tokenFrom, type StoredMail } from '../support/local-aws.js';
+import { handler as meUpdate } from '../../functions/me-update/handler.js';
+import { mailsTo, tokenFrom, type StoredMail } from '../support/local-aws.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 
 const FORGOT = '/api/v1/patient/password/forgot';
@@ -19,7 +19,7 @@ const signIn = (email: string, password: string) => invoke(login, apiEvent({ ema
 const isResetMail = (m: StoredMail) => m.subject === "Reset your password";
 
 describe('squatting, closed end to end (the reset part)', () => {
-  it("squatting, closed end to end: the victim takes the address back by reset, signs in and verifies the phone; the squatter's password never works", async () => {
+  it("squatting, closed end to end: the victim takes the address back by reset and signs in; the squatter's data and number are gone, the review clears with a full PATCH; the squatter's password never works", async () => {
     // The squatter registers the victim's email and phone with their own password.
     const squatter = uniqueRegistration();
     expect((await invoke(register, apiEvent(squatter))).statusCode).toBe(201);
@@ -61,14 +61,28 @@ describe('squatting, closed end to end (the reset part)', () => {
     expect(session.statusCode).toBe(200);
     expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
 
-    // The victim verifies the phone the squatter had registered: the code goes to the victim's phone.
+    // Taken back (issue 20): what the squatter typed is gone, the unproven number released, a review asked for.
     const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.body.data.access_token}` };
-    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(202);
-    await runOutbox();
-    const code = codeFrom((await textsTo(squatter.phone_number)).at(-1)!);
-    expect((await invoke(phoneVerify, apiEvent({ code }, { path: '/api/v1/patient/phone/verify', headers: bearer }))).statusCode).toBe(200);
     const record = await invoke(me, apiEvent(undefined, { method: 'GET', path: '/api/v1/patient/me', headers: bearer }));
-    expect(record.body.data).toMatchObject({ email_verified: true, phone_verified: true });
+    expect(record.body.data).toMatchObject({
+      email_verified: true, phone_number: null, phone_verified: false, phone_number_released: true, profile_review_required: true,
+      first_name: squatter.first_name,
+    });
+    for (const field of ['medical_history', 'insurance_info', 'emergency_contact']) expect(record.body.data).not.toHaveProperty(field);
+    // The released number is not this account's to verify; it is free for its owner.
+    expect((await invoke(phoneVerification, apiEvent(undefined, { path: '/api/v1/patient/phone/verification', headers: bearer }))).statusCode).toBe(409);
+    expect((await invoke(register, apiEvent(uniqueRegistration({ phone_number: squatter.phone_number })))).statusCode).toBe(201);
+
+    // The review: a PATCH of only the name leaves it asked for; one naming all five clears it.
+    const patchMe = async (body: Record<string, unknown>, etag: string) =>
+      invoke(meUpdate, apiEvent(body, { method: 'PATCH', path: '/api/v1/patient/me', headers: { ...bearer, 'If-Match': etag } }));
+    const partly = await patchMe({ first_name: 'Victoria' }, record.headers!.ETag as string);
+    expect(partly.statusCode).toBe(200);
+    expect(partly.body.data).toMatchObject({ first_name: 'Victoria', profile_review_required: true });
+    const { last_name, date_of_birth, gender, address } = partly.body.data;
+    const confirmed = await patchMe({ first_name: 'Victoria', last_name, date_of_birth, gender, address }, partly.headers!.ETag as string);
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.body.data).not.toHaveProperty('profile_review_required');
     expect((await signIn(victimEmail, squatter.password)).statusCode).toBe(401);
 
     // The "password changed" notice arrives, and holds no link.

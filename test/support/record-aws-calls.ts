@@ -42,6 +42,7 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createMeExportDeps: 'MeExport',
   createPhoneVerificationDeps: 'PhoneVerification',
   createPhoneVerifyDeps: 'PhoneVerify',
+  createPhoneClaimDeps: 'PhoneClaim',
   createPasswordForgotDeps: 'PasswordForgot',
   createPasswordResetDeps: 'PasswordReset',
   createPasswordChangeDeps: 'PasswordChange',

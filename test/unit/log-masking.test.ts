@@ -44,6 +44,7 @@ const OUTBOX_ITEMS: { [K in OutboxItem['kind']]: Required<Extract<OutboxItem, { 
   verification_email: { kind: 'verification_email', id: 'i', patientId: 'p', to: 't', verifyUrl: 'u', createdAt: 'c' },
   resend_request: { kind: 'resend_request', id: 'i', to: 't', createdAt: 'c' },
   password_reset_request: { kind: 'password_reset_request', id: 'i', to: 't', createdAt: 'c' },
+  phone_claim_request: { kind: 'phone_claim_request', id: 'i', to: 't', createdAt: 'c' },
   password_reset_email: { kind: 'password_reset_email', id: 'i', patientId: 'p', to: 't', resetUrl: 'u', createdAt: 'c' },
   password_changed_email: { kind: 'password_changed_email', id: 'i', patientId: 'p', to: 't', firstName: 'f', createdAt: 'c', sessionsEnded: 'all' },
   phone_code_sms: { kind: 'phone_code_sms', id: 'i', patientId: 'p', to: 't', text: 's', createdAt: 'c' },

@@ -26,6 +26,8 @@ export const keys = {
   loginAttempts: (subject: string) => ({ pk: `LOGIN#${subject}`, sk: 'ATTEMPTS' }),
   /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
   phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
+  /** A number's current claim code (issue 19 item 4), keyed by the number's keyed digest, never the number. */
+  phoneClaim: (claimKey: string) => ({ pk: `PHONECLAIM#${claimKey}`, sk: 'CODE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

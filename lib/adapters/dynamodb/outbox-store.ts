@@ -28,6 +28,7 @@ function fieldsOf(item: OutboxItem): Record<string, unknown> {
       return { to: item.to, patient_id: item.patientId, sms_text: item.text };
     case 'resend_request':
     case 'password_reset_request':
+    case 'phone_claim_request':
       return { requested_address: item.to };
   }
 }
@@ -51,7 +52,9 @@ export function outboxItem(item: OutboxItem, shards: number): Record<string, unk
 
 function claimedItem(id: string, item: Record<string, any>, claimId: string): ClaimedItem {
   const common = { id, createdAt: item.created_at, attempts: Number(item.attempts), claimId };
-  if (item.kind === 'resend_request' || item.kind === 'password_reset_request') return { kind: item.kind, ...common, to: item.requested_address };
+  if (item.kind === 'resend_request' || item.kind === 'password_reset_request' || item.kind === 'phone_claim_request') {
+    return { kind: item.kind, ...common, to: item.requested_address };
+  }
   if (item.kind === 'password_reset_email') {
     return { kind: 'password_reset_email', ...common, to: item.to, patientId: item.patient_id, resetUrl: item.reset_url };
   }

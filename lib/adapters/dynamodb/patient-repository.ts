@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DuplicateRegistrationError, ServiceUnavailableError } from '../../errors.js';
+import { DuplicateRegistrationError, PhoneClaimCodeError, ServiceUnavailableError } from '../../errors.js';
 import type { IdentifierDigests } from '../../identifiers/ports.js';
 import type {
-  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, ProfileWrite, TokenConsumption, VerificationTokenRecord,
+  LinkKind, LinkState, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneTakeover, ProfileWrite, TakenBack, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -63,6 +63,47 @@ const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
  * Verifying the email removes the TTL from the patient and its reservations.
  */
 
+
+/** More of a consumed link's patient write: set, removed, conditioned on what was read, and its own writes. */
+interface PatientChange {
+  set: string[];
+  remove: string[];
+  condition: string;
+  values: Record<string, unknown>;
+  writes: object[];
+  /** A reservation (pk) the change deletes among `writes`: not to be kept by the same transaction. */
+  dropsReservation?: string;
+  takenBack?: TakenBack;
+}
+
+/** What a reset reads of its patient to judge a taken-back account (issue 20). */
+const TAKE_BACK_READ = ', email_verified, phone_verified, phone_number_released, medical_history, insurance_info, emergency_contact';
+
+/**
+ * A reset of a never-verified registration (issue 20, taken-back accounts): the ciphertexts, their
+ * data key and the emergency contact removed, the review asked for, and an unproven number released
+ * (flagged, its reservation deleted and dropped from reservation_pks), conditioned on the state read.
+ */
+function takeBackChange(tableName: string, patient: Record<string, any>, patientId: string): PatientChange | undefined {
+  if (patient.email_verified === true) return undefined;
+  const deleted: TakenBack['deleted'] = [];
+  for (const field of ['medical_history', 'insurance_info', 'emergency_contact'] as const) if (patient[field] !== undefined) deleted.push(field);
+  const pks: string[] = patient.reservation_pks ?? [];
+  const phoneIndex = pks.findIndex((pk) => pk.startsWith('PHONE#'));
+  const phoneReleased = patient.phone_verified !== true && patient.phone_number_released !== true;
+  const phonePk = phoneReleased && phoneIndex >= 0 ? pks[phoneIndex] : undefined;
+  return {
+    set: ['profile_review_required = :takenBack', ...(phoneReleased ? ['phone_number_released = :takenBack'] : [])],
+    remove: ['medical_history', 'insurance_info', 'phi_key', 'emergency_contact', ...(phonePk ? [`reservation_pks[${phoneIndex}]`] : [])],
+    condition: `email_verified = :notVerified${phoneReleased ? ' AND phone_verified = :notVerified AND attribute_not_exists(phone_number_released)' : ''}`
+      + (phonePk ? ` AND reservation_pks[${phoneIndex}] = :phonePk` : ''),
+    values: { ':takenBack': true, ':notVerified': false, ...(phonePk && { ':phonePk': phonePk }) },
+    // Only while it is still this patient's (a phone claim may have moved it).
+    writes: phonePk ? [{ Delete: { TableName: tableName, Key: { pk: phonePk, sk: 'UNIQUE' }, ConditionExpression: 'patient_id = :id', ExpressionAttributeValues: { ':id': patientId } } }] : [],
+    ...(phonePk && { dropsReservation: phonePk }),
+    takenBack: { deleted, phoneReleased },
+  };
+}
 
 function liveLink(name: 'verification_link' | 'reset_link', tokenHash: unknown, seed: unknown, expiresAt: unknown) {
   if (typeof tokenHash !== 'string' || typeof seed !== 'string' || typeof expiresAt !== 'string') return {};
@@ -169,10 +210,10 @@ export function createDynamoPatientRepository(
    * decide what a use would meet now. A lapsed registration's link is as unknown as it will be once
    * TTL has deleted it. Writes nothing (linkState is this alone).
    */
-  async function judgeMailboxToken(link: MailboxLink, tokenHash: string, now: Date) {
+  async function judgeMailboxToken(link: MailboxLink, tokenHash: string, now: Date, alsoRead = '') {
     const token = (await get(link.tokenKey(tokenHash))) as { patient_id: string; expires_at: number; used_at?: string } | undefined;
     if (!token) return { state: 'unknown' } as const;
-    const patient = await get(keys.patient(token.patient_id), `${link.newestAttribute}, reservation_pks, #ttl`);
+    const patient = await get(keys.patient(token.patient_id), `${link.newestAttribute}, reservation_pks, #ttl${alsoRead}`);
     if (!patient || hasLapsed(patient, epochSeconds(now))) return { state: 'unknown' } as const;
     if (token.used_at) return { state: 'used' } as const;
     if (token.expires_at <= epochSeconds(now)) return { state: 'expired' } as const;
@@ -195,15 +236,21 @@ export function createDynamoPatientRepository(
     alsoWrite?: object[];
     /** More writes that depend on the token's patient (read here first). */
     alsoWriteFor?: (patientId: string) => Promise<object[]>;
-  }): Promise<{ outcome: 'consumed'; patientId: string } | { outcome: Exclude<LinkState, 'usable'> }> {
+    /** Attributes the patient write depends on (`, name, …`), for `patientChange`. */
+    alsoRead?: string;
+    /** More of the patient's write, judged on the patient as read and conditioned on it (a taken-back account). */
+    patientChange?: (patient: Record<string, any>, patientId: string) => PatientChange | undefined;
+  }): Promise<{ outcome: 'consumed'; patientId: string; change?: PatientChange } | { outcome: Exclude<LinkState, 'usable'> }> {
     const { link, tokenHash, now, patientSet, alsoWrite = [], alsoWriteFor } = use;
     const { newestAttribute } = link;
     const tokenKey = link.tokenKey(tokenHash);
-    const judged = await judgeMailboxToken(link, tokenHash, now);
+    const judged = await judgeMailboxToken(link, tokenHash, now, use.alsoRead);
     if (judged.state !== 'usable') return { outcome: judged.state };
     const { patient, patientId } = judged;
     const at = now.toISOString();
-    const keepReservations = liftLapseFromReservations(patient, patientId);
+    const change = use.patientChange?.(patient, patientId);
+    // A reservation the change gives up is deleted by it, not kept (one write per item in a transaction).
+    const keepReservations = liftLapseFromReservations(patient, patientId).filter((u) => !change?.dropsReservation || u.Update.Key.pk !== change.dropsReservation);
     const dependent = alsoWriteFor ? await alsoWriteFor(patientId) : [];
     try {
       await transact(new TransactWriteCommand({
@@ -221,19 +268,20 @@ export function createDynamoPatientRepository(
             Update: {
               TableName: tableName,
               Key: keys.patient(patientId),
-              UpdateExpression: `SET ${patientSet.expression} REMOVE #ttl, lapses_at, ${link.linkAttributes}`,
+              UpdateExpression: `SET ${[patientSet.expression, ...(change?.set ?? [])].join(', ')} REMOVE #ttl, lapses_at, ${[link.linkAttributes, ...(change?.remove ?? [])].join(', ')}`,
               // Only the newest link works: a new one replaces the patient's pointer.
-              ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}`,
+              ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}${change ? ` AND ${change.condition}` : ''}`,
               ExpressionAttributeNames: TTL_NAME,
-              ExpressionAttributeValues: { ...patientSet.values, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
+              ExpressionAttributeValues: { ...patientSet.values, ...change?.values, ':at': at, ':token': tokenHash, ':nowSeconds': epochSeconds(now) },
             },
           },
           ...keepReservations,
           ...alsoWrite,
           ...dependent,
+          ...(change?.writes ?? []),
         ],
       }));
-      return { outcome: 'consumed', patientId };
+      return { outcome: 'consumed', patientId, ...(change && { change }) };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       // Another use consumed it between our read and write, a newer link replaced it, or a new
@@ -244,6 +292,48 @@ export function createDynamoPatientRepository(
       if (rest.slice(0, keepReservations.length).includes('ConditionalCheckFailed')) return { outcome: 'unknown' };
       throw error;
     }
+  }
+
+  /**
+   * The claim's single use (issue 19 item 4): deleted only while it is the code that was checked,
+   * under its tries cap and unexpired (whole seconds, as every store judges expiry).
+   */
+  function spendClaim(takeover: PhoneTakeover) {
+    return {
+      Delete: {
+        TableName: tableName,
+        Key: keys.phoneClaim(takeover.claimKey),
+        ConditionExpression: 'code_id = :id AND failures < :max AND expires_at >= :liveFrom',
+        ExpressionAttributeValues: { ':id': takeover.codeId, ':max': takeover.maxWrongTries, ':liveFrom': new Date((epochSeconds(takeover.now) + 1) * 1000).toISOString() },
+      },
+    };
+  }
+
+  /**
+   * Taking a number from its unproven holder: the holder flagged released and its phone reservation
+   * dropped from reservation_pks (else verifying or closing it would touch the new owner's), only
+   * while it still holds the number unproven. Its reservation item is overwritten in place when it
+   * sits under the current key; under an older key version (a rotation under way) it is overwritten
+   * too, with the new patient's reservation, beside the new one under the current key (a Put, as the
+   * registration's own: no delete of a reservation is ever granted to the register function).
+   */
+  async function takeOverPhone(holderId: string, phone: string, phoneKey: { pk: string }, reservation: Record<string, unknown>, now: Date) {
+    const holder = await get(keys.patient(holderId), 'reservation_pks');
+    const pks: string[] = holder?.reservation_pks ?? [];
+    const index = pks.findIndex((pk) => pk.startsWith('PHONE#'));
+    const oldPk = index >= 0 ? pks[index] : undefined;
+    const heldBy = { ConditionExpression: 'patient_id = :holder', ExpressionAttributeValues: { ':holder': holderId } };
+    const writes: object[] = [{
+      Update: {
+        TableName: tableName,
+        Key: keys.patient(holderId),
+        UpdateExpression: `SET phone_number_released = :yes, updated_at = :at${oldPk ? ` REMOVE reservation_pks[${index}]` : ''}`,
+        ConditionExpression: `phone_number = :phone AND phone_verified = :no AND attribute_not_exists(phone_number_released)${oldPk ? ` AND reservation_pks[${index}] = :oldPk` : ''}`,
+        ExpressionAttributeValues: { ':yes': true, ':no': false, ':at': now.toISOString(), ':phone': phone, ...(oldPk && { ':oldPk': oldPk }) },
+      },
+    }];
+    if (oldPk && oldPk !== phoneKey.pk) writes.push({ Put: { TableName: tableName, Item: { pk: oldPk, sk: 'UNIQUE', ...reservation }, ...heldBy } });
+    return { oldPk, writes, reservationCondition: oldPk === phoneKey.pk ? heldBy : undefined };
   }
 
   async function readToken(tokenHash: string) {
@@ -269,7 +359,18 @@ export function createDynamoPatientRepository(
       return { email: emailKeyList.some((k) => found.has(k.pk)), phone: phoneKeyList.some((k) => found.has(k.pk)) };
     },
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail) {
+    async findPhoneHolder(phone) {
+      for (const key of await phoneKeys(phone)) {
+        const reservation = await get(key, 'patient_id, #ttl');
+        if (!reservation || hasLapsed(reservation, nowSeconds())) continue;
+        const holder = await get(keys.patient(String(reservation.patient_id)), 'id, email, phone_verified, phone_number_released, #ttl');
+        if (!holder || hasLapsed(holder, nowSeconds()) || holder.phone_number_released === true) continue;
+        return { id: String(holder.id), email: String(holder.email), phone_verified: holder.phone_verified === true };
+      }
+      return undefined;
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail, takeover) {
       const absent = { ConditionExpression: 'attribute_not_exists(pk)' };
       // A lapsed registration's reservation is taken over: it only waits for TTL to delete it.
       const free = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds() } };
@@ -278,6 +379,7 @@ export function createDynamoPatientRepository(
         emailKeys(patient.email),
         phoneKeys(patient.phone_number),
       ]);
+      const phoneTakeover = takeover?.holder ? await takeOverPhone(takeover.holder.id, patient.phone_number, phoneKey!, reservation, takeover.now) : undefined;
       // A reservation written under an older key version still counts while a rotation is under way.
       const stillFree = (key: Record<string, string>) => ({ ConditionCheck: { TableName: tableName, Key: key, ...free } });
       const patientItem = {
@@ -285,29 +387,31 @@ export function createDynamoPatientRepository(
         verification_token_hash: token.tokenHash,
         verification_link_seed: token.seed,
         verification_link_expires_at: token.expiresAt.toISOString(),
+        ...(takeover && { phone_verified_at: takeover.now.toISOString() }),
       };
-      const command = new TransactWriteCommand({
-        ClientRequestToken: patient.id,
-        TransactItems: [
-          { Put: { TableName: tableName, Item: patientItem, ...absent } },
-          { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } },
-          { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...free } },
-          tokenPut(token),
-          { Put: { TableName: tableName, Item: { ...outboxItem(mail, outboxShards), ...lapseTtl(patient) }, ...absent } },
-          ...olderEmailKeys.map(stillFree),
-          ...olderPhoneKeys.map(stillFree),
-        ],
-      });
+      // Each write tagged with what its failed condition means.
+      const writes: { tag: 'patient' | 'email' | 'phone' | 'claim' | 'holder' | 'other'; write: object }[] = [
+        { tag: 'patient', write: { Put: { TableName: tableName, Item: patientItem, ...absent } } },
+        { tag: 'email', write: { Put: { TableName: tableName, Item: { ...emailKey!, ...reservation }, ...free } } },
+        { tag: 'phone', write: { Put: { TableName: tableName, Item: { ...phoneKey!, ...reservation }, ...(phoneTakeover?.reservationCondition ?? free) } } },
+        { tag: 'other', write: tokenPut(token) },
+        { tag: 'other', write: { Put: { TableName: tableName, Item: { ...outboxItem(mail, outboxShards), ...lapseTtl(patient) }, ...absent } } },
+        ...olderEmailKeys.map((key) => ({ tag: 'email' as const, write: stillFree(key) })),
+        ...olderPhoneKeys.filter((key) => key.pk !== phoneTakeover?.oldPk).map((key) => ({ tag: 'phone' as const, write: stillFree(key) })),
+        ...(takeover ? [{ tag: 'claim' as const, write: spendClaim(takeover) }] : []),
+        ...(phoneTakeover ? phoneTakeover.writes.map((write) => ({ tag: 'holder' as const, write })) : []),
+        ...(takeover?.holder ? [{ tag: 'other' as const, write: { Put: { TableName: tableName, Item: outboxItem(takeover.holder.notice, outboxShards), ...absent } } }] : []),
+      ];
       try {
-        await transact(command);
+        await transact(new TransactWriteCommand({ ClientRequestToken: patient.id, TransactItems: writes.map(({ write }) => write) as any }));
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const codes = reasonCodes(error);
-        const failed = (index: number) => codes[index] === 'ConditionalCheckFailed';
-        const olderEmail = olderEmailKeys.map((_, i) => 5 + i);
-        const olderPhone = olderPhoneKeys.map((_, i) => 5 + olderEmailKeys.length + i);
-        const clashes = { email: failed(1) || olderEmail.some(failed), phone: failed(2) || olderPhone.some(failed) };
+        const failed = (tag: string) => writes.some((w, i) => w.tag === tag && codes[i] === 'ConditionalCheckFailed');
+        // A holder that proved the number (or gave it up) meanwhile: the number is taken, as without a claim.
+        const clashes = { email: failed('email'), phone: failed('phone') || failed('holder') };
         if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
+        if (failed('claim')) throw new PhoneClaimCodeError('none');
         throw error;
       }
     },
@@ -511,6 +615,7 @@ export function createDynamoPatientRepository(
     },
 
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
+      let takenBack: TakenBack | undefined;
       // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
       const result = await consumeMailboxToken({
         link: MAILBOX_LINKS.reset, tokenHash, now,
@@ -524,12 +629,19 @@ export function createDynamoPatientRepository(
         ],
         // Whoever held a session with the old password loses it, in the same transaction.
         alsoWriteFor: (patientId) => endFamiliesWrites(db, tableName, patientId, now),
+        // A never-verified registration is taken back in the same write (issue 20).
+        alsoRead: TAKE_BACK_READ,
+        patientChange: (patient, patientId) => {
+          const change = takeBackChange(tableName, patient, patientId);
+          takenBack = change?.takenBack;
+          return change;
+        },
       });
-      return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId } : result;
+      return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId, ...(takenBack && { takenBack }) } : result;
     },
 
-    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
-      const update = profileUpdate(tableName, patientId, { expectedUpdatedAt, updatedAt, profile, encrypted });
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice, reviewConfirmed }) {
+      const update = profileUpdate(tableName, patientId, { expectedUpdatedAt, updatedAt, profile, encrypted, reviewConfirmed });
       try {
         if (notice) {
           await transact(new TransactWriteCommand({
@@ -571,7 +683,8 @@ function profileUpdate(tableName: string, patientId: string, write: Omit<Profile
     ':address': profile.address, ':at': write.updatedAt, ':expected': write.expectedUpdatedAt, ':yes': true, ':nowSeconds': nowSeconds(),
   };
   const set = ['first_name = :first', 'last_name = :last', 'date_of_birth = :dob', 'gender = :gender', 'address = :address', 'updated_at = :at'];
-  const remove: string[] = [];
+  // The review of a taken-back account (issue 20) confirmed: its flag goes in the same write.
+  const remove: string[] = write.reviewConfirmed ? ['profile_review_required'] : [];
   if (profile.emergency_contact) {
     set.push('emergency_contact = :contact');
     values[':contact'] = profile.emergency_contact;

@@ -43,16 +43,17 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
     const [newKey, ...olderKeys] = (await identifiers.all('phone', newPhone)).map(keys.phone);
     const pks: string[] | undefined = patient.reservation_pks;
     const oldPks = (pks ?? []).filter((pk) => pk.startsWith('PHONE#'));
-    // A patient without a number (one released to its proven owner) has nothing to release.
     const hasPhone = typeof patient.phone_number === 'string';
-    const released = oldPks.length > 0 || !hasPhone ? oldPks : (await identifiers.all('phone', patient.phone_number)).map((d) => keys.phone(d).pk);
+    // A number released to its proven owner (issue 19 item 4) is that owner's reservation now: nothing to release.
+    const wasReleased = patient.phone_number_released === true;
+    const released = wasReleased ? [] : oldPks.length > 0 || !hasPhone ? oldPks : (await identifiers.all('phone', patient.phone_number)).map((d) => keys.phone(d).pk);
     const newReservation = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } };
     const writes = [
       {
         Update: {
           TableName: tableName,
           Key: keys.patient(patientId),
-          UpdateExpression: 'SET phone_number = :new, phone_verified = :yes, phone_verified_at = :at, updated_at = :at, reservation_pks = :pks',
+          UpdateExpression: 'SET phone_number = :new, phone_verified = :yes, phone_verified_at = :at, updated_at = :at, reservation_pks = :pks REMOVE phone_number_released',
           ConditionExpression: `is_active = :yes AND ${hasPhone ? 'phone_number = :old' : 'attribute_not_exists(phone_number)'} AND ${pks ? 'reservation_pks = :oldPks' : 'attribute_not_exists(reservation_pks)'}`,
           ExpressionAttributeValues: {
             ':new': newPhone, ':yes': true, ':at': at, ...(hasPhone && { ':old': patient.phone_number }), ':pks': [...(pks ?? []).filter((pk) => !pk.startsWith('PHONE#')), newKey!.pk], ...(pks && { ':oldPks': pks }),
@@ -92,7 +93,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
                     TableName: tableName,
                     Key: keys.patient(patientId),
                     UpdateExpression: 'SET phone_verified = :yes, phone_verified_at = :at, updated_at = :at',
-                    ConditionExpression: 'attribute_exists(pk)',
+                    // A released number (taken over by its proven owner) is no longer this patient's to prove.
+                    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(phone_number_released)',
                     ExpressionAttributeValues: { ':yes': true, ':at': at },
                   },
                 }]),
@@ -105,6 +107,8 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
           const failed = (error.CancellationReasons ?? []).map((r) => r.Code === 'ConditionalCheckFailed');
           // The number is another account's: nothing written, the code kept for nothing else.
           if (moving && failed.slice(2, 2 + moving.reservationChecks).some(Boolean)) return { outcome: 'taken' };
+          // The patient is gone or its number released: no code of it can verify anything.
+          if (!moving && failed[1]) return { outcome: 'none' };
           continue;
         }
       }
@@ -130,6 +134,60 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
   }
 
   return {
+    async issueClaim(claim, sms) {
+      await retryingConflicts(() => callAws('dynamodb', () =>
+        db.send(new TransactWriteCommand({
+          TransactItems: [
+            {
+              // Unconditional: the newer claim code replaces the older, whose digest stops matching.
+              Put: {
+                TableName: tableName,
+                Item: {
+                  ...keys.phoneClaim(claim.claimKey),
+                  entity: 'phone_claim',
+                  code_id: claim.codeId,
+                  code_digest: claim.digest,
+                  expires_at: claim.expiresAt.toISOString(),
+                  failures: 0,
+                  created_at: claim.createdAt.toISOString(),
+                  [TTL_ATTRIBUTE]: epochSeconds(claim.expiresAt) + RETENTION_SECONDS,
+                },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(sms, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        })),
+      ));
+    },
+
+    async attemptClaim(claimKey, digests, now, maxWrongTries) {
+      const key = keys.phoneClaim(claimKey);
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const { Item: claim } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
+        if (!claim) return { outcome: 'none' };
+        if (epochSeconds(new Date(claim.expires_at)) <= epochSeconds(now)) return { outcome: 'expired' };
+        if (Number(claim.failures) >= maxWrongTries) return { outcome: 'exhausted' };
+        // A right code is only checked here: the registration's transaction spends it (patient-repository.ts).
+        if (digests.includes(claim.code_digest)) return { outcome: 'valid', codeId: String(claim.code_id) };
+        try {
+          const { Attributes } = await callAws('dynamodb', () =>
+            db.send(new UpdateCommand({
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: 'ADD failures :one',
+              ConditionExpression: 'code_id = :id AND failures < :max',
+              ExpressionAttributeValues: { ':id': claim.code_id, ':max': maxWrongTries, ':one': 1 },
+              ReturnValues: 'UPDATED_NEW',
+            })),
+          );
+          return { outcome: 'wrong', triesLeft: maxWrongTries - Number(Attributes!.failures) };
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException) && !isPassingConflict(error)) throw error;
+        }
+      }
+      return { outcome: 'exhausted' };
+    },
+
     async issueCode(code, sms) {
       // Two codes asked for at once conflict on PHONECODE#: retried, never a 500 (issue 19 item 7).
       await retryingConflicts(() => callAws('dynamodb', () =>

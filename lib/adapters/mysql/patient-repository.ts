@@ -1,5 +1,6 @@
+import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../errors.js';
 import type {
-  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneHolder, PhoneTakeover, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
@@ -7,6 +8,7 @@ import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { endFamilies } from './session-store.js';
+import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
 
 async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'password_reset_tokens', token: VerificationTokenRecord): Promise<void> {
@@ -17,7 +19,7 @@ async function insertToken(tx: MysqlSession, table: 'verification_tokens' | 'pas
 
 async function takenIdentifiers(db: MysqlSession, email: string, phone: string) {
   const [row] = await db.query<{ email: unknown; phone: unknown }>(
-    `SELECT COALESCE(MAX(email = :email), 0) AS email, COALESCE(MAX(phone_number = :phone), 0) AS phone
+    `SELECT COALESCE(MAX(email = :email), 0) AS email, COALESCE(MAX(phone_number = :phone AND NOT phone_number_released), 0) AS phone
        FROM patients WHERE (email = :email OR phone_number = :phone) AND ${LIVE}`,
     { email, phone },
   );
@@ -39,6 +41,27 @@ async function lockToken(tx: MysqlSession, table: 'verification_tokens' | 'passw
 }
 
 /**
+ * A registration's phone claim (issue 19 item 4), inside its transaction, as PostgreSQL's: the claim
+ * spent only while still the code that was checked; the holder's number released only while it is
+ * still held unproven (affected-row counts judge both; the UPDATE takes the holder's row lock).
+ */
+async function takeOverPhone(tx: MysqlSession, phone: string, takeover: PhoneTakeover): Promise<void> {
+  const spent = await tx.run(
+    'DELETE FROM phone_claims WHERE claim_key = :key AND code_id = :codeId AND failures < :max AND expires_at >= :liveFrom',
+    { key: takeover.claimKey, codeId: takeover.codeId, max: takeover.maxWrongTries, liveFrom: nextSecond(takeover.now) },
+  );
+  if (spent === 0) throw new PhoneClaimCodeError('none');
+  if (!takeover.holder) return;
+  const released = await tx.run(
+    `UPDATE patients SET phone_number_released = TRUE, updated_at = :at
+      WHERE id = :id AND phone_number = :phone AND NOT phone_verified AND NOT phone_number_released AND ${LIVE}`,
+    { id: takeover.holder.id, phone, at: takeover.now },
+  );
+  if (released === 0) throw new DuplicateRegistrationError({ email: false, phone: true });
+  await insertOutboxMail(tx, takeover.holder.notice);
+}
+
+/**
  * PatientRepository on MySQL (and MariaDB): the PostgreSQL adapter's design, in SQL both accept.
  * Uniqueness is the UNIQUE indexes on the normalized email and phone; a duplicate (1062) names the
  * index in its message, which violatedUniqueKey reads. MySQL has no RETURNING: conditional writes
@@ -48,8 +71,18 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
   return {
     findTakenIdentifiers: (email, phone) => callMysql(() => takenIdentifiers(db, email, phone)),
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
-      const row = { ...toMysqlPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt };
+    async findPhoneHolder(phone) {
+      const [row] = await callMysql(() =>
+        db.query<PhoneHolder>(`SELECT id, email, phone_verified FROM patients WHERE phone_number = :phone AND NOT phone_number_released AND ${LIVE}`, { phone }),
+      );
+      return row && { id: row.id, email: row.email, phone_verified: yes(row.phone_verified) };
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail, takeover?: PhoneTakeover) {
+      const row = {
+        ...toMysqlPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt,
+        ...(takeover && { phone_verified_at: takeover.now }),
+      };
       const columns = Object.keys(row);
       try {
         await callMysql(() =>
@@ -59,6 +92,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
             for (const column of ['email', 'phone_number'] as const) {
               await tx.run(`DELETE FROM patients WHERE ${column} = :value AND ${LAPSED_NOW}`, { value: patient[column] });
             }
+            if (takeover) await takeOverPhone(tx, patient.phone_number, takeover);
             await tx.run(`INSERT INTO patients (${columns.join(', ')}) VALUES (${columns.map((c) => `:${c}`).join(', ')})`, row);
             await insertToken(tx, 'verification_tokens', token);
             await insertOutboxMail(tx, mail);
@@ -130,7 +164,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
         db.transaction(async (tx) => {
           // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
           const changed = await tx.run(
-            `UPDATE patients SET ${assignments.join(', ')}, updated_at = :updatedAt
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = :updatedAt${write.reviewConfirmed ? ', profile_review_required = FALSE' : ''}
               WHERE id = :patientId AND updated_at = :expected AND is_active AND ${LIVE}`,
             { ...columns, patientId: write.patientId, expected: new Date(write.expectedUpdatedAt), updatedAt: new Date(write.updatedAt) },
           );
@@ -230,6 +264,10 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           if (locked.used) return { outcome: 'used' };
           if (locked.expired) return { outcome: 'expired' };
           if (locked.patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          // The row is locked (lockToken): a never-verified registration is taken back in this transaction (issue 20).
+          const [state] = await tx.query<TakeBackRow>(`SELECT ${TAKE_BACK_COLUMNS} FROM patients WHERE id = :id FOR UPDATE`, { id: locked.patientId });
+          const takenBack = state && takeBackOf(state);
+          if (takenBack) await tx.run(`UPDATE patients SET ${takeBackAssignments(takenBack)} WHERE id = :id`, { id: locked.patientId });
           await tx.run('UPDATE password_reset_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
           await tx.run(
@@ -240,7 +278,7 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           // Whoever held a session with the old password loses it, in the same transaction.
           await endFamilies(tx, locked.patientId, now);
           await insertOutboxMail(tx, notice);
-          return { outcome: 'reset', patientId: locked.patientId };
+          return { outcome: 'reset', patientId: locked.patientId, ...(takenBack && { takenBack }) };
         }),
       ),
 

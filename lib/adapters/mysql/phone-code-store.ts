@@ -19,7 +19,8 @@ const TAKEN = Symbol('taken');
 async function movePhone(tx: MysqlSession, patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt): Promise<boolean> {
   await tx.run(`DELETE FROM patients WHERE phone_number = :phone AND id <> :patientId AND ${lapsedBefore(':line')}`, { phone: newPhone, patientId, line: nextSecond(now) });
   const moved = await tx.run(
-    'UPDATE patients SET phone_number = :phone, phone_verified = TRUE, phone_verified_at = :now, updated_at = :now WHERE id = :patientId AND is_active',
+    // A released number's patient (issue 19 item 4) holds a number again: the flag goes with the old one.
+    'UPDATE patients SET phone_number = :phone, phone_verified = TRUE, phone_verified_at = :now, updated_at = :now, phone_number_released = FALSE WHERE id = :patientId AND is_active',
     { patientId, phone: newPhone, now },
   ).catch((error: unknown) => {
     if (violatedUniqueKey(error) === PHONE_UNIQUE) throw TAKEN;
@@ -45,7 +46,8 @@ export function createMysqlPhoneCodeStore(db: MysqlExecutor): PhoneVerificationS
           if (digests.includes(code.code_digest)) {
             await tx.run('DELETE FROM phone_codes WHERE patient_id = :patientId', { patientId });
             if (move && code.new_phone !== null) return (await movePhone(tx, patientId, code.new_phone, now, move)) ? { outcome: 'verified' } : { outcome: 'none' };
-            const verified = await tx.run('UPDATE patients SET phone_verified = TRUE, phone_verified_at = :now, updated_at = :now WHERE id = :patientId', { patientId, now });
+            // A released number (taken over by its proven owner) is no longer this patient's to prove.
+            const verified = await tx.run('UPDATE patients SET phone_verified = TRUE, phone_verified_at = :now, updated_at = :now WHERE id = :patientId AND NOT phone_number_released', { patientId, now });
             return verified > 0 ? { outcome: 'verified' } : { outcome: 'none' };
           }
           // We hold the row lock: the count after this UPDATE is ours plus one.
@@ -60,6 +62,33 @@ export function createMysqlPhoneCodeStore(db: MysqlExecutor): PhoneVerificationS
   }
 
   return {
+    issueClaim: (claim, sms) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          await tx.run(
+            `INSERT INTO phone_claims (claim_key, code_id, code_digest, expires_at, failures, created_at)
+             VALUES (:claimKey, :codeId, :digest, :expiresAt, 0, :createdAt)
+             ON DUPLICATE KEY UPDATE code_id = :codeId, code_digest = :digest, expires_at = :expiresAt, failures = 0, created_at = :createdAt`,
+            { ...claim },
+          );
+          await insertOutboxMail(tx, sms);
+        })),
+
+    attemptClaim: (claimKey, digests, now, maxWrongTries) =>
+      callMysql(() =>
+        db.transaction(async (tx) => {
+          const [claim] = await tx.query<CodeRow & { code_id: string }>(
+            'SELECT code_id, code_digest, expires_at, failures FROM phone_claims WHERE claim_key = :claimKey FOR UPDATE', { claimKey },
+          );
+          if (!claim) return { outcome: 'none' as const };
+          if (seconds(claim.expires_at) <= seconds(now)) return { outcome: 'expired' as const };
+          if (claim.failures >= maxWrongTries) return { outcome: 'exhausted' as const };
+          // A right code is only checked here: the registration's transaction spends it.
+          if (digests.includes(claim.code_digest)) return { outcome: 'valid' as const, codeId: claim.code_id };
+          await tx.run('UPDATE phone_claims SET failures = failures + 1 WHERE claim_key = :claimKey', { claimKey });
+          return { outcome: 'wrong' as const, triesLeft: maxWrongTries - (claim.failures + 1) };
+        })),
+
     issueCode: (code, sms) =>
       callMysql(() =>
         db.transaction(async (tx) => {

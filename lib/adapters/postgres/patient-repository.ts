@@ -1,8 +1,10 @@
+import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../errors.js';
 import type {
-  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, TokenConsumption, VerificationTokenRecord,
+  OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneHolder, PhoneTakeover, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
@@ -25,11 +27,33 @@ async function insertToken(tx: SqlSession, token: VerificationTokenRecord): Prom
 
 async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
   const { rows } = await db.query<{ email: boolean; phone: boolean }>(
-    `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2), false) AS phone
+    `SELECT coalesce(bool_or(email = $1), false) AS email, coalesce(bool_or(phone_number = $2 AND NOT phone_number_released), false) AS phone
        FROM patients WHERE (email = $1 OR phone_number = $2) AND ${LIVE}`,
     [email, phone],
   );
   return { email: rows[0]?.email === true, phone: rows[0]?.phone === true };
+}
+
+/**
+ * A registration's phone claim (issue 19 item 4), inside its transaction: the claim spent only while
+ * it is still the code that was checked, unexpired and under its tries cap; then the holder's number
+ * released only while the holder still holds it unproven (the UPDATE takes the holder's row lock, so a
+ * concurrent phone verification either lands first and the takeover fails, or finds it released).
+ */
+async function takeOverPhone(tx: SqlSession, phone: string, takeover: PhoneTakeover): Promise<void> {
+  const { rows: spent } = await tx.query(
+    'DELETE FROM phone_claims WHERE claim_key = $1 AND code_id = $2 AND failures < $3 AND expires_at >= $4 RETURNING claim_key',
+    [takeover.claimKey, takeover.codeId, takeover.maxWrongTries, new Date((Math.floor(takeover.now.getTime() / 1000) + 1) * 1000).toISOString()],
+  );
+  if (spent.length === 0) throw new PhoneClaimCodeError('none');
+  if (!takeover.holder) return;
+  const { rows: released } = await tx.query(
+    `UPDATE patients SET phone_number_released = true, updated_at = $3
+      WHERE id = $1 AND phone_number = $2 AND NOT phone_verified AND NOT phone_number_released AND ${LIVE} RETURNING id`,
+    [takeover.holder.id, phone, takeover.now.toISOString()],
+  );
+  if (released.length === 0) throw new DuplicateRegistrationError({ email: false, phone: true });
+  await insertOutboxMail(tx, takeover.holder.notice);
 }
 
 /**
@@ -42,8 +66,18 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
   return {
     findTakenIdentifiers: (email, phone) => callPostgres(() => takenIdentifiers(db, email, phone)),
 
-    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail) {
-      const row = { ...toPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt.toISOString() };
+    async findPhoneHolder(phone) {
+      const { rows: [row] } = await callPostgres(() =>
+        db.query<PhoneHolder>(`SELECT id, email, phone_verified FROM patients WHERE phone_number = $1 AND NOT phone_number_released AND ${LIVE}`, [phone]),
+      );
+      return row;
+    },
+
+    async createPatient(patient: PatientRecord, token: VerificationTokenRecord, mail: OutboxMail, takeover?: PhoneTakeover) {
+      const row = {
+        ...toPatientRow(patient), verification_token_hash: token.tokenHash, verification_link_seed: token.seed, verification_link_expires_at: token.expiresAt.toISOString(),
+        ...(takeover && { phone_verified_at: takeover.now.toISOString() }),
+      };
       const columns = Object.keys(row);
       const placeholders = columns.map((_, i) => `$${i + 1}`);
       try {
@@ -55,6 +89,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
               patient.email,
               patient.phone_number,
             ]);
+            if (takeover) await takeOverPhone(tx, patient.phone_number, takeover);
             await tx.query(`INSERT INTO patients (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`, Object.values(row));
             await insertToken(tx, token);
             await insertOutboxMail(tx, mail);
@@ -140,7 +175,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         db.transaction(async (tx) => {
           // One conditional statement: a concurrent write waits for the row lock, then finds the version moved.
           const { rows } = await tx.query(
-            `UPDATE patients SET ${assignments.join(', ')}, updated_at = $3
+            `UPDATE patients SET ${assignments.join(', ')}, updated_at = $3${write.reviewConfirmed ? ', profile_review_required = false' : ''}
               WHERE id = $1 AND updated_at = $2::timestamptz AND is_active AND NOT ${lapsedBy('now()')} RETURNING id`,
             [write.patientId, write.expectedUpdatedAt, write.updatedAt, ...Object.values(columns)],
           );
@@ -244,14 +279,17 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
             [tokenHash, toSecond(now)],
           );
           if (!token) return { outcome: 'unknown' };
-          const { rows: [patient] } = await tx.query<{ reset_token_hash: string | null; lapsed: boolean }>(
-            `SELECT reset_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed FROM patients WHERE id = $1 FOR UPDATE`,
+          const { rows: [patient] } = await tx.query<{ reset_token_hash: string | null; lapsed: boolean } & TakeBackRow>(
+            `SELECT reset_token_hash, ${lapsedBy('$2::timestamptz')} AS lapsed, ${TAKE_BACK_COLUMNS} FROM patients WHERE id = $1 FOR UPDATE`,
             [token.patient_id, now.toISOString()],
           );
           if (!patient || patient.lapsed) return { outcome: 'unknown' };
           if (token.used) return { outcome: 'used' };
           if (token.expired) return { outcome: 'expired' };
           if (patient.reset_token_hash !== tokenHash) return { outcome: 'superseded' };
+          // Under the row lock: a never-verified registration is taken back in this transaction (issue 20).
+          const takenBack = takeBackOf(patient);
+          if (takenBack) await tx.query(`UPDATE patients SET ${takeBackAssignments(takenBack)} WHERE id = $1`, [token.patient_id]);
           const at = now.toISOString();
           await tx.query('UPDATE password_reset_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
@@ -263,7 +301,7 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           // Whoever held a session with the old password loses it, in the same transaction.
           await endFamilies(tx, token.patient_id, now);
           await insertOutboxMail(tx, notice);
-          return { outcome: 'reset', patientId: token.patient_id };
+          return { outcome: 'reset', patientId: token.patient_id, ...(takenBack && { takenBack }) };
         }),
       ),
 

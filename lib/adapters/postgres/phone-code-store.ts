@@ -24,7 +24,8 @@ const TAKEN = Symbol('taken');
 async function movePhone(tx: SqlSession, patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt): Promise<boolean> {
   await tx.query(`DELETE FROM patients WHERE phone_number = $1 AND id <> $2 AND ${lapsedBy('$3::timestamptz')}`, [newPhone, patientId, now.toISOString()]);
   const { rows } = await tx.query(
-    'UPDATE patients SET phone_number = $2, phone_verified = true, phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND is_active RETURNING id',
+    // A released number's patient (issue 19 item 4) holds a number again: the flag goes with the old one.
+    'UPDATE patients SET phone_number = $2, phone_verified = true, phone_verified_at = $3, updated_at = $3, phone_number_released = false WHERE id = $1 AND is_active RETURNING id',
     [patientId, newPhone, now.toISOString()],
   ).catch((error: unknown) => {
     if (violatedUniqueConstraint(error) === PHONE_UNIQUE) throw TAKEN;
@@ -51,7 +52,8 @@ export function createPostgresPhoneCodeStore(db: SqlExecutor): PhoneVerification
             await tx.query('DELETE FROM phone_codes WHERE patient_id = $1', [patientId]);
             if (move && code.new_phone !== null) return (await movePhone(tx, patientId, code.new_phone, now, move)) ? { outcome: 'verified' } : { outcome: 'none' };
             const { rows } = await tx.query(
-              'UPDATE patients SET phone_verified = true, phone_verified_at = $2, updated_at = $2 WHERE id = $1 RETURNING id',
+              // A released number (taken over by its proven owner) is no longer this patient's to prove.
+              'UPDATE patients SET phone_verified = true, phone_verified_at = $2, updated_at = $2 WHERE id = $1 AND NOT phone_number_released RETURNING id',
               [patientId, now.toISOString()],
             );
             return rows.length > 0 ? { outcome: 'verified' } : { outcome: 'none' };
@@ -70,6 +72,35 @@ export function createPostgresPhoneCodeStore(db: SqlExecutor): PhoneVerification
   }
 
   return {
+    issueClaim: (claim, sms) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          await tx.query(
+            `INSERT INTO phone_claims (claim_key, code_id, code_digest, expires_at, failures, created_at) VALUES ($1, $2, $3, $4, 0, $5)
+             ON CONFLICT (claim_key) DO UPDATE SET code_id = EXCLUDED.code_id, code_digest = EXCLUDED.code_digest,
+               expires_at = EXCLUDED.expires_at, failures = 0, created_at = EXCLUDED.created_at`,
+            [claim.claimKey, claim.codeId, claim.digest, claim.expiresAt.toISOString(), claim.createdAt.toISOString()],
+          );
+          await insertOutboxMail(tx, sms);
+        })),
+
+    attemptClaim: (claimKey, digests, now, maxWrongTries) =>
+      callPostgres(() =>
+        db.transaction(async (tx) => {
+          const { rows: [claim] } = await tx.query<CodeRow & { code_id: string }>(
+            'SELECT code_id, code_digest, expires_at, failures FROM phone_claims WHERE claim_key = $1 FOR UPDATE', [claimKey],
+          );
+          if (!claim) return { outcome: 'none' as const };
+          if (seconds(new Date(claim.expires_at)) <= seconds(now)) return { outcome: 'expired' as const };
+          if (claim.failures >= maxWrongTries) return { outcome: 'exhausted' as const };
+          // A right code is only checked here: the registration's transaction spends it.
+          if (digests.includes(claim.code_digest)) return { outcome: 'valid' as const, codeId: claim.code_id };
+          const { rows: [counted] } = await tx.query<{ failures: number }>(
+            'UPDATE phone_claims SET failures = failures + 1 WHERE claim_key = $1 RETURNING failures', [claimKey],
+          );
+          return { outcome: 'wrong' as const, triesLeft: maxWrongTries - counted!.failures };
+        })),
+
     issueCode: (code, sms) =>
       callPostgres(() =>
         db.transaction(async (tx) => {

@@ -38,7 +38,7 @@ export interface OutboxRow {
 
 export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
   const common = { id: row.id, to: row.recipient, createdAt: new Date(row.created_at).toISOString(), attempts: row.attempts, claimId };
-  if (row.kind === 'resend_request' || row.kind === 'password_reset_request') return { kind: row.kind, ...common };
+  if (row.kind === 'resend_request' || row.kind === 'password_reset_request' || row.kind === 'phone_claim_request') return { kind: row.kind, ...common };
   if (row.kind === 'phone_code_sms') return { kind: 'phone_code_sms', ...common, patientId: row.patient_id, text: row.sms_text };
   if (row.kind === 'password_reset_email') return { kind: row.kind, ...common, patientId: row.patient_id, resetUrl: row.reset_url };
   if (row.kind === 'password_changed_email') {
@@ -56,5 +56,5 @@ export function claimedItem(row: OutboxRow, claimId: string): ClaimedItem {
  * column set earlier in the list).
  */
 export const FORGET = `verify_url = NULL, reset_url = NULL, sms_text = NULL, claim_id = NULL,
-  recipient = CASE WHEN kind IN ('resend_request', 'password_reset_request') THEN NULL ELSE recipient END`;
+  recipient = CASE WHEN kind IN ('resend_request', 'password_reset_request', 'phone_claim_request') THEN NULL ELSE recipient END`;
 export const GIVE_UP = `status = 'failed', due_at = NULL, ${FORGET}`;

@@ -106,6 +106,9 @@ export function fromPatientRow(row: Record<string, any>): PatientRecord {
     ...(row.registration_key != null && { registration_key: row.registration_key }),
     ...(row.registration_fingerprint != null && { registration_fingerprint: row.registration_fingerprint }),
     ...(row.lapses_at != null && { lapses_at: iso(row.lapses_at) }),
+    // MySQL answers 0/1, PostgreSQL a boolean.
+    ...(Number(row.phone_number_released) === 1 && { phone_number_released: true }),
+    ...(Number(row.profile_review_required) === 1 && { profile_review_required: true }),
   };
 }
 

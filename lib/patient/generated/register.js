@@ -9,7 +9,7 @@ import { e164Phone } from '../keywords/phone.js';
 import { formats } from '../../validation/standalone-formats.js';
 import { ucs2length } from '../../validation/standalone-runtime.js';
 export const registrationRequest = validate10;
-const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}}}};
+const schema11 = {"$id":"registration-request","type":"object","additionalProperties":false,"required":["first_name","last_name","email","phone_number","password","confirm_password","date_of_birth","gender","address"],"properties":{"first_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"last_name":{"type":"string","minLength":2,"maxLength":50,"personName":true},"email":{"type":"string","minLength":1,"maxLength":254,"format":"email","emailLocalPart":64,"emailDomainLabel":63},"phone_number":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"password":{"type":"string","minLength":1,"maxLength":256,"passwordPolicy":true},"confirm_password":{"type":"string","minLength":1,"maxLength":256,"sameAs":"password"},"date_of_birth":{"type":"string","minLength":1,"format":"date","age":{"min":13,"max":150}},"gender":{"type":"string","enum":["male","female","other","prefer_not_to_say"]},"address":{"type":"object","additionalProperties":false,"required":["street","city","state","zip"],"properties":{"street":{"type":"string","minLength":1,"maxLength":200},"city":{"type":"string","minLength":1,"maxLength":100},"state":{"type":"string","minLength":1,"maxLength":50},"zip":{"type":"string","minLength":1,"maxLength":16,"postalCode":true},"country":{"type":"string","nullable":true,"countryCode":true}}},"emergency_contact":{"type":"object","nullable":true,"additionalProperties":false,"required":["name","phone"],"properties":{"name":{"type":"string","minLength":1,"maxLength":100,"personName":true},"phone":{"type":"string","minLength":1,"maxLength":32,"e164Phone":true},"relationship":{"type":"string","minLength":1,"maxLength":50,"nullable":true}}},"medical_history":{"type":"array","nullable":true,"maxItems":50,"items":{"type":"string","minLength":1,"maxLength":500}},"insurance_info":{"type":"object","nullable":true,"additionalProperties":false,"required":["provider","policy_number"],"properties":{"provider":{"type":"string","minLength":1,"maxLength":100},"policy_number":{"type":"string","minLength":1,"maxLength":50}}},"phone_claim_code":{"type":"string","nullable":true,"minLength":1,"maxLength":6,"pattern":"^[0-9]{6}$"}}};
 const func3 = Object.prototype.hasOwnProperty;
 const func0 = ucs2length;
 const keyword1 = personName.validate;
@@ -23,6 +23,7 @@ const keyword5 = postalCode.validate;
 const keyword6 = countryCode.validate;
 const formats0 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats2 = formats.date;
+const pattern0 = new RegExp("^[0-9]{6}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="registration-request" */;
@@ -1294,14 +1295,59 @@ errors++;
 }
 }
 }
-}
-else {
-const err105 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.phone_claim_code !== undefined){
+let data23 = data.phone_claim_code;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err105 = {instancePath:instancePath+"/phone_claim_code",schemaPath:"#/properties/phone_claim_code/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
 else {
 vErrors.push(err105);
+}
+errors++;
+}
+if(typeof data23 === "string"){
+if(func0(data23) > 6){
+const err106 = {instancePath:instancePath+"/phone_claim_code",schemaPath:"#/properties/phone_claim_code/maxLength",keyword:"maxLength",params:{limit: 6},message:"must NOT have more than 6 characters"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(func0(data23) < 1){
+const err107 = {instancePath:instancePath+"/phone_claim_code",schemaPath:"#/properties/phone_claim_code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+if(!pattern0.test(data23)){
+const err108 = {instancePath:instancePath+"/phone_claim_code",schemaPath:"#/properties/phone_claim_code/pattern",keyword:"pattern",params:{pattern: "^[0-9]{6}$"},message:"must match pattern \""+"^[0-9]{6}$"+"\""};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err109 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
 }
 errors++;
 }

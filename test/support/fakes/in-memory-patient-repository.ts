@@ -1,5 +1,6 @@
-import { DuplicateRegistrationError } from '../../../lib/errors.js';
-import type { Clock, LiveLink, PatientRecord, PatientRepository } from '../../../lib/patient/ports.js';
+import { DuplicateRegistrationError, PhoneClaimCodeError } from '../../../lib/errors.js';
+import type { Clock, LiveLink, PatientRecord, PatientRepository, TakenBack } from '../../../lib/patient/ports.js';
+import type { PhoneClaimRecord } from '../../../lib/phone/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemorySessionStore } from './in-memory-sessions.js';
 
@@ -39,6 +40,8 @@ export interface InMemoryPatientRepository extends PatientRepository {
   movePhone(id: string, newPhone: string, now: Date): 'moved' | 'taken' | 'gone';
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
+  /** Phone claim codes by claim key: kept here because a registration spends one in its own step (createPatient). */
+  claims: Map<string, PhoneClaimRecord & { failures: number }>;
 }
 
 /**
@@ -63,6 +66,7 @@ export function createInMemoryPatientRepository(
   // The newest links' seeds, kept on the patient by the real stores (verification_link_*, reset_link_*).
   const verificationLinks = new Map<string, LiveLink>();
   const resetLinks = new Map<string, LiveLink>();
+  const claims = new Map<string, PhoneClaimRecord & { failures: number }>();
   const linkOf = (token: { tokenHash: string; seed: string; expiresAt: Date }): LiveLink => ({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
 
   const live = (id: string | undefined, now = clock.now()) => {
@@ -80,6 +84,22 @@ export function createInMemoryPatientRepository(
     verificationLinks.delete(patient.id);
     resetLinks.delete(patient.id);
     outbox.forgetPatient(patient.id);
+  }
+
+  /** A never-verified registration's mailbox proven by a reset (issue 20): what the registrant typed goes. */
+  function takeBack(patient: PatientRecord): TakenBack {
+    const deleted: TakenBack['deleted'] = [];
+    for (const field of ['medical_history', 'insurance_info'] as const) if (patient.encrypted?.ciphertexts[field] !== undefined) deleted.push(field);
+    if (patient.emergency_contact) deleted.push('emergency_contact');
+    delete patient.encrypted;
+    delete patient.emergency_contact;
+    const phoneReleased = !patient.phone_verified && !patient.phone_number_released;
+    if (phoneReleased) {
+      patient.phone_number_released = true;
+      if (byPhone.get(patient.phone_number) === patient.id) byPhone.delete(patient.phone_number);
+    }
+    patient.profile_review_required = true;
+    return { deleted, phoneReleased };
   }
 
   return {
@@ -106,13 +126,18 @@ export function createInMemoryPatientRepository(
       const holder = patients.get(byPhone.get(newPhone) ?? '');
       if (holder && holder.id !== id && !lapsed(holder, now)) return 'taken';
       if (holder && holder.id !== id) remove(holder);
-      byPhone.delete(patient.phone_number);
+      // A released number (issue 19 item 4) is its proven owner's reservation now: not this patient's to free.
+      if (!patient.phone_number_released) byPhone.delete(patient.phone_number);
+      delete patient.phone_number_released;
       byPhone.set(newPhone, id);
       Object.assign(patient, { phone_number: newPhone, phone_verified: true, updated_at: now.toISOString() });
       return 'moved';
     },
+    claims,
     markPhoneVerified: (id, now) => {
       const patient = live(id, now);
+      // A released number is no longer this patient's to prove.
+      if (patient?.phone_number_released) return false;
       if (patient) Object.assign(patient, { phone_verified: true, updated_at: now.toISOString() });
       return patient !== undefined;
     },
@@ -121,9 +146,27 @@ export function createInMemoryPatientRepository(
       return { email: live(byEmail.get(email)) !== undefined, phone: live(byPhone.get(phone)) !== undefined };
     },
 
-    async createPatient(patient, token, mail) {
-      const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: live(byPhone.get(patient.phone_number)) !== undefined };
+    async findPhoneHolder(phone) {
+      const holder = live(byPhone.get(phone));
+      return holder && { id: holder.id, email: holder.email, phone_verified: holder.phone_verified };
+    },
+
+    async createPatient(patient, token, mail, takeover) {
+      const holder = live(byPhone.get(patient.phone_number));
+      // With a takeover, the number is free for this patient only while the named holder still holds it unproven.
+      const takesOver = takeover?.holder !== undefined && holder?.id === takeover.holder.id && !holder.phone_verified;
+      const clashes = { email: live(byEmail.get(patient.email)) !== undefined, phone: holder !== undefined && !takesOver };
       if (clashes.email || clashes.phone) throw new DuplicateRegistrationError(clashes);
+      if (takeover) {
+        const claim = claims.get(takeover.claimKey);
+        const spendable = claim && claim.codeId === takeover.codeId && claim.failures < takeover.maxWrongTries && second(claim.expiresAt) > second(takeover.now);
+        if (!spendable) throw new PhoneClaimCodeError('none');
+        claims.delete(takeover.claimKey);
+      }
+      if (takesOver) {
+        Object.assign(holder!, { phone_number_released: true, updated_at: takeover!.now.toISOString() });
+        outbox.add(takeover!.holder!.notice);
+      }
       patients.set(patient.id, structuredClone(patient));
       byEmail.set(patient.email, patient.id);
       byPhone.set(patient.phone_number, patient.id);
@@ -238,18 +281,20 @@ export function createInMemoryPatientRepository(
       if (newestResetToken.get(patient.id) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
       resetLinks.delete(patient.id);
+      const takenBack = patient.email_verified ? undefined : takeBack(patient);
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
       // A closed account is reopened: proving the mailbox is how its patient comes back.
       Object.assign(patient, { password_hash: passwordHash, email_verified: true, is_active: true, updated_at: now.toISOString() });
       delete patient.lapses_at;
       sessions?.endFamilies(patient.id, now);
       outbox.add(notice);
-      return { outcome: 'reset', patientId: patient.id };
+      return { outcome: 'reset', patientId: patient.id, ...(takenBack && { takenBack }) };
     },
 
-    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice }) {
+    async updateProfile({ patientId, expectedUpdatedAt, updatedAt, profile, encrypted, notice, reviewConfirmed }) {
       const patient = live(patientId);
       if (!patient || !patient.is_active || patient.updated_at !== expectedUpdatedAt) return false;
+      if (reviewConfirmed) delete patient.profile_review_required;
       const { emergency_contact: contact, ...fields } = profile;
       Object.assign(patient, structuredClone(fields), { updated_at: updatedAt });
       if (contact) patient.emergency_contact = structuredClone(contact);

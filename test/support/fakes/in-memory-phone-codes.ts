@@ -23,6 +23,19 @@ export function createInMemoryPhoneCodes(repository: InMemoryPatientRepository, 
       codes.set(code.patientId, { ...structuredClone(code), failures: 0 });
       outbox.add(sms);
     },
+    async issueClaim(claim, sms) {
+      repository.claims.set(claim.claimKey, { ...structuredClone(claim), failures: 0 });
+      outbox.add(sms);
+    },
+    async attemptClaim(claimKey, digests, now, maxWrongTries) {
+      const claim = repository.claims.get(claimKey);
+      if (!claim) return { outcome: 'none' };
+      if (second(claim.expiresAt) <= second(now)) return { outcome: 'expired' };
+      if (claim.failures >= maxWrongTries) return { outcome: 'exhausted' };
+      if (digests.includes(claim.digest)) return { outcome: 'valid', codeId: claim.codeId };
+      claim.failures++;
+      return { outcome: 'wrong', triesLeft: maxWrongTries - claim.failures };
+    },
     async attemptCode(patientId, digests, now, maxWrongTries) {
       return attempt(patientId, digests, now, maxWrongTries);
     },

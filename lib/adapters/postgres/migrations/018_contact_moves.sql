@@ -22,7 +22,7 @@ ALTER TABLE outbox_mails DROP CONSTRAINT outbox_mails_kind_known, DROP CONSTRAIN
 ALTER TABLE outbox_mails
   ADD CONSTRAINT outbox_mails_kind_known CHECK (kind IN (
     'verification_email', 'resend_request', 'password_reset_request', 'password_reset_email', 'password_changed_email', 'phone_code_sms',
-    'account_notice_email', 'email_move_email')),
+    'account_notice_email', 'phone_claim_request', 'email_move_email')),
   ADD CONSTRAINT outbox_mails_kind_shape CHECK (
     CASE kind
       WHEN 'verification_email' THEN patient_id IS NOT NULL AND recipient IS NOT NULL
