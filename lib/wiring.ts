@@ -19,6 +19,7 @@ import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/l
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuditRecorder } from './auth/audit-recorder.js';
 import { createLoginAttempts } from './auth/lockout-policy.js';
+import { createSecondFactors } from './auth/second-factors.js';
 import type { AuthenticateDeps } from './auth/authenticate.js';
 import type { AccessTokens } from './auth/ports.js';
 import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
@@ -199,7 +200,11 @@ export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
 
 export function createLoginDeps(config: Config): SignInDeps {
   const parts = signInParts(config);
-  return { ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds) };
+  return {
+    ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds),
+    // A patient with a second factor gets an mfa_token instead of a session (issue 21).
+    secondFactors: createSecondFactors(parts.stores), mfaChallenges: parts.stores.mfaChallenges,
+  };
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {

@@ -17,7 +17,11 @@ export type AuditAction =
   | 'password_reset'
   | 'password_change'
   | 'account_close'
-  | 'session_end';
+  | 'session_end'
+  | 'totp_enrolment'
+  | 'totp_enable'
+  | 'totp_disable'
+  | 'recovery_code_use';
 
 export type AuditOutcome = 'success' | 'failure';
 

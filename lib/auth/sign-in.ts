@@ -5,10 +5,15 @@ import { normalizeEmail } from '../patient/normalize.js';
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import { issueDeviceToken, trustedDeviceOf } from './device-token.js';
 import { attemptSubjects } from './lockout-policy.js';
+import { issueMfaChallenge, type MfaChallengeDeps, type MfaRequiredAnswer } from './mfa-sign-in.js';
 import { checkPassword, type PasswordCheckDeps } from './password-check.js';
+import { PASSWORD_SIGN_IN } from './assurance.js';
+import type { SecondFactors } from './second-factor-ports.js';
 import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 
-export interface SignInDeps extends PasswordCheckDeps, SessionDeps {
+export interface SignInDeps extends PasswordCheckDeps, SessionDeps, MfaChallengeDeps {
+  /** A patient who holds one gets an mfa_token instead of a session (issue 21). */
+  secondFactors: SecondFactors;
   auditor: AuditRecorder;
   /** Keys the counter of an unknown email and signs device tokens. */
   identifiers: IdentifierDigests;
@@ -35,8 +40,9 @@ type FailureReason = 'unknown_email' | 'wrong_password' | 'locked' | 'unverified
  * POST /login: the email's password, then tokens — only for a verified, active account. The attempt
  * is reserved before bcrypt on the device's own counter when the client presents a valid device
  * token, otherwise on the account's: a stranger's guesses lock the account for untrusted clients only.
+ * A patient with a second factor gets `mfa_required` and an mfa_token instead (POST /login/mfa).
  */
-export async function signIn(request: SignInRequest, context: RequestContext, deps: SignInDeps): Promise<SignInAnswer> {
+export async function signIn(request: SignInRequest, context: RequestContext, deps: SignInDeps): Promise<SignInAnswer | MfaRequiredAnswer> {
   const email = normalizeEmail(request.email);
   const patient = await deps.repository.findCredentials(email);
   const fail = async (reason: FailureReason, patientId?: string) => {
@@ -75,7 +81,14 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     await fail(reason, patient.id);
     throw new SignInRefusedError(reason);
   }
-  const { tokens, sessionId } = await startSession(patient.id, deps, context.device);
+  // A second factor held: no session yet, only a single-use token for the second step (which counts
+  // wrong codes on this same lock). A password reset changes nothing here: the factor stays.
+  const methods = await deps.secondFactors.methodsOf(patient.id);
+  if (methods.length > 0) {
+    logger.info('sign-in', { outcome: 'mfa_required', patientId: patient.id });
+    return issueMfaChallenge({ id: patient.id, passwordHash: check.passwordHash }, { subject, ...(deviceId && { deviceId }) }, methods, context, deps);
+  }
+  const { tokens, sessionId } = await startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() });
   // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
   const device_token = await issueDeviceToken({ id: patient.id, password_hash: check.passwordHash }, deps.identifiers, deviceId);
   logger.info('sign-in', { outcome: 'success', patientId: patient.id });

@@ -20,6 +20,8 @@ import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
+import { describeSecondFactorContract } from './second-factor.contract.js';
+import type { MfaChallengeStore, TotpStore } from '../../lib/auth/totp-ports.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -34,6 +36,8 @@ export interface ContractStore {
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
+  totp: TotpStore;
+  mfaChallenges: MfaChallengeStore;
   /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
   outboxText(id: string): Promise<string | undefined>;
   /**
@@ -597,5 +601,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
     describeAccountCloseContract({ store: () => store, create, patientFixture });
+    describeSecondFactorContract({ store: () => store, create });
   });
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ACR_AAL1, ACR_AAL2, PASSKEY_SIGN_IN, TWO_FACTOR_SIGN_IN } from '../../lib/auth/assurance.js';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { createFakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
 

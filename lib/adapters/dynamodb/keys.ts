@@ -24,6 +24,10 @@ export const keys = {
   loginAttempts: (subject: string) => ({ pk: `LOGIN#${subject}`, sk: 'ATTEMPTS' }),
   /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
   phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
+  /** A patient's authenticator app: the encrypted secret, the last used step, the recovery codes' digests. */
+  totp: (patientId: string) => ({ pk: `TOTP#${patientId}`, sk: 'FACTOR' }),
+  /** The second step of a sign-in, by the mfa_token's SHA-256. */
+  mfaChallenge: (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

@@ -8,6 +8,7 @@ import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
+import { createDynamoMfaChallengeStore, createDynamoTotpStore } from './second-factor-store.js';
 import { createDynamoSessionStore } from './session-store.js';
 
 /** The two tables: the patient table (single-table design) and the audit trail's own (6-year retention). */
@@ -29,5 +30,7 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
     phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards),
+    totp: createDynamoTotpStore(db, tableName, outboxShards),
+    mfaChallenges: createDynamoMfaChallengeStore(db, tableName),
   };
 }

@@ -30,7 +30,7 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
 
 /**
  * Families as rows (as in PostgreSQL's 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql
- * and 021_session_sign_in_assurance.sql). A rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
+ * and 021_second_factors.sql). A rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
  * MariaDB has no FOR UPDATE OF), so concurrent rotations of one token run one after the other: the
  * first finds its token current and rotates; the others find it rotated and either repeat that
  * rotation (same successor, within the reuse interval) or revoke the family.

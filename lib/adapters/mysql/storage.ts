@@ -7,6 +7,7 @@ import { createMysqlOutboxStore } from './outbox-store.js';
 import { createMysqlPatientRepository } from './patient-repository.js';
 import { createMysqlPhoneCodeStore } from './phone-code-store.js';
 import { createMysqlRateLimiter } from './rate-limiter.js';
+import { createMysqlMfaChallengeStore, createMysqlTotpStore } from './second-factor-store.js';
 import { createMysqlSessionStore } from './session-store.js';
 
 /** Every port that persists, on one MySQL database (migrated: see migrate.ts). */
@@ -20,5 +21,7 @@ export function createMysqlStorage(db: MysqlExecutor): Storage {
     loginFailures: createMysqlLoginFailureCounter(db),
     audit: createMysqlAuditTrail(db),
     phoneCodes: createMysqlPhoneCodeStore(db),
+    totp: createMysqlTotpStore(db),
+    mfaChallenges: createMysqlMfaChallengeStore(db),
   };
 }

@@ -31,7 +31,7 @@ export async function endFamilies(tx: SqlSession, patientId: string, now: Date, 
 
 /**
  * Families as rows (see 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql,
- * 021_session_sign_in_assurance.sql). A rotation locks the
+ * 021_second_factors.sql). A rotation locks the
  * family row (SELECT … FOR UPDATE) before deciding, so concurrent rotations of one token run one
  * after the other: the first finds its token current and rotates; the others find it rotated and
  * either repeat that rotation (same successor, within the reuse interval) or revoke the family.
