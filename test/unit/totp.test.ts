@@ -119,6 +119,17 @@ describe('signing in with a second factor', () => {
     expect(await refusal(completeMfaSignIn({ mfa_token, code: code() }, CONTEXT, deps))).toBeInstanceOf(InvalidMfaTokenError);
   });
 
+  it('two completions of one mfa_token at once (a code and a recovery code): exactly one gets a session', async () => {
+    const { deps, email, password, code, recoveryCodes } = await enrolled();
+    const { mfa_token } = await passwordStep(deps, { email, password });
+    const results = await Promise.allSettled([
+      completeMfaSignIn({ mfa_token, code: code() }, CONTEXT, deps),
+      completeMfaSignIn({ mfa_token, recovery_code: recoveryCodes[0]! }, CONTEXT, deps),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: expect.any(InvalidMfaTokenError) });
+  });
+
   it('an mfa_token lives 5 minutes', async () => {
     const { deps, email, password, code } = await enrolled();
     const { mfa_token } = await passwordStep(deps, { email, password });
