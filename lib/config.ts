@@ -72,6 +72,11 @@ export interface Config {
    */
   readonly smsCountryDailyBudget: number;
   readonly smsCountryBudgets: Readonly<Record<string, number>>;
+  /**
+   * REQUIRE_MFA=true (a clinic's choice, per stage; off by default): GET /me, PATCH /me and every
+   * route that discloses the record refuse a sign-in below AAL2 with the step-up 401 (issue 21).
+   */
+  readonly requireMfa: boolean;
 }
 
 /** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
@@ -166,6 +171,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsDailyBudget: parseBudget('SMS_DAILY_BUDGET', read('SMS_DAILY_BUDGET', '5000', 'sms-budget')),
     smsCountryDailyBudget: parseBudget('SMS_COUNTRY_DAILY_BUDGET', read('SMS_COUNTRY_DAILY_BUDGET', '1000', 'sms-budget')),
     smsCountryBudgets: parseCountryBudgets(nonEmpty(env.SMS_COUNTRY_BUDGETS) ?? ''),
+    requireMfa: parseRequireMfa(nonEmpty(env.REQUIRE_MFA)),
   };
   if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
@@ -177,6 +183,13 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   assertUrl('RESET_URL_BASE', config.resetUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
+}
+
+/** REQUIRE_MFA: `true` or `false` (unset: false). Anything else fails the start rather than guess. */
+function parseRequireMfa(raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`REQUIRE_MFA must be true or false, got "${raw}"`);
 }
 
 /**

@@ -220,7 +220,10 @@ export function createLogoutDeps(config: Config): SignOutDeps & AuthenticateDeps
 /** The patient's own record: its reads, its decryption and (PATCH) a fresh data key to re-encrypt. */
 function ownRecordParts(config: Config): ReadOwnRecordDeps & AuthenticateDeps {
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
-  return { repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
+  return {
+    repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock,
+    requireMfa: config.requireMfa,
+  };
 }
 
 /** GET /me. Its own factory (not shared with PATCH): each function's AWS calls are recorded by the factory that built its clients. */
@@ -310,7 +313,7 @@ export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & A
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    tokens, auditor, clock,
+    tokens, auditor, clock, secondFactors: createSecondFactors(stores),
   };
 }
 
@@ -337,6 +340,6 @@ export function createMeCloseDeps(config: Config): CloseAccountDeps & Authentica
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    tokens, auditor, clock,
+    tokens, auditor, clock, secondFactors: createSecondFactors(stores),
   };
 }

@@ -38,6 +38,18 @@ export async function requireRecentSignIn(caller: VerifiedAccessToken, deps: Ste
   requireStepUp(caller, { secondFactorEnrolled }, now);
 }
 
+/** requireRecentSignIn with the refusal audited under `audit` (reason `step_up`), for the use cases that audit their refusals. */
+export async function requireRecentSignInAudited(
+  caller: VerifiedAccessToken, deps: StepUpDeps, audit: (outcome: 'failure', reason: string) => Promise<void>,
+): Promise<void> {
+  try {
+    await requireRecentSignIn(caller, deps);
+  } catch (error) {
+    if (error instanceof StepUpRequiredError) await audit('failure', 'step_up');
+    throw error;
+  }
+}
+
 /**
  * The stage setting `requireMfa` (a clinic's choice): every record route refuses a sign-in below
  * AAL2, however recent, with the same 401 as a step-up. Off: nothing is asked.
