@@ -17,6 +17,11 @@ export interface SecondFactorCheckDeps {
 /** What the patient typed: a code from the app, or one of the recovery codes. */
 export type SecondFactorProof = { code: string } | { recovery_code: string };
 
+/** A validated request (exactly one of the two, lib/patient/registration-schema.ts) as the proof it is. */
+export function proofOf(request: { code?: string | null; recovery_code?: string | null }): SecondFactorProof {
+  return typeof request.code === 'string' ? { code: request.code } : { recovery_code: request.recovery_code ?? '' };
+}
+
 /** The secret, decrypted only for the comparison (it never leaves this function). */
 async function secretOf(patientId: string, factor: TotpFactor, cipher: FieldCipher): Promise<string> {
   const { totp_secret: secret } = await cipher.decryptFields(patientId, factor.secret);

@@ -53,6 +53,9 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
   },
   'me-close': { validateAccountClose: { schema: requestSchemas.accountCloseSchema, type: 'AccountCloseRequest' } },
+  'me-totp-confirm': { validateTotpConfirm: { schema: requestSchemas.totpConfirmSchema, type: 'TotpConfirmRequest' } },
+  'me-totp-remove': { validateSecondFactor: { schema: requestSchemas.secondFactorSchema, type: 'SecondFactorRequest' } },
+  'login-mfa': { validateLoginMfa: { schema: requestSchemas.loginMfaSchema, type: 'LoginMfaRequest' } },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

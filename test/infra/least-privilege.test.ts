@@ -32,7 +32,8 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate',
+  'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -199,11 +200,31 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
    * that opens patient profiles to logout) shows here. test/iam checks them against recorded calls.
    */
   it.each([
+    // With an authenticator app on, the second step's challenge instead of a session (issue 21).
     ['Login', {
-      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['FAMILY#', 'MFA#', 'REFRESH#'],
+    }],
+    ['LoginMfa', {
+      'dynamodb:GetItem': ['LOGIN#', 'MFA#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'MFA#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
+    ['MeTotp', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:PutItem': ['TOTP#'] }],
+    ['MeTotpConfirm', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+    }],
+    ['MeTotpRemove', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#', 'TOTP#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
     }],
     ['VerifyEmail', {
       'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#', 'VERIFY#'],
@@ -222,7 +243,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeUpdate', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     // The password change's items: the close is the same shape of transaction (issue 20).
     ['MeClose', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -242,7 +263,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['LOGIN#'],
     }],
     ['PasswordChange', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -270,23 +291,27 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
 
   it('only me and me-update (the patient\'s own record) may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
     const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt')).filter(({ s }) => s.Sid !== 'AccessTokenKeyUnwrap');
-    const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
+    const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)) && s.Sid !== 'AuthenticatorSecretDecrypt');
     expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition])).toEqual([
       ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
       ['MeUpdate', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
     ]);
-    for (const { fn, s } of decrypting.filter((d) => !phi.includes(d))) {
+    // Authenticator secrets (issue 21): the same key under their own purpose, never the PHI's.
+    const secrets = decrypting.filter(({ s }) => s.Sid === 'AuthenticatorSecretDecrypt');
+    expect(secrets.map(({ fn, s }) => [fn, asArray(s.Action), s.Condition])).toEqual(['LoginMfa', 'MeTotpConfirm', 'MeTotpRemove'].map((fn) =>
+      [fn, ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'authenticator-secret' } }]));
+    for (const { fn, s } of decrypting.filter((d) => !phi.includes(d) && !secrets.includes(d))) {
       expect(s.Condition?.StringEquals?.['kms:ViaService'], `${fn} ${s.Sid}`).toMatch(/^(dynamodb|sqs)\.us-east-1\.amazonaws\.com$/);
     }
     for (const fn of ALL_FUNCTIONS.filter((f) => f !== 'Me')) {
-      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)) && s.Sid !== 'PatientDataKeyDecryptPhi');
+      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)) && s.Sid !== 'PatientDataKeyDecryptPhi' && s.Sid !== 'AuthenticatorSecretDecrypt');
       for (const s of onPatientKey) expect(asArray(s.Action), fn).toEqual(['kms:GenerateDataKey']);
     }
   });
 
   it('only the functions that issue tokens may unwrap the signing key (Decrypt, its purpose only); nothing signs in KMS', () => {
     const onWrappingKey = allStatements().filter(({ s }) => /AccessTokenKeysWrappingKey/.test(target(s)));
-    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
+    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'LoginMfa', 'TokenRefresh', 'VerifyEmail']);
     for (const { fn, s } of onWrappingKey) {
       expect(asArray(s.Action), fn).toEqual(['kms:Decrypt']);
       expect(s.Condition, fn).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } });
@@ -297,7 +322,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'PasswordChange', 'PasswordReset',
+      'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

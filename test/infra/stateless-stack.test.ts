@@ -15,7 +15,7 @@ import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs
 
 const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose',
-  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers',
+  'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove',
   'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
@@ -103,6 +103,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
       'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
       'POST /api/v1/patient/login': expect.stringMatching(/^LoginFunction/),
+      'POST /api/v1/patient/login/mfa': expect.stringMatching(/^LoginMfaFunction/),
+      'POST /api/v1/patient/me/totp': expect.stringMatching(/^MeTotpFunction/),
+      'POST /api/v1/patient/me/totp/confirm': expect.stringMatching(/^MeTotpConfirmFunction/),
+      'DELETE /api/v1/patient/me/totp': expect.stringMatching(/^MeTotpRemoveFunction/),
       'POST /api/v1/patient/token/refresh': expect.stringMatching(/^TokenRefreshFunction/),
       'POST /api/v1/patient/logout': expect.stringMatching(/^LogoutFunction/),
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
@@ -195,10 +199,16 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Login: [...signing, 'BCRYPT_ROUNDS'],
       TokenRefresh: signing,
       Logout: session,
-      // Decrypts (with the patient-data key) for the patient's own eyes.
-      Me: [...session, 'KMS_KEY_ID'],
+      // Decrypts (with the patient-data key) for the patient's own eyes; REQUIRE_MFA, the stage's choice (issue 21).
+      Me: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
       // Decrypts what it corrects and re-encrypts with a fresh data key.
-      MeUpdate: [...session, 'KMS_KEY_ID'],
+      MeUpdate: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
+      // The second step of a sign-in: decrypts the authenticator secret (its own purpose), signs the patient in.
+      LoginMfa: [...signing, 'KMS_KEY_ID'],
+      // A new authenticator secret (a data key) and its otpauth:// URI, whose issuer is the service's name.
+      MeTotp: [...session, 'KMS_KEY_ID', ...named],
+      MeTotpConfirm: [...session, 'KMS_KEY_ID'],
+      MeTotpRemove: [...session, 'KMS_KEY_ID'],
       // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
       MeClose: [...session, 'BCRYPT_ROUNDS'],
       // The patient's sessions: no patient data, so no data key.
@@ -260,8 +270,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
-    const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
+    const sessionFunctions = [
+      'Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasswordChange', 'PhoneVerification', 'PhoneVerify',
+      'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove',
+    ] as const;
+    const signing = ['Login', 'VerifyEmail', 'TokenRefresh', 'LoginMfa'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
       TOKEN_ISSUER: 'https://dev.patients.example.com/',
@@ -399,13 +412,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(new Set(rules.map((r) => r.Priority)).size).toBe(rules.length);
   });
 
-  it('counts failed sign-ins (login, verify-email) and refresh-token reuse from the logs, and alarms on them', () => {
+  it('counts failed sign-ins (login, verify-email, the second step) and refresh-token reuse from the logs, and alarms on them', () => {
     const t = dev.statelessTemplate;
     const filters = Object.values(resourcesOfType(t, 'AWS::Logs::MetricFilter')).map((f) => f.Properties!);
     const logGroupOf = (fn: string) => functionProps[fn as (typeof FUNCTIONS)[number]].LoggingConfig.LogGroup;
     const byMetric = (name: string) =>
       filters.filter((f) => f.MetricTransformations[0].MetricName === name).map((f) => ({ group: f.LogGroupName, pattern: f.FilterPattern }));
-    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail'].map((fn) => ({
+    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail', 'LoginMfa'].map((fn) => ({
       group: logGroupOf(fn), pattern: '{ $.message = "sign-in" && $.outcome = "failure" }',
     })));
     expect(byMetric('RefreshTokenReuse')).toEqual([{ group: logGroupOf('TokenRefresh'), pattern: '{ $.message = "refresh token reuse" }' }]);
@@ -422,7 +435,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
         group: logGroupOf('PhoneVerification'), pattern: `{ $.message = "sms budget exhausted" && $.budget = "${budget}" }`,
       }]);
     }
-    expect(filters).toHaveLength(7);
+    expect(filters).toHaveLength(8);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

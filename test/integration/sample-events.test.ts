@@ -19,6 +19,10 @@ import { handler as passwordReset } from '../../functions/password-reset/handler
 import { handler as passwordResetPage } from '../../functions/password-reset-page/handler.js';
 import { handler as passwordChange } from '../../functions/password-change/handler.js';
 import { handler as meClose } from '../../functions/me-close/handler.js';
+import { handler as meTotp } from '../../functions/me-totp/handler.js';
+import { handler as meTotpConfirm } from '../../functions/me-totp-confirm/handler.js';
+import { handler as meTotpRemove } from '../../functions/me-totp-remove/handler.js';
+import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -44,6 +48,12 @@ describe('sample API Gateway REST events pass through the handlers', () => {
     expect([401, 403]).toContain(response.statusCode);
   });
 
+  it('events/login-mfa.json reaches the use case (its placeholder mfa_token is unknown: 401)', async () => {
+    const response = await loginMfa(load('login-mfa'), lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).message).toMatch(/^This sign-in has expired or was completed already/);
+  });
+
   it('events/token-refresh.json reaches the use case (its placeholder token is unknown: 401)', async () => {
     const response = await refresh(load('token-refresh'), lambdaContext);
     expect(response.statusCode).toBe(401);
@@ -51,7 +61,8 @@ describe('sample API Gateway REST events pass through the handlers', () => {
   });
 
   it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify],
-    ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+    ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers],
+    ['me-totp', meTotp], ['me-totp-confirm', meTotpConfirm], ['me-totp-remove', meTotpRemove]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
