@@ -121,7 +121,7 @@ export const TABLE_CALLS = {
     'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
   },
 
-  // lib/adapters/dynamodb/second-factor-store.ts (issue 21)
+  // lib/adapters/dynamodb/totp-store.ts and mfa-challenge-store.ts (issue 21)
   /** One consistent GetItem of TOTP# (also what SecondFactors.methodsOf reads). */
   'totp.read': { 'dynamodb:GetItem': ['TOTP#'] },
   /** One Put of TOTP#, conditioned on no active app. */

@@ -38,6 +38,8 @@ const ADAPTER_FILES: Readonly<Record<string, string>> = {
   'rate-limiter': 'rateLimits',
   'outbox-store': 'outbox',
   'phone-code-store': 'phoneCodes',
+  'totp-store': 'totp',
+  'mfa-challenge-store': 'mfaChallenges',
 };
 const ADAPTER_FRAME = /\bat (?:async )?(?:\S+\.)?([\w$]+) \((?:file:\/\/)?[^()]*\/lib\/adapters\/dynamodb\/([\w-]+)\.ts:\d+/;
 

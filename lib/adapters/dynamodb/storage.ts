@@ -8,7 +8,8 @@ import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
-import { createDynamoMfaChallengeStore, createDynamoTotpStore } from './second-factor-store.js';
+import { createDynamoMfaChallengeStore } from './mfa-challenge-store.js';
+import { createDynamoTotpStore } from './totp-store.js';
 import { createDynamoSessionStore } from './session-store.js';
 
 /** The two tables: the patient table (single-table design) and the audit trail's own (6-year retention). */
