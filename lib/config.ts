@@ -80,6 +80,11 @@ export interface Config {
    * service. Change it between UTC days: a lower figure mid-day forgets what the dropped shards counted.
    */
   readonly smsBudgetShards: number;
+  /**
+   * REQUIRE_MFA=true (a clinic's choice, per stage; off by default): GET /me, PATCH /me and every
+   * route that discloses the record refuse a sign-in below AAL2 with the step-up 401 (issue 21).
+   */
+  readonly requireMfa: boolean;
 }
 
 /** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
@@ -178,6 +183,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsCountryDailyBudget: parseBudget('SMS_COUNTRY_DAILY_BUDGET', read('SMS_COUNTRY_DAILY_BUDGET', '1000', 'sms-budget')),
     smsCountryBudgets: parseCountryBudgets(nonEmpty(env.SMS_COUNTRY_BUDGETS) ?? ''),
     smsBudgetShards: readSmsBudgetShards(env),
+    requireMfa: parseRequireMfa(nonEmpty(env.REQUIRE_MFA)),
   };
   if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
@@ -190,6 +196,13 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   assertUrl('EMAIL_MOVE_URL_BASE', config.emailMoveUrlBase);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
+}
+
+/** REQUIRE_MFA: `true` or `false` (unset: false). Anything else fails the start rather than guess. */
+function parseRequireMfa(raw: string | undefined): boolean {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError(`REQUIRE_MFA must be true or false, got "${raw}"`);
 }
 
 /**

@@ -385,3 +385,48 @@ export class SameContactError extends ValidationError {
     super({ [field]: [field === 'email' ? 'This is already your email address' : 'This is already your phone number'] });
   }
 }
+
+/**
+ * RFC 9470: the token is valid but its sign-in is too old (`maxAgeSeconds`) or not strong enough
+ * (`acrValues`) for what was asked. The client signs in again (with its second factor) and retries.
+ */
+export class StepUpRequiredError extends AppError {
+  override readonly name = 'StepUpRequiredError';
+  readonly statusCode = 401;
+  constructor(readonly need: { maxAgeSeconds?: number; acrValues?: string }) {
+    super(need.acrValues
+      ? `Sign in again with your second factor${need.maxAgeSeconds ? ` (within the last ${need.maxAgeSeconds / 60} minutes)` : ''} to do this`
+      : `Sign in again (within the last ${need.maxAgeSeconds! / 60} minutes) to do this`);
+  }
+}
+
+/** The authenticator app is not in the state the request needs (already set up, or nothing to confirm or remove). */
+export class TotpStateError extends AppError {
+  override readonly name = 'TotpStateError';
+  readonly statusCode = 409;
+  constructor(readonly state: 'active' | 'none_pending' | 'none_active') {
+    super({
+      active: 'An authenticator app is already set up. Remove it first to set up another.',
+      none_pending: 'No authenticator app is waiting to be confirmed. Start again with POST /api/v1/patient/me/totp.',
+      none_active: 'No authenticator app is set up on this account.',
+    }[state]);
+  }
+}
+
+/** A wrong, reused or expired authenticator code or recovery code (it counts toward the same lock as a wrong password). */
+export class WrongSecondFactorError extends AppError {
+  override readonly name = 'WrongSecondFactorError';
+  readonly statusCode = 401;
+  constructor() {
+    super('The code is not correct, or it was used already. Enter the current code from your authenticator app, or an unused recovery code.');
+  }
+}
+
+/** The mfa_token of a sign-in is unknown, spent or older than 5 minutes: sign in with the password again. */
+export class InvalidMfaTokenError extends AppError {
+  override readonly name = 'InvalidMfaTokenError';
+  readonly statusCode = 401;
+  constructor() {
+    super('This sign-in has expired or was completed already. Sign in with your email and password again.');
+  }
+}

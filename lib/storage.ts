@@ -1,5 +1,6 @@
 import type { AuditTrail } from './audit/ports.js';
 import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js';
+import type { MfaChallengeStore, TotpStore } from './auth/totp-ports.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
 import type { PatientRepository } from './patient/ports.js';
@@ -18,4 +19,8 @@ export interface Storage {
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
   contactMoves: ContactMoveStore;
+  /** Authenticator apps and recovery codes (issue 21). */
+  totp: TotpStore;
+  /** The second step of a sign-in with a second factor. */
+  mfaChallenges: MfaChallengeStore;
 }

@@ -7,7 +7,7 @@ import type { SendPhoneCodeDeps } from './phone/send-phone-code.js';
 import type { VerifyPhoneDeps } from './phone/verify-phone.js';
 import type { RequestPhoneClaimDeps } from './phone/phone-claim.js';
 import type { DataKeySource } from './adapters/crypto/data-key-source.js';
-import { createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
+import { AUTHENTICATOR_SECRET_PURPOSE, createEnvelopeFieldCipher } from './adapters/crypto/envelope-field-cipher.js';
 import { createDynamoStorage } from './adapters/dynamodb/storage.js';
 import { createKmsDataKeySource } from './adapters/kms/kms-data-key-source.js';
 import { kmsIdentifierKeyRing } from './adapters/kms/kms-identifier-key-ring.js';
@@ -20,6 +20,9 @@ import { createLocalEs256KeySource, loadLocalEs256Key } from './adapters/local/l
 import { createAccessTokens } from './auth/access-tokens.js';
 import { createAuditRecorder } from './auth/audit-recorder.js';
 import { createLoginAttempts } from './auth/lockout-policy.js';
+import { createSecondFactors } from './auth/second-factors.js';
+import type { MfaSignInDeps } from './auth/mfa-sign-in.js';
+import type { TotpEnrolmentDeps } from './auth/totp-enrolment.js';
 import type { AuthenticateDeps } from './auth/authenticate.js';
 import type { AccessTokens } from './auth/ports.js';
 import type { ReadOwnRecordDeps } from './auth/read-own-record.js';
@@ -205,7 +208,11 @@ export function createVerifyEmailDeps(config: Config): VerifyEmailDeps {
 
 export function createLoginDeps(config: Config): SignInDeps {
   const parts = signInParts(config);
-  return { ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds) };
+  return {
+    ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds),
+    // A patient with a second factor gets an mfa_token instead of a session (issue 21).
+    secondFactors: createSecondFactors(parts.stores), mfaChallenges: parts.stores.mfaChallenges,
+  };
 }
 
 export function createRefreshDeps(config: Config): RefreshDeps {
@@ -221,7 +228,10 @@ export function createLogoutDeps(config: Config): SignOutDeps & AuthenticateDeps
 /** The patient's own record: its reads, its decryption and (PATCH) a fresh data key to re-encrypt. */
 function ownRecordParts(config: Config): ReadOwnRecordDeps & AuthenticateDeps {
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
-  return { repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock };
+  return {
+    repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), tokens, auditor, clock,
+    requireMfa: config.requireMfa,
+  };
 }
 
 /** GET /me. Its own factory (not shared with PATCH): each function's AWS calls are recorded by the factory that built its clients. */
@@ -336,7 +346,7 @@ export function createPasswordChangeDeps(config: Config): ChangePasswordDeps & A
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    tokens, auditor, clock,
+    tokens, auditor, clock, secondFactors: createSecondFactors(stores),
   };
 }
 
@@ -358,12 +368,50 @@ export function createPasswordResetPageDeps(config: Config): OpenLinkDeps {
   return linkPageDeps(config);
 }
 
+/** Authenticator secrets: the patient data key's envelope under their own purpose (no grant here opens PHI). */
+const authenticatorSecrets = (config: Config, kms: () => KMSClient) => createEnvelopeFieldCipher(dataKeySource(config, kms), AUTHENTICATOR_SECRET_PURPOSE);
+
+/** The authenticator app's routes (issue 21): the secret's data key, the identifier keys, the TOTP item, the sessions. */
+function totpParts(config: Config): TotpEnrolmentDeps & AuthenticateDeps {
+  const { kms, stores, identifiers, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, sessions: stores.sessions, totp: stores.totp, cipher: authenticatorSecrets(config, kms),
+    identifiers, attempts: createLoginAttempts(stores.loginFailures), secondFactors: createSecondFactors(stores),
+    tokens, auditor, clock, serviceName: config.serviceName,
+  };
+}
+
+/** POST /me/totp. */
+export function createMeTotpDeps(config: Config) {
+  return totpParts(config);
+}
+
+/** POST /me/totp/confirm. */
+export function createMeTotpConfirmDeps(config: Config) {
+  return totpParts(config);
+}
+
+/** DELETE /me/totp. */
+export function createMeTotpRemoveDeps(config: Config) {
+  return totpParts(config);
+}
+
+/** POST /login/mfa: the second step signs in, so the signing function's parts, and the secret's decryption. */
+export function createLoginMfaDeps(config: Config): MfaSignInDeps {
+  const { kms, stores, identifiers, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, sessions: stores.sessions, totp: stores.totp, mfaChallenges: stores.mfaChallenges,
+    cipher: authenticatorSecrets(config, kms), identifiers, attempts: createLoginAttempts(stores.loginFailures),
+    tokens, auditor, clock,
+  };
+}
+
 /** POST /me/close: the password change's parts (the same per-session throttle), for the close's one transaction. */
 export function createMeCloseDeps(config: Config): CloseAccountDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, hasher: hasher(config), sessions: stores.sessions, attempts: createLoginAttempts(stores.loginFailures),
-    tokens, auditor, clock,
+    tokens, auditor, clock, secondFactors: createSecondFactors(stores),
   };
 }
 

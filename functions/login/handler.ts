@@ -14,6 +14,8 @@ export const handler = jsonApi(validateLogin, async (event) => {
   const release = admission.admit();
   try {
     const data = await signIn(event.body, signInContextOf(event), deps);
+    // A second factor held: no session yet; the client sends the mfa_token and a code to /login/mfa.
+    if ('mfa_required' in data) return jsonResponse(200, { success: true, message: 'Enter the code from your authenticator app', data });
     return jsonResponse(200, { success: true, message: 'Login successful', data });
   } finally {
     release();

@@ -85,6 +85,12 @@ export interface StageConfig {
    * (`-c corsAllowedOrigins=` for none).
    */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * A clinic's choice (issue 21): GET /me, PATCH /me and every route that discloses the record refuse
+   * a sign-in without a second factor (REQUIRE_MFA). Off in every stage by default; turn it on with
+   * `-c requireMfa=true`.
+   */
+  readonly requireMfa: boolean;
 }
 
 /**
@@ -208,6 +214,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     // A front end's dev server (Vite's default port) against the dev API; dev holds test data only.
     corsAllowedOrigins: ['http://localhost:5173'],
+    requireMfa: false,
     logLevel: 'DEBUG',
     alarmEmail: undefined,
   },
@@ -233,6 +240,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
     sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     corsAllowedOrigins: [],
+    requireMfa: false,
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -265,6 +273,7 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     },
     // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
     corsAllowedOrigins: [],
+    requireMfa: false,
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -331,7 +340,17 @@ export function resolveStageConfig(
     sms: resolveSms(read, defaults.sms, account, region),
     alarmEmail: stringContext(read, 'alarmEmail') ?? defaults.alarmEmail,
     corsAllowedOrigins: resolveCorsOrigins(read, defaults.corsAllowedOrigins),
+    requireMfa: resolveRequireMfa(read, defaults.requireMfa),
   };
+}
+
+/** `-c requireMfa=true|false`; anything else stops the synth (as REQUIRE_MFA would stop a cold start). */
+function resolveRequireMfa(read: ContextReader, fallback: boolean): boolean {
+  const value = read('requireMfa');
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`requireMfa must be true or false, got "${String(value)}"`);
 }
 
 /** Exact origins, https (plain http for localhost only: a developer's front end against dev). */

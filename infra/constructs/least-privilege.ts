@@ -31,7 +31,9 @@ export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'O
   // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
   | 'RESET#' | 'PHONECODE#'
   // Issue 20: email-move links; issue 19 item 4: phone claim codes (digests only).
-  | 'EMAILMOVE#' | 'PHONECLAIM#';
+  | 'EMAILMOVE#' | 'PHONECLAIM#'
+  // Issue 21: the authenticator app (encrypted secret, last step, recovery-code digests) and a sign-in's second step.
+  | 'TOTP#' | 'MFA#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;
@@ -176,6 +178,26 @@ export function patientDataKeyDecryptPhi(patientDataKey: IKey): PolicyStatement 
     resources: [patientDataKey.keyArn],
     conditions: {
       StringEquals: { 'kms:EncryptionContext:purpose': PHI_ENCRYPTION_PURPOSE },
+    },
+  });
+}
+
+/** Must equal AUTHENTICATOR_SECRET_PURPOSE in lib/adapters/crypto/envelope-field-cipher.ts. */
+export const AUTHENTICATOR_SECRET_ENCRYPTION_PURPOSE = 'authenticator-secret';
+
+/**
+ * Authenticator-app secrets (issue 21), under the patient data key with their own purpose: a new data
+ * key for a new secret (POST /me/totp) or the unwrap of one to compare a code (confirm, remove, the
+ * second step of a sign-in). Neither opens anything encrypted under the PHI purpose.
+ */
+export function authenticatorSecretKey(patientDataKey: IKey, action: 'kms:GenerateDataKey' | 'kms:Decrypt'): PolicyStatement {
+  return new PolicyStatement({
+    sid: action === 'kms:Decrypt' ? 'AuthenticatorSecretDecrypt' : 'AuthenticatorSecretGenerateDataKey',
+    effect: Effect.ALLOW,
+    actions: [action],
+    resources: [patientDataKey.keyArn],
+    conditions: {
+      StringEquals: { 'kms:EncryptionContext:purpose': AUTHENTICATOR_SECRET_ENCRYPTION_PURPOSE },
     },
   });
 }

@@ -174,6 +174,23 @@ export const TABLE_CALLS = {
     'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],
     'dynamodb:ConditionCheckItem': ['PHONE#'],
   },
+
+  // lib/adapters/dynamodb/totp-store.ts and mfa-challenge-store.ts (issue 21)
+  /** One consistent GetItem of TOTP# (also what SecondFactors.methodsOf reads). */
+  'totp.read': { 'dynamodb:GetItem': ['TOTP#'] },
+  /** One Put of TOTP#, conditioned on no active app. */
+  'totp.begin': { 'dynamodb:PutItem': ['TOTP#'] },
+  /** One transaction: Update TOTP# (on, its recovery digests) + Put OUTBOX# (the notice). */
+  'totp.activate': { 'dynamodb:UpdateItem': ['TOTP#'], 'dynamodb:PutItem': ['OUTBOX#'] },
+  /** One Update of TOTP# conditioned on a later step. */
+  'totp.useStep': { 'dynamodb:UpdateItem': ['TOTP#'] },
+  /** One Update of TOTP# per presented digest, conditioned on the digest being in the set. */
+  'totp.useRecoveryCode': { 'dynamodb:UpdateItem': ['TOTP#'] },
+  /** One transaction: Delete TOTP# + Put OUTBOX# (the notice). */
+  'totp.remove': { 'dynamodb:DeleteItem': ['TOTP#'], 'dynamodb:PutItem': ['OUTBOX#'] },
+  'mfaChallenges.create': { 'dynamodb:PutItem': ['MFA#'] },
+  'mfaChallenges.read': { 'dynamodb:GetItem': ['MFA#'] },
+  'mfaChallenges.spend': { 'dynamodb:UpdateItem': ['MFA#'] },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;

@@ -13,7 +13,7 @@ import { smsBudgetEnvironment, type StageConfig } from '../config/stages.js';
 import { tokenSignerRoleName, type AccessTokenKeyVersion } from '../constructs/access-token-keys.js';
 import { ApiFirewall } from '../constructs/api-firewall.js';
 import type { LogSettings } from '../constructs/encrypted-log-group.js';
-import {
+import { authenticatorSecretKey,
   accessTokenKeyUnwrap,
   auditKeyViaDynamoDb,
   auditTableAppendOnly,
@@ -147,6 +147,10 @@ export class StatelessStack extends Stack {
         API_ROUTES.phoneVerify.path,
         // Texts a code: one more way to spend texts and to probe numbers, under the same per-IP budget.
         API_ROUTES.phoneClaim.path,
+        // Issue 21: authenticator codes and recovery codes are credentials too.
+        API_ROUTES.loginMfa.path,
+        API_ROUTES.meTotpConfirm.path,
+        API_ROUTES.meTotp.path,
       ],
       logs: this.logs,
     });
@@ -360,9 +364,41 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.startFamily',
+        // Issue 21: a patient with an authenticator app gets the second step's challenge instead of a session.
+        'totp.read',
+        'mfaChallenges.create',
       )),
       tableKeyViaDynamoDb(tableKey),
       // The email's digest (finding the account) and the source IP's digest (the audit event).
+      deriveIdentifierKeys,
+      ...signTokens,
+      ...writeAudit,
+    );
+
+    // The second step of a sign-in (issue 21): the challenge, the app's secret decrypted for the comparison, a session.
+    const loginMfa = this.addEndpoint('LoginMfa', API_ROUTES.loginMfa, {
+      environment: { ...signingEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      roleName: tokenSignerRoleName(config.stage, API_ROUTES.loginMfa.functionName),
+      whyPublic:
+        'Sign-in, second step: the single-use mfa_token (256 random bits, stored as a digest, 5 minutes) from a correct password and the authenticator code or recovery code in the body are the credentials. Wrong codes count on the same lock as wrong passwords; the per-IP WAF sign-in rule applies.',
+    });
+    loginMfa.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'mfaChallenges.read',
+        'mfaChallenges.spend',
+        'patients.getPatient',
+        'totp.read',
+        'totp.useStep',
+        'totp.useRecoveryCode',
+        'loginFailures.reserve',
+        'loginFailures.extendLock',
+        'loginFailures.reset',
+        'sessions.startFamily',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      // The authenticator secret is envelope-encrypted like medical data (its own purpose): decrypted in memory for the comparison only.
+      authenticatorSecretKey(patientDataKey, 'kms:Decrypt'),
+      // Recovery codes' digests, the device token and the source IP's digest (the audit event).
       deriveIdentifierKeys,
       ...signTokens,
       ...writeAudit,
@@ -396,8 +432,10 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // A clinic's choice (issue 21): the record only for a sign-in with a second factor.
+    const requireMfaEnv = { REQUIRE_MFA: String(config.requireMfa) };
     const me = this.addEndpoint('Me', API_ROUTES.me, {
-      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      environment: { ...sessionEnv, ...requireMfaEnv, KMS_KEY_ID: patientDataKey.keyArn },
       whyPublic: `${bearerOnly} It returns only the record of the patient the token names, and each read is an audit event.`,
     });
     me.allow(
@@ -410,7 +448,7 @@ export class StatelessStack extends Stack {
     );
 
     const meUpdate = this.addEndpoint('MeUpdate', API_ROUTES.meUpdate, {
-      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      environment: { ...sessionEnv, ...requireMfaEnv, KMS_KEY_ID: patientDataKey.keyArn },
       whyPublic: `${bearerOnly} It changes only the record of the patient the token names, only from the version named in If-Match, and each change is an audit event.`,
     });
     meUpdate.allow(
@@ -485,6 +523,8 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         // The new hash, the other sessions ended and the "your password was changed" notice: one transaction.
         'patients.changePassword',
+        // Step-up (issue 21): does the patient hold a second factor?
+        'totp.read',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -505,8 +545,54 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         // The deactivation, every session ended and the "account closed" notice: one transaction.
         'patients.closeAccount',
+        // Step-up (issue 21): does the patient hold a second factor?
+        'totp.read',
       )),
       tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    // The authenticator app (issue 21): its secret is envelope-encrypted under the patient data key, as medical data is.
+    const meTotp = this.addEndpoint('MeTotp', API_ROUTES.meTotp, {
+      environment: { ...sessionEnv, ...serviceNameEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It needs a sign-in within 10 minutes (and with the second factor if one is held), and sets up an app only for the patient the token names.`,
+    });
+    meTotp.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.begin')),
+      tableKeyViaDynamoDb(tableKey),
+      // A fresh data key for the new secret (its own purpose): encrypt only, nothing of the record is decrypted.
+      authenticatorSecretKey(patientDataKey, 'kms:GenerateDataKey'),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meTotpConfirm = this.addEndpoint('MeTotpConfirm', API_ROUTES.meTotpConfirm, {
+      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} The code is checked against the token's own patient's pending secret; wrong codes count toward the session's lock, and the per-IP WAF sign-in rule applies.`,
+    });
+    meTotpConfirm.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.activate', 'loginFailures.reserve', 'loginFailures.extendLock', 'loginFailures.reset',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      authenticatorSecretKey(patientDataKey, 'kms:Decrypt'),
+      // The recovery codes' keyed digests and the source IP's (the audit event).
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const meTotpRemove = this.addEndpoint('MeTotpRemove', API_ROUTES.meTotpRemove, {
+      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It needs a recent sign-in with the second factor and a current code or recovery code, removes only the token's patient's app, and ends the other sessions.`,
+    });
+    meTotpRemove.allow(
+      ...patientTableItems(table, tableAccessFor(
+        'sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.useStep', 'totp.useRecoveryCode', 'totp.remove',
+        'loginFailures.reserve', 'loginFailures.extendLock', 'loginFailures.reset', 'sessions.endOthers',
+      )),
+      tableKeyViaDynamoDb(tableKey),
+      authenticatorSecretKey(patientDataKey, 'kms:Decrypt'),
       deriveIdentifierKeys,
       ...writeAudit,
     );
@@ -635,7 +721,7 @@ export class StatelessStack extends Stack {
       whyPublic: 'A health check for load balancers and uptime monitors: it answers a fixed status, reads and touches nothing, and returns no data.',
     });
 
-    this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup });
+    this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup, LoginMfa: loginMfa.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
 

@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'phone_move',
   'session_end',
   'record_export',
+  'totp_enrolment',
+  'totp_enable',
+  'totp_disable',
+  'recovery_code_use',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -4,11 +4,14 @@ import type { Address, EmergencyContact, FieldCipher, PatientRecord, PatientRepo
 import type { Gender } from '../patient/registration-schema.js';
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import type { VerifiedAccessToken } from './ports.js';
+import { requireMultiFactor } from './step-up.js';
 
 export interface ReadOwnRecordDeps {
   repository: PatientRepository;
   cipher: FieldCipher;
   auditor: AuditRecorder;
+  /** The stage's REQUIRE_MFA: the record only for an AAL2 sign-in (issue 21). */
+  requireMfa?: boolean;
 }
 
 /** The spec's patient schema without password_hash: what GET /me discloses, decrypted. */
@@ -42,6 +45,7 @@ export interface PatientView {
  * is not answered.
  */
 export async function readOwnRecord(caller: VerifiedAccessToken, context: RequestContext, deps: ReadOwnRecordDeps): Promise<PatientView> {
+  requireMultiFactor(caller, deps.requireMfa === true);
   const patient = await deps.repository.getPatient(caller.patientId);
   // A valid token for a patient no longer stored (a lapsed registration): the token is what is wrong.
   if (!patient) throw new InvalidAccessTokenError('unknown_subject');

@@ -7,10 +7,15 @@ import { normalizeEmail } from '../patient/normalize.js';
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import { issueDeviceToken, trustedDeviceOf } from './device-token.js';
 import { attemptSubjects } from './lockout-policy.js';
+import { issueMfaChallenge, type MfaChallengeDeps, type MfaRequiredAnswer } from './mfa-sign-in.js';
 import { checkPassword, type PasswordCheckDeps } from './password-check.js';
+import { PASSWORD_SIGN_IN } from './assurance.js';
+import type { SecondFactors } from './second-factor-ports.js';
 import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 
-export interface SignInDeps extends PasswordCheckDeps, SessionDeps {
+export interface SignInDeps extends PasswordCheckDeps, SessionDeps, MfaChallengeDeps {
+  /** A patient who holds one gets an mfa_token instead of a session (issue 21). */
+  secondFactors: SecondFactors;
   auditor: AuditRecorder;
   /** Keys the counter of an unknown email and signs device tokens. */
   identifiers: IdentifierDigests;
@@ -37,8 +42,9 @@ type FailureReason = 'unknown_email' | 'wrong_password' | 'locked' | 'unverified
  * POST /login: the email's password, then tokens — only for a verified, active account. The attempt
  * is reserved before bcrypt on the device's own counter when the client presents a valid device
  * token, otherwise on the account's: a stranger's guesses lock the account for untrusted clients only.
+ * A patient with a second factor gets `mfa_required` and an mfa_token instead (POST /login/mfa).
  */
-export async function signIn(request: SignInRequest, context: RequestContext, deps: SignInDeps): Promise<SignInAnswer> {
+export async function signIn(request: SignInRequest, context: RequestContext, deps: SignInDeps): Promise<SignInAnswer | MfaRequiredAnswer> {
   const email = normalizeEmail(request.email);
   const patient = await deps.repository.findCredentials(email);
   const fail = async (reason: FailureReason, patientId?: string) => {
@@ -65,10 +71,17 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   const refusal = !patient.email_verified ? 'unverified' : !patient.is_active ? 'inactive' : undefined;
   // A right password of an account that may sign in: the session, the device token and the audit
   // entry do not depend on each other (nor on the count's reset), so they are written side by side.
-  const signedIn = async (passwordHash: string): Promise<SignInAnswer> => {
+  const signedIn = async (passwordHash: string): Promise<SignInAnswer | MfaRequiredAnswer> => {
+    // A second factor held: no session yet, only a single-use token for the second step (which counts
+    // wrong codes on this same lock). A password reset changes nothing here: the factor stays.
+    const methods = await deps.secondFactors.methodsOf(patient.id);
+    if (methods.length > 0) {
+      logger.info('sign-in', { outcome: 'mfa_required', patientId: patient.id });
+      return issueMfaChallenge({ id: patient.id, passwordHash }, { subject, ...(deviceId && { deviceId }) }, methods, context, deps);
+    }
     const sessionId = randomUUID();
     const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void]>([
-      startSession(patient.id, deps, context.device, sessionId),
+      startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId),
       // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
       issueDeviceToken({ id: patient.id, password_hash: passwordHash }, deps.identifiers, deviceId),
       deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId }),

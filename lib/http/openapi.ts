@@ -16,7 +16,7 @@ import { EXPORT_FORMATS } from '../record/export-record.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
-  accountCloseSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  accountCloseSchema, loginMfaSchema, secondFactorSchema, totpConfirmSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
   registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES, phoneClaimSchema,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
@@ -25,7 +25,11 @@ import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
-import { SignInRefusedError } from '../errors.js';
+import { InvalidMfaTokenError, SignInRefusedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError } from '../errors.js';
+import { ACR_AAL2 } from '../auth/assurance.js';
+import { STEP_UP_MAX_AGE_SECONDS } from '../auth/step-up.js';
+import { RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
+import { MFA_TOKEN_TTL_MS } from '../auth/mfa-sign-in.js';
 import { ACCOUNT_CLOSED_ANSWER } from '../record/close-account.js';
 import { EMAIL_MOVE_REQUESTED_ANSWER } from '../record/move-email.js';
 import { PHONE_MOVE_REQUESTED_ANSWER } from '../record/move-phone.js';
@@ -146,6 +150,9 @@ const REQUEST_SCHEMAS = {
   PhoneVerifyRequest: phoneVerifySchema,
   PhoneClaimRequest: phoneClaimSchema,
   ProfilePatchRequest: profilePatchSchema,
+  TotpConfirmRequest: totpConfirmSchema,
+  SecondFactorRequest: secondFactorSchema,
+  LoginMfaRequest: loginMfaSchema,
 } as const;
 type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
 
@@ -304,6 +311,40 @@ const RESPONSE_SCHEMAS: Json = {
     ...SESSION_DATA,
     required: [...SESSION_DATA.required, 'device_token'],
     properties: { ...SESSION_DATA.properties, device_token: { ...presentedDeviceToken, description: DEVICE_TOKEN_NOTE } },
+  }),
+  // POST /login for a patient with a second factor (issue 21): no session yet, the token for /login/mfa.
+  MfaRequired: success({
+    type: 'object',
+    additionalProperties: false,
+    required: ['mfa_required', 'mfa_token', 'methods'],
+    properties: {
+      mfa_required: { const: true },
+      mfa_token: { ...loginMfaSchema.properties.mfa_token, description: `Send it with a code to POST /login/mfa within ${MFA_TOKEN_TTL_MS / 60_000} minutes; it works once.` },
+      methods: { type: 'array', items: { enum: ['totp', 'passkey'] }, minItems: 1, description: 'The second factors the patient holds.' },
+    },
+  }),
+  LoginAnswer: { anyOf: [{ $ref: '#/components/schemas/LoginSession' }, { $ref: '#/components/schemas/MfaRequired' }] },
+  TotpEnrolment: success({
+    type: 'object',
+    additionalProperties: false,
+    required: ['secret', 'otpauth_uri', 'qr_svg'],
+    properties: {
+      secret: { type: 'string', pattern: '^[A-Z2-7]{32}$', description: 'The shared secret (base32), for typing into an app that cannot scan.' },
+      otpauth_uri: { type: 'string', description: 'The otpauth://totp/ URI (SHA-1, 6 digits, 30 s) the QR code holds.' },
+      qr_svg: { type: 'string', description: 'The URI as a QR code, an SVG document drawn on the server (show it as an image).' },
+    },
+  }),
+  RecoveryCodes: success({
+    type: 'object',
+    additionalProperties: false,
+    required: ['recovery_codes'],
+    properties: {
+      recovery_codes: {
+        type: 'array', minItems: RECOVERY_CODE_COUNT, maxItems: RECOVERY_CODE_COUNT,
+        items: { type: 'string', pattern: '^[2-9a-z]{5}-[2-9a-z]{5}$' },
+        description: 'Single-use codes for when the app is lost: shown this once (only their keyed digests are kept).',
+      },
+    },
   }),
   PatientRecord: success(PATIENT_RECORD_DATA),
   SessionList: success({
@@ -570,10 +611,14 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     },
     responses: {
       200: {
-        description: 'Signed in.',
-        schema: 'LoginSession',
+        description: 'Signed in; or, for a patient with a second factor, `mfa_required` and the `mfa_token` for POST /login/mfa (no session yet, no device token).',
+        schema: 'LoginAnswer',
         examples: {
           credentials: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
+          'mfa-required': {
+            summary: 'A second factor is on',
+            value: { success: true, message: 'Enter the code from your authenticator app', data: { mfa_required: true, mfa_token: EXAMPLE_TOKEN, methods: ['totp'] } },
+          },
           'known-device': { summary: 'Signed in from a known device', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
         },
       },
@@ -606,7 +651,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   me: {
     summary: 'The signed-in patient\'s own record',
-    description: 'With `Accept: application/fhir+json` the record is a FHIR R4 Patient resource (US Core Patient profile) instead of the envelope.',
+    description: 'With `Accept: application/fhir+json` the record is a FHIR R4 Patient resource (US Core Patient profile) instead of the envelope. '
+      + 'On a stage with `requireMfa` on, a sign-in without a second factor gets 401 `insufficient_user_authentication` (`acr_values` AAL2), here and on PATCH.',
     bearer: true,
     responses: {
       200: {
@@ -759,7 +805,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   },
   passwordChange: {
     summary: 'Change the password (signed in)',
-    description: 'Signs the other sessions out, ends every reset link already mailed, and mails a notice. A new password equal to the current one is refused (422).',
+    description: 'Signs the other sessions out, ends every reset link already mailed, and mails a notice. A new password equal to the current one is refused (422). '
+      + `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes, with the second factor if one is on (RFC 9470 step-up: otherwise 401 \`insufficient_user_authentication\`).`,
     bearer: true,
     request: {
       schema: 'PasswordChangeRequest',
@@ -780,7 +827,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       'The password again, then: the account is deactivated (`is_active: false`), every session ends at once (its refresh and access tokens, the caller\'s too), ' +
       'every reset link already mailed ends, and a confirmation is mailed. The record is kept, closed, for the medical-records retention (HIPAA, six years) ' +
       'and is not readable through the API while closed; the email address and phone number stay reserved to it. ' +
-      'To reopen, the patient proves the mailbox: POST /password/forgot, then the mailed link (POST /password/reset) reactivates the account with the new password.',
+      'To reopen, the patient proves the mailbox: POST /password/forgot, then the mailed link (POST /password/reset) reactivates the account with the new password. ' +
+      `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes, with the second factor if one is on (RFC 9470 step-up: otherwise 401 \`insufficient_user_authentication\`).`,
     bearer: true,
     request: {
       schema: 'AccountCloseRequest',
@@ -1002,6 +1050,119 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       },
       400: error('`format` is neither `json` nor `fhir`.', message('unknown-format', 'format must be one of: json, fhir')),
       ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  loginMfa: {
+    summary: 'Sign in, second step: the code from the authenticator app',
+    description: `After POST /login answered \`mfa_required\`: its \`mfa_token\` (valid ${MFA_TOKEN_TTL_MS / 60_000} minutes, works once) and either the app's current code or an unused recovery code. `
+      + 'A code works once (a replay, even within its 30 s, is refused) with one step of clock drift either way; wrong codes count toward the same lock as wrong passwords. '
+      + 'The answer is the login answer; its access tokens say `amr: ["pwd", "otp"]` and `acr` AAL2.',
+    request: {
+      schema: 'LoginMfaRequest',
+      examples: {
+        code: { summary: 'The mfa_token and the app\'s code', value: { mfa_token: EXAMPLE_TOKEN, code: '492039' } },
+        'used-token': { summary: 'The same mfa_token again', value: { mfa_token: EXAMPLE_TOKEN, code: '492039' } },
+      },
+    },
+    responses: {
+      200: { description: 'Signed in (AAL2).', schema: 'LoginSession', examples: { code: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } } } },
+      ...BODY_ERRORS,
+      401: error('The mfa_token is unknown, used or expired, or the password changed since (sign in again); or the code is wrong or used.', {
+        ...message('used-token', new InvalidMfaTokenError().message),
+      }),
+      403: error('The account is closed.'),
+      429: { ...error('Too many wrong passwords and codes: locked for a while (the lock of the sign-in\'s first step).'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meTotp: {
+    summary: 'Set up an authenticator app (TOTP)',
+    description: `No body. Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes (AAL2 if a second factor is already held; otherwise 401 with \`WWW-Authenticate: Bearer error="insufficient_user_authentication"\`, RFC 9470). `
+      + 'Answers a new secret, its otpauth:// URI and a QR code; it is off until POST /me/totp/confirm. Asked again before confirming, it starts over with a new secret. The secret is stored only envelope-encrypted.',
+    bearer: true,
+    responses: {
+      200: {
+        description: 'A new secret, pending.',
+        schema: 'TotpEnrolment',
+        examples: {
+          'signed-in': {
+            summary: 'Scan it',
+            value: {
+              success: true,
+              message: 'Scan the QR code with your authenticator app, then confirm with the code it shows',
+              data: {
+                secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+                otpauth_uri: 'otpauth://totp/Patient%20Registration:jane.smith%40email.com?issuer=Patient%20Registration&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30',
+                qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 45 45">…</svg>',
+              },
+            },
+          },
+        },
+      },
+      ...BEARER_ERRORS,
+      409: error('An authenticator app is already on: remove it first.'),
+      ...UNAVAILABLE,
+    },
+  },
+  meTotpConfirm: {
+    summary: 'Turn the authenticator app on with its first code',
+    description: `Answers ${RECOVERY_CODE_COUNT} single-use recovery codes, shown this once. A notice is mailed. From now on POST /login asks for a code.`,
+    bearer: true,
+    request: {
+      schema: 'TotpConfirmRequest',
+      examples: {
+        code: { summary: 'The code the app shows', value: { code: '492039' } },
+        'wrong-code': { summary: 'A wrong code', value: { code: '000000' } },
+      },
+    },
+    responses: {
+      200: {
+        description: 'On; the recovery codes.',
+        schema: 'RecoveryCodes',
+        examples: {
+          code: {
+            summary: 'On',
+            value: {
+              success: true,
+              message: 'Authenticator app turned on. Keep these recovery codes somewhere safe: they are shown only once',
+              data: { recovery_codes: ['k7m2p-x9c4d', 'q3w8e-r5t2y', 'u6h4j-n8b2v', 'c5x7z-a3s9d', 'f2g6h-j8k4m', 'p9q3r-s7t5u', 'v2w4x-y6z8a', 'b3c5d-e7f9g', 'h2j4k-m6n8p', 'r3s5t-u7v9w'] },
+            },
+          },
+        },
+      },
+      ...BODY_ERRORS,
+      401: { ...error('The access token is bad, or the code is wrong (it counts toward this session\'s lock).', message('wrong-code', new WrongSecondFactorError().message)), headers: WWW_AUTHENTICATE },
+      403: error('The account is deactivated.'),
+      409: error('Nothing to confirm (never begun, begun again, or already on).', message('already-on', new TotpStateError('active').message)),
+      429: { ...error('Too many wrong codes in this session: locked for a while.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  meTotpRemove: {
+    summary: 'Remove the authenticator app',
+    description: `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes with the second factor (AAL2), and a current code or an unused recovery code. `
+      + 'The app and its recovery codes are removed, every other session is signed out and a notice is mailed.',
+    bearer: true,
+    request: {
+      schema: 'SecondFactorRequest',
+      examples: {
+        'recovery-code': { summary: 'An unused recovery code', value: { recovery_code: 'k7m2p-x9c4d' } },
+        'step-up': { summary: 'From a password-only sign-in', value: { recovery_code: 'k7m2p-x9c4d' } },
+      },
+    },
+    responses: {
+      200: { description: 'Removed.', schema: 'Message', examples: { 'recovery-code': { summary: 'Removed', value: { success: true, message: 'Authenticator app removed; your other sessions were signed out' } } } },
+      ...BODY_ERRORS,
+      401: {
+        ...error('The access token is bad; or the sign-in is too old or was without the second factor (`WWW-Authenticate: Bearer error="insufficient_user_authentication"` with `acr_values` and `max_age`); or the code is wrong or used.', {
+          ...message('step-up', new StepUpRequiredError({ maxAgeSeconds: STEP_UP_MAX_AGE_SECONDS, acrValues: ACR_AAL2 }).message),
+        }),
+        headers: WWW_AUTHENTICATE,
+      },
+      403: error('The account is deactivated.'),
+      409: error('No authenticator app is on.'),
+      429: { ...error('Too many wrong codes in this session: locked for a while.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
   },

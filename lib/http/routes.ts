@@ -13,6 +13,7 @@ export type ApiFunctionName =
   | 'verify-email-page'
   | 'resend-verification'
   | 'login'
+  | 'login-mfa'
   | 'token-refresh'
   | 'logout'
   | 'me'
@@ -23,6 +24,9 @@ export type ApiFunctionName =
   | 'me-email-confirm-page'
   | 'me-phone'
   | 'me-phone-verify'
+  | 'me-totp'
+  | 'me-totp-confirm'
+  | 'me-totp-remove'
   | 'me-sessions'
   | 'me-session-end'
   | 'me-sessions-revoke-others'
@@ -56,6 +60,7 @@ export const API_PATHS = {
   verifyEmail: '/api/v1/patient/verify-email',
   resendVerification: '/api/v1/patient/resend-verification',
   login: '/api/v1/patient/login',
+  loginMfa: '/api/v1/patient/login/mfa',
   tokenRefresh: '/api/v1/patient/token/refresh',
   logout: '/api/v1/patient/logout',
   me: '/api/v1/patient/me',
@@ -64,6 +69,8 @@ export const API_PATHS = {
   meEmailConfirm: '/api/v1/patient/me/email/confirm',
   mePhone: '/api/v1/patient/me/phone',
   mePhoneVerify: '/api/v1/patient/me/phone/verify',
+  meTotp: '/api/v1/patient/me/totp',
+  meTotpConfirm: '/api/v1/patient/me/totp/confirm',
   meSessions: '/api/v1/patient/me/sessions',
   // `{id}` is one path segment, handed to the function as `pathParameters.id` (API Gateway's syntax;
   // lib/local/api-server.ts matches it the same way, a literal path such as revoke-others first).
@@ -89,6 +96,8 @@ export const API_ROUTES = {
   resendVerification: { method: 'POST', path: API_PATHS.resendVerification, functionName: 'resend-verification', timeoutSeconds: 12 },
   // Compares with bcrypt (~0.5 s), and may re-hash after it, so the register function's budget.
   login: { method: 'POST', path: API_PATHS.login, functionName: 'login', timeoutSeconds: 15 },
+  // The second step of a sign-in (issue 21): a decrypt (the TOTP secret), conditional writes, a signature.
+  loginMfa: { method: 'POST', path: API_PATHS.loginMfa, functionName: 'login-mfa', timeoutSeconds: 12 },
   tokenRefresh: { method: 'POST', path: API_PATHS.tokenRefresh, functionName: 'token-refresh', timeoutSeconds: 12 },
   logout: { method: 'POST', path: API_PATHS.logout, functionName: 'logout', timeoutSeconds: 12 },
   me: { method: 'GET', path: API_PATHS.me, functionName: 'me', timeoutSeconds: 12 },
@@ -104,6 +113,10 @@ export const API_ROUTES = {
   // Moving the phone: a compare with bcrypt, the code's limits and one transaction; then the code's one transaction.
   mePhone: { method: 'POST', path: API_PATHS.mePhone, functionName: 'me-phone', timeoutSeconds: 15 },
   mePhoneVerify: { method: 'POST', path: API_PATHS.mePhoneVerify, functionName: 'me-phone-verify', timeoutSeconds: 12 },
+  // The authenticator app (issue 21): a data key (begin) or a decrypt (confirm, remove), then one conditional write.
+  meTotp: { method: 'POST', path: API_PATHS.meTotp, functionName: 'me-totp', timeoutSeconds: 12 },
+  meTotpConfirm: { method: 'POST', path: API_PATHS.meTotpConfirm, functionName: 'me-totp-confirm', timeoutSeconds: 12 },
+  meTotpRemove: { method: 'DELETE', path: API_PATHS.meTotp, functionName: 'me-totp-remove', timeoutSeconds: 12 },
   // The patient's sessions (issue 20): a Get and a BatchGet; one conditional transaction; one transaction.
   meSessions: { method: 'GET', path: API_PATHS.meSessions, functionName: 'me-sessions', timeoutSeconds: 12 },
   meSessionEnd: { method: 'DELETE', path: API_PATHS.meSession, functionName: 'me-session-end', timeoutSeconds: 12 },

@@ -8,10 +8,11 @@
  * `<patientId>:<code>`, so that a leaked digest cannot be tried against a list of a million codes),
  * and sign device tokens ('device', lib/auth/device-token.ts), derive a refresh token's successor
  * from it ('refresh-successor': a retry of a refresh gets the same successor, which nobody can compute
- * without the key; lib/auth/refresh-token.ts), and derive link tokens from their stored seeds ('link',
- * lib/patient/link-token.ts).
+ * without the key; lib/auth/refresh-token.ts), derive link tokens from their stored seeds ('link',
+ * lib/patient/link-token.ts), and digest recovery codes ('recovery-code', of `<patientId>:<code>`,
+ * lib/auth/recovery-codes.ts).
  */
-export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code' | 'device' | 'refresh-successor' | 'link';
+export type IdentifierKind = 'email' | 'phone' | 'request' | 'ip' | 'phone-code' | 'device' | 'refresh-successor' | 'link' | 'recovery-code';
 
 export interface IdentifierDigests {
   /** The digest under the current key version, `<version>.<hex>`: what new keys are written with. */

@@ -1,3 +1,4 @@
+import { requireRecentSignInAudited, type StepUpDeps } from '../auth/step-up.js';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { confirmCurrentPassword } from '../auth/current-password.js';
 import type { PasswordCheckDeps } from '../auth/password-check.js';
@@ -7,7 +8,7 @@ import { logger } from '../logging/logger.js';
 import type { PasswordChangeRequest } from '../patient/registration-schema.js';
 import { passwordChangedNotice } from './reset-token.js';
 
-export interface ChangePasswordDeps extends PasswordCheckDeps {
+export interface ChangePasswordDeps extends PasswordCheckDeps, StepUpDeps {
   auditor: AuditRecorder;
 }
 
@@ -30,6 +31,8 @@ export async function changePassword(caller: VerifiedAccessToken, request: Passw
     await audit('failure', 'inactive');
     throw new SignInRefusedError('inactive');
   }
+  // Issue 21: a sign-in within 10 minutes, and AAL2 when the patient holds a second factor.
+  await requireRecentSignInAudited(caller, deps, audit);
 
   await confirmCurrentPassword(caller, patient, request.current_password, deps, audit);
   const now = deps.clock.now();

@@ -185,7 +185,10 @@ export type AccountNotice =
   /** To the account's address: its phone number was replaced by a newly proven one. */
   | 'phone_moved'
   /** To an account whose unproven number was just proven by its owner (issue 19 item 4). */
-  | 'phone_number_taken_over';
+  | 'phone_number_taken_over'
+  /** Issue 21: an authenticator app was turned on, or removed. */
+  | 'authenticator_app_added'
+  | 'authenticator_app_removed';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;

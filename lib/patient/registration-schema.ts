@@ -346,6 +346,59 @@ export const phoneMoveSchema: JSONSchemaType<PhoneMoveRequestBody> = {
   },
 };
 
+/** A code from an authenticator app: six digits (RFC 6238 with the defaults every app reads from the URI). */
+const totpCode = { type: 'string', minLength: 6, maxLength: 6, pattern: '^\\d{6}$', description: 'The current 6-digit code from the authenticator app.' } as const;
+/** A recovery code as printed (`xxxxx-xxxxx`); case, spaces and hyphens are ignored. */
+const recoveryCode = { type: 'string', minLength: 10, maxLength: 20, pattern: '^[0-9A-Za-z -]+$', description: 'One unused recovery code, as printed (case, spaces and hyphens do not matter).' } as const;
+
+export interface TotpConfirmRequest {
+  code: string;
+}
+
+/** POST /me/totp/confirm: the first code from the app turns it on. */
+export const totpConfirmSchema: JSONSchemaType<TotpConfirmRequest> = {
+  $id: 'totp-confirm-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: { code: totpCode },
+};
+
+/** Exactly one of a code or a recovery code (issue 21). */
+export interface SecondFactorRequest {
+  code?: string;
+  recovery_code?: string;
+}
+
+/** DELETE /me/totp: a code or a recovery code, exactly one. */
+export const secondFactorSchema: JSONSchemaType<SecondFactorRequest> = {
+  $id: 'second-factor-request',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: { code: { ...totpCode, nullable: true }, recovery_code: { ...recoveryCode, nullable: true } },
+};
+
+export interface LoginMfaRequest extends SecondFactorRequest {
+  mfa_token: string;
+}
+
+/** POST /login/mfa: the mfa_token of the password step and exactly one of a code or a recovery code. */
+export const loginMfaSchema: JSONSchemaType<LoginMfaRequest> = {
+  $id: 'login-mfa-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['mfa_token'],
+  minProperties: 2,
+  maxProperties: 2,
+  properties: {
+    mfa_token: { type: 'string', minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'The mfa_token POST /login answered.' },
+    code: { ...totpCode, nullable: true },
+    recovery_code: { ...recoveryCode, nullable: true },
+  },
+};
+
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<
   RegistrationRequest,

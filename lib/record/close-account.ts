@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { confirmCurrentPassword } from '../auth/current-password.js';
+import { requireRecentSignInAudited, type StepUpDeps } from '../auth/step-up.js';
 import type { PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
 import { InvalidAccessTokenError, SignInRefusedError, WrongCurrentPasswordError } from '../errors.js';
@@ -11,7 +12,7 @@ import type { AccountCloseRequest } from '../patient/registration-schema.js';
 /** What POST /me/close answers (the OpenAPI example is this text). */
 export const ACCOUNT_CLOSED_ANSWER = 'Your account is closed and every session was signed out. To reopen it, choose "Forgot password" and follow the link mailed to you.';
 
-export interface CloseAccountDeps extends PasswordCheckDeps {
+export interface CloseAccountDeps extends PasswordCheckDeps, StepUpDeps {
   auditor: AuditRecorder;
 }
 
@@ -34,6 +35,8 @@ export async function closeAccount(caller: VerifiedAccessToken, request: Account
     await audit('failure', 'inactive');
     throw new SignInRefusedError('inactive');
   }
+  // Issue 21: a sign-in within 10 minutes, and AAL2 when the patient holds a second factor.
+  await requireRecentSignInAudited(caller, deps, audit);
 
   await confirmCurrentPassword(caller, patient, request.password, deps, audit);
   const now = deps.clock.now();

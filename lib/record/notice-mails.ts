@@ -55,6 +55,22 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
       'If you think this is a mistake, contact the clinic.',
     ],
   },
+  authenticator_app_added: {
+    subject: 'An authenticator app was added to your account',
+    intro: (serviceName) => [
+      `An authenticator app was just set up as a second step for signing in to your ${serviceName} account.`,
+      'From now on, signing in asks for a code from the app (or one of your recovery codes).',
+    ],
+    outro: IF_NOT_YOU,
+  },
+  authenticator_app_removed: {
+    subject: 'The authenticator app was removed from your account',
+    intro: (serviceName) => [
+      `The authenticator app was just removed from your ${serviceName} account, and every other device signed in to it was signed out.`,
+      'Signing in no longer asks for a code from it.',
+    ],
+    outro: IF_NOT_YOU,
+  },
   account_closed: {
     subject: 'Your account was closed',
     intro: (serviceName) => [

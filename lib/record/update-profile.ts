@@ -4,6 +4,7 @@ import { InvalidAccessTokenError, PreconditionFailedError, PreconditionRequiredE
 import { logger } from '../logging/logger.js';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
+import { requireMultiFactor } from '../auth/step-up.js';
 import { toView, type PatientView } from '../auth/read-own-record.js';
 import type { AccountNoticeMail, Clock, EncryptedFields, FieldCipher, PatientRecord, PatientRepository, StoredProfile } from '../patient/ports.js';
 import { normalizeContact } from '../patient/register-patient.js';
@@ -18,6 +19,8 @@ export interface UpdateProfileDeps {
   clock: Clock;
   /** The profile's rules (the registration's, from the one schema), judged on the merged result. */
   validateProfile: (profile: unknown, clock: Clock) => ProfileFields;
+  /** The stage's REQUIRE_MFA: the record only for an AAL2 sign-in (issue 21). */
+  requireMfa?: boolean;
 }
 
 export interface ProfileUpdateRequest {
@@ -47,6 +50,7 @@ const ENCRYPTED_FIELDS = ['medical_history', 'insurance_info'] as const;
 export async function updateProfile(
   caller: VerifiedAccessToken, request: ProfileUpdateRequest, context: RequestContext, deps: UpdateProfileDeps,
 ): Promise<{ view: PatientView; etag: string }> {
+  requireMultiFactor(caller, deps.requireMfa === true);
   if (request.ifMatch === undefined) throw new PreconditionRequiredError();
   const patient = await deps.repository.getPatient(caller.patientId);
   if (!patient) throw new InvalidAccessTokenError('unknown_subject');

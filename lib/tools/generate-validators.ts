@@ -61,6 +61,9 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateEmailMoveConfirm: { schema: requestSchemas.emailMoveConfirmSchema, type: 'EmailMoveConfirmRequest' },
     validateEmailMovePage: { schema: requestSchemas.verifyEmailSchema, type: 'EmailMovePageRequest' },
   },
+  'me-totp-confirm': { validateTotpConfirm: { schema: requestSchemas.totpConfirmSchema, type: 'TotpConfirmRequest' } },
+  'me-totp-remove': { validateSecondFactor: { schema: requestSchemas.secondFactorSchema, type: 'SecondFactorRequest' } },
+  'login-mfa': { validateLoginMfa: { schema: requestSchemas.loginMfaSchema, type: 'LoginMfaRequest' } },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

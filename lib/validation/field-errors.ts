@@ -23,6 +23,8 @@ const FORMAT_MESSAGES: Record<string, string> = {
 /** Patterns in words: ajv's own "must match pattern …" would show a regular expression to a patient. */
 const PATTERN_MESSAGES: Record<string, string> = {
   '^[0-9]{6}$': 'Must be the 6 digits from the text message',
+  '^\\d{6}$': 'Must be the 6 digits your authenticator app shows',
+  '^[0-9A-Za-z -]+$': 'Must be a recovery code as printed (letters, digits and hyphens)',
 };
 
 function describe(error: ErrorObject, key: string, data: unknown, serverOwned: ReadonlySet<string>): string {
@@ -45,6 +47,10 @@ function describe(error: ErrorObject, key: string, data: unknown, serverOwned: R
       return FORMAT_MESSAGES[p.format] ?? 'Has an invalid format';
     case 'enum':
       return `Must be one of: ${(p.allowedValues as unknown[]).join(', ')}`;
+    // Only the second-factor requests count their properties: exactly one of code or recovery_code.
+    case 'minProperties':
+    case 'maxProperties':
+      return 'Send either code or recovery_code (exactly one)';
     case 'additionalProperties':
       return serverOwned.has(p.additionalProperty) && !key.includes('.') ? 'Cannot be set by the client' : 'Unknown field';
     default:

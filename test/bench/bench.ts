@@ -34,18 +34,19 @@ const smoke = process.argv.includes('--smoke');
  * machine; the table then holds only them and the README is left alone). Groups: registration
  * (floor, registration, its steps), invalid (the 422 rows and GET /health), login (the registrations
  * verified, then the sign-in rows: the compare floor, login 200 and 401, GET /me, JWT), record
- * (PATCH /me and the export, issue 20) and rest (everything else, the login rows included).
+ * (PATCH /me and the export, issue 20), mfa (sign-in with an
+ * authenticator app, issue 21) and rest (everything else, the login rows included).
  * `--only=record` alone skips the registration group: its rows divide by no floor.
  */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
-const GROUPS = ['registration', 'invalid', 'login', 'rest', 'record'] as const;
+const GROUPS = ['registration', 'invalid', 'mfa', 'login', 'rest', 'record'] as const;
 if (ONLY?.some((g) => !(GROUPS as readonly string[]).includes(g))) throw new Error(`--only takes ${GROUPS.join(', ')}; got ${ONLY.join(',')}`);
 const runs = (group: (typeof GROUPS)[number]) => ONLY === undefined || ONLY.includes(group);
 /** The registration group (and its floor) is needed by every group but record. */
 const needsFloor = ONLY === undefined || ONLY.some((g) => g !== 'record');
 const COUNTS = smoke
-  ? { native: 1, registrations: 2, steps: 2, invalid: 20, invalidThroughput: 40, whileHashing: 5, duplicates: 3, resend: 3, logins: 2, refused: 2, me: 3, jwt: 50, rate: { 1: 1, 2: 2, 4: 4 }, importRuns: 1, record: 3 }
-  : { native: 10, registrations: 20, steps: 20, invalid: 1000, invalidThroughput: 2000, whileHashing: 200, duplicates: 50, resend: 60, logins: 20, refused: 40, me: 200, jwt: 20000, rate: { 1: 6, 2: 8, 4: 12 }, importRuns: 7, record: 100 };
+  ? { mfa: 2, native: 1, registrations: 2, steps: 2, invalid: 20, invalidThroughput: 40, whileHashing: 5, duplicates: 3, resend: 3, logins: 2, refused: 2, me: 3, jwt: 50, rate: { 1: 1, 2: 2, 4: 4 }, importRuns: 1, record: 3 }
+  : { mfa: 12, native: 10, registrations: 20, steps: 20, invalid: 1000, invalidThroughput: 2000, whileHashing: 200, duplicates: 50, resend: 60, logins: 20, refused: 40, me: 200, jwt: 20000, rate: { 1: 6, 2: 8, 4: 12 }, importRuns: 7, record: 100 };
 /** Open-loop arrivals while registrations hash: one invalid request every 10 ms. */
 const ARRIVAL_INTERVAL_MS = 10;
 const THROUGHPUT_CONCURRENCY = 8;
@@ -62,6 +63,9 @@ const VERIFY = '/api/v1/patient/verify-email';
 const RESEND = '/api/v1/patient/resend-verification';
 const FORGOT = '/api/v1/patient/password/forgot';
 const LOGIN = '/api/v1/patient/login';
+const LOGIN_MFA = '/api/v1/patient/login/mfa';
+const TOTP = '/api/v1/patient/me/totp';
+const TOTP_CONFIRM = '/api/v1/patient/me/totp/confirm';
 const ME = '/api/v1/patient/me';
 const ME_EXPORT = '/api/v1/patient/me/export';
 const PASSWORD = uniqueRegistration().password;
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
       }
 
       if (runs('invalid')) await invalidRows(client, stack.apiUrl, rows, log, floor.median);
+      if (runs('mfa')) await totpSignInRows(client, stack.sesEndpoint, rows, log);
       if (runs('rest')) await restRows({ client, hasher: stack.hasher, sesEndpoint: stack.sesEndpoint, registered, floorRate, hashMs: floor.median, rows, log, started });
       else if (runs('login')) {
         await verifyAll(client, stack.sesEndpoint, registered);
@@ -192,6 +197,50 @@ async function main(): Promise<void> {
     await writeLatestRun(`Latest run (${started.toISOString().slice(0, 10)}, Node ${node}, ${platform}, ${cpus} cores, bcrypt cost ${cost}):\n\n${table}`);
     process.stdout.write(`and into ${path.relative(REPO_ROOT, BENCH_README)}\n`);
   }
+}
+
+/**
+ * Sign-in with an authenticator app (issue 21): the password step (bcrypt, then the factor lookup and
+ * the challenge write instead of a session) and the code step (the challenge, the secret decrypted,
+ * the step's conditional write, the challenge spent, a session). A code works once per 30 s step, so
+ * each sample is a patient of its own, registered, verified and enrolled first (not timed).
+ */
+async function totpSignInRows(client: HttpClient, sesEndpoint: string, rows: Row[], log: (text: string) => void): Promise<void> {
+  log(`bench: ${COUNTS.mfa} patients with an authenticator app, each signing in once in two steps…`);
+  const { totpCodeAt, totpStepAt } = await import('../../lib/auth/totp.js');
+  const bodies = Array.from({ length: COUNTS.mfa }, () => uniqueRegistration());
+  for (const body of bodies) await register(client, body);
+  const started = performance.now();
+  let tokens = await verificationTokens(sesEndpoint);
+  while (bodies.some((b) => !tokens.has(b.email.toLowerCase()))) {
+    if (performance.now() - started > 60_000) throw new Error('totp sign-in: no verification mail within 60 s (is the outbox stream running?)');
+    await new Promise((r) => setTimeout(r, INBOX_POLL_MS));
+    tokens = await verificationTokens(sesEndpoint);
+  }
+  const secrets: string[] = [];
+  for (const body of bodies) {
+    const verified = JSON.parse(expectStatus(await client.post(VERIFY, { token: tokens.get(body.email.toLowerCase()), password: PASSWORD }), 200, 'verify-email').body);
+    const bearer = { Authorization: `Bearer ${verified.data.access_token}` };
+    const { secret } = JSON.parse(expectStatus(await client.post(TOTP, undefined, bearer), 200, 'totp enrolment').body).data;
+    expectStatus(await client.post(TOTP_CONFIRM, { code: totpCodeAt(secret, totpStepAt(new Date())) }, bearer), 200, 'totp confirmation');
+    secrets.push(secret);
+  }
+  const passwordSamples: number[] = [];
+  const codeSamples: number[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const first = expectStatus(await client.post(LOGIN, { email: body.email, password: PASSWORD }), 200, 'login (mfa_required)');
+    const { mfa_token } = JSON.parse(first.body).data;
+    // The next step's code: the confirming one is used (one step of drift is accepted).
+    const second = expectStatus(await client.post(LOGIN_MFA, { mfa_token, code: totpCodeAt(secrets[i]!, totpStepAt(new Date()) + 1) }), 200, 'login/mfa');
+    passwordSamples.push(first.ms);
+    codeSamples.push(second.ms);
+  }
+  const password = summarize(passwordSamples);
+  const code = summarize(codeSamples);
+  const total = summarize(passwordSamples.map((p, i) => p + codeSamples[i]!));
+  rows.push({ row: `TOTP sign-in, password step: login 200 mfa_required (n=${password.n})`, median: password.median, p95: password.p95, detail: 'bcrypt compare, factor lookup, challenge write; no session' });
+  rows.push({ row: `TOTP sign-in, code step: login/mfa 200 (n=${code.n})`, median: code.median, p95: code.p95, detail: 'challenge read, secret decrypted, step used (conditional write), challenge spent, session start, ES256 token' });
+  rows.push({ row: `TOTP sign-in, both steps (n=${total.n})`, median: total.median, p95: total.p95, detail: 'the two requests back to back' });
 }
 
 /** bcryptjs against @node-rs/bcrypt, hash for hash, called directly (not through the service's hasher). */

@@ -34,7 +34,7 @@ export function createClient(baseUrl: string) {
     });
   };
   return {
-    post: (path: string, body: unknown) => send('POST', path, body),
+    post: (path: string, body: unknown, headers: Record<string, string> = {}) => send('POST', path, body, headers),
     get: (path: string, headers: Record<string, string> = {}) => send('GET', path, undefined, headers),
     /** A JSON Merge Patch (RFC 7396), as PATCH /me takes it. */
     patch: (path: string, body: unknown, headers: Record<string, string> = {}) => send('PATCH', path, body, headers, 'application/merge-patch+json'),

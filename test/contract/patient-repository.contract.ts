@@ -24,6 +24,8 @@ import { describePhoneVerificationContract } from './phone-verification.contract
 import { describePhoneClaimContract } from './phone-claim.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
+import { describeSecondFactorContract } from './second-factor.contract.js';
+import type { MfaChallengeStore, TotpStore } from '../../lib/auth/totp-ports.js';
 
 /**
  * What every storage adapter must do, written against the ports only. Each adapter's test file
@@ -39,6 +41,8 @@ export interface ContractStore {
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
   contactMoves: ContactMoveStore;
+  totp: TotpStore;
+  mfaChallenges: MfaChallengeStore;
   /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
   outboxText(id: string): Promise<string | undefined>;
   /**
@@ -616,5 +620,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeAccountCloseContract({ store: () => store, create, patientFixture });
     describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail });
     describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
+    describeSecondFactorContract({ store: () => store, create });
   });
 }

@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
@@ -215,11 +215,31 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
    * that opens patient profiles to logout) shows here. test/iam checks them against recorded calls.
    */
   it.each([
+    // With an authenticator app on, the second step's challenge instead of a session (issue 21).
     ['Login', {
-      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['FAMILY#', 'MFA#', 'REFRESH#'],
+    }],
+    ['LoginMfa', {
+      'dynamodb:GetItem': ['LOGIN#', 'MFA#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'MFA#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
+    ['MeTotp', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:PutItem': ['TOTP#'] }],
+    ['MeTotpConfirm', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['LOGIN#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+    }],
+    ['MeTotpRemove', {
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:DeleteItem': ['LOGIN#', 'TOTP#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
     }],
     ['VerifyEmail', {
       'dynamodb:GetItem': ['LOGIN#', 'PATIENT#', 'SESSIONS#', 'VERIFY#'],
@@ -238,7 +258,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeUpdate', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:UpdateItem': ['PATIENT#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
     // The password change's items: the close is the same shape of transaction (issue 20).
     ['MeClose', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -294,7 +314,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['LOGIN#', 'PHONE#'],
     }],
     ['PasswordChange', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -323,24 +343,28 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
 
   it('only me, me-update and me-export (the patient\'s own record) may decrypt patient data: every other kms:Decrypt is a table or queue key through its service, or the token key unwrap', () => {
     const decrypting = allStatements().filter(({ s }) => asArray(s.Action).includes('kms:Decrypt')).filter(({ s }) => s.Sid !== 'AccessTokenKeyUnwrap');
-    const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)));
+    const phi = decrypting.filter(({ s }) => /PatientDataKey/.test(target(s)) && s.Sid !== 'AuthenticatorSecretDecrypt');
     expect(phi.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action), s.Condition]).sort()).toEqual([
       ['Me', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
       ['MeExport', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
       ['MeUpdate', 'PatientDataKeyDecryptPhi', ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'patient-phi' } }],
     ]);
-    for (const { fn, s } of decrypting.filter((d) => !phi.includes(d))) {
+    // Authenticator secrets (issue 21): the same key under their own purpose, never the PHI's.
+    const secrets = decrypting.filter(({ s }) => s.Sid === 'AuthenticatorSecretDecrypt');
+    expect(secrets.map(({ fn, s }) => [fn, asArray(s.Action), s.Condition])).toEqual(['LoginMfa', 'MeTotpConfirm', 'MeTotpRemove'].map((fn) =>
+      [fn, ['kms:Decrypt'], { StringEquals: { 'kms:EncryptionContext:purpose': 'authenticator-secret' } }]));
+    for (const { fn, s } of decrypting.filter((d) => !phi.includes(d) && !secrets.includes(d))) {
       expect(s.Condition?.StringEquals?.['kms:ViaService'], `${fn} ${s.Sid}`).toMatch(/^(dynamodb|sqs)\.us-east-1\.amazonaws\.com$/);
     }
     for (const fn of ALL_FUNCTIONS.filter((f) => f !== 'Me')) {
-      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)) && s.Sid !== 'PatientDataKeyDecryptPhi');
+      const onPatientKey = policyOf(fn).filter((s) => /PatientDataKey/.test(target(s)) && s.Sid !== 'PatientDataKeyDecryptPhi' && s.Sid !== 'AuthenticatorSecretDecrypt');
       for (const s of onPatientKey) expect(asArray(s.Action), fn).toEqual(['kms:GenerateDataKey']);
     }
   });
 
   it('only the functions that issue tokens may unwrap the signing key (Decrypt, its purpose only); nothing signs in KMS', () => {
     const onWrappingKey = allStatements().filter(({ s }) => /AccessTokenKeysWrappingKey/.test(target(s)));
-    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
+    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'LoginMfa', 'TokenRefresh', 'VerifyEmail']);
     for (const { fn, s } of onWrappingKey) {
       expect(asArray(s.Action), fn).toEqual(['kms:Decrypt']);
       expect(s.Condition, fn).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } });
@@ -352,7 +376,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     const writing = onAudit.filter(({ s }) => s.Sid === 'AuditTablePutItem');
     expect(writing.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of writing) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);

@@ -14,7 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
@@ -101,6 +101,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'GET /api/v1/patient/verify-email': expect.stringMatching(/^VerifyEmailPageFunction/),
       'POST /api/v1/patient/resend-verification': expect.stringMatching(/^ResendVerificationFunction/),
       'POST /api/v1/patient/login': expect.stringMatching(/^LoginFunction/),
+      'POST /api/v1/patient/login/mfa': expect.stringMatching(/^LoginMfaFunction/),
+      'POST /api/v1/patient/me/totp': expect.stringMatching(/^MeTotpFunction/),
+      'POST /api/v1/patient/me/totp/confirm': expect.stringMatching(/^MeTotpConfirmFunction/),
+      'DELETE /api/v1/patient/me/totp': expect.stringMatching(/^MeTotpRemoveFunction/),
       'POST /api/v1/patient/token/refresh': expect.stringMatching(/^TokenRefreshFunction/),
       'POST /api/v1/patient/logout': expect.stringMatching(/^LogoutFunction/),
       'GET /api/v1/patient/me': expect.stringMatching(/^MeFunction/),
@@ -200,10 +204,16 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Login: [...signing, 'BCRYPT_ROUNDS'],
       TokenRefresh: signing,
       Logout: session,
-      // Decrypts (with the patient-data key) for the patient's own eyes.
-      Me: [...session, 'KMS_KEY_ID'],
+      // Decrypts (with the patient-data key) for the patient's own eyes; REQUIRE_MFA, the stage's choice (issue 21).
+      Me: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
       // Decrypts what it corrects and re-encrypts with a fresh data key.
-      MeUpdate: [...session, 'KMS_KEY_ID'],
+      MeUpdate: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
+      // The second step of a sign-in: decrypts the authenticator secret (its own purpose), signs the patient in.
+      LoginMfa: [...signing, 'KMS_KEY_ID'],
+      // A new authenticator secret (a data key) and its otpauth:// URI, whose issuer is the service's name.
+      MeTotp: [...session, 'KMS_KEY_ID', ...named],
+      MeTotpConfirm: [...session, 'KMS_KEY_ID'],
+      MeTotpRemove: [...session, 'KMS_KEY_ID'],
       // Bearer: verifies the access token; compares the password (no hash written, no patient data read).
       MeClose: [...session, 'BCRYPT_ROUNDS'],
       // The close's password check; the link it writes points at the link's page.
@@ -278,8 +288,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
   });
 
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
-    const sessionFunctions = ['Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify'] as const;
-    const signing = ['Login', 'VerifyEmail', 'TokenRefresh'];
+    const sessionFunctions = [
+      'Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove',
+    ] as const;
+    const signing = ['Login', 'VerifyEmail', 'TokenRefresh', 'LoginMfa'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
       TOKEN_ISSUER: 'https://dev.patients.example.com/',
@@ -417,13 +429,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(new Set(rules.map((r) => r.Priority)).size).toBe(rules.length);
   });
 
-  it('counts failed sign-ins (login, verify-email) and refresh-token reuse from the logs, and alarms on them', () => {
+  it('counts failed sign-ins (login, verify-email, the second step) and refresh-token reuse from the logs, and alarms on them', () => {
     const t = dev.statelessTemplate;
     const filters = Object.values(resourcesOfType(t, 'AWS::Logs::MetricFilter')).map((f) => f.Properties!);
     const logGroupOf = (fn: string) => functionProps[fn as (typeof FUNCTIONS)[number]].LoggingConfig.LogGroup;
     const byMetric = (name: string) =>
       filters.filter((f) => f.MetricTransformations[0].MetricName === name).map((f) => ({ group: f.LogGroupName, pattern: f.FilterPattern }));
-    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail'].map((fn) => ({
+    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail', 'LoginMfa'].map((fn) => ({
       group: logGroupOf(fn), pattern: '{ $.message = "sign-in" && $.outcome = "failure" }',
     })));
     expect(byMetric('RefreshTokenReuse')).toEqual([{ group: logGroupOf('TokenRefresh'), pattern: '{ $.message = "refresh token reuse" }' }]);
@@ -442,7 +454,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
         { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern }, { group: logGroupOf('OutboxMailer'), pattern },
       ]);
     }
-    expect(filters).toHaveLength(9);
+    expect(filters).toHaveLength(10);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

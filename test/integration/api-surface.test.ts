@@ -6,6 +6,7 @@ import { SPEC_EXAMPLE } from '../support/requests.js';
 import { awaitMails, awaitTexts, codeFrom, tokenFrom } from '../support/local-aws.js';
 import { useOutboxStream } from '../support/outbox-stream.js';
 import { phoneApi } from '../support/phone-api.js';
+import { totpCodeAt, totpStepAt } from '../../lib/auth/totp.js';
 
 /**
  * What a front end sees of the local server (npm start): the OpenAPI document it serves, every
@@ -229,6 +230,32 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('logout', 'logout', { replace: { refresh_token: last.refresh_token }, bearer: last.access_token });
     await run('health', 'up');
     await run('jwks', 'keys');
+  });
+
+  it('an authenticator app: set it up, confirm it, sign in with it (two steps), remove it (issue 21)', async () => {
+    const { op } = operation('passwordChange');
+    const password = op.requestBody.content['application/json'].examples.change.value.password;
+    const aal1 = await login(password);
+    await run('meTotp', 'no-token');
+    const { data: enrolment } = await run('meTotp', 'signed-in', { bearer: aal1.access_token });
+    const step = totpStepAt(new Date());
+    await run('meTotpConfirm', 'wrong-code', { bearer: aal1.access_token, replace: { code: totpCodeAt(enrolment.secret, step + 5) } });
+    const { data: { recovery_codes: recoveryCodes } } = await run('meTotpConfirm', 'code', { bearer: aal1.access_token, replace: { code: totpCodeAt(enrolment.secret, step) } });
+    await run('meTotpConfirm', 'already-on', { bearer: aal1.access_token, replace: { code: totpCodeAt(enrolment.secret, step + 1) } });
+    const { data: challenge } = await run('login', 'mfa-required', { replace: { password } });
+    // The next step's code (one step of drift): the confirming step is used.
+    await run('loginMfa', 'code', { replace: { mfa_token: challenge.mfa_token, code: totpCodeAt(enrolment.secret, step + 1) } });
+    await run('loginMfa', 'used-token', { replace: { mfa_token: challenge.mfa_token, code: totpCodeAt(enrolment.secret, step + 1) } });
+    const second = (await (await fetch(`${base}/api/v1/patient/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }) })).json() as Json).data;
+    const aal2 = (await (await fetch(`${base}/api/v1/patient/login/mfa`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ mfa_token: second.mfa_token, recovery_code: recoveryCodes[0] }),
+    })).json() as Json).data;
+    const stepUp = await fetch(`${base}/api/v1/patient/me/totp`, {
+      method: 'DELETE', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${aal1.access_token}` }, body: JSON.stringify({ recovery_code: recoveryCodes[1] }),
+    });
+    expect(stepUp.headers.get('www-authenticate')).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", acr_values="[^"]+", max_age=600$/);
+    await run('meTotpRemove', 'step-up', { bearer: aal1.access_token, replace: { recovery_code: recoveryCodes[1] } });
+    await run('meTotpRemove', 'recovery-code', { bearer: aal2.access_token, replace: { recovery_code: recoveryCodes[1] } });
   });
 
   it('an email move asked for, the phone moved; close (after logout, last: it ends the account the earlier steps used), then its sign-in is refused with how to reopen', async () => {

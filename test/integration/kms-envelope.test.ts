@@ -67,6 +67,11 @@ const { handler: passwordForgot } = await import('../../functions/password-forgo
 const { handler: passwordReset } = await import('../../functions/password-reset/handler.js');
 const { handler: passwordChange } = await import('../../functions/password-change/handler.js');
 const { handler: phoneVerify } = await import('../../functions/phone-verify/handler.js');
+const { handler: meTotp } = await import('../../functions/me-totp/handler.js');
+const { handler: meTotpConfirm } = await import('../../functions/me-totp-confirm/handler.js');
+const { handler: meTotpRemove } = await import('../../functions/me-totp-remove/handler.js');
+const { handler: loginMfa } = await import('../../functions/login-mfa/handler.js');
+const { totpCodeAt, totpStepAt } = await import('../../lib/auth/totp.js');
 
 const macRequests = () => kms.received.filter((r) => r.target === 'GenerateMac');
 
@@ -316,5 +321,34 @@ describe('password recovery with AWS KMS', () => {
     const targets = new Set(kms.received.slice(start).filter((r) => r.body.KeyId !== WRAPPING_KEY_ARN).map((r) => r.target));
     expect(targets.has('Decrypt')).toBe(false);
     expect(targets.has('GenerateMac')).toBe(true);
+  });
+});
+
+describe('the authenticator app with AWS KMS (issue 21)', () => {
+  it('its secret gets a data key under the authenticator-secret context (never patient-phi); confirm, the second sign-in step and removal decrypt under that context only', async () => {
+    const body = uniqueRegistration();
+    await invoke(register, apiEvent(body));
+    await outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' } as never);
+    const verified = await invoke(verify, apiEvent({ token: tokenFrom((await mailsTo(body.email))[0]!), password: body.password }, { path: '/api/v1/patient/verify-email' }));
+    const patientId = verified.body.data.patient_id;
+    const bearer = (token: string) => ({ 'Content-Type': 'application/json', Authorization: `Bearer ${token}` });
+    const start = kms.received.length;
+    const enrolment = await invoke(meTotp, apiEvent(undefined, { path: '/api/v1/patient/me/totp', headers: bearer(verified.body.data.access_token) }));
+    expect(enrolment.statusCode).toBe(200);
+    const step = totpStepAt(new Date());
+    const confirmed = await invoke(meTotpConfirm, apiEvent({ code: totpCodeAt(enrolment.body.data.secret, step) }, { path: '/api/v1/patient/me/totp/confirm', headers: bearer(verified.body.data.access_token) }));
+    expect(confirmed.statusCode).toBe(200);
+    const challenge = (await invoke(login, apiEvent({ email: body.email, password: body.password }, { path: '/api/v1/patient/login' }))).body.data;
+    expect(challenge).toMatchObject({ mfa_required: true, methods: ['totp'] });
+    const signedIn = await invoke(loginMfa, apiEvent({ mfa_token: challenge.mfa_token, code: totpCodeAt(enrolment.body.data.secret, step + 1) }, { path: '/api/v1/patient/login/mfa' }));
+    expect(signedIn.statusCode).toBe(200);
+    expect(decodeJwt(signedIn.body.data.access_token)).toMatchObject({ amr: ['pwd', 'otp'] });
+    const remove = (proof: object) => invoke(meTotpRemove, apiEvent(proof, { method: 'DELETE', path: '/api/v1/patient/me/totp', headers: bearer(signedIn.body.data.access_token) }));
+    // A wrong code is compared with the decrypted secret too (then refused); a recovery code needs no secret.
+    expect((await remove({ code: totpCodeAt(enrolment.body.data.secret, step + 5) })).statusCode).toBe(401);
+    expect((await remove({ recovery_code: confirmed.body.data.recovery_codes[0] })).statusCode).toBe(200);
+    const onDataKey = kms.received.slice(start).filter((r) => r.target === 'GenerateDataKey' || (r.target === 'Decrypt' && r.body.KeyId === KEY_ARN));
+    expect(onDataKey.map((r) => r.target)).toEqual(['GenerateDataKey', 'Decrypt', 'Decrypt', 'Decrypt']);
+    for (const call of onDataKey) expect(call.body.EncryptionContext).toEqual({ purpose: 'authenticator-secret', patient_id: patientId });
   });
 });

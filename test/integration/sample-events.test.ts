@@ -26,6 +26,10 @@ import { handler as meEmailConfirm } from '../../functions/me-email-confirm/hand
 import { handler as meEmailConfirmPage } from '../../functions/me-email-confirm-page/handler.js';
 import { handler as mePhone } from '../../functions/me-phone/handler.js';
 import { handler as mePhoneVerify } from '../../functions/me-phone-verify/handler.js';
+import { handler as meTotp } from '../../functions/me-totp/handler.js';
+import { handler as meTotpConfirm } from '../../functions/me-totp-confirm/handler.js';
+import { handler as meTotpRemove } from '../../functions/me-totp-remove/handler.js';
+import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
 import { lambdaContext } from '../support/requests.js';
@@ -49,6 +53,12 @@ describe('sample API Gateway REST events pass through the handlers', () => {
   it('events/login.json reaches the use case (the spec example is not registered and verified here: 401 or 403)', async () => {
     const response = await login(load('login'), lambdaContext);
     expect([401, 403]).toContain(response.statusCode);
+  });
+
+  it('events/login-mfa.json reaches the use case (its placeholder mfa_token is unknown: 401)', async () => {
+    const response = await loginMfa(load('login-mfa'), lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).message).toMatch(/^This sign-in has expired or was completed already/);
   });
 
   it('events/token-refresh.json reaches the use case (its placeholder token is unknown: 401)', async () => {

@@ -39,6 +39,8 @@ const ADAPTER_FILES: Readonly<Record<string, string>> = {
   'outbox-store': 'outbox',
   'phone-code-store': 'phoneCodes',
   'contact-moves': 'contactMoves',
+  'totp-store': 'totp',
+  'mfa-challenge-store': 'mfaChallenges',
 };
 const ADAPTER_FRAME = /\bat (?:async )?(?:\S+\.)?([\w$]+) \((?:file:\/\/)?[^()]*\/lib\/adapters\/dynamodb\/([\w-]+)\.ts:\d+/;
 

@@ -8,6 +8,7 @@ import { createPostgresPatientRepository } from '../../lib/adapters/postgres/pat
 import { createPostgresPhoneCodeStore } from '../../lib/adapters/postgres/phone-code-store.js';
 import { createPostgresLoginFailureCounter } from '../../lib/adapters/postgres/login-failure-counter.js';
 import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limiter.js';
+import { createPostgresMfaChallengeStore, createPostgresTotpStore } from '../../lib/adapters/postgres/second-factor-store.js';
 import { createPostgresSessionStore } from '../../lib/adapters/postgres/session-store.js';
 import type { SqlExecutor } from '../../lib/adapters/postgres/sql-executor.js';
 import type { ContractStore } from '../contract/patient-repository.contract.js';
@@ -26,6 +27,8 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
     contactMoves: createPostgresContactMoves(db),
+    totp: createPostgresTotpStore(db),
+    mfaChallenges: createPostgresMfaChallengeStore(db),
     async outboxText(id) {
       const { rows } = await db.query<{ sms_text: string | null }>('SELECT sms_text FROM outbox_mails WHERE id = $1', [id]);
       return rows[0]?.sms_text ?? undefined;

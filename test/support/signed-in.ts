@@ -1,9 +1,17 @@
+import { signIn, type SignInAnswer } from '../../lib/auth/sign-in.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';
 import type { RegistrationRequest } from '../../lib/patient/registration-schema.js';
 import { verifyEmail } from '../../lib/patient/verify-email.js';
 import type { FakeDeps } from './fakes/index.js';
 import { uniqueRegistration } from './requests.js';
+
+/** signIn for a patient without a second factor: the session answer, or the test fails. */
+export async function signInSession(...args: Parameters<typeof signIn>): Promise<SignInAnswer> {
+  const answer = await signIn(...args);
+  if ('mfa_required' in answer) throw new Error('signInSession: this patient holds a second factor');
+  return answer;
+}
 
 export const CONTEXT = { requestId: 'req-test', sourceIp: '203.0.113.9' };
 

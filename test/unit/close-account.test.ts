@@ -3,7 +3,7 @@ import { authenticate } from '../../lib/auth/authenticate.js';
 import { attemptSubjects } from '../../lib/auth/lockout-policy.js';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { InvalidAccessTokenError, InvalidRefreshTokenError, SignInLockedError, SignInRefusedError, WrongCurrentPasswordError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { changePassword } from '../../lib/password/change-password.js';

@@ -111,6 +111,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...deployedEnv, AUDIT_TABLE_NAME: undefined })).toThrow('AUDIT_TABLE_NAME must be set');
   });
 
+  it('REQUIRE_MFA (issue 21): off unless set to true, in Lambda as locally; anything but true or false fails the start', () => {
+    expect(loadConfig(local).requireMfa).toBe(false);
+    expect(loadConfig({ ...lambdaEnv }, ['encryption']).requireMfa).toBe(false);
+    expect(loadConfig({ ...lambdaEnv, REQUIRE_MFA: 'true' }, ['encryption']).requireMfa).toBe(true);
+    expect(loadConfig({ ...local, REQUIRE_MFA: 'false' }).requireMfa).toBe(false);
+    for (const value of ['1', 'yes', 'TRUE']) expect(() => loadConfig({ ...local, REQUIRE_MFA: value })).toThrow(ConfigError);
+  });
+
   it('refuses a VERIFY_URL_BASE that is not an http(s) URL', () => {
     expect(() => loadConfig({ ...local, VERIFY_URL_BASE: 'javascript:alert(1)' })).toThrow(ConfigError);
   });

@@ -7,7 +7,7 @@ import { exportFormatOf, exportOwnRecord } from '../../lib/record/export-record.
 import { toFhirBundle } from '../../lib/record/fhir.js';
 import { createFakeDeps, TEST_TOKEN_ISSUER, type FakeDeps } from '../support/fakes/index.js';
 import { validateFhir } from '../support/fhir-validator.js';
-import { CONTEXT, registeredPatient } from '../support/signed-in.js';
+import { CONTEXT, registeredPatient, signInSession } from '../support/signed-in.js';
 
 const WITH_HISTORY = { overrides: { medical_history: ['asthma', 'penicillin allergy'] } };
 const LAPTOP = { ...CONTEXT, device: 'Chrome 120 on macOS' };
@@ -18,7 +18,7 @@ const callerOf = (deps: FakeDeps, accessToken: string) => authenticate({ authori
 async function signedIn(deps: FakeDeps) {
   const patient = await registeredPatient(deps, WITH_HISTORY);
   deps.clock.advance(60_000);
-  const laptop = await signIn({ email: patient.email, password: patient.password }, LAPTOP, deps);
+  const laptop = await signInSession({ email: patient.email, password: patient.password }, LAPTOP, deps);
   return { ...patient, laptop, caller: await callerOf(deps, laptop.access_token) };
 }
 

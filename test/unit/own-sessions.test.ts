@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../lib/auth/authenticate.js';
 import { endOtherSessions, endSession, listSessions } from '../../lib/auth/own-sessions.js';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { InvalidAccessTokenError, InvalidRefreshTokenError, UnknownSessionError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attemptSubjects } from '../../lib/auth/lockout-policy.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { startSession } from '../../lib/auth/session-issuer.js';
 import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
 import { GoneResetTokenError, InvalidResetTokenError, SignInLockedError, SignInRefusedError, TooManyRequestsError, WrongCurrentPasswordError } from '../../lib/errors.js';

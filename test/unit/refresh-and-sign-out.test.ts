@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { hashRefreshToken } from '../../lib/auth/refresh-token.js';
 import { REFRESH_REUSE_INTERVAL_MS, SESSION_ABSOLUTE_TTL_MS, SESSION_IDLE_TTL_MS } from '../../lib/auth/session-issuer.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { signOut } from '../../lib/auth/sign-out.js';
 import { InvalidRefreshTokenError, ServiceUnavailableError } from '../../lib/errors.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attemptSubjects, LINK_PASSWORD_TRIES } from '../../lib/auth/lockout-policy.js';
-import { signIn } from '../../lib/auth/sign-in.js';
+import { signInSession as signIn } from '../support/signed-in.js';
 import { GoneTokenError, InvalidTokenError, SignInLockedError, SignInRefusedError, WrongPasswordError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { registerPatient } from '../../lib/patient/register-patient.js';

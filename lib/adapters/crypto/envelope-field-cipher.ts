@@ -3,10 +3,15 @@ import { contextAad, open, seal } from './aes-gcm.js';
 import type { DataKeySource, EncryptionContext } from './data-key-source.js';
 
 export const PHI_PURPOSE = 'patient-phi';
+/**
+ * Authenticator-app secrets (issue 21): the same key and envelope as medical data, under a purpose of
+ * their own, so the sign-in functions that must decrypt a secret can be granted that and not the PHI.
+ */
+export const AUTHENTICATOR_SECRET_PURPOSE = 'authenticator-secret';
 
 /** Names the patient, never carries patient data: it is logged in CloudTrail with every KMS call. */
-export function phiContext(patientId: string): EncryptionContext {
-  return { purpose: PHI_PURPOSE, patient_id: patientId };
+export function phiContext(patientId: string, purpose: string = PHI_PURPOSE): EncryptionContext {
+  return { purpose, patient_id: patientId };
 }
 
 /**
@@ -14,10 +19,10 @@ export function phiContext(patientId: string): EncryptionContext {
  * field sealed with AES-256-GCM under it, the field name and patient id bound as AAD. The plaintext
  * data key lives only for the duration of the call.
  */
-export function createEnvelopeFieldCipher(keys: DataKeySource): FieldCipher {
+export function createEnvelopeFieldCipher(keys: DataKeySource, purpose: string = PHI_PURPOSE): FieldCipher {
   return {
     async encryptFields(patientId, fields) {
-      const context = phiContext(patientId);
+      const context = phiContext(patientId, purpose);
       const dataKey = await keys.generateDataKey(context);
       try {
         const ciphertexts: Record<string, string> = {};
@@ -32,7 +37,7 @@ export function createEnvelopeFieldCipher(keys: DataKeySource): FieldCipher {
     },
 
     async decryptFields(patientId, encrypted: EncryptedFields) {
-      const context = phiContext(patientId);
+      const context = phiContext(patientId, purpose);
       const key = await keys.decryptDataKey(Buffer.from(encrypted.wrappedKey, 'base64'), encrypted.keyId, context);
       try {
         const fields: Record<string, unknown> = {};

@@ -28,6 +28,10 @@ export const keys = {
   phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
   /** A number's current claim code (issue 19 item 4), keyed by the number's keyed digest, never the number. */
   phoneClaim: (claimKey: string) => ({ pk: `PHONECLAIM#${claimKey}`, sk: 'CODE' }),
+  /** A patient's authenticator app: the encrypted secret, the last used step, the recovery codes' digests. */
+  totp: (patientId: string) => ({ pk: `TOTP#${patientId}`, sk: 'FACTOR' }),
+  /** The second step of a sign-in, by the mfa_token's SHA-256. */
+  mfaChallenge: (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

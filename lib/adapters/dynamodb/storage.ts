@@ -9,6 +9,8 @@ import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
 import { createDynamoRateLimiter } from './rate-limiter.js';
+import { createDynamoMfaChallengeStore } from './mfa-challenge-store.js';
+import { createDynamoTotpStore } from './totp-store.js';
 import { createDynamoSessionStore } from './session-store.js';
 
 /** The two tables: the patient table (single-table design) and the audit trail's own (6-year retention). */
@@ -31,5 +33,7 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     audit: createDynamoAuditTrail(db, auditTableName),
     phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards, identifiers),
     contactMoves: createDynamoContactMoves(db, tableName, identifiers, outboxShards),
+    totp: createDynamoTotpStore(db, tableName, outboxShards),
+    mfaChallenges: createDynamoMfaChallengeStore(db, tableName),
   };
 }

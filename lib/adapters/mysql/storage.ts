@@ -8,6 +8,7 @@ import { createMysqlOutboxStore } from './outbox-store.js';
 import { createMysqlPatientRepository } from './patient-repository.js';
 import { createMysqlPhoneCodeStore } from './phone-code-store.js';
 import { createMysqlRateLimiter } from './rate-limiter.js';
+import { createMysqlMfaChallengeStore, createMysqlTotpStore } from './second-factor-store.js';
 import { createMysqlSessionStore } from './session-store.js';
 
 /** Every port that persists, on one MySQL database (migrated: see migrate.ts). */
@@ -22,5 +23,7 @@ export function createMysqlStorage(db: MysqlExecutor): Storage {
     audit: createMysqlAuditTrail(db),
     phoneCodes: createMysqlPhoneCodeStore(db),
     contactMoves: createMysqlContactMoves(db),
+    totp: createMysqlTotpStore(db),
+    mfaChallenges: createMysqlMfaChallengeStore(db),
   };
 }

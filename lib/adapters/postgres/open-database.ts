@@ -11,6 +11,7 @@ import { createPgExecutor } from './pg-executor.js';
 import { createPgliteExecutor } from './pglite-executor.js';
 import { createPostgresOutboxStore } from './outbox-store.js';
 import { createPostgresPatientRepository } from './patient-repository.js';
+import { createPostgresMfaChallengeStore, createPostgresTotpStore } from './second-factor-store.js';
 import { createPostgresPhoneCodeStore } from './phone-code-store.js';
 import { createPostgresLoginFailureCounter } from './login-failure-counter.js';
 import { createPostgresRateLimiter } from './rate-limiter.js';
@@ -60,6 +61,8 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
     contactMoves: createPostgresContactMoves(db),
+    totp: createPostgresTotpStore(db),
+    mfaChallenges: createPostgresMfaChallengeStore(db),
   };
   return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }

@@ -23,7 +23,10 @@ import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js
 import { createInMemoryPatientRepository, type InMemoryPatientRepository } from './in-memory-patient-repository.js';
 import { createInMemoryPhoneCodes, type InMemoryPhoneCodes } from './in-memory-phone-codes.js';
 import { createRecordingSmsSender, type RecordingSmsSender } from './recording-sms-sender.js';
+import { createSecondFactors } from '../../../lib/auth/second-factors.js';
+import type { SecondFactors } from '../../../lib/auth/second-factor-ports.js';
 import { createInMemoryRateLimiter } from './in-memory-rate-limiter.js';
+import { createInMemoryMfaChallenges, createInMemoryTotpStore, type InMemoryMfaChallenges } from './in-memory-second-factors.js';
 import { createInMemoryLoginFailureCounter, createInMemorySessionStore } from './in-memory-sessions.js';
 import { createRecordingCipher, type RecordingCipher } from './recording-cipher.js';
 import { createRecordingHasher, type RecordingHasher } from './recording-hasher.js';
@@ -36,6 +39,7 @@ export interface InMemoryStorage extends Storage {
   outbox: InMemoryOutbox;
   audit: InMemoryAuditTrail;
   phoneCodes: InMemoryPhoneCodes;
+  mfaChallenges: InMemoryMfaChallenges;
 }
 
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
@@ -54,6 +58,8 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
     sessions,
     loginFailures: createInMemoryLoginFailureCounter(),
     audit: createInMemoryAuditTrail(),
+    totp: createInMemoryTotpStore(outbox),
+    mfaChallenges: createInMemoryMfaChallenges(),
   };
 }
 
@@ -90,6 +96,10 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   sms: RecordingSmsSender;
   /** The local defaults (lib/config.ts); a test lowers them to reach a budget. */
   smsBudgets: SmsBudgets;
+  totp: Storage['totp'];
+  mfaChallenges: InMemoryMfaChallenges;
+  secondFactors: SecondFactors;
+  serviceName: string;
 }
 
 export const TEST_TOKEN_ISSUER = 'https://patient-api.test/';
@@ -129,6 +139,10 @@ export function createFakeDeps(): FakeDeps {
     emailMoveUrlBase: EMAIL_MOVE_URL_BASE,
     sms: createRecordingSmsSender(),
     smsBudgets: { daily: 1000, countryDaily: 200, countries: {} },
+    totp: storage.totp,
+    mfaChallenges: storage.mfaChallenges,
+    secondFactors: createSecondFactors(storage),
+    serviceName: 'Clinic Portal',
   };
 }
 

@@ -1,0 +1,3 @@
+import { describeTotpFlows } from './totp-flows.js';
+
+describeTotpFlows('DynamoDB Local');
