@@ -2,6 +2,7 @@ import type { AuditTrail } from './audit/ports.js';
 import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
+import type { PasskeyStore } from './passkey/ports.js';
 import type { PatientRepository } from './patient/ports.js';
 import type { PhoneVerificationStore } from './phone/ports.js';
 import type { RateLimiter } from './rate-limit/ports.js';
@@ -16,4 +17,6 @@ export interface Storage {
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
+  /** Passkeys (WebAuthn credentials) and their single-use challenges. */
+  passkeys: PasskeyStore;
 }

@@ -17,7 +17,10 @@ export type AuditAction =
   | 'password_reset'
   | 'password_change'
   | 'account_close'
-  | 'session_end';
+  | 'session_end'
+  | 'passkey_add'
+  | 'passkey_remove'
+  | 'passkey_sign_in';
 
 export type AuditOutcome = 'success' | 'failure';
 

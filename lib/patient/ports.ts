@@ -161,7 +161,7 @@ export interface PasswordChangedMail {
  * or a date of birth is not repeated in a mail). One kind for every notice of the patient's own
  * record, so a new notice is a new `notice`, not a new outbox kind.
  */
-export type AccountNotice = 'profile_changed' | 'account_closed';
+export type AccountNotice = 'profile_changed' | 'account_closed' | 'passkey_added' | 'passkey_removed';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;

@@ -53,6 +53,8 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
     validateProfile: { schema: requestSchemas.profileSchema, type: 'ProfileFields', clocked: true },
   },
   'me-close': { validateAccountClose: { schema: requestSchemas.accountCloseSchema, type: 'AccountCloseRequest' } },
+  'passkey-enrol': { validatePasskeyEnrol: { schema: requestSchemas.passkeyEnrolSchema, type: 'PasskeyEnrolRequest' } },
+  'passkey-login': { validatePasskeySignIn: { schema: requestSchemas.passkeySignInSchema, type: 'PasskeySignInRequest' } },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../../lib/rate-limit/ports.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAccountCloseContract } from './account-close.contract.js';
+import { describePasskeyStorageContract } from './passkey-storage.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
@@ -19,6 +20,7 @@ import { describeSessionListingContract } from './session-listing.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
+import type { PasskeyStore } from '../../lib/passkey/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
 
 /**
@@ -34,6 +36,7 @@ export interface ContractStore {
   loginFailures: LoginFailureCounter;
   audit: AuditTrail;
   phoneCodes: PhoneVerificationStore;
+  passkeys: PasskeyStore;
   /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
   outboxText(id: string): Promise<string | undefined>;
   /**
@@ -597,5 +600,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
     describeAccountCloseContract({ store: () => store, create, patientFixture });
+    describePasskeyStorageContract({ store: () => store, create });
   });
 }

@@ -24,6 +24,17 @@ export const keys = {
   loginAttempts: (subject: string) => ({ pk: `LOGIN#${subject}`, sk: 'ATTEMPTS' }),
   /** A patient's current phone verification code (its keyed digest): a new code overwrites it. */
   phoneCode: (patientId: string) => ({ pk: `PHONECODE#${patientId}`, sk: 'CODE' }),
+  /**
+   * Passkeys (issue 21), under prefixes of their own: a patient's credentials in one partition (the
+   * list is one Query), and per credential an owner item, found from the credential id a browser
+   * presents. Keys carry the id's SHA-256 (base64url), since an id may be 1,023 bytes and a sort key
+   * holds 1,024.
+   */
+  passkey: (patientId: string, credentialDigest: string) => ({ pk: `PASSKEYS#${patientId}`, sk: `CREDENTIAL#${credentialDigest}` }),
+  passkeysOf: (patientId: string) => `PASSKEYS#${patientId}`,
+  passkeyOwner: (credentialDigest: string) => ({ pk: `PASSKEY#${credentialDigest}`, sk: 'OWNER' }),
+  /** A WebAuthn challenge until its answer spends it (the challenge is random and public: no digest needed). */
+  passkeyChallenge: (challenge: string) => ({ pk: `WEBAUTHN#${challenge}`, sk: 'CHALLENGE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

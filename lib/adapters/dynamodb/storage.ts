@@ -4,6 +4,7 @@ import type { Storage } from '../../storage.js';
 import { createDynamoAuditTrail } from './audit-trail.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
+import { createDynamoPasskeyStore } from './passkey-store.js';
 import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
@@ -29,5 +30,6 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     loginFailures: createDynamoLoginFailureCounter(db, tableName),
     audit: createDynamoAuditTrail(db, auditTableName),
     phoneCodes: createDynamoPhoneCodeStore(db, tableName, outboxShards),
+    passkeys: createDynamoPasskeyStore(db, tableName, outboxShards),
   };
 }

@@ -5,6 +5,7 @@ import { createMysqlLoginFailureCounter } from './login-failure-counter.js';
 import type { MysqlExecutor } from './mysql-executor.js';
 import { createMysqlOutboxStore } from './outbox-store.js';
 import { createMysqlPatientRepository } from './patient-repository.js';
+import { createMysqlPasskeyStore } from './passkey-store.js';
 import { createMysqlPhoneCodeStore } from './phone-code-store.js';
 import { createMysqlRateLimiter } from './rate-limiter.js';
 import { createMysqlSessionStore } from './session-store.js';
@@ -20,5 +21,6 @@ export function createMysqlStorage(db: MysqlExecutor): Storage {
     loginFailures: createMysqlLoginFailureCounter(db),
     audit: createMysqlAuditTrail(db),
     phoneCodes: createMysqlPhoneCodeStore(db),
+    passkeys: createMysqlPasskeyStore(db),
   };
 }

@@ -1,3 +1,4 @@
+import { createPostgresPasskeyStore } from './passkey-store.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
@@ -58,6 +59,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     loginFailures: createPostgresLoginFailureCounter(db),
     audit: createPostgresAuditTrail(db),
     phoneCodes: createPostgresPhoneCodeStore(db),
+    passkeys: createPostgresPasskeyStore(db),
   };
   return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }

@@ -21,6 +21,7 @@ import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
 import { createInMemoryPatientRepository, type InMemoryPatientRepository } from './in-memory-patient-repository.js';
 import { createInMemoryPhoneCodes, type InMemoryPhoneCodes } from './in-memory-phone-codes.js';
+import { createInMemoryPasskeys, type InMemoryPasskeys } from './in-memory-passkeys.js';
 import { createRecordingSmsSender, type RecordingSmsSender } from './recording-sms-sender.js';
 import { createInMemoryRateLimiter } from './in-memory-rate-limiter.js';
 import { createInMemoryLoginFailureCounter, createInMemorySessionStore } from './in-memory-sessions.js';
@@ -35,6 +36,7 @@ export interface InMemoryStorage extends Storage {
   outbox: InMemoryOutbox;
   audit: InMemoryAuditTrail;
   phoneCodes: InMemoryPhoneCodes;
+  passkeys: InMemoryPasskeys;
 }
 
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
@@ -46,6 +48,7 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   return {
     repository,
     phoneCodes: createInMemoryPhoneCodes(repository, outbox),
+    passkeys: createInMemoryPasskeys(outbox),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -127,6 +130,6 @@ export function createFakeDeps(): FakeDeps {
 export { createInMemoryAuditTrail, createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
-export { createInMemoryPhoneCodes, createRecordingSmsSender };
+export { createInMemoryPhoneCodes, createRecordingSmsSender, createInMemoryPasskeys };
 export { fakeHash } from './recording-hasher.js';
 export { FAKE_KEY_ID } from './recording-cipher.js';
