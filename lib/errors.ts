@@ -359,3 +359,17 @@ export class UnknownPasskeyError extends AppError {
     super('No such passkey');
   }
 }
+
+/**
+ * RFC 9470: the token is valid but its sign-in is too old (`maxAgeSeconds`) or not strong enough
+ * (`acrValues`) for what was asked. The client signs in again (with its second factor) and retries.
+ */
+export class StepUpRequiredError extends AppError {
+  override readonly name = 'StepUpRequiredError';
+  readonly statusCode = 401;
+  constructor(readonly need: { maxAgeSeconds?: number; acrValues?: string }) {
+    super(need.acrValues
+      ? `Sign in again with your second factor${need.maxAgeSeconds ? ` (within the last ${need.maxAgeSeconds / 60} minutes)` : ''} to do this`
+      : `Sign in again (within the last ${need.maxAgeSeconds! / 60} minutes) to do this`);
+  }
+}

@@ -2,6 +2,7 @@ import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, errors, jwtVerify } from 'jose';
 import { InvalidAccessTokenError } from '../errors.js';
 import { loadOnce } from '../load-once.js';
+import { acrOf, ACR_AAL1, ACR_AAL2, PASSWORD_SIGN_IN, type Acr } from './assurance.js';
 import type { AccessTokens, Es256KeySource, PublishedJwk } from './ports.js';
 
 /** 15 minutes, as the sign-in issue sets: short enough that a leaked token soon stops working. */
@@ -75,12 +76,16 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
   });
 
   return {
-    async issue(patientId, now, sessionId) {
+    async issue(patientId, now, sessionId, auth) {
       if (!patientId) throw new Error('An access token needs a patient id');
       const { kid, signingKey: key } = await signer();
       const iat = seconds(now);
       const header = base64url(JSON.stringify({ alg: ALGORITHM, typ: TYPE, kid }));
-      const claims = { sub: patientId, ...(sessionId && { sid: sessionId }), iat, exp: iat + ACCESS_TOKEN_TTL_SECONDS, jti: randomUUID(), iss: issuer, aud: audience };
+      const amr = auth?.amr ?? PASSWORD_SIGN_IN;
+      const claims = {
+        sub: patientId, ...(sessionId && { sid: sessionId }), iat, exp: iat + ACCESS_TOKEN_TTL_SECONDS, jti: randomUUID(), iss: issuer, aud: audience,
+        amr, auth_time: seconds(auth?.authTime ?? now), acr: acrOf(amr),
+      };
       const signingInput = `${header}.${base64url(JSON.stringify(claims))}`;
       const signature = await key.sign(Buffer.from(signingInput, 'ascii'));
       if (signature.length !== 64) throw new Error('An ES256 signature must be 64 bytes (r‖s)');
@@ -118,6 +123,7 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
         }
         if (payload.sid !== undefined && (typeof payload.sid !== 'string' || !payload.sid)) throw new InvalidAccessTokenError('ERR_CLAIM_TYPE');
         return {
+          ...assuranceClaims(payload),
           patientId: payload.sub, tokenId: payload.jti, issuedAt: new Date(payload.iat! * 1000), expiresAt: new Date(payload.exp! * 1000),
           ...(payload.sid !== undefined && { sessionId: payload.sid as string }),
         };
@@ -129,4 +135,21 @@ export function createAccessTokens(options: AccessTokenOptions): AccessTokens {
       }
     },
   };
+}
+
+const ACRS: readonly string[] = [ACR_AAL1, ACR_AAL2];
+
+/**
+ * The sign-in claims of a verified payload. A token from before them reads as a password sign-in at
+ * its `iat` (AAL1); a malformed one is refused. `acr` is recomputed from `amr` rather than trusted
+ * alone, so the two can never disagree in our favour.
+ */
+function assuranceClaims(payload: Record<string, unknown>): { amr: string[]; authTime: Date; acr: Acr } {
+  const { amr, auth_time: authTime, acr, iat } = payload as { amr?: unknown; auth_time?: unknown; acr?: unknown; iat: number };
+  if (amr === undefined && authTime === undefined && acr === undefined) return { amr: [...PASSWORD_SIGN_IN], authTime: new Date(iat * 1000), acr: ACR_AAL1 };
+  if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string') || typeof authTime !== 'number' || !Number.isInteger(authTime) ||
+      authTime > iat || typeof acr !== 'string' || !ACRS.includes(acr) || acr !== acrOf(amr)) {
+    throw new InvalidAccessTokenError('ERR_CLAIM_TYPE');
+  }
+  return { amr: amr as string[], authTime: new Date(authTime * 1000), acr: acr as Acr };
 }

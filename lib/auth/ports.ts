@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { Acr, SignInMethods } from './assurance.js';
 
 /** What a request may rely on once its access token verified: whose record it may touch, and which token it was. */
 export interface VerifiedAccessToken {
@@ -12,6 +13,13 @@ export interface VerifiedAccessToken {
    * can keep the caller's session while it ends the others. Absent in tokens issued before the claim.
    */
   sessionId?: string;
+  /**
+   * How the session was signed in (claims `amr`, `auth_time`, `acr`; see assurance.ts). A token
+   * issued before the claims existed reads as a password sign-in (AAL1) at its own `iat`.
+   */
+  amr: string[];
+  authTime: Date;
+  acr: Acr;
 }
 
 export interface IssuedAccessToken {
@@ -37,7 +45,11 @@ export interface PublishedJwk {
  * network call per request: the public keys are loaded once per process.
  */
 export interface AccessTokens {
-  issue(patientId: string, now: Date, sessionId?: string): Promise<IssuedAccessToken>;
+  /**
+   * `auth` says how the session was signed in; a refresh passes the family's original one (a refresh
+   * is not a sign-in). Without it the token states a password sign-in at `now` (AAL1).
+   */
+  issue(patientId: string, now: Date, sessionId?: string, auth?: SignInMethods): Promise<IssuedAccessToken>;
   /** Throws InvalidAccessTokenError for any token that is not ours, not intact or not current. */
   verify(token: string, now: Date): Promise<VerifiedAccessToken>;
   /** Every public key whose tokens are accepted, the current signing key's first (the published JWKS). */

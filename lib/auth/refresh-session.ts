@@ -5,7 +5,7 @@ import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import type { AccessTokens } from './ports.js';
 import type { IdentifierDigests } from '../identifiers/ports.js';
 import { hashRefreshToken, successorRefreshToken } from './refresh-token.js';
-import { REFRESH_REUSE_INTERVAL_MS, sessionTokens, type SessionTokens } from './session-issuer.js';
+import { REFRESH_REUSE_INTERVAL_MS, sessionTokens, UNRECORDED_SIGN_IN, type SessionTokens } from './session-issuer.js';
 import type { SessionStore } from './session-ports.js';
 
 export interface RefreshDeps {
@@ -50,5 +50,6 @@ export async function refreshSession(refreshToken: string, context: RequestConte
   const reason = result.repeated ? 'repeated' : undefined;
   logger.info('token refresh', { outcome: 'success', patientId: result.patientId, sessionId: result.familyId, ...(reason && { reason }) });
   await deps.auditor.record(context, { action: 'token_refresh', outcome: 'success', patientId: result.patientId, sessionId: result.familyId, ...(reason && { reason }) });
-  return sessionTokens(result.patientId, next, deps.tokens, now, result.familyId);
+  // The family's own sign-in (amr, auth_time): a refresh is not a sign-in, so it never freshens them.
+  return sessionTokens(result.patientId, next, deps.tokens, now, result.familyId, result.assurance ?? UNRECORDED_SIGN_IN);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../patient/ports.js';
+import { assuranceOf, PASSWORD_SIGN_IN, type SignInAssurance, type SignInMethods } from './assurance.js';
 import type { AccessTokens } from './ports.js';
 import { hashRefreshToken, newRefreshToken } from './refresh-token.js';
 import type { SessionStore } from './session-ports.js';
@@ -31,10 +32,12 @@ export interface SessionDeps {
 
 /**
  * A new refresh-token family and a first access token; returns the family id for the audit trail.
- * `device` (the request's summarised user agent) is kept with the family for the session list.
+ * `device` (the request's summarised user agent) is kept with the family for the session list;
+ * `auth` (how the patient signed in: default a password, now) is kept with it for every refresh.
  */
-export async function startSession(patientId: string, deps: SessionDeps, device?: string): Promise<{ tokens: SessionTokens; sessionId: string }> {
+export async function startSession(patientId: string, deps: SessionDeps, device?: string, auth?: SignInMethods): Promise<{ tokens: SessionTokens; sessionId: string }> {
   const now = deps.clock.now();
+  const assurance = assuranceOf(auth ?? { amr: PASSWORD_SIGN_IN, authTime: now });
   const refreshToken = newRefreshToken();
   const sessionId = randomUUID();
   await deps.sessions.startFamily({
@@ -45,12 +48,22 @@ export async function startSession(patientId: string, deps: SessionDeps, device?
     idleTtlMs: SESSION_IDLE_TTL_MS,
     absoluteTtlMs: SESSION_ABSOLUTE_TTL_MS,
     ...(device && { device }),
+    assurance,
   });
-  return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now, sessionId), sessionId };
+  return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now, sessionId, assurance), sessionId };
 }
 
-/** `sessionId` (the family) goes into the access token as `sid`: a password change keeps that session. */
-export async function sessionTokens(patientId: string, refreshToken: string, tokens: AccessTokens, now: Date, sessionId: string): Promise<SessionTokens> {
-  const access = await tokens.issue(patientId, now, sessionId);
+/**
+ * A family started before issue 21 kept no sign-in: its tokens state a password sign-in at the
+ * epoch, so they read as AAL1 and too old for any step-up (the patient signs in again for those).
+ */
+export const UNRECORDED_SIGN_IN: SignInAssurance = assuranceOf({ amr: PASSWORD_SIGN_IN, authTime: new Date(0) });
+
+/**
+ * `sessionId` (the family) goes into the access token as `sid`: a password change keeps that session.
+ * `auth` is the family's sign-in, unchanged by refreshes.
+ */
+export async function sessionTokens(patientId: string, refreshToken: string, tokens: AccessTokens, now: Date, sessionId: string, auth: SignInMethods): Promise<SessionTokens> {
+  const access = await tokens.issue(patientId, now, sessionId, auth);
   return { patient_id: patientId, access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn, refresh_token: refreshToken };
 }

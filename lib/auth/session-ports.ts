@@ -5,6 +5,7 @@
  * unkeyed digest is enough for values with 256 bits of entropy: nobody can guess a token from its
  * digest, so the slow password hashes are not needed here, and a lookup by digest stays one key read.
  */
+import type { SignInAssurance } from './assurance.js';
 
 export interface NewSessionFamily {
   familyId: string;
@@ -21,6 +22,11 @@ export interface NewSessionFamily {
    * DEVICE_SUMMARY_MAX_LENGTH characters): a summary parsed from the user agent, never the header itself.
    */
   device?: string;
+  /**
+   * How the family was signed in (amr, auth_time, acr), kept for its whole life: every refresh issues
+   * tokens with these, since a refresh is not a sign-in (issue 21).
+   */
+  assurance?: SignInAssurance;
 }
 
 /** The longest device summary a store keeps (the SQL columns are this wide). */
@@ -55,7 +61,8 @@ export interface FamilyRef {
  * - `expired`: the family's current token, but the family is past its idle or absolute end.
  */
 export type RotationResult =
-  | ({ outcome: 'rotated'; expiresAt: Date; repeated?: true } & FamilyRef)
+  /** `assurance`: as the family was started with; absent for a family started before issue 21. */
+  | ({ outcome: 'rotated'; expiresAt: Date; repeated?: true; assurance?: SignInAssurance } & FamilyRef)
   | ({ outcome: 'reused' } & FamilyRef)
   | { outcome: 'revoked' | 'expired' | 'unknown' };
 

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import {
   AppError, HashingBusyError, IdempotencyInProgressError, InvalidAccessTokenError, MethodNotAllowedError, PreconditionFailedError, ServiceUnavailableError,
-  TooManyRequestsError, ValidationError,
+  StepUpRequiredError, TooManyRequestsError, ValidationError,
 } from '../errors.js';
 import { describeError, logger } from '../logging/logger.js';
 import { errorResponse, type HttpResponse } from './response.js';
@@ -20,6 +20,16 @@ function middyHttpError(error: unknown): { statusCode: number; message: string }
   return { statusCode: e.statusCode, message: 'Bad request' };
 }
 
+/** `Bearer error="insufficient_user_authentication", …` with `max_age` and/or `acr_values` (RFC 9470 §3). */
+function stepUpChallenge({ message, need }: StepUpRequiredError): string {
+  return [
+    'Bearer error="insufficient_user_authentication"',
+    `error_description="${message}"`,
+    ...(need.acrValues ? [`acr_values="${need.acrValues}"`] : []),
+    ...(need.maxAgeSeconds !== undefined ? [`max_age=${need.maxAgeSeconds}`] : []),
+  ].join(', ');
+}
+
 /** The one place a failure becomes a response. Unknown errors become a generic 500 with no detail. */
 export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof ValidationError) return errorResponse(422, error.message, { errors: error.errors });
@@ -31,6 +41,8 @@ export function toErrorResponse(error: unknown): HttpResponse {
   if (error instanceof InvalidAccessTokenError) {
     return errorResponse(401, error.message, {}, { 'WWW-Authenticate': error.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"' });
   }
+  // RFC 9470 §3: the token is fine but its sign-in is too old or too weak; the challenge says which.
+  if (error instanceof StepUpRequiredError) return errorResponse(401, error.message, {}, { 'WWW-Authenticate': stepUpChallenge(error) });
   // The current version, so the client can re-read or re-apply without another round trip.
   if (error instanceof PreconditionFailedError) return errorResponse(412, error.message, {}, { ETag: error.etag });
   if (error instanceof MethodNotAllowedError) return errorResponse(405, error.message, {}, { Allow: error.allow.join(', ') });

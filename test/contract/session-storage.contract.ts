@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ACR_AAL1, ACR_AAL2, assuranceOf, PASSWORD_SIGN_IN, TWO_FACTOR_SIGN_IN } from '../../lib/auth/assurance.js';
 import { createLoginAttempts } from '../../lib/auth/lockout-policy.js';
 import type { LoginFailureCounter, SessionStore } from '../../lib/auth/session-ports.js';
 
@@ -39,6 +40,26 @@ export function describeSessionContract({ sessions, loginFailures, newPatient }:
       const { result, next } = await rotate(family.tokenHash, at(MINUTE));
       expect(result).toEqual({ outcome: 'rotated', patientId: family.patientId, familyId: family.familyId, expiresAt: at(MINUTE + IDLE) });
       expect((await rotate(next, at(2 * MINUTE))).result).toMatchObject({ outcome: 'rotated', expiresAt: at(2 * MINUTE + IDLE) });
+    });
+
+    it('keeps the sign-in (amr, auth_time, acr) for the family’s life: every rotation, and a repeat, answers it unchanged (issue 21)', async () => {
+      const assurance = assuranceOf({ amr: TWO_FACTOR_SIGN_IN, authTime: at(-3 * MINUTE) });
+      const family = { familyId: randomUUID(), patientId: await newPatient(), tokenHash: newTokenHash(), now: START, idleTtlMs: IDLE, absoluteTtlMs: ABSOLUTE, assurance };
+      await sessions().startFamily(family);
+      const first = await rotate(family.tokenHash, at(MINUTE));
+      expect(first.result).toMatchObject({ outcome: 'rotated', assurance: { amr: ['pwd', 'otp'], authTime: at(-3 * MINUTE), acr: ACR_AAL2 } });
+      const second = await rotate(first.next, at(2 * MINUTE));
+      expect(second.result).toMatchObject({ outcome: 'rotated', assurance: { amr: ['pwd', 'otp'], authTime: at(-3 * MINUTE), acr: ACR_AAL2 } });
+      const repeat = await rotate(first.next, at(2 * MINUTE + 1000), second.next);
+      expect(repeat.result).toMatchObject({ outcome: 'rotated', repeated: true, assurance: { amr: ['pwd', 'otp'], authTime: at(-3 * MINUTE) } });
+
+      const password = { ...family, familyId: randomUUID(), tokenHash: newTokenHash(), assurance: assuranceOf({ amr: PASSWORD_SIGN_IN, authTime: START }) };
+      await sessions().startFamily(password);
+      expect((await rotate(password.tokenHash, at(MINUTE))).result).toMatchObject({ assurance: { amr: ['pwd'], authTime: START, acr: ACR_AAL1 } });
+      // A family started before the sign-in was kept states none: the use case decides what that means.
+      const legacy = await startFamily();
+      const { result } = await rotate(legacy.tokenHash, at(MINUTE));
+      expect(result.outcome === 'rotated' && result.assurance).toBeFalsy();
     });
 
     it('answers unknown for a token it never issued', async () => {

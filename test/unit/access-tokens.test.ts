@@ -6,6 +6,7 @@ import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createLocalEs256KeySource, loadLocalEs256Key } from '../../lib/adapters/local/local-es256-key-source.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createAccessTokens } from '../../lib/auth/access-tokens.js';
+import { ACR_AAL1, ACR_AAL2 } from '../../lib/auth/assurance.js';
 import type { AccessTokens, Es256KeySource } from '../../lib/auth/ports.js';
 import { InvalidAccessTokenError, ServiceUnavailableError } from '../../lib/errors.js';
 
@@ -58,12 +59,29 @@ describe('issuing an access token', () => {
   it('writes the header and claims the issue names, and a kid that rotation can switch on', async () => {
     const { header, claims } = await genuine();
     expect(header).toEqual({ alg: 'ES256', typ: 'JWT', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
-    expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
+    expect(Object.keys(claims).sort()).toEqual(['acr', 'amr', 'aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'sub']);
     expect(claims).toMatchObject({ sub: PATIENT_ID, iss: ISSUER, aud: AUDIENCE, iat: NOW.getTime() / 1000, exp: NOW.getTime() / 1000 + ACCESS_TOKEN_TTL_SECONDS });
   });
 
   it('refuses to issue a token for no one', async () => {
     await expect(tokens.issue('', NOW)).rejects.toThrow('patient id');
+  });
+});
+
+describe('the sign-in claims (amr, auth_time, acr; issue 21)', () => {
+  it('a token from before them reads as a password sign-in (AAL1) at its own iat', async () => {
+    const { header, claims } = await genuine();
+    const { amr: _amr, auth_time: _authTime, acr: _acr, ...old } = claims;
+    const caller = await tokens.verify(es256(header, old), NOW);
+    expect(caller).toMatchObject({ amr: ['pwd'], authTime: NOW, acr: ACR_AAL1 });
+  });
+
+  it('an acr that its amr does not earn, an auth_time after iat or a malformed amr is refused', async () => {
+    const { header, claims } = await genuine();
+    for (const bad of [{ acr: ACR_AAL2 }, { auth_time: (claims.iat as number) + 5 }, { amr: 'pwd' }, { acr: 'aal3' }, { auth_time: undefined }]) {
+      expect(await refusal(es256(header, { ...claims, ...bad }))).toBeInstanceOf(InvalidAccessTokenError);
+    }
+    expect((await tokens.verify(es256(header, claims), NOW)).acr).toBe(ACR_AAL1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../errors.js';
+import { acrOf, type SignInAssurance } from '../../auth/assurance.js';
 import type { FamilyRef, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callAws } from '../aws-errors.js';
 import { retryingConflicts, type ConflictRetryOptions } from './conflicts.js';
@@ -38,6 +39,16 @@ interface FamilyItem {
   /** The sign-in or the newest rotation; absent in families started before the session list. */
   last_used_at_ms?: number;
   device?: string;
+  /** How the family was signed in (issue 21); absent in families started before. amr is a list. */
+  amr?: string[];
+  auth_time_ms?: number;
+  acr?: string;
+}
+
+/** The family's stored sign-in (acr follows amr, as when it was written); undefined before issue 21. */
+function assuranceOfItem(family: FamilyItem): SignInAssurance | undefined {
+  if (!Array.isArray(family.amr) || family.auth_time_ms === undefined) return undefined;
+  return { amr: family.amr, authTime: new Date(Number(family.auth_time_ms)), acr: acrOf(family.amr) };
 }
 
 /** BatchGetItem's limit of keys per request. */
@@ -156,13 +167,14 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
   }
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const ttl = ttlAfter(absoluteEnd);
       const family: FamilyItem = {
         patient_id: patientId, current_hash: tokenHash, idle_ms: idleTtlMs,
         expires_at_ms: Math.min(now.getTime() + idleTtlMs, absoluteEnd), absolute_end_ms: absoluteEnd,
         last_used_at_ms: now.getTime(), ...(device !== undefined && { device }),
+        ...(assurance && { amr: assurance.amr, auth_time_ms: assurance.authTime.getTime(), acr: assurance.acr }),
       };
       await retryingConflicts(async () => {
         // Read each round: a conflict means another sign-in changed the index.
@@ -209,7 +221,8 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
         }
         if (family.revoked_at !== undefined) return { outcome: 'revoked' };
         if (now.getTime() >= family.expires_at_ms) return { outcome: 'expired' };
-        if (family.current_hash === newHash) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expires_at_ms), repeated: true };
+        const assurance = assuranceOfItem(family);
+        if (family.current_hash === newHash) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expires_at_ms), repeated: true, ...(assurance && { assurance }) };
         const expiresAt = Math.min(now.getTime() + family.idle_ms, family.absolute_end_ms);
         try {
           await callAws('dynamodb', () =>
@@ -234,7 +247,7 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
               ],
             })),
           );
-          return { outcome: 'rotated', ...ref, expiresAt: new Date(expiresAt) };
+          return { outcome: 'rotated', ...ref, expiresAt: new Date(expiresAt), ...(assurance && { assurance }) };
         } catch (error) {
           // Another rotation or a revocation got there first (or is committing): read again and report what it left.
           if (!(error instanceof TransactionCanceledException)) throw error;

@@ -1,4 +1,5 @@
 import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import { assuranceColumns, assuranceFromColumns } from '../sql/sign-in-assurance.js';
 import { callMysql } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 
@@ -12,6 +13,9 @@ interface FamilyRow {
   revoked_at: Date | null;
   previous_token_hash: string | null;
   rotated_at: Date | null;
+  amr: string | null;
+  auth_time: Date | null;
+  acr: string | null;
 }
 
 const REVOKE = 'UPDATE session_families SET revoked_at = :now WHERE id = :familyId AND revoked_at IS NULL';
@@ -25,23 +29,23 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
 }
 
 /**
- * Families as rows (as in PostgreSQL's 005_sessions.sql, 015_refresh_reuse_interval.sql and 016_session_devices.sql). A
- * rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
+ * Families as rows (as in PostgreSQL's 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql
+ * and 021_session_sign_in_assurance.sql). A rotation locks the presented token's row and its family's (SELECT … FOR UPDATE on the join:
  * MariaDB has no FOR UPDATE OF), so concurrent rotations of one token run one after the other: the
  * first finds its token current and rotates; the others find it rotated and either repeat that
  * rotation (same successor, within the reuse interval) or revoke the family.
  */
 export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
       const absoluteEnd = new Date(now.getTime() + absoluteTtlMs);
       const expiresAt = new Date(Math.min(now.getTime() + idleTtlMs, absoluteEnd.getTime()));
       await callMysql(() =>
         db.transaction(async (tx) => {
           await tx.run(
-            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device)
-             VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now, :now, :device)`,
-            { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now, device: device ?? null },
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device, amr, auth_time, acr)
+             VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now, :now, :device, :amr, :auth_time, :acr)`,
+            { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now, device: device ?? null, ...assuranceColumns(assurance) },
           );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:tokenHash, :familyId, :now)', { tokenHash, familyId, now });
         }),
@@ -53,7 +57,7 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
         db.transaction(async (tx): Promise<RotationResult> => {
           const [family] = await tx.query<FamilyRow>(
             `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at,
-                    f.previous_token_hash, f.rotated_at
+                    f.previous_token_hash, f.rotated_at, f.amr, f.auth_time, f.acr
              FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
              WHERE t.token_hash = :presentedHash FOR UPDATE`,
             { presentedHash },
@@ -68,14 +72,15 @@ export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
           }
           if (family.revoked_at !== null) return { outcome: 'revoked' };
           if (now.getTime() >= family.expires_at.getTime()) return { outcome: 'expired' };
-          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: family.expires_at, repeated: true };
+          const assurance = assuranceFromColumns(family);
+          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: family.expires_at, repeated: true, ...(assurance && { assurance }) };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), family.absolute_expires_at.getTime()));
           await tx.run(
             'UPDATE session_families SET current_token_hash = :newHash, expires_at = :expiresAt, previous_token_hash = :presentedHash, rotated_at = :now, last_used_at = :now WHERE id = :familyId',
             { ...ref, newHash, expiresAt, presentedHash, now },
           );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:newHash, :familyId, :now)', { ...ref, newHash, now });
-          return { outcome: 'rotated', ...ref, expiresAt };
+          return { outcome: 'rotated', ...ref, expiresAt, ...(assurance && { assurance }) };
         }),
       ),
 

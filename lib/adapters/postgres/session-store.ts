@@ -1,4 +1,5 @@
 import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import { assuranceColumns, assuranceFromColumns } from '../sql/sign-in-assurance.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
@@ -12,6 +13,9 @@ interface FamilyRow {
   revoked_at: Date | string | null;
   previous_token_hash: string | null;
   rotated_at: Date | string | null;
+  amr: string | null;
+  auth_time: Date | string | null;
+  acr: string | null;
 }
 
 const ms = (value: Date | string) => new Date(value).getTime();
@@ -26,7 +30,8 @@ export async function endFamilies(tx: SqlSession, patientId: string, now: Date, 
 }
 
 /**
- * Families as rows (see 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql). A rotation locks the
+ * Families as rows (see 005_sessions.sql, 015_refresh_reuse_interval.sql, 016_session_devices.sql,
+ * 021_session_sign_in_assurance.sql). A rotation locks the
  * family row (SELECT … FOR UPDATE) before deciding, so concurrent rotations of one token run one
  * after the other: the first finds its token current and rotates; the others find it rotated and
  * either repeat that rotation (same successor, within the reuse interval) or revoke the family.
@@ -39,16 +44,17 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const expiresAt = Math.min(now.getTime() + idleTtlMs, absoluteEnd);
       const iso = (t: number) => new Date(t).toISOString();
+      const signIn = assuranceColumns(assurance);
       await callPostgres(() =>
         db.transaction(async (tx) => {
           await tx.query(
-            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)`,
-            [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString(), device ?? null],
+            `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device, amr, auth_time, acr)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)`,
+            [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString(), device ?? null, signIn.amr, signIn.auth_time && new Date(signIn.auth_time).toISOString(), signIn.acr],
           );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [tokenHash, familyId, now.toISOString()]);
         }),
@@ -60,7 +66,7 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
         db.transaction(async (tx): Promise<RotationResult> => {
           const { rows } = await tx.query<FamilyRow>(
             `SELECT f.id AS family_id, f.patient_id, f.current_token_hash, f.idle_ms, f.expires_at, f.absolute_expires_at, f.revoked_at,
-                    f.previous_token_hash, f.rotated_at
+                    f.previous_token_hash, f.rotated_at, f.amr, f.auth_time, f.acr
              FROM refresh_tokens t JOIN session_families f ON f.id = t.family_id
              WHERE t.token_hash = $1 FOR UPDATE OF f`,
             [presentedHash],
@@ -76,14 +82,15 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
           }
           if (family.revoked_at !== null) return { outcome: 'revoked' };
           if (now.getTime() >= ms(family.expires_at)) return { outcome: 'expired' };
-          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(ms(family.expires_at)), repeated: true };
+          const assurance = assuranceFromColumns(family);
+          if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(ms(family.expires_at)), repeated: true, ...(assurance && { assurance }) };
           const expiresAt = new Date(Math.min(now.getTime() + Number(family.idle_ms), ms(family.absolute_expires_at)));
           await tx.query(
             'UPDATE session_families SET current_token_hash = $2, expires_at = $3, previous_token_hash = $4, rotated_at = $5, last_used_at = $5 WHERE id = $1',
             [ref.familyId, newHash, expiresAt.toISOString(), presentedHash, now.toISOString()],
           );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [newHash, ref.familyId, now.toISOString()]);
-          return { outcome: 'rotated', ...ref, expiresAt };
+          return { outcome: 'rotated', ...ref, expiresAt, ...(assurance && { assurance }) };
         }),
       );
     },

@@ -1,3 +1,4 @@
+import type { SignInAssurance } from '../../../lib/auth/assurance.js';
 import type { AttemptState, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
 
 interface Family {
@@ -12,6 +13,7 @@ interface Family {
   createdAt: number;
   lastUsedAt: number;
   device?: string;
+  assurance?: SignInAssurance;
 }
 
 export interface InMemorySessionStore extends SessionStore {
@@ -31,11 +33,12 @@ export function createInMemorySessionStore(): InMemorySessionStore {
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       families.set(familyId, {
         patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd),
         createdAt: now.getTime(), lastUsedAt: now.getTime(), ...(device !== undefined && { device }),
+        ...(assurance && { assurance: { ...assurance, amr: [...assurance.amr] } }),
       });
       tokens.set(tokenHash, familyId);
     },
@@ -51,11 +54,12 @@ export function createInMemorySessionStore(): InMemorySessionStore {
       }
       if (family.revokedAt !== undefined) return { outcome: 'revoked' };
       if (now.getTime() >= family.expiresAt) return { outcome: 'expired' };
-      if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt), repeated: true };
+      const kept = family.assurance && { assurance: { ...family.assurance, amr: [...family.assurance.amr] } };
+      if (repeat) return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt), repeated: true, ...kept };
       Object.assign(family, { currentHash: newHash, previousHash: presentedHash, rotatedAt: now.getTime(), lastUsedAt: now.getTime() });
       family.expiresAt = Math.min(now.getTime() + family.idleTtlMs, family.absoluteEnd);
       tokens.set(newHash, familyId);
-      return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt) };
+      return { outcome: 'rotated', ...ref, expiresAt: new Date(family.expiresAt), ...kept };
     },
     async familyOf(tokenHash) {
       const familyId = tokens.get(tokenHash);
