@@ -27,6 +27,12 @@ export type ApiFunctionName =
   | 'password-change'
   | 'phone-verification'
   | 'phone-verify'
+  | 'passkey-enrol-options'
+  | 'passkey-enrol'
+  | 'passkey-list'
+  | 'passkey-remove'
+  | 'passkey-login-options'
+  | 'passkey-login'
   | 'health'
   | 'jwks';
 
@@ -63,6 +69,12 @@ export const API_PATHS = {
   passwordChange: '/api/v1/patient/password/change',
   phoneVerification: '/api/v1/patient/phone/verification',
   phoneVerify: '/api/v1/patient/phone/verify',
+  // Passkeys (issue 21).
+  mePasskeys: '/api/v1/patient/me/passkeys',
+  mePasskeysOptions: '/api/v1/patient/me/passkeys/options',
+  mePasskey: '/api/v1/patient/me/passkeys/{id}',
+  loginPasskey: '/api/v1/patient/login/passkey',
+  loginPasskeyOptions: '/api/v1/patient/login/passkey/options',
   health: '/api/v1/health',
   // Where RFC 8414 / OpenID Connect discovery put it, so verifiers find it without configuration.
   jwks: '/.well-known/jwks.json',
@@ -96,6 +108,13 @@ export const API_ROUTES = {
   passwordChange: { method: 'POST', path: API_PATHS.passwordChange, functionName: 'password-change', timeoutSeconds: 15 },
   phoneVerification: { method: 'POST', path: API_PATHS.phoneVerification, functionName: 'phone-verification', timeoutSeconds: 12 },
   phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
+  // Passkeys (issue 21): one or two reads and one conditional write each, and a signature check in memory.
+  passkeyEnrolOptions: { method: 'POST', path: API_PATHS.mePasskeysOptions, functionName: 'passkey-enrol-options', timeoutSeconds: 12 },
+  passkeyEnrol: { method: 'POST', path: API_PATHS.mePasskeys, functionName: 'passkey-enrol', timeoutSeconds: 12 },
+  passkeyList: { method: 'GET', path: API_PATHS.mePasskeys, functionName: 'passkey-list', timeoutSeconds: 12 },
+  passkeyRemove: { method: 'DELETE', path: API_PATHS.mePasskey, functionName: 'passkey-remove', timeoutSeconds: 12 },
+  passkeyLoginOptions: { method: 'POST', path: API_PATHS.loginPasskeyOptions, functionName: 'passkey-login-options', timeoutSeconds: 12 },
+  passkeyLogin: { method: 'POST', path: API_PATHS.loginPasskey, functionName: 'passkey-login', timeoutSeconds: 12 },
   // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
   health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
   // The access tokens' public keys, from the environment: no AWS call (functions/jwks/handler.ts).

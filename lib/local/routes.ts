@@ -26,6 +26,12 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'password-reset': () => import('../../functions/password-reset/handler.js'),
   'password-reset-page': () => import('../../functions/password-reset-page/handler.js'),
   'password-change': () => import('../../functions/password-change/handler.js'),
+  'passkey-enrol-options': () => import('../../functions/passkey-enrol-options/handler.js'),
+  'passkey-enrol': () => import('../../functions/passkey-enrol/handler.js'),
+  'passkey-list': () => import('../../functions/passkey-list/handler.js'),
+  'passkey-remove': () => import('../../functions/passkey-remove/handler.js'),
+  'passkey-login-options': () => import('../../functions/passkey-login-options/handler.js'),
+  'passkey-login': () => import('../../functions/passkey-login/handler.js'),
   health: () => import('../../functions/health/handler.js'),
   jwks: () => import('../../functions/jwks/handler.js'),
 };

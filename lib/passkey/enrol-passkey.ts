@@ -9,12 +9,15 @@ import type { PasskeyEnrolRequest } from '../patient/registration-schema.js';
 import { passkeyView, type PasskeyView } from './passkey-view.js';
 import type { PasskeyStore } from './ports.js';
 import { requirePasskeyStepUp } from './step-up.js';
+import type { SecondFactors } from '../auth/second-factor-ports.js';
 import { CHALLENGE_TTL_MS, newChallenge, spendChallenge, type RelyingParty } from './webauthn.js';
 
 export interface EnrolPasskeyDeps {
   repository: Pick<PatientRepository, 'getPatient'>;
   passkeys: PasskeyStore;
   relyingParty: RelyingParty;
+  /** Whether the patient holds a second factor already (then adding one needs an AAL2 sign-in). */
+  secondFactors: SecondFactors;
   auditor: AuditRecorder;
   clock: Clock;
 }
@@ -39,7 +42,7 @@ async function activePatient(caller: VerifiedAccessToken, deps: EnrolPasskeyDeps
  */
 export async function passkeyCreationOptions(caller: VerifiedAccessToken, deps: EnrolPasskeyDeps): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const now = deps.clock.now();
-  await requirePasskeyStepUp(caller, now);
+  await requirePasskeyStepUp(caller, deps);
   const patient = await activePatient(caller, deps);
   const existing = await deps.passkeys.listFor(patient.id);
   const challenge = newChallenge();
@@ -71,7 +74,7 @@ export async function passkeyCreationOptions(caller: VerifiedAccessToken, deps: 
  */
 export async function enrolPasskey(caller: VerifiedAccessToken, request: PasskeyEnrolRequest, context: RequestContext, deps: EnrolPasskeyDeps): Promise<PasskeyView> {
   const now = deps.clock.now();
-  await requirePasskeyStepUp(caller, now);
+  await requirePasskeyStepUp(caller, deps);
   const patient = await activePatient(caller, deps);
   const audit = (outcome: 'success' | 'failure', reason?: string) =>
     deps.auditor.record(context, { action: 'passkey_add', outcome, patientId: patient.id, ...(caller.sessionId && { sessionId: caller.sessionId }), ...(reason && { reason }) });

@@ -8,11 +8,13 @@ import { passkeyNotice } from './enrol-passkey.js';
 import { passkeyView, type PasskeyView } from './passkey-view.js';
 import type { PasskeyStore } from './ports.js';
 import { requirePasskeyStepUp } from './step-up.js';
+import type { SecondFactors } from '../auth/second-factor-ports.js';
 
 export interface OwnPasskeysDeps {
   repository: Pick<PatientRepository, 'getPatient'>;
   passkeys: PasskeyStore;
   sessions: Pick<SessionStore, 'endOthers'>;
+  secondFactors: SecondFactors;
   auditor: AuditRecorder;
   clock: Clock;
 }
@@ -30,7 +32,7 @@ export async function listPasskeys(caller: VerifiedAccessToken, deps: Pick<OwnPa
  */
 export async function removePasskey(caller: VerifiedAccessToken, credentialId: string, context: RequestContext, deps: OwnPasskeysDeps): Promise<void> {
   const now = deps.clock.now();
-  await requirePasskeyStepUp(caller, now);
+  await requirePasskeyStepUp(caller, deps);
   // authenticate() already refuses a token without `sid`; without one, "the others" would be all of them.
   if (!caller.sessionId) throw new InvalidAccessTokenError('no_session');
   const patient = await deps.repository.getPatient(caller.patientId);

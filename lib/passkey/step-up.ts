@@ -1,14 +1,24 @@
 import type { VerifiedAccessToken } from '../auth/ports.js';
-import { InvalidAccessTokenError } from '../errors.js';
+import type { SecondFactorMethod, SecondFactors } from '../auth/second-factor-ports.js';
+import { requireRecentSignIn, type StepUpDeps } from '../auth/step-up.js';
+import type { PasskeyStore } from './ports.js';
 
 /**
- * How long after a sign-in a patient may change their factors without signing in again (issue 21:
- * "recent sign-in"). The one place the passkey flows ask for a step-up, so the shared rule
- * (lib/auth/step-up.ts of the MFA work) replaces this body alone.
+ * Adding or removing a passkey changes the account's factors: a sign-in within the last 10 minutes,
+ * at AAL2 when the patient already holds a second factor (lib/auth/step-up.ts, RFC 9470).
  */
-export const RECENT_SIGN_IN_MS = 10 * 60_000;
+export function requirePasskeyStepUp(caller: VerifiedAccessToken, deps: StepUpDeps): Promise<void> {
+  return requireRecentSignIn(caller, deps);
+}
 
-export async function requirePasskeyStepUp(caller: VerifiedAccessToken, now: Date): Promise<void> {
-  // Until tokens carry auth_time, the token's own issue time bounds it from above.
-  if (now.getTime() - caller.issuedAt.getTime() > RECENT_SIGN_IN_MS) throw new InvalidAccessTokenError('step_up_required');
+/**
+ * What passkeys add to SecondFactors: `passkey` while the patient holds one. The lead's join with the
+ * authenticator app's (TOTP) answer replaces this where both are wired.
+ */
+export function passkeySecondFactors(passkeys: Pick<PasskeyStore, 'listFor'>): SecondFactors {
+  return {
+    async methodsOf(patientId): Promise<SecondFactorMethod[]> {
+      return (await passkeys.listFor(patientId)).length > 0 ? ['passkey'] : [];
+    },
+  };
 }

@@ -6,6 +6,8 @@ import { SPEC_EXAMPLE } from '../support/requests.js';
 import { awaitMails, awaitTexts, codeFrom, tokenFrom } from '../support/local-aws.js';
 import { useOutboxStream } from '../support/outbox-stream.js';
 import { phoneApi } from '../support/phone-api.js';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.js';
+import { loadConfig } from '../../lib/config.js';
 
 /**
  * What a front end sees of the local server (npm start): the OpenAPI document it serves, every
@@ -192,6 +194,30 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     await run('meSessionEnd', 'unknown', { bearer, params: { id: otherId } }); // ended already
     await run('meSessionsRevokeOthers', 'no-token');
     await run('meSessionsRevokeOthers', 'signed-in', { bearer });
+  });
+
+  it('passkeys: options, add (and the same answer again), list, sign in with it (and again), remove', async () => {
+    const session = await login(SPEC_EXAMPLE.password);
+    const bearer = session.access_token;
+    await run('passkeyEnrolOptions', 'no-token');
+    const options = await run('passkeyEnrolOptions', 'signed-in', { bearer });
+    // A WebAuthn answer signs a live challenge: a software authenticator's answer replaces the example's placeholder.
+    const authenticator = createSoftwareAuthenticator(loadConfig(process.env).webauthnOrigin);
+    const { passkey, response } = authenticator.create(options.data);
+    await run('passkeyEnrol', 'no-token', { replace: { response } });
+    await run('passkeyEnrol', 'enrol', { replace: { response }, bearer });
+    await run('passkeyList', 'no-token');
+    await run('passkeyList', 'signed-in', { bearer });
+    await run('passkeyLoginOptions', 'options');
+    const requestOptions = (await (await fetch(`${base}/api/v1/patient/login/passkey/options`, { method: 'POST' })).json() as Json).data;
+    const assertion = authenticator.get(passkey, requestOptions);
+    const signedIn = await run('passkeyLogin', 'assertion', { replace: { response: assertion } });
+    await run('passkeyLogin', 'replayed', { replace: { response: assertion } });
+    // Holding a passkey, the patient's factor changes need an AAL2 sign-in: the passkey's own.
+    await run('passkeyEnrol', 'replayed', { replace: { response }, bearer: signedIn.data.access_token });
+    await run('passkeyRemove', 'no-token', { params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'removed', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'unknown', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
   });
 
   it('forgot, reset with the mailed link, change (signed in with the new password)', async () => {

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../../lib/auth/authenticate.js';
-import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, UnknownPasskeyError, InvalidAccessTokenError } from '../../lib/errors.js';
+import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, UnknownPasskeyError, InvalidAccessTokenError } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { enrolPasskey, passkeyCreationOptions } from '../../lib/passkey/enrol-passkey.js';
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
 import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
-import { RECENT_SIGN_IN_MS } from '../../lib/passkey/step-up.js';
+import { passkeySecondFactors } from '../../lib/passkey/step-up.js';
+import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
+import { ACR_AAL2 } from '../../lib/auth/assurance.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
 import { createSoftwareAuthenticator, type Misbehaviour } from '../support/software-authenticator.js';
@@ -18,7 +20,7 @@ const rejection = (promise: Promise<unknown>) => promise.then(() => expect.fail(
 
 function passkeyDeps() {
   const deps = createFakeDeps();
-  return Object.assign(deps, { passkeys: deps.storage.passkeys, relyingParty: RP });
+  return Object.assign(deps, { passkeys: deps.storage.passkeys, relyingParty: RP, secondFactors: passkeySecondFactors(deps.storage.passkeys) });
 }
 type Deps = ReturnType<typeof passkeyDeps>;
 
@@ -38,6 +40,9 @@ async function signInWith(deps: Deps, who: Awaited<ReturnType<typeof enrolled>>,
   const options = await passkeySignInOptions(deps);
   return signInWithPasskey({ response: who.authenticator.get(who.passkey, options, bad) }, CONTEXT, deps);
 }
+
+/** The patient signed in with its passkey: an AAL2 caller, as a step-up asks once a second factor is held. */
+const passkeyCaller = async (deps: Deps, who: Awaited<ReturnType<typeof enrolled>>) => callerOf(deps, (await signInWith(deps, who)).access_token);
 
 const auditReasons = (deps: FakeDeps, patientId: string, action: string) =>
   deps.audit.eventsFor(patientId).then((events) => events.filter((e) => e.action === action).map((e) => `${e.outcome}:${e.reason ?? ''}`));
@@ -67,9 +72,12 @@ describe('enrolling a passkey', () => {
     const deps = passkeyDeps();
     const patient = await registeredPatient(deps);
     const caller = await callerOf(deps, patient.session!.access_token);
-    const { response } = createSoftwareAuthenticator(ORIGIN).create(await passkeyCreationOptions(caller, deps));
+    const authenticator = createSoftwareAuthenticator(ORIGIN);
+    const { passkey, response } = authenticator.create(await passkeyCreationOptions(caller, deps));
     await enrolPasskey(caller, { response }, CONTEXT, deps);
-    const replay = await rejection(enrolPasskey(caller, { response }, CONTEXT, deps));
+    // Holding a passkey now, the patient steps up with it (AAL2) and sends the same answer again.
+    const stepped = await passkeyCaller(deps, { ...patient, caller, authenticator, passkey, view: undefined as never });
+    const replay = await rejection(enrolPasskey(stepped, { response }, CONTEXT, deps));
     expect(replay).toBeInstanceOf(PasskeyEnrolmentError);
     expect((replay as PasskeyEnrolmentError).reason).toBe('challenge');
     expect(await listPasskeys(caller, deps)).toHaveLength(1);
@@ -113,12 +121,27 @@ describe('enrolling a passkey', () => {
     expect(await auditReasons(deps, patient.patientId, 'passkey_add')).toEqual(['failure:invalid']);
   });
 
-  it('needs a recent sign-in', async () => {
+  it('needs a sign-in within the last 10 minutes (RFC 9470 step-up), to the second', async () => {
     const deps = passkeyDeps();
     const patient = await registeredPatient(deps);
     const caller = await callerOf(deps, patient.session!.access_token);
-    deps.clock.advance(RECENT_SIGN_IN_MS + 1000);
-    await expect(passkeyCreationOptions(caller, deps)).rejects.toBeInstanceOf(InvalidAccessTokenError);
+    deps.clock.advance(STEP_UP_MAX_AGE_SECONDS * 1000);
+    await expect(passkeyCreationOptions(caller, deps)).resolves.toBeDefined();
+    deps.clock.advance(1000);
+    await expect(passkeyCreationOptions(caller, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
+  });
+
+  it('with a passkey held, a password sign-in (AAL1) adds or removes none; a passkey sign-in (AAL2) does', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const { signIn } = await import('../../lib/auth/sign-in.js');
+    const byPassword = await callerOf(deps, (await signIn({ email: who.email, password: who.password }, CONTEXT, deps)).access_token);
+    await expect(passkeyCreationOptions(byPassword, deps)).rejects.toMatchObject({ need: { acrValues: ACR_AAL2 } });
+    await expect(removePasskey(byPassword, who.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
+    const byPasskey = await callerOf(deps, (await signInWith(deps, who)).access_token);
+    expect(byPasskey.acr).toBe(ACR_AAL2);
+    await expect(passkeyCreationOptions(byPasskey, deps)).resolves.toBeDefined();
+    await removePasskey(byPasskey, who.passkey.credentialId, CONTEXT, deps);
   });
 });
 
@@ -128,7 +151,7 @@ describe('signing in with a passkey', () => {
     const who = await enrolled(deps);
     const answer = await signInWith(deps, who);
     expect(answer).toMatchObject({ patient_id: who.patientId, token_type: 'Bearer' });
-    expect(decodeJwt(answer.access_token).sub).toBe(who.patientId);
+    expect(decodeJwt(answer.access_token)).toMatchObject({ sub: who.patientId, amr: ['hwk', 'user'], acr: ACR_AAL2, auth_time: deps.clock.now().getTime() / 1000 });
     expect(await callerOf(deps, answer.access_token)).toMatchObject({ patientId: who.patientId });
     expect(deps.passkeys.credentialOf(who.passkey.credentialId)).toMatchObject({ counter: 1, lastUsedAt: deps.clock.now() });
     expect(await auditReasons(deps, who.patientId, 'passkey_sign_in')).toEqual(['success:']);
@@ -153,7 +176,7 @@ describe('signing in with a passkey', () => {
   it('an enrolment challenge does not sign in', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
-    const enrolOptions = await passkeyCreationOptions(who.caller, deps);
+    const enrolOptions = await passkeyCreationOptions(await passkeyCaller(deps, who), deps);
     const response = who.authenticator.get(who.passkey, { challenge: enrolOptions.challenge });
     await expect(signInWithPasskey({ response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'challenge' });
   });
@@ -244,11 +267,13 @@ describe('the patient\'s passkeys', () => {
   it('removing one ends the other sessions, keeps the caller\'s, mails and audits; it no longer signs in', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
-    const other = await signInWith(deps, who);
-    await removePasskey(who.caller, who.passkey.credentialId, CONTEXT, deps);
-    expect(await listPasskeys(who.caller, deps)).toEqual([]);
+    const other = who.session!; // the password session verification started
+    const steppedSession = await signInWith(deps, who);
+    const stepped = await callerOf(deps, steppedSession.access_token);
+    await removePasskey(stepped, who.passkey.credentialId, CONTEXT, deps);
+    expect(await listPasskeys(stepped, deps)).toEqual([]);
     await expect(callerOf(deps, other.access_token)).rejects.toBeInstanceOf(InvalidAccessTokenError);
-    await expect(callerOf(deps, who.session!.access_token)).resolves.toMatchObject({ patientId: who.patientId });
+    await expect(callerOf(deps, steppedSession.access_token)).resolves.toMatchObject({ patientId: who.patientId });
     await deliverDueMails(deps);
     expect(deps.mailer.notices.map((n) => n.notice)).toEqual(['passkey_added', 'passkey_removed']);
     expect(await auditReasons(deps, who.patientId, 'passkey_remove')).toEqual(['success:']);
@@ -259,7 +284,7 @@ describe('the patient\'s passkeys', () => {
     const deps = passkeyDeps();
     const a = await enrolled(deps);
     const b = await enrolled(deps);
-    await expect(removePasskey(b.caller, a.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(UnknownPasskeyError);
+    await expect(removePasskey(await passkeyCaller(deps, b), a.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(UnknownPasskeyError);
     expect(await listPasskeys(a.caller, deps)).toHaveLength(1);
   });
 });

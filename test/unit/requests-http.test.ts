@@ -53,6 +53,7 @@ describe('requests.http', () => {
     const bearer = new Set([
       API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.meClose, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify,
       API_ROUTES.meSessions, API_ROUTES.meSessionEnd, API_ROUTES.meSessionsRevokeOthers,
+      API_ROUTES.passkeyEnrolOptions, API_ROUTES.passkeyEnrol, API_ROUTES.passkeyList, API_ROUTES.passkeyRemove,
     ].map(key));
     for (const request of requests) {
       if (request.body) {
