@@ -304,7 +304,7 @@ function assertUrl(name: string, value: string): void {
  * is RP_ID or under it, https except on localhost (WebAuthn's own rules: a browser refuses otherwise,
  * so a stage set up wrongly fails its start, not every patient's enrolment).
  */
-function assertWebAuthnSettings(rpId: string, origin: string): void {
+export function assertWebAuthnSettings(rpId: string, origin: string): void {
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) throw new ConfigError('RP_ID must be a lower-case host name (no scheme, port or path)');
   let url: URL;
   try {

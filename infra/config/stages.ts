@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseAllowedOrigin } from '../../lib/http/cors.js';
-import { readOutboxShards, readServiceName } from '../../lib/config.js';
+import { assertWebAuthnSettings, readOutboxShards, readServiceName } from '../../lib/config.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -85,6 +85,13 @@ export interface StageConfig {
    * (`-c corsAllowedOrigins=` for none).
    */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * Passkeys (RP_ID, WEBAUTHN_ORIGIN): the relying party id, the registrable domain the stage's pages
+   * run under, and the one origin they run on. A passkey is bound to the RP id for good: changing it
+   * strands every enrolled passkey. Override with `-c rpId=clinic.example -c webauthnOrigin=https://app.clinic.example`.
+   */
+  readonly rpId: string;
+  readonly webauthnOrigin: string;
 }
 
 /**
@@ -200,6 +207,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     sms: { originationIdentityResource: 'pool/pool-patient-registration-dev', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     // A front end's dev server (Vite's default port) against the dev API; dev holds test data only.
     corsAllowedOrigins: ['http://localhost:5173'],
+    rpId: 'dev.patients.example.com',
+    webauthnOrigin: 'https://dev.patients.example.com',
     logLevel: 'DEBUG',
     alarmEmail: undefined,
   },
@@ -225,6 +234,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // Placeholder pool id: set the stage's real one here or with -c smsOriginationIdentity=<ARN>.
     sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     corsAllowedOrigins: [],
+    rpId: 'staging.patients.example.com',
+    webauthnOrigin: 'https://staging.patients.example.com',
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -257,6 +268,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     },
     // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
     corsAllowedOrigins: [],
+    rpId: 'patients.example.com',
+    webauthnOrigin: 'https://patients.example.com',
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -323,7 +336,16 @@ export function resolveStageConfig(
     sms: resolveSms(read, defaults.sms, account, region),
     alarmEmail: stringContext(read, 'alarmEmail') ?? defaults.alarmEmail,
     corsAllowedOrigins: resolveCorsOrigins(read, defaults.corsAllowedOrigins),
+    ...resolveWebAuthn(read, defaults),
   };
+}
+
+/** The functions' own check (lib/config.ts), so a wrong RP id or origin stops the synth, not a cold start. */
+function resolveWebAuthn(read: ContextReader, defaults: StageDefaults): { rpId: string; webauthnOrigin: string } {
+  const rpId = stringContext(read, 'rpId') ?? defaults.rpId;
+  const webauthnOrigin = stringContext(read, 'webauthnOrigin') ?? defaults.webauthnOrigin;
+  assertWebAuthnSettings(rpId, webauthnOrigin);
+  return { rpId, webauthnOrigin };
 }
 
 /** Exact origins, https (plain http for localhost only: a developer's front end against dev). */

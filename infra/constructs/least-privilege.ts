@@ -23,13 +23,17 @@ export type PatientTableAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  /** On the table only (LeadingKeys holds for it): one patient's passkeys, a partition of their own. */
+  | 'dynamodb:Query';
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
   | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#'
   // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
-  | 'RESET#' | 'PHONECODE#';
+  | 'RESET#' | 'PHONECODE#'
+  // Issue 21: a patient's passkeys, each credential's owner (by id digest), and WebAuthn challenges.
+  | 'PASSKEYS#' | 'PASSKEYID#' | 'WEBAUTHN#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;

@@ -898,6 +898,16 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       ...UNAVAILABLE,
     },
   },
+  passkeyEnrolPage: {
+    summary: 'The page that adds a passkey',
+    description: 'Sign in with email and password on the page, then the browser makes the passkey. It needs JavaScript (WebAuthn is a browser API); its one script is pinned by hash in the page\'s CSP and calls the routes above.',
+    responses: { 200: htmlPage('The page.'), ...THROTTLED },
+  },
+  passkeySignInPage: {
+    summary: 'The page that signs in with a passkey',
+    description: 'One button: the browser offers the passkeys saved for this site. It needs JavaScript; its one script is pinned by hash in the page\'s CSP.',
+    responses: { 200: htmlPage('The page.'), ...THROTTLED },
+  },
   passkeyLoginOptions: {
     summary: 'Start signing in with a passkey',
     description: 'No body, no email: any passkey of this site may answer, the browser offers the patient\'s own.',

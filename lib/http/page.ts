@@ -11,7 +11,7 @@ import { escapeHtml } from '../escape-html.js';
 export interface PageField {
   name: string;
   label: string;
-  type: 'password' | 'email';
+  type: 'password' | 'email' | 'text';
   autocomplete: string;
   maxLength: number;
 }
@@ -72,7 +72,7 @@ const script = `for (const form of document.forms) {
   addEventListener('pageshow', (event) => { if (event.persisted) { button.disabled = false; button.textContent = label; } });
 }`;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+export const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
  * Nothing but this exact script and style, form posts back to this origin only, nothing fetched (the
@@ -107,7 +107,11 @@ function formHtml(form: PageForm): string {
   ].join('\n');
 }
 
-export function renderPage(serviceName: string, content: PageContent): string {
+/**
+ * The page, with `pageScript` as its one script (default: the forms' enhancement above); a page with
+ * another script serves it under a CSP naming that script's hash (lib/http/passkey-pages.ts).
+ */
+export function renderPage(serviceName: string, content: PageContent, pageScript = script): string {
   const { result } = content;
   const parts = [
     `<h1>${escapeHtml(content.title)}</h1>`,
@@ -123,6 +127,6 @@ export function renderPage(serviceName: string, content: PageContent): string {
 <main>
 ${parts.join('\n')}
 </main>
-<script>${script}</script>
+<script>${pageScript}</script>
 </body></html>`;
 }

@@ -33,6 +33,8 @@ export type ApiFunctionName =
   | 'passkey-remove'
   | 'passkey-login-options'
   | 'passkey-login'
+  | 'passkey-enrol-page'
+  | 'passkey-sign-in-page'
   | 'health'
   | 'jwks';
 
@@ -75,6 +77,8 @@ export const API_PATHS = {
   mePasskey: '/api/v1/patient/me/passkeys/{id}',
   loginPasskey: '/api/v1/patient/login/passkey',
   loginPasskeyOptions: '/api/v1/patient/login/passkey/options',
+  passkeyEnrolPage: '/api/v1/patient/passkeys/enrol',
+  passkeySignInPage: '/api/v1/patient/passkeys/sign-in',
   health: '/api/v1/health',
   // Where RFC 8414 / OpenID Connect discovery put it, so verifiers find it without configuration.
   jwks: '/.well-known/jwks.json',
@@ -115,6 +119,9 @@ export const API_ROUTES = {
   passkeyRemove: { method: 'DELETE', path: API_PATHS.mePasskey, functionName: 'passkey-remove', timeoutSeconds: 12 },
   passkeyLoginOptions: { method: 'POST', path: API_PATHS.loginPasskeyOptions, functionName: 'passkey-login-options', timeoutSeconds: 12 },
   passkeyLogin: { method: 'POST', path: API_PATHS.loginPasskey, functionName: 'passkey-login', timeoutSeconds: 12 },
+  // The two passkey pages: static HTML and its script, no data, no AWS call.
+  passkeyEnrolPage: { method: 'GET', path: API_PATHS.passkeyEnrolPage, functionName: 'passkey-enrol-page', timeoutSeconds: 12 },
+  passkeySignInPage: { method: 'GET', path: API_PATHS.passkeySignInPage, functionName: 'passkey-sign-in-page', timeoutSeconds: 12 },
   // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
   health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
   // The access tokens' public keys, from the environment: no AWS call (functions/jwks/handler.ts).

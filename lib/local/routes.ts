@@ -32,6 +32,8 @@ const HANDLERS: Record<ApiFunctionName, () => Promise<{ handler: LambdaHandler }
   'passkey-remove': () => import('../../functions/passkey-remove/handler.js'),
   'passkey-login-options': () => import('../../functions/passkey-login-options/handler.js'),
   'passkey-login': () => import('../../functions/passkey-login/handler.js'),
+  'passkey-enrol-page': () => import('../../functions/passkey-enrol-page/handler.js'),
+  'passkey-sign-in-page': () => import('../../functions/passkey-sign-in-page/handler.js'),
   health: () => import('../../functions/health/handler.js'),
   jwks: () => import('../../functions/jwks/handler.js'),
 };

@@ -50,7 +50,8 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
   const now = deps.clock.now();
   const answer = request.response;
   const fail = async (reason: string, patientId?: string) => {
-    logger.info('passkey sign-in', { outcome: 'failure', reason, ...(patientId && { patientId }) });
+    // The message POST /login logs, so the sign-in failure alarm counts these too.
+    logger.info('sign-in', { outcome: 'failure', reason: `passkey_${reason}`, ...(patientId && { patientId }) });
     await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'failure', reason, ...(patientId && { patientId }) });
     return new PasskeySignInError(reason);
   };
@@ -81,7 +82,7 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
   }
   // WebAuthn §6.1.1: a counter that does not grow (unless both are 0: no counter kept) signals a clone.
   if ((await deps.passkeys.advanceCounter(passkey.id, newCounter, now)) !== 'advanced') {
-    logger.warn('passkey sign-in', { outcome: 'failure', reason: 'counter_not_forward', patientId });
+    logger.warn('sign-in', { outcome: 'failure', reason: 'passkey_counter_not_forward', patientId });
     await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'failure', reason: 'counter_not_forward', patientId });
     throw new PasskeySignInError('counter_not_forward');
   }
@@ -94,7 +95,7 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
     throw new SignInRefusedError(reason);
   }
   const { tokens, sessionId } = await startPasskeySession(patientId, deps, context.device, now);
-  logger.info('passkey sign-in', { outcome: 'success', patientId });
+  logger.info('sign-in', { outcome: 'success', reason: 'passkey', patientId });
   await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'success', patientId, sessionId });
   return tokens;
 }

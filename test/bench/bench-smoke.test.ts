@@ -43,6 +43,7 @@ describe('npm run bench -- --smoke', () => {
       'login 200 over HTTP',
       'login 401, unknown email / wrong password',
       'GET /me',
+      'passkey sign-in over HTTP: options + assertion',
       'password-forgot, registered / unknown address',
       'JWT signing alone, ES256, key in memory',
       'JWT verification alone, ES256',

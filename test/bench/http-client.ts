@@ -32,7 +32,7 @@ export function createClient(baseUrl: string) {
     });
   };
   return {
-    post: (path: string, body: unknown) => send('POST', path, body),
+    post: (path: string, body: unknown, headers: Record<string, string> = {}) => send('POST', path, body, headers),
     get: (path: string, headers: Record<string, string> = {}) => send('GET', path, undefined, headers),
     close: () => agent.destroy(),
   };

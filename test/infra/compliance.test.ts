@@ -40,7 +40,8 @@ describe('cdk-nag (AwsSolutions + HIPAA Security) on a full synth with bundling'
       )
       .map((c) => c.node.path.split('/')[1]);
     expect(acknowledgedDlq.sort()).toEqual([
-      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
+      'AccessTokenKeys', 'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate',
+      'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneVerification', 'PhoneVerify',
       'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
     ]);
   });

@@ -32,7 +32,9 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
+  'Health', 'Jwks', 'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeUpdate', 'OutboxMailer',
+  'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage',
+  'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage',
   'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
@@ -173,6 +175,15 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(summaryOf('MeSessionsRevokeOthers')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
   });
 
+  it('the passkey routes (issue 21): their table items and token verification; adding and removing are audited, passkey sign-in signs tokens; no patient data key', () => {
+    expect(summaryOf('PasskeyEnrolOptions')).toEqual({ ...BASELINE, ...tableKey, ...verifyTokens });
+    expect(summaryOf('PasskeyEnrol')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    expect(summaryOf('PasskeyList')).toEqual({ ...BASELINE, ...tableKey, ...verifyTokens });
+    expect(summaryOf('PasskeyRemove')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    expect(summaryOf('PasskeyLoginOptions')).toEqual({ ...BASELINE, ...tableKey });
+    expect(summaryOf('PasskeyLogin')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...signTokens, ...writeAudit });
+  });
+
   it('me-update: the me function\'s reads and decryption, plus a data key to re-encrypt, token verification and the audit trail', () => {
     expect(summaryOf('MeUpdate')).toEqual({
       ...BASELINE,
@@ -231,6 +242,30 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
+    // Passkeys (issue 21): a patient's own PASSKEYS# partition (one Query to list), the PASSKEYID#
+    // owner items a sign-in finds a credential by, and WEBAUTHN# challenges; never a patient profile write.
+    ['PasskeyEnrolOptions', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['WEBAUTHN#'] }],
+    ['PasskeyEnrol', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'],
+      'dynamodb:Query': ['PASSKEYS#'],
+      'dynamodb:DeleteItem': ['WEBAUTHN#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PASSKEYID#', 'PASSKEYS#'],
+    }],
+    ['PasskeyList', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:Query': ['PASSKEYS#'] }],
+    ['PasskeyRemove', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:Query': ['PASSKEYS#'],
+      'dynamodb:DeleteItem': ['PASSKEYID#', 'PASSKEYS#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'],
+    }],
+    ['PasskeyLoginOptions', { 'dynamodb:PutItem': ['WEBAUTHN#'] }],
+    ['PasskeyLogin', {
+      'dynamodb:GetItem': ['PASSKEYID#', 'PASSKEYS#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:DeleteItem': ['WEBAUTHN#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'PASSKEYS#', 'SESSIONS#'],
+      'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
@@ -286,7 +321,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
 
   it('only the functions that issue tokens may unwrap the signing key (Decrypt, its purpose only); nothing signs in KMS', () => {
     const onWrappingKey = allStatements().filter(({ s }) => /AccessTokenKeysWrappingKey/.test(target(s)));
-    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'TokenRefresh', 'VerifyEmail']);
+    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'PasskeyLogin', 'TokenRefresh', 'VerifyEmail']);
     for (const { fn, s } of onWrappingKey) {
       expect(asArray(s.Action), fn).toEqual(['kms:Decrypt']);
       expect(s.Condition, fn).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } });
@@ -297,7 +332,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   it('no role can read, change or delete the audit trail: PutItem only, for the sign-in, recovery and phone functions', () => {
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     expect(onAudit.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'Logout', 'Me', 'MeClose', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeUpdate', 'PasskeyEnrol', 'PasskeyLogin', 'PasskeyRemove', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of onAudit) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
@@ -305,7 +340,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }
   });
 
-  it.each(['Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+  it.each(['Health', 'Jwks', 'PasskeyEnrolPage', 'PasskeySignInPage'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
     expect(summaryOf(fn)).toEqual(BASELINE);
   });
 

@@ -29,7 +29,7 @@ function fromItem(item: Record<string, any>): PasskeyCredential {
 
 /**
  * Passkeys on the patient table. A credential lives in its patient's `PASSKEYS#<patient>` partition;
- * a `PASSKEY#<id digest>` owner item names the patient, so a sign-in finds the credential from the id
+ * a `PASSKEYID#<id digest>` owner item names the patient, so a sign-in finds the credential from the id
  * alone and two patients can never hold one id (the owner item is put only if absent). Adding and
  * removing write both items and the notice in one transaction; the counter moves by an update
  * conditioned on the stored one being lower. A challenge is spent by a conditional delete that
