@@ -38,6 +38,7 @@ const ADAPTER_FILES: Readonly<Record<string, string>> = {
   'rate-limiter': 'rateLimits',
   'outbox-store': 'outbox',
   'phone-code-store': 'phoneCodes',
+  'passkey-store': 'passkeys',
 };
 const ADAPTER_FRAME = /\bat (?:async )?(?:\S+\.)?([\w$]+) \((?:file:\/\/)?[^()]*\/lib\/adapters\/dynamodb\/([\w-]+)\.ts:\d+/;
 
