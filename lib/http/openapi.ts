@@ -23,7 +23,9 @@ import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
-import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError } from '../errors.js';
+import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError } from '../errors.js';
+import { ACR_AAL2 } from '../auth/assurance.js';
+import { STEP_UP_MAX_AGE_SECONDS } from '../auth/step-up.js';
 import { ACCOUNT_CLOSED_ANSWER } from '../record/close-account.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -471,6 +473,9 @@ function mailByAddress(summary: string, schema: RequestSchemaName, queued: strin
   };
 }
 
+/** A factor change by a password-only sign-in once a second factor is held (lib/auth/step-up.ts). */
+const STEP_UP_AAL2_MESSAGE = new StepUpRequiredError({ maxAgeSeconds: STEP_UP_MAX_AGE_SECONDS, acrValues: ACR_AAL2 }).message;
+
 /** What a closed account's sign-in (and any Bearer route) answers: lib/errors.ts SignInRefusedError('inactive'). */
 const CLOSED_MESSAGE = new SignInRefusedError('inactive').message;
 
@@ -894,6 +899,11 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     responses: {
       200: { description: 'Removed.', schema: 'Message', examples: { removed: { summary: 'Removed', value: { success: true, message: 'Passkey removed. Your other sessions were signed out.' } } } },
       ...BEARER_ERRORS,
+      401: {
+        ...BEARER_ERRORS[401]!,
+        description: `${BEARER_ERRORS[401]!.description} Or the sign-in is too old or too weak for a factor change (\`insufficient_user_authentication\`, RFC 9470): a patient who holds a passkey signs in with it (AAL2) to remove one.`,
+        examples: { ...message('no-token', 'Invalid or expired access token'), ...message('password-only', STEP_UP_AAL2_MESSAGE) },
+      },
       404: error('The caller has no passkey with this id (unknown, removed, or another patient\'s: one answer for all).', message('unknown', 'No such passkey')),
       ...UNAVAILABLE,
     },

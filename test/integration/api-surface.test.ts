@@ -216,6 +216,7 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     // Holding a passkey, the patient's factor changes need an AAL2 sign-in: the passkey's own.
     await run('passkeyEnrol', 'replayed', { replace: { response }, bearer: signedIn.data.access_token });
     await run('passkeyRemove', 'no-token', { params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'password-only', { bearer, params: { id: passkey.credentialId } });
     await run('passkeyRemove', 'removed', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
     await run('passkeyRemove', 'unknown', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
   });
