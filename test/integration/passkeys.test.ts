@@ -14,6 +14,7 @@ import { mailsTo } from '../support/local-aws.js';
 import { apiEvent, invoke } from '../support/requests.js';
 import { api, sweepOutbox, verifiedPatient } from '../support/sign-in-api.js';
 import { createSoftwareAuthenticator, type Misbehaviour } from '../support/software-authenticator.js';
+import { captureOutput } from '../support/capture-output.js';
 
 /**
  * Issue 21, passkeys, through the real handlers on DynamoDB Local (the other stores keep the same
@@ -23,6 +24,8 @@ import { createSoftwareAuthenticator, type Misbehaviour } from '../support/softw
 const json = { 'Content-Type': 'application/json' };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const ORIGIN = loadConfig(process.env).webauthnOrigin;
+/** Everything the handlers log at DEBUG, for the last test: ids and outcomes only. */
+const output = captureOutput();
 
 const passkeysApi = {
   enrolOptions: (token: string) => invoke(enrolOptions, apiEvent(undefined, { path: API_PATHS.mePasskeysOptions, headers: bearer(token) })),
@@ -118,5 +121,22 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     expect((await passkeysApi.list(bStepped)).body.data.passkeys).toHaveLength(1);
     await sweepOutbox();
     expect((await mailsTo(a.body.email)).map((m) => m.subject)).toContain('A passkey was removed from your account');
+  });
+
+  it('logs no token, challenge, key, signature or address of any of it, at DEBUG, refusals included', async () => {
+    output.reset();
+    const who = await withPasskey();
+    const options = (await passkeysApi.loginOptions()).body.data;
+    const assertion = who.authenticator.get(who.passkey, options);
+    const session = (await passkeysApi.login(assertion)).body.data;
+    await passkeysApi.login(assertion); // replayed: refused
+    await who.signIn({ origin: 'https://phish.example' });
+    const logged = output.text();
+    expect(logged).toContain('"reason":"passkey_challenge"');
+    const secrets = [
+      session.access_token, session.refresh_token, who.session.access_token, options.challenge, assertion.response.signature,
+      assertion.response.clientDataJSON, who.response.response.attestationObject, who.body.email,
+    ];
+    for (const secret of secrets) expect(logged).not.toContain(secret);
   });
 });
