@@ -134,8 +134,8 @@ export const TABLE_CALLS = {
   'passkeys.listFor': { 'dynamodb:Query': ['PASSKEYS#'] },
   /** One transaction: Delete PASSKEYS# (the caller's) + Delete PASSKEYID# (owner = caller) + Put OUTBOX# (the notice). */
   'passkeys.remove': { 'dynamodb:DeleteItem': ['PASSKEYS#', 'PASSKEYID#'], 'dynamodb:PutItem': ['OUTBOX#'] },
-  /** Get PASSKEYID#, then one Update of the credential conditioned on its counter being lower. */
-  'passkeys.advanceCounter': { 'dynamodb:GetItem': ['PASSKEYID#'], 'dynamodb:UpdateItem': ['PASSKEYS#'] },
+  /** One Update of the credential (its patient known from `find`) conditioned on its counter being lower. */
+  'passkeys.advanceCounter': { 'dynamodb:UpdateItem': ['PASSKEYS#'] },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;

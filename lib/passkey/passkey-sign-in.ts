@@ -81,7 +81,7 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
     throw await fail('invalid_assertion', patientId);
   }
   // WebAuthn §6.1.1: a counter that does not grow (unless both are 0: no counter kept) signals a clone.
-  if ((await deps.passkeys.advanceCounter(passkey.id, newCounter, now)) !== 'advanced') {
+  if ((await deps.passkeys.advanceCounter(passkey, newCounter, now)) !== 'advanced') {
     logger.warn('sign-in', { outcome: 'failure', reason: 'passkey_counter_not_forward', patientId });
     await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'failure', reason: 'counter_not_forward', patientId });
     throw new PasskeySignInError('counter_not_forward');

@@ -61,8 +61,9 @@ export interface PasskeyStore {
    */
   remove(patientId: string, credentialId: string, notice: AccountNoticeMail): Promise<boolean>;
   /**
-   * Sets the counter to `next` only while the stored one is below it (or both are 0: an authenticator
-   * that keeps no counter): of two assertions with the same counter, one advances.
+   * Sets the counter of the patient's credential (as `find` gave it) to `next` only while the stored
+   * one is below it (or both are 0: an authenticator that keeps no counter): of two assertions with
+   * the same counter, one advances. 'unknown' if the patient has no such credential (removed meanwhile).
    */
-  advanceCounter(credentialId: string, next: number, usedAt: Date): Promise<CounterAdvance>;
+  advanceCounter(credential: Pick<PasskeyCredential, 'id' | 'patientId'>, next: number, usedAt: Date): Promise<CounterAdvance>;
 }

@@ -126,26 +126,29 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
   describe('the signature counter', () => {
     it('moves forward only, and records the use', async () => {
       const { credential } = await enrolled({ counter: 5 });
-      expect(await passkeys().advanceCounter(credential.id, 5, at(MINUTE))).toBe('not_forward');
-      expect(await passkeys().advanceCounter(credential.id, 4, at(MINUTE))).toBe('not_forward');
+      expect(await passkeys().advanceCounter(credential, 5, at(MINUTE))).toBe('not_forward');
+      expect(await passkeys().advanceCounter(credential, 4, at(MINUTE))).toBe('not_forward');
       expect(await passkeys().find(credential.id)).toMatchObject({ counter: 5 });
-      expect(await passkeys().advanceCounter(credential.id, 6, at(2 * MINUTE))).toBe('advanced');
+      expect(await passkeys().advanceCounter(credential, 6, at(2 * MINUTE))).toBe('advanced');
       expect(await passkeys().find(credential.id)).toMatchObject({ counter: 6, lastUsedAt: at(2 * MINUTE) });
-      expect(await passkeys().advanceCounter(credential.id, 2 ** 32 - 1, at(3 * MINUTE))).toBe('advanced');
-      expect(await passkeys().advanceCounter(randomBytes(16).toString('base64url'), 1, at(MINUTE))).toBe('unknown');
+      // Named with another patient, the credential is not found: its counter stays.
+      expect(await passkeys().advanceCounter({ ...credential, patientId: (await patient()).id }, 7, at(3 * MINUTE))).toBe('unknown');
+      expect(await passkeys().find(credential.id)).toMatchObject({ counter: 6 });
+      expect(await passkeys().advanceCounter(credential, 2 ** 32 - 1, at(3 * MINUTE))).toBe('advanced');
+      expect(await passkeys().advanceCounter({ ...credential, id: randomBytes(16).toString('base64url') }, 1, at(MINUTE))).toBe('unknown');
     });
 
     it('an authenticator that keeps no counter (0, and 0 again) passes; once it counted, 0 is refused', async () => {
       const { credential } = await enrolled();
-      expect(await passkeys().advanceCounter(credential.id, 0, at(MINUTE))).toBe('advanced');
-      expect(await passkeys().advanceCounter(credential.id, 0, at(2 * MINUTE))).toBe('advanced');
-      expect(await passkeys().advanceCounter(credential.id, 1, at(3 * MINUTE))).toBe('advanced');
-      expect(await passkeys().advanceCounter(credential.id, 0, at(4 * MINUTE))).toBe('not_forward');
+      expect(await passkeys().advanceCounter(credential, 0, at(MINUTE))).toBe('advanced');
+      expect(await passkeys().advanceCounter(credential, 0, at(2 * MINUTE))).toBe('advanced');
+      expect(await passkeys().advanceCounter(credential, 1, at(3 * MINUTE))).toBe('advanced');
+      expect(await passkeys().advanceCounter(credential, 0, at(4 * MINUTE))).toBe('not_forward');
     });
 
     it('of eight assertions with the same counter at once, exactly one advances it', async () => {
       const { credential } = await enrolled({ counter: 1 });
-      const outcomes = await Promise.all(Array.from({ length: 8 }, () => passkeys().advanceCounter(credential.id, 2, at(MINUTE))));
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => passkeys().advanceCounter(credential, 2, at(MINUTE))));
       expect(outcomes.filter((o) => o === 'advanced')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'not_forward')).toHaveLength(7);
     });

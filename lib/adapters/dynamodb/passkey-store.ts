@@ -172,9 +172,7 @@ export function createDynamoPasskeyStore(db: DynamoDBDocumentClient, tableName: 
       }
     },
 
-    async advanceCounter(credentialId, next, usedAt) {
-      const patientId = await ownerOf(credentialId);
-      if (!patientId) return 'unknown';
+    async advanceCounter({ id: credentialId, patientId }, next, usedAt) {
       try {
         await callAws('dynamodb', () =>
           db.send(new UpdateCommand({

@@ -95,16 +95,17 @@ export function createMysqlPasskeyStore(db: MysqlExecutor): PasskeyStore {
           return true;
         })),
 
-    advanceCounter: (credentialId, next, usedAt) =>
+    advanceCounter: ({ id: credentialId, patientId }, next, usedAt) =>
       callMysql(async () => {
         const digest = digestOf(credentialId);
         // Forward only; an authenticator that keeps no counter reports 0 every time (WebAuthn §6.1.1).
         const moved = await db.run(
-          'UPDATE passkeys SET counter = :next, last_used_at = :usedAt WHERE credential_digest = :digest AND (counter < :next OR (counter = 0 AND :next = 0))',
-          { digest, next, usedAt },
+          `UPDATE passkeys SET counter = :next, last_used_at = :usedAt
+           WHERE credential_digest = :digest AND patient_id = :patientId AND (counter < :next OR (counter = 0 AND :next = 0))`,
+          { digest, patientId, next, usedAt },
         );
         if (moved > 0) return 'advanced';
-        const known = await db.query('SELECT 1 FROM passkeys WHERE credential_digest = :digest', { digest });
+        const known = await db.query('SELECT 1 FROM passkeys WHERE credential_digest = :digest AND patient_id = :patientId', { digest, patientId });
         return known.length > 0 ? 'not_forward' : 'unknown';
       }),
   };

@@ -88,15 +88,16 @@ export function createPostgresPasskeyStore(db: SqlExecutor): PasskeyStore {
           return true;
         })),
 
-    advanceCounter: (credentialId, next, usedAt) =>
+    advanceCounter: ({ id: credentialId, patientId }, next, usedAt) =>
       callPostgres(async () => {
         const { rows } = await db.query(
           // Forward only; an authenticator that keeps no counter reports 0 every time (WebAuthn §6.1.1).
-          `UPDATE passkeys SET counter = $2, last_used_at = $3 WHERE credential_id = $1 AND (counter < $2 OR (counter = 0 AND $2 = 0)) RETURNING credential_id`,
-          [credentialId, next, usedAt.toISOString()],
+          `UPDATE passkeys SET counter = $2, last_used_at = $3
+           WHERE credential_id = $1 AND patient_id = $4 AND (counter < $2 OR (counter = 0 AND $2 = 0)) RETURNING credential_id`,
+          [credentialId, next, usedAt.toISOString(), patientId],
         );
         if (rows.length > 0) return 'advanced';
-        const { rows: known } = await db.query('SELECT 1 FROM passkeys WHERE credential_id = $1', [credentialId]);
+        const { rows: known } = await db.query('SELECT 1 FROM passkeys WHERE credential_id = $1 AND patient_id = $2', [credentialId, patientId]);
         return known.length > 0 ? 'not_forward' : 'unknown';
       }),
   };

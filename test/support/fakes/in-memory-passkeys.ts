@@ -44,9 +44,9 @@ export function createInMemoryPasskeys(outbox: InMemoryOutbox): InMemoryPasskeys
       outbox.add(notice);
       return true;
     },
-    async advanceCounter(id, next, usedAt) {
+    async advanceCounter({ id, patientId }, next, usedAt) {
       const stored = credentials.get(id);
-      if (!stored) return 'unknown';
+      if (!stored || stored.patientId !== patientId) return 'unknown';
       if (!(stored.counter < next || (stored.counter === 0 && next === 0))) return 'not_forward';
       stored.counter = next;
       stored.lastUsedAt = new Date(usedAt);
