@@ -153,7 +153,7 @@ async function main(): Promise<void> {
 
     if (runs('invalid')) await invalidRows(client, stack.apiUrl, rows, log, floor.median);
     if (runs('rest')) await restRows({ client, hasher: stack.hasher, sesEndpoint: stack.sesEndpoint, registered, floorRate, hashMs: floor.median, rows, log, started });
-    if (runs('passkey')) await passkeyRows(client, stack.sesEndpoint, rows, log);
+    if (runs('passkey')) await passkeyRows(client, stack.sesEndpoint, floor.median, rows, log);
   } finally {
     client.close();
     await stack.stop();
@@ -527,7 +527,7 @@ async function signInRows(client: HttpClient, hasher: HashingPool, verified: str
  * bcrypt: the signature check, the challenge's conditional delete, the counter's conditional update,
  * the session start and an ES256 token. Its own patient, registered, verified and enrolled here.
  */
-async function passkeyRows(client: HttpClient, sesEndpoint: string, rows: Row[], log: (text: string) => void): Promise<void> {
+async function passkeyRows(client: HttpClient, sesEndpoint: string, hashMs: number, rows: Row[], log: (text: string) => void): Promise<void> {
   log(`bench: ${COUNTS.passkeys} passkey sign-ins (options + assertion)…`);
   const body = uniqueRegistration();
   await register(client, body);
@@ -555,8 +555,9 @@ async function passkeyRows(client: HttpClient, sesEndpoint: string, rows: Row[],
   const options = summarize(optionSamples);
   rows.push({
     row: `passkey sign-in over HTTP: options + assertion (n=${both.n})`, median: both.median, p95: both.p95,
-    detail: `options ${ms(options.median)}; the assertion: challenge spent, signature checked, counter moved (conditional write), session, ES256 token; no bcrypt`,
-    target: '≤ 50 ms (no hash)', met: both.median <= 50,
+    detail: `${(both.median / hashMs).toFixed(2)}× the hash floor; options ${ms(options.median)}; the assertion: challenge spent, signature checked, counter moved (conditional write), session, ES256 token; no bcrypt`,
+    // Relative to the floor measured in the same run, so a busy shared machine slows both alike.
+    target: '≤ 0.10× hash floor (no hash)', met: both.median <= 0.1 * hashMs,
   });
 }
 
