@@ -7,6 +7,7 @@ import { enrolPasskey, passkeyCreationOptions } from '../../lib/passkey/enrol-pa
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
 import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
+import { composeAccountNotice } from '../../lib/record/notice-mails.js';
 import { passkeySecondFactors } from '../../lib/passkey/step-up.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
 import { ACR_AAL2 } from '../../lib/auth/assurance.js';
@@ -286,5 +287,18 @@ describe('the patient\'s passkeys', () => {
     const b = await enrolled(deps);
     await expect(removePasskey(await passkeyCaller(deps, b), a.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(UnknownPasskeyError);
     expect(await listPasskeys(a.caller, deps)).toHaveLength(1);
+  });
+});
+
+describe('the passkey notices', () => {
+  it.each([
+    ['passkey_added', 'A passkey was added to your account', 'remove the passkey'],
+    ['passkey_removed', 'A passkey was removed from your account', 'signed out'],
+  ] as const)('%s: says what happened and what to do if it was not the patient; no link, no patient data', (notice, subject, says) => {
+    const mail = composeAccountNotice(notice, 'Clinic Test');
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(says);
+    expect(mail.text).toContain('If this was not you');
+    expect(mail.html).not.toMatch(/href=/);
   });
 });
