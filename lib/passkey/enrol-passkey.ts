@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
+import type { SecondFactors } from '../auth/second-factor-ports.js';
 import { InvalidAccessTokenError, PasskeyEnrolmentError, SignInRefusedError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { AccountNoticeMail, Clock, PatientRecord, PatientRepository } from '../patient/ports.js';
@@ -9,7 +10,6 @@ import type { PasskeyEnrolRequest } from '../patient/registration-schema.js';
 import { passkeyView, type PasskeyView } from './passkey-view.js';
 import type { PasskeyStore } from './ports.js';
 import { requirePasskeyStepUp } from './step-up.js';
-import type { SecondFactors } from '../auth/second-factor-ports.js';
 import { CHALLENGE_TTL_MS, newChallenge, spendChallenge, type RelyingParty } from './webauthn.js';
 
 export interface EnrolPasskeyDeps {

@@ -1,5 +1,6 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
+import type { SecondFactors } from '../auth/second-factor-ports.js';
 import type { SessionStore } from '../auth/session-ports.js';
 import { InvalidAccessTokenError, UnknownPasskeyError } from '../errors.js';
 import { logger } from '../logging/logger.js';
@@ -8,7 +9,6 @@ import { passkeyNotice } from './enrol-passkey.js';
 import { passkeyView, type PasskeyView } from './passkey-view.js';
 import type { PasskeyStore } from './ports.js';
 import { requirePasskeyStepUp } from './step-up.js';
-import type { SecondFactors } from '../auth/second-factor-ports.js';
 
 export interface OwnPasskeysDeps {
   repository: Pick<PatientRepository, 'getPatient'>;
