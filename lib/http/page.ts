@@ -51,6 +51,7 @@ p{margin:0 0 1rem}
 form{margin-top:1.25rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input{display:block;width:100%;font:inherit;padding:.55rem .65rem;border:1px solid #9aa5b1;border-radius:6px}
+input[hidden]{display:none}
 input:focus,button:focus{outline:3px solid #8ab4ff;outline-offset:1px}
 button{margin-top:1.25rem;font:inherit;font-weight:600;padding:.65rem 1.25rem;border:0;border-radius:6px;background:#0b5fff;color:#fff;cursor:pointer}
 button:disabled{background:#7a9cd9;cursor:progress}
@@ -94,8 +95,9 @@ function formHtml(form: PageForm): string {
   const action = form.action === undefined ? '' : ` action="${escapeHtml(form.action)}"`;
   const inputs = form.fields.map(({ name, label, type, autocomplete, maxLength }) =>
     `<label for="${name}">${escapeHtml(label)}</label>\n<input id="${name}" name="${name}" type="${type}" autocomplete="${autocomplete}" required maxlength="${maxLength}">`);
-  // Password managers file a password under a username: a hidden one, never posted (no name).
-  const username = form.fields.some((f) => f.type === 'password')
+  // Password managers file a password under a username: a hidden one, never posted (no name), unless
+  // the form asks for the username itself (the passkey page's email).
+  const username = form.fields.some((f) => f.type === 'password') && !form.fields.some((f) => f.autocomplete === 'username')
     ? ['<input id="username" type="text" autocomplete="username" hidden aria-hidden="true" tabindex="-1">'] : [];
   return [
     `<form id="${form.id}" method="post"${action} data-busy="${escapeHtml(form.busyText)}">`,

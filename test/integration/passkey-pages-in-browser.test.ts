@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer } from '../../lib/local/api-server.js';
 import { loadRoutes } from '../../lib/local/routes.js';
@@ -21,6 +22,17 @@ import { uniqueRegistration } from '../support/requests.js';
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const BROWSING = { timeout: 180_000 };
+const SCREENSHOTS = fileURLToPath(new URL('../../.test-results/screenshots/', import.meta.url));
+
+/** At phone and desktop width: nothing sticks out sideways; a screenshot of each for a person to look at. */
+async function capture(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `${name} at ${width} px`).toBeLessThanOrEqual(width);
+    await page.screenshot({ path: `${SCREENSHOTS}${name}-${width}.png`, fullPage: true });
+  }
+}
 
 let base = '';
 let browser: Browser | undefined;
@@ -78,6 +90,7 @@ describe('the passkey pages in Chromium with a virtual authenticator', BROWSING,
     await page.click('#add-passkey');
     await expect.poll(() => page.locator('#result').innerText().catch(() => ''), { timeout: 60_000 }).toContain('Passkey "Test laptop" added');
     expect(await page.locator('#result').getAttribute('class')).toBe('result ok');
+    await capture(page, 'passkey-added');
     // The authenticator now holds one discoverable credential for this RP, bound to the patient.
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
@@ -94,6 +107,7 @@ describe('the passkey pages in Chromium with a virtual authenticator', BROWSING,
     const { data } = await response.json() as { data: { access_token: string } };
     expect(decodeJwt(data.access_token)).toMatchObject({ amr: ['hwk', 'user'], acr: ACR_AAL2, auth_time: expect.any(Number) });
     await expect.poll(() => page.locator('#result').innerText(), { timeout: 30_000 }).toBe('Signed in with your passkey (hwk + user).');
+    await capture(page, 'passkey-signed-in');
     // The signature counter moved: the virtual authenticator counts its assertions.
     const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(after.credentials[0]!.signCount).toBeGreaterThan(0);
