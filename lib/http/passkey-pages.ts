@@ -36,7 +36,6 @@ const call = async (path, body, token) => {
   if (!response.ok) throw new Error(answer.message || 'The request failed. Please try again.');
   return answer.data;
 };
-const claims = (jwt) => JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
 const signOut = document.createElement('button');
 signOut.type = 'button';
 signOut.id = 'sign-out';
@@ -72,7 +71,7 @@ form.addEventListener('submit', async (event) => {
       const options = await call('../login/passkey/options');
       const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
       session = await call('../login/passkey', { response: credential.toJSON() });
-      say('ok', 'Signed in with your passkey (' + claims(session.access_token).amr.join(' + ') + ').');
+      say('ok', 'You are signed in with your passkey.');
     }
   } catch (error) {
     say('error', error.name === 'NotAllowedError' ? 'The passkey request was cancelled or timed out. Please try again.' : error.message);

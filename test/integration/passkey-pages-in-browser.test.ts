@@ -106,7 +106,7 @@ describe('the passkey pages in Chromium with a virtual authenticator', BROWSING,
     expect(response.status()).toBe(200);
     const { data } = await response.json() as { data: { access_token: string } };
     expect(decodeJwt(data.access_token)).toMatchObject({ amr: ['hwk', 'user'], acr: ACR_AAL2, auth_time: expect.any(Number) });
-    await expect.poll(() => page.locator('#result').innerText(), { timeout: 30_000 }).toBe('Signed in with your passkey (hwk + user).');
+    await expect.poll(() => page.locator('#result').innerText(), { timeout: 30_000 }).toBe('You are signed in with your passkey.');
     await capture(page, 'passkey-signed-in');
     // The signature counter moved: the virtual authenticator counts its assertions.
     const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
