@@ -31,7 +31,8 @@ export const keys = {
    * holds 1,024.
    */
   passkey: (patientId: string, credentialDigest: string) => ({ pk: `PASSKEYS#${patientId}`, sk: `CREDENTIAL#${credentialDigest}` }),
-  passkeysOf: (patientId: string) => `PASSKEYS#${patientId}`,
+  /** The partition alone, for the Query that lists them. */
+  passkeysOf: (patientId: string) => ({ pk: `PASSKEYS#${patientId}` }),
   passkeyOwner: (credentialDigest: string) => ({ pk: `PASSKEYID#${credentialDigest}`, sk: 'OWNER' }),
   /** A WebAuthn challenge until its answer spends it (the challenge is random and public: no digest needed). */
   passkeyChallenge: (challenge: string) => ({ pk: `WEBAUTHN#${challenge}`, sk: 'CHALLENGE' }),

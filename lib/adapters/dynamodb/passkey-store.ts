@@ -134,7 +134,7 @@ export function createDynamoPasskeyStore(db: DynamoDBDocumentClient, tableName: 
           db.send(new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :credential)',
-            ExpressionAttributeValues: { ':pk': keys.passkeysOf(patientId), ':credential': 'CREDENTIAL#' },
+            ExpressionAttributeValues: { ':pk': keys.passkeysOf(patientId).pk, ':credential': 'CREDENTIAL#' },
             ConsistentRead: true,
             ...(start && { ExclusiveStartKey: start }),
           })),
