@@ -85,6 +85,13 @@ export interface Config {
    * route that discloses the record refuse a sign-in below AAL2 with the step-up 401 (issue 21).
    */
   readonly requireMfa: boolean;
+  /**
+   * Passkeys (WebAuthn): the relying party id (RP_ID, the site's registrable domain, e.g.
+   * `clinic.example`) and the one origin pages run on (WEBAUTHN_ORIGIN, e.g. `https://app.clinic.example`).
+   * A passkey is bound to the RP id: changing it strands every enrolled passkey of the stage.
+   */
+  readonly rpId: string;
+  readonly webauthnOrigin: string;
 }
 
 /** One public key of ACCESS_TOKEN_PUBLIC_KEYS, checked at start to be an EC P-256 public key and nothing more. */
@@ -123,7 +130,9 @@ export type ConfigNeed = 'encryption' | 'mail' | 'identifiers' | 'tokens' | 'sms
   /** Writes password-reset links (the outbox mailer): register mails too, but never a reset link. */
   | 'reset-links'
   /** Writes email-move links (POST /me/email). */
-  | 'email-move-links';
+  | 'email-move-links'
+  /** Enrols or checks passkeys (WebAuthn): the RP id and the origin the browser signs. */
+  | 'passkeys';
 
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -184,6 +193,8 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
     smsCountryBudgets: parseCountryBudgets(nonEmpty(env.SMS_COUNTRY_BUDGETS) ?? ''),
     smsBudgetShards: readSmsBudgetShards(env),
     requireMfa: parseRequireMfa(nonEmpty(env.REQUIRE_MFA)),
+    rpId: read('RP_ID', 'localhost', 'passkeys'),
+    webauthnOrigin: read('WEBAUTHN_ORIGIN', `http://localhost:${port}`, 'passkeys'),
   };
   if ((config.accessTokenWrappedKey === undefined) !== (config.accessTokenWrappingKeyId === undefined)) {
     throw new ConfigError('ACCESS_TOKEN_SIGNING_KEY and ACCESS_TOKEN_WRAPPING_KEY_ID must be set together');
@@ -194,6 +205,7 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   assertUrl('VERIFY_URL_BASE', config.verifyUrlBase);
   assertUrl('RESET_URL_BASE', config.resetUrlBase);
   assertUrl('EMAIL_MOVE_URL_BASE', config.emailMoveUrlBase);
+  assertWebAuthnSettings(config.rpId, config.webauthnOrigin);
   if (!/^[^@\s]+@[^@\s]+$/.test(config.mailFrom)) throw new ConfigError('MAIL_FROM must be an email address');
   return Object.freeze(config);
 }
@@ -325,4 +337,22 @@ function assertUrl(name: string, value: string): void {
   } catch {
     throw new ConfigError(`${name} must be an http(s) URL`);
   }
+}
+
+/**
+ * RP_ID is a bare host name; WEBAUTHN_ORIGIN an origin (scheme, host, port, nothing else) whose host
+ * is RP_ID or under it, https except on localhost (WebAuthn's own rules: a browser refuses otherwise,
+ * so a stage set up wrongly fails its start, not every patient's enrolment).
+ */
+export function assertWebAuthnSettings(rpId: string, origin: string): void {
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)) throw new ConfigError('RP_ID must be a lower-case host name (no scheme, port or path)');
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new ConfigError('WEBAUTHN_ORIGIN must be an origin such as https://app.clinic.example');
+  }
+  if (url.origin !== origin) throw new ConfigError('WEBAUTHN_ORIGIN must be an origin alone (scheme, host and port; no path or trailing slash)');
+  if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`)) throw new ConfigError('WEBAUTHN_ORIGIN\'s host must be RP_ID or a name under it');
+  if (url.protocol !== 'https:' && url.hostname !== 'localhost') throw new ConfigError('WEBAUTHN_ORIGIN must use https (only localhost may use http)');
 }

@@ -386,6 +386,42 @@ export class SameContactError extends ValidationError {
   }
 }
 
+const PASSKEY_ENROL_MESSAGES = {
+  challenge: 'This passkey request has expired or was already used. Start adding the passkey again.',
+  invalid: 'The passkey could not be verified. Start adding the passkey again.',
+  duplicate: 'This passkey is already registered.',
+} as const;
+
+/** A passkey's registration answer that cannot be stored: a spent or stale challenge, a bad attestation, a known credential. */
+export class PasskeyEnrolmentError extends AppError {
+  override readonly name = 'PasskeyEnrolmentError';
+  readonly statusCode = 400;
+  constructor(readonly reason: keyof typeof PASSKEY_ENROL_MESSAGES) {
+    super(PASSKEY_ENROL_MESSAGES[reason]);
+  }
+}
+
+/**
+ * A passkey sign-in that failed, for whatever reason (unknown credential, spent challenge, bad
+ * signature, counter gone backwards): one answer, as for a wrong password. The reason is audited.
+ */
+export class PasskeySignInError extends AppError {
+  override readonly name = 'PasskeySignInError';
+  readonly statusCode = 401;
+  constructor(readonly reason: string) {
+    super('The passkey was not accepted. Try again, or sign in with your password.');
+  }
+}
+
+/** No passkey of the caller's has that id: 404 alike for an unknown and another patient's. */
+export class UnknownPasskeyError extends AppError {
+  override readonly name = 'UnknownPasskeyError';
+  readonly statusCode = 404;
+  constructor() {
+    super('No such passkey');
+  }
+}
+
 /**
  * RFC 9470: the token is valid but its sign-in is too old (`maxAgeSeconds`) or not strong enough
  * (`acrValues`) for what was asked. The client signs in again (with its second factor) and retries.

@@ -3,6 +3,7 @@ import type { LoginFailureCounter, SessionStore } from './auth/session-ports.js'
 import type { MfaChallengeStore, TotpStore } from './auth/totp-ports.js';
 import type { IdempotencyStore } from './idempotency/ports.js';
 import type { OutboxStore } from './outbox/ports.js';
+import type { PasskeyStore } from './passkey/ports.js';
 import type { PatientRepository } from './patient/ports.js';
 import type { PhoneVerificationStore } from './phone/ports.js';
 import type { RateLimiter } from './rate-limit/ports.js';
@@ -23,4 +24,6 @@ export interface Storage {
   totp: TotpStore;
   /** The second step of a sign-in with a second factor. */
   mfaChallenges: MfaChallengeStore;
+  /** Passkeys (WebAuthn credentials) and their single-use challenges. */
+  passkeys: PasskeyStore;
 }

@@ -51,6 +51,11 @@ import type { MovePhoneDeps } from './record/move-phone.js';
 import type { ChangePasswordDeps } from './password/change-password.js';
 import type { RequestPasswordResetDeps } from './password/forgot-password.js';
 import type { ResetPasswordDeps } from './password/reset-password.js';
+import type { EnrolPasskeyDeps } from './passkey/enrol-passkey.js';
+import type { OwnPasskeysDeps } from './passkey/own-passkeys.js';
+import type { PasskeySignInDeps } from './passkey/passkey-sign-in.js';
+import type { RelyingParty } from './passkey/webauthn.js';
+import { passkeySecondFactors } from './passkey/step-up.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -461,4 +466,55 @@ export function createMePhoneDeps(config: Config): MovePhoneDeps & AuthenticateD
 
 export function createMePhoneVerifyDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
   return phoneMoveDeps(config);
+}
+
+/** Passkeys (issue 21): the stage's relying party, from RP_ID, WEBAUTHN_ORIGIN and the service's name. */
+const relyingParty = (config: Config): RelyingParty => ({ rpId: config.rpId, origin: config.webauthnOrigin, name: config.serviceName });
+
+function passkeyEnrolParts(config: Config): EnrolPasskeyDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return {
+    repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: passkeySecondFactors(stores.passkeys),
+    relyingParty: relyingParty(config), tokens, auditor, clock,
+  };
+}
+
+/** POST /me/passkeys/options. */
+export function createPasskeyEnrolOptionsDeps(config: Config) {
+  return passkeyEnrolParts(config);
+}
+
+/** POST /me/passkeys. */
+export function createPasskeyEnrolDeps(config: Config) {
+  return passkeyEnrolParts(config);
+}
+
+function ownPasskeysParts(config: Config): OwnPasskeysDeps & AuthenticateDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return { repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: passkeySecondFactors(stores.passkeys), tokens, auditor, clock };
+}
+
+/** GET /me/passkeys. */
+export function createPasskeyListDeps(config: Config) {
+  return ownPasskeysParts(config);
+}
+
+/** DELETE /me/passkeys/{id}. */
+export function createPasskeyRemoveDeps(config: Config) {
+  return ownPasskeysParts(config);
+}
+
+/**
+ * POST /login/passkey/options: stores a challenge and nothing else. No keys of any kind: no
+ * identifier is digested (no audit event: nobody is named) and no token is issued.
+ */
+export function createPasskeyLoginOptionsDeps(config: Config): Pick<PasskeySignInDeps, 'passkeys' | 'relyingParty' | 'clock'> {
+  const { passkeys } = storage(config, identifierDigests(config, kmsClientOf(config)));
+  return { passkeys, relyingParty: relyingParty(config), clock: systemClock };
+}
+
+/** POST /login/passkey: a signing function, like POST /login. */
+export function createPasskeyLoginDeps(config: Config): PasskeySignInDeps {
+  const { stores, tokens, auditor, clock } = signInParts(config);
+  return { repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, relyingParty: relyingParty(config), tokens, auditor, clock };
 }

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseAllowedOrigin } from '../../lib/http/cors.js';
-import { DEFAULT_SMS_BUDGET_SHARDS, readOutboxShards, readServiceName, readSmsBudgetShards } from '../../lib/config.js';
+import { assertWebAuthnSettings, DEFAULT_SMS_BUDGET_SHARDS, readOutboxShards, readServiceName, readSmsBudgetShards } from '../../lib/config.js';
 
 export const STAGE_NAMES = ['dev', 'staging', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -91,6 +91,13 @@ export interface StageConfig {
    * `-c requireMfa=true`.
    */
   readonly requireMfa: boolean;
+  /**
+   * Passkeys (RP_ID, WEBAUTHN_ORIGIN): the relying party id, the registrable domain the stage's pages
+   * run under, and the one origin they run on. A passkey is bound to the RP id for good: changing it
+   * strands every enrolled passkey. Override with `-c rpId=clinic.example -c webauthnOrigin=https://app.clinic.example`.
+   */
+  readonly rpId: string;
+  readonly webauthnOrigin: string;
 }
 
 /**
@@ -215,6 +222,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // A front end's dev server (Vite's default port) against the dev API; dev holds test data only.
     corsAllowedOrigins: ['http://localhost:5173'],
     requireMfa: false,
+    rpId: 'dev.patients.example.com',
+    webauthnOrigin: 'https://dev.patients.example.com',
     logLevel: 'DEBUG',
     alarmEmail: undefined,
   },
@@ -241,6 +250,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     sms: { originationIdentityResource: 'pool/pool-patient-registration-staging', configurationSet: undefined, sandbox: true, budgets: TEST_STAGE_SMS_BUDGETS },
     corsAllowedOrigins: [],
     requireMfa: false,
+    rpId: 'staging.patients.example.com',
+    webauthnOrigin: 'https://staging.patients.example.com',
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -274,6 +285,8 @@ export const STAGE_DEFAULTS: Readonly<Record<StageName, StageDefaults>> = {
     // None until the real front end's origin is known: set it here or with -c corsAllowedOrigins=.
     corsAllowedOrigins: [],
     requireMfa: false,
+    rpId: 'patients.example.com',
+    webauthnOrigin: 'https://patients.example.com',
     logLevel: 'INFO',
     alarmEmail: undefined,
   },
@@ -341,6 +354,7 @@ export function resolveStageConfig(
     alarmEmail: stringContext(read, 'alarmEmail') ?? defaults.alarmEmail,
     corsAllowedOrigins: resolveCorsOrigins(read, defaults.corsAllowedOrigins),
     requireMfa: resolveRequireMfa(read, defaults.requireMfa),
+    ...resolveWebAuthn(read, defaults),
   };
 }
 
@@ -351,6 +365,14 @@ function resolveRequireMfa(read: ContextReader, fallback: boolean): boolean {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new Error(`requireMfa must be true or false, got "${String(value)}"`);
+}
+
+/** The functions' own check (lib/config.ts), so a wrong RP id or origin stops the synth, not a cold start. */
+function resolveWebAuthn(read: ContextReader, defaults: StageDefaults): { rpId: string; webauthnOrigin: string } {
+  const rpId = stringContext(read, 'rpId') ?? defaults.rpId;
+  const webauthnOrigin = stringContext(read, 'webauthnOrigin') ?? defaults.webauthnOrigin;
+  assertWebAuthnSettings(rpId, webauthnOrigin);
+  return { rpId, webauthnOrigin };
 }
 
 /** Exact origins, https (plain http for localhost only: a developer's front end against dev). */

@@ -23,7 +23,9 @@ export type PatientTableAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  /** On the table only (LeadingKeys holds for it): one patient's passkeys, a partition of their own. */
+  | 'dynamodb:Query';
 
 /** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
@@ -33,7 +35,9 @@ export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'O
   // Issue 20: email-move links; issue 19 item 4: phone claim codes (digests only).
   | 'EMAILMOVE#' | 'PHONECLAIM#'
   // Issue 21: the authenticator app (encrypted secret, last step, recovery-code digests) and a sign-in's second step.
-  | 'TOTP#' | 'MFA#';
+  | 'TOTP#' | 'MFA#'
+  // Issue 21: a patient's passkeys, each credential's owner (by id digest), and WebAuthn challenges.
+  | 'PASSKEYS#' | 'PASSKEYID#' | 'WEBAUTHN#';
 
 /** Which item types (by partition-key prefix) a function may touch with each action. */
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;

@@ -191,6 +191,22 @@ export const TABLE_CALLS = {
   'mfaChallenges.create': { 'dynamodb:PutItem': ['MFA#'] },
   'mfaChallenges.read': { 'dynamodb:GetItem': ['MFA#'] },
   'mfaChallenges.spend': { 'dynamodb:UpdateItem': ['MFA#'] },
+
+  // lib/adapters/dynamodb/passkey-store.ts (issue 21)
+  /** A challenge until its answer: one conditional Put (with a TTL). */
+  'passkeys.saveChallenge': { 'dynamodb:PutItem': ['WEBAUTHN#'] },
+  /** Spent by one conditional Delete that returns it. */
+  'passkeys.takeChallenge': { 'dynamodb:DeleteItem': ['WEBAUTHN#'] },
+  /** One transaction: Put PASSKEYID# (only if absent) + Put PASSKEYS# (the credential) + Put OUTBOX# (the notice). */
+  'passkeys.add': { 'dynamodb:PutItem': ['PASSKEYID#', 'PASSKEYS#', 'OUTBOX#'] },
+  /** Get PASSKEYID# (the owner), then Get the credential in its patient's PASSKEYS# partition. */
+  'passkeys.find': { 'dynamodb:GetItem': ['PASSKEYID#', 'PASSKEYS#'] },
+  /** One Query of the patient's PASSKEYS# partition. */
+  'passkeys.listFor': { 'dynamodb:Query': ['PASSKEYS#'] },
+  /** One transaction: Delete PASSKEYS# (the caller's) + Delete PASSKEYID# (owner = caller) + Put OUTBOX# (the notice). */
+  'passkeys.remove': { 'dynamodb:DeleteItem': ['PASSKEYS#', 'PASSKEYID#'], 'dynamodb:PutItem': ['OUTBOX#'] },
+  /** One Update of the credential (its patient known from `find`) conditioned on its counter being lower. */
+  'passkeys.advanceCounter': { 'dynamodb:UpdateItem': ['PASSKEYS#'] },
 } as const satisfies Record<string, TableItemGrants>;
 
 export type TableCall = keyof typeof TABLE_CALLS;

@@ -151,6 +151,8 @@ export class StatelessStack extends Stack {
         API_ROUTES.loginMfa.path,
         API_ROUTES.meTotpConfirm.path,
         API_ROUTES.meTotp.path,
+        // A passkey sign-in checks a credential too (a failure locks nothing, so the edge bounds it).
+        API_ROUTES.passkeyLogin.path,
       ],
       logs: this.logs,
     });
@@ -708,6 +710,73 @@ export class StatelessStack extends Stack {
       ...writeAudit,
     );
 
+    // Passkeys (issue 21): WebAuthn checks run in the function (@simplewebauthn/server); no KMS key
+    // of patient data, only the passkey items, the challenges, the notice and the audit event.
+    const webAuthnEnv = { RP_ID: config.rpId, WEBAUTHN_ORIGIN: config.webauthnOrigin, ...serviceNameEnv };
+    const passkeyFactorsWhy = 'at AAL2 once the patient holds a second factor (RFC 9470 step-up), with a sign-in in the last 10 minutes';
+    const passkeyEnrolOptions = this.addEndpoint('PasskeyEnrolOptions', API_ROUTES.passkeyEnrolOptions, {
+      environment: { ...sessionEnv, ...webAuthnEnv },
+      whyPublic: `${bearerOnly} It makes creation options for the token's own patient only, ${passkeyFactorsWhy}; the challenge is stored bound to that patient.`,
+    });
+    passkeyEnrolOptions.allow(
+      // No audit event (nothing is changed or read of the record beyond the email the authenticator shows).
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.saveChallenge')),
+      tableKeyViaDynamoDb(tableKey),
+    );
+
+    const passkeyEnrol = this.addEndpoint('PasskeyEnrol', API_ROUTES.passkeyEnrol, {
+      environment: { ...sessionEnv, ...webAuthnEnv },
+      whyPublic: `${bearerOnly} It stores a passkey for the token's own patient only, answering a challenge issued to that patient (spent once), ${passkeyFactorsWhy}; each addition is mailed and audited.`,
+    });
+    passkeyEnrol.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.takeChallenge', 'passkeys.add')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const passkeyList = this.addEndpoint('PasskeyList', API_ROUTES.passkeyList, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} It lists only the passkeys of the patient the token names (names, dates, ids; no keys).`,
+    });
+    passkeyList.allow(...patientTableItems(table, tableAccessFor('sessions.isLive', 'passkeys.listFor')), tableKeyViaDynamoDb(tableKey));
+
+    const passkeyRemove = this.addEndpoint('PasskeyRemove', API_ROUTES.passkeyRemove, {
+      environment: sessionEnv,
+      whyPublic: `${bearerOnly} It removes a passkey only if the store finds it is the token's patient's (another's is 404), ${passkeyFactorsWhy}; the other sessions end, and the removal is mailed and audited.`,
+    });
+    passkeyRemove.allow(
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.remove', 'sessions.endOthers')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...writeAudit,
+    );
+
+    const passkeyLoginOptions = this.addEndpoint('PasskeyLoginOptions', API_ROUTES.passkeyLoginOptions, {
+      environment: { ...tableEnv, ...webAuthnEnv },
+      whyPublic: 'Starts a passkey sign-in for someone not signed in yet: it stores a random challenge (expiring in 5 minutes, removed by TTL) and returns it with the site\'s RP id; it reads nothing and names no account.',
+    });
+    passkeyLoginOptions.allow(...patientTableItems(table, tableAccessFor('passkeys.saveChallenge')), tableKeyViaDynamoDb(tableKey));
+
+    const passkeyLogin = this.addEndpoint('PasskeyLogin', API_ROUTES.passkeyLogin, {
+      environment: { ...signingEnv, ...webAuthnEnv },
+      roleName: tokenSignerRoleName(config.stage, API_ROUTES.passkeyLogin.functionName),
+      whyPublic:
+        'Sign-in with a passkey: the WebAuthn assertion in the body is the credential (a signature by a key only the patient\'s authenticator holds, over a single-use server challenge, for this site, with the user verified). A counter that does not grow is refused and audited; the per-IP WAF sign-in rule applies.',
+    });
+    passkeyLogin.allow(
+      ...patientTableItems(table, tableAccessFor('passkeys.takeChallenge', 'passkeys.find', 'passkeys.advanceCounter', 'patients.getPatient', 'sessions.startFamily')),
+      tableKeyViaDynamoDb(tableKey),
+      deriveIdentifierKeys,
+      ...signTokens,
+      ...writeAudit,
+    );
+
+    // The two passkey pages: static HTML with its one script (hash-pinned in the CSP), no data, no AWS call.
+    const pageWhy = 'Serves a static page whose script runs WebAuthn in the browser and calls the passkey routes; it reads nothing, touches no AWS service and returns no data.';
+    this.addEndpoint('PasskeyEnrolPage', API_ROUTES.passkeyEnrolPage, { environment: serviceNameEnv, whyPublic: pageWhy });
+    this.addEndpoint('PasskeySignInPage', API_ROUTES.passkeySignInPage, { environment: serviceNameEnv, whyPublic: pageWhy });
+
     // The access tokens' public keys for third-party verifiers: from the environment, no AWS call, so no
     // permissions. TABLE_NAME and AUDIT_TABLE_NAME only because lib/config.ts reads them for every function.
     this.addEndpoint('Jwks', API_ROUTES.jwks, {
@@ -721,7 +790,7 @@ export class StatelessStack extends Stack {
       whyPublic: 'A health check for load balancers and uptime monitors: it answers a fixed status, reads and touches nothing, and returns no data.',
     });
 
-    this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup, LoginMfa: loginMfa.logGroup });
+    this.alarms.watchSignInFailures({ Login: login.logGroup, VerifyEmail: verifyEmail.logGroup, LoginMfa: loginMfa.logGroup, PasskeyLogin: passkeyLogin.logGroup });
     this.alarms.watchPasswordResets({ PasswordReset: passwordReset.logGroup });
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
 

@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS = [
   'totp_enable',
   'totp_disable',
   'recovery_code_use',
+  'passkey_add',
+  'passkey_remove',
+  'passkey_sign_in',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

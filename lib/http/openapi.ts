@@ -16,7 +16,7 @@ import { EXPORT_FORMATS } from '../record/export-record.js';
 import { US_CORE_PATIENT } from '../record/fhir.js';
 import { FHIR_JSON } from './content-negotiation.js';
 import {
-  accountCloseSchema, loginMfaSchema, secondFactorSchema, totpConfirmSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
+  accountCloseSchema, passkeyEnrolSchema, passkeySignInSchema, loginMfaSchema, secondFactorSchema, totpConfirmSchema, emailMoveConfirmSchema, emailMoveSchema, phoneMoveSchema, forgotPasswordSchema, loginSchema, passwordChangeSchema, passwordResetSchema, phoneVerifySchema, profilePatchSchema, profileSchema, refreshTokenSchema,
   registrationSchema, resendVerificationSchema, verifyEmailSchema, PASSWORD_MAX_BYTES, phoneClaimSchema,
 } from '../patient/registration-schema.js';
 import { passwordProblems } from '../patient/keywords/password.js';
@@ -25,7 +25,7 @@ import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
-import { InvalidMfaTokenError, SignInRefusedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError } from '../errors.js';
+import { InvalidMfaTokenError, PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError } from '../errors.js';
 import { ACR_AAL2 } from '../auth/assurance.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../auth/step-up.js';
 import { RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
@@ -153,6 +153,8 @@ const REQUEST_SCHEMAS = {
   TotpConfirmRequest: totpConfirmSchema,
   SecondFactorRequest: secondFactorSchema,
   LoginMfaRequest: loginMfaSchema,
+  PasskeyEnrolRequest: passkeyEnrolSchema,
+  PasskeySignInRequest: passkeySignInSchema,
 } as const;
 type RequestSchemaName = keyof typeof REQUEST_SCHEMAS;
 
@@ -290,6 +292,21 @@ const SESSION_LIST: Json = {
   },
 };
 
+/** One passkey as the list shows it (lib/passkey/passkey-view.ts): never its public key or counter. */
+const PASSKEY_VIEW = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'created_at', 'last_used_at', 'transports', 'aaguid'],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'The credential id (base64url): what DELETE /me/passkeys/{id} takes.' },
+    name: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: ['string', 'null'], format: 'date-time', description: 'The latest sign-in with it; null before the first.' },
+    transports: { type: 'array', items: { type: 'string' } },
+    aaguid: { type: 'string', description: 'The authenticator model (all zeros when it does not say).' },
+  },
+};
+
 const RESPONSE_SCHEMAS: Json = {
   Message: success(),
   Registered: success({
@@ -383,6 +400,39 @@ const RESPONSE_SCHEMAS: Json = {
       },
     },
   }),
+  // Passkeys (issue 21): the options are WebAuthn's own JSON forms (W3C WebAuthn Level 3,
+  // PublicKeyCredentialCreationOptionsJSON / …RequestOptionsJSON), for PublicKeyCredential.parse…FromJSON.
+  PasskeyCreationOptions: success({
+    type: 'object',
+    required: ['challenge', 'rp', 'user', 'pubKeyCredParams', 'authenticatorSelection'],
+    description: 'Pass to `navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(data) })`. The challenge works once, for 5 minutes.',
+    properties: {
+      challenge: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+      rp: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
+      user: { type: 'object', required: ['id', 'name', 'displayName'], properties: { id: { type: 'string' }, name: { type: 'string' }, displayName: { type: 'string' } } },
+      pubKeyCredParams: { type: 'array', items: { type: 'object' } },
+      timeout: { type: 'integer' },
+      excludeCredentials: { type: 'array', items: { type: 'object' } },
+      authenticatorSelection: { type: 'object' },
+      attestation: { const: 'none' },
+    },
+  }),
+  PasskeyRequestOptions: success({
+    type: 'object',
+    required: ['challenge', 'rpId', 'userVerification'],
+    description: 'Pass to `navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(data) })`. No allow-list: the browser offers the patient\'s own passkeys for this site. The challenge works once, for 5 minutes.',
+    properties: {
+      challenge: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+      rpId: { type: 'string' },
+      timeout: { type: 'integer' },
+      userVerification: { const: 'required' },
+    },
+  }),
+  PasskeyAdded: success({ type: 'object', additionalProperties: false, required: ['passkey'], properties: { passkey: PASSKEY_VIEW } }),
+  PasskeyList: success({
+    type: 'object', additionalProperties: false, required: ['passkeys'],
+    properties: { passkeys: { type: 'array', description: 'The patient\'s passkeys, oldest first.', items: PASSKEY_VIEW } },
+  }),
   PhoneVerified: success({ type: 'object', additionalProperties: false, required: ['phone_verified'], properties: { phone_verified: { const: true } } }),
   Health: success({ type: 'object', additionalProperties: false, required: ['status'], properties: { status: { const: HEALTHY.data.status } } }),
   ...JWKS_SCHEMAS,
@@ -439,6 +489,35 @@ const SESSION_EXAMPLE = {
 const { password: _p, confirm_password: _c, ...storedExample } = SPEC_REGISTRATION_EXAMPLE;
 const NEW_PASSWORD = 'Another-Secure-Pass-42';
 const { insurance_info: _insurance, ...uninsuredExample } = storedExample;
+
+/** Passkey examples: shapes only. A WebAuthn answer signs a live challenge, so the test sends a fresh one in their place. */
+const B64 = 'AAAAAAAAAAAAAAAAAAAAAA';
+const PASSKEY_CREATION_EXAMPLE = {
+  success: true,
+  message: 'Passkey creation options',
+  data: {
+    challenge: EXAMPLE_TOKEN, rp: { name: 'Patient Registration', id: 'localhost' },
+    user: { id: Buffer.from(EXAMPLE_PATIENT_ID).toString('base64url'), name: SPEC_REGISTRATION_EXAMPLE.email, displayName: SPEC_REGISTRATION_EXAMPLE.email },
+    pubKeyCredParams: [{ alg: -7, type: 'public-key' }, { alg: -257, type: 'public-key' }], timeout: 300000, attestation: 'none', excludeCredentials: [],
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required', requireResidentKey: true },
+  },
+};
+const PASSKEY_REQUEST_EXAMPLE = {
+  success: true,
+  message: 'Passkey request options',
+  data: { rpId: 'localhost', challenge: EXAMPLE_TOKEN, timeout: 300000, userVerification: 'required' },
+};
+const PASSKEY_REGISTRATION_EXAMPLE = {
+  id: B64, rawId: B64, type: 'public-key', authenticatorAttachment: 'platform', clientExtensionResults: {},
+  response: { clientDataJSON: B64, attestationObject: B64, transports: ['internal'] },
+};
+const PASSKEY_ASSERTION_EXAMPLE = {
+  id: B64, rawId: B64, type: 'public-key', authenticatorAttachment: 'platform', clientExtensionResults: {},
+  response: { clientDataJSON: B64, authenticatorData: B64, signature: B64, userHandle: B64 },
+};
+const PASSKEY_VIEW_EXAMPLE = {
+  id: 'lHn1ZE8Q0xXw0R1cB7ZyWA', name: 'Work laptop', created_at: '2026-01-10T08:00:00.000Z', last_used_at: null, transports: ['internal'], aaguid: '00000000-0000-0000-0000-000000000000',
+};
 
 interface Example { summary: string; value: unknown }
 interface ResponseDoc {
@@ -503,6 +582,9 @@ function mailByAddress(summary: string, schema: RequestSchemaName, queued: strin
     },
   };
 }
+
+/** A factor change by a password-only sign-in once a second factor is held (lib/auth/step-up.ts). */
+const STEP_UP_AAL2_MESSAGE = new StepUpRequiredError({ maxAgeSeconds: STEP_UP_MAX_AGE_SECONDS, acrValues: ACR_AAL2 }).message;
 
 /** What a closed account's sign-in (and any Bearer route) answers: lib/errors.ts SignInRefusedError('inactive'). */
 const CLOSED_MESSAGE = new SignInRefusedError('inactive').message;
@@ -1163,6 +1245,98 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       403: error('The account is deactivated.'),
       409: error('No authenticator app is on.'),
       429: { ...error('Too many wrong codes in this session: locked for a while.'), headers: RETRY_AFTER },
+      ...UNAVAILABLE,
+    },
+  },
+  passkeyEnrolOptions: {
+    summary: 'Start adding a passkey',
+    description: 'No body. Creation options for a discoverable, user-verified passkey of this site, for the signed-in patient. Needs a sign-in within the last 10 minutes, at AAL2 when the patient already holds a second factor (else 401 `insufficient_user_authentication`, RFC 9470).',
+    bearer: true,
+    responses: {
+      200: { description: 'The options for `navigator.credentials.create()`.', schema: 'PasskeyCreationOptions', examples: { 'signed-in': { summary: 'Options', value: PASSKEY_CREATION_EXAMPLE } } },
+      ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  passkeyEnrol: {
+    summary: 'Add a passkey',
+    description: 'The browser\'s answer (`credential.toJSON()`) to the creation options, and an optional name. The challenge it signed is spent: the same answer again is refused. The patient is mailed a notice. Same step-up as the options.',
+    bearer: true,
+    request: {
+      schema: 'PasskeyEnrolRequest',
+      examples: {
+        enrol: { summary: 'The browser\'s answer (placeholders here: an answer signs a live challenge)', value: { response: PASSKEY_REGISTRATION_EXAMPLE, name: 'Work laptop' } },
+        replayed: { summary: 'The same answer again', value: { response: PASSKEY_REGISTRATION_EXAMPLE } },
+      },
+    },
+    responses: {
+      201: { description: 'Stored.', schema: 'PasskeyAdded', examples: { enrol: { summary: 'Added', value: { success: true, message: 'Passkey added', data: { passkey: PASSKEY_VIEW_EXAMPLE } } } } },
+      ...BODY_ERRORS,
+      400: error('The answer\'s challenge is unknown, spent or expired, the answer does not verify (another site, no user verification), or the passkey is registered already.', message('replayed', new PasskeyEnrolmentError('challenge').message)),
+      ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  passkeyList: {
+    summary: 'The signed-in patient\'s passkeys',
+    bearer: true,
+    responses: {
+      200: { description: 'Oldest first.', schema: 'PasskeyList', examples: { 'signed-in': { summary: 'One passkey', value: { success: true, message: 'Passkeys', data: { passkeys: [PASSKEY_VIEW_EXAMPLE] } } } } },
+      ...BEARER_ERRORS,
+      ...UNAVAILABLE,
+    },
+  },
+  passkeyRemove: {
+    summary: 'Remove a passkey',
+    description: 'It stops signing in at once, every other session of the patient ends (one of them may be the device it signed in), and the patient is mailed a notice. Same step-up as adding one.',
+    bearer: true,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'A passkey id from GET /me/passkeys.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' }, example: PASSKEY_VIEW_EXAMPLE.id }],
+    responses: {
+      200: { description: 'Removed.', schema: 'Message', examples: { removed: { summary: 'Removed', value: { success: true, message: 'Passkey removed. Your other sessions were signed out.' } } } },
+      ...BEARER_ERRORS,
+      401: {
+        ...BEARER_ERRORS[401]!,
+        description: `${BEARER_ERRORS[401]!.description} Or the sign-in is too old or too weak for a factor change (\`insufficient_user_authentication\`, RFC 9470): a patient who holds a passkey signs in with it (AAL2) to remove one.`,
+        examples: { ...message('no-token', 'Invalid or expired access token'), ...message('password-only', STEP_UP_AAL2_MESSAGE) },
+      },
+      404: error('The caller has no passkey with this id (unknown, removed, or another patient\'s: one answer for all).', message('unknown', 'No such passkey')),
+      ...UNAVAILABLE,
+    },
+  },
+  passkeyEnrolPage: {
+    summary: 'The page that adds a passkey',
+    description: 'Sign in with email and password on the page, then the browser makes the passkey. It needs JavaScript (WebAuthn is a browser API); its one script is pinned by hash in the page\'s CSP and calls the routes above.',
+    responses: { 200: htmlPage('The page.'), ...THROTTLED },
+  },
+  passkeySignInPage: {
+    summary: 'The page that signs in with a passkey',
+    description: 'One button: the browser offers the passkeys saved for this site. It needs JavaScript; its one script is pinned by hash in the page\'s CSP.',
+    responses: { 200: htmlPage('The page.'), ...THROTTLED },
+  },
+  passkeyLoginOptions: {
+    summary: 'Start signing in with a passkey',
+    description: 'No body, no email: any passkey of this site may answer, the browser offers the patient\'s own.',
+    responses: {
+      200: { description: 'The options for `navigator.credentials.get()`.', schema: 'PasskeyRequestOptions', examples: { options: { summary: 'Options', value: PASSKEY_REQUEST_EXAMPLE } } },
+      ...UNAVAILABLE,
+      ...THROTTLED,
+    },
+  },
+  passkeyLogin: {
+    summary: 'Sign in with a passkey',
+    description: 'The browser\'s answer (`credential.toJSON()`) to the request options. A passkey is two factors in one (something held, verified by the device\'s PIN or biometric): the tokens state `amr` ["hwk","user"] and `acr` AAL2. A failure counts toward no lock.',
+    request: {
+      schema: 'PasskeySignInRequest',
+      examples: {
+        assertion: { summary: 'The browser\'s answer (placeholders here: an answer signs a live challenge)', value: { response: PASSKEY_ASSERTION_EXAMPLE } },
+        replayed: { summary: 'The same answer again', value: { response: PASSKEY_ASSERTION_EXAMPLE } },
+      },
+    },
+    responses: {
+      200: { description: 'Signed in.', schema: 'Session', examples: { assertion: { summary: 'Signed in', value: SESSION_EXAMPLE } } },
+      ...BODY_ERRORS,
+      401: error('The passkey was not accepted: unknown, its challenge spent or expired, a signature, site or counter that does not check (one answer for all).', message('replayed', new PasskeySignInError('challenge').message)),
+      403: error('The email is not verified yet, or the account is closed.'),
       ...UNAVAILABLE,
     },
   },

@@ -11,7 +11,7 @@ import { escapeHtml } from '../escape-html.js';
 export interface PageField {
   name: string;
   label: string;
-  type: 'password' | 'email';
+  type: 'password' | 'email' | 'text';
   autocomplete: string;
   maxLength: number;
 }
@@ -51,6 +51,7 @@ p{margin:0 0 1rem}
 form{margin-top:1.25rem}
 label{display:block;font-weight:600;margin:.75rem 0 .25rem}
 input{display:block;width:100%;font:inherit;padding:.55rem .65rem;border:1px solid #9aa5b1;border-radius:6px}
+input[hidden]{display:none}
 input:focus,button:focus{outline:3px solid #8ab4ff;outline-offset:1px}
 button{margin-top:1.25rem;font:inherit;font-weight:600;padding:.65rem 1.25rem;border:0;border-radius:6px;background:#0b5fff;color:#fff;cursor:pointer}
 button:disabled{background:#7a9cd9;cursor:progress}
@@ -72,7 +73,7 @@ const script = `for (const form of document.forms) {
   addEventListener('pageshow', (event) => { if (event.persisted) { button.disabled = false; button.textContent = label; } });
 }`;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+export const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
 /**
  * Nothing but this exact script and style, form posts back to this origin only, nothing fetched (the
@@ -94,8 +95,9 @@ function formHtml(form: PageForm): string {
   const action = form.action === undefined ? '' : ` action="${escapeHtml(form.action)}"`;
   const inputs = form.fields.map(({ name, label, type, autocomplete, maxLength }) =>
     `<label for="${name}">${escapeHtml(label)}</label>\n<input id="${name}" name="${name}" type="${type}" autocomplete="${autocomplete}" required maxlength="${maxLength}">`);
-  // Password managers file a password under a username: a hidden one, never posted (no name).
-  const username = form.fields.some((f) => f.type === 'password')
+  // Password managers file a password under a username: a hidden one, never posted (no name), unless
+  // the form asks for the username itself (the passkey page's email).
+  const username = form.fields.some((f) => f.type === 'password') && !form.fields.some((f) => f.autocomplete === 'username')
     ? ['<input id="username" type="text" autocomplete="username" hidden aria-hidden="true" tabindex="-1">'] : [];
   return [
     `<form id="${form.id}" method="post"${action} data-busy="${escapeHtml(form.busyText)}">`,
@@ -107,7 +109,11 @@ function formHtml(form: PageForm): string {
   ].join('\n');
 }
 
-export function renderPage(serviceName: string, content: PageContent): string {
+/**
+ * The page, with `pageScript` as its one script (default: the forms' enhancement above); a page with
+ * another script serves it under a CSP naming that script's hash (lib/http/passkey-pages.ts).
+ */
+export function renderPage(serviceName: string, content: PageContent, pageScript = script): string {
   const { result } = content;
   const parts = [
     `<h1>${escapeHtml(content.title)}</h1>`,
@@ -123,6 +129,6 @@ export function renderPage(serviceName: string, content: PageContent): string {
 <main>
 ${parts.join('\n')}
 </main>
-<script>${script}</script>
+<script>${pageScript}</script>
 </body></html>`;
 }

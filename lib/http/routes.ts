@@ -38,6 +38,14 @@ export type ApiFunctionName =
   | 'phone-verification'
   | 'phone-verify'
   | 'phone-claim'
+  | 'passkey-enrol-options'
+  | 'passkey-enrol'
+  | 'passkey-list'
+  | 'passkey-remove'
+  | 'passkey-login-options'
+  | 'passkey-login'
+  | 'passkey-enrol-page'
+  | 'passkey-sign-in-page'
   | 'health'
   | 'jwks';
 
@@ -83,6 +91,14 @@ export const API_PATHS = {
   phoneVerification: '/api/v1/patient/phone/verification',
   phoneVerify: '/api/v1/patient/phone/verify',
   phoneClaim: '/api/v1/patient/phone-claim',
+  // Passkeys (issue 21).
+  mePasskeys: '/api/v1/patient/me/passkeys',
+  mePasskeysOptions: '/api/v1/patient/me/passkeys/options',
+  mePasskey: '/api/v1/patient/me/passkeys/{id}',
+  loginPasskey: '/api/v1/patient/login/passkey',
+  loginPasskeyOptions: '/api/v1/patient/login/passkey/options',
+  passkeyEnrolPage: '/api/v1/patient/passkeys/enrol',
+  passkeySignInPage: '/api/v1/patient/passkeys/sign-in',
   health: '/api/v1/health',
   // Where RFC 8414 / OpenID Connect discovery put it, so verifiers find it without configuration.
   jwks: '/.well-known/jwks.json',
@@ -135,6 +151,16 @@ export const API_ROUTES = {
   phoneVerify: { method: 'POST', path: API_PATHS.phoneVerify, functionName: 'phone-verify', timeoutSeconds: 12 },
   // Only counts and queues: the outbox looks the number up and texts a claim code (issue 19 item 4).
   phoneClaim: { method: 'POST', path: API_PATHS.phoneClaim, functionName: 'phone-claim', timeoutSeconds: 12 },
+  // Passkeys (issue 21): one or two reads and one conditional write each, and a signature check in memory.
+  passkeyEnrolOptions: { method: 'POST', path: API_PATHS.mePasskeysOptions, functionName: 'passkey-enrol-options', timeoutSeconds: 12 },
+  passkeyEnrol: { method: 'POST', path: API_PATHS.mePasskeys, functionName: 'passkey-enrol', timeoutSeconds: 12 },
+  passkeyList: { method: 'GET', path: API_PATHS.mePasskeys, functionName: 'passkey-list', timeoutSeconds: 12 },
+  passkeyRemove: { method: 'DELETE', path: API_PATHS.mePasskey, functionName: 'passkey-remove', timeoutSeconds: 12 },
+  passkeyLoginOptions: { method: 'POST', path: API_PATHS.loginPasskeyOptions, functionName: 'passkey-login-options', timeoutSeconds: 12 },
+  passkeyLogin: { method: 'POST', path: API_PATHS.loginPasskey, functionName: 'passkey-login', timeoutSeconds: 12 },
+  // The two passkey pages: static HTML and its script, no data, no AWS call.
+  passkeyEnrolPage: { method: 'GET', path: API_PATHS.passkeyEnrolPage, functionName: 'passkey-enrol-page', timeoutSeconds: 12 },
+  passkeySignInPage: { method: 'GET', path: API_PATHS.passkeySignInPage, functionName: 'passkey-sign-in-page', timeoutSeconds: 12 },
   // For load balancers and `npm start`'s readiness: no data, no AWS call (functions/health/handler.ts).
   health: { method: 'GET', path: API_PATHS.health, functionName: 'health', timeoutSeconds: 12 },
   // The access tokens' public keys, from the environment: no AWS call (functions/jwks/handler.ts).

@@ -13,6 +13,12 @@ export const PERMISSIONS_POLICY = [
   'xr-spatial-tracking',
 ].map((feature) => `${feature}=()`).join(', ');
 
+/**
+ * The passkey pages (lib/http/passkey-pages.ts) call WebAuthn: their own origin may create and get
+ * public-key credentials (no frame may); everything else stays denied.
+ */
+export const PASSKEY_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace('publickey-credentials-get=()', 'publickey-credentials-get=(self)');
+
 const HTML = /^text\/html/i;
 
 /**
@@ -21,7 +27,7 @@ const HTML = /^text\/html/i;
  * "remove Server header" step, which writes undefined values that Node's HTTP server refuses.
  * HTML answers get PERMISSIONS_POLICY instead of middy's list.
  */
-export function securityHeaders(contentSecurityPolicy?: Record<string, string | false>): MiddlewareObj {
+export function securityHeaders(contentSecurityPolicy?: Record<string, string | false>, permissionsPolicy = PERMISSIONS_POLICY): MiddlewareObj {
   const helmet = httpSecurityHeaders({
     reportingEndpoints: false,
     reportTo: false,
@@ -32,7 +38,7 @@ export function securityHeaders(contentSecurityPolicy?: Record<string, string | 
   const addPermissionsPolicy = (request: { response?: unknown }) => {
     const response = request.response as { headers?: Record<string, string> } | undefined;
     if (response?.headers && HTML.test(response.headers['Content-Type'] ?? response.headers['content-type'] ?? '')) {
-      response.headers['Permissions-Policy'] = PERMISSIONS_POLICY;
+      response.headers['Permissions-Policy'] = permissionsPolicy;
     }
   };
   return {

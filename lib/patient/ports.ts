@@ -188,7 +188,10 @@ export type AccountNotice =
   | 'phone_number_taken_over'
   /** Issue 21: an authenticator app was turned on, or removed. */
   | 'authenticator_app_added'
-  | 'authenticator_app_removed';
+  | 'authenticator_app_removed'
+  /** Issue 21: a passkey was added, or removed. */
+  | 'passkey_added'
+  | 'passkey_removed';
 export interface AccountNoticeMail {
   kind: 'account_notice_email';
   id: string;

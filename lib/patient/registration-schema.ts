@@ -399,6 +399,108 @@ export const loginMfaSchema: JSONSchemaType<LoginMfaRequest> = {
   },
 };
 
+/**
+ * Passkeys (issue 21). A WebAuthn answer as the browser's `PublicKeyCredential.toJSON()` gives it:
+ * binary fields base64url. Only the shape is judged here; @simplewebauthn/server checks the content.
+ * The inner `response` may carry more than these fields (browsers add some), so it is left open.
+ */
+const base64url = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+$' }) as const;
+/** A credential id is at most 1,023 bytes (WebAuthn §5.8.3): 1,364 characters of base64url. */
+const credentialId = base64url(1364);
+const answerEnvelope = {
+  id: credentialId,
+  rawId: credentialId,
+  type: { type: 'string', const: 'public-key' },
+  clientExtensionResults: { type: 'object' },
+  authenticatorAttachment: { type: 'string', maxLength: 32, nullable: true },
+} as const;
+
+export interface PasskeyRegistrationAnswer {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; attestationObject: string; transports?: string[] };
+  clientExtensionResults: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+}
+
+export interface PasskeyEnrolRequest {
+  response: PasskeyRegistrationAnswer;
+  /** The patient's label for it ("Work laptop"); "Passkey" when left out. */
+  name?: string;
+}
+
+/** POST /me/passkeys: the browser's answer to the creation options, and a name for the list. */
+export const passkeyEnrolSchema = {
+  $id: 'passkey-enrol-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['response'],
+  properties: {
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+      properties: {
+        ...answerEnvelope,
+        response: {
+          type: 'object',
+          required: ['clientDataJSON', 'attestationObject'],
+          properties: {
+            clientDataJSON: base64url(4096),
+            // Attestation statements with certificate chains run to a few KiB; the body guard caps the rest.
+            attestationObject: base64url(32768),
+            transports: { type: 'array', maxItems: 8, items: { type: 'string', maxLength: 32 } },
+          },
+        },
+      },
+    },
+    name: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\p{Cc}\\p{Cf}]+$' },
+  },
+} as const;
+
+export interface PasskeyAssertionAnswer {
+  id: string;
+  rawId: string;
+  type: 'public-key';
+  response: { clientDataJSON: string; authenticatorData: string; signature: string; userHandle?: string };
+  clientExtensionResults: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+}
+
+export interface PasskeySignInRequest {
+  response: PasskeyAssertionAnswer;
+}
+
+/** POST /login/passkey: the browser's answer to the request options. */
+export const passkeySignInSchema = {
+  $id: 'passkey-sign-in-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['response'],
+  properties: {
+    response: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+      properties: {
+        ...answerEnvelope,
+        response: {
+          type: 'object',
+          required: ['clientDataJSON', 'authenticatorData', 'signature'],
+          properties: {
+            clientDataJSON: base64url(4096),
+            authenticatorData: base64url(4096),
+            signature: base64url(1024),
+            // The patient's id as the authenticator keeps it (lib/passkey/webauthn.ts userHandleOf): at most 64 bytes.
+            userHandle: base64url(88),
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 /** The part of the record a patient corrects with PATCH /me: everything registered but the credentials and contact points. */
 export type ProfileFields = Pick<
   RegistrationRequest,

@@ -71,6 +71,19 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
     ],
     outro: IF_NOT_YOU,
   },
+  passkey_added: {
+    subject: 'A passkey was added to your account',
+    intro: (serviceName) => [`A passkey was just added to your ${serviceName} account: it can now sign in without your password.`],
+    outro: [
+      'If this was you, there is nothing more to do.',
+      'If this was not you, sign in, remove the passkey under your passkeys, change your password and contact the clinic.',
+    ],
+  },
+  passkey_removed: {
+    subject: 'A passkey was removed from your account',
+    intro: (serviceName) => [`A passkey was just removed from your ${serviceName} account, and every other device signed in to it was signed out.`],
+    outro: IF_NOT_YOU,
+  },
   account_closed: {
     subject: 'Your account was closed',
     intro: (serviceName) => [

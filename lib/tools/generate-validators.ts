@@ -64,6 +64,8 @@ export const FUNCTION_VALIDATORS: Readonly<Record<string, Readonly<Record<string
   'me-totp-confirm': { validateTotpConfirm: { schema: requestSchemas.totpConfirmSchema, type: 'TotpConfirmRequest' } },
   'me-totp-remove': { validateSecondFactor: { schema: requestSchemas.secondFactorSchema, type: 'SecondFactorRequest' } },
   'login-mfa': { validateLoginMfa: { schema: requestSchemas.loginMfaSchema, type: 'LoginMfaRequest' } },
+  'passkey-enrol': { validatePasskeyEnrol: { schema: requestSchemas.passkeyEnrolSchema, type: 'PasskeyEnrolRequest' } },
+  'passkey-login': { validatePasskeySignIn: { schema: requestSchemas.passkeySignInSchema, type: 'PasskeySignInRequest' } },
 };
 
 /** The keyword modules, by file name in lib/patient/keywords/; each exports its keywords under their own names. */

@@ -13,6 +13,7 @@ import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAccountCloseContract } from './account-close.contract.js';
 import { describeEmailMoveContract } from './email-move.contract.js';
 import { describePhoneMoveContract } from './phone-move.contract.js';
+import { describePasskeyStorageContract } from './passkey-storage.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
@@ -23,6 +24,7 @@ import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
 import { describePhoneClaimContract } from './phone-claim.contract.js';
 import type { PhoneVerificationStore } from '../../lib/phone/ports.js';
+import type { PasskeyStore } from '../../lib/passkey/ports.js';
 import { describeRateLimitContract } from './rate-limit.contract.js';
 import { describeSecondFactorContract } from './second-factor.contract.js';
 import type { MfaChallengeStore, TotpStore } from '../../lib/auth/totp-ports.js';
@@ -43,6 +45,7 @@ export interface ContractStore {
   contactMoves: ContactMoveStore;
   totp: TotpStore;
   mfaChallenges: MfaChallengeStore;
+  passkeys: PasskeyStore;
   /** The text an outbox SMS still holds, as stored (falsy once forgotten). */
   outboxText(id: string): Promise<string | undefined>;
   /**
@@ -621,5 +624,6 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail });
     describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
     describeSecondFactorContract({ store: () => store, create });
+    describePasskeyStorageContract({ store: () => store, create });
   });
 }

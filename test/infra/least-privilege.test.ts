@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },
@@ -189,6 +189,15 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
+  it('the passkey routes (issue 21): their table items and token verification; adding and removing are audited, passkey sign-in signs tokens; no patient data key', () => {
+    expect(summaryOf('PasskeyEnrolOptions')).toEqual({ ...BASELINE, ...tableKey, ...verifyTokens });
+    expect(summaryOf('PasskeyEnrol')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    expect(summaryOf('PasskeyList')).toEqual({ ...BASELINE, ...tableKey, ...verifyTokens });
+    expect(summaryOf('PasskeyRemove')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...verifyTokens, ...writeAudit });
+    expect(summaryOf('PasskeyLoginOptions')).toEqual({ ...BASELINE, ...tableKey });
+    expect(summaryOf('PasskeyLogin')).toEqual({ ...BASELINE, ...tableKey, ...generateMac, ...signTokens, ...writeAudit });
+  });
+
   it('me-update: the me function\'s reads and decryption, plus a data key to re-encrypt, token verification and the audit trail', () => {
     expect(summaryOf('MeUpdate')).toEqual({
       ...BASELINE,
@@ -300,6 +309,30 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     // The export reads what GET /me and GET /me/sessions read, and writes nothing to this table.
     ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
+    // Passkeys (issue 21): a patient's own PASSKEYS# partition (one Query to list), the PASSKEYID#
+    // owner items a sign-in finds a credential by, and WEBAUTHN# challenges; never a patient profile write.
+    ['PasskeyEnrolOptions', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['WEBAUTHN#'] }],
+    ['PasskeyEnrol', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'],
+      'dynamodb:Query': ['PASSKEYS#'],
+      'dynamodb:DeleteItem': ['WEBAUTHN#'],
+      'dynamodb:PutItem': ['OUTBOX#', 'PASSKEYID#', 'PASSKEYS#'],
+    }],
+    ['PasskeyList', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:Query': ['PASSKEYS#'] }],
+    ['PasskeyRemove', {
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:Query': ['PASSKEYS#'],
+      'dynamodb:DeleteItem': ['PASSKEYID#', 'PASSKEYS#'],
+      'dynamodb:PutItem': ['OUTBOX#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'],
+    }],
+    ['PasskeyLoginOptions', { 'dynamodb:PutItem': ['WEBAUTHN#'] }],
+    ['PasskeyLogin', {
+      'dynamodb:GetItem': ['PASSKEYID#', 'PASSKEYS#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:DeleteItem': ['WEBAUTHN#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'PASSKEYS#', 'SESSIONS#'],
+      'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+    }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.
     ['PasswordForgot', { 'dynamodb:UpdateItem': ['RATE#'], 'dynamodb:PutItem': ['OUTBOX#'] }],
@@ -364,7 +397,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
 
   it('only the functions that issue tokens may unwrap the signing key (Decrypt, its purpose only); nothing signs in KMS', () => {
     const onWrappingKey = allStatements().filter(({ s }) => /AccessTokenKeysWrappingKey/.test(target(s)));
-    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'LoginMfa', 'TokenRefresh', 'VerifyEmail']);
+    expect(onWrappingKey.map(({ fn }) => fn).sort()).toEqual(['Login', 'LoginMfa', 'PasskeyLogin', 'TokenRefresh', 'VerifyEmail']);
     for (const { fn, s } of onWrappingKey) {
       expect(asArray(s.Action), fn).toEqual(['kms:Decrypt']);
       expect(s.Condition, fn).toEqual({ StringEquals: { 'kms:EncryptionContext:purpose': 'access-token-signing-key' } });
@@ -376,7 +409,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     const onAudit = allStatements().filter(({ s }) => /AuditTable/.test(target(s)));
     const writing = onAudit.filter(({ s }) => s.Sid === 'AuditTablePutItem');
     expect(writing.map(({ fn }) => fn).sort()).toEqual([
-      'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
+      'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'PasskeyEnrol', 'PasskeyLogin', 'PasskeyRemove', 'PasswordChange', 'PasswordReset', 'PhoneVerification', 'PhoneVerify', 'Register', 'TokenRefresh', 'VerifyEmail',
     ]);
     for (const { s } of writing) {
       expect(asArray(s.Action)).toEqual(['dynamodb:PutItem']);
@@ -386,7 +419,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     expect(reading.map(({ fn, s }) => [fn, s.Sid, asArray(s.Action)])).toEqual([['MeExport', 'AuditTableQuery', ['dynamodb:Query']]]);
   });
 
-  it.each(['Health', 'Jwks'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
+  it.each(['Health', 'Jwks', 'PasskeyEnrolPage', 'PasskeySignInPage'])('%s: no AWS permissions beyond its own logs and traces', (fn) => {
     expect(summaryOf(fn)).toEqual(BASELINE);
   });
 

@@ -153,14 +153,14 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
     expect(pairs.map((p) => p.Properties)).toEqual([{
       ServiceToken: { 'Fn::GetAtt': [generatorId, 'Arn'] }, Version: 'v1', WrappingKeyArn: { 'Fn::GetAtt': [keyId, 'Arn'] },
     }]);
-    // The key policy refuses Decrypt to every principal but the roles of the four functions that sign (login-mfa: issue 21).
+    // The key policy refuses Decrypt to every principal but the roles of the five functions that sign (login-mfa, passkey-login: issue 21).
     const deny = key.Properties?.KeyPolicy.Statement.filter((st: { Effect: string }) => st.Effect === 'Deny');
     expect(deny).toEqual([{
       Sid: 'OnlyTokenSignersMayDecrypt', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*',
       Condition: { ArnNotLike: { 'aws:PrincipalArn': `arn:aws:iam::${stage.config.account}:role/patient-registration-${name}-token-signer-*` } },
     }]);
     const roleNames = Object.values(resourcesOfType(stage.statelessTemplate, 'AWS::IAM::Role')).map((r) => r.Properties?.RoleName).filter(Boolean).sort();
-    expect(roleNames).toEqual(['login', 'login-mfa', 'token-refresh', 'verify-email'].map((fn) => `patient-registration-${name}-token-signer-${fn}`));
+    expect(roleNames).toEqual(['login', 'login-mfa', 'passkey-login', 'token-refresh', 'verify-email'].map((fn) => `patient-registration-${name}-token-signer-${fn}`));
     // The generator may only Encrypt on the wrapping key, under the signing-key purpose: never Decrypt.
     const policy = stage.statefulTemplate.toJSON().Resources[stage.stateful.getLogicalId(generator.policy.node.defaultChild as never)];
     const kms = (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).filter((st) => JSON.stringify(st.Action).includes('kms:'));

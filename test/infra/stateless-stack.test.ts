@@ -14,7 +14,7 @@ import { OUTBOX_MAILER_CONCURRENCY } from '../../infra/config/stages.js';
 import { asArray, logicalIdAt, onlyResource, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 const API_FUNCTIONS = [
-  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
+  'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasskeyEnrolOptions', 'PasskeyEnrol', 'PasskeyList', 'PasskeyRemove', 'PasskeyLoginOptions', 'PasskeyLogin', 'PasskeyEnrolPage', 'PasskeySignInPage', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
@@ -119,6 +119,14 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       'DELETE /api/v1/patient/me/sessions/{id}': expect.stringMatching(/^MeSessionEndFunction/),
       'POST /api/v1/patient/me/sessions/revoke-others': expect.stringMatching(/^MeSessionsRevokeOthersFunction/),
       'GET /api/v1/patient/me/export': expect.stringMatching(/^MeExportFunction/),
+      'POST /api/v1/patient/me/passkeys/options': expect.stringMatching(/^PasskeyEnrolOptionsFunction/),
+      'POST /api/v1/patient/me/passkeys': expect.stringMatching(/^PasskeyEnrolFunction/),
+      'GET /api/v1/patient/me/passkeys': expect.stringMatching(/^PasskeyListFunction/),
+      'DELETE /api/v1/patient/me/passkeys/{id}': expect.stringMatching(/^PasskeyRemoveFunction/),
+      'POST /api/v1/patient/login/passkey/options': expect.stringMatching(/^PasskeyLoginOptionsFunction/),
+      'POST /api/v1/patient/login/passkey': expect.stringMatching(/^PasskeyLoginFunction/),
+      'GET /api/v1/patient/passkeys/enrol': expect.stringMatching(/^PasskeyEnrolPageFunction/),
+      'GET /api/v1/patient/passkeys/sign-in': expect.stringMatching(/^PasskeySignInPageFunction/),
       'POST /api/v1/patient/password/forgot': expect.stringMatching(/^PasswordForgotFunction/),
       'POST /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetFunction/),
       'GET /api/v1/patient/password/reset': expect.stringMatching(/^PasswordResetPageFunction/),
@@ -197,6 +205,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     const session = [...tables, ...identifiers, ...tokens];
     // Issuing a token: the current private key, wrapped, and the KMS key that unwraps it.
     const signing = [...session, 'ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID'];
+    const webAuthn = ['RP_ID', 'WEBAUTHN_ORIGIN', ...named];
     const expected: Record<(typeof FUNCTIONS)[number], string[]> = {
       Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
       // Checks the password, then signs the patient in.
@@ -253,6 +262,16 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       // Texts codes: the day's text budgets (issue 19 item 16).
       PhoneVerification: [...session, 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS', 'SMS_BUDGET_SHARDS'],
       PhoneVerify: session,
+      // Passkeys (issue 21): the stage's RP id and origin, and the name browsers show, where a ceremony is prepared or checked.
+      PasskeyEnrolOptions: [...session, ...webAuthn],
+      PasskeyEnrol: [...session, ...webAuthn],
+      PasskeyList: session,
+      PasskeyRemove: session,
+      PasskeyLoginOptions: [...tables, ...webAuthn],
+      PasskeyLogin: [...signing, ...webAuthn],
+      // Static pages: the name on them, nothing else.
+      PasskeyEnrolPage: named,
+      PasskeySignInPage: named,
     };
     // dev allows one browser origin: every API function echoes it (lib/http/cors.ts); the mailer answers no browser.
     const cors = (name: string) => (name === 'OutboxMailer' ? [] : ['CORS_ALLOWED_ORIGINS']);
@@ -287,11 +306,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
-  it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the three that sign', () => {
+  it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the five that sign', () => {
     const sessionFunctions = [
-      'Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove',
+      'Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'PasskeyEnrolOptions', 'PasskeyEnrol', 'PasskeyList', 'PasskeyRemove', 'PasskeyLogin',
     ] as const;
-    const signing = ['Login', 'VerifyEmail', 'TokenRefresh', 'LoginMfa'];
+    const signing = ['Login', 'VerifyEmail', 'TokenRefresh', 'LoginMfa', 'PasskeyLogin'];
     const login = functionProps.Login.Environment.Variables;
     expect(login).toMatchObject({
       TOKEN_ISSUER: 'https://dev.patients.example.com/',
@@ -429,13 +448,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(new Set(rules.map((r) => r.Priority)).size).toBe(rules.length);
   });
 
-  it('counts failed sign-ins (login, verify-email, the second step) and refresh-token reuse from the logs, and alarms on them', () => {
+  it('counts failed sign-ins (login, verify-email, the second step, passkey) and refresh-token reuse from the logs, and alarms on them', () => {
     const t = dev.statelessTemplate;
     const filters = Object.values(resourcesOfType(t, 'AWS::Logs::MetricFilter')).map((f) => f.Properties!);
     const logGroupOf = (fn: string) => functionProps[fn as (typeof FUNCTIONS)[number]].LoggingConfig.LogGroup;
     const byMetric = (name: string) =>
       filters.filter((f) => f.MetricTransformations[0].MetricName === name).map((f) => ({ group: f.LogGroupName, pattern: f.FilterPattern }));
-    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail', 'LoginMfa'].map((fn) => ({
+    expect(byMetric('SignInFailures')).toEqual(['Login', 'VerifyEmail', 'LoginMfa', 'PasskeyLogin'].map((fn) => ({
       group: logGroupOf(fn), pattern: '{ $.message = "sign-in" && $.outcome = "failure" }',
     })));
     expect(byMetric('RefreshTokenReuse')).toEqual([{ group: logGroupOf('TokenRefresh'), pattern: '{ $.message = "refresh token reuse" }' }]);
@@ -454,7 +473,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
         { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern }, { group: logGroupOf('OutboxMailer'), pattern },
       ]);
     }
-    expect(filters).toHaveLength(10);
+    expect(filters).toHaveLength(11);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

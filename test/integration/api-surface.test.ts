@@ -7,6 +7,8 @@ import { awaitMails, awaitTexts, codeFrom, tokenFrom } from '../support/local-aw
 import { useOutboxStream } from '../support/outbox-stream.js';
 import { phoneApi } from '../support/phone-api.js';
 import { totpCodeAt, totpStepAt } from '../../lib/auth/totp.js';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.js';
+import { loadConfig } from '../../lib/config.js';
 
 /**
  * What a front end sees of the local server (npm start): the OpenAPI document it serves, every
@@ -207,6 +209,31 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     expect(fhir.headers.get('content-type')).toBe('application/fhir+json; charset=utf-8');
     expect(fhir.headers.get('cache-control')).toBe('no-store');
     expect(((await fhir.json()) as Json).resourceType).toBe('Bundle');
+  });
+
+  it('passkeys: options, add (and the same answer again), list, sign in with it (and again), remove', async () => {
+    const session = await login(SPEC_EXAMPLE.password);
+    const bearer = session.access_token;
+    await run('passkeyEnrolOptions', 'no-token');
+    const options = await run('passkeyEnrolOptions', 'signed-in', { bearer });
+    // A WebAuthn answer signs a live challenge: a software authenticator's answer replaces the example's placeholder.
+    const authenticator = createSoftwareAuthenticator(loadConfig(process.env).webauthnOrigin);
+    const { passkey, response } = authenticator.create(options.data);
+    await run('passkeyEnrol', 'no-token', { replace: { response } });
+    await run('passkeyEnrol', 'enrol', { replace: { response }, bearer });
+    await run('passkeyList', 'no-token');
+    await run('passkeyList', 'signed-in', { bearer });
+    await run('passkeyLoginOptions', 'options');
+    const requestOptions = (await (await fetch(`${base}/api/v1/patient/login/passkey/options`, { method: 'POST' })).json() as Json).data;
+    const assertion = authenticator.get(passkey, requestOptions);
+    const signedIn = await run('passkeyLogin', 'assertion', { replace: { response: assertion } });
+    await run('passkeyLogin', 'replayed', { replace: { response: assertion } });
+    // Holding a passkey, the patient's factor changes need an AAL2 sign-in: the passkey's own.
+    await run('passkeyEnrol', 'replayed', { replace: { response }, bearer: signedIn.data.access_token });
+    await run('passkeyRemove', 'no-token', { params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'password-only', { bearer, params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'removed', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
+    await run('passkeyRemove', 'unknown', { bearer: signedIn.data.access_token, params: { id: passkey.credentialId } });
   });
 
   it('forgot, reset with the mailed link, change (signed in with the new password)', async () => {

@@ -157,6 +157,9 @@ describe('the verification page in Chromium', BROWSING, () => {
     expect(form).toContain(`To finish your registration with ${SERVICE}, enter the password you chose when you registered.`);
     expect(form).toContain('Your password');
     expect(await page.getByRole('button').innerText()).toBe('Confirm my email');
+    // The password manager's username field is there for it alone: never a box on the page.
+    expect(await page.locator('#username').count()).toBe(1);
+    expect(await page.locator('#username').isVisible()).toBe(false);
 
     await post(page, '#confirm', { password: 'Someone-elses-passw0rd!' });
     const wrong = await capture(page, 'verify-wrong-password');

@@ -32,6 +32,14 @@ import { handler as meTotpRemove } from '../../functions/me-totp-remove/handler.
 import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
 import { handler as health } from '../../functions/health/handler.js';
 import { handler as jwks } from '../../functions/jwks/handler.js';
+import { handler as passkeyEnrolOptions } from '../../functions/passkey-enrol-options/handler.js';
+import { handler as passkeyEnrol } from '../../functions/passkey-enrol/handler.js';
+import { handler as passkeyList } from '../../functions/passkey-list/handler.js';
+import { handler as passkeyRemove } from '../../functions/passkey-remove/handler.js';
+import { handler as passkeyLoginOptions } from '../../functions/passkey-login-options/handler.js';
+import { handler as passkeyLogin } from '../../functions/passkey-login/handler.js';
+import { handler as passkeyEnrolPage } from '../../functions/passkey-enrol-page/handler.js';
+import { handler as passkeySignInPage } from '../../functions/passkey-sign-in-page/handler.js';
 import { lambdaContext } from '../support/requests.js';
 
 /** The events/ files that `sam local invoke` feeds the functions, run through the same handlers here. */
@@ -69,11 +77,33 @@ describe('sample API Gateway REST events pass through the handlers', () => {
 
   it.each([['logout', logout], ['me', me], ['phone-verification', phoneVerification], ['phone-verify', phoneVerify],
     ['me-sessions', meSessions], ['me-session-end', meSessionEnd], ['me-sessions-revoke-others', meSessionsRevokeOthers],
-    ['me-export', meExport]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
+    ['me-export', meExport], ['me-totp', meTotp], ['me-totp-confirm', meTotpConfirm], ['me-totp-remove', meTotpRemove],
+    ['passkey-enrol-options', passkeyEnrolOptions], ['passkey-enrol', passkeyEnrol], ['passkey-list', passkeyList], ['passkey-remove', passkeyRemove]] as const)('events/%s.json reaches the token check (its placeholder token is refused: 401)', async (name, handler) => {
     const response = await handler(load(name), lambdaContext);
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe('Bearer error="invalid_token"');
   });
+
+  it('events/passkey-login-options.json gets request options (a fresh challenge, user verification required)', async () => {
+    const response = await passkeyLoginOptions(load('passkey-login-options'), lambdaContext);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).data).toMatchObject({ challenge: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), userVerification: 'required' });
+  });
+
+  it('events/passkey-login.json reaches the use case (its placeholder answer names no challenge: 401)', async () => {
+    const response = await passkeyLogin(load('passkey-login'), lambdaContext);
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body).message).toMatch(/passkey was not accepted/);
+  });
+
+  it.each([['passkey-enrol-page', passkeyEnrolPage, 'Add a passkey'], ['passkey-sign-in-page', passkeySignInPage, 'Sign in with a passkey']] as const)(
+    'events/%s.json serves the page under its CSP (its one script pinned by hash, fetch to this origin only)', async (name, handler, title) => {
+      const response = await handler(load(name), lambdaContext);
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toContain(`<h1>${title}</h1>`);
+      expect(response.headers?.['Content-Security-Policy']).toMatch(/script-src 'sha256-[^']+'.*connect-src 'self'|connect-src 'self'.*script-src 'sha256-/);
+      expect(response.headers?.['Permissions-Policy']).toContain('publickey-credentials-get=(self)');
+    });
 
   it('events/verify-email-page.json serves the page (its placeholder token is unknown: the page says so and offers a new link)', async () => {
     const response = await verifyPage(load('verify-email-page'), lambdaContext);

@@ -41,6 +41,7 @@ const ADAPTER_FILES: Readonly<Record<string, string>> = {
   'contact-moves': 'contactMoves',
   'totp-store': 'totp',
   'mfa-challenge-store': 'mfaChallenges',
+  'passkey-store': 'passkeys',
 };
 const ADAPTER_FRAME = /\bat (?:async )?(?:\S+\.)?([\w$]+) \((?:file:\/\/)?[^()]*\/lib\/adapters\/dynamodb\/([\w-]+)\.ts:\d+/;
 
@@ -129,6 +130,13 @@ function dynamoCalls(command: string, input: Input): Call[] {
       // The audit trail is read back by the tests, operators and GET /me/export alone: record it as
       // what it is, so any other function that did would show up as an ungranted call.
       if (!input.IndexName && input.TableName !== undefined && input.TableName === process.env.AUDIT_TABLE_NAME) return [{ action: `dynamodb:${command}`, resource: 'audit table' }];
+      // A Query of the table names its partition (`pk = :value`): that value is what LeadingKeys sees (a patient's passkeys, issue 21).
+      if (!input.IndexName && command === 'Query') {
+        const placeholder = /(?:^|\s)pk\s*=\s*(:\w+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+        const pk = placeholder ? input.ExpressionAttributeValues?.[placeholder] : undefined;
+        if (pk === undefined) throw new Error('Query on the table itself without `pk = :value`: teach the recorder its LeadingKeys');
+        return [item(command, { [PARTITION_KEY]: pk }, input.TableName)];
+      }
       if (!input.IndexName) throw new Error(`${command} on the table itself: teach the recorder its LeadingKeys`);
       return [{ action: `dynamodb:${command}`, resource: `index/${input.IndexName}` }];
     default:

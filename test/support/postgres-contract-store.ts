@@ -6,6 +6,7 @@ import { createPostgresIdempotencyStore } from '../../lib/adapters/postgres/idem
 import { createPostgresOutboxStore } from '../../lib/adapters/postgres/outbox-store.js';
 import { createPostgresPatientRepository } from '../../lib/adapters/postgres/patient-repository.js';
 import { createPostgresPhoneCodeStore } from '../../lib/adapters/postgres/phone-code-store.js';
+import { createPostgresPasskeyStore } from '../../lib/adapters/postgres/passkey-store.js';
 import { createPostgresLoginFailureCounter } from '../../lib/adapters/postgres/login-failure-counter.js';
 import { createPostgresRateLimiter } from '../../lib/adapters/postgres/rate-limiter.js';
 import { createPostgresMfaChallengeStore, createPostgresTotpStore } from '../../lib/adapters/postgres/second-factor-store.js';
@@ -29,6 +30,7 @@ export async function postgresContractStore(db: SqlExecutor, stopEngine: () => P
     contactMoves: createPostgresContactMoves(db),
     totp: createPostgresTotpStore(db),
     mfaChallenges: createPostgresMfaChallengeStore(db),
+    passkeys: createPostgresPasskeyStore(db),
     async outboxText(id) {
       const { rows } = await db.query<{ sms_text: string | null }>('SELECT sms_text FROM outbox_mails WHERE id = $1', [id]);
       return rows[0]?.sms_text ?? undefined;

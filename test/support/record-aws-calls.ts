@@ -53,6 +53,12 @@ const FUNCTION_OF_WIRING: Record<string, string> = {
   createJwksDeps: 'Jwks',
   createVerifyEmailPageDeps: 'VerifyEmailPage',
   createPasswordResetPageDeps: 'PasswordResetPage',
+  createPasskeyEnrolOptionsDeps: 'PasskeyEnrolOptions',
+  createPasskeyEnrolDeps: 'PasskeyEnrol',
+  createPasskeyListDeps: 'PasskeyList',
+  createPasskeyRemoveDeps: 'PasskeyRemove',
+  createPasskeyLoginOptionsDeps: 'PasskeyLoginOptions',
+  createPasskeyLoginDeps: 'PasskeyLogin',
 };
 
 function currentStack(): string {

@@ -39,6 +39,9 @@ describe('SDK command → IAM actions (the AWS call recorder)', () => {
   it('a Query on an index is a Query on that index resource; one on the table is refused, not guessed', () => {
     expect(iamCallsOf('DynamoDBClient', 'QueryCommand', { IndexName: 'due' })).toEqual([{ action: 'dynamodb:Query', resource: 'index/due' }]);
     expect(() => iamCallsOf('DynamoDBClient', 'QueryCommand', {})).toThrow(/on the table itself/);
+    // One partition of the table (a patient's passkeys): LeadingKeys sees that partition key.
+    expect(iamCallsOf('DynamoDBClient', 'QueryCommand', { TableName: 't', KeyConditionExpression: 'pk = :pk AND begins_with(sk, :c)', ExpressionAttributeValues: { ':pk': 'PASSKEYS#p1', ':c': 'CREDENTIAL#' } }))
+      .toEqual([{ action: 'dynamodb:Query', resource: 'table', prefix: 'PASSKEYS#' }]);
   });
 
   it('End User Messaging SMS: sms-voice:SendTextMessage on the configured origination identity (symbolically)', () => {

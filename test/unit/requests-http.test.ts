@@ -52,7 +52,7 @@ describe('requests.http', () => {
   it('sends JSON with its Content-Type, a bearer token where the route wants one, and defines every variable it uses', () => {
     const bearer = new Set([
       API_ROUTES.me, API_ROUTES.meUpdate, API_ROUTES.meClose, API_ROUTES.logout, API_ROUTES.passwordChange, API_ROUTES.phoneVerification, API_ROUTES.phoneVerify,
-      API_ROUTES.meSessions, API_ROUTES.meSessionEnd, API_ROUTES.meSessionsRevokeOthers, API_ROUTES.meTotp, API_ROUTES.meTotpConfirm, API_ROUTES.meTotpRemove, API_ROUTES.meEmail, API_ROUTES.meEmailConfirm, API_ROUTES.mePhone, API_ROUTES.mePhoneVerify, API_ROUTES.meExport,
+      API_ROUTES.meSessions, API_ROUTES.meSessionEnd, API_ROUTES.meSessionsRevokeOthers, API_ROUTES.passkeyEnrolOptions, API_ROUTES.passkeyEnrol, API_ROUTES.passkeyList, API_ROUTES.passkeyRemove, API_ROUTES.meTotp, API_ROUTES.meTotpConfirm, API_ROUTES.meTotpRemove, API_ROUTES.meEmail, API_ROUTES.meEmailConfirm, API_ROUTES.mePhone, API_ROUTES.mePhoneVerify, API_ROUTES.meExport,
     ].map(key));
     for (const request of requests) {
       if (request.body) {

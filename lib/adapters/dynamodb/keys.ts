@@ -32,6 +32,18 @@ export const keys = {
   totp: (patientId: string) => ({ pk: `TOTP#${patientId}`, sk: 'FACTOR' }),
   /** The second step of a sign-in, by the mfa_token's SHA-256. */
   mfaChallenge: (tokenHash: string) => ({ pk: `MFA#${tokenHash}`, sk: 'CHALLENGE' }),
+  /**
+   * Passkeys (issue 21), under prefixes of their own: a patient's credentials in one partition (the
+   * list is one Query), and per credential an owner item (PASSKEYID#: no prefix of PASSKEYS#, so grants on either stay apart), found from the credential id a browser
+   * presents. Keys carry the id's SHA-256 (base64url), since an id may be 1,023 bytes and a sort key
+   * holds 1,024.
+   */
+  passkey: (patientId: string, credentialDigest: string) => ({ pk: `PASSKEYS#${patientId}`, sk: `CREDENTIAL#${credentialDigest}` }),
+  /** The partition alone, for the Query that lists them. */
+  passkeysOf: (patientId: string) => ({ pk: `PASSKEYS#${patientId}` }),
+  passkeyOwner: (credentialDigest: string) => ({ pk: `PASSKEYID#${credentialDigest}`, sk: 'OWNER' }),
+  /** A WebAuthn challenge until its answer spends it (the challenge is random and public: no digest needed). */
+  passkeyChallenge: (challenge: string) => ({ pk: `WEBAUTHN#${challenge}`, sk: 'CHALLENGE' }),
 };
 
 export const TTL_ATTRIBUTE = 'ttl';

@@ -5,6 +5,7 @@ import { createDynamoAuditTrail } from './audit-trail.js';
 import { createDynamoContactMoves } from './contact-moves.js';
 import { createDynamoIdempotencyStore } from './idempotency-store.js';
 import { createDynamoOutboxStore } from './outbox-store.js';
+import { createDynamoPasskeyStore } from './passkey-store.js';
 import { createDynamoPhoneCodeStore } from './phone-code-store.js';
 import { createDynamoPatientRepository } from './patient-repository.js';
 import { createDynamoLoginFailureCounter } from './login-failure-counter.js';
@@ -35,5 +36,6 @@ export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, aud
     contactMoves: createDynamoContactMoves(db, tableName, identifiers, outboxShards),
     totp: createDynamoTotpStore(db, tableName, outboxShards),
     mfaChallenges: createDynamoMfaChallengeStore(db, tableName),
+    passkeys: createDynamoPasskeyStore(db, tableName, outboxShards),
   };
 }

@@ -6,6 +6,7 @@ import { createMysqlLoginFailureCounter } from './login-failure-counter.js';
 import type { MysqlExecutor } from './mysql-executor.js';
 import { createMysqlOutboxStore } from './outbox-store.js';
 import { createMysqlPatientRepository } from './patient-repository.js';
+import { createMysqlPasskeyStore } from './passkey-store.js';
 import { createMysqlPhoneCodeStore } from './phone-code-store.js';
 import { createMysqlRateLimiter } from './rate-limiter.js';
 import { createMysqlMfaChallengeStore, createMysqlTotpStore } from './second-factor-store.js';
@@ -25,5 +26,6 @@ export function createMysqlStorage(db: MysqlExecutor): Storage {
     contactMoves: createMysqlContactMoves(db),
     totp: createMysqlTotpStore(db),
     mfaChallenges: createMysqlMfaChallengeStore(db),
+    passkeys: createMysqlPasskeyStore(db),
   };
 }

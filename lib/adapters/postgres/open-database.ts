@@ -1,3 +1,4 @@
+import { createPostgresPasskeyStore } from './passkey-store.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Storage } from '../../storage.js';
@@ -63,6 +64,7 @@ export async function openPostgres({ databaseUrl, dataDir }: { databaseUrl?: str
     contactMoves: createPostgresContactMoves(db),
     totp: createPostgresTotpStore(db),
     mfaChallenges: createPostgresMfaChallengeStore(db),
+    passkeys: createPostgresPasskeyStore(db),
   };
   return { storage, description, onOutboxInsert: (listener) => db.listen(OUTBOX_INSERT_CHANNEL, listener), close: () => db.close() };
 }

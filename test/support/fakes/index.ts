@@ -22,6 +22,7 @@ import { createInMemoryIdempotencyStore } from './in-memory-idempotency-store.js
 import { createInMemoryOutbox, type InMemoryOutbox } from './in-memory-outbox.js';
 import { createInMemoryPatientRepository, type InMemoryPatientRepository } from './in-memory-patient-repository.js';
 import { createInMemoryPhoneCodes, type InMemoryPhoneCodes } from './in-memory-phone-codes.js';
+import { createInMemoryPasskeys, type InMemoryPasskeys } from './in-memory-passkeys.js';
 import { createRecordingSmsSender, type RecordingSmsSender } from './recording-sms-sender.js';
 import { createSecondFactors } from '../../../lib/auth/second-factors.js';
 import type { SecondFactors } from '../../../lib/auth/second-factor-ports.js';
@@ -40,6 +41,7 @@ export interface InMemoryStorage extends Storage {
   audit: InMemoryAuditTrail;
   phoneCodes: InMemoryPhoneCodes;
   mfaChallenges: InMemoryMfaChallenges;
+  passkeys: InMemoryPasskeys;
 }
 
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
@@ -52,6 +54,7 @@ export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
     repository,
     phoneCodes: createInMemoryPhoneCodes(repository, outbox),
     contactMoves: createInMemoryContactMoves(repository, outbox),
+    passkeys: createInMemoryPasskeys(outbox),
     outbox,
     registrations: createInMemoryIdempotencyStore(),
     rateLimiter: createInMemoryRateLimiter(),
@@ -149,6 +152,6 @@ export function createFakeDeps(): FakeDeps {
 export { createInMemoryAuditTrail, createInMemoryLoginFailureCounter, createInMemorySessionStore };
 export { createFixedClock, createInMemoryIdempotencyStore, createInMemoryOutbox, createInMemoryPatientRepository, createInMemoryRateLimiter };
 export { createRecordingCipher, createRecordingHasher, createRecordingMailer };
-export { createInMemoryPhoneCodes, createRecordingSmsSender };
+export { createInMemoryPhoneCodes, createRecordingSmsSender, createInMemoryPasskeys };
 export { fakeHash } from './recording-hasher.js';
 export { FAKE_KEY_ID } from './recording-cipher.js';

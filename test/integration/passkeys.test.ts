@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { handler as enrolOptions } from '../../functions/passkey-enrol-options/handler.js';
+import { handler as enrol } from '../../functions/passkey-enrol/handler.js';
+import { handler as list } from '../../functions/passkey-list/handler.js';
+import { handler as remove } from '../../functions/passkey-remove/handler.js';
+import { handler as loginOptions } from '../../functions/passkey-login-options/handler.js';
+import { handler as login } from '../../functions/passkey-login/handler.js';
+import { ACR_AAL2 } from '../../lib/auth/assurance.js';
+import { loadConfig } from '../../lib/config.js';
+import { API_PATHS } from '../../lib/http/routes.js';
+import { auditTrailOf } from '../support/audit-trail.js';
+import { mailsTo } from '../support/local-aws.js';
+import { apiEvent, invoke } from '../support/requests.js';
+import { api, sweepOutbox, verifiedPatient } from '../support/sign-in-api.js';
+import { createSoftwareAuthenticator, type Misbehaviour } from '../support/software-authenticator.js';
+import { captureOutput } from '../support/capture-output.js';
+
+/**
+ * Issue 21, passkeys, through the real handlers on DynamoDB Local (the other stores keep the same
+ * storage contract, test/contract/passkey-storage.contract.ts): each rule of the use cases again
+ * against a real store, with a software authenticator (node:crypto P-256) answering.
+ */
+const json = { 'Content-Type': 'application/json' };
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+const ORIGIN = loadConfig(process.env).webauthnOrigin;
+/** Everything the handlers log at DEBUG, for the last test: ids and outcomes only. */
+const output = captureOutput();
+
+const passkeysApi = {
+  enrolOptions: (token: string) => invoke(enrolOptions, apiEvent(undefined, { path: API_PATHS.mePasskeysOptions, headers: bearer(token) })),
+  enrol: (token: string, body: unknown) => invoke(enrol, apiEvent(body, { path: API_PATHS.mePasskeys, headers: { ...json, ...bearer(token) } })),
+  list: (token: string) => invoke(list, apiEvent(undefined, { method: 'GET', path: API_PATHS.mePasskeys, headers: bearer(token) })),
+  remove: (token: string, id: string) => {
+    const event = apiEvent(undefined, { method: 'DELETE', path: API_PATHS.mePasskey.replace('{id}', id), headers: bearer(token) });
+    return invoke(remove, { ...event, resource: API_PATHS.mePasskey, pathParameters: { id } });
+  },
+  loginOptions: () => invoke(loginOptions, apiEvent(undefined, { path: API_PATHS.loginPasskeyOptions, headers: {} })),
+  login: (response: unknown) => invoke(login, apiEvent({ response }, { path: API_PATHS.loginPasskey })),
+};
+
+/** A verified patient who added a passkey after the verification's sign-in (fresh: the step-up passes). */
+async function withPasskey() {
+  const patient = await verifiedPatient();
+  const authenticator = createSoftwareAuthenticator(ORIGIN);
+  const options = await passkeysApi.enrolOptions(patient.session.access_token);
+  expect(options.statusCode).toBe(200);
+  const { passkey, response } = authenticator.create(options.body.data);
+  const added = await passkeysApi.enrol(patient.session.access_token, { response, name: 'Laptop' });
+  expect(added.statusCode).toBe(201);
+  const signIn = async (bad?: Misbehaviour) =>
+    passkeysApi.login(authenticator.get(passkey, (await passkeysApi.loginOptions()).body.data, bad));
+  return { ...patient, authenticator, passkey, response, signIn };
+}
+
+describe('passkeys on DynamoDB Local (issue 21)', () => {
+  it('adds a passkey (201, listed, mailed, audited) and signs in with it alone: amr hwk + user, AAL2', async () => {
+    const who = await withPasskey();
+    const listed = await passkeysApi.list(who.session.access_token);
+    expect(listed.body.data.passkeys).toEqual([expect.objectContaining({ id: who.passkey.credentialId, name: 'Laptop', last_used_at: null })]);
+    const signedIn = await who.signIn();
+    expect(signedIn.statusCode).toBe(200);
+    expect(decodeJwt(signedIn.body.data.access_token)).toMatchObject({ sub: who.patientId, amr: ['hwk', 'user'], acr: ACR_AAL2 });
+    expect((await api.meAs(signedIn.body.data.access_token)).statusCode).toBe(200);
+    await sweepOutbox();
+    expect((await mailsTo(who.body.email)).map((m) => m.subject)).toContain('A passkey was added to your account');
+    const actions = (await auditTrailOf(who.patientId)).filter((e) => e.action.startsWith('passkey_')).map((e) => `${e.action}:${e.outcome}`);
+    expect(actions).toEqual(['passkey_add:success', 'passkey_sign_in:success']);
+  });
+
+  it('a challenge works once: the same enrolment answer and the same assertion again are refused', async () => {
+    const who = await withPasskey();
+    const stepped = (await who.signIn()).body.data.access_token as string;
+    expect((await passkeysApi.enrol(stepped, { response: who.response })).statusCode).toBe(400);
+    const assertion = who.authenticator.get(who.passkey, (await passkeysApi.loginOptions()).body.data);
+    expect((await passkeysApi.login(assertion)).statusCode).toBe(200);
+    const replay = await passkeysApi.login(assertion);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.body.message).toBe('The passkey was not accepted. Try again, or sign in with your password.');
+  });
+
+  it('a counter that goes backwards is refused and audited; of two assertions with one counter sent at once, one signs in', async () => {
+    const who = await withPasskey();
+    expect((await who.signIn()).statusCode).toBe(200);
+    expect((await who.signIn()).statusCode).toBe(200);
+    expect((await who.signIn({ counter: 1 })).statusCode).toBe(401);
+    const reasons = (await auditTrailOf(who.patientId)).filter((e) => e.action === 'passkey_sign_in' && e.outcome === 'failure').map((e) => e.reason);
+    expect(reasons).toEqual(['counter_not_forward']);
+    const [o1, o2] = [(await passkeysApi.loginOptions()).body.data, (await passkeysApi.loginOptions()).body.data];
+    const first = who.authenticator.get(who.passkey, o1);
+    const twin = who.authenticator.get(who.passkey, o2, { counter: who.passkey.counter });
+    const answers = await Promise.all([passkeysApi.login(first), passkeysApi.login(twin)]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 401]);
+  });
+
+  it('refuses an assertion for another origin or RP id, or without user verification; none of it locks the password sign-in', async () => {
+    const who = await withPasskey();
+    for (const bad of [{ origin: 'https://phish.example' }, { rpId: 'phish.example' }, { unverified: true }] as Misbehaviour[]) {
+      for (let i = 0; i < 4; i++) expect((await who.signIn(bad)).statusCode).toBe(401);
+    }
+    expect((await who.signIn()).statusCode).toBe(200);
+    expect((await api.login(who.body.email, who.body.password)).statusCode).toBe(200);
+  });
+
+  it('removing: not another patient\'s (404); with the patient\'s AAL2 sign-in it goes, the other sessions end, it signs in no more', async () => {
+    const a = await withPasskey();
+    const b = await withPasskey();
+    const bStepped = (await b.signIn()).body.data.access_token as string;
+    expect((await passkeysApi.remove(bStepped, a.passkey.credentialId)).statusCode).toBe(404);
+    // A password-only sign-in is not enough once a passkey is held (RFC 9470 step-up to AAL2).
+    const byPassword = (await api.login(a.body.email, a.body.password)).body.data.access_token as string;
+    const refused = await passkeysApi.remove(byPassword, a.passkey.credentialId);
+    expect(refused.statusCode).toBe(401);
+    expect(String(refused.headers?.['WWW-Authenticate'])).toContain('insufficient_user_authentication');
+    const aStepped = (await a.signIn()).body.data.access_token as string;
+    const removed = await passkeysApi.remove(aStepped, a.passkey.credentialId);
+    expect(removed.statusCode).toBe(200);
+    expect((await api.meAs(byPassword)).statusCode).toBe(401);
+    expect((await api.meAs(aStepped)).statusCode).toBe(200);
+    expect((await a.signIn()).statusCode).toBe(401);
+    expect((await passkeysApi.list(bStepped)).body.data.passkeys).toHaveLength(1);
+    await sweepOutbox();
+    expect((await mailsTo(a.body.email)).map((m) => m.subject)).toContain('A passkey was removed from your account');
+  });
+
+  it('logs no token, challenge, key, signature or address of any of it, at DEBUG, refusals included', async () => {
+    output.reset();
+    const who = await withPasskey();
+    const options = (await passkeysApi.loginOptions()).body.data;
+    const assertion = who.authenticator.get(who.passkey, options);
+    const session = (await passkeysApi.login(assertion)).body.data;
+    await passkeysApi.login(assertion); // replayed: refused
+    await who.signIn({ origin: 'https://phish.example' });
+    const logged = output.text();
+    expect(logged).toContain('"reason":"passkey_challenge"');
+    const secrets = [
+      session.access_token, session.refresh_token, who.session.access_token, options.challenge, assertion.response.signature,
+      assertion.response.clientDataJSON, who.response.response.attestationObject, who.body.email,
+    ];
+    for (const secret of secrets) expect(logged).not.toContain(secret);
+  });
+});

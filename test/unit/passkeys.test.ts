@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { authenticate } from '../../lib/auth/authenticate.js';
+import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, UnknownPasskeyError, InvalidAccessTokenError } from '../../lib/errors.js';
+import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
+import { enrolPasskey, passkeyCreationOptions } from '../../lib/passkey/enrol-passkey.js';
+import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
+import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
+import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
+import { composeAccountNotice } from '../../lib/record/notice-mails.js';
+import { passkeySecondFactors } from '../../lib/passkey/step-up.js';
+import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
+import { ACR_AAL2 } from '../../lib/auth/assurance.js';
+import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
+import { CONTEXT, registeredPatient, signInSession } from '../support/signed-in.js';
+import { createSoftwareAuthenticator, type Misbehaviour } from '../support/software-authenticator.js';
+
+const ORIGIN = 'https://app.clinic.test';
+const RP = { rpId: 'clinic.test', origin: ORIGIN, name: 'Clinic' };
+const rejection = (promise: Promise<unknown>) => promise.then(() => expect.fail('resolved'), (e: unknown) => e);
+
+function passkeyDeps() {
+  const deps = createFakeDeps();
+  return Object.assign(deps, { passkeys: deps.storage.passkeys, relyingParty: RP, secondFactors: passkeySecondFactors(deps.storage.passkeys) });
+}
+type Deps = ReturnType<typeof passkeyDeps>;
+
+const callerOf = (deps: FakeDeps, accessToken: string) => authenticate({ authorization: `Bearer ${accessToken}` }, deps);
+
+/** A verified, signed-in patient with one passkey on a software authenticator. */
+async function enrolled(deps: Deps, options: { counting?: boolean } = {}) {
+  const patient = await registeredPatient(deps);
+  const caller = await callerOf(deps, patient.session!.access_token);
+  const authenticator = createSoftwareAuthenticator(ORIGIN, options);
+  const { passkey, response } = authenticator.create(await passkeyCreationOptions(caller, deps));
+  const view = await enrolPasskey(caller, { response, name: 'Laptop' }, CONTEXT, deps);
+  return { ...patient, caller, authenticator, passkey, view };
+}
+
+async function signInWith(deps: Deps, who: Awaited<ReturnType<typeof enrolled>>, bad?: Misbehaviour) {
+  const options = await passkeySignInOptions(deps);
+  return signInWithPasskey({ response: who.authenticator.get(who.passkey, options, bad) }, CONTEXT, deps);
+}
+
+/** The patient signed in with its passkey: an AAL2 caller, as a step-up asks once a second factor is held. */
+const passkeyCaller = async (deps: Deps, who: Awaited<ReturnType<typeof enrolled>>) => callerOf(deps, (await signInWith(deps, who)).access_token);
+
+const auditReasons = (deps: FakeDeps, patientId: string, action: string) =>
+  deps.audit.eventsFor(patientId).then((events) => events.filter((e) => e.action === action).map((e) => `${e.outcome}:${e.reason ?? ''}`));
+
+describe('enrolling a passkey', () => {
+  it('asks for a discoverable, user-verified credential of this RP, bound to the patient id, not a name', async () => {
+    const deps = passkeyDeps();
+    const patient = await registeredPatient(deps);
+    const options = await passkeyCreationOptions(await callerOf(deps, patient.session!.access_token), deps);
+    expect(options.rp).toEqual({ id: 'clinic.test', name: 'Clinic' });
+    expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
+    expect(Buffer.from(options.user.id, 'base64url').toString()).toBe(patient.patientId);
+    expect(options.user.displayName).not.toContain(patient.body.first_name);
+  });
+
+  it('stores the credential (id, public key, counter, transports, AAGUID, name) and mails and audits the addition', async () => {
+    const deps = passkeyDeps();
+    const { patientId, passkey, view } = await enrolled(deps);
+    expect(view).toEqual({ id: passkey.credentialId, name: 'Laptop', created_at: deps.clock.now().toISOString(), last_used_at: null, transports: ['internal'], aaguid: '00000000-0000-0000-0000-000000000000' });
+    expect(deps.passkeys.credentialOf(passkey.credentialId)).toMatchObject({ patientId, counter: 0, publicKey: expect.any(String) });
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices).toEqual([{ to: expect.any(String), notice: 'passkey_added' }]);
+    expect(await auditReasons(deps, patientId, 'passkey_add')).toEqual(['success:']);
+  });
+
+  it('a challenge is single-use: the same answer again is refused and stores nothing more', async () => {
+    const deps = passkeyDeps();
+    const patient = await registeredPatient(deps);
+    const caller = await callerOf(deps, patient.session!.access_token);
+    const authenticator = createSoftwareAuthenticator(ORIGIN);
+    const { passkey, response } = authenticator.create(await passkeyCreationOptions(caller, deps));
+    await enrolPasskey(caller, { response }, CONTEXT, deps);
+    // Holding a passkey now, the patient steps up with it (AAL2) and sends the same answer again.
+    const stepped = await passkeyCaller(deps, { ...patient, caller, authenticator, passkey, view: undefined as never });
+    const replay = await rejection(enrolPasskey(stepped, { response }, CONTEXT, deps));
+    expect(replay).toBeInstanceOf(PasskeyEnrolmentError);
+    expect((replay as PasskeyEnrolmentError).reason).toBe('challenge');
+    expect(await listPasskeys(caller, deps)).toHaveLength(1);
+  });
+
+  it('a challenge expires: answered after its 5 minutes it is refused, just before it is accepted', async () => {
+    for (const [late, accepted] of [[CHALLENGE_TTL_MS, false], [CHALLENGE_TTL_MS - 1000, true]] as const) {
+      const deps = passkeyDeps();
+      const patient = await registeredPatient(deps);
+      const caller = await callerOf(deps, patient.session!.access_token);
+      const { response } = createSoftwareAuthenticator(ORIGIN).create(await passkeyCreationOptions(caller, deps));
+      deps.clock.advance(late);
+      const outcome = enrolPasskey(caller, { response }, CONTEXT, deps);
+      if (accepted) await expect(outcome).resolves.toMatchObject({ name: 'Passkey' });
+      else await expect(outcome).rejects.toMatchObject({ reason: 'challenge' });
+    }
+  });
+
+  it('another patient\'s challenge does not enrol for the caller', async () => {
+    const deps = passkeyDeps();
+    const a = await registeredPatient(deps);
+    const b = await registeredPatient(deps);
+    const callerA = await callerOf(deps, a.session!.access_token);
+    const callerB = await callerOf(deps, b.session!.access_token);
+    const { response } = createSoftwareAuthenticator(ORIGIN).create(await passkeyCreationOptions(callerA, deps));
+    await expect(enrolPasskey(callerB, { response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'challenge' });
+    expect(await listPasskeys(callerB, deps)).toEqual([]);
+  });
+
+  it.each([
+    ['another origin', { origin: 'https://phish.test' }],
+    ['another RP id', { rpId: 'phish.test' }],
+    ['no user verification', { unverified: true }],
+  ] as const)('refuses an attestation with %s', async (_, bad: Misbehaviour) => {
+    const deps = passkeyDeps();
+    const patient = await registeredPatient(deps);
+    const caller = await callerOf(deps, patient.session!.access_token);
+    const { response } = createSoftwareAuthenticator(ORIGIN).create(await passkeyCreationOptions(caller, deps), bad);
+    await expect(enrolPasskey(caller, { response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'invalid' });
+    expect(await listPasskeys(caller, deps)).toEqual([]);
+    expect(await auditReasons(deps, patient.patientId, 'passkey_add')).toEqual(['failure:invalid']);
+  });
+
+  it('needs a sign-in within the last 10 minutes (RFC 9470 step-up), to the second', async () => {
+    const deps = passkeyDeps();
+    const patient = await registeredPatient(deps);
+    const caller = await callerOf(deps, patient.session!.access_token);
+    deps.clock.advance(STEP_UP_MAX_AGE_SECONDS * 1000);
+    await expect(passkeyCreationOptions(caller, deps)).resolves.toBeDefined();
+    deps.clock.advance(1000);
+    await expect(passkeyCreationOptions(caller, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
+  });
+
+  it('with a passkey held, a password sign-in (AAL1) adds or removes none; a passkey sign-in (AAL2) does', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const byPassword = await callerOf(deps, (await signInSession({ email: who.email, password: who.password }, CONTEXT, deps)).access_token);
+    await expect(passkeyCreationOptions(byPassword, deps)).rejects.toMatchObject({ need: { acrValues: ACR_AAL2 } });
+    await expect(removePasskey(byPassword, who.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
+    const byPasskey = await callerOf(deps, (await signInWith(deps, who)).access_token);
+    expect(byPasskey.acr).toBe(ACR_AAL2);
+    await expect(passkeyCreationOptions(byPasskey, deps)).resolves.toBeDefined();
+    await removePasskey(byPasskey, who.passkey.credentialId, CONTEXT, deps);
+  });
+});
+
+describe('signing in with a passkey', () => {
+  it('signs in with the passkey alone: session tokens for its patient, audited', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const answer = await signInWith(deps, who);
+    expect(answer).toMatchObject({ patient_id: who.patientId, token_type: 'Bearer' });
+    expect(decodeJwt(answer.access_token)).toMatchObject({ sub: who.patientId, amr: ['hwk', 'user'], acr: ACR_AAL2, auth_time: deps.clock.now().getTime() / 1000 });
+    expect(await callerOf(deps, answer.access_token)).toMatchObject({ patientId: who.patientId });
+    expect(deps.passkeys.credentialOf(who.passkey.credentialId)).toMatchObject({ counter: 1, lastUsedAt: deps.clock.now() });
+    expect(await auditReasons(deps, who.patientId, 'passkey_sign_in')).toEqual(['success:']);
+  });
+
+  it('a sign-in challenge is single-use: a replayed assertion is refused', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps, { counting: false });
+    const response = who.authenticator.get(who.passkey, await passkeySignInOptions(deps));
+    await signInWithPasskey({ response }, CONTEXT, deps);
+    await expect(signInWithPasskey({ response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'challenge' });
+  });
+
+  it('a sign-in challenge expires after 5 minutes', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const response = who.authenticator.get(who.passkey, await passkeySignInOptions(deps));
+    deps.clock.advance(CHALLENGE_TTL_MS);
+    await expect(signInWithPasskey({ response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'challenge' });
+  });
+
+  it('an enrolment challenge does not sign in', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const enrolOptions = await passkeyCreationOptions(await passkeyCaller(deps, who), deps);
+    const response = who.authenticator.get(who.passkey, { challenge: enrolOptions.challenge });
+    await expect(signInWithPasskey({ response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'challenge' });
+  });
+
+  it('a counter that goes backwards (or stays) is refused and audited; the stored counter stays', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await signInWith(deps, who);
+    await signInWith(deps, who);
+    for (const counter of [1, 2]) {
+      const refused = await rejection(signInWith(deps, who, { counter }));
+      expect(refused).toBeInstanceOf(PasskeySignInError);
+      expect((refused as PasskeySignInError).reason).toBe('counter_not_forward');
+    }
+    expect(deps.passkeys.credentialOf(who.passkey.credentialId)!.counter).toBe(2);
+    expect(await auditReasons(deps, who.patientId, 'passkey_sign_in')).toEqual(['success:', 'success:', 'failure:counter_not_forward', 'failure:counter_not_forward']);
+  });
+
+  it('of two assertions with the same counter sent at once, one signs in', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const [o1, o2] = [await passkeySignInOptions(deps), await passkeySignInOptions(deps)];
+    const first = who.authenticator.get(who.passkey, o1);
+    const second = who.authenticator.get(who.passkey, o2, { counter: who.passkey.counter });
+    const outcomes = await Promise.allSettled([signInWithPasskey({ response: first }, CONTEXT, deps), signInWithPasskey({ response: second }, CONTEXT, deps)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('an authenticator without a counter (always 0) keeps signing in', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps, { counting: false });
+    await signInWith(deps, who);
+    await expect(signInWith(deps, who)).resolves.toMatchObject({ patient_id: who.patientId });
+  });
+
+  it.each([
+    ['another origin', { origin: 'https://phish.test' }],
+    ['another RP id', { rpId: 'phish.test' }],
+    ['no user verification', { unverified: true }],
+    ['a made-up challenge', { challenge: 'bm90LWlzc3VlZC1ieS11cw' }],
+  ] as const)('refuses an assertion with %s', async (_, bad: Misbehaviour) => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await expect(signInWith(deps, who, bad)).rejects.toBeInstanceOf(PasskeySignInError);
+  });
+
+  it('refuses a passkey that names another patient (user handle), and an unknown credential', async () => {
+    const deps = passkeyDeps();
+    const a = await enrolled(deps);
+    const b = await enrolled(deps);
+    // B's authenticator claims A's user handle for B's credential.
+    await expect(signInWith(deps, b, {}).then(() => undefined)).resolves.toBeUndefined();
+    const forged = { ...b.passkey, userHandle: a.passkey.userHandle };
+    const response = b.authenticator.get(forged, await passkeySignInOptions(deps));
+    await expect(signInWithPasskey({ response }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'user_handle' });
+    const unknown = { ...a.passkey, credentialId: 'dW5rbm93bi1jcmVkZW50aWFs' };
+    await expect(signInWithPasskey({ response: a.authenticator.get(unknown, await passkeySignInOptions(deps)) }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'unknown_passkey' });
+  });
+
+  it('refuses a closed account as POST /login does (403), after the passkey checked', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const stored = (await deps.repository.getPatient(who.patientId))!;
+    const notice = { kind: 'account_notice_email', id: 'n', patientId: who.patientId, to: stored.email, notice: 'account_closed', createdAt: '' } as const;
+    expect(await deps.repository.closeAccount({ patientId: who.patientId, expectedHash: stored.password_hash, notice, now: deps.clock.now() })).toBe(true);
+    await expect(signInWith(deps, who)).rejects.toBeInstanceOf(SignInRefusedError);
+  });
+
+  it('failures lock nothing: after many failed passkey tries the password still signs in', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    for (let i = 0; i < 12; i++) await expect(signInWith(deps, who, { origin: 'https://phish.test' })).rejects.toBeInstanceOf(PasskeySignInError);
+    await expect(signInWith(deps, who)).resolves.toMatchObject({ patient_id: who.patientId });
+    const { signIn } = await import('../../lib/auth/sign-in.js');
+    await expect(signIn({ email: who.email, password: who.password }, CONTEXT, deps)).resolves.toMatchObject({ patient_id: who.patientId });
+  });
+});
+
+describe('the patient\'s passkeys', () => {
+  it('lists only the caller\'s own', async () => {
+    const deps = passkeyDeps();
+    const a = await enrolled(deps);
+    const b = await enrolled(deps);
+    expect((await listPasskeys(a.caller, deps)).map((p) => p.id)).toEqual([a.passkey.credentialId]);
+    expect((await listPasskeys(b.caller, deps)).map((p) => p.id)).toEqual([b.passkey.credentialId]);
+  });
+
+  it('removing one ends the other sessions, keeps the caller\'s, mails and audits; it no longer signs in', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const other = who.session!; // the password session verification started
+    const steppedSession = await signInWith(deps, who);
+    const stepped = await callerOf(deps, steppedSession.access_token);
+    await removePasskey(stepped, who.passkey.credentialId, CONTEXT, deps);
+    expect(await listPasskeys(stepped, deps)).toEqual([]);
+    await expect(callerOf(deps, other.access_token)).rejects.toBeInstanceOf(InvalidAccessTokenError);
+    await expect(callerOf(deps, steppedSession.access_token)).resolves.toMatchObject({ patientId: who.patientId });
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices.map((n) => n.notice)).toEqual(['passkey_added', 'passkey_removed']);
+    expect(await auditReasons(deps, who.patientId, 'passkey_remove')).toEqual(['success:']);
+    await expect(signInWith(deps, who)).rejects.toMatchObject({ reason: 'unknown_passkey' });
+  });
+
+  it('another patient\'s passkey is a 404 and stays', async () => {
+    const deps = passkeyDeps();
+    const a = await enrolled(deps);
+    const b = await enrolled(deps);
+    await expect(removePasskey(await passkeyCaller(deps, b), a.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(UnknownPasskeyError);
+    expect(await listPasskeys(a.caller, deps)).toHaveLength(1);
+  });
+});
+
+describe('the passkey notices', () => {
+  it.each([
+    ['passkey_added', 'A passkey was added to your account', 'remove the passkey'],
+    ['passkey_removed', 'A passkey was removed from your account', 'signed out'],
+  ] as const)('%s: says what happened and what to do if it was not the patient; no link, no patient data', (notice, subject, says) => {
+    const mail = composeAccountNotice(notice, 'Clinic Test');
+    expect(mail.subject).toBe(subject);
+    expect(mail.text).toContain(says);
+    expect(mail.text).toContain('If this was not you');
+    expect(mail.html).not.toMatch(/href=/);
+  });
+});
