@@ -278,7 +278,7 @@ export function createMeExportDeps(config: Config): ExportRecordDeps & Authentic
   const { kms, stores, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, sessions: stores.sessions, cipher: createEnvelopeFieldCipher(dataKeySource(config, kms)), trail: stores.audit,
-    tokens, auditor, clock,
+    tokens, auditor, clock, secondFactors: createSecondFactors(stores), requireMfa: config.requireMfa,
   };
 }
 
@@ -430,6 +430,7 @@ function emailMoveDeps(config: Config): MoveEmailDeps & AuthenticateDeps {
   return {
     repository: stores.repository, contactMoves: stores.contactMoves, outbox: stores.outbox, rateLimiter: stores.rateLimiter, hasher: hasher(config), sessions: stores.sessions,
     attempts: createLoginAttempts(stores.loginFailures), tokens, auditor, clock, emailMoveUrlBase: config.emailMoveUrlBase,
+    secondFactors: createSecondFactors(stores),
   };
 }
 
@@ -457,6 +458,7 @@ function phoneMoveDeps(config: Config): MovePhoneDeps & AuthenticateDeps {
   return {
     repository: stores.repository, phoneCodes: stores.phoneCodes, rateLimiter: stores.rateLimiter, identifiers, sessions: stores.sessions,
     hasher: hasher(config), attempts: createLoginAttempts(stores.loginFailures), auditor, tokens, clock, smsBudgets: smsBudgets(config),
+    secondFactors: createSecondFactors(stores),
   };
 }
 

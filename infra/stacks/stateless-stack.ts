@@ -499,11 +499,12 @@ export class StatelessStack extends Stack {
     // The right of access (issue 20): what GET /me reads and decrypts, the session list, and the only
     // read of the audit trail (the caller's own partition).
     const meExport = this.addEndpoint('MeExport', API_ROUTES.meExport, {
-      environment: { ...sessionEnv, KMS_KEY_ID: patientDataKey.keyArn },
-      whyPublic: `${bearerOnly} It returns only what is held about the patient the token names (the record, its sessions, its own audit events), and each export is an audit event.`,
+      environment: { ...sessionEnv, ...requireMfaEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      whyPublic: `${bearerOnly} It returns only what is held about the patient the token names (the record, its sessions, its own audit events), and each export is an audit event; it needs a sign-in within 10 minutes (AAL2 with a second factor).`,
     });
     meExport.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive')),
+      // totp.read: the step-up's look at the patient's second factors.
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive', 'totp.read')),
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyDecryptPhi(patientDataKey),
       deriveIdentifierKeys,
@@ -619,6 +620,8 @@ export class StatelessStack extends Stack {
         // A registered address: only the "someone tried" mail, queued on its own.
         'outbox.enqueue',
         'contactMoves.requestEmailMove',
+        // The step-up's look at the patient's second factors (issue 21).
+        'totp.read',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -693,6 +696,8 @@ export class StatelessStack extends Stack {
         'rateLimits.slide',
         'rateLimits.hit',
         'phoneCodes.issueCode',
+        // The step-up's look at the patient's second factors (issue 21).
+        'totp.read',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,

@@ -936,7 +936,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     description:
       'The password again (it counts toward this session\'s lock, as for a password change), then a single-use link (30 minutes; only the newest works) goes to the new address ' +
       'and a notice to the current one. Nothing changes until the link is used (POST /me/email/confirm, or its page). An address that already has an account gets the same 202 and only a mail saying ' +
-      'someone tried to move an account to it: the answer never tells whether an address is registered.',
+      'someone tried to move an account to it: the answer never tells whether an address is registered. '
+      + `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes (AAL2 when the patient holds a second factor); otherwise 401 \`insufficient_user_authentication\` (RFC 9470). `,
     bearer: true,
     request: {
       schema: 'EmailMoveRequest',
@@ -991,7 +992,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     summary: 'Move the signed-in patient\'s account to another phone number',
     description:
       'The password again (it counts toward this session\'s lock), then a 6-digit code by SMS to the new number, under the phone verification\'s own limits (3 codes per patient in any hour, ' +
-      'the day\'s text budgets). The number is normalized as at registration. Nothing changes until the code comes back (POST /me/phone/verify). Also how a patient without a usable number adds one.',
+      'the day\'s text budgets). The number is normalized as at registration. Nothing changes until the code comes back (POST /me/phone/verify). Also how a patient without a usable number adds one.'
+      + `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes (AAL2 when the patient holds a second factor); otherwise 401 \`insufficient_user_authentication\` (RFC 9470).`,
     bearer: true,
     request: {
       schema: 'PhoneMoveRequest',
@@ -1097,7 +1099,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   meExport: {
     summary: 'Everything held about the signed-in patient (the right of access)',
     description: 'The decrypted record, the live sessions and the patient\'s own audit trail (who read or changed the record, when, with what outcome). '
-      + 'With `?format=fhir` the record alone, as a FHIR R4 collection Bundle (`application/fhir+json`). Every export is an audit event (`record_export`). Never cached (`Cache-Control: no-store`).',
+      + 'With `?format=fhir` the record alone, as a FHIR R4 collection Bundle (`application/fhir+json`). Every export is an audit event (`record_export`). Never cached (`Cache-Control: no-store`). '
+      + `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes (AAL2 when the patient holds a second factor); otherwise 401 \`insufficient_user_authentication\` (RFC 9470). On a stage with \`requireMfa\` on, AAL2 is needed however recent.`,
     bearer: true,
     parameters: [{
       name: 'format', in: 'query', required: false, schema: { enum: [...EXPORT_FORMATS], default: 'json' },

@@ -2,14 +2,17 @@ import type { AuditEvent, AuditTrail } from '../audit/ports.js';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { listSessions, type SessionView } from '../auth/own-sessions.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
+import { requireMultiFactor, requireRecentSignInAudited, type StepUpDeps } from '../auth/step-up.js';
 import { toView, type PatientView } from '../auth/read-own-record.js';
 import type { SessionStore } from '../auth/session-ports.js';
 import { BadRequestError, InvalidAccessTokenError, SignInRefusedError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { Clock, FieldCipher, PatientRecord, PatientRepository } from '../patient/ports.js';
 
-export interface ExportRecordDeps {
+export interface ExportRecordDeps extends StepUpDeps {
   repository: PatientRepository;
+  /** The stage's requireMfa: the export discloses the record, as GET /me does. */
+  requireMfa?: boolean;
   cipher: FieldCipher;
   sessions: SessionStore;
   /** Read back for the caller's own events only (`eventsFor(caller.patientId)`). */
@@ -67,13 +70,18 @@ export function exportFormatOf(format: string | undefined): ExportFormat {
  * only while active; a refusal is audited.
  */
 async function exportablePatient(caller: VerifiedAccessToken, context: RequestContext, deps: ExportRecordDeps): Promise<PatientRecord> {
+  requireMultiFactor(caller, deps.requireMfa === true);
   const patient = await deps.repository.getPatient(caller.patientId);
   // A valid token for a patient no longer stored (a lapsed registration): the token is what is wrong.
   if (!patient) throw new InvalidAccessTokenError('unknown_subject');
+  const refuse = (reason: string) =>
+    deps.auditor.record(context, { action: 'record_export', outcome: 'failure', reason, patientId: patient.id, ...(caller.sessionId && { sessionId: caller.sessionId }) });
   if (!patient.is_active) {
-    await deps.auditor.record(context, { action: 'record_export', outcome: 'failure', reason: 'inactive', patientId: patient.id, ...(caller.sessionId && { sessionId: caller.sessionId }) });
+    await refuse('inactive');
     throw new SignInRefusedError('inactive');
   }
+  // Issue 21: everything held about the patient goes out, so a sign-in within 10 minutes (AAL2 with a second factor).
+  await requireRecentSignInAudited(caller, deps, (_outcome, reason) => refuse(reason));
   return patient;
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { confirmCurrentPassword } from '../auth/current-password.js';
+import { requireRecentSignInAudited, type StepUpDeps } from '../auth/step-up.js';
 import { attemptSubjects, LINK_SCHEDULE } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
@@ -30,7 +31,7 @@ export const EMAIL_MOVE_REQUESTED_ANSWER = 'If this address can be used, a confi
  */
 export const EMAIL_MOVE_LIMIT: RateLimit = { limit: 3, windowSeconds: 3600 };
 
-export interface MoveEmailDeps extends PasswordCheckDeps {
+export interface MoveEmailDeps extends PasswordCheckDeps, StepUpDeps {
   contactMoves: ContactMoveStore;
   rateLimiter: Pick<RateLimiter, 'slide'>;
   outbox: Pick<OutboxStore, 'enqueue'>;
@@ -66,6 +67,8 @@ export async function requestEmailMove(caller: VerifiedAccessToken, request: Ema
     await audit('failure', 'inactive');
     throw new SignInRefusedError('inactive');
   }
+  // Issue 21: a sign-in within 10 minutes, and AAL2 when the patient holds a second factor.
+  await requireRecentSignInAudited(caller, deps, audit);
   await confirmCurrentPassword(caller, patient, request.password, deps, audit);
   const newEmail = normalizeEmail(request.email);
   if (newEmail === patient.email) throw new SameContactError('email');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { confirmCurrentPassword } from '../auth/current-password.js';
+import { requireRecentSignInAudited, type StepUpDeps } from '../auth/step-up.js';
 import type { PasswordCheckDeps } from '../auth/password-check.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
 import { DuplicateRegistrationError, GonePhoneCodeError, InvalidAccessTokenError, SameContactError, SignInRefusedError, WrongPhoneCodeError } from '../errors.js';
@@ -11,7 +12,7 @@ import type { PhoneMoveRequestBody, PhoneVerifyRequest } from '../patient/regist
 import { MAX_WRONG_TRIES, phoneCodeDigestInput } from '../phone/phone-code.js';
 import { issuePhoneCode, type SendPhoneCodeDeps } from '../phone/send-phone-code.js';
 
-export type MovePhoneDeps = SendPhoneCodeDeps & PasswordCheckDeps & { auditor: AuditRecorder };
+export type MovePhoneDeps = SendPhoneCodeDeps & PasswordCheckDeps & StepUpDeps & { auditor: AuditRecorder };
 
 /** What POST /me/phone answers. */
 export const PHONE_MOVE_REQUESTED_ANSWER = 'A code is on its way to the new number. Your number changes once you enter it (within 10 minutes).';
@@ -39,6 +40,8 @@ export async function requestPhoneMove(caller: VerifiedAccessToken, request: Pho
   const audit = (outcome: 'success' | 'failure', reason?: string) =>
     deps.auditor.record(context, { action: 'phone_move_request', outcome, patientId: caller.patientId, ...(caller.sessionId && { sessionId: caller.sessionId }), ...(reason && { reason }) });
   const patient = await activePatient(caller, deps, () => audit('failure', 'inactive'));
+  // Issue 21: a sign-in within 10 minutes, and AAL2 when the patient holds a second factor.
+  await requireRecentSignInAudited(caller, deps, audit);
   await confirmCurrentPassword(caller, patient, request.password, deps, audit);
   // The schema's e164Phone keyword accepted it: normalizing cannot fail here.
   const newPhone = normalizePhone(request.phone_number) ?? request.phone_number;

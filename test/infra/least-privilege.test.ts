@@ -275,7 +275,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // Moving the email (issue 20): the request checks the password, pre-checks the address and writes
     // the pending move (or only the "someone tried" mail); the confirmation swaps the reservations in one transaction.
     ['MeEmail', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#', 'TOTP#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
@@ -290,7 +290,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     // Moving the phone: the password, the pre-check, the phone verification's limits and code; then the swap.
     ['MePhone', {
-      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#'],
+      'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#', 'TOTP#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
@@ -307,8 +307,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeSessions', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
-    // The export reads what GET /me and GET /me/sessions read, and writes nothing to this table.
-    ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
+    // The export reads what GET /me and GET /me/sessions read (and the step-up's factors), and writes nothing to this table.
+    ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#', 'TOTP#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     // Passkeys (issue 21): a patient's own PASSKEYS# partition (one Query to list), the PASSKEYID#
     // owner items a sign-in finds a credential by, and WEBAUTHN# challenges; never a patient profile write.
     ['PasskeyEnrolOptions', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['WEBAUTHN#'] }],

@@ -238,7 +238,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeSessionEnd: session,
       MeSessionsRevokeOthers: session,
       // Decrypts the record for the patient's own copy (the right of access).
-      MeExport: [...session, 'KMS_KEY_ID'],
+      MeExport: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
       // Reads the link's state from the table.
       VerifyEmailPage: [...tables, ...named],
       // The request is only counted and queued: no mail settings.

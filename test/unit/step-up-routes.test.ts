@@ -9,6 +9,9 @@ import { StepUpRequiredError } from '../../lib/errors.js';
 import { changePassword } from '../../lib/password/change-password.js';
 import { validateProfile } from '../../lib/patient/generated/me-update.js';
 import { closeAccount } from '../../lib/record/close-account.js';
+import { exportOwnRecord } from '../../lib/record/export-record.js';
+import { requestEmailMove } from '../../lib/record/move-email.js';
+import { requestPhoneMove } from '../../lib/record/move-phone.js';
 import { updateProfile } from '../../lib/record/update-profile.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
@@ -46,6 +49,30 @@ describe('step-up on the sensitive routes (issue 21)', () => {
     expect(await refusal(changePassword(caller, { current_password: password, password: NEW, confirm_password: NEW }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
     expect(await refusal(closeAccount(caller, { password }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
     await closeAccount(aal2, { password }, CONTEXT, deps);
+  });
+
+  it('moving the email or the phone and the export need a sign-in within 10 minutes: refused (audited), nothing mailed or texted', async () => {
+    const { deps, caller, password, patientId } = await patient();
+    deps.clock.advance(STEP_UP_MAX_AGE_SECONDS * 1000 + 1000);
+    const dueBefore = (await deps.outbox.listDue(deps.clock.now(), 1000)).length;
+    expect(await refusal(requestEmailMove(caller, { email: 'someone.new@email.com', password }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
+    expect(await refusal(requestPhoneMove(caller, { phone_number: '+12025550143', password }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
+    expect(await refusal(exportOwnRecord(caller, CONTEXT, { ...deps, trail: deps.audit }))).toBeInstanceOf(StepUpRequiredError);
+    expect(await deps.outbox.listDue(deps.clock.now(), 1000)).toHaveLength(dueBefore);
+    const reasons = (await deps.audit.eventsFor(patientId)).filter((e) => ['email_move_request', 'phone_move_request', 'record_export'].includes(e.action));
+    expect(reasons.map((e) => [e.action, e.reason])).toEqual([['email_move_request', 'step_up'], ['phone_move_request', 'step_up'], ['record_export', 'step_up']]);
+    const fresh = await callerOf(deps, (await startSession(patientId, deps)).tokens.access_token);
+    await expect(exportOwnRecord(fresh, CONTEXT, { ...deps, trail: deps.audit })).resolves.toHaveProperty('record');
+  });
+
+  it('with a second factor held, moving the email or the phone and the export need AAL2; requireMfa makes the export refuse AAL1 too', async () => {
+    const { deps, caller, aal2, password } = await withAuthenticatorApp();
+    expect(await refusal(requestEmailMove(caller, { email: 'someone.new@email.com', password }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
+    expect(await refusal(requestPhoneMove(caller, { phone_number: '+12025550143', password }, CONTEXT, deps))).toBeInstanceOf(StepUpRequiredError);
+    expect(await refusal(exportOwnRecord(caller, CONTEXT, { ...deps, trail: deps.audit }))).toBeInstanceOf(StepUpRequiredError);
+    await expect(exportOwnRecord(aal2, CONTEXT, { ...deps, trail: deps.audit, requireMfa: true })).resolves.toHaveProperty('record');
+    const plain = await patient();
+    expect(await refusal(exportOwnRecord(plain.caller, CONTEXT, { ...plain.deps, trail: plain.deps.audit, requireMfa: true }))).toBeInstanceOf(StepUpRequiredError);
   });
 
   it('closing the account needs a recent sign-in', async () => {
