@@ -15,7 +15,7 @@ import { AWS_CALLS_DIR, callKey, type AwsCall, type Recording } from '../support
  * is granted, so nothing the code does is AccessDenied in AWS; every grant was used at least once,
  * so nothing is granted "just in case" and every granted path has an integration test.
  */
-const FUNCTIONS = ['Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
+const FUNCTIONS = ['Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage'];
 const RUN_FIRST = 'npx vitest run --project integration --project iam (or npm test)';
 
 /**

@@ -32,7 +32,7 @@ const signTokens: Summary = {
   },
 };
 const ALL_FUNCTIONS = [
-  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeExport', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
+  'Health', 'Jwks', 'Login', 'LoginMfa', 'Logout', 'Me', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MeExport', 'MePhone', 'MePhoneVerify', 'MeSessionEnd', 'MeSessions', 'MeSessionsRevokeOthers', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeUpdate', 'OutboxMailer', 'PasskeyEnrol', 'PasskeyEnrolOptions', 'PasskeyEnrolPage', 'PasskeyList', 'PasskeyLogin', 'PasskeyLoginOptions', 'PasskeyRemove', 'PasskeySignInPage', 'PasswordChange', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PhoneClaim', 'PhoneVerification', 'PhoneVerify', 'Register', 'ResendVerification', 'TokenRefresh', 'VerifyEmail', 'VerifyEmailPage',
 ];
 const sendMail = (from: string): Summary => ({
   SendVerificationEmail: { actions: ['ses:SendEmail'], on: 'sender identity', when: { StringEquals: { 'ses:FromAddress': from } } },

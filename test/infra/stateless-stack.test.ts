@@ -231,7 +231,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       MeEmailConfirm: [...session, 'BCRYPT_ROUNDS', ...named],
       MeEmailConfirmPage: [...tables, ...named],
       // The close's password check, then phone verification's code and budgets.
-      MePhone: [...session, 'BCRYPT_ROUNDS', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
+      MePhone: [...session, 'BCRYPT_ROUNDS', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS', 'SMS_BUDGET_SHARDS'],
       MePhoneVerify: session,
       // The patient's sessions: no patient data, so no data key.
       MeSessions: session,
@@ -473,7 +473,8 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
         { group: logGroupOf('PhoneVerification'), pattern }, { group: logGroupOf('MePhone'), pattern }, { group: logGroupOf('OutboxMailer'), pattern },
       ]);
     }
-    expect(filters).toHaveLength(11);
+    // 4 sign-in failures + 1 reuse + 1 SMS send + 1 reset + 2 budgets × 3 functions: nothing else counted.
+    expect(filters).toHaveLength(13);
     for (const f of filters) {
       expect(f.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'patient-registration/dev', MetricValue: '1' });
       expect(f.MetricTransformations[0].Dimensions).toBeUndefined();

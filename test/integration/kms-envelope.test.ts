@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateWrappedSigningKey, SIGNING_KEY_PURPOSE } from '../../lib/adapters/kms/kms-wrapped-signing-key.js';
 import { identifierKeyMessage } from '../../lib/adapters/kms/kms-identifier-key-ring.js';
 import { startFakeKms } from '../support/fake-kms.js';
+import { describePasskeyFlow } from '../support/passkey-flow.js';
 import { getItem, mailsTo, scanTable, tokenFrom } from '../support/local-aws.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 
@@ -350,5 +351,29 @@ describe('the authenticator app with AWS KMS (issue 21)', () => {
     const onDataKey = kms.received.slice(start).filter((r) => r.target === 'GenerateDataKey' || (r.target === 'Decrypt' && r.body.KeyId === KEY_ARN));
     expect(onDataKey.map((r) => r.target)).toEqual(['GenerateDataKey', 'Decrypt', 'Decrypt', 'Decrypt']);
     for (const call of onDataKey) expect(call.body.EncryptionContext).toEqual({ purpose: 'authenticator-secret', patient_id: patientId });
+  });
+});
+
+// Passkeys (issue 21) with AWS KMS: the same flow as on every store, here so that the IAM comparison sees
+// the calls only KMS answers: the audit's source-address digest (GenerateMac) of enrolling, removing and
+// signing in, and the signing key's unwrap (Decrypt) of the passkey sign-in.
+describePasskeyFlow('DynamoDB Local with AWS KMS', async () => ({
+  register, verify, outboxMailer,
+  enrolOptions: (await import('../../functions/passkey-enrol-options/handler.js')).handler,
+  enrol: (await import('../../functions/passkey-enrol/handler.js')).handler,
+  loginOptions: (await import('../../functions/passkey-login-options/handler.js')).handler,
+  login: (await import('../../functions/passkey-login/handler.js')).handler,
+  remove: (await import('../../functions/passkey-remove/handler.js')).handler,
+}));
+
+describe('asking for a phone claim code with AWS KMS (POST /phone-claim)', () => {
+  it('digests the number (its per-number limit) inside KMS, and decrypts, generates or signs nothing', async () => {
+    const { handler: phoneClaim } = await import('../../functions/phone-claim/handler.js');
+    const start = kms.received.length;
+    const answer = await invoke(phoneClaim, apiEvent({ phone_number: uniqueRegistration().phone_number }, { path: '/api/v1/patient/phone-claim' }));
+    expect(answer.statusCode).toBe(202);
+    const calls = kms.received.slice(start);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((r) => r.target === 'GenerateMac' && r.body.KeyId === IDENTIFIER_KEY_ARN)).toBe(true);
   });
 });

@@ -3,7 +3,9 @@ import { handler as phoneClaim, PHONE_CLAIM_ANSWER } from '../../functions/phone
 import { handler as register } from '../../functions/register/handler.js';
 import { API_PATHS } from '../../lib/http/routes.js';
 import { auditTrailOf } from '../support/audit-trail.js';
-import { codeFrom, mailsTo, scanTable, textsTo } from '../support/local-aws.js';
+import { handler as forgot } from '../../functions/password-forgot/handler.js';
+import { handler as reset } from '../../functions/password-reset/handler.js';
+import { codeFrom, getItem, mailsTo, reservationKeys, scanTable, textsTo, tokenFrom } from '../support/local-aws.js';
 import { codeSentTo, phoneApi } from '../support/phone-api.js';
 import { apiEvent, invoke, uniqueRegistration } from '../support/requests.js';
 import { api, verifiedPatient } from '../support/sign-in-api.js';
@@ -51,6 +53,34 @@ describe('phone claim (handlers, DynamoDB Local, SES emulator, SMS inbox)', () =
     const third = await registerWith(uniqueRegistration({ phone_number: phone }));
     expect(third.statusCode).toBe(422);
     expect(third.body.errors).toEqual({ phone_number: ['Phone number is already registered'] });
+  });
+
+  it('a claimed registration (its number proven, its email not) taken back by a reset keeps its number and its reservation stops lapsing', async () => {
+    const held = uniqueRegistration();
+    expect((await registerWith(held)).statusCode).toBe(201);
+    const phone = held.phone_number as string;
+    await askClaim(phone);
+    await phoneApi.sweep();
+    const owner = uniqueRegistration({ phone_number: phone });
+    const registered = await registerWith({ ...owner, phone_claim_code: codeFrom((await textsTo(phone)).at(-1)!) });
+    expect(registered.statusCode).toBe(201);
+    const { phone: phoneKey } = await reservationKeys(owner.email as string, phone);
+    expect((await getItem(phoneKey, 'UNIQUE'))?.ttl).toBeDefined(); // lapses with the unverified registration
+
+    // The owner forgets the password before verifying: the reset proves the mailbox (a take-back).
+    expect((await invoke(forgot, apiEvent({ email: owner.email }, { path: API_PATHS.passwordForgot }))).statusCode).toBe(200);
+    await phoneApi.sweep();
+    const token = tokenFrom((await mailsTo(owner.email as string)).find((m) => /reset/i.test(m.subject))!);
+    const password = 'Owner-Owns-1t-Now!';
+    expect((await invoke(reset, apiEvent({ token, password, confirm_password: password }, { path: API_PATHS.passwordReset }))).statusCode).toBe(200);
+
+    // The number was proven by SMS: kept, and its reservation no longer lapses (the takeover's holder is another account).
+    const reservation = await getItem(phoneKey, 'UNIQUE');
+    expect(reservation).toMatchObject({ patient_id: registered.body.data.patient_id });
+    expect(reservation?.ttl).toBeUndefined();
+    const stored = await getItem(`PATIENT#${registered.body.data.patient_id}`, 'PROFILE');
+    expect(stored).toMatchObject({ phone_number: phone, phone_verified: true, email_verified: true, profile_review_required: true });
+    expect(stored?.phone_number_released).toBeUndefined();
   });
 
   it('answers the same 202 for a free, a held and a proven number, and texts only the held unproven one', async () => {

@@ -4,6 +4,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { handler as change } from '../../functions/password-change/handler.js';
 import { handler as forgot } from '../../functions/password-forgot/handler.js';
 import { handler as reset } from '../../functions/password-reset/handler.js';
+import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
+import { handler as meTotp } from '../../functions/me-totp/handler.js';
+import { handler as meTotpConfirm } from '../../functions/me-totp-confirm/handler.js';
+import { handler as passkeyEnrolOptions } from '../../functions/passkey-enrol-options/handler.js';
+import { handler as passkeyEnrol } from '../../functions/passkey-enrol/handler.js';
+import { handler as passkeyLoginOptions } from '../../functions/passkey-login-options/handler.js';
+import { handler as passkeyLogin } from '../../functions/passkey-login/handler.js';
+import { totpCodeAt, totpStepAt } from '../../lib/auth/totp.js';
+import { createSoftwareAuthenticator } from '../support/software-authenticator.js';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { createDynamoSessionStore, MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
@@ -151,6 +160,37 @@ describe('SESSIONS#<patient> keeps only live families (issue 19 item 12)', () =>
     await api.logout(session.access_token, session.refresh_token);
     const { sessions, families } = await fillToCap(patientId);
     expect((await api.login(body.email, body.password)).statusCode).toBe(200);
+    expect(await sessions.isLive(families[0]!, new Date())).toBe(false);
+    expect(await sessions.isLive(families[1]!, new Date())).toBe(true);
+  }, 180_000);
+
+  it(`the second step of a sign-in (an authenticator code) beyond ${MAX_LIVE_FAMILIES} live sessions ends the oldest too`, async () => {
+    const { body, patientId, session } = await verifiedPatient();
+    const auth = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const { secret } = (await invoke(meTotp, apiEvent(undefined, { path: API_PATHS.meTotp, headers: auth }))).body.data;
+    const step = totpStepAt(new Date());
+    expect((await invoke(meTotpConfirm, apiEvent({ code: totpCodeAt(secret, step) }, { path: API_PATHS.meTotpConfirm, headers: auth }))).statusCode).toBe(200);
+    await api.logout(session.access_token, session.refresh_token);
+    const { sessions, families } = await fillToCap(patientId);
+    const challenge = (await api.login(body.email, body.password)).body.data;
+    const signedIn = await invoke(loginMfa, apiEvent({ mfa_token: challenge.mfa_token, code: totpCodeAt(secret, step + 1) }, { path: API_PATHS.loginMfa }));
+    expect(signedIn.statusCode).toBe(200);
+    expect(await sessions.isLive(families[0]!, new Date())).toBe(false);
+    expect(await sessions.isLive(families[1]!, new Date())).toBe(true);
+  }, 180_000);
+
+  it(`a passkey sign-in beyond ${MAX_LIVE_FAMILIES} live sessions ends the oldest too`, async () => {
+    const { patientId, session } = await verifiedPatient();
+    const auth = { 'Content-Type': 'application/json', Authorization: `Bearer ${session.access_token}` };
+    const authenticator = createSoftwareAuthenticator(loadConfig(process.env).webauthnOrigin);
+    const options = await invoke(passkeyEnrolOptions, apiEvent(undefined, { path: API_PATHS.mePasskeysOptions, headers: auth }));
+    const { passkey, response } = authenticator.create(options.body.data);
+    expect((await invoke(passkeyEnrol, apiEvent({ response }, { path: API_PATHS.mePasskeys, headers: auth }))).statusCode).toBe(201);
+    await api.logout(session.access_token, session.refresh_token);
+    const { sessions, families } = await fillToCap(patientId);
+    const requestOptions = (await invoke(passkeyLoginOptions, apiEvent(undefined, { path: API_PATHS.loginPasskeyOptions, headers: {} }))).body.data;
+    const signedIn = await invoke(passkeyLogin, apiEvent({ response: authenticator.get(passkey, requestOptions) }, { path: API_PATHS.loginPasskey }));
+    expect(signedIn.statusCode).toBe(200);
     expect(await sessions.isLive(families[0]!, new Date())).toBe(false);
     expect(await sessions.isLive(families[1]!, new Date())).toBe(true);
   }, 180_000);
