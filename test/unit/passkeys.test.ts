@@ -337,6 +337,19 @@ describe('a passkey as the second step of POST /login', () => {
     expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('failure:passkey_counter_not_forward');
   });
 
+  it('POST /login/mfa takes exactly one proof: a passkey\'s answer alone, not with a code', async () => {
+    const { validateLoginMfa } = await import('../../lib/patient/generated/login-mfa.js');
+    const { mfaSignInRequestOf } = await import('../../lib/auth/mfa-sign-in.js');
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const step = await passwordStep(deps, who);
+    const response = who.authenticator.get(who.passkey, step.passkey_options!);
+    expect(mfaSignInRequestOf(validateLoginMfa({ mfa_token: step.mfa_token, response }))).toEqual({ mfa_token: step.mfa_token, response });
+    expect(() => validateLoginMfa({ mfa_token: step.mfa_token, response, code: '123456' })).toThrow();
+    expect(() => validateLoginMfa({ mfa_token: step.mfa_token, response: { ...response, type: 'password' } })).toThrow();
+    expect(mfaSignInRequestOf(validateLoginMfa({ mfa_token: step.mfa_token, code: '123456' }))).toEqual({ mfa_token: step.mfa_token, code: '123456' });
+  });
+
   it('wrong assertions count on the mfa_token\'s lock as wrong codes do: after five, the account is locked for the password too', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
