@@ -337,6 +337,17 @@ describe('a passkey as the second step of POST /login', () => {
     expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('failure:passkey_counter_not_forward');
   });
 
+  it('a passkey is a second factor for every step-up: the password change wants AAL2 from a passkey holder', async () => {
+    const { changePassword } = await import('../../lib/password/change-password.js');
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const change = { current_password: who.password, password: 'An0ther-Passphrase!', confirm_password: 'An0ther-Passphrase!' };
+    await expect(changePassword(who.caller, change, CONTEXT, deps)).rejects.toMatchObject({ need: { acrValues: ACR_AAL2 } });
+    const step = await passwordStep(deps, who);
+    const byBoth = await callerOf(deps, (await second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!))).access_token);
+    await expect(changePassword(byBoth, change, CONTEXT, deps)).resolves.toBeUndefined();
+  });
+
   it('POST /login/mfa takes exactly one proof: a passkey\'s answer alone, not with a code', async () => {
     const { validateLoginMfa } = await import('../../lib/patient/generated/login-mfa.js');
     const { mfaSignInRequestOf } = await import('../../lib/auth/mfa-sign-in.js');
