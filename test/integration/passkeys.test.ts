@@ -139,6 +139,7 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
   });
 
   it('a passkey as the second step of POST /login: its own passkeys offered, AAL2 with pwd + hwk + user; once, not another\'s, counter forward', async () => {
+    output.reset();
     const who = await withPasskey();
     const other = await withPasskey();
     expect((await who.signIn()).statusCode).toBe(200); // the stored counter at 1
@@ -160,6 +161,12 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     expect(reasons).toEqual(['passkey_not_owner', 'passkey_counter_not_forward', 'passkey_invalid_assertion']);
     // The AAL2 session passes the step-up of a passkey change.
     expect((await passkeysApi.enrolOptions(signedIn.body.data.access_token)).statusCode).toBe(200);
+    // Nothing of the second step is logged: not the mfa_token, its challenge, the assertion or the tokens.
+    const logged = output.text();
+    expect(logged).toContain('"reason":"passkey_not_owner"');
+    for (const secret of [step.mfa_token, step.passkey_options.challenge, assertion.response.signature, assertion.response.clientDataJSON, signedIn.body.data.access_token, signedIn.body.data.refresh_token]) {
+      expect(logged).not.toContain(secret);
+    }
   });
 
   it('logs no token, challenge, key, signature or address of any of it, at DEBUG, refusals included', async () => {
