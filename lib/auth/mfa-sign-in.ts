@@ -112,9 +112,14 @@ export async function completeMfaSignIn(request: MfaSignInRequest, context: Requ
     throw error;
   });
   if (!accepted) {
-    // A counter that did not move forward may be a cloned authenticator: said louder, as POST /login/passkey does.
-    if (refusal === 'counter_not_forward') logger.warn('sign-in', { outcome: 'failure', step: 'mfa', reason: 'passkey_counter_not_forward', patientId: patient.id });
-    await fail(refusal ? `passkey_${refusal}` : 'wrong_code', patient.id);
+    if (refusal === 'counter_not_forward') {
+      // A counter that did not move forward may be a cloned authenticator: logged as a warning (once:
+      // the sign-in failure alarm counts this line too), as POST /login/passkey does.
+      logger.warn('sign-in', { outcome: 'failure', step: 'mfa', reason: 'passkey_counter_not_forward', patientId: patient.id });
+      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: 'passkey_counter_not_forward', patientId: patient.id });
+    } else {
+      await fail(refusal ? `passkey_${refusal}` : 'wrong_code', patient.id);
+    }
     throw new WrongSecondFactorError(refusal ? 'passkey' : 'code');
   }
   if (!(await deps.mfaChallenges.spend(tokenHash, deps.clock.now()))) {
