@@ -453,8 +453,10 @@ export class TotpStateError extends AppError {
 export class WrongSecondFactorError extends AppError {
   override readonly name = 'WrongSecondFactorError';
   readonly statusCode = 401;
-  constructor() {
-    super('The code is not correct, or it was used already. Enter the current code from your authenticator app, or an unused recovery code.');
+  constructor(proof: 'code' | 'passkey' = 'code') {
+    super(proof === 'passkey'
+      ? 'The passkey was not accepted. Try again with one of your own passkeys, or enter a code from your authenticator app or an unused recovery code.'
+      : 'The code is not correct, or it was used already. Enter the current code from your authenticator app, or an unused recovery code.');
   }
 }
 

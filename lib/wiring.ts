@@ -55,7 +55,6 @@ import type { EnrolPasskeyDeps } from './passkey/enrol-passkey.js';
 import type { OwnPasskeysDeps } from './passkey/own-passkeys.js';
 import type { PasskeySignInDeps } from './passkey/passkey-sign-in.js';
 import type { RelyingParty } from './passkey/webauthn.js';
-import { passkeySecondFactors } from './passkey/step-up.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -217,6 +216,8 @@ export function createLoginDeps(config: Config): SignInDeps {
     ...passwordSessionDeps(config, parts), identifiers: parts.identifiers, dummyHash: bcryptDummyHash(config.bcryptRounds),
     // A patient with a second factor gets an mfa_token instead of a session (issue 21).
     secondFactors: createSecondFactors(parts.stores), mfaChallenges: parts.stores.mfaChallenges,
+    // A passkey holder's mfa_required carries request options for their own passkeys (no store write: the challenge is the mfa_token's).
+    passkeys: parts.stores.passkeys, relyingParty: relyingParty(config),
   };
 }
 
@@ -401,12 +402,14 @@ export function createMeTotpRemoveDeps(config: Config) {
   return totpParts(config);
 }
 
-/** POST /login/mfa: the second step signs in, so the signing function's parts, and the secret's decryption. */
+/** POST /login/mfa: the second step signs in, so the signing function's parts, the secret's decryption and the passkeys. */
 export function createLoginMfaDeps(config: Config): MfaSignInDeps {
   const { kms, stores, identifiers, tokens, auditor, clock } = signInParts(config);
   return {
     repository: stores.repository, sessions: stores.sessions, totp: stores.totp, mfaChallenges: stores.mfaChallenges,
     cipher: authenticatorSecrets(config, kms), identifiers, attempts: createLoginAttempts(stores.loginFailures),
+    // Or a passkey's assertion over the mfa_token's challenge: the credential found, its counter moved forward.
+    passkeys: stores.passkeys, relyingParty: relyingParty(config),
     tokens, auditor, clock,
   };
 }
@@ -476,7 +479,7 @@ const relyingParty = (config: Config): RelyingParty => ({ rpId: config.rpId, ori
 function passkeyEnrolParts(config: Config): EnrolPasskeyDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
   return {
-    repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: passkeySecondFactors(stores.passkeys),
+    repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: createSecondFactors(stores),
     relyingParty: relyingParty(config), tokens, auditor, clock,
   };
 }
@@ -493,7 +496,7 @@ export function createPasskeyEnrolDeps(config: Config) {
 
 function ownPasskeysParts(config: Config): OwnPasskeysDeps & AuthenticateDeps {
   const { stores, tokens, auditor, clock } = signInParts(config);
-  return { repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: passkeySecondFactors(stores.passkeys), tokens, auditor, clock };
+  return { repository: stores.repository, passkeys: stores.passkeys, sessions: stores.sessions, secondFactors: createSecondFactors(stores), tokens, auditor, clock };
 }
 
 /** GET /me/passkeys. */

@@ -351,9 +351,11 @@ export class StatelessStack extends Stack {
     });
     passwordResetPage.allow(...patientTableItems(table, tableAccessFor('patients.linkState.reset')), tableKeyViaDynamoDb(tableKey));
 
+    // The relying party of passkeys (issue 21): the passkey routes and both steps of POST /login (a passkey as the second step).
+    const webAuthnEnv = { RP_ID: config.rpId, WEBAUTHN_ORIGIN: config.webauthnOrigin, ...serviceNameEnv };
     const login = this.addEndpoint('Login', API_ROUTES.login, {
       memorySize: PASSWORD_CHECK_MEMORY_MB,
-      environment: { ...signingEnv, ...bcryptEnv },
+      environment: { ...signingEnv, ...bcryptEnv, ...webAuthnEnv },
       roleName: tokenSignerRoleName(config.stage, API_ROUTES.login.functionName),
       whyPublic:
         'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff (per device for a client presenting a valid device token) and the tighter per-IP WAF sign-in rule bound guessing.',
@@ -366,8 +368,10 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         'patients.replacePasswordHash',
         'sessions.startFamily',
-        // Issue 21: a patient with an authenticator app gets the second step's challenge instead of a session.
+        // Issue 21: a patient with a second factor (an authenticator app, a passkey) gets the second
+        // step's challenge instead of a session; a passkey holder also the request options for their own.
         'totp.read',
+        'passkeys.listFor',
         'mfaChallenges.create',
       )),
       tableKeyViaDynamoDb(tableKey),
@@ -379,10 +383,10 @@ export class StatelessStack extends Stack {
 
     // The second step of a sign-in (issue 21): the challenge, the app's secret decrypted for the comparison, a session.
     const loginMfa = this.addEndpoint('LoginMfa', API_ROUTES.loginMfa, {
-      environment: { ...signingEnv, KMS_KEY_ID: patientDataKey.keyArn },
+      environment: { ...signingEnv, ...webAuthnEnv, KMS_KEY_ID: patientDataKey.keyArn },
       roleName: tokenSignerRoleName(config.stage, API_ROUTES.loginMfa.functionName),
       whyPublic:
-        'Sign-in, second step: the single-use mfa_token (256 random bits, stored as a digest, 5 minutes) from a correct password and the authenticator code or recovery code in the body are the credentials. Wrong codes count on the same lock as wrong passwords; the per-IP WAF sign-in rule applies.',
+        'Sign-in, second step: the single-use mfa_token (256 random bits, stored as a digest, 5 minutes) from a correct password and the authenticator code, recovery code or passkey assertion (over a challenge bound to that token, by one of the patient\'s own passkeys) in the body are the credentials. Wrong ones count on the same lock as wrong passwords; the per-IP WAF sign-in rule applies.',
     });
     loginMfa.allow(
       ...patientTableItems(table, tableAccessFor(
@@ -392,6 +396,9 @@ export class StatelessStack extends Stack {
         'totp.read',
         'totp.useStep',
         'totp.useRecoveryCode',
+        // Or a passkey: its credential found, its counter moved forward (a conditional write).
+        'passkeys.find',
+        'passkeys.advanceCounter',
         'loginFailures.reserve',
         'loginFailures.extendLock',
         'loginFailures.reset',
@@ -526,8 +533,9 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         // The new hash, the other sessions ended and the "your password was changed" notice: one transaction.
         'patients.changePassword',
-        // Step-up (issue 21): does the patient hold a second factor?
+        // Step-up (issue 21): does the patient hold a second factor (an app, a passkey)?
         'totp.read',
+        'passkeys.listFor',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -548,8 +556,9 @@ export class StatelessStack extends Stack {
         'loginFailures.reset',
         // The deactivation, every session ended and the "account closed" notice: one transaction.
         'patients.closeAccount',
-        // Step-up (issue 21): does the patient hold a second factor?
+        // Step-up (issue 21): does the patient hold a second factor (an app, a passkey)?
         'totp.read',
+        'passkeys.listFor',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -562,7 +571,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It needs a sign-in within 10 minutes (and with the second factor if one is held), and sets up an app only for the patient the token names.`,
     });
     meTotp.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.begin')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'totp.read', 'passkeys.listFor', 'totp.begin')),
       tableKeyViaDynamoDb(tableKey),
       // A fresh data key for the new secret (its own purpose): encrypt only, nothing of the record is decrypted.
       authenticatorSecretKey(patientDataKey, 'kms:GenerateDataKey'),
@@ -591,7 +600,7 @@ export class StatelessStack extends Stack {
     });
     meTotpRemove.allow(
       ...patientTableItems(table, tableAccessFor(
-        'sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.useStep', 'totp.useRecoveryCode', 'totp.remove',
+        'sessions.isLive', 'patients.getPatient', 'totp.read', 'passkeys.listFor', 'totp.useStep', 'totp.useRecoveryCode', 'totp.remove',
         'loginFailures.reserve', 'loginFailures.extendLock', 'loginFailures.reset', 'sessions.endOthers',
       )),
       tableKeyViaDynamoDb(tableKey),
@@ -717,7 +726,6 @@ export class StatelessStack extends Stack {
 
     // Passkeys (issue 21): WebAuthn checks run in the function (@simplewebauthn/server); no KMS key
     // of patient data, only the passkey items, the challenges, the notice and the audit event.
-    const webAuthnEnv = { RP_ID: config.rpId, WEBAUTHN_ORIGIN: config.webauthnOrigin, ...serviceNameEnv };
     const passkeyFactorsWhy = 'at AAL2 once the patient holds a second factor (RFC 9470 step-up), with a sign-in in the last 10 minutes';
     const passkeyEnrolOptions = this.addEndpoint('PasskeyEnrolOptions', API_ROUTES.passkeyEnrolOptions, {
       environment: { ...sessionEnv, ...webAuthnEnv },
@@ -725,7 +733,7 @@ export class StatelessStack extends Stack {
     });
     passkeyEnrolOptions.allow(
       // No audit event (nothing is changed or read of the record beyond the email the authenticator shows).
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.saveChallenge')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.saveChallenge')),
       tableKeyViaDynamoDb(tableKey),
     );
 
@@ -734,7 +742,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It stores a passkey for the token's own patient only, answering a challenge issued to that patient (spent once), ${passkeyFactorsWhy}; each addition is mailed and audited.`,
     });
     passkeyEnrol.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.takeChallenge', 'passkeys.add')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.takeChallenge', 'passkeys.add')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -751,7 +759,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It removes a passkey only if the store finds it is the token's patient's (another's is 404), ${passkeyFactorsWhy}; the other sessions end, and the removal is mailed and audited.`,
     });
     passkeyRemove.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'passkeys.remove', 'sessions.endOthers')),
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.remove', 'sessions.endOthers')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,

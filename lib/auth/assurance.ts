@@ -6,7 +6,8 @@
  * Decided (the issue leaves the values open):
  * - `amr`: `pwd` for the password; `otp` for an authenticator-app code and equally for a recovery
  *   code (both are one-time secrets that NIST calls look-up or OTP authenticators); `hwk` + `user`
- *   for a passkey (a hardware- or platform-bound key, with the user verified on the device).
+ *   for a passkey (a hardware- or platform-bound key, with the user verified on the device); `pwd`,
+ *   `hwk`, `user` for a password whose second step was a passkey.
  * - `acr`: login.gov's NIST URIs, so a relying party outside this service reads them without a
  *   glossary: AAL2 when two factors (`pwd` and `otp`) or a passkey (`hwk`) were used, AAL1 otherwise.
  */
@@ -32,6 +33,8 @@ export interface SignInAssurance extends SignInMethods {
 export const PASSWORD_SIGN_IN = [AMR.password];
 export const TWO_FACTOR_SIGN_IN = [AMR.password, AMR.oneTimeCode];
 export const PASSKEY_SIGN_IN = [AMR.hardwareKey, AMR.userPresence];
+/** The password, then a passkey as the second step of POST /login (POST /login/mfa with an assertion). */
+export const PASSWORD_AND_PASSKEY_SIGN_IN = [AMR.password, AMR.hardwareKey, AMR.userPresence];
 
 /** AAL2 for a passkey or a password with a one-time code; AAL1 for anything less. */
 export function acrOf(amr: readonly string[]): Acr {

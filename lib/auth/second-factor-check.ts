@@ -40,15 +40,25 @@ async function secretOf(patientId: string, factor: TotpFactor, cipher: FieldCiph
 export async function checkSecondFactor(
   patientId: string, factor: TotpFactor, proof: SecondFactorProof, subject: string, deps: SecondFactorCheckDeps,
 ): Promise<'code' | 'recovery_code' | undefined> {
+  return underLock(subject, deps, async () => {
+    if ('code' in proof) {
+      const step = matchingStep(await secretOf(patientId, factor, deps.cipher), proof.code, deps.clock.now());
+      return step !== undefined && (await deps.totp.useStep(patientId, factor.enrolmentId, step)) ? 'code' : undefined;
+    }
+    return (await deps.totp.useRecoveryCode(patientId, await recoveryCodeDigests(deps.identifiers, patientId, proof.recovery_code))) ? 'recovery_code' : undefined;
+  });
+}
+
+/**
+ * Runs a second factor's check under the lock `subject`: the attempt is reserved before (so parallel
+ * guesses count as sequential ones), a truthy answer resets the count and anything else counts as a
+ * failure. Throws SignInLockedError while the subject is locked. Codes and passkey assertions at
+ * POST /login/mfa both go through here, so a wrong assertion counts exactly as a wrong code.
+ */
+export async function underLock<T>(subject: string, deps: Pick<SecondFactorCheckDeps, 'attempts' | 'clock'>, check: () => Promise<T | undefined>): Promise<T | undefined> {
   const attempt = await deps.attempts.reserve(subject, deps.clock.now());
   if (attempt.locked) throw new SignInLockedError(attempt.retryAfterSeconds);
-  let accepted: 'code' | 'recovery_code' | undefined;
-  if ('code' in proof) {
-    const step = matchingStep(await secretOf(patientId, factor, deps.cipher), proof.code, deps.clock.now());
-    if (step !== undefined && (await deps.totp.useStep(patientId, factor.enrolmentId, step))) accepted = 'code';
-  } else if (await deps.totp.useRecoveryCode(patientId, await recoveryCodeDigests(deps.identifiers, patientId, proof.recovery_code))) {
-    accepted = 'recovery_code';
-  }
+  const accepted = await check();
   if (accepted) await attempt.succeeded();
   else await attempt.failed(deps.clock.now());
   return accepted;

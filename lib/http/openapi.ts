@@ -336,8 +336,21 @@ const RESPONSE_SCHEMAS: Json = {
     required: ['mfa_required', 'mfa_token', 'methods'],
     properties: {
       mfa_required: { const: true },
-      mfa_token: { ...loginMfaSchema.properties.mfa_token, description: `Send it with a code to POST /login/mfa within ${MFA_TOKEN_TTL_MS / 60_000} minutes; it works once.` },
+      mfa_token: { ...loginMfaSchema.properties.mfa_token, description: `Send it with a code or a passkey's assertion to POST /login/mfa within ${MFA_TOKEN_TTL_MS / 60_000} minutes; it works once.` },
       methods: { type: 'array', items: { enum: ['totp', 'passkey'] }, minItems: 1, description: 'The second factors the patient holds.' },
+      passkey_options: {
+        type: 'object',
+        required: ['challenge', 'rpId', 'userVerification', 'allowCredentials'],
+        description: 'Only with `passkey` among the methods: pass to `navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(passkey_options) })` '
+          + 'and send the answer with the mfa_token to POST /login/mfa. It lists the patient\'s own passkeys only; its challenge belongs to this mfa_token (it works once, as the token does, within the same minutes).',
+        properties: {
+          challenge: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+          rpId: { type: 'string' },
+          timeout: { type: 'integer' },
+          userVerification: { const: 'required' },
+          allowCredentials: { type: 'array', minItems: 1, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { const: 'public-key' }, transports: { type: 'array', items: { type: 'string' } } } } },
+        },
+      },
     },
   }),
   LoginAnswer: { anyOf: [{ $ref: '#/components/schemas/LoginSession' }, { $ref: '#/components/schemas/MfaRequired' }] },
@@ -700,6 +713,16 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
           'mfa-required': {
             summary: 'A second factor is on',
             value: { success: true, message: 'Enter the code from your authenticator app', data: { mfa_required: true, mfa_token: EXAMPLE_TOKEN, methods: ['totp'] } },
+          },
+          'mfa-passkey': {
+            summary: 'A passkey is held: its request options come along',
+            value: {
+              success: true, message: 'Confirm the sign-in with your passkey',
+              data: {
+                mfa_required: true, mfa_token: EXAMPLE_TOKEN, methods: ['passkey'],
+                passkey_options: { ...PASSKEY_REQUEST_EXAMPLE.data, allowCredentials: [{ id: PASSKEY_VIEW_EXAMPLE.id, type: 'public-key', transports: ['internal'] }] },
+              },
+            },
           },
           'known-device': { summary: 'Signed in from a known device', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
         },
@@ -1139,22 +1162,33 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     },
   },
   loginMfa: {
-    summary: 'Sign in, second step: the code from the authenticator app',
-    description: `After POST /login answered \`mfa_required\`: its \`mfa_token\` (valid ${MFA_TOKEN_TTL_MS / 60_000} minutes, works once) and either the app's current code or an unused recovery code. `
-      + 'A code works once (a replay, even within its 30 s, is refused) with one step of clock drift either way; wrong codes count toward the same lock as wrong passwords. '
-      + 'The answer is the login answer; its access tokens say `amr: ["pwd", "otp"]` and `acr` AAL2.',
+    summary: 'Sign in, second step: the code from the authenticator app, or a passkey',
+    description: `After POST /login answered \`mfa_required\`: its \`mfa_token\` (valid ${MFA_TOKEN_TTL_MS / 60_000} minutes, works once) and exactly one of the app's current code, an unused recovery code, `
+      + 'or `response`: the browser\'s answer to the `passkey_options` POST /login gave (one of the patient\'s own passkeys, user verified, over that mfa_token\'s challenge; its counter must move forward). '
+      + 'A code works once (a replay, even within its 30 s, is refused) with one step of clock drift either way; wrong codes and refused assertions count toward the same lock as wrong passwords. '
+      + 'The answer is the login answer; its access tokens say `amr: ["pwd", "otp"]` (a code) or `["pwd", "hwk", "user"]` (a passkey), and `acr` AAL2.',
     request: {
       schema: 'LoginMfaRequest',
       examples: {
         code: { summary: 'The mfa_token and the app\'s code', value: { mfa_token: EXAMPLE_TOKEN, code: '492039' } },
         'used-token': { summary: 'The same mfa_token again', value: { mfa_token: EXAMPLE_TOKEN, code: '492039' } },
+        passkey: { summary: 'The mfa_token and the passkey\'s answer (placeholders here: an answer signs the live challenge)', value: { mfa_token: EXAMPLE_TOKEN, response: PASSKEY_ASSERTION_EXAMPLE } },
+        'other-passkey': { summary: 'An answer by a passkey that is not the patient\'s', value: { mfa_token: EXAMPLE_TOKEN, response: PASSKEY_ASSERTION_EXAMPLE } },
       },
     },
     responses: {
-      200: { description: 'Signed in (AAL2).', schema: 'LoginSession', examples: { code: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } } } },
+      200: {
+        description: 'Signed in (AAL2).',
+        schema: 'LoginSession',
+        examples: {
+          code: { summary: 'Signed in', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
+          passkey: { summary: 'Signed in with the password and the passkey', value: { ...SESSION_EXAMPLE, data: { ...SESSION_EXAMPLE.data, device_token: EXAMPLE_DEVICE_TOKEN } } },
+        },
+      },
       ...BODY_ERRORS,
-      401: error('The mfa_token is unknown, used or expired, or the password changed since (sign in again); or the code is wrong or used.', {
+      401: error('The mfa_token is unknown, used or expired, or the password changed since (sign in again); or the code is wrong or used; or the passkey\'s answer was refused.', {
         ...message('used-token', new InvalidMfaTokenError().message),
+        ...message('other-passkey', new WrongSecondFactorError('passkey').message),
       }),
       403: error('The account is closed.'),
       429: { ...error('Too many wrong passwords and codes: locked for a while (the lock of the sign-in\'s first step).'), headers: RETRY_AFTER },

@@ -10,7 +10,8 @@ import { PASSKEY_PERMISSIONS_POLICY, securityHeaders } from './security-headers.
 
 /**
  * The two passkey pages (issue 21): add a passkey (after signing in with the password on the page,
- * which is also the recent sign-in adding a factor needs) and sign in with one. WebAuthn is a
+ * which is also the recent sign-in adding a factor needs; a patient who holds a passkey already
+ * completes that sign-in with one, POST /login/mfa, since adding another needs AAL2) and sign in with one. WebAuthn is a
  * browser API, so unlike the link pages these need their script; it calls the JSON API beside them
  * with relative paths (so the same page works under API Gateway's stage prefix) and keeps the
  * tokens in memory only. Without JavaScript the page says so. The browser's own
@@ -60,7 +61,13 @@ form.addEventListener('submit', async (event) => {
   button.textContent = form.dataset.busy;
   try {
     if (form.id === 'passkey-enrol') {
-      const signedIn = await call('../login', { email: form.elements.namedItem('email').value, password: form.elements.namedItem('password').value });
+      let signedIn = await call('../login', { email: form.elements.namedItem('email').value, password: form.elements.namedItem('password').value });
+      if (signedIn.mfa_required) {
+        // A passkey held already: the password's second step is one of them (the options list the patient's own).
+        if (!signedIn.passkey_options) throw new Error('Your account asks for the code from your authenticator app, which this page cannot take. Sign in with a passkey or in the app instead.');
+        const own = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(signedIn.passkey_options) });
+        signedIn = await call('../login/mfa', { mfa_token: signedIn.mfa_token, response: own.toJSON() });
+      }
       session = signedIn;
       const options = await call('../me/passkeys/options', undefined, signedIn.access_token);
       const credential = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) });

@@ -1,4 +1,4 @@
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
 import { PasskeySignInError, SignInRefusedError } from '../errors.js';
@@ -7,7 +7,8 @@ import type { PatientRepository } from '../patient/ports.js';
 import type { PasskeySignInRequest } from '../patient/registration-schema.js';
 import type { PasskeyStore } from './ports.js';
 import { startPasskeySession } from './passkey-session.js';
-import { CHALLENGE_TTL_MS, newChallenge, spendChallenge, userHandleOf, type RelyingParty } from './webauthn.js';
+import { checkAssertion } from './assertion.js';
+import { CHALLENGE_TTL_MS, newChallenge, spendChallenge, type RelyingParty } from './webauthn.js';
 
 export interface PasskeySignInDeps extends SessionDeps {
   repository: Pick<PatientRepository, 'getPatient'>;
@@ -58,34 +59,14 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
 
   const challenge = await spendChallenge(deps.passkeys, answer, 'sign_in', now);
   if (!challenge) throw await fail('challenge');
-  const passkey = await deps.passkeys.find(answer.id);
-  if (!passkey) throw await fail('unknown_passkey');
-  const patientId = passkey.patientId;
-  // A discoverable credential returns the user handle it was made with: it must name the same patient.
-  if (answer.response.userHandle !== undefined && answer.response.userHandle !== userHandleOf(patientId)) throw await fail('user_handle', patientId);
-
-  let newCounter: number;
-  try {
-    const verification = await verifyAuthenticationResponse({
-      response: answer as AuthenticationResponseJSON,
-      expectedChallenge: challenge.challenge,
-      expectedOrigin: deps.relyingParty.origin,
-      expectedRPID: deps.relyingParty.rpId,
-      // The counter rule is the store's (below), so the library is given no counter to judge.
-      credential: { id: passkey.id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: 0 },
-      requireUserVerification: true,
-    });
-    if (!verification.verified) throw new Error('not verified');
-    newCounter = verification.authenticationInfo.newCounter;
-  } catch {
-    throw await fail('invalid_assertion', patientId);
-  }
-  // WebAuthn §6.1.1: a counter that does not grow (unless both are 0: no counter kept) signals a clone.
-  if ((await deps.passkeys.advanceCounter(passkey, newCounter, now)) !== 'advanced') {
-    logger.warn('sign-in', { outcome: 'failure', reason: 'passkey_counter_not_forward', patientId });
-    await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'failure', reason: 'counter_not_forward', patientId });
+  const checked = await checkAssertion(answer, challenge.challenge, deps, now);
+  if (!checked.ok && checked.reason === 'counter_not_forward') {
+    logger.warn('sign-in', { outcome: 'failure', reason: 'passkey_counter_not_forward', patientId: checked.patientId });
+    await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'failure', reason: 'counter_not_forward', ...(checked.patientId && { patientId: checked.patientId }) });
     throw new PasskeySignInError('counter_not_forward');
   }
+  if (!checked.ok) throw await fail(checked.reason, checked.patientId);
+  const patientId = checked.passkey.patientId;
 
   const patient = await deps.repository.getPatient(patientId);
   if (!patient) throw await fail('unknown_patient', patientId);

@@ -380,25 +380,6 @@ export const secondFactorSchema: JSONSchemaType<SecondFactorRequest> = {
   properties: { code: { ...totpCode, nullable: true }, recovery_code: { ...recoveryCode, nullable: true } },
 };
 
-export interface LoginMfaRequest extends SecondFactorRequest {
-  mfa_token: string;
-}
-
-/** POST /login/mfa: the mfa_token of the password step and exactly one of a code or a recovery code. */
-export const loginMfaSchema: JSONSchemaType<LoginMfaRequest> = {
-  $id: 'login-mfa-request',
-  type: 'object',
-  additionalProperties: false,
-  required: ['mfa_token'],
-  minProperties: 2,
-  maxProperties: 2,
-  properties: {
-    mfa_token: { type: 'string', minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'The mfa_token POST /login answered.' },
-    code: { ...totpCode, nullable: true },
-    recovery_code: { ...recoveryCode, nullable: true },
-  },
-};
-
 /**
  * Passkeys (issue 21). A WebAuthn answer as the browser's `PublicKeyCredential.toJSON()` gives it:
  * binary fields base64url. Only the shape is judged here; @simplewebauthn/server checks the content.
@@ -472,32 +453,58 @@ export interface PasskeySignInRequest {
   response: PasskeyAssertionAnswer;
 }
 
+/** A WebAuthn assertion: the browser's answer to request options (POST /login/passkey, POST /login/mfa). */
+const passkeyAssertionAnswer = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
+  properties: {
+    ...answerEnvelope,
+    response: {
+      type: 'object',
+      required: ['clientDataJSON', 'authenticatorData', 'signature'],
+      properties: {
+        clientDataJSON: base64url(4096),
+        authenticatorData: base64url(4096),
+        signature: base64url(1024),
+        // The patient's id as the authenticator keeps it (lib/passkey/webauthn.ts userHandleOf): at most 64 bytes.
+        userHandle: base64url(88),
+      },
+    },
+  },
+} as const;
+
 /** POST /login/passkey: the browser's answer to the request options. */
 export const passkeySignInSchema = {
   $id: 'passkey-sign-in-request',
   type: 'object',
   additionalProperties: false,
   required: ['response'],
+  properties: { response: passkeyAssertionAnswer },
+} as const;
+
+export interface LoginMfaRequest extends SecondFactorRequest {
+  mfa_token: string;
+  /** A passkey's assertion over the `passkey_options` POST /login answered. */
+  response?: PasskeyAssertionAnswer;
+}
+
+/**
+ * POST /login/mfa: the mfa_token of the password step and exactly one proof: a code, a recovery code
+ * or a passkey's assertion (issue 21).
+ */
+export const loginMfaSchema = {
+  $id: 'login-mfa-request',
+  type: 'object',
+  additionalProperties: false,
+  required: ['mfa_token'],
+  minProperties: 2,
+  maxProperties: 2,
   properties: {
-    response: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id', 'rawId', 'type', 'response', 'clientExtensionResults'],
-      properties: {
-        ...answerEnvelope,
-        response: {
-          type: 'object',
-          required: ['clientDataJSON', 'authenticatorData', 'signature'],
-          properties: {
-            clientDataJSON: base64url(4096),
-            authenticatorData: base64url(4096),
-            signature: base64url(1024),
-            // The patient's id as the authenticator keeps it (lib/passkey/webauthn.ts userHandleOf): at most 64 bytes.
-            userHandle: base64url(88),
-          },
-        },
-      },
-    },
+    mfa_token: { type: 'string', minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'The mfa_token POST /login answered.' },
+    code: { ...totpCode, nullable: true },
+    recovery_code: { ...recoveryCode, nullable: true },
+    response: passkeyAssertionAnswer,
   },
 } as const;
 

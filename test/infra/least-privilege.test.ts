@@ -224,20 +224,24 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
    * that opens patient profiles to logout) shows here. test/iam checks them against recorded calls.
    */
   it.each([
-    // With an authenticator app on, the second step's challenge instead of a session (issue 21).
+    // With a second factor held (an app: TOTP#; a passkey: one Query of the patient's PASSKEYS#), the
+    // second step's challenge instead of a session (issue 21).
     ['Login', {
       'dynamodb:GetItem': ['EMAIL#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'MFA#', 'REFRESH#'],
     }],
+    // A code, or a passkey: its credential found by the PASSKEYID# owner item, its counter moved forward.
     ['LoginMfa', {
-      'dynamodb:GetItem': ['LOGIN#', 'MFA#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
-      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'MFA#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:GetItem': ['LOGIN#', 'MFA#', 'PASSKEYID#', 'PASSKEYS#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'MFA#', 'PASSKEYS#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
     }],
-    ['MeTotp', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:PutItem': ['TOTP#'] }],
+    // The step-up asks for both kinds of factor: TOTP# and the PASSKEYS# Query (MeTotpRemove, MeClose, PasswordChange alike).
+    ['MeTotp', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['TOTP#'] }],
     ['MeTotpConfirm', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'TOTP#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'TOTP#'],
@@ -246,6 +250,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     ['MeTotpRemove', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:DeleteItem': ['LOGIN#', 'TOTP#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -268,6 +273,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // The password change's items: the close is the same shape of transaction (issue 20).
     ['MeClose', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -311,16 +317,17 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#', 'TOTP#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
     // Passkeys (issue 21): a patient's own PASSKEYS# partition (one Query to list), the PASSKEYID#
     // owner items a sign-in finds a credential by, and WEBAUTHN# challenges; never a patient profile write.
-    ['PasskeyEnrolOptions', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['WEBAUTHN#'] }],
+    // Their step-up reads the app's TOTP# too (one answer for both kinds of factor).
+    ['PasskeyEnrolOptions', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['WEBAUTHN#'] }],
     ['PasskeyEnrol', {
-      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#'],
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'],
       'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:DeleteItem': ['WEBAUTHN#'],
       'dynamodb:PutItem': ['OUTBOX#', 'PASSKEYID#', 'PASSKEYS#'],
     }],
     ['PasskeyList', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:Query': ['PASSKEYS#'] }],
     ['PasskeyRemove', {
-      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#'],
+      'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:DeleteItem': ['PASSKEYID#', 'PASSKEYS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
@@ -348,6 +355,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     }],
     ['PasswordChange', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],

@@ -210,15 +210,17 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Register: [...mail, ...identifiers, 'KMS_KEY_ID', 'BCRYPT_ROUNDS', 'UNVERIFIED_LAPSE_DAYS'],
       // Checks the password, then signs the patient in.
       VerifyEmail: [...signing, 'BCRYPT_ROUNDS', ...named],
-      Login: [...signing, 'BCRYPT_ROUNDS'],
+      // A passkey holder's mfa_required carries request options for their own passkeys (issue 21): the RP id.
+      Login: [...signing, 'BCRYPT_ROUNDS', ...webAuthn],
       TokenRefresh: signing,
       Logout: session,
       // Decrypts (with the patient-data key) for the patient's own eyes; REQUIRE_MFA, the stage's choice (issue 21).
       Me: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
       // Decrypts what it corrects and re-encrypts with a fresh data key.
       MeUpdate: [...session, 'KMS_KEY_ID', 'REQUIRE_MFA'],
-      // The second step of a sign-in: decrypts the authenticator secret (its own purpose), signs the patient in.
-      LoginMfa: [...signing, 'KMS_KEY_ID'],
+      // The second step of a sign-in: decrypts the authenticator secret (its own purpose), or checks a
+      // passkey's assertion against the stage's RP id and origin; signs the patient in.
+      LoginMfa: [...signing, 'KMS_KEY_ID', ...webAuthn],
       // A new authenticator secret (a data key) and its otpauth:// URI, whose issuer is the service's name.
       MeTotp: [...session, 'KMS_KEY_ID', ...named],
       MeTotpConfirm: [...session, 'KMS_KEY_ID'],

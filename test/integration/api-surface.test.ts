@@ -228,6 +228,12 @@ describe('GET /api/v1/openapi.json: every example gets its documented answer', (
     const assertion = authenticator.get(passkey, requestOptions);
     const signedIn = await run('passkeyLogin', 'assertion', { replace: { response: assertion } });
     await run('passkeyLogin', 'replayed', { replace: { response: assertion } });
+    // Holding a passkey, the password asks for it (issue 21): the options come with mfa_required, and
+    // POST /login/mfa takes the answer; a passkey that is not the patient's (made, never added) is refused.
+    const stepOne = (await run('login', 'mfa-passkey', { replace: { password: SPEC_EXAMPLE.password } })).data;
+    const { passkey: stranger } = authenticator.create(options.data);
+    await run('loginMfa', 'other-passkey', { replace: { mfa_token: stepOne.mfa_token, response: authenticator.get(stranger, stepOne.passkey_options) } });
+    await run('loginMfa', 'passkey', { replace: { mfa_token: stepOne.mfa_token, response: authenticator.get(passkey, stepOne.passkey_options) } });
     // Holding a passkey, the patient's factor changes need an AAL2 sign-in: the passkey's own.
     await run('passkeyEnrol', 'replayed', { replace: { response }, bearer: signedIn.data.access_token });
     await run('passkeyRemove', 'no-token', { params: { id: passkey.credentialId } });

@@ -66,7 +66,7 @@ async function verifiedPatient() {
 }
 
 describe('the passkey pages in Chromium with a virtual authenticator', BROWSING, () => {
-  it('enrol a passkey, sign out, sign in with the passkey alone: the token says amr hwk + user (AAL2); the CSP blocks nothing of ours', async () => {
+  it('enrol a passkey, sign out, sign in with the passkey alone (amr hwk + user, AAL2); add another after the password and that passkey (pwd + hwk + user); the CSP blocks nothing of ours', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it). No browser is ever downloaded.`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const patient = await verifiedPatient();
@@ -111,6 +111,26 @@ describe('the passkey pages in Chromium with a virtual authenticator', BROWSING,
     // The signature counter moved: the virtual authenticator counts its assertions.
     const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(after.credentials[0]!.signCount).toBeGreaterThan(0);
+
+    // Adding another: the page's password sign-in now answers mfa_required (a passkey is held), and the
+    // page completes it with that passkey (POST /login/mfa: AAL2, as adding a factor needs). The
+    // options of the new one exclude the first, which this one authenticator holds: it is dropped
+    // from the authenticator once the AAL2 session asks for them, standing in for a second device.
+    await page.goto(`${base}/api/v1/patient/passkeys/enrol`);
+    await page.fill('#email', patient.email);
+    await page.fill('#password', patient.password);
+    await page.fill('#name', 'Second device');
+    await page.route(`${base}/api/v1/patient/me/passkeys/options`, async (route) => {
+      await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: after.credentials[0]!.credentialId });
+      await route.continue();
+    });
+    const secondStep = page.waitForResponse((r) => r.url().endsWith('/api/v1/patient/login/mfa') && r.request().method() === 'POST');
+    await page.click('#add-passkey');
+    const mfa = await secondStep;
+    expect(mfa.status()).toBe(200);
+    const both = (await mfa.json() as { data: { access_token: string } }).data;
+    expect(decodeJwt(both.access_token)).toMatchObject({ amr: ['pwd', 'hwk', 'user'], acr: ACR_AAL2 });
+    await expect.poll(() => page.locator('#result').innerText().catch(() => ''), { timeout: 60_000 }).toContain('Passkey "Second device" added');
     expect(problems).toEqual([]);
   });
 });

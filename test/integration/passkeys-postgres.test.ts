@@ -21,4 +21,6 @@ describePasskeyFlow('PostgreSQL (PGlite)', async () => ({
   loginOptions: (await import('../../functions/passkey-login-options/handler.js')).handler,
   login: (await import('../../functions/passkey-login/handler.js')).handler,
   remove: (await import('../../functions/passkey-remove/handler.js')).handler,
+  passwordLogin: (await import('../../functions/login/handler.js')).handler,
+  loginMfa: (await import('../../functions/login-mfa/handler.js')).handler,
 }));

@@ -6,6 +6,7 @@ import { handler as list } from '../../functions/passkey-list/handler.js';
 import { handler as remove } from '../../functions/passkey-remove/handler.js';
 import { handler as loginOptions } from '../../functions/passkey-login-options/handler.js';
 import { handler as login } from '../../functions/passkey-login/handler.js';
+import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
 import { ACR_AAL2 } from '../../lib/auth/assurance.js';
 import { loadConfig } from '../../lib/config.js';
 import { API_PATHS } from '../../lib/http/routes.js';
@@ -51,6 +52,17 @@ async function withPasskey() {
   const signIn = async (bad?: Misbehaviour) =>
     passkeysApi.login(authenticator.get(passkey, (await passkeysApi.loginOptions()).body.data, bad));
   return { ...patient, authenticator, passkey, response, signIn };
+}
+
+/** The handler of POST /login/mfa: the mfa_token and the passkey's assertion. */
+const secondStep = (mfaToken: string, response: unknown) => invoke(loginMfa, apiEvent({ mfa_token: mfaToken, response }, { path: API_PATHS.loginMfa }));
+
+/** POST /login with the right password of a passkey holder: the mfa_required data. */
+async function passwordStep(who: { body: Record<string, any> }) {
+  const answer = await api.login(who.body.email, who.body.password);
+  expect(answer.statusCode).toBe(200);
+  expect(answer.body.data).toMatchObject({ mfa_required: true, methods: ['passkey'] });
+  return answer.body.data as { mfa_token: string; passkey_options: { challenge: string; allowCredentials: { id: string }[] } };
 }
 
 describe('passkeys on DynamoDB Local (issue 21)', () => {
@@ -99,7 +111,10 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
       for (let i = 0; i < 4; i++) expect((await who.signIn(bad)).statusCode).toBe(401);
     }
     expect((await who.signIn()).statusCode).toBe(200);
-    expect((await api.login(who.body.email, who.body.password)).statusCode).toBe(200);
+    // Not locked: the right password answers the second step's challenge (a passkey holder's), not a 429.
+    const password = await api.login(who.body.email, who.body.password);
+    expect(password.statusCode).toBe(200);
+    expect(password.body.data).toMatchObject({ mfa_required: true, methods: ['passkey'] });
   });
 
   it('removing: not another patient\'s (404); with the patient\'s AAL2 sign-in it goes, the other sessions end, it signs in no more', async () => {
@@ -107,8 +122,8 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     const b = await withPasskey();
     const bStepped = (await b.signIn()).body.data.access_token as string;
     expect((await passkeysApi.remove(bStepped, a.passkey.credentialId)).statusCode).toBe(404);
-    // A password-only sign-in is not enough once a passkey is held (RFC 9470 step-up to AAL2).
-    const byPassword = (await api.login(a.body.email, a.body.password)).body.data.access_token as string;
+    // A password-only session (the verification's, still recent) is not enough once a passkey is held (RFC 9470 step-up to AAL2).
+    const byPassword = a.session.access_token;
     const refused = await passkeysApi.remove(byPassword, a.passkey.credentialId);
     expect(refused.statusCode).toBe(401);
     expect(String(refused.headers?.['WWW-Authenticate'])).toContain('insufficient_user_authentication');
@@ -121,6 +136,37 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     expect((await passkeysApi.list(bStepped)).body.data.passkeys).toHaveLength(1);
     await sweepOutbox();
     expect((await mailsTo(a.body.email)).map((m) => m.subject)).toContain('A passkey was removed from your account');
+  });
+
+  it('a passkey as the second step of POST /login: its own passkeys offered, AAL2 with pwd + hwk + user; once, not another\'s, counter forward', async () => {
+    output.reset();
+    const who = await withPasskey();
+    const other = await withPasskey();
+    expect((await who.signIn()).statusCode).toBe(200); // the stored counter at 1
+    const step = await passwordStep(who);
+    expect(step.passkey_options.allowCredentials.map((c) => c.id)).toEqual([who.passkey.credentialId]);
+    // Another patient's passkey, even over this sign-in's challenge, and one whose counter went back: refused, counted.
+    const notOwn = await secondStep(step.mfa_token, other.authenticator.get(other.passkey, step.passkey_options));
+    expect(notOwn.statusCode).toBe(401);
+    expect((await secondStep(step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options, { counter: 1 }))).statusCode).toBe(401);
+    const assertion = who.authenticator.get(who.passkey, step.passkey_options);
+    const signedIn = await secondStep(step.mfa_token, assertion);
+    expect(signedIn.statusCode).toBe(200);
+    expect(decodeJwt(signedIn.body.data.access_token)).toMatchObject({ sub: who.patientId, amr: ['pwd', 'hwk', 'user'], acr: ACR_AAL2 });
+    // Once: the same assertion again, with its token (spent) or a newer sign-in's (another challenge).
+    expect((await secondStep(step.mfa_token, assertion)).statusCode).toBe(401);
+    expect((await secondStep((await passwordStep(who)).mfa_token, assertion)).statusCode).toBe(401);
+    const reasons = (await auditTrailOf(who.patientId)).filter((e) => e.action === 'sign_in' && e.outcome === 'failure').map((e) => e.reason);
+    // (The spent token's refusal names nobody: a token the store no longer knows tells no patient.)
+    expect(reasons).toEqual(['passkey_not_owner', 'passkey_counter_not_forward', 'passkey_invalid_assertion']);
+    // The AAL2 session passes the step-up of a passkey change.
+    expect((await passkeysApi.enrolOptions(signedIn.body.data.access_token)).statusCode).toBe(200);
+    // Nothing of the second step is logged: not the mfa_token, its challenge, the assertion or the tokens.
+    const logged = output.text();
+    expect(logged).toContain('"reason":"passkey_not_owner"');
+    for (const secret of [step.mfa_token, step.passkey_options.challenge, assertion.response.signature, assertion.response.clientDataJSON, signedIn.body.data.access_token, signedIn.body.data.refresh_token]) {
+      expect(logged).not.toContain(secret);
+    }
   });
 
   it('logs no token, challenge, key, signature or address of any of it, at DEBUG, refusals included', async () => {

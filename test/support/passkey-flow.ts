@@ -19,6 +19,9 @@ export interface PasskeyFlowHandlers {
   loginOptions: Handler;
   login: Handler;
   remove: Handler;
+  /** POST /login and POST /login/mfa: the password, then the passkey as its second step. */
+  passwordLogin: Handler;
+  loginMfa: Handler;
 }
 
 const json = { 'Content-Type': 'application/json' };
@@ -27,11 +30,11 @@ const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 /**
  * Issue 21's passkey rules through the real handlers on a store other than DynamoDB (STORAGE=postgres
  * or mysql, as `npm start` runs them): enrol, sign in alone (AAL2), a challenge once, a counter that
- * goes back, removal. test/integration/passkeys.test.ts runs the same and more on DynamoDB Local.
+ * goes back, the passkey as the password's second step, removal. test/integration/passkeys.test.ts runs the same and more on DynamoDB Local.
  */
 export function describePasskeyFlow(store: string, handlers: () => Promise<PasskeyFlowHandlers>): void {
   describe(`passkeys through the handlers on ${store}`, () => {
-    it('enrols, signs in with the passkey alone (AAL2), refuses a replay and a counter gone back, removes it', async () => {
+    it('enrols, signs in with the passkey alone (AAL2), refuses a replay and a counter gone back, completes a password sign-in with it (AAL2, once), removes it', async () => {
       const h = await handlers();
       const sweep = () => h.outboxMailer({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, {});
       const body = uniqueRegistration();
@@ -56,6 +59,16 @@ export function describePasskeyFlow(store: string, handlers: () => Promise<Passk
       expect((await login(assertion)).statusCode).toBe(401);
       expect((await login(authenticator.get(passkey, await requestOptions(), { counter: 1 }))).statusCode).toBe(401);
       expect((await login(authenticator.get(passkey, await requestOptions()))).statusCode).toBe(200);
+
+      // The password of a passkey holder asks for it; the assertion over the mfa_token's options signs in (AAL2), once.
+      const step = (await invoke(h.passwordLogin, apiEvent({ email: body.email, password: body.password }, { path: API_PATHS.login }))).body.data;
+      expect(step).toMatchObject({ mfa_required: true, methods: ['passkey'] });
+      const secondStep = (answer: unknown) => invoke(h.loginMfa, apiEvent({ mfa_token: step.mfa_token, response: answer }, { path: API_PATHS.loginMfa }));
+      const own = authenticator.get(passkey, step.passkey_options);
+      const both = await secondStep(own);
+      expect(both.statusCode).toBe(200);
+      expect(decodeJwt(both.body.data.access_token)).toMatchObject({ amr: ['pwd', 'hwk', 'user'], acr: ACR_AAL2 });
+      expect((await secondStep(own)).statusCode).toBe(401);
 
       const remove = (accessToken: string) => {
         const event = apiEvent(undefined, { method: 'DELETE', path: API_PATHS.mePasskey.replace('{id}', passkey.credentialId), headers: bearer(accessToken) });

@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../../lib/auth/authenticate.js';
-import { PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, UnknownPasskeyError, InvalidAccessTokenError } from '../../lib/errors.js';
+import {
+  InvalidAccessTokenError, InvalidMfaTokenError, PasskeyEnrolmentError, PasskeySignInError, SignInLockedError, SignInRefusedError, StepUpRequiredError,
+  UnknownPasskeyError, WrongSecondFactorError,
+} from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { enrolPasskey, passkeyCreationOptions } from '../../lib/passkey/enrol-passkey.js';
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
 import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
 import { composeAccountNotice } from '../../lib/record/notice-mails.js';
-import { passkeySecondFactors } from '../../lib/passkey/step-up.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
+import { completeMfaSignIn, type MfaRequiredAnswer } from '../../lib/auth/mfa-sign-in.js';
+import { signIn } from '../../lib/auth/sign-in.js';
 import { ACR_AAL2 } from '../../lib/auth/assurance.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient, signInSession } from '../support/signed-in.js';
@@ -21,7 +25,7 @@ const rejection = (promise: Promise<unknown>) => promise.then(() => expect.fail(
 
 function passkeyDeps() {
   const deps = createFakeDeps();
-  return Object.assign(deps, { passkeys: deps.storage.passkeys, relyingParty: RP, secondFactors: passkeySecondFactors(deps.storage.passkeys) });
+  return Object.assign(deps, { relyingParty: RP });
 }
 type Deps = ReturnType<typeof passkeyDeps>;
 
@@ -40,6 +44,13 @@ async function enrolled(deps: Deps, options: { counting?: boolean } = {}) {
 async function signInWith(deps: Deps, who: Awaited<ReturnType<typeof enrolled>>, bad?: Misbehaviour) {
   const options = await passkeySignInOptions(deps);
   return signInWithPasskey({ response: who.authenticator.get(who.passkey, options, bad) }, CONTEXT, deps);
+}
+
+/** POST /login with the right password of a patient who holds a second factor: the mfa_required answer, or the test fails. */
+async function passwordStep(deps: Deps, who: { email: string; password: string }): Promise<MfaRequiredAnswer> {
+  const answer = await signIn({ email: who.email, password: who.password }, CONTEXT, deps);
+  if (!('mfa_required' in answer)) throw new Error('passwordStep: a session, not mfa_required');
+  return answer;
 }
 
 /** The patient signed in with its passkey: an AAL2 caller, as a step-up asks once a second factor is held. */
@@ -132,16 +143,18 @@ describe('enrolling a passkey', () => {
     await expect(passkeyCreationOptions(caller, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
   });
 
-  it('with a passkey held, a password sign-in (AAL1) adds or removes none; a passkey sign-in (AAL2) does', async () => {
+  it('with a passkey held, an AAL1 session adds or removes none; the password completed with the passkey (AAL2) does', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
-    const byPassword = await callerOf(deps, (await signInSession({ email: who.email, password: who.password }, CONTEXT, deps)).access_token);
+    // The session of the email's verification (a password: AAL1), still within the 10 minutes.
+    const byPassword = who.caller;
     await expect(passkeyCreationOptions(byPassword, deps)).rejects.toMatchObject({ need: { acrValues: ACR_AAL2 } });
     await expect(removePasskey(byPassword, who.passkey.credentialId, CONTEXT, deps)).rejects.toBeInstanceOf(StepUpRequiredError);
-    const byPasskey = await callerOf(deps, (await signInWith(deps, who)).access_token);
-    expect(byPasskey.acr).toBe(ACR_AAL2);
-    await expect(passkeyCreationOptions(byPasskey, deps)).resolves.toBeDefined();
-    await removePasskey(byPasskey, who.passkey.credentialId, CONTEXT, deps);
+    const step = await passwordStep(deps, who);
+    const byBoth = await callerOf(deps, (await completeMfaSignIn({ mfa_token: step.mfa_token, response: who.authenticator.get(who.passkey, step.passkey_options!) }, CONTEXT, deps)).access_token);
+    expect(byBoth.acr).toBe(ACR_AAL2);
+    await expect(passkeyCreationOptions(byBoth, deps)).resolves.toBeDefined();
+    await removePasskey(byBoth, who.passkey.credentialId, CONTEXT, deps);
   });
 });
 
@@ -250,8 +263,112 @@ describe('signing in with a passkey', () => {
     const who = await enrolled(deps);
     for (let i = 0; i < 12; i++) await expect(signInWith(deps, who, { origin: 'https://phish.test' })).rejects.toBeInstanceOf(PasskeySignInError);
     await expect(signInWith(deps, who)).resolves.toMatchObject({ patient_id: who.patientId });
-    const { signIn } = await import('../../lib/auth/sign-in.js');
-    await expect(signIn({ email: who.email, password: who.password }, CONTEXT, deps)).resolves.toMatchObject({ patient_id: who.patientId });
+    // Not locked: the password is right and asks for the second step (the passkey), as for any holder of one.
+    await expect(signIn({ email: who.email, password: who.password }, CONTEXT, deps)).resolves.toMatchObject({ mfa_required: true, methods: ['passkey'] });
+  });
+});
+
+describe('a passkey as the second step of POST /login', () => {
+  const second = (deps: Deps, mfaToken: string, response: ReturnType<Awaited<ReturnType<typeof enrolled>>['authenticator']['get']>) =>
+    completeMfaSignIn({ mfa_token: mfaToken, response }, CONTEXT, deps);
+
+  it('a passkey holder\'s password asks for it, with options for their own passkeys only; the assertion signs in at AAL2', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await enrolled(deps); // another patient's passkey, never offered
+    const step = await passwordStep(deps, who);
+    expect(step.methods).toEqual(['passkey']);
+    expect(step.passkey_options).toMatchObject({ rpId: 'clinic.test', userVerification: 'required' });
+    expect(step.passkey_options!.allowCredentials!.map((c) => c.id)).toEqual([who.passkey.credentialId]);
+    const tokens = await second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!));
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ['pwd', 'hwk', 'user'], acr: ACR_AAL2 });
+    expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('success:passkey');
+  });
+
+  it('names both factors when the patient holds an app too, and a code still completes it', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const { beginTotpEnrolment, confirmTotpEnrolment } = await import('../../lib/auth/totp-enrolment.js');
+    const { totpCodeAt, totpStepAt } = await import('../../lib/auth/totp.js');
+    const byPasskey = await passkeyCaller(deps, who);
+    const { secret } = await beginTotpEnrolment(byPasskey, CONTEXT, deps);
+    await confirmTotpEnrolment(byPasskey, { code: totpCodeAt(secret, totpStepAt(deps.clock.now())) }, CONTEXT, deps);
+    deps.clock.advance(30_000);
+    const step = await passwordStep(deps, who);
+    expect(step.methods).toEqual(['totp', 'passkey']);
+    const tokens = await completeMfaSignIn({ mfa_token: step.mfa_token, code: totpCodeAt(secret, totpStepAt(deps.clock.now())) }, CONTEXT, deps);
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ amr: ['pwd', 'otp'], acr: ACR_AAL2 });
+  });
+
+  it('the challenge is single-use: the same assertion again, with its token or with a newer sign-in\'s, is refused', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps, { counting: false }); // no counter to stop a replay: only the challenge does
+    const step = await passwordStep(deps, who);
+    const assertion = who.authenticator.get(who.passkey, step.passkey_options!);
+    await second(deps, step.mfa_token, assertion);
+    expect(await rejection(second(deps, step.mfa_token, assertion))).toBeInstanceOf(InvalidMfaTokenError);
+    const again = await passwordStep(deps, who);
+    const refused = await rejection(second(deps, again.mfa_token, assertion));
+    expect(refused).toBeInstanceOf(WrongSecondFactorError);
+    expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('failure:passkey_invalid_assertion');
+    // The newer sign-in's own challenge still completes it.
+    await expect(second(deps, again.mfa_token, who.authenticator.get(who.passkey, again.passkey_options!))).resolves.toHaveProperty('access_token');
+  });
+
+  it('another patient\'s passkey does not complete it (even signing the right challenge), and its counter stays', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const other = await enrolled(deps);
+    const step = await passwordStep(deps, who);
+    const refused = await rejection(second(deps, step.mfa_token, other.authenticator.get(other.passkey, step.passkey_options!)));
+    expect(refused).toBeInstanceOf(WrongSecondFactorError);
+    expect(deps.passkeys.credentialOf(other.passkey.credentialId)!.counter).toBe(0);
+    expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('failure:passkey_not_owner');
+  });
+
+  it('a counter that does not move forward is refused and audited; the stored counter stays', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await signInWith(deps, who);
+    await signInWith(deps, who);
+    const step = await passwordStep(deps, who);
+    expect(await rejection(second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!, { counter: 2 })))).toBeInstanceOf(WrongSecondFactorError);
+    expect(deps.passkeys.credentialOf(who.passkey.credentialId)!.counter).toBe(2);
+    expect(await auditReasons(deps, who.patientId, 'sign_in')).toContain('failure:passkey_counter_not_forward');
+  });
+
+  it('a passkey is a second factor for every step-up: the password change wants AAL2 from a passkey holder', async () => {
+    const { changePassword } = await import('../../lib/password/change-password.js');
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const change = { current_password: who.password, password: 'An0ther-Passphrase!', confirm_password: 'An0ther-Passphrase!' };
+    await expect(changePassword(who.caller, change, CONTEXT, deps)).rejects.toMatchObject({ need: { acrValues: ACR_AAL2 } });
+    const step = await passwordStep(deps, who);
+    const byBoth = await callerOf(deps, (await second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!))).access_token);
+    await expect(changePassword(byBoth, change, CONTEXT, deps)).resolves.toBeUndefined();
+  });
+
+  it('POST /login/mfa takes exactly one proof: a passkey\'s answer alone, not with a code', async () => {
+    const { validateLoginMfa } = await import('../../lib/patient/generated/login-mfa.js');
+    const { mfaSignInRequestOf } = await import('../../lib/auth/mfa-sign-in.js');
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const step = await passwordStep(deps, who);
+    const response = who.authenticator.get(who.passkey, step.passkey_options!);
+    expect(mfaSignInRequestOf(validateLoginMfa({ mfa_token: step.mfa_token, response }))).toEqual({ mfa_token: step.mfa_token, response });
+    expect(() => validateLoginMfa({ mfa_token: step.mfa_token, response, code: '123456' })).toThrow();
+    expect(() => validateLoginMfa({ mfa_token: step.mfa_token, response: { ...response, type: 'password' } })).toThrow();
+    expect(mfaSignInRequestOf(validateLoginMfa({ mfa_token: step.mfa_token, code: '123456' }))).toEqual({ mfa_token: step.mfa_token, code: '123456' });
+  });
+
+  it('wrong assertions count on the mfa_token\'s lock as wrong codes do: after five, the account is locked for the password too', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const step = await passwordStep(deps, who);
+    const phished = () => who.authenticator.get(who.passkey, step.passkey_options!, { origin: 'https://phish.test' });
+    for (let i = 0; i < 5; i++) expect(await rejection(second(deps, step.mfa_token, phished()))).toBeInstanceOf(WrongSecondFactorError);
+    expect(await rejection(second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!)))).toBeInstanceOf(SignInLockedError);
+    expect(await rejection(signIn({ email: who.email, password: who.password }, CONTEXT, deps))).toBeInstanceOf(SignInLockedError);
   });
 });
 

@@ -3,11 +3,12 @@
 import { requestValidator } from '../validators.js';
 import { ucs2length } from '../../validation/standalone-runtime.js';
 export const loginMfaRequest = validate10;
-const schema11 = {"$id":"login-mfa-request","type":"object","additionalProperties":false,"required":["mfa_token"],"minProperties":2,"maxProperties":2,"properties":{"mfa_token":{"type":"string","minLength":43,"maxLength":43,"pattern":"^[A-Za-z0-9_-]{43}$","description":"The mfa_token POST /login answered."},"code":{"type":"string","minLength":6,"maxLength":6,"pattern":"^\\d{6}$","description":"The current 6-digit code from the authenticator app.","nullable":true},"recovery_code":{"type":"string","minLength":10,"maxLength":20,"pattern":"^[0-9A-Za-z -]+$","description":"One unused recovery code, as printed (case, spaces and hyphens do not matter).","nullable":true}}};
+const schema11 = {"$id":"login-mfa-request","type":"object","additionalProperties":false,"required":["mfa_token"],"minProperties":2,"maxProperties":2,"properties":{"mfa_token":{"type":"string","minLength":43,"maxLength":43,"pattern":"^[A-Za-z0-9_-]{43}$","description":"The mfa_token POST /login answered."},"code":{"type":"string","minLength":6,"maxLength":6,"pattern":"^\\d{6}$","description":"The current 6-digit code from the authenticator app.","nullable":true},"recovery_code":{"type":"string","minLength":10,"maxLength":20,"pattern":"^[0-9A-Za-z -]+$","description":"One unused recovery code, as printed (case, spaces and hyphens do not matter).","nullable":true},"response":{"type":"object","additionalProperties":false,"required":["id","rawId","type","response","clientExtensionResults"],"properties":{"id":{"type":"string","minLength":1,"maxLength":1364,"pattern":"^[A-Za-z0-9_-]+$"},"rawId":{"type":"string","minLength":1,"maxLength":1364,"pattern":"^[A-Za-z0-9_-]+$"},"type":{"type":"string","const":"public-key"},"clientExtensionResults":{"type":"object"},"authenticatorAttachment":{"type":"string","maxLength":32,"nullable":true},"response":{"type":"object","required":["clientDataJSON","authenticatorData","signature"],"properties":{"clientDataJSON":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^[A-Za-z0-9_-]+$"},"authenticatorData":{"type":"string","minLength":1,"maxLength":4096,"pattern":"^[A-Za-z0-9_-]+$"},"signature":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^[A-Za-z0-9_-]+$"},"userHandle":{"type":"string","minLength":1,"maxLength":88,"pattern":"^[A-Za-z0-9_-]+$"}}}}}}};
 const func0 = ucs2length;
 const pattern0 = new RegExp("^[A-Za-z0-9_-]{43}$", "u");
 const pattern1 = new RegExp("^\\d{6}$", "u");
 const pattern2 = new RegExp("^[0-9A-Za-z -]+$", "u");
+const pattern3 = new RegExp("^[A-Za-z0-9_-]+$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="login-mfa-request" */;
@@ -45,7 +46,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(((key0 === "mfa_token") || (key0 === "code")) || (key0 === "recovery_code"))){
+if(!((((key0 === "mfa_token") || (key0 === "code")) || (key0 === "recovery_code")) || (key0 === "response"))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -191,14 +192,467 @@ errors++;
 }
 }
 }
-}
-else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.response !== undefined){
+let data3 = data.response;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.id === undefined){
+const err16 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err16];
 }
 else {
 vErrors.push(err16);
+}
+errors++;
+}
+if(data3.rawId === undefined){
+const err17 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/required",keyword:"required",params:{missingProperty: "rawId"},message:"must have required property '"+"rawId"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(data3.type === undefined){
+const err18 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data3.response === undefined){
+const err19 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/required",keyword:"required",params:{missingProperty: "response"},message:"must have required property '"+"response"+"'"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+if(data3.clientExtensionResults === undefined){
+const err20 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/required",keyword:"required",params:{missingProperty: "clientExtensionResults"},message:"must have required property '"+"clientExtensionResults"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+for(const key1 in data3){
+if(!((((((key1 === "id") || (key1 === "rawId")) || (key1 === "type")) || (key1 === "clientExtensionResults")) || (key1 === "authenticatorAttachment")) || (key1 === "response"))){
+const err21 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data3.id !== undefined){
+let data4 = data3.id;
+if(typeof data4 === "string"){
+if(func0(data4) > 1364){
+const err22 = {instancePath:instancePath+"/response/id",schemaPath:"#/properties/response/properties/id/maxLength",keyword:"maxLength",params:{limit: 1364},message:"must NOT have more than 1364 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func0(data4) < 1){
+const err23 = {instancePath:instancePath+"/response/id",schemaPath:"#/properties/response/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(!pattern3.test(data4)){
+const err24 = {instancePath:instancePath+"/response/id",schemaPath:"#/properties/response/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/response/id",schemaPath:"#/properties/response/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data3.rawId !== undefined){
+let data5 = data3.rawId;
+if(typeof data5 === "string"){
+if(func0(data5) > 1364){
+const err26 = {instancePath:instancePath+"/response/rawId",schemaPath:"#/properties/response/properties/rawId/maxLength",keyword:"maxLength",params:{limit: 1364},message:"must NOT have more than 1364 characters"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(func0(data5) < 1){
+const err27 = {instancePath:instancePath+"/response/rawId",schemaPath:"#/properties/response/properties/rawId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(!pattern3.test(data5)){
+const err28 = {instancePath:instancePath+"/response/rawId",schemaPath:"#/properties/response/properties/rawId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/response/rawId",schemaPath:"#/properties/response/properties/rawId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data3.type !== undefined){
+let data6 = data3.type;
+if(typeof data6 !== "string"){
+const err30 = {instancePath:instancePath+"/response/type",schemaPath:"#/properties/response/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if("public-key" !== data6){
+const err31 = {instancePath:instancePath+"/response/type",schemaPath:"#/properties/response/properties/type/const",keyword:"const",params:{allowedValue: "public-key"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data3.clientExtensionResults !== undefined){
+let data7 = data3.clientExtensionResults;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err32 = {instancePath:instancePath+"/response/clientExtensionResults",schemaPath:"#/properties/response/properties/clientExtensionResults/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data3.authenticatorAttachment !== undefined){
+let data8 = data3.authenticatorAttachment;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err33 = {instancePath:instancePath+"/response/authenticatorAttachment",schemaPath:"#/properties/response/properties/authenticatorAttachment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(typeof data8 === "string"){
+if(func0(data8) > 32){
+const err34 = {instancePath:instancePath+"/response/authenticatorAttachment",schemaPath:"#/properties/response/properties/authenticatorAttachment/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data3.response !== undefined){
+let data9 = data3.response;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.clientDataJSON === undefined){
+const err35 = {instancePath:instancePath+"/response/response",schemaPath:"#/properties/response/properties/response/required",keyword:"required",params:{missingProperty: "clientDataJSON"},message:"must have required property '"+"clientDataJSON"+"'"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data9.authenticatorData === undefined){
+const err36 = {instancePath:instancePath+"/response/response",schemaPath:"#/properties/response/properties/response/required",keyword:"required",params:{missingProperty: "authenticatorData"},message:"must have required property '"+"authenticatorData"+"'"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(data9.signature === undefined){
+const err37 = {instancePath:instancePath+"/response/response",schemaPath:"#/properties/response/properties/response/required",keyword:"required",params:{missingProperty: "signature"},message:"must have required property '"+"signature"+"'"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data9.clientDataJSON !== undefined){
+let data10 = data9.clientDataJSON;
+if(typeof data10 === "string"){
+if(func0(data10) > 4096){
+const err38 = {instancePath:instancePath+"/response/response/clientDataJSON",schemaPath:"#/properties/response/properties/response/properties/clientDataJSON/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(func0(data10) < 1){
+const err39 = {instancePath:instancePath+"/response/response/clientDataJSON",schemaPath:"#/properties/response/properties/response/properties/clientDataJSON/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+if(!pattern3.test(data10)){
+const err40 = {instancePath:instancePath+"/response/response/clientDataJSON",schemaPath:"#/properties/response/properties/response/properties/clientDataJSON/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/response/response/clientDataJSON",schemaPath:"#/properties/response/properties/response/properties/clientDataJSON/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data9.authenticatorData !== undefined){
+let data11 = data9.authenticatorData;
+if(typeof data11 === "string"){
+if(func0(data11) > 4096){
+const err42 = {instancePath:instancePath+"/response/response/authenticatorData",schemaPath:"#/properties/response/properties/response/properties/authenticatorData/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(func0(data11) < 1){
+const err43 = {instancePath:instancePath+"/response/response/authenticatorData",schemaPath:"#/properties/response/properties/response/properties/authenticatorData/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(!pattern3.test(data11)){
+const err44 = {instancePath:instancePath+"/response/response/authenticatorData",schemaPath:"#/properties/response/properties/response/properties/authenticatorData/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/response/response/authenticatorData",schemaPath:"#/properties/response/properties/response/properties/authenticatorData/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data9.signature !== undefined){
+let data12 = data9.signature;
+if(typeof data12 === "string"){
+if(func0(data12) > 1024){
+const err46 = {instancePath:instancePath+"/response/response/signature",schemaPath:"#/properties/response/properties/response/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if(func0(data12) < 1){
+const err47 = {instancePath:instancePath+"/response/response/signature",schemaPath:"#/properties/response/properties/response/properties/signature/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if(!pattern3.test(data12)){
+const err48 = {instancePath:instancePath+"/response/response/signature",schemaPath:"#/properties/response/properties/response/properties/signature/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/response/response/signature",schemaPath:"#/properties/response/properties/response/properties/signature/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+if(data9.userHandle !== undefined){
+let data13 = data9.userHandle;
+if(typeof data13 === "string"){
+if(func0(data13) > 88){
+const err50 = {instancePath:instancePath+"/response/response/userHandle",schemaPath:"#/properties/response/properties/response/properties/userHandle/maxLength",keyword:"maxLength",params:{limit: 88},message:"must NOT have more than 88 characters"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if(func0(data13) < 1){
+const err51 = {instancePath:instancePath+"/response/response/userHandle",schemaPath:"#/properties/response/properties/response/properties/userHandle/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+if(!pattern3.test(data13)){
+const err52 = {instancePath:instancePath+"/response/response/userHandle",schemaPath:"#/properties/response/properties/response/properties/userHandle/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+$"+"\""};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/response/response/userHandle",schemaPath:"#/properties/response/properties/response/properties/userHandle/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/response/response",schemaPath:"#/properties/response/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/response",schemaPath:"#/properties/response/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+}
+else {
+const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
 }
 errors++;
 }

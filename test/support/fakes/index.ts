@@ -25,6 +25,7 @@ import { createInMemoryPhoneCodes, type InMemoryPhoneCodes } from './in-memory-p
 import { createInMemoryPasskeys, type InMemoryPasskeys } from './in-memory-passkeys.js';
 import { createRecordingSmsSender, type RecordingSmsSender } from './recording-sms-sender.js';
 import { createSecondFactors } from '../../../lib/auth/second-factors.js';
+import type { RelyingParty } from '../../../lib/passkey/webauthn.js';
 import type { SecondFactors } from '../../../lib/auth/second-factor-ports.js';
 import { createInMemoryRateLimiter } from './in-memory-rate-limiter.js';
 import { createInMemoryMfaChallenges, createInMemoryTotpStore, type InMemoryMfaChallenges } from './in-memory-second-factors.js';
@@ -102,6 +103,9 @@ export interface FakeDeps extends RegisterPatientDeps, DeliverMailDeps {
   totp: Storage['totp'];
   mfaChallenges: InMemoryMfaChallenges;
   secondFactors: SecondFactors;
+  passkeys: InMemoryPasskeys;
+  /** The local runner's relying party; the passkey tests put their own origin in its place. */
+  relyingParty: RelyingParty;
   serviceName: string;
 }
 
@@ -145,6 +149,8 @@ export function createFakeDeps(): FakeDeps {
     totp: storage.totp,
     mfaChallenges: storage.mfaChallenges,
     secondFactors: createSecondFactors(storage),
+    passkeys: storage.passkeys,
+    relyingParty: { rpId: 'localhost', origin: 'http://localhost:3000', name: 'Clinic Portal' },
     serviceName: 'Clinic Portal',
   };
 }
