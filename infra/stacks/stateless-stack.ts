@@ -510,8 +510,8 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It returns only what is held about the patient the token names (the record, its sessions, its own audit events), and each export is an audit event; it needs a sign-in within 10 minutes (AAL2 with a second factor).`,
     });
     meExport.allow(
-      // totp.read: the step-up's look at the patient's second factors.
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive', 'totp.read')),
+      // totp.read, passkeys.listFor: the step-up's look at the patient's second factors.
+      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive', 'totp.read', 'passkeys.listFor')),
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyDecryptPhi(patientDataKey),
       deriveIdentifierKeys,
@@ -631,6 +631,7 @@ export class StatelessStack extends Stack {
         'contactMoves.requestEmailMove',
         // The step-up's look at the patient's second factors (issue 21).
         'totp.read',
+        'passkeys.listFor',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
@@ -707,6 +708,7 @@ export class StatelessStack extends Stack {
         'phoneCodes.issueCode',
         // The step-up's look at the patient's second factors (issue 21).
         'totp.read',
+        'passkeys.listFor',
       )),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,

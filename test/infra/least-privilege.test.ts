@@ -282,6 +282,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // the pending move (or only the "someone tried" mail); the confirmation swaps the reservations in one transaction.
     ['MeEmail', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'PATIENT#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
@@ -297,6 +298,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     // Moving the phone: the password, the pre-check, the phone verification's limits and code; then the swap.
     ['MePhone', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'RATE#', 'TOTP#'],
+      'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:UpdateItem': ['LOGIN#', 'RATE#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
@@ -314,7 +316,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     ['MeSessionEnd', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     ['MeSessionsRevokeOthers', { 'dynamodb:GetItem': ['FAMILY#', 'SESSIONS#'], 'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'] }],
     // The export reads what GET /me and GET /me/sessions read (and the step-up's factors), and writes nothing to this table.
-    ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#', 'TOTP#'], 'dynamodb:BatchGetItem': ['FAMILY#'] }],
+    ['MeExport', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'SESSIONS#', 'TOTP#'], 'dynamodb:BatchGetItem': ['FAMILY#'], 'dynamodb:Query': ['PASSKEYS#'] }],
     // Passkeys (issue 21): a patient's own PASSKEYS# partition (one Query to list), the PASSKEYID#
     // owner items a sign-in finds a credential by, and WEBAUTHN# challenges; never a patient profile write.
     // Their step-up reads the app's TOTP# too (one answer for both kinds of factor).

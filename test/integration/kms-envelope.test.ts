@@ -364,6 +364,7 @@ describePasskeyFlow('DynamoDB Local with AWS KMS', async () => ({
   loginOptions: (await import('../../functions/passkey-login-options/handler.js')).handler,
   login: (await import('../../functions/passkey-login/handler.js')).handler,
   remove: (await import('../../functions/passkey-remove/handler.js')).handler,
+  passwordLogin: login, loginMfa,
 }));
 
 describe('asking for a phone claim code with AWS KMS (POST /phone-claim)', () => {
