@@ -249,7 +249,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       PhoneClaim: [...tables, ...identifiers, ...named],
       // Also issues reset links and texts the phone codes: where from (no configuration set in dev), and
       // within the day's text budgets (phone claim codes, issue 19 item 4).
-      OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS'],
+      OutboxMailer: [...mail, ...identifiers, 'RESET_URL_BASE', 'SMS_ORIGINATION_IDENTITY', 'SMS_DAILY_BUDGET', 'SMS_COUNTRY_DAILY_BUDGET', 'SMS_COUNTRY_BUDGETS', 'SMS_BUDGET_SHARDS'],
       // Counted and queued like resend; the outbox issues the link.
       PasswordForgot: [...tables, ...identifiers, ...named],
       // Hashes the new password and audits; signs no one in, so no token settings.
