@@ -25,10 +25,15 @@ export async function listPasskeys(caller: VerifiedAccessToken, deps: Pick<OwnPa
 }
 
 /**
- * DELETE /me/passkeys/{id}: removes one of the caller's passkeys after a recent sign-in. The store
- * removes it only if it is the caller's, in the write itself (with the notice mail); an unknown id
- * and another patient's are one 404. Then every other session ends: one of them may be the session
- * that passkey signed in, on a device the patient no longer trusts.
+ * DELETE /me/passkeys/{id}: removes one of the caller's passkeys after a recent sign-in; every other
+ * session ends, since one of them may be the session that passkey signed in, on a device the patient
+ * no longer trusts. An unknown id and another patient's are one 404, and end nothing.
+ *
+ * The other sessions end BEFORE the removal: ending them and removing the passkey are two writes, and
+ * in this order a failure between them leaves the passkey listed, so the patient's retry runs both
+ * again (ending sessions twice is harmless). In the other order a failed second write would leave the
+ * sessions alive and the retry a 404. The store still removes only the caller's own, in the write
+ * itself (with the notice mail).
  */
 export async function removePasskey(caller: VerifiedAccessToken, credentialId: string, context: RequestContext, deps: OwnPasskeysDeps): Promise<void> {
   const now = deps.clock.now();
@@ -39,12 +44,15 @@ export async function removePasskey(caller: VerifiedAccessToken, credentialId: s
   if (!patient) throw new InvalidAccessTokenError('unknown_patient');
   const audit = (outcome: 'success' | 'failure', reason?: string) =>
     deps.auditor.record(context, { action: 'passkey_remove', outcome, patientId: patient.id, sessionId: caller.sessionId, ...(reason && { reason }) });
-  if (!(await deps.passkeys.remove(patient.id, credentialId, passkeyNotice(patient, 'passkey_removed', now)))) {
+  const unknown = async () => {
     logger.info('passkey remove', { outcome: 'failure', reason: 'unknown_passkey', patientId: patient.id });
     await audit('failure', 'unknown_passkey');
-    throw new UnknownPasskeyError();
-  }
+    return new UnknownPasskeyError();
+  };
+  if (!(await deps.passkeys.listFor(patient.id)).some((passkey) => passkey.id === credentialId)) throw await unknown();
   await deps.sessions.endOthers(patient.id, caller.sessionId, now);
+  // False only if a parallel request removed it first: that one queued the notice.
+  if (!(await deps.passkeys.remove(patient.id, credentialId, passkeyNotice(patient, 'passkey_removed', now)))) throw await unknown();
   logger.info('passkey remove', { outcome: 'success', patientId: patient.id });
   await audit('success');
 }

@@ -397,6 +397,31 @@ describe('the patient\'s passkeys', () => {
     await expect(signInWith(deps, who)).rejects.toMatchObject({ reason: 'unknown_passkey' });
   });
 
+  it('a removal that fails after the sessions ended leaves none of them alive, and the retry completes it', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const other = who.session!;
+    const stepped = await callerOf(deps, (await signInWith(deps, who)).access_token);
+    const remove = deps.passkeys.remove.bind(deps.passkeys);
+    deps.passkeys.remove = () => Promise.reject(new Error('store unavailable'));
+    await expect(removePasskey(stepped, who.passkey.credentialId, CONTEXT, deps)).rejects.toThrow('store unavailable');
+    // The promise "the other sessions end" holds even though the request failed.
+    await expect(callerOf(deps, other.access_token)).rejects.toBeInstanceOf(InvalidAccessTokenError);
+    expect(await listPasskeys(stepped, deps)).toHaveLength(1);
+    deps.passkeys.remove = remove;
+    await removePasskey(stepped, who.passkey.credentialId, CONTEXT, deps);
+    expect(await listPasskeys(stepped, deps)).toEqual([]);
+  });
+
+  it('an unknown id ends no session', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const other = who.session!;
+    const stepped = await callerOf(deps, (await signInWith(deps, who)).access_token);
+    await expect(removePasskey(stepped, 'no-such-credential', CONTEXT, deps)).rejects.toBeInstanceOf(UnknownPasskeyError);
+    await expect(callerOf(deps, other.access_token)).resolves.toMatchObject({ patientId: who.patientId });
+  });
+
   it('another patient\'s passkey is a 404 and stays', async () => {
     const deps = passkeyDeps();
     const a = await enrolled(deps);
