@@ -80,8 +80,14 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
       return issueMfaChallenge({ id: patient.id, passwordHash }, { subject, ...(deviceId && { deviceId }) }, methods, context, deps);
     }
     const sessionId = randomUUID();
+    // The success entry is written alongside the session, not after it: if the session's write fails,
+    // a second entry says so before the error goes on, so the trail never ends on a session never stored.
+    const session = startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId).catch(async (error: unknown) => {
+      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: 'session_not_started', patientId: patient.id, sessionId }).catch(() => undefined);
+      throw error;
+    });
     const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void]>([
-      startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId),
+      session,
       // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
       issueDeviceToken({ id: patient.id, password_hash: passwordHash }, deps.identifiers, deviceId),
       deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId }),

@@ -51,6 +51,16 @@ describe('signIn', () => {
     expect((await deps.audit.eventsFor(patientId)).at(-1)).toMatchObject({ action: 'sign_in', outcome: 'success' });
   });
 
+  it('a session whose write fails is named in the trail as not started, after the success entry written alongside it', async () => {
+    const deps = createFakeDeps();
+    const { patientId, email, password } = await registeredPatient(deps);
+    deps.sessions = { ...deps.sessions, startFamily: () => Promise.reject(new Error('store unavailable')) };
+    await expect(signInAs(deps, email, password)).rejects.toThrow('store unavailable');
+    const events = (await deps.audit.eventsFor(patientId)).filter((event) => event.action === 'sign_in');
+    const success = events.find((event) => event.outcome === 'success');
+    expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'session_not_started', sessionId: success?.sessionId });
+  });
+
   it('the email is matched as registration normalized it', async () => {
     const deps = createFakeDeps();
     const { patientId, email, password } = await registeredPatient(deps);
