@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandsOf, verdictAt, type Ceiling, type Inputs, type OperationDemand } from './model.js';
+import { placedIn, SPLIT_PLACEMENT } from './placement.js';
 import { DEFAULT_QUOTAS, PRICES, TARGET_RATE } from './quotas.js';
 import { RECORDING_FILE, RECORDING_TEST, type CapacityRecording } from './recording.js';
 
@@ -93,6 +94,48 @@ function table(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Per goal operation: met, met by asking for quotas (with their values), or stopped by a key design. */
+function goalLines(rows: Row[]): string[] {
+  const lines: string[] = [];
+  for (const name of ['register', 'login', 'refresh']) {
+    const row = rows.find((r) => r.demand.name === name);
+    if (!row) {
+      lines.push(`- ${name}: not in the recording`);
+      continue;
+    }
+    const { toAsk, keyDesign } = verdictAt(TARGET_RATE, row.ceilings);
+    // Lambda's figure is the concurrency the durations need, not a count of operations.
+    const lambda = `Lambda concurrency ${concurrencyFor(TARGET_RATE, row.inputs.durationMs).toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')})`;
+    const asks = [lambda, ...toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency')).map((q) => `${q.quota.replace(/ \(.*\)$/, '')} ${q.ask.toLocaleString('en-US')}/s (default ${q.defaultValue.toLocaleString('en-US')})`)];
+    const others = toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency'));
+    const stops = row.ceilings.find((c) => !c.quota.startsWith('Lambda concurrency'))!;
+    lines.push(keyDesign.length > 0
+      ? `- ${name}: NOT met: ${keyDesign.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s (a key design to change, no quota raises it)`).join('; ')}; quotas to ask for as well: ${asks.join('; ')}.`
+      : others.length > 0
+        ? `- ${name}: NOT met at default quotas: ${stops.quota} stops it at ${rate(stops.perSecond)}/s; no ceiling that only a key design raises, so met by asking for, at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`
+        : `- ${name}: met; quota to ask for at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`);
+  }
+  return lines;
+}
+
+/**
+ * The what-if of placement.ts: the same calls with the item families in tables of their own, for
+ * the operations the goal names (and verify, which starts a session too): the units per table and
+ * whether the default per-table maximum still stops them below the target.
+ */
+function splitWhatIf(recording: CapacityRecording): string {
+  const rows = rowsOf(placedIn(recording, SPLIT_PLACEMENT)).filter((r) => ['register', 'verify', 'login', 'refresh'].includes(r.demand.name));
+  const tables = (r: Row) => Object.entries(r.demand.byTable).map(([where, u]) => `${where} ${num(u.read)} / ${num(u.write)}`).join('; ');
+  const out = [
+    `What-if (not deployed): the patient table's items in four tables (${Object.entries(SPLIT_PLACEMENT).map(([prefix, table]) => `${prefix}# → ${table}`).join(', ')}; the rest stays on the table), same recorded calls:`,
+    '',
+    table(['operation', 'read / write units per table', 'first ceiling'], rows.map((r) => [r.demand.name, tables(r), `${rate(r.ceilings[0]!.perSecond)}/s: ${r.ceilings[0]!.quota}`])),
+    '',
+    ...goalLines(rows.filter((r) => r.demand.name !== 'verify')),
+  ];
+  return out.join('\n');
+}
+
 function render(recording: CapacityRecording): string {
   const rows = rowsOf(recording);
   const out: string[] = [];
@@ -132,26 +175,10 @@ function render(recording: CapacityRecording): string {
     out.push(`KMS calls a cold start adds (a function instance's first invocation, from the warm-up user), per new instance: ${cold.join('; ')}. At a scale-out of N instances a second, they count against the same KMS quotas.`, '');
   }
   out.push(`Goal (issue 23): register, login and refresh have no ceiling below ${rate(TARGET_RATE)}/s that no quota raises; the default quotas to raise for it (like Lambda concurrency), with the value to ask for:`);
-  for (const name of ['register', 'login', 'refresh']) {
-    const row = rows.find((r) => r.demand.name === name);
-    if (!row) {
-      out.push(`- ${name}: not in the recording`);
-      continue;
-    }
-    const { toAsk, keyDesign } = verdictAt(TARGET_RATE, row.ceilings);
-    // Lambda's figure is the concurrency the durations need, not a count of operations.
-    const lambda = `Lambda concurrency ${concurrencyFor(TARGET_RATE, row.inputs.durationMs).toLocaleString('en-US')} (default ${DEFAULT_QUOTAS.lambdaConcurrency.toLocaleString('en-US')})`;
-    const asks = [lambda, ...toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency')).map((q) => `${q.quota.replace(/ \(.*\)$/, '')} ${q.ask.toLocaleString('en-US')}/s (default ${q.defaultValue.toLocaleString('en-US')})`)];
-    const others = toAsk.filter((q) => !q.quota.startsWith('Lambda concurrency'));
-    const stops = row.ceilings.find((c) => !c.quota.startsWith('Lambda concurrency'))!;
-    out.push(keyDesign.length > 0
-      ? `- ${name}: NOT met: ${keyDesign.map((c) => `${c.quota} stops it at ${rate(c.perSecond)}/s (a key design to change, no quota raises it)`).join('; ')}; quotas to ask for as well: ${asks.join('; ')}.`
-      : others.length > 0
-        ? `- ${name}: NOT met at default quotas: ${stops.quota} stops it at ${rate(stops.perSecond)}/s; no ceiling that only a key design raises, so met by asking for, at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`
-        : `- ${name}: met; quota to ask for at ${rate(TARGET_RATE)}/s: ${asks.join('; ')}.`);
-  }
+  out.push(...goalLines(rows));
   const mails = rows.filter((r) => r.demand.ses > 0 || r.demand.sms > 0).map((r) => `${r.demand.name} ${rate(r.ceilings[0]!.perSecond)}/s (${r.ceilings[0]!.quota})`);
   if (mails.length > 0) out.push(`- the mails and texts the outbox sends for them: ${mails.join('; ')}: a sending quota to raise with the target rate.`);
+  out.push('', splitWhatIf(recording));
   return out.join('\n');
 }
 
