@@ -401,6 +401,15 @@ export class PasskeyEnrolmentError extends AppError {
   }
 }
 
+/** A passkey beyond the most one account holds (MAX_PASSKEYS, lib/passkey/enrol-passkey.ts). */
+export class PasskeyLimitError extends AppError {
+  override readonly name = 'PasskeyLimitError';
+  readonly statusCode = 409;
+  constructor(readonly limit: number) {
+    super(`This account has ${limit} passkeys, the most it can hold. Remove one before adding another.`);
+  }
+}
+
 /**
  * A passkey sign-in that failed, for whatever reason (unknown credential, spent challenge, bad
  * signature, counter gone backwards): one answer, as for a wrong password. The reason is audited.

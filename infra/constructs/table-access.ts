@@ -198,13 +198,13 @@ export const TABLE_CALLS = {
   /** Spent by one conditional Delete that returns it. */
   'passkeys.takeChallenge': { 'dynamodb:DeleteItem': ['WEBAUTHN#'] },
   /** One transaction: Put PASSKEYID# (only if absent) + Put PASSKEYS# (the credential) + Put OUTBOX# (the notice). */
-  'passkeys.add': { 'dynamodb:PutItem': ['PASSKEYID#', 'PASSKEYS#', 'OUTBOX#'] },
+  'passkeys.add': { 'dynamodb:PutItem': ['PASSKEYID#', 'PASSKEYS#', 'OUTBOX#'], 'dynamodb:UpdateItem': ['PASSKEYS#'] },
   /** Get PASSKEYID# (the owner), then Get the credential in its patient's PASSKEYS# partition. */
   'passkeys.find': { 'dynamodb:GetItem': ['PASSKEYID#', 'PASSKEYS#'] },
   /** One Query of the patient's PASSKEYS# partition. */
   'passkeys.listFor': { 'dynamodb:Query': ['PASSKEYS#'] },
   /** One transaction: Delete PASSKEYS# (the caller's) + Delete PASSKEYID# (owner = caller) + Put OUTBOX# (the notice). */
-  'passkeys.remove': { 'dynamodb:DeleteItem': ['PASSKEYS#', 'PASSKEYID#'], 'dynamodb:PutItem': ['OUTBOX#'] },
+  'passkeys.remove': { 'dynamodb:DeleteItem': ['PASSKEYS#', 'PASSKEYID#'], 'dynamodb:PutItem': ['OUTBOX#'], 'dynamodb:UpdateItem': ['PASSKEYS#'] },
   /** One Update of the credential (its patient known from `find`) conditioned on its counter being lower. */
   'passkeys.advanceCounter': { 'dynamodb:UpdateItem': ['PASSKEYS#'] },
 } as const satisfies Record<string, TableItemGrants>;

@@ -25,7 +25,8 @@ import { CORS_ALLOW_HEADERS } from './cors.js';
 import { HEALTHY } from './health.js';
 import { JWKS_MAX_AGE_SECONDS } from './jwks.js';
 import { API_ROUTES, type ApiRoute } from './routes.js';
-import { InvalidMfaTokenError, PasskeyEnrolmentError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError } from '../errors.js';
+import { MAX_PASSKEYS } from '../passkey/limits.js';
+import { InvalidMfaTokenError, PasskeyEnrolmentError, PasskeyLimitError, PasskeySignInError, SignInRefusedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError } from '../errors.js';
 import { ACR_AAL2 } from '../auth/assurance.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../auth/step-up.js';
 import { RECOVERY_CODE_COUNT } from '../auth/recovery-codes.js';
@@ -574,6 +575,8 @@ const BEARER_ERRORS: Record<number, ResponseDoc> = {
   401: { ...error('The access token is missing, expired or not ours, or its session has ended (sign-out, password reset or change, refresh-token reuse).', message('no-token', 'Invalid or expired access token')), headers: WWW_AUTHENTICATE },
   403: error('The account is deactivated.'),
 };
+/** The passkey cap (MAX_PASSKEYS), before the ceremony and again when its answer is stored. */
+const PASSKEY_LIMIT = error(`The account holds the most passkeys it can (${MAX_PASSKEYS}): remove one first.`, message('full', new PasskeyLimitError(MAX_PASSKEYS).message));
 const TOKEN_QUERY = { name: 'token', in: 'query', required: true, description: 'The token from the mailed link.', schema: { ...verifyEmailSchema.properties.token } };
 const htmlPage = (description: string): ResponseDoc => ({ description, html: true });
 /** API Gateway's own answer to a stage over its rate (every operation can get it in AWS). */
@@ -1291,6 +1294,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     bearer: true,
     responses: {
       200: { description: 'The options for `navigator.credentials.create()`.', schema: 'PasskeyCreationOptions', examples: { 'signed-in': { summary: 'Options', value: PASSKEY_CREATION_EXAMPLE } } },
+      409: PASSKEY_LIMIT,
       ...BEARER_ERRORS,
       ...UNAVAILABLE,
     },
@@ -1310,6 +1314,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       201: { description: 'Stored.', schema: 'PasskeyAdded', examples: { enrol: { summary: 'Added', value: { success: true, message: 'Passkey added', data: { passkey: PASSKEY_VIEW_EXAMPLE } } } } },
       ...BODY_ERRORS,
       400: error('The answer\'s challenge is unknown, spent or expired, the answer does not verify (another site, no user verification), or the passkey is registered already.', message('replayed', new PasskeyEnrolmentError('challenge').message)),
+      409: PASSKEY_LIMIT,
       ...BEARER_ERRORS,
       ...UNAVAILABLE,
     },

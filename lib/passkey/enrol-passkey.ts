@@ -3,10 +3,11 @@ import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKey
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import type { VerifiedAccessToken } from '../auth/ports.js';
 import type { SecondFactors } from '../auth/second-factor-ports.js';
-import { InvalidAccessTokenError, PasskeyEnrolmentError, SignInRefusedError } from '../errors.js';
+import { InvalidAccessTokenError, PasskeyEnrolmentError, PasskeyLimitError, SignInRefusedError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { AccountNoticeMail, Clock, PatientRecord, PatientRepository } from '../patient/ports.js';
 import type { PasskeyEnrolRequest } from '../patient/registration-schema.js';
+import { MAX_PASSKEYS } from './limits.js';
 import { passkeyView, type PasskeyView } from './passkey-view.js';
 import type { PasskeyStore } from './ports.js';
 import { requirePasskeyStepUp } from './step-up.js';
@@ -24,6 +25,7 @@ export interface EnrolPasskeyDeps {
 
 /** The name a passkey gets when the patient gives none. */
 export const DEFAULT_PASSKEY_NAME = 'Passkey';
+export { MAX_PASSKEYS };
 
 /** The caller's own record, active: a closed account adds no factor (its tokens are refused anyway). */
 async function activePatient(caller: VerifiedAccessToken, deps: EnrolPasskeyDeps): Promise<PatientRecord> {
@@ -45,6 +47,8 @@ export async function passkeyCreationOptions(caller: VerifiedAccessToken, deps: 
   await requirePasskeyStepUp(caller, deps);
   const patient = await activePatient(caller, deps);
   const existing = await deps.passkeys.listFor(patient.id);
+  // Told before the ceremony, not after it; the store decides again when the answer comes.
+  if (existing.length >= MAX_PASSKEYS) throw new PasskeyLimitError(MAX_PASSKEYS);
   const challenge = newChallenge();
   const options = await generateRegistrationOptions({
     rpName: deps.relyingParty.name,
@@ -78,10 +82,10 @@ export async function enrolPasskey(caller: VerifiedAccessToken, request: Passkey
   const patient = await activePatient(caller, deps);
   const audit = (outcome: 'success' | 'failure', reason?: string) =>
     deps.auditor.record(context, { action: 'passkey_add', outcome, patientId: patient.id, ...(caller.sessionId && { sessionId: caller.sessionId }), ...(reason && { reason }) });
-  const refuse = async (reason: 'challenge' | 'invalid' | 'duplicate') => {
+  const refuse = async (reason: 'challenge' | 'invalid' | 'duplicate' | 'limit') => {
     logger.info('passkey enrol', { outcome: 'failure', reason, patientId: patient.id });
     await audit('failure', reason);
-    return new PasskeyEnrolmentError(reason);
+    return reason === 'limit' ? new PasskeyLimitError(MAX_PASSKEYS) : new PasskeyEnrolmentError(reason);
   };
 
   const challenge = await spendChallenge(deps.passkeys, request.response, 'enrol', now, patient.id);
@@ -111,7 +115,8 @@ export async function enrolPasskey(caller: VerifiedAccessToken, request: Passkey
     name: request.name ?? DEFAULT_PASSKEY_NAME,
     createdAt: now,
   };
-  if (!(await deps.passkeys.add(passkey, passkeyNotice(patient, 'passkey_added', now)))) throw await refuse('duplicate');
+  const added = await deps.passkeys.add(passkey, passkeyNotice(patient, 'passkey_added', now), MAX_PASSKEYS);
+  if (added !== 'added') throw await refuse(added === 'full' ? 'limit' : 'duplicate');
   logger.info('passkey enrol', { outcome: 'success', patientId: patient.id });
   await audit('success');
   return passkeyView(passkey);

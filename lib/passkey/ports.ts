@@ -38,6 +38,8 @@ export interface PasskeyChallenge {
 /** The outcome of moving a credential's counter forward: refused when the stored counter is not below it. */
 export type CounterAdvance = 'advanced' | 'not_forward' | 'unknown';
 
+export type PasskeyAddition = 'added' | 'duplicate' | 'full';
+
 export interface PasskeyStore {
   /** Keeps a challenge until it is spent or expires (stores may drop expired ones at any time). */
   saveChallenge(challenge: PasskeyChallenge): Promise<void>;
@@ -47,10 +49,12 @@ export interface PasskeyStore {
    */
   takeChallenge(challenge: string): Promise<PasskeyChallenge | undefined>;
   /**
-   * Stores a new credential and queues the notice, in one write. False if a credential with that id
-   * exists already (whoever's it is: a credential id names one passkey).
+   * Stores a new credential and queues the notice, in one write: 'duplicate' if a credential with
+   * that id exists already (whoever's it is: a credential id names one passkey), 'full' if the
+   * patient holds `limit` passkeys already. The count is decided in the write (parallel additions
+   * never pass the limit together).
    */
-  add(credential: PasskeyCredential, notice: AccountNoticeMail): Promise<boolean>;
+  add(credential: PasskeyCredential, notice: AccountNoticeMail, limit: number): Promise<PasskeyAddition>;
   /** The credential with that id, of whichever patient. */
   find(credentialId: string): Promise<PasskeyCredential | undefined>;
   /** The patient's passkeys, oldest first. */

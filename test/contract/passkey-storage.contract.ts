@@ -13,6 +13,7 @@ const MINUTE = 60_000;
 const START = new Date('2025-06-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(START.getTime() + offsetMs);
 const newChallenge = () => randomBytes(32).toString('base64url');
+const LIMIT = 10;
 
 const notice = (patient: PatientRecord, kind: 'passkey_added' | 'passkey_removed'): AccountNoticeMail => ({
   kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: kind, createdAt: START.toISOString(),
@@ -39,7 +40,7 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
   const enrolled = async (overrides: Partial<PasskeyCredential> = {}) => {
     const owner = await patient();
     const credential = credentialFor(owner, overrides);
-    expect(await passkeys().add(credential, notice(owner, 'passkey_added'))).toBe(true);
+    expect(await passkeys().add(credential, notice(owner, 'passkey_added'), LIMIT)).toBe('added');
     return { owner, credential };
   };
 
@@ -78,7 +79,7 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
     it('the add queues the notice in the same write', async () => {
       const owner = await patient();
       const mail = notice(owner, 'passkey_added');
-      await passkeys().add(credentialFor(owner), mail);
+      await passkeys().add(credentialFor(owner), mail, LIMIT);
       expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ kind: 'account_notice_email', notice: 'passkey_added', patientId: owner.id });
     });
 
@@ -86,7 +87,7 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
       const { credential } = await enrolled();
       const other = await patient();
       const mail = notice(other, 'passkey_added');
-      expect(await passkeys().add(credentialFor(other, { id: credential.id }), mail)).toBe(false);
+      expect(await passkeys().add(credentialFor(other, { id: credential.id }), mail, LIMIT)).toBe('duplicate');
       expect(await passkeys().find(credential.id)).toMatchObject({ patientId: credential.patientId });
       expect(await passkeys().listFor(other.id)).toEqual([]);
       expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toBeUndefined();
@@ -95,14 +96,14 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
     it('a credential id is case-sensitive (base64url): ids differing in case are two passkeys', async () => {
       const { owner, credential } = await enrolled({ id: `Ab${randomBytes(16).toString('base64url')}` });
       const twin = credentialFor(owner, { id: `aB${credential.id.slice(2)}` });
-      expect(await passkeys().add(twin, notice(owner, 'passkey_added'))).toBe(true);
+      expect(await passkeys().add(twin, notice(owner, 'passkey_added'), LIMIT)).toBe('added');
       expect((await passkeys().find(twin.id))?.id).toBe(twin.id);
     });
 
     it('lists the patient\'s own, oldest first, and no other patient\'s', async () => {
       const { owner, credential: first } = await enrolled();
       const second = credentialFor(owner, { createdAt: at(MINUTE), name: 'Phone' });
-      await passkeys().add(second, notice(owner, 'passkey_added'));
+      await passkeys().add(second, notice(owner, 'passkey_added'), LIMIT);
       await enrolled();
       expect((await passkeys().listFor(owner.id)).map((c) => c.id)).toEqual([first.id, second.id]);
     });
@@ -119,7 +120,38 @@ export function describePasskeyStorageContract(ctx: PasskeyStorageContext): void
       expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toMatchObject({ notice: 'passkey_removed' });
       expect(await passkeys().remove(owner.id, credential.id, notice(owner, 'passkey_removed'))).toBe(false);
       // Removed, its id is free again (the same authenticator may enrol it anew).
-      expect(await passkeys().add(credential, notice(owner, 'passkey_added'))).toBe(true);
+      expect(await passkeys().add(credential, notice(owner, 'passkey_added'), LIMIT)).toBe('added');
+    });
+  });
+
+  describe('the cap on passkeys per patient', () => {
+    it('holds the limit: the next is refused as full and queues nothing; a removal frees a place', async () => {
+      const owner = await patient();
+      const added = [];
+      for (let i = 0; i < 3; i++) {
+        const credential = credentialFor(owner, { createdAt: at(i * MINUTE) });
+        expect(await passkeys().add(credential, notice(owner, 'passkey_added'), 3)).toBe('added');
+        added.push(credential);
+      }
+      const mail = notice(owner, 'passkey_added');
+      const extra = credentialFor(owner);
+      expect(await passkeys().add(extra, mail, 3)).toBe('full');
+      expect(await passkeys().find(extra.id)).toBeUndefined();
+      expect(await ctx.store().outbox.claim(mail.id, new Date(), 60_000)).toBeUndefined();
+      // Another patient's count is their own.
+      expect(await passkeys().add(credentialFor(await patient()), notice(owner, 'passkey_added'), 3)).toBe('added');
+      expect(await passkeys().remove(owner.id, added[0]!.id, notice(owner, 'passkey_removed'))).toBe(true);
+      expect(await passkeys().add(extra, notice(owner, 'passkey_added'), 3)).toBe('added');
+      expect(await passkeys().listFor(owner.id)).toHaveLength(3);
+    });
+
+    it('eight additions at once with two places left: exactly two are stored', async () => {
+      const owner = await patient();
+      for (let i = 0; i < 2; i++) await passkeys().add(credentialFor(owner), notice(owner, 'passkey_added'), 4);
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => passkeys().add(credentialFor(owner), notice(owner, 'passkey_added'), 4)));
+      expect(outcomes.filter((o) => o === 'added')).toHaveLength(2);
+      expect(outcomes.filter((o) => o === 'full')).toHaveLength(6);
+      expect(await passkeys().listFor(owner.id)).toHaveLength(4);
     });
   });
 

@@ -326,6 +326,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:DeleteItem': ['WEBAUTHN#'],
       'dynamodb:PutItem': ['OUTBOX#', 'PASSKEYID#', 'PASSKEYS#'],
+      'dynamodb:UpdateItem': ['PASSKEYS#'],
     }],
     ['PasskeyList', { 'dynamodb:GetItem': ['FAMILY#'], 'dynamodb:Query': ['PASSKEYS#'] }],
     ['PasskeyRemove', {
@@ -333,7 +334,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:Query': ['PASSKEYS#'],
       'dynamodb:DeleteItem': ['PASSKEYID#', 'PASSKEYS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
-      'dynamodb:UpdateItem': ['FAMILY#', 'SESSIONS#'],
+      'dynamodb:UpdateItem': ['FAMILY#', 'PASSKEYS#', 'SESSIONS#'],
     }],
     ['PasskeyLoginOptions', { 'dynamodb:PutItem': ['WEBAUTHN#'] }],
     ['PasskeyLogin', {

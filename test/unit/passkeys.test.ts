@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../../lib/auth/authenticate.js';
 import {
-  InvalidAccessTokenError, InvalidMfaTokenError, PasskeyEnrolmentError, PasskeySignInError, SignInLockedError, SignInRefusedError, StepUpRequiredError,
+  InvalidAccessTokenError, InvalidMfaTokenError, PasskeyEnrolmentError, PasskeyLimitError, PasskeySignInError, SignInLockedError, SignInRefusedError, StepUpRequiredError,
   UnknownPasskeyError, WrongSecondFactorError,
 } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
-import { enrolPasskey, passkeyCreationOptions } from '../../lib/passkey/enrol-passkey.js';
+import { enrolPasskey, MAX_PASSKEYS, passkeyCreationOptions, passkeyNotice } from '../../lib/passkey/enrol-passkey.js';
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
 import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
@@ -155,6 +155,41 @@ describe('enrolling a passkey', () => {
     expect(byBoth.acr).toBe(ACR_AAL2);
     await expect(passkeyCreationOptions(byBoth, deps)).resolves.toBeDefined();
     await removePasskey(byBoth, who.passkey.credentialId, CONTEXT, deps);
+  });
+});
+
+describe('the cap on passkeys (MAX_PASSKEYS)', () => {
+  /** Stores passkeys of the patient's straight through the store, up to `count` in all. */
+  async function fillTo(deps: Deps, who: Awaited<ReturnType<typeof enrolled>>, count: number) {
+    const patient = (await deps.repository.getPatient(who.patientId))!;
+    for (let i = (await deps.passkeys.listFor(who.patientId)).length; i < count; i++) {
+      const credential = { ...deps.passkeys.credentialOf(who.passkey.credentialId)!, id: `filler-${i}`, createdAt: deps.clock.now() };
+      expect(await deps.passkeys.add(credential, passkeyNotice(patient, 'passkey_added', deps.clock.now()), MAX_PASSKEYS)).toBe('added');
+    }
+  }
+
+  it('a patient at the limit is told before the ceremony (409)', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await fillTo(deps, who, MAX_PASSKEYS);
+    await expect(passkeyCreationOptions(await passkeyCaller(deps, who), deps)).rejects.toMatchObject({ statusCode: 409 });
+  });
+
+  it('an answer that arrives once the limit is reached is refused and audited; nothing is stored or mailed', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    await fillTo(deps, who, MAX_PASSKEYS - 1);
+    const caller = await passkeyCaller(deps, who);
+    const phone = createSoftwareAuthenticator(ORIGIN);
+    const { response } = phone.create(await passkeyCreationOptions(caller, deps));
+    await fillTo(deps, who, MAX_PASSKEYS);
+    await deliverDueMails(deps);
+    const mailed = deps.mailer.notices.length;
+    await expect(enrolPasskey(caller, { response, name: 'Phone' }, CONTEXT, deps)).rejects.toBeInstanceOf(PasskeyLimitError);
+    expect(await listPasskeys(caller, deps)).toHaveLength(MAX_PASSKEYS);
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices).toHaveLength(mailed);
+    expect((await auditReasons(deps, who.patientId, 'passkey_add')).at(-1)).toBe('failure:limit');
   });
 });
 

@@ -39,6 +39,11 @@ export const keys = {
    * holds 1,024.
    */
   passkey: (patientId: string, credentialDigest: string) => ({ pk: `PASSKEYS#${patientId}`, sk: `CREDENTIAL#${credentialDigest}` }),
+  /**
+   * The digests of a patient's passkeys (a string set), in their partition but outside the CREDENTIAL#
+   * range the list reads: an addition adds to it under a size condition, so the cap holds in the write.
+   */
+  passkeyIds: (patientId: string) => ({ pk: `PASSKEYS#${patientId}`, sk: 'IDS' }),
   /** The partition alone, for the Query that lists them. */
   passkeysOf: (patientId: string) => ({ pk: `PASSKEYS#${patientId}` }),
   passkeyOwner: (credentialDigest: string) => ({ pk: `PASSKEYID#${credentialDigest}`, sk: 'OWNER' }),

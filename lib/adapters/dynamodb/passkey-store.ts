@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
+import type { PasskeyAddition, PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
 import { callAws } from '../aws-errors.js';
 import { retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -77,7 +77,7 @@ export function createDynamoPasskeyStore(db: DynamoDBDocumentClient, tableName: 
       }
     },
 
-    async add(credential, notice) {
+    async add(credential, notice, limit): Promise<PasskeyAddition> {
       const digest = digestOf(credential.id);
       try {
         await retryingConflicts(() => callAws('dynamodb', () =>
@@ -108,12 +108,25 @@ export function createDynamoPasskeyStore(db: DynamoDBDocumentClient, tableName: 
                 },
               },
               { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+              // The cap, in the write: of parallel additions, those past the limit fail here.
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.passkeyIds(credential.patientId),
+                  UpdateExpression: 'ADD ids :id',
+                  ConditionExpression: 'attribute_not_exists(ids) OR size(ids) < :limit',
+                  ExpressionAttributeValues: { ':id': new Set([digest]), ':limit': limit },
+                },
+              },
             ],
           })),
         ));
-        return true;
+        return 'added';
       } catch (error) {
-        if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const failed = (i: number) => error.CancellationReasons?.[i]?.Code === 'ConditionalCheckFailed';
+        if (failed(0)) return 'duplicate';
+        if (failed(3)) return 'full';
         throw error;
       }
     },
@@ -162,6 +175,8 @@ export function createDynamoPasskeyStore(db: DynamoDBDocumentClient, tableName: 
                 },
               },
               { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+              // Frees its place under the cap (a passkey stored before the cap was never in the set: a no-op).
+              { Update: { TableName: tableName, Key: keys.passkeyIds(patientId), UpdateExpression: 'DELETE ids :id', ExpressionAttributeValues: { ':id': new Set([digest]) } } },
             ],
           })),
         ));

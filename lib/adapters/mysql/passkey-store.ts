@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChallengePurpose, PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
+import type { ChallengePurpose, PasskeyAddition, PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor } from './mysql-executor.js';
 import { insertOutboxMail } from './outbox-row.js';
@@ -60,20 +60,26 @@ export function createMysqlPasskeyStore(db: MysqlExecutor): PasskeyStore {
           return { challenge, purpose: row.purpose, ...(row.patient_id && { patientId: row.patient_id }), expiresAt: new Date(row.expires_at) };
         })),
 
-    add: (credential, notice) =>
-      callMysql(async () => {
+    add: (credential, notice, limit) =>
+      callMysql(async (): Promise<PasskeyAddition> => {
         try {
-          await db.transaction(async (tx) => {
+          return await db.transaction(async (tx): Promise<PasskeyAddition> => {
+            // The patient's row lock orders parallel additions, so the count below is the one that holds.
+            await tx.query('SELECT id FROM patients WHERE id = :patientId FOR UPDATE', { patientId: credential.patientId });
+            const [count] = await tx.query<{ n: number }>('SELECT COUNT(*) AS n FROM passkeys WHERE patient_id = :patientId', { patientId: credential.patientId });
+            if (Number(count!.n) >= limit) {
+              return (await tx.query('SELECT 1 FROM passkeys WHERE credential_digest = :digest', { digest: digestOf(credential.id) })).length > 0 ? 'duplicate' : 'full';
+            }
             await tx.run(
               `INSERT INTO passkeys (credential_digest, credential_id, patient_id, public_key, counter, transports, aaguid, name, created_at)
                VALUES (:digest, :id, :patientId, :publicKey, :counter, :transports, :aaguid, :name, :createdAt)`,
               { ...credential, digest: digestOf(credential.id), transports: JSON.stringify(credential.transports) },
             );
             await insertOutboxMail(tx, notice);
+            return 'added';
           });
-          return true;
         } catch (error) {
-          if (violatedUniqueKey(error) === 'PRIMARY') return false;
+          if (violatedUniqueKey(error) === 'PRIMARY') return 'duplicate';
           throw error;
         }
       }),

@@ -1,4 +1,4 @@
-import type { ChallengePurpose, PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
+import type { ChallengePurpose, PasskeyAddition, PasskeyCredential, PasskeyStore } from '../../passkey/ports.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor } from './sql-executor.js';
@@ -54,17 +54,21 @@ export function createPostgresPasskeyStore(db: SqlExecutor): PasskeyStore {
         return { challenge, purpose: row.purpose, ...(row.patient_id && { patientId: row.patient_id }), expiresAt: new Date(row.expires_at) };
       }),
 
-    add: (credential, notice) =>
+    add: (credential, notice, limit) =>
       callPostgres(() =>
-        db.transaction(async (tx) => {
+        db.transaction(async (tx): Promise<PasskeyAddition> => {
+          // The patient's row lock orders parallel additions, so the count below is the one that holds.
+          await tx.query('SELECT 1 FROM patients WHERE id = $1 FOR UPDATE', [credential.patientId]);
+          const { rows: [count] } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM passkeys WHERE patient_id = $1', [credential.patientId]);
+          if (count!.n >= limit) return (await tx.query('SELECT 1 FROM passkeys WHERE credential_id = $1', [credential.id])).rows.length > 0 ? 'duplicate' : 'full';
           const { rows } = await tx.query(
             `INSERT INTO passkeys (credential_id, patient_id, public_key, counter, transports, aaguid, name, created_at)
              VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING RETURNING credential_id`,
             [credential.id, credential.patientId, credential.publicKey, credential.counter, JSON.stringify(credential.transports), credential.aaguid, credential.name, credential.createdAt.toISOString()],
           );
-          if (rows.length === 0) return false;
+          if (rows.length === 0) return 'duplicate';
           await insertOutboxMail(tx, notice);
-          return true;
+          return 'added';
         })),
 
     find: (credentialId) =>

@@ -23,11 +23,12 @@ export function createInMemoryPasskeys(outbox: InMemoryOutbox): InMemoryPasskeys
       challenges.delete(challenge);
       return structuredClone(stored);
     },
-    async add(credential, notice) {
-      if (credentials.has(credential.id)) return false;
+    async add(credential, notice, limit) {
+      if (credentials.has(credential.id)) return 'duplicate';
+      if ([...credentials.values()].filter((c) => c.patientId === credential.patientId).length >= limit) return 'full';
       credentials.set(credential.id, structuredClone(credential));
       outbox.add(notice);
-      return true;
+      return 'added';
     },
     async find(id) {
       return structuredClone(credentials.get(id));
