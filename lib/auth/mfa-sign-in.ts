@@ -9,7 +9,7 @@ import { PASSWORD_AND_PASSKEY_SIGN_IN, TWO_FACTOR_SIGN_IN } from './assurance.js
 import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import { issueDeviceToken } from './device-token.js';
 import { checkSecondFactor, proofOf, underLock, type SecondFactorCheckDeps, type SecondFactorProof } from './second-factor-check.js';
-import type { SecondFactorMethod } from './second-factor-ports.js';
+import type { HeldFactors, SecondFactorMethod } from './second-factor-ports.js';
 import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 import type { MfaChallengeStore } from './totp-ports.js';
 
@@ -36,7 +36,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 
 /** The first step done (the password): a single-use token for the second, stored only as its digest. */
 export async function issueMfaChallenge(
-  patient: { id: string; passwordHash: string }, lock: { subject: string; deviceId?: string }, methods: SecondFactorMethod[],
+  patient: { id: string; passwordHash: string }, lock: { subject: string; deviceId?: string }, { methods, passkeys }: HeldFactors,
   context: RequestContext, deps: MfaChallengeDeps & { clock: { now(): Date } },
 ): Promise<MfaRequiredAnswer> {
   const token = randomBytes(32).toString('base64url');
@@ -47,7 +47,7 @@ export async function issueMfaChallenge(
   });
   return {
     mfa_required: true, mfa_token: token, methods,
-    ...(methods.includes('passkey') && { passkey_options: await passkeySecondStepOptions(patient.id, token, deps) }),
+    ...(passkeys.length > 0 && { passkey_options: await passkeySecondStepOptions(passkeys, token, deps) }),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { PasskeyCredential } from '../passkey/ports.js';
+
 /** A second factor a patient can hold besides the password (issue 21). */
 export type SecondFactorMethod = 'totp' | 'passkey';
 
@@ -8,4 +10,11 @@ export type SecondFactorMethod = 'totp' | 'passkey';
  */
 export interface SecondFactors {
   methodsOf(patientId: string): Promise<SecondFactorMethod[]>;
+  /** The same, with the passkeys it found: POST /login offers them, without listing them twice. */
+  heldBy(patientId: string): Promise<HeldFactors>;
+}
+
+export interface HeldFactors {
+  methods: SecondFactorMethod[];
+  passkeys: PasskeyCredential[];
 }

@@ -74,10 +74,10 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   const signedIn = async (passwordHash: string): Promise<SignInAnswer | MfaRequiredAnswer> => {
     // A second factor held: no session yet, only a single-use token for the second step (which counts
     // wrong codes on this same lock). A password reset changes nothing here: the factor stays.
-    const methods = await deps.secondFactors.methodsOf(patient.id);
-    if (methods.length > 0) {
+    const held = await deps.secondFactors.heldBy(patient.id);
+    if (held.methods.length > 0) {
       logger.info('sign-in', { outcome: 'mfa_required', patientId: patient.id });
-      return issueMfaChallenge({ id: patient.id, passwordHash }, { subject, ...(deviceId && { deviceId }) }, methods, context, deps);
+      return issueMfaChallenge({ id: patient.id, passwordHash }, { subject, ...(deviceId && { deviceId }) }, held, context, deps);
     }
     const sessionId = randomUUID();
     // The success entry is written alongside the session, not after it: if the session's write fails,

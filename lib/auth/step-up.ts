@@ -24,7 +24,7 @@ export function requireStepUp(caller: VerifiedAccessToken, need: { secondFactorE
 }
 
 export interface StepUpDeps {
-  secondFactors: SecondFactors;
+  secondFactors: Pick<SecondFactors, 'methodsOf'>;
   clock: Clock;
 }
 

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import { generateAuthenticationOptions, type AuthenticatorTransportFuture, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { PasskeyAssertionAnswer } from '../patient/registration-schema.js';
 import { checkAssertion, type AssertionCheck, type AssertionDeps } from './assertion.js';
-import type { PasskeyStore } from './ports.js';
+import type { PasskeyCredential } from './ports.js';
 import { CHALLENGE_TTL_MS } from './webauthn.js';
 
-export interface PasskeySecondStepDeps extends AssertionDeps {
-  passkeys: AssertionDeps['passkeys'] & Pick<PasskeyStore, 'listFor'>;
-}
+export type PasskeySecondStepDeps = AssertionDeps;
 
 /**
  * The challenge of a passkey as the second step of POST /login: derived from the mfa_token (a
@@ -21,11 +19,10 @@ export const secondStepChallenge = (mfaToken: string): string =>
 
 /**
  * The request options POST /login answers with `mfa_required` when the patient holds a passkey:
- * limited to the patient's own credentials (allowCredentials; shown only after the right password),
- * user verification required, the challenge of this mfa_token.
+ * limited to the patient's own credentials (`own`, as the factor check listed them: allowCredentials,
+ * shown only after the right password), user verification required, the challenge of this mfa_token.
  */
-export async function passkeySecondStepOptions(patientId: string, mfaToken: string, deps: Pick<PasskeySecondStepDeps, 'passkeys' | 'relyingParty'>): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const own = await deps.passkeys.listFor(patientId);
+export async function passkeySecondStepOptions(own: readonly PasskeyCredential[], mfaToken: string, deps: Pick<PasskeySecondStepDeps, 'relyingParty'>): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: deps.relyingParty.rpId,
     // As bytes: a string would be taken as text and encoded again, and the client data would name another value.

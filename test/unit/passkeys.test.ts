@@ -307,6 +307,17 @@ describe('a passkey as the second step of POST /login', () => {
   const second = (deps: Deps, mfaToken: string, response: ReturnType<Awaited<ReturnType<typeof enrolled>>['authenticator']['get']>) =>
     completeMfaSignIn({ mfa_token: mfaToken, response }, CONTEXT, deps);
 
+  it('the password step lists the patient\'s passkeys once (the factor check\'s list makes the options)', async () => {
+    const deps = passkeyDeps();
+    const who = await enrolled(deps);
+    const listFor = deps.passkeys.listFor.bind(deps.passkeys);
+    let listed = 0;
+    deps.passkeys.listFor = (patientId) => { listed++; return listFor(patientId); };
+    const step = await passwordStep(deps, who);
+    expect(step.passkey_options!.allowCredentials!.map((c) => c.id)).toEqual([who.passkey.credentialId]);
+    expect(listed).toBe(1);
+  });
+
   it('a passkey holder\'s password asks for it, with options for their own passkeys only; the assertion signs in at AAL2', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
