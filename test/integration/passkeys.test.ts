@@ -8,6 +8,7 @@ import { handler as loginOptions } from '../../functions/passkey-login-options/h
 import { handler as login } from '../../functions/passkey-login/handler.js';
 import { handler as loginMfa } from '../../functions/login-mfa/handler.js';
 import { ACR_AAL2 } from '../../lib/auth/assurance.js';
+import { MAX_PASSKEYS } from '../../lib/passkey/limits.js';
 import { loadConfig } from '../../lib/config.js';
 import { API_PATHS } from '../../lib/http/routes.js';
 import { auditTrailOf } from '../support/audit-trail.js';
@@ -136,6 +137,23 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     expect((await passkeysApi.list(bStepped)).body.data.passkeys).toHaveLength(1);
     await sweepOutbox();
     expect((await mailsTo(a.body.email)).map((m) => m.subject)).toContain('A passkey was removed from your account');
+  });
+
+  it('holds at most MAX_PASSKEYS: the next options are a 409 in the error envelope; a removal makes room', async () => {
+    const who = await withPasskey();
+    const stepped = (await who.signIn()).body.data.access_token as string;
+    const authenticators = [];
+    for (let i = 1; i < MAX_PASSKEYS; i++) {
+      const authenticator = createSoftwareAuthenticator(ORIGIN);
+      const { passkey, response } = authenticator.create((await passkeysApi.enrolOptions(stepped)).body.data);
+      expect((await passkeysApi.enrol(stepped, { response, name: `Device ${i}` })).statusCode).toBe(201);
+      authenticators.push(passkey);
+    }
+    const full = await passkeysApi.enrolOptions(stepped);
+    expect(full.statusCode).toBe(409);
+    expect(full.body).toEqual({ success: false, message: expect.stringContaining(`${MAX_PASSKEYS} passkeys`) });
+    expect((await passkeysApi.remove(stepped, authenticators[0]!.credentialId)).statusCode).toBe(200);
+    expect((await passkeysApi.enrolOptions(stepped)).statusCode).toBe(200);
   });
 
   it('a passkey as the second step of POST /login: its own passkeys offered, AAL2 with pwd + hwk + user; once, not another\'s, counter forward', async () => {
