@@ -163,12 +163,15 @@ export const TABLE_CALLS = {
     'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
   },
   /**
-   * Read the code; a right one: read the patient (its reservations), then one transaction: Delete
-   * PHONECODE#, Update PATIENT# (number, verified), Put the new PHONE# reservation (checked free under
-   * older key versions too), Delete the old one, Put the notice (OUTBOX#); a wrong one: ADD its tries.
+   * Read the code; a right one: read the patient (its reservations) and the new number's holder (its
+   * PHONE# reservation, then its PATIENT#: held unproven? issue 19 item 4), then one transaction:
+   * Delete PHONECODE#, Update PATIENT# (number, verified), Put the new PHONE# reservation (checked
+   * free under older key versions too), Delete the old one, Put the notice (OUTBOX#); taking the
+   * number over also Updates the holder's PATIENT# (released), Puts over its PHONE# reservation under
+   * an older key version, and Puts its notice (OUTBOX#). A wrong one: ADD its tries.
    */
   'phoneCodes.attemptMoveCode': {
-    'dynamodb:GetItem': ['PHONECODE#', 'PATIENT#'],
+    'dynamodb:GetItem': ['PHONECODE#', 'PATIENT#', 'PHONE#'],
     'dynamodb:DeleteItem': ['PHONECODE#', 'PHONE#'],
     'dynamodb:UpdateItem': ['PHONECODE#', 'PATIENT#'],
     'dynamodb:PutItem': ['PHONE#', 'OUTBOX#'],

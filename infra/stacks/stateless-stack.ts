@@ -702,7 +702,8 @@ export class StatelessStack extends Stack {
         'loginFailures.reserve',
         'loginFailures.extendLock',
         'loginFailures.reset',
-        'patients.findTakenIdentifiers',
+        // The number's holder: a number its holder proved is refused; one held unproven is texted (issue 19 item 4).
+        'patients.findPhoneHolder',
         'rateLimits.slide',
         'rateLimits.hit',
         'phoneCodes.issueCode',

@@ -1018,7 +1018,8 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     summary: 'Move the signed-in patient\'s account to another phone number',
     description:
       'The password again (it counts toward this session\'s lock), then a 6-digit code by SMS to the new number, under the phone verification\'s own limits (3 codes per patient in any hour, ' +
-      'the day\'s text budgets). The number is normalized as at registration. Nothing changes until the code comes back (POST /me/phone/verify). Also how a patient without a usable number adds one.'
+      'the day\'s text budgets). The number is normalized as at registration. Nothing changes until the code comes back (POST /me/phone/verify). Also how a patient without a usable number adds one. ' +
+      'A number another account holds without having proven it by SMS is texted like a free one (possession wins: the right code takes it over); one its holder proved is 422. '
       + `Needs a sign-in within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes (AAL2 when the patient holds a second factor); otherwise 401 \`insufficient_user_authentication\` (RFC 9470).`,
     bearer: true,
     request: {
@@ -1036,7 +1037,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
         headers: WWW_AUTHENTICATE,
       },
       403: error('The account is deactivated.'),
-      422: { description: 'The body does not match the request schema, the number is already this account\'s, or another account holds it (`phone_number`: "Phone number is already registered", as at registration).', schema: 'ValidationError' },
+      422: { description: 'The body does not match the request schema, the number is already this account\'s, or another account holds it proven by SMS (`phone_number`: "Phone number is already registered", as at registration).', schema: 'ValidationError' },
       429: { ...error('Too many wrong passwords in this session, too many codes in the hour, or a text budget spent for the day.'), headers: RETRY_AFTER },
       ...UNAVAILABLE,
     },
@@ -1044,8 +1045,9 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
   mePhoneVerify: {
     summary: 'Use the code from the SMS: the account moves to the new number',
     description:
-      'Wrong codes count as on phone verification (5 per code). The right one, in one write: the new number reserved (another account holding it by now: 422, nothing written), ' +
-      'the old one released, `phone_verified: true`, the record\'s version (`ETag`, `updated_at`) moves, and the account\'s address is told.',
+      'Wrong codes count as on phone verification (5 per code). The right one, in one write: the new number reserved (another account holding it proven by now: 422, nothing written), ' +
+      'the old one released, `phone_verified: true`, the record\'s version (`ETag`, `updated_at`) moves, and the account\'s address is told. ' +
+      'A number another account still holds without having proven it is taken from that account in the same write: its GET /me shows `phone_number: null` and `phone_number_released: true`, and it is told by mail (no name, no number).',
     bearer: true,
     request: {
       schema: 'PhoneVerifyRequest',
@@ -1054,7 +1056,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
     responses: {
       200: { description: 'Moved and verified.', schema: 'Message', examples: { code: { summary: 'Moved', value: { success: true, message: 'Your phone number was changed and is verified.' } } } },
       ...BODY_ERRORS,
-      422: { description: 'Not six digits, a wrong code (with the tries left), or the number was registered meanwhile (`phone_number`).', schema: 'ValidationError' },
+      422: { description: 'Not six digits, a wrong code (with the tries left), or the number was registered and proven meanwhile (`phone_number`; the code is kept).', schema: 'ValidationError' },
       ...BEARER_ERRORS,
       410: error('The code expired, was tried too often, or none was issued for a move: request a new one.'),
       ...UNAVAILABLE,

@@ -121,6 +121,6 @@ export async function checkPhoneClaim(phone: string, code: string, deps: CheckPh
   };
 }
 
-/** The holder's notice: no name, no number (lib/record/notice-mails.ts). */
-const takenOverNotice = (patientId: string, to: string, now: Date): AccountNoticeMail =>
+/** The holder's notice, after a claim or a move (POST /me/phone/verify) took its number: no name, no number (lib/record/notice-mails.ts). */
+export const takenOverNotice = (patientId: string, to: string, now: Date): AccountNoticeMail =>
   ({ kind: 'account_notice_email', id: randomUUID(), patientId, to, notice: 'phone_number_taken_over', createdAt: now.toISOString() });

@@ -17,14 +17,22 @@ export interface PhoneCodeRecord {
   newPhone?: string;
 }
 
-/** Trying a move code (POST /me/phone/verify): the notice the move queues in its own write. */
+/** Trying a move code (POST /me/phone/verify): the notices the move queues in its own write. */
 export interface PhoneMoveAttempt {
   notice: AccountNoticeMail;
+  /**
+   * The notice to the account the move takes the number from (issue 19 item 4: one that holds it
+   * unproven). The store knows that account only when it writes, so it asks for the notice then.
+   */
+  takenOverNotice: (holder: { id: string; email: string }) => AccountNoticeMail;
 }
 
 export type PhoneCodeAttempt =
-  /** The code was right: it is used up, and the patient's phone is verified (one step). */
-  | { outcome: 'verified' }
+  /**
+   * The code was right: it is used up, and the patient's phone is verified (one step). `takenFrom`:
+   * a move took the number from this account, which held it unproven (released, told by mail).
+   */
+  | { outcome: 'verified'; takenFrom?: string }
   /** The code was wrong; the try is counted. */
   | { outcome: 'wrong'; triesLeft: number }
   | { outcome: 'expired' }
@@ -73,9 +81,12 @@ export interface PhoneVerificationStore {
   /**
    * attemptCode for a move code (one issued with `newPhone`; a verification code is `none` here, and
    * a move code is `none` to attemptCode). The right one, in one step: the code used, the new number
-   * reserved under the same condition a registration's is (free, or a lapsed registration's), the old
-   * reservation released, phone_number replaced, phone_verified set, updated_at moved and the notice
-   * queued; `taken` (nothing written) when the number belongs to another account.
+   * reserved under the same condition a registration's is (free, or a lapsed registration's), or
+   * taken from an account that holds it unproven exactly as a registration's claim takes it (issue 19
+   * item 4: only while that account still has not proven it; flagged released, its codes void, its
+   * `takenOverNotice` queued), the old reservation released, phone_number replaced, phone_verified
+   * set, updated_at moved and the notice queued; `taken` (nothing written, the code kept) when the
+   * number belongs to an account that proved it.
    */
   attemptMoveCode(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, move: PhoneMoveAttempt): Promise<PhoneCodeAttempt>;
 }

@@ -13,6 +13,7 @@ import type { AuditTrail } from '../../lib/audit/ports.js';
 import { describeAccountCloseContract } from './account-close.contract.js';
 import { describeEmailMoveContract } from './email-move.contract.js';
 import { describePhoneMoveContract } from './phone-move.contract.js';
+import { describePhoneMoveTakeoverContract } from './phone-move-takeover.contract.js';
 import { describePasskeyStorageContract } from './passkey-storage.contract.js';
 import { describeAuditTrailContract } from './audit-trail.contract.js';
 import { describeLinkStateContract } from './link-state.contract.js';
@@ -623,6 +624,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeAccountCloseContract({ store: () => store, create, patientFixture });
     describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail });
     describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
+    describePhoneMoveTakeoverContract({ store: () => store, create, patientFixture, tokenFor, mailFor });
     describeSecondFactorContract({ store: () => store, create });
     describePasskeyStorageContract({ store: () => store, create });
   });

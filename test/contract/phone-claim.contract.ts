@@ -35,7 +35,7 @@ export function describePhoneClaimContract(ctx: PhoneClaimContext): void {
     return claim;
   }
 
-  const notice = (holder: PatientRecord): AccountNoticeMail =>
+  const notice = (holder: Pick<PatientRecord, 'id' | 'email'>): AccountNoticeMail =>
     ({ kind: 'account_notice_email', id: randomUUID(), patientId: holder.id, to: holder.email, notice: 'phone_number_taken_over', createdAt: now.toISOString() });
 
   /** A held number (unproven unless told), its claim, and a new patient that registers it with the claim. */
@@ -165,7 +165,7 @@ export function describePhoneClaimContract(ctx: PhoneClaimContext): void {
         kind: 'phone_code_sms', id: randomUUID(), patientId: holder.id, to: newPhone, text: '222222', createdAt: now.toISOString(),
       });
       const moved = { ...notice(holder), notice: 'phone_moved' as const };
-      expect(await store().phoneCodes.attemptMoveCode(holder.id, ['move-code'], now, MAX, { notice: moved })).toEqual({ outcome: 'verified' });
+      expect(await store().phoneCodes.attemptMoveCode(holder.id, ['move-code'], now, MAX, { notice: moved, takenOverNotice: notice })).toEqual({ outcome: 'verified' });
       const after = await store().readPatient(holder.id);
       expect(after).toMatchObject({ phone_number: newPhone, phone_verified: true });
       expect(after?.phone_number_released).toBeFalsy();

@@ -18,6 +18,10 @@ const digest = () => `v1.${randomBytes(32).toString('hex')}`;
 const movedNotice = (patient: PatientRecord): AccountNoticeMail => ({
   kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: 'phone_moved', createdAt: new Date().toISOString(),
 });
+/** The notice to a holder a move takes an unproven number from (phone-move-takeover.contract.ts). */
+export const takenOverNotice = (holder: { id: string; email: string }, now = new Date()): AccountNoticeMail => ({
+  kind: 'account_notice_email', id: randomUUID(), patientId: holder.id, to: holder.email, notice: 'phone_number_taken_over', createdAt: now.toISOString(),
+});
 
 /** POST /me/phone's code and its use (issue 20): the swap of number and reservation, on every store. */
 export function describePhoneMoveContract(ctx: PhoneMoveContext): void {
@@ -32,7 +36,7 @@ export function describePhoneMoveContract(ctx: PhoneMoveContext): void {
     return code;
   }
   const tryMove = (patient: PatientRecord, digests: string[], notice = movedNotice(patient), now = new Date()) =>
-    codes().attemptMoveCode(patient.id, digests, now, MAX, { notice });
+    codes().attemptMoveCode(patient.id, digests, now, MAX, { notice, takenOverNotice: (holder) => takenOverNotice(holder, now) });
 
   describe('phone moves', () => {
     it('the right move code swaps number and reservation, verifies it, moves the version, queues the notice; the code is used', async () => {
@@ -59,11 +63,11 @@ export function describePhoneMoveContract(ctx: PhoneMoveContext): void {
       expect(await ctx.store().readPatient(patient.id)).toEqual(patient);
     });
 
-    it('a number registered meanwhile: taken, nothing written, the code still there', async () => {
+    it('a number registered and proven meanwhile: taken, nothing written, the code still there', async () => {
       const patient = await verified();
       const newPhone = ctx.uniquePhone();
       const code = await issued(patient, newPhone);
-      await verified({ phone_number: newPhone });
+      await verified({ phone_number: newPhone, phone_verified: true });
       expect(await tryMove(patient, [code.digest])).toEqual({ outcome: 'taken' });
       expect(await ctx.store().readPatient(patient.id)).toEqual(patient);
       expect(await tryMove(patient, [digest()])).toEqual({ outcome: 'wrong', triesLeft: MAX - 1 });

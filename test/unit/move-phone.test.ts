@@ -22,6 +22,15 @@ async function signedIn() {
   return { deps, patientId, email, password, body, caller, ask, verify };
 }
 
+/** A patient that proved its number by SMS (POST /phone/verification, POST /phone/verify). */
+async function provenPatient(deps: ReturnType<typeof createFakeDeps>, overrides: Parameters<typeof registeredPatient>[1] = {}) {
+  const registered = await registeredPatient(deps, overrides);
+  const caller = await deps.tokens.verify((await startSession(registered.patientId, deps)).tokens.access_token, deps.clock.now());
+  await sendPhoneCode(caller, CONTEXT, deps);
+  await verifyPhone(caller, await textedCode(deps, registered.body.phone_number), CONTEXT, deps);
+  return { ...registered, caller };
+}
+
 /** The code of the newest text, once the outbox sent it. */
 async function textedCode(deps: ReturnType<typeof createFakeDeps>, to: string) {
   await deliverDueMails(deps);
@@ -48,15 +57,25 @@ describe('requestPhoneMove (POST /me/phone)', () => {
     expect(await deps.storage.loginFailures.read(attemptSubjects.account(patientId))).toEqual({ failures: 0 });
   });
 
-  it('a number another account holds: 422 on phone_number, as registration; its own number: 422; closed: 403', async () => {
+  it('a number another account proved: 422 on phone_number, as registration; its own number: 422; closed: 403', async () => {
     const { deps, patientId, body, ask } = await signedIn();
-    const other = await registeredPatient(deps);
+    const other = await provenPatient(deps);
+    const textsBefore = deps.sms.sent.length;
     await expect(ask(other.body.phone_number)).rejects.toBeInstanceOf(DuplicateRegistrationError);
     await expect(ask(body.phone_number)).rejects.toBeInstanceOf(SameContactError);
     deps.repository.setActive(patientId, false);
     await expect(ask()).rejects.toBeInstanceOf(SignInRefusedError);
     await deliverDueMails(deps);
-    expect(deps.sms.sent).toEqual([]);
+    expect(deps.sms.sent).toHaveLength(textsBefore);
+  });
+
+  it('a number another account holds unproven (issue 19 item 4): as good as free, the code is texted to it', async () => {
+    const { deps, ask } = await signedIn();
+    const squatter = await registeredPatient(deps, { overrides: { phone_number: NEW_PHONE } });
+    await ask();
+    await textedCode(deps, NEW_PHONE);
+    expect(deps.repository.readPatient(squatter.patientId)).toMatchObject({ phone_number: NEW_PHONE, phone_verified: false });
+    expect(deps.repository.readPatient(squatter.patientId)!.phone_number_released).toBeUndefined();
   });
 
   it('the phone verification\'s limit: 3 codes in any hour', async () => {
@@ -92,14 +111,45 @@ describe('verifyPhoneMove (POST /me/phone/verify)', () => {
     expect(deps.repository.readPatient(patientId)!.phone_number).not.toBe(NEW_PHONE);
   });
 
-  it('a number registered meanwhile: 422 on phone_number, nothing written', async () => {
+  it('a number registered and proven meanwhile: 422 on phone_number, nothing written', async () => {
     const { deps, patientId, ask, verify } = await signedIn();
     await ask();
     const code = await textedCode(deps, NEW_PHONE);
     const before = deps.repository.readPatient(patientId)!;
-    await registeredPatient(deps, { overrides: { phone_number: NEW_PHONE } });
+    await provenPatient(deps, { overrides: { phone_number: NEW_PHONE } });
     await expect(verify(code)).rejects.toBeInstanceOf(DuplicateRegistrationError);
     expect(deps.repository.readPatient(patientId)).toEqual(before);
+  });
+
+  it('possession wins (issue 19 item 4): the right code takes the number from its unproven holder, who is released, told and audited', async () => {
+    const { deps, patientId, ask, verify } = await signedIn();
+    const squatter = await registeredPatient(deps, { overrides: { phone_number: NEW_PHONE } });
+    await ask();
+    await verify(await textedCode(deps, NEW_PHONE));
+    expect(deps.repository.readPatient(patientId)).toMatchObject({ phone_number: NEW_PHONE, phone_verified: true });
+    expect(deps.repository.readPatient(squatter.patientId)).toMatchObject({ phone_number_released: true, phone_verified: false });
+    expect(await deps.repository.findPhoneHolder(NEW_PHONE)).toMatchObject({ id: patientId, phone_verified: true });
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices.filter((m) => m.to === squatter.email)).toEqual([{ to: squatter.email, notice: 'phone_number_taken_over' }]);
+    const trail = await deps.audit.eventsFor(squatter.patientId);
+    expect(trail.find((e) => e.reason === 'phone_taken_over')).toMatchObject({ action: 'record_update', outcome: 'success', fields: ['phone_number'] });
+    expect(JSON.stringify(trail)).not.toContain(NEW_PHONE);
+  });
+
+  it('an unproven holder that proves the number before the code comes back keeps it: 422, nothing written, no notice', async () => {
+    const { deps, patientId, ask, verify } = await signedIn();
+    const squatter = await registeredPatient(deps, { overrides: { phone_number: NEW_PHONE } });
+    await ask();
+    const code = await textedCode(deps, NEW_PHONE);
+    const squatterCaller = await deps.tokens.verify((await startSession(squatter.patientId, deps)).tokens.access_token, deps.clock.now());
+    await sendPhoneCode(squatterCaller, CONTEXT, deps);
+    await verifyPhone(squatterCaller, await textedCode(deps, NEW_PHONE), CONTEXT, deps);
+    const [before, squatterBefore] = [deps.repository.readPatient(patientId)!, deps.repository.readPatient(squatter.patientId)!];
+    await expect(verify(code)).rejects.toBeInstanceOf(DuplicateRegistrationError);
+    expect(deps.repository.readPatient(patientId)).toEqual(before);
+    expect(deps.repository.readPatient(squatter.patientId)).toEqual(squatterBefore);
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices.filter((m) => m.to === squatter.email)).toEqual([]);
   });
 
   it('a move code does not verify the old number through POST /phone/verify, nor a verification code move it', async () => {

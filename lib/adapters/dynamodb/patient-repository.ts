@@ -9,6 +9,7 @@ import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { endFamiliesWrites } from './session-store.js';
+import { takeOverPhoneWrites } from './phone-takeover.js';
 import { epochSeconds, fromPatientItem, hasLapsed, lapseTtl, toPatientItem } from './patient-item.js';
 
 /** Used and expired tokens stay a week so a late click still gets "expired"/"used", then TTL removes them. */
@@ -309,31 +310,10 @@ export function createDynamoPatientRepository(
     };
   }
 
-  /**
-   * Taking a number from its unproven holder: the holder flagged released and its phone reservation
-   * dropped from reservation_pks (else verifying or closing it would touch the new owner's), only
-   * while it still holds the number unproven. Its reservation item is overwritten in place when it
-   * sits under the current key; under an older key version (a rotation under way) it is overwritten
-   * too, with the new patient's reservation, beside the new one under the current key (a Put, as the
-   * registration's own: no delete of a reservation is ever granted to the register function).
-   */
+  /** Taking a number from its unproven holder (phone-takeover.ts), as its reservation bookkeeping reads now. */
   async function takeOverPhone(holderId: string, phone: string, phoneKey: { pk: string }, reservation: Record<string, unknown>, now: Date) {
     const holder = await get(keys.patient(holderId), 'reservation_pks');
-    const pks: string[] = holder?.reservation_pks ?? [];
-    const index = pks.findIndex((pk) => pk.startsWith('PHONE#'));
-    const oldPk = index >= 0 ? pks[index] : undefined;
-    const heldBy = { ConditionExpression: 'patient_id = :holder', ExpressionAttributeValues: { ':holder': holderId } };
-    const writes: object[] = [{
-      Update: {
-        TableName: tableName,
-        Key: keys.patient(holderId),
-        UpdateExpression: `SET phone_number_released = :yes, updated_at = :at${oldPk ? ` REMOVE reservation_pks[${index}]` : ''}`,
-        ConditionExpression: `phone_number = :phone AND phone_verified = :no AND attribute_not_exists(phone_number_released)${oldPk ? ` AND reservation_pks[${index}] = :oldPk` : ''}`,
-        ExpressionAttributeValues: { ':yes': true, ':no': false, ':at': now.toISOString(), ':phone': phone, ...(oldPk && { ':oldPk': oldPk }) },
-      },
-    }];
-    if (oldPk && oldPk !== phoneKey.pk) writes.push({ Put: { TableName: tableName, Item: { pk: oldPk, sk: 'UNIQUE', ...reservation }, ...heldBy } });
-    return { oldPk, writes, reservationCondition: oldPk === phoneKey.pk ? heldBy : undefined };
+    return takeOverPhoneWrites(tableName, { id: holderId, reservation_pks: holder?.reservation_pks }, phone, phoneKey, reservation, now);
   }
 
   async function readToken(tokenHash: string) {

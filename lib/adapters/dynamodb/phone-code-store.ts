@@ -7,6 +7,7 @@ import { isPassingConflict, retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { epochSeconds } from './patient-item.js';
+import { findUnprovenHolder, takeOverPhoneWrites } from './phone-takeover.js';
 
 const TTL_NAME = { '#ttl': TTL_ATTRIBUTE };
 /** A reservation that is free: never written, or written by a registration that lapsed (as at registration). */
@@ -31,16 +32,23 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
   /**
    * The writes of a right move code, beside the code's Delete: the patient's number replaced and
    * verified (only while it still has the reservations read here and is active), the new PHONE#
-   * reservation put where it is free (`newReservation`: the one place a later "possession wins"
-   * condition would go), checked free under older key versions, the old reservation deleted, the
-   * notice queued. Indexes: [0] patient, [1] new reservation, [2…] older versions, then the rest.
+   * reservation put where it is free, or taken from an account holding it unproven (issue 19 item 4:
+   * registration's takeover writes, phone-takeover.ts, under the holder's conditions, and its notice),
+   * checked free under older key versions, the old reservation deleted, the notice queued.
+   * `takenAt`: the indexes in `writes` whose failed condition means the number is not to be had.
    */
-  async function moveWrites(patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt) {
+  async function moveWrites(patientId: string, newPhone: string, now: Date, { notice, takenOverNotice }: PhoneMoveAttempt) {
     const { Item: patient } = await callAws('dynamodb', () => db.send(new GetCommand({ TableName: tableName, Key: keys.patient(patientId), ConsistentRead: true })));
     if (!patient) return undefined;
     const nowSeconds = epochSeconds(now);
     const at = now.toISOString();
-    const [newKey, ...olderKeys] = (await identifiers.all('phone', newPhone)).map(keys.phone);
+    const phoneKeys = (await identifiers.all('phone', newPhone)).map(keys.phone);
+    const [newKey, ...allOlderKeys] = phoneKeys;
+    const reservation = { entity: 'reservation', patient_id: patientId, created_at: at };
+    const holder = await findUnprovenHolder(db, tableName, newPhone, phoneKeys, patientId, nowSeconds);
+    const takeover = holder && takeOverPhoneWrites(tableName, holder, newPhone, newKey!, reservation, now);
+    // An older version's reservation the takeover overwrites is not also checked free.
+    const olderKeys = allOlderKeys.filter((key) => key.pk !== takeover?.oldPk);
     const pks: string[] | undefined = patient.reservation_pks;
     const oldPks = (pks ?? []).filter((pk) => pk.startsWith('PHONE#'));
     const hasPhone = typeof patient.phone_number === 'string';
@@ -48,26 +56,33 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
     const wasReleased = patient.phone_number_released === true;
     const released = wasReleased ? [] : oldPks.length > 0 || !hasPhone ? oldPks : (await identifiers.all('phone', patient.phone_number)).map((d) => keys.phone(d).pk);
     const newReservation = { ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } };
-    const writes = [
+    const put = (item: Record<string, unknown>) => ({ Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } });
+    // `taken`: a failed condition of this write means the number is not to be had.
+    const writes: { write: object; taken?: true }[] = [
       {
-        Update: {
-          TableName: tableName,
-          Key: keys.patient(patientId),
-          UpdateExpression: 'SET phone_number = :new, phone_verified = :yes, phone_verified_at = :at, updated_at = :at, reservation_pks = :pks REMOVE phone_number_released',
-          ConditionExpression: `is_active = :yes AND ${hasPhone ? 'phone_number = :old' : 'attribute_not_exists(phone_number)'} AND ${pks ? 'reservation_pks = :oldPks' : 'attribute_not_exists(reservation_pks)'}`,
-          ExpressionAttributeValues: {
-            ':new': newPhone, ':yes': true, ':at': at, ...(hasPhone && { ':old': patient.phone_number }), ':pks': [...(pks ?? []).filter((pk) => !pk.startsWith('PHONE#')), newKey!.pk], ...(pks && { ':oldPks': pks }),
+        write: {
+          Update: {
+            TableName: tableName,
+            Key: keys.patient(patientId),
+            UpdateExpression: 'SET phone_number = :new, phone_verified = :yes, phone_verified_at = :at, updated_at = :at, reservation_pks = :pks REMOVE phone_number_released',
+            ConditionExpression: `is_active = :yes AND ${hasPhone ? 'phone_number = :old' : 'attribute_not_exists(phone_number)'} AND ${pks ? 'reservation_pks = :oldPks' : 'attribute_not_exists(reservation_pks)'}`,
+            ExpressionAttributeValues: {
+              ':new': newPhone, ':yes': true, ':at': at, ...(hasPhone && { ':old': patient.phone_number }), ':pks': [...(pks ?? []).filter((pk) => !pk.startsWith('PHONE#')), newKey!.pk], ...(pks && { ':oldPks': pks }),
+            },
           },
         },
       },
-      { Put: { TableName: tableName, Item: { ...newKey!, entity: 'reservation', patient_id: patientId, created_at: at }, ...newReservation } },
-      ...olderKeys.map((key) => ({ ConditionCheck: { TableName: tableName, Key: key, ...newReservation } })),
+      { write: { Put: { TableName: tableName, Item: { ...newKey!, ...reservation }, ...(takeover?.reservationCondition ?? newReservation) } }, taken: true },
+      ...olderKeys.map((key) => ({ write: { ConditionCheck: { TableName: tableName, Key: key, ...newReservation } }, taken: true as const })),
       ...released.map((pk) => ({
-        Delete: { TableName: tableName, Key: { pk, sk: 'UNIQUE' }, ConditionExpression: 'attribute_not_exists(pk) OR patient_id = :id', ExpressionAttributeValues: { ':id': patientId } },
+        write: { Delete: { TableName: tableName, Key: { pk, sk: 'UNIQUE' }, ConditionExpression: 'attribute_not_exists(pk) OR patient_id = :id', ExpressionAttributeValues: { ':id': patientId } } },
       })),
-      { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+      { write: put(outboxItem(notice, outboxShards)) },
+      // The holder released only while it still holds the number unproven, and told in the same write.
+      ...(takeover?.writes ?? []).map((write) => ({ write, taken: true as const })),
+      ...(holder ? [{ write: put(outboxItem(takenOverNotice(holder), outboxShards)) }] : []),
     ];
-    return { writes, reservationChecks: 1 + olderKeys.length };
+    return { writes: writes.map((w) => w.write), takenAt: writes.flatMap((w, i) => (w.taken ? [i] : [])), takenFrom: holder?.id };
   }
 
   /** One try: a move code only with `move` (POST /me/phone/verify), a verification code only without. */
@@ -101,12 +116,13 @@ export function createDynamoPhoneCodeStore(db: DynamoDBDocumentClient, tableName
               ],
             })),
           );
-          return { outcome: 'verified' };
+          return { outcome: 'verified', ...(moving?.takenFrom && { takenFrom: moving.takenFrom }) };
         } catch (error) {
           if (!(error instanceof TransactionCanceledException)) throw error;
           const failed = (error.CancellationReasons ?? []).map((r) => r.Code === 'ConditionalCheckFailed');
-          // The number is another account's: nothing written, the code kept for nothing else.
-          if (moving && failed.slice(2, 2 + moving.reservationChecks).some(Boolean)) return { outcome: 'taken' };
+          // The number is another account's (or its holder proved it meanwhile): nothing written, the code kept.
+          // (+1: the code's Delete comes first.)
+          if (moving && moving.takenAt.some((i) => failed[i + 1])) return { outcome: 'taken' };
           // The patient is gone or its number released: no code of it can verify anything.
           if (!moving && failed[1]) return { outcome: 'none' };
           continue;

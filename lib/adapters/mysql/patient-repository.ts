@@ -7,6 +7,7 @@ import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
 import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
+import { releaseUnprovenPhone } from './phone-takeover.js';
 import { endFamilies } from './session-store.js';
 import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { fromPatientRow, LAPSED_NOW, lapsedBefore, LIVE, nextSecond, SELECT_LIVE_PATIENT, toMysqlPatientRow, toSecond, yes } from './patient-row.js';
@@ -42,8 +43,8 @@ async function lockToken(tx: MysqlSession, table: 'verification_tokens' | 'passw
 
 /**
  * A registration's phone claim (issue 19 item 4), inside its transaction, as PostgreSQL's: the claim
- * spent only while still the code that was checked; the holder's number released only while it is
- * still held unproven (affected-row counts judge both; the UPDATE takes the holder's row lock).
+ * spent only while still the code that was checked (its affected-row count); the holder's number
+ * released only while it is still held unproven (phone-takeover.ts, under the holder's row lock).
  */
 async function takeOverPhone(tx: MysqlSession, phone: string, takeover: PhoneTakeover): Promise<void> {
   const spent = await tx.run(
@@ -52,12 +53,7 @@ async function takeOverPhone(tx: MysqlSession, phone: string, takeover: PhoneTak
   );
   if (spent === 0) throw new PhoneClaimCodeError('none');
   if (!takeover.holder) return;
-  const released = await tx.run(
-    `UPDATE patients SET phone_number_released = TRUE, updated_at = :at
-      WHERE id = :id AND phone_number = :phone AND NOT phone_verified AND NOT phone_number_released AND ${LIVE}`,
-    { id: takeover.holder.id, phone, at: takeover.now },
-  );
-  if (released === 0) throw new DuplicateRegistrationError({ email: false, phone: true });
+  if (!(await releaseUnprovenPhone(tx, phone, takeover.now, { holderId: takeover.holder.id }))) throw new DuplicateRegistrationError({ email: false, phone: true });
   await insertOutboxMail(tx, takeover.holder.notice);
 }
 

@@ -3,6 +3,7 @@ import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { lapsedBefore, nextSecond } from './patient-row.js';
+import { releaseUnprovenPhone } from './phone-takeover.js';
 
 interface CodeRow {
   code_digest: string;
@@ -14,10 +15,18 @@ interface CodeRow {
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 const PHONE_UNIQUE = 'patients_phone_number_unique';
 const TAKEN = Symbol('taken');
+/** The mover is gone or closed: rolled back, answered `none`. */
+const GONE = Symbol('gone');
+interface Moved {
+  /** The account the number was taken from (it held it unproven). */
+  takenFrom?: string;
+}
 
 /** A right move code's write, as in PostgreSQL: a lapsed holder gives the number up, the UNIQUE index reserves it. */
-async function movePhone(tx: MysqlSession, patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt): Promise<boolean> {
+async function movePhone(tx: MysqlSession, patientId: string, newPhone: string, now: Date, { notice, takenOverNotice }: PhoneMoveAttempt): Promise<Moved> {
   await tx.run(`DELETE FROM patients WHERE phone_number = :phone AND id <> :patientId AND ${lapsedBefore(':line')}`, { phone: newPhone, patientId, line: nextSecond(now) });
+  // Possession wins (issue 19 item 4): an account holding it unproven gives it up in this transaction.
+  const holder = await releaseUnprovenPhone(tx, newPhone, now, { takerId: patientId });
   const moved = await tx.run(
     // A released number's patient (issue 19 item 4) holds a number again: the flag goes with the old one.
     'UPDATE patients SET phone_number = :phone, phone_verified = TRUE, phone_verified_at = :now, updated_at = :now, phone_number_released = FALSE WHERE id = :patientId AND is_active',
@@ -26,9 +35,11 @@ async function movePhone(tx: MysqlSession, patientId: string, newPhone: string, 
     if (violatedUniqueKey(error) === PHONE_UNIQUE) throw TAKEN;
     throw error;
   });
-  if (moved === 0) return false;
+  // Gone or closed: the takeover, if any, is rolled back with the rest.
+  if (moved === 0) throw GONE;
   await insertOutboxMail(tx, notice);
-  return true;
+  if (holder) await insertOutboxMail(tx, takenOverNotice(holder));
+  return { takenFrom: holder?.id };
 }
 
 /** Phone codes on MySQL: one row per patient, tried under a row lock (SELECT … FOR UPDATE), as in PostgreSQL. */
@@ -45,7 +56,10 @@ export function createMysqlPhoneCodeStore(db: MysqlExecutor): PhoneVerificationS
           if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
           if (digests.includes(code.code_digest)) {
             await tx.run('DELETE FROM phone_codes WHERE patient_id = :patientId', { patientId });
-            if (move && code.new_phone !== null) return (await movePhone(tx, patientId, code.new_phone, now, move)) ? { outcome: 'verified' } : { outcome: 'none' };
+            if (move && code.new_phone !== null) {
+              const { takenFrom } = await movePhone(tx, patientId, code.new_phone, now, move);
+              return { outcome: 'verified', ...(takenFrom && { takenFrom }) };
+            }
             // A released number (taken over by its proven owner) is no longer this patient's to prove.
             const verified = await tx.run('UPDATE patients SET phone_verified = TRUE, phone_verified_at = :now, updated_at = :now WHERE id = :patientId AND NOT phone_number_released', { patientId, now });
             return verified > 0 ? { outcome: 'verified' } : { outcome: 'none' };
@@ -57,6 +71,7 @@ export function createMysqlPhoneCodeStore(db: MysqlExecutor): PhoneVerificationS
     } catch (error) {
       // Rolled back: the code is still there, nothing moved.
       if (error === TAKEN) return { outcome: 'taken' };
+      if (error === GONE) return { outcome: 'none' };
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } 
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
+import { releaseUnprovenPhone } from './phone-takeover.js';
 import { endFamilies } from './session-store.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
@@ -37,8 +38,7 @@ async function takenIdentifiers(db: SqlSession, email: string, phone: string) {
 /**
  * A registration's phone claim (issue 19 item 4), inside its transaction: the claim spent only while
  * it is still the code that was checked, unexpired and under its tries cap; then the holder's number
- * released only while the holder still holds it unproven (the UPDATE takes the holder's row lock, so a
- * concurrent phone verification either lands first and the takeover fails, or finds it released).
+ * released only while the holder still holds it unproven (phone-takeover.ts).
  */
 async function takeOverPhone(tx: SqlSession, phone: string, takeover: PhoneTakeover): Promise<void> {
   const { rows: spent } = await tx.query(
@@ -47,12 +47,7 @@ async function takeOverPhone(tx: SqlSession, phone: string, takeover: PhoneTakeo
   );
   if (spent.length === 0) throw new PhoneClaimCodeError('none');
   if (!takeover.holder) return;
-  const { rows: released } = await tx.query(
-    `UPDATE patients SET phone_number_released = true, updated_at = $3
-      WHERE id = $1 AND phone_number = $2 AND NOT phone_verified AND NOT phone_number_released AND ${LIVE} RETURNING id`,
-    [takeover.holder.id, phone, takeover.now.toISOString()],
-  );
-  if (released.length === 0) throw new DuplicateRegistrationError({ email: false, phone: true });
+  if (!(await releaseUnprovenPhone(tx, phone, takeover.now, { holderId: takeover.holder.id }))) throw new DuplicateRegistrationError({ email: false, phone: true });
   await insertOutboxMail(tx, takeover.holder.notice);
 }
 

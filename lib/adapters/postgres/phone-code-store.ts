@@ -1,6 +1,7 @@
 import type { PhoneCodeAttempt, PhoneMoveAttempt, PhoneVerificationStore } from '../../phone/ports.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { lapsedBy } from './patient-row.js';
+import { releaseUnprovenPhone } from './phone-takeover.js';
 import { callPostgres, violatedUniqueConstraint } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
 
@@ -14,6 +15,12 @@ interface CodeRow {
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 const PHONE_UNIQUE = 'patients_phone_number_unique';
 const TAKEN = Symbol('taken');
+/** The mover is gone or closed: rolled back, answered `none`. */
+const GONE = Symbol('gone');
+interface Moved {
+  /** The account the number was taken from (it held it unproven). */
+  takenFrom?: string;
+}
 
 /**
  * A right move code's write, under the row locks: a lapsed registration holding the number gives it
@@ -21,8 +28,10 @@ const TAKEN = Symbol('taken');
  * on phone_number reserves it for this patient and the old value is released; a number another
  * account holds violates it and rolls the whole transaction back (`taken`).
  */
-async function movePhone(tx: SqlSession, patientId: string, newPhone: string, now: Date, { notice }: PhoneMoveAttempt): Promise<boolean> {
+async function movePhone(tx: SqlSession, patientId: string, newPhone: string, now: Date, { notice, takenOverNotice }: PhoneMoveAttempt): Promise<Moved> {
   await tx.query(`DELETE FROM patients WHERE phone_number = $1 AND id <> $2 AND ${lapsedBy('$3::timestamptz')}`, [newPhone, patientId, now.toISOString()]);
+  // Possession wins (issue 19 item 4): an account holding it unproven gives it up in this transaction.
+  const holder = await releaseUnprovenPhone(tx, newPhone, now, { takerId: patientId });
   const { rows } = await tx.query(
     // A released number's patient (issue 19 item 4) holds a number again: the flag goes with the old one.
     'UPDATE patients SET phone_number = $2, phone_verified = true, phone_verified_at = $3, updated_at = $3, phone_number_released = false WHERE id = $1 AND is_active RETURNING id',
@@ -31,9 +40,11 @@ async function movePhone(tx: SqlSession, patientId: string, newPhone: string, no
     if (violatedUniqueConstraint(error) === PHONE_UNIQUE) throw TAKEN;
     throw error;
   });
-  if (rows.length === 0) return false;
+  // Gone or closed: the takeover, if any, is rolled back with the rest.
+  if (rows.length === 0) throw GONE;
   await insertOutboxMail(tx, notice);
-  return true;
+  if (holder) await insertOutboxMail(tx, takenOverNotice(holder));
+  return { takenFrom: holder?.id };
 }
 
 /** Phone codes on PostgreSQL: one row per patient, tried under a row lock (migration 009; move codes 018). */
@@ -50,7 +61,10 @@ export function createPostgresPhoneCodeStore(db: SqlExecutor): PhoneVerification
           if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
           if (digests.includes(code.code_digest)) {
             await tx.query('DELETE FROM phone_codes WHERE patient_id = $1', [patientId]);
-            if (move && code.new_phone !== null) return (await movePhone(tx, patientId, code.new_phone, now, move)) ? { outcome: 'verified' } : { outcome: 'none' };
+            if (move && code.new_phone !== null) {
+              const { takenFrom } = await movePhone(tx, patientId, code.new_phone, now, move);
+              return { outcome: 'verified', ...(takenFrom && { takenFrom }) };
+            }
             const { rows } = await tx.query(
               // A released number (taken over by its proven owner) is no longer this patient's to prove.
               'UPDATE patients SET phone_verified = true, phone_verified_at = $2, updated_at = $2 WHERE id = $1 AND NOT phone_number_released RETURNING id',
@@ -67,6 +81,7 @@ export function createPostgresPhoneCodeStore(db: SqlExecutor): PhoneVerification
     } catch (error) {
       // Rolled back: the code is still there, nothing moved.
       if (error === TAKEN) return { outcome: 'taken' };
+      if (error === GONE) return { outcome: 'none' };
       throw error;
     }
   }

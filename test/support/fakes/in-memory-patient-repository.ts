@@ -34,10 +34,11 @@ export interface InMemoryPatientRepository extends PatientRepository {
   moveEmail(id: string, newEmail: string, now: Date, keepSessionId?: string): boolean;
   /**
    * The phone code store's half of a right move code (one transaction in the real stores): the new
-   * number reserved only while free (a lapsed registration's is), the old one released, the number
-   * replaced and verified. Nothing changes unless `moved`.
+   * number reserved only while free (a lapsed registration's is) or taken from a holder that has not
+   * proven it (released as by a claim: `takenFrom`, for its notice), the old one released, the
+   * number replaced and verified. Nothing changes unless `moved`.
    */
-  movePhone(id: string, newPhone: string, now: Date): 'moved' | 'taken' | 'gone';
+  movePhone(id: string, newPhone: string, now: Date): { outcome: 'moved'; takenFrom?: { id: string; email: string } } | { outcome: 'taken' | 'gone' };
   /** The phone code store's half of a right code (one step in the real stores); false if the patient is gone. */
   markPhoneVerified(id: string, now: Date): boolean;
   /** Phone claim codes by claim key: kept here because a registration spends one in its own step (createPatient). */
@@ -86,6 +87,11 @@ export function createInMemoryPatientRepository(
     outbox.forgetPatient(patient.id);
   }
 
+  /** An unproven number taken from its holder (issue 19 item 4): flagged released; its reservation is the taker's to set. */
+  function releasePhone(holder: PatientRecord, now: Date): void {
+    Object.assign(holder, { phone_number_released: true, updated_at: now.toISOString() });
+  }
+
   /** A never-verified registration's mailbox proven by a reset (issue 20): what the registrant typed goes. */
   function takeBack(patient: PatientRecord): TakenBack {
     const deleted: TakenBack['deleted'] = [];
@@ -122,16 +128,20 @@ export function createInMemoryPatientRepository(
     },
     movePhone: (id, newPhone, now) => {
       const patient = live(id, now);
-      if (!patient?.is_active) return 'gone';
+      if (!patient?.is_active) return { outcome: 'gone' };
       const holder = patients.get(byPhone.get(newPhone) ?? '');
-      if (holder && holder.id !== id && !lapsed(holder, now)) return 'taken';
-      if (holder && holder.id !== id) remove(holder);
+      const other = holder && holder.id !== id ? holder : undefined;
+      const liveHolder = other && !lapsed(other, now) ? other : undefined;
+      // Possession wins (issue 19 item 4): a live holder keeps the number only once it proved it.
+      if (liveHolder?.phone_verified) return { outcome: 'taken' };
+      if (liveHolder) releasePhone(liveHolder, now);
+      else if (other) remove(other);
       // A released number (issue 19 item 4) is its proven owner's reservation now: not this patient's to free.
       if (!patient.phone_number_released) byPhone.delete(patient.phone_number);
       delete patient.phone_number_released;
       byPhone.set(newPhone, id);
       Object.assign(patient, { phone_number: newPhone, phone_verified: true, updated_at: now.toISOString() });
-      return 'moved';
+      return { outcome: 'moved', ...(liveHolder && { takenFrom: { id: liveHolder.id, email: liveHolder.email } }) };
     },
     claims,
     markPhoneVerified: (id, now) => {
@@ -164,7 +174,7 @@ export function createInMemoryPatientRepository(
         claims.delete(takeover.claimKey);
       }
       if (takesOver) {
-        Object.assign(holder!, { phone_number_released: true, updated_at: takeover!.now.toISOString() });
+        releasePhone(holder!, takeover!.now);
         outbox.add(takeover!.holder!.notice);
       }
       patients.set(patient.id, structuredClone(patient));

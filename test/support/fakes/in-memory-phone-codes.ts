@@ -1,5 +1,4 @@
-import type { AccountNoticeMail } from '../../../lib/patient/ports.js';
-import type { PhoneCodeAttempt, PhoneCodeRecord, PhoneVerificationStore } from '../../../lib/phone/ports.js';
+import type { PhoneCodeAttempt, PhoneCodeRecord, PhoneMoveAttempt, PhoneVerificationStore } from '../../../lib/phone/ports.js';
 import type { InMemoryOutbox } from './in-memory-outbox.js';
 import type { InMemoryPatientRepository } from './in-memory-patient-repository.js';
 
@@ -39,25 +38,26 @@ export function createInMemoryPhoneCodes(repository: InMemoryPatientRepository, 
     async attemptCode(patientId, digests, now, maxWrongTries) {
       return attempt(patientId, digests, now, maxWrongTries);
     },
-    async attemptMoveCode(patientId, digests, now, maxWrongTries, { notice }) {
-      return attempt(patientId, digests, now, maxWrongTries, notice);
+    async attemptMoveCode(patientId, digests, now, maxWrongTries, move) {
+      return attempt(patientId, digests, now, maxWrongTries, move);
     },
   };
 
-  /** One try, atomic (no await): a move code only with a notice (the move route), a verification code only without. */
-  function attempt(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, notice?: AccountNoticeMail): PhoneCodeAttempt {
+  /** One try, atomic (no await): a move code only with `move` (the move route), a verification code only without. */
+  function attempt(patientId: string, digests: readonly string[], now: Date, maxWrongTries: number, move?: PhoneMoveAttempt): PhoneCodeAttempt {
     const code = codes.get(patientId);
-    if (!code || (code.newPhone !== undefined) !== (notice !== undefined)) return { outcome: 'none' };
+    if (!code || (code.newPhone !== undefined) !== (move !== undefined)) return { outcome: 'none' };
     if (second(code.expiresAt) <= second(now)) return { outcome: 'expired' };
     if (code.failures >= maxWrongTries) return { outcome: 'exhausted' };
     if (digests.includes(code.digest)) {
-      if (code.newPhone !== undefined && notice) {
+      if (code.newPhone !== undefined && move) {
         const moved = repository.movePhone(patientId, code.newPhone, now);
-        if (moved === 'taken') return { outcome: 'taken' };
-        if (moved === 'gone') return { outcome: 'none' };
+        if (moved.outcome !== 'moved') return { outcome: moved.outcome === 'taken' ? 'taken' : 'none' };
         codes.delete(patientId);
-        outbox.add(notice);
-        return { outcome: 'verified' };
+        outbox.add(move.notice);
+        if (!moved.takenFrom) return { outcome: 'verified' };
+        outbox.add(move.takenOverNotice(moved.takenFrom));
+        return { outcome: 'verified', takenFrom: moved.takenFrom.id };
       }
       codes.delete(patientId);
       return repository.markPhoneVerified(patientId, now) ? { outcome: 'verified' } : { outcome: 'none' };
