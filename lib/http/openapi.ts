@@ -576,7 +576,7 @@ const BEARER_ERRORS: Record<number, ResponseDoc> = {
   403: error('The account is deactivated.'),
 };
 /** The passkey cap (MAX_PASSKEYS), before the ceremony and again when its answer is stored. */
-const PASSKEY_LIMIT = error(`The account holds the most passkeys it can (${MAX_PASSKEYS}): remove one first.`, message('full', new PasskeyLimitError(MAX_PASSKEYS).message));
+const PASSKEY_LIMIT = error(`The account holds the most passkeys it can (${MAX_PASSKEYS}): "${new PasskeyLimitError(MAX_PASSKEYS).message}"`);
 const TOKEN_QUERY = { name: 'token', in: 'query', required: true, description: 'The token from the mailed link.', schema: { ...verifyEmailSchema.properties.token } };
 const htmlPage = (description: string): ResponseDoc => ({ description, html: true });
 /** API Gateway's own answer to a stage over its rate (every operation can get it in AWS). */
