@@ -1,5 +1,6 @@
 import { SignInLockedError, WrongCurrentPasswordError } from '../errors.js';
 import type { PatientCredentials } from '../patient/ports.js';
+import { ACR_AAL2 } from './assurance.js';
 import { attemptSubjects } from './lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from './password-check.js';
 import type { VerifiedAccessToken } from './ports.js';
@@ -18,7 +19,9 @@ export async function confirmCurrentPassword(
   deps: PasswordCheckDeps,
   audit: (outcome: 'failure', reason: string) => Promise<void>,
 ): Promise<void> {
-  const throttle = { subject: attemptSubjects.session(caller.sessionId ?? `token:${caller.tokenId}`) };
+  // Codes to remove the authenticator app count on this session's subject too, and only a session at
+  // AAL2 (a factor held) can send them: there, a right password must not clear the count (see Throttle).
+  const throttle = { subject: attemptSubjects.session(caller.sessionId ?? `token:${caller.tokenId}`), keepCount: caller.acr === ACR_AAL2 };
   const check = await checkPassword(patient, password, { ...deps, hasher: { ...deps.hasher, needsRehash: () => false } }, throttle);
   if (check.outcome === 'locked') {
     await audit('failure', 'locked');

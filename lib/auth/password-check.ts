@@ -1,4 +1,3 @@
-import { allDone } from '../all-done.js';
 import { describeError, logger } from '../logging/logger.js';
 import type { Clock, PasswordHasher, PatientCredentials, PatientRepository } from '../patient/ports.js';
 import type { LoginAttempts } from './lockout-policy.js';
@@ -16,6 +15,13 @@ export interface Throttle {
   subject: string;
   /** ACCOUNT_SCHEDULE when absent. */
   schedule?: LockSchedule;
+  /**
+   * A right password leaves the count as it is (its own attempt included) when second-factor codes
+   * count on this subject too: only a second factor's success may clear it then, or a known password
+   * would reset the count before every few code guesses (guessing codes must cost what guessing
+   * passwords costs). Ignored when `onCorrect` is given: that caller decides.
+   */
+  keepCount?: boolean;
 }
 
 /**
@@ -31,19 +37,20 @@ export type PasswordCheck<T = undefined> =
 /**
  * A password presented for a known patient under a throttle: the attempt is reserved first (one
  * conditional write that refuses it while the subject is locked, otherwise counts it), so bcrypt never
- * runs for a guess the lock refuses, however many arrive at once. A success clears the count and
- * brings a hash made at a lower cost up to the configured one.
+ * runs for a guess the lock refuses, however many arrive at once. A success clears the count (unless
+ * `keepCount`) and brings a hash made at a lower cost up to the configured one.
  *
- * `onCorrect` (given the hash now stored) is the caller's work for a right password, e.g. sign-in's
- * session start: it runs alongside the count's reset, which it does not depend on (issue 23: store
- * work off the critical path), and both are done before this returns.
+ * `onCorrect` (given the hash now stored, and the count's reset) is the caller's work for a right
+ * password, e.g. sign-in's session start. It decides whether the count is cleared: sign-in clears it
+ * alongside the session start (issue 23: store work off the critical path) unless the patient holds
+ * a second factor, whose codes count on the same subject. Done before this returns.
  */
 export async function checkPassword<T = undefined>(
   patient: PatientCredentials,
   password: string,
   deps: PasswordCheckDeps,
   throttle: Throttle,
-  onCorrect?: (passwordHash: string) => Promise<T>,
+  onCorrect?: (passwordHash: string, clearCount: () => Promise<void>) => Promise<T>,
 ): Promise<PasswordCheck<T>> {
   const attempt = await deps.attempts.reserve(throttle.subject, deps.clock.now(), throttle.schedule);
   if (attempt.locked) return { outcome: 'locked', retryAfterSeconds: attempt.retryAfterSeconds };
@@ -51,12 +58,10 @@ export async function checkPassword<T = undefined>(
     await attempt.failed(deps.clock.now());
     return { outcome: 'wrong' };
   }
-  const correct = async () => {
-    const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
-    return { passwordHash, onCorrect: (onCorrect ? await onCorrect(passwordHash) : undefined) as T };
-  };
-  const [, done] = await allDone<[void, { passwordHash: string; onCorrect: T }]>([attempt.succeeded(), correct()]);
-  return { outcome: 'correct', ...done };
+  const passwordHash = deps.hasher.needsRehash(patient.password_hash) ? await rehash(patient, password, deps) : patient.password_hash;
+  if (onCorrect) return { outcome: 'correct', passwordHash, onCorrect: await onCorrect(passwordHash, () => attempt.succeeded()) };
+  if (!throttle.keepCount) await attempt.succeeded();
+  return { outcome: 'correct', passwordHash, onCorrect: undefined as T };
 }
 
 /** Best effort: the patient is signed in either way, and the next sign-in tries again. */

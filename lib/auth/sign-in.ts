@@ -71,9 +71,11 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   const refusal = !patient.email_verified ? 'unverified' : !patient.is_active ? 'inactive' : undefined;
   // A right password of an account that may sign in: the session, the device token and the audit
   // entry do not depend on each other (nor on the count's reset), so they are written side by side.
-  const signedIn = async (passwordHash: string): Promise<SignInAnswer | MfaRequiredAnswer> => {
+  const signedIn = async (passwordHash: string, clearCount: () => Promise<void>): Promise<SignInAnswer | MfaRequiredAnswer> => {
     // A second factor held: no session yet, only a single-use token for the second step (which counts
-    // wrong codes on this same lock). A password reset changes nothing here: the factor stays.
+    // wrong codes on this same lock). The count is NOT cleared here: only the second step's success
+    // clears it, or a known password would reset it before every few code guesses. A password reset
+    // changes nothing here: the factor stays.
     const held = await deps.secondFactors.heldBy(patient.id);
     if (held.methods.length > 0) {
       logger.info('sign-in', { outcome: 'mfa_required', patientId: patient.id });
@@ -86,11 +88,12 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
       await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: 'session_not_started', patientId: patient.id, sessionId }).catch(() => undefined);
       throw error;
     });
-    const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void]>([
+    const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void, void]>([
       session,
       // The same device keeps its id (and its counter); a re-hash binds the token to the new hash.
       issueDeviceToken({ id: patient.id, password_hash: passwordHash }, deps.identifiers, deviceId),
       deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId }),
+      clearCount(),
     ]);
     logger.info('sign-in', { outcome: 'success', patientId: patient.id });
     return { ...tokens, device_token };

@@ -97,9 +97,11 @@ export async function confirmTotpEnrolment(caller: VerifiedAccessToken, request:
 }
 
 /**
- * DELETE /me/totp (step-up, and a current code or an unused recovery code): removes the app and its
- * recovery codes with the notice, then ends every other session (whoever signed in with the factor
- * elsewhere must sign in again under the weaker rule).
+ * DELETE /me/totp (step-up, and a current code or an unused recovery code): ends every other session
+ * (whoever signed in with the factor elsewhere must sign in again under the weaker rule), then
+ * removes the app and its recovery codes with the notice. Two writes, in this order on purpose: if
+ * the removal fails, the sessions have ended already and the app is still on, so a retry does both
+ * again; the other order could leave the sessions alive behind a retry that finds no app (409).
  */
 export async function removeTotp(caller: VerifiedAccessToken, proof: SecondFactorProof, context: RequestContext, deps: TotpEnrolmentDeps): Promise<void> {
   await requireRecentSignIn(caller, deps);
@@ -117,8 +119,8 @@ export async function removeTotp(caller: VerifiedAccessToken, proof: SecondFacto
     throw new WrongSecondFactorError();
   }
   const now = deps.clock.now();
-  if (!(await deps.totp.remove(patient.id, factor.enrolmentId, noticeOf(patient, 'authenticator_app_removed', now)))) throw new TotpStateError('none_active');
   if (caller.sessionId) await deps.sessions.endOthers(patient.id, caller.sessionId, now);
+  if (!(await deps.totp.remove(patient.id, factor.enrolmentId, noticeOf(patient, 'authenticator_app_removed', now)))) throw new TotpStateError('none_active');
   logger.info('authenticator app removed', { patientId: patient.id, proof: accepted });
   await audit('success', accepted === 'recovery_code' ? 'recovery_code' : undefined);
 }

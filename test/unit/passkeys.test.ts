@@ -407,12 +407,13 @@ describe('a passkey as the second step of POST /login', () => {
     expect(mfaSignInRequestOf(validateLoginMfa({ mfa_token: step.mfa_token, code: '123456' }))).toEqual({ mfa_token: step.mfa_token, code: '123456' });
   });
 
-  it('wrong assertions count on the mfa_token\'s lock as wrong codes do: after five, the account is locked for the password too', async () => {
+  it('wrong assertions count on the mfa_token\'s lock as wrong codes do: with the password step, five attempts lock the account for the password too', async () => {
     const deps = passkeyDeps();
     const who = await enrolled(deps);
     const step = await passwordStep(deps, who);
     const phished = () => who.authenticator.get(who.passkey, step.passkey_options!, { origin: 'https://phish.test' });
-    for (let i = 0; i < 5; i++) expect(await rejection(second(deps, step.mfa_token, phished()))).toBeInstanceOf(WrongSecondFactorError);
+    // The right password is the first attempt of the sequence: only the second step's success clears it.
+    for (let i = 0; i < 4; i++) expect(await rejection(second(deps, step.mfa_token, phished()))).toBeInstanceOf(WrongSecondFactorError);
     expect(await rejection(second(deps, step.mfa_token, who.authenticator.get(who.passkey, step.passkey_options!)))).toBeInstanceOf(SignInLockedError);
     expect(await rejection(signIn({ email: who.email, password: who.password }, CONTEXT, deps))).toBeInstanceOf(SignInLockedError);
   });

@@ -7,8 +7,9 @@ import { signIn } from '../../lib/auth/sign-in.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
 import { totpCodeAt, totpStepAt, TOTP_PERIOD_SECONDS } from '../../lib/auth/totp.js';
 import { beginTotpEnrolment, confirmTotpEnrolment, removeTotp } from '../../lib/auth/totp-enrolment.js';
+import { requestEmailMove } from '../../lib/record/move-email.js';
 import {
-  InvalidMfaTokenError, SignInLockedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError,
+  InvalidMfaTokenError, SameContactError, SignInLockedError, StepUpRequiredError, TotpStateError, WrongSecondFactorError,
 } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { requestPasswordReset } from '../../lib/password/forgot-password.js';
@@ -173,13 +174,40 @@ describe('signing in with a second factor', () => {
     expect((await deps.audit.eventsFor(patientId)).map((e) => e.action)).toContain('recovery_code_use');
   });
 
-  it('wrong codes count toward the same lock as wrong passwords: after five, the account is locked for both', async () => {
+  it('wrong codes count toward the same lock as wrong passwords: with the password step, five attempts lock the account for both', async () => {
     const { deps, email, password, secret } = await enrolled();
     const { mfa_token } = await passwordStep(deps, { email, password });
     const wrong = totpCodeAt(secret, totpStepAt(deps.clock.now()) + 7);
-    for (let i = 0; i < 5; i++) expect(await refusal(completeMfaSignIn({ mfa_token, code: wrong }, CONTEXT, deps))).toBeInstanceOf(WrongSecondFactorError);
+    // The right password is the first attempt of the sequence: only the second step's success clears it.
+    for (let i = 0; i < 4; i++) expect(await refusal(completeMfaSignIn({ mfa_token, code: wrong }, CONTEXT, deps))).toBeInstanceOf(WrongSecondFactorError);
     expect(await refusal(completeMfaSignIn({ mfa_token, code: wrong }, CONTEXT, deps))).toBeInstanceOf(SignInLockedError);
     expect(await refusal(signIn({ email, password }, CONTEXT, deps))).toBeInstanceOf(SignInLockedError);
+  });
+
+  it('a right password does not clear the count its codes run up: rounds of password + wrong codes lock the account (review finding)', async () => {
+    const { deps, email, password, secret } = await enrolled();
+    const wrong = totpCodeAt(secret, totpStepAt(deps.clock.now()) + 7);
+    const outcomes: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const step = await signIn({ email, password }, CONTEXT, deps).catch((e: unknown) => e);
+      if (step instanceof SignInLockedError) { outcomes.push('locked'); break; }
+      const { mfa_token } = step as { mfa_token: string };
+      for (let i = 0; i < 3; i++) outcomes.push(((await refusal(completeMfaSignIn({ mfa_token, code: wrong }, CONTEXT, deps))) as Error).constructor.name);
+    }
+    // The clock does not move: the lock from the 5th attempt on is never waited out.
+    expect(outcomes).toContain('SignInLockedError');
+    expect(outcomes.filter((o) => o === 'WrongSecondFactorError').length).toBeLessThan(5);
+  });
+
+  it('the second step\'s success clears the count: the patient starts afresh', async () => {
+    const { deps, email, password, secret } = await enrolled();
+    const wrong = totpCodeAt(secret, totpStepAt(deps.clock.now()) + 7);
+    const first = await passwordStep(deps, { email, password });
+    for (let i = 0; i < 3; i++) await refusal(completeMfaSignIn({ mfa_token: first.mfa_token, code: wrong }, CONTEXT, deps));
+    deps.clock.advance(30_000); // the next step's code
+    await completeMfaSignIn({ mfa_token: first.mfa_token, code: totpCodeAt(secret, totpStepAt(deps.clock.now())) }, CONTEXT, deps);
+    const second = await passwordStep(deps, { email, password });
+    for (let i = 0; i < 3; i++) expect(await refusal(completeMfaSignIn({ mfa_token: second.mfa_token, code: wrong }, CONTEXT, deps))).toBeInstanceOf(WrongSecondFactorError);
   });
 
   it('a password reset does not bypass the second factor: the next sign-in still asks for it', async () => {
@@ -225,6 +253,31 @@ describe('removing the authenticator app', () => {
     expect(deps.mailer.notices).toContainEqual({ to: email, notice: 'authenticator_app_removed' });
     expect(await signIn({ email, password }, CONTEXT, deps)).toHaveProperty('access_token');
     expect(await refusal(removeTotp(caller, { code: code() }, CONTEXT, deps))).toBeInstanceOf(TotpStateError);
+  });
+
+  it('a removal that fails after the sessions ended leaves none of them alive, and the retry completes it (review finding)', async () => {
+    const { deps, email, password, code, patientId } = await enrolled();
+    const other = await aal2Session(deps, { email, password }, code);
+    const { caller } = await aal2Session(deps, { email, password }, code);
+    const remove = deps.totp.remove.bind(deps.totp);
+    deps.totp.remove = () => Promise.reject(new Error('store unavailable'));
+    await expect(removeTotp(caller, { code: code() }, CONTEXT, deps)).rejects.toThrow('store unavailable');
+    expect(await deps.sessions.isLive({ patientId, familyId: other.caller.sessionId! }, deps.clock.now())).toBe(false);
+    deps.totp.remove = remove;
+    deps.clock.advance(STEP_MS);
+    await removeTotp(caller, { code: code() }, CONTEXT, deps);
+    expect(await deps.secondFactors.methodsOf(patientId)).toEqual([]);
+  });
+
+  it('in a session at AAL2, a right current password does not clear the count its removal codes ran up (review finding)', async () => {
+    const { deps, email, password, code } = await enrolled();
+    const { caller } = await aal2Session(deps, { email, password }, code);
+    for (let i = 0; i < 3; i++) expect(await refusal(removeTotp(caller, { code: '000000' }, CONTEXT, deps))).toBeInstanceOf(WrongSecondFactorError);
+    // A right password that changes nothing (the address it already has) must not reset the guesses.
+    expect(await refusal(requestEmailMove(caller, { email, password }, CONTEXT, deps))).toBeInstanceOf(SameContactError);
+    // Counted so far: 3 codes and the password; the 5th attempt is answered, and from then on the session waits.
+    expect(await refusal(removeTotp(caller, { code: '000000' }, CONTEXT, deps))).toBeInstanceOf(WrongSecondFactorError);
+    expect(await refusal(removeTotp(caller, { code: '000000' }, CONTEXT, deps))).toBeInstanceOf(SignInLockedError);
   });
 
   it('a recovery code removes it too', async () => {
