@@ -19,6 +19,9 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 /** 32 random bytes (WebAuthn asks for at least 16), base64url as the client data carries it. */
 export const newChallenge = (): string => randomBytes(32).toString('base64url');
 
+/** What newChallenge makes: 43 base64url characters. Anything else was never issued here. */
+const ISSUED_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
 /** What every WebAuthn answer carries: the client data the authenticator signed over. */
 export interface WebAuthnAnswer {
   id: string;
@@ -26,14 +29,16 @@ export interface WebAuthnAnswer {
 }
 
 /**
- * The challenge named in an answer's client data; undefined when it names none. Read before the
+ * The challenge named in an answer's client data; undefined when it names none, or one of a shape
+ * never issued (a store key is built from it: DynamoDB refuses keys over 2 KB with a 500, so a
+ * stranger's 4 KB challenge must be an unknown one, as on the other stores). Read before the
  * signature is checked only to find the stored challenge: the signature check then proves it.
  */
 export function challengeOf(answer: WebAuthnAnswer): string | undefined {
   try {
     const clientData: unknown = JSON.parse(Buffer.from(answer.response.clientDataJSON, 'base64url').toString('utf8'));
     const challenge = (clientData as { challenge?: unknown } | null)?.challenge;
-    return typeof challenge === 'string' && challenge.length > 0 ? challenge : undefined;
+    return typeof challenge === 'string' && ISSUED_CHALLENGE.test(challenge) ? challenge : undefined;
   } catch {
     return undefined;
   }

@@ -139,6 +139,16 @@ describe('passkeys on DynamoDB Local (issue 21)', () => {
     expect((await mailsTo(a.body.email)).map((m) => m.subject)).toContain('A passkey was removed from your account');
   });
 
+  it('a challenge of a shape never issued (2,100 characters: over a DynamoDB key\'s limit) is a 401, never a 5xx (review finding)', async () => {
+    const who = await withPasskey();
+    const assertion = who.authenticator.get(who.passkey, (await passkeysApi.loginOptions()).body.data) as { response: { clientDataJSON: string } };
+    const clientData = JSON.parse(Buffer.from(assertion.response.clientDataJSON, 'base64url').toString('utf8'));
+    const forged = { ...assertion, response: { ...assertion.response, clientDataJSON: Buffer.from(JSON.stringify({ ...clientData, challenge: 'A'.repeat(2100) })).toString('base64url') } };
+    const answer = await passkeysApi.login(forged);
+    expect(answer.statusCode).toBe(401);
+    expect(answer.body.success).toBe(false);
+  });
+
   it('holds at most MAX_PASSKEYS: the next options are a 409 in the error envelope; a removal makes room', async () => {
     const who = await withPasskey();
     const stepped = (await who.signIn()).body.data.access_token as string;

@@ -9,7 +9,7 @@ import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
 import { enrolPasskey, MAX_PASSKEYS, passkeyCreationOptions, passkeyNotice } from '../../lib/passkey/enrol-passkey.js';
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
-import { CHALLENGE_TTL_MS } from '../../lib/passkey/webauthn.js';
+import { challengeOf, CHALLENGE_TTL_MS, newChallenge } from '../../lib/passkey/webauthn.js';
 import { composeAccountNotice } from '../../lib/record/notice-mails.js';
 import { STEP_UP_MAX_AGE_SECONDS } from '../../lib/auth/step-up.js';
 import { completeMfaSignIn, type MfaRequiredAnswer } from '../../lib/auth/mfa-sign-in.js';
@@ -190,6 +190,19 @@ describe('the cap on passkeys (MAX_PASSKEYS)', () => {
     await deliverDueMails(deps);
     expect(deps.mailer.notices).toHaveLength(mailed);
     expect((await auditReasons(deps, who.patientId, 'passkey_add')).at(-1)).toBe('failure:limit');
+  });
+});
+
+describe('challengeOf', () => {
+  const answerNaming = (challenge: unknown) => ({ id: 'x', response: { clientDataJSON: Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge })).toString('base64url') } });
+
+  it('reads a challenge of the shape this service issues', () => {
+    const challenge = newChallenge();
+    expect(challengeOf(answerNaming(challenge))).toBe(challenge);
+  });
+
+  it.each([['2,100 characters', 'A'.repeat(2100)], ['44 characters', 'A'.repeat(44)], ['not base64url', `${'A'.repeat(42)}+`], ['a number', 42]])('names none for %s: no store is asked for it', (_, challenge) => {
+    expect(challengeOf(answerNaming(challenge))).toBeUndefined();
   });
 });
 
