@@ -7,6 +7,16 @@ const IF_NOT_YOU = [
   'If this was not you, change your password from the sign-in page (choose "Forgot password") and contact the clinic.',
 ];
 
+/**
+ * A second factor someone else added: signing in now asks for it, a password reset keeps it (a reset
+ * must not bypass a factor), and removing it needs it. So the patient cannot undo it alone: say so,
+ * and send them to the clinic, rather than promise a way that does not work.
+ */
+const FACTOR_NOT_YOU = (factor: string) => [
+  'If this was you, there is nothing more to do.',
+  `If this was not you, someone knows your password. Signing in will now ask for ${factor}, and a new password does not remove it: contact the clinic at once to have it removed, and choose "Forgot password" on the sign-in page to set a new password.`,
+];
+
 /** What each notice says. No values and no name: the name may be the very thing that changed. */
 const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: string) => string[]; outro: string[] }> = {
   profile_changed: {
@@ -61,7 +71,7 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
       `An authenticator app was just set up as a second step for signing in to your ${serviceName} account.`,
       'From now on, signing in asks for a code from the app (or one of your recovery codes).',
     ],
-    outro: IF_NOT_YOU,
+    outro: FACTOR_NOT_YOU('the app'),
   },
   authenticator_app_removed: {
     subject: 'The authenticator app was removed from your account',
@@ -74,10 +84,7 @@ const NOTICES: Record<AccountNotice, { subject: string; intro: (serviceName: str
   passkey_added: {
     subject: 'A passkey was added to your account',
     intro: (serviceName) => [`A passkey was just added to your ${serviceName} account: it can now sign in without your password.`],
-    outro: [
-      'If this was you, there is nothing more to do.',
-      'If this was not you, sign in, remove the passkey under your passkeys, change your password and contact the clinic.',
-    ],
+    outro: FACTOR_NOT_YOU('the passkey'),
   },
   passkey_removed: {
     subject: 'A passkey was removed from your account',

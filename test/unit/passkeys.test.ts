@@ -491,9 +491,11 @@ describe('the patient\'s passkeys', () => {
   });
 });
 
-describe('the passkey notices', () => {
+describe('the factor notices', () => {
   it.each([
-    ['passkey_added', 'A passkey was added to your account', 'remove the passkey'],
+    // A factor someone else added cannot be undone by the patient alone: the mail says so (security review finding 3).
+    ['passkey_added', 'A passkey was added to your account', 'a new password does not remove it: contact the clinic at once'],
+    ['authenticator_app_added', 'An authenticator app was added to your account', 'a new password does not remove it: contact the clinic at once'],
     ['passkey_removed', 'A passkey was removed from your account', 'signed out'],
   ] as const)('%s: says what happened and what to do if it was not the patient; no link, no patient data', (notice, subject, says) => {
     const mail = composeAccountNotice(notice, 'Clinic Test');
