@@ -9,6 +9,7 @@ export interface EmailMoveContext {
   create: (patient?: PatientRecord) => Promise<{ patient: PatientRecord; token: VerificationTokenRecord; mail: OutboxMail }>;
   patientFixture: (overrides?: Partial<PatientRecord>) => PatientRecord;
   uniqueEmail: () => string;
+  uniquePhone: () => string;
 }
 
 const MINUTE = 60_000;
@@ -166,6 +167,28 @@ export function describeEmailMoveContract(ctx: EmailMoveContext): void {
       expect(await repository().changePassword({ patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, notice: passwordChanged(patient), now: new Date() })).toBe(true);
       const { write } = await request(patient);
       expect(await confirm(patient, write.tokenHash)).toEqual({ outcome: 'moved', email: write.newEmail });
+    });
+
+    it('an email move and a phone move of one patient at once: both land, as one after the other would', async () => {
+      for (let round = 0; round < 3; round++) {
+        const patient = await verified();
+        const { write } = await request(patient);
+        const now = new Date();
+        const newPhone = ctx.uniquePhone();
+        const digest = `v1.${randomBytes(32).toString('hex')}`;
+        await ctx.store().phoneCodes.issueCode(
+          { patientId: patient.id, codeId: randomUUID(), digest, expiresAt: new Date(now.getTime() + 10 * MINUTE), createdAt: now, newPhone },
+          { kind: 'phone_code_sms', id: randomUUID(), patientId: patient.id, to: newPhone, text: '123456 is your code', createdAt: now.toISOString() },
+        );
+        const phoneMove = ctx.store().phoneCodes.attemptMoveCode(patient.id, [digest], now, 5, {
+          notice: notice(patient, 'phone_moved', now), takenOverNotice: (holder) => ({ ...notice(patient, 'phone_number_taken_over', now), patientId: holder.id, to: holder.email }),
+        });
+        const [emailMoved, phoneMoved] = await Promise.all([confirm(patient, write.tokenHash), phoneMove]);
+        expect([emailMoved, phoneMoved]).toEqual([{ outcome: 'moved', email: write.newEmail }, { outcome: 'verified' }]);
+        expect(await ctx.store().readPatient(patient.id)).toMatchObject({ email: write.newEmail, phone_number: newPhone });
+        expect(await repository().findTakenIdentifiers(write.newEmail, newPhone)).toEqual({ email: true, phone: true });
+        expect(await repository().findTakenIdentifiers(patient.email, patient.phone_number)).toEqual({ email: false, phone: false });
+      }
     });
 
     it('two patients moving to one address at once: exactly one gets it', async () => {
