@@ -208,7 +208,7 @@ describe('a new password or a close ends a pending move', () => {
     await requestPasswordReset(email, deps);
     await deliverDueMails(deps);
     const token = new URL(deps.mailer.resetMails.at(-1)!.resetUrl).searchParams.get('token')!;
-    await resetPassword({ token, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, {}, deps);
+    await resetPassword({ token, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, CONTEXT, deps);
   }
 
   it('a reset by "Forgot password" (the review\'s case): a session started afterwards gets 410 superseded; the page too; the email stays', async () => {
