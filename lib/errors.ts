@@ -366,7 +366,8 @@ export class InvalidEmailMoveLinkError extends AppError {
 const GONE_EMAIL_MOVE_MESSAGES = {
   expired: 'This email change link has expired. Sign in and ask for the change again.',
   used: 'This email change link has already been used. Sign in with your new email address.',
-  superseded: 'This email change link was replaced by a newer one. Use the link in the most recent email.',
+  // Also a move ended by a password reset, change or close: said without telling which.
+  superseded: 'This email change link was replaced by a newer one or cancelled. Use the link in the most recent email, or sign in and ask for the change again.',
   spent: 'This email change link was used with a wrong password too many times. Sign in and ask for the change again.',
 } as const;
 

@@ -1009,7 +1009,7 @@ export const OPERATIONS: Readonly<Record<RouteKey, OperationDoc>> = {
       400: error('Unknown token, another account\'s, or a body that is not JSON.', message('unknown', 'This email change link is invalid. Sign in and ask for the change again.')),
       401: { ...error('The access token is bad or its session has ended; on the page\'s form, the password is wrong (it counts against this link: 5 tries).'), headers: WWW_AUTHENTICATE },
       403: error('The account is deactivated.'),
-      410: error('The link expired (30 minutes), was used, was replaced by a newer one, or was spent by 5 wrong passwords on its page.'),
+      410: error('The link expired (30 minutes), was used, was replaced by a newer one or ended by a password reset, change or account close, or was spent by 5 wrong passwords on its page.'),
       422: { description: 'The body does not match the request schema, or the new address was registered meanwhile (`email`: "Email is already registered"); nothing was written.', schema: 'ValidationError' },
       ...UNAVAILABLE,
     },

@@ -17,8 +17,8 @@ export interface ChangePasswordDeps extends PasswordCheckDeps, StepUpDeps {
  * caller's session (a stolen access token must not become a way to guess the password), not the
  * account's: a stranger's guesses at sign-in cannot stop the owner from changing it, and the owner's
  * typos here do not lock sign-in. Success replaces the hash, ends every other session (the caller's
- * own, named by its access token's `sid`, survives) and every outstanding reset link, and queues the
- * notice, all in one transaction. A deactivated patient is refused as on every other Bearer route,
+ * own, named by its access token's `sid`, survives), every outstanding reset link and a pending email
+ * move, and queues the notice, all in one transaction. A deactivated patient is refused as on every other Bearer route,
  * before the password is looked at.
  */
 export async function changePassword(caller: VerifiedAccessToken, request: PasswordChangeRequest, context: RequestContext, deps: ChangePasswordDeps): Promise<void> {

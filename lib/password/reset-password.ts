@@ -19,7 +19,8 @@ export interface ResetPasswordDeps {
  * verified (and an unverified registration stops lapsing): this is how the owner of a squatted
  * address takes the account over, the squatter's password replaced. Whoever held a session with the
  * old password loses it in the same transaction as the new hash (a failure leaves the link usable,
- * so a retry does all of it), and the lock counter starts again. It does not sign in: the page has
+ * so a retry does all of it), a pending email move ends there too (its notice tells the owner that
+ * "Forgot password" ends it), and the lock counter starts again. It does not sign in: the page has
  * nowhere to keep tokens, and signing in next proves the new password works.
  *
  * A registration that was never verified is taken back (issue 20): what its registrant typed is not

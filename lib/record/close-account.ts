@@ -20,8 +20,8 @@ export interface CloseAccountDeps extends PasswordCheckDeps, StepUpDeps {
  * POST /me/close: the patient closes their own account. The password is checked under the caller's
  * session lock schedule, as for a password change (a token left on a shared computer cannot close the
  * account, nor become a way to guess the password; a stranger's guesses at sign-in cannot stop the
- * owner). The store then deactivates the patient, ends every session (the caller's too) and every
- * outstanding reset link, and queues the confirmation, in one transaction conditioned on the account
+ * owner). The store then deactivates the patient, ends every session (the caller's too), every
+ * outstanding reset link and a pending email move, and queues the confirmation, in one transaction conditioned on the account
  * still being active with the hash the password matched: of a close racing a password change or a
  * reset exactly one lands. The record itself is kept (lib/record/README.md: retention, reopening).
  */

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AccountNoticeMail, OutboxMail, PatientRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
+import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PatientRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { EmailMoveRequest } from '../../lib/record/ports.js';
 import type { ContractStore } from './patient-repository.contract.js';
 
@@ -9,6 +9,7 @@ export interface EmailMoveContext {
   create: (patient?: PatientRecord) => Promise<{ patient: PatientRecord; token: VerificationTokenRecord; mail: OutboxMail }>;
   patientFixture: (overrides?: Partial<PatientRecord>) => PatientRecord;
   uniqueEmail: () => string;
+  uniquePhone: () => string;
 }
 
 const MINUTE = 60_000;
@@ -16,6 +17,10 @@ const digest = () => randomBytes(32).toString('hex');
 const notice = (patient: PatientRecord, kind: AccountNoticeMail['notice'], now = new Date()): AccountNoticeMail => ({
   kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: kind, createdAt: now.toISOString(),
 });
+const passwordChanged = (patient: PatientRecord): PasswordChangedMail => ({
+  kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
+});
+const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 /** POST /me/email and its link (issue 20): the pending move, the link's states and the atomic swap of reservations, on every store. */
 export function describeEmailMoveContract(ctx: EmailMoveContext): void {
@@ -128,6 +133,62 @@ export function describeEmailMoveContract(ctx: EmailMoveContext): void {
       const { write } = await request(patient);
       const outcomes = await Promise.all([confirm(patient, write.tokenHash), confirm(patient, write.tokenHash), confirm(patient, write.tokenHash)]);
       expect(outcomes.filter((o) => o.outcome === 'moved')).toHaveLength(1);
+    });
+
+    // The email_move_requested notice says "Forgot password ends every session and the pending change".
+    const endings: [string, (patient: PatientRecord) => Promise<unknown>][] = [
+      ['a password reset', async (patient) => {
+        const token = { tokenHash: digest(), patientId: patient.id, expiresAt: new Date(Date.now() + 30 * MINUTE), seed: randomUUID() };
+        const mail = { kind: 'password_reset_email' as const, id: randomUUID(), patientId: patient.id, to: patient.email, resetUrl: 'https://app.clinic.test/password/reset?token=x', createdAt: new Date().toISOString() };
+        expect(await repository().issueResetToken(token, mail)).toBe(true);
+        expect(await repository().resetPassword({ tokenHash: token.tokenHash, passwordHash: NEW_HASH, notice: passwordChanged(patient), now: new Date() })).toMatchObject({ outcome: 'reset' });
+      }],
+      ['a password change', async (patient) => {
+        expect(await repository().changePassword({ patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, notice: passwordChanged(patient), now: new Date() })).toBe(true);
+      }],
+      ['a close', async (patient) => {
+        expect(await repository().closeAccount({ patientId: patient.id, expectedHash: patient.password_hash, notice: notice(patient, 'account_closed'), now: new Date() })).toBe(true);
+      }],
+    ];
+    it.each(endings)('%s ends a pending move: the link reads superseded, a confirm moves nothing', async (_name, end) => {
+      const patient = await verified();
+      const { write } = await request(patient);
+      await end(patient);
+      expect(await moves().emailMoveLink(write.tokenHash, new Date())).toEqual({ state: 'superseded' });
+      expect(await confirm(patient, write.tokenHash)).toEqual({ outcome: 'superseded' });
+      expect((await ctx.store().readPatient(patient.id))!.email).toBe(patient.email);
+      expect(await repository().findCredentials(patient.email)).toMatchObject({ id: patient.id });
+      expect(await repository().findTakenIdentifiers(write.newEmail, '+10000000000')).toEqual({ email: false, phone: false });
+    });
+
+    it('a move asked for after a password change works', async () => {
+      const patient = await verified();
+      await request(patient);
+      expect(await repository().changePassword({ patientId: patient.id, expectedHash: patient.password_hash, passwordHash: NEW_HASH, notice: passwordChanged(patient), now: new Date() })).toBe(true);
+      const { write } = await request(patient);
+      expect(await confirm(patient, write.tokenHash)).toEqual({ outcome: 'moved', email: write.newEmail });
+    });
+
+    it('an email move and a phone move of one patient at once: both land, as one after the other would', async () => {
+      for (let round = 0; round < 3; round++) {
+        const patient = await verified();
+        const { write } = await request(patient);
+        const now = new Date();
+        const newPhone = ctx.uniquePhone();
+        const digest = `v1.${randomBytes(32).toString('hex')}`;
+        await ctx.store().phoneCodes.issueCode(
+          { patientId: patient.id, codeId: randomUUID(), digest, expiresAt: new Date(now.getTime() + 10 * MINUTE), createdAt: now, newPhone },
+          { kind: 'phone_code_sms', id: randomUUID(), patientId: patient.id, to: newPhone, text: '123456 is your code', createdAt: now.toISOString() },
+        );
+        const phoneMove = ctx.store().phoneCodes.attemptMoveCode(patient.id, [digest], now, 5, {
+          notice: notice(patient, 'phone_moved', now), takenOverNotice: (holder) => ({ ...notice(patient, 'phone_number_taken_over', now), patientId: holder.id, to: holder.email }),
+        });
+        const [emailMoved, phoneMoved] = await Promise.all([confirm(patient, write.tokenHash), phoneMove]);
+        expect([emailMoved, phoneMoved]).toEqual([{ outcome: 'moved', email: write.newEmail }, { outcome: 'verified' }]);
+        expect(await ctx.store().readPatient(patient.id)).toMatchObject({ email: write.newEmail, phone_number: newPhone });
+        expect(await repository().findTakenIdentifiers(write.newEmail, newPhone)).toEqual({ email: true, phone: true });
+        expect(await repository().findTakenIdentifiers(patient.email, patient.phone_number)).toEqual({ email: false, phone: false });
+      }
     });
 
     it('two patients moving to one address at once: exactly one gets it', async () => {

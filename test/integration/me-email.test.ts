@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { handler as meEmail } from '../../functions/me-email/handler.js';
 import { handler as meEmailConfirm } from '../../functions/me-email-confirm/handler.js';
 import { handler as meEmailConfirmPage } from '../../functions/me-email-confirm-page/handler.js';
+import { handler as passwordForgot } from '../../functions/password-forgot/handler.js';
+import { handler as passwordReset } from '../../functions/password-reset/handler.js';
 import { API_PATHS } from '../../lib/http/routes.js';
 import { EMAIL_MOVE_REQUESTED_ANSWER } from '../../lib/record/move-email.js';
 import { auditTrailOf } from '../support/audit-trail.js';
@@ -97,6 +99,28 @@ describe('moving the email address', () => {
     expect(done.statusCode).toBe(200);
     expect(String(done.body)).toContain('Email address changed');
     expect((await api.login(to, body.password)).statusCode).toBe(200);
+  }, 90_000);
+
+  it('the notice\'s advice works: after "Forgot password" and a reset, the pending link is 410 on both ways and on its page; the email stays', async () => {
+    const { body, session } = await verifiedPatient();
+    const to = newAddress();
+    expect(await ask(session.access_token, to, body.password)).toMatchObject({ statusCode: 202 });
+    const token = await moveLink(to);
+
+    expect(await invoke(passwordForgot, apiEvent({ email: body.email }, { path: API_PATHS.passwordForgot }))).toMatchObject({ statusCode: 200 });
+    await sweepOutbox();
+    const resetToken = tokenFrom((await mailsTo(body.email)).filter((m) => m.subject === 'Reset your password').at(-1)!);
+    const newPassword = 'Brand-N3w-Secret!';
+    const reset = await invoke(passwordReset, apiEvent({ token: resetToken, password: newPassword, confirm_password: newPassword }, { path: API_PATHS.passwordReset }));
+    expect(reset.statusCode).toBe(200);
+
+    const later = (await api.login(body.email, newPassword)).body.data;
+    expect(await confirm(later.access_token, token)).toMatchObject({ statusCode: 410, body: { success: false } });
+    expect(await postPage(token, newPassword)).toMatchObject({ statusCode: 410 });
+    expect(String((await openPage(token)).body)).toContain('replaced by a newer one or cancelled');
+    expect((await api.meAs(later.access_token)).body.data.email).toBe(body.email);
+    await sweepOutbox();
+    expect(await subjects(body.email)).not.toContain('Your email address was changed');
   }, 90_000);
 
   it('bad input: 422 in the envelope, nothing mailed; no token: 401', async () => {

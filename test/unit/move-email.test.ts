@@ -9,6 +9,10 @@ import {
   WrongCurrentPasswordError, WrongPasswordError,
 } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
+import { changePassword } from '../../lib/password/change-password.js';
+import { requestPasswordReset } from '../../lib/password/forgot-password.js';
+import { resetPassword } from '../../lib/password/reset-password.js';
+import { closeAccount } from '../../lib/record/close-account.js';
 import { confirmEmailMove, confirmEmailMoveWithPassword, requestEmailMove } from '../../lib/record/move-email.js';
 import { createFakeDeps, type FakeDeps } from '../support/fakes/index.js';
 import { CONTEXT, registeredPatient } from '../support/signed-in.js';
@@ -188,6 +192,56 @@ describe('confirmEmailMove (POST /me/email/confirm)', () => {
     const stranger = await registeredPatient(deps);
     const strangerCaller = await deps.tokens.verify(stranger.session!.access_token, deps.clock.now());
     await expect(confirmEmailMove(strangerCaller, { token }, CONTEXT, deps)).rejects.toBeInstanceOf(InvalidEmailMoveLinkError);
+  });
+});
+
+/**
+ * The email_move_requested notice tells the owner: "choose Forgot password: that ends every session
+ * and the pending change". A new password (reset or change) and a close end the move in their own
+ * write: the link reads superseded, on the API and on its page, and the address stays.
+ */
+describe('a new password or a close ends a pending move', () => {
+  const NEW_PASSWORD = 'N3w-Passphrase!x';
+
+  /** The owner follows the notice: Forgot password, then the reset link. */
+  async function resetByMail(deps: FakeDeps, email: string) {
+    await requestPasswordReset(email, deps);
+    await deliverDueMails(deps);
+    const token = new URL(deps.mailer.resetMails.at(-1)!.resetUrl).searchParams.get('token')!;
+    await resetPassword({ token, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, CONTEXT, deps);
+  }
+
+  it('a reset by "Forgot password" (the review\'s case): a session started afterwards gets 410 superseded; the page too; the email stays', async () => {
+    const { deps, patientId, email, ask } = await signedIn();
+    await ask(newAddress());
+    const token = await mailedToken(deps);
+    await resetByMail(deps, email);
+    // Whoever asked signs in again by a way that needs no password (a passkey they enrolled, say).
+    const later = await deps.tokens.verify((await startSession(patientId, deps)).tokens.access_token, deps.clock.now());
+    await expect(confirmEmailMove(later, { token }, CONTEXT, deps)).rejects.toMatchObject({ name: 'GoneEmailMoveLinkError', reason: 'superseded' });
+    await expect(confirmEmailMoveWithPassword({ token, password: NEW_PASSWORD }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'superseded' });
+    expect(deps.repository.readPatient(patientId)!.email).toBe(email);
+    await deliverDueMails(deps);
+    expect(deps.mailer.notices.filter((n) => n.notice === 'email_moved')).toEqual([]);
+  });
+
+  it('a password change: the move link is 410 superseded, even for the session that changed it', async () => {
+    const { deps, patientId, email, password, caller, ask } = await signedIn();
+    await ask(newAddress());
+    const token = await mailedToken(deps);
+    await changePassword(caller, { current_password: password, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, CONTEXT, deps);
+    await expect(confirmEmailMove(caller, { token }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'superseded' });
+    expect(deps.repository.readPatient(patientId)!.email).toBe(email);
+  });
+
+  it('a close, then the reset that reopens the account: the move link stays 410 superseded', async () => {
+    const { deps, patientId, email, password, caller, ask } = await signedIn();
+    await ask(newAddress());
+    const token = await mailedToken(deps);
+    await closeAccount(caller, { password }, CONTEXT, deps);
+    await resetByMail(deps, email);
+    await expect(confirmEmailMoveWithPassword({ token, password: NEW_PASSWORD }, CONTEXT, deps)).rejects.toMatchObject({ reason: 'superseded' });
+    expect(deps.repository.readPatient(patientId)).toMatchObject({ email, is_active: true });
   });
 });
 

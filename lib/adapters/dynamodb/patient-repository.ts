@@ -33,6 +33,8 @@ interface MailboxLink {
 /** Where the patient keeps its newest links' seeds and expiries (lib/patient/link-token.ts), to send them again. */
 const VERIFICATION_LINK = 'verification_link_seed, verification_link_expires_at';
 const RESET_LINK = 'reset_link_seed, reset_link_expires_at';
+/** The patient's pointer to its newest email-move link (contact-moves.ts): without it every move link reads "superseded". */
+const PENDING_EMAIL_MOVE = 'email_move_token_hash';
 const MAILBOX_LINKS: Record<LinkKind, MailboxLink> = {
   verification: { tokenKey: keys.verificationToken, newestAttribute: 'verification_token_hash', linkAttributes: VERIFICATION_LINK },
   reset: { tokenKey: keys.resetToken, newestAttribute: 'reset_token_hash', linkAttributes: RESET_LINK },
@@ -233,7 +235,7 @@ export function createDynamoPatientRepository(
     link: MailboxLink;
     tokenHash: string;
     now: Date;
-    patientSet: { expression: string; values: Record<string, unknown> };
+    patientSet: { expression: string; values: Record<string, unknown>; remove?: string[] };
     alsoWrite?: object[];
     /** More writes that depend on the token's patient (read here first). */
     alsoWriteFor?: (patientId: string) => Promise<object[]>;
@@ -269,7 +271,7 @@ export function createDynamoPatientRepository(
             Update: {
               TableName: tableName,
               Key: keys.patient(patientId),
-              UpdateExpression: `SET ${[patientSet.expression, ...(change?.set ?? [])].join(', ')} REMOVE #ttl, lapses_at, ${[link.linkAttributes, ...(change?.remove ?? [])].join(', ')}`,
+              UpdateExpression: `SET ${[patientSet.expression, ...(change?.set ?? [])].join(', ')} REMOVE #ttl, lapses_at, ${[link.linkAttributes, ...(patientSet.remove ?? []), ...(change?.remove ?? [])].join(', ')}`,
               // Only the newest link works: a new one replaces the patient's pointer.
               ConditionExpression: `${newestAttribute} = :token AND ${NOT_LAPSED}${change ? ` AND ${change.condition}` : ''}`,
               ExpressionAttributeNames: TTL_NAME,
@@ -497,8 +499,9 @@ export function createDynamoPatientRepository(
               Update: {
                 TableName: tableName,
                 Key: keys.patient(patientId),
-                // Removing the pointer to the newest reset link ends every outstanding one ("superseded").
-                UpdateExpression: 'SET password_hash = :next, updated_at = :at REMOVE reset_token_hash',
+                // Removing the pointers to the newest reset and email-move links ends every outstanding one
+                // ("superseded"): the email_move_requested notice promises that a new password ends the move.
+                UpdateExpression: `SET password_hash = :next, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
                 // Compare-and-set: a concurrent change, reset or deactivation wins.
                 ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
@@ -525,7 +528,8 @@ export function createDynamoPatientRepository(
                 TableName: tableName,
                 Key: keys.patient(patientId),
                 // Removing the pointer to the newest reset link ends every outstanding one: only a link asked for after the close reopens.
-                UpdateExpression: 'SET is_active = :no, updated_at = :at REMOVE reset_token_hash',
+                // A pending email move ends too: a reset reopening the account must not find it still usable.
+                UpdateExpression: `SET is_active = :no, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
                 // Only while active and still at the hash the password matched: a concurrent close, change or reset wins.
                 ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
                 ExpressionAttributeNames: TTL_NAME,
@@ -603,6 +607,8 @@ export function createDynamoPatientRepository(
           // is_active too: a closed account is reopened by proving its mailbox (lib/record/README.md).
           expression: 'password_hash = :password, email_verified = :yes, email_verified_at = if_not_exists(email_verified_at, :at), is_active = :yes, updated_at = :at',
           values: { ':password': passwordHash, ':yes': true },
+          // The pending email move ends with the old password (the email_move_requested notice promises it).
+          remove: [PENDING_EMAIL_MOVE],
         },
         alsoWrite: [
           { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },

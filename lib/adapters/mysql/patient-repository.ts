@@ -5,7 +5,7 @@ import type {
 import { callMysql, violatedUniqueKey } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
-import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, END_EMAIL_MOVE, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { releaseUnprovenPhone } from './phone-takeover.js';
 import { endFamilies } from './session-store.js';
@@ -186,9 +186,9 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
     changePassword: ({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) =>
       callMysql(() =>
         db.transaction(async (tx) => {
-          // Compare-and-set under the row lock; clearing reset_token_hash ends every outstanding link.
+          // Compare-and-set under the row lock; clearing reset_token_hash and the email-move pointer ends every outstanding link.
           const changed = await tx.run(
-            `UPDATE patients SET password_hash = :next, reset_token_hash = NULL, updated_at = :now
+            `UPDATE patients SET password_hash = :next, reset_token_hash = NULL, ${END_EMAIL_MOVE}, updated_at = :now
               WHERE id = :id AND password_hash = :expected AND is_active AND NOT ${lapsedBefore(':line')}`,
             { id: patientId, expected: expectedHash, next: passwordHash, now, line: nextSecond(now) },
           );
@@ -204,8 +204,9 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
         db.transaction(async (tx) => {
           // Compare-and-set under the row lock: a concurrent close, change or reset waits, then finds it moved.
           // Clearing reset_token_hash ends every outstanding link: only one asked for after the close reopens.
+          // A pending email move ends too: a reset reopening the account must not find it still usable.
           const changed = await tx.run(
-            `UPDATE patients SET is_active = FALSE, reset_token_hash = NULL, updated_at = :now
+            `UPDATE patients SET is_active = FALSE, reset_token_hash = NULL, ${END_EMAIL_MOVE}, updated_at = :now
               WHERE id = :id AND password_hash = :expected AND is_active AND NOT ${lapsedBefore(':line')}`,
             { id: patientId, expected: expectedHash, now, line: nextSecond(now) },
           );
@@ -266,9 +267,10 @@ export function createMysqlPatientRepository(db: MysqlExecutor): PatientReposito
           if (takenBack) await tx.run(`UPDATE patients SET ${takeBackAssignments(takenBack)} WHERE id = :id`, { id: locked.patientId });
           await tx.run('UPDATE password_reset_tokens SET used_at = :at WHERE token_hash = :hash', { hash: tokenHash, at: now });
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
+          // The pending email move ends with the old password.
           await tx.run(
             `UPDATE patients SET password_hash = :hash, email_verified = TRUE, email_verified_at = COALESCE(email_verified_at, :at),
-                    is_active = TRUE, updated_at = :at, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = :id`,
+                    is_active = TRUE, updated_at = :at, lapses_at = NULL, ${FORGET_RESET_LINK}, ${END_EMAIL_MOVE} WHERE id = :id`,
             { id: locked.patientId, hash: passwordHash, at: now },
           );
           // Whoever held a session with the old password loses it, in the same transaction.

@@ -3,7 +3,7 @@ import type {
   OutboxMail, PasswordReset, PatientContact, PatientCredentials, PatientRecord, PatientRepository, PhoneHolder, PhoneTakeover, TokenConsumption, VerificationTokenRecord,
 } from '../../patient/ports.js';
 import { LINK_TABLES, linkStateOf } from '../sql/link-state.js';
-import { CONTACT_COLUMNS, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
+import { CONTACT_COLUMNS, END_EMAIL_MOVE, FORGET_RESET_LINK, FORGET_VERIFICATION_LINK, profileColumns, registrationClash, toPatientContact, type ContactRow } from '../sql/patient-row.js';
 import { TAKE_BACK_COLUMNS, takeBackAssignments, takeBackOf, type TakeBackRow } from '../sql/take-back.js';
 import { insertOutboxMail } from './outbox-row.js';
 import { fromPatientRow, lapsedBy, LIVE, SELECT_LIVE_PATIENT, toPatientRow } from './patient-row.js';
@@ -196,9 +196,9 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
     changePassword: ({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) =>
       callPostgres(() =>
         db.transaction(async (tx) => {
-          // Compare-and-set under the row lock; clearing reset_token_hash ends every outstanding link.
+          // Compare-and-set under the row lock; clearing reset_token_hash and the email-move pointer ends every outstanding link.
           const { rows } = await tx.query(
-            `UPDATE patients SET password_hash = $3, reset_token_hash = NULL, updated_at = $4
+            `UPDATE patients SET password_hash = $3, reset_token_hash = NULL, ${END_EMAIL_MOVE}, updated_at = $4
               WHERE id = $1 AND password_hash = $2 AND is_active AND NOT ${lapsedBy('$4::timestamptz')} RETURNING id`,
             [patientId, expectedHash, passwordHash, now.toISOString()],
           );
@@ -214,8 +214,9 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
         db.transaction(async (tx) => {
           // Compare-and-set under the row lock: a concurrent close, change or reset waits, then finds it moved.
           // Clearing reset_token_hash ends every outstanding link: only one asked for after the close reopens.
+          // A pending email move ends too: a reset reopening the account must not find it still usable.
           const { rows } = await tx.query(
-            `UPDATE patients SET is_active = false, reset_token_hash = NULL, updated_at = $3
+            `UPDATE patients SET is_active = false, reset_token_hash = NULL, ${END_EMAIL_MOVE}, updated_at = $3
               WHERE id = $1 AND password_hash = $2 AND is_active AND NOT ${lapsedBy('$3::timestamptz')} RETURNING id`,
             [patientId, expectedHash, now.toISOString()],
           );
@@ -288,9 +289,10 @@ export function createPostgresPatientRepository(db: SqlExecutor): PatientReposit
           const at = now.toISOString();
           await tx.query('UPDATE password_reset_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
           // The mailbox is proven: the email is verified, a verified email never lapses, and a closed account reopens.
+          // The pending email move ends with the old password.
           await tx.query(
             `UPDATE patients SET password_hash = $2, email_verified = true, email_verified_at = coalesce(email_verified_at, $3),
-                    is_active = true, updated_at = $3, lapses_at = NULL, ${FORGET_RESET_LINK} WHERE id = $1`,
+                    is_active = true, updated_at = $3, lapses_at = NULL, ${FORGET_RESET_LINK}, ${END_EMAIL_MOVE} WHERE id = $1`,
             [token.patient_id, passwordHash, at],
           );
           // Whoever held a session with the old password loses it, in the same transaction.

@@ -145,6 +145,11 @@ export function toPatientContact(row: ContactRow): PatientContact {
 /** What forgets a patient's link once used: a used link is never sent again. */
 export const FORGET_VERIFICATION_LINK = 'verification_link_seed = NULL, verification_link_expires_at = NULL';
 export const FORGET_RESET_LINK = 'reset_link_seed = NULL, reset_link_expires_at = NULL';
+/**
+ * What ends a pending email move (its link then reads "superseded"): a password reset, change or close,
+ * as the email_move_requested notice promises ("Forgot password ends every session and the pending change").
+ */
+export const END_EMAIL_MOVE = 'email_move_token_hash = NULL';
 
 /** The unique constraint / index names (both SQL stores' migrations) that mean "already registered". */
 const EMAIL_UNIQUE = 'patients_email_unique';

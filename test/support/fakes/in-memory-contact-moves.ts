@@ -20,7 +20,8 @@ interface MoveLink {
  */
 export function createInMemoryContactMoves(repository: InMemoryPatientRepository, outbox: InMemoryOutbox): ContactMoveStore {
   const links = new Map<string, MoveLink>();
-  const newest = new Map<string, string>();
+  // On the patient, as in the real stores: a password reset, change or close forgets it.
+  const newest = repository.newestEmailMove;
 
   const judge = (tokenHash: string, now: Date) => {
     const link = links.get(tokenHash);

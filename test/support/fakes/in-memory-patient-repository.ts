@@ -43,6 +43,11 @@ export interface InMemoryPatientRepository extends PatientRepository {
   markPhoneVerified(id: string, now: Date): boolean;
   /** Phone claim codes by claim key: kept here because a registration spends one in its own step (createPatient). */
   claims: Map<string, PhoneClaimRecord & { failures: number }>;
+  /**
+   * Each patient's newest email-move link digest (the real stores' email_move_token_hash, on the
+   * patient): the contact-move fake sets and reads it; a password reset, change or close forgets it.
+   */
+  newestEmailMove: Map<string, string>;
 }
 
 /**
@@ -68,6 +73,7 @@ export function createInMemoryPatientRepository(
   const verificationLinks = new Map<string, LiveLink>();
   const resetLinks = new Map<string, LiveLink>();
   const claims = new Map<string, PhoneClaimRecord & { failures: number }>();
+  const newestEmailMove = new Map<string, string>();
   const linkOf = (token: { tokenHash: string; seed: string; expiresAt: Date }): LiveLink => ({ tokenHash: token.tokenHash, seed: token.seed, expiresAt: token.expiresAt });
 
   const live = (id: string | undefined, now = clock.now()) => {
@@ -144,6 +150,7 @@ export function createInMemoryPatientRepository(
       return { outcome: 'moved', ...(liveHolder && { takenFrom: { id: liveHolder.id, email: liveHolder.email } }) };
     },
     claims,
+    newestEmailMove,
     markPhoneVerified: (id, now) => {
       const patient = live(id, now);
       // A released number is no longer this patient's to prove.
@@ -241,6 +248,7 @@ export function createInMemoryPatientRepository(
       if (!patient || !patient.is_active || patient.password_hash !== expectedHash) return false;
       Object.assign(patient, { password_hash: passwordHash, updated_at: now.toISOString() });
       newestResetToken.delete(patientId); // every outstanding reset link now reads "superseded"
+      newestEmailMove.delete(patientId); // and so does a pending email move's
       sessions?.endFamilies(patientId, now, keepSessionId);
       outbox.add(notice);
       return true;
@@ -251,6 +259,7 @@ export function createInMemoryPatientRepository(
       if (!patient || !patient.is_active || patient.password_hash !== expectedHash) return false;
       Object.assign(patient, { is_active: false, updated_at: now.toISOString() });
       newestResetToken.delete(patientId); // only a link asked for after the close reopens the account
+      newestEmailMove.delete(patientId); // a pending email move ends: a reset reopening the account must not find it usable
       sessions?.endFamilies(patientId, now);
       outbox.add(notice);
       return true;
@@ -291,6 +300,7 @@ export function createInMemoryPatientRepository(
       if (newestResetToken.get(patient.id) !== tokenHash) return { outcome: 'superseded' };
       token.used = true;
       resetLinks.delete(patient.id);
+      newestEmailMove.delete(patient.id); // the pending email move ends with the old password
       const takenBack = patient.email_verified ? undefined : takeBack(patient);
       // The link proved the mailbox: the email is verified, and a verified email never lapses.
       // A closed account is reopened: proving the mailbox is how its patient comes back.
