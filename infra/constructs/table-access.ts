@@ -40,9 +40,14 @@ export const TABLE_CALLS = {
   // lib/adapters/dynamodb/session-store.ts
   /**
    * Get SESSIONS# (the patient's live families), then one transaction: Put FAMILY#, Put REFRESH#,
-   * Update SESSIONS# (add this family, prune ended ones) and, beyond the cap, Update FAMILY# (the oldest revoked).
+   * Update SESSIONS# (add this family, prune ended ones), beyond the cap Update FAMILY# (the oldest
+   * revoked), and ConditionCheck PATIENT# (still active, still at the password hash the sign-in
+   * compared: issue 19 item 3).
    */
-  'sessions.startFamily': { 'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['SESSIONS#', 'FAMILY#'] },
+  'sessions.startFamily': {
+    'dynamodb:GetItem': ['SESSIONS#'], 'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'], 'dynamodb:UpdateItem': ['SESSIONS#', 'FAMILY#'],
+    'dynamodb:ConditionCheckItem': ['PATIENT#'],
+  },
   /**
    * Get REFRESH# then FAMILY#; one transaction Update FAMILY# + Put REFRESH#; on reuse, revokeFamily
    * (Update FAMILY# + SESSIONS#).

@@ -10,7 +10,7 @@ import type { AuditRecorder, RequestContext } from './audit-recorder.js';
 import { issueDeviceToken } from './device-token.js';
 import { checkSecondFactor, proofOf, underLock, type SecondFactorCheckDeps, type SecondFactorProof } from './second-factor-check.js';
 import type { HeldFactors, SecondFactorMethod } from './second-factor-ports.js';
-import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
+import { SessionRefusedError, startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 import type { MfaChallengeStore } from './totp-ports.js';
 
 /** How long the second step of a sign-in may wait after the password (the issue: 5 minutes). */
@@ -127,7 +127,14 @@ export async function completeMfaSignIn(request: MfaSignInRequest, context: Requ
     throw new InvalidMfaTokenError();
   }
   const amr = accepted === 'passkey' ? PASSWORD_AND_PASSKEY_SIGN_IN : TWO_FACTOR_SIGN_IN;
-  const { tokens, sessionId } = await startSession(patient.id, deps, challenge.device, { amr, authTime: deps.clock.now() });
+  // Under the hash the mfa_token was bound to (checked above): a reset or change committed since that
+  // check refuses the session in the store, answered as a stale mfa_token (issue 19 item 3).
+  const { tokens, sessionId } = await startSession(patient.id, deps, challenge.device, { amr, authTime: deps.clock.now() }, undefined, { passwordHash: patient.password_hash })
+    .catch(async (error: unknown) => {
+      if (!(error instanceof SessionRefusedError)) throw error;
+      await fail('password_changed', patient.id);
+      throw new InvalidMfaTokenError();
+    });
   const device_token = await issueDeviceToken(patient, deps.identifiers, challenge.deviceId);
   logger.info('sign-in', { outcome: 'success', step: 'mfa', proof: accepted, patientId: patient.id });
   await deps.auditor.record(context, { action: 'sign_in', outcome: 'success', patientId: patient.id, sessionId, reason: accepted === 'code' ? 'totp' : accepted });

@@ -15,6 +15,18 @@ export const SESSION_ABSOLUTE_TTL_MS = 90 * 24 * 3600 * 1000;
  */
 export const REFRESH_REUSE_INTERVAL_MS = 10_000;
 
+/**
+ * The store refused to start the session (SessionStore.startFamily answered `refused`): the password
+ * the caller checked was replaced meanwhile (a reset or change committed while bcrypt ran) or the
+ * account was closed. Nothing was written; each use case answers it as its own wrong credential.
+ */
+export class SessionRefusedError extends Error {
+  override readonly name = 'SessionRefusedError';
+  constructor() {
+    super('session refused: the credential checked is no longer current');
+  }
+}
+
 /** The `data` of every answer that signs a patient in (login, refresh, verification). */
 export interface SessionTokens {
   patient_id: string;
@@ -35,14 +47,17 @@ export interface SessionDeps {
  * `device` (the request's summarised user agent) is kept with the family for the session list;
  * `auth` (how the patient signed in: default a password, now) is kept with it for every refresh.
  * `sessionId` may be chosen by the caller, so that an audit entry naming it can be written alongside.
+ * `credential`: the password hash the caller compared the password against; the store starts the
+ * family only while it is still the current one (and the account active), else SessionRefusedError.
  */
 export async function startSession(
   patientId: string, deps: SessionDeps, device?: string, auth?: SignInMethods, sessionId: string = randomUUID(),
+  credential?: { passwordHash: string },
 ): Promise<{ tokens: SessionTokens; sessionId: string }> {
   const now = deps.clock.now();
   const assurance = assuranceOf(auth ?? { amr: PASSWORD_SIGN_IN, authTime: now });
   const refreshToken = newRefreshToken();
-  await deps.sessions.startFamily({
+  const started = await deps.sessions.startFamily({
     familyId: sessionId,
     patientId,
     tokenHash: hashRefreshToken(refreshToken),
@@ -51,7 +66,9 @@ export async function startSession(
     absoluteTtlMs: SESSION_ABSOLUTE_TTL_MS,
     ...(device && { device }),
     assurance,
+    ...(credential && { credential }),
   });
+  if (started === 'refused') throw new SessionRefusedError();
   return { tokens: await sessionTokens(patientId, refreshToken, deps.tokens, now, sessionId, assurance), sessionId };
 }
 

@@ -27,7 +27,22 @@ export interface NewSessionFamily {
    * tokens with these, since a refresh is not a sign-in (issue 21).
    */
   assurance?: SignInAssurance;
+  /**
+   * The password the caller just checked: the password hash it compared against (issue 19 item 3).
+   * The family is written only while it is still the patient's current `password_hash`, decided by
+   * the store in the write, so a sign-in that overlaps a reset or change (bcrypt runs for a while)
+   * cannot leave a session the password write did not see. Absent for a passkey sign-in: the passkey
+   * is the credential, and a reset does not end passkeys.
+   */
+  credential?: { passwordHash: string };
 }
+
+/**
+ * What startFamily did: `started`, or `refused` (nothing written) because the patient is gone or
+ * closed (`is_active` false), or, when a credential was given, its password hash is no longer the
+ * current one. A refusal is an answer, not an error: the use case answers as for a wrong credential.
+ */
+export type FamilyStart = 'started' | 'refused';
 
 /** The longest device summary a store keeps (the SQL columns are this wide). */
 export const DEVICE_SUMMARY_MAX_LENGTH = 100;
@@ -69,15 +84,26 @@ export type RotationResult =
 /**
  * Refresh-token families: single-use tokens, rotated on every use, revoked as a whole. Ending every
  * family of a patient is part of the password writes (PatientRepository.resetPassword and
- * changePassword), in their transaction, so no password change can leave the old sessions alive.
+ * changePassword) and of closing the account, in their transaction; and a family is started only
+ * while the patient is active and still holds the password the sign-in checked (startFamily), so
+ * no password change or close can leave a session alive, not even one whose sign-in was in flight.
  */
 export interface SessionStore {
   /**
    * Starts a family whose current token is `tokenHash`. Family ids and token hashes are new (random);
    * `patientId` names a registered patient (PostgreSQL enforces it with a foreign key). The patient's
    * index of families keeps only live ones: ended ones are pruned here.
+   *
+   * Conditional on the patient, in the same atomic write (FamilyStart): the patient must exist and be
+   * active, and with `credential` its `password_hash` must equal `credential.passwordHash`. The SQL
+   * stores read the patient row FOR SHARE in the inserting transaction (so a reset holding the row
+   * waits it out, or is waited for, and its revocation sees this family); DynamoDB adds a
+   * ConditionCheck on the patient item to the family's transaction. (DynamoDB: a password write reads
+   * the patient's index of families just before its transaction; a family committed in those few
+   * milliseconds, under the old hash, is not in its list. Closing that needs the password writes to
+   * condition on the index they read: not done yet, see lib/auth/README.md.)
    */
-  startFamily(family: NewSessionFamily): Promise<void>;
+  startFamily(family: NewSessionFamily): Promise<FamilyStart>;
   /**
    * Atomically swaps the presented token for `newHash` (see RotationResult); a rotation that writes
    * also records `now` as the family's last use. Concurrent rotations of

@@ -11,7 +11,7 @@ import { issueMfaChallenge, type MfaChallengeDeps, type MfaRequiredAnswer } from
 import { checkPassword, type PasswordCheckDeps } from './password-check.js';
 import { PASSWORD_SIGN_IN } from './assurance.js';
 import type { SecondFactors } from './second-factor-ports.js';
-import { startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
+import { SessionRefusedError, startSession, type SessionDeps, type SessionTokens } from './session-issuer.js';
 
 export interface SignInDeps extends PasswordCheckDeps, SessionDeps, MfaChallengeDeps {
   /** A patient who holds one gets an mfa_token instead of a session (issue 21). */
@@ -84,9 +84,12 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     const sessionId = randomUUID();
     // The success entry is written alongside the session, not after it: if the session's write fails,
     // a second entry says so before the error goes on, so the trail never ends on a session never stored.
-    const session = startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId).catch(async (error: unknown) => {
-      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: 'session_not_started', patientId: patient.id, sessionId }).catch(() => undefined);
-      throw error;
+    // The store starts it only while passwordHash is still current: a reset or change that committed
+    // while bcrypt ran refuses it, answered as a wrong password (issue 19 item 3).
+    const session = startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId, { passwordHash }).catch(async (error: unknown) => {
+      const refused = error instanceof SessionRefusedError;
+      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: refused ? 'password_changed' : 'session_not_started', patientId: patient.id, sessionId }).catch(() => undefined);
+      throw refused ? new InvalidCredentialsError() : error;
     });
     const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void, void]>([
       session,

@@ -1,6 +1,6 @@
 import { generateAuthenticationOptions, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
-import { type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
+import { SessionRefusedError, type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
 import { PasskeySignInError, SignInRefusedError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { PatientRepository } from '../patient/ports.js';
@@ -75,7 +75,13 @@ export async function signInWithPasskey(request: PasskeySignInRequest, context: 
     await fail(reason, patientId);
     throw new SignInRefusedError(reason);
   }
-  const { tokens, sessionId } = await startPasskeySession(patientId, deps, context.device, now);
+  // The store starts it only while the account is active: a close committed since the read above
+  // refuses it, answered as that read would have (issue 19 item 3).
+  const { tokens, sessionId } = await startPasskeySession(patientId, deps, context.device, now).catch(async (error: unknown) => {
+    if (!(error instanceof SessionRefusedError)) throw error;
+    await fail('inactive', patientId);
+    throw new SignInRefusedError('inactive');
+  });
   logger.info('sign-in', { outcome: 'success', reason: 'passkey', patientId });
   await deps.auditor.record(context, { action: 'passkey_sign_in', outcome: 'success', patientId, sessionId });
   return tokens;

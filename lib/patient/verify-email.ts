@@ -1,7 +1,7 @@
 import type { AuditRecorder, RequestContext } from '../auth/audit-recorder.js';
 import { attemptSubjects, LINK_SCHEDULE } from '../auth/lockout-policy.js';
 import { checkPassword, type PasswordCheckDeps } from '../auth/password-check.js';
-import { startSession, type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
+import { SessionRefusedError, startSession, type SessionDeps, type SessionTokens } from '../auth/session-issuer.js';
 import { GoneTokenError, InvalidTokenError, SignInRefusedError, WrongPasswordError } from '../errors.js';
 import { logger } from '../logging/logger.js';
 import type { VerifyEmailRequest } from './registration-schema.js';
@@ -71,7 +71,14 @@ export async function verifyEmail(request: VerifyEmailRequest, context: RequestC
     await audit('success');
     return undefined;
   }
-  const { tokens, sessionId } = await startSession(patient.id, deps, context.device);
+  // Under the hash the password was compared against: a reset or change committed meanwhile refuses
+  // the session in the store, answered as a wrong password (issue 19 item 3; the email stays verified).
+  const { tokens, sessionId } = await startSession(patient.id, deps, context.device, undefined, undefined, { passwordHash: check.passwordHash })
+    .catch(async (error: unknown) => {
+      if (!(error instanceof SessionRefusedError)) throw error;
+      await fail('password_changed');
+      throw new WrongPasswordError();
+    });
   logger.info('email verification', { outcome: 'verified', patientId: patient.id, sessionId });
   await audit('success', { sessionId });
   return tokens;

@@ -105,7 +105,10 @@ describe('DynamoDB sign-in items', () => {
 
   it('all carry a TTL, so ended families, old tokens and stale counters leave the table without a Scan', async () => {
     const storage = createDynamoStorage(db, config, testIdentifierDigests());
-    const [patientId, familyId] = [randomUUID(), randomUUID()];
+    // A registered, active patient: a family starts only under one (issue 19 item 3).
+    const patient = patientFixture();
+    await storage.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const [patientId, familyId] = [patient.id, randomUUID()];
     const hash = () => createHash('sha256').update(randomBytes(32)).digest('hex');
     const first = hash();
     const now = new Date();
@@ -446,7 +449,13 @@ describe('DynamoDB index of a patient\'s sessions', () => {
   const config = loadConfig();
   const db = createDynamoDocumentClient(config);
   afterAll(() => db.destroy());
-  const { sessions } = createDynamoStorage(db, config, testIdentifierDigests());
+  const { sessions, repository } = createDynamoStorage(db, config, testIdentifierDigests());
+  /** A registered, active patient's id: a family starts only under one (issue 19 item 3). */
+  const registered = async () => {
+    const patient = patientFixture();
+    await repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    return patient.id;
+  };
   const named = async (patientId: string) => {
     const { Item } = await db.send(new GetCommand({ TableName: config.tableName, Key: keys.patientSessions(patientId), ConsistentRead: true }));
     return Object.keys(Item ?? {}).filter((k) => k.startsWith('F#')).map((k) => k.slice(2)).sort();
@@ -458,7 +467,7 @@ describe('DynamoDB index of a patient\'s sessions', () => {
   };
 
   it('signing out removes a family; a sign-in prunes those past their absolute end', async () => {
-    const patientId = randomUUID();
+    const patientId = await registered();
     const t0 = new Date();
     const first = await Promise.all(Array.from({ length: 6 }, () => start(patientId, t0)));
     for (const family of first.slice(0, 2)) await sessions.revokeFamily(family, t0);
@@ -468,7 +477,7 @@ describe('DynamoDB index of a patient\'s sessions', () => {
   });
 
   it(`beyond ${MAX_LIVE_FAMILIES} live families a sign-in ends the oldest`, async () => {
-    const patientId = randomUUID();
+    const patientId = await registered();
     const t0 = Date.now();
     const families = [];
     for (let i = 0; i <= MAX_LIVE_FAMILIES; i++) families.push(await start(patientId, new Date(t0 + i)));

@@ -13,6 +13,8 @@ import { startMariadbServer, SERVER_TIME_ZONE, type RunningMariadb } from '../su
 import { fullAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, expectUnavailableWhenUnreachable, mailFor, patientFixture, tokenFor, type ContractStore } from './patient-repository.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
+import { expectSessionStartWaitsForHeldPasswordWrite } from './session-lock-order.js';
+import { endFamilies } from '../../lib/adapters/mysql/session-store.js';
 
 // This process runs in a zone that is neither UTC nor the server's: a Date written or read through
 // the driver's local zone, or NOW() read in the server's, would show up as an hours-long shift.
@@ -71,6 +73,26 @@ describe('MySQL adapter: what it hides of MySQL', () => {
       await db.close();
     }
   };
+
+  it('a session start waits for a password write holding the patient row, then is refused (issue 19 item 3)', async () => {
+    const db = await freshDatabase({ connectionLimit: 5 });
+    try {
+      const store = await mysqlContractStore(db);
+      await expectSessionStartWaitsForHeldPasswordWrite({
+        ...store,
+        holdPatientRow: (patientId, newHash, whileHeld) => db.transaction(async (tx) => {
+          await tx.run('UPDATE patients SET password_hash = :newHash WHERE id = :patientId', { patientId, newHash });
+          await whileHeld();
+          await endFamilies(tx, patientId, new Date());
+        }),
+        lockWaits: async () => Number((await db.query<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+           WHERE t.trx_state = 'LOCK WAIT' AND p.DB = DATABASE()`))[0]!.n),
+      });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 
   it('sets UTC, READ COMMITTED and its sql_mode on every pooled connection, whatever the server default', async () => {
     await withDatabase(async (db) => {

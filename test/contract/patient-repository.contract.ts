@@ -20,6 +20,7 @@ import { describeLinkStateContract } from './link-state.contract.js';
 import { describePasswordResetContract } from './password-reset.contract.js';
 import { describeProfileUpdateContract } from './profile-update.contract.js';
 import { describeSessionContract } from './session-storage.contract.js';
+import { describeSessionCredentialContract } from './session-credential.contract.js';
 import { describeSessionListingContract } from './session-listing.contract.js';
 import { describeSignInStorageContract } from './sign-in-storage.contract.js';
 import { describePhoneVerificationContract } from './phone-verification.contract.js';
@@ -622,6 +623,7 @@ export function describeStorageContract(name: string, makeStore: () => Promise<C
     describeProfileUpdateContract({ store: () => store, create, patientFixture });
     describeLinkStateContract({ store: () => store, create, patientFixture, mailFor });
     describeAccountCloseContract({ store: () => store, create, patientFixture });
+    describeSessionCredentialContract({ store: () => store, create, patientFixture });
     describeEmailMoveContract({ store: () => store, create, patientFixture, uniqueEmail, uniquePhone });
     describePhoneMoveContract({ store: () => store, create, patientFixture, uniquePhone });
     describePhoneMoveTakeoverContract({ store: () => store, create, patientFixture, tokenFor, mailFor });

@@ -8,6 +8,8 @@ import { startPostgresServer } from '../support/postgres-server.js';
 import { describeStorageContract, expectUnavailableWhenUnreachable, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { describeSqlLapseCleanup } from './sql-lapse-cleanup.js';
 import { describeOutboxNotifications } from './outbox-notify.contract.js';
+import { expectSessionStartWaitsForHeldPasswordWrite } from './session-lock-order.js';
+import { endFamilies } from '../../lib/adapters/postgres/session-store.js';
 
 // A real PostgreSQL server (Debian's postgresql package), so the pg driver and real concurrent
 // transactions are exercised; the pool is wider than the 20-way race so all 20 run at once.
@@ -45,6 +47,27 @@ describe('PostgreSQL adapter specifics', () => {
       await server.stop();
     }
   });
+
+  it('a session start waits for a password write holding the patient row, then is refused (issue 19 item 3)', async () => {
+    const server = await startPostgresServer();
+    const db = createPgExecutor(server.url, { max: 5 });
+    try {
+      const store = await postgresContractStore(db);
+      await expectSessionStartWaitsForHeldPasswordWrite({
+        ...store,
+        holdPatientRow: (patientId, newHash, whileHeld) => db.transaction(async (tx) => {
+          await tx.query('UPDATE patients SET password_hash = $2 WHERE id = $1', [patientId, newHash]);
+          await whileHeld();
+          await endFamilies(tx, patientId, new Date());
+        }),
+        lockWaits: async () => Number((await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0]!.n),
+      });
+    } finally {
+      await db.close();
+      await server.stop();
+    }
+  }, 60_000);
 
   it('turns an unreachable server into ServiceUnavailableError (503), not a 500', async () => {
     const db = createPgExecutor(`postgresql://postgres@127.0.0.1:${await freePort()}/postgres`);

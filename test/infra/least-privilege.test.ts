@@ -232,6 +232,8 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'MFA#', 'REFRESH#'],
+      // A session starts only while the patient is active and at the hash compared (issue 19 item 3).
+      'dynamodb:ConditionCheckItem': ['PATIENT#'],
     }],
     // A code, or a passkey: its credential found by the PASSKEYID# owner item, its counter moved forward.
     ['LoginMfa', {
@@ -239,6 +241,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'MFA#', 'PASSKEYS#', 'SESSIONS#', 'TOTP#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+      'dynamodb:ConditionCheckItem': ['PATIENT#'],
     }],
     // The step-up asks for both kinds of factor: TOTP# and the PASSKEYS# Query (MeTotpRemove, MeClose, PasswordChange alike).
     ['MeTotp', { 'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'TOTP#'], 'dynamodb:Query': ['PASSKEYS#'], 'dynamodb:PutItem': ['TOTP#'] }],
@@ -260,6 +263,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'LOGIN#', 'PATIENT#', 'PHONE#', 'SESSIONS#', 'VERIFY#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+      'dynamodb:ConditionCheckItem': ['PATIENT#'],
     }],
     ['TokenRefresh', {
       'dynamodb:GetItem': ['FAMILY#', 'PATIENT#', 'REFRESH#'],
@@ -343,6 +347,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:DeleteItem': ['WEBAUTHN#'],
       'dynamodb:UpdateItem': ['FAMILY#', 'PASSKEYS#', 'SESSIONS#'],
       'dynamodb:PutItem': ['FAMILY#', 'REFRESH#'],
+      'dynamodb:ConditionCheckItem': ['PATIENT#'],
     }],
     // Issue 11, from infra/constructs/table-access.ts (reconciled with the recorded calls by test/iam).
     // Forgot answers before any lookup: no patient, reservation or token item at all.

@@ -40,7 +40,7 @@ describe('signIn', () => {
       },
     };
     const { startFamily } = deps.sessions;
-    deps.sessions = { ...deps.sessions, startFamily: async (family) => { started.push('session'); await startFamily(family); } };
+    deps.sessions = { ...deps.sessions, startFamily: async (family) => { started.push('session'); return startFamily(family); } };
     let answered = false;
     const answer = signInAs(deps, email, password).then((tokens) => { answered = true; return tokens; });
     // The session is written while the reset is still under way, not after it.

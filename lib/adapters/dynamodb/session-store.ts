@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput, GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ServiceUnavailableError } from '../../errors.js';
 import { acrOf, type SignInAssurance } from '../../auth/assurance.js';
-import type { FamilyRef, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { FamilyRef, FamilyStart, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { callAws } from '../aws-errors.js';
 import { retryingConflicts, type ConflictRetryOptions } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
@@ -167,7 +167,7 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
   }
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance, credential }): Promise<FamilyStart> {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const ttl = ttlAfter(absoluteEnd);
       const family: FamilyItem = {
@@ -176,32 +176,46 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
         last_used_at_ms: now.getTime(), ...(device !== undefined && { device }),
         ...(assurance && { amr: assurance.amr, auth_time_ms: assurance.authTime.getTime(), acr: assurance.acr }),
       };
-      await retryingConflicts(async () => {
+      // The patient's state the family is started under, checked in the family's own transaction: a
+      // reset, change or close that commits first (or meanwhile: a conflict, retried) refuses it.
+      const patientCheck = {
+        ConditionCheck: {
+          TableName: tableName,
+          Key: keys.patient(patientId),
+          ConditionExpression: `is_active = :yes${credential ? ' AND password_hash = :matched' : ''}`,
+          ExpressionAttributeValues: { ':yes': true, ...(credential && { ':matched': credential.passwordHash }) },
+        },
+      };
+      return retryingConflicts(async (): Promise<FamilyStart> => {
         // Read each round: a conflict means another sign-in changed the index.
         const { families } = readIndex(await get(keys.patientSessions(patientId)));
         const over = [...families].filter(([, end]) => end <= now.getTime()).map(([id]) => id);
         const live = [...families].filter(([, end]) => end > now.getTime()).sort((a, b) => a[1] - b[1]);
         const evicted = live.slice(0, Math.max(0, live.length - MAX_LIVE_FAMILIES + 1)).map(([id]) => id);
         const removal = removeFamilies([...over, ...evicted]);
-        await callAws('dynamodb', () =>
-          db.send(new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: tableName, Item: { ...keys.sessionFamily(familyId), entity: 'session_family', ...family, created_at: now.toISOString(), [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
-              { Put: { TableName: tableName, Item: { ...keys.refreshToken(tokenHash), entity: 'refresh_token', family_id: familyId, [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.patientSessions(patientId),
-                  // Families of one patient share the absolute lifetime, so the newest family ends last.
-                  UpdateExpression: `SET #new = :end, #ttl = :ttl, entity = :entity${removal ? ` REMOVE ${removal.clause}` : ''}`,
-                  ExpressionAttributeNames: { '#new': `${FAMILY_ATTRIBUTE}${familyId}`, '#ttl': TTL_ATTRIBUTE, ...removal?.names },
-                  ExpressionAttributeValues: { ':end': absoluteEnd, ':ttl': ttl, ':entity': 'patient_sessions' },
-                },
-              },
-              ...evicted.map((id) => revokeFamilyItem(tableName, id, now)),
-            ],
-          })),
-        );
+        const writes = [
+          { Put: { TableName: tableName, Item: { ...keys.sessionFamily(familyId), entity: 'session_family', ...family, created_at: now.toISOString(), [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: tableName, Item: { ...keys.refreshToken(tokenHash), entity: 'refresh_token', family_id: familyId, [TTL_ATTRIBUTE]: ttl }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.patientSessions(patientId),
+              // Families of one patient share the absolute lifetime, so the newest family ends last.
+              UpdateExpression: `SET #new = :end, #ttl = :ttl, entity = :entity${removal ? ` REMOVE ${removal.clause}` : ''}`,
+              ExpressionAttributeNames: { '#new': `${FAMILY_ATTRIBUTE}${familyId}`, '#ttl': TTL_ATTRIBUTE, ...removal?.names },
+              ExpressionAttributeValues: { ':end': absoluteEnd, ':ttl': ttl, ':entity': 'patient_sessions' },
+            },
+          },
+          ...evicted.map((id) => revokeFamilyItem(tableName, id, now)),
+        ];
+        try {
+          // The patient's check goes last, so a cancellation's reasons keep the writes' positions.
+          await callAws('dynamodb', () => db.send(new TransactWriteCommand({ TransactItems: [...writes, patientCheck] as never })));
+          return 'started';
+        } catch (error) {
+          if (error instanceof TransactionCanceledException && error.CancellationReasons?.[writes.length]?.Code === 'ConditionalCheckFailed') return 'refused';
+          throw error;
+        }
       }, retry);
     },
 

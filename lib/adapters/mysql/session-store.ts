@@ -1,4 +1,4 @@
-import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { FamilyStart, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { assuranceColumns, assuranceFromColumns } from '../sql/sign-in-assurance.js';
 import { callMysql } from './mysql-errors.js';
 import type { MysqlExecutor, MysqlSession } from './mysql-executor.js';
@@ -37,17 +37,26 @@ export async function endFamilies(tx: MysqlSession, patientId: string, now: Date
  */
 export function createMysqlSessionStore(db: MysqlExecutor): SessionStore {
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance, credential }) {
       const absoluteEnd = new Date(now.getTime() + absoluteTtlMs);
       const expiresAt = new Date(Math.min(now.getTime() + idleTtlMs, absoluteEnd.getTime()));
-      await callMysql(() =>
-        db.transaction(async (tx) => {
+      return callMysql(() =>
+        db.transaction(async (tx): Promise<FamilyStart> => {
+          // A locking read (the newest committed row, not the snapshot), held until commit: a reset,
+          // change or close holding the row FOR UPDATE is waited for and its new hash or is_active read;
+          // one that comes after waits for this insert, so the sessions it ends include this one.
+          const [patient] = await tx.query<{ found: number }>(
+            `SELECT 1 AS found FROM patients WHERE id = :patientId AND is_active${credential ? ' AND password_hash = :matched' : ''} LOCK IN SHARE MODE`,
+            credential ? { patientId, matched: credential.passwordHash } : { patientId },
+          );
+          if (!patient) return 'refused';
           await tx.run(
             `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device, amr, auth_time, acr)
              VALUES (:familyId, :patientId, :tokenHash, :idleTtlMs, :expiresAt, :absoluteEnd, :now, :now, :device, :amr, :auth_time, :acr)`,
             { familyId, patientId, tokenHash, idleTtlMs, expiresAt, absoluteEnd, now, device: device ?? null, ...assuranceColumns(assurance) },
           );
           await tx.run('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (:tokenHash, :familyId, :now)', { tokenHash, familyId, now });
+          return 'started';
         }),
       );
     },

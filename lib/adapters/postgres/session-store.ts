@@ -1,4 +1,4 @@
-import type { LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
+import type { FamilyStart, LiveSession, RotationResult, SessionStore } from '../../auth/session-ports.js';
 import { assuranceColumns, assuranceFromColumns } from '../sql/sign-in-assurance.js';
 import { callPostgres } from './postgres-errors.js';
 import type { SqlExecutor, SqlSession } from './sql-executor.js';
@@ -44,19 +44,28 @@ export function createPostgresSessionStore(db: SqlExecutor): SessionStore {
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance, credential }) {
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       const expiresAt = Math.min(now.getTime() + idleTtlMs, absoluteEnd);
       const iso = (t: number) => new Date(t).toISOString();
       const signIn = assuranceColumns(assurance);
-      await callPostgres(() =>
-        db.transaction(async (tx) => {
+      return callPostgres(() =>
+        db.transaction(async (tx): Promise<FamilyStart> => {
+          // The patient row held FOR SHARE until commit: a reset, change or close holding it FOR UPDATE
+          // is waited for (then its new hash or is_active is what this reads), and one that comes after
+          // waits for this insert, so the sessions it ends include this one.
+          const { rows } = await tx.query(
+            `SELECT 1 FROM patients WHERE id = $1 AND is_active${credential ? ' AND password_hash = $2' : ''} FOR SHARE`,
+            credential ? [patientId, credential.passwordHash] : [patientId],
+          );
+          if (rows.length === 0) return 'refused';
           await tx.query(
             `INSERT INTO session_families (id, patient_id, current_token_hash, idle_ms, expires_at, absolute_expires_at, created_at, last_used_at, device, amr, auth_time, acr)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)`,
             [familyId, patientId, tokenHash, idleTtlMs, iso(expiresAt), iso(absoluteEnd), now.toISOString(), device ?? null, signIn.amr, signIn.auth_time && new Date(signIn.auth_time).toISOString(), signIn.acr],
           );
           await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)', [tokenHash, familyId, now.toISOString()]);
+          return 'started';
         }),
       );
     },

@@ -1,5 +1,5 @@
 import type { SignInAssurance } from '../../../lib/auth/assurance.js';
-import type { AttemptState, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
+import type { AttemptState, FamilyStart, LoginFailureCounter, RotationResult, SessionStore } from '../../../lib/auth/session-ports.js';
 
 interface Family {
   patientId: string;
@@ -21,8 +21,15 @@ export interface InMemorySessionStore extends SessionStore {
   endFamilies(patientId: string, now: Date, keepFamilyId?: string): void;
 }
 
-/** Refresh-token families in memory, by the SessionStore contract (one JS turn per call: atomic). */
-export function createInMemorySessionStore(): InMemorySessionStore {
+/** What startFamily's condition reads of a patient (the repository's own record, read synchronously). */
+export type PatientLookup = (patientId: string) => { password_hash: string; is_active: boolean } | undefined;
+
+/**
+ * Refresh-token families in memory, by the SessionStore contract (one JS turn per call: atomic).
+ * `patientOf` reads the patient startFamily is conditioned on (createInMemoryStorage wires the fake
+ * repository); a store made without it, for session-only tests, starts every family.
+ */
+export function createInMemorySessionStore(patientOf?: PatientLookup): InMemorySessionStore {
   const families = new Map<string, Family>();
   const tokens = new Map<string, string>(); // token hash → family id
 
@@ -33,7 +40,12 @@ export function createInMemorySessionStore(): InMemorySessionStore {
   };
 
   return {
-    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance }) {
+    async startFamily({ familyId, patientId, tokenHash, now, idleTtlMs, absoluteTtlMs, device, assurance, credential }): Promise<FamilyStart> {
+      if (patientOf) {
+        // Decided in the same turn as the write, as the real stores decide it in theirs.
+        const patient = patientOf(patientId);
+        if (!patient?.is_active || (credential && patient.password_hash !== credential.passwordHash)) return 'refused';
+      }
       const absoluteEnd = now.getTime() + absoluteTtlMs;
       families.set(familyId, {
         patientId, currentHash: tokenHash, idleTtlMs, absoluteEnd, expiresAt: Math.min(now.getTime() + idleTtlMs, absoluteEnd),
@@ -41,6 +53,7 @@ export function createInMemorySessionStore(): InMemorySessionStore {
         ...(assurance && { assurance: { ...assurance, amr: [...assurance.amr] } }),
       });
       tokens.set(tokenHash, familyId);
+      return 'started';
     },
     async rotate(presentedHash, newHash, now, reuseIntervalMs): Promise<RotationResult> {
       const familyId = tokens.get(presentedHash);

@@ -48,7 +48,8 @@ export interface InMemoryStorage extends Storage {
 /** `clock` is the stores' own clock (where registrations lapse by), real time unless a test fixes it. */
 export function createInMemoryStorage(clock?: Clock): InMemoryStorage {
   const outbox = createInMemoryOutbox();
-  const sessions = createInMemorySessionStore();
+  // A session starts only for an active patient still at the password checked (read at the write).
+  const sessions = createInMemorySessionStore((id) => repository.readPatient(id));
   // The password writes end sessions in the repository's "transaction", as the real stores do.
   const repository = createInMemoryPatientRepository(outbox, clock, sessions);
   return {

@@ -1,0 +1,44 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { SessionStore } from '../../lib/auth/session-ports.js';
+import type { PatientRepository } from '../../lib/patient/ports.js';
+import { mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+
+const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
+
+export interface HeldPasswordWrite {
+  repository: PatientRepository;
+  sessions: SessionStore;
+  /**
+   * A password write as the SQL stores' reset and change run it, on its own connection: the patient
+   * row updated to `newHash` (so locked), then `whileHeld`, then the patient's families ended, commit.
+   */
+  holdPatientRow(patientId: string, newHash: string, whileHeld: () => Promise<void>): Promise<void>;
+  /** How many of this database's statements wait for a row lock now (the server's own view). */
+  lockWaits(): Promise<number>;
+}
+
+/**
+ * Issue 19 item 3 on a SQL store, with real concurrent transactions: a sign-in's session start that
+ * arrives while a password write holds the patient row waits for it (startFamily reads the row FOR
+ * SHARE), then sees the new hash and is refused. Without the shared lock it would insert at once
+ * under the old hash, after the write had read the families it ends, and live on.
+ */
+export async function expectSessionStartWaitsForHeldPasswordWrite(store: HeldPasswordWrite): Promise<void> {
+  const patient = patientFixture({ email_verified: true });
+  await store.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+  const family = {
+    familyId: randomUUID(), patientId: patient.id, tokenHash: randomBytes(32).toString('hex'), now: new Date(),
+    idleTtlMs: 3_600_000, absoluteTtlMs: 7_200_000, credential: { passwordHash: patient.password_hash },
+  };
+  let settled = false;
+  let start!: Promise<string>;
+  await store.holdPatientRow(patient.id, NEW_HASH, async () => {
+    start = store.sessions.startFamily(family).finally(() => { settled = true; });
+    // The server reports the session start waiting on the held row: the event, not a sleep.
+    await expect.poll(() => store.lockWaits(), { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
+    expect(settled).toBe(false);
+  });
+  expect(await start).toBe('refused');
+  expect(await store.sessions.isLive(family, new Date())).toBe(false);
+}
