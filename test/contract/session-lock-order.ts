@@ -35,8 +35,10 @@ export async function expectSessionStartWaitsForHeldPasswordWrite(store: HeldPas
   let start!: Promise<string>;
   await store.holdPatientRow(patient.id, NEW_HASH, async () => {
     start = store.sessions.startFamily(family).finally(() => { settled = true; });
-    // The server reports the session start waiting on the held row: the event, not a sleep.
-    await expect.poll(() => store.lockWaits(), { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
+    // The server reports the session start waiting on the held row: the event, not a sleep. Asked
+    // every 150 ms: InnoDB refreshes its INNODB_TRX view only when it was last read over 100 ms ago,
+    // so a faster poll would keep reading the first, empty answer.
+    await expect.poll(() => store.lockWaits(), { timeout: 10_000, interval: 150 }).toBeGreaterThan(0);
     expect(settled).toBe(false);
   });
   expect(await start).toBe('refused');
