@@ -96,6 +96,8 @@ export const TABLE_CALLS = {
     'dynamodb:UpdateItem': ['RESET#', 'PATIENT#', 'EMAIL#', 'PHONE#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
     'dynamodb:DeleteItem': ['PHONE#'],
+    // With no session to end, the index is only checked: unchanged since it was read (no sign-in meanwhile).
+    'dynamodb:ConditionCheckItem': ['SESSIONS#'],
   },
   /**
    * Read the patient's live families (SESSIONS#), then one transaction: the compare-and-set of the
@@ -106,6 +108,7 @@ export const TABLE_CALLS = {
     'dynamodb:GetItem': ['SESSIONS#'],
     'dynamodb:UpdateItem': ['PATIENT#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['OUTBOX#'],
+    'dynamodb:ConditionCheckItem': ['SESSIONS#'],
   },
   /**
    * Read the patient's live families (SESSIONS#), then one transaction: the conditional deactivation
@@ -135,7 +138,7 @@ export const TABLE_CALLS = {
     'dynamodb:GetItem': ['EMAILMOVE#', 'PATIENT#', 'SESSIONS#'],
     'dynamodb:UpdateItem': ['EMAILMOVE#', 'PATIENT#', 'FAMILY#', 'SESSIONS#'],
     'dynamodb:PutItem': ['EMAIL#', 'OUTBOX#'],
-    'dynamodb:ConditionCheckItem': ['EMAIL#'],
+    'dynamodb:ConditionCheckItem': ['EMAIL#', 'SESSIONS#'],
     'dynamodb:DeleteItem': ['EMAIL#'],
   },
 

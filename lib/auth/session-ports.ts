@@ -98,10 +98,9 @@ export interface SessionStore {
    * active, and with `credential` its `password_hash` must equal `credential.passwordHash`. The SQL
    * stores read the patient row FOR SHARE in the inserting transaction (so a reset holding the row
    * waits it out, or is waited for, and its revocation sees this family); DynamoDB adds a
-   * ConditionCheck on the patient item to the family's transaction. (DynamoDB: a password write reads
-   * the patient's index of families just before its transaction; a family committed in those few
-   * milliseconds, under the old hash, is not in its list. Closing that needs the password writes to
-   * condition on the index they read: not done yet, see lib/auth/README.md.)
+   * ConditionCheck on the patient item to the family's transaction, and moves the version of the
+   * patient's index of families, on which every write that ends them all is conditioned: a family
+   * committed between such a write's read and its commit refuses that write, which reads again.
    */
   startFamily(family: NewSessionFamily): Promise<FamilyStart>;
   /**

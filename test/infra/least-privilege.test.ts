@@ -297,7 +297,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['EMAILMOVE#', 'FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['EMAIL#', 'LOGIN#'],
       'dynamodb:PutItem': ['EMAIL#', 'OUTBOX#'],
-      'dynamodb:ConditionCheckItem': ['EMAIL#'],
+      'dynamodb:ConditionCheckItem': ['EMAIL#', 'SESSIONS#'],
     }],
     // Moving the phone: the password, the pre-check (the number's holder and whether it proved it,
     // issue 19 item 4), the phone verification's limits and code; then the swap, which may take the
@@ -361,6 +361,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['EMAIL#', 'FAMILY#', 'PATIENT#', 'PHONE#', 'RESET#', 'SESSIONS#'],
       'dynamodb:PutItem': ['OUTBOX#'],
       'dynamodb:DeleteItem': ['LOGIN#', 'PHONE#'],
+      'dynamodb:ConditionCheckItem': ['SESSIONS#'],
     }],
     ['PasswordChange', {
       'dynamodb:GetItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#', 'TOTP#'],
@@ -368,6 +369,7 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       'dynamodb:UpdateItem': ['FAMILY#', 'LOGIN#', 'PATIENT#', 'SESSIONS#'],
       'dynamodb:DeleteItem': ['LOGIN#'],
       'dynamodb:PutItem': ['OUTBOX#'],
+      'dynamodb:ConditionCheckItem': ['SESSIONS#'],
     }],
     // The sliding window of its codes reads its hits (RATE#) before its conditional Update.
     ['PhoneVerification', {

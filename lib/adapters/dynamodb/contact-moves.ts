@@ -8,7 +8,7 @@ import { retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { epochSeconds, hasLapsed } from './patient-item.js';
-import { endFamiliesWrites } from './session-store.js';
+import { endFamiliesWrites, retryingSessionChanges } from './session-store.js';
 
 /** A used or expired link stays a week so a late click still gets "expired"/"used", then TTL removes it. */
 const TOKEN_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -179,7 +179,8 @@ export function createDynamoContactMoves(db: DynamoDBDocumentClient, tableName: 
         if (token.patient_id !== patientId) return { outcome: 'unknown' };
         // Another move or a close won meanwhile: what the SQL stores' UPDATE … WHERE email = … AND is_active finds.
         if (patient.email !== expectedEmail || patient.is_active !== true) return { outcome: 'superseded' };
-        const written = await writeMove(token, patient, confirmation);
+        // A sign-in meanwhile (the sessions' version moved): the same write on a fresh read of them.
+        const written = await retryingSessionChanges(() => writeMove(token, patient, confirmation));
         if (written !== PATIENT_CHANGED) return written;
         if (round >= CONFIRM_ROUNDS) throw new ServiceUnavailableError('dynamodb');
       }

@@ -8,7 +8,7 @@ import type {
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
-import { endFamiliesWrites } from './session-store.js';
+import { endFamiliesWrites, retryingSessionChanges } from './session-store.js';
 import { takeOverPhoneWrites } from './phone-takeover.js';
 import { epochSeconds, fromPatientItem, hasLapsed, lapseTtl, toPatientItem } from './patient-item.js';
 
@@ -492,59 +492,65 @@ export function createDynamoPatientRepository(
     },
 
     async changePassword({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) {
-      try {
-        await transact(new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.patient(patientId),
-                // Removing the pointers to the newest reset and email-move links ends every outstanding one
-                // ("superseded"): the email_move_requested notice promises that a new password ends the move.
-                UpdateExpression: `SET password_hash = :next, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
-                // Compare-and-set: a concurrent change, reset or deactivation wins.
-                ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
-                ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':next': passwordHash, ':at': now.toISOString(), ':expected': expectedHash, ':yes': true, ':nowSeconds': epochSeconds(now) },
+      // Again on a fresh read of the sessions if one started meanwhile (endFamiliesWrites).
+      return retryingSessionChanges(async () => {
+        try {
+          await transact(new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.patient(patientId),
+                  // Removing the pointers to the newest reset and email-move links ends every outstanding one
+                  // ("superseded"): the email_move_requested notice promises that a new password ends the move.
+                  UpdateExpression: `SET password_hash = :next, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
+                  // Compare-and-set: a concurrent change, reset or deactivation wins.
+                  ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+                  ExpressionAttributeNames: TTL_NAME,
+                  ExpressionAttributeValues: { ':next': passwordHash, ':at': now.toISOString(), ':expected': expectedHash, ':yes': true, ':nowSeconds': epochSeconds(now) },
+                },
               },
-            },
-            { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...(await endFamiliesWrites(db, tableName, patientId, now, keepSessionId)),
-          ],
-        }));
-        return true;
-      } catch (error) {
-        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
-        throw error;
-      }
+              { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+              ...(await endFamiliesWrites(db, tableName, patientId, now, keepSessionId)),
+            ],
+          }));
+          return true;
+        } catch (error) {
+          if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+          throw error;
+        }
+      });
     },
 
     async closeAccount({ patientId, expectedHash, notice, now }) {
-      try {
-        await transact(new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.patient(patientId),
-                // Removing the pointer to the newest reset link ends every outstanding one: only a link asked for after the close reopens.
-                // A pending email move ends too: a reset reopening the account must not find it still usable.
-                UpdateExpression: `SET is_active = :no, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
-                // Only while active and still at the hash the password matched: a concurrent close, change or reset wins.
-                ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
-                ExpressionAttributeNames: TTL_NAME,
-                ExpressionAttributeValues: { ':no': false, ':yes': true, ':at': now.toISOString(), ':expected': expectedHash, ':nowSeconds': epochSeconds(now) },
+      // Again on a fresh read of the sessions if one started meanwhile (endFamiliesWrites).
+      return retryingSessionChanges(async () => {
+        try {
+          await transact(new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.patient(patientId),
+                  // Removing the pointer to the newest reset link ends every outstanding one: only a link asked for after the close reopens.
+                  // A pending email move ends too: a reset reopening the account must not find it still usable.
+                  UpdateExpression: `SET is_active = :no, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
+                  // Only while active and still at the hash the password matched: a concurrent close, change or reset wins.
+                  ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+                  ExpressionAttributeNames: TTL_NAME,
+                  ExpressionAttributeValues: { ':no': false, ':yes': true, ':at': now.toISOString(), ':expected': expectedHash, ':nowSeconds': epochSeconds(now) },
+                },
               },
-            },
-            { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...(await endFamiliesWrites(db, tableName, patientId, now)),
-          ],
-        }));
-        return true;
-      } catch (error) {
-        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
-        throw error;
-      }
+              { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+              ...(await endFamiliesWrites(db, tableName, patientId, now)),
+            ],
+          }));
+          return true;
+        } catch (error) {
+          if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+          throw error;
+        }
+      });
     },
 
     async findVerificationToken(tokenHash) {
@@ -601,7 +607,8 @@ export function createDynamoPatientRepository(
     async resetPassword({ tokenHash, passwordHash, notice, now }): Promise<PasswordReset> {
       let takenBack: TakenBack | undefined;
       // The mailbox is proven, as by a verification: the email becomes verified and the lapse goes.
-      const result = await consumeMailboxToken({
+      // Again on a fresh read (of the link, the patient and its sessions) if a session started meanwhile.
+      const result = await retryingSessionChanges(() => consumeMailboxToken({
         link: MAILBOX_LINKS.reset, tokenHash, now,
         patientSet: {
           // is_active too: a closed account is reopened by proving its mailbox (lib/record/README.md).
@@ -622,7 +629,7 @@ export function createDynamoPatientRepository(
           takenBack = change?.takenBack;
           return change;
         },
-      });
+      }));
       return result.outcome === 'consumed' ? { outcome: 'reset', patientId: result.patientId, ...(takenBack && { takenBack }) } : result;
     },
 

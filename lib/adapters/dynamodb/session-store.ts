@@ -21,6 +21,8 @@ export const MAX_LIVE_FAMILIES = 40;
 const FAMILY_ATTRIBUTE = 'F#';
 /** The index's old form: a string set of every family id ever started (read, revoked, then removed). */
 const LEGACY_FAMILY_IDS = 'family_ids';
+/** Moved by every new family: a write that ends them all is conditioned on the version it read. */
+const INDEX_VERSION = 'version';
 
 const ttlAfter = (absoluteEndMs: number) => Math.floor(absoluteEndMs / 1000) + RETENTION_SECONDS;
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -92,9 +94,14 @@ function revokeFamilyItem(tableName: string, familyId: string, now: Date) {
 
 /**
  * The writes that end every family of a patient but `keepFamilyId`, for the caller's own
- * transaction (a password reset or change): each family revoked and the index emptied of them.
- * Ids left in the index's old string set (written before the index kept only live families) are
- * revoked first, outside the transaction, and the set removed inside it.
+ * transaction (a password reset or change, a close, an email move): each family revoked and the
+ * index emptied of them. Ids left in the index's old string set (written before the index kept only
+ * live families) are revoked first, outside the transaction, and the set removed inside it.
+ *
+ * The index's write (or, with nothing to end, a ConditionCheck of it) is conditioned on its
+ * `version` as read, which every new family moves: a sign-in that commits between this read and the
+ * caller's commit fails the caller's transaction instead of surviving it ("every session ends").
+ * `retryingSessionChanges` runs the caller again, with a fresh read.
  */
 export async function endFamiliesWrites(db: DynamoDBDocumentClient, tableName: string, patientId: string, now: Date, keepFamilyId?: string): Promise<object[]> {
   const { Item } = await callAws('dynamodb', () =>
@@ -103,8 +110,15 @@ export async function endFamiliesWrites(db: DynamoDBDocumentClient, tableName: s
   const ended = [...families.keys()].filter((id) => id !== keepFamilyId);
   const legacy = legacyIds.filter((id) => id !== keepFamilyId && !families.has(id));
   for (const id of legacy) await callAws('dynamodb', () => db.send(new UpdateCommand(revokeFamilyItem(tableName, id, now).Update)));
+  const version = Item?.[INDEX_VERSION] as number | undefined;
+  const unchanged = {
+    ConditionExpression: version === undefined ? `attribute_not_exists(${INDEX_VERSION})` : `${INDEX_VERSION} = :version`,
+    ...(version !== undefined && { ExpressionAttributeValues: { ':version': version } }),
+    // The item as it is now comes back with a refusal: sessionsIndexChanged tells this refusal by it.
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  };
   const removal = removeFamilies(ended);
-  if (!removal && legacyIds.length === 0) return [];
+  if (!removal && legacyIds.length === 0) return [{ ConditionCheck: { TableName: tableName, Key: keys.patientSessions(patientId), ...unchanged } }];
   const removed = [removal?.clause, legacyIds.length > 0 ? LEGACY_FAMILY_IDS : undefined].filter(Boolean).join(', ');
   return [
     ...ended.map((id) => revokeFamilyItem(tableName, id, now)),
@@ -114,9 +128,40 @@ export async function endFamiliesWrites(db: DynamoDBDocumentClient, tableName: s
         Key: keys.patientSessions(patientId),
         UpdateExpression: `REMOVE ${removed}`,
         ...(removal && { ExpressionAttributeNames: removal.names }),
+        ...unchanged,
       },
     },
   ];
+}
+
+/** Whether a transaction was refused because the patient's session index moved (a sign-in) after endFamiliesWrites read it. */
+export function sessionsIndexChanged(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  return (error.CancellationReasons ?? []).some((reason) => {
+    if (reason.Code !== 'ConditionalCheckFailed') return false;
+    const entity = (reason.Item as Record<string, unknown> | undefined)?.entity as unknown;
+    // The low-level shape ({ S: … }) or, through the document client, the plain value.
+    return entity === 'patient_sessions' || (entity as { S?: string } | undefined)?.S === 'patient_sessions';
+  });
+}
+
+/** How many times a write that ends sessions is run again after a sign-in slipped in: each round is a new read. */
+const SESSION_CHANGE_ROUNDS = 5;
+
+/**
+ * Runs `attempt` (which reads the sessions with endFamiliesWrites and writes) again while a session
+ * started between its read and its write. A sign-in every few milliseconds cannot hold it off for
+ * long: each round takes the new family along; after SESSION_CHANGE_ROUNDS, a 503 (nothing written).
+ */
+export async function retryingSessionChanges<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!sessionsIndexChanged(error)) throw error;
+      if (round >= SESSION_CHANGE_ROUNDS) throw new ServiceUnavailableError('dynamodb');
+    }
+  }
 }
 
 /**
@@ -201,9 +246,10 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
               TableName: tableName,
               Key: keys.patientSessions(patientId),
               // Families of one patient share the absolute lifetime, so the newest family ends last.
-              UpdateExpression: `SET #new = :end, #ttl = :ttl, entity = :entity${removal ? ` REMOVE ${removal.clause}` : ''}`,
-              ExpressionAttributeNames: { '#new': `${FAMILY_ATTRIBUTE}${familyId}`, '#ttl': TTL_ATTRIBUTE, ...removal?.names },
-              ExpressionAttributeValues: { ':end': absoluteEnd, ':ttl': ttl, ':entity': 'patient_sessions' },
+              // The version moves: a reset, change or close that read the index before this commits is refused and reads again.
+              UpdateExpression: `SET #new = :end, #ttl = :ttl, entity = :entity ADD #version :one${removal ? ` REMOVE ${removal.clause}` : ''}`,
+              ExpressionAttributeNames: { '#new': `${FAMILY_ATTRIBUTE}${familyId}`, '#ttl': TTL_ATTRIBUTE, '#version': INDEX_VERSION, ...removal?.names },
+              ExpressionAttributeValues: { ':end': absoluteEnd, ':ttl': ttl, ':entity': 'patient_sessions', ':one': 1 },
             },
           },
           ...evicted.map((id) => revokeFamilyItem(tableName, id, now)),
@@ -345,11 +391,13 @@ export function createDynamoSessionStore(db: DynamoDBDocumentClient, tableName: 
     },
 
     async endOthers(patientId, keepFamilyId, now) {
-      // Read the index each round: a conflict means a sign-in or a revocation changed it meanwhile.
-      await retryingConflicts(async () => {
+      // Read the index each round: a conflict, or a new family (its version moved), means a sign-in
+      // or a revocation changed it meanwhile.
+      await retryingSessionChanges(() => retryingConflicts(async () => {
         const writes = await endFamiliesWrites(db, tableName, patientId, now, keepFamilyId);
-        if (writes.length > 0) await callAws('dynamodb', () => db.send(new TransactWriteCommand({ TransactItems: writes as never })));
-      }, retry);
+        // Nothing to end but the index's check: no write.
+        if (writes.some((write) => !('ConditionCheck' in write))) await callAws('dynamodb', () => db.send(new TransactWriteCommand({ TransactItems: writes as never })));
+      }, retry));
     },
   };
 
