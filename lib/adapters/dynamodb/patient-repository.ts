@@ -7,6 +7,7 @@ import type {
 } from '../../patient/ports.js';
 import { callAws } from '../aws-errors.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
+import type { OutboxItem } from '../../outbox/ports.js';
 import { outboxItem } from './outbox-store.js';
 import { endFamiliesWrites, retryingSessionChanges } from './session-store.js';
 import { takeOverPhoneWrites } from './phone-takeover.js';
@@ -127,6 +128,44 @@ export function createDynamoPatientRepository(
    * cancellation, where the SDK does not retry it) with jittered backoff; the same ClientRequestToken
    * makes retries idempotent.
    */
+  /**
+   * A password change or a close: the patient's `set`, only while it is active and still at the hash
+   * the password matched (a concurrent change, reset or close wins: false), with its notice and every
+   * session but `keepSessionId` ended, in one transaction. Both remove the pointers to the newest reset
+   * and email-move links, which ends every outstanding one ("superseded"): the email_move_requested
+   * notice promises that a new password ends the move, and a reset that reopens a closed account must
+   * not find one usable. Run again on a fresh read of the sessions if one started meanwhile.
+   */
+  function writeUnderMatchedPassword(write: {
+    patientId: string; expectedHash: string; notice: OutboxItem; now: Date; keepSessionId?: string; set: string; values: Record<string, unknown>;
+  }): Promise<boolean> {
+    const { patientId, expectedHash, notice, now, keepSessionId } = write;
+    return retryingSessionChanges(async () => {
+      try {
+        await transact(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.patient(patientId),
+                UpdateExpression: `SET ${write.set}, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
+                ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
+                ExpressionAttributeNames: TTL_NAME,
+                ExpressionAttributeValues: { ...write.values, ':at': now.toISOString(), ':expected': expectedHash, ':yes': true, ':nowSeconds': epochSeconds(now) },
+              },
+            },
+            { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...(await endFamiliesWrites(db, tableName, patientId, now, keepSessionId)),
+          ],
+        }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
+        throw error;
+      }
+    });
+  }
+
   async function transact(command: TransactWriteCommand): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -492,65 +531,11 @@ export function createDynamoPatientRepository(
     },
 
     async changePassword({ patientId, expectedHash, passwordHash, keepSessionId, notice, now }) {
-      // Again on a fresh read of the sessions if one started meanwhile (endFamiliesWrites).
-      return retryingSessionChanges(async () => {
-        try {
-          await transact(new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.patient(patientId),
-                  // Removing the pointers to the newest reset and email-move links ends every outstanding one
-                  // ("superseded"): the email_move_requested notice promises that a new password ends the move.
-                  UpdateExpression: `SET password_hash = :next, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
-                  // Compare-and-set: a concurrent change, reset or deactivation wins.
-                  ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
-                  ExpressionAttributeNames: TTL_NAME,
-                  ExpressionAttributeValues: { ':next': passwordHash, ':at': now.toISOString(), ':expected': expectedHash, ':yes': true, ':nowSeconds': epochSeconds(now) },
-                },
-              },
-              { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
-              ...(await endFamiliesWrites(db, tableName, patientId, now, keepSessionId)),
-            ],
-          }));
-          return true;
-        } catch (error) {
-          if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
-          throw error;
-        }
-      });
+      return writeUnderMatchedPassword({ patientId, expectedHash, notice, now, keepSessionId, set: 'password_hash = :next', values: { ':next': passwordHash } });
     },
 
     async closeAccount({ patientId, expectedHash, notice, now }) {
-      // Again on a fresh read of the sessions if one started meanwhile (endFamiliesWrites).
-      return retryingSessionChanges(async () => {
-        try {
-          await transact(new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.patient(patientId),
-                  // Removing the pointer to the newest reset link ends every outstanding one: only a link asked for after the close reopens.
-                  // A pending email move ends too: a reset reopening the account must not find it still usable.
-                  UpdateExpression: `SET is_active = :no, updated_at = :at REMOVE reset_token_hash, ${PENDING_EMAIL_MOVE}`,
-                  // Only while active and still at the hash the password matched: a concurrent close, change or reset wins.
-                  ConditionExpression: `password_hash = :expected AND is_active = :yes AND ${NOT_LAPSED}`,
-                  ExpressionAttributeNames: TTL_NAME,
-                  ExpressionAttributeValues: { ':no': false, ':yes': true, ':at': now.toISOString(), ':expected': expectedHash, ':nowSeconds': epochSeconds(now) },
-                },
-              },
-              { Put: { TableName: tableName, Item: outboxItem(notice, outboxShards), ConditionExpression: 'attribute_not_exists(pk)' } },
-              ...(await endFamiliesWrites(db, tableName, patientId, now)),
-            ],
-          }));
-          return true;
-        } catch (error) {
-          if (error instanceof TransactionCanceledException && reasonCodes(error)[0] === 'ConditionalCheckFailed') return false;
-          throw error;
-        }
-      });
+      return writeUnderMatchedPassword({ patientId, expectedHash, notice, now, set: 'is_active = :no', values: { ':no': false } });
     },
 
     async findVerificationToken(tokenHash) {
