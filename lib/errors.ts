@@ -402,7 +402,7 @@ export class PasskeyEnrolmentError extends AppError {
   }
 }
 
-/** A passkey beyond the most one account holds (MAX_PASSKEYS, lib/passkey/enrol-passkey.ts). */
+/** A passkey beyond the most one account holds (MAX_PASSKEYS, lib/passkey/limits.ts). */
 export class PasskeyLimitError extends AppError {
   override readonly name = 'PasskeyLimitError';
   readonly statusCode = 409;

@@ -25,7 +25,6 @@ export interface EnrolPasskeyDeps {
 
 /** The name a passkey gets when the patient gives none. */
 export const DEFAULT_PASSKEY_NAME = 'Passkey';
-export { MAX_PASSKEYS };
 
 /** The caller's own record, active: a closed account adds no factor (its tokens are refused anyway). */
 async function activePatient(caller: VerifiedAccessToken, deps: EnrolPasskeyDeps): Promise<PatientRecord> {

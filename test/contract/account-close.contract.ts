@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
+import type { AccountNoticeMail, OutboxMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { ContractStore } from './patient-repository.contract.js';
+import { NEW_HASH, changedNotice, closedNotice } from './password-write-fixtures.js';
 
 export interface AccountCloseContext {
   store: () => ContractStore;
@@ -11,14 +12,7 @@ export interface AccountCloseContext {
 
 const MINUTE = 60_000;
 const digest = () => randomBytes(32).toString('hex');
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
-const closedNotice = (patient: PatientRecord): AccountNoticeMail => ({
-  kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: 'account_closed', createdAt: new Date().toISOString(),
-});
-const changedNotice = (patient: PatientRecord): PasswordChangedMail => ({
-  kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
-});
 
 /** POST /me/close's write (issue 20) and the reset that reopens a closed account, on every store. */
 export function describeAccountCloseContract(ctx: AccountCloseContext): void {

@@ -5,18 +5,18 @@ import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import type { NewSessionFamily } from '../../lib/auth/session-ports.js';
 import { loadConfig } from '../../lib/config.js';
-import type { PasswordChangedMail, PatientRecord } from '../../lib/patient/ports.js';
+import type { AccountNoticeMail, PatientRecord } from '../../lib/patient/ports.js';
 import { testIdentifierDigests } from '../support/identifier-keys.js';
-import { mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+import { mailFor, patientFixture, tokenFor, uniqueEmail } from './patient-repository.contract.js';
+import { NEW_HASH, changedNotice } from './password-write-fixtures.js';
 
 const MINUTE = 60_000;
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
-const changedNotice = (patient: PatientRecord): PasswordChangedMail => ({
-  kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
-});
-/** The password change's own transaction: its first item sets the new hash on the patient. */
-const isPasswordWrite = (command: unknown) =>
-  command instanceof TransactWriteCommand && String(command.input.TransactItems?.[0]?.Update?.UpdateExpression).startsWith('SET password_hash = :next');
+/** The password change's own transaction (its first item sets the new hash), or an email move's (it uses an EMAILMOVE# link first). */
+const endsSessions = (command: unknown) => {
+  if (!(command instanceof TransactWriteCommand)) return false;
+  const first = command.input.TransactItems?.[0]?.Update;
+  return String(first?.UpdateExpression).startsWith('SET password_hash = :next') || String((first?.Key as { pk?: string } | undefined)?.pk).startsWith('EMAILMOVE#');
+};
 
 /**
  * Issue 19 item 3 on DynamoDB: a password write reads the patient's sessions, then commits; a sign-in
@@ -35,7 +35,7 @@ describe('DynamoDB: a sign-in between a password write\'s read of the sessions a
     get(target, property, receiver) {
       if (property !== 'send') return Reflect.get(target, property, receiver);
       return async (...args: Parameters<DynamoDBDocumentClient['send']>) => {
-        if (between && isPasswordWrite(args[0])) {
+        if (between && endsSessions(args[0])) {
           const run = between;
           between = undefined; // once: the write's second round goes through
           await run();
@@ -44,7 +44,8 @@ describe('DynamoDB: a sign-in between a password write\'s read of the sessions a
       };
     },
   });
-  const racingRepository = createDynamoStorage(racing, config, testIdentifierDigests()).repository;
+  const racingStorage = createDynamoStorage(racing, config, testIdentifierDigests());
+  const racingRepository = racingStorage.repository;
 
   const family = (patient: PatientRecord): NewSessionFamily => ({
     familyId: randomUUID(), patientId: patient.id, tokenHash: randomBytes(32).toString('hex'), now: new Date(),
@@ -72,5 +73,27 @@ describe('DynamoDB: a sign-in between a password write\'s read of the sessions a
     if (hadSession) expect(await live(before)).toBe(false);
     // And after it, the old password starts nothing.
     expect(await storage.sessions.startFamily(family(patient))).toBe('refused');
+  });
+
+  it('an email move: the sign-in\'s session ends with the others, the asking session is kept', async () => {
+    const patient = await verifiedPatient();
+    const asking = family(patient);
+    expect(await storage.sessions.startFamily(asking)).toBe('started');
+    const now = new Date();
+    const newEmail = uniqueEmail();
+    const tokenHash = randomBytes(32).toString('hex');
+    const notice = (kind: AccountNoticeMail['notice']): AccountNoticeMail => ({ kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: kind, createdAt: now.toISOString() });
+    expect(await storage.contactMoves.requestEmailMove({
+      patientId: patient.id, newEmail, tokenHash, expiresAt: new Date(now.getTime() + 30 * MINUTE), keepSessionId: asking.familyId, now,
+      link: { kind: 'email_move_email', id: randomUUID(), patientId: patient.id, to: newEmail, confirmUrl: 'https://app.clinic.test/me/email/confirm?token=x', createdAt: now.toISOString() },
+      notice: notice('email_move_requested'),
+    })).toBe(true);
+    const slipped = family(patient);
+    between = async () => { expect(await storage.sessions.startFamily(slipped)).toBe('started'); };
+    expect(await racingStorage.contactMoves.confirmEmailMove({ tokenHash, patientId: patient.id, expectedEmail: patient.email, notice: notice('email_moved'), now: new Date() }))
+      .toEqual({ outcome: 'moved', email: newEmail });
+    expect(between).toBeUndefined();
+    expect(await live(slipped)).toBe(false);
+    expect(await live(asking)).toBe(true);
   });
 });

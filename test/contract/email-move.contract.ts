@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PatientRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { EmailMoveRequest } from '../../lib/record/ports.js';
 import type { ContractStore } from './patient-repository.contract.js';
+import { NEW_HASH } from './password-write-fixtures.js';
 
 export interface EmailMoveContext {
   store: () => ContractStore;
@@ -20,7 +21,6 @@ const notice = (patient: PatientRecord, kind: AccountNoticeMail['notice'], now =
 const passwordChanged = (patient: PatientRecord): PasswordChangedMail => ({
   kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
 });
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 /** POST /me/email and its link (issue 20): the pending move, the link's states and the atomic swap of reservations, on every store. */
 export function describeEmailMoveContract(ctx: EmailMoveContext): void {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { OutboxMail, PasswordChangedMail, PasswordResetMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { ContractStore } from './patient-repository.contract.js';
+import { NEW_HASH } from './password-write-fixtures.js';
 
 export interface PasswordResetContext {
   store: () => ContractStore;
@@ -13,7 +14,6 @@ const MINUTE = 60_000;
 /** issueResetToken judges lapse by the store's own clock: the fixtures live in real time. */
 const fromNow = (ms: number) => new Date(Date.now() + ms);
 const digest = () => randomBytes(32).toString('hex');
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 function resetToken(patient: PatientRecord, expiresAt = fromNow(30 * MINUTE)): ResetTokenRecord {
   return { tokenHash: digest(), patientId: patient.id, expiresAt, seed: randomUUID() };

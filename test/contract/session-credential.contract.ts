@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { NewSessionFamily } from '../../lib/auth/session-ports.js';
-import type { AccountNoticeMail, OutboxMail, PasswordChangedMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
+import type { OutboxMail, PatientRecord, ResetTokenRecord, VerificationTokenRecord } from '../../lib/patient/ports.js';
 import type { ContractStore } from './patient-repository.contract.js';
+import { NEW_HASH, changedNotice, closedNotice } from './password-write-fixtures.js';
 
 export interface SessionCredentialContext {
   store: () => ContractStore;
@@ -12,14 +13,7 @@ export interface SessionCredentialContext {
 
 const MINUTE = 60_000;
 const digest = () => randomBytes(32).toString('hex');
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
-const changedNotice = (patient: PatientRecord): PasswordChangedMail => ({
-  kind: 'password_changed_email', id: randomUUID(), patientId: patient.id, to: patient.email, firstName: patient.first_name, createdAt: new Date().toISOString(), sessionsEnded: 'all',
-});
-const closedNotice = (patient: PatientRecord): AccountNoticeMail => ({
-  kind: 'account_notice_email', id: randomUUID(), patientId: patient.id, to: patient.email, notice: 'account_closed', createdAt: new Date().toISOString(),
-});
 
 /**
  * A session starts only under the credential that was checked (issue 19 item 3): startFamily is

@@ -3,8 +3,8 @@ import { expect } from 'vitest';
 import type { SessionStore } from '../../lib/auth/session-ports.js';
 import type { PatientRepository } from '../../lib/patient/ports.js';
 import { mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
+import { NEW_HASH } from './password-write-fixtures.js';
 
-const NEW_HASH = '$2b$12$newnewnewnewnewnewnewuJ6bHpu0WjKlVq1Ff0cPh8O3AxYzZ9Ae';
 
 export interface HeldPasswordWrite {
   repository: PatientRepository;

@@ -6,7 +6,8 @@ import {
   UnknownPasskeyError, WrongSecondFactorError,
 } from '../../lib/errors.js';
 import { deliverDueMails } from '../../lib/outbox/deliver-mail.js';
-import { enrolPasskey, MAX_PASSKEYS, passkeyCreationOptions, passkeyNotice } from '../../lib/passkey/enrol-passkey.js';
+import { enrolPasskey, passkeyCreationOptions, passkeyNotice } from '../../lib/passkey/enrol-passkey.js';
+import { MAX_PASSKEYS } from '../../lib/passkey/limits.js';
 import { listPasskeys, removePasskey } from '../../lib/passkey/own-passkeys.js';
 import { passkeySignInOptions, signInWithPasskey } from '../../lib/passkey/passkey-sign-in.js';
 import { challengeOf, CHALLENGE_TTL_MS, newChallenge } from '../../lib/passkey/webauthn.js';

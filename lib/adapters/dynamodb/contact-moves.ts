@@ -8,7 +8,7 @@ import { retryingConflicts } from './conflicts.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 import { outboxItem } from './outbox-store.js';
 import { epochSeconds, hasLapsed } from './patient-item.js';
-import { endFamiliesWrites, retryingSessionChanges } from './session-store.js';
+import { endFamiliesWrites, sessionsIndexChanged } from './session-store.js';
 
 /** A used or expired link stays a week so a late click still gets "expired"/"used", then TTL removes it. */
 const TOKEN_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -17,9 +17,12 @@ const NOT_LAPSED = '(attribute_not_exists(#ttl) OR #ttl > :nowSeconds)';
 /** A reservation that is free: never written, or written by a registration that lapsed. */
 const FREE = 'attribute_not_exists(pk) OR #ttl <= :nowSeconds';
 const failedAt = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code === 'ConditionalCheckFailed');
-/** A move's write refused only by the patient's condition: the patient changed since the judging read. */
-const PATIENT_CHANGED = Symbol('patient changed');
-/** Judge-and-write rounds of a confirmation before a 503 (each lost to a change of the patient in between). */
+/**
+ * A move's write refused only because something it read changed since: the patient (its condition) or
+ * the patient's sessions (a sign-in moved their version: endFamiliesWrites). Judged again, on fresh reads.
+ */
+const CHANGED_SINCE_READ = Symbol('changed since read');
+/** Judge-and-write rounds of a confirmation before a 503 (each lost to a change in between). */
 const CONFIRM_ROUNDS = 3;
 
 interface MoveToken { patient_id: string; new_email: string; keep_session_id?: string; expires_at: number; used_at?: string }
@@ -57,10 +60,10 @@ export function createDynamoContactMoves(db: DynamoDBDocumentClient, tableName: 
   const newReservationCondition = (nowSeconds: number) => ({ ConditionExpression: FREE, ExpressionAttributeNames: TTL_NAME, ExpressionAttributeValues: { ':nowSeconds': nowSeconds } });
 
   /**
-   * The move's one transaction, on the link and patient as judged: the outcome, or PATIENT_CHANGED when
-   * only the patient's condition failed (it changed since the read; judged again by the caller).
+   * The move's one transaction, on the link and patient as judged: the outcome, or CHANGED_SINCE_READ when
+   * only the patient's condition or the sessions' version failed (judged again by the caller).
    */
-  async function writeMove(token: MoveToken, patient: Record<string, any>, { tokenHash, patientId, expectedEmail, notice, now }: EmailMoveConfirmation): Promise<EmailMoveOutcome | typeof PATIENT_CHANGED> {
+  async function writeMove(token: MoveToken, patient: Record<string, any>, { tokenHash, patientId, expectedEmail, notice, now }: EmailMoveConfirmation): Promise<EmailMoveOutcome | typeof CHANGED_SINCE_READ> {
     const nowSeconds = epochSeconds(now);
     const at = now.toISOString();
     const [newKey, ...olderNewKeys] = (await identifiers.all('email', token.new_email)).map(keys.email);
@@ -118,7 +121,7 @@ export function createDynamoContactMoves(db: DynamoDBDocumentClient, tableName: 
       if (!(error instanceof TransactionCanceledException)) throw error;
       const failed = failedAt(error);
       if (failed[0]) return { outcome: 'used' };
-      if (failed[1]) return PATIENT_CHANGED;
+      if (failed[1] || sessionsIndexChanged(error)) return CHANGED_SINCE_READ;
       if (failed.slice(2, 3 + olderNewKeys.length).some(Boolean)) return { outcome: 'taken' };
       throw error;
     }
@@ -170,8 +173,9 @@ export function createDynamoContactMoves(db: DynamoDBDocumentClient, tableName: 
     async confirmEmailMove(confirmation) {
       const { tokenHash, patientId, expectedEmail, now } = confirmation;
       // A write refused only by the patient's condition met a concurrent change of the patient (a phone
-      // move replaces reservation_pks) that may leave the move possible: it is judged again on a fresh
-      // read, as the SQL stores' row lock makes the move wait for that change and then go ahead.
+      // move replaces reservation_pks) that may leave the move possible, or a sign-in the sessions it
+      // ends must include: it is judged again on fresh reads, as the SQL stores' row lock makes the
+      // move wait for that change and then go ahead.
       for (let round = 1; ; round++) {
         const judged = await judge(tokenHash, now);
         if (judged.state !== 'usable') return { outcome: judged.state };
@@ -179,9 +183,8 @@ export function createDynamoContactMoves(db: DynamoDBDocumentClient, tableName: 
         if (token.patient_id !== patientId) return { outcome: 'unknown' };
         // Another move or a close won meanwhile: what the SQL stores' UPDATE … WHERE email = … AND is_active finds.
         if (patient.email !== expectedEmail || patient.is_active !== true) return { outcome: 'superseded' };
-        // A sign-in meanwhile (the sessions' version moved): the same write on a fresh read of them.
-        const written = await retryingSessionChanges(() => writeMove(token, patient, confirmation));
-        if (written !== PATIENT_CHANGED) return written;
+        const written = await writeMove(token, patient, confirmation);
+        if (written !== CHANGED_SINCE_READ) return written;
         if (round >= CONFIRM_ROUNDS) throw new ServiceUnavailableError('dynamodb');
       }
     },
