@@ -13,6 +13,14 @@ export interface Config {
    */
   readonly localMode: boolean;
   readonly tableName: string;
+  /**
+   * The tables some item families live in (lib/adapters/dynamodb/placement.ts): IDENTITY_TABLE_NAME,
+   * TOKEN_TABLE_NAME, OUTBOX_TABLE_NAME. Locally each falls back to TABLE_NAME (one table); in AWS
+   * each must be set, since a function quietly writing to the wrong table would split its data.
+   */
+  readonly identityTableName: string;
+  readonly tokenTableName: string;
+  readonly outboxTableName: string;
   /** The audit trail's own table (6-year retention, PutItem only for the functions). */
   readonly auditTableName: string;
   /** KMS key for the patient-data envelope; may be unset in local mode only, where a local master key wraps data keys. */
@@ -159,6 +167,9 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   const config: Config = {
     localMode,
     tableName: read('TABLE_NAME', 'patients'),
+    identityTableName: read('IDENTITY_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
+    tokenTableName: read('TOKEN_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
+    outboxTableName: read('OUTBOX_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
     auditTableName: read('AUDIT_TABLE_NAME', 'patient-audit'),
     kmsKeyId: !localMode && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),

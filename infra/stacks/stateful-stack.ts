@@ -231,8 +231,8 @@ function keySchemaOf(definition: TableDefinition) {
   const views = { KEYS_ONLY: StreamViewType.KEYS_ONLY } as const;
   return {
     table: keys(definition.KeySchema),
-    stream: views[definition.StreamSpecification.StreamViewType],
-    globalSecondaryIndexes: definition.GlobalSecondaryIndexes.map((index) => {
+    stream: definition.StreamSpecification && views[definition.StreamSpecification.StreamViewType],
+    globalSecondaryIndexes: (definition.GlobalSecondaryIndexes ?? []).map((index) => {
       if (index.Projection.ProjectionType !== 'KEYS_ONLY') throw new Error(`index ${index.IndexName}: only KEYS_ONLY is mapped`);
       return { indexName: index.IndexName, ...keys(index.KeySchema), projectionType: ProjectionType.KEYS_ONLY };
     }),

@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import type { OpenedMysql } from '../adapters/mysql/open-database.js';
 import { createHashingPool, type HashingPool, type HashingPoolOptions } from '../adapters/bcrypt/hashing-pool.js';
+import { isSingleTable } from '../adapters/dynamodb/placement.js';
 import { loadConfig } from '../config.js';
 import { usePasswordHasher, useStorage } from '../wiring.js';
 import { createApiServer, type RequestLogEntry } from './api-server.js';
@@ -15,7 +16,7 @@ import { startLapseSweeper } from './lapse-sweeper.js';
 import { OUTBOX_POLL_INTERVAL_MS, startOutboxNotifications, startOutboxRelay, startOutboxStream } from './outbox-relay.js';
 import { waitUntilHealthy } from './readiness.js';
 import { loadRoutes } from './routes.js';
-import { assertListening, assertPortsFree, ensureAuditTable, ensureTable, freePort, listenError, LOOPBACK, startDynamoDbLocal, startSesEmulator, urlHost, type RunningService } from './services.js';
+import { assertListening, assertPortsFree, ensureAuditTable, ensureTables, freePort, listenError, LOOPBACK, startDynamoDbLocal, startSesEmulator, urlHost, type RunningService } from './services.js';
 import { startSmsInbox } from './sms-inbox.js';
 
 /** The local stack's CORS default: any port on localhost (a dev server such as Vite or webpack). */
@@ -127,10 +128,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (dynamodbPort) await service('DynamoDB Local', () => startDynamoDbLocal({ port: dynamodbPort, dataDir: options.dataDir, host, quickStart: options.quickStart }));
         env.TABLE_NAME ??= 'patients';
         env.AUDIT_TABLE_NAME ??= 'patient-audit';
-        await Promise.all([ensureTable(env.DYNAMODB_ENDPOINT!, env.TABLE_NAME), ensureAuditTable(env.DYNAMODB_ENDPOINT!, env.AUDIT_TABLE_NAME)]);
-        const [endpoint, table] = [env.DYNAMODB_ENDPOINT!, env.TABLE_NAME];
-        startOutboxFeed = () => startOutboxStream(endpoint, table);
-        store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (table ${env.TABLE_NAME}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
+        // One table unless IDENTITY_TABLE_NAME, TOKEN_TABLE_NAME or OUTBOX_TABLE_NAME name others (as in AWS).
+        const names = loadConfig(env);
+        await Promise.all([ensureTables(env.DYNAMODB_ENDPOINT!, names), ensureAuditTable(env.DYNAMODB_ENDPOINT!, env.AUDIT_TABLE_NAME)]);
+        const endpoint = env.DYNAMODB_ENDPOINT!;
+        startOutboxFeed = () => startOutboxStream(endpoint, names.outboxTableName);
+        const tables = isSingleTable(names) ? `table ${names.tableName}` : `tables ${names.tableName}, ${names.identityTableName}, ${names.tokenTableName}, ${names.outboxTableName}`;
+        store = `DynamoDB ${env.DYNAMODB_ENDPOINT} (${tables}${options.dataDir ? `, data in ${options.dataDir}` : ', in memory'})`;
       }
     };
     // One process serves many requests here, unlike a Lambda instance: hash off the event loop, with

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { createServer, isIPv6, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TableNames } from '../adapters/dynamodb/placement.js';
 import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, DynamoDBClient, ListTablesCommand, UpdateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import * as sesLocalModule from 'aws-ses-v2-local';
 import { auditTableDefinition } from '../adapters/dynamodb/audit-table.js';
@@ -269,8 +270,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   return { endpoint: `http://${urlHost(host)}:${port}`, stop: () => stopChild(child) };
 }
 
-/** The patient table as the CDK stack defines it, created if missing, with TTL on. */
+/** The patient table as the CDK stack defines it, created if missing, with TTL on (one table: it holds the outbox too). */
 export const ensureTable = (endpoint: string, tableName: string) => ensureTableOf(endpoint, tableDefinition(tableName));
+
+/** The patient table and the tables item families are placed on (one table when every name is the same). */
+export async function ensureTables(endpoint: string, names: TableNames): Promise<void> {
+  const distinct = [...new Set([names.tableName, names.identityTableName, names.tokenTableName, names.outboxTableName])];
+  await Promise.all(distinct.map((name) => ensureTableOf(endpoint, tableDefinition(name, { holdsOutbox: name === names.outboxTableName }))));
+}
 
 /** The audit trail's own table, created if missing, with TTL on (6 years after each event). */
 export const ensureAuditTable = (endpoint: string, tableName: string) => ensureTableOf(endpoint, auditTableDefinition(tableName));

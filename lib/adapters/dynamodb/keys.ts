@@ -87,32 +87,36 @@ export const PRE_SHARDING_DUE_PARTITION = 'OUTBOX';
 /** Every due-index partition, for the sweep. */
 export const dueShards = (shards: number): string[] => [...Array.from({ length: shards }, (_, i) => `OUTBOX#${i}`), PRE_SHARDING_DUE_PARTITION];
 
-/** Table definition shared by the local runner, the tests and (by convention) the CDK stack. */
-export const tableDefinition = (tableName: string) => ({
+/**
+ * Table definition shared by the local runner, the tests and the CDK stack. The table that holds the
+ * outbox (placement.ts) carries the due index and the stream; the others neither.
+ */
+export const tableDefinition = (tableName: string, { holdsOutbox = true }: { holdsOutbox?: boolean } = {}) => ({
   TableName: tableName,
   BillingMode: 'PAY_PER_REQUEST' as const,
   AttributeDefinitions: [
     { AttributeName: 'pk', AttributeType: 'S' as const },
     { AttributeName: 'sk', AttributeType: 'S' as const },
-    { AttributeName: 'due_pk', AttributeType: 'S' as const },
-    { AttributeName: 'due_at', AttributeType: 'S' as const },
+    ...(holdsOutbox ? [{ AttributeName: 'due_pk', AttributeType: 'S' as const }, { AttributeName: 'due_at', AttributeType: 'S' as const }] : []),
   ],
   KeySchema: [
     { AttributeName: 'pk', KeyType: 'HASH' as const },
     { AttributeName: 'sk', KeyType: 'RANGE' as const },
   ],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: DUE_INDEX,
-      KeySchema: [
-        { AttributeName: 'due_pk', KeyType: 'HASH' as const },
-        { AttributeName: 'due_at', KeyType: 'RANGE' as const },
-      ],
-      Projection: { ProjectionType: 'KEYS_ONLY' as const },
-    },
-  ],
-  // The outbox mailer reads new OUTBOX# items from the stream (locally: lib/local/stream-consumer.ts).
-  // Keys only: the mailer needs just the outbox id, and a full image would carry password hashes,
-  // names, dates of birth and unsent links through event payloads (and any log or DLQ that kept one).
-  StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const },
+  ...(holdsOutbox && {
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DUE_INDEX,
+        KeySchema: [
+          { AttributeName: 'due_pk', KeyType: 'HASH' as const },
+          { AttributeName: 'due_at', KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' as const },
+      },
+    ],
+    // The outbox mailer reads new OUTBOX# items from the stream (locally: lib/local/stream-consumer.ts).
+    // Keys only: the mailer needs just the outbox id, and a full image would carry password hashes,
+    // names, dates of birth and unsent links through event payloads (and any log or DLQ that kept one).
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' as const },
+  }),
 });
