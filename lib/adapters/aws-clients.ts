@@ -4,6 +4,7 @@ import { PinpointSMSVoiceV2Client } from '@aws-sdk/client-pinpoint-sms-voice-v2'
 import { SESClient } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
+import { placeTables } from './dynamodb/placement.js';
 
 /** Dummy credentials for local stand-ins (DynamoDB Local, the SES emulator, the SMS inbox), only when none are configured. */
 function localCredentials(endpoint: string | undefined) {
@@ -52,7 +53,10 @@ function observed<T extends AwsClient>(client: T): T {
   return client;
 }
 
-/** Built once per process and reused by every invocation. */
+/**
+ * Built once per process and reused by every invocation. Each command goes to its item's table
+ * (lib/adapters/dynamodb/placement.ts): the stores name the patient table only.
+ */
 export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClient {
   const client = observed(new DynamoDBClient({
     region: config.region,
@@ -61,7 +65,9 @@ export function createDynamoDocumentClient(config: Config): DynamoDBDocumentClie
     ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
     ...localCredentials(config.dynamodbEndpoint),
   }));
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  placeTables(documents, config);
+  return documents;
 }
 
 export function createKmsClient(config: Config): KMSClient {

@@ -8,6 +8,10 @@ import { ServiceUnavailableError } from '../../lib/errors.js';
 import type { AccountNoticeMail, PatientRecord } from '../../lib/patient/ports.js';
 import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { mailFor, patientFixture, tokenFor, uniqueEmail, uniquePhone } from './patient-repository.contract.js';
+import { usePlacedTables } from '../support/placed-tables.js';
+
+// As deployed: the item families on their tables (lib/adapters/dynamodb/placement.ts).
+await usePlacedTables();
 
 const MINUTE = 60_000;
 const notice = (patient: PatientRecord, kind: AccountNoticeMail['notice']): AccountNoticeMail => ({

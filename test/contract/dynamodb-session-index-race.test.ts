@@ -9,6 +9,10 @@ import type { AccountNoticeMail, PatientRecord } from '../../lib/patient/ports.j
 import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { mailFor, patientFixture, tokenFor, uniqueEmail } from './patient-repository.contract.js';
 import { NEW_HASH, changedNotice } from './password-write-fixtures.js';
+import { usePlacedTables } from '../support/placed-tables.js';
+
+// As deployed: the item families on their tables (lib/adapters/dynamodb/placement.ts).
+await usePlacedTables();
 
 const MINUTE = 60_000;
 /** The password change's own transaction (its first item sets the new hash), or an email move's (it uses an EMAILMOVE# link first). */

@@ -1,23 +1,28 @@
 import { createHash } from 'node:crypto';
 import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { auditKeys } from '../../lib/adapters/dynamodb/audit-table.js';
 import { createDynamoAuditTrail, readUnattributedDay } from '../../lib/adapters/dynamodb/audit-trail.js';
 import { keys, PRE_SHARDING_DUE_PARTITION } from '../../lib/adapters/dynamodb/keys.js';
 import { outboxItem } from '../../lib/adapters/dynamodb/outbox-store.js';
+import { placementOf } from '../../lib/adapters/dynamodb/placement.js';
 import { MAX_LIVE_FAMILIES } from '../../lib/adapters/dynamodb/session-store.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { fromPatientItem } from '../../lib/adapters/dynamodb/patient-item.js';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { identifierKeyRingJson, testIdentifierDigests } from '../support/identifier-keys.js';
-import { scanTable } from '../support/local-aws.js';
+import { documentClient, scanTable } from '../support/local-aws.js';
 import { fullAuditEvent, minimalAuditEvent } from './audit-trail.contract.js';
 import { describeStorageContract, mailFor, patientFixture, tokenFor } from './patient-repository.contract.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { constantPartitions, kindOf, recordPartitionWrites, type PartitionWrite } from '../support/partition-keys.js';
+import { usePlacedTables } from '../support/placed-tables.js';
+
+// As deployed: the item families on their tables (lib/adapters/dynamodb/placement.ts).
+await usePlacedTables();
 
 /** Every partition key the storage contract's operations write, for the check at the end of this file. */
 let written: PartitionWrite[] = [];
@@ -485,5 +490,37 @@ describe('DynamoDB index of a patient\'s sessions', () => {
     expect(await named(patientId)).not.toContain(families[0]!.familyId);
     expect(await sessions.isLive(families[0]!, new Date(t0 + 100))).toBe(false);
     expect(await sessions.isLive(families[1]!, new Date(t0 + 100))).toBe(true);
+  });
+});
+
+/**
+ * Issue 23: the contract above ran on four tables; each item it left is on the table its family is
+ * placed on, and each table holds some, so the stores really wrote through the placement (one table
+ * holding everything would pass the contract too).
+ */
+describe('DynamoDB item families on their tables', () => {
+  const config = loadConfig();
+  // A client without the placement: it reads each table as it is.
+  const pksOf = async (table: string) => {
+    const pks: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await documentClient.send(new ScanCommand({ TableName: table, ProjectionExpression: 'pk', ExclusiveStartKey: start }));
+      pks.push(...(page.Items ?? []).map((i) => String(i.pk)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return pks;
+  };
+
+  it('holds each family on its own table, and no table is left empty', async () => {
+    const place = placementOf(config);
+    const tables = [config.tableName, config.identityTableName, config.tokenTableName, config.outboxTableName];
+    expect(new Set(tables).size).toBe(4);
+    for (const table of tables) {
+      const pks = await pksOf(table);
+      expect(pks.length, table).toBeGreaterThan(0);
+      expect(pks.filter((pk) => place(pk) !== table), table).toEqual([]);
+    }
+    expect(new Set((await pksOf(config.identityTableName)).map(kindOf))).toEqual(new Set(['EMAIL', 'PHONE', 'PHONECLAIM', 'LOGIN', 'SESSIONS']));
   });
 });

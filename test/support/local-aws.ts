@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { placementOf, type TableNames } from '../../lib/adapters/dynamodb/placement.js';
 import { testIdentifierDigests } from './identifier-keys.js';
 
 const env = process.env;
@@ -9,15 +10,26 @@ export const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
 );
 
-/** Every item of this test file's table, as stored. */
+/** This file's tables' names, as the functions read them (lib/config.ts: one table unless others are named). */
+const tableNames = (): TableNames => ({
+  tableName: env.TABLE_NAME!,
+  identityTableName: env.IDENTITY_TABLE_NAME ?? env.TABLE_NAME!,
+  tokenTableName: env.TOKEN_TABLE_NAME ?? env.TABLE_NAME!,
+  outboxTableName: env.OUTBOX_TABLE_NAME ?? env.TABLE_NAME!,
+});
+
+/** Every item of this test file's table (or, with the families placed on tables of their own, of all four), as stored. */
 export async function scanTable(): Promise<Record<string, any>[]> {
+  const names = tableNames();
   const items: Record<string, any>[] = [];
-  let start: Record<string, any> | undefined;
-  do {
-    const page = await documentClient.send(new ScanCommand({ TableName: env.TABLE_NAME, ExclusiveStartKey: start }));
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for (const table of new Set([names.tableName, names.identityTableName, names.tokenTableName, names.outboxTableName])) {
+    let start: Record<string, any> | undefined;
+    do {
+      const page = await documentClient.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
   return items;
 }
 
@@ -28,7 +40,7 @@ export async function reservationKeys(email: string, phone: string): Promise<{ e
 }
 
 export async function getItem(pk: string, sk: string) {
-  const { Item } = await documentClient.send(new GetCommand({ TableName: env.TABLE_NAME, Key: { pk, sk }, ConsistentRead: true }));
+  const { Item } = await documentClient.send(new GetCommand({ TableName: placementOf(tableNames())(pk), Key: { pk, sk }, ConsistentRead: true }));
   return Item;
 }
 
@@ -80,7 +92,7 @@ export async function outboxIdle(): Promise<boolean> {
   let start: Record<string, any> | undefined;
   do {
     const page = await documentClient.send(new ScanCommand({
-      TableName: env.TABLE_NAME,
+      TableName: tableNames().outboxTableName,
       Select: 'COUNT',
       FilterExpression: 'entity = :outbox AND (#s = :sending OR (#s = :pending AND due_at <= :now))',
       ExpressionAttributeNames: { '#s': 'status' },

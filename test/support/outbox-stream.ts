@@ -10,7 +10,7 @@ import { startOutboxStream } from '../../lib/local/outbox-relay.js';
 export function useOutboxStream(): void {
   let stream: { stop(): Promise<void> } | undefined;
   beforeAll(async () => {
-    stream = await startOutboxStream(process.env.DYNAMODB_ENDPOINT!, process.env.TABLE_NAME!);
+    stream = await startOutboxStream(process.env.DYNAMODB_ENDPOINT!, process.env.OUTBOX_TABLE_NAME ?? process.env.TABLE_NAME!);
   });
   afterAll(async () => {
     await stream?.stop();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { demandOf } from '../../lib/tools/capacity/model.js';
-import { placedIn } from '../../lib/tools/capacity/placement.js';
+import { DEPLOYED_PLACEMENT, placedIn } from '../../lib/tools/capacity/placement.js';
 import type { CapacityRecording, DynamoDbCall, WrittenItem } from '../../lib/tools/capacity/recording.js';
 
-/** The per-table what-if (issue 23): the recorded calls, split by where each item family would live. */
+/** Issue 23: the recorded calls (one table, as the integration run keeps it), split by where each item family lives as deployed. */
 
 const put = (partitionKey: string, afterBytes = 200, table = 'table'): WrittenItem => ({ table, partitionKey, kind: 'Put', afterBytes, indexes: {} });
 const call = (over: Partial<DynamoDbCall>): DynamoDbCall => ({ service: 'dynamodb', fn: 'Register', command: 'TransactWriteItems', table: 'table', transactional: true, failed: false, writes: [], reads: [], ...over });
@@ -27,5 +27,14 @@ describe('placedIn', () => {
     );
     const { byTable } = demandOf('register', placedIn(recording, placement).operations.register!);
     expect(byTable).toMatchObject({ 'identities table': { read: 1 }, table: { read: 1 }, 'outbox table index/due': { read: 0.5 }, 'audit table': { write: 1 } });
+  });
+});
+
+describe('DEPLOYED_PLACEMENT', () => {
+  it('is the placement the stores run: a registration\'s 12 units land at 4 or fewer on every table', () => {
+    const recording = recordingOf(call({ writes: [put('PATIENT#~a', 1500), put('EMAIL#~b'), put('PHONE#~c'), put('VERIFY#~d'), put('OUTBOX#~e')] }));
+    const { byTable, writeUnits } = demandOf('register', placedIn(recording, DEPLOYED_PLACEMENT).operations.register!);
+    expect(writeUnits).toBe(12);
+    expect(byTable).toEqual({ table: { read: 0, write: 4 }, 'identities table': { read: 0, write: 4 }, 'tokens table': { read: 0, write: 2 }, 'outbox table': { read: 0, write: 2 } });
   });
 });

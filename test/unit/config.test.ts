@@ -4,8 +4,10 @@ import { LOCAL_KEY_ID } from '../../lib/adapters/local/local-data-key-source.js'
 import { ConfigError, DEFAULT_SERVICE_NAME, loadConfig, readServiceName } from '../../lib/config.js';
 import { createRegisterDeps } from '../../lib/wiring.js';
 
+const placedTables = { IDENTITY_TABLE_NAME: 'i', TOKEN_TABLE_NAME: 'k', OUTBOX_TABLE_NAME: 'o' };
 const deployedEnv = {
   TABLE_NAME: 't',
+  ...placedTables,
   AUDIT_TABLE_NAME: 'a',
   KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/abc',
   MAIL_FROM: 'no-reply@clinic.example',
@@ -79,12 +81,12 @@ describe('loadConfig', () => {
     });
   });
 
-  it.each(['TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE', 'AWS_REGION'])('fails a registering Lambda cold start without %s', (name) => {
+  it.each(['TABLE_NAME', 'IDENTITY_TABLE_NAME', 'TOKEN_TABLE_NAME', 'OUTBOX_TABLE_NAME', 'KMS_KEY_ID', 'MAIL_FROM', 'VERIFY_URL_BASE', 'AWS_REGION'])('fails a registering Lambda cold start without %s', (name) => {
     expect(() => loadConfig({ ...lambdaEnv, [name]: '' }, ['encryption', 'mail'])).toThrow(`${name} must be set`);
   });
 
   it('requires of a Lambda only what it uses: verify-email needs the table alone', () => {
-    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1', AUDIT_TABLE_NAME: 'a' };
+    const verifyEnv = { AWS_LAMBDA_FUNCTION_NAME: 'verify', AWS_REGION: 'eu-west-1', AUDIT_TABLE_NAME: 'a', ...placedTables };
     expect(loadConfig({ ...verifyEnv, TABLE_NAME: 't' })).toMatchObject({ tableName: 't', kmsKeyId: undefined });
     expect(() => loadConfig(verifyEnv)).toThrow('TABLE_NAME must be set');
     expect(() => loadConfig({ ...verifyEnv, TABLE_NAME: 't' }, ['mail'])).toThrow('MAIL_FROM must be set');
@@ -98,6 +100,12 @@ describe('loadConfig', () => {
       .toMatchObject({ smsOriginationIdentity: pool, smsConfigurationSet: 'codes' });
     expect(loadConfig({ ...local, SMS_ENDPOINT: 'http://127.0.0.1:8006' }, ['sms']))
       .toMatchObject({ smsOriginationIdentity: 'PatientPortal', smsEndpoint: 'http://127.0.0.1:8006' });
+  });
+
+  it('reads the placed tables (issue 23): the patient table\'s name locally unless named, each one named in AWS', () => {
+    expect(loadConfig({ ...local, TABLE_NAME: 'p' })).toMatchObject({ tableName: 'p', identityTableName: 'p', tokenTableName: 'p', outboxTableName: 'p' });
+    expect(loadConfig({ ...local, OUTBOX_TABLE_NAME: 'o' })).toMatchObject({ tableName: 'patients', identityTableName: 'patients', outboxTableName: 'o' });
+    expect(loadConfig(lambdaEnv)).toMatchObject({ tableName: 't', identityTableName: 'i', tokenTableName: 'k', outboxTableName: 'o' });
   });
 
   it('reads the audit table apart from the patient table: patient-audit locally, AUDIT_TABLE_NAME deployed', () => {
@@ -188,7 +196,7 @@ describe('access-token settings', () => {
   const jwk = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid });
   const jwks = JSON.stringify({ keys: [jwk('current'), jwk('retired')] });
   const verifyEnv = {
-    AWS_LAMBDA_FUNCTION_NAME: 'me', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a',
+    AWS_LAMBDA_FUNCTION_NAME: 'me', AWS_REGION: 'eu-west-1', TABLE_NAME: 't', ...placedTables, AUDIT_TABLE_NAME: 'a',
     ACCESS_TOKEN_PUBLIC_KEYS: jwks,
     TOKEN_ISSUER: 'https://api.clinic.example/prod/', TOKEN_AUDIENCE: 'patient-api-prod',
   };

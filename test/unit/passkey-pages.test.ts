@@ -55,7 +55,7 @@ describe('RP_ID and WEBAUTHN_ORIGIN', () => {
   });
 
   it('are required of a Lambda that runs a ceremony (need "passkeys")', () => {
-    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'f', TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', AWS_REGION: 'us-east-1' };
+    const lambda = { AWS_LAMBDA_FUNCTION_NAME: 'f', TABLE_NAME: 't', IDENTITY_TABLE_NAME: 'i', TOKEN_TABLE_NAME: 'k', OUTBOX_TABLE_NAME: 'o', AUDIT_TABLE_NAME: 'a', AWS_REGION: 'us-east-1' };
     expect(() => loadConfig(lambda, ['passkeys'])).toThrow(/RP_ID must be set/);
     expect(loadConfig({ ...lambda, RP_ID: 'clinic.example', WEBAUTHN_ORIGIN: 'https://clinic.example' }, ['passkeys'])).toMatchObject({ rpId: 'clinic.example' });
   });

@@ -99,6 +99,6 @@ describe('text budget settings (lib/config.ts)', () => {
     [{ SMS_BUDGET_SHARDS: '257' }, /SMS_BUDGET_SHARDS must be a whole number from 1 to 256/],
   ])('refuse a bad value at cold start: %o', (env, message) => expect(() => loadConfig({ ...local, ...env })).toThrow(message));
   it('must be set in a deployed function that texts', () => {
-    expect(() => loadConfig({ TABLE_NAME: 't', AUDIT_TABLE_NAME: 'a', AWS_REGION: 'us-east-1' }, ['sms-budget'])).toThrow(/SMS_DAILY_BUDGET must be set/);
+    expect(() => loadConfig({ TABLE_NAME: 't', IDENTITY_TABLE_NAME: 'i', TOKEN_TABLE_NAME: 'k', OUTBOX_TABLE_NAME: 'o', AUDIT_TABLE_NAME: 'a', AWS_REGION: 'us-east-1' }, ['sms-budget'])).toThrow(/SMS_DAILY_BUDGET must be set/);
   });
 });

@@ -1,4 +1,7 @@
-/** The single-table key design: every item type, its partition key prefix and its fixed sort key. */
+/**
+ * The key design: every item type, its partition key prefix and its fixed sort key. The prefix also
+ * decides the table an item lives in as deployed (placement.ts); locally all share one.
+ */
 export const keys = {
   patient: (id: string) => ({ pk: `PATIENT#${id}`, sk: 'PROFILE' }),
   /** Reservations are keyed by the keyed digest of the identifier (lib/identifiers), never the value. */

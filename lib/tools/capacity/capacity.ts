@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ceilingsOf, coldStartKms, concurrencyFor, costPerMillion, demandsOf, verdictAt, type Ceiling, type Inputs, type OperationDemand } from './model.js';
-import { placedIn, SPLIT_PLACEMENT } from './placement.js';
+import { DEPLOYED_PLACEMENT, placedIn } from './placement.js';
 import { DEFAULT_QUOTAS, PRICES, TARGET_RATE } from './quotas.js';
 import { RECORDING_FILE, RECORDING_TEST, type CapacityRecording } from './recording.js';
 
@@ -119,25 +119,24 @@ function goalLines(rows: Row[]): string[] {
 }
 
 /**
- * The what-if of placement.ts: the same calls with the item families in tables of their own, for
- * the operations the goal names (and verify, which starts a session too): the units per table and
- * whether the default per-table maximum still stops them below the target.
+ * The operations the goal names (and verify, which starts a session too): the units each table
+ * carries as deployed, and the one-table layout they had before (what `npm start` still runs).
  */
-function splitWhatIf(recording: CapacityRecording): string {
-  const rows = rowsOf(placedIn(recording, SPLIT_PLACEMENT)).filter((r) => ['register', 'verify', 'login', 'refresh'].includes(r.demand.name));
-  const tables = (r: Row) => Object.entries(r.demand.byTable).map(([where, u]) => `${where} ${num(u.read)} / ${num(u.write)}`).join('; ');
-  const out = [
-    `What-if (not deployed): the patient table's items in four tables (${Object.entries(SPLIT_PLACEMENT).map(([prefix, table]) => `${prefix}# → ${table}`).join(', ')}; the rest stays on the table), same recorded calls:`,
+function perTable(recording: CapacityRecording, deployed: Row[]): string {
+  const goal = ['register', 'verify', 'login', 'refresh'];
+  const rows = deployed.filter((r) => goal.includes(r.demand.name));
+  const tables = (r: Row) => Object.entries(r.demand.byTable).map(([where, u]) => `${where === 'table' ? 'patient table' : where} ${num(u.read)} / ${num(u.write)}`).join('; ');
+  const before = new Map(rowsOf(recording).map((r) => [r.demand.name, r]));
+  const first = (r: Row | undefined) => (r?.ceilings[0] ? `${rate(r.ceilings[0].perSecond)}/s: ${r.ceilings[0].quota}` : '-');
+  return [
+    `Per table as deployed (${Object.entries(DEPLOYED_PLACEMENT).map(([prefix, where]) => `${prefix}# → ${where}`).join(', ')}; the rest on the patient table), and on one table as before:`,
     '',
-    table(['operation', 'read / write units per table', 'first ceiling'], rows.map((r) => [r.demand.name, tables(r), `${rate(r.ceilings[0]!.perSecond)}/s: ${r.ceilings[0]!.quota}`])),
-    '',
-    ...goalLines(rows.filter((r) => r.demand.name !== 'verify')),
-  ];
-  return out.join('\n');
+    table(['operation', 'read / write units per table', 'first ceiling', 'on one table (before)'], rows.map((r) => [r.demand.name, tables(r), first(r), first(before.get(r.demand.name))])),
+  ].join('\n');
 }
 
 function render(recording: CapacityRecording): string {
-  const rows = rowsOf(recording);
+  const rows = rowsOf(placedIn(recording, DEPLOYED_PLACEMENT));
   const out: string[] = [];
   out.push(`Capacity model: ${recording.recordedAt.slice(0, 16)} recording (${RECORDING_FILE}), default quotas of one region, us-east-1 prices (lib/tools/capacity/README.md).`, '');
   out.push('What one operation asks of AWS (mean of the recorded runs, each by another user):', '');
@@ -178,7 +177,7 @@ function render(recording: CapacityRecording): string {
   out.push(...goalLines(rows));
   const mails = rows.filter((r) => r.demand.ses > 0 || r.demand.sms > 0).map((r) => `${r.demand.name} ${rate(r.ceilings[0]!.perSecond)}/s (${r.ceilings[0]!.quota})`);
   if (mails.length > 0) out.push(`- the mails and texts the outbox sends for them: ${mails.join('; ')}: a sending quota to raise with the target rate.`);
-  out.push('', splitWhatIf(recording));
+  out.push('', perTable(recording, rows));
   return out.join('\n');
 }
 

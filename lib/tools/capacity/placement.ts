@@ -1,32 +1,21 @@
 /**
- * A what-if for the per-table quota (issue 23): the same recorded calls, as if the patient table's
- * item families lived in tables of their own. Nothing is deployed this way; the model prints what
- * each table would carry so that "split the table or ask for a higher per-table maximum" is decided
- * on measured units, not on a guess. Keys are matched by their prefix (the recorder keeps it).
+ * Where the recorded calls land as deployed (issue 23). The integration run that records them keeps
+ * the one table of `npm start`; the stages place the item families on four tables
+ * (lib/adapters/dynamodb/placement.ts), and the per-table quota counts each table apart. So the
+ * model re-places every recorded item by its prefix, with the placement the stores run, and prints
+ * the one-table figures beside them as the "before". Keys are matched by their prefix (the recorder
+ * keeps it).
  */
+import { TABLE_OF_PREFIX } from '../../adapters/dynamodb/placement.js';
 import type { CapacityRecording, DynamoDbCall, OperationRun, RecordedCall } from './recording.js';
 
 /** The table the recorder names the patient table by (the audit table keeps its own). */
 const PATIENT_TABLE = 'table';
 
-/**
- * The smallest split found that keeps register, login and refresh under 4 write and 4 read units on
- * every table (40,000/s over 10,000/s): a registration's transaction is 12 units of five items and a
- * sign-in's 12, so no fewer than four tables carry them. Prefixes not named stay on the patient table.
- */
-export const SPLIT_PLACEMENT: Readonly<Record<string, string>> = {
-  EMAIL: 'identities table',
-  PHONE: 'identities table',
-  LOGIN: 'identities table',
-  PHONECLAIM: 'identities table',
-  // A sign-in's transaction checks the patient item (4 units: the password it compared): its index of
-  // sessions goes with the attempt counters, so no table carries more than 4 units of a sign-in.
-  SESSIONS: 'identities table',
-  VERIFY: 'tokens table',
-  FAMILY: 'tokens table',
-  REFRESH: 'tokens table',
-  OUTBOX: 'outbox table',
-};
+/** The deployed placement, in the model's table labels (prefixes not named stay on the patient table). */
+export const DEPLOYED_PLACEMENT: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(TABLE_OF_PREFIX).map(([prefix, role]) => [prefix, `${role} table`]),
+);
 
 const prefixOf = (partitionKey: string) => partitionKey.split('#')[0]!;
 
