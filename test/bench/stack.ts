@@ -1,7 +1,8 @@
 /**
  * The local stack as `npm start` runs it (lib/local/local-stack.ts), in this process and on free
- * ports (never 3000/8000/8005, which a developer's `npm start` may hold). Mails go out as there: the
- * outbox mailer on the table's stream. Only the 5 s sweep is left out (nothing fails here to retry;
+ * ports (never 3000/8000/8005, which a developer's `npm start` may hold), on the four tables a stage
+ * deploys. Mails go out as there: the
+ * outbox mailer on the outbox table's stream. Only the 5 s sweep is left out (nothing fails here to retry;
  * it would only add noise).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -22,6 +23,10 @@ export async function startStack(): Promise<BenchStack> {
   delete env.DYNAMODB_ENDPOINT;
   delete env.SES_ENDPOINT;
   env.TABLE_NAME = `bench-${randomBytes(4).toString('hex')}`;
+  // The item families on their tables, as every stage deploys them (lib/adapters/dynamodb/placement.ts).
+  env.IDENTITY_TABLE_NAME = `${env.TABLE_NAME}-identities`;
+  env.TOKEN_TABLE_NAME = `${env.TABLE_NAME}-tokens`;
+  env.OUTBOX_TABLE_NAME = `${env.TABLE_NAME}-outbox`;
   env.LOCAL_MASTER_KEY = randomBytes(32).toString('base64'); // so nothing is written to .local/
   env.LOCAL_ACCESS_TOKEN_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   env.MAIL_FROM ??= 'no-reply@bench.local';
@@ -31,7 +36,7 @@ export async function startStack(): Promise<BenchStack> {
   // The bench sets its own concurrency and times every request it sends: the pool admits them all
   // (the door's refusals are tested in test/integration/hashing-saturation.test.ts, not timed here).
   const stack = await startLocalStack({ port: 0, storage: 'dynamodb', outboxRelay: false, hashing: { budgetMs: Number.POSITIVE_INFINITY } });
-  const stream = await startOutboxStream(env.DYNAMODB_ENDPOINT!, env.TABLE_NAME);
+  const stream = await startOutboxStream(env.DYNAMODB_ENDPOINT!, env.OUTBOX_TABLE_NAME);
   const stop = async () => {
     await stream.stop();
     await stack.stop();
