@@ -5,7 +5,7 @@
  *   npm run load -- --duration 15 --vus 8          shorter, fewer
  *   npm run load -- --fault                        restarts DynamoDB Local (persistent DATA_DIR) half-way
  *   npm run load -- --url http://127.0.0.1:3000    against a running `npm start` (SES emulator on 8005,
- *                                                  DynamoDB Local on 8000, table "patients"; or --ses, --dynamodb, --table)
+ *                                                  DynamoDB Local on 8000, table "patients"; or --ses, --dynamodb, --table a,b,… for placed tables)
  * Exits 1 when the audit fails.
  */
 import { parseArgs } from 'node:util';
@@ -33,7 +33,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 let stack: LoadStack | undefined;
 let target: Target;
 if (values.url) {
-  target = { api: values.url.replace(/\/$/, ''), ses: values.ses!, dynamodb: values.dynamodb!, tableName: values.table! };
+  target = { api: values.url.replace(/\/$/, ''), ses: values.ses!, dynamodb: values.dynamodb!, tableNames: values.table!.split(',') };
 } else {
   log(`starting npm start on free ports${values.fault ? ' (DynamoDB Local with a persistent DATA_DIR)' : ''}…`);
   stack = await startLoadStack({ persistent: values.fault! });

@@ -20,7 +20,8 @@ export interface Target {
   /** The SES emulator (its /store). */
   ses: string;
   dynamodb: string;
-  tableName: string;
+  /** The tables to audit: the patient table, and the tables its item families are placed on (lib/adapters/dynamodb/placement.ts). */
+  tableNames: string[];
 }
 
 export interface LoadOptions {
@@ -300,16 +301,18 @@ function routeStats(samples: Sample[], elapsedSeconds: number): RouteStats[] {
   });
 }
 
-async function scan(dynamodb: string, tableName: string): Promise<Record<string, any>[]> {
+async function scan(dynamodb: string, tableNames: string[]): Promise<Record<string, any>[]> {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(dynamodb)));
   const items: Record<string, any>[] = [];
-  let start: Record<string, any> | undefined;
   try {
-    do {
-      const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    for (const tableName of tableNames) {
+      let start: Record<string, any> | undefined;
+      do {
+        const page = await db.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
   } finally {
     db.destroy();
   }
@@ -340,10 +343,10 @@ async function auditRun(target: Target, mails: MailWatcher, { acknowledged, fail
 
   // The outbox delivers what the stream missed within a sweep or two: wait (bounded) until it has nothing left.
   const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
-  let items = await scan(target.dynamodb, target.tableName);
+  let items = await scan(target.dynamodb, target.tableNames);
   while (unsent(items).length > 0 && Date.now() < drainDeadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    items = await scan(target.dynamodb, target.tableName);
+    items = await scan(target.dynamodb, target.tableNames);
   }
   await mails.poll();
 

@@ -20,8 +20,11 @@ export interface LoadStack {
   stop(): Promise<void>;
 }
 
-/** npm start's own default names, set explicitly: a caller's environment (the integration tests') may name others. */
-const TABLE_NAME = 'patients';
+/**
+ * npm start's own default names, set explicitly: a caller's environment (the integration tests') may
+ * name others. The item families on their tables, as every stage deploys them (lib/adapters/dynamodb/placement.ts).
+ */
+const TABLES = { TABLE_NAME: 'patients', IDENTITY_TABLE_NAME: 'patient-identities', TOKEN_TABLE_NAME: 'patient-tokens', OUTBOX_TABLE_NAME: 'patient-outbox' };
 
 export async function startLoadStack({ persistent }: { persistent: boolean }): Promise<LoadStack> {
   const dataDir = persistent ? mkdtempSync(path.join(tmpdir(), 'load-dynamodb-')) : undefined;
@@ -48,14 +51,14 @@ export async function startLoadStack({ persistent }: { persistent: boolean }): P
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    server = npmStart({ HOST: '127.0.0.1', PORT: String(port), SES_PORT: String(sesPort), SMS_PORT: String(smsPort), DYNAMODB_ENDPOINT: dynamo.endpoint, TABLE_NAME, AUDIT_TABLE_NAME: 'patient-audit' });
+    server = npmStart({ HOST: '127.0.0.1', PORT: String(port), SES_PORT: String(sesPort), SMS_PORT: String(smsPort), DYNAMODB_ENDPOINT: dynamo.endpoint, ...TABLES, AUDIT_TABLE_NAME: 'patient-audit' });
     await server.ready();
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    target: { api: `http://127.0.0.1:${port}`, ses: `http://127.0.0.1:${sesPort}`, dynamodb: dynamo.endpoint, tableName: TABLE_NAME },
+    target: { api: `http://127.0.0.1:${port}`, ses: `http://127.0.0.1:${sesPort}`, dynamodb: dynamo.endpoint, tableNames: Object.values(TABLES) },
     restartDynamoDb: async () => {
       const start = Date.now();
       await dynamo.stop();
