@@ -88,7 +88,10 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     // while bcrypt ran refuses it, answered as a wrong password (issue 19 item 3).
     const session = startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId, { passwordHash }).catch(async (error: unknown) => {
       const refused = error instanceof SessionRefusedError;
-      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason: refused ? 'password_changed' : 'session_not_started', patientId: patient.id, sessionId }).catch(() => undefined);
+      const reason = refused ? 'password_changed' : 'session_not_started';
+      // The line every failed sign-in logs: the sign-in failure alarm counts it.
+      logger.info('sign-in', { outcome: 'failure', reason, patientId: patient.id });
+      await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason, patientId: patient.id, sessionId }).catch(() => undefined);
       throw refused ? new InvalidCredentialsError() : error;
     });
     const [{ tokens }, device_token] = await allDone<[{ tokens: SessionTokens }, string, void, void]>([

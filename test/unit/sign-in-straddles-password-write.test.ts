@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { logger } from '../../lib/logging/logger.js';
 import { authenticate } from '../../lib/auth/authenticate.js';
 import { refreshSession } from '../../lib/auth/refresh-session.js';
 import { completeMfaSignIn } from '../../lib/auth/mfa-sign-in.js';
@@ -62,12 +63,17 @@ describe('a sign-in whose password check straddles a password write gets no sess
 
     const { attempt, release } = await signInHeldAtCompare(deps, email, password);
     await resetPassword({ token: resetToken, password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, {}, deps);
+    const info = vi.spyOn(logger, 'info');
     release();
     const outcome = await attempt;
+    const lines = info.mock.calls.slice();
+    info.mockRestore();
 
     expect(outcome).toEqual({ error: expect.any(InvalidCredentialsError) });
     await noLiveSession(deps, patientId);
     expect(await signInFailures(deps, patientId)).toContain('password_changed');
+    // The failure line the sign-in alarm counts, as for a wrong password.
+    expect(lines).toContainEqual(['sign-in', { outcome: 'failure', reason: 'password_changed', patientId }]);
   });
 
   it('a change committed while the old password is compared: the sign-in answers 401; only the changer\'s session lives', async () => {
