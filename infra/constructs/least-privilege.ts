@@ -4,6 +4,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { DUE_INDEX } from '../../lib/adapters/dynamodb/keys.js';
+import { roleOfKey, type TableRole } from '../../lib/adapters/dynamodb/placement.js';
 import { SIGNING_KEY_PURPOSE } from '../../lib/adapters/kms/kms-wrapped-signing-key.js';
 
 /**
@@ -27,7 +28,7 @@ export type PatientTableAction =
   /** On the table only (LeadingKeys holds for it): one patient's passkeys, a partition of their own. */
   | 'dynamodb:Query';
 
-/** Partition-key prefixes of the single-table design (lib/adapters/dynamodb/keys.ts). */
+/** Partition-key prefixes of the key design (lib/adapters/dynamodb/keys.ts); placement.ts says which table each lives in. */
 export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'OUTBOX#' | 'IDEMPOTENCY#' | 'RATE#'
   | 'REFRESH#' | 'FAMILY#' | 'SESSIONS#' | 'LOGIN#'
   // Issue 11: password-reset tokens and phone verification codes (digests only), each under its own prefix.
@@ -43,27 +44,52 @@ export type PatientKeyPrefix = 'PATIENT#' | 'EMAIL#' | 'PHONE#' | 'VERIFY#' | 'O
 export type TableItemGrants = Readonly<Partial<Record<PatientTableAction, readonly PatientKeyPrefix[]>>>;
 
 /**
- * Table item access, one statement per action, each restricted by `dynamodb:LeadingKeys` to
- * the key prefixes that action is used on: a function can only touch the item types its use
- * case owns, and only in the way it uses them (e.g. register may delete IDEMPOTENCY# items,
- * nothing else). Sids read `Table<Action>`.
+ * The four tables the stores' items are placed in (lib/adapters/dynamodb/placement.ts), by the names
+ * the stateful stack gives them. All four are encrypted with the one table key.
  */
-export function patientTableItems(table: ITable, grants: TableItemGrants): PolicyStatement[] {
-  return Object.entries(grants).map(([action, prefixes]) =>
-    new PolicyStatement({
-      sid: `Table${action.slice('dynamodb:'.length)}`,
-      effect: Effect.ALLOW,
-      actions: [action],
-      resources: [table.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes!.map((prefix) => `${prefix}*`) },
-      },
+export interface PatientTables {
+  /** Patients and every item family placement.ts does not move. */
+  readonly table: ITable;
+  readonly identityTable: ITable;
+  readonly tokenTable: ITable;
+  readonly outboxTable: ITable;
+}
+
+/** Each table's field in PatientTables and the Sid prefix of its statements, by placement role (`undefined`: the patient table). */
+const TABLE_OF_ROLE: readonly { role: TableRole | undefined; table: keyof PatientTables; sid: string }[] = [
+  { role: undefined, table: 'table', sid: 'Table' },
+  { role: 'identities', table: 'identityTable', sid: 'IdentityTable' },
+  { role: 'tokens', table: 'tokenTable', sid: 'TokenTable' },
+  { role: 'outbox', table: 'outboxTable', sid: 'OutboxTable' },
+];
+
+/**
+ * Table item access, one statement per action and table, each restricted by `dynamodb:LeadingKeys`
+ * to the key prefixes that action is used on and that placement.ts puts in that table: a function
+ * can only touch the item types its use case owns, only in the way it uses them (e.g. register may
+ * delete IDEMPOTENCY# items, nothing else), and only where they live. Sids read `Table<Action>` for
+ * the patient table, `IdentityTable<Action>`, `TokenTable<Action>`, `OutboxTable<Action>` for the others.
+ */
+export function patientTableItems(tables: PatientTables, grants: TableItemGrants): PolicyStatement[] {
+  return Object.entries(grants).flatMap(([action, prefixes]) =>
+    TABLE_OF_ROLE.flatMap(({ role, table, sid }) => {
+      const placed = prefixes!.filter((prefix) => roleOfKey(prefix) === role);
+      if (placed.length === 0) return [];
+      return [new PolicyStatement({
+        sid: `${sid}${action.slice('dynamodb:'.length)}`,
+        effect: Effect.ALLOW,
+        actions: [action],
+        resources: [tables[table].tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': placed.map((prefix) => `${prefix}*`) },
+        },
+      })];
     }),
   );
 }
 
 /**
- * Query on the sparse `due` index only (not the table). Scoped by resource, not by
+ * Query on the outbox table's sparse `due` index only (not the table). Scoped by resource, not by
  * `dynamodb:LeadingKeys`: AWS documents that key as the table's partition key and does not say
  * which value an index Query is compared with, and a `ForAllValues` condition on a key the
  * request does not carry is vacuously true, so such a condition would look like a guard without
@@ -71,34 +97,35 @@ export function patientTableItems(table: ITable, grants: TableItemGrants): Polic
  * `due_pk`, so the index holds nothing else, and it projects KEYS_ONLY (pk, sk, due_pk, due_at):
  * a Query on it can return outbox keys and due times, never a recipient, link or patient field.
  */
-export function dueIndexQuery(table: ITable): PolicyStatement {
+export function dueIndexQuery(outboxTable: ITable): PolicyStatement {
   return new PolicyStatement({
     sid: 'DueIndexQuery',
     effect: Effect.ALLOW,
     actions: ['dynamodb:Query'],
-    resources: [`${table.tableArn}/index/${DUE_INDEX}`],
+    resources: [`${outboxTable.tableArn}/index/${DUE_INDEX}`],
   });
 }
 
 /**
- * What the Lambda event source mapping needs to read the table's stream, on the stream ARN
+ * What the Lambda event source mapping needs to read the outbox table's stream, on the stream ARN
  * only (the AWS-documented set for a stream-triggered function). The function role is
  * immutable to CDK (see ServiceFunction), so the mapping's own grant would be dropped: it is
  * stated here instead.
  */
-export function tableStreamRead(table: ITable): PolicyStatement {
-  if (!table.tableStreamArn) throw new Error('the table has no stream to read');
+export function tableStreamRead(outboxTable: ITable): PolicyStatement {
+  if (!outboxTable.tableStreamArn) throw new Error('the outbox table has no stream to read');
   return new PolicyStatement({
-    sid: 'TableStreamRead',
+    sid: 'OutboxTableStreamRead',
     effect: Effect.ALLOW,
     actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-    resources: [table.tableStreamArn],
+    resources: [outboxTable.tableStreamArn],
   });
 }
 
 /**
  * DynamoDB uses the table's customer-managed key with the caller's credentials, so any
- * role that reads or writes the table needs kms:Decrypt on that key (unavoidable for a
+ * role that reads or writes a table needs kms:Decrypt on that key (one key for the patient,
+ * identity, token and outbox tables, so one statement covers all four) (unavoidable for a
  * CMK-encrypted table). `kms:ViaService` limits it to requests DynamoDB makes on the
  * role's behalf: the role cannot call KMS directly with this key.
  */

@@ -161,9 +161,9 @@ export class ServiceAlarms extends Construct {
       `${name} function throttled (reserved concurrency reached)`);
   }
 
-  watchTable(table: ITable): void {
+  watchTable(name: string, table: ITable): void {
     const systemErrors = table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
-    this.alarm('TableSystemErrors', systemErrors, 1, 'DynamoDB returned 5xx system errors');
+    this.alarm(`${name}SystemErrors`, systemErrors, 1, `DynamoDB returned 5xx system errors on ${name}`);
   }
 
   /** Any message in a dead-letter queue means something gave up: an operator should look. */

@@ -11,7 +11,7 @@ import {
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
+import { tableDefinition, TTL_ATTRIBUTE } from '../../lib/adapters/dynamodb/keys.js';
 import { acknowledgeRule } from '../compliance.js';
 import { AccessTokenKeys } from '../constructs/access-token-keys.js';
 import type { StageConfig } from '../config/stages.js';
@@ -21,12 +21,19 @@ export interface StatefulStackProps extends StackProps {
 }
 
 /**
- * Everything that holds data or protects it: the patient table and the KMS keys.
+ * Everything that holds data or protects it: the four tables, the audit table and the KMS keys.
  * Kept apart from the stateless stack so API/function changes never put data at risk.
  */
 export class StatefulStack extends Stack {
+  /** Patients and every item family placement.ts does not move (lib/adapters/dynamodb/placement.ts). */
   readonly table: Table;
-  /** Encrypts the table at rest (server-side, used by DynamoDB on the caller's behalf). */
+  /** Reservations (EMAIL#, PHONE#, PHONECLAIM#), attempt counters (LOGIN#) and session indexes (SESSIONS#). */
+  readonly identityTable: Table;
+  /** What a link or a sign-in hands out and later spends (VERIFY#, RESET#, EMAILMOVE#, FAMILY#, REFRESH#, MFA#, WEBAUTHN#). */
+  readonly tokenTable: Table;
+  /** The mails and texts to send (OUTBOX#), with the due index and the KEYS_ONLY stream the outbox mailer reads. */
+  readonly outboxTable: Table;
+  /** Encrypts the four tables at rest (server-side, used by DynamoDB on the caller's behalf). */
   readonly tableKey: Key;
   /** Envelope key for PHI fields; the application encrypts with data keys from it. */
   readonly patientDataKey: Key;
@@ -51,9 +58,12 @@ export class StatefulStack extends Stack {
    */
   readonly accessTokenKeys: AccessTokenKeys;
 
+  private readonly config: StageConfig;
+
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.config = config;
     // Losing a key makes every item or backup encrypted under it unreadable, so keys
     // live at least as long as the table.
     const keyRemovalPolicy = config.tableRemovalPolicy;
@@ -61,7 +71,7 @@ export class StatefulStack extends Stack {
 
     this.tableKey = new Key(this, 'TableKey', {
       alias: `${aliasPrefix}/table`,
-      description: `Patient table encryption at rest (${config.stage})`,
+      description: `Patient, identity, token and outbox tables encryption at rest (${config.stage})`,
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       removalPolicy: keyRemovalPolicy,
@@ -103,28 +113,13 @@ export class StatefulStack extends Stack {
       logLevel: config.logLevel,
     });
 
-    // Keys and indexes come from the same definition the local runner and the tests create
-    // their tables from, so the deployed table cannot drift from what the code queries.
-    const schema = keySchemaOf(tableDefinition('unused'));
-    this.table = new Table(this, 'PatientTable', {
-      partitionKey: schema.table.partitionKey,
-      sortKey: schema.table.sortKey,
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.tableKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'ttl',
-      // The outbox mailer (stateless stack) reads new OUTBOX# items from this stream: keys only, as
-      // the shared definition says (lib/adapters/dynamodb/keys.ts; the local tables have the same).
-      stream: schema.stream,
-      deletionProtection: config.tableDeletionProtection,
-      removalPolicy: config.tableRemovalPolicy,
-    });
-    // The sparse `due` index of outbox mails still to send (only outbox items carry due_pk).
-    for (const index of schema.globalSecondaryIndexes) this.table.addGlobalSecondaryIndex(index);
-
-    acknowledgeRule(this.table, 'HIPAA.Security-DynamoDBInBackupPlan',
-      'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the table key), which covers the recovery plan for this table. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
+    // Four tables, one per group of item families (lib/adapters/dynamodb/placement.ts says which
+    // prefix lives where, and why: each table's own 40,000 write units a second). Alike but for the
+    // outbox table, which alone carries the due index and the stream.
+    this.table = this.placedTable('PatientTable', { output: 'TableName', description: 'Patient table: patients and every item family not moved' });
+    this.identityTable = this.placedTable('IdentityTable', { output: 'IdentityTableName', description: 'Identity table: reservations, attempt counters, session indexes' });
+    this.tokenTable = this.placedTable('TokenTable', { output: 'TokenTableName', description: 'Token table: links, session families, refresh tokens, challenges' });
+    this.outboxTable = this.placedTable('OutboxTable', { output: 'OutboxTableName', description: 'Outbox table: mails and texts to send', holdsOutbox: true });
 
     // The audit trail outlives every stage's data: retained even in dev, where the patient table is
     // not, so its key is retained with it (a table whose key is gone can never be read again).
@@ -151,8 +146,38 @@ export class StatefulStack extends Stack {
     acknowledgeRule(this.auditTable, 'HIPAA.Security-DynamoDBInBackupPlan',
       'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the audit key), deletion protection is on and the table is retained in every stage. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
 
-    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Patient table' });
     new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName, description: 'Audit trail table' });
+  }
+
+  /**
+   * One of the four tables the stores' items are placed in: keys and indexes from the same
+   * definition the local runner and the tests create their tables from (lib/adapters/dynamodb/keys.ts),
+   * so a deployed table cannot drift from what the code queries; on-demand, under the table key,
+   * with point-in-time recovery, item TTL and the stage's deletion protection and removal policy.
+   */
+  private placedTable(id: string, { output, description, holdsOutbox = false }: { output: string; description: string; holdsOutbox?: boolean }): Table {
+    const { config } = this;
+    const schema = keySchemaOf(tableDefinition('unused', { holdsOutbox }));
+    const table = new Table(this, id, {
+      partitionKey: schema.table.partitionKey,
+      sortKey: schema.table.sortKey,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Only the outbox table: the outbox mailer (stateless stack) reads new OUTBOX# items from it,
+      // keys only, as the shared definition says.
+      stream: schema.stream,
+      deletionProtection: config.tableDeletionProtection,
+      removalPolicy: config.tableRemovalPolicy,
+    });
+    // Only the outbox table: the sparse `due` index of mails still to send (only outbox items carry due_pk).
+    for (const index of schema.globalSecondaryIndexes) table.addGlobalSecondaryIndex(index);
+    acknowledgeRule(table, 'HIPAA.Security-DynamoDBInBackupPlan',
+      'Point-in-time recovery is on (continuous backups, restore to any second in the last 35 days, encrypted with the table key), which covers the recovery plan for this table. Long-term snapshot retention belongs to the organisation-wide AWS Backup policy, not to this service stack.');
+    new CfnOutput(this, output, { value: table.tableName, description });
+    return table;
   }
 
   // Access-token key rotation, in three deploys of `accessTokenSigningKeyVersions` (current first):

@@ -23,6 +23,7 @@ import { authenticatorSecretKey,
   patientDataKeyDecryptPhi,
   patientDataKeyGenerateOnly,
   patientTableItems,
+  type PatientTables,
   queueKeyViaSqs,
   sendEmailFrom,
   sendTextMessageFrom,
@@ -42,7 +43,12 @@ import { OUTBOX_STREAM_SOURCE } from '../../lib/outbox/stream-source.js';
 /** Typed wiring from the stateful stack: nothing is looked up by name. */
 export interface StatelessStackProps extends StackProps {
   readonly config: StageConfig;
+  /** The table every item family placement.ts does not move lives in (lib/adapters/dynamodb/placement.ts). */
   readonly table: ITable;
+  /** The tables the moved families live in; the outbox table carries the due index and the stream. */
+  readonly identityTable: ITable;
+  readonly tokenTable: ITable;
+  readonly outboxTable: ITable;
   readonly tableKey: IKey;
   readonly patientDataKey: IKey;
   readonly identifierKey: IKey;
@@ -61,14 +67,16 @@ export interface StatelessStackProps extends StackProps {
 
 /** What the stateless stack takes from the stateful one: every table and key, by the same names. */
 export type StatefulResources = Pick<StatelessStackProps,
-  'table' | 'tableKey' | 'patientDataKey' | 'identifierKey' | 'observabilityKey' | 'auditTable' | 'auditKey' |
+  'table' | 'identityTable' | 'tokenTable' | 'outboxTable' | 'tableKey' | 'patientDataKey' | 'identifierKey' | 'observabilityKey' | 'auditTable' | 'auditKey' |
   'accessTokenKeys'>;
 
 export function statefulResourcesOf(stateful: StatefulResources): StatefulResources {
   const {
-    table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys,
+    table, identityTable, tokenTable, outboxTable, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys,
   } = stateful;
-  return { table, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys };
+  return {
+    table, identityTable, tokenTable, outboxTable, tableKey, patientDataKey, identifierKey, observabilityKey, auditTable, auditKey, accessTokenKeys,
+  };
 }
 
 type EndpointProps = Pick<ServiceFunctionProps, 'memorySize' | 'environment' | 'roleName'>;
@@ -114,7 +122,8 @@ export class StatelessStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
-    const { config, table, tableKey, patientDataKey, identifierKey } = props;
+    const { config, tableKey, patientDataKey, identifierKey } = props;
+    const tables: PatientTables = { table: props.table, identityTable: props.identityTable, tokenTable: props.tokenTable, outboxTable: props.outboxTable };
     this.config = config;
     this.functionsDir = props.functionsDir ?? DEFAULT_FUNCTIONS_DIR;
     this.logs = {
@@ -162,7 +171,10 @@ export class StatelessStack extends Stack {
       logMetricsNamespace: `${SERVICE_NAME}/${config.stage}`,
     });
     this.alarms.watchApi(this.api.restApi);
-    this.alarms.watchTable(table);
+    this.alarms.watchTable('PatientTable', tables.table);
+    this.alarms.watchTable('IdentityTable', tables.identityTable);
+    this.alarms.watchTable('TokenTable', tables.tokenTable);
+    this.alarms.watchTable('OutboxTable', tables.outboxTable);
 
     const sender = new EmailIdentity(this, 'SenderIdentity', { identity: Identity.email(config.mailFrom) });
     const verifyUrlBase = config.verifyUrlBase ?? this.api.urlForPath(API_PATHS.verifyEmail);
@@ -170,13 +182,22 @@ export class StatelessStack extends Stack {
     // The email-move link opens its page on the API itself (GET /me/email/confirm).
     const emailMoveUrlBase = this.api.urlForPath(API_PATHS.meEmailConfirm);
     // Each function gets only what lib/config.ts requires of it (loadConfig(env, needs)):
-    // both table names always (lib/config.ts reads them for every function, whether it audits or not;
+    // every table name always (lib/config.ts reads them for every function, whether it audits or not;
     // test/infra/function-config.test.ts loads each function's environment with the real config);
     // 'mail' adds MAIL_FROM and VERIFY_URL_BASE; 'reset-links' RESET_URL_BASE; 'sms' the origination
     // identity; 'encryption' adds KMS_KEY_ID; 'identifiers' adds IDENTIFIER_KEY_ID and its versions.
     // Values only: a key ARN or table name in the environment grants nothing.
     // OUTBOX_SHARDS with the table: every function that writes an outbox item, and the sweep, must agree on it.
-    const tableEnv = { TABLE_NAME: table.tableName, AUDIT_TABLE_NAME: props.auditTable.tableName, OUTBOX_SHARDS: String(config.outboxShards) };
+    // The four tables the items are placed in (lib/adapters/dynamodb/placement.ts) go together: a
+    // function's client moves each command to its item's table, whichever families its use case touches.
+    const tableEnv = {
+      TABLE_NAME: tables.table.tableName,
+      IDENTITY_TABLE_NAME: tables.identityTable.tableName,
+      TOKEN_TABLE_NAME: tables.tokenTable.tableName,
+      OUTBOX_TABLE_NAME: tables.outboxTable.tableName,
+      AUDIT_TABLE_NAME: props.auditTable.tableName,
+      OUTBOX_SHARDS: String(config.outboxShards),
+    };
     const identifierEnv = { IDENTIFIER_KEY_ID: identifierKey.keyArn, IDENTIFIER_KEY_VERSIONS: config.identifierKeyVersions.join(',') };
     // Only the outbox mailer builds reset links (it issues them on a forgot-password request).
     const resetEnv = { RESET_URL_BASE: resetUrlBase };
@@ -226,7 +247,7 @@ export class StatelessStack extends Stack {
       whyPublic: 'Patient self-registration: the caller has no account or credential yet. The response returns no stored patient data.',
     });
     register.allow(
-      ...patientTableItems(table, mergeTableAccess({
+      ...patientTableItems(tables, mergeTableAccess({
         // Pre-check of the two reservations (lib/adapters/dynamodb/patient-repository.ts).
         'dynamodb:BatchGetItem': ['EMAIL#', 'PHONE#'],
         // Both taken and an Idempotency-Key sent: was it this key's own committed registration whose
@@ -259,7 +280,7 @@ export class StatelessStack extends Stack {
         'The single-use, expiring token from the email (only its hash is stored) and the account password are the credential; wrong passwords count against the link (5 tries, then it is spent), and the tighter per-IP WAF sign-in rule applies.',
     });
     verifyEmail.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'patients.findVerificationToken',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -281,7 +302,7 @@ export class StatelessStack extends Stack {
       whyPublic:
         'Serves the confirmation page reached from an email link. It reads the link\'s state (token and patient items, GetItem only) to say whether the link is still usable; it consumes nothing and returns no patient data.',
     });
-    verifyEmailPage.allow(...patientTableItems(table, tableAccessFor('patients.linkState.verification')), tableKeyViaDynamoDb(tableKey));
+    verifyEmailPage.allow(...patientTableItems(tables, tableAccessFor('patients.linkState.verification')), tableKeyViaDynamoDb(tableKey));
 
     const resend = this.addEndpoint('ResendVerification', API_ROUTES.resendVerification, {
       environment: { ...tableEnv, ...identifierEnv, ...serviceNameEnv },
@@ -291,7 +312,7 @@ export class StatelessStack extends Stack {
     resend.allow(
       // The rate-limit counter (keyed by the address's digest); the request, queued for the outbox:
       // no lookup, no mail in the request.
-      ...patientTableItems(table, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
+      ...patientTableItems(tables, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
@@ -304,7 +325,7 @@ export class StatelessStack extends Stack {
         'Asked for by someone registering with a phone number another account holds unproven: they have no account yet. It answers the same 202, after the same work, whatever the number\'s state (the outbox does the lookup and texts a code only for a number held unproven), at most 3 requests per number in any hour (a sliding window keyed by a keyed digest of the number); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
     phoneClaim.allow(
-      ...patientTableItems(table, tableAccessFor('rateLimits.slide', 'outbox.enqueue')),
+      ...patientTableItems(tables, tableAccessFor('rateLimits.slide', 'outbox.enqueue')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
@@ -316,7 +337,7 @@ export class StatelessStack extends Stack {
         'Asked for by a patient who cannot sign in. It answers the same 200, before any lookup or mail work (the outbox does both), whether or not the address is registered, and allows 3 requests per address per hour (DynamoDB counter keyed by a keyed digest of the address); the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
     passwordForgot.allow(
-      ...patientTableItems(table, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
+      ...patientTableItems(tables, tableAccessFor('rateLimits.hit', 'outbox.enqueue')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
     );
@@ -330,7 +351,7 @@ export class StatelessStack extends Stack {
         'The single-use reset token from the email (256 random bits, only its digest stored, valid 30 minutes, replaced by a newer request) is the credential; the tighter per-IP WAF sign-in rule applies. The response returns no stored patient data.',
     });
     passwordReset.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'patients.findResetToken',
         'patients.getPatient',
         'patients.resetPassword',
@@ -349,7 +370,7 @@ export class StatelessStack extends Stack {
       whyPublic:
         'Serves the new-password form reached from a reset email link. It reads the link\'s state (token and patient items, GetItem only) to say whether the link is still usable; opening it consumes nothing and returns no patient data.',
     });
-    passwordResetPage.allow(...patientTableItems(table, tableAccessFor('patients.linkState.reset')), tableKeyViaDynamoDb(tableKey));
+    passwordResetPage.allow(...patientTableItems(tables, tableAccessFor('patients.linkState.reset')), tableKeyViaDynamoDb(tableKey));
 
     // The relying party of passkeys (issue 21): the passkey routes and both steps of POST /login (a passkey as the second step).
     const webAuthnEnv = { RP_ID: config.rpId, WEBAUTHN_ORIGIN: config.webauthnOrigin, ...serviceNameEnv };
@@ -361,7 +382,7 @@ export class StatelessStack extends Stack {
         'Sign-in: the email and password in the body are the credential being checked. The per-account lock with exponential backoff (per device for a client presenting a valid device token) and the tighter per-IP WAF sign-in rule bound guessing.',
     });
     login.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'patients.findCredentials',
         'loginFailures.reserve',
         'loginFailures.extendLock',
@@ -389,7 +410,7 @@ export class StatelessStack extends Stack {
         'Sign-in, second step: the single-use mfa_token (256 random bits, stored as a digest, 5 minutes) from a correct password and the authenticator code, recovery code or passkey assertion (over a challenge bound to that token, by one of the patient\'s own passkeys) in the body are the credentials. Wrong ones count on the same lock as wrong passwords; the per-IP WAF sign-in rule applies.',
     });
     loginMfa.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'mfaChallenges.read',
         'mfaChallenges.spend',
         'patients.getPatient',
@@ -421,7 +442,7 @@ export class StatelessStack extends Stack {
     });
     tokenRefresh.allow(
       // Rotating, then refusing a deactivated patient (and ending its session).
-      ...patientTableItems(table, tableAccessFor('sessions.rotate', 'patients.getPatient', 'sessions.revokeFamily')),
+      ...patientTableItems(tables, tableAccessFor('sessions.rotate', 'patients.getPatient', 'sessions.revokeFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...signTokens,
@@ -435,7 +456,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The refresh token in the body names the session family to revoke.`,
     });
     logout.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.familyOf', 'sessions.revokeFamily')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'sessions.familyOf', 'sessions.revokeFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -448,7 +469,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It returns only the record of the patient the token names, and each read is an audit event.`,
     });
     me.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient')),
       tableKeyViaDynamoDb(tableKey),
       // Decrypting for the patient's own eyes (as MeUpdate and MeExport do): medical history and insurance.
       patientDataKeyDecryptPhi(patientDataKey),
@@ -461,7 +482,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It changes only the record of the patient the token names, only from the version named in If-Match, and each change is an audit event.`,
     });
     meUpdate.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'patients.updateProfile')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'patients.updateProfile')),
       tableKeyViaDynamoDb(tableKey),
       // Reads the record it corrects (as GET /me does) and re-encrypts changed patient data under a fresh data key.
       patientDataKeyDecryptPhi(patientDataKey),
@@ -477,7 +498,7 @@ export class StatelessStack extends Stack {
     });
     meSessions.allow(
       // Nothing to audit (no patient data read) and so no source-address digest either.
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.listLive')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'sessions.listLive')),
       tableKeyViaDynamoDb(tableKey),
     );
 
@@ -486,7 +507,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It ends a session only if the store finds it is the token's patient's (another's is 404), and each ending is an audit event.`,
     });
     meSessionEnd.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.endOwn')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'sessions.endOwn')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -497,7 +518,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It ends the other sessions of the patient the token names only, and the ending is an audit event.`,
     });
     meSessionsRevokeOthers.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'sessions.endOthers')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'sessions.endOthers')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -511,7 +532,7 @@ export class StatelessStack extends Stack {
     });
     meExport.allow(
       // totp.read, passkeys.listFor: the step-up's look at the patient's second factors.
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive', 'totp.read', 'passkeys.listFor')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'sessions.listLive', 'totp.read', 'passkeys.listFor')),
       tableKeyViaDynamoDb(tableKey),
       patientDataKeyDecryptPhi(patientDataKey),
       deriveIdentifierKeys,
@@ -525,7 +546,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The current password is checked as well; a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies.`,
     });
     passwordChange.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -548,7 +569,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies); it closes only the account of the patient the token names.`,
     });
     meClose.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -571,7 +592,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It needs a sign-in within 10 minutes (and with the second factor if one is held), and sets up an app only for the patient the token names.`,
     });
     meTotp.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'totp.read', 'passkeys.listFor', 'totp.begin')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'totp.read', 'passkeys.listFor', 'totp.begin')),
       tableKeyViaDynamoDb(tableKey),
       // A fresh data key for the new secret (its own purpose): encrypt only, nothing of the record is decrypted.
       authenticatorSecretKey(patientDataKey, 'kms:GenerateDataKey'),
@@ -584,7 +605,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code is checked against the token's own patient's pending secret; wrong codes count toward the session's lock, and the per-IP WAF sign-in rule applies.`,
     });
     meTotpConfirm.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive', 'patients.getPatient', 'totp.read', 'totp.activate', 'loginFailures.reserve', 'loginFailures.extendLock', 'loginFailures.reset',
       )),
       tableKeyViaDynamoDb(tableKey),
@@ -599,7 +620,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It needs a recent sign-in with the second factor and a current code or recovery code, removes only the token's patient's app, and ends the other sessions.`,
     });
     meTotpRemove.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive', 'patients.getPatient', 'totp.read', 'passkeys.listFor', 'totp.useStep', 'totp.useRecoveryCode', 'totp.remove',
         'loginFailures.reserve', 'loginFailures.extendLock', 'loginFailures.reset', 'sessions.endOthers',
       )),
@@ -617,7 +638,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock, and the tighter per-IP WAF sign-in rule applies); it answers the same 202 whether or not the new address is registered, and mails only: nothing changes until the link is used.`,
     });
     meEmail.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -644,7 +665,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} From the link's page (no token) the account's password proves the account instead (5 wrong ones spend the link; the tighter per-IP WAF sign-in rule applies). Either way it needs the single-use link (30 minutes) mailed to the new address, and moves only the email of the patient the link names.`,
     });
     meEmailConfirm.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -663,14 +684,14 @@ export class StatelessStack extends Stack {
       whyPublic:
         'Serves the confirmation page reached from the email-move link. It reads the link\'s state (link and patient items, GetItem only) to say whether the link is still usable; it consumes nothing and returns no patient data.',
     });
-    meEmailConfirmPage.allow(...patientTableItems(table, tableAccessFor('contactMoves.emailMoveLink')), tableKeyViaDynamoDb(tableKey));
+    meEmailConfirmPage.allow(...patientTableItems(tables, tableAccessFor('contactMoves.emailMoveLink')), tableKeyViaDynamoDb(tableKey));
 
     const phoneVerification = this.addEndpoint('PhoneVerification', API_ROUTES.phoneVerification, {
       environment: { ...sessionEnv, ...smsBudgetEnvironment(config.sms.budgets) },
       whyPublic: `${bearerOnly} The code goes to the phone number already stored for the token's patient (never one from the request), at most 3 codes per patient in any hour (a sliding window).`,
     });
     phoneVerification.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'rateLimits.slide', 'rateLimits.hit', 'phoneCodes.issueCode')),
       tableKeyViaDynamoDb(tableKey),
       // The code's keyed digest (only that is stored) and the source IP's (the audit event).
       deriveIdentifierKeys,
@@ -682,7 +703,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
     });
     phoneVerify.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptCode')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptCode')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -696,7 +717,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The password is checked as well (a wrong one counts toward the session's own lock; the tighter per-IP WAF sign-in rule applies); the code goes to the new number under phone verification's limits (3 codes per patient in any hour) and the day's text budgets.`,
     });
     mePhone.allow(
-      ...patientTableItems(table, tableAccessFor(
+      ...patientTableItems(tables, tableAccessFor(
         'sessions.isLive',
         'patients.getPatient',
         'loginFailures.reserve',
@@ -721,7 +742,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} The code is checked against the token's own patient only, with at most 5 wrong tries per code and a 10-minute life; the tighter per-IP WAF sign-in rule applies.`,
     });
     mePhoneVerify.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptMoveCode')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'phoneCodes.attemptMoveCode')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -736,7 +757,7 @@ export class StatelessStack extends Stack {
     });
     passkeyEnrolOptions.allow(
       // No audit event (nothing is changed or read of the record beyond the email the authenticator shows).
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.saveChallenge')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.saveChallenge')),
       tableKeyViaDynamoDb(tableKey),
     );
 
@@ -745,7 +766,7 @@ export class StatelessStack extends Stack {
       whyPublic: `${bearerOnly} It stores a passkey for the token's own patient only, answering a challenge issued to that patient (spent once), ${passkeyFactorsWhy}; each addition is mailed and audited.`,
     });
     passkeyEnrol.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.takeChallenge', 'passkeys.add')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.takeChallenge', 'passkeys.add')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -755,14 +776,14 @@ export class StatelessStack extends Stack {
       environment: sessionEnv,
       whyPublic: `${bearerOnly} It lists only the passkeys of the patient the token names (names, dates, ids; no keys).`,
     });
-    passkeyList.allow(...patientTableItems(table, tableAccessFor('sessions.isLive', 'passkeys.listFor')), tableKeyViaDynamoDb(tableKey));
+    passkeyList.allow(...patientTableItems(tables, tableAccessFor('sessions.isLive', 'passkeys.listFor')), tableKeyViaDynamoDb(tableKey));
 
     const passkeyRemove = this.addEndpoint('PasskeyRemove', API_ROUTES.passkeyRemove, {
       environment: sessionEnv,
       whyPublic: `${bearerOnly} It removes a passkey only if the store finds it is the token's patient's (another's is 404), ${passkeyFactorsWhy}; the other sessions end, and the removal is mailed and audited.`,
     });
     passkeyRemove.allow(
-      ...patientTableItems(table, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.remove', 'sessions.endOthers')),
+      ...patientTableItems(tables, tableAccessFor('sessions.isLive', 'patients.getPatient', 'passkeys.listFor', 'totp.read', 'passkeys.remove', 'sessions.endOthers')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...writeAudit,
@@ -772,7 +793,7 @@ export class StatelessStack extends Stack {
       environment: { ...tableEnv, ...webAuthnEnv },
       whyPublic: 'Starts a passkey sign-in for someone not signed in yet: it stores a random challenge (expiring in 5 minutes, removed by TTL) and returns it with the site\'s RP id; it reads nothing and names no account.',
     });
-    passkeyLoginOptions.allow(...patientTableItems(table, tableAccessFor('passkeys.saveChallenge')), tableKeyViaDynamoDb(tableKey));
+    passkeyLoginOptions.allow(...patientTableItems(tables, tableAccessFor('passkeys.saveChallenge')), tableKeyViaDynamoDb(tableKey));
 
     const passkeyLogin = this.addEndpoint('PasskeyLogin', API_ROUTES.passkeyLogin, {
       environment: { ...signingEnv, ...webAuthnEnv },
@@ -781,7 +802,7 @@ export class StatelessStack extends Stack {
         'Sign-in with a passkey: the WebAuthn assertion in the body is the credential (a signature by a key only the patient\'s authenticator holds, over a single-use server challenge, for this site, with the user verified). A counter that does not grow is refused and audited; the per-IP WAF sign-in rule applies.',
     });
     passkeyLogin.allow(
-      ...patientTableItems(table, tableAccessFor('passkeys.takeChallenge', 'passkeys.find', 'passkeys.advanceCounter', 'patients.getPatient', 'sessions.startFamily')),
+      ...patientTableItems(tables, tableAccessFor('passkeys.takeChallenge', 'passkeys.find', 'passkeys.advanceCounter', 'patients.getPatient', 'sessions.startFamily')),
       tableKeyViaDynamoDb(tableKey),
       deriveIdentifierKeys,
       ...signTokens,
@@ -794,7 +815,7 @@ export class StatelessStack extends Stack {
     this.addEndpoint('PasskeySignInPage', API_ROUTES.passkeySignInPage, { environment: serviceNameEnv, whyPublic: pageWhy });
 
     // The access tokens' public keys for third-party verifiers: from the environment, no AWS call, so no
-    // permissions. TABLE_NAME and AUDIT_TABLE_NAME only because lib/config.ts reads them for every function.
+    // permissions. The table names only because lib/config.ts reads them for every function.
     this.addEndpoint('Jwks', API_ROUTES.jwks, {
       environment: { ...tableEnv, ...tokenEnv },
       whyPublic: 'Publishes the public keys access tokens are verified with (a JWK Set, RFC 7517), for any API that verifies them; it holds no private key, reads nothing and returns no patient data.',
@@ -811,7 +832,7 @@ export class StatelessStack extends Stack {
     this.alarms.watchRefreshTokenReuse({ TokenRefresh: tokenRefresh.logGroup });
 
     this.outboxMailer = this.addOutboxMailer({
-      table,
+      tables,
       tableKey,
       queueKey: props.observabilityKey,
       // The text budgets: a phone claim request's code is texted from here (issue 19 item 4).
@@ -839,20 +860,20 @@ export class StatelessStack extends Stack {
   }
 
   /**
-   * The outbox mailer: the table's stream (new OUTBOX# items only) and a one-minute sweep,
+   * The outbox mailer: the outbox table's stream (new OUTBOX# items only) and a one-minute sweep,
    * both into one function with a small reserved concurrency. Stream batches that still fail
    * after bounded retries, and sweeps Lambda gave up on, land in one KMS-encrypted queue that
    * raises an alarm. Mails themselves are never lost there: they stay in the outbox table and
    * the next sweep picks them up; the queue only tells an operator that delivery is stuck.
    */
   private addOutboxMailer(props: {
-    table: ITable;
+    tables: PatientTables;
     tableKey: IKey;
     queueKey: IKey;
     environment: Record<string, string>;
     grants: PolicyStatement[];
   }): { fn: ServiceFunction; deadLetterQueue: Queue; schedule: Rule } {
-    const { table, tableKey, queueKey } = props;
+    const { tables, tableKey, queueKey } = props;
     const deadLetterQueue = new Queue(this, 'OutboxMailerDeadLetterQueue', {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: queueKey,
@@ -863,7 +884,7 @@ export class StatelessStack extends Stack {
 
     const fn = new ServiceFunction(this, 'OutboxMailer', {
       name: 'outbox-mailer',
-      description: 'Outbox mailer: table stream (new OUTBOX# items) and a one-minute sweep',
+      description: 'Outbox mailer: outbox table stream (new OUTBOX# items) and a one-minute sweep',
       functionsDir: this.functionsDir,
       reservedConcurrency: this.config.reservedConcurrency['outbox-mailer'] ?? this.config.reservedConcurrency.default,
       // Below the 60 s send lease (lib/outbox/deliver-mail.ts): a run never outlives its claims.
@@ -879,8 +900,8 @@ export class StatelessStack extends Stack {
       },
     });
     fn.allow(
-      dueIndexQuery(table),
-      ...patientTableItems(table, mergeTableAccess(
+      dueIndexQuery(tables.outboxTable),
+      ...patientTableItems(tables, mergeTableAccess(
         {
           // Claim / mark done / release outbox items; a resend request's token replacement (patient).
           'dynamodb:UpdateItem': ['OUTBOX#', 'PATIENT#'],
@@ -893,7 +914,7 @@ export class StatelessStack extends Stack {
         // A forgot-password request: the reset link is issued here, as a resend's link is.
         TABLE_CALLS_OF_OUTBOX_MAILER,
       )),
-      tableStreamRead(table),
+      tableStreamRead(tables.outboxTable),
       tableKeyViaDynamoDb(tableKey),
       sendToDeadLetterQueue(deadLetterQueue),
       queueKeyViaSqs(queueKey, deadLetterQueue),
@@ -901,7 +922,7 @@ export class StatelessStack extends Stack {
     );
 
     fn.function.addEventSource(
-      new DynamoEventSource(table, {
+      new DynamoEventSource(tables.outboxTable, {
         startingPosition: StartingPosition.LATEST,
         batchSize: OUTBOX_STREAM_SOURCE.batchSize,
         // The handler reports the records it could not deliver; only those are retried.

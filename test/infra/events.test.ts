@@ -49,6 +49,8 @@ describe('sample outbox-mailer events', () => {
     expect(Records).toHaveLength(1);
     const [record] = Records;
     expect(record).toMatchObject({ eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { StreamViewType: 'KEYS_ONLY' } });
+    // The outbox table's stream, the only one (issue 23: the other tables have none).
+    expect(record.eventSourceARN).toMatch(/:table\/PatientRegistration-dev-Stateful-OutboxTable[0-9A-F]{8}-\w+\/stream\//);
     expect(record.dynamodb.Keys.pk.S).toMatch(/^OUTBOX#[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(record.dynamodb.Keys.sk).toEqual({ S: 'MAIL' });
     // What the deployed stream delivers: keys, no item images.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conditions, label, policyOf as statementsOf, type Statement } from './policies.js';
+import { TABLE_OF_PREFIX } from '../../lib/adapters/dynamodb/placement.js';
+import { conditions, label, placedTableOf, PLACED_TABLES, policyOf as statementsOf, type Statement } from './policies.js';
 import { asArray, resourcesOfType, removeSynthOutputs, synthStage, type SynthesizedStage } from './synth.js';
 
 type Summary = Record<string, { actions: string[]; on: string; when?: unknown }>;
@@ -61,13 +62,13 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   let dev: SynthesizedStage;
   const policyOf = (fn: string): Statement[] => statementsOf(dev, fn);
   /**
-   * Table item statements (one dynamodb action on the table, restricted by LeadingKeys). Which
-   * actions and prefixes each function gets is not pinned here: test/iam compares them with the
-   * calls the integration suite recorded, in both directions. A list written down here once pinned
-   * a missing grant (register's GetItem) instead of catching it.
+   * Table item statements (one dynamodb action on one of the four tables the items are placed in,
+   * restricted by LeadingKeys). Which actions and prefixes each function gets is not pinned here:
+   * test/iam compares them with the calls the integration suite recorded, in both directions. A list
+   * written down here once pinned a missing grant (register's GetItem) instead of catching it.
    */
   const isTableItemStatement = (s: Statement, fn: string) =>
-    asArray(s.Action).every((a) => a.startsWith('dynamodb:')) && label(s.Resource, fn) === 'table';
+    asArray(s.Action).every((a) => a.startsWith('dynamodb:')) && label(s.Resource, fn) in PLACED_TABLES;
   /** The rest of a function's policy, statement by statement: any added action, resource or condition shows. */
   const summaryOf = (fn: string): Summary => {
     const statements = policyOf(fn);
@@ -89,24 +90,28 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  /** A function's table item statements as action → LeadingKeys prefixes. */
-  const tableItemsOf = (fn: string): Record<string, string[]> =>
-    Object.fromEntries(
-      policyOf(fn).filter((s) => isTableItemStatement(s, fn)).map((s) => [
-        asArray(s.Action)[0]!,
-        asArray(s.Condition!['ForAllValues:StringLike']!['dynamodb:LeadingKeys'] as string[]).map((p) => p.replace(/\*$/, '')).sort(),
-      ]),
-    );
+  /** A statement's LeadingKeys prefixes (`EMAIL#`). */
+  const prefixesOf = (s: Statement): string[] =>
+    asArray(s.Condition!['ForAllValues:StringLike']!['dynamodb:LeadingKeys'] as string[]).map((p) => p.replace(/\*$/, ''));
+  /** A function's table item statements as action → LeadingKeys prefixes, over all four tables (where each lives is checked apart). */
+  const tableItemsOf = (fn: string): Record<string, string[]> => {
+    const items: Record<string, string[]> = {};
+    for (const s of policyOf(fn).filter((st) => isTableItemStatement(st, fn))) (items[asArray(s.Action)[0]!] ??= []).push(...prefixesOf(s));
+    return Object.fromEntries(Object.entries(items).map(([action, prefixes]) => [action, prefixes.sort()]));
+  };
+  /** The Sid prefix of each table's item statements. */
+  const SID_OF_TABLE: Record<string, string> = { table: 'Table', 'identity table': 'IdentityTable', 'token table': 'TokenTable', 'outbox table': 'OutboxTable' };
   /** Every statement of every function's policy, with the function's name. */
   const allStatements = () => ALL_FUNCTIONS.flatMap((fn) => policyOf(fn).map((s) => ({ fn, s })));
 
   it.each(ALL_FUNCTIONS)(
-    '%s: every table item statement is one action on the table, limited to whole key prefixes by dynamodb:LeadingKeys',
+    '%s: every table item statement is one action on one table, limited to whole key prefixes by dynamodb:LeadingKeys',
     (fn) => {
       for (const s of policyOf(fn).filter((st) => isTableItemStatement(st, fn))) {
         const [action, ...more] = asArray(s.Action);
         expect(more).toEqual([]);
-        expect(s.Sid).toBe(`Table${action!.slice('dynamodb:'.length)}`);
+        expect(asArray(s.Resource as unknown[])).toHaveLength(1);
+        expect(s.Sid).toBe(`${SID_OF_TABLE[label(s.Resource, fn)]}${action!.slice('dynamodb:'.length)}`);
         expect(Object.keys(s.Condition ?? {})).toEqual(['ForAllValues:StringLike']);
         expect(Object.keys(s.Condition!['ForAllValues:StringLike']!)).toEqual(['dynamodb:LeadingKeys']);
         const patterns = asArray(s.Condition!['ForAllValues:StringLike']!['dynamodb:LeadingKeys'] as string[]);
@@ -115,6 +120,24 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
       }
     },
   );
+
+  // Issue 23: a grant on the wrong table is AccessDenied for the family's real table (and opens a
+  // table the use case has no business in), so each prefix is granted only where placement.ts puts it.
+  it.each(ALL_FUNCTIONS)('%s: each table item statement\'s prefixes are all placed in that statement\'s table (lib/adapters/dynamodb/placement.ts)', (fn) => {
+    for (const s of policyOf(fn).filter((st) => isTableItemStatement(st, fn))) {
+      const on = label(s.Resource, fn);
+      expect(prefixesOf(s).map((prefix) => [prefix, placedTableOf(prefix)]), `${fn} ${s.Sid}`).toEqual(prefixesOf(s).map((prefix) => [prefix, on]));
+    }
+  });
+
+  it('places grants in all four tables across the functions, and the moved families nowhere but their tables', () => {
+    const statements = allStatements().filter(({ fn, s }) => isTableItemStatement(s, fn));
+    const tablesUsed = new Set(statements.map(({ fn, s }) => label(s.Resource, fn)));
+    expect([...tablesUsed].sort()).toEqual(Object.keys(PLACED_TABLES).sort());
+    // Every moved family is granted somewhere, so the check above is not vacuous for any of them.
+    const granted = new Set(statements.flatMap(({ s }) => prefixesOf(s)));
+    for (const family of Object.keys(TABLE_OF_PREFIX)) expect(granted.has(`${family}#`), family).toBe(true);
+  });
 
   it('register: besides its table items, PHI data keys (generate only) and the audit trail (a phone takeover): no SES (the outbox mailer sends its mail)', () => {
     expect(summaryOf('Register')).toEqual({
@@ -491,13 +514,13 @@ describe('IAM: each function gets only what its code calls', { timeout: 120_000 
     });
   });
 
-  it('outbox-mailer: besides its table items, Query on the due index only, the stream, its dead-letter queue, SES', () => {
+  it('outbox-mailer: besides its table items, Query on the outbox table\'s due index only, its stream, its dead-letter queue, SES', () => {
     expect(summaryOf('OutboxMailer')).toEqual({
       ...BASELINE,
       DueIndexQuery: { actions: ['dynamodb:Query'], on: 'due index' },
-      TableStreamRead: {
+      OutboxTableStreamRead: {
         actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-        on: 'table stream',
+        on: 'outbox table stream',
       },
       ...tableKey,
       SendToDeadLetterQueue: { actions: ['sqs:SendMessage'], on: 'dead-letter queue' },

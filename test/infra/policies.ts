@@ -1,3 +1,4 @@
+import { roleOfKey, type TableRole } from '../../lib/adapters/dynamodb/placement.js';
 import type { SynthesizedStage } from './synth.js';
 import { logicalIdAt } from './synth.js';
 
@@ -17,9 +18,15 @@ export function label(value: unknown, fn: string): string {
   if (Array.isArray(value)) return value.map((v) => label(v, fn)).join(', ');
   const json = JSON.stringify(value);
   const labels: [RegExp, string][] = [
-    [/PatientTable\w*Arn\w*"\s*}\s*},\s*"\/index\/due"/, 'due index'],
-    [/PatientTable\w*StreamArn/, 'table stream'],
+    // The due index and the stream are the outbox table's only: any other index or stream is unlabelled.
+    [/OutboxTable\w*Arn\w*"\s*}\s*},\s*"\/index\/due"/, 'due index'],
+    [/OutboxTable\w*StreamArn/, 'outbox table stream'],
+    [/\/index\/|StreamArn/, ''],
+    // The four tables the items are placed in (PLACED_TABLES).
     [/PatientTable\w*Arn/, 'table'],
+    [/IdentityTable\w*Arn/, 'identity table'],
+    [/TokenTable\w*Arn/, 'token table'],
+    [/OutboxTable\w*Arn/, 'outbox table'],
     [/TableKey\w*Arn/, 'table key'],
     [/PatientDataKey\w*Arn/, 'patient-data key'],
     [/IdentifierKey\w*Arn/, 'identifier key'],
@@ -33,8 +40,23 @@ export function label(value: unknown, fn: string): string {
     [/:sms-voice:[^"]*:(phone-number|pool|sender-id)\//, 'sms origination identity'],
     [/:sms-voice:[^"]*:configuration-set\//, 'sms configuration set'],
   ];
-  for (const [pattern, name] of labels) if (pattern.test(json)) return name;
-  throw new Error(`unlabelled resource ${json}`);
+  const name = labels.find(([pattern]) => pattern.test(json))?.[1];
+  if (!name) throw new Error(`unlabelled resource ${json}`);
+  return name;
+}
+
+/** The label of each table the items are placed in, by its placement role (lib/adapters/dynamodb/placement.ts). */
+export const PLACED_TABLES: Readonly<Record<string, TableRole | undefined>> = {
+  table: undefined,
+  'identity table': 'identities',
+  'token table': 'tokens',
+  'outbox table': 'outbox',
+};
+
+/** The label of the table placement.ts puts items of a key prefix (`EMAIL#`) in. */
+export function placedTableOf(prefix: string): string {
+  const role = roleOfKey(prefix);
+  return Object.entries(PLACED_TABLES).find(([, r]) => r === role)![0];
 }
 
 /** Conditions with intrinsic values (queue ARN) replaced by their label. */

@@ -111,16 +111,29 @@ describe('per-stage differences in the synthesized templates', { timeout: 120_00
   }, 120_000);
   afterAll(removeSynthOutputs);
 
-  const tableOf = (s: StageName, table: 'table' | 'auditTable') =>
+  type TableField = 'table' | 'identityTable' | 'tokenTable' | 'outboxTable' | 'auditTable';
+  const tableOf = (s: StageName, table: TableField) =>
     stages[s].statefulTemplate.toJSON().Resources[stages[s].stateful.getLogicalId(stages[s].stateful[table].node.defaultChild as never)];
-  const table = (s: StageName) => tableOf(s, 'table');
+  /** The four tables the items are placed in (lib/adapters/dynamodb/placement.ts): protected alike. */
+  const PLACED_TABLES = ['table', 'identityTable', 'tokenTable', 'outboxTable'] as const;
   const apiStage = (s: StageName) => onlyResource(stages[s].statelessTemplate, 'AWS::ApiGateway::Stage')[1].Properties!;
   const retentions = (s: StageName) =>
     new Set(Object.values(resourcesOfType(stages[s].statelessTemplate, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays));
 
-  it('protects data only where it matters: table deletion protection and retention', () => {
-    expect(STAGE_NAMES.map((s) => table(s).Properties?.DeletionProtectionEnabled)).toEqual([false, false, true]);
-    expect(STAGE_NAMES.map((s) => table(s).DeletionPolicy)).toEqual(['Delete', 'Retain', 'Retain']);
+  it.each(PLACED_TABLES)('protects data only where it matters: %s deletion protection and retention', (field) => {
+    expect(STAGE_NAMES.map((s) => tableOf(s, field).Properties?.DeletionProtectionEnabled)).toEqual([false, false, true]);
+    expect(STAGE_NAMES.map((s) => tableOf(s, field).DeletionPolicy)).toEqual(['Delete', 'Retain', 'Retain']);
+  });
+
+  it.each(PLACED_TABLES)('in every stage, %s is encrypted with the table key, with point-in-time recovery and item TTL', (field) => {
+    for (const s of STAGE_NAMES) {
+      const tableKeyId = stages[s].stateful.getLogicalId(stages[s].stateful.tableKey.node.defaultChild as never);
+      expect(tableOf(s, field).Properties, s).toMatchObject({
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [tableKeyId, 'Arn'] } },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      });
+    }
   });
 
   it('keeps the audit trail in every stage, even where the patient table goes with the stack', () => {

@@ -1,6 +1,5 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
+import { DUE_INDEX, tableDefinition } from '../../lib/adapters/dynamodb/keys.js';
 import { resourcesOfType, removeSynthOutputs, synthStage, type CfnResource, type SynthesizedStage } from './synth.js';
 import type { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
@@ -9,7 +8,7 @@ import type { IConstruct } from 'constructs';
 const resourceOf = (stage: SynthesizedStage, construct: IConstruct): CfnResource =>
   stage.statefulTemplate.toJSON().Resources[(stage.stateful as Stack).getLogicalId(construct.node.defaultChild as never)];
 
-describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
+describe('stateful stack: tables and keys', { timeout: 120_000 }, () => {
   let dev: SynthesizedStage;
   let prod: SynthesizedStage;
   beforeAll(() => {
@@ -39,72 +38,105 @@ describe('stateful stack: patient table and keys', { timeout: 120_000 }, () => {
     expect(hmac?.DeletionPolicy).toBe('Retain');
   });
 
-  it('encrypts the table with its own customer-managed key, not the patient-data key', () => {
-    const t = dev.statefulTemplate;
+  /** The four tables the items are placed in (lib/adapters/dynamodb/placement.ts); only the outbox table holds the outbox. */
+  const PLACED = [
+    { field: 'table', output: 'TableName', holdsOutbox: false },
+    { field: 'identityTable', output: 'IdentityTableName', holdsOutbox: false },
+    { field: 'tokenTable', output: 'TokenTableName', holdsOutbox: false },
+    { field: 'outboxTable', output: 'OutboxTableName', holdsOutbox: true },
+  ] as const;
+  const placed = (stage: SynthesizedStage) => PLACED.map((t) => ({ ...t, resource: resourceOf(stage, stage.stateful[t.field]) }));
+
+  it('has the four tables the items are placed in, besides the audit table, and no other', () => {
+    const ids = Object.keys(resourcesOfType(dev.statefulTemplate, 'AWS::DynamoDB::Table')).sort();
+    const expected = [...PLACED.map((t) => t.field), 'auditTable'] as const;
+    expect(ids).toEqual(expected.map((field) => dev.stateful.getLogicalId(dev.stateful[field].node.defaultChild as never)).sort());
+    expect(ids.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AuditTable', 'IdentityTable', 'OutboxTable', 'PatientTable', 'TokenTable']);
+  });
+
+  it('encrypts each of the four tables with the table key, its own customer-managed key, not the patient-data key', () => {
     const tableKeyId = dev.stateful.getLogicalId(dev.stateful.tableKey.node.defaultChild as never);
     const patientKeyId = dev.stateful.getLogicalId(dev.stateful.patientDataKey.node.defaultChild as never);
     expect(tableKeyId).not.toBe(patientKeyId);
-    expect(resourceOf(dev, dev.stateful.table).Properties?.SSESpecification).toEqual({
-      SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [tableKeyId, 'Arn'] },
-    });
-    expect(t).toBeDefined();
+    for (const { field, resource } of placed(dev)) {
+      expect(resource.Properties?.SSESpecification, field).toEqual({
+        SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [tableKeyId, 'Arn'] },
+      });
+    }
   });
 
-  it('is on-demand with pk/sk string keys, ttl, point-in-time recovery and a KEYS_ONLY stream (no patient data in stream records)', () => {
-    expect(resourceOf(dev, dev.stateful.table).Properties).toMatchObject({
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: expect.arrayContaining([
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ]),
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
-    });
+  it.each(['dev', 'prod'] as const)('%s: each of the four tables is on-demand with pk/sk string keys, ttl and point-in-time recovery', (name) => {
+    for (const { field, resource } of placed(name === 'dev' ? dev : prod)) {
+      expect(resource.Properties, field).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: expect.arrayContaining([
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ]),
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
   });
 
-  it('has exactly the keys and indexes of tableDefinition (lib/adapters/dynamodb/keys.ts), so local and deployed tables cannot drift', () => {
-    const local = tableDefinition('x');
-    const [, table] = ['PatientTable', resourceOf(dev, dev.stateful.table)];
-    const p = table.Properties!;
+  it('only the outbox table has a stream (KEYS_ONLY: no patient data in stream records) and the due index', () => {
+    const streams = placed(dev).map(({ field, resource }) => [field, resource.Properties?.StreamSpecification]);
+    expect(streams).toEqual([
+      ['table', undefined], ['identityTable', undefined], ['tokenTable', undefined], ['outboxTable', { StreamViewType: 'KEYS_ONLY' }],
+    ]);
+    const indexes = placed(dev).map(({ field, resource }) =>
+      [field, (resource.Properties?.GlobalSecondaryIndexes ?? []).map((i: { IndexName: string }) => i.IndexName)]);
+    expect(indexes).toEqual([['table', []], ['identityTable', []], ['tokenTable', []], ['outboxTable', [DUE_INDEX]]]);
+  });
+
+  it('each table has exactly the keys and indexes of tableDefinition (lib/adapters/dynamodb/keys.ts), so local and deployed tables cannot drift', () => {
     const byName = (a: { AttributeName: string }, b: { AttributeName: string }) => a.AttributeName.localeCompare(b.AttributeName);
-    expect(p.KeySchema).toEqual(local.KeySchema);
-    expect([...p.AttributeDefinitions].sort(byName)).toEqual([...local.AttributeDefinitions].sort(byName));
-    expect(p.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
-    expect(p.LocalSecondaryIndexes).toBeUndefined();
-    expect(p.BillingMode).toBe(local.BillingMode);
+    for (const { field, holdsOutbox, resource } of placed(dev)) {
+      const local = tableDefinition('x', { holdsOutbox });
+      const p = resource.Properties!;
+      expect(p.KeySchema, field).toEqual(local.KeySchema);
+      expect([...p.AttributeDefinitions].sort(byName), field).toEqual([...local.AttributeDefinitions].sort(byName));
+      expect(p.GlobalSecondaryIndexes, field).toEqual(local.GlobalSecondaryIndexes);
+      expect(p.StreamSpecification, field).toEqual(local.StreamSpecification && { StreamViewType: local.StreamSpecification.StreamViewType });
+      expect(p.LocalSecondaryIndexes, field).toBeUndefined();
+      expect(p.BillingMode, field).toBe(local.BillingMode);
+    }
   });
 
-  it('the stream has one consumer, in the stateless stack (the outbox mailer)', () => {
+  it('the outbox table\'s stream has one consumer, in the stateless stack (the outbox mailer)', () => {
     expect(resourcesOfType(dev.statefulTemplate, 'AWS::Lambda::EventSourceMapping')).toEqual({});
     expect(Object.keys(resourcesOfType(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping'))).toEqual([
       expect.stringMatching(/^OutboxMailerFunction/),
     ]);
   });
 
-  it('prod: deletion protection on, table and keys retained, stack termination-protected', () => {
-    const [, table] = ['PatientTable', resourceOf(prod, prod.stateful.table)];
-    expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
-    expect(table.DeletionPolicy).toBe('Retain');
-    expect(table.UpdateReplacePolicy).toBe('Retain');
+  it('prod: deletion protection on each of the four tables, tables and keys retained, stack termination-protected', () => {
+    for (const { field, resource } of placed(prod)) {
+      expect(resource.Properties?.DeletionProtectionEnabled, field).toBe(true);
+      expect([resource.DeletionPolicy, resource.UpdateReplacePolicy], field).toEqual(['Retain', 'Retain']);
+    }
     const patientKey = resourceOf(prod, prod.stateful.patientDataKey);
     expect(patientKey.DeletionPolicy).toBe('Retain');
+    expect(resourceOf(prod, prod.stateful.tableKey).DeletionPolicy).toBe('Retain');
     expect(prod.stateful.terminationProtection).toBe(true);
   });
 
-  it('dev: no deletion protection and the table is deleted with the stack', () => {
-    const [, table] = ['PatientTable', resourceOf(dev, dev.stateful.table)];
-    expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
-    expect(table.DeletionPolicy).toBe('Delete');
+  it('dev: no deletion protection and the four tables are deleted with the stack', () => {
+    for (const { field, resource } of placed(dev)) {
+      expect(resource.Properties?.DeletionProtectionEnabled, field).toBe(false);
+      expect(resource.DeletionPolicy, field).toBe('Delete');
+    }
     expect(dev.stateful.terminationProtection).toBe(false);
   });
 
-  it('outputs the table name', () => {
-    dev.statefulTemplate.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^PatientTable') } });
+  it('outputs the four table names', () => {
+    for (const { field, output } of PLACED) {
+      dev.statefulTemplate.hasOutput(output, { Value: { Ref: dev.stateful.getLogicalId(dev.stateful[field].node.defaultChild as never) } });
+    }
   });
 
   it.each(['dev', 'prod'] as const)('%s: a dedicated audit table: pk/sk, ttl, on-demand, its own retained key, PITR, deletion protection, retained, no stream', (name) => {

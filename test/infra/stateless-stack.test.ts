@@ -17,6 +17,8 @@ const API_FUNCTIONS = [
   'Register', 'VerifyEmail', 'VerifyEmailPage', 'ResendVerification', 'Login', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MeEmailConfirmPage', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'PasskeyEnrolOptions', 'PasskeyEnrol', 'PasskeyList', 'PasskeyRemove', 'PasskeyLoginOptions', 'PasskeyLogin', 'PasskeyEnrolPage', 'PasskeySignInPage', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'MeExport', 'PasswordForgot', 'PasswordReset', 'PasswordResetPage', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'PhoneClaim', 'Health', 'Jwks',
 ] as const;
 const FUNCTIONS = [...API_FUNCTIONS, 'OutboxMailer'] as const;
+/** The four tables the items are placed in (lib/adapters/dynamodb/placement.ts): each one's variable and construct id. */
+const PLACED_TABLE_ENV = { TABLE_NAME: 'PatientTable', IDENTITY_TABLE_NAME: 'IdentityTable', TOKEN_TABLE_NAME: 'TokenTable', OUTBOX_TABLE_NAME: 'OutboxTable' };
 /** API Gateway gives up on a Lambda integration after 29 s (the default and the REST API's usual ceiling). */
 const API_GATEWAY_INTEGRATION_TIMEOUT_S = 29;
 /** `verify-email-page` → `VerifyEmailPage`: the construct id addEndpoint gives a route's function. */
@@ -192,9 +194,10 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
 
   it('passes each function exactly the environment lib/config.ts requires of it', () => {
     const DEFAULTS = ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
-    // lib/config.ts reads both table names for every function (test/infra/function-config.test.ts), and
-    // the outbox index's shard count with them: every writer of an outbox item and the sweep must agree.
-    const tables = ['TABLE_NAME', 'AUDIT_TABLE_NAME', 'OUTBOX_SHARDS'];
+    // lib/config.ts reads every table name for every function (test/infra/function-config.test.ts): the
+    // four the items are placed in (lib/adapters/dynamodb/placement.ts) and the audit table; and the
+    // outbox index's shard count with them: every writer of an outbox item and the sweep must agree.
+    const tables = [...Object.keys(PLACED_TABLE_ENV), 'AUDIT_TABLE_NAME', 'OUTBOX_SHARDS'];
     // Everything that renders a page or a mail carries the service's name.
     const named = ['SERVICE_NAME'];
     const mail = [...tables, ...named, 'MAIL_FROM', 'VERIFY_URL_BASE'];
@@ -308,6 +311,18 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     }
   });
 
+  it('gives every function that reads a table the names of all four tables the items are placed in, each naming its own table', () => {
+    const withTables = FUNCTIONS.filter((name) => 'TABLE_NAME' in functionProps[name].Environment.Variables);
+    // All but the three that read no table (and so no configuration of tables).
+    expect(FUNCTIONS.filter((name) => !withTables.includes(name)).sort()).toEqual(['Health', 'PasskeyEnrolPage', 'PasskeySignInPage']);
+    for (const name of withTables) {
+      const env = functionProps[name].Environment.Variables;
+      for (const [variable, construct] of Object.entries(PLACED_TABLE_ENV)) {
+        expect(env[variable], `${name} ${variable}`).toEqual({ 'Fn::GetStackOutput': expect.objectContaining({ OutputName: expect.stringMatching(new RegExp(`^PublishOutputRef${construct}[0-9A-F]{8}`)) }) });
+      }
+    }
+  });
+
   it('gives the session functions the stage issuer and audience, the published keys and the audit table, all alike; the wrapped signing key only to the five that sign', () => {
     const sessionFunctions = [
       'Login', 'VerifyEmail', 'TokenRefresh', 'Logout', 'Me', 'MeUpdate', 'MeClose', 'MeEmail', 'MeEmailConfirm', 'MePhone', 'MePhoneVerify', 'MeSessions', 'MeSessionEnd', 'MeSessionsRevokeOthers', 'MeExport', 'PasswordChange', 'PhoneVerification', 'PhoneVerify', 'LoginMfa', 'MeTotp', 'MeTotpConfirm', 'MeTotpRemove', 'PasskeyEnrolOptions', 'PasskeyEnrol', 'PasskeyList', 'PasskeyRemove', 'PasskeyLogin',
@@ -326,7 +341,7 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(JSON.stringify(login.ACCESS_TOKEN_PUBLIC_KEYS)).toMatch(/\{\\"keys\\":\[.*KeyPairV1\w*PublicJwk.*\]\}/);
     for (const name of sessionFunctions) {
       const env = functionProps[name].Environment.Variables;
-      for (const key of ['TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'ACCESS_TOKEN_PUBLIC_KEYS', 'AUDIT_TABLE_NAME', 'TABLE_NAME', 'IDENTIFIER_KEY_ID']) {
+      for (const key of ['TOKEN_ISSUER', 'TOKEN_AUDIENCE', 'ACCESS_TOKEN_PUBLIC_KEYS', 'AUDIT_TABLE_NAME', ...Object.keys(PLACED_TABLE_ENV), 'IDENTIFIER_KEY_ID']) {
         expect(env[key], `${name} ${key}`).toEqual(login[key]);
       }
       for (const key of ['ACCESS_TOKEN_SIGNING_KEY', 'ACCESS_TOKEN_WRAPPING_KEY_ID']) {
@@ -522,11 +537,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 1 + 1 + 4 + 2); // + the two text budgets (issue 19 item 16)
+    // The API, each function's errors and throttles, the four tables, the DLQ, four log metrics, the two text budgets (issue 19 item 16).
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 4 + 1 + 4 + 2);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
     expect(metricNames).toEqual(
-      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), 'math-expression',
+      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), ...Object.values(PLACED_TABLE_ENV).map(() => 'math-expression'),
         'SignInFailures', 'RefreshTokenReuse', 'SmsSendFailures', 'PasswordResets', 'SmsBudgetServiceExhausted', 'SmsBudgetCountryExhausted'].sort(),
     );
     const errorAlarmFunctions = alarms
@@ -542,8 +558,13 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'QueueName'] } }],
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Statistic: 'Average', Threshold: API_5XX_RATE_THRESHOLD });
-    const tableAlarm = alarms.find((a) => a.Properties?.Metrics)!;
-    expect(JSON.stringify(tableAlarm.Properties?.Metrics)).toContain('SystemErrors');
+    // System errors on each of the four tables the items are placed in.
+    const tableAlarms = alarms.filter((a) => a.Properties?.Metrics);
+    for (const construct of Object.values(PLACED_TABLE_ENV)) {
+      const onTable = tableAlarms.filter((a) => new RegExp(`OutputRef${construct}[0-9A-F]{8}`).test(JSON.stringify(a.Properties?.Metrics)));
+      expect(onTable, construct).toHaveLength(1);
+      expect(JSON.stringify(onTable[0]!.Properties?.Metrics)).toContain('SystemErrors');
+    }
   });
 
   it('creates the SES identity for the stage sender and outputs the API URL, the reset link base and the SMS settings', () => {
@@ -584,11 +605,11 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
     expect(asArray<string>(deployment.DependsOn).filter((d) => d.includes('GatewayResponse'))).toHaveLength(responses.length);
   });
 
-  it('triggers the outbox mailer from the table stream on new OUTBOX# items only, with bounded retries into the DLQ', () => {
+  it('triggers the outbox mailer from the outbox table\'s stream on new OUTBOX# items only, with bounded retries into the DLQ', () => {
     const [, mapping] = onlyResource(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping');
     const p = mapping.Properties!;
     expect(p.FunctionName).toEqual({ Ref: expect.stringMatching(/^OutboxMailerFunction/) });
-    expect(JSON.stringify(p.EventSourceArn)).toMatch(/PatientTable\w*StreamArn/);
+    expect(JSON.stringify(p.EventSourceArn)).toMatch(/OutboxTable\w*StreamArn/);
     expect(p).toMatchObject({
       StartingPosition: 'LATEST',
       FunctionResponseTypes: ['ReportBatchItemFailures'],
