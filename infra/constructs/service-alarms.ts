@@ -164,6 +164,11 @@ export class ServiceAlarms extends Construct {
   watchTable(name: string, table: ITable): void {
     const systemErrors = table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
     this.alarm(`${name}SystemErrors`, systemErrors, 1, `DynamoDB returned 5xx system errors on ${name}`);
+    // A throttled request means the table met its on-demand maximum (40,000 units a second by default)
+    // or grew past what it had warmed up to: raise the quota or the warm throughput before users see
+    // 503s (infra/README.md, "Quota to raise for a target rate").
+    const throttled = table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
+    this.alarm(`${name}Throttled`, throttled, 1, `DynamoDB throttled requests on ${name}: its on-demand maximum or warm throughput was met`);
   }
 
   /** Any message in a dead-letter queue means something gave up: an operator should look. */

@@ -537,12 +537,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       },
     });
     const alarms = Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm'));
-    // The API, each function's errors and throttles, the four tables, the DLQ, four log metrics, the two text budgets (issue 19 item 16).
-    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 4 + 1 + 4 + 2);
+    // The API, each function's errors and throttles, the four tables' system errors and throttled requests, the DLQ, four log metrics, the two text budgets (issue 19 item 16).
+    expect(alarms).toHaveLength(1 + FUNCTIONS.length * 2 + 4 * 2 + 1 + 4 + 2);
     for (const alarm of alarms) expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
     const metricNames = alarms.map((a) => a.Properties?.MetricName ?? 'math-expression').sort();
     expect(metricNames).toEqual(
-      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), ...Object.values(PLACED_TABLE_ENV).map(() => 'math-expression'),
+      ['5XXError', 'ApproximateNumberOfMessagesVisible', ...FUNCTIONS.flatMap(() => ['Errors', 'Throttles']), ...Object.values(PLACED_TABLE_ENV).flatMap(() => ['math-expression', 'math-expression']),
         'SignInFailures', 'RefreshTokenReuse', 'SmsSendFailures', 'PasswordResets', 'SmsBudgetServiceExhausted', 'SmsBudgetCountryExhausted'].sort(),
     );
     const errorAlarmFunctions = alarms
@@ -558,12 +558,12 @@ describe('stateless stack: API, functions, WAF, alarms', { timeout: 120_000 }, (
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^OutboxMailerDeadLetterQueue/), 'QueueName'] } }],
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Statistic: 'Average', Threshold: API_5XX_RATE_THRESHOLD });
-    // System errors on each of the four tables the items are placed in.
+    // System errors and throttled requests (its quota met) on each of the four tables the items are placed in.
     const tableAlarms = alarms.filter((a) => a.Properties?.Metrics);
     for (const construct of Object.values(PLACED_TABLE_ENV)) {
       const onTable = tableAlarms.filter((a) => new RegExp(`OutputRef${construct}[0-9A-F]{8}`).test(JSON.stringify(a.Properties?.Metrics)));
-      expect(onTable, construct).toHaveLength(1);
-      expect(JSON.stringify(onTable[0]!.Properties?.Metrics)).toContain('SystemErrors');
+      expect(onTable, construct).toHaveLength(2);
+      expect(onTable.map((a) => (JSON.stringify(a.Properties?.Metrics).match(/SystemErrors|ThrottledRequests/) ?? [''])[0]).sort(), construct).toEqual(['SystemErrors', 'ThrottledRequests']);
     }
   });
 
