@@ -194,9 +194,12 @@ async function main(): Promise<void> {
   const json = `${JSON.stringify(result, null, 2)}\n`;
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   await writeFile(path.join(outDir, `bench-${stamp}.json`), json);
-  await writeFile(path.join(outDir, 'latest.json'), json);
-  await writeFile(path.join(outDir, 'latest.md'), `${table}\n`);
-  process.stdout.write(`\nwritten to ${path.join(outDir, 'latest.json')} (and latest.md) in ${result.durationSeconds.toFixed(0)} s\n`);
+  // latest.json is the last whole run (npm run capacity takes its durations from it): a --only run
+  // keeps its stamped file alone.
+  const latest = ONLY === undefined ? 'latest' : 'latest-partial';
+  await writeFile(path.join(outDir, `${latest}.json`), json);
+  await writeFile(path.join(outDir, `${latest}.md`), `${table}\n`);
+  process.stdout.write(`\nwritten to ${path.join(outDir, `${latest}.json`)} (and ${latest}.md) in ${result.durationSeconds.toFixed(0)} s\n`);
   // A full run also replaces the table in test/bench/README.md (between its markers).
   if (!smoke && ONLY === undefined) {
     const { node, platform, cpus } = result.machine;

@@ -127,11 +127,15 @@ function perTable(recording: CapacityRecording, deployed: Row[]): string {
   const rows = deployed.filter((r) => goal.includes(r.demand.name));
   const tables = (r: Row) => Object.entries(r.demand.byTable).map(([where, u]) => `${where === 'table' ? 'patient table' : where} ${num(u.read)} / ${num(u.write)}`).join('; ');
   const before = new Map(rowsOf(recording).map((r) => [r.demand.name, r]));
-  const first = (r: Row | undefined) => (r?.ceilings[0] ? `${rate(r.ceilings[0].perSecond)}/s: ${r.ceilings[0].quota}` : '-');
+  // Lambda concurrency is the one ceiling the goal leaves to a quota request: the first other one.
+  const first = (r: Row | undefined) => {
+    const ceiling = r?.ceilings.find((c) => !c.quota.startsWith('Lambda concurrency'));
+    return ceiling ? `${rate(ceiling.perSecond)}/s: ${ceiling.quota}` : '-';
+  };
   return [
     `Per table as deployed (${Object.entries(DEPLOYED_PLACEMENT).map(([prefix, where]) => `${prefix}# → ${where}`).join(', ')}; the rest on the patient table), and on one table as before:`,
     '',
-    table(['operation', 'read / write units per table', 'first ceiling', 'on one table (before)'], rows.map((r) => [r.demand.name, tables(r), first(r), first(before.get(r.demand.name))])),
+    table(['operation', 'read / write units per table', 'first ceiling but Lambda concurrency', 'the same on one table (before)'], rows.map((r) => [r.demand.name, tables(r), first(r), first(before.get(r.demand.name))])),
   ].join('\n');
 }
 
