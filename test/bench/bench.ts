@@ -472,7 +472,7 @@ async function timeToInboxRow(client: HttpClient, sesEndpoint: string, rows: Row
   const inbox = summarize(samples);
   rows.push({
     row: `time to inbox: 201 → mail in the SES emulator (n=${inbox.n})`, median: inbox.median, p95: inbox.p95,
-    detail: `the table stream (polled every ~150 ms) → outbox mailer → SES; store read every ${INBOX_POLL_MS} ms`,
+    detail: `the outbox table's stream (polled every ~150 ms) → outbox mailer → SES; store read every ${INBOX_POLL_MS} ms`,
     target: '≤ 1 s (median and p95)', met: inbox.p95 <= 1000,
   });
 }
