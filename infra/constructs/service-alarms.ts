@@ -164,11 +164,12 @@ export class ServiceAlarms extends Construct {
   watchTable(name: string, table: ITable): void {
     const systemErrors = table.metricSystemErrorsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
     this.alarm(`${name}SystemErrors`, systemErrors, 1, `DynamoDB returned 5xx system errors on ${name}`);
-    // A throttled request means the table met its on-demand maximum (40,000 units a second by default)
-    // or grew past what it had warmed up to: raise the quota or the warm throughput before users see
-    // 503s (infra/README.md, "Quota to raise for a target rate").
+    // A throttled request means the table met its on-demand maximum (40,000 units a second by default),
+    // grew past what it had warmed up to, or one partition got more than its share (1,000 writes a
+    // second): raise the quota or the warm throughput, or spread the hot key, before users see 503s
+    // (infra/README.md, "Quota to raise for a target rate").
     const throttled = table.metricThrottledRequestsForOperations({ operations: TABLE_OPERATIONS, period: PERIOD });
-    this.alarm(`${name}Throttled`, throttled, 1, `DynamoDB throttled requests on ${name}: its on-demand maximum or warm throughput was met`);
+    this.alarm(`${name}Throttled`, throttled, 1, `DynamoDB throttled requests on ${name}: its on-demand maximum, its warm throughput or one partition's share was met`);
   }
 
   /** Any message in a dead-letter queue means something gave up: an operator should look. */

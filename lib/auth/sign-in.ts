@@ -69,11 +69,6 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
   const deviceId = await trustedDeviceOf(request.device_token, patient, deps.identifiers);
   const subject = deviceId ? attemptSubjects.device(patient.id, deviceId) : attemptSubjects.account(patient.id);
   const refusal = !patient.email_verified ? 'unverified' : !patient.is_active ? 'inactive' : undefined;
-  // Which factors the patient holds does not depend on the password: read while bcrypt runs, not
-  // after it (a sign-in's only wait besides the hash and the session write). Unused when the
-  // password is wrong; a failed read surfaces where it is awaited.
-  const factors = refusal ? undefined : deps.secondFactors.heldBy(patient.id);
-  factors?.catch(() => undefined);
   // A right password of an account that may sign in: the session, the device token and the audit
   // entry do not depend on each other (nor on the count's reset), so they are written side by side.
   const signedIn = async (passwordHash: string, clearCount: () => Promise<void>): Promise<SignInAnswer | MfaRequiredAnswer> => {
@@ -81,7 +76,7 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     // wrong codes on this same lock). The count is NOT cleared here: only the second step's success
     // clears it, or a known password would reset it before every few code guesses. A password reset
     // changes nothing here: the factor stays.
-    const held = await factors!;
+    const held = await deps.secondFactors.heldBy(patient.id);
     if (held.methods.length > 0) {
       logger.info('sign-in', { outcome: 'mfa_required', patientId: patient.id });
       return issueMfaChallenge({ id: patient.id, passwordHash }, { subject, ...(deviceId && { deviceId }) }, held, context, deps);
@@ -94,8 +89,9 @@ export async function signIn(request: SignInRequest, context: RequestContext, de
     const session = startSession(patient.id, deps, context.device, { amr: PASSWORD_SIGN_IN, authTime: deps.clock.now() }, sessionId, { passwordHash }).catch(async (error: unknown) => {
       const refused = error instanceof SessionRefusedError;
       const reason = refused ? 'password_changed' : 'session_not_started';
-      // The line every failed sign-in logs: the sign-in failure alarm counts it.
-      logger.info('sign-in', { outcome: 'failure', reason, patientId: patient.id });
+      // A stale credential logs the line every refused sign-in logs (the sign-in failure alarm counts
+      // it); a store that failed is an outage, logged where the error is answered.
+      if (refused) logger.info('sign-in', { outcome: 'failure', reason, patientId: patient.id });
       await deps.auditor.record(context, { action: 'sign_in', outcome: 'failure', reason, patientId: patient.id, sessionId }).catch(() => undefined);
       throw refused ? new InvalidCredentialsError() : error;
     });

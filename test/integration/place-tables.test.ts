@@ -1,26 +1,39 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
+import { keys } from '../../lib/adapters/dynamodb/keys.js';
+import { roleOfKey } from '../../lib/adapters/dynamodb/placement.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
 import { loadConfig } from '../../lib/config.js';
 import { DuplicateRegistrationError } from '../../lib/errors.js';
 import { ensureTables } from '../../lib/local/services.js';
-import { copyPlacedFamilies } from '../../lib/tools/place-tables/copy-placed-families.js';
+import { movePlacedFamilies } from '../../lib/tools/place-tables/move-placed-families.js';
 import { mailFor, patientFixture, tokenFor } from '../contract/patient-repository.contract.js';
 import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { documentClient } from '../support/local-aws.js';
 
 /**
  * Moving a stage from one table to four (issue 23; `npm run place-tables`): what a patient held on
- * the one table (the account's reservations, a session, a lock count) holds on the four tables after
- * the copy, and a second run copies nothing again.
+ * the one table (its reservations, its unsent mail, a session, a lock count) is found on the four
+ * tables after the move and gone from the patient table; a run cut short is finished by the next.
  */
+const raw = new DynamoDBClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+afterAll(() => raw.destroy());
+
+async function pksOn(table: string): Promise<string[]> {
+  const page = await documentClient.send(new ScanCommand({ TableName: table, ProjectionExpression: 'pk' }));
+  return (page.Items ?? []).map((i) => String(i.pk));
+}
+
 describe('npm run place-tables: a one-table stage moved to four tables', () => {
-  it('copies reservations, sessions and counters to their tables; the account stays taken and the session live; a re-run copies nothing', async () => {
+  it('moves reservations, the unsent mail, the session and the lock count; the account stays taken, the session live, the mail due', async () => {
     const single = loadConfig(); // this file's one table, as a stage deployed before the split
     const before = createDynamoStorage(createDynamoDocumentClient(single), single, testIdentifierDigests());
     const patient = patientFixture();
-    await before.repository.createPatient(patient, tokenFor(patient), mailFor(patient));
+    const mail = mailFor(patient);
+    await before.repository.createPatient(patient, tokenFor(patient), mail);
     const family = { familyId: randomUUID(), patientId: patient.id };
     const now = new Date();
     await before.sessions.startFamily({ ...family, tokenHash: randomBytes(32).toString('hex'), now, idleTtlMs: 3_600_000, absoluteTtlMs: 7_200_000 });
@@ -28,23 +41,27 @@ describe('npm run place-tables: a one-table stage moved to four tables', () => {
 
     const names = { ...single, identityTableName: `${single.tableName}-identities`, tokenTableName: `${single.tableName}-tokens`, outboxTableName: `${single.tableName}-outbox` };
     await ensureTables(process.env.DYNAMODB_ENDPOINT!, names);
+    // A run cut short after copying the session index but before deleting its original.
+    const { Item: index } = await documentClient.send(new GetCommand({ TableName: single.tableName, Key: keys.patientSessions(patient.id), ConsistentRead: true }));
+    await documentClient.send(new PutCommand({ TableName: names.identityTableName, Item: index }));
 
-    // The registration's mail is still to send: the copy says so (the move waits for the outbox to drain).
-    const first = await copyPlacedFamilies(documentClient, names);
-    expect(first.unsentOutbox).toBe(1);
-    expect(first.copied[names.identityTableName]).toBe(4); // the email and phone reservations, the session index, the lock count
-    expect(first.copied[names.tokenTableName]).toBe(3); // the verification token, the family, its refresh token
-    expect(first.copied[names.outboxTableName]).toBeUndefined();
+    const dryRun = await movePlacedFamilies(raw, names, { dryRun: true, segments: 2 });
+    expect(dryRun.moved).toEqual({ [names.identityTableName]: 4, [names.tokenTableName]: 3, [names.outboxTableName]: 1 });
+    expect((await pksOn(single.tableName)).filter((pk) => roleOfKey(pk))).toHaveLength(8);
+
+    const report = await movePlacedFamilies(raw, names, { segments: 2 });
+    // Email and phone reservations and the lock count; the index was there already.
+    expect(report).toEqual({ moved: { [names.identityTableName]: 3, [names.tokenTableName]: 3, [names.outboxTableName]: 1 }, alreadyThere: 1, newerThere: 0, sentOutboxLeft: 0 });
+    expect(await pksOn(single.tableName)).toEqual([keys.patient(patient.id).pk]);
 
     const after = createDynamoStorage(createDynamoDocumentClient(loadConfig({ ...process.env, IDENTITY_TABLE_NAME: names.identityTableName, TOKEN_TABLE_NAME: names.tokenTableName, OUTBOX_TABLE_NAME: names.outboxTableName })), names, testIdentifierDigests());
     expect(await after.repository.findTakenIdentifiers(patient.email, patient.phone_number)).toEqual({ email: true, phone: true });
     expect((await after.repository.findCredentials(patient.email))?.id).toBe(patient.id);
     expect(await after.sessions.isLive(family, new Date())).toBe(true);
+    expect(await after.outbox.listDue(new Date(Date.now() + 60_000), 10)).toContain(mail.id);
     const squatter = patientFixture({ email: patient.email });
     await expect(after.repository.createPatient(squatter, tokenFor(squatter), mailFor(squatter))).rejects.toBeInstanceOf(DuplicateRegistrationError);
 
-    const again = await copyPlacedFamilies(documentClient, names);
-    expect(again.copied).toEqual({});
-    expect(again.present).toBe(7);
+    expect(await movePlacedFamilies(raw, names)).toEqual({ moved: {}, alreadyThere: 0, newerThere: 0, sentOutboxLeft: 0 });
   });
 });

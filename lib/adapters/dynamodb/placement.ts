@@ -40,7 +40,10 @@ export const TABLE_OF_PREFIX: Readonly<Record<string, TableRole>> = {
 };
 
 /** The role of an item's table by its partition key, `undefined` for the patient table. */
-export const roleOfKey = (partitionKey: string): TableRole | undefined => TABLE_OF_PREFIX[partitionKey.split('#')[0]!];
+export const roleOfKey = (partitionKey: string): TableRole | undefined => {
+  const prefix = partitionKey.split('#')[0]!;
+  return Object.hasOwn(TABLE_OF_PREFIX, prefix) ? TABLE_OF_PREFIX[prefix] : undefined;
+};
 
 export interface TableNames {
   /** The patient table, and the name every store's command carries. */
@@ -137,7 +140,9 @@ export function placeInput(command: string, input: Input, logical: string, place
 
 /**
  * Puts the placement on the client the stores send through (a second call replaces it; with one
- * table, nothing is put). Initialize step, high priority: before the SDK marshals the input and before any observer
+ * table, nothing is put). A document client shares its DynamoDBClient's middleware: a command of
+ * either on the patient table is placed, and one that cannot be (a Scan, a DescribeTable) is refused,
+ * so tools that read a table as stored build a client of their own. Initialize step, high priority: before the SDK marshals the input and before any observer
  * (the integration suite's recorder) reads the table names.
  */
 export function placeTables(db: DynamoDBDocumentClient, names: TableNames): void {

@@ -1,13 +1,12 @@
 /**
- * `npm run place-tables -- [--dry-run]`: copies a one-table stage's moved item families to the
- * tables its functions now read (copy-placed-families.ts). Reads TABLE_NAME, IDENTITY_TABLE_NAME,
- * TOKEN_TABLE_NAME, OUTBOX_TABLE_NAME and the AWS credentials and region of the shell it runs in
- * (the stack's outputs name the tables). Refuses while outbox items wait on the patient table.
+ * `npm run place-tables -- [--dry-run] [--segments N]`: moves a one-table stage's placed item families
+ * to the tables its functions now read (move-placed-families.ts), in the write pause after both
+ * stacks deployed. Reads TABLE_NAME, IDENTITY_TABLE_NAME, TOKEN_TABLE_NAME, OUTBOX_TABLE_NAME (the
+ * stateful stack's outputs) and the AWS credentials and region of the shell it runs in.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isSingleTable, type TableNames } from '../../adapters/dynamodb/placement.js';
-import { copyPlacedFamilies } from './copy-placed-families.js';
+import { movePlacedFamilies } from './move-placed-families.js';
 
 const env = process.env;
 const required = (name: string) => {
@@ -23,14 +22,13 @@ const names: TableNames = {
 };
 if (isSingleTable(names)) throw new Error('every table name is the same: nothing to move');
 const dryRun = process.argv.includes('--dry-run');
-const db = DynamoDBDocumentClient.from(new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }) }));
+const segmentsArg = process.argv.find((a) => a.startsWith('--segments='))?.slice('--segments='.length);
+const segments = segmentsArg === undefined ? 4 : Number(segmentsArg);
+if (!(Number.isInteger(segments) && segments >= 1 && segments <= 64)) throw new Error('--segments=N: 1 to 64');
+// A client of its own, without the stores' placement: it reads the patient table as stored.
+const db = new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }) });
 try {
-  const report = await copyPlacedFamilies(db, names, { dryRun });
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  if (report.unsentOutbox > 0) {
-    process.stderr.write(`${report.unsentOutbox} outbox item(s) still to send on ${names.tableName}: let the outbox drain before the functions move.\n`);
-    process.exitCode = 1;
-  }
+  process.stdout.write(`${JSON.stringify(await movePlacedFamilies(db, names, { dryRun, segments }), null, 2)}\n`);
 } finally {
   db.destroy();
 }
