@@ -164,12 +164,14 @@ export function loadConfig(env: Env = process.env, needs: readonly ConfigNeed[] 
   };
 
   const port = nonEmpty(env.PORT) ?? '3000';
+  const tableName = read('TABLE_NAME', 'patients');
   const config: Config = {
     localMode,
-    tableName: read('TABLE_NAME', 'patients'),
-    identityTableName: read('IDENTITY_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
-    tokenTableName: read('TOKEN_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
-    outboxTableName: read('OUTBOX_TABLE_NAME', nonEmpty(env.TABLE_NAME) ?? 'patients'),
+    tableName,
+    // Locally one table unless named: the placed tables default to the patient table.
+    identityTableName: read('IDENTITY_TABLE_NAME', tableName),
+    tokenTableName: read('TOKEN_TABLE_NAME', tableName),
+    outboxTableName: read('OUTBOX_TABLE_NAME', tableName),
     auditTableName: read('AUDIT_TABLE_NAME', 'patient-audit'),
     kmsKeyId: !localMode && needs.includes('encryption') ? read('KMS_KEY_ID', '', 'encryption') : nonEmpty(env.KMS_KEY_ID),
     localMasterKey: nonEmpty(env.LOCAL_MASTER_KEY),

@@ -124,9 +124,9 @@ export function tableStreamRead(outboxTable: ITable): PolicyStatement {
 
 /**
  * DynamoDB uses the table's customer-managed key with the caller's credentials, so any
- * role that reads or writes a table needs kms:Decrypt on that key (one key for the patient,
- * identity, token and outbox tables, so one statement covers all four) (unavoidable for a
- * CMK-encrypted table). `kms:ViaService` limits it to requests DynamoDB makes on the
+ * role that reads or writes a table needs kms:Decrypt on that key (unavoidable for a
+ * CMK-encrypted table). The patient, identity, token and outbox tables share one key, so one
+ * statement covers all four. `kms:ViaService` limits it to requests DynamoDB makes on the
  * role's behalf: the role cannot call KMS directly with this key.
  */
 export function tableKeyViaDynamoDb(tableKey: IKey, sid = 'TableKeyViaDynamoDb'): PolicyStatement {

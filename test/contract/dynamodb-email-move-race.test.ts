@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
@@ -9,6 +9,7 @@ import type { AccountNoticeMail, PatientRecord } from '../../lib/patient/ports.j
 import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { mailFor, patientFixture, tokenFor, uniqueEmail, uniquePhone } from './patient-repository.contract.js';
 import { usePlacedTables } from '../support/placed-tables.js';
+import { clientWithInterlude } from '../support/racing-client.js';
 
 // As deployed: the item families on their tables (lib/adapters/dynamodb/placement.ts).
 await usePlacedTables();
@@ -35,17 +36,10 @@ describe('DynamoDB email move meeting a concurrent change of the patient', () =>
   let between: (() => Promise<void>) | undefined;
   let betweenRuns = 0;
   // The same client, except that the email move's transaction lets `between` land first.
-  const racing = new Proxy(db, {
-    get(target, property, receiver) {
-      if (property !== 'send') return Reflect.get(target, property, receiver);
-      return async (...args: Parameters<DynamoDBDocumentClient['send']>) => {
-        if (between && isMoveWrite(args[0])) {
-          betweenRuns++;
-          await between();
-        }
-        return target.send(...args);
-      };
-    },
+  const racing = clientWithInterlude(db, isMoveWrite, async () => {
+    if (!between) return;
+    betweenRuns++;
+    await between();
   });
   const racingMoves = createDynamoStorage(racing, config, testIdentifierDigests()).contactMoves;
 

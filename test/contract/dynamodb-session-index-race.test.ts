@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { createDynamoStorage } from '../../lib/adapters/dynamodb/storage.js';
@@ -10,6 +10,7 @@ import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { mailFor, patientFixture, tokenFor, uniqueEmail } from './patient-repository.contract.js';
 import { NEW_HASH, changedNotice } from './password-write-fixtures.js';
 import { usePlacedTables } from '../support/placed-tables.js';
+import { clientWithInterlude } from '../support/racing-client.js';
 
 // As deployed: the item families on their tables (lib/adapters/dynamodb/placement.ts).
 await usePlacedTables();
@@ -35,18 +36,10 @@ describe('DynamoDB: a sign-in between a password write\'s read of the sessions a
   afterAll(() => db.destroy());
   const storage = createDynamoStorage(db, config, testIdentifierDigests());
   let between: (() => Promise<void>) | undefined;
-  const racing = new Proxy(db, {
-    get(target, property, receiver) {
-      if (property !== 'send') return Reflect.get(target, property, receiver);
-      return async (...args: Parameters<DynamoDBDocumentClient['send']>) => {
-        if (between && endsSessions(args[0])) {
-          const run = between;
-          between = undefined; // once: the write's second round goes through
-          await run();
-        }
-        return target.send(...args);
-      };
-    },
+  const racing = clientWithInterlude(db, endsSessions, async () => {
+    const run = between;
+    between = undefined; // once: the write's second round goes through
+    await run?.();
   });
   const racingStorage = createDynamoStorage(racing, config, testIdentifierDigests());
   const racingRepository = racingStorage.repository;

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
 import { placementOf, type TableNames } from '../../lib/adapters/dynamodb/placement.js';
+import { loadConfig } from '../../lib/config.js';
 import { testIdentifierDigests } from './identifier-keys.js';
 
 const env = process.env;
@@ -10,13 +11,8 @@ export const documentClient = DynamoDBDocumentClient.from(
   new DynamoDBClient({ endpoint: env.DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
 );
 
-/** This file's tables' names, as the functions read them (lib/config.ts: one table unless others are named). */
-const tableNames = (): TableNames => ({
-  tableName: env.TABLE_NAME!,
-  identityTableName: env.IDENTITY_TABLE_NAME ?? env.TABLE_NAME!,
-  tokenTableName: env.TOKEN_TABLE_NAME ?? env.TABLE_NAME!,
-  outboxTableName: env.OUTBOX_TABLE_NAME ?? env.TABLE_NAME!,
-});
+/** This file's tables, as the functions read them (one table unless the file placed its families: placed-tables.ts). */
+const tableNames = (): TableNames => loadConfig();
 
 /** Every item of this test file's table (or, with the families placed on tables of their own, of all four), as stored. */
 export async function scanTable(): Promise<Record<string, any>[]> {

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../lib/config.js';
 import { ensureTables } from '../../lib/local/services.js';
 
 /**
@@ -12,10 +13,5 @@ export async function usePlacedTables(): Promise<void> {
   env.IDENTITY_TABLE_NAME = `${base}-identities`;
   env.TOKEN_TABLE_NAME = `${base}-tokens`;
   env.OUTBOX_TABLE_NAME = `${base}-outbox`;
-  await ensureTables(env.DYNAMODB_ENDPOINT!, {
-    tableName: base,
-    identityTableName: env.IDENTITY_TABLE_NAME,
-    tokenTableName: env.TOKEN_TABLE_NAME,
-    outboxTableName: env.OUTBOX_TABLE_NAME,
-  });
+  await ensureTables(env.DYNAMODB_ENDPOINT!, loadConfig());
 }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { logger } from '../../lib/logging/logger.js';
 import { createAuditRecorder } from '../../lib/auth/audit-recorder.js';
 import { issueDeviceToken } from '../../lib/auth/device-token.js';
 import { attemptSubjects, createLoginAttempts } from '../../lib/auth/lockout-policy.js';
@@ -55,10 +56,15 @@ describe('signIn', () => {
     const deps = createFakeDeps();
     const { patientId, email, password } = await registeredPatient(deps);
     deps.sessions = { ...deps.sessions, startFamily: () => Promise.reject(new Error('store unavailable')) };
+    const info = vi.spyOn(logger, 'info');
     await expect(signInAs(deps, email, password)).rejects.toThrow('store unavailable');
+    const lines = info.mock.calls.slice();
+    info.mockRestore();
     const events = (await deps.audit.eventsFor(patientId)).filter((event) => event.action === 'sign_in');
     const success = events.find((event) => event.outcome === 'success');
     expect(events.at(-1)).toMatchObject({ outcome: 'failure', reason: 'session_not_started', sessionId: success?.sessionId });
+    // An outage, not a refused credential: the sign-in failure alarm does not count it.
+    expect(lines.filter(([message, fields]) => message === 'sign-in' && (fields as { outcome?: string })?.outcome === 'failure')).toEqual([]);
   });
 
   it('the email is matched as registration normalized it', async () => {

@@ -139,11 +139,12 @@ export function placeInput(command: string, input: Input, logical: string, place
 }
 
 /**
- * Puts the placement on the client the stores send through (a second call replaces it; with one
- * table, nothing is put). A document client shares its DynamoDBClient's middleware: a command of
- * either on the patient table is placed, and one that cannot be (a Scan, a DescribeTable) is refused,
- * so tools that read a table as stored build a client of their own. Initialize step, high priority: before the SDK marshals the input and before any observer
- * (the integration suite's recorder) reads the table names.
+ * Puts the placement on the client the stores send through (createDynamoDocumentClient; a second
+ * call replaces it; with one table, nothing is put). Initialize step, high priority: before the SDK
+ * marshals the input and before any observer (the integration suite's recorder) reads the table
+ * names. A document client shares its DynamoDBClient's middleware: a command of either on the
+ * patient table is placed, and one that cannot be (a Scan, a DescribeTable) is refused, so tools
+ * that read a table as stored build a client of their own.
  */
 export function placeTables(db: DynamoDBDocumentClient, names: TableNames): void {
   const place = placementOf(names);

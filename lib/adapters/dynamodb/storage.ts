@@ -13,26 +13,24 @@ import { createDynamoRateLimiter } from './rate-limiter.js';
 import { createDynamoMfaChallengeStore } from './mfa-challenge-store.js';
 import { createDynamoTotpStore } from './totp-store.js';
 import { createDynamoSessionStore } from './session-store.js';
-import { placeTables, type TableNames } from './placement.js';
 
 /**
- * The tables: the patient table, which every store's command names, the three some item families
- * live in (placement.ts: each the patient table's name when there is one table), and the audit
- * trail's own (6-year retention).
+ * The tables: the patient table, which every store's command names (the client moves each command
+ * to its item's table: placement.ts, put on by createDynamoDocumentClient), and the audit trail's
+ * own (6-year retention).
  */
-export interface DynamoTableNames extends TableNames {
+export interface DynamoTableNames {
+  tableName: string;
   auditTableName: string;
   /** Shards of the outbox's due index (OUTBOX_SHARDS, keys.ts): writers and the sweep must agree. */
   outboxShards: number;
 }
 
 /**
- * All stores on the patient table (each command then placed on its item's table), the audit trail on
- * its own. A Config is a DynamoTableNames.
+ * All stores on the patient table (the client places each command on its item's table), the audit
+ * trail on its own. A Config is a DynamoTableNames.
  */
-export function createDynamoStorage(db: DynamoDBDocumentClient, names: DynamoTableNames, identifiers: IdentifierDigests): Storage {
-  const { tableName, auditTableName, outboxShards } = names;
-  placeTables(db, names);
+export function createDynamoStorage(db: DynamoDBDocumentClient, { tableName, auditTableName, outboxShards }: DynamoTableNames, identifiers: IdentifierDigests): Storage {
   return {
     repository: createDynamoPatientRepository(db, tableName, identifiers, { outboxShards }),
     outbox: createDynamoOutboxStore(db, tableName, outboxShards),

@@ -21,7 +21,10 @@ const prefixOf = (partitionKey: string) => partitionKey.split('#')[0]!;
 
 /** The recorded calls with each patient-table call split by where its items would live. */
 export function placedIn(recording: CapacityRecording, placement: Readonly<Record<string, string>>): CapacityRecording {
-  const tableOf = (partitionKey: string) => placement[prefixOf(partitionKey)] ?? PATIENT_TABLE;
+  const tableOf = (partitionKey: string) => {
+    const prefix = prefixOf(partitionKey);
+    return Object.hasOwn(placement, prefix) ? placement[prefix]! : PATIENT_TABLE;
+  };
   const split = (call: DynamoDbCall): DynamoDbCall[] => {
     if (call.table !== PATIENT_TABLE) return [call];
     const byTable = new Map<string, DynamoDbCall>();
