@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDynamoDocumentClient } from '../../lib/adapters/aws-clients.js';
 import { keys } from '../../lib/adapters/dynamodb/keys.js';
@@ -13,6 +13,7 @@ import { movePlacedFamilies } from '../../lib/tools/place-tables/move-placed-fam
 import { mailFor, patientFixture, tokenFor } from '../contract/patient-repository.contract.js';
 import { testIdentifierDigests } from '../support/identifier-keys.js';
 import { documentClient } from '../support/local-aws.js';
+import { clientWithInterlude } from '../support/racing-client.js';
 
 /**
  * Moving a stage from one table to four (issue 23; `npm run place-tables`): what a patient held on
@@ -51,7 +52,7 @@ describe('npm run place-tables: a one-table stage moved to four tables', () => {
 
     const report = await movePlacedFamilies(raw, names, { segments: 2 });
     // Email and phone reservations and the lock count; the index was there already.
-    expect(report).toEqual({ moved: { [names.identityTableName]: 3, [names.tokenTableName]: 3, [names.outboxTableName]: 1 }, alreadyThere: 1, newerThere: 0, sentOutboxLeft: 0 });
+    expect(report).toEqual({ moved: { [names.identityTableName]: 3, [names.tokenTableName]: 3, [names.outboxTableName]: 1 }, alreadyThere: 1, differing: 0, changedDuringMove: 0, sentOutboxLeft: 0 });
     expect(await pksOn(single.tableName)).toEqual([keys.patient(patient.id).pk]);
 
     const after = createDynamoStorage(createDynamoDocumentClient(loadConfig({ ...process.env, IDENTITY_TABLE_NAME: names.identityTableName, TOKEN_TABLE_NAME: names.tokenTableName, OUTBOX_TABLE_NAME: names.outboxTableName })), names, testIdentifierDigests());
@@ -62,6 +63,27 @@ describe('npm run place-tables: a one-table stage moved to four tables', () => {
     const squatter = patientFixture({ email: patient.email });
     await expect(after.repository.createPatient(squatter, tokenFor(squatter), mailFor(squatter))).rejects.toBeInstanceOf(DuplicateRegistrationError);
 
-    expect(await movePlacedFamilies(raw, names)).toEqual({ moved: {}, alreadyThere: 0, newerThere: 0, sentOutboxLeft: 0 });
+    expect(await movePlacedFamilies(raw, names)).toEqual({ moved: {}, alreadyThere: 0, differing: 0, changedDuringMove: 0, sentOutboxLeft: 0 });
+  });
+
+  it('keeps both versions of an item changed while it moved (the write pause was not kept), and says so on the next run', async () => {
+    const single = loadConfig();
+    const names = { ...single, identityTableName: `${single.tableName}-ids2`, tokenTableName: `${single.tableName}-tok2`, outboxTableName: `${single.tableName}-out2` };
+    await ensureTables(process.env.DYNAMODB_ENDPOINT!, names);
+    const counter = { pk: `LOGIN#account:${randomUUID()}`, sk: 'ATTEMPTS' };
+    await documentClient.send(new PutCommand({ TableName: single.tableName, Item: { ...counter, failures: 1 } }));
+    // An old function still writing: the counter rises between its copy and the delete of the original.
+    let changed = false;
+    const racing = clientWithInterlude(raw, (command) => command instanceof DeleteItemCommand && !changed, async () => {
+      changed = true;
+      await documentClient.send(new UpdateCommand({ TableName: single.tableName, Key: counter, UpdateExpression: 'SET failures = :n', ExpressionAttributeValues: { ':n': 2 } }));
+    });
+
+    expect(await movePlacedFamilies(racing, names)).toMatchObject({ moved: { [names.identityTableName]: 1 }, changedDuringMove: 1 });
+    const on = async (table: string) => (await documentClient.send(new GetCommand({ TableName: table, Key: counter, ConsistentRead: true }))).Item?.failures;
+    expect([await on(single.tableName), await on(names.identityTableName)]).toEqual([2, 1]);
+    // The next run cannot tell which is newer: both stay, counted for an operator.
+    expect(await movePlacedFamilies(raw, names)).toMatchObject({ moved: {}, differing: 1, changedDuringMove: 0 });
+    expect([await on(single.tableName), await on(names.identityTableName)]).toEqual([2, 1]);
   });
 });

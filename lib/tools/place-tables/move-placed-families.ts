@@ -3,10 +3,12 @@
  * existing stage to the split"), in the write pause after both stacks deployed: every item whose
  * family placement.ts puts on another table moves there, then leaves the patient table.
  *
- * - Each move is a Put only if the item is not on its table yet, then a Delete of the original. A run
- *   cut short is run again: what moved is gone from the patient table, what is half-moved finds its
- *   copy and only deletes. An item already there and different is one a new function wrote after
- *   the move began: it is kept, counted, and the original dropped.
+ * - Each move is a Put only if the item is not on its table yet, then a Delete of the original only
+ *   while it is as read. A run cut short is run again: what moved is gone from the patient table,
+ *   what is half-moved finds its copy, equal, and only deletes.
+ * - Which of two differing versions is the newer, the tool cannot know (in the write pause neither
+ *   should change): an original changed after its copy, or a copy that differs from its original,
+ *   keeps both, is counted, and makes the command exit 1 for an operator to look.
  * - Outbox items still to send (`due_pk`) move too: the outbox table's stream sends them, at least
  *   once as always. Sent ones are left to their TTL.
  * - Originals are deleted, not kept: an address moved or an account closed after the move would
@@ -23,8 +25,10 @@ export interface MoveReport {
   moved: Record<string, number>;
   /** Items found already on their table as they were (a run cut short, then run again). */
   alreadyThere: number;
-  /** Items found on their table changed since (written by a new function): kept, original dropped. */
-  newerThere: number;
+  /** Items whose copy on their table differs from the original: both kept, for an operator. */
+  differing: number;
+  /** Originals changed between their copy and their delete: kept (the next run finds them differing). */
+  changedDuringMove: number;
   /** Sent outbox items, left on the patient table to their TTL. */
   sentOutboxLeft: number;
 }
@@ -40,7 +44,7 @@ export interface MoveOptions {
 /** Works on the low-level client: items are copied as stored (numbers and sets exactly), and no placement applies. */
 export async function movePlacedFamilies(db: DynamoDBClient, names: TableNames, { dryRun = false, segments = 4 }: MoveOptions = {}): Promise<MoveReport> {
   const place = placementOf(names);
-  const report: MoveReport = { moved: {}, alreadyThere: 0, newerThere: 0, sentOutboxLeft: 0 };
+  const report: MoveReport = { moved: {}, alreadyThere: 0, differing: 0, changedDuringMove: 0, sentOutboxLeft: 0 };
   const prefixes = Object.keys(TABLE_OF_PREFIX).map((prefix) => `${prefix}#`);
   const filter = {
     FilterExpression: prefixes.map((_, i) => `begins_with(pk, :p${i})`).join(' OR '),
@@ -64,11 +68,18 @@ export async function movePlacedFamilies(db: DynamoDBClient, names: TableNames, 
       report.moved[table] = (report.moved[table] ?? 0) + 1;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      if (isDeepStrictEqual(error.Item, item)) report.alreadyThere++;
-      else report.newerThere++;
+      if (!isDeepStrictEqual(error.Item, item)) {
+        report.differing++;
+        return;
+      }
+      report.alreadyThere++;
     }
-    // Only the copy that was there when it was read: an original rewritten meanwhile stays for the next run.
-    await db.send(new DeleteItemCommand({ TableName: names.tableName, Key: { pk: item.pk!, sk: item.sk! }, ...unchanged(item) }));
+    try {
+      await db.send(new DeleteItemCommand({ TableName: names.tableName, Key: { pk: item.pk!, sk: item.sk! }, ...unchanged(item) }));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      report.changedDuringMove++;
+    }
   };
 
   const scanSegment = async (segment: number) => {

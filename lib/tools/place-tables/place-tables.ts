@@ -28,7 +28,12 @@ if (!(Number.isInteger(segments) && segments >= 1 && segments <= 64)) throw new 
 // A client of its own, without the stores' placement: it reads the patient table as stored.
 const db = new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }) });
 try {
-  process.stdout.write(`${JSON.stringify(await movePlacedFamilies(db, names, { dryRun, segments }), null, 2)}\n`);
+  const report = await movePlacedFamilies(db, names, { dryRun, segments });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (report.differing + report.changedDuringMove > 0) {
+    process.stderr.write('Some items differ between the patient table and their table: both versions were kept. Was the write pause on? Compare them before lifting it.\n');
+    process.exitCode = 1;
+  }
 } finally {
   db.destroy();
 }
